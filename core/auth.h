@@ -1,0 +1,77 @@
+/* dmm core: message authentication (HMAC-SHA-256, per-domain keys with a key
+ * id) and replay protection (timestamp window + per-peer sequence window).
+ * Crypto comes from libsodium. */
+#ifndef DMM_AUTH_H
+#define DMM_AUTH_H
+
+#include "msg.h"
+
+struct dmm_key {
+	uint32_t id;
+	uint8_t key[DMM_KEY_LEN];
+};
+
+struct dmm_keyring {
+	unsigned n;
+	uint32_t active; /* key id used to seal; any key in the ring verifies */
+	struct dmm_key keys[DMM_MAX_KEYS];
+};
+
+/* Initialise libsodium once per process. 0 or DMM_E_CRYPTO. */
+int dmm_auth_init(void);
+
+/* Add a key; DMM_E_FULL if the ring is full, DMM_E_CONFIG on duplicate id. */
+int dmm_keyring_add(struct dmm_keyring *kr, uint32_t id, const uint8_t key[DMM_KEY_LEN]);
+
+/* Encode m, append the authenticator option (key kr->active) and the MAC
+ * computed over src(16) | dst(16) | message bytes with the MAC field zeroed.
+ * m->timestamp must already be set. Returns the length or a negative error
+ * (DMM_E_KEY if the active key is missing, DMM_E_NOSPACE, DMM_E_MALFORMED). */
+int dmm_msg_seal(const struct dmm_keyring *kr, const struct in6_addr *src,
+		 const struct in6_addr *dst, const struct dmm_msg *m, uint8_t *buf,
+		 size_t cap);
+
+/* Decode buf and verify its authenticator. Returns 0, a decode error, or
+ * DMM_E_AUTH (no authenticator or bad MAC) / DMM_E_KEY (unknown key id).
+ * Constant-time MAC comparison. */
+int dmm_msg_open(const struct dmm_keyring *kr, const struct in6_addr *src,
+		 const struct in6_addr *dst, const uint8_t *buf, size_t len,
+		 struct dmm_msg *m);
+
+/* Replay protection, one slot per peer address, bounded. */
+#define DMM_REPLAY_WINDOW 64 /* sequence numbers remembered behind the highest */
+
+struct dmm_replay_peer {
+	struct in6_addr addr;
+	bool used;
+	uint16_t top;      /* highest sequence accepted */
+	uint64_t bitmap;   /* bit i set: top - i already seen */
+	uint64_t last_ts_ms;
+	dmm_time_t touched;/* for LRU eviction */
+};
+
+struct dmm_replay {
+	struct dmm_replay_peer *peers;
+	size_t cap;
+	uint32_t ts_window_ms; /* |timestamp - wall clock| must be below this */
+};
+
+enum dmm_replay_verdict {
+	DMM_REPLAY_NEW = 0,  /* first time seen: process it */
+	DMM_REPLAY_DUP = 1,  /* seen before: answer from the reply cache, change nothing */
+};
+
+/* Check a request's timestamp and sequence number from src. wall_ms is the
+ * receiver's wall clock. Returns DMM_REPLAY_NEW (and records the sequence),
+ * DMM_REPLAY_DUP, DMM_E_STALE (timestamp missing or outside the window) or
+ * DMM_E_REPLAY (sequence older than the window and not a peer restart).
+ * A sequence older than the window whose timestamp is newer than anything
+ * the peer sent before is taken as a peer restart and resets the window. */
+int dmm_replay_check(struct dmm_replay *r, const struct in6_addr *src,
+		     uint16_t seq, uint64_t ts_ms, uint64_t wall_ms, dmm_time_t now);
+
+/* Only the timestamp part (used for replies, which are matched to a pending
+ * request by sequence number instead). */
+int dmm_ts_check(uint32_t window_ms, uint64_t ts_ms, uint64_t wall_ms);
+
+#endif

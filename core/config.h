@@ -1,0 +1,109 @@
+/* dmm core: the configuration one node runs with (any combination of the
+ * MR, LM and HAA roles). Filled by the daemon's parser, the simulator or a
+ * test; validated by dmm_config_check(). */
+#ifndef DMM_CONFIG_H
+#define DMM_CONFIG_H
+
+#include "auth.h"
+
+enum dmm_role {
+	DMM_ROLE_MR = 1u << 0,
+	DMM_ROLE_LM = 1u << 1,
+	DMM_ROLE_HAA = 1u << 2,
+};
+
+/* Route optimization mode of an MR (draft §4.3). */
+enum dmm_ro_mode {
+	DMM_RO_QUERY = 0,    /* figure 3: the sender's MR queries the LM on a miss */
+	DMM_RO_REDIRECT = 1, /* figure 4: regular routing to the anchor, which redirects */
+	DMM_RO_NONE = 2,     /* no route optimization: always via the anchor MR */
+};
+
+/* One local network of the administrative domain: the domain map every node
+ * shares. An address inside one of .prefixes has its home LM and HAA here. */
+struct dmm_network {
+	char name[DMM_NAME_MAX];
+	unsigned n_prefixes;
+	struct dmm_prefix prefixes[DMM_MAX_NET_PREFIX];
+	struct in6_addr haa;
+	struct in6_addr lm;
+};
+
+enum dmm_pool_mode {
+	DMM_POOL_STATEFUL = 0,  /* allocation table: next free prefix */
+	DMM_POOL_STATELESS = 1, /* prefix derived from a hash of the MN id */
+};
+
+/* An HAA prefix pool: prefixes of length .plen carved from .range, anchored
+ * at the MR whose address is .mr (regular routing brings .range to it). */
+struct dmm_pool {
+	struct dmm_prefix range;
+	uint8_t plen;
+	struct in6_addr mr;
+	enum dmm_pool_mode mode;
+};
+
+struct dmm_timers {
+	uint32_t retrans_initial_ms; /* first retransmission after this */
+	uint32_t retrans_max_ms;     /* backoff cap */
+	uint32_t retrans_count;      /* retransmissions before giving up */
+	uint32_t ts_window_ms;       /* replay: accepted timestamp skew */
+	uint32_t lease_lifetime_s;   /* HAA lease */
+	uint32_t binding_lifetime_s; /* LM binding, refreshed by the serving MR */
+	uint32_t cache_lifetime_s;   /* MR location cache entry */
+	uint32_t handover_ctx_ms;    /* pMR temporary forwarding context */
+	uint32_t hold_ms;            /* how long the pMR holds packets of a departed MN */
+	uint32_t deprecated_keep_s;  /* old HoA kept after a move (new-hoa-on-arrival) */
+	uint32_t ra_lifetime_s;      /* router lifetime in RAs */
+};
+
+struct dmm_limits {
+	uint32_t max_mns;        /* MR: attached MNs */
+	uint32_t max_cache;      /* MR: location cache entries */
+	uint32_t max_handovers;  /* MR: handover contexts */
+	uint32_t max_pending;    /* node: requests in flight */
+	uint32_t max_bindings;   /* LM */
+	uint32_t max_subscribers;/* LM: per binding */
+	uint32_t max_leases;     /* HAA */
+	uint32_t max_peers;      /* replay state slots */
+	uint32_t reply_cache;    /* cached replies for retransmitted requests */
+};
+
+struct dmm_config {
+	unsigned roles;           /* enum dmm_role bits */
+	char name[DMM_NAME_MAX];  /* node name, for logs */
+	struct in6_addr self;     /* signalling address = routing location of an MR */
+	int local_net;            /* index in .nets of this node's local network */
+
+	unsigned n_nets;
+	struct dmm_network nets[DMM_MAX_NETS];
+
+	/* MR */
+	enum dmm_ro_mode ro_mode;
+	bool lm_update_on_attach;  /* draft §4.1: optional at initial attach */
+	bool new_hoa_on_arrival;   /* draft §4.2: also give a local HoA on arrival */
+	bool hold_packets;         /* pMR holds packets of a departed MN until CTX_REQ */
+	unsigned n_fixed;          /* prefixes of fixed correspondents behind this MR (P6) */
+	struct dmm_prefix fixed[DMM_MAX_NET_PREFIX];
+
+	/* HAA */
+	unsigned n_pools;
+	struct dmm_pool pools[DMM_MAX_POOLS];
+
+	struct dmm_timers timers;
+	struct dmm_limits limits;
+	struct dmm_keyring keys;
+};
+
+/* Defaults for every field (roles 0, no networks). */
+void dmm_config_defaults(struct dmm_config *c);
+
+/* Check consistency. Calls err(ctx, message) for every problem found and
+ * returns the number of problems (0 = valid). */
+int dmm_config_check(const struct dmm_config *c,
+		     void (*err)(void *ctx, const char *msg), void *ctx);
+
+/* Domain map lookups: the network whose prefixes contain a, or -1. */
+int dmm_config_net_of(const struct dmm_config *c, const struct in6_addr *a);
+
+#endif

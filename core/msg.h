@@ -1,0 +1,136 @@
+/* dmm core: the signalling messages, decoded into host-order structs.
+ * Wire layouts and the IANA numbers they reuse are in docs/PROTOCOL.md. */
+#ifndef DMM_MSG_H
+#define DMM_MSG_H
+
+#include "types.h"
+
+/* Every message the system exchanges. The wire form (MH type, and for the
+ * shared types the DMM function option or experimental sub-type) is chosen
+ * by the encoder from this value; the decoder maps it back. */
+enum dmm_msg_type {
+	DMM_MSG_NONE = 0,
+	DMM_MSG_HOA_REQ,       /* MR -> HAA: allocate, or retrieve state of, an HoA (PBU) */
+	DMM_MSG_HOA_REP,       /* HAA -> MR (PBA) */
+	DMM_MSG_LOC_UPDATE,    /* MR -> LM: MN is served by this routing location (PBU) */
+	DMM_MSG_LOC_ACK,       /* LM -> MR (PBA) */
+	DMM_MSG_LOC_QUERY,     /* MR -> LM: where is this address / MN id (Experimental MH) */
+	DMM_MSG_LOC_REPLY,     /* LM -> MR (Experimental MH) */
+	DMM_MSG_CTX_REQ,       /* nMR -> pMR context transfer with new location (HI) */
+	DMM_MSG_CTX_ACK,       /* pMR -> nMR (HAck) */
+	DMM_MSG_REDIRECT,      /* MR -> correspondent's MR: route prefix to locator (LRI) */
+	DMM_MSG_REDIRECT_ACK,  /* (LRA) */
+	DMM_MSG_LM_NOTIFY,     /* LM -> subscribed MR: binding changed (UPN) */
+	DMM_MSG_LM_NOTIFY_ACK, /* (UPA) */
+	DMM_MSG_LM_FWD,        /* LM -> authoritative LM: forwarded query/update (Experimental MH) */
+	DMM_MSG_LM_FWD_REPLY,  /* (Experimental MH) */
+	DMM_MSG_TYPE_COUNT
+};
+
+const char *dmm_msg_type_name(enum dmm_msg_type t);
+/* True for the request half of each pair; reply_type gives its answer. */
+bool dmm_msg_is_request(enum dmm_msg_type t);
+enum dmm_msg_type dmm_msg_reply_type(enum dmm_msg_type t);
+
+/* Status codes carried in replies (PBA status values where they match). */
+enum dmm_status {
+	DMM_ST_OK = 0,
+	DMM_ST_UNSPEC = 128,      /* reason unspecified */
+	DMM_ST_PROHIBITED = 129,  /* administratively prohibited */
+	DMM_ST_NO_RESOURCES = 130,/* insufficient resources (table or pool full) */
+	DMM_ST_NOT_FOUND = 133,   /* no binding / lease for that MN or prefix */
+	DMM_ST_NOT_AUTHORITATIVE = 134, /* LM: not authoritative and cannot forward */
+};
+
+/* Handoff Indicator values (RFC 5213 §8.5). */
+enum dmm_handoff {
+	DMM_HI_NEW_IFACE = 1,     /* initial attach */
+	DMM_HI_DIFF_IFACE = 2,
+	DMM_HI_SAME_IFACE = 3,    /* moved between MRs */
+	DMM_HI_UNKNOWN = 4,
+	DMM_HI_NOT_CHANGED = 5,   /* refresh */
+};
+
+/* Which optional fields a decoded message carries. */
+enum dmm_msg_present {
+	DMM_P_MNID = 1u << 0,
+	DMM_P_HNP = 1u << 1,
+	DMM_P_HANDOFF = 1u << 2,
+	DMM_P_LOCATION = 1u << 3,      /* routing location (serving / new MR) */
+	DMM_P_PREV_LOCATION = 1u << 4, /* previous serving MR */
+	DMM_P_TARGET = 1u << 5,        /* address looked up by LOC_QUERY */
+	DMM_P_ORIGIN = 1u << 6,        /* LM_FWD: requesting MR and its sequence */
+	DMM_P_TIMESTAMP = 1u << 7,
+	DMM_P_AUTH = 1u << 8,
+	DMM_P_HOME = 1u << 9,          /* anchor MR of the prefix (home routing location) */
+};
+
+/* LM_FWD carries the forwarded request's type in .code. */
+
+/* Flags (.flags), meaning depends on the message; encoders map them to
+ * the wire flags of the reused type. */
+#define DMM_F_ACK_REQ 0x0001  /* PBU A flag: acknowledgement requested */
+#define DMM_F_PROXY 0x0002    /* PBU/PBA P flag (always set by us) */
+#define DMM_F_DEPRECATE 0x0004/* HNP kept only for old sessions */
+#define DMM_F_SUBSCRIBE 0x0008/* LOC_QUERY: tell me when this binding moves */
+#define DMM_F_BY_MNID 0x0010  /* LOC_QUERY/LOC_UPDATE: look up by MN id, not by address */
+#define DMM_F_FIXED 0x0020    /* LOC_UPDATE: prefix of fixed correspondents behind a gateway MR */
+
+struct dmm_msg {
+	enum dmm_msg_type type;
+	uint16_t seq;
+	uint16_t flags;     /* DMM_F_* */
+	uint8_t status;     /* enum dmm_status, replies only */
+	uint8_t code;       /* HI code / UPN reason / LM_FWD: forwarded enum dmm_msg_type */
+	uint32_t lifetime;  /* seconds; 0 = deregistration / delete */
+	uint32_t present;   /* enum dmm_msg_present */
+
+	struct dmm_mnid mnid;
+	uint8_t n_hnp;
+	struct dmm_prefix hnp[DMM_MAX_HNP];
+	uint8_t handoff;             /* enum dmm_handoff */
+	struct in6_addr location;    /* routing location */
+	struct in6_addr prev_location;
+	struct in6_addr home;        /* anchor MR of hnp[0] */
+	struct in6_addr target;      /* LOC_QUERY */
+	struct in6_addr origin;      /* LM_FWD / LM_FWD_REPLY */
+	uint16_t origin_seq;
+	uint64_t timestamp;          /* RFC 5213 format: 48.16 fixed point seconds since 1970 */
+
+	uint32_t key_id;             /* filled by the decoder; set by dmm_msg_seal */
+	uint8_t mac[DMM_MAC_LEN];
+};
+
+/* Encode m into buf (without the authenticator). Returns the length (>0) or
+ * DMM_E_NOSPACE / DMM_E_MALFORMED (a field out of range for the wire). */
+int dmm_msg_encode(const struct dmm_msg *m, uint8_t *buf, size_t cap);
+
+/* Decode buf (one whole Mobility Header message, checksum not verified:
+ * the kernel or the UDP layer did that). Fills m; on any error m is
+ * undefined and the error tells which counter to bump:
+ * DMM_E_SHORT, DMM_E_MALFORMED, DMM_E_ALIGN, DMM_E_UNKNOWN, DMM_E_TOOMANY. */
+int dmm_msg_decode(const uint8_t *buf, size_t len, struct dmm_msg *m);
+
+/* Encode m, then the authenticator option (key_id, MAC all zero) as the
+ * last option, ending the message. *mac_off receives the offset of the
+ * 32-byte MAC in buf, for dmm_msg_seal to fill in. Returns the length or
+ * DMM_E_NOSPACE / DMM_E_MALFORMED. (Added by the wire codec for auth.c.) */
+int dmm_msg_encode_auth(const struct dmm_msg *m, uint32_t key_id, uint8_t *buf, size_t cap,
+			size_t *mac_off);
+
+/* Offsets of the MAC inside an encoded+sealed buffer, found by the decoder,
+ * so auth.c can verify over the exact received bytes. */
+struct dmm_msg_span {
+	size_t mac_off; /* 0 when no authenticator option */
+};
+int dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
+			struct dmm_msg_span *span);
+
+/* Map a decode/auth error to the drop counter it feeds. */
+enum dmm_counter dmm_err_counter(int err);
+
+/* RFC 5213 timestamp <-> milliseconds since 1970. */
+uint64_t dmm_ts_from_ms(uint64_t ms);
+uint64_t dmm_ts_to_ms(uint64_t ts);
+
+#endif

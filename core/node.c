@@ -1,0 +1,457 @@
+/* dmm core: the node — authenticated input, dispatch to the roles,
+ * requests with retransmission, the reply cache, counters and logs. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_priv.h"
+
+#define DMM_LOG_QUIET_MS 1000 /* at most one drop log per counter per second */
+
+/* ---- counters, logs, events, data plane ---- */
+
+void dmm_count(struct dmm_node *n, enum dmm_counter c)
+{
+	if ((unsigned)c < DMM_C_COUNT)
+		n->counters[c]++;
+}
+
+static void vlog(struct dmm_node *n, enum dmm_log_level lvl, const char *fmt,
+		 va_list ap)
+{
+	char line[512];
+	int off;
+
+	if (!n->io.log)
+		return;
+	off = snprintf(line, sizeof(line), "%s: ", n->cfg.name[0] ? n->cfg.name : "dmm");
+	vsnprintf(line + off, sizeof(line) - (size_t)off, fmt, ap);
+	n->io.log(n->io.ctx, lvl, line);
+}
+
+void dmm_log(struct dmm_node *n, enum dmm_log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(n, lvl, fmt, ap);
+	va_end(ap);
+}
+
+void dmm_drop(struct dmm_node *n, enum dmm_counter c, dmm_time_t now,
+	      const char *fmt, ...)
+{
+	va_list ap;
+
+	dmm_count(n, c);
+	if ((unsigned)c >= DMM_C_COUNT || now < n->log_quiet_until[c])
+		return;
+	n->log_quiet_until[c] = now + DMM_LOG_QUIET_MS;
+	va_start(ap, fmt);
+	vlog(n, DMM_LOG_WARN, fmt, ap);
+	va_end(ap);
+}
+
+void dmm_dp(struct dmm_node *n, const struct dmm_dp_op *op)
+{
+	if (n->io.dp)
+		n->io.dp(n->io.ctx, op);
+}
+
+void dmm_emit(struct dmm_node *n, enum dmm_event_kind kind, dmm_time_t now,
+	      const struct dmm_mnid *id, const struct dmm_prefix *p,
+	      const struct in6_addr *peer, uint32_t link)
+{
+	struct dmm_event ev = { .kind = kind, .t = now, .link = link };
+
+	if (!n->io.event)
+		return;
+	if (id)
+		ev.mnid = *id;
+	if (p)
+		ev.prefix = *p;
+	if (peer)
+		ev.peer = *peer;
+	n->io.event(n->io.ctx, &ev);
+}
+
+uint64_t dmm_wall_ms(const struct dmm_node *n, dmm_time_t now)
+{
+	return (uint64_t)((int64_t)now + n->wall_offset);
+}
+
+/* ---- sending ---- */
+
+static int seal_and_send(struct dmm_node *n, const struct in6_addr *dst,
+			 struct dmm_msg *m, dmm_time_t now)
+{
+	uint8_t buf[DMM_MSG_MAX];
+	int len;
+
+	m->timestamp = dmm_ts_from_ms(dmm_wall_ms(n, now));
+	m->present |= DMM_P_TIMESTAMP;
+	len = dmm_msg_seal(&n->cfg.keys, &n->cfg.self, dst, m, buf, sizeof(buf));
+	if (len < 0) {
+		dmm_log(n, DMM_LOG_ERR, "cannot build %s: %s",
+			dmm_msg_type_name(m->type), dmm_strerror(len));
+		return len;
+	}
+	dmm_count(n, DMM_C_TX);
+	if (n->io.send)
+		n->io.send(n->io.ctx, dst, buf, (size_t)len);
+	return len;
+}
+
+static struct dmm_txn *txn_free_slot(struct dmm_node *n)
+{
+	for (uint32_t i = 0; i < n->cfg.limits.max_pending; i++)
+		if (n->txns[i].id == 0)
+			return &n->txns[i];
+	return NULL;
+}
+
+int64_t dmm_request(struct dmm_node *n, const struct in6_addr *dst,
+		    struct dmm_msg *m, unsigned owner, uint64_t cookie,
+		    dmm_time_t now)
+{
+	struct dmm_txn *t = txn_free_slot(n);
+	int rc;
+
+	if (!t) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "pending requests table full");
+		return DMM_E_FULL;
+	}
+	m->seq = n->next_seq++;
+	rc = seal_and_send(n, dst, m, now);
+	if (rc < 0)
+		return rc;
+	if (++n->next_txn_id == 0)
+		n->next_txn_id = 1;
+	*t = (struct dmm_txn){
+		.id = n->next_txn_id,
+		.dst = *dst,
+		.msg = *m,
+		.owner = owner,
+		.cookie = cookie,
+		.backoff_ms = n->cfg.timers.retrans_initial_ms,
+		.deadline = now + n->cfg.timers.retrans_initial_ms,
+	};
+	return t->id;
+}
+
+void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id)
+{
+	for (uint32_t i = 0; txn_id && i < n->cfg.limits.max_pending; i++)
+		if (n->txns[i].id == txn_id)
+			n->txns[i].id = 0;
+}
+
+static void reply_cache_put(struct dmm_node *n, const struct in6_addr *peer,
+			    uint16_t seq, const uint8_t *buf, size_t len)
+{
+	struct dmm_reply_slot *s = &n->replies[n->reply_next];
+
+	n->reply_next = (n->reply_next + 1) % n->cfg.limits.reply_cache;
+	s->used = true;
+	s->peer = *peer;
+	s->seq = seq;
+	s->len = (uint16_t)len;
+	memcpy(s->buf, buf, len);
+}
+
+int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,
+	      const struct dmm_msg *req, struct dmm_msg *rep, dmm_time_t now)
+{
+	uint8_t buf[DMM_MSG_MAX];
+	int len;
+
+	rep->seq = req->seq;
+	rep->timestamp = dmm_ts_from_ms(dmm_wall_ms(n, now));
+	rep->present |= DMM_P_TIMESTAMP;
+	len = dmm_msg_seal(&n->cfg.keys, &n->cfg.self, dst, rep, buf, sizeof(buf));
+	if (len < 0) {
+		dmm_log(n, DMM_LOG_ERR, "cannot build %s: %s",
+			dmm_msg_type_name(rep->type), dmm_strerror(len));
+		return len;
+	}
+	reply_cache_put(n, dst, req->seq, buf, (size_t)len);
+	dmm_count(n, DMM_C_TX);
+	if (n->io.send)
+		n->io.send(n->io.ctx, dst, buf, (size_t)len);
+	return 0;
+}
+
+/* ---- receiving ---- */
+
+static bool answer_duplicate(struct dmm_node *n, const struct in6_addr *src,
+			     uint16_t seq)
+{
+	for (uint32_t i = 0; i < n->cfg.limits.reply_cache; i++) {
+		struct dmm_reply_slot *s = &n->replies[i];
+		if (s->used && s->seq == seq && memcmp(&s->peer, src, sizeof(*src)) == 0) {
+			dmm_count(n, DMM_C_TX);
+			if (n->io.send)
+				n->io.send(n->io.ctx, src, s->buf, s->len);
+			return true;
+		}
+	}
+	return false;
+}
+
+static unsigned role_for(enum dmm_msg_type t)
+{
+	switch (t) {
+	case DMM_MSG_HOA_REQ:
+		return DMM_ROLE_HAA;
+	case DMM_MSG_LOC_UPDATE:
+	case DMM_MSG_LOC_QUERY:
+	case DMM_MSG_LM_FWD:
+		return DMM_ROLE_LM;
+	case DMM_MSG_CTX_REQ:
+	case DMM_MSG_REDIRECT:
+	case DMM_MSG_LM_NOTIFY:
+		return DMM_ROLE_MR;
+	default:
+		return 0;
+	}
+}
+
+static void dispatch_request(struct dmm_node *n, unsigned role,
+			     const struct in6_addr *src, const struct dmm_msg *m,
+			     dmm_time_t now)
+{
+	if (role == DMM_ROLE_HAA)
+		dmm_haa_on_request(n, src, m, now);
+	else if (role == DMM_ROLE_LM)
+		dmm_lm_on_request(n, src, m, now);
+	else
+		dmm_mr_on_request(n, src, m, now);
+}
+
+static int recv_request(struct dmm_node *n, const struct in6_addr *src,
+			const struct dmm_msg *m, dmm_time_t now)
+{
+	unsigned role = role_for(m->type);
+	int rc;
+
+	if (!(n->cfg.roles & role)) {
+		dmm_drop(n, DMM_C_DROP_ROLE, now, "%s for a role this node does not run",
+			 dmm_msg_type_name(m->type));
+		return DMM_E_ROLE;
+	}
+	rc = dmm_replay_check(&n->replay, src, m->seq, dmm_ts_to_ms(m->timestamp),
+			      dmm_wall_ms(n, now), now);
+	if (rc == DMM_REPLAY_DUP) {
+		dmm_count(n, DMM_C_DUP_REQUEST);
+		answer_duplicate(n, src, m->seq);
+		return 0;
+	}
+	if (rc < 0) {
+		dmm_drop(n, dmm_err_counter(rc), now, "%s seq %u dropped: %s",
+			 dmm_msg_type_name(m->type), m->seq, dmm_strerror(rc));
+		return rc;
+	}
+	dispatch_request(n, role, src, m, now);
+	return 0;
+}
+
+static void deliver_reply(struct dmm_node *n, unsigned owner, uint64_t cookie,
+			  const struct in6_addr *src, const struct dmm_msg *m,
+			  dmm_time_t now)
+{
+	if (owner == DMM_ROLE_MR && n->mr)
+		dmm_mr_on_reply(n, cookie, src, m, now);
+	else if (owner == DMM_ROLE_LM && n->lm)
+		dmm_lm_on_reply(n, cookie, src, m, now);
+}
+
+static int recv_reply(struct dmm_node *n, const struct in6_addr *src,
+		      const struct dmm_msg *m, dmm_time_t now)
+{
+	int rc = dmm_ts_check(n->cfg.timers.ts_window_ms,
+			      dmm_ts_to_ms(m->timestamp), dmm_wall_ms(n, now));
+
+	if (rc < 0) {
+		dmm_drop(n, DMM_C_DROP_STALE, now, "%s seq %u: stale timestamp",
+			 dmm_msg_type_name(m->type), m->seq);
+		return rc;
+	}
+	for (uint32_t i = 0; i < n->cfg.limits.max_pending; i++) {
+		struct dmm_txn *t = &n->txns[i];
+		if (t->id == 0 || t->msg.seq != m->seq ||
+		    dmm_msg_reply_type(t->msg.type) != m->type ||
+		    memcmp(&t->dst, src, sizeof(*src)) != 0)
+			continue;
+		unsigned owner = t->owner;
+		uint64_t cookie = t->cookie;
+		t->id = 0; /* free first: the owner may send new requests */
+		deliver_reply(n, owner, cookie, src, m, now);
+		return 0;
+	}
+	dmm_drop(n, DMM_C_DROP_UNEXPECTED, now, "%s seq %u matches no request",
+		 dmm_msg_type_name(m->type), m->seq);
+	return DMM_E_NOTFOUND;
+}
+
+int dmm_node_recv(struct dmm_node *n, const struct in6_addr *src,
+		  const struct in6_addr *dst, const uint8_t *buf, size_t len,
+		  dmm_time_t now)
+{
+	struct dmm_msg m;
+	int rc;
+
+	dmm_count(n, DMM_C_RX);
+	rc = dmm_msg_open(&n->cfg.keys, src, dst, buf, len, &m);
+	if (rc < 0) {
+		dmm_drop(n, dmm_err_counter(rc), now, "message of %zu bytes dropped: %s",
+			 len, dmm_strerror(rc));
+		return rc;
+	}
+	if (!(m.present & DMM_P_TIMESTAMP)) {
+		dmm_drop(n, DMM_C_DROP_STALE, now, "%s without timestamp",
+			 dmm_msg_type_name(m.type));
+		return DMM_E_STALE;
+	}
+	if (dmm_msg_is_request(m.type))
+		return recv_request(n, src, &m, now);
+	return recv_reply(n, src, &m, now);
+}
+
+/* ---- timers ---- */
+
+static void txn_timer(struct dmm_node *n, uint32_t i, dmm_time_t now)
+{
+	struct dmm_txn *t = &n->txns[i];
+
+	if (t->id == 0 || t->deadline > now)
+		return;
+	if (t->tries < n->cfg.timers.retrans_count) {
+		t->tries++;
+		dmm_count(n, DMM_C_RETRANSMIT);
+		seal_and_send(n, &t->dst, &t->msg, now);
+		t->backoff_ms *= 2;
+		if (t->backoff_ms > n->cfg.timers.retrans_max_ms)
+			t->backoff_ms = n->cfg.timers.retrans_max_ms;
+		t->deadline = now + t->backoff_ms;
+		return;
+	}
+	unsigned owner = t->owner;
+	uint64_t cookie = t->cookie;
+	dmm_drop(n, DMM_C_TIMEOUT, now, "%s seq %u: no answer after %u tries",
+		 dmm_msg_type_name(t->msg.type), t->msg.seq, t->tries + 1);
+	t->id = 0;
+	deliver_reply(n, owner, cookie, NULL, NULL, now);
+}
+
+void dmm_node_timer(struct dmm_node *n, dmm_time_t now)
+{
+	for (uint32_t i = 0; i < n->cfg.limits.max_pending; i++)
+		txn_timer(n, i, now);
+	if (n->haa)
+		dmm_haa_timer(n, now);
+	if (n->lm)
+		dmm_lm_timer(n, now);
+	if (n->mr)
+		dmm_mr_timer(n, now);
+}
+
+static dmm_time_t earliest(dmm_time_t a, dmm_time_t b)
+{
+	return a < b ? a : b;
+}
+
+dmm_time_t dmm_node_next_deadline(const struct dmm_node *n)
+{
+	dmm_time_t d = DMM_TIME_NEVER;
+
+	for (uint32_t i = 0; i < n->cfg.limits.max_pending; i++)
+		if (n->txns[i].id)
+			d = earliest(d, n->txns[i].deadline);
+	if (n->haa)
+		d = earliest(d, dmm_haa_deadline(n));
+	if (n->lm)
+		d = earliest(d, dmm_lm_deadline(n));
+	if (n->mr)
+		d = earliest(d, dmm_mr_deadline(n));
+	return d;
+}
+
+/* ---- life cycle ---- */
+
+static int create_roles(struct dmm_node *n, dmm_time_t now)
+{
+	int rc = 0;
+
+	if (n->cfg.roles & DMM_ROLE_HAA)
+		rc = dmm_haa_new(n, now);
+	if (rc == 0 && (n->cfg.roles & DMM_ROLE_LM))
+		rc = dmm_lm_new(n, now);
+	if (rc == 0 && (n->cfg.roles & DMM_ROLE_MR))
+		rc = dmm_mr_new(n, now);
+	return rc;
+}
+
+int dmm_node_new(const struct dmm_config *cfg, const struct dmm_io *io,
+		 dmm_time_t now, struct dmm_node **out)
+{
+	struct dmm_node *n;
+	int rc;
+
+	*out = NULL;
+	if (dmm_config_check(cfg, NULL, NULL) != 0)
+		return DMM_E_CONFIG;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return DMM_E_NOMEM;
+	n->cfg = *cfg;
+	n->io = *io;
+	n->next_seq = 1;
+	n->txns = calloc(cfg->limits.max_pending, sizeof(*n->txns));
+	n->replay.peers = calloc(cfg->limits.max_peers, sizeof(*n->replay.peers));
+	n->replay.cap = cfg->limits.max_peers;
+	n->replay.ts_window_ms = cfg->timers.ts_window_ms;
+	n->replies = calloc(cfg->limits.reply_cache, sizeof(*n->replies));
+	if (!n->txns || !n->replay.peers || !n->replies) {
+		dmm_node_free(n);
+		return DMM_E_NOMEM;
+	}
+	rc = create_roles(n, now);
+	if (rc < 0) {
+		dmm_node_free(n);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+void dmm_node_free(struct dmm_node *n)
+{
+	if (!n)
+		return;
+	if (n->mr)
+		dmm_mr_free(n);
+	if (n->lm)
+		dmm_lm_free(n);
+	if (n->haa)
+		dmm_haa_free(n);
+	free(n->txns);
+	free(n->replay.peers);
+	free(n->replies);
+	free(n);
+}
+
+const struct dmm_config *dmm_node_config(const struct dmm_node *n)
+{
+	return &n->cfg;
+}
+
+void dmm_node_set_wall_offset(struct dmm_node *n, int64_t offset_ms)
+{
+	n->wall_offset = offset_ms;
+}
+
+uint64_t dmm_node_counter(const struct dmm_node *n, enum dmm_counter c)
+{
+	return (unsigned)c < DMM_C_COUNT ? n->counters[c] : 0;
+}

@@ -1,0 +1,141 @@
+/* dmm core: a node runs any combination of the MR, LM and HAA roles. It is
+ * fed received bytes, events and the time; it answers through the callbacks
+ * of struct dmm_io with bytes to send and data-plane operations. No I/O, no
+ * clock reads, no globals: thousands of nodes can live in one process. */
+#ifndef DMM_NODE_H
+#define DMM_NODE_H
+
+#include "config.h"
+
+/* Data-plane operations an MR asks for. The driver (Linux or simulator)
+ * carries them out; they are idempotent per (kind, prefix, src).
+ *
+ * Route model (one table per MR, most specific match wins; at equal prefix
+ * a source-specific route beats a catch-all; at equal (prefix, src) the last
+ * TUNNEL/LOCAL/PASS/MISS op replaces the previous one, *_DEL removes it):
+ *   LOCAL  prefix -> access link of the attached MN
+ *   TUNNEL prefix [from src] -> IPv6-in-IPv6 to locator
+ *   PASS   prefix -> regular routing (the driver's main table)
+ *   MISS   prefix -> miss path: each packet is queued and dmm_mr_miss() is
+ *          called; when it returns, a queued packet is re-routed if a route
+ *          other than MISS now covers it, kept if a HOLD covers it, else dropped.
+ * HOLD is an overlay: while active, packets to the prefix are queued (bounded)
+ * whatever the route; HOLD_FLUSH ends it and re-routes the queue. */
+enum dmm_dp_kind {
+	DMM_DP_TUNNEL_ADD, /* route .prefix [from .src] into a tunnel to .locator */
+	DMM_DP_TUNNEL_DEL,
+	DMM_DP_LOCAL_ADD,  /* deliver .prefix on access link .link (MN is here) */
+	DMM_DP_LOCAL_DEL,
+	DMM_DP_PASS_ADD,   /* negative cache: .prefix follows regular routing */
+	DMM_DP_PASS_DEL,
+	DMM_DP_MISS_ADD,   /* packets to .prefix go to the miss path: the driver
+			    * calls dmm_mr_miss() for each (dst, src) */
+	DMM_DP_MISS_DEL,
+	DMM_DP_HOLD_START, /* hold packets to .prefix instead of forwarding */
+	DMM_DP_HOLD_FLUSH, /* re-inject held packets of .prefix (routes are set up) */
+	DMM_DP_HOLD_DROP,  /* discard held packets of .prefix */
+	DMM_DP_ADVERTISE,  /* send an RA on .link with .adv[] */
+	DMM_DP_KIND_COUNT
+};
+
+struct dmm_adv {
+	struct dmm_prefix prefix;
+	uint32_t valid_s;
+	uint32_t preferred_s; /* 0: kept only for old sessions */
+};
+
+struct dmm_dp_op {
+	enum dmm_dp_kind kind;
+	struct dmm_prefix prefix;
+	struct dmm_prefix src; /* len 0 = any source */
+	struct in6_addr locator;
+	uint32_t link;
+	unsigned n_adv;
+	struct dmm_adv adv[DMM_MAX_HNP];
+};
+
+const char *dmm_dp_kind_name(enum dmm_dp_kind k);
+
+/* Handover and attach steps, for the event log (one JSON line each in dmmd). */
+enum dmm_event_kind {
+	DMM_EV_ATTACH,        /* MN seen on a link */
+	DMM_EV_LINK_LOSS,     /* MN's link went down */
+	DMM_EV_HOA_ASSIGNED,  /* MR got an HoA from the HAA */
+	DMM_EV_LOC_UPDATED,   /* LM acknowledged a location update */
+	DMM_EV_CTX_SENT,      /* nMR sent the context transfer */
+	DMM_EV_CTX_RECEIVED,  /* pMR got it */
+	DMM_EV_CTX_ACKED,     /* nMR got the ack */
+	DMM_EV_CTX_DELETED,   /* pMR deleted its temporary context */
+	DMM_EV_HOLD_START,
+	DMM_EV_HOLD_FLUSH,
+	DMM_EV_REDIRECT_SENT,
+	DMM_EV_REDIRECT_ACKED,
+	DMM_EV_REDIRECT_RECEIVED,
+	DMM_EV_NOTIFY_RECEIVED,
+	DMM_EV_QUERY_SENT,
+	DMM_EV_QUERY_ANSWERED,
+	DMM_EV_HOA_RELEASED,
+	DMM_EV_KIND_COUNT
+};
+
+struct dmm_event {
+	enum dmm_event_kind kind;
+	dmm_time_t t;
+	struct dmm_mnid mnid;    /* len 0 if not known */
+	struct dmm_prefix prefix;/* len 0 if none */
+	struct in6_addr peer;    /* the other end, :: if none */
+	uint32_t link;
+};
+
+const char *dmm_event_name(enum dmm_event_kind k);
+
+enum dmm_log_level { DMM_LOG_ERR, DMM_LOG_WARN, DMM_LOG_INFO, DMM_LOG_DEBUG };
+
+struct dmm_io {
+	void *ctx;
+	/* Send buf to dst (signalling). Failure is the driver's business: the
+	 * core retransmits requests anyway. */
+	void (*send)(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t len);
+	void (*dp)(void *ctx, const struct dmm_dp_op *op);
+	void (*log)(void *ctx, enum dmm_log_level lvl, const char *line); /* may be NULL */
+	void (*event)(void *ctx, const struct dmm_event *ev);            /* may be NULL */
+};
+
+struct dmm_node;
+
+/* Create a node. cfg is copied. Errors: DMM_E_CONFIG, DMM_E_NOMEM. */
+int dmm_node_new(const struct dmm_config *cfg, const struct dmm_io *io,
+		 dmm_time_t now, struct dmm_node **out);
+void dmm_node_free(struct dmm_node *n);
+const struct dmm_config *dmm_node_config(const struct dmm_node *n);
+
+/* Wall clock = monotonic now + offset (ms); used only for timestamps. */
+void dmm_node_set_wall_offset(struct dmm_node *n, int64_t offset_ms);
+
+/* One received signalling message. Returns 0 if it was processed, else the
+ * negative reason it was dropped (already counted and logged rate-limited).
+ * A dropped message changes no state. */
+int dmm_node_recv(struct dmm_node *n, const struct in6_addr *src,
+		  const struct in6_addr *dst, const uint8_t *buf, size_t len,
+		  dmm_time_t now);
+
+/* Run every timer due at or before now. */
+void dmm_node_timer(struct dmm_node *n, dmm_time_t now);
+/* Earliest pending deadline, DMM_TIME_NEVER if none. */
+dmm_time_t dmm_node_next_deadline(const struct dmm_node *n);
+
+uint64_t dmm_node_counter(const struct dmm_node *n, enum dmm_counter c);
+
+/* MR events (DMM_E_ROLE if the node is not an MR). */
+/* An MN with identifier id appeared on access link `link` (RS or carrier). */
+int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
+		  dmm_time_t now);
+/* The MN on `link` is gone (carrier loss). */
+int dmm_mr_detach(struct dmm_node *n, uint32_t link, dmm_time_t now);
+/* A packet to dst (from src) hit the miss path: no location known. */
+int dmm_mr_miss(struct dmm_node *n, const struct in6_addr *dst,
+		const struct in6_addr *src, dmm_time_t now);
+/* Re-send the RA for the MN on link (answer to a Router Solicitation). */
+int dmm_mr_solicit(struct dmm_node *n, uint32_t link, dmm_time_t now);
+
+#endif

@@ -1,0 +1,111 @@
+/* dmm core, internal: what node.c offers the role engines (mr.c, lm.c,
+ * haa.c) and what each role offers node.c. Not for the daemon. */
+#ifndef DMM_NODE_PRIV_H
+#define DMM_NODE_PRIV_H
+
+#include "node.h"
+
+struct dmm_mr;
+struct dmm_lm;
+struct dmm_haa;
+
+/* A request in flight, retransmitted with exponential backoff until its
+ * reply arrives or the retries run out. Looked up by id, never by pointer. */
+struct dmm_txn {
+	uint32_t id;        /* 0 = free slot */
+	struct in6_addr dst;
+	struct dmm_msg msg; /* resealed with a fresh timestamp on each send */
+	unsigned owner;     /* enum dmm_role that gets the reply */
+	uint64_t cookie;    /* owner's reference (an id, not a pointer) */
+	uint32_t tries;
+	uint32_t backoff_ms;
+	dmm_time_t deadline;
+};
+
+/* A reply kept so a retransmitted (duplicate) request is answered the same
+ * way without touching state. */
+struct dmm_reply_slot {
+	bool used;
+	struct in6_addr peer;
+	uint16_t seq;
+	uint16_t len;
+	uint8_t buf[DMM_MSG_MAX];
+};
+
+struct dmm_node {
+	struct dmm_config cfg;
+	struct dmm_io io;
+	int64_t wall_offset;
+	uint16_t next_seq;
+	uint32_t next_txn_id;
+	uint64_t counters[DMM_C_COUNT];
+	dmm_time_t log_quiet_until[DMM_C_COUNT]; /* rate limit of drop logs */
+
+	struct dmm_txn *txns; /* cfg.limits.max_pending slots */
+	struct dmm_replay replay;
+	struct dmm_reply_slot *replies; /* cfg.limits.reply_cache slots, ring */
+	unsigned reply_next;
+
+	struct dmm_mr *mr;
+	struct dmm_lm *lm;
+	struct dmm_haa *haa;
+};
+
+/* ---- offered by node.c ---- */
+void dmm_count(struct dmm_node *n, enum dmm_counter c);
+void dmm_log(struct dmm_node *n, enum dmm_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Count a drop and log it at most once per second per counter. */
+void dmm_drop(struct dmm_node *n, enum dmm_counter c, dmm_time_t now,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void dmm_dp(struct dmm_node *n, const struct dmm_dp_op *op);
+void dmm_emit(struct dmm_node *n, enum dmm_event_kind kind, dmm_time_t now,
+	      const struct dmm_mnid *id, const struct dmm_prefix *p,
+	      const struct in6_addr *peer, uint32_t link);
+uint64_t dmm_wall_ms(const struct dmm_node *n, dmm_time_t now);
+
+/* Send request m to dst; the node assigns seq and timestamp, seals it, and
+ * retransmits. The owner role's on_reply gets the reply, or NULL after the
+ * last retry. Returns the transaction id (>0) or DMM_E_FULL / a seal error. */
+int64_t dmm_request(struct dmm_node *n, const struct in6_addr *dst,
+		    struct dmm_msg *m, unsigned owner, uint64_t cookie,
+		    dmm_time_t now);
+/* Forget a transaction (its reply, if it comes, is counted unexpected). */
+void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id);
+/* Answer request req (received from dst) with rep: seq copied, timestamp
+ * set, sealed, sent, and kept in the reply cache. */
+int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,
+	      const struct dmm_msg *req, struct dmm_msg *rep, dmm_time_t now);
+
+/* ---- offered by each role (mr.c, lm.c, haa.c) ---- */
+/* new: allocate the role's tables from n->cfg; 0 or DMM_E_NOMEM. */
+int dmm_mr_new(struct dmm_node *n, dmm_time_t now);
+void dmm_mr_free(struct dmm_node *n);
+/* A request for this role, authenticated and replay-checked. */
+void dmm_mr_on_request(struct dmm_node *n, const struct in6_addr *src,
+		       const struct dmm_msg *m, dmm_time_t now);
+/* The reply to one of this role's requests, or NULL: the request timed out. */
+void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie,
+		     const struct in6_addr *src, const struct dmm_msg *rep,
+		     dmm_time_t now);
+void dmm_mr_timer(struct dmm_node *n, dmm_time_t now);
+dmm_time_t dmm_mr_deadline(const struct dmm_node *n);
+
+int dmm_lm_new(struct dmm_node *n, dmm_time_t now);
+void dmm_lm_free(struct dmm_node *n);
+void dmm_lm_on_request(struct dmm_node *n, const struct in6_addr *src,
+		       const struct dmm_msg *m, dmm_time_t now);
+void dmm_lm_on_reply(struct dmm_node *n, uint64_t cookie,
+		     const struct in6_addr *src, const struct dmm_msg *rep,
+		     dmm_time_t now);
+void dmm_lm_timer(struct dmm_node *n, dmm_time_t now);
+dmm_time_t dmm_lm_deadline(const struct dmm_node *n);
+
+int dmm_haa_new(struct dmm_node *n, dmm_time_t now);
+void dmm_haa_free(struct dmm_node *n);
+void dmm_haa_on_request(struct dmm_node *n, const struct in6_addr *src,
+			const struct dmm_msg *m, dmm_time_t now);
+void dmm_haa_timer(struct dmm_node *n, dmm_time_t now);
+dmm_time_t dmm_haa_deadline(const struct dmm_node *n);
+
+#endif

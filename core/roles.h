@@ -1,0 +1,90 @@
+/* dmm core: read-only views of each role's tables, for dmmctl, the
+ * simulator and tests. Each foreach calls cb once per entry. */
+#ifndef DMM_ROLES_H
+#define DMM_ROLES_H
+
+#include "node.h"
+
+/* ---- MR ---- */
+enum dmm_mn_state {
+	DMM_MN_RESOLVING,  /* asked the LM whether this MN is known */
+	DMM_MN_ALLOCATING, /* asked the local HAA for an HoA */
+	DMM_MN_RETRIEVING, /* moved here: asked the home HAA for its HoA state */
+	DMM_MN_ATTACHED,   /* prefixes advertised, routes up */
+	DMM_MN_FAILED,     /* signalling gave up; retried on the next RS */
+};
+const char *dmm_mn_state_name(enum dmm_mn_state s);
+
+struct dmm_mn_view {
+	struct dmm_mnid mnid;
+	uint32_t link;
+	enum dmm_mn_state state;
+	unsigned n_hnp;
+	struct dmm_prefix hnp[DMM_MAX_HNP];
+	bool deprecated[DMM_MAX_HNP]; /* kept only for old sessions */
+	struct in6_addr home[DMM_MAX_HNP]; /* anchor MR of each prefix */
+	dmm_time_t since;
+};
+void dmm_mr_foreach_mn(const struct dmm_node *n,
+		       void (*cb)(void *ctx, const struct dmm_mn_view *v), void *ctx);
+
+enum dmm_cache_state {
+	DMM_CACHE_QUERYING, /* miss seen, query in flight, packets held */
+	DMM_CACHE_TUNNEL,   /* tunnel to .locator installed */
+	DMM_CACHE_PASS,     /* not a mobile prefix / at home: regular routing */
+};
+const char *dmm_cache_state_name(enum dmm_cache_state s);
+
+struct dmm_cache_view {
+	struct dmm_prefix prefix;
+	struct dmm_prefix src; /* source-specific entry (redirect anchor), len 0 = any */
+	enum dmm_cache_state state;
+	struct in6_addr locator;
+	dmm_time_t expires;
+};
+void dmm_mr_foreach_cache(const struct dmm_node *n,
+			  void (*cb)(void *ctx, const struct dmm_cache_view *v), void *ctx);
+
+enum dmm_ho_state {
+	DMM_HO_HOLDING,    /* pMR: MN left, holding packets, waiting for CTX_REQ */
+	DMM_HO_FORWARDING, /* pMR: forwarding to the nMR, redirecting correspondents */
+	DMM_HO_DONE,       /* deleted on the next timer run */
+};
+const char *dmm_ho_state_name(enum dmm_ho_state s);
+
+struct dmm_ho_view {
+	struct dmm_mnid mnid;
+	unsigned n_hnp;
+	struct dmm_prefix hnp[DMM_MAX_HNP];
+	enum dmm_ho_state state;
+	struct in6_addr nmr; /* :: while holding */
+	dmm_time_t expires;
+};
+void dmm_mr_foreach_handover(const struct dmm_node *n,
+			     void (*cb)(void *ctx, const struct dmm_ho_view *v), void *ctx);
+
+/* ---- LM ---- */
+struct dmm_binding_view {
+	struct dmm_prefix prefix;
+	struct dmm_mnid mnid;
+	struct in6_addr location; /* serving MR */
+	struct in6_addr home;     /* anchor MR */
+	bool fixed;               /* fixed correspondents behind a gateway MR */
+	uint16_t seq;
+	dmm_time_t expires;
+	unsigned n_subscribers;
+};
+void dmm_lm_foreach_binding(const struct dmm_node *n,
+			    void (*cb)(void *ctx, const struct dmm_binding_view *v), void *ctx);
+
+/* ---- HAA ---- */
+struct dmm_lease_view {
+	struct dmm_prefix prefix;
+	struct dmm_mnid mnid;
+	struct in6_addr mr; /* anchor MR */
+	dmm_time_t expires;
+};
+void dmm_haa_foreach_lease(const struct dmm_node *n,
+			   void (*cb)(void *ctx, const struct dmm_lease_view *v), void *ctx);
+
+#endif

@@ -1,0 +1,125 @@
+/* dmm core: basic types, limits, errors and counters shared by every module.
+ * Sans-I/O: nothing here reads a clock or touches a socket. */
+#ifndef DMM_TYPES_H
+#define DMM_TYPES_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Time is always supplied by the caller, in milliseconds of a monotonic clock. */
+typedef uint64_t dmm_time_t;
+#define DMM_TIME_NEVER UINT64_MAX
+
+/* Wire and table limits (all named, all checked). */
+#define DMM_MNID_MAX 32    /* bytes of an MN identifier */
+#define DMM_MAX_HNP 4      /* home network prefixes in one message / per MN */
+#define DMM_MAX_OPTIONS 16 /* mobility options in one message */
+#define DMM_MSG_MAX 512    /* largest message we build or accept */
+#define DMM_MAC_LEN 32     /* HMAC-SHA-256 */
+#define DMM_KEY_LEN 32
+#define DMM_MAX_KEYS 8
+#define DMM_MAX_NETS 16     /* local networks in a domain */
+#define DMM_MAX_NET_PREFIX 8 /* HoA ranges per local network */
+#define DMM_MAX_POOLS 16
+#define DMM_NAME_MAX 32
+
+struct dmm_prefix {
+	struct in6_addr addr;
+	uint8_t len;
+};
+
+/* Mobile node identifier: by default its link-layer address (EUI-48). */
+enum dmm_mnid_type {
+	DMM_MNID_NAI = 1,   /* RFC 4283 */
+	DMM_MNID_EUI48 = 5, /* RFC 8371 */
+	DMM_MNID_EUI64 = 6, /* RFC 8371 */
+};
+
+struct dmm_mnid {
+	uint8_t type; /* enum dmm_mnid_type */
+	uint8_t len;
+	uint8_t id[DMM_MNID_MAX];
+};
+
+/* Error codes: 0 on success, negative on failure. */
+enum dmm_err {
+	DMM_OK = 0,
+	DMM_E_SHORT = -1,      /* input shorter than its length says */
+	DMM_E_MALFORMED = -2,  /* a field has an impossible value */
+	DMM_E_ALIGN = -3,      /* option alignment rule broken */
+	DMM_E_UNKNOWN = -4,    /* unknown message type / mandatory option */
+	DMM_E_TOOMANY = -5,    /* more options / prefixes than allowed */
+	DMM_E_NOSPACE = -6,    /* output buffer too small */
+	DMM_E_AUTH = -7,       /* missing or bad authenticator */
+	DMM_E_KEY = -8,        /* unknown key id */
+	DMM_E_REPLAY = -9,     /* sequence number already seen / out of window */
+	DMM_E_STALE = -10,     /* timestamp outside the validity window */
+	DMM_E_FULL = -11,      /* a bounded table is full */
+	DMM_E_NOTFOUND = -12,  /* no such entry */
+	DMM_E_STATE = -13,     /* not valid in the current state */
+	DMM_E_NOMEM = -14,     /* allocation failed */
+	DMM_E_CONFIG = -15,    /* invalid configuration */
+	DMM_E_ROLE = -16,      /* this node does not run the role a message is for */
+	DMM_E_CRYPTO = -17,    /* crypto library failure */
+};
+
+const char *dmm_strerror(int err);
+
+/* Counters: every drop reason has one. Names in counters.c. */
+enum dmm_counter {
+	DMM_C_RX,
+	DMM_C_TX,
+	DMM_C_DROP_SHORT,
+	DMM_C_DROP_MALFORMED,
+	DMM_C_DROP_ALIGN,
+	DMM_C_DROP_UNKNOWN,
+	DMM_C_DROP_TOOMANY,
+	DMM_C_DROP_AUTH,
+	DMM_C_DROP_KEY,
+	DMM_C_DROP_REPLAY,
+	DMM_C_DROP_STALE,
+	DMM_C_DROP_ROLE,
+	DMM_C_DROP_UNEXPECTED, /* reply matching no pending request */
+	DMM_C_DROP_PEER,       /* message from an address not in the domain */
+	DMM_C_DUP_REQUEST,     /* retransmitted request answered from the reply cache */
+	DMM_C_RETRANSMIT,
+	DMM_C_TIMEOUT,
+	DMM_C_TABLE_FULL,
+	DMM_C_NOMEM,
+	DMM_C_ATTACH,
+	DMM_C_DETACH,
+	DMM_C_HANDOVER,
+	DMM_C_MISS,
+	DMM_C_QUERY,
+	DMM_C_REDIRECT,
+	DMM_C_NOTIFY,
+	DMM_C_LM_FORWARD,
+	DMM_C_HOA_ALLOC,
+	DMM_C_HOA_RELEASE,
+	DMM_C_LEASE_EXPIRED,
+	DMM_C_BINDING_EXPIRED,
+	DMM_C_CACHE_EXPIRED,
+	DMM_C_CTX_CREATED,
+	DMM_C_CTX_DELETED,
+	DMM_C_COUNT
+};
+
+const char *dmm_counter_name(enum dmm_counter c);
+
+/* Helpers on prefixes and addresses (prefix.c). */
+bool dmm_prefix_contains(const struct dmm_prefix *p, const struct in6_addr *a);
+bool dmm_prefix_eq(const struct dmm_prefix *a, const struct dmm_prefix *b);
+void dmm_prefix_mask(struct dmm_prefix *p); /* zero the host bits */
+/* "2001:db8::/64" <-> struct; parse returns 0 or DMM_E_MALFORMED. */
+int dmm_prefix_parse(const char *s, struct dmm_prefix *p);
+#define DMM_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
+const char *dmm_prefix_str(const struct dmm_prefix *p, char *buf, size_t len);
+bool dmm_mnid_eq(const struct dmm_mnid *a, const struct dmm_mnid *b);
+/* "02:00:00:00:00:01" style for EUI-48/64, the text itself for NAI. */
+#define DMM_MNID_STRLEN (DMM_MNID_MAX * 3 + 1)
+const char *dmm_mnid_str(const struct dmm_mnid *m, char *buf, size_t len);
+int dmm_mnid_parse(const char *s, struct dmm_mnid *m);
+
+#endif
