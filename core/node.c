@@ -103,12 +103,24 @@ static int seal_and_send(struct dmm_node *n, const struct in6_addr *dst,
 	return len;
 }
 
+/* Slots [0, txn_hi) may be in use; scans stop there, so a node with few
+ * requests in flight pays little for a large max_pending. */
 static struct dmm_txn *txn_free_slot(struct dmm_node *n)
 {
 	for (uint32_t i = 0; i < n->cfg.limits.max_pending; i++)
-		if (n->txns[i].id == 0)
+		if (n->txns[i].id == 0) {
+			if (i >= n->txn_hi)
+				n->txn_hi = i + 1;
 			return &n->txns[i];
+		}
 	return NULL;
+}
+
+static void txn_release(struct dmm_node *n, struct dmm_txn *t)
+{
+	t->id = 0;
+	while (n->txn_hi > 0 && n->txns[n->txn_hi - 1].id == 0)
+		n->txn_hi--;
 }
 
 int64_t dmm_request(struct dmm_node *n, const struct in6_addr *dst,
@@ -142,9 +154,9 @@ int64_t dmm_request(struct dmm_node *n, const struct in6_addr *dst,
 
 void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id)
 {
-	for (uint32_t i = 0; txn_id && i < n->cfg.limits.max_pending; i++)
+	for (uint32_t i = 0; txn_id && i < n->txn_hi; i++)
 		if (n->txns[i].id == txn_id)
-			n->txns[i].id = 0;
+			txn_release(n, &n->txns[i]);
 }
 
 static void reply_cache_put(struct dmm_node *n, const struct in6_addr *peer,
@@ -277,7 +289,7 @@ static int recv_reply(struct dmm_node *n, const struct in6_addr *src,
 			 dmm_msg_type_name(m->type), m->seq);
 		return rc;
 	}
-	for (uint32_t i = 0; i < n->cfg.limits.max_pending; i++) {
+	for (uint32_t i = 0; i < n->txn_hi; i++) {
 		struct dmm_txn *t = &n->txns[i];
 		if (t->id == 0 || t->msg.seq != m->seq ||
 		    dmm_msg_reply_type(t->msg.type) != m->type ||
@@ -285,7 +297,7 @@ static int recv_reply(struct dmm_node *n, const struct in6_addr *src,
 			continue;
 		unsigned owner = t->owner;
 		uint64_t cookie = t->cookie;
-		t->id = 0; /* free first: the owner may send new requests */
+		txn_release(n, t); /* first: the owner may send new requests */
 		deliver_reply(n, owner, cookie, src, m, now);
 		return 0;
 	}
@@ -340,13 +352,13 @@ static void txn_timer(struct dmm_node *n, uint32_t i, dmm_time_t now)
 	uint64_t cookie = t->cookie;
 	dmm_drop(n, DMM_C_TIMEOUT, now, "%s seq %u: no answer after %u tries",
 		 dmm_msg_type_name(t->msg.type), t->msg.seq, t->tries + 1);
-	t->id = 0;
+	txn_release(n, t);
 	deliver_reply(n, owner, cookie, NULL, NULL, now);
 }
 
 void dmm_node_timer(struct dmm_node *n, dmm_time_t now)
 {
-	for (uint32_t i = 0; i < n->cfg.limits.max_pending; i++)
+	for (uint32_t i = 0; i < n->txn_hi; i++)
 		txn_timer(n, i, now);
 	if (n->haa)
 		dmm_haa_timer(n, now);
@@ -365,7 +377,7 @@ dmm_time_t dmm_node_next_deadline(const struct dmm_node *n)
 {
 	dmm_time_t d = DMM_TIME_NEVER;
 
-	for (uint32_t i = 0; i < n->cfg.limits.max_pending; i++)
+	for (uint32_t i = 0; i < n->txn_hi; i++)
 		if (n->txns[i].id)
 			d = earliest(d, n->txns[i].deadline);
 	if (n->haa)

@@ -42,6 +42,7 @@ struct dmm_node {
 	dmm_time_t log_quiet_until[DMM_C_COUNT]; /* rate limit of drop logs */
 
 	struct dmm_txn *txns; /* cfg.limits.max_pending slots */
+	uint32_t txn_hi;      /* slots at and above this index are free */
 	struct dmm_replay replay;
 	struct dmm_reply_slot *replies; /* cfg.limits.reply_cache slots, ring */
 	unsigned reply_next;
