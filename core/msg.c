@@ -405,8 +405,10 @@ fields_ok(const struct dmm_msg *m, const struct msg_desc *d)
 		return false;
 	if ((!d->has_status && m->status != 0) || (!d->has_code && m->code != 0))
 		return false;
-	if ((m->type == DMM_MSG_LM_FWD || m->type == DMM_MSG_LM_FWD_REPLY) &&
-	    (m->code == DMM_MSG_NONE || m->code >= DMM_MSG_TYPE_COUNT))
+	/* LM_FWD names the request it forwards; its reply may echo it. */
+	if (m->type == DMM_MSG_LM_FWD && (m->code == DMM_MSG_NONE || m->code >= DMM_MSG_TYPE_COUNT))
+		return false;
+	if (m->type == DMM_MSG_LM_FWD_REPLY && m->code >= DMM_MSG_TYPE_COUNT)
 		return false;
 	return mandatory_ok(m);
 }
