@@ -1,0 +1,672 @@
+/* dmmprobe: constant-rate UDP probe that measures what a handover costs.
+ *
+ *   dmmprobe send -6 DST -p PORT -r PPS -d SECONDS [-s SIZE] [--bind ADDR]
+ *                 [--stream ID]
+ *   dmmprobe recv -p PORT [--bind ADDR] [--csv FILE] [-d SECONDS]
+ *                 [--until-idle MS] [--fin-grace MS]
+ *   dmmprobe peer -6 DST -p PORT -r PPS -d SECONDS [-l LPORT] [...]
+ *                 both at once: send a stream to DST:PORT from LPORT (default
+ *                 PORT) and receive the peer's stream on the same socket.
+ *
+ * Every packet carries a magic, a stream id, a sequence number and the send
+ * time (CLOCK_MONOTONIC: network namespaces share it, so one-way delays are
+ * exact inside one machine). Packets leave on absolute deadlines in
+ * sendmmsg() batches, so the rate holds at 100k packets/s and a late wakeup
+ * is caught up instead of drifting. After the last packet the sender emits a
+ * few FIN packets carrying the count sent; the receiver reports, per stream,
+ * one JSON line: sent, received, lost, duplicated, reordered, the longest
+ * silence between consecutive arrivals (where and when), and the loss runs.
+ * Memory is bounded: one bit per sequence number, up to PROBE_MAX_SEQ. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#define PROBE_MAGIC 0x444d4d50u  /* "DMMP" */
+#define PROBE_T_DATA 0
+#define PROBE_T_FIN 1
+#define PROBE_HDR 32             /* magic, type, pad, stream, seq, send_ns */
+#define PROBE_MAX_SIZE 9000
+#define PROBE_BATCH 64
+#define PROBE_MAX_STREAMS 16
+#define PROBE_MAX_SEQ (1ull << 27) /* 16 MiB of bitmap per stream at most */
+#define PROBE_FIN_COUNT 5
+#define PROBE_FIN_SPACING_NS 20000000ull
+#define PROBE_MAX_RUNS_SHOWN 64
+#define NS 1000000000ull
+#define MS 1000000ull
+
+struct probe_opts {
+	const char *dst;
+	const char *bind;
+	const char *csv;
+	unsigned port, lport;
+	double rate;
+	double dur_s;         /* send: how long; recv: stop after (0 = no limit) */
+	unsigned size;
+	uint32_t stream;
+	uint64_t idle_ms;     /* recv: stop after this much silence (0 = off) */
+	uint64_t fin_grace_ms;
+	bool send, recv;
+};
+
+struct probe_stream {
+	uint32_t id;
+	uint8_t *seen;        /* bitmap, grown on demand up to PROBE_MAX_SEQ */
+	uint64_t seen_bits;
+	uint64_t received, dup, reordered, beyond;
+	uint64_t max_seq;     /* highest sequence seen + 1 */
+	int64_t sent;         /* from FIN, -1 if none arrived */
+	uint64_t first_ns, last_ns;
+	uint64_t gap_ns, gap_start_ns, gap_from_seq, gap_to_seq;
+	uint64_t last_seq;
+	int64_t dmin, dmax;
+	double dsum;
+	uint64_t fin_ns;
+};
+
+struct probe_rx {
+	struct probe_stream s[PROBE_MAX_STREAMS];
+	unsigned n;
+	uint64_t foreign, streams_dropped;
+	FILE *csv;
+};
+
+struct probe_tx {
+	struct sockaddr_in6 dst;
+	uint64_t start_ns, data_end_ns, total, next, errors, fins_sent, next_fin_ns;
+	uint8_t buf[PROBE_BATCH][PROBE_MAX_SIZE];
+};
+
+static volatile sig_atomic_t probe_stop;
+
+static void
+probe_on_signal(int sig)
+{
+	(void)sig;
+	probe_stop = 1;
+}
+
+static uint64_t
+probe_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+static void
+probe_encode(uint8_t *b, uint8_t type, uint32_t stream, uint64_t seq, uint64_t t)
+{
+	put32(b, PROBE_MAGIC);
+	b[4] = type;
+	b[5] = b[6] = b[7] = 0;
+	put32(b + 8, stream);
+	put32(b + 12, 0);
+	put64(b + 16, seq);
+	put64(b + 24, t);
+}
+
+/* ---- receiver ---- */
+
+static struct probe_stream *
+rx_stream(struct probe_rx *rx, uint32_t id)
+{
+	struct probe_stream *s;
+
+	for (unsigned i = 0; i < rx->n; i++)
+		if (rx->s[i].id == id)
+			return &rx->s[i];
+	if (rx->n == PROBE_MAX_STREAMS) {
+		rx->streams_dropped++;
+		return NULL;
+	}
+	s = &rx->s[rx->n++];
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->sent = -1;
+	s->dmin = INT64_MAX;
+	s->dmax = INT64_MIN;
+	return s;
+}
+
+/* Make bit seq addressable; false if it is beyond the bound. */
+static bool
+rx_bitmap_fit(struct probe_stream *s, uint64_t seq)
+{
+	uint64_t bits;
+	uint8_t *p;
+
+	if (seq < s->seen_bits)
+		return true;
+	if (seq >= PROBE_MAX_SEQ)
+		return false;
+	bits = s->seen_bits ? s->seen_bits : 65536;
+	while (bits <= seq)
+		bits *= 2;
+	if (bits > PROBE_MAX_SEQ)
+		bits = PROBE_MAX_SEQ;
+	p = realloc(s->seen, bits / 8);
+	if (p == NULL)
+		return false;
+	memset(p + s->seen_bits / 8, 0, (bits - s->seen_bits) / 8);
+	s->seen = p;
+	s->seen_bits = bits;
+	return true;
+}
+
+static void
+rx_data(struct probe_rx *rx, struct probe_stream *s, uint64_t seq, uint64_t sent_ns,
+	uint64_t now)
+{
+	int64_t d;
+
+	if (!rx_bitmap_fit(s, seq)) {
+		s->beyond++;
+		return;
+	}
+	if (s->seen[seq / 8] & (1u << (seq % 8))) {
+		s->dup++;
+		return;
+	}
+	s->seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
+	if (s->received == 0) {
+		s->first_ns = now;
+	} else if (now - s->last_ns > s->gap_ns) {
+		s->gap_ns = now - s->last_ns;
+		s->gap_start_ns = s->last_ns;
+		s->gap_from_seq = s->last_seq;
+		s->gap_to_seq = seq;
+	}
+	if (seq + 1 < s->max_seq)
+		s->reordered++;
+	else
+		s->max_seq = seq + 1;
+	s->received++;
+	s->last_ns = now;
+	s->last_seq = seq;
+	d = (int64_t)(now - sent_ns);
+	s->dmin = d < s->dmin ? d : s->dmin;
+	s->dmax = d > s->dmax ? d : s->dmax;
+	s->dsum += (double)d;
+	if (rx->csv)
+		fprintf(rx->csv, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu32 "\n",
+			seq, sent_ns, now, s->id);
+}
+
+static void
+rx_packet(struct probe_rx *rx, const uint8_t *b, size_t len, uint64_t now)
+{
+	struct probe_stream *s;
+
+	if (len < PROBE_HDR || get32(b) != PROBE_MAGIC) {
+		rx->foreign++;
+		return;
+	}
+	if ((s = rx_stream(rx, get32(b + 8))) == NULL)
+		return;
+	if (b[4] == PROBE_T_FIN) {
+		s->sent = (int64_t)get64(b + 16);
+		if (s->fin_ns == 0)
+			s->fin_ns = now;
+	} else if (b[4] == PROBE_T_DATA) {
+		rx_data(rx, s, get64(b + 16), get64(b + 24), now);
+	} else {
+		rx->foreign++;
+	}
+}
+
+static bool
+rx_seen(const struct probe_stream *s, uint64_t seq)
+{
+	return seq < s->seen_bits && (s->seen[seq / 8] & (1u << (seq % 8)));
+}
+
+/* Print the missing ranges in [0, end) as [first, count] pairs. */
+static void
+rx_print_runs(const struct probe_stream *s, uint64_t end)
+{
+	uint64_t seq = 0, runs = 0, longest = 0, shown = 0;
+
+	printf(",\"loss_runs\":[");
+	while (seq < end) {
+		uint64_t first = seq;
+
+		if (rx_seen(s, seq)) {
+			seq++;
+			continue;
+		}
+		while (seq < end && !rx_seen(s, seq))
+			seq++;
+		runs++;
+		longest = seq - first > longest ? seq - first : longest;
+		if (shown++ < PROBE_MAX_RUNS_SHOWN)
+			printf("%s[%" PRIu64 ",%" PRIu64 "]", shown > 1 ? "," : "",
+			       first, seq - first);
+	}
+	printf("],\"loss_run_count\":%" PRIu64 ",\"longest_loss_run\":%" PRIu64,
+	       runs, longest);
+}
+
+static uint64_t
+rx_missing(const struct probe_stream *s, uint64_t end)
+{
+	uint64_t n = 0;
+
+	for (uint64_t seq = 0; seq < end; seq++)
+		n += !rx_seen(s, seq);
+	return n;
+}
+
+static void
+rx_report(const struct probe_rx *rx)
+{
+	for (unsigned i = 0; i < rx->n; i++) {
+		const struct probe_stream *s = &rx->s[i];
+		/* Without a FIN, what was sent is known only up to the last
+		 * sequence that arrived: a lost tail goes unseen. */
+		uint64_t end = s->sent >= 0 ? (uint64_t)s->sent : s->max_seq;
+
+		printf("{\"role\":\"recv\",\"stream\":%" PRIu32 ",\"sent\":%" PRId64
+		       ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64
+		       ",\"duplicated\":%" PRIu64 ",\"reordered\":%" PRIu64
+		       ",\"beyond_window\":%" PRIu64 ",\"fin\":%s",
+		       s->id, s->sent, s->received, rx_missing(s, end),
+		       s->dup, s->reordered, s->beyond, s->fin_ns ? "true" : "false");
+		printf(",\"first_ns\":%" PRIu64 ",\"last_ns\":%" PRIu64
+		       ",\"max_gap_ms\":%.3f,\"max_gap_from_seq\":%" PRIu64
+		       ",\"max_gap_to_seq\":%" PRIu64 ",\"max_gap_start_ns\":%" PRIu64
+		       ",\"max_gap_at_ms\":%.3f",
+		       s->first_ns, s->last_ns, (double)s->gap_ns / MS, s->gap_from_seq,
+		       s->gap_to_seq, s->gap_start_ns,
+		       s->gap_ns ? (double)(s->gap_start_ns - s->first_ns) / MS : 0.0);
+		if (s->received)
+			printf(",\"delay_ms\":{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f}",
+			       (double)s->dmin / MS, s->dsum / (double)s->received / MS,
+			       (double)s->dmax / MS);
+		rx_print_runs(s, end);
+		printf("}\n");
+	}
+	if (rx->n == 0)
+		printf("{\"role\":\"recv\",\"stream\":null,\"sent\":-1,\"received\":0,"
+		       "\"foreign\":%" PRIu64 "}\n", rx->foreign);
+	fflush(stdout);
+}
+
+/* True once every stream seen has sent FIN and the grace period is over. */
+static bool
+rx_finished(const struct probe_rx *rx, uint64_t now, uint64_t grace_ns)
+{
+	if (rx->n == 0)
+		return false;
+	for (unsigned i = 0; i < rx->n; i++)
+		if (rx->s[i].fin_ns == 0 || now - rx->s[i].fin_ns < grace_ns)
+			return false;
+	return true;
+}
+
+static uint64_t
+rx_last_arrival(const struct probe_rx *rx)
+{
+	uint64_t t = 0;
+
+	for (unsigned i = 0; i < rx->n; i++)
+		t = rx->s[i].last_ns > t ? rx->s[i].last_ns : t;
+	return t;
+}
+
+static void
+rx_drain(int fd, struct probe_rx *rx)
+{
+	static uint8_t bufs[PROBE_BATCH][PROBE_MAX_SIZE];
+	struct mmsghdr msgs[PROBE_BATCH];
+	struct iovec iov[PROBE_BATCH];
+	int n;
+
+	for (;;) {
+		for (int i = 0; i < PROBE_BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, msgs, PROBE_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		uint64_t now = probe_now();
+		for (int i = 0; i < n; i++)
+			rx_packet(rx, bufs[i], msgs[i].msg_len, now);
+		if (n < PROBE_BATCH)
+			return;
+	}
+}
+
+/* ---- sender ---- */
+
+static int
+tx_send(int fd, struct probe_tx *tx, uint8_t type, uint64_t count, unsigned size,
+	uint32_t stream)
+{
+	struct mmsghdr msgs[PROBE_BATCH];
+	struct iovec iov[PROBE_BATCH];
+	uint64_t now = probe_now();
+	int n;
+
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t seq = type == PROBE_T_FIN ? tx->total : tx->next + i;
+
+		probe_encode(tx->buf[i], type, stream, seq, now);
+		iov[i].iov_base = tx->buf[i];
+		iov[i].iov_len = size;
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+		msgs[i].msg_hdr.msg_name = &tx->dst;
+		msgs[i].msg_hdr.msg_namelen = sizeof(tx->dst);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = sendmmsg(fd, msgs, (unsigned)count, 0);
+	/* A packet the kernel refused (no route during a move) still used its
+	 * sequence number: the receiver counts it lost, which is the truth. */
+	if (n < (int)count) {
+		tx->errors += count - (n > 0 ? (uint64_t)n : 0);
+		if (n <= 0 && errno != EINTR && errno != ENETUNREACH &&
+		    errno != EHOSTUNREACH && errno != ENOBUFS && errno != EAGAIN &&
+		    errno != ECONNREFUSED && errno != EADDRNOTAVAIL && errno != ENETDOWN)
+			return -1;
+	}
+	return 0;
+}
+
+/* Send everything due by now; returns the next deadline (0 = all done). */
+static uint64_t
+tx_step(int fd, struct probe_tx *tx, const struct probe_opts *o, uint64_t now)
+{
+	uint64_t due, k;
+
+	if (tx->next < tx->total) {
+		due = (uint64_t)((double)(now - tx->start_ns) * o->rate / NS) + 1;
+		due = due > tx->total ? tx->total : due;
+		while (tx->next < due) {
+			k = due - tx->next > PROBE_BATCH ? PROBE_BATCH : due - tx->next;
+			if (tx_send(fd, tx, PROBE_T_DATA, k, o->size, o->stream) < 0)
+				perror("dmmprobe: sendmmsg");
+			tx->next += k;
+		}
+		if (tx->next < tx->total)
+			return tx->start_ns + (uint64_t)((double)tx->next * NS / o->rate);
+		tx->next_fin_ns = tx->data_end_ns = now;
+	}
+	if (tx->fins_sent < PROBE_FIN_COUNT) {
+		if (now < tx->next_fin_ns)
+			return tx->next_fin_ns;
+		tx_send(fd, tx, PROBE_T_FIN, 1, PROBE_HDR, o->stream);
+		tx->fins_sent++;
+		tx->next_fin_ns = now + PROBE_FIN_SPACING_NS;
+		return tx->fins_sent < PROBE_FIN_COUNT ? tx->next_fin_ns : 0;
+	}
+	return 0;
+}
+
+static void
+tx_report(const struct probe_tx *tx, const struct probe_opts *o, uint64_t end)
+{
+	uint64_t last = tx->data_end_ns ? tx->data_end_ns : end;
+	/* n packets on deadlines 1/rate apart span (n - 1)/rate seconds. */
+	double secs = (double)(last - tx->start_ns) / NS;
+
+	printf("{\"role\":\"send\",\"stream\":%" PRIu32 ",\"sent\":%" PRIu64
+	       ",\"send_errors\":%" PRIu64 ",\"size\":%u,\"rate_pps\":%.0f"
+	       ",\"achieved_pps\":%.0f,\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 "}\n",
+	       o->stream, tx->next, tx->errors, o->size, o->rate,
+	       secs > 0 && tx->next > 1 ? (double)(tx->next - 1) / secs : 0.0, tx->start_ns, end);
+	fflush(stdout);
+}
+
+/* ---- setup and main loop ---- */
+
+static int
+probe_addr(const char *host, unsigned port, struct sockaddr_in6 *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin6_family = AF_INET6;
+	sa->sin6_port = htons((uint16_t)port);
+	if (host == NULL)
+		return 0;
+	if (inet_pton(AF_INET6, host, &sa->sin6_addr) == 1)
+		return 0;
+	fprintf(stderr, "dmmprobe: not an IPv6 address: %s\n", host);
+	return -1;
+}
+
+static int
+probe_socket(const struct probe_opts *o, unsigned port)
+{
+	struct sockaddr_in6 sa;
+	int fd, one = 1, buf = 8 << 20;
+
+	if (probe_addr(o->bind, port, &sa) < 0)
+		return -1;
+	if ((fd = socket(AF_INET6, SOCK_DGRAM, 0)) < 0) {
+		perror("dmmprobe: socket");
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* FORCE needs CAP_NET_ADMIN; the plain option is the fallback. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if ((o->bind || port) && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("dmmprobe: bind");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct timespec
+probe_ts(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / NS), .tv_nsec = (long)(ns % NS) };
+
+	return ts;
+}
+
+/* Next time the receive side must look at the clock (0 = never). */
+static uint64_t
+rx_deadline(const struct probe_opts *o, const struct probe_rx *rx, uint64_t t0, bool tx_done)
+{
+	uint64_t d = 0, t;
+
+	if (o->dur_s > 0 && !o->send)
+		d = t0 + (uint64_t)(o->dur_s * NS);
+	if (o->idle_ms && tx_done) {
+		t = rx_last_arrival(rx);
+		t = (t ? t : t0) + o->idle_ms * MS;
+		d = d == 0 || t < d ? t : d;
+	}
+	for (unsigned i = 0; i < rx->n; i++) {
+		if (rx->s[i].fin_ns == 0)
+			continue;
+		t = rx->s[i].fin_ns + o->fin_grace_ms * MS;
+		d = d == 0 || t < d ? t : d;
+	}
+	return d;
+}
+
+static int
+probe_loop(int fd, const struct probe_opts *o, struct probe_tx *tx, struct probe_rx *rx)
+{
+	uint64_t t0 = probe_now(), next_tx = o->send ? t0 : 0, now, d;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec ts;
+
+	if (tx)
+		tx->start_ns = t0;
+	while (!probe_stop) {
+		now = probe_now();
+		if (next_tx && now >= next_tx)
+			next_tx = tx_step(fd, tx, o, now);
+		if (!o->recv && next_tx == 0)
+			break;
+		if (o->recv && next_tx == 0) {
+			if (o->dur_s > 0 && !o->send && now >= t0 + (uint64_t)(o->dur_s * NS))
+				break;
+			if (rx_finished(rx, now, o->fin_grace_ms * MS))
+				break;
+			d = rx_last_arrival(rx);
+			if (o->idle_ms && now >= (d ? d : t0) + o->idle_ms * MS)
+				break;
+		}
+		d = o->recv ? rx_deadline(o, rx, t0, next_tx == 0) : 0;
+		if (next_tx && (d == 0 || next_tx < d))
+			d = next_tx;
+		ts = probe_ts(d > now ? d - now : 0);
+		if (ppoll(o->recv ? &pfd : NULL, o->recv ? 1 : 0, d ? &ts : NULL, NULL) > 0)
+			rx_drain(fd, rx);
+	}
+	if (o->recv)
+		rx_drain(fd, rx);
+	if (tx)
+		tx_report(tx, o, probe_now());
+	if (rx)
+		rx_report(rx);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: dmmprobe send -6 DST -p PORT -r PPS -d SECONDS [-s SIZE] [--bind ADDR]\n"
+		"                     [--stream ID]\n"
+		"       dmmprobe recv -p PORT [--bind ADDR] [--csv FILE] [-d SECONDS]\n"
+		"                     [--until-idle MS] [--fin-grace MS]\n"
+		"       dmmprobe peer -6 DST -p PORT -r PPS -d SECONDS [-l LOCAL_PORT] [...]\n");
+	exit(2);
+}
+
+static void
+probe_parse(int argc, char **argv, struct probe_opts *o)
+{
+	static const struct option lo[] = {
+		{ "bind", required_argument, NULL, 'b' },
+		{ "csv", required_argument, NULL, 'c' },
+		{ "until-idle", required_argument, NULL, 'i' },
+		{ "fin-grace", required_argument, NULL, 'g' },
+		{ "stream", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "6:p:r:d:s:l:", lo, NULL)) != -1) {
+		switch (c) {
+		case '6': o->dst = optarg; break;
+		case 'p': o->port = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'l': o->lport = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'r': o->rate = strtod(optarg, NULL); break;
+		case 'd': o->dur_s = strtod(optarg, NULL); break;
+		case 's': o->size = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'b': o->bind = optarg; break;
+		case 'c': o->csv = optarg; break;
+		case 'i': o->idle_ms = strtoull(optarg, NULL, 10); break;
+		case 'g': o->fin_grace_ms = strtoull(optarg, NULL, 10); break;
+		case 'S': o->stream = (uint32_t)strtoul(optarg, NULL, 0); break;
+		default: usage();
+		}
+	}
+	if (optind != argc || o->port == 0 || o->port > 65535 || o->lport > 65535 ||
+	    o->size < PROBE_HDR || o->size > PROBE_MAX_SIZE)
+		usage();
+	if (o->send && (o->dst == NULL || o->rate <= 0 || o->dur_s <= 0))
+		usage();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct probe_opts o = { .size = 64, .fin_grace_ms = 200 };
+	struct probe_tx *tx = NULL;
+	struct probe_rx *rx = NULL;
+	int fd, rc;
+
+	if (argc < 2)
+		usage();
+	o.send = !strcmp(argv[1], "send") || !strcmp(argv[1], "peer");
+	o.recv = !strcmp(argv[1], "recv") || !strcmp(argv[1], "peer");
+	if (!o.send && !o.recv)
+		usage();
+	o.stream = (uint32_t)getpid();
+	probe_parse(argc - 1, argv + 1, &o);
+	if (!strcmp(argv[1], "peer") && o.idle_ms == 0)
+		o.idle_ms = 1000; /* the peer's FIN may never come if it died */
+	signal(SIGINT, probe_on_signal);
+	signal(SIGTERM, probe_on_signal);
+	prctl(PR_SET_TIMERSLACK, 1UL); /* 10 us deadlines at 100k packets/s */
+	fd = probe_socket(&o, o.recv ? (o.lport ? o.lport : o.port) : 0);
+	if (fd < 0)
+		return 1;
+	if (o.send) {
+		if ((tx = calloc(1, sizeof(*tx))) == NULL)
+			return 1;
+		if (probe_addr(o.dst, o.port, &tx->dst) < 0)
+			return 2;
+		tx->total = (uint64_t)(o.rate * o.dur_s + 0.5);
+	}
+	if (o.recv) {
+		if ((rx = calloc(1, sizeof(*rx))) == NULL)
+			return 1;
+		if (o.csv && (rx->csv = fopen(o.csv, "w")) == NULL) {
+			perror(o.csv);
+			return 1;
+		}
+		if (rx->csv)
+			fprintf(rx->csv, "seq,send_ns,recv_ns,stream\n");
+	}
+	rc = probe_loop(fd, &o, tx, rx);
+	if (rx && rx->csv && fclose(rx->csv) != 0)
+		rc = 1;
+	close(fd);
+	return rc;
+}
