@@ -1,0 +1,452 @@
+/* dmm core: the Home Address Allocation role (PROCEDURES.md, HAA).
+ *
+ * Leases are keyed by (MN id, pool) and indexed twice: by prefix (state
+ * retrieval, refresh, release, collision checks) and by MN id (an MN that
+ * asks again gets its lease again). The pool's i-th prefix is the i-th
+ * /plen inside its range; a stateful pool hands out the lowest free index,
+ * a stateless one starts at a hash of the MN id and probes upwards. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_priv.h"
+#include "roles.h"
+
+#define HAA_NIL 0u /* end of a hash chain; chains hold slot + 1 */
+
+enum lease_state {
+	LEASE_FREE,
+	LEASE_ACTIVE,
+};
+
+struct haa_lease {
+	enum lease_state state;
+	struct dmm_mnid mnid;
+	struct dmm_prefix prefix;
+	unsigned pool;
+	uint64_t index;     /* position of prefix in its pool */
+	dmm_time_t expires;
+	uint32_t next_pfx;  /* chains, slot + 1 */
+	uint32_t next_mnid;
+	uint32_t next_free;
+};
+
+struct haa_pool {
+	uint64_t count; /* prefixes in the pool */
+	uint64_t used;
+	uint64_t hint;  /* stateful: no free index below this one */
+};
+
+struct dmm_haa {
+	struct haa_lease *leases;
+	uint32_t cap;
+	uint32_t used;
+	uint32_t free_head; /* slot + 1 */
+	uint32_t *by_pfx;   /* bucket heads, slot + 1 */
+	uint32_t *by_mnid;
+	uint32_t mask;      /* buckets - 1 */
+	struct haa_pool pools[DMM_MAX_POOLS];
+	dmm_time_t next_deadline; /* never later than the earliest expiry */
+};
+
+static const char *const lease_state_names[] = {
+	[LEASE_FREE] = "free",
+	[LEASE_ACTIVE] = "active",
+};
+
+/* ---- hashing (not security relevant: tables are bounded anyway) ---- */
+
+static uint32_t
+fnv1a(uint32_t h, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static uint32_t
+hash_prefix(const struct dmm_prefix *p)
+{
+	return fnv1a(fnv1a(2166136261u, p->addr.s6_addr, 16), &p->len, 1);
+}
+
+static uint32_t
+hash_mnid(const struct dmm_mnid *id)
+{
+	uint8_t len = id->len <= DMM_MNID_MAX ? id->len : DMM_MNID_MAX;
+
+	return fnv1a(fnv1a(2166136261u, &id->type, 1), id->id, len);
+}
+
+/* ---- pool arithmetic ---- */
+
+static uint64_t
+pool_count(const struct dmm_pool *p)
+{
+	unsigned bits;
+
+	if (p->plen < p->range.len || p->plen > 128)
+		return 0;
+	bits = p->plen - p->range.len;
+	return bits >= 32 ? UINT64_C(1) << 32 : UINT64_C(1) << bits;
+}
+
+/* The idx-th /plen prefix inside the pool's range. */
+static struct dmm_prefix
+pool_nth(const struct dmm_pool *p, uint64_t idx)
+{
+	struct dmm_prefix r = p->range;
+	unsigned bits = p->plen - p->range.len;
+
+	dmm_prefix_mask(&r);
+	r.len = p->plen;
+	for (unsigned b = 0; b < bits && b < 64; b++) {
+		unsigned pos = p->plen - 1 - b;
+		if ((idx >> b) & 1)
+			r.addr.s6_addr[pos / 8] |= (uint8_t)(0x80u >> (pos % 8));
+	}
+	return r;
+}
+
+/* ---- the lease table ---- */
+
+static struct haa_lease *
+lease_by_prefix(struct dmm_haa *h, const struct dmm_prefix *p)
+{
+	uint32_t s = h->by_pfx[hash_prefix(p) & h->mask];
+
+	for (; s != HAA_NIL; s = h->leases[s - 1].next_pfx)
+		if (dmm_prefix_eq(&h->leases[s - 1].prefix, p))
+			return &h->leases[s - 1];
+	return NULL;
+}
+
+static struct haa_lease *
+lease_by_mnid(struct dmm_haa *h, const struct dmm_mnid *id, unsigned pool)
+{
+	uint32_t s = h->by_mnid[hash_mnid(id) & h->mask];
+
+	for (; s != HAA_NIL; s = h->leases[s - 1].next_mnid) {
+		struct haa_lease *l = &h->leases[s - 1];
+		if (l->pool == pool && dmm_mnid_eq(&l->mnid, id))
+			return l;
+	}
+	return NULL;
+}
+
+static void
+lease_log(struct dmm_node *n, const struct haa_lease *l, enum lease_state from,
+	  enum lease_state to, const char *why)
+{
+	char p[DMM_PREFIX_STRLEN], m[DMM_MNID_STRLEN];
+
+	dmm_log(n, DMM_LOG_DEBUG, "haa: lease %s mn %s: %s -> %s (%s)",
+		dmm_prefix_str(&l->prefix, p, sizeof(p)), dmm_mnid_str(&l->mnid, m, sizeof(m)),
+		lease_state_names[from], lease_state_names[to], why);
+}
+
+static void
+lease_unlink(uint32_t *head, struct haa_lease *leases, uint32_t slot, bool by_pfx)
+{
+	uint32_t *link = head;
+
+	while (*link != HAA_NIL) {
+		struct haa_lease *l = &leases[*link - 1];
+		if (*link == slot) {
+			*link = by_pfx ? l->next_pfx : l->next_mnid;
+			return;
+		}
+		link = by_pfx ? &l->next_pfx : &l->next_mnid;
+	}
+}
+
+static void
+lease_free(struct dmm_node *n, struct haa_lease *l, const char *why)
+{
+	struct dmm_haa *h = n->haa;
+	uint32_t slot = (uint32_t)(l - h->leases) + 1;
+	struct haa_pool *pool = &h->pools[l->pool];
+
+	lease_log(n, l, l->state, LEASE_FREE, why);
+	lease_unlink(&h->by_pfx[hash_prefix(&l->prefix) & h->mask], h->leases, slot, true);
+	lease_unlink(&h->by_mnid[hash_mnid(&l->mnid) & h->mask], h->leases, slot, false);
+	pool->used--;
+	if (l->index < pool->hint)
+		pool->hint = l->index;
+	memset(l, 0, sizeof(*l));
+	l->state = LEASE_FREE;
+	l->next_free = h->free_head;
+	h->free_head = slot;
+	h->used--;
+}
+
+static void
+lease_renew(struct dmm_node *n, struct haa_lease *l, dmm_time_t now)
+{
+	struct dmm_haa *h = n->haa;
+
+	l->expires = now + (dmm_time_t)n->cfg.timers.lease_lifetime_s * 1000;
+	if (l->expires < h->next_deadline)
+		h->next_deadline = l->expires;
+}
+
+static struct haa_lease *
+lease_new(struct dmm_node *n, const struct dmm_mnid *id, unsigned pool, uint64_t idx,
+	  dmm_time_t now)
+{
+	struct dmm_haa *h = n->haa;
+	uint32_t slot = h->free_head;
+	struct haa_lease *l = &h->leases[slot - 1];
+
+	h->free_head = l->next_free;
+	h->used++;
+	h->pools[pool].used++;
+	*l = (struct haa_lease){
+		.state = LEASE_ACTIVE,
+		.mnid = *id,
+		.prefix = pool_nth(&n->cfg.pools[pool], idx),
+		.pool = pool,
+		.index = idx,
+	};
+	l->next_pfx = h->by_pfx[hash_prefix(&l->prefix) & h->mask];
+	h->by_pfx[hash_prefix(&l->prefix) & h->mask] = slot;
+	l->next_mnid = h->by_mnid[hash_mnid(id) & h->mask];
+	h->by_mnid[hash_mnid(id) & h->mask] = slot;
+	lease_renew(n, l, now);
+	lease_log(n, l, LEASE_FREE, LEASE_ACTIVE, "allocated");
+	dmm_count(n, DMM_C_HOA_ALLOC);
+	return l;
+}
+
+/* ---- allocation ---- */
+
+static bool
+index_free(struct dmm_node *n, unsigned pool, uint64_t idx)
+{
+	struct dmm_prefix p = pool_nth(&n->cfg.pools[pool], idx);
+
+	return lease_by_prefix(n->haa, &p) == NULL;
+}
+
+/* A free index of the pool, or false when it is full. At most used + 1
+ * indexes are tried: only that many can be taken. */
+static bool
+pool_pick(struct dmm_node *n, unsigned pool, const struct dmm_mnid *id, uint64_t *out)
+{
+	struct haa_pool *ps = &n->haa->pools[pool];
+	uint64_t start, idx;
+
+	if (ps->used >= ps->count)
+		return false;
+	if (n->cfg.pools[pool].mode == DMM_POOL_STATELESS)
+		start = hash_mnid(id) % ps->count;
+	else
+		start = ps->hint;
+	for (uint64_t k = 0; k <= ps->used && k < ps->count; k++) {
+		idx = (start + k) % ps->count;
+		if (index_free(n, pool, idx)) {
+			if (n->cfg.pools[pool].mode == DMM_POOL_STATEFUL && idx >= ps->hint)
+				ps->hint = idx + 1;
+			*out = idx;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+pool_serves(const struct dmm_pool *p, const struct in6_addr *src, const struct dmm_msg *m)
+{
+	if (memcmp(&p->mr, src, sizeof(*src)) == 0)
+		return true;
+	return (m->present & DMM_P_LOCATION) &&
+	       memcmp(&p->mr, &m->location, sizeof(p->mr)) == 0;
+}
+
+/* Existing lease of the MN in a pool of that MR, else a new one. Returns a
+ * DMM_ST_* status and the lease through out. */
+static uint8_t
+haa_allocate(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
+	     struct haa_lease **out, dmm_time_t now)
+{
+	struct dmm_haa *h = n->haa;
+	bool served = false;
+	uint64_t idx;
+
+	for (unsigned i = 0; i < n->cfg.n_pools; i++) {
+		if (!pool_serves(&n->cfg.pools[i], src, m))
+			continue;
+		served = true;
+		if ((*out = lease_by_mnid(h, &m->mnid, i)) != NULL) {
+			lease_renew(n, *out, now);
+			lease_log(n, *out, LEASE_ACTIVE, LEASE_ACTIVE, "asked again");
+			return DMM_ST_OK;
+		}
+	}
+	if (!served)
+		return DMM_ST_PROHIBITED;
+	if (h->used >= h->cap) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "haa: lease table full (%u)", h->cap);
+		return DMM_ST_NO_RESOURCES;
+	}
+	for (unsigned i = 0; i < n->cfg.n_pools; i++)
+		if (pool_serves(&n->cfg.pools[i], src, m) && pool_pick(n, i, &m->mnid, &idx)) {
+			*out = lease_new(n, &m->mnid, i, idx, now);
+			return DMM_ST_OK;
+		}
+	dmm_log(n, DMM_LOG_WARN, "haa: every pool of that MR is full");
+	return DMM_ST_NO_RESOURCES;
+}
+
+/* HOA_REQ with a prefix: retrieval by an nMR, refresh, or release. */
+static uint8_t
+haa_retrieve(struct dmm_node *n, const struct dmm_msg *m, struct haa_lease **out,
+	     dmm_time_t now)
+{
+	struct dmm_prefix p = m->hnp[0];
+	struct haa_lease *l;
+
+	dmm_prefix_mask(&p);
+	l = lease_by_prefix(n->haa, &p);
+	if (l == NULL || !dmm_mnid_eq(&l->mnid, &m->mnid))
+		return DMM_ST_NOT_FOUND;
+	if (m->lifetime == 0) {
+		dmm_emit(n, DMM_EV_HOA_RELEASED, now, &l->mnid, &l->prefix, NULL, 0);
+		dmm_count(n, DMM_C_HOA_RELEASE);
+		lease_free(n, l, "released");
+		*out = NULL;
+		return DMM_ST_OK;
+	}
+	lease_renew(n, l, now);
+	lease_log(n, l, LEASE_ACTIVE, LEASE_ACTIVE, "renewed");
+	*out = l;
+	return DMM_ST_OK;
+}
+
+void
+dmm_haa_on_request(struct dmm_node *n, const struct in6_addr *src,
+		   const struct dmm_msg *m, dmm_time_t now)
+{
+	struct dmm_msg rep = { .type = DMM_MSG_HOA_REP, .flags = DMM_F_PROXY };
+	struct haa_lease *l = NULL;
+
+	if (m->type != DMM_MSG_HOA_REQ || !(m->present & DMM_P_MNID)) {
+		dmm_drop(n, DMM_C_DROP_MALFORMED, now, "haa: %s without MN id",
+			 dmm_msg_type_name(m->type));
+		return;
+	}
+	if ((m->present & DMM_P_HNP) && m->n_hnp > 0)
+		rep.status = haa_retrieve(n, m, &l, now);
+	else
+		rep.status = haa_allocate(n, src, m, &l, now);
+	rep.mnid = m->mnid;
+	rep.present = DMM_P_MNID;
+	if (m->present & DMM_P_HNP) { /* echo what was asked about */
+		rep.n_hnp = 1;
+		rep.hnp[0] = m->hnp[0];
+		rep.present |= DMM_P_HNP;
+	}
+	if (l != NULL) {
+		rep.n_hnp = 1;
+		rep.hnp[0] = l->prefix;
+		rep.home = n->cfg.pools[l->pool].mr;
+		rep.lifetime = n->cfg.timers.lease_lifetime_s;
+		rep.present |= DMM_P_HNP | DMM_P_HOME;
+	}
+	dmm_reply(n, src, m, &rep, now);
+}
+
+/* ---- life cycle, timers, view ---- */
+
+int
+dmm_haa_new(struct dmm_node *n, dmm_time_t now)
+{
+	struct dmm_haa *h = calloc(1, sizeof(*h));
+	uint32_t buckets = 16;
+
+	if (h == NULL)
+		return DMM_E_NOMEM;
+	h->cap = n->cfg.limits.max_leases;
+	while (buckets < h->cap && buckets < (1u << 30))
+		buckets <<= 1;
+	h->mask = buckets - 1;
+	h->leases = calloc(h->cap ? h->cap : 1, sizeof(*h->leases));
+	h->by_pfx = calloc(buckets, sizeof(*h->by_pfx));
+	h->by_mnid = calloc(buckets, sizeof(*h->by_mnid));
+	n->haa = h;
+	if (h->leases == NULL || h->by_pfx == NULL || h->by_mnid == NULL) {
+		dmm_haa_free(n);
+		return DMM_E_NOMEM;
+	}
+	for (uint32_t i = 0; i < h->cap; i++)
+		h->leases[i].next_free = i + 2 <= h->cap ? i + 2 : HAA_NIL;
+	h->free_head = h->cap ? 1 : HAA_NIL;
+	for (unsigned i = 0; i < n->cfg.n_pools && i < DMM_MAX_POOLS; i++)
+		h->pools[i].count = pool_count(&n->cfg.pools[i]);
+	h->next_deadline = DMM_TIME_NEVER;
+	return 0;
+}
+
+void
+dmm_haa_free(struct dmm_node *n)
+{
+	struct dmm_haa *h = n->haa;
+
+	if (h == NULL)
+		return;
+	free(h->leases);
+	free(h->by_pfx);
+	free(h->by_mnid);
+	free(h);
+	n->haa = NULL;
+}
+
+void
+dmm_haa_timer(struct dmm_node *n, dmm_time_t now)
+{
+	struct dmm_haa *h = n->haa;
+	dmm_time_t next = DMM_TIME_NEVER;
+
+	if (h == NULL || now < h->next_deadline)
+		return;
+	for (uint32_t i = 0; i < h->cap; i++) {
+		struct haa_lease *l = &h->leases[i];
+		if (l->state != LEASE_ACTIVE)
+			continue;
+		if (l->expires <= now) {
+			dmm_count(n, DMM_C_LEASE_EXPIRED);
+			lease_free(n, l, "expired");
+		} else if (l->expires < next) {
+			next = l->expires;
+		}
+	}
+	h->next_deadline = next;
+}
+
+dmm_time_t
+dmm_haa_deadline(const struct dmm_node *n)
+{
+	return n->haa ? n->haa->next_deadline : DMM_TIME_NEVER;
+}
+
+void
+dmm_haa_foreach_lease(const struct dmm_node *n,
+		      void (*cb)(void *ctx, const struct dmm_lease_view *v), void *ctx)
+{
+	const struct dmm_haa *h = n->haa;
+
+	for (uint32_t i = 0; h != NULL && i < h->cap; i++) {
+		const struct haa_lease *l = &h->leases[i];
+		struct dmm_lease_view v;
+		if (l->state != LEASE_ACTIVE)
+			continue;
+		v = (struct dmm_lease_view){
+			.prefix = l->prefix,
+			.mnid = l->mnid,
+			.mr = n->cfg.pools[l->pool].mr,
+			.expires = l->expires,
+		};
+		cb(ctx, &v);
+	}
+}

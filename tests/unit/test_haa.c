@@ -1,0 +1,409 @@
+/* HAA engine (core/haa.c): real sealed HOA_REQ bytes through dmm_node_recv,
+ * the HOA_REP the node sends opened and checked field by field. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node_priv.h"
+#include "nodetest.h"
+
+/* The MR engine may be incomplete in the library while it is written; these
+ * weak stand-ins satisfy node.c so this test links without it (a weak
+ * definition keeps the linker from pulling mr.o out of the archive). */
+__attribute__((weak)) int dmm_mr_new(struct dmm_node *n, dmm_time_t now) { return 0; }
+__attribute__((weak)) void dmm_mr_free(struct dmm_node *n) {}
+__attribute__((weak)) void dmm_mr_on_request(struct dmm_node *n, const struct in6_addr *src,
+					     const struct dmm_msg *m, dmm_time_t now) {}
+__attribute__((weak)) void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie,
+					   const struct in6_addr *src,
+					   const struct dmm_msg *rep, dmm_time_t now) {}
+__attribute__((weak)) void dmm_mr_timer(struct dmm_node *n, dmm_time_t now) {}
+__attribute__((weak)) dmm_time_t dmm_mr_deadline(const struct dmm_node *n)
+{
+	return DMM_TIME_NEVER;
+}
+
+#define HAA "2001:db8:ff::a1"
+#define MR11 "2001:db8:ff::11" /* pool 1: 2001:db8:a:100::/56, stateful */
+#define MR12 "2001:db8:ff::12" /* pool 2: 2001:db8:a:200::/62, stateless, 4 prefixes */
+#define MR21 "2001:db8:ff::21" /* an MR of network b: no pool here */
+#define T0 1000
+#define LEASE_MS (3600 * 1000)
+
+static struct nodetest nt;
+
+static void
+haa_config(struct dmm_config *c, uint32_t max_leases)
+{
+	nt_config(c, "haa-a", HAA, DMM_ROLE_HAA);
+	nt_add_net(c, "a", "2001:db8:a::/48", HAA, HAA);
+	nt_add_net(c, "b", "2001:db8:b::/48", "2001:db8:ff::b1", "2001:db8:ff::b1");
+	c->local_net = 0;
+	c->n_pools = 2;
+	c->pools[0] = (struct dmm_pool){ .range = nt_p6("2001:db8:a:100::/56"), .plen = 64,
+					 .mr = nt_a6(MR11), .mode = DMM_POOL_STATEFUL };
+	c->pools[1] = (struct dmm_pool){ .range = nt_p6("2001:db8:a:200::/62"), .plen = 64,
+					 .mr = nt_a6(MR12), .mode = DMM_POOL_STATELESS };
+	c->limits.max_leases = max_leases;
+}
+
+static int
+setup(void **state)
+{
+	struct dmm_config c;
+
+	haa_config(&c, 16);
+	assert_int_equal(nt_start(&nt, &c, T0), 0);
+	return 0;
+}
+
+static int
+setup_small(void **state)
+{
+	struct dmm_config c;
+
+	haa_config(&c, 2);
+	assert_int_equal(nt_start(&nt, &c, T0), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	nt_stop(&nt);
+	return 0;
+}
+
+/* Send HOA_REQ {mn, hnp?, lifetime} from src; the one reply, opened. */
+static struct dmm_msg
+hoa_req_loc(const char *src, unsigned mn, const char *hnp, uint32_t lifetime,
+	    const char *location, dmm_time_t now)
+{
+	struct dmm_msg m = { .type = DMM_MSG_HOA_REQ, .flags = DMM_F_ACK_REQ | DMM_F_PROXY,
+			     .present = DMM_P_MNID | DMM_P_HANDOFF, .mnid = nt_mnid(mn),
+			     .lifetime = lifetime };
+	struct dmm_msg rep;
+	struct in6_addr s = nt_a6(src);
+
+	m.handoff = hnp ? DMM_HI_SAME_IFACE : DMM_HI_NEW_IFACE;
+	if (hnp) {
+		m.n_hnp = 1;
+		m.hnp[0] = nt_p6(hnp);
+		m.present |= DMM_P_HNP;
+	}
+	if (location) {
+		m.location = nt_a6(location);
+		m.present |= DMM_P_LOCATION;
+	}
+	nt_clear(&nt);
+	assert_int_equal(nt_recv(&nt, &s, &m, now), 0);
+	assert_int_equal(nt.n_sent, 1);
+	assert_memory_equal(&nt.sent[0].dst, &s, sizeof(s));
+	assert_int_equal(nt_open(&nt, 0, &rep), 0);
+	assert_int_equal(rep.type, DMM_MSG_HOA_REP);
+	assert_int_equal(rep.seq, m.seq);
+	return rep;
+}
+
+static struct dmm_msg
+hoa_req(const char *src, unsigned mn, const char *hnp, uint32_t lifetime, dmm_time_t now)
+{
+	return hoa_req_loc(src, mn, hnp, lifetime, NULL, now);
+}
+
+static void
+assert_granted(const struct dmm_msg *rep, unsigned mn, const char *hnp, const char *home)
+{
+	struct dmm_prefix p = nt_p6(hnp);
+	struct in6_addr h = nt_a6(home);
+	struct dmm_mnid id = nt_mnid(mn);
+
+	assert_int_equal(rep->status, DMM_ST_OK);
+	assert_true(rep->present & DMM_P_MNID);
+	assert_true(dmm_mnid_eq(&rep->mnid, &id));
+	assert_int_equal(rep->n_hnp, 1);
+	assert_true(dmm_prefix_eq(&rep->hnp[0], &p));
+	assert_true(rep->present & DMM_P_HOME);
+	assert_memory_equal(&rep->home, &h, sizeof(h));
+	assert_int_equal(rep->lifetime, 3600);
+}
+
+struct leases {
+	unsigned n;
+	struct dmm_lease_view v[16];
+};
+
+static void
+collect(void *ctx, const struct dmm_lease_view *v)
+{
+	struct leases *l = ctx;
+
+	if (l->n < 16)
+		l->v[l->n] = *v;
+	l->n++;
+}
+
+static struct leases
+leases(void)
+{
+	struct leases l = { 0 };
+
+	dmm_haa_foreach_lease(nt.node, collect, &l);
+	return l;
+}
+
+static uint64_t
+counter(enum dmm_counter c)
+{
+	return dmm_node_counter(nt.node, c);
+}
+
+static void
+test_stateful_alloc(void **state)
+{
+	struct dmm_msg r;
+	struct leases l;
+
+	r = hoa_req(MR11, 1, NULL, 0, T0);
+	assert_granted(&r, 1, "2001:db8:a:100::/64", MR11);
+	assert_true(nt_log_has(&nt, "haa: lease 2001:db8:a:100::/64 mn 02:00:00:00:00:01: "
+				    "free -> active (allocated)"));
+	r = hoa_req(MR11, 2, NULL, 0, T0 + 10);
+	assert_granted(&r, 2, "2001:db8:a:101::/64", MR11);
+	/* the same MN asks again: same prefix, no new lease */
+	r = hoa_req(MR11, 1, NULL, 0, T0 + 20);
+	assert_granted(&r, 1, "2001:db8:a:100::/64", MR11);
+	assert_int_equal(counter(DMM_C_HOA_ALLOC), 2);
+	l = leases();
+	assert_int_equal(l.n, 2);
+	/* the lookup refreshed MN 1's lease */
+	for (unsigned i = 0; i < l.n; i++) {
+		struct dmm_mnid one = nt_mnid(1);
+		if (dmm_mnid_eq(&l.v[i].mnid, &one))
+			assert_int_equal(l.v[i].expires, T0 + 20 + LEASE_MS);
+	}
+}
+
+static void
+test_stateless_alloc(void **state)
+{
+	struct dmm_prefix range = nt_p6("2001:db8:a:200::/62"), first;
+	struct dmm_prefix p200 = nt_p6("2001:db8:a:200::/64");
+	struct in6_addr mr12 = nt_a6(MR12);
+	struct dmm_msg r;
+
+	r = hoa_req(MR12, 7, NULL, 0, T0);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.hnp[0].len, 64);
+	assert_true(dmm_prefix_contains(&range, &r.hnp[0].addr));
+	first = r.hnp[0];
+	/* a prefix that is not the MN's cannot be released; its own can, and
+	 * asked for again the hash of the MN id gives the same prefix back */
+	r = hoa_req(MR12, 7, "2001:db8:a:200::/64", 0, T0 + 1);
+	if (!dmm_prefix_eq(&first, &p200))
+		assert_int_equal(r.status, DMM_ST_NOT_FOUND);
+	{
+		char buf[DMM_PREFIX_STRLEN];
+		r = hoa_req(MR12, 7, dmm_prefix_str(&first, buf, sizeof(buf)), 0, T0 + 2);
+	}
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.lifetime, 0);
+	assert_int_equal(leases().n, 0);
+	r = hoa_req(MR12, 7, NULL, 0, T0 + 3);
+	assert_true(dmm_prefix_eq(&r.hnp[0], &first));
+	assert_memory_equal(&r.home, &mr12, 16);
+}
+
+static void
+test_pool_exhausted(void **state)
+{
+	struct dmm_prefix got[4];
+	struct dmm_msg r;
+
+	for (unsigned mn = 1; mn <= 4; mn++) {
+		r = hoa_req(MR12, mn, NULL, 0, T0 + mn);
+		assert_int_equal(r.status, DMM_ST_OK);
+		got[mn - 1] = r.hnp[0];
+		for (unsigned k = 0; k + 1 < mn; k++) /* probing found a free one */
+			assert_false(dmm_prefix_eq(&got[k], &got[mn - 1]));
+	}
+	r = hoa_req(MR12, 5, NULL, 0, T0 + 10);
+	assert_int_equal(r.status, DMM_ST_NO_RESOURCES);
+	assert_false(r.present & DMM_P_HOME);
+	assert_int_equal(counter(DMM_C_TABLE_FULL), 0); /* the pool, not the table */
+	/* an MN that has a lease still gets it */
+	r = hoa_req(MR12, 3, NULL, 0, T0 + 11);
+	assert_true(dmm_prefix_eq(&r.hnp[0], &got[2]));
+	assert_int_equal(leases().n, 4);
+}
+
+static void
+test_table_full(void **state)
+{
+	struct dmm_msg r;
+
+	assert_int_equal(hoa_req(MR11, 1, NULL, 0, T0).status, DMM_ST_OK);
+	assert_int_equal(hoa_req(MR12, 2, NULL, 0, T0).status, DMM_ST_OK);
+	r = hoa_req(MR11, 3, NULL, 0, T0 + 1);
+	assert_int_equal(r.status, DMM_ST_NO_RESOURCES);
+	assert_int_equal(counter(DMM_C_TABLE_FULL), 1);
+	assert_int_equal(leases().n, 2);
+	/* a release makes room */
+	r = hoa_req(MR11, 1, "2001:db8:a:100::/64", 0, T0 + 2);
+	assert_int_equal(r.status, DMM_ST_OK);
+	r = hoa_req(MR11, 3, NULL, 0, T0 + 3);
+	assert_granted(&r, 3, "2001:db8:a:100::/64", MR11);
+}
+
+static void
+test_retrieval_by_nmr(void **state)
+{
+	struct dmm_msg r;
+	struct leases l;
+
+	hoa_req(MR11, 1, NULL, 0, T0);
+	/* the MN moved to MR21 (another network), which retrieves its state */
+	r = hoa_req(MR21, 1, "2001:db8:a:100::/64", 3600, T0 + 500000);
+	assert_granted(&r, 1, "2001:db8:a:100::/64", MR11);
+	l = leases();
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].expires, T0 + 500000 + LEASE_MS);
+	{
+		struct in6_addr mr11 = nt_a6(MR11);
+		assert_memory_equal(&l.v[0].mr, &mr11, 16);
+	}
+	assert_true(nt_log_has(&nt, "active -> active (renewed)"));
+	assert_int_equal(counter(DMM_C_HOA_ALLOC), 1);
+}
+
+static void
+test_wrong_mn_for_prefix(void **state)
+{
+	struct dmm_msg r;
+
+	hoa_req(MR11, 1, NULL, 0, T0);
+	r = hoa_req(MR21, 2, "2001:db8:a:100::/64", 3600, T0 + 1);
+	assert_int_equal(r.status, DMM_ST_NOT_FOUND);
+	assert_false(r.present & DMM_P_HOME);
+	r = hoa_req(MR21, 1, "2001:db8:a:1ff::/64", 3600, T0 + 2); /* nobody's */
+	assert_int_equal(r.status, DMM_ST_NOT_FOUND);
+	/* the lease was not touched */
+	assert_int_equal(leases().v[0].expires, T0 + LEASE_MS);
+}
+
+static void
+test_release(void **state)
+{
+	struct dmm_msg r;
+
+	hoa_req(MR11, 1, NULL, 0, T0);
+	r = hoa_req(MR11, 1, "2001:db8:a:100::/64", 0, T0 + 5);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.lifetime, 0);
+	assert_int_equal(leases().n, 0);
+	assert_int_equal(counter(DMM_C_HOA_RELEASE), 1);
+	assert_int_equal(nt.n_events, 1);
+	assert_int_equal(nt.events[0].kind, DMM_EV_HOA_RELEASED);
+	{
+		struct dmm_prefix p = nt_p6("2001:db8:a:100::/64");
+		assert_true(dmm_prefix_eq(&nt.events[0].prefix, &p));
+	}
+	assert_true(nt_log_has(&nt, "active -> free (released)"));
+	r = hoa_req(MR21, 1, "2001:db8:a:100::/64", 3600, T0 + 6);
+	assert_int_equal(r.status, DMM_ST_NOT_FOUND);
+	assert_int_equal(dmm_node_next_deadline(nt.node) >= T0 + LEASE_MS, true);
+}
+
+static void
+test_expiry_and_realloc(void **state)
+{
+	struct dmm_msg r;
+
+	hoa_req(MR11, 1, NULL, 0, T0);
+	hoa_req(MR11, 2, NULL, 0, T0 + 1000); /* a:101:: */
+	assert_int_equal(dmm_node_next_deadline(nt.node), T0 + LEASE_MS);
+	dmm_node_timer(nt.node, T0 + LEASE_MS - 1);
+	assert_int_equal(leases().n, 2);
+	nt_clear(&nt);
+	dmm_node_timer(nt.node, T0 + LEASE_MS);
+	assert_int_equal(counter(DMM_C_LEASE_EXPIRED), 1);
+	assert_int_equal(leases().n, 1);
+	assert_true(nt_log_has(&nt, "active -> free (expired)"));
+	assert_int_equal(dmm_node_next_deadline(nt.node), T0 + 1000 + LEASE_MS);
+	/* the freed prefix is the first free one again, for another MN */
+	r = hoa_req(MR11, 3, NULL, 0, T0 + LEASE_MS + 1);
+	assert_granted(&r, 3, "2001:db8:a:100::/64", MR11);
+	/* and MN 1, back, gets the next free one */
+	r = hoa_req(MR11, 1, NULL, 0, T0 + LEASE_MS + 2);
+	assert_granted(&r, 1, "2001:db8:a:102::/64", MR11);
+}
+
+static void
+test_prohibited(void **state)
+{
+	struct dmm_msg r;
+
+	r = hoa_req(MR21, 1, NULL, 0, T0);
+	assert_int_equal(r.status, DMM_ST_PROHIBITED);
+	assert_int_equal(leases().n, 0);
+	/* on behalf of MR11 (location): its pool */
+	r = hoa_req_loc(MR21, 1, NULL, 0, MR11, T0 + 1);
+	assert_granted(&r, 1, "2001:db8:a:100::/64", MR11);
+}
+
+static void
+test_rejected_input(void **state)
+{
+	struct dmm_msg m = { .type = DMM_MSG_HOA_REQ, .present = DMM_P_MNID,
+			     .mnid = nt_mnid(1) };
+	struct in6_addr s = nt_a6(MR11);
+	uint8_t buf[DMM_MSG_MAX];
+	int len = nt_seal(&nt, &s, &m, T0, buf);
+
+	assert_true(len > 0);
+	/* flipped MAC bit: dropped, counted, no state, no answer */
+	buf[len - 1] ^= 1;
+	assert_int_equal(dmm_node_recv(nt.node, &s, &nt.cfg.self, buf, (size_t)len, T0),
+			 DMM_E_AUTH);
+	assert_int_equal(counter(DMM_C_DROP_AUTH), 1);
+	assert_int_equal(nt.n_sent, 0);
+	assert_int_equal(leases().n, 0);
+	/* the same request twice: one lease, the same answer twice */
+	buf[len - 1] ^= 1;
+	assert_int_equal(dmm_node_recv(nt.node, &s, &nt.cfg.self, buf, (size_t)len, T0), 0);
+	assert_int_equal(dmm_node_recv(nt.node, &s, &nt.cfg.self, buf, (size_t)len, T0 + 1), 0);
+	assert_int_equal(nt.n_sent, 2);
+	assert_int_equal(nt.sent[0].len, nt.sent[1].len);
+	assert_memory_equal(nt.sent[0].buf, nt.sent[1].buf, nt.sent[0].len);
+	assert_int_equal(counter(DMM_C_DUP_REQUEST), 1);
+	assert_int_equal(counter(DMM_C_HOA_ALLOC), 1);
+	/* an LM request to an HAA-only node */
+	m = (struct dmm_msg){ .type = DMM_MSG_LOC_QUERY, .present = DMM_P_TARGET,
+			      .target = nt_a6("2001:db8:a:100::1") };
+	assert_int_equal(nt_recv(&nt, &s, &m, T0 + 2), DMM_E_ROLE);
+	assert_int_equal(counter(DMM_C_DROP_ROLE), 1);
+	assert_int_equal(nt.n_sent, 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_stateful_alloc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stateless_alloc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_exhausted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_full, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_retrieval_by_nmr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_mn_for_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_and_realloc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prohibited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_input, setup, teardown),
+	};
+
+	dmm_auth_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
