@@ -10,22 +10,6 @@
 #include "node_priv.h"
 #include "nodetest.h"
 
-/* The MR engine may be incomplete in the library while it is written; these
- * weak stand-ins satisfy node.c so this test links without it (a weak
- * definition keeps the linker from pulling mr.o out of the archive). */
-__attribute__((weak)) int dmm_mr_new(struct dmm_node *n, dmm_time_t now) { return 0; }
-__attribute__((weak)) void dmm_mr_free(struct dmm_node *n) {}
-__attribute__((weak)) void dmm_mr_on_request(struct dmm_node *n, const struct in6_addr *src,
-					     const struct dmm_msg *m, dmm_time_t now) {}
-__attribute__((weak)) void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie,
-					   const struct in6_addr *src,
-					   const struct dmm_msg *rep, dmm_time_t now) {}
-__attribute__((weak)) void dmm_mr_timer(struct dmm_node *n, dmm_time_t now) {}
-__attribute__((weak)) dmm_time_t dmm_mr_deadline(const struct dmm_node *n)
-{
-	return DMM_TIME_NEVER;
-}
-
 #define HAA "2001:db8:ff::a1"
 #define MR11 "2001:db8:ff::11" /* pool 1: 2001:db8:a:100::/56, stateful */
 #define MR12 "2001:db8:ff::12" /* pool 2: 2001:db8:a:200::/62, stateless, 4 prefixes */

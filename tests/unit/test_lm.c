@@ -10,22 +10,6 @@
 #include "node_priv.h"
 #include "nodetest.h"
 
-/* The MR engine may be incomplete in the library while it is written; these
- * weak stand-ins satisfy node.c so this test links without it (a weak
- * definition keeps the linker from pulling mr.o out of the archive). */
-__attribute__((weak)) int dmm_mr_new(struct dmm_node *n, dmm_time_t now) { return 0; }
-__attribute__((weak)) void dmm_mr_free(struct dmm_node *n) {}
-__attribute__((weak)) void dmm_mr_on_request(struct dmm_node *n, const struct in6_addr *src,
-					     const struct dmm_msg *m, dmm_time_t now) {}
-__attribute__((weak)) void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie,
-					   const struct in6_addr *src,
-					   const struct dmm_msg *rep, dmm_time_t now) {}
-__attribute__((weak)) void dmm_mr_timer(struct dmm_node *n, dmm_time_t now) {}
-__attribute__((weak)) dmm_time_t dmm_mr_deadline(const struct dmm_node *n)
-{
-	return DMM_TIME_NEVER;
-}
-
 #define LMA "2001:db8:ff::a1" /* LM of network a: 2001:db8:a::/48 */
 #define LMB "2001:db8:ff::b1" /* LM of network b: 2001:db8:b::/48 */
 #define LMC "2001:db8:ff::c1" /* LM of network c: 2001:db8:c::/48 */
