@@ -602,6 +602,98 @@ test_rejected_input(void **state)
 	assert_int_equal(bindings(&la).n, 0);
 }
 
+static void
+test_mixed_update(void **state)
+{
+	struct dmm_msg m = update_msg(1, HNP, MR21, LIFE), r, f;
+	unsigned before;
+
+	/* an old prefix of network a and a new one of network b, at MR21 */
+	m.n_hnp = 2;
+	m.hnp[1] = nt_p6("2001:db8:b:5::/64");
+	feed(&lb, MR21, &m, T0);
+	assert_int_equal(lb.n_sent, 2);
+	assert_true(find(&lb, DMM_MSG_LM_FWD, LMA, &f) >= 0);
+	assert_hnp(&f, HNP); /* only a's prefix goes to a */
+	assert_true(find(&lb, DMM_MSG_LOC_ACK, MR21, &r) >= 0);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_hnp(&r, "2001:db8:b:5::/64");
+	assert_int_equal(bindings(&lb).n, 1);
+	/* A applies its part; its answer is not relayed a second time */
+	nt_clear(&la);
+	assert_int_equal(nt_deliver(&lb, (unsigned)find(&lb, DMM_MSG_LM_FWD, LMA, &f), &la,
+				    T0 + 1), 0);
+	assert_int_equal(bindings(&la).n, 1);
+	before = lb.n_sent;
+	assert_int_equal(nt_deliver(&la, 0, &lb, T0 + 2), 0);
+	assert_int_equal(lb.n_sent, before);
+	assert_int_equal(counter(&lb, DMM_C_DROP_UNEXPECTED), 0);
+}
+
+static void
+test_update_by_mnid(void **state)
+{
+	struct dmm_msg m = update_msg(1, "2001:db8:a:101::/64", MR11, LIFE), r;
+
+	bind_mn1();
+	feed(&la, MR11, &m, T0 + 1);
+	/* refresh both bindings of MN 1 by MN id, from its new MR */
+	m = (struct dmm_msg){ .type = DMM_MSG_LOC_UPDATE, .flags = DMM_F_BY_MNID | DMM_F_PROXY,
+			      .present = DMM_P_MNID | DMM_P_LOCATION, .mnid = nt_mnid(1),
+			      .location = nt_a6(MR12), .lifetime = LIFE };
+	feed(&la, MR12, &m, T0 + 1000);
+	r = only(&la, DMM_MSG_LOC_ACK, MR12);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.n_hnp, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		struct bindings b = bindings(&la);
+		assert_addr(&b.v[i].location, MR12);
+		assert_int_equal(b.v[i].expires, T0 + 1000 + LIFE * 1000);
+	}
+	m.mnid = nt_mnid(2);
+	m.seq = 0;
+	feed(&la, MR12, &m, T0 + 2000);
+	assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR12).status, DMM_ST_NOT_FOUND);
+}
+
+static int
+setup_subs(void **state)
+{
+	struct dmm_config c;
+
+	setup(state);
+	nt_stop(&la);
+	lm_config(&c, "lm-a", LMA, 0, 16);
+	c.limits.max_subscribers = 2;
+	assert_int_equal(nt_start(&la, &c, T0), 0);
+	return 0;
+}
+
+static void
+test_subscribers_bounded(void **state)
+{
+	static const char *const mrs[] = { MR12, MR13, MR21 };
+	struct dmm_msg m;
+
+	bind_mn1();
+	for (unsigned i = 0; i < 3; i++) {
+		m = query_msg("2001:db8:a:100::5", DMM_F_SUBSCRIBE);
+		feed(&la, mrs[i], &m, T0 + 10 * (i + 1));
+		assert_int_equal(only(&la, DMM_MSG_LOC_REPLY, mrs[i]).status, DMM_ST_OK);
+	}
+	assert_int_equal(bindings(&la).v[0].n_subscribers, 2);
+	assert_int_equal(counter(&la, DMM_C_TABLE_FULL), 1);
+	/* the oldest (MR12) made room: a move is told to MR13 and MR21 only */
+	m = update_msg(1, HNP, MR11, LIFE);
+	m.location = nt_a6("2001:db8:ff::14");
+	feed(&la, MR11, &m, T0 + 100);
+	assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, NULL), 2);
+	{
+		struct in6_addr mr12 = nt_a6(MR12);
+		assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, &mr12), 0);
+	}
+}
+
 int
 main(void)
 {
@@ -618,6 +710,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fanout_by_mnid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixed_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_by_mnid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribers_bounded, setup_subs, teardown),
 	};
 
 	dmm_auth_init();
