@@ -1,0 +1,33 @@
+# dmmd and dmmctl. Included by the top-level Makefile (after its variables:
+# uses B, CC, CFLAGS_BASE, CFLAGS, SAN_FLAGS and the $(B)/obj/%.o rule).
+#   build/dmmd    daemon/*.c + dataplane/*.c + build/libdmm.a, -lmnl -lsodium
+#   build/dmmctl  ctl/*.c
+# Until dataplane/*.c exists, dmmd is built with -DDMM_NO_DP (LM/HAA only).
+
+DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
+DP_OBJ := $(DP_SRC:%.c=$(B)/obj/%.o)
+CTL_SRC := $(sort $(wildcard ctl/*.c))
+CTL_OBJ := $(CTL_SRC:%.c=$(B)/obj/%.o)
+
+ifeq ($(DP_SRC),)
+$(DAEMON_OBJ): CFLAGS += -DDMM_NO_DP
+DMMD_LIBS := -lsodium
+else
+DMMD_LIBS := -lmnl -lsodium
+endif
+
+$(B)/obj/daemon/%.o $(B)/obj/dataplane/%.o: CFLAGS += -Idataplane
+$(B)/obj/daemon/%.o: $(wildcard daemon/*.h)
+
+$(B)/dmmd: $(DAEMON_OBJ) $(DP_OBJ) $(B)/libdmm.a
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJ) $(DP_OBJ) $(B)/libdmm.a $(DMMD_LIBS)
+
+$(B)/dmmctl: $(CTL_OBJ)
+	$(CC) $(CFLAGS) -o $@ $(CTL_OBJ)
+
+all: $(B)/dmmd $(B)/dmmctl
+
+# tests/unit/test_parse.c #includes daemon/parse.c itself, so the unit-test
+# rule needs no change; it only has to be rebuilt when the parser changes.
+$(S)/tests/test_parse: daemon/parse.c daemon/parse.h

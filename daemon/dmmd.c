@@ -1,0 +1,437 @@
+/* dmmd: the dmm daemon. Parses the configuration, opens the signalling
+ * sockets, the control socket and (on an MR) the Linux data plane, and runs
+ * the core node in a single-threaded poll loop. Signal handlers only set
+ * flags; ppoll() unblocks them only while waiting, so none is missed. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "dmmd.h"
+#include "log.h"
+
+#define DMMD_MAX_POLL 32
+
+static volatile sig_atomic_t sig_quit, sig_hup;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		sig_hup = 1;
+	else
+		sig_quit = 1;
+}
+
+static uint64_t clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+dmm_time_t dmmd_clock(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+/* ---------------------------------------------------------------- data plane glue */
+
+#ifdef DMM_NO_DP
+/* Built without the dataplane sources (early testing): LM/HAA only. */
+static int dp_start(struct dmmd *d)
+{
+	log_warnx("this dmmd was built without a data plane (DMM_NO_DP): role mr "
+		  "is not available");
+	return -1;
+}
+static void dp_stop(struct dmmd *d) { }
+static void dp_op(void *ctx, const struct dmm_dp_op *op) { }
+bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st) { return false; }
+#define dp_pollfds(dp, fds, max) 0
+#define dp_dispatch(dp, fds, n, now) do { } while (0)
+#define dp_next_deadline(dp) DMM_TIME_NEVER
+#define dp_timer(dp, now) do { } while (0)
+#else
+static void dp_cb_attach(void *ctx, uint32_t ifindex, const struct dmm_mnid *id)
+{
+	struct dmmd *d = ctx;
+	char m[DMM_MNID_STRLEN];
+	int rc = dmm_mr_attach(d->node, ifindex, id, d->now);
+
+	if (rc < 0)
+		log_warnx("attach of %s on link %u: %s", dmm_mnid_str(id, m, sizeof(m)),
+			  ifindex, dmm_strerror(rc));
+}
+
+static void dp_cb_detach(void *ctx, uint32_t ifindex)
+{
+	struct dmmd *d = ctx;
+	int rc = dmm_mr_detach(d->node, ifindex, d->now);
+
+	if (rc < 0 && rc != DMM_E_NOTFOUND)
+		log_warnx("detach on link %u: %s", ifindex, dmm_strerror(rc));
+}
+
+static void dp_cb_miss(void *ctx, const struct in6_addr *dst, const struct in6_addr *src)
+{
+	struct dmmd *d = ctx;
+
+	dmm_mr_miss(d->node, dst, src, d->now);
+}
+
+static void dp_cb_log(void *ctx, int level, const char *line)
+{
+	static const int pri[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	log_line(level >= 0 && level <= DMM_LOG_DEBUG ? pri[level] : LOG_INFO, line);
+}
+
+static int dp_start(struct dmmd *d)
+{
+	const struct dmmd_conf *c = &d->conf;
+	struct dp_callbacks cb = { .ctx = d, .attach = dp_cb_attach, .detach = dp_cb_detach,
+				   .miss = dp_cb_miss, .log = dp_cb_log };
+	struct dp_config dc;
+	int rc;
+
+	dp_config_defaults(&dc);
+	dc.self = c->core.self;
+	dc.table = c->dp_table;
+	dc.rule_pref = c->dp_rule_pref;
+	dc.protocol = c->dp_protocol;
+	snprintf(dc.tun_name, sizeof(dc.tun_name), "%s", c->dp_tun);
+	dc.n_access = c->n_access < DP_MAX_ACCESS ? c->n_access : DP_MAX_ACCESS;
+	for (unsigned i = 0; i < dc.n_access; i++)
+		snprintf(dc.access[i], sizeof(dc.access[i]), "%s", c->access[i]);
+	dc.hold_max_pkts = c->dp_hold_limit;
+	dc.ra_router_lifetime_s = c->core.timers.ra_lifetime_s;
+	dc.mr = true;
+	rc = dp_open(&d->dp, &dc, &cb);
+	if (rc < 0) {
+		log_warnx("data plane: %s%s", strerror(-rc), rc == -EPERM ?
+			  " (dmmd must run as root, or with CAP_NET_ADMIN and CAP_NET_RAW)" : "");
+		d->dp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void dp_stop(struct dmmd *d)
+{
+	if (d->dp)
+		dp_close(d->dp);
+	d->dp = NULL;
+}
+
+static void dp_op(void *ctx, const struct dmm_dp_op *op)
+{
+	struct dmmd *d = ctx;
+	int rc;
+
+	if (!d->dp)
+		return;
+	rc = dp_apply(d->dp, op);
+	if (rc < 0)
+		log_warnx("data plane %s: %s", dmm_dp_kind_name(op->kind), strerror(-rc));
+}
+
+bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st)
+{
+	if (!d->dp)
+		return false;
+	dp_get_stats(d->dp, st);
+	return true;
+}
+#endif
+
+/* ---------------------------------------------------------------- core glue */
+
+static void core_log(void *ctx, enum dmm_log_level lvl, const char *line)
+{
+	static const int pri[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	log_line((unsigned)lvl <= DMM_LOG_DEBUG ? pri[lvl] : LOG_INFO, line);
+}
+
+static void print_err(void *ctx, const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void log_err(void *ctx, const char *msg)
+{
+	log_warnx("%s", msg);
+}
+
+static void set_wall_offset(struct dmmd *d)
+{
+	dmm_node_set_wall_offset(d->node, (int64_t)clock_ms(CLOCK_REALTIME) -
+				 (int64_t)clock_ms(CLOCK_MONOTONIC));
+}
+
+static int node_start(struct dmmd *d)
+{
+	struct dmm_io io = { .ctx = d, .send = sock_send, .dp = dp_op, .log = core_log,
+			     .event = evlog_event };
+	int rc;
+
+	if (dmm_auth_init() != 0) {
+		log_warnx("libsodium initialisation failed");
+		return -1;
+	}
+	d->now = d->started = dmmd_clock();
+	rc = dmm_node_new(&d->conf.core, &io, d->now, &d->node);
+	if (rc < 0) {
+		log_warnx("node: %s", dmm_strerror(rc));
+		return -1;
+	}
+	set_wall_offset(d);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- reload */
+
+/* What changed between the running and the new configuration, as a list of
+ * section names in why (empty: nothing). */
+static void conf_diff(const struct dmmd_conf *a, const struct dmmd_conf *b, char *why,
+		      size_t len)
+{
+	const struct dmm_config *x = &a->core, *y = &b->core;
+	struct { const char *name; bool differs; } s[] = {
+		{ "node/address/roles", strcmp(x->name, y->name) || x->roles != y->roles ||
+		  memcmp(&x->self, &y->self, sizeof(x->self)) || x->local_net != y->local_net },
+		{ "networks", x->n_nets != y->n_nets ||
+		  memcmp(x->nets, y->nets, sizeof(x->nets)) },
+		{ "mr", x->ro_mode != y->ro_mode || x->lm_update_on_attach != y->lm_update_on_attach ||
+		  x->new_hoa_on_arrival != y->new_hoa_on_arrival ||
+		  x->hold_packets != y->hold_packets || x->n_fixed != y->n_fixed ||
+		  memcmp(x->fixed, y->fixed, sizeof(x->fixed)) || a->n_access != b->n_access ||
+		  memcmp(a->access, b->access, sizeof(a->access)) },
+		{ "haa", x->n_pools != y->n_pools || memcmp(x->pools, y->pools, sizeof(x->pools)) },
+		{ "timers", memcmp(&x->timers, &y->timers, sizeof(x->timers)) != 0 },
+		{ "limits", memcmp(&x->limits, &y->limits, sizeof(x->limits)) != 0 },
+		{ "keys", memcmp(&x->keys, &y->keys, sizeof(x->keys)) != 0 },
+		{ "control", strcmp(a->control, b->control) != 0 },
+		{ "signalling", a->signalling != b->signalling || a->udp_port != b->udp_port },
+		{ "dataplane", a->dp_table != b->dp_table || a->dp_rule_pref != b->dp_rule_pref ||
+		  a->dp_protocol != b->dp_protocol || strcmp(a->dp_tun, b->dp_tun) ||
+		  a->dp_hold_limit != b->dp_hold_limit },
+	};
+
+	why[0] = '\0';
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (s[i].differs)
+			snprintf(why + strlen(why), len - strlen(why), "%s%s",
+				 why[0] ? ", " : "", s[i].name);
+}
+
+/* SIGHUP: parse and validate again. The core has no live reconfiguration
+ * (dmm_node keeps its copy of the config and sized its tables from it), so
+ * any change to what the node runs with is refused, loudly, and the running
+ * configuration stays; only the event log path applies (and the event log is
+ * reopened in any case, for rotation). */
+static void reload(struct dmmd *d)
+{
+	struct dmmd_conf *nc = malloc(sizeof(*nc));
+	char why[256];
+
+	if (!nc) {
+		log_warnx("reload: out of memory; keeping the running configuration");
+		return;
+	}
+	if (parse_conf_file(d->conf_path, nc, log_err, NULL) != 0) {
+		log_warnx("reload: %s has errors; keeping the running configuration",
+			  d->conf_path);
+		free(nc);
+		return;
+	}
+	conf_diff(&d->conf, nc, why, sizeof(why));
+	if (why[0])
+		log_warnx("reload: changed: %s; these need a restart of dmmd (no live "
+			  "reconfiguration yet); keeping the running configuration", why);
+	else if (strcmp(d->conf.event_log, nc->event_log) != 0)
+		log_info("reload: event log now %s", nc->event_log[0] ? nc->event_log : "off");
+	else
+		log_info("reload: configuration unchanged");
+	if (!why[0])
+		memcpy(d->conf.event_log, nc->event_log, sizeof(d->conf.event_log));
+	evlog_open(d);
+	free(nc);
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static int loop_timeout(const struct dmmd *d)
+{
+	dmm_time_t t = dmm_node_next_deadline(d->node), u;
+
+	if (d->dp && (u = dp_next_deadline(d->dp)) < t)
+		t = u;
+	if (t == DMM_TIME_NEVER)
+		return -1;
+	if (t <= d->now)
+		return 0;
+	return t - d->now > 60000 ? 60000 : (int)(t - d->now);
+}
+
+static int add_fd(struct pollfd *fds, int *n, int fd)
+{
+	if (fd < 0)
+		return -1;
+	fds[*n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	return (*n)++;
+}
+
+static void loop(struct dmmd *d, const sigset_t *waitmask)
+{
+	struct pollfd fds[DMMD_MAX_POLL];
+
+	while (!sig_quit) {
+		int n = 0, ndp = 0, rc;
+		if (sig_hup) {
+			sig_hup = 0;
+			reload(d);
+		}
+		int raw_i = add_fd(fds, &n, d->raw_fd);
+		int udp_i = add_fd(fds, &n, d->udp_fd);
+		int ctl_i = add_fd(fds, &n, d->ctl_fd);
+		if (d->dp)
+			ndp = dp_pollfds(d->dp, fds + n, DMMD_MAX_POLL - n);
+		int ms = loop_timeout(d);
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+		rc = ppoll(fds, (nfds_t)(n + ndp), ms < 0 ? NULL : &ts, waitmask);
+		if (rc < 0 && errno != EINTR)
+			fatal("poll");
+		d->now = dmmd_clock();
+		set_wall_offset(d);
+		if (rc > 0) {
+			if (raw_i >= 0 && fds[raw_i].revents)
+				sock_recv(d, d->raw_fd, DMMD_SIG_RAW);
+			if (udp_i >= 0 && fds[udp_i].revents)
+				sock_recv(d, d->udp_fd, DMMD_SIG_UDP);
+			if (ctl_i >= 0 && fds[ctl_i].revents)
+				control_accept(d);
+			if (d->dp && ndp > 0)
+				dp_dispatch(d->dp, fds + n, ndp, d->now);
+		}
+		dmm_node_timer(d->node, d->now);
+		if (d->dp)
+			dp_timer(d->dp, d->now);
+	}
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: dmmd [-dnv] [-f file]\n");
+	exit(1);
+}
+
+/* -n: check the file, print every error; with -v print it normalized. */
+static int check_only(const char *path, struct dmmd_conf *c, int verbose)
+{
+	int n = parse_conf_file(path, c, print_err, NULL);
+
+	if (n > 0) {
+		fprintf(stderr, "%s: %d error%s\n", path, n, n == 1 ? "" : "s");
+		return 1;
+	}
+	if (verbose)
+		parse_conf_print(stdout, c);
+	else
+		fprintf(stderr, "configuration OK\n");
+	return 0;
+}
+
+static void start(struct dmmd *d)
+{
+	bool mr = d->conf.core.roles & DMM_ROLE_MR;
+
+	/* The data plane first: the node emits its MISS routes when created. */
+	if (mr && dp_start(d) < 0)
+		fatalx("cannot start the data plane");
+	if (sock_open(d) < 0 || control_open(d) < 0 || node_start(d) < 0) {
+		dp_stop(d);
+		fatalx("cannot start");
+	}
+	evlog_open(d);
+	log_info("%s started: roles%s%s%s", d->conf.core.name, mr ? " mr" : "",
+		 d->conf.core.roles & DMM_ROLE_LM ? " lm" : "",
+		 d->conf.core.roles & DMM_ROLE_HAA ? " haa" : "");
+}
+
+static void shutdown_all(struct dmmd *d)
+{
+	log_info("%s shutting down", d->conf.core.name);
+	dmm_node_free(d->node); /* no I/O from here on */
+	d->node = NULL;
+	dp_stop(d);             /* every route, rule and the TUN device go */
+	control_close(d);
+	sock_close(d);
+	evlog_close(d);
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = "/etc/dmm/dmmd.conf";
+	int ch, fg = 0, verbose = 0, check = 0;
+	struct dmmd *d;
+	sigset_t block, waitmask;
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd': fg = 1; break;
+		case 'f': path = optarg; break;
+		case 'n': check = 1; break;
+		case 'v': verbose++; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		fatal("calloc");
+	if (check)
+		return check_only(path, &d->conf, verbose);
+	log_init(1, verbose, "dmmd");
+	if (parse_conf_file(path, &d->conf, log_err, NULL) != 0)
+		fatalx("%s: configuration has errors (check with dmmd -n -f %s)", path, path);
+	d->conf_path = path;
+	d->raw_fd = d->udp_fd = d->ctl_fd = -1;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGHUP);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	start(d);
+	if (!fg) {
+		if (daemon(0, 0) < 0)
+			fatal("daemon");
+		log_init(0, verbose, "dmmd");
+	}
+	loop(d, &waitmask);
+	shutdown_all(d);
+	free(d);
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* dmmd: the daemon's state, shared by its files (dmmd.c main loop, sock.c
+ * signalling sockets, control.c control socket, evlog.c event log). */
+#ifndef DMMD_H
+#define DMMD_H
+
+#include <stdio.h>
+
+#include "node.h"
+#include "parse.h"
+#include "../dataplane/dp.h"
+
+#define DMMD_MAX_PEERS 256 /* signalling peers remembered (show peers, "both") */
+
+/* A node we exchanged signalling with. */
+struct dmmd_peer {
+	bool used;
+	struct in6_addr addr;
+	uint8_t via;          /* enum dmmd_signalling of the last message from it */
+	uint64_t rx, tx, rx_dropped;
+	dmm_time_t last_rx, last_tx;
+};
+
+struct dmmd_stats {
+	uint64_t send_errors, recv_errors, ctl_requests, ev_written;
+};
+
+struct dmmd {
+	struct dmmd_conf conf;
+	const char *conf_path;
+	struct dmm_node *node;
+	struct dp *dp;           /* NULL on a node without the MR role */
+	int raw_fd, udp_fd, ctl_fd;
+	FILE *evlog;
+	dmm_time_t now;          /* monotonic ms, updated after each poll */
+	dmm_time_t started;
+	struct dmmd_peer peers[DMMD_MAX_PEERS];
+	unsigned rx_via;         /* transport of the message being processed, 0 if none */
+	struct in6_addr rx_src;
+	struct dmmd_stats st;
+};
+
+/* dmmd.c */
+dmm_time_t dmmd_clock(void);
+/* dp stats if there is a data plane; false otherwise. */
+bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st);
+
+/* sock.c */
+int sock_open(struct dmmd *d);
+void sock_close(struct dmmd *d);
+void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via);
+void sock_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t len);
+struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool create);
+
+/* control.c */
+int control_open(struct dmmd *d);
+void control_close(struct dmmd *d);
+void control_accept(struct dmmd *d);
+/* Handle one request line (no newline); the answer ("ok\n" or "error: ...\n",
+ * then the body) goes to out. Exposed for tests. */
+struct buf;
+void control_handle(struct dmmd *d, const char *line, struct buf *out);
+
+/* evlog.c */
+int evlog_open(struct dmmd *d);
+void evlog_close(struct dmmd *d);
+void evlog_event(void *ctx, const struct dmm_event *ev);
+
+#endif

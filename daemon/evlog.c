@@ -1,0 +1,76 @@
+/* dmmd: the event log, one JSON object per line, for handover timelines
+ * (tests and plots read it). Appended and flushed per event; SIGHUP reopens
+ * it so it can be rotated. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "dmmd.h"
+#include "log.h"
+
+int evlog_open(struct dmmd *d)
+{
+	int fd;
+
+	evlog_close(d);
+	if (!d->conf.event_log[0])
+		return 0;
+	fd = open(d->conf.event_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || !(d->evlog = fdopen(fd, "a"))) {
+		log_warn("event log %s", d->conf.event_log);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+void evlog_close(struct dmmd *d)
+{
+	if (d->evlog)
+		fclose(d->evlog);
+	d->evlog = NULL;
+}
+
+static void key_or_null(struct buf *b, bool *first, const char *key, bool set, const char *v)
+{
+	buf_json_key(b, first, key);
+	if (set)
+		buf_json_str(b, v);
+	else
+		buf_put(b, "null", 4);
+}
+
+/* struct dmm_io .event */
+void evlog_event(void *ctx, const struct dmm_event *ev)
+{
+	static const struct in6_addr any = IN6ADDR_ANY_INIT;
+	struct dmmd *d = ctx;
+	char m[DMM_MNID_STRLEN], p[DMM_PREFIX_STRLEN], a[INET6_ADDRSTRLEN];
+	struct buf b = { 0 };
+	bool first = true;
+
+	log_debug("event %s", dmm_event_name(ev->kind));
+	if (!d->evlog)
+		return;
+	buf_put(&b, "{", 1);
+	buf_json_key(&b, &first, "t_ms");
+	buf_printf(&b, "%llu", (unsigned long long)ev->t);
+	key_or_null(&b, &first, "node", true, d->conf.core.name);
+	key_or_null(&b, &first, "event", true, dmm_event_name(ev->kind));
+	key_or_null(&b, &first, "mnid", ev->mnid.len > 0, dmm_mnid_str(&ev->mnid, m, sizeof(m)));
+	key_or_null(&b, &first, "prefix", ev->prefix.len > 0,
+		    dmm_prefix_str(&ev->prefix, p, sizeof(p)));
+	key_or_null(&b, &first, "peer", memcmp(&ev->peer, &any, sizeof(any)) != 0,
+		    inet_ntop(AF_INET6, &ev->peer, a, sizeof(a)));
+	buf_json_key(&b, &first, "link");
+	buf_printf(&b, "%u}\n", ev->link);
+	if (!b.oom && fwrite(b.p, 1, b.len, d->evlog) == b.len && fflush(d->evlog) == 0)
+		d->st.ev_written++;
+	else
+		log_warnx("event log %s: write failed", d->conf.event_log);
+	buf_free(&b);
+}

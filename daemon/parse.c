@@ -1,0 +1,1326 @@
+/* dmmd: configuration parser (grammar in dmmd.conf(5)).
+ *
+ * A hand-written lexer and a table-driven recursive-descent parser. Every
+ * directive knows its arguments; after an error the parser skips to the end
+ * of the statement (newline, ';', or the end of a braced block) and goes on,
+ * so one run reports every error. Meaning checks that need the whole file
+ * (local-network, role blocks, addresses) run at the end, then
+ * dmm_config_check(). */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "parse.h"
+
+#define TOK_MAX 512
+
+enum tok_kind { T_WORD, T_LBRACE, T_RBRACE, T_END, T_EOF };
+
+struct tok {
+	enum tok_kind kind;
+	int line;
+	char text[TOK_MAX];
+};
+
+struct parser {
+	const char *name;
+	const char *p;   /* next input byte */
+	int line;        /* line of *p */
+	struct tok tok;  /* current token */
+	bool have_tok;
+	const char *basedir;
+	struct dmmd_conf *c;
+	parse_err_fn *err;
+	void *ctx;
+	int errors;
+	/* for the checks at the end */
+	unsigned seen;           /* top-level single directives given (bit per entry) */
+	char local_net[DMM_NAME_MAX + 8];
+	int local_net_line;
+	int mr_line, haa_line, keys_line;
+	bool active_set;
+	uint32_t active;
+};
+
+/* ---------------------------------------------------------------- errors */
+
+static void perr(struct parser *ps, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void perr(struct parser *ps, int line, const char *fmt, ...)
+{
+	char msg[600], out[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(out, sizeof(out), "%s:%d: %s", ps->name, line, msg);
+	else
+		snprintf(out, sizeof(out), "%s: %s", ps->name, msg);
+	ps->errors++;
+	if (ps->err)
+		ps->err(ps->ctx, out);
+}
+
+/* ---------------------------------------------------------------- lexer */
+
+static bool word_char(int ch)
+{
+	return ch != '\0' && !isspace(ch) && ch != '{' && ch != '}' && ch != ';' &&
+	       ch != '#' && ch != '"';
+}
+
+static void lex_quoted(struct parser *ps, struct tok *t)
+{
+	size_t n = 0;
+
+	ps->p++;
+	while (*ps->p && *ps->p != '"' && *ps->p != '\n') {
+		if (*ps->p == '\\' && (ps->p[1] == '"' || ps->p[1] == '\\'))
+			ps->p++;
+		if (n + 1 < sizeof(t->text))
+			t->text[n++] = *ps->p;
+		ps->p++;
+	}
+	t->text[n] = '\0';
+	if (*ps->p == '"')
+		ps->p++;
+	else
+		perr(ps, t->line, "unterminated quoted string");
+	if (n + 1 >= sizeof(t->text))
+		perr(ps, t->line, "string too long");
+}
+
+static void lex(struct parser *ps, struct tok *t)
+{
+	size_t n = 0;
+
+	for (;;) {
+		while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r')
+			ps->p++;
+		if (*ps->p != '#')
+			break;
+		while (*ps->p && *ps->p != '\n')
+			ps->p++;
+	}
+	t->line = ps->line;
+	t->text[0] = '\0';
+	switch (*ps->p) {
+	case '\0': t->kind = T_EOF; return;
+	case '\n': ps->line++; /* fallthrough */
+	case ';': t->kind = T_END; ps->p++; return;
+	case '{': t->kind = T_LBRACE; ps->p++; return;
+	case '}': t->kind = T_RBRACE; ps->p++; return;
+	case '"': t->kind = T_WORD; lex_quoted(ps, t); return;
+	}
+	t->kind = T_WORD;
+	while (word_char(*ps->p)) {
+		if (n + 1 < sizeof(t->text))
+			t->text[n++] = *ps->p;
+		ps->p++;
+	}
+	t->text[n] = '\0';
+}
+
+static struct tok *peek(struct parser *ps)
+{
+	if (!ps->have_tok) {
+		lex(ps, &ps->tok);
+		ps->have_tok = true;
+	}
+	return &ps->tok;
+}
+
+static struct tok *next(struct parser *ps)
+{
+	struct tok *t = peek(ps);
+
+	ps->have_tok = false;
+	return t;
+}
+
+/* Skip the rest of a broken statement: up to the end of the line, or the
+ * '}' closing the enclosing block (left for the caller), or past a whole
+ * braced block the statement opened. */
+static void skip_statement(struct parser *ps)
+{
+	int depth = 0;
+
+	for (;;) {
+		struct tok *t = peek(ps);
+		if (t->kind == T_EOF)
+			return;
+		if (t->kind == T_RBRACE && depth == 0)
+			return;
+		next(ps);
+		if (t->kind == T_LBRACE)
+			depth++;
+		else if (t->kind == T_RBRACE && --depth == 0)
+			return;
+		else if (t->kind == T_END && depth == 0)
+			return;
+	}
+}
+
+/* ---------------------------------------------------------------- values */
+
+static const char *tok_desc(const struct tok *t)
+{
+	switch (t->kind) {
+	case T_WORD: return t->text;
+	case T_LBRACE: return "{";
+	case T_RBRACE: return "}";
+	case T_END: return "end of line";
+	default: return "end of file";
+	}
+}
+
+/* The next token as a word; error "KW: expected WHAT" otherwise (the token
+ * is left in place so recovery sees line ends and braces). */
+static const char *want_word(struct parser *ps, const char *kw, const char *what)
+{
+	struct tok *t = peek(ps);
+
+	if (t->kind != T_WORD) {
+		perr(ps, t->line, "%s: expected %s, got %s", kw, what, tok_desc(t));
+		return NULL;
+	}
+	next(ps);
+	return t->text;
+}
+
+static int want_addr(struct parser *ps, const char *kw, struct in6_addr *a)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "an IPv6 address");
+
+	if (!w)
+		return -1;
+	if (inet_pton(AF_INET6, w, a) != 1) {
+		perr(ps, line, "%s: '%s' is not an IPv6 address", kw, w);
+		return -1;
+	}
+	return 0;
+}
+
+static int want_prefix(struct parser *ps, const char *kw, struct dmm_prefix *p)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "an IPv6 prefix");
+	struct in6_addr raw;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!w)
+		return -1;
+	if (!strchr(w, '/') || dmm_prefix_parse(w, p) != 0) {
+		perr(ps, line, "%s: '%s' is not an IPv6 prefix (address/length)", kw, w);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%.*s", (int)(strchr(w, '/') - w), w);
+	if (inet_pton(AF_INET6, buf, &raw) == 1 && memcmp(&raw, &p->addr, sizeof(raw))) {
+		perr(ps, line, "%s: prefix '%s' has host bits set", kw, w);
+		return -1;
+	}
+	return 0;
+}
+
+static int want_u32(struct parser *ps, const char *kw, uint32_t min, uint32_t max,
+		    uint32_t *v)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "a number");
+	unsigned long long x;
+	char *end;
+
+	if (!w)
+		return -1;
+	errno = 0;
+	x = strtoull(w, &end, 10);
+	if (!isdigit((unsigned char)w[0]) || *end || errno) {
+		perr(ps, line, "%s: '%s' is not a number", kw, w);
+		return -1;
+	}
+	if (x < min || x > max) {
+		perr(ps, line, "%s: %s out of range %u..%u", kw, w, min, max);
+		return -1;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int want_bool(struct parser *ps, const char *kw, bool *v)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "yes or no");
+
+	if (!w)
+		return -1;
+	if (strcmp(w, "yes") == 0)
+		*v = true;
+	else if (strcmp(w, "no") == 0)
+		*v = false;
+	else {
+		perr(ps, line, "%s: expected yes or no, got '%s'", kw, w);
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy s into a fixed field, zero-filled (the round trip compares bytes). */
+static int set_str(struct parser *ps, int line, const char *kw, char *dst, size_t cap,
+		   const char *s)
+{
+	if (strlen(s) >= cap) {
+		perr(ps, line, "%s: '%s' longer than %zu characters", kw, s, cap - 1);
+		return -1;
+	}
+	memset(dst, 0, cap);
+	memcpy(dst, s, strlen(s));
+	return 0;
+}
+
+static int want_str(struct parser *ps, const char *kw, const char *what, char *dst,
+		    size_t cap)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, what);
+
+	if (!w)
+		return -1;
+	if (w[0] == '\0') {
+		perr(ps, line, "%s: empty %s", kw, what);
+		return -1;
+	}
+	return set_str(ps, line, kw, dst, cap, w);
+}
+
+int parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct { const char *u; uint64_t mul; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	unsigned long long x;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || x > UINT32_MAX)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].u) == 0) {
+			*ms = x * units[i].mul;
+			return 0;
+		}
+	return -1;
+}
+
+const char *parse_duration_str(uint64_t ms, char *buf, size_t len)
+{
+	if (ms != 0 && ms % 3600000 == 0)
+		snprintf(buf, len, "%lluh", (unsigned long long)(ms / 3600000));
+	else if (ms != 0 && ms % 60000 == 0)
+		snprintf(buf, len, "%llum", (unsigned long long)(ms / 60000));
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+	return buf;
+}
+
+/* A duration into a field counted in ms (secs false) or whole seconds. */
+static int want_duration(struct parser *ps, const char *kw, bool secs, uint32_t *v)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "a duration");
+	uint64_t ms;
+
+	if (!w)
+		return -1;
+	if (parse_duration(w, &ms) != 0) {
+		perr(ps, line, "%s: '%s' is not a duration (number with ms, s, m or h)",
+		     kw, w);
+		return -1;
+	}
+	if (secs && ms % 1000) {
+		perr(ps, line, "%s: %s is not a whole number of seconds", kw, w);
+		return -1;
+	}
+	if ((secs ? ms / 1000 : ms) > UINT32_MAX) {
+		perr(ps, line, "%s: %s is too long", kw, w);
+		return -1;
+	}
+	*v = (uint32_t)(secs ? ms / 1000 : ms);
+	return 0;
+}
+
+/* An optional "KEYWORD value" after the mandatory arguments. */
+static bool opt_kw(struct parser *ps, const char *kw)
+{
+	struct tok *t = peek(ps);
+
+	if (t->kind == T_WORD && strcmp(t->text, kw) == 0) {
+		next(ps);
+		return true;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------- blocks */
+
+typedef int directive_fn(struct parser *ps, const char *kw, void *obj);
+
+struct directive {
+	const char *kw;
+	directive_fn *fn;
+};
+
+static const struct directive *find_directive(const struct directive *tab, const char *kw)
+{
+	for (; tab->kw; tab++)
+		if (strcmp(tab->kw, kw) == 0)
+			return tab;
+	return NULL;
+}
+
+/* "{ directive... }": each directive from tab, separated by line ends, ';'
+ * or nothing. */
+static int parse_block(struct parser *ps, const char *what, const struct directive *tab,
+		       void *obj)
+{
+	struct tok *t = peek(ps);
+	int open_line = t->line;
+
+	if (t->kind != T_LBRACE) {
+		perr(ps, t->line, "%s: expected {, got %s", what, tok_desc(t));
+		return -1;
+	}
+	next(ps);
+	for (;;) {
+		t = next(ps);
+		if (t->kind == T_END)
+			continue;
+		if (t->kind == T_RBRACE)
+			return 0;
+		if (t->kind == T_EOF) {
+			perr(ps, open_line, "%s: missing } for the { on this line", what);
+			return 0;
+		}
+		char kw[TOK_MAX];
+		int line = t->line;
+		const struct directive *d = t->kind == T_WORD ? find_directive(tab, t->text) : NULL;
+		snprintf(kw, sizeof(kw), "%s", t->text);
+		if (!d) {
+			perr(ps, line, "%s: unknown keyword '%s'", what, tok_desc(t));
+			skip_statement(ps);
+		} else if (d->fn(ps, kw, obj) != 0) {
+			skip_statement(ps);
+		}
+	}
+}
+
+/* network NAME { prefix P ... lm A haa A } */
+static int net_prefix(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_network *n = obj;
+	int line = peek(ps)->line;
+	struct dmm_prefix p;
+
+	if (want_prefix(ps, kw, &p) != 0)
+		return -1;
+	if (n->n_prefixes >= DMM_MAX_NET_PREFIX) {
+		perr(ps, line, "prefix: more than %d prefixes in network %s",
+		     DMM_MAX_NET_PREFIX, n->name);
+		return -1;
+	}
+	n->prefixes[n->n_prefixes++] = p;
+	return 0;
+}
+
+static int net_lm(struct parser *ps, const char *kw, void *obj)
+{
+	return want_addr(ps, kw, &((struct dmm_network *)obj)->lm);
+}
+
+static int net_haa(struct parser *ps, const char *kw, void *obj)
+{
+	return want_addr(ps, kw, &((struct dmm_network *)obj)->haa);
+}
+
+static const struct directive net_tab[] = {
+	{ "prefix", net_prefix }, { "lm", net_lm }, { "haa", net_haa }, { NULL, NULL },
+};
+
+static int top_network(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_config *c = &ps->c->core;
+	struct dmm_network scratch = { 0 }, *n = &scratch;
+	int line = peek(ps)->line;
+
+	if (want_str(ps, kw, "a network name", scratch.name, sizeof(scratch.name)) != 0)
+		return -1;
+	for (unsigned i = 0; i < c->n_nets; i++)
+		if (strcmp(c->nets[i].name, scratch.name) == 0)
+			perr(ps, line, "network %s defined twice", scratch.name);
+	if (c->n_nets >= DMM_MAX_NETS)
+		perr(ps, line, "network: more than %d networks", DMM_MAX_NETS);
+	else
+		n = &c->nets[c->n_nets++];
+	*n = scratch;
+	return parse_block(ps, "network", net_tab, n);
+}
+
+/* mr { ... } */
+static int mr_mode(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_config *c = obj;
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "query, redirect or none");
+
+	if (!w)
+		return -1;
+	if (strcmp(w, "query") == 0)
+		c->ro_mode = DMM_RO_QUERY;
+	else if (strcmp(w, "redirect") == 0)
+		c->ro_mode = DMM_RO_REDIRECT;
+	else if (strcmp(w, "none") == 0)
+		c->ro_mode = DMM_RO_NONE;
+	else {
+		perr(ps, line, "mode: '%s' is not query, redirect or none", w);
+		return -1;
+	}
+	return 0;
+}
+
+static int mr_access(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmmd_conf *dc = ps->c;
+	int line = peek(ps)->line;
+	char pat[DMMD_IFNAME_MAX];
+
+	if (want_str(ps, kw, "an interface name pattern", pat, sizeof(pat)) != 0)
+		return -1;
+	if (dc->n_access >= DMMD_MAX_ACCESS) {
+		perr(ps, line, "access: more than %d patterns", DMMD_MAX_ACCESS);
+		return -1;
+	}
+	memcpy(dc->access[dc->n_access++], pat, sizeof(pat));
+	return 0;
+}
+
+static int mr_lm_update(struct parser *ps, const char *kw, void *obj)
+{
+	return want_bool(ps, kw, &((struct dmm_config *)obj)->lm_update_on_attach);
+}
+
+static int mr_new_hoa(struct parser *ps, const char *kw, void *obj)
+{
+	return want_bool(ps, kw, &((struct dmm_config *)obj)->new_hoa_on_arrival);
+}
+
+static int mr_hold(struct parser *ps, const char *kw, void *obj)
+{
+	return want_bool(ps, kw, &((struct dmm_config *)obj)->hold_packets);
+}
+
+static int mr_fixed(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_config *c = obj;
+	int line = peek(ps)->line;
+	struct dmm_prefix p;
+
+	if (want_prefix(ps, kw, &p) != 0)
+		return -1;
+	if (c->n_fixed >= DMM_MAX_NET_PREFIX) {
+		perr(ps, line, "fixed-prefix: more than %d prefixes", DMM_MAX_NET_PREFIX);
+		return -1;
+	}
+	c->fixed[c->n_fixed++] = p;
+	return 0;
+}
+
+static const struct directive mr_tab[] = {
+	{ "mode", mr_mode },
+	{ "access", mr_access },
+	{ "lm-update-on-attach", mr_lm_update },
+	{ "new-hoa-on-arrival", mr_new_hoa },
+	{ "hold", mr_hold },
+	{ "fixed-prefix", mr_fixed },
+	{ NULL, NULL },
+};
+
+/* haa { pool RANGE length N mr ADDR [stateless|stateful] } */
+static int haa_pool(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_config *c = obj;
+	int line = peek(ps)->line;
+	struct dmm_pool p = { .mode = DMM_POOL_STATEFUL };
+	uint32_t len;
+
+	if (want_prefix(ps, kw, &p.range) != 0)
+		return -1;
+	if (!opt_kw(ps, "length")) {
+		perr(ps, peek(ps)->line, "pool: expected 'length N' after the range");
+		return -1;
+	}
+	if (want_u32(ps, "pool length", 1, 128, &len) != 0)
+		return -1;
+	p.plen = (uint8_t)len;
+	if (!opt_kw(ps, "mr")) {
+		perr(ps, peek(ps)->line, "pool: expected 'mr ADDRESS' after the length");
+		return -1;
+	}
+	if (want_addr(ps, "pool mr", &p.mr) != 0)
+		return -1;
+	if (opt_kw(ps, "stateless"))
+		p.mode = DMM_POOL_STATELESS;
+	else
+		opt_kw(ps, "stateful");
+	if (c->n_pools >= DMM_MAX_POOLS) {
+		perr(ps, line, "pool: more than %d pools", DMM_MAX_POOLS);
+		return -1;
+	}
+	c->pools[c->n_pools++] = p;
+	return 0;
+}
+
+static const struct directive haa_tab[] = {
+	{ "pool", haa_pool }, { NULL, NULL },
+};
+
+/* timers { ... }: name, field offset, unit of the field. */
+struct timer_def {
+	const char *kw;
+	size_t off;
+	bool secs;
+};
+
+#define TDEF(kw, field, secs) { kw, offsetof(struct dmm_timers, field), secs }
+static const struct timer_def timer_defs[] = {
+	TDEF("timestamp-window", ts_window_ms, false),
+	TDEF("lease", lease_lifetime_s, true),
+	TDEF("binding", binding_lifetime_s, true),
+	TDEF("cache", cache_lifetime_s, true),
+	TDEF("handover-context", handover_ctx_ms, false),
+	TDEF("hold", hold_ms, false),
+	TDEF("deprecated-keep", deprecated_keep_s, true),
+	TDEF("ra-lifetime", ra_lifetime_s, true),
+};
+#define N_TIMERS (sizeof(timer_defs) / sizeof(timer_defs[0]))
+
+static int timer_simple(struct parser *ps, const char *kw, void *obj)
+{
+	for (size_t i = 0; i < N_TIMERS; i++)
+		if (strcmp(timer_defs[i].kw, kw) == 0)
+			return want_duration(ps, kw, timer_defs[i].secs,
+					     (uint32_t *)((char *)obj + timer_defs[i].off));
+	return -1;
+}
+
+/* retransmit INITIAL [max MAX] [count N] */
+static int timer_retransmit(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_timers *t = obj;
+
+	if (want_duration(ps, kw, false, &t->retrans_initial_ms) != 0)
+		return -1;
+	if (opt_kw(ps, "max") && want_duration(ps, "retransmit max", false,
+					       &t->retrans_max_ms) != 0)
+		return -1;
+	if (opt_kw(ps, "count") && want_u32(ps, "retransmit count", 0, 100,
+					    &t->retrans_count) != 0)
+		return -1;
+	return 0;
+}
+
+static const struct directive timers_tab[] = {
+	{ "retransmit", timer_retransmit },
+	{ "timestamp-window", timer_simple },
+	{ "lease", timer_simple },
+	{ "binding", timer_simple },
+	{ "cache", timer_simple },
+	{ "handover-context", timer_simple },
+	{ "hold", timer_simple },
+	{ "deprecated-keep", timer_simple },
+	{ "ra-lifetime", timer_simple },
+	{ NULL, NULL },
+};
+
+/* limits { ... } */
+struct limit_def {
+	const char *kw;
+	size_t off;
+};
+
+#define LDEF(kw, field) { kw, offsetof(struct dmm_limits, field) }
+static const struct limit_def limit_defs[] = {
+	LDEF("mns", max_mns),
+	LDEF("cache", max_cache),
+	LDEF("handovers", max_handovers),
+	LDEF("pending", max_pending),
+	LDEF("bindings", max_bindings),
+	LDEF("subscribers", max_subscribers),
+	LDEF("leases", max_leases),
+	LDEF("peers", max_peers),
+	LDEF("reply-cache", reply_cache),
+};
+#define N_LIMITS (sizeof(limit_defs) / sizeof(limit_defs[0]))
+#define LIMIT_MAX 16777216u /* tables are allocated up front: keep them sane */
+
+static int limit_any(struct parser *ps, const char *kw, void *obj)
+{
+	for (size_t i = 0; i < N_LIMITS; i++)
+		if (strcmp(limit_defs[i].kw, kw) == 0)
+			return want_u32(ps, kw, 1, LIMIT_MAX,
+					(uint32_t *)((char *)obj + limit_defs[i].off));
+	return -1;
+}
+
+static const struct directive limits_tab[] = {
+	{ "mns", limit_any }, { "cache", limit_any }, { "handovers", limit_any },
+	{ "pending", limit_any }, { "bindings", limit_any }, { "subscribers", limit_any },
+	{ "leases", limit_any }, { "peers", limit_any }, { "reply-cache", limit_any },
+	{ NULL, NULL },
+};
+
+/* dataplane { table N rule-pref N protocol N tun NAME hold-limit N } */
+static int dp_table(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmmd_conf *c = obj;
+
+	if (want_u32(ps, kw, 1, 0xfffffffe, &c->dp_table) != 0)
+		return -1;
+	if (c->dp_table == 253 || c->dp_table == 254 || c->dp_table == 255) {
+		perr(ps, ps->tok.line, "table: %u is a kernel table (default, main, local)",
+		     c->dp_table);
+		return -1;
+	}
+	return 0;
+}
+
+static int dp_rule_pref(struct parser *ps, const char *kw, void *obj)
+{
+	return want_u32(ps, kw, 1, 32000, &((struct dmmd_conf *)obj)->dp_rule_pref);
+}
+
+static int dp_protocol(struct parser *ps, const char *kw, void *obj)
+{
+	uint32_t v;
+
+	if (want_u32(ps, kw, 5, 255, &v) != 0)
+		return -1;
+	((struct dmmd_conf *)obj)->dp_protocol = (uint8_t)v;
+	return 0;
+}
+
+static int dp_tun(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmmd_conf *c = obj;
+
+	return want_str(ps, kw, "an interface name", c->dp_tun, sizeof(c->dp_tun));
+}
+
+static int dp_hold_limit(struct parser *ps, const char *kw, void *obj)
+{
+	return want_u32(ps, kw, 1, 1u << 20, &((struct dmmd_conf *)obj)->dp_hold_limit);
+}
+
+static const struct directive dp_tab[] = {
+	{ "table", dp_table }, { "rule-pref", dp_rule_pref }, { "protocol", dp_protocol },
+	{ "tun", dp_tun }, { "hold-limit", dp_hold_limit }, { NULL, NULL },
+};
+
+/* ---------------------------------------------------------------- top level */
+
+static int top_node(struct parser *ps, const char *kw, void *obj)
+{
+	return want_str(ps, kw, "a node name", ps->c->core.name, sizeof(ps->c->core.name));
+}
+
+static int top_address(struct parser *ps, const char *kw, void *obj)
+{
+	return want_addr(ps, kw, &ps->c->core.self);
+}
+
+static int top_roles(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_config *c = &ps->c->core;
+	struct tok *t;
+	int bad = 0;
+
+	c->roles = 0;
+	while ((t = peek(ps))->kind == T_WORD) {
+		next(ps);
+		if (strcmp(t->text, "mr") == 0)
+			c->roles |= DMM_ROLE_MR;
+		else if (strcmp(t->text, "lm") == 0)
+			c->roles |= DMM_ROLE_LM;
+		else if (strcmp(t->text, "haa") == 0)
+			c->roles |= DMM_ROLE_HAA;
+		else {
+			perr(ps, t->line, "roles: unknown role '%s' (mr, lm, haa)", t->text);
+			bad = 1;
+		}
+	}
+	if (!bad && c->roles == 0) {
+		perr(ps, t->line, "roles: expected at least one of mr, lm, haa");
+		return -1;
+	}
+	return bad ? -1 : 0;
+}
+
+static int top_local_network(struct parser *ps, const char *kw, void *obj)
+{
+	ps->local_net_line = peek(ps)->line;
+	return want_str(ps, kw, "a network name", ps->local_net, sizeof(ps->local_net));
+}
+
+static int resolve_path(struct parser *ps, int line, const char *kw, const char *path,
+			char *dst, size_t cap)
+{
+	char buf[2 * DMMD_PATH_MAX];
+
+	if (path[0] != '/' && ps->basedir)
+		snprintf(buf, sizeof(buf), "%s/%s", ps->basedir, path);
+	else
+		snprintf(buf, sizeof(buf), "%s", path);
+	return set_str(ps, line, kw, dst, cap, buf);
+}
+
+static void key_err_fwd(void *ctx, const char *msg)
+{
+	struct parser *ps = ctx;
+
+	ps->errors++;
+	if (ps->err)
+		ps->err(ps->ctx, msg);
+}
+
+/* keys PATH [active ID] */
+static int top_keys(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmmd_conf *c = ps->c;
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "a key file path");
+
+	ps->keys_line = line;
+	if (!w)
+		return -1;
+	if (resolve_path(ps, line, kw, w, c->key_file, sizeof(c->key_file)) != 0)
+		return -1;
+	if (opt_kw(ps, "active")) {
+		if (want_u32(ps, "keys active", 0, UINT32_MAX, &ps->active) != 0)
+			return -1;
+		ps->active_set = true;
+	}
+	memset(&c->core.keys, 0, sizeof(c->core.keys));
+	parse_keys_file(c->key_file, &c->core.keys, key_err_fwd, ps);
+	return 0;
+}
+
+static int top_control(struct parser *ps, const char *kw, void *obj)
+{
+	return want_str(ps, kw, "a socket path", ps->c->control, sizeof(ps->c->control));
+}
+
+static int top_event_log(struct parser *ps, const char *kw, void *obj)
+{
+	return want_str(ps, kw, "a file path", ps->c->event_log, sizeof(ps->c->event_log));
+}
+
+/* signalling raw|udp|both [port N] */
+static int top_signalling(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmmd_conf *c = ps->c;
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "raw, udp or both");
+	uint32_t port;
+
+	if (!w)
+		return -1;
+	if (strcmp(w, "raw") == 0)
+		c->signalling = DMMD_SIG_RAW;
+	else if (strcmp(w, "udp") == 0)
+		c->signalling = DMMD_SIG_UDP;
+	else if (strcmp(w, "both") == 0)
+		c->signalling = DMMD_SIG_BOTH;
+	else {
+		perr(ps, line, "signalling: '%s' is not raw, udp or both", w);
+		return -1;
+	}
+	if (opt_kw(ps, "port")) {
+		if (want_u32(ps, "signalling port", 1, 65535, &port) != 0)
+			return -1;
+		c->udp_port = (uint16_t)port;
+	}
+	return 0;
+}
+
+static int top_mr(struct parser *ps, const char *kw, void *obj)
+{
+	ps->mr_line = ps->tok.line;
+	return parse_block(ps, kw, mr_tab, &ps->c->core);
+}
+
+static int top_haa(struct parser *ps, const char *kw, void *obj)
+{
+	ps->haa_line = ps->tok.line;
+	return parse_block(ps, kw, haa_tab, &ps->c->core);
+}
+
+static int top_timers(struct parser *ps, const char *kw, void *obj)
+{
+	return parse_block(ps, kw, timers_tab, &ps->c->core.timers);
+}
+
+static int top_limits(struct parser *ps, const char *kw, void *obj)
+{
+	return parse_block(ps, kw, limits_tab, &ps->c->core.limits);
+}
+
+static int top_dataplane(struct parser *ps, const char *kw, void *obj)
+{
+	return parse_block(ps, kw, dp_tab, ps->c);
+}
+
+/* Entries before top_network may be given once only (bit = index). */
+static const struct directive top_tab[] = {
+	{ "node", top_node },
+	{ "address", top_address },
+	{ "roles", top_roles },
+	{ "local-network", top_local_network },
+	{ "keys", top_keys },
+	{ "control", top_control },
+	{ "event-log", top_event_log },
+	{ "signalling", top_signalling },
+	{ "mr", top_mr },
+	{ "haa", top_haa },
+	{ "timers", top_timers },
+	{ "limits", top_limits },
+	{ "dataplane", top_dataplane },
+	{ "network", top_network },
+	{ NULL, NULL },
+};
+#define TOP_ONCE 8 /* node .. signalling */
+
+static void parse_top(struct parser *ps)
+{
+	for (;;) {
+		struct tok *t = next(ps);
+		if (t->kind == T_EOF)
+			return;
+		if (t->kind == T_END)
+			continue;
+		char kw[TOK_MAX];
+		int line = t->line;
+		const struct directive *d = t->kind == T_WORD ? find_directive(top_tab, t->text)
+							      : NULL;
+		snprintf(kw, sizeof(kw), "%s", t->text);
+		if (!d) {
+			perr(ps, line, "unknown keyword '%s'", tok_desc(t));
+			skip_statement(ps);
+			if (peek(ps)->kind == T_RBRACE)
+				next(ps); /* a stray '}' at top level */
+			continue;
+		}
+		unsigned idx = (unsigned)(d - top_tab);
+		if (idx < TOP_ONCE && (ps->seen & (1u << idx)))
+			perr(ps, line, "%s given twice", kw);
+		ps->seen |= 1u << idx;
+		if (d->fn(ps, kw, NULL) != 0)
+			skip_statement(ps);
+	}
+}
+
+/* ---------------------------------------------------------------- final checks */
+
+static bool addr_eq(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+static void check_local_net(struct parser *ps)
+{
+	struct dmm_config *c = &ps->c->core;
+
+	if (!ps->local_net[0]) {
+		perr(ps, 0, "missing 'local-network' directive");
+		return;
+	}
+	for (unsigned i = 0; i < c->n_nets; i++)
+		if (strcmp(c->nets[i].name, ps->local_net) == 0)
+			c->local_net = (int)i;
+	if (c->local_net < 0) {
+		perr(ps, ps->local_net_line, "local-network: no network named '%s'",
+		     ps->local_net);
+		return;
+	}
+	const struct dmm_network *n = &c->nets[c->local_net];
+	char a[INET6_ADDRSTRLEN];
+	if ((c->roles & DMM_ROLE_LM) && !addr_eq(&n->lm, &c->self))
+		perr(ps, 0, "role lm, but network %s has its LM at %s, not at this node's "
+		     "address", n->name, inet_ntop(AF_INET6, &n->lm, a, sizeof(a)));
+	if ((c->roles & DMM_ROLE_HAA) && !addr_eq(&n->haa, &c->self))
+		perr(ps, 0, "role haa, but network %s has its HAA at %s, not at this node's "
+		     "address", n->name, inet_ntop(AF_INET6, &n->haa, a, sizeof(a)));
+}
+
+static void check_final(struct parser *ps)
+{
+	struct dmmd_conf *c = ps->c;
+
+	if (!c->core.name[0])
+		perr(ps, 0, "missing 'node' directive");
+	if (!(ps->seen & (1u << 1)))
+		perr(ps, 0, "missing 'address' directive");
+	if (!(ps->seen & (1u << 2)))
+		perr(ps, 0, "missing 'roles' directive");
+	check_local_net(ps);
+	if (ps->mr_line && !(c->core.roles & DMM_ROLE_MR))
+		perr(ps, ps->mr_line, "mr block, but role mr is not enabled");
+	if (ps->haa_line && !(c->core.roles & DMM_ROLE_HAA))
+		perr(ps, ps->haa_line, "haa block, but role haa is not enabled");
+	if (!c->key_file[0])
+		perr(ps, 0, "missing 'keys' directive");
+	else if (c->core.keys.n > 0) {
+		uint32_t active = ps->active_set ? ps->active : c->core.keys.keys[0].id;
+		bool found = false;
+		for (unsigned i = 0; i < c->core.keys.n; i++)
+			found |= c->core.keys.keys[i].id == active;
+		if (!found)
+			perr(ps, ps->keys_line, "keys: active key %u is not in %s", active,
+			     c->key_file);
+		c->core.keys.active = active;
+	}
+}
+
+static void check_err(void *ctx, const char *msg)
+{
+	perr(ctx, 0, "%s", msg);
+}
+
+/* ---------------------------------------------------------------- entry points */
+
+void parse_conf_defaults(struct dmmd_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	dmm_config_defaults(&c->core);
+	snprintf(c->control, sizeof(c->control), "%s", DMMD_CONTROL_DEFAULT);
+	c->signalling = DMMD_SIG_RAW;
+	c->udp_port = DMMD_UDP_PORT;
+	c->dp_table = 4242;
+	c->dp_rule_pref = 1000;
+	c->dp_protocol = 188;
+	snprintf(c->dp_tun, sizeof(c->dp_tun), "dmm0");
+	c->dp_hold_limit = 4096;
+}
+
+int parse_conf_text(const char *name, const char *text, const char *basedir,
+		    struct dmmd_conf *c, parse_err_fn *err, void *ctx)
+{
+	struct parser ps = {
+		.name = name, .p = text, .line = 1, .basedir = basedir,
+		.c = c, .err = err, .ctx = ctx,
+	};
+
+	parse_conf_defaults(c);
+	parse_top(&ps);
+	check_final(&ps);
+	if (ps.errors == 0)
+		dmm_config_check(&c->core, check_err, &ps);
+	return ps.errors;
+}
+
+static char *read_all(FILE *f, size_t max)
+{
+	size_t n = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		if (n + 1 >= cap) {
+			char *nb = cap >= max ? NULL : realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		if (r == 0)
+			break;
+		n += r;
+	}
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+int parse_conf_file(const char *path, struct dmmd_conf *c, parse_err_fn *err, void *ctx)
+{
+	char msg[DMMD_PATH_MAX + 128], dir[PATH_MAX], *text, *slash;
+	FILE *f = fopen(path, "r");
+	int n;
+
+	if (!f) {
+		parse_conf_defaults(c);
+		snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+		if (err)
+			err(ctx, msg);
+		return 1;
+	}
+	text = read_all(f, 1u << 20);
+	fclose(f);
+	if (!text) {
+		parse_conf_defaults(c);
+		snprintf(msg, sizeof(msg), "%s: unreadable or larger than 1 MiB", path);
+		if (err)
+			err(ctx, msg);
+		return 1;
+	}
+	/* Relative paths inside the file are relative to the file itself. */
+	snprintf(msg, sizeof(msg), "%s", path);
+	slash = strrchr(msg, '/');
+	if (slash)
+		*slash = '\0';
+	if (!realpath(slash ? msg : ".", dir))
+		snprintf(dir, sizeof(dir), "%s", slash ? msg : ".");
+	n = parse_conf_text(path, text, dir, c, err, ctx);
+	free(text);
+	return n;
+}
+
+/* ---------------------------------------------------------------- key file */
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+static void key_complain(parse_err_fn *err, void *ctx, const char *path, int line,
+			 const char *msg)
+{
+	char out[DMMD_PATH_MAX + 200];
+
+	if (line > 0)
+		snprintf(out, sizeof(out), "%s:%d: %s", path, line, msg);
+	else
+		snprintf(out, sizeof(out), "%s: %s", path, msg);
+	if (err)
+		err(ctx, out);
+}
+
+/* One "ID HEX64" line; returns 0 or an error message. */
+static const char *key_line(char *s, struct dmm_keyring *kr)
+{
+	uint8_t key[DMM_KEY_LEN];
+	unsigned long long id;
+	char *hex, *end;
+	int rc;
+
+	errno = 0;
+	id = strtoull(s, &end, 10);
+	if (end == s || !isspace((unsigned char)*end) || errno || id > UINT32_MAX)
+		return "expected 'ID HEX' (a key id, then 64 hex digits)";
+	for (hex = end; isspace((unsigned char)*hex); hex++)
+		;
+	for (end = hex; *end && !isspace((unsigned char)*end); end++)
+		;
+	if (end - hex != 2 * DMM_KEY_LEN)
+		return "key must be exactly 64 hex digits (32 bytes)";
+	for (unsigned i = 0; i < DMM_KEY_LEN; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return "key has a character that is not a hex digit";
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end)
+		return "extra text after the key";
+	rc = dmm_keyring_add(kr, (uint32_t)id, key);
+	if (rc == DMM_E_FULL)
+		return "too many keys (at most 8)";
+	if (rc != 0)
+		return "key id given twice";
+	return NULL;
+}
+
+int parse_keys_file(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx)
+{
+	struct stat st;
+	char line[512];
+	int errors = 0, lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f || fstat(fileno(f), &st) != 0) {
+		key_complain(err, ctx, path, 0, strerror(errno));
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+		key_complain(err, ctx, path, 0, S_ISREG(st.st_mode)
+			     ? "key file is accessible by group or others; chmod 600 it"
+			     : "key file is not a regular file");
+		fclose(f);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *hash = strchr(line, '#');
+		lineno++;
+		if (hash)
+			*hash = '\0';
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			continue;
+		const char *msg = key_line(s, kr);
+		if (msg) {
+			key_complain(err, ctx, path, lineno, msg);
+			errors++;
+		}
+	}
+	fclose(f);
+	explicit_bzero(line, sizeof(line));
+	if (errors == 0 && kr->n == 0) {
+		key_complain(err, ctx, path, 0, "no key in the key file");
+		errors++;
+	}
+	return errors;
+}
+
+/* ---------------------------------------------------------------- printing */
+
+static void print_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static const char *addr_s(const struct in6_addr *a, char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+static void print_head(FILE *f, const struct dmmd_conf *c)
+{
+	const struct dmm_config *k = &c->core;
+	static const char *sig[] = { "?", "raw", "udp", "both" };
+	char a[INET6_ADDRSTRLEN];
+
+	fprintf(f, "node %s\naddress %s\nroles", k->name, addr_s(&k->self, a));
+	if (k->roles & DMM_ROLE_MR)
+		fputs(" mr", f);
+	if (k->roles & DMM_ROLE_LM)
+		fputs(" lm", f);
+	if (k->roles & DMM_ROLE_HAA)
+		fputs(" haa", f);
+	fputc('\n', f);
+	if (k->local_net >= 0 && (unsigned)k->local_net < k->n_nets)
+		fprintf(f, "local-network %s\n", k->nets[k->local_net].name);
+	fputs("keys ", f);
+	print_str(f, c->key_file);
+	fprintf(f, " active %u\ncontrol ", k->keys.active);
+	print_str(f, c->control);
+	fputc('\n', f);
+	if (c->event_log[0]) {
+		fputs("event-log ", f);
+		print_str(f, c->event_log);
+		fputc('\n', f);
+	}
+	fprintf(f, "signalling %s port %u\n", sig[c->signalling & 3], c->udp_port);
+}
+
+static void print_nets(FILE *f, const struct dmm_config *k)
+{
+	char a[INET6_ADDRSTRLEN], p[DMM_PREFIX_STRLEN];
+
+	for (unsigned i = 0; i < k->n_nets; i++) {
+		const struct dmm_network *n = &k->nets[i];
+		fprintf(f, "\nnetwork %s {\n", n->name);
+		for (unsigned j = 0; j < n->n_prefixes; j++)
+			fprintf(f, "\tprefix %s\n", dmm_prefix_str(&n->prefixes[j], p, sizeof(p)));
+		fprintf(f, "\tlm %s\n", addr_s(&n->lm, a));
+		fprintf(f, "\thaa %s\n}\n", addr_s(&n->haa, a));
+	}
+}
+
+static void print_roles(FILE *f, const struct dmmd_conf *c)
+{
+	const struct dmm_config *k = &c->core;
+	static const char *mode[] = { "query", "redirect", "none" };
+	char a[INET6_ADDRSTRLEN], p[DMM_PREFIX_STRLEN];
+
+	if (k->roles & DMM_ROLE_MR) {
+		fprintf(f, "\nmr {\n\tmode %s\n", mode[k->ro_mode % 3]);
+		for (unsigned i = 0; i < c->n_access; i++) {
+			fputs("\taccess ", f);
+			print_str(f, c->access[i]);
+			fputc('\n', f);
+		}
+		fprintf(f, "\tlm-update-on-attach %s\n\tnew-hoa-on-arrival %s\n\thold %s\n",
+			k->lm_update_on_attach ? "yes" : "no",
+			k->new_hoa_on_arrival ? "yes" : "no", k->hold_packets ? "yes" : "no");
+		for (unsigned i = 0; i < k->n_fixed; i++)
+			fprintf(f, "\tfixed-prefix %s\n", dmm_prefix_str(&k->fixed[i], p, sizeof(p)));
+		fputs("}\n", f);
+	}
+	if (k->roles & DMM_ROLE_HAA) {
+		fputs("\nhaa {\n", f);
+		for (unsigned i = 0; i < k->n_pools; i++) {
+			const struct dmm_pool *pl = &k->pools[i];
+			fprintf(f, "\tpool %s length %u mr %s %s\n",
+				dmm_prefix_str(&pl->range, p, sizeof(p)), pl->plen,
+				addr_s(&pl->mr, a),
+				pl->mode == DMM_POOL_STATELESS ? "stateless" : "stateful");
+		}
+		fputs("}\n", f);
+	}
+}
+
+static void print_tuning(FILE *f, const struct dmmd_conf *c)
+{
+	const struct dmm_timers *t = &c->core.timers;
+	char d1[32], d2[32];
+
+	fprintf(f, "\ntimers {\n\tretransmit %s max %s count %u\n",
+		parse_duration_str(t->retrans_initial_ms, d1, sizeof(d1)),
+		parse_duration_str(t->retrans_max_ms, d2, sizeof(d2)), t->retrans_count);
+	for (size_t i = 0; i < N_TIMERS; i++) {
+		uint32_t v = *(const uint32_t *)((const char *)t + timer_defs[i].off);
+		fprintf(f, "\t%s %s\n", timer_defs[i].kw, parse_duration_str(
+				(uint64_t)v * (timer_defs[i].secs ? 1000 : 1), d1, sizeof(d1)));
+	}
+	fputs("}\n\nlimits {\n", f);
+	for (size_t i = 0; i < N_LIMITS; i++)
+		fprintf(f, "\t%s %u\n", limit_defs[i].kw,
+			*(const uint32_t *)((const char *)&c->core.limits + limit_defs[i].off));
+	fprintf(f, "}\n\ndataplane {\n\ttable %u\n\trule-pref %u\n\tprotocol %u\n\ttun ",
+		c->dp_table, c->dp_rule_pref, c->dp_protocol);
+	print_str(f, c->dp_tun);
+	fprintf(f, "\n\thold-limit %u\n}\n", c->dp_hold_limit);
+}
+
+void parse_conf_print(FILE *f, const struct dmmd_conf *c)
+{
+	print_head(f, c);
+	print_nets(f, &c->core);
+	print_roles(f, c);
+	print_tuning(f, c);
+}

@@ -1,0 +1,75 @@
+/* dmmd: the configuration grammar (dmmd.conf(5)). Text in, a struct dmmd_conf
+ * or every error as "file:line: message" out. Depends only on libdmm, so the
+ * unit tests link it alone. */
+#ifndef DMMD_PARSE_H
+#define DMMD_PARSE_H
+
+#include <limits.h>
+#include <stdio.h>
+
+#include "config.h"
+
+#define DMMD_PATH_MAX 256
+#define DMMD_IFNAME_MAX 16 /* IFNAMSIZ */
+#define DMMD_MAX_ACCESS 16 /* access link patterns (dp.h DP_MAX_ACCESS) */
+#define DMMD_UDP_PORT 5436 /* RFC 5844 */
+#define DMMD_CONTROL_DEFAULT "/var/run/dmmd.sock"
+
+/* Transports of signalling; "both" listens on both and answers a peer over
+ * the transport it last used to reach us (raw until it has). */
+enum dmmd_signalling {
+	DMMD_SIG_RAW = 1,
+	DMMD_SIG_UDP = 2,
+	DMMD_SIG_BOTH = 3,
+};
+
+/* Everything a dmmd.conf says: the core's config plus the daemon's own. */
+struct dmmd_conf {
+	struct dmm_config core;
+	char key_file[DMMD_PATH_MAX]; /* absolute once parsed */
+	char control[DMMD_PATH_MAX];
+	char event_log[DMMD_PATH_MAX]; /* "" = none */
+	enum dmmd_signalling signalling;
+	uint16_t udp_port;
+	/* data plane (MR only) */
+	uint32_t dp_table;
+	uint32_t dp_rule_pref;
+	uint8_t dp_protocol;
+	char dp_tun[DMMD_IFNAME_MAX];
+	uint32_t dp_hold_limit;      /* packets held per prefix */
+	unsigned n_access;           /* access link name patterns (fnmatch) */
+	char access[DMMD_MAX_ACCESS][DMMD_IFNAME_MAX];
+};
+
+/* Called once per error with "file:line: message" (no newline). */
+typedef void parse_err_fn(void *ctx, const char *msg);
+
+/* Defaults of every field: dmm_config_defaults() plus the daemon's. */
+void parse_conf_defaults(struct dmmd_conf *c);
+
+/* Parse the file at path into c (defaults first), read the key file it
+ * names, then run dmm_config_check(). Every error goes to err; returns the
+ * number of errors (0: c is valid and complete). */
+int parse_conf_file(const char *path, struct dmmd_conf *c, parse_err_fn *err, void *ctx);
+
+/* Same on text in memory. name is used in messages; relative paths in the
+ * text (the key file) are taken relative to basedir (NULL: the current
+ * directory). */
+int parse_conf_text(const char *name, const char *text, const char *basedir,
+		    struct dmmd_conf *c, parse_err_fn *err, void *ctx);
+
+/* Read a key file: one "ID HEX64" per line, '#' comments. Refused if it is
+ * readable or writable by group or others. Errors go to err as
+ * "path:line: message"; returns their number. */
+int parse_keys_file(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx);
+
+/* Print c in normalized form: every setting, fixed order. The output parses
+ * back to the same struct. */
+void parse_conf_print(FILE *f, const struct dmmd_conf *c);
+
+/* Durations: "250ms", "2s", "10m", "1h" -> ms. 0 or -1. Shortest exact
+ * spelling back. */
+int parse_duration(const char *s, uint64_t *ms);
+const char *parse_duration_str(uint64_t ms, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,182 @@
+/* dmmd: signalling sockets. The same Mobility Header bytes go over raw IPv6
+ * (next header 135, checksum at offset 4 by the kernel) or UDP port 5436
+ * (RFC 5844). Both are bound to the node's address: the MAC covers source
+ * and destination, so the source must be exactly that address. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dmmd.h"
+#include "log.h"
+
+#define IPPROTO_MH_ 135 /* glibc has no name for it */
+#define MH_CSUM_OFFSET 4
+
+static int sock_bind(struct dmmd *d, int type, int proto, uint16_t port, const char *what)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				   .sin6_addr = d->conf.core.self };
+	int on = 1, off = MH_CSUM_OFFSET;
+	char a[INET6_ADDRSTRLEN];
+	int fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+
+	if (fd < 0) {
+		if (errno == EPERM || errno == EACCES)
+			log_warnx("%s socket: permission denied: run dmmd as root (or with "
+				  "CAP_NET_RAW), or use 'signalling udp'", what);
+		else
+			log_warn("%s socket", what);
+		return -1;
+	}
+	if ((type == SOCK_RAW &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &off, sizeof(off)) < 0) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) {
+		log_warn("%s socket options", what);
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		log_warn("%s socket: bind to [%s]:%u%s", what,
+			 inet_ntop(AF_INET6, &sa.sin6_addr, a, sizeof(a)), port,
+			 errno == EADDRNOTAVAIL ? " (is the address configured on an "
+			 "interface, and not tentative?)" : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int sock_open(struct dmmd *d)
+{
+	d->raw_fd = d->udp_fd = -1;
+	if (d->conf.signalling & DMMD_SIG_RAW) {
+		d->raw_fd = sock_bind(d, SOCK_RAW, IPPROTO_MH_, 0, "raw IPv6 (MH)");
+		if (d->raw_fd < 0)
+			return -1;
+	}
+	if (d->conf.signalling & DMMD_SIG_UDP) {
+		d->udp_fd = sock_bind(d, SOCK_DGRAM, IPPROTO_UDP, d->conf.udp_port, "UDP");
+		if (d->udp_fd < 0) {
+			sock_close(d);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void sock_close(struct dmmd *d)
+{
+	if (d->raw_fd >= 0)
+		close(d->raw_fd);
+	if (d->udp_fd >= 0)
+		close(d->udp_fd);
+	d->raw_fd = d->udp_fd = -1;
+}
+
+static dmm_time_t peer_seen(const struct dmmd_peer *p)
+{
+	return p->last_rx > p->last_tx ? p->last_rx : p->last_tx;
+}
+
+/* The peer slot of a; if create, a new one (a free slot, else the one heard
+ * from or sent to least recently). */
+struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool create)
+{
+	struct dmmd_peer *victim = NULL;
+
+	for (unsigned i = 0; i < DMMD_MAX_PEERS; i++) {
+		struct dmmd_peer *p = &d->peers[i];
+		if (p->used && memcmp(&p->addr, a, sizeof(*a)) == 0)
+			return p;
+		if (!p->used) {
+			if (!victim || victim->used)
+				victim = p;
+		} else if (!victim || (victim->used && peer_seen(p) < peer_seen(victim))) {
+			victim = p;
+		}
+	}
+	if (!create)
+		return NULL;
+	*victim = (struct dmmd_peer){ .used = true, .addr = *a };
+	return victim;
+}
+
+static bool get_dst(struct msghdr *mh, struct in6_addr *dst)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			*dst = pi.ipi6_addr;
+			return true;
+		}
+	return false;
+}
+
+/* Read every queued datagram of fd and feed it to the node. */
+void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
+{
+	uint8_t buf[DMM_MSG_MAX + 1];
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_in6 from;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from),
+				     .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		struct in6_addr dst = d->conf.core.self;
+		ssize_t n = recvmsg(fd, &mh, 0);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				d->st.recv_errors++;
+				log_warn("signalling recv");
+			}
+			return;
+		}
+		get_dst(&mh, &dst);
+		/* A reply sent while this is processed goes back the same way. */
+		d->rx_via = via;
+		d->rx_src = from.sin6_addr;
+		int rc = dmm_node_recv(d->node, &from.sin6_addr, &dst, buf, (size_t)n, d->now);
+		d->rx_via = 0;
+		/* Only authenticated messages may steer the transport choice. */
+		struct dmmd_peer *p = sock_peer(d, &from.sin6_addr, rc == 0);
+		if (p && rc == 0) {
+			p->via = (uint8_t)via;
+			p->last_rx = d->now;
+			p->rx++;
+		} else if (p) {
+			p->rx_dropped++;
+		}
+	}
+}
+
+/* struct dmm_io .send: over the configured transport; with "both", over
+ * the one the peer last used to reach us (raw until it has). */
+void sock_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t len)
+{
+	struct dmmd *d = ctx;
+	struct dmmd_peer *p = sock_peer(d, dst, true);
+	unsigned via = d->rx_via && memcmp(&d->rx_src, dst, sizeof(*dst)) == 0
+		       ? d->rx_via : p->via;
+	bool udp = d->conf.signalling == DMMD_SIG_UDP ||
+		   (d->conf.signalling == DMMD_SIG_BOTH && via == DMMD_SIG_UDP);
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = *dst,
+				   .sin6_port = udp ? htons(d->conf.udp_port) : 0 };
+	char a[INET6_ADDRSTRLEN];
+
+	if (sendto(udp ? d->udp_fd : d->raw_fd, buf, len, 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0) {
+		d->st.send_errors++;
+		log_debug("send to %s: %s", inet_ntop(AF_INET6, dst, a, sizeof(a)),
+			  strerror(errno));
+		return;
+	}
+	p->tx++;
+	p->last_tx = d->now;
+}
