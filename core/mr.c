@@ -1,0 +1,1028 @@
+/* dmm core: the MR engine — attached MNs (P1, P2: initial attach, move
+ * here, new HoA on arrival, refresh), the MR entry points of node.h, and the
+ * dispatch of requests, replies and timers to mr_handover.c (pMR contexts)
+ * and mr_cache.c (location cache, anchor behaviour, redirects).
+ * docs/PROCEDURES.md describes every step. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mr_priv.h"
+
+/* ---- small shared helpers ---- */
+
+uint32_t mr_new_id(struct dmm_mr *mr)
+{
+	if (++mr->next_id == 0)
+		mr->next_id = 1;
+	return mr->next_id;
+}
+
+bool mr_addr_eq(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+bool mr_is_self(const struct dmm_node *n, const struct in6_addr *a)
+{
+	return mr_addr_eq(a, &n->cfg.self);
+}
+
+struct dmm_prefix mr_prefix_of(const struct in6_addr *a, uint8_t len)
+{
+	struct dmm_prefix p = { .addr = *a, .len = len };
+
+	dmm_prefix_mask(&p);
+	return p;
+}
+
+void mr_dp(struct dmm_node *n, enum dmm_dp_kind kind, const struct dmm_prefix *p,
+	   const struct dmm_prefix *src, const struct in6_addr *locator, uint32_t link)
+{
+	struct dmm_dp_op op = { .kind = kind, .link = link };
+
+	if (p)
+		op.prefix = *p;
+	if (src)
+		op.src = *src;
+	if (locator)
+		op.locator = *locator;
+	dmm_dp(n, &op);
+}
+
+/* HOLD_START / HOLD_FLUSH / HOLD_DROP, with their events. */
+void mr_hold(struct dmm_node *n, enum dmm_dp_kind kind, const struct dmm_prefix *p,
+	     dmm_time_t now)
+{
+	mr_dp(n, kind, p, NULL, NULL, 0);
+	if (kind == DMM_DP_HOLD_START)
+		dmm_emit(n, DMM_EV_HOLD_START, now, NULL, p, NULL, 0);
+	else if (kind == DMM_DP_HOLD_FLUSH)
+		dmm_emit(n, DMM_EV_HOLD_FLUSH, now, NULL, p, NULL, 0);
+}
+
+void mr_msg_init(struct dmm_msg *m, enum dmm_msg_type t)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = t;
+	if (t == DMM_MSG_HOA_REQ || t == DMM_MSG_LOC_UPDATE)
+		m->flags = DMM_F_ACK_REQ | DMM_F_PROXY;
+}
+
+int64_t mr_request(struct dmm_node *n, const struct in6_addr *dst, struct dmm_msg *m,
+		   uint64_t cookie, dmm_time_t now)
+{
+	int64_t rc = dmm_request(n, dst, m, DMM_ROLE_MR, cookie, now);
+
+	if (rc < 0)
+		dmm_log(n, DMM_LOG_WARN, "mr: cannot send %s: %s",
+			dmm_msg_type_name(m->type), dmm_strerror((int)rc));
+	return rc;
+}
+
+const struct in6_addr *mr_local_lm(const struct dmm_node *n)
+{
+	return &n->cfg.nets[n->cfg.local_net].lm;
+}
+
+static const struct in6_addr *local_haa(const struct dmm_node *n)
+{
+	return &n->cfg.nets[n->cfg.local_net].haa;
+}
+
+/* The HAA of the network a prefix belongs to (its lease lives there). */
+static const struct in6_addr *home_haa(const struct dmm_node *n, const struct dmm_prefix *p)
+{
+	int net = dmm_config_net_of(&n->cfg, &p->addr);
+
+	return net < 0 ? local_haa(n) : &n->cfg.nets[net].haa;
+}
+
+/* LOC_QUERY {target} to the local LM. */
+int64_t mr_query(struct dmm_node *n, const struct in6_addr *target, uint16_t flags,
+		 uint64_t cookie, dmm_time_t now)
+{
+	struct dmm_prefix t = { .addr = *target, .len = 128 };
+	struct dmm_msg m;
+
+	mr_msg_init(&m, DMM_MSG_LOC_QUERY);
+	m.flags = flags;
+	m.present = DMM_P_TARGET;
+	m.target = *target;
+	dmm_count(n, DMM_C_QUERY);
+	dmm_emit(n, DMM_EV_QUERY_SENT, now, NULL, &t, mr_local_lm(n), 0);
+	return mr_request(n, mr_local_lm(n), &m, cookie, now);
+}
+
+static dmm_time_t after_s(dmm_time_t now, uint32_t s, unsigned pct)
+{
+	return now + (dmm_time_t)s * 10 * pct;
+}
+
+/* ---- the attached-MN table ---- */
+
+static const char *const mn_state_names[] = {
+	[DMM_MN_RESOLVING] = "resolving",
+	[DMM_MN_ALLOCATING] = "allocating",
+	[DMM_MN_RETRIEVING] = "retrieving",
+	[DMM_MN_ATTACHED] = "attached",
+	[DMM_MN_FAILED] = "failed",
+};
+
+const char *dmm_mn_state_name(enum dmm_mn_state s)
+{
+	return (unsigned)s <= DMM_MN_FAILED ? mn_state_names[s] : "?";
+}
+
+/* The only place an MN changes state. */
+static void mn_set_state(struct dmm_node *n, struct mr_mn *mn, enum dmm_mn_state s,
+			 const char *why, dmm_time_t now)
+{
+	char id[DMM_MNID_STRLEN];
+
+	dmm_log(n, DMM_LOG_INFO, "mr: mn %s link %u: %s -> %s (%s)",
+		dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link,
+		dmm_mn_state_name(mn->state), dmm_mn_state_name(s), why);
+	mn->state = s;
+	mn->since = now;
+}
+
+static struct mr_mn *mn_by_id(struct dmm_node *n, uint32_t id)
+{
+	for (uint32_t i = 0; id && i < n->mr->max_mns; i++)
+		if (n->mr->mns[i].id == id)
+			return &n->mr->mns[i];
+	return NULL;
+}
+
+static struct mr_mn *mn_by_link(struct dmm_node *n, uint32_t link)
+{
+	for (uint32_t i = 0; i < n->mr->max_mns; i++)
+		if (n->mr->mns[i].id && n->mr->mns[i].link == link)
+			return &n->mr->mns[i];
+	return NULL;
+}
+
+struct mr_mn *mr_mn_by_mnid(struct dmm_node *n, const struct dmm_mnid *id)
+{
+	for (uint32_t i = 0; i < n->mr->max_mns; i++)
+		if (n->mr->mns[i].id && dmm_mnid_eq(&n->mr->mns[i].mnid, id))
+			return &n->mr->mns[i];
+	return NULL;
+}
+
+/* The MN whose (locally routed) prefixes contain a. */
+struct mr_mn *mr_mn_by_addr(struct dmm_node *n, const struct in6_addr *a)
+{
+	for (uint32_t i = 0; i < n->mr->max_mns; i++) {
+		struct mr_mn *mn = &n->mr->mns[i];
+		for (unsigned j = 0; mn->id && j < mn->n_hnp; j++)
+			if (dmm_prefix_contains(&mn->hnp[j].p, a))
+				return mn;
+	}
+	return NULL;
+}
+
+struct mr_mn *mr_mn_by_prefix(struct dmm_node *n, const struct dmm_prefix *p)
+{
+	for (uint32_t i = 0; i < n->mr->max_mns; i++) {
+		struct mr_mn *mn = &n->mr->mns[i];
+		for (unsigned j = 0; mn->id && j < mn->n_hnp; j++)
+			if (dmm_prefix_eq(&mn->hnp[j].p, p))
+				return mn;
+	}
+	return NULL;
+}
+
+static struct mr_mn *mn_alloc(struct dmm_node *n)
+{
+	for (uint32_t i = 0; i < n->mr->max_mns; i++)
+		if (n->mr->mns[i].id == 0)
+			return &n->mr->mns[i];
+	return NULL;
+}
+
+/* ---- prefixes of an MN: mn->hnp[] holds exactly the LOCAL routes we
+ * installed, so adding and removing one is also the route operation ---- */
+
+static int mn_add_prefix(struct dmm_node *n, struct mr_mn *mn, const struct dmm_prefix *p,
+			 const struct in6_addr *home, uint32_t lease_s, dmm_time_t now)
+{
+	struct dmm_prefix q = *p;
+	struct mr_hnp *h;
+
+	dmm_prefix_mask(&q);
+	for (unsigned i = 0; i < mn->n_hnp; i++)
+		if (dmm_prefix_eq(&mn->hnp[i].p, &q)) {
+			mn->hnp[i].home = *home;
+			mn->hnp[i].lease_s = lease_s;
+			return (int)i;
+		}
+	if (mn->n_hnp >= DMM_MAX_HNP)
+		return -1;
+	/* Our cache, anchor or handover routes for the prefix must go first:
+	 * LOCAL is now the route (a source-specific tunnel would beat it). */
+	mr_cache_claim(n, &q, now);
+	h = &mn->hnp[mn->n_hnp++];
+	*h = (struct mr_hnp){
+		.p = q,
+		.home = *home,
+		.lease_s = lease_s,
+		.bind_refresh = DMM_TIME_NEVER,
+		.lease_refresh = DMM_TIME_NEVER,
+		.release_at = DMM_TIME_NEVER,
+	};
+	mr_dp(n, DMM_DP_LOCAL_ADD, &q, NULL, NULL, mn->link);
+	return (int)(mn->n_hnp - 1);
+}
+
+static void mn_del_prefix(struct dmm_node *n, struct mr_mn *mn, unsigned i)
+{
+	mr_dp(n, DMM_DP_LOCAL_DEL, &mn->hnp[i].p, NULL, NULL, mn->link);
+	memmove(&mn->hnp[i], &mn->hnp[i + 1], (mn->n_hnp - i - 1) * sizeof(mn->hnp[0]));
+	mn->n_hnp--;
+}
+
+static void mn_del_all(struct dmm_node *n, struct mr_mn *mn)
+{
+	while (mn->n_hnp > 0)
+		mn_del_prefix(n, mn, mn->n_hnp - 1);
+}
+
+static void mn_advertise(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
+{
+	struct dmm_dp_op op = { .kind = DMM_DP_ADVERTISE, .link = mn->link };
+
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		const struct mr_hnp *h = &mn->hnp[i];
+		struct dmm_adv *a = &op.adv[op.n_adv++];
+		a->prefix = h->p;
+		a->valid_s = h->lease_s;
+		a->preferred_s = h->lease_s;
+		if (h->deprecated) {
+			dmm_time_t left = h->release_at > now ? h->release_at - now : 0;
+			a->valid_s = (uint32_t)((left + 999) / 1000);
+			a->preferred_s = 0;
+		}
+	}
+	dmm_dp(n, &op);
+}
+
+/* Tell the MN a prefix is gone (valid lifetime 0). */
+static void advertise_withdrawn(struct dmm_node *n, uint32_t link, const struct dmm_prefix *p)
+{
+	struct dmm_dp_op op = { .kind = DMM_DP_ADVERTISE, .link = link, .n_adv = 1 };
+
+	op.adv[0].prefix = *p;
+	dmm_dp(n, &op);
+}
+
+/* A handover context of ours for this MN or its prefixes is obsolete now
+ * that the MN is served here again. */
+static void mn_release_contexts(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
+{
+	struct mr_ho *ho;
+
+	while ((ho = mr_ho_by_mnid(n, &mn->mnid)) != NULL)
+		mr_ho_release(n, ho, now);
+	for (unsigned i = 0; i < mn->n_hnp; i++)
+		while ((ho = mr_ho_by_addr(n, &mn->hnp[i].p.addr)) != NULL)
+			mr_ho_release(n, ho, now);
+}
+
+/* ---- requests of the attach flow ---- */
+
+static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
+			  uint8_t handoff, uint32_t lifetime, dmm_time_t now)
+{
+	struct mr_hnp *h = &mn->hnp[i];
+	struct dmm_msg m;
+
+	mr_msg_init(&m, DMM_MSG_LOC_UPDATE);
+	m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_HOME | DMM_P_HANDOFF;
+	m.mnid = mn->mnid;
+	m.n_hnp = 1;
+	m.hnp[0] = h->p;
+	m.location = n->cfg.self;
+	m.home = h->home;
+	m.handoff = handoff;
+	m.lifetime = lifetime;
+	h->bind_refresh = after_s(now, n->cfg.timers.binding_lifetime_s, MR_REFRESH_PCT);
+	mr_request(n, mr_local_lm(n), &m,
+		   mr_cookie(lifetime ? MR_CK_LOCUPD : MR_CK_RELEASE, i, mn->id), now);
+}
+
+static void mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_ck kind,
+		       uint8_t handoff, uint32_t lifetime, dmm_time_t now)
+{
+	struct dmm_msg m;
+	const struct in6_addr *haa = local_haa(n);
+
+	mr_msg_init(&m, DMM_MSG_HOA_REQ);
+	m.present = DMM_P_MNID | DMM_P_HANDOFF;
+	m.mnid = mn->mnid;
+	m.handoff = handoff;
+	m.lifetime = lifetime;
+	if (i >= 0) {
+		m.present |= DMM_P_HNP;
+		m.n_hnp = 1;
+		m.hnp[0] = mn->hnp[i].p;
+		haa = home_haa(n, &mn->hnp[i].p);
+	}
+	if (mr_request(n, haa, &m, mr_cookie(kind, i < 0 ? 0 : (unsigned)i, mn->id), now) < 0 &&
+	    kind != MR_CK_LEASE && kind != MR_CK_RELEASE)
+		mn_set_state(n, mn, DMM_MN_FAILED, "cannot send hoa-req", now);
+}
+
+static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
+{
+	struct dmm_msg m;
+
+	mn_set_state(n, mn, DMM_MN_RESOLVING, "mn seen", now);
+	mr_msg_init(&m, DMM_MSG_LOC_QUERY);
+	m.flags = DMM_F_BY_MNID;
+	m.present = DMM_P_MNID;
+	m.mnid = mn->mnid;
+	dmm_count(n, DMM_C_QUERY);
+	dmm_emit(n, DMM_EV_QUERY_SENT, now, &mn->mnid, NULL, mr_local_lm(n), mn->link);
+	if (mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_RESOLVE, 0, mn->id), now) < 0)
+		mn_set_state(n, mn, DMM_MN_FAILED, "cannot send loc-query", now);
+}
+
+/* Initial attach: ask the local HAA for a new HoA. */
+static void mn_allocate(struct dmm_node *n, struct mr_mn *mn, const char *why, dmm_time_t now)
+{
+	mn_set_state(n, mn, DMM_MN_ALLOCATING, why, now);
+	mn_hoa_req(n, mn, -1, MR_CK_ALLOC, DMM_HI_NEW_IFACE, n->cfg.timers.lease_lifetime_s, now);
+}
+
+static bool mn_anchored_here(const struct dmm_node *n, const struct mr_mn *mn)
+{
+	for (unsigned i = 0; i < mn->n_hnp; i++)
+		if (mr_is_self(n, &mn->hnp[i].home))
+			return true;
+	return false;
+}
+
+/* ---- replies of the attach flow ---- */
+
+static void mn_allocated(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
+			 dmm_time_t now)
+{
+	const struct in6_addr *home = &n->cfg.self;
+	uint32_t lease = n->cfg.timers.lease_lifetime_s;
+	unsigned first = mn->n_hnp;
+
+	if (mn->state != DMM_MN_ALLOCATING)
+		return;
+	if (!rep || rep->status != DMM_ST_OK || !(rep->present & DMM_P_HNP)) {
+		mn_set_state(n, mn, DMM_MN_FAILED, rep ? "haa refused" : "haa timeout", now);
+		return;
+	}
+	if (rep->present & DMM_P_HOME)
+		home = &rep->home;
+	if (rep->lifetime)
+		lease = rep->lifetime;
+	for (unsigned i = 0; i < rep->n_hnp; i++) {
+		int k = mn_add_prefix(n, mn, &rep->hnp[i], home, lease, now);
+		if (k < 0)
+			continue;
+		mn->hnp[k].lease_refresh = after_s(now, lease, MR_REFRESH_PCT);
+		mn->hnp[k].bound = n->cfg.lm_update_on_attach;
+		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p, local_haa(n),
+			 mn->link);
+	}
+	mn_set_state(n, mn, DMM_MN_ATTACHED, "hoa assigned", now);
+	mn_advertise(n, mn, now);
+	mn_release_contexts(n, mn, now);
+	for (unsigned i = first; n->cfg.lm_update_on_attach && i < mn->n_hnp; i++)
+		mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE, n->cfg.timers.binding_lifetime_s, now);
+}
+
+/* Link flap: the LM still has us as the MN's location. */
+static void mn_came_back(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
+			 dmm_time_t now)
+{
+	struct mr_ho *ho = mr_ho_by_mnid(n, &mn->mnid);
+	const struct in6_addr *home = (rep->present & DMM_P_HOME) ? &rep->home : &n->cfg.self;
+
+	for (unsigned i = 0; i < rep->n_hnp; i++) {
+		int k = mn_add_prefix(n, mn, &rep->hnp[i], home, n->cfg.timers.lease_lifetime_s,
+				      now);
+		if (k < 0)
+			continue;
+		struct mr_hnp *h = &mn->hnp[k];
+		h->bound = true;
+		h->bind_refresh = now; /* unknown timers: refresh on the next run */
+		h->lease_refresh = now;
+		for (unsigned j = 0; ho && j < ho->n_hnp; j++)
+			if (dmm_prefix_eq(&ho->hnp[j].p, &h->p))
+				*h = ho->hnp[j]; /* we had it: keep its timers */
+	}
+	mn_set_state(n, mn, DMM_MN_ATTACHED, "came back", now);
+	mn_advertise(n, mn, now);
+	mn_release_contexts(n, mn, now);
+}
+
+static void mn_new_hoa(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
+{
+	mn_hoa_req(n, mn, -1, MR_CK_NEWHOA, DMM_HI_NEW_IFACE, n->cfg.timers.lease_lifetime_s,
+		   now);
+}
+
+/* This MR is the nMR: data path first, then context transfer, HoA state
+ * retrieval from the home HAA, and the LM update once the lease is ours. */
+static void mn_moved_here(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
+			  dmm_time_t now)
+{
+	struct in6_addr home = (rep->present & DMM_P_HOME) ? rep->home : in6addr_any;
+	unsigned first = mn->n_hnp;
+	struct dmm_msg m;
+
+	dmm_count(n, DMM_C_HANDOVER);
+	for (unsigned i = 0; i < rep->n_hnp; i++) {
+		int k = mn_add_prefix(n, mn, &rep->hnp[i], &home, n->cfg.timers.lease_lifetime_s,
+				      now);
+		if (k >= 0)
+			mn->hnp[k].pending = true;
+	}
+	mn_advertise(n, mn, now);
+	mn_release_contexts(n, mn, now);
+
+	mr_msg_init(&m, DMM_MSG_CTX_REQ);
+	m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION;
+	m.mnid = mn->mnid;
+	for (unsigned i = first; i < mn->n_hnp; i++)
+		m.hnp[m.n_hnp++] = mn->hnp[i].p;
+	m.location = n->cfg.self;
+	if (m.n_hnp && mr_request(n, &rep->location, &m, mr_cookie(MR_CK_CTX, 0, mn->id),
+				  now) > 0)
+		dmm_emit(n, DMM_EV_CTX_SENT, now, &mn->mnid, &m.hnp[0], &rep->location, mn->link);
+
+	mn_set_state(n, mn, DMM_MN_RETRIEVING, "moved here", now);
+	for (unsigned i = first; i < mn->n_hnp && mn->state == DMM_MN_RETRIEVING; i++)
+		mn_hoa_req(n, mn, (int)i, MR_CK_RETRIEVE, DMM_HI_SAME_IFACE,
+			   n->cfg.timers.lease_lifetime_s, now);
+	if (n->cfg.new_hoa_on_arrival && !mn_anchored_here(n, mn) &&
+	    mn->state == DMM_MN_RETRIEVING)
+		mn_new_hoa(n, mn, now);
+}
+
+static void mn_resolved(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
+			dmm_time_t now)
+{
+	if (mn->state != DMM_MN_RESOLVING)
+		return;
+	if (!rep) {
+		dmm_log(n, DMM_LOG_WARN, "mr: lm did not answer, mn treated as new");
+		mn_allocate(n, mn, "lm timeout", now);
+		return;
+	}
+	dmm_emit(n, DMM_EV_QUERY_ANSWERED, now, &mn->mnid, rep->n_hnp ? &rep->hnp[0] : NULL,
+		 mr_local_lm(n), mn->link);
+	if (rep->status != DMM_ST_OK || !(rep->present & DMM_P_HNP) ||
+	    !(rep->present & DMM_P_LOCATION))
+		mn_allocate(n, mn, "unknown to the lm", now);
+	else if (mr_is_self(n, &rep->location))
+		mn_came_back(n, mn, rep, now);
+	else
+		mn_moved_here(n, mn, rep, now);
+}
+
+/* The prefix (index in the cookie) a reply is about: the one it names, if
+ * it names one we have, else the index. */
+static struct mr_hnp *mn_hnp_of(struct mr_mn *mn, unsigned idx, const struct dmm_msg *rep)
+{
+	if (rep && (rep->present & DMM_P_HNP))
+		for (unsigned i = 0; i < mn->n_hnp; i++)
+			if (dmm_prefix_eq(&mn->hnp[i].p, &rep->hnp[0]))
+				return &mn->hnp[i];
+	return idx < mn->n_hnp ? &mn->hnp[idx] : NULL;
+}
+
+/* The home HAA has no lease for a prefix the LM gave us: withdraw it. */
+static void mn_withdraw(struct dmm_node *n, struct mr_mn *mn, struct mr_hnp *h)
+{
+	char buf[DMM_PREFIX_STRLEN];
+	struct dmm_prefix p = h->p;
+
+	dmm_log(n, DMM_LOG_WARN, "mr: no lease for %s, prefix withdrawn",
+		dmm_prefix_str(&p, buf, sizeof(buf)));
+	mn_del_prefix(n, mn, (unsigned)(h - mn->hnp));
+	advertise_withdrawn(n, mn->link, &p);
+}
+
+static void mn_retrieved(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
+			 const struct dmm_msg *rep, dmm_time_t now)
+{
+	struct mr_hnp *h = mn_hnp_of(mn, idx, rep);
+
+	if (mn->state != DMM_MN_RETRIEVING || !h || !h->pending)
+		return;
+	if (!rep) {
+		mn_set_state(n, mn, DMM_MN_FAILED, "home haa timeout", now);
+		return;
+	}
+	if (rep->status == DMM_ST_NOT_FOUND) {
+		mn_withdraw(n, mn, h);
+	} else if (rep->status != DMM_ST_OK) {
+		mn_set_state(n, mn, DMM_MN_FAILED, "home haa refused", now);
+		return;
+	} else {
+		h->pending = false;
+		if (rep->lifetime)
+			h->lease_s = rep->lifetime;
+		if (rep->present & DMM_P_HOME)
+			h->home = rep->home;
+		h->lease_refresh = after_s(now, h->lease_s, MR_REFRESH_PCT);
+		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &h->p, home_haa(n, &h->p),
+			 mn->link);
+	}
+	for (unsigned i = 0; i < mn->n_hnp; i++)
+		if (mn->hnp[i].pending)
+			return;
+	if (mn->n_hnp == 0) {
+		mn_allocate(n, mn, "lease gone, mn treated as new", now);
+		return;
+	}
+	mn_set_state(n, mn, DMM_MN_ATTACHED, "hoa state retrieved", now);
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		if (mn->hnp[i].bound)
+			continue; /* a new local HoA, updated on its own */
+		mn->hnp[i].bound = true;
+		mn_loc_update(n, mn, i, DMM_HI_SAME_IFACE, n->cfg.timers.binding_lifetime_s, now);
+	}
+}
+
+/* new_hoa_on_arrival: the local HoA is preferred, the others deprecated. */
+static void mn_got_new_hoa(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
+			   dmm_time_t now)
+{
+	uint32_t lease = rep && rep->lifetime ? rep->lifetime : n->cfg.timers.lease_lifetime_s;
+	const struct in6_addr *home;
+	int k;
+
+	if (mn->state != DMM_MN_RETRIEVING && mn->state != DMM_MN_ATTACHED)
+		return;
+	if (!rep || rep->status != DMM_ST_OK || !(rep->present & DMM_P_HNP)) {
+		dmm_log(n, DMM_LOG_WARN, "mr: no local hoa on arrival (%s)",
+			rep ? "haa refused" : "haa timeout");
+		return;
+	}
+	home = (rep->present & DMM_P_HOME) ? &rep->home : &n->cfg.self;
+	k = mn_add_prefix(n, mn, &rep->hnp[0], home, lease, now);
+	if (k < 0)
+		return;
+	mn->hnp[k].lease_refresh = after_s(now, lease, MR_REFRESH_PCT);
+	mn->hnp[k].bound = n->cfg.lm_update_on_attach;
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		if ((int)i == k || mn->hnp[i].deprecated)
+			continue;
+		mn->hnp[i].deprecated = true;
+		mn->hnp[i].release_at = now + (dmm_time_t)n->cfg.timers.deprecated_keep_s * 1000;
+	}
+	dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p, local_haa(n), mn->link);
+	mn_advertise(n, mn, now);
+	if (mn->hnp[k].bound)
+		mn_loc_update(n, mn, (unsigned)k, DMM_HI_NEW_IFACE,
+			      n->cfg.timers.binding_lifetime_s, now);
+}
+
+static void mn_lease_renewed(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
+			     const struct dmm_msg *rep, dmm_time_t now)
+{
+	struct mr_hnp *h = mn_hnp_of(mn, idx, rep);
+
+	if (!h || !rep)
+		return; /* timeout: the next refresh tries again */
+	if (rep->status == DMM_ST_OK) {
+		if (rep->lifetime)
+			h->lease_s = rep->lifetime;
+		h->lease_refresh = after_s(now, h->lease_s, MR_REFRESH_PCT);
+		return;
+	}
+	if (rep->status != DMM_ST_NOT_FOUND)
+		return;
+	mn_withdraw(n, mn, h);
+	if (mn->n_hnp == 0)
+		mn_allocate(n, mn, "lease lost", now);
+}
+
+static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
+			 const struct dmm_msg *rep, const struct in6_addr *src, dmm_time_t now)
+{
+	struct mr_hnp *h = mn_hnp_of(mn, idx, rep);
+
+	if (!h)
+		return;
+	if (!rep) {
+		dmm_log(n, DMM_LOG_WARN, "mr: lm did not acknowledge a location update");
+		return;
+	}
+	if (rep->status != DMM_ST_OK) {
+		dmm_log(n, DMM_LOG_WARN, "mr: lm refused a location update (status %u)",
+			rep->status);
+		return;
+	}
+	dmm_emit(n, DMM_EV_LOC_UPDATED, now, &mn->mnid, &h->p, src, mn->link);
+}
+
+/* ---- timers of attached MNs ---- */
+
+/* The deprecated prefix i has run out: release it everywhere. */
+static void mn_release_prefix(struct dmm_node *n, struct mr_mn *mn, unsigned i, dmm_time_t now)
+{
+	struct mr_hnp h = mn->hnp[i];
+	struct dmm_msg m;
+
+	mn_del_prefix(n, mn, i);
+	if (h.bound) {
+		mr_msg_init(&m, DMM_MSG_LOC_UPDATE);
+		m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_HOME |
+			    DMM_P_HANDOFF;
+		m.mnid = mn->mnid;
+		m.n_hnp = 1;
+		m.hnp[0] = h.p;
+		m.location = n->cfg.self;
+		m.home = h.home;
+		m.handoff = DMM_HI_NOT_CHANGED;
+		mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_RELEASE, 0, mn->id), now);
+	}
+	mr_msg_init(&m, DMM_MSG_HOA_REQ);
+	m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_HANDOFF;
+	m.mnid = mn->mnid;
+	m.n_hnp = 1;
+	m.hnp[0] = h.p;
+	m.handoff = DMM_HI_NOT_CHANGED;
+	mr_request(n, home_haa(n, &h.p), &m, mr_cookie(MR_CK_RELEASE, 0, mn->id), now);
+	dmm_emit(n, DMM_EV_HOA_RELEASED, now, &mn->mnid, &h.p, home_haa(n, &h.p), mn->link);
+}
+
+static void mn_timer(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
+{
+	if (mn->state != DMM_MN_ATTACHED)
+		return;
+	for (unsigned i = 0; i < mn->n_hnp;) {
+		if (mn->hnp[i].deprecated && mn->hnp[i].release_at <= now) {
+			mn_release_prefix(n, mn, i, now);
+			continue;
+		}
+		i++;
+	}
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		struct mr_hnp *h = &mn->hnp[i];
+		if (h->bound && h->bind_refresh <= now)
+			mn_loc_update(n, mn, i, DMM_HI_NOT_CHANGED,
+				      n->cfg.timers.binding_lifetime_s, now);
+		if (h->lease_refresh <= now) {
+			h->lease_refresh = after_s(now, h->lease_s, MR_REFRESH_PCT);
+			mn_hoa_req(n, mn, (int)i, MR_CK_LEASE, DMM_HI_NOT_CHANGED,
+				   n->cfg.timers.lease_lifetime_s, now);
+		}
+	}
+}
+
+static dmm_time_t mn_deadline(const struct mr_mn *mn)
+{
+	dmm_time_t d = DMM_TIME_NEVER;
+
+	if (mn->state != DMM_MN_ATTACHED)
+		return d;
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		const struct mr_hnp *h = &mn->hnp[i];
+		if (h->bound && h->bind_refresh < d)
+			d = h->bind_refresh;
+		if (h->lease_refresh < d)
+			d = h->lease_refresh;
+		if (h->deprecated && h->release_at < d)
+			d = h->release_at;
+	}
+	return d;
+}
+
+/* ---- fixed correspondents (P6) ---- */
+
+static void fixed_register(struct dmm_node *n, dmm_time_t now)
+{
+	for (unsigned i = 0; i < n->cfg.n_fixed; i++) {
+		struct dmm_msg m;
+		mr_msg_init(&m, DMM_MSG_LOC_UPDATE);
+		m.flags |= DMM_F_FIXED;
+		m.present = DMM_P_HNP | DMM_P_LOCATION | DMM_P_HOME;
+		m.n_hnp = 1;
+		m.hnp[0] = n->cfg.fixed[i];
+		m.location = n->cfg.self;
+		m.home = n->cfg.self;
+		m.lifetime = n->cfg.timers.binding_lifetime_s;
+		mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_FIXED, i, 0), now);
+	}
+	n->mr->fixed_refresh = n->cfg.n_fixed ?
+		after_s(now, n->cfg.timers.binding_lifetime_s, MR_REFRESH_PCT) : DMM_TIME_NEVER;
+}
+
+/* ---- role life cycle ---- */
+
+int dmm_mr_new(struct dmm_node *n, dmm_time_t now)
+{
+	struct dmm_mr *mr = calloc(1, sizeof(*mr));
+	const struct dmm_limits *l = &n->cfg.limits;
+
+	if (!mr)
+		return DMM_E_NOMEM;
+	mr->max_mns = l->max_mns;
+	mr->max_hos = l->max_handovers;
+	mr->max_cache = l->max_cache;
+	mr->max_anchors = l->max_mns;
+	mr->max_jobs = l->max_cache;
+	/* Start-up work (miss routes, fixed prefixes) runs on the first timer
+	 * call, due at once: the driver is ready for it by then. */
+	mr->fixed_refresh = now;
+	mr->mns = calloc(mr->max_mns, sizeof(*mr->mns));
+	mr->hos = calloc(mr->max_hos, sizeof(*mr->hos));
+	mr->cache = calloc(mr->max_cache, sizeof(*mr->cache));
+	mr->anchors = calloc(mr->max_anchors, sizeof(*mr->anchors));
+	mr->jobs = calloc(mr->max_jobs, sizeof(*mr->jobs));
+	n->mr = mr;
+	if (!mr->mns || !mr->hos || !mr->cache || !mr->anchors || !mr->jobs) {
+		dmm_mr_free(n);
+		return DMM_E_NOMEM;
+	}
+	return 0;
+}
+
+void dmm_mr_free(struct dmm_node *n)
+{
+	struct dmm_mr *mr = n->mr;
+
+	if (!mr)
+		return;
+	free(mr->mns);
+	free(mr->hos);
+	free(mr->cache);
+	free(mr->anchors);
+	free(mr->jobs);
+	free(mr);
+	n->mr = NULL;
+}
+
+void dmm_mr_on_request(struct dmm_node *n, const struct in6_addr *src,
+		       const struct dmm_msg *m, dmm_time_t now)
+{
+	switch (m->type) {
+	case DMM_MSG_CTX_REQ:
+		mr_ho_ctx_req(n, src, m, now);
+		break;
+	case DMM_MSG_REDIRECT:
+		mr_redirect(n, src, m, now);
+		break;
+	case DMM_MSG_LM_NOTIFY:
+		mr_notify(n, src, m, now);
+		break;
+	default:
+		dmm_drop(n, DMM_C_DROP_ROLE, now, "mr: %s is not for an mr",
+			 dmm_msg_type_name(m->type));
+	}
+}
+
+static void mn_on_reply(struct dmm_node *n, enum mr_ck kind, unsigned idx, uint32_t id,
+			const struct in6_addr *src, const struct dmm_msg *rep, dmm_time_t now)
+{
+	struct mr_mn *mn = mn_by_id(n, id);
+
+	if (!mn)
+		return; /* the MN left meanwhile */
+	switch (kind) {
+	case MR_CK_RESOLVE:
+		mn_resolved(n, mn, rep, now);
+		break;
+	case MR_CK_ALLOC:
+		mn_allocated(n, mn, rep, now);
+		break;
+	case MR_CK_RETRIEVE:
+		mn_retrieved(n, mn, idx, rep, now);
+		break;
+	case MR_CK_NEWHOA:
+		mn_got_new_hoa(n, mn, rep, now);
+		break;
+	case MR_CK_LEASE:
+		mn_lease_renewed(n, mn, idx, rep, now);
+		break;
+	case MR_CK_LOCUPD:
+		mn_loc_acked(n, mn, idx, rep, src, now);
+		break;
+	case MR_CK_CTX:
+		if (rep && rep->status == DMM_ST_OK)
+			dmm_emit(n, DMM_EV_CTX_ACKED, now, &mn->mnid,
+				 mn->n_hnp ? &mn->hnp[0].p : NULL, src, mn->link);
+		else
+			dmm_log(n, DMM_LOG_WARN, "mr: context transfer %s",
+				rep ? "refused by the pmr" : "not acknowledged");
+		break;
+	default:
+		break;
+	}
+}
+
+void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr *src,
+		     const struct dmm_msg *rep, dmm_time_t now)
+{
+	enum mr_ck kind = (enum mr_ck)(cookie >> 40 & 0xff);
+	unsigned idx = (unsigned)(cookie >> 32 & 0xff);
+	uint32_t id = (uint32_t)cookie;
+
+	switch (kind) {
+	case MR_CK_CACHEQ:
+		mr_cache_reply(n, id, rep, now);
+		break;
+	case MR_CK_SENDER:
+		mr_sender_reply(n, id, rep, now);
+		break;
+	case MR_CK_REDIRECT:
+		if (rep && rep->status == DMM_ST_OK)
+			dmm_emit(n, DMM_EV_REDIRECT_ACKED, now, NULL,
+				 rep->n_hnp ? &rep->hnp[0] : NULL, src, 0);
+		break;
+	case MR_CK_FIXED:
+		if (!rep || rep->status != DMM_ST_OK)
+			dmm_log(n, DMM_LOG_WARN, "mr: fixed prefix %u not registered", idx);
+		break;
+	case MR_CK_RELEASE:
+		break;
+	default:
+		mn_on_reply(n, kind, idx, id, src, rep, now);
+	}
+}
+
+void dmm_mr_timer(struct dmm_node *n, dmm_time_t now)
+{
+	struct dmm_mr *mr = n->mr;
+
+	if (!mr->started) {
+		mr->started = true;
+		mr_cache_start(n, now);
+	}
+	if (mr->fixed_refresh <= now)
+		fixed_register(n, now);
+	for (uint32_t i = 0; i < mr->max_mns; i++)
+		if (mr->mns[i].id)
+			mn_timer(n, &mr->mns[i], now);
+	mr_ho_timer(n, now);
+	mr_cache_timer(n, now);
+}
+
+dmm_time_t dmm_mr_deadline(const struct dmm_node *n)
+{
+	const struct dmm_mr *mr = n->mr;
+	dmm_time_t d = mr->fixed_refresh, t;
+
+	if (!mr->started)
+		return 0;
+	for (uint32_t i = 0; i < mr->max_mns; i++)
+		if (mr->mns[i].id && (t = mn_deadline(&mr->mns[i])) < d)
+			d = t;
+	if ((t = mr_ho_deadline(n)) < d)
+		d = t;
+	if ((t = mr_cache_deadline(n)) < d)
+		d = t;
+	return d;
+}
+
+/* ---- MR events of node.h ---- */
+
+/* Forget the MN: its context (if it had prefixes) holds its packets. */
+int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
+{
+	char id[DMM_MNID_STRLEN];
+
+	dmm_count(n, DMM_C_DETACH);
+	dmm_emit(n, DMM_EV_LINK_LOSS, now, &mn->mnid, mn->n_hnp ? &mn->hnp[0].p : NULL, NULL,
+		 mn->link);
+	dmm_log(n, DMM_LOG_INFO, "mr: mn %s link %u: %s -> gone (link loss)",
+		dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link, dmm_mn_state_name(mn->state));
+	if (mn->n_hnp > 0)
+		mr_ho_create(n, mn, now); /* HOLD_START + LOCAL_DEL per prefix */
+	memset(mn, 0, sizeof(*mn));
+	return 0;
+}
+
+static int mn_relink(struct dmm_node *n, struct mr_mn *mn, uint32_t link, dmm_time_t now)
+{
+	mn->link = link;
+	for (unsigned i = 0; i < mn->n_hnp; i++)
+		mr_dp(n, DMM_DP_LOCAL_ADD, &mn->hnp[i].p, NULL, NULL, link);
+	if (mn->state == DMM_MN_ATTACHED)
+		mn_advertise(n, mn, now);
+	return 0;
+}
+
+/* FAILED: start over from the LM query, without stale routes. */
+static void mn_restart(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
+{
+	mn_del_all(n, mn);
+	dmm_count(n, DMM_C_ATTACH);
+	dmm_emit(n, DMM_EV_ATTACH, now, &mn->mnid, NULL, NULL, mn->link);
+	mn_resolve(n, mn, now);
+}
+
+int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
+		  dmm_time_t now)
+{
+	struct mr_mn *mn;
+
+	if (!n->mr)
+		return DMM_E_ROLE;
+	if (!id || id->len == 0 || id->len > DMM_MNID_MAX)
+		return DMM_E_MALFORMED;
+	mn = mn_by_link(n, link);
+	if (mn && !dmm_mnid_eq(&mn->mnid, id)) {
+		mr_mn_detach(n, mn, now); /* another MN on the link: the old one left */
+		mn = NULL;
+	}
+	if (!mn && (mn = mr_mn_by_mnid(n, id)) != NULL)
+		return mn_relink(n, mn, link, now);
+	if (mn) {
+		if (mn->state == DMM_MN_ATTACHED)
+			mn_advertise(n, mn, now);
+		else if (mn->state == DMM_MN_FAILED)
+			mn_restart(n, mn, now);
+		return 0; /* otherwise the attach is in progress */
+	}
+	mn = mn_alloc(n);
+	if (!mn) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: attached mn table full");
+		return DMM_E_FULL;
+	}
+	*mn = (struct mr_mn){ .id = mr_new_id(n->mr), .mnid = *id, .link = link, .since = now };
+	dmm_count(n, DMM_C_ATTACH);
+	dmm_emit(n, DMM_EV_ATTACH, now, id, NULL, NULL, link);
+	mn_resolve(n, mn, now);
+	return 0;
+}
+
+int dmm_mr_detach(struct dmm_node *n, uint32_t link, dmm_time_t now)
+{
+	struct mr_mn *mn;
+
+	if (!n->mr)
+		return DMM_E_ROLE;
+	mn = mn_by_link(n, link);
+	if (!mn)
+		return DMM_E_NOTFOUND;
+	return mr_mn_detach(n, mn, now);
+}
+
+int dmm_mr_solicit(struct dmm_node *n, uint32_t link, dmm_time_t now)
+{
+	struct mr_mn *mn;
+
+	if (!n->mr)
+		return DMM_E_ROLE;
+	mn = mn_by_link(n, link);
+	if (!mn)
+		return DMM_E_NOTFOUND;
+	if (mn->state == DMM_MN_ATTACHED)
+		mn_advertise(n, mn, now);
+	else if (mn->state == DMM_MN_FAILED)
+		mn_restart(n, mn, now);
+	return 0;
+}
+
+int dmm_mr_miss(struct dmm_node *n, const struct in6_addr *dst,
+		const struct in6_addr *src, dmm_time_t now)
+{
+	struct mr_ho *ho;
+
+	if (!n->mr)
+		return DMM_E_ROLE;
+	if (!dst || !src)
+		return DMM_E_MALFORMED;
+	dmm_count(n, DMM_C_MISS);
+	if (mr_mn_by_addr(n, dst))
+		return 0; /* delivered here: a stale miss */
+	ho = mr_ho_by_addr(n, dst);
+	if (ho) {
+		mr_ho_miss(n, ho, dst, src, now);
+		return 0;
+	}
+	return mr_cache_miss(n, dst, src, now);
+}
+
+/* ---- views ---- */
+
+void dmm_mr_foreach_mn(const struct dmm_node *n,
+		       void (*cb)(void *ctx, const struct dmm_mn_view *v), void *ctx)
+{
+	for (uint32_t i = 0; n->mr && i < n->mr->max_mns; i++) {
+		const struct mr_mn *mn = &n->mr->mns[i];
+		struct dmm_mn_view v = { .mnid = mn->mnid, .link = mn->link,
+					 .state = mn->state, .n_hnp = mn->n_hnp,
+					 .since = mn->since };
+		if (!mn->id)
+			continue;
+		for (unsigned j = 0; j < mn->n_hnp; j++) {
+			v.hnp[j] = mn->hnp[j].p;
+			v.deprecated[j] = mn->hnp[j].deprecated;
+			v.home[j] = mn->hnp[j].home;
+		}
+		cb(ctx, &v);
+	}
+}

@@ -1,0 +1,547 @@
+/* dmm core: the MR location cache and route optimization (P3, P4, P6;
+ * draft §4.3 figures 3 and 4).
+ *
+ * Query mode: a miss for a domain address queries the local LM (packets
+ * held), then tunnels the prefix to the MR serving it. Redirect mode: the
+ * anchor MR of a prefix whose MN is elsewhere tunnels each new sender's
+ * packets to that MR and redirects the sender's MR. LM_NOTIFY and REDIRECT
+ * update entries at once. Entries expire; the next packet misses again. */
+#include <string.h>
+
+#include "mr_priv.h"
+
+static const char *const cache_state_names[] = {
+	[DMM_CACHE_QUERYING] = "querying",
+	[DMM_CACHE_TUNNEL] = "tunnel",
+	[DMM_CACHE_PASS] = "pass",
+};
+
+const char *dmm_cache_state_name(enum dmm_cache_state s)
+{
+	return (unsigned)s <= DMM_CACHE_PASS ? cache_state_names[s] : "?";
+}
+
+static void cache_log(struct dmm_node *n, const struct mr_cache *e, const char *from,
+		      const char *to, const char *why)
+{
+	char p[DMM_PREFIX_STRLEN], s[DMM_PREFIX_STRLEN];
+
+	dmm_log(n, DMM_LOG_INFO, "mr: cache %s from %s: %s -> %s (%s)",
+		dmm_prefix_str(&e->prefix, p, sizeof(p)), dmm_prefix_str(&e->src, s, sizeof(s)),
+		from, to, why);
+}
+
+/* The only place an entry changes state (fresh: it was just created). */
+static void cache_set_state(struct dmm_node *n, struct mr_cache *e, enum dmm_cache_state st,
+			    bool fresh, const char *why)
+{
+	cache_log(n, e, fresh ? "new" : dmm_cache_state_name(e->state),
+		  dmm_cache_state_name(st), why);
+	e->state = st;
+}
+
+static struct mr_cache *cache_by_id(struct dmm_node *n, uint32_t id)
+{
+	for (uint32_t i = 0; id && i < n->mr->max_cache; i++)
+		if (n->mr->cache[i].id == id)
+			return &n->mr->cache[i];
+	return NULL;
+}
+
+static struct mr_cache *cache_find(struct dmm_node *n, const struct dmm_prefix *p,
+				   const struct dmm_prefix *src)
+{
+	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+		struct mr_cache *e = &n->mr->cache[i];
+		if (e->id && dmm_prefix_eq(&e->prefix, p) && dmm_prefix_eq(&e->src, src))
+			return e;
+	}
+	return NULL;
+}
+
+/* Any entry for exactly p in state st (whatever its source). */
+static struct mr_cache *cache_in_state(struct dmm_node *n, const struct dmm_prefix *p,
+				       enum dmm_cache_state st)
+{
+	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+		struct mr_cache *e = &n->mr->cache[i];
+		if (e->id && e->state == st && dmm_prefix_eq(&e->prefix, p))
+			return e;
+	}
+	return NULL;
+}
+
+static struct mr_cache *cache_alloc(struct dmm_node *n, dmm_time_t now)
+{
+	for (uint32_t i = 0; i < n->mr->max_cache; i++)
+		if (n->mr->cache[i].id == 0) {
+			n->mr->cache[i].id = mr_new_id(n->mr);
+			return &n->mr->cache[i];
+		}
+	dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: location cache full");
+	return NULL;
+}
+
+static struct mr_anchor *anchor_by_prefix(struct dmm_node *n, const struct dmm_prefix *p)
+{
+	for (uint32_t i = 0; i < n->mr->max_anchors; i++)
+		if (n->mr->anchors[i].id && dmm_prefix_eq(&n->mr->anchors[i].p, p))
+			return &n->mr->anchors[i];
+	return NULL;
+}
+
+struct mr_anchor *mr_anchor_by_addr(struct dmm_node *n, const struct in6_addr *a)
+{
+	for (uint32_t i = 0; i < n->mr->max_anchors; i++)
+		if (n->mr->anchors[i].id && dmm_prefix_contains(&n->mr->anchors[i].p, a))
+			return &n->mr->anchors[i];
+	return NULL;
+}
+
+static void cache_install(struct dmm_node *n, const struct mr_cache *e)
+{
+	if (e->state == DMM_CACHE_TUNNEL)
+		mr_dp(n, DMM_DP_TUNNEL_ADD, &e->prefix, &e->src, &e->locator, 0);
+	else if (e->state == DMM_CACHE_PASS)
+		mr_dp(n, DMM_DP_PASS_ADD, &e->prefix, NULL, NULL, 0);
+}
+
+/* Remove an entry and its routes. An anchored prefix's catch-all tunnel
+ * replaced our MISS route: put the MISS back. */
+static void cache_remove(struct dmm_node *n, struct mr_cache *e, const char *why,
+			 dmm_time_t now)
+{
+	struct mr_cache c = *e;
+
+	memset(e, 0, sizeof(*e));
+	cache_log(n, &c, dmm_cache_state_name(c.state), "gone", why);
+	if (c.state == DMM_CACHE_TUNNEL)
+		mr_dp(n, DMM_DP_TUNNEL_DEL, &c.prefix, &c.src, NULL, 0);
+	else if (c.state == DMM_CACHE_PASS)
+		mr_dp(n, DMM_DP_PASS_DEL, &c.prefix, NULL, NULL, 0);
+	if (c.holding)
+		mr_hold(n, DMM_DP_HOLD_DROP, &c.hold, now);
+	if (c.anchor && c.src.len == 0 && c.state == DMM_CACHE_TUNNEL &&
+	    anchor_by_prefix(n, &c.prefix))
+		mr_dp(n, DMM_DP_MISS_ADD, &c.prefix, NULL, NULL, 0);
+}
+
+/* ---- anchored prefixes whose MN is elsewhere ---- */
+
+void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t now)
+{
+	struct mr_anchor *a = anchor_by_prefix(n, p);
+
+	for (uint32_t i = 0; !a && i < n->mr->max_anchors; i++)
+		if (n->mr->anchors[i].id == 0) {
+			a = &n->mr->anchors[i];
+			*a = (struct mr_anchor){ .id = mr_new_id(n->mr), .p = *p };
+		}
+	if (!a) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: anchored prefix table full");
+		return;
+	}
+	mr_dp(n, DMM_DP_MISS_ADD, p, NULL, NULL, 0);
+}
+
+static void anchor_remove(struct dmm_node *n, struct mr_anchor *a)
+{
+	mr_dp(n, DMM_DP_MISS_DEL, &a->p, NULL, NULL, 0);
+	memset(a, 0, sizeof(*a));
+}
+
+/* p is delivered locally from now on: our other routes for it must go
+ * first (a source-specific tunnel would beat the LOCAL route). */
+void mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t now)
+{
+	struct mr_anchor *a = anchor_by_prefix(n, p);
+
+	if (a)
+		anchor_remove(n, a);
+	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+		struct mr_cache *e = &n->mr->cache[i];
+		if (e->id && (dmm_prefix_contains(&e->prefix, &p->addr) ||
+			      dmm_prefix_contains(p, &e->prefix.addr)))
+			cache_remove(n, e, "mn attached here", now);
+	}
+}
+
+/* ---- query mode and anchor misses ---- */
+
+void mr_cache_start(struct dmm_node *n, dmm_time_t now)
+{
+	(void)now;
+	if (n->cfg.ro_mode != DMM_RO_QUERY)
+		return;
+	for (unsigned i = 0; i < n->cfg.n_nets; i++)
+		for (unsigned j = 0; j < n->cfg.nets[i].n_prefixes; j++)
+			mr_dp(n, DMM_DP_MISS_ADD, &n->cfg.nets[i].prefixes[j], NULL, NULL, 0);
+}
+
+/* Hold e's packets and ask the LM where target is (and to tell us when it moves). */
+static void cache_query(struct dmm_node *n, struct mr_cache *e, const struct in6_addr *target,
+			dmm_time_t now)
+{
+	uint32_t id = e->id;
+
+	e->holding = true;
+	mr_hold(n, DMM_DP_HOLD_START, &e->hold, now);
+	if (mr_query(n, target, DMM_F_SUBSCRIBE, mr_cookie(MR_CK_CACHEQ, 0, id), now) < 0 &&
+	    (e = cache_by_id(n, id)) != NULL)
+		cache_remove(n, e, "cannot query", now);
+}
+
+static int anchor_miss(struct dmm_node *n, const struct mr_anchor *a, const struct in6_addr *dst,
+		       const struct in6_addr *src, dmm_time_t now)
+{
+	bool per_src = n->cfg.ro_mode == DMM_RO_REDIRECT;
+	struct dmm_prefix p = a->p, s = { .len = 0 };
+	struct mr_cache *e, *known;
+
+	if (per_src)
+		s = mr_prefix_of(src, MR_SRC_PLEN);
+	if (cache_in_state(n, &p, DMM_CACHE_QUERYING) || cache_find(n, &p, &s))
+		return 0; /* held by the query in flight, or routed already */
+	known = cache_in_state(n, &p, DMM_CACHE_TUNNEL);
+	e = cache_alloc(n, now);
+	if (!e)
+		return DMM_E_FULL;
+	e->prefix = p;
+	e->src = s;
+	e->anchor = true;
+	e->sender = *src;
+	if (!known) {
+		e->hold = p;
+		e->expires = DMM_TIME_NEVER;
+		cache_set_state(n, e, DMM_CACHE_QUERYING, true, "anchor miss");
+		cache_query(n, e, dst, now);
+		return 0;
+	}
+	e->locator = known->locator;
+	e->expires = known->expires;
+	cache_set_state(n, e, DMM_CACHE_TUNNEL, true, "anchor miss, location known");
+	cache_install(n, e);
+	if (per_src)
+		mr_sender_redirect(n, &p, &known->locator, src, now);
+	return 0;
+}
+
+int mr_cache_miss(struct dmm_node *n, const struct in6_addr *dst, const struct in6_addr *src,
+		  dmm_time_t now)
+{
+	struct mr_anchor *a = mr_anchor_by_addr(n, dst);
+	struct mr_cache *e;
+
+	if (a)
+		return anchor_miss(n, a, dst, src, now);
+	if (n->cfg.ro_mode != DMM_RO_QUERY || dmm_config_net_of(&n->cfg, dst) < 0)
+		return 0; /* not ours to resolve: the packet is dropped */
+	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+		e = &n->mr->cache[i];
+		if (e->id && e->src.len == 0 && (dmm_prefix_contains(&e->prefix, dst) ||
+						 (e->holding && dmm_prefix_contains(&e->hold, dst))))
+			return 0; /* query in flight (packet held) or already routed */
+	}
+	e = cache_alloc(n, now);
+	if (!e)
+		return DMM_E_FULL;
+	e->prefix = mr_prefix_of(dst, MR_DST_PLEN);
+	e->hold = e->prefix;
+	e->expires = DMM_TIME_NEVER;
+	cache_set_state(n, e, DMM_CACHE_QUERYING, true, "miss");
+	cache_query(n, e, dst, now);
+	return 0;
+}
+
+static dmm_time_t cache_expiry(const struct dmm_node *n, uint32_t lifetime_s, dmm_time_t now)
+{
+	uint32_t s = n->cfg.timers.cache_lifetime_s;
+
+	if (lifetime_s && lifetime_s < s)
+		s = lifetime_s;
+	return now + (dmm_time_t)s * 1000;
+}
+
+/* The LM knows no MN there. Elsewhere: regular routing (negative entry).
+ * For an anchored prefix: its lease is gone, stop anchoring it. */
+static void cache_not_found(struct dmm_node *n, struct mr_cache *e, dmm_time_t now)
+{
+	struct dmm_prefix p = e->prefix, hold = e->hold;
+	struct mr_anchor *a;
+
+	if (e->anchor) {
+		cache_remove(n, e, "no binding", now);
+		if ((a = anchor_by_prefix(n, &p)) != NULL)
+			anchor_remove(n, a);
+		return;
+	}
+	e->holding = false;
+	e->expires = cache_expiry(n, 0, now);
+	cache_set_state(n, e, DMM_CACHE_PASS, false, "not found");
+	cache_install(n, e);
+	mr_hold(n, DMM_DP_HOLD_FLUSH, &hold, now);
+}
+
+/* A query-mode entry covers the whole HNP the LM answered with, unless
+ * another entry has it already. */
+static void cache_widen(struct dmm_node *n, struct mr_cache *e, const struct dmm_prefix *hnp)
+{
+	struct dmm_prefix q = *hnp;
+	struct dmm_prefix any = { .len = 0 };
+
+	dmm_prefix_mask(&q);
+	if (e->anchor || q.len > e->prefix.len || !dmm_prefix_contains(&q, &e->prefix.addr) ||
+	    cache_find(n, &q, &any))
+		return;
+	e->prefix = q;
+}
+
+static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm_msg *rep,
+			dmm_time_t now)
+{
+	const struct in6_addr *loc = &rep->location;
+	bool at_home = !e->anchor && (rep->present & DMM_P_HOME) && mr_addr_eq(loc, &rep->home);
+	struct mr_cache c;
+
+	if (mr_is_self(n, loc)) {
+		/* The MN is attaching here: its LOCAL route will take the packets. */
+		struct dmm_prefix hold = e->hold;
+		e->holding = false;
+		cache_remove(n, e, "mn is here", now);
+		mr_hold(n, DMM_DP_HOLD_FLUSH, &hold, now);
+		return;
+	}
+	cache_widen(n, e, &rep->hnp[0]);
+	e->locator = *loc;
+	e->expires = cache_expiry(n, rep->lifetime, now);
+	cache_set_state(n, e, at_home ? DMM_CACHE_PASS : DMM_CACHE_TUNNEL, false,
+			"query answered");
+	cache_install(n, e);
+	c = *e;
+	e->holding = false;
+	/* Only the copy from here: a flush may re-enter dmm_mr_miss(). */
+	if (c.anchor && c.src.len)
+		mr_sender_redirect(n, &c.prefix, &c.locator, &c.sender, now);
+	if (c.holding)
+		mr_hold(n, DMM_DP_HOLD_FLUSH, &c.hold, now);
+}
+
+void mr_cache_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+		    dmm_time_t now)
+{
+	struct mr_cache *e = cache_by_id(n, id);
+
+	if (!e || e->state != DMM_CACHE_QUERYING)
+		return; /* gone, or a redirect answered first */
+	if (!rep) {
+		cache_remove(n, e, "query timed out", now);
+		return;
+	}
+	dmm_emit(n, DMM_EV_QUERY_ANSWERED, now, NULL, &e->prefix, mr_local_lm(n), 0);
+	if (rep->status != DMM_ST_OK || !(rep->present & DMM_P_HNP) ||
+	    !(rep->present & DMM_P_LOCATION))
+		cache_not_found(n, e, now);
+	else
+		cache_found(n, e, rep, now);
+}
+
+/* ---- redirects ---- */
+
+static void redirect_send(struct dmm_node *n, const struct in6_addr *to,
+			  const struct dmm_prefix *hnp, const struct in6_addr *locator,
+			  dmm_time_t now)
+{
+	uint32_t life = n->cfg.timers.cache_lifetime_s;
+	struct dmm_msg m;
+
+	mr_msg_init(&m, DMM_MSG_REDIRECT);
+	m.present = DMM_P_HNP | DMM_P_LOCATION;
+	m.n_hnp = 1;
+	m.hnp[0] = *hnp;
+	m.location = *locator;
+	m.lifetime = life > UINT16_MAX ? UINT16_MAX : life;
+	dmm_count(n, DMM_C_REDIRECT);
+	dmm_emit(n, DMM_EV_REDIRECT_SENT, now, NULL, hnp, to, 0);
+	mr_request(n, to, &m, mr_cookie(MR_CK_REDIRECT, 0, 0), now);
+}
+
+void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
+			const struct in6_addr *locator, const struct in6_addr *src,
+			dmm_time_t now)
+{
+	struct mr_job *j = NULL;
+
+	if (n->cfg.ro_mode == DMM_RO_NONE)
+		return;
+	for (uint32_t i = 0; !j && i < n->mr->max_jobs; i++)
+		if (n->mr->jobs[i].id == 0)
+			j = &n->mr->jobs[i];
+	if (!j) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: redirect jobs full");
+		return;
+	}
+	*j = (struct mr_job){ .id = mr_new_id(n->mr), .hnp = *hnp, .locator = *locator,
+			      .src = *src };
+	if (mr_query(n, src, 0, mr_cookie(MR_CK_SENDER, 0, j->id), now) < 0)
+		memset(j, 0, sizeof(*j));
+}
+
+void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+		     dmm_time_t now)
+{
+	struct mr_job j = { .id = 0 };
+	struct dmm_prefix s;
+
+	for (uint32_t i = 0; id && i < n->mr->max_jobs; i++)
+		if (n->mr->jobs[i].id == id) {
+			j = n->mr->jobs[i];
+			memset(&n->mr->jobs[i], 0, sizeof(j));
+		}
+	if (!j.id || !rep)
+		return;
+	s = (struct dmm_prefix){ .addr = j.src, .len = 128 };
+	dmm_emit(n, DMM_EV_QUERY_ANSWERED, now, NULL, &s, mr_local_lm(n), 0);
+	if (rep->status != DMM_ST_OK || !(rep->present & DMM_P_LOCATION))
+		return; /* not a mobile or fixed prefix: nobody to redirect */
+	if (mr_is_self(n, &rep->location) || mr_addr_eq(&rep->location, &j.locator))
+		return; /* we route it ourselves, or it sits where the MN is */
+	redirect_send(n, &rep->location, &j.hnp, &j.locator, now);
+}
+
+/* Peer input: a REDIRECT never overrides our own state for a prefix. */
+static uint8_t redirect_one(struct dmm_node *n, const struct dmm_prefix *hnp,
+			    const struct in6_addr *loc, uint32_t lifetime, dmm_time_t now)
+{
+	struct dmm_prefix q = *hnp, any = { .len = 0 };
+	struct mr_cache *e;
+	bool fresh = false;
+
+	dmm_prefix_mask(&q);
+	if (dmm_config_net_of(&n->cfg, &q.addr) < 0)
+		return DMM_ST_PROHIBITED;
+	if (mr_is_self(n, loc) || mr_mn_by_addr(n, &q.addr) || mr_ho_by_addr(n, &q.addr) ||
+	    mr_anchor_by_addr(n, &q.addr))
+		return DMM_ST_OK;
+	e = cache_find(n, &q, &any);
+	if (lifetime == 0) {
+		if (e)
+			cache_remove(n, e, "redirect withdrawn", now);
+		return DMM_ST_OK;
+	}
+	if (!e) {
+		if (!(e = cache_alloc(n, now)))
+			return DMM_ST_NO_RESOURCES;
+		e->prefix = q;
+		fresh = true;
+	}
+	e->expires = cache_expiry(n, lifetime, now);
+	if (!fresh && e->state == DMM_CACHE_TUNNEL && mr_addr_eq(&e->locator, loc))
+		return DMM_ST_OK; /* a duplicate: only refreshed */
+	e->locator = *loc;
+	cache_set_state(n, e, DMM_CACHE_TUNNEL, fresh, "redirect");
+	cache_install(n, e);
+	if (e->holding) {
+		struct dmm_prefix hold = e->hold;
+		e->holding = false;
+		mr_hold(n, DMM_DP_HOLD_FLUSH, &hold, now);
+	}
+	return DMM_ST_OK;
+}
+
+void mr_redirect(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
+		 dmm_time_t now)
+{
+	struct dmm_msg rep;
+
+	mr_msg_init(&rep, DMM_MSG_REDIRECT_ACK);
+	rep.lifetime = m->lifetime;
+	if (m->n_hnp) {
+		rep.present = DMM_P_HNP;
+		rep.n_hnp = m->n_hnp;
+		memcpy(rep.hnp, m->hnp, sizeof(rep.hnp));
+		dmm_emit(n, DMM_EV_REDIRECT_RECEIVED, now, NULL, &m->hnp[0], src, 0);
+	}
+	if (!(m->present & DMM_P_LOCATION) || m->n_hnp == 0)
+		rep.status = DMM_ST_UNSPEC;
+	for (unsigned i = 0; rep.status == DMM_ST_OK && i < m->n_hnp && i < DMM_MAX_HNP; i++)
+		rep.status = redirect_one(n, &m->hnp[i], &m->location, m->lifetime, now);
+	dmm_reply(n, src, m, &rep, now);
+}
+
+/* LM_NOTIFY: a binding we asked about moved. */
+static void notify_one(struct dmm_node *n, const struct dmm_prefix *hnp, const struct dmm_msg *m,
+		       dmm_time_t now)
+{
+	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+		struct mr_cache *e = &n->mr->cache[i];
+		if (!e->id || e->state == DMM_CACHE_QUERYING || !dmm_prefix_eq(&e->prefix, hnp))
+			continue;
+		if (mr_is_self(n, &m->location)) {
+			cache_remove(n, e, "mn moved here", now);
+			continue;
+		}
+		bool at_home = !e->anchor && e->src.len == 0 && (m->present & DMM_P_HOME) &&
+			       mr_addr_eq(&m->location, &m->home);
+		enum dmm_cache_state st = at_home ? DMM_CACHE_PASS : DMM_CACHE_TUNNEL;
+		e->expires = cache_expiry(n, 0, now);
+		if (st == e->state && mr_addr_eq(&e->locator, &m->location))
+			continue;
+		e->locator = m->location;
+		cache_set_state(n, e, st, false, "lm notify");
+		cache_install(n, e);
+	}
+}
+
+void mr_notify(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
+	       dmm_time_t now)
+{
+	struct dmm_msg rep;
+
+	mr_msg_init(&rep, DMM_MSG_LM_NOTIFY_ACK);
+	if (m->n_hnp) {
+		rep.present = DMM_P_HNP;
+		rep.n_hnp = m->n_hnp;
+		memcpy(rep.hnp, m->hnp, sizeof(rep.hnp));
+		dmm_emit(n, DMM_EV_NOTIFY_RECEIVED, now, NULL, &m->hnp[0], src, 0);
+	}
+	for (unsigned i = 0; (m->present & DMM_P_LOCATION) && i < m->n_hnp; i++)
+		notify_one(n, &m->hnp[i], m, now);
+	dmm_reply(n, src, m, &rep, now);
+}
+
+/* ---- timers and view ---- */
+
+void mr_cache_timer(struct dmm_node *n, dmm_time_t now)
+{
+	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+		struct mr_cache *e = &n->mr->cache[i];
+		if (e->id && e->state != DMM_CACHE_QUERYING && e->expires <= now) {
+			dmm_count(n, DMM_C_CACHE_EXPIRED);
+			cache_remove(n, e, "expired", now);
+		}
+	}
+}
+
+dmm_time_t mr_cache_deadline(const struct dmm_node *n)
+{
+	dmm_time_t d = DMM_TIME_NEVER;
+
+	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+		const struct mr_cache *e = &n->mr->cache[i];
+		if (e->id && e->state != DMM_CACHE_QUERYING && e->expires < d)
+			d = e->expires;
+	}
+	return d;
+}
+
+void dmm_mr_foreach_cache(const struct dmm_node *n,
+			  void (*cb)(void *ctx, const struct dmm_cache_view *v), void *ctx)
+{
+	for (uint32_t i = 0; n->mr && i < n->mr->max_cache; i++) {
+		const struct mr_cache *e = &n->mr->cache[i];
+		struct dmm_cache_view v = { .prefix = e->prefix, .src = e->src, .state = e->state,
+					    .locator = e->locator, .expires = e->expires };
+		if (e->id)
+			cb(ctx, &v);
+	}
+}

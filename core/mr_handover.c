@@ -1,0 +1,275 @@
+/* dmm core: MR handover contexts on the pMR side (P5, draft §4.4). The MN
+ * left: its packets are held until the nMR's context transfer says where it
+ * went, then they take the miss path, where sender discovery tunnels each
+ * correspondent's packets to the nMR and redirects the correspondent's MR.
+ * The context and every route it installed go away when it expires. */
+#include <string.h>
+
+#include "mr_priv.h"
+
+static const char *const ho_state_names[] = {
+	[DMM_HO_HOLDING] = "holding",
+	[DMM_HO_FORWARDING] = "forwarding",
+	[DMM_HO_DONE] = "done",
+};
+
+const char *dmm_ho_state_name(enum dmm_ho_state s)
+{
+	return (unsigned)s <= DMM_HO_DONE ? ho_state_names[s] : "?";
+}
+
+/* The only place a context changes state. */
+static void ho_set_state(struct dmm_node *n, struct mr_ho *ho, enum dmm_ho_state s,
+			 const char *why)
+{
+	char id[DMM_MNID_STRLEN];
+
+	dmm_log(n, DMM_LOG_INFO, "mr: handover of %s: %s -> %s (%s)",
+		dmm_mnid_str(&ho->mnid, id, sizeof(id)), dmm_ho_state_name(ho->state),
+		dmm_ho_state_name(s), why);
+	ho->state = s;
+}
+
+struct mr_ho *mr_ho_by_mnid(struct dmm_node *n, const struct dmm_mnid *id)
+{
+	for (uint32_t i = 0; i < n->mr->max_hos; i++)
+		if (n->mr->hos[i].id && dmm_mnid_eq(&n->mr->hos[i].mnid, id))
+			return &n->mr->hos[i];
+	return NULL;
+}
+
+struct mr_ho *mr_ho_by_addr(struct dmm_node *n, const struct in6_addr *a)
+{
+	for (uint32_t i = 0; i < n->mr->max_hos; i++) {
+		struct mr_ho *ho = &n->mr->hos[i];
+		for (unsigned j = 0; ho->id && j < ho->n_hnp; j++)
+			if (dmm_prefix_contains(&ho->hnp[j].p, a))
+				return ho;
+	}
+	return NULL;
+}
+
+static struct mr_ho *ho_alloc(struct dmm_node *n)
+{
+	for (uint32_t i = 0; i < n->mr->max_hos; i++)
+		if (n->mr->hos[i].id == 0)
+			return &n->mr->hos[i];
+	return NULL;
+}
+
+/* Remove the context's routes. Prefixes the MN has here again (it came
+ * back) keep their LOCAL route and get the held packets; the others lose
+ * everything, and an anchored one returns to the anchor behaviour. */
+static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, dmm_time_t now)
+{
+	struct mr_ho h = *ho;
+
+	/* Free the slot first: flushed packets may re-enter dmm_mr_miss(). */
+	memset(ho, 0, sizeof(*ho));
+	for (unsigned i = 0; i < h.n_tun; i++)
+		mr_dp(n, DMM_DP_TUNNEL_DEL, &h.tun[i].hnp, &h.tun[i].src, NULL, 0);
+	for (unsigned i = 0; i < h.n_hnp; i++) {
+		const struct dmm_prefix *p = &h.hnp[i].p;
+		bool local = mr_mn_by_prefix(n, p) != NULL;
+		if (!local && h.catchall)
+			mr_dp(n, DMM_DP_TUNNEL_DEL, p, NULL, NULL, 0);
+		else if (!local && h.state == DMM_HO_FORWARDING && !mr_is_self(n, &h.hnp[i].home))
+			mr_dp(n, DMM_DP_MISS_DEL, p, NULL, NULL, 0);
+		if (h.holding)
+			mr_hold(n, local ? DMM_DP_HOLD_FLUSH : DMM_DP_HOLD_DROP, p, now);
+		if (!local && mr_is_self(n, &h.hnp[i].home))
+			mr_anchor_add(n, p, now);
+	}
+	dmm_count(n, DMM_C_CTX_DELETED);
+	dmm_emit(n, DMM_EV_CTX_DELETED, now, &h.mnid, h.n_hnp ? &h.hnp[0].p : NULL, &h.nmr,
+		 h.link);
+	ho_set_state(n, &h, DMM_HO_DONE, why);
+}
+
+void mr_ho_release(struct dmm_node *n, struct mr_ho *ho, dmm_time_t now)
+{
+	ho_teardown(n, ho, "mn came back", now);
+}
+
+void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
+{
+	struct mr_ho *ho, *old = mr_ho_by_mnid(n, &mn->mnid);
+	bool hold;
+
+	if (old)
+		ho_teardown(n, old, "superseded", now);
+	ho = ho_alloc(n);
+	hold = n->cfg.hold_packets && ho != NULL;
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		if (hold)
+			mr_hold(n, DMM_DP_HOLD_START, &mn->hnp[i].p, now);
+		mr_dp(n, DMM_DP_LOCAL_DEL, &mn->hnp[i].p, NULL, NULL, mn->link);
+	}
+	if (!ho) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: handover context table full");
+		for (unsigned i = 0; i < mn->n_hnp; i++)
+			if (mr_is_self(n, &mn->hnp[i].home))
+				mr_anchor_add(n, &mn->hnp[i].p, now);
+		return;
+	}
+	*ho = (struct mr_ho){
+		.id = mr_new_id(n->mr),
+		.mnid = mn->mnid,
+		.link = mn->link,
+		.n_hnp = mn->n_hnp,
+		.state = DMM_HO_HOLDING,
+		.expires = now + n->cfg.timers.hold_ms,
+		.holding = hold,
+	};
+	memcpy(ho->hnp, mn->hnp, sizeof(ho->hnp));
+	dmm_count(n, DMM_C_CTX_CREATED);
+	ho_set_state(n, ho, DMM_HO_HOLDING, "mn left");
+}
+
+/* Packets to the MN now take the miss path (sender discovery), or with no
+ * route optimization a plain tunnel to the nMR; held ones are re-injected. */
+static void ho_forward(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *nmr,
+		       dmm_time_t now)
+{
+	struct mr_ho h;
+
+	if (ho->state == DMM_HO_FORWARDING && !mr_addr_eq(&ho->nmr, nmr))
+		for (unsigned i = 0; i < ho->n_tun; i++)
+			mr_dp(n, DMM_DP_TUNNEL_ADD, &ho->tun[i].hnp, &ho->tun[i].src, nmr, 0);
+	ho->nmr = *nmr;
+	ho->expires = now + n->cfg.timers.handover_ctx_ms;
+	if (n->cfg.ro_mode == DMM_RO_NONE)
+		ho->catchall = true;
+	ho_set_state(n, ho, DMM_HO_FORWARDING, "context transfer");
+	h = *ho;
+	ho->holding = false;
+	/* From here on only the copy: a flush may re-enter dmm_mr_miss(). */
+	for (unsigned i = 0; i < h.n_hnp; i++) {
+		if (h.catchall)
+			mr_dp(n, DMM_DP_TUNNEL_ADD, &h.hnp[i].p, NULL, nmr, 0);
+		else
+			mr_dp(n, DMM_DP_MISS_ADD, &h.hnp[i].p, NULL, NULL, 0);
+		if (h.holding)
+			mr_hold(n, DMM_DP_HOLD_FLUSH, &h.hnp[i].p, now);
+	}
+}
+
+static void ctx_ack(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
+		    uint8_t status, const struct mr_ho *ho, dmm_time_t now)
+{
+	struct dmm_msg rep;
+
+	mr_msg_init(&rep, DMM_MSG_CTX_ACK);
+	rep.status = status;
+	if (m->present & DMM_P_MNID) {
+		rep.present |= DMM_P_MNID;
+		rep.mnid = m->mnid;
+	}
+	if (ho && ho->n_hnp) {
+		rep.present |= DMM_P_HNP;
+		rep.n_hnp = (uint8_t)ho->n_hnp;
+		for (unsigned i = 0; i < ho->n_hnp; i++)
+			rep.hnp[i] = ho->hnp[i].p;
+	}
+	dmm_reply(n, src, m, &rep, now);
+}
+
+/* CTX_REQ from the nMR. Only an MN we had (or still have) is acted on. */
+void mr_ho_ctx_req(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
+		   dmm_time_t now)
+{
+	struct mr_ho *ho = NULL;
+	struct mr_mn *mn;
+
+	if (m->present & DMM_P_MNID) {
+		ho = mr_ho_by_mnid(n, &m->mnid);
+		mn = mr_mn_by_mnid(n, &m->mnid);
+		if (!ho && mn && mn->n_hnp > 0 && (m->present & DMM_P_LOCATION) &&
+		    !mr_is_self(n, &m->location)) {
+			mr_mn_detach(n, mn, now); /* the link loss is still to come */
+			ho = mr_ho_by_mnid(n, &m->mnid);
+		}
+	} else if (m->n_hnp > 0) {
+		ho = mr_ho_by_addr(n, &m->hnp[0].addr);
+	}
+	if (!ho || !(m->present & DMM_P_LOCATION) || mr_is_self(n, &m->location)) {
+		dmm_log(n, DMM_LOG_INFO, "mr: context transfer for an mn we do not have");
+		ctx_ack(n, src, m, DMM_ST_NOT_FOUND, NULL, now);
+		return;
+	}
+	dmm_emit(n, DMM_EV_CTX_RECEIVED, now, &ho->mnid, &ho->hnp[0].p, src, ho->link);
+	uint32_t id = ho->id;
+	ho_forward(n, ho, &m->location, now);
+	/* ho may have been reused by a re-entrant miss only if it was freed,
+	 * which forwarding never does; still, look it up again by id. */
+	ctx_ack(n, src, m, DMM_ST_OK, ho->id == id ? ho : NULL, now);
+}
+
+/* Sender discovery: a packet to the departed MN from a source not seen
+ * yet. Tunnel that source's packets to the nMR at once, then find and
+ * redirect the source's MR. */
+void mr_ho_miss(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *dst,
+		const struct in6_addr *src, dmm_time_t now)
+{
+	struct dmm_prefix hnp, s = mr_prefix_of(src, MR_SRC_PLEN);
+	struct in6_addr nmr = ho->nmr;
+	struct mr_tun *t;
+
+	if (ho->state != DMM_HO_FORWARDING || ho->catchall)
+		return; /* held, or nothing to discover */
+	hnp = ho->hnp[0].p;
+	for (unsigned i = 0; i < ho->n_hnp; i++)
+		if (dmm_prefix_contains(&ho->hnp[i].p, dst))
+			hnp = ho->hnp[i].p;
+	for (unsigned i = 0; i < ho->n_tun; i++)
+		if (dmm_prefix_eq(&ho->tun[i].hnp, &hnp) && dmm_prefix_eq(&ho->tun[i].src, &s))
+			return;
+	if (ho->n_tun >= MR_HO_MAX_TUN) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: sender tunnels of a context full");
+		ho->catchall = true;
+		for (unsigned i = 0; i < ho->n_hnp; i++)
+			mr_dp(n, DMM_DP_TUNNEL_ADD, &ho->hnp[i].p, NULL, &nmr, 0);
+		return;
+	}
+	t = &ho->tun[ho->n_tun++];
+	t->hnp = hnp;
+	t->src = s;
+	mr_dp(n, DMM_DP_TUNNEL_ADD, &hnp, &s, &nmr, 0);
+	mr_sender_redirect(n, &hnp, &nmr, src, now);
+}
+
+void mr_ho_timer(struct dmm_node *n, dmm_time_t now)
+{
+	for (uint32_t i = 0; i < n->mr->max_hos; i++) {
+		struct mr_ho *ho = &n->mr->hos[i];
+		if (ho->id && ho->expires <= now)
+			ho_teardown(n, ho, ho->state == DMM_HO_HOLDING ?
+				    "no context transfer" : "handover over", now);
+	}
+}
+
+dmm_time_t mr_ho_deadline(const struct dmm_node *n)
+{
+	dmm_time_t d = DMM_TIME_NEVER;
+
+	for (uint32_t i = 0; i < n->mr->max_hos; i++)
+		if (n->mr->hos[i].id && n->mr->hos[i].expires < d)
+			d = n->mr->hos[i].expires;
+	return d;
+}
+
+void dmm_mr_foreach_handover(const struct dmm_node *n,
+			     void (*cb)(void *ctx, const struct dmm_ho_view *v), void *ctx)
+{
+	for (uint32_t i = 0; n->mr && i < n->mr->max_hos; i++) {
+		const struct mr_ho *ho = &n->mr->hos[i];
+		struct dmm_ho_view v = { .mnid = ho->mnid, .n_hnp = ho->n_hnp,
+					 .state = ho->state, .nmr = ho->nmr,
+					 .expires = ho->expires };
+		if (!ho->id)
+			continue;
+		for (unsigned j = 0; j < ho->n_hnp; j++)
+			v.hnp[j] = ho->hnp[j].p;
+		cb(ctx, &v);
+	}
+}

@@ -1,0 +1,181 @@
+/* dmm core, internal to the MR engine: its tables and what its three files
+ * (mr.c: attached MNs, mr_handover.c: pMR contexts, mr_cache.c: location
+ * cache, anchor behaviour, redirects) offer each other. Not for node.c.
+ *
+ * Every object has a 32-bit id (0 = free slot). Transactions carry the id in
+ * their cookie, never a pointer: a reply for an object that is gone, or was
+ * reused, finds nothing and is ignored. */
+#ifndef DMM_MR_PRIV_H
+#define DMM_MR_PRIV_H
+
+#include "node_priv.h"
+#include "roles.h"
+
+#define MR_HO_MAX_TUN 32 /* sender-discovery tunnels per handover context */
+#define MR_SRC_PLEN 64   /* source prefix of source-specific routes */
+#define MR_DST_PLEN 64   /* held / negative-cached prefix when the HNP is unknown */
+#define MR_REFRESH_PCT 80 /* refresh bindings and leases at 80 % of lifetime */
+
+/* What a transaction is for: the top byte of the cookie. */
+enum mr_ck {
+	MR_CK_RESOLVE = 1, /* LOC_QUERY BY_MNID of an attaching MN */
+	MR_CK_ALLOC,       /* HOA_REQ for a new HoA (initial attach) */
+	MR_CK_RETRIEVE,    /* HOA_REQ SAME_IFACE: nMR retrieves prefix idx */
+	MR_CK_NEWHOA,      /* HOA_REQ for a local HoA on arrival */
+	MR_CK_LEASE,       /* HOA_REQ refresh of prefix idx */
+	MR_CK_LOCUPD,      /* LOC_UPDATE of prefix idx */
+	MR_CK_CTX,         /* CTX_REQ to the pMR */
+	MR_CK_CACHEQ,      /* LOC_QUERY target=dst of a cache entry */
+	MR_CK_SENDER,      /* LOC_QUERY target=src: find the sender's MR (job id) */
+	MR_CK_REDIRECT,    /* REDIRECT to a correspondent's MR */
+	MR_CK_FIXED,       /* LOC_UPDATE of fixed prefix idx */
+	MR_CK_RELEASE,     /* LOC_UPDATE / HOA_REQ with lifetime 0: nothing to do */
+};
+
+static inline uint64_t
+mr_cookie(enum mr_ck kind, unsigned idx, uint32_t id)
+{
+	return (uint64_t)kind << 40 | (uint64_t)(idx & 0xff) << 32 | id;
+}
+
+/* One prefix of an attached MN (also kept in a handover context). */
+struct mr_hnp {
+	struct dmm_prefix p;
+	struct in6_addr home;     /* anchor MR */
+	uint32_t lease_s;         /* lease lifetime, for RAs */
+	bool deprecated;          /* advertised with preferred 0 until release_at */
+	bool pending;             /* RETRIEVING: HOA_REP not seen yet */
+	bool bound;               /* we keep an LM binding for it */
+	dmm_time_t bind_refresh;  /* next LOC_UPDATE refresh, NEVER if none */
+	dmm_time_t lease_refresh; /* next HOA_REQ refresh, NEVER if none */
+	dmm_time_t release_at;    /* deprecated: released then */
+};
+
+struct mr_mn {
+	uint32_t id;
+	struct dmm_mnid mnid;
+	uint32_t link;
+	enum dmm_mn_state state;
+	dmm_time_t since;
+	unsigned n_hnp;
+	struct mr_hnp hnp[DMM_MAX_HNP];
+};
+
+struct mr_tun {
+	struct dmm_prefix hnp;
+	struct dmm_prefix src;
+};
+
+/* pMR: a departed MN whose packets we hold, then forward to the nMR. */
+struct mr_ho {
+	uint32_t id;
+	struct dmm_mnid mnid;
+	uint32_t link;
+	unsigned n_hnp;
+	struct mr_hnp hnp[DMM_MAX_HNP];
+	enum dmm_ho_state state;
+	struct in6_addr nmr;
+	dmm_time_t expires;
+	bool holding;  /* HOLD_START issued, not flushed */
+	bool catchall; /* tunnel table was full: hnp -> nMR for every source */
+	unsigned n_tun;
+	struct mr_tun tun[MR_HO_MAX_TUN];
+};
+
+struct mr_cache {
+	uint32_t id;
+	struct dmm_prefix prefix;
+	struct dmm_prefix src;  /* source-specific (anchor, redirect mode), len 0 = any */
+	struct dmm_prefix hold; /* held prefix while QUERYING */
+	bool holding;
+	bool anchor;            /* prefix anchored here: its routes overlay our MISS */
+	struct in6_addr sender; /* source-specific: the sender whose MR is redirected */
+	enum dmm_cache_state state;
+	struct in6_addr locator;
+	dmm_time_t expires;     /* NEVER while QUERYING (the query times out) */
+};
+
+/* A prefix anchored here whose MN is elsewhere: MISS_ADD(p) is installed. */
+struct mr_anchor {
+	uint32_t id;
+	struct dmm_prefix p;
+};
+
+/* A pending "find the sender's MR, then redirect it" step. */
+struct mr_job {
+	uint32_t id;
+	struct dmm_prefix hnp;
+	struct in6_addr locator;
+	struct in6_addr src;
+};
+
+struct dmm_mr {
+	uint32_t next_id;
+	bool started;      /* first timer run did the start-up work */
+	dmm_time_t fixed_refresh;
+
+	uint32_t max_mns, max_hos, max_cache, max_anchors, max_jobs;
+	struct mr_mn *mns;
+	struct mr_ho *hos;
+	struct mr_cache *cache;
+	struct mr_anchor *anchors;
+	struct mr_job *jobs;
+};
+
+/* ---- mr.c ---- */
+uint32_t mr_new_id(struct dmm_mr *mr);
+bool mr_addr_eq(const struct in6_addr *a, const struct in6_addr *b);
+bool mr_is_self(const struct dmm_node *n, const struct in6_addr *a);
+void mr_dp(struct dmm_node *n, enum dmm_dp_kind kind, const struct dmm_prefix *p,
+	   const struct dmm_prefix *src, const struct in6_addr *locator, uint32_t link);
+void mr_hold(struct dmm_node *n, enum dmm_dp_kind kind, const struct dmm_prefix *p,
+	     dmm_time_t now);
+int64_t mr_request(struct dmm_node *n, const struct in6_addr *dst, struct dmm_msg *m,
+		   uint64_t cookie, dmm_time_t now);
+void mr_msg_init(struct dmm_msg *m, enum dmm_msg_type t);
+int64_t mr_query(struct dmm_node *n, const struct in6_addr *target, uint16_t flags,
+		 uint64_t cookie, dmm_time_t now);
+const struct in6_addr *mr_local_lm(const struct dmm_node *n);
+struct dmm_prefix mr_prefix_of(const struct in6_addr *a, uint8_t len);
+struct mr_mn *mr_mn_by_addr(struct dmm_node *n, const struct in6_addr *a);
+struct mr_mn *mr_mn_by_prefix(struct dmm_node *n, const struct dmm_prefix *p);
+struct mr_mn *mr_mn_by_mnid(struct dmm_node *n, const struct dmm_mnid *id);
+int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now);
+
+/* ---- mr_handover.c ---- */
+void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now);
+struct mr_ho *mr_ho_by_mnid(struct dmm_node *n, const struct dmm_mnid *id);
+struct mr_ho *mr_ho_by_addr(struct dmm_node *n, const struct in6_addr *a);
+void mr_ho_ctx_req(struct dmm_node *n, const struct in6_addr *src,
+		   const struct dmm_msg *m, dmm_time_t now);
+void mr_ho_miss(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *dst,
+		const struct in6_addr *src, dmm_time_t now);
+/* The MN is back here: drop its context; held packets are flushed to it. */
+void mr_ho_release(struct dmm_node *n, struct mr_ho *ho, dmm_time_t now);
+void mr_ho_timer(struct dmm_node *n, dmm_time_t now);
+dmm_time_t mr_ho_deadline(const struct dmm_node *n);
+
+/* ---- mr_cache.c ---- */
+void mr_cache_start(struct dmm_node *n, dmm_time_t now);
+int mr_cache_miss(struct dmm_node *n, const struct in6_addr *dst,
+		  const struct in6_addr *src, dmm_time_t now);
+void mr_cache_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+		    dmm_time_t now);
+void mr_redirect(struct dmm_node *n, const struct in6_addr *src,
+		 const struct dmm_msg *m, dmm_time_t now);
+void mr_notify(struct dmm_node *n, const struct in6_addr *src,
+	       const struct dmm_msg *m, dmm_time_t now);
+/* Find the MR serving src, then send it REDIRECT {hnp, locator}. */
+void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
+			const struct in6_addr *locator, const struct in6_addr *src,
+			dmm_time_t now);
+void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+		     dmm_time_t now);
+/* Prefix p is now delivered locally: forget every other route of ours for it. */
+void mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t now);
+void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t now);
+struct mr_anchor *mr_anchor_by_addr(struct dmm_node *n, const struct in6_addr *a);
+void mr_cache_timer(struct dmm_node *n, dmm_time_t now);
+dmm_time_t mr_cache_deadline(const struct dmm_node *n);
+
+#endif

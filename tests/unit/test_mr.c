@@ -1,0 +1,997 @@
+/* MR engine (core/mr.c, mr_handover.c, mr_cache.c): one MR node driven by
+ * hand. The test plays the LM, the HAAs and the other MRs: it opens what
+ * the node sends (real sealed bytes), answers with sealed replies through
+ * dmm_node_recv, and checks the exact data-plane op sequences. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node_priv.h"
+#include "nodetest.h"
+
+#define SELF "2001:db8:ff::11" /* this MR, network a */
+#define LM_A "2001:db8:ff::a1"
+#define HAA_A "2001:db8:ff::a2"
+#define LM_B "2001:db8:ff::b1"
+#define HAA_B "2001:db8:ff::b2"
+#define PMR "2001:db8:ff::21"  /* an MR of network b (anchor of 2001:db8:b:5::/64) */
+#define NMR "2001:db8:ff::22"  /* where the MN goes next */
+#define CMR "2001:db8:ff::23"  /* a correspondent's MR */
+#define HNP_A "2001:db8:a:1::/64" /* anchored here */
+#define HNP_A2 "2001:db8:a:7::/64"
+#define HNP_B "2001:db8:b:5::/64" /* anchored at PMR */
+#define LINK 7
+#define T0 1000
+
+static struct nodetest T;
+static struct dmm_mnid MN1;
+
+/* ---- fixture ---- */
+
+static void mr_config(struct dmm_config *c)
+{
+	nt_config(c, "mr1", SELF, DMM_ROLE_MR);
+	nt_add_net(c, "a", "2001:db8:a::/48", LM_A, HAA_A);
+	nt_add_net(c, "b", "2001:db8:b::/48", LM_B, HAA_B);
+	c->local_net = 0;
+	c->limits.max_mns = 8;
+	c->limits.max_cache = 8;
+	c->limits.max_handovers = 4;
+	c->limits.max_pending = 32;
+}
+
+/* Start the node and run its start-up timer; what it did is left captured. */
+static void start(struct dmm_config *c)
+{
+	MN1 = nt_mnid(1);
+	assert_int_equal(nt_start(&T, c, T0), 0);
+	assert_int_equal(dmm_node_next_deadline(T.node), 0);
+	dmm_node_timer(T.node, T0);
+}
+
+static int setup(void **state)
+{
+	struct dmm_config c;
+
+	mr_config(&c);
+	start(&c);
+	nt_clear(&T);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	nt_stop(&T);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static bool a6_eq(const struct in6_addr *a, const char *s)
+{
+	struct in6_addr b = nt_a6(s);
+
+	return memcmp(a, &b, sizeof(b)) == 0;
+}
+
+/* Captured message i: its type and destination checked, decoded. */
+static struct dmm_msg sent(unsigned i, enum dmm_msg_type type, const char *dst)
+{
+	struct dmm_msg m;
+
+	assert_true(i < T.n_sent);
+	assert_int_equal(nt_open(&T, i, &m), 0);
+	assert_string_equal(dmm_msg_type_name(m.type), dmm_msg_type_name(type));
+	assert_true(a6_eq(&T.sent[i].dst, dst));
+	return m;
+}
+
+/* Answer captured request i (from its destination) with r. */
+static int answer(unsigned i, struct dmm_msg *r, dmm_time_t now)
+{
+	struct dmm_msg req;
+
+	assert_int_equal(nt_open(&T, i, &req), 0);
+	r->type = dmm_msg_reply_type(req.type);
+	r->seq = req.seq;
+	return nt_recv(&T, &T.sent[i].dst, r, now);
+}
+
+static int answer_status(unsigned i, uint8_t status, dmm_time_t now)
+{
+	struct dmm_msg r = { .status = status };
+
+	return answer(i, &r, now);
+}
+
+static void set_hnp(struct dmm_msg *m, const char *p)
+{
+	m->present |= DMM_P_HNP;
+	m->hnp[m->n_hnp++] = nt_p6(p);
+}
+
+static void prefix_is(const struct dmm_prefix *p, const char *s)
+{
+	struct dmm_prefix q = s ? nt_p6(s) : (struct dmm_prefix){ .len = 0 };
+	char b1[DMM_PREFIX_STRLEN], b2[DMM_PREFIX_STRLEN];
+
+	if (!s && p->len == 0)
+		return;
+	assert_string_equal(dmm_prefix_str(p, b1, sizeof(b1)), dmm_prefix_str(&q, b2, sizeof(b2)));
+}
+
+/* Data-plane op i is exactly this (NULL: field empty). */
+static void op_is(unsigned i, enum dmm_dp_kind k, const char *prefix, const char *src,
+		  const char *loc, uint32_t link)
+{
+	const struct dmm_dp_op *op = &T.ops[i];
+	struct in6_addr any = IN6ADDR_ANY_INIT;
+
+	assert_true(i < T.n_ops);
+	assert_string_equal(dmm_dp_kind_name(op->kind), dmm_dp_kind_name(k));
+	prefix_is(&op->prefix, prefix);
+	prefix_is(&op->src, src);
+	if (loc)
+		assert_true(a6_eq(&op->locator, loc));
+	else
+		assert_memory_equal(&op->locator, &any, sizeof(any));
+	assert_int_equal(op->link, link);
+}
+
+static bool has_event(enum dmm_event_kind k)
+{
+	for (unsigned i = 0; i < T.n_events; i++)
+		if (T.events[i].kind == k)
+			return true;
+	return false;
+}
+
+static struct dmm_mn_view mn_seen;
+static unsigned n_mn;
+static void mn_cb(void *ctx, const struct dmm_mn_view *v)
+{
+	mn_seen = *v;
+	n_mn++;
+}
+
+static struct dmm_mn_view *mn_view(void)
+{
+	n_mn = 0;
+	dmm_mr_foreach_mn(T.node, mn_cb, NULL);
+	return n_mn == 1 ? &mn_seen : NULL;
+}
+
+static struct dmm_ho_view ho_seen;
+static unsigned n_ho;
+static void ho_cb(void *ctx, const struct dmm_ho_view *v)
+{
+	ho_seen = *v;
+	n_ho++;
+}
+
+static unsigned ho_count(void)
+{
+	n_ho = 0;
+	dmm_mr_foreach_handover(T.node, ho_cb, NULL);
+	return n_ho;
+}
+
+static struct dmm_cache_view cache_seen[8];
+static unsigned n_cache;
+static void cache_cb(void *ctx, const struct dmm_cache_view *v)
+{
+	if (n_cache < 8)
+		cache_seen[n_cache] = *v;
+	n_cache++;
+}
+
+static unsigned cache_count(void)
+{
+	n_cache = 0;
+	dmm_mr_foreach_cache(T.node, cache_cb, NULL);
+	return n_cache;
+}
+
+static uint64_t ctr(enum dmm_counter c)
+{
+	return dmm_node_counter(T.node, c);
+}
+
+/* Attach MN1 on LINK as a new MN and get HNP_A from the local HAA. The
+ * LOC_UPDATE (if any) is left unanswered; captures are cleared. */
+static void initial_attach(dmm_time_t t)
+{
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 3600 };
+
+	nt_clear(&T);
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, t), 0);
+	assert_int_equal(answer_status(0, DMM_ST_NOT_FOUND, t), 0);
+	set_hnp(&r, HNP_A);
+	r.present |= DMM_P_HOME;
+	r.home = nt_a6(SELF);
+	assert_int_equal(answer(1, &r, t), 0);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	if (T.n_sent == 3)
+		assert_int_equal(answer_status(2, DMM_ST_OK, t), 0); /* LOC_UPDATE */
+	nt_clear(&T);
+}
+
+/* The LM says MN1 is served by PMR with HNP_B: this MR is the nMR. */
+static void lm_says_moved(unsigned i, dmm_time_t t)
+{
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 600 };
+
+	set_hnp(&r, HNP_B);
+	r.present |= DMM_P_LOCATION | DMM_P_HOME;
+	r.location = nt_a6(PMR);
+	r.home = nt_a6(PMR);
+	assert_int_equal(answer(i, &r, t), 0);
+}
+
+/* ---- tests ---- */
+
+static void test_startup_query_mode(void **state)
+{
+	struct dmm_config c;
+
+	nt_stop(&T);
+	mr_config(&c);
+	start(&c);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_MISS_ADD, "2001:db8:a::/48", NULL, NULL, 0);
+	op_is(1, DMM_DP_MISS_ADD, "2001:db8:b::/48", NULL, NULL, 0);
+	assert_int_equal(T.n_sent, 0);
+	assert_int_equal(dmm_node_next_deadline(T.node), DMM_TIME_NEVER);
+}
+
+static void test_initial_attach(void **state)
+{
+	struct dmm_msg m, r = { .status = DMM_ST_OK, .lifetime = 3600 };
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	assert_int_equal(T.n_sent, 1);
+	m = sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	assert_int_equal(m.flags, DMM_F_BY_MNID);
+	assert_int_equal(m.present & ~(DMM_P_TIMESTAMP | DMM_P_AUTH), DMM_P_MNID);
+	assert_true(dmm_mnid_eq(&m.mnid, &MN1));
+	assert_int_equal(mn_view()->state, DMM_MN_RESOLVING);
+	assert_true(has_event(DMM_EV_ATTACH) && has_event(DMM_EV_QUERY_SENT));
+
+	assert_int_equal(answer_status(0, DMM_ST_NOT_FOUND, T0 + 10), 0);
+	assert_int_equal(T.n_sent, 2);
+	m = sent(1, DMM_MSG_HOA_REQ, HAA_A);
+	assert_true(dmm_mnid_eq(&m.mnid, &MN1));
+	assert_int_equal(m.handoff, DMM_HI_NEW_IFACE);
+	assert_false(m.present & DMM_P_HNP);
+	assert_int_equal(m.lifetime, 3600);
+	assert_int_equal(mn_view()->state, DMM_MN_ALLOCATING);
+	assert_int_equal(T.n_ops, 0);
+
+	set_hnp(&r, HNP_A);
+	r.present |= DMM_P_HOME;
+	r.home = nt_a6(SELF);
+	assert_int_equal(answer(1, &r, T0 + 20), 0);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_LOCAL_ADD, HNP_A, NULL, NULL, LINK);
+	op_is(1, DMM_DP_ADVERTISE, NULL, NULL, NULL, LINK);
+	assert_int_equal(T.ops[1].n_adv, 1);
+	prefix_is(&T.ops[1].adv[0].prefix, HNP_A);
+	assert_int_equal(T.ops[1].adv[0].valid_s, 3600);
+	assert_int_equal(T.ops[1].adv[0].preferred_s, 3600);
+	assert_int_equal(T.n_sent, 3);
+	m = sent(2, DMM_MSG_LOC_UPDATE, LM_A);
+	assert_true(dmm_mnid_eq(&m.mnid, &MN1));
+	assert_int_equal(m.n_hnp, 1);
+	prefix_is(&m.hnp[0], HNP_A);
+	assert_true(a6_eq(&m.location, SELF));
+	assert_true(a6_eq(&m.home, SELF));
+	assert_int_equal(m.handoff, DMM_HI_NEW_IFACE);
+	assert_int_equal(m.lifetime, 600);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	assert_true(has_event(DMM_EV_HOA_ASSIGNED));
+
+	assert_int_equal(answer_status(2, DMM_ST_OK, T0 + 30), 0);
+	assert_true(has_event(DMM_EV_LOC_UPDATED));
+	assert_int_equal(ctr(DMM_C_ATTACH), 1);
+	assert_int_equal(ctr(DMM_C_QUERY), 1);
+
+	/* binding refresh at 80 % of 600 s */
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 20 + 480000);
+	nt_clear(&T);
+	dmm_node_timer(T.node, T0 + 20 + 480000);
+	assert_int_equal(T.n_sent, 1);
+	m = sent(0, DMM_MSG_LOC_UPDATE, LM_A);
+	assert_int_equal(m.handoff, DMM_HI_NOT_CHANGED);
+	prefix_is(&m.hnp[0], HNP_A);
+	/* the same RA again on a Router Solicitation */
+	assert_int_equal(dmm_mr_solicit(T.node, LINK, T0 + 480100), 0);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_ADVERTISE, NULL, NULL, NULL, LINK);
+	assert_int_equal(dmm_mr_solicit(T.node, LINK + 1, T0), DMM_E_NOTFOUND);
+}
+
+static void test_initial_attach_no_lm_update(void **state)
+{
+	struct dmm_config c;
+	struct dmm_msg m;
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.lm_update_on_attach = false;
+	start(&c);
+	nt_clear(&T);
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	assert_int_equal(answer_status(0, DMM_ST_NOT_FOUND, T0), 0);
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 3600 };
+	set_hnp(&r, HNP_A);
+	assert_int_equal(answer(1, &r, T0), 0);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_LOCAL_ADD, HNP_A, NULL, NULL, LINK);
+	op_is(1, DMM_DP_ADVERTISE, NULL, NULL, NULL, LINK);
+	assert_int_equal(T.n_sent, 2); /* no LOC_UPDATE */
+	/* only the lease is refreshed, at 80 % of 3600 s */
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 2880000);
+	nt_clear(&T);
+	dmm_node_timer(T.node, T0 + 2880000);
+	assert_int_equal(T.n_sent, 1);
+	m = sent(0, DMM_MSG_HOA_REQ, HAA_A);
+	prefix_is(&m.hnp[0], HNP_A);
+	assert_int_equal(m.handoff, DMM_HI_NOT_CHANGED);
+	assert_int_equal(m.lifetime, 3600);
+}
+
+static void test_move_here(void **state)
+{
+	struct dmm_msg m, r = { .status = DMM_ST_OK, .lifetime = 3600 };
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	lm_says_moved(0, T0 + 5);
+	/* data path first */
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_LOCAL_ADD, HNP_B, NULL, NULL, LINK);
+	op_is(1, DMM_DP_ADVERTISE, NULL, NULL, NULL, LINK);
+	assert_int_equal(T.n_sent, 3);
+	m = sent(1, DMM_MSG_CTX_REQ, PMR);
+	assert_true(dmm_mnid_eq(&m.mnid, &MN1));
+	assert_int_equal(m.n_hnp, 1);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_true(a6_eq(&m.location, SELF));
+	m = sent(2, DMM_MSG_HOA_REQ, HAA_B);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_int_equal(m.handoff, DMM_HI_SAME_IFACE);
+	assert_int_equal(mn_view()->state, DMM_MN_RETRIEVING);
+	assert_int_equal(ctr(DMM_C_HANDOVER), 1);
+	assert_true(has_event(DMM_EV_CTX_SENT));
+
+	assert_int_equal(answer_status(1, DMM_ST_OK, T0 + 10), 0);
+	assert_true(has_event(DMM_EV_CTX_ACKED));
+	set_hnp(&r, HNP_B);
+	r.present |= DMM_P_HOME;
+	r.home = nt_a6(PMR);
+	assert_int_equal(answer(2, &r, T0 + 12), 0);
+	assert_int_equal(T.n_sent, 4);
+	m = sent(3, DMM_MSG_LOC_UPDATE, LM_A);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_true(a6_eq(&m.location, SELF));
+	assert_true(a6_eq(&m.home, PMR));
+	assert_int_equal(m.handoff, DMM_HI_SAME_IFACE);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	assert_int_equal(T.n_ops, 2); /* nothing more on the data path */
+
+	/* it leaves again: not anchored here, so the context's MISS goes too */
+	nt_clear(&T);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 100), 0);
+	struct dmm_msg ctx = { .present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION };
+	ctx.type = DMM_MSG_CTX_REQ;
+	ctx.mnid = MN1;
+	set_hnp(&ctx, HNP_B);
+	ctx.location = nt_a6(NMR);
+	assert_int_equal(nt_recv(&T, &ctx.location, &ctx, T0 + 150), 0);
+	dmm_node_timer(T.node, T0 + 150 + 3000);
+	assert_int_equal(T.n_ops, 5);
+	op_is(0, DMM_DP_HOLD_START, HNP_B, NULL, NULL, 0);
+	op_is(1, DMM_DP_LOCAL_DEL, HNP_B, NULL, NULL, LINK);
+	op_is(2, DMM_DP_MISS_ADD, HNP_B, NULL, NULL, 0);
+	op_is(3, DMM_DP_HOLD_FLUSH, HNP_B, NULL, NULL, 0);
+	op_is(4, DMM_DP_MISS_DEL, HNP_B, NULL, NULL, 0);
+	assert_int_equal(ho_count(), 0);
+}
+
+static void test_move_here_lease_gone(void **state)
+{
+	struct dmm_msg m;
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	lm_says_moved(0, T0);
+	assert_int_equal(answer_status(2, DMM_ST_NOT_FOUND, T0 + 5), 0);
+	/* prefix withdrawn (RA with lifetime 0), MN treated as new */
+	assert_int_equal(T.n_ops, 4);
+	op_is(2, DMM_DP_LOCAL_DEL, HNP_B, NULL, NULL, LINK);
+	op_is(3, DMM_DP_ADVERTISE, NULL, NULL, NULL, LINK);
+	assert_int_equal(T.ops[3].adv[0].valid_s, 0);
+	prefix_is(&T.ops[3].adv[0].prefix, HNP_B);
+	m = sent(3, DMM_MSG_HOA_REQ, HAA_A);
+	assert_false(m.present & DMM_P_HNP);
+	assert_int_equal(mn_view()->state, DMM_MN_ALLOCATING);
+}
+
+static void test_reattach_same_mr(void **state)
+{
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 600 };
+
+	initial_attach(T0);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 100), 0);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_HOLD_START, HNP_A, NULL, NULL, 0);
+	op_is(1, DMM_DP_LOCAL_DEL, HNP_A, NULL, NULL, LINK);
+	assert_int_equal(ho_count(), 1);
+	assert_int_equal(ho_seen.state, DMM_HO_HOLDING);
+	assert_null(mn_view());
+	nt_clear(&T);
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0 + 200), 0);
+	set_hnp(&r, HNP_A);
+	r.present |= DMM_P_LOCATION | DMM_P_HOME;
+	r.location = nt_a6(SELF);
+	r.home = nt_a6(SELF);
+	assert_int_equal(answer(0, &r, T0 + 210), 0);
+	assert_int_equal(T.n_ops, 3);
+	op_is(0, DMM_DP_LOCAL_ADD, HNP_A, NULL, NULL, LINK);
+	op_is(1, DMM_DP_ADVERTISE, NULL, NULL, NULL, LINK);
+	op_is(2, DMM_DP_HOLD_FLUSH, HNP_A, NULL, NULL, 0); /* held packets delivered here */
+	assert_int_equal(T.n_sent, 1); /* no context transfer, no HAA */
+	assert_int_equal(ho_count(), 0);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	assert_int_equal(ctr(DMM_C_CTX_DELETED), 1);
+}
+
+/* A CTX_REQ from NMR for MN1 (HNP_A, anchored here). */
+static int ctx_req(const char *mnid_from, dmm_time_t t)
+{
+	struct dmm_msg m = { .type = DMM_MSG_CTX_REQ,
+			     .present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION };
+
+	m.mnid = MN1;
+	set_hnp(&m, HNP_A);
+	m.location = nt_a6(NMR);
+	struct in6_addr src = nt_a6(mnid_from);
+	return nt_recv(&T, &src, &m, t);
+}
+
+static void test_handover_pmr(void **state)
+{
+	struct in6_addr dst = nt_a6("2001:db8:a:1::99"), src = nt_a6("2001:db8:b:9::5");
+	struct in6_addr src2 = nt_a6("2001:db8:b:9::6");
+	struct dmm_msg m, r = { .status = DMM_ST_OK, .lifetime = 600 };
+
+	initial_attach(T0);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 100), 0);
+	assert_int_equal(ctr(DMM_C_CTX_CREATED), 1);
+	nt_clear(&T);
+
+	assert_int_equal(ctx_req(NMR, T0 + 150), 0);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_MISS_ADD, HNP_A, NULL, NULL, 0);
+	op_is(1, DMM_DP_HOLD_FLUSH, HNP_A, NULL, NULL, 0);
+	assert_int_equal(T.n_sent, 1);
+	m = sent(0, DMM_MSG_CTX_ACK, NMR);
+	assert_int_equal(m.status, DMM_ST_OK);
+	assert_true(dmm_mnid_eq(&m.mnid, &MN1));
+	prefix_is(&m.hnp[0], HNP_A);
+	assert_int_equal(ho_count(), 1);
+	assert_int_equal(ho_seen.state, DMM_HO_FORWARDING);
+	assert_true(a6_eq(&ho_seen.nmr, NMR));
+	assert_int_equal(ho_seen.expires, T0 + 150 + 3000);
+	assert_true(has_event(DMM_EV_CTX_RECEIVED));
+	nt_clear(&T);
+
+	/* sender discovery: tunnel at once, then find the sender's MR */
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0 + 160), 0);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_TUNNEL_ADD, HNP_A, "2001:db8:b:9::/64", NMR, 0);
+	m = sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	assert_true(a6_eq(&m.target, "2001:db8:b:9::5"));
+	assert_int_equal(m.flags, 0);
+	/* the same source prefix again: nothing new */
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src2, T0 + 161), 0);
+	assert_int_equal(T.n_ops, 1);
+	assert_int_equal(T.n_sent, 1);
+
+	set_hnp(&r, "2001:db8:b:9::/64");
+	r.present |= DMM_P_LOCATION;
+	r.location = nt_a6(CMR);
+	assert_int_equal(answer(0, &r, T0 + 170), 0);
+	assert_int_equal(T.n_sent, 2);
+	m = sent(1, DMM_MSG_REDIRECT, CMR);
+	prefix_is(&m.hnp[0], HNP_A);
+	assert_true(a6_eq(&m.location, NMR));
+	assert_int_equal(m.lifetime, 300);
+	assert_int_equal(ctr(DMM_C_REDIRECT), 1);
+	assert_int_equal(answer_status(1, DMM_ST_OK, T0 + 180), 0);
+	assert_true(has_event(DMM_EV_REDIRECT_ACKED));
+	nt_clear(&T);
+
+	/* expiry: everything installed goes; the anchor keeps a MISS route */
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 3150);
+	dmm_node_timer(T.node, T0 + 3150);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_TUNNEL_DEL, HNP_A, "2001:db8:b:9::/64", NULL, 0);
+	op_is(1, DMM_DP_MISS_ADD, HNP_A, NULL, NULL, 0);
+	assert_int_equal(ho_count(), 0);
+	assert_int_equal(ctr(DMM_C_CTX_DELETED), 1);
+	assert_true(has_event(DMM_EV_CTX_DELETED));
+	nt_clear(&T);
+
+	/* anchor behaviour (query mode): a catch-all tunnel to where the MN is */
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0 + 4000), 0);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_HOLD_START, HNP_A, NULL, NULL, 0);
+	m = sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	assert_true(a6_eq(&m.target, "2001:db8:a:1::99"));
+	assert_int_equal(m.flags, DMM_F_SUBSCRIBE);
+	struct dmm_msg r2 = { .status = DMM_ST_OK, .lifetime = 600 };
+	set_hnp(&r2, HNP_A);
+	r2.present |= DMM_P_LOCATION | DMM_P_HOME;
+	r2.location = nt_a6(NMR);
+	r2.home = nt_a6(SELF);
+	assert_int_equal(answer(0, &r2, T0 + 4010), 0);
+	assert_int_equal(T.n_ops, 3);
+	op_is(1, DMM_DP_TUNNEL_ADD, HNP_A, NULL, NMR, 0);
+	op_is(2, DMM_DP_HOLD_FLUSH, HNP_A, NULL, NULL, 0);
+	/* its expiry gives the MISS route back */
+	nt_clear(&T);
+	dmm_node_timer(T.node, T0 + 4010 + 300000);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_TUNNEL_DEL, HNP_A, NULL, NULL, 0);
+	op_is(1, DMM_DP_MISS_ADD, HNP_A, NULL, NULL, 0);
+}
+
+static void test_hold_expires_without_ctx(void **state)
+{
+	struct dmm_config c;
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.timers.hold_ms = 500;
+	start(&c);
+	nt_clear(&T);
+	initial_attach(T0);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 100), 0);
+	nt_clear(&T);
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 600);
+	dmm_node_timer(T.node, T0 + 600);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_HOLD_DROP, HNP_A, NULL, NULL, 0);
+	op_is(1, DMM_DP_MISS_ADD, HNP_A, NULL, NULL, 0);
+	/* a late CTX_REQ finds nothing */
+	nt_clear(&T);
+	assert_int_equal(ctx_req(NMR, T0 + 700), 0);
+	assert_int_equal(sent(0, DMM_MSG_CTX_ACK, NMR).status, DMM_ST_NOT_FOUND);
+	assert_int_equal(T.n_ops, 0);
+}
+
+static void test_ctx_req_before_link_loss(void **state)
+{
+	initial_attach(T0);
+	assert_int_equal(ctx_req(NMR, T0 + 50), 0);
+	assert_int_equal(T.n_ops, 4);
+	op_is(0, DMM_DP_HOLD_START, HNP_A, NULL, NULL, 0);
+	op_is(1, DMM_DP_LOCAL_DEL, HNP_A, NULL, NULL, LINK);
+	op_is(2, DMM_DP_MISS_ADD, HNP_A, NULL, NULL, 0);
+	op_is(3, DMM_DP_HOLD_FLUSH, HNP_A, NULL, NULL, 0);
+	assert_null(mn_view());
+	assert_int_equal(sent(0, DMM_MSG_CTX_ACK, NMR).status, DMM_ST_OK);
+	/* the link loss that follows finds nothing */
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 60), DMM_E_NOTFOUND);
+}
+
+static void test_ctx_req_unknown_mn(void **state)
+{
+	struct dmm_msg m;
+
+	assert_int_equal(ctx_req(NMR, T0), 0);
+	assert_int_equal(T.n_sent, 1);
+	m = sent(0, DMM_MSG_CTX_ACK, NMR);
+	assert_int_equal(m.status, DMM_ST_NOT_FOUND);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(ho_count(), 0);
+	assert_int_equal(cache_count(), 0);
+}
+
+static void test_query_mode_miss(void **state)
+{
+	struct in6_addr dst = nt_a6("2001:db8:b:5::9"), src = nt_a6("2001:db8:a:1::1");
+	struct dmm_msg m, r = { .status = DMM_ST_OK, .lifetime = 600 };
+
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0), 0);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_HOLD_START, HNP_B, NULL, NULL, 0);
+	m = sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	assert_int_equal(m.flags, DMM_F_SUBSCRIBE);
+	assert_true(a6_eq(&m.target, "2001:db8:b:5::9"));
+	assert_int_equal(cache_count(), 1);
+	assert_int_equal(cache_seen[0].state, DMM_CACHE_QUERYING);
+	/* a second packet while the query is in flight: held, no new query */
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0 + 1), 0);
+	assert_int_equal(T.n_sent, 1);
+	assert_int_equal(ctr(DMM_C_MISS), 2);
+
+	set_hnp(&r, HNP_B);
+	r.present |= DMM_P_LOCATION | DMM_P_HOME;
+	r.location = nt_a6(NMR);
+	r.home = nt_a6(PMR);
+	assert_int_equal(answer(0, &r, T0 + 10), 0);
+	assert_int_equal(T.n_ops, 3);
+	op_is(1, DMM_DP_TUNNEL_ADD, HNP_B, NULL, NMR, 0);
+	op_is(2, DMM_DP_HOLD_FLUSH, HNP_B, NULL, NULL, 0);
+	assert_int_equal(cache_count(), 1);
+	assert_int_equal(cache_seen[0].state, DMM_CACHE_TUNNEL);
+	assert_int_equal(cache_seen[0].expires, T0 + 10 + 300000);
+	nt_clear(&T);
+
+	/* the MN moves: the LM tells us, the route follows at once */
+	struct dmm_msg nfy = { .type = DMM_MSG_LM_NOTIFY, .flags = DMM_F_ACK_REQ,
+			       .present = DMM_P_LOCATION | DMM_P_PREV_LOCATION };
+	set_hnp(&nfy, HNP_B);
+	nfy.location = nt_a6(CMR);
+	nfy.prev_location = nt_a6(NMR);
+	struct in6_addr lm = nt_a6(LM_A);
+	assert_int_equal(nt_recv(&T, &lm, &nfy, T0 + 20), 0);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_TUNNEL_ADD, HNP_B, NULL, CMR, 0);
+	m = sent(0, DMM_MSG_LM_NOTIFY_ACK, LM_A);
+	assert_int_equal(m.status, DMM_ST_OK);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_true(has_event(DMM_EV_NOTIFY_RECEIVED));
+	/* home again: regular routing */
+	nfy.seq = 0;
+	nfy.present |= DMM_P_HOME;
+	nfy.location = nt_a6(PMR);
+	nfy.home = nt_a6(PMR);
+	assert_int_equal(nt_recv(&T, &lm, &nfy, T0 + 30), 0);
+	assert_int_equal(T.n_ops, 2);
+	op_is(1, DMM_DP_PASS_ADD, HNP_B, NULL, NULL, 0);
+	nt_clear(&T);
+
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 30 + 300000);
+	dmm_node_timer(T.node, T0 + 30 + 300000);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_PASS_DEL, HNP_B, NULL, NULL, 0);
+	assert_int_equal(ctr(DMM_C_CACHE_EXPIRED), 1);
+	assert_int_equal(cache_count(), 0);
+}
+
+static void test_query_not_found(void **state)
+{
+	struct in6_addr dst = nt_a6("2001:db8:b:77::9"), src = nt_a6("2001:db8:a:1::1");
+
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0), 0);
+	assert_int_equal(answer_status(0, DMM_ST_NOT_FOUND, T0 + 10), 0);
+	assert_int_equal(T.n_ops, 3);
+	op_is(0, DMM_DP_HOLD_START, "2001:db8:b:77::/64", NULL, NULL, 0);
+	op_is(1, DMM_DP_PASS_ADD, "2001:db8:b:77::/64", NULL, NULL, 0);
+	op_is(2, DMM_DP_HOLD_FLUSH, "2001:db8:b:77::/64", NULL, NULL, 0);
+	assert_int_equal(cache_count(), 1);
+	assert_int_equal(cache_seen[0].state, DMM_CACHE_PASS);
+	/* outside the domain: not ours, nothing happens */
+	struct in6_addr ext = nt_a6("2001:db8:ffff::1");
+	nt_clear(&T);
+	assert_int_equal(dmm_mr_miss(T.node, &ext, &src, T0 + 20), 0);
+	assert_int_equal(T.n_ops + T.n_sent, 0);
+}
+
+static void test_query_timeout_drops_hold(void **state)
+{
+	struct in6_addr dst = nt_a6("2001:db8:b:5::9"), src = nt_a6("2001:db8:a:1::1");
+	dmm_time_t t = T0, d;
+
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, t), 0);
+	while ((d = dmm_node_next_deadline(T.node)) != DMM_TIME_NEVER)
+		dmm_node_timer(T.node, t = d);
+	assert_int_equal(T.n_sent, 5); /* first try + 4 retransmissions */
+	assert_int_equal(T.n_ops, 2);
+	op_is(1, DMM_DP_HOLD_DROP, HNP_B, NULL, NULL, 0);
+	assert_int_equal(cache_count(), 0);
+}
+
+static void test_redirect_mode_anchor(void **state)
+{
+	struct dmm_config c;
+	struct in6_addr dst = nt_a6("2001:db8:a:1::99");
+	struct in6_addr s1 = nt_a6("2001:db8:b:9::5"), s2 = nt_a6("2001:db8:b:a::5");
+	struct dmm_msg m, r = { .status = DMM_ST_OK, .lifetime = 600 };
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.ro_mode = DMM_RO_REDIRECT;
+	c.hold_packets = false;
+	c.timers.hold_ms = 100;
+	start(&c);
+	assert_int_equal(T.n_ops, 0); /* no miss routes for foreign prefixes */
+	initial_attach(T0);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 10), 0);
+	dmm_node_timer(T.node, T0 + 110);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_LOCAL_DEL, HNP_A, NULL, NULL, LINK);
+	op_is(1, DMM_DP_MISS_ADD, HNP_A, NULL, NULL, 0);
+	nt_clear(&T);
+
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &s1, T0 + 200), 0);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_HOLD_START, HNP_A, NULL, NULL, 0);
+	m = sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	assert_true(a6_eq(&m.target, "2001:db8:a:1::99"));
+	set_hnp(&r, HNP_A);
+	r.present |= DMM_P_LOCATION | DMM_P_HOME;
+	r.location = nt_a6(NMR);
+	r.home = nt_a6(SELF);
+	assert_int_equal(answer(0, &r, T0 + 210), 0);
+	assert_int_equal(T.n_ops, 3);
+	op_is(1, DMM_DP_TUNNEL_ADD, HNP_A, "2001:db8:b:9::/64", NMR, 0);
+	op_is(2, DMM_DP_HOLD_FLUSH, HNP_A, NULL, NULL, 0);
+	m = sent(1, DMM_MSG_LOC_QUERY, LM_A);
+	assert_true(a6_eq(&m.target, "2001:db8:b:9::5"));
+	struct dmm_msg r2 = { .status = DMM_ST_OK, .lifetime = 600 };
+	set_hnp(&r2, "2001:db8:b:9::/64");
+	r2.present |= DMM_P_LOCATION;
+	r2.location = nt_a6(CMR);
+	assert_int_equal(answer(1, &r2, T0 + 220), 0);
+	m = sent(2, DMM_MSG_REDIRECT, CMR);
+	prefix_is(&m.hnp[0], HNP_A);
+	assert_true(a6_eq(&m.location, NMR));
+	nt_clear(&T);
+
+	/* a second sender: location known, its own tunnel and redirect at once */
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &s2, T0 + 300), 0);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_TUNNEL_ADD, HNP_A, "2001:db8:b:a::/64", NMR, 0);
+	m = sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	assert_true(a6_eq(&m.target, "2001:db8:b:a::5"));
+	assert_int_equal(cache_count(), 2);
+	assert_int_equal(cache_seen[1].src.len, 64);
+}
+
+static void test_redirect_received(void **state)
+{
+	struct dmm_msg m = { .type = DMM_MSG_REDIRECT, .present = DMM_P_LOCATION,
+			     .lifetime = 100 };
+	struct in6_addr pmr = nt_a6(PMR);
+
+	set_hnp(&m, HNP_B);
+	m.location = nt_a6(NMR);
+	assert_int_equal(nt_recv(&T, &pmr, &m, T0), 0);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_TUNNEL_ADD, HNP_B, NULL, NMR, 0);
+	assert_int_equal(sent(0, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_OK);
+	assert_int_equal(cache_count(), 1);
+	assert_int_equal(cache_seen[0].expires, T0 + 100000);
+	assert_true(has_event(DMM_EV_REDIRECT_RECEIVED));
+	/* the same again (new seq): harmless, only refreshed */
+	m.seq = 0;
+	assert_int_equal(nt_recv(&T, &pmr, &m, T0 + 10), 0);
+	assert_int_equal(T.n_ops, 1);
+	assert_int_equal(cache_count(), 1);
+	assert_int_equal(sent(1, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_OK);
+	/* not a domain prefix: refused, nothing installed */
+	m.seq = 0;
+	m.hnp[0] = nt_p6("2001:db8:ffff:1::/64");
+	assert_int_equal(nt_recv(&T, &pmr, &m, T0 + 20), 0);
+	assert_int_equal(sent(2, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_PROHIBITED);
+	assert_int_equal(T.n_ops, 1);
+	/* never overrides an MN attached here */
+	initial_attach(T0 + 30);
+	m.seq = 0;
+	m.hnp[0] = nt_p6(HNP_A);
+	assert_int_equal(nt_recv(&T, &pmr, &m, T0 + 40), 0);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(sent(0, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_OK);
+}
+
+static void test_new_hoa_on_arrival(void **state)
+{
+	struct dmm_config c;
+	struct dmm_msg m, r = { .status = DMM_ST_OK, .lifetime = 3600 };
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.new_hoa_on_arrival = true;
+	c.timers.deprecated_keep_s = 100;
+	start(&c);
+	nt_clear(&T);
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	lm_says_moved(0, T0);
+	assert_int_equal(T.n_sent, 4);
+	sent(1, DMM_MSG_CTX_REQ, PMR);
+	sent(2, DMM_MSG_HOA_REQ, HAA_B);
+	m = sent(3, DMM_MSG_HOA_REQ, HAA_A);
+	assert_false(m.present & DMM_P_HNP);
+	assert_int_equal(m.handoff, DMM_HI_NEW_IFACE);
+
+	set_hnp(&r, HNP_A2);
+	r.present |= DMM_P_HOME;
+	r.home = nt_a6(SELF);
+	assert_int_equal(answer(3, &r, T0 + 10), 0);
+	assert_int_equal(T.n_ops, 4);
+	op_is(2, DMM_DP_LOCAL_ADD, HNP_A2, NULL, NULL, LINK);
+	op_is(3, DMM_DP_ADVERTISE, NULL, NULL, NULL, LINK);
+	assert_int_equal(T.ops[3].n_adv, 2);
+	prefix_is(&T.ops[3].adv[0].prefix, HNP_B);
+	assert_int_equal(T.ops[3].adv[0].preferred_s, 0);
+	assert_int_equal(T.ops[3].adv[0].valid_s, 100);
+	prefix_is(&T.ops[3].adv[1].prefix, HNP_A2);
+	assert_int_equal(T.ops[3].adv[1].preferred_s, 3600);
+	m = sent(4, DMM_MSG_LOC_UPDATE, LM_A);
+	prefix_is(&m.hnp[0], HNP_A2);
+	assert_int_equal(m.handoff, DMM_HI_NEW_IFACE);
+
+	struct dmm_msg r2 = { .status = DMM_ST_OK, .lifetime = 3600 };
+	set_hnp(&r2, HNP_B);
+	assert_int_equal(answer(2, &r2, T0 + 20), 0);
+	m = sent(5, DMM_MSG_LOC_UPDATE, LM_A);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_int_equal(m.handoff, DMM_HI_SAME_IFACE);
+	struct dmm_mn_view *v = mn_view();
+	assert_int_equal(v->state, DMM_MN_ATTACHED);
+	assert_int_equal(v->n_hnp, 2);
+	assert_true(v->deprecated[0]);
+	assert_false(v->deprecated[1]);
+	assert_int_equal(answer_status(1, DMM_ST_OK, T0 + 30), 0); /* CTX_ACK */
+	assert_int_equal(answer_status(4, DMM_ST_OK, T0 + 30), 0);
+	assert_int_equal(answer_status(5, DMM_ST_OK, T0 + 30), 0);
+	nt_clear(&T);
+
+	/* the old prefix is released after deprecated_keep_s */
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 10 + 100000);
+	dmm_node_timer(T.node, T0 + 10 + 100000);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_LOCAL_DEL, HNP_B, NULL, NULL, LINK);
+	assert_int_equal(T.n_sent, 2);
+	m = sent(0, DMM_MSG_LOC_UPDATE, LM_A);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_int_equal(m.lifetime, 0);
+	m = sent(1, DMM_MSG_HOA_REQ, HAA_B);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_int_equal(m.lifetime, 0);
+	assert_true(has_event(DMM_EV_HOA_RELEASED));
+	assert_int_equal(mn_view()->n_hnp, 1);
+}
+
+static void test_lost_query_gives_up(void **state)
+{
+	struct dmm_msg first, m;
+	dmm_time_t t = T0, d;
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	first = sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	/* the retransmissions: same request, same sequence number */
+	d = dmm_node_next_deadline(T.node);
+	assert_int_equal(d, T0 + 250);
+	dmm_node_timer(T.node, t = d);
+	assert_int_equal(T.n_sent, 2);
+	m = sent(1, DMM_MSG_LOC_QUERY, LM_A);
+	assert_int_equal(m.seq, first.seq);
+	while (T.n_sent < 6 && (d = dmm_node_next_deadline(T.node)) != DMM_TIME_NEVER)
+		dmm_node_timer(T.node, t = d);
+	/* LM silent: the MN is treated as new, the HAA is asked */
+	assert_int_equal(T.n_sent, 6);
+	sent(5, DMM_MSG_HOA_REQ, HAA_A);
+	assert_int_equal(mn_view()->state, DMM_MN_ALLOCATING);
+	while ((d = dmm_node_next_deadline(T.node)) != DMM_TIME_NEVER)
+		dmm_node_timer(T.node, t = d);
+	assert_int_equal(T.n_sent, 10);
+	assert_int_equal(mn_view()->state, DMM_MN_FAILED);
+	assert_int_equal(ctr(DMM_C_TIMEOUT), 2);
+	assert_int_equal(ctr(DMM_C_RETRANSMIT), 8);
+	assert_int_equal(T.n_ops, 0);
+	/* the next RS starts over */
+	assert_int_equal(dmm_mr_solicit(T.node, LINK, t + 1000), 0);
+	sent(10, DMM_MSG_LOC_QUERY, LM_A);
+	assert_int_equal(mn_view()->state, DMM_MN_RESOLVING);
+}
+
+static void test_tables_full(void **state)
+{
+	struct dmm_config c;
+	struct dmm_mnid mn2 = nt_mnid(2);
+	struct in6_addr src = nt_a6("2001:db8:a:1::1");
+	struct in6_addr d1 = nt_a6("2001:db8:b:1::1"), d2 = nt_a6("2001:db8:b:2::1");
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.limits.max_mns = 1;
+	c.limits.max_cache = 1;
+	start(&c);
+	nt_clear(&T);
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	assert_int_equal(dmm_mr_attach(T.node, LINK + 1, &mn2, T0), DMM_E_FULL);
+	assert_int_equal(ctr(DMM_C_TABLE_FULL), 1);
+	assert_int_equal(T.n_sent, 1);
+	assert_int_equal(dmm_mr_miss(T.node, &d1, &src, T0), 0);
+	assert_int_equal(dmm_mr_miss(T.node, &d2, &src, T0), DMM_E_FULL);
+	assert_int_equal(ctr(DMM_C_TABLE_FULL), 2);
+	assert_int_equal(T.n_ops, 1); /* only the first hold */
+	/* a REDIRECT that would need an entry: no resources */
+	struct dmm_msg m = { .type = DMM_MSG_REDIRECT, .present = DMM_P_LOCATION,
+			     .lifetime = 100 };
+	struct in6_addr pmr = nt_a6(PMR);
+	set_hnp(&m, HNP_B);
+	m.location = nt_a6(NMR);
+	assert_int_equal(nt_recv(&T, &pmr, &m, T0), 0);
+	assert_int_equal(sent(2, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_NO_RESOURCES);
+}
+
+static void test_fixed_and_role(void **state)
+{
+	struct dmm_config c;
+	struct dmm_msg m;
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.n_fixed = 1;
+	c.fixed[0] = nt_p6("2001:db8:cafe::/48");
+	c.ro_mode = DMM_RO_NONE;
+	start(&c);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(T.n_sent, 1);
+	m = sent(0, DMM_MSG_LOC_UPDATE, LM_A);
+	assert_true(m.flags & DMM_F_FIXED);
+	prefix_is(&m.hnp[0], "2001:db8:cafe::/48");
+	assert_true(a6_eq(&m.location, SELF));
+	assert_int_equal(m.lifetime, 600);
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 250); /* its retransmission */
+	assert_int_equal(answer_status(0, DMM_ST_OK, T0 + 5), 0);
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 480000);
+	nt_stop(&T);
+
+	/* MR calls on a node without the MR role */
+	nt_config(&c, "lm", LM_A, DMM_ROLE_LM);
+	nt_add_net(&c, "a", "2001:db8:a::/48", LM_A, HAA_A);
+	c.local_net = 0;
+	assert_int_equal(nt_start(&T, &c, T0), 0);
+	struct in6_addr a = nt_a6("2001:db8:a::1");
+	assert_int_equal(dmm_mr_attach(T.node, 1, &MN1, T0), DMM_E_ROLE);
+	assert_int_equal(dmm_mr_detach(T.node, 1, T0), DMM_E_ROLE);
+	assert_int_equal(dmm_mr_miss(T.node, &a, &a, T0), DMM_E_ROLE);
+	assert_int_equal(dmm_mr_solicit(T.node, 1, T0), DMM_E_ROLE);
+}
+
+static void test_state_names(void **state)
+{
+	assert_string_equal(dmm_mn_state_name(DMM_MN_RETRIEVING), "retrieving");
+	assert_string_equal(dmm_cache_state_name(DMM_CACHE_PASS), "pass");
+	assert_string_equal(dmm_ho_state_name(DMM_HO_FORWARDING), "forwarding");
+	assert_string_equal(dmm_ho_state_name((enum dmm_ho_state)99), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T_(test_startup_query_mode),
+		T_(test_initial_attach),
+		T_(test_initial_attach_no_lm_update),
+		T_(test_move_here),
+		T_(test_move_here_lease_gone),
+		T_(test_reattach_same_mr),
+		T_(test_handover_pmr),
+		T_(test_hold_expires_without_ctx),
+		T_(test_ctx_req_before_link_loss),
+		T_(test_ctx_req_unknown_mn),
+		T_(test_query_mode_miss),
+		T_(test_query_not_found),
+		T_(test_query_timeout_drops_hold),
+		T_(test_redirect_mode_anchor),
+		T_(test_redirect_received),
+		T_(test_new_hoa_on_arrival),
+		T_(test_lost_query_gives_up),
+		T_(test_tables_full),
+		T_(test_fixed_and_role),
+		T_(test_state_names),
+#undef T_
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
