@@ -1,12 +1,13 @@
 /* dmmprobe: constant-rate UDP probe that measures what a handover costs.
  *
  *   dmmprobe send -6 DST -p PORT -r PPS -d SECONDS [-s SIZE] [--bind ADDR]
- *                 [--stream ID]
+ *                 [--stream ID] [--wait MS]
  *   dmmprobe recv -p PORT [--bind ADDR] [--csv FILE] [-d SECONDS]
  *                 [--until-idle MS] [--fin-grace MS]
  *   dmmprobe peer -6 DST -p PORT -r PPS -d SECONDS [-l LPORT] [...]
  *                 both at once: send a stream to DST:PORT from LPORT (default
- *                 PORT) and receive the peer's stream on the same socket.
+ *                 PORT) and receive the peer's stream on the same socket;
+ *                 --wait MS lets the other side bind before packets flow.
  *
  * Every packet carries a magic, a stream id, a sequence number and the send
  * time (CLOCK_MONOTONIC: network namespaces share it, so one-way delays are
@@ -60,6 +61,7 @@ struct probe_opts {
 	uint32_t stream;
 	uint64_t idle_ms;     /* recv: stop after this much silence (0 = off) */
 	uint64_t fin_grace_ms;
+	uint64_t wait_ms;     /* send: start this late, socket already bound */
 	bool send, recv;
 };
 
@@ -538,7 +540,7 @@ rx_deadline(const struct probe_opts *o, const struct probe_rx *rx, uint64_t t0, 
 static int
 probe_loop(int fd, const struct probe_opts *o, struct probe_tx *tx, struct probe_rx *rx)
 {
-	uint64_t t0 = probe_now(), next_tx = o->send ? t0 : 0, now, d;
+	uint64_t t0 = probe_now() + o->wait_ms * MS, next_tx = o->send ? t0 : 0, now, d;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct timespec ts;
 
@@ -580,7 +582,7 @@ usage(void)
 {
 	fprintf(stderr,
 		"usage: dmmprobe send -6 DST -p PORT -r PPS -d SECONDS [-s SIZE] [--bind ADDR]\n"
-		"                     [--stream ID]\n"
+		"                     [--stream ID] [--wait MS]\n"
 		"       dmmprobe recv -p PORT [--bind ADDR] [--csv FILE] [-d SECONDS]\n"
 		"                     [--until-idle MS] [--fin-grace MS]\n"
 		"       dmmprobe peer -6 DST -p PORT -r PPS -d SECONDS [-l LOCAL_PORT] [...]\n");
@@ -596,6 +598,7 @@ probe_parse(int argc, char **argv, struct probe_opts *o)
 		{ "until-idle", required_argument, NULL, 'i' },
 		{ "fin-grace", required_argument, NULL, 'g' },
 		{ "stream", required_argument, NULL, 'S' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -612,6 +615,7 @@ probe_parse(int argc, char **argv, struct probe_opts *o)
 		case 'c': o->csv = optarg; break;
 		case 'i': o->idle_ms = strtoull(optarg, NULL, 10); break;
 		case 'g': o->fin_grace_ms = strtoull(optarg, NULL, 10); break;
+		case 'w': o->wait_ms = strtoull(optarg, NULL, 10); break;
 		case 'S': o->stream = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default: usage();
 		}
