@@ -148,7 +148,7 @@ static void mn_set_state(struct dmm_node *n, struct mr_mn *mn, enum dmm_mn_state
 
 static struct mr_mn *mn_by_id(struct dmm_node *n, uint32_t id)
 {
-	for (uint32_t i = 0; id && i < n->mr->max_mns; i++)
+	for (uint32_t i = 0; id && i < n->mr->hi_mns; i++)
 		if (n->mr->mns[i].id == id)
 			return &n->mr->mns[i];
 	return NULL;
@@ -156,7 +156,7 @@ static struct mr_mn *mn_by_id(struct dmm_node *n, uint32_t id)
 
 static struct mr_mn *mn_by_link(struct dmm_node *n, uint32_t link)
 {
-	for (uint32_t i = 0; i < n->mr->max_mns; i++)
+	for (uint32_t i = 0; i < n->mr->hi_mns; i++)
 		if (n->mr->mns[i].id && n->mr->mns[i].link == link)
 			return &n->mr->mns[i];
 	return NULL;
@@ -164,7 +164,7 @@ static struct mr_mn *mn_by_link(struct dmm_node *n, uint32_t link)
 
 struct mr_mn *mr_mn_by_mnid(struct dmm_node *n, const struct dmm_mnid *id)
 {
-	for (uint32_t i = 0; i < n->mr->max_mns; i++)
+	for (uint32_t i = 0; i < n->mr->hi_mns; i++)
 		if (n->mr->mns[i].id && dmm_mnid_eq(&n->mr->mns[i].mnid, id))
 			return &n->mr->mns[i];
 	return NULL;
@@ -173,7 +173,7 @@ struct mr_mn *mr_mn_by_mnid(struct dmm_node *n, const struct dmm_mnid *id)
 /* The MN whose (locally routed) prefixes contain a. */
 struct mr_mn *mr_mn_by_addr(struct dmm_node *n, const struct in6_addr *a)
 {
-	for (uint32_t i = 0; i < n->mr->max_mns; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_mns; i++) {
 		struct mr_mn *mn = &n->mr->mns[i];
 		for (unsigned j = 0; mn->id && j < mn->n_hnp; j++)
 			if (dmm_prefix_contains(&mn->hnp[j].p, a))
@@ -184,7 +184,7 @@ struct mr_mn *mr_mn_by_addr(struct dmm_node *n, const struct in6_addr *a)
 
 struct mr_mn *mr_mn_by_prefix(struct dmm_node *n, const struct dmm_prefix *p)
 {
-	for (uint32_t i = 0; i < n->mr->max_mns; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_mns; i++) {
 		struct mr_mn *mn = &n->mr->mns[i];
 		for (unsigned j = 0; mn->id && j < mn->n_hnp; j++)
 			if (dmm_prefix_eq(&mn->hnp[j].p, p))
@@ -196,8 +196,10 @@ struct mr_mn *mr_mn_by_prefix(struct dmm_node *n, const struct dmm_prefix *p)
 static struct mr_mn *mn_alloc(struct dmm_node *n)
 {
 	for (uint32_t i = 0; i < n->mr->max_mns; i++)
-		if (n->mr->mns[i].id == 0)
+		if (n->mr->mns[i].id == 0) {
+			mr_hi(&n->mr->hi_mns, i);
 			return &n->mr->mns[i];
+		}
 	return NULL;
 }
 
@@ -862,7 +864,7 @@ void dmm_mr_timer(struct dmm_node *n, dmm_time_t now)
 	}
 	if (mr->fixed_refresh <= now)
 		fixed_register(n, now);
-	for (uint32_t i = 0; i < mr->max_mns; i++)
+	for (uint32_t i = 0; i < mr->hi_mns; i++)
 		if (mr->mns[i].id)
 			mn_timer(n, &mr->mns[i], now);
 	mr_ho_timer(n, now);
@@ -876,7 +878,7 @@ dmm_time_t dmm_mr_deadline(const struct dmm_node *n)
 
 	if (!mr->started)
 		return 0;
-	for (uint32_t i = 0; i < mr->max_mns; i++)
+	for (uint32_t i = 0; i < mr->hi_mns; i++)
 		if (mr->mns[i].id && (t = mn_deadline(&mr->mns[i])) < d)
 			d = t;
 	if ((t = mr_ho_deadline(n)) < d)
@@ -1011,7 +1013,7 @@ int dmm_mr_miss(struct dmm_node *n, const struct in6_addr *dst,
 void dmm_mr_foreach_mn(const struct dmm_node *n,
 		       void (*cb)(void *ctx, const struct dmm_mn_view *v), void *ctx)
 {
-	for (uint32_t i = 0; n->mr && i < n->mr->max_mns; i++) {
+	for (uint32_t i = 0; n->mr && i < n->mr->hi_mns; i++) {
 		const struct mr_mn *mn = &n->mr->mns[i];
 		struct dmm_mn_view v = { .mnid = mn->mnid, .link = mn->link,
 					 .state = mn->state, .n_hnp = mn->n_hnp,

@@ -42,7 +42,7 @@ static void cache_set_state(struct dmm_node *n, struct mr_cache *e, enum dmm_cac
 
 static struct mr_cache *cache_by_id(struct dmm_node *n, uint32_t id)
 {
-	for (uint32_t i = 0; id && i < n->mr->max_cache; i++)
+	for (uint32_t i = 0; id && i < n->mr->hi_cache; i++)
 		if (n->mr->cache[i].id == id)
 			return &n->mr->cache[i];
 	return NULL;
@@ -51,7 +51,7 @@ static struct mr_cache *cache_by_id(struct dmm_node *n, uint32_t id)
 static struct mr_cache *cache_find(struct dmm_node *n, const struct dmm_prefix *p,
 				   const struct dmm_prefix *src)
 {
-	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		struct mr_cache *e = &n->mr->cache[i];
 		if (e->id && dmm_prefix_eq(&e->prefix, p) && dmm_prefix_eq(&e->src, src))
 			return e;
@@ -63,7 +63,7 @@ static struct mr_cache *cache_find(struct dmm_node *n, const struct dmm_prefix *
 static struct mr_cache *cache_in_state(struct dmm_node *n, const struct dmm_prefix *p,
 				       enum dmm_cache_state st)
 {
-	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		struct mr_cache *e = &n->mr->cache[i];
 		if (e->id && e->state == st && dmm_prefix_eq(&e->prefix, p))
 			return e;
@@ -76,6 +76,7 @@ static struct mr_cache *cache_alloc(struct dmm_node *n, dmm_time_t now)
 	for (uint32_t i = 0; i < n->mr->max_cache; i++)
 		if (n->mr->cache[i].id == 0) {
 			n->mr->cache[i].id = mr_new_id(n->mr);
+			mr_hi(&n->mr->hi_cache, i);
 			return &n->mr->cache[i];
 		}
 	dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: location cache full");
@@ -84,7 +85,7 @@ static struct mr_cache *cache_alloc(struct dmm_node *n, dmm_time_t now)
 
 static struct mr_anchor *anchor_by_prefix(struct dmm_node *n, const struct dmm_prefix *p)
 {
-	for (uint32_t i = 0; i < n->mr->max_anchors; i++)
+	for (uint32_t i = 0; i < n->mr->hi_anchors; i++)
 		if (n->mr->anchors[i].id && dmm_prefix_eq(&n->mr->anchors[i].p, p))
 			return &n->mr->anchors[i];
 	return NULL;
@@ -92,7 +93,7 @@ static struct mr_anchor *anchor_by_prefix(struct dmm_node *n, const struct dmm_p
 
 struct mr_anchor *mr_anchor_by_addr(struct dmm_node *n, const struct in6_addr *a)
 {
-	for (uint32_t i = 0; i < n->mr->max_anchors; i++)
+	for (uint32_t i = 0; i < n->mr->hi_anchors; i++)
 		if (n->mr->anchors[i].id && dmm_prefix_contains(&n->mr->anchors[i].p, a))
 			return &n->mr->anchors[i];
 	return NULL;
@@ -136,6 +137,7 @@ void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t no
 		if (n->mr->anchors[i].id == 0) {
 			a = &n->mr->anchors[i];
 			*a = (struct mr_anchor){ .id = mr_new_id(n->mr), .p = *p };
+			mr_hi(&n->mr->hi_anchors, i);
 		}
 	if (!a) {
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: anchored prefix table full");
@@ -158,7 +160,7 @@ void mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t n
 
 	if (a)
 		anchor_remove(n, a);
-	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		struct mr_cache *e = &n->mr->cache[i];
 		if (e->id && (dmm_prefix_contains(&e->prefix, &p->addr) ||
 			      dmm_prefix_contains(p, &e->prefix.addr)))
@@ -236,7 +238,7 @@ int mr_cache_miss(struct dmm_node *n, const struct in6_addr *dst, const struct i
 		return anchor_miss(n, a, dst, src, now);
 	if (n->cfg.ro_mode != DMM_RO_QUERY || dmm_config_net_of(&n->cfg, dst) < 0)
 		return 0; /* not ours to resolve: the packet is dropped */
-	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		e = &n->mr->cache[i];
 		if (e->id && e->src.len == 0 && (dmm_prefix_contains(&e->prefix, dst) ||
 						 (e->holding && dmm_prefix_contains(&e->hold, dst))))
@@ -374,8 +376,10 @@ void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
 	if (n->cfg.ro_mode == DMM_RO_NONE)
 		return;
 	for (uint32_t i = 0; !j && i < n->mr->max_jobs; i++)
-		if (n->mr->jobs[i].id == 0)
+		if (n->mr->jobs[i].id == 0) {
 			j = &n->mr->jobs[i];
+			mr_hi(&n->mr->hi_jobs, i);
+		}
 	if (!j) {
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: redirect jobs full");
 		return;
@@ -392,7 +396,7 @@ void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
 	struct mr_job j = { .id = 0 };
 	struct dmm_prefix s;
 
-	for (uint32_t i = 0; id && i < n->mr->max_jobs; i++)
+	for (uint32_t i = 0; id && i < n->mr->hi_jobs; i++)
 		if (n->mr->jobs[i].id == id) {
 			j = n->mr->jobs[i];
 			memset(&n->mr->jobs[i], 0, sizeof(j));
@@ -472,7 +476,7 @@ void mr_redirect(struct dmm_node *n, const struct in6_addr *src, const struct dm
 static void notify_one(struct dmm_node *n, const struct dmm_prefix *hnp, const struct dmm_msg *m,
 		       dmm_time_t now)
 {
-	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		struct mr_cache *e = &n->mr->cache[i];
 		if (!e->id || e->state == DMM_CACHE_QUERYING || !dmm_prefix_eq(&e->prefix, hnp))
 			continue;
@@ -513,7 +517,7 @@ void mr_notify(struct dmm_node *n, const struct in6_addr *src, const struct dmm_
 
 void mr_cache_timer(struct dmm_node *n, dmm_time_t now)
 {
-	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		struct mr_cache *e = &n->mr->cache[i];
 		if (e->id && e->state != DMM_CACHE_QUERYING && e->expires <= now) {
 			dmm_count(n, DMM_C_CACHE_EXPIRED);
@@ -526,7 +530,7 @@ dmm_time_t mr_cache_deadline(const struct dmm_node *n)
 {
 	dmm_time_t d = DMM_TIME_NEVER;
 
-	for (uint32_t i = 0; i < n->mr->max_cache; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		const struct mr_cache *e = &n->mr->cache[i];
 		if (e->id && e->state != DMM_CACHE_QUERYING && e->expires < d)
 			d = e->expires;
@@ -537,7 +541,7 @@ dmm_time_t mr_cache_deadline(const struct dmm_node *n)
 void dmm_mr_foreach_cache(const struct dmm_node *n,
 			  void (*cb)(void *ctx, const struct dmm_cache_view *v), void *ctx)
 {
-	for (uint32_t i = 0; n->mr && i < n->mr->max_cache; i++) {
+	for (uint32_t i = 0; n->mr && i < n->mr->hi_cache; i++) {
 		const struct mr_cache *e = &n->mr->cache[i];
 		struct dmm_cache_view v = { .prefix = e->prefix, .src = e->src, .state = e->state,
 					    .locator = e->locator, .expires = e->expires };

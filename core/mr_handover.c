@@ -32,7 +32,7 @@ static void ho_set_state(struct dmm_node *n, struct mr_ho *ho, enum dmm_ho_state
 
 struct mr_ho *mr_ho_by_mnid(struct dmm_node *n, const struct dmm_mnid *id)
 {
-	for (uint32_t i = 0; i < n->mr->max_hos; i++)
+	for (uint32_t i = 0; i < n->mr->hi_hos; i++)
 		if (n->mr->hos[i].id && dmm_mnid_eq(&n->mr->hos[i].mnid, id))
 			return &n->mr->hos[i];
 	return NULL;
@@ -40,7 +40,7 @@ struct mr_ho *mr_ho_by_mnid(struct dmm_node *n, const struct dmm_mnid *id)
 
 struct mr_ho *mr_ho_by_addr(struct dmm_node *n, const struct in6_addr *a)
 {
-	for (uint32_t i = 0; i < n->mr->max_hos; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_hos; i++) {
 		struct mr_ho *ho = &n->mr->hos[i];
 		for (unsigned j = 0; ho->id && j < ho->n_hnp; j++)
 			if (dmm_prefix_contains(&ho->hnp[j].p, a))
@@ -52,8 +52,10 @@ struct mr_ho *mr_ho_by_addr(struct dmm_node *n, const struct in6_addr *a)
 static struct mr_ho *ho_alloc(struct dmm_node *n)
 {
 	for (uint32_t i = 0; i < n->mr->max_hos; i++)
-		if (n->mr->hos[i].id == 0)
+		if (n->mr->hos[i].id == 0) {
+			mr_hi(&n->mr->hi_hos, i);
 			return &n->mr->hos[i];
+		}
 	return NULL;
 }
 
@@ -240,7 +242,7 @@ void mr_ho_miss(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *dst
 
 void mr_ho_timer(struct dmm_node *n, dmm_time_t now)
 {
-	for (uint32_t i = 0; i < n->mr->max_hos; i++) {
+	for (uint32_t i = 0; i < n->mr->hi_hos; i++) {
 		struct mr_ho *ho = &n->mr->hos[i];
 		if (ho->id && ho->expires <= now)
 			ho_teardown(n, ho, ho->state == DMM_HO_HOLDING ?
@@ -252,7 +254,7 @@ dmm_time_t mr_ho_deadline(const struct dmm_node *n)
 {
 	dmm_time_t d = DMM_TIME_NEVER;
 
-	for (uint32_t i = 0; i < n->mr->max_hos; i++)
+	for (uint32_t i = 0; i < n->mr->hi_hos; i++)
 		if (n->mr->hos[i].id && n->mr->hos[i].expires < d)
 			d = n->mr->hos[i].expires;
 	return d;
@@ -261,7 +263,7 @@ dmm_time_t mr_ho_deadline(const struct dmm_node *n)
 void dmm_mr_foreach_handover(const struct dmm_node *n,
 			     void (*cb)(void *ctx, const struct dmm_ho_view *v), void *ctx)
 {
-	for (uint32_t i = 0; n->mr && i < n->mr->max_hos; i++) {
+	for (uint32_t i = 0; n->mr && i < n->mr->hi_hos; i++) {
 		const struct mr_ho *ho = &n->mr->hos[i];
 		struct dmm_ho_view v = { .mnid = ho->mnid, .n_hnp = ho->n_hnp,
 					 .state = ho->state, .nmr = ho->nmr,

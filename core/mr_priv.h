@@ -32,6 +32,14 @@ enum mr_ck {
 	MR_CK_RELEASE,     /* LOC_UPDATE / HOA_REQ with lifetime 0: nothing to do */
 };
 
+/* Note slot i of a table as used. */
+static inline void
+mr_hi(uint32_t *hi, uint32_t i)
+{
+	if (i >= *hi)
+		*hi = i + 1;
+}
+
 static inline uint64_t
 mr_cookie(enum mr_ck kind, unsigned idx, uint32_t id)
 {
@@ -115,6 +123,10 @@ struct dmm_mr {
 	dmm_time_t fixed_refresh;
 
 	uint32_t max_mns, max_hos, max_cache, max_anchors, max_jobs;
+	/* One past the highest slot ever used: scans stop there, so a big
+	 * configured table costs nothing until it fills (calloc'd pages
+	 * stay untouched). */
+	uint32_t hi_mns, hi_hos, hi_cache, hi_anchors, hi_jobs;
 	struct mr_mn *mns;
 	struct mr_ho *hos;
 	struct mr_cache *cache;
