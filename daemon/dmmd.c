@@ -409,6 +409,7 @@ int main(int argc, char **argv)
 	d->conf_path = path;
 	d->raw_fd = d->udp_fd = d->ctl_fd = -1;
 
+	start(d);
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
@@ -424,7 +425,6 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	start(d);
 	if (!fg) {
 		if (daemon(0, 0) < 0)
 			fatal("daemon");

@@ -50,6 +50,7 @@ void sock_close(struct dmmd *d);
 void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via);
 void sock_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t len);
 struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool create);
+bool sock_in_map(const struct dmmd *d, const struct in6_addr *a);
 
 /* control.c */
 int control_open(struct dmmd *d);

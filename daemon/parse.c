@@ -433,6 +433,7 @@ static int net_prefix(struct parser *ps, const char *kw, void *obj)
 	int line = peek(ps)->line;
 	struct dmm_prefix p;
 
+	memset(&p, 0, sizeof(p)); /* padding too: configs are compared bytewise */
 	if (want_prefix(ps, kw, &p) != 0)
 		return -1;
 	if (n->n_prefixes >= DMM_MAX_NET_PREFIX) {
@@ -461,9 +462,10 @@ static const struct directive net_tab[] = {
 static int top_network(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmm_config *c = &ps->c->core;
-	struct dmm_network scratch = { 0 }, *n = &scratch;
+	struct dmm_network scratch, *n = &scratch;
 	int line = peek(ps)->line;
 
+	memset(&scratch, 0, sizeof(scratch));
 	if (want_str(ps, kw, "a network name", scratch.name, sizeof(scratch.name)) != 0)
 		return -1;
 	for (unsigned i = 0; i < c->n_nets; i++)
@@ -536,6 +538,7 @@ static int mr_fixed(struct parser *ps, const char *kw, void *obj)
 	int line = peek(ps)->line;
 	struct dmm_prefix p;
 
+	memset(&p, 0, sizeof(p)); /* padding too: configs are compared bytewise */
 	if (want_prefix(ps, kw, &p) != 0)
 		return -1;
 	if (c->n_fixed >= DMM_MAX_NET_PREFIX) {
@@ -561,9 +564,11 @@ static int haa_pool(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmm_config *c = obj;
 	int line = peek(ps)->line;
-	struct dmm_pool p = { .mode = DMM_POOL_STATEFUL };
+	struct dmm_pool p;
 	uint32_t len;
 
+	memset(&p, 0, sizeof(p)); /* padding too: configs are compared bytewise */
+	p.mode = DMM_POOL_STATEFUL;
 	if (want_prefix(ps, kw, &p.range) != 0)
 		return -1;
 	if (!opt_kw(ps, "length")) {

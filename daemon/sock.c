@@ -104,6 +104,21 @@ struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool creat
 	return victim;
 }
 
+/* Is a the LM, HAA or a pool's MR in the domain map? */
+bool sock_in_map(const struct dmmd *d, const struct in6_addr *a)
+{
+	const struct dmm_config *c = &d->conf.core;
+
+	for (unsigned i = 0; i < c->n_nets; i++)
+		if (!memcmp(&c->nets[i].lm, a, sizeof(*a)) ||
+		    !memcmp(&c->nets[i].haa, a, sizeof(*a)))
+			return true;
+	for (unsigned i = 0; i < c->n_pools; i++)
+		if (!memcmp(&c->pools[i].mr, a, sizeof(*a)))
+			return true;
+	return false;
+}
+
 static bool get_dst(struct msghdr *mh, struct in6_addr *dst)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
@@ -144,10 +159,12 @@ void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
 		d->rx_src = from.sin6_addr;
 		int rc = dmm_node_recv(d->node, &from.sin6_addr, &dst, buf, (size_t)n, d->now);
 		d->rx_via = 0;
-		/* Only authenticated messages may steer the transport choice. */
-		struct dmmd_peer *p = sock_peer(d, &from.sin6_addr, rc == 0);
+		/* Only authenticated messages, or any from a node of the domain map,
+		 * get a peer slot: random senders must not churn the table. */
+		struct dmmd_peer *p = sock_peer(d, &from.sin6_addr,
+						rc == 0 || sock_in_map(d, &from.sin6_addr));
 		if (p && rc == 0) {
-			p->via = (uint8_t)via;
+			p->via = (uint8_t)via; /* authenticated: may steer replies */
 			p->last_rx = d->now;
 			p->rx++;
 		} else if (p) {

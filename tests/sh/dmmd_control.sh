@@ -1,0 +1,96 @@
+#!/bin/bash
+# dmmd + dmmctl on a live LM/HAA node (no data plane), in a network
+# namespace of its own, signalling over UDP:
+#
+#   netns dmmc-$$:  lo  2001:db8:ff::1 (LM1/HAA1: dmmd)   2001:db8:ff::11 (sender)
+#
+# Checks the control socket (mode 0600, show *, -j JSON, errors and exit
+# codes), that a malformed datagram is counted and charged to its sender,
+# that SIGHUP refuses a timer change and keeps running, and that SIGTERM
+# exits cleanly and removes the socket. Skips when not root.
+set -u
+cd "$(dirname "$0")/../.."
+[ "$(id -u)" = 0 ] || { echo "not root"; exit 77; }
+command -v ip >/dev/null || { echo "no ip(8)"; exit 77; }
+command -v python3 >/dev/null || { echo "no python3"; exit 77; }
+if ! make -s build/dmmd build/dmmctl 2>/dev/null; then
+	make -s -f Makefile -f daemon/build.mk build/dmmd build/dmmctl || exit 1
+fi
+ns=dmmc-$$
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+in_ns() { ip netns exec "$ns" "$@"; }
+ctl() { in_ns build/dmmctl -s "$tmp/ctl.sock" "$@"; }
+
+ip netns add "$ns" || exit 1
+in_ns ip link set lo up
+in_ns ip addr add 2001:db8:ff::1/128 dev lo nodad
+in_ns ip addr add 2001:db8:ff::11/128 dev lo nodad
+cp examples/figure1/keys "$tmp/keys" && chmod 600 "$tmp/keys"
+sed -e "s|^control .*|control \"$tmp/ctl.sock\"|" \
+    -e "s|^#event-log .*|event-log \"$tmp/events\"\nsignalling udp|" \
+    examples/figure1/lm1haa1.conf >"$tmp/lm1.conf"
+
+ip netns exec "$ns" build/dmmd -d -v -f "$tmp/lm1.conf" >"$tmp/log" 2>&1 &
+pid=$!
+for _ in $(seq 50); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+[ -S "$tmp/ctl.sock" ] || { bad "control socket not created"; cat "$tmp/log"; exit 1; }
+[ "$(stat -c %a "$tmp/ctl.sock")" = 600 ] || bad "control socket mode $(stat -c %a "$tmp/ctl.sock")"
+
+# show config is the normalized configuration, as dmmd -nv prints it
+build/dmmd -nv -f "$tmp/lm1.conf" >"$tmp/nv"
+ctl show config >"$tmp/shown" || bad "show config failed"
+cmp -s "$tmp/nv" "$tmp/shown" || { bad "show config differs from dmmd -nv"; diff "$tmp/nv" "$tmp/shown"; }
+
+ctl show leases >"$tmp/out" || bad "show leases failed"
+[ ! -s "$tmp/out" ] || bad "leases on a fresh HAA: $(cat "$tmp/out")"
+[ "$(ctl -j show bindings)" = "[]" ] || bad "JSON bindings of a fresh LM is not []"
+ctl show mns 2>"$tmp/err" && bad "show mns on a node without mr succeeded"
+grep -q "does not run the mr role" "$tmp/err" || bad "show mns error: $(cat "$tmp/err")"
+ctl attach lo 02:00:00:00:00:01 2>/dev/null && bad "attach on a node without mr succeeded"
+ctl show nonsense 2>/dev/null; [ $? = 2 ] || bad "dmmctl: bad argument should exit 2"
+
+# a 3-byte datagram from ::11: dropped as short, charged to ::11
+in_ns python3 -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("2001:db8:ff::11", 0))
+s.sendto(b"\x3b\x00\x05", ("2001:db8:ff::1", 5436))'
+sleep 0.3
+ctl -j show counters >"$tmp/counters.json" || bad "show counters failed"
+python3 - "$tmp/counters.json" <<'PY' || bad "counters JSON"
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["rx"] == 1 and c["drop_short"] == 1, c
+assert sum(v for k, v in c.items() if k.startswith("drop_")) == 1, c
+assert c["ctl_requests"] >= 5, c
+PY
+ctl show peers | grep -q '^2001:db8:ff::11 role mr rx 0 rx_dropped 1 ' ||
+	{ bad "peer ::11 not charged with the drop"; ctl show peers; }
+ctl -j show peers | python3 -c 'import json,sys; json.load(sys.stdin)' || bad "peers JSON"
+ctl -j show config | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["text"].startswith("node lm1haa1\n")' ||
+	bad "config JSON"
+
+# SIGHUP with a timer change: refused, logged, still running
+sed -i 's/lease 1h/lease 2h/' "$tmp/lm1.conf"
+kill -HUP "$pid"; sleep 0.3
+grep -q "reload: changed: timers; these need a restart" "$tmp/log" || bad "reload not refused"
+ctl show config | grep -q "^	lease 1h$" || bad "running config changed by a refused reload"
+
+kill -TERM "$pid"
+for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then bad "dmmd still running after SIGTERM"; else
+	wait "$pid"; rc=$?; [ $rc = 0 ] || bad "dmmd exit status $rc"; fi
+pid=
+[ -e "$tmp/ctl.sock" ] && bad "control socket left behind"
+grep -q "lm1haa1 shutting down" "$tmp/log" || bad "no shutdown log line"
+[ $fail = 0 ] || { echo "--- dmmd log"; cat "$tmp/log"; }
+exit $fail
