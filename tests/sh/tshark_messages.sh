@@ -18,7 +18,9 @@ bad() { echo "FAIL: $*"; fail=1; }
 if [ -z "${TSHARK_PCAP:-}" ]; then
 	# Build the tool if the Makefile does not (yet) have a rule for it.
 	make -s build/libdmm.a || exit 1
-	if ! make -s "$tool" 2>/dev/null; then
+	if grep -q 'tools/mkpcap' Makefile; then
+		make -s "$tool" || exit 1
+	else
 		mkdir -p build/tools
 		cc -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -Itests/lib \
 			tools/mkpcap.c tests/lib/samples.c build/libdmm.a -lsodium -o "$tool" ||
