@@ -30,6 +30,18 @@ $(B)/libdmm.a: $(CORE_OBJ)
 	@mkdir -p $(B)
 	ar rcs $@ $^
 
+# ---- tools ----
+$(B)/tools/mkpcap: tools/mkpcap.c tests/lib/samples.c tests/lib/samples.h $(B)/libdmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests/lib tools/mkpcap.c tests/lib/samples.c -o $@ $(B)/libdmm.a $(LIBS)
+# Regenerate the fuzz seed corpora and the sample capture.
+corpus: $(B)/tools/mkpcap
+	$(B)/tools/mkpcap -c tests/fuzz/corpus $(B)/tests/messages.pcap
+
+EXTRA_ALL += $(B)/tools/mkpcap
+-include daemon/build.mk tools/build.mk
+EXTRA_ALL += $(B)/dmmprobe $(B)/nfqdelay
+
 all: $(B)/libdmm.a $(EXTRA_ALL)
 .DEFAULT_GOAL := all
 
@@ -70,4 +82,4 @@ check: deps
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests fuzzers fuzz deps check clean demo
+.PHONY: all tests fuzzers fuzz deps check clean demo corpus
