@@ -1,5 +1,6 @@
-# dmmd and dmmctl. Included by the top-level Makefile (after its variables:
-# uses B, CC, CFLAGS_BASE, CFLAGS, SAN_FLAGS and the $(B)/obj/%.o rule).
+# dmmd and dmmctl. Included by the top-level Makefile (uses B, CC, CFLAGS,
+# DP_SRC and the $(B)/obj/%.o rule; targets are expanded at include time,
+# so only variables defined before the include may appear in them).
 #   build/dmmd    daemon/*.c + dataplane/*.c + build/libdmm.a, -lmnl -lsodium
 #   build/dmmctl  ctl/*.c
 # Until dataplane/*.c exists, dmmd is built with -DDMM_NO_DP (LM/HAA only).
@@ -30,4 +31,4 @@ all: $(B)/dmmd $(B)/dmmctl
 
 # tests/unit/test_parse.c #includes daemon/parse.c itself, so the unit-test
 # rule needs no change; it only has to be rebuilt when the parser changes.
-$(S)/tests/test_parse: daemon/parse.c daemon/parse.h
+$(B)/san/tests/test_parse: daemon/parse.c daemon/parse.h

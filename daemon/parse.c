@@ -294,7 +294,7 @@ static int want_str(struct parser *ps, const char *kw, const char *what, char *d
 	if (!w)
 		return -1;
 	if (w[0] == '\0') {
-		perr(ps, line, "%s: empty %s", kw, what);
+		perr(ps, line, "%s: empty string", kw);
 		return -1;
 	}
 	return set_str(ps, line, kw, dst, cap, w);

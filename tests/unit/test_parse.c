@@ -1,0 +1,583 @@
+/* dmmd configuration parser (daemon/parse.c): every directive, every error
+ * message with its line, key files, and the round trip of the normalized
+ * output. The parser has no dependency on the rest of the daemon; it is
+ * compiled into this test directly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../daemon/parse.c"
+
+#define MAX_ERRS 32
+
+struct errs {
+	int n;
+	char msg[MAX_ERRS][700];
+};
+
+static char tmpdir[64];
+static char keypath[128];
+
+#define KEY1 "0101010101010101010101010101010101010101010101010101010101010101"
+#define KEY2 "abcdefABCDEF0123456789abcdef0123456789ABCDEFabcdef0123456789abcd"
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static int setup(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_parse.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(keypath, sizeof(keypath), "%s/keys", tmpdir);
+	write_file(keypath, "# comment\n7 " KEY1 "\n\n  9 " KEY2 "   # trailing\n", 0600);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void collect(void *ctx, const char *msg)
+{
+	struct errs *e = ctx;
+
+	if (e->n < MAX_ERRS)
+		snprintf(e->msg[e->n], sizeof(e->msg[0]), "%s", msg);
+	e->n++;
+}
+
+static int parse(const char *text, struct dmmd_conf *c, struct errs *e)
+{
+	memset(e, 0, sizeof(*e));
+	return parse_conf_text("t.conf", text, tmpdir, c, collect, e);
+}
+
+/* 6 lines; a line appended to it is line 7. */
+#define BASE "node t1\n" \
+	"address 2001:db8:ff::11\n" \
+	"roles mr\n" \
+	"local-network ln1\n" \
+	"keys \"keys\"\n" \
+	"network ln1 { prefix 2001:db8:1::/48 lm 2001:db8:ff::1 haa 2001:db8:ff::1 }\n"
+
+static void dump(const struct errs *e)
+{
+	for (int i = 0; i < e->n && i < MAX_ERRS; i++)
+		print_message("  error: %s\n", e->msg[i]);
+}
+
+/* ---------------------------------------------------------------- valid input */
+
+static void test_minimal(void **state)
+{
+	struct dmmd_conf c, d;
+	struct errs e;
+	struct in6_addr a;
+
+	assert_int_equal(parse(BASE, &c, &e), 0);
+	assert_string_equal(c.core.name, "t1");
+	inet_pton(AF_INET6, "2001:db8:ff::11", &a);
+	assert_memory_equal(&c.core.self, &a, sizeof(a));
+	assert_int_equal(c.core.roles, DMM_ROLE_MR);
+	assert_int_equal(c.core.local_net, 0);
+	assert_int_equal(c.core.n_nets, 1);
+	assert_int_equal(c.core.nets[0].n_prefixes, 1);
+	assert_int_equal(c.core.nets[0].prefixes[0].len, 48);
+	assert_string_equal(c.key_file, keypath);
+	assert_int_equal(c.core.keys.n, 2);
+	assert_int_equal(c.core.keys.keys[0].id, 7);
+	assert_int_equal(c.core.keys.keys[1].id, 9);
+	assert_int_equal(c.core.keys.keys[1].key[0], 0xab);
+	assert_int_equal(c.core.keys.keys[1].key[31], 0xcd);
+	assert_int_equal(c.core.keys.active, 7); /* the first key by default */
+	/* everything else is the defaults */
+	parse_conf_defaults(&d);
+	assert_memory_equal(&c.core.timers, &d.core.timers, sizeof(d.core.timers));
+	assert_memory_equal(&c.core.limits, &d.core.limits, sizeof(d.core.limits));
+	assert_string_equal(c.control, DMMD_CONTROL_DEFAULT);
+	assert_int_equal(c.signalling, DMMD_SIG_RAW);
+	assert_int_equal(c.udp_port, 5436);
+	assert_int_equal(c.dp_table, 4242);
+	assert_string_equal(c.dp_tun, "dmm0");
+	assert_int_equal(c.event_log[0], '\0');
+}
+
+/* Every directive, in the forms the grammar allows (';' separators,
+ * several per line, comments, quoted strings with escapes). */
+static const char *full_text =
+	"# every directive\n"
+	"node \"full\"\n"
+	"address 2001:db8:ff::1 ; roles lm haa mr\n"
+	"local-network ln1\n"
+	"keys \"keys\" active 9\n"
+	"control \"/tmp/x \\\"q\\\".sock\"\n"
+	"event-log /tmp/ev.json\n"
+	"signalling both port 6000\n"
+	"network ln1 {\n"
+	"\tprefix 2001:db8:1::/48\n"
+	"\tprefix 2001:db8:10::/48\n"
+	"\tlm 2001:db8:ff::1; haa 2001:db8:ff::1\n"
+	"}\n"
+	"network ln2 { prefix 2001:db8:2::/48 lm 2001:db8:ff::2 haa 2001:db8:ff::2 }\n"
+	"mr {\n"
+	"\tmode redirect\n"
+	"\taccess \"mn*\"\n"
+	"\taccess veth+\n"
+	"\tlm-update-on-attach no\n"
+	"\tnew-hoa-on-arrival yes\n"
+	"\thold no\n"
+	"\tfixed-prefix 2001:db8:100::/48\n"
+	"}\n"
+	"haa {\n"
+	"\tpool 2001:db8:1:1100::/56 length 64 mr 2001:db8:ff::11\n"
+	"\tpool 2001:db8:1:1200::/56 length 60 mr 2001:db8:ff::12 stateless\n"
+	"\tpool 2001:db8:10::/52 length 64 mr 2001:db8:ff::13 stateful\n"
+	"}\n"
+	"timers {\n"
+	"\tretransmit 100ms max 3s count 7\n"
+	"\ttimestamp-window 2s\n"
+	"\tlease 2h\n"
+	"\tbinding 20m\n"
+	"\tcache 90s\n"
+	"\thandover-context 1500ms\n"
+	"\thold 1s\n"
+	"\tdeprecated-keep 5m\n"
+	"\tra-lifetime 600s\n"
+	"}\n"
+	"limits { mns 10; cache 20; handovers 30; pending 40; bindings 50\n"
+	"\tsubscribers 60; leases 70; peers 80; reply-cache 90 }\n"
+	"dataplane { table 100 rule-pref 2000 protocol 99 tun \"dmmx\" hold-limit 12 }\n";
+
+static void test_every_directive(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	const struct dmm_config *k = &c.core;
+	char p[DMM_PREFIX_STRLEN];
+
+	if (parse(full_text, &c, &e) != 0)
+		dump(&e);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(k->name, "full");
+	assert_int_equal(k->roles, DMM_ROLE_MR | DMM_ROLE_LM | DMM_ROLE_HAA);
+	assert_int_equal(k->keys.active, 9);
+	assert_string_equal(c.control, "/tmp/x \"q\".sock");
+	assert_string_equal(c.event_log, "/tmp/ev.json");
+	assert_int_equal(c.signalling, DMMD_SIG_BOTH);
+	assert_int_equal(c.udp_port, 6000);
+	assert_int_equal(k->n_nets, 2);
+	assert_int_equal(k->nets[0].n_prefixes, 2);
+	assert_string_equal(dmm_prefix_str(&k->nets[0].prefixes[1], p, sizeof(p)),
+			    "2001:db8:10::/48");
+	assert_string_equal(k->nets[1].name, "ln2");
+	assert_int_equal(k->ro_mode, DMM_RO_REDIRECT);
+	assert_int_equal(c.n_access, 2);
+	assert_string_equal(c.access[0], "mn*");
+	assert_string_equal(c.access[1], "veth+");
+	assert_false(k->lm_update_on_attach);
+	assert_true(k->new_hoa_on_arrival);
+	assert_false(k->hold_packets);
+	assert_int_equal(k->n_fixed, 1);
+	assert_int_equal(k->n_pools, 3);
+	assert_int_equal(k->pools[0].plen, 64);
+	assert_int_equal(k->pools[1].plen, 60);
+	assert_int_equal(k->pools[1].mode, DMM_POOL_STATELESS);
+	assert_int_equal(k->pools[2].mode, DMM_POOL_STATEFUL);
+	assert_int_equal(k->timers.retrans_initial_ms, 100);
+	assert_int_equal(k->timers.retrans_max_ms, 3000);
+	assert_int_equal(k->timers.retrans_count, 7);
+	assert_int_equal(k->timers.ts_window_ms, 2000);
+	assert_int_equal(k->timers.lease_lifetime_s, 7200);
+	assert_int_equal(k->timers.binding_lifetime_s, 1200);
+	assert_int_equal(k->timers.cache_lifetime_s, 90);
+	assert_int_equal(k->timers.handover_ctx_ms, 1500);
+	assert_int_equal(k->timers.hold_ms, 1000);
+	assert_int_equal(k->timers.deprecated_keep_s, 300);
+	assert_int_equal(k->timers.ra_lifetime_s, 600);
+	assert_int_equal(k->limits.max_mns, 10);
+	assert_int_equal(k->limits.max_cache, 20);
+	assert_int_equal(k->limits.max_handovers, 30);
+	assert_int_equal(k->limits.max_pending, 40);
+	assert_int_equal(k->limits.max_bindings, 50);
+	assert_int_equal(k->limits.max_subscribers, 60);
+	assert_int_equal(k->limits.max_leases, 70);
+	assert_int_equal(k->limits.max_peers, 80);
+	assert_int_equal(k->limits.reply_cache, 90);
+	assert_int_equal(c.dp_table, 100);
+	assert_int_equal(c.dp_rule_pref, 2000);
+	assert_int_equal(c.dp_protocol, 99);
+	assert_string_equal(c.dp_tun, "dmmx");
+	assert_int_equal(c.dp_hold_limit, 12);
+}
+
+static char *print_to_string(const struct dmmd_conf *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	parse_conf_print(f, c);
+	fclose(f);
+	return text;
+}
+
+/* -nv output parses back to the same bytes of struct, and prints the same. */
+static void round_trip(const char *text)
+{
+	struct dmmd_conf *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct errs e;
+	char *t1, *t2;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(parse(text, a, &e), 0);
+	t1 = print_to_string(a);
+	if (parse(t1, b, &e) != 0) {
+		dump(&e);
+		print_message("%s", t1);
+	}
+	assert_int_equal(e.n, 0);
+	assert_memory_equal(a, b, sizeof(*a));
+	t2 = print_to_string(b);
+	assert_string_equal(t1, t2);
+	free(t1);
+	free(t2);
+	free(a);
+	free(b);
+}
+
+static void test_round_trip(void **state)
+{
+	round_trip(BASE);
+	round_trip(full_text);
+	round_trip(BASE "signalling udp\nmr { mode none }\ntimers { retransmit 1s max 1s "
+		   "count 0 hold 0s }\n");
+}
+
+static void test_durations(void **state)
+{
+	static const struct { const char *in; uint64_t ms; const char *out; } ok[] = {
+		{ "250ms", 250, "250ms" }, { "2s", 2000, "2s" }, { "10m", 600000, "10m" },
+		{ "1h", 3600000, "1h" }, { "0s", 0, "0s" }, { "1500ms", 1500, "1500ms" },
+		{ "120s", 120000, "2m" }, { "90m", 5400000, "90m" }, { "60m", 3600000, "1h" },
+	};
+	static const char *bad[] = { "", "5", "ms", "1x", "-1s", "1.5s", "1 s", "s1",
+				     "99999999999h" };
+	char buf[32];
+	uint64_t ms;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(parse_duration(ok[i].in, &ms), 0);
+		assert_int_equal(ms, ok[i].ms);
+		assert_string_equal(parse_duration_str(ms, buf, sizeof(buf)), ok[i].out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse_duration(bad[i], &ms), -1);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+/* BASE plus one line (line 7), which must give exactly these errors. */
+struct err_case {
+	const char *line;
+	const char *errors[3];
+};
+
+static const struct err_case err_cases[] = {
+	{ "address ::1", { "t.conf:7: address given twice" } },
+	{ "frob 1", { "t.conf:7: unknown keyword 'frob'" } },
+	{ "}", { "t.conf:7: unknown keyword '}'" } },
+	{ "address", { "t.conf:7: address given twice",
+		       "t.conf:7: address: expected an IPv6 address, got end of line" } },
+	{ "node \"abc", { "t.conf:7: node given twice",
+			  "t.conf:7: unterminated quoted string" } },
+	{ "control \"\"", { "t.conf:7: control: empty string" } },
+	{ "event-log { }", { "t.conf:7: event-log: expected a file path, got {" } },
+	{ "signalling pigeon", { "t.conf:7: signalling: 'pigeon' is not raw, udp or both" } },
+	{ "signalling udp port 70000",
+	  { "t.conf:7: signalling port: 70000 out of range 1..65535" } },
+	{ "signalling udp port x1", { "t.conf:7: signalling port: 'x1' is not a number" } },
+	{ "mr { mode x }", { "t.conf:7: mode: 'x' is not query, redirect or none" } },
+	{ "mr { hold maybe }", { "t.conf:7: hold: expected yes or no, got 'maybe'" } },
+	{ "mr { lm-update-on-attach }",
+	  { "t.conf:7: lm-update-on-attach: expected yes or no, got }" } },
+	{ "mr { fixed-prefix 2001:db8::1/32 }",
+	  { "t.conf:7: fixed-prefix: prefix '2001:db8::1/32' has host bits set" } },
+	{ "mr { fixed-prefix 2001:db8::/129 }",
+	  { "t.conf:7: fixed-prefix: '2001:db8::/129' is not an IPv6 prefix "
+	    "(address/length)" } },
+	{ "mr { fixed-prefix 2001:db8:: }",
+	  { "t.conf:7: fixed-prefix: '2001:db8::' is not an IPv6 prefix (address/length)" } },
+	{ "mr { access \"\" }", { "t.conf:7: access: empty string" } },
+	{ "mr { access averyveryverylongname }",
+	  { "t.conf:7: access: 'averyveryverylongname' longer than 15 characters" } },
+	{ "mr { bogus 1 }", { "t.conf:7: mr: unknown keyword 'bogus'" } },
+	{ "mr mode query", { "t.conf:7: mr: expected {, got mode" } },
+	{ "timers { retransmit 250 }", { "t.conf:7: retransmit: '250' is not a duration "
+					 "(number with ms, s, m or h)" } },
+	{ "timers { retransmit 1s max x }", { "t.conf:7: retransmit max: 'x' is not a "
+					      "duration (number with ms, s, m or h)" } },
+	{ "timers { retransmit 1s count 101 }",
+	  { "t.conf:7: retransmit count: 101 out of range 0..100" } },
+	{ "timers { lease 1500ms }",
+	  { "t.conf:7: lease: 1500ms is not a whole number of seconds" } },
+	{ "timers { hold 5000000h }", { "t.conf:7: hold: 5000000h is too long" } },
+	{ "timers { nap 1s }", { "t.conf:7: timers: unknown keyword 'nap'" } },
+	{ "limits { mns 0 }", { "t.conf:7: mns: 0 out of range 1..16777216" } },
+	{ "limits { cache lots }", { "t.conf:7: cache: 'lots' is not a number" } },
+	{ "limits { peers 99999999999999999999 }",
+	  { "t.conf:7: peers: '99999999999999999999' is not a number" } },
+	{ "dataplane { table 254 }",
+	  { "t.conf:7: table: 254 is a kernel table (default, main, local)" } },
+	{ "dataplane { protocol 2 }", { "t.conf:7: protocol: 2 out of range 5..255" } },
+	{ "dataplane { rule-pref 0 }", { "t.conf:7: rule-pref: 0 out of range 1..32000" } },
+	{ "dataplane { hold-limit 0 }",
+	  { "t.conf:7: hold-limit: 0 out of range 1..1048576" } },
+	{ "dataplane { tun averyveryverylongname }",
+	  { "t.conf:7: tun: 'averyveryverylongname' longer than 15 characters" } },
+	{ "network ln1 { prefix 2001:db8:9::/48 lm ::1 haa ::1 }",
+	  { "t.conf:7: network ln1 defined twice" } },
+	{ "network ln2 { lm zz }", { "t.conf:7: lm: 'zz' is not an IPv6 address" } },
+	{ "network ln2 { haa 2001:db8::2 colour blue }",
+	  { "t.conf:7: network: unknown keyword 'colour'" } },
+	{ "network ln2 {", { "t.conf:7: network: missing } for the { on this line" } },
+	{ "network { }", { "t.conf:7: network: expected a network name, got {" } },
+	{ "haa { pool 2001:db8:1:100::/56 length 64 mr 2001:db8:ff::11 }",
+	  { "t.conf:7: haa block, but role haa is not enabled" } },
+	{ "haa { pool 2001:db8:1:100::/56 }",
+	  { "t.conf:7: pool: expected 'length N' after the range",
+	    "t.conf:7: haa block, but role haa is not enabled" } },
+	{ "haa { pool 2001:db8:1:100::/56 length 64 }",
+	  { "t.conf:7: pool: expected 'mr ADDRESS' after the length",
+	    "t.conf:7: haa block, but role haa is not enabled" } },
+	{ "haa { pool 2001:db8:1:100::/56 length 129 mr ::1 }",
+	  { "t.conf:7: pool length: 129 out of range 1..128",
+	    "t.conf:7: haa block, but role haa is not enabled" } },
+};
+
+static void expect(const char *text, const char *const *want, int nwant)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	int n = parse(text, &c, &e);
+
+	if (n != nwant) {
+		print_message("for:\n%s\n", text);
+		dump(&e);
+	}
+	assert_int_equal(n, nwant);
+	assert_int_equal(e.n, nwant);
+	for (int i = 0; i < nwant; i++)
+		assert_string_equal(e.msg[i], want[i]);
+}
+
+static void test_error_messages(void **state)
+{
+	char text[1024];
+
+	for (size_t i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+		const struct err_case *ec = &err_cases[i];
+		int n = 0;
+		while (n < 3 && ec->errors[n])
+			n++;
+		snprintf(text, sizeof(text), "%s%s\n", BASE, ec->line);
+		expect(text, ec->errors, n);
+	}
+}
+
+static void test_missing_directives(void **state)
+{
+	static const char *want[] = {
+		"t.conf: missing 'node' directive",
+		"t.conf: missing 'address' directive",
+		"t.conf: missing 'roles' directive",
+		"t.conf: missing 'local-network' directive",
+		"t.conf: missing 'keys' directive",
+	};
+
+	expect("# nothing\n\n", want, 5);
+}
+
+static void test_meaning_errors(void **state)
+{
+	static const char *roles[] = {
+		"t.conf:3: roles: unknown role 'router' (mr, lm, haa)",
+	};
+	static const char *lm_addr[] = {
+		"t.conf: role lm, but network ln1 has its LM at 2001:db8:ff::1, not at this "
+		"node's address",
+	};
+	static const char *no_net[] = { "t.conf:4: local-network: no network named 'ln9'" };
+	static const char *active[] = { "t.conf:5: keys: active key 8 is not in " };
+	static const char *overlap[] = { "t.conf: pools 1 and 2 overlap" };
+	static const char *no_roles[] = {
+		"t.conf:3: roles: expected at least one of mr, lm, haa",
+	};
+	char text[1024];
+
+	expect("node t1\naddress 2001:db8:ff::11\nroles mr router\nlocal-network ln1\n"
+	       "keys keys\nnetwork ln1 { prefix 2001:db8:1::/48 lm ::1 haa ::1 }\n", roles, 1);
+	expect("node t1\naddress 2001:db8:ff::11\nroles\nlocal-network ln1\n"
+	       "keys keys\nnetwork ln1 { prefix 2001:db8:1::/48 lm ::1 haa ::1 }\n",
+	       no_roles, 1);
+	expect("node t1\naddress 2001:db8:ff::11\nroles mr lm\nlocal-network ln1\n"
+	       "keys keys\nnetwork ln1 { prefix 2001:db8:1::/48 lm 2001:db8:ff::1 "
+	       "haa 2001:db8:ff::11 }\n", lm_addr, 1);
+	expect("node t1\naddress 2001:db8:ff::11\nroles mr\nlocal-network ln9\n"
+	       "keys keys\nnetwork ln1 { prefix 2001:db8:1::/48 lm ::1 haa ::1 }\n", no_net, 1);
+	/* dmm_config_check() runs last, on an otherwise valid file */
+	expect("node t1\naddress ::1\nroles haa\nlocal-network ln1\nkeys keys\n"
+	       "network ln1 { prefix 2001:db8:1::/48 lm ::1 haa ::1 }\n"
+	       "haa { pool 2001:db8:1::/56 length 64 mr ::2\n"
+	       "pool 2001:db8:1::/60 length 64 mr ::3 }\n", overlap, 1);
+	/* the active key must be in the file (message ends with its path) */
+	struct dmmd_conf c;
+	struct errs e;
+	snprintf(text, sizeof(text), "node t1\naddress 2001:db8:ff::11\nroles mr\n"
+		 "local-network ln1\nkeys keys active 8\n"
+		 "network ln1 { prefix 2001:db8:1::/48 lm ::1 haa ::1 }\n");
+	assert_int_equal(parse(text, &c, &e), 1);
+	assert_true(strncmp(e.msg[0], active[0], strlen(active[0])) == 0);
+	assert_string_equal(e.msg[0] + strlen(active[0]), keypath);
+}
+
+/* Recovery: errors on many lines, each reported once, in order. */
+static void test_keeps_going(void **state)
+{
+	static const char *want[] = {
+		"t.conf:7: mode: 'a' is not query, redirect or none",
+		"t.conf:8: hold: expected yes or no, got 'b'",
+		"t.conf:10: timers: unknown keyword 'c'",
+		"t.conf:12: unknown keyword 'd'",
+		"t.conf:15: limits: unknown keyword 'e'",
+	};
+
+	expect(BASE "mr { mode a\n hold b\n}\ntimers { c 1s\n}\nd { x y\n}\n"
+	       "limits {\ne\n}\n", want, 5);
+}
+
+/* ---------------------------------------------------------------- key files */
+
+static int keys(const char *text, mode_t mode, struct errs *e, struct dmm_keyring *kr)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/k", tmpdir);
+	write_file(path, text, mode);
+	memset(e, 0, sizeof(*e));
+	memset(kr, 0, sizeof(*kr));
+	return parse_keys_file(path, kr, collect, e);
+}
+
+static void expect_key_error(const char *text, mode_t mode, const char *suffix)
+{
+	struct dmm_keyring kr;
+	struct errs e;
+	char want[256];
+
+	assert_int_equal(keys(text, mode, &e, &kr), 1);
+	snprintf(want, sizeof(want), "%s/k%s", tmpdir, suffix);
+	assert_string_equal(e.msg[0], want);
+}
+
+static void test_key_files(void **state)
+{
+	struct dmm_keyring kr;
+	struct errs e;
+	char path[160], want[256];
+
+	assert_int_equal(keys("1 " KEY1 "\n2 " KEY2 "\n", 0600, &e, &kr), 0);
+	assert_int_equal(kr.n, 2);
+	assert_int_equal(keys("1 " KEY1 "\n", 0400, &e, &kr), 0);
+	expect_key_error("1 " KEY1 "\n", 0640,
+			 ": key file is accessible by group or others; chmod 600 it");
+	expect_key_error("1 " KEY1 "\n", 0604,
+			 ": key file is accessible by group or others; chmod 600 it");
+	expect_key_error("# only a comment\n", 0600, ": no key in the key file");
+	expect_key_error("\n1 0123\n", 0600,
+			 ":2: key must be exactly 64 hex digits (32 bytes)");
+	expect_key_error("x " KEY1 "\n", 0600,
+			 ":1: expected 'ID HEX' (a key id, then 64 hex digits)");
+	expect_key_error("1 " KEY1 "\n1 " KEY2 "\n", 0600, ":2: key id given twice");
+	expect_key_error("1 g" KEY1 "\n", 0600,
+			 ":1: key must be exactly 64 hex digits (32 bytes)");
+	expect_key_error("1 0g01010101010101010101010101010101010101010101010101010101010101\n", 0600,
+			 ":1: key has a character that is not a hex digit");
+	expect_key_error("1 " KEY1 " extra\n", 0600, ":1: extra text after the key");
+	expect_key_error("1 " KEY1 "\n2 " KEY1 "\n3 " KEY1 "\n4 " KEY1 "\n5 " KEY1 "\n"
+			 "6 " KEY1 "\n7 " KEY1 "\n8 " KEY1 "\n9 " KEY1 "\n", 0600,
+			 ":9: too many keys (at most 8)");
+	snprintf(path, sizeof(path), "%s/none", tmpdir);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(parse_keys_file(path, &kr, collect, &e), 1);
+	snprintf(want, sizeof(want), "%s: No such file or directory", path);
+	assert_string_equal(e.msg[0], want);
+	/* a config naming an unreadable key file reports it once */
+	struct dmmd_conf c;
+	chmod(keypath, 0644);
+	assert_int_equal(parse(BASE, &c, &e), 1);
+	snprintf(want, sizeof(want), "%s: key file is accessible by group or others; "
+		 "chmod 600 it", keypath);
+	assert_string_equal(e.msg[0], want);
+	chmod(keypath, 0600);
+}
+
+/* parse_conf_file: relative key paths are relative to the file's directory. */
+static void test_file(void **state)
+{
+	char path[160], want[300];
+	struct dmmd_conf c;
+	struct errs e = { 0 };
+
+	snprintf(path, sizeof(path), "%s/t.conf", tmpdir);
+	write_file(path, BASE, 0644);
+	assert_int_equal(parse_conf_file(path, &c, collect, &e), 0);
+	assert_string_equal(c.key_file, keypath);
+	write_file(path, BASE "bogus\n", 0644);
+	assert_int_equal(parse_conf_file(path, &c, collect, &e), 1);
+	snprintf(want, sizeof(want), "%s:7: unknown keyword 'bogus'", path);
+	assert_string_equal(e.msg[0], want);
+	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(parse_conf_file(path, &c, collect, &e), 1);
+	snprintf(want, sizeof(want), "%s: No such file or directory", path);
+	assert_string_equal(e.msg[0], want);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_every_directive),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_error_messages),
+		cmocka_unit_test(test_missing_directives),
+		cmocka_unit_test(test_meaning_errors),
+		cmocka_unit_test(test_keeps_going),
+		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_file),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
