@@ -458,6 +458,39 @@ const struct dmm_config *dmm_node_config(const struct dmm_node *n)
 	return &n->cfg;
 }
 
+/* The fields of a config that can change without rebuilding tables. */
+static void copy_live_fields(struct dmm_config *dst, const struct dmm_config *src)
+{
+	dst->timers = src->timers;
+	dst->keys = src->keys;
+	dst->lm_update_on_attach = src->lm_update_on_attach;
+	dst->new_hoa_on_arrival = src->new_hoa_on_arrival;
+	dst->hold_packets = src->hold_packets;
+}
+
+int dmm_node_reconfigure(struct dmm_node *n, const struct dmm_config *cfg)
+{
+	struct dmm_config *probe;
+	bool same;
+
+	if (dmm_config_check(cfg, NULL, NULL) != 0)
+		return DMM_E_CONFIG;
+	/* Everything but the live fields must be unchanged. */
+	probe = malloc(sizeof(*probe));
+	if (!probe)
+		return DMM_E_NOMEM;
+	*probe = *cfg;
+	copy_live_fields(probe, &n->cfg);
+	same = memcmp(probe, &n->cfg, sizeof(*probe)) == 0;
+	free(probe);
+	if (!same)
+		return DMM_E_CONFIG;
+	copy_live_fields(&n->cfg, cfg);
+	n->replay.ts_window_ms = cfg->timers.ts_window_ms;
+	dmm_log(n, DMM_LOG_INFO, "configuration reloaded");
+	return 0;
+}
+
 void dmm_node_set_wall_offset(struct dmm_node *n, int64_t offset_ms)
 {
 	n->wall_offset = offset_ms;

@@ -109,6 +109,12 @@ int dmm_node_new(const struct dmm_config *cfg, const struct dmm_io *io,
 void dmm_node_free(struct dmm_node *n);
 const struct dmm_config *dmm_node_config(const struct dmm_node *n);
 
+/* Apply a new configuration to a running node (SIGHUP). Only timers, keys
+ * and the MR policy switches (lm_update_on_attach, new_hoa_on_arrival,
+ * hold_packets) can change in place; anything else returns DMM_E_CONFIG and
+ * leaves the node as it was. The new config must pass dmm_config_check. */
+int dmm_node_reconfigure(struct dmm_node *n, const struct dmm_config *cfg);
+
 /* Wall clock = monotonic now + offset (ms); used only for timestamps. */
 void dmm_node_set_wall_offset(struct dmm_node *n, int64_t offset_ms);
 
