@@ -359,6 +359,12 @@ static void io_dp(void *ctx, const struct dmm_dp_op *op)
 	model_apply(x, op);
 }
 
+void vnet_dp_apply(struct vnet *vn, const char *node, const struct dmm_dp_op *op)
+{
+	io_dp(must_find(vn, node), op);
+	pump(vn);
+}
+
 int vnet_add_node(struct vnet *vn, const struct dmm_config *cfg)
 {
 	struct vnet_node *x;

@@ -183,6 +183,9 @@ const struct vnet_pkt *vnet_packet(const struct vnet *vn, unsigned id);
 const char *vnet_pkt_str(const struct vnet *vn, unsigned id, char *buf, size_t len);
 /* Path equals the NULL-terminated list of names and the packet was delivered. */
 bool vnet_pkt_path_is(const struct vnet *vn, unsigned id, ...);
+/* Apply op to node's model as if its core had asked (recorded too); for
+ * tests of the model itself. */
+void vnet_dp_apply(struct vnet *vn, const char *node, const struct dmm_dp_op *op);
 /* Route of node for dst/src in the model (NULL: none). */
 const struct vnet_route *vnet_route_lookup(const struct vnet_node *n,
 					   const struct in6_addr *dst,

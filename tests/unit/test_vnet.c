@@ -1,0 +1,155 @@
+/* The virtual network's own data-plane model, fed synthetic ops: the route
+ * model of core/node.h (longest prefix, source-specific over catch-all,
+ * replace per (prefix, src), HOLD overlay, regular routing to the anchor). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fig1.h"
+
+static struct dmm_dp_op op(enum dmm_dp_kind k, const char *prefix, const char *src,
+			   const struct in6_addr *loc, uint32_t link)
+{
+	struct dmm_dp_op o = { .kind = k, .prefix = vnet_p6(prefix), .link = link };
+
+	if (src)
+		o.src = vnet_p6(src);
+	if (loc)
+		o.locator = *loc;
+	return o;
+}
+
+static struct vnet *build(void)
+{
+	struct fig1_opts o;
+
+	fig1_defaults(&o);
+	o.ro_mode = DMM_RO_REDIRECT; /* no miss routes: only ours */
+	return fig1_build(&o);
+}
+
+static void routes(void **state)
+{
+	struct vnet *vn = build();
+	struct in6_addr s31 = fig1_addr("2001:db8:31::/64", 2);
+	struct in6_addr s32 = fig1_addr("2001:db8:32::/64", 2);
+	struct in6_addr d = fig1_addr("2001:db8:12::/64", 1);
+	struct dmm_dp_op o;
+	unsigned p;
+
+	(void)state;
+	/* nothing anywhere: regular routing to the anchor, which drops it */
+	p = vnet_send_packet(vn, "MR31", &s31, &d);
+	assert_int_equal(vnet_packet(vn, p)->state, VNET_PKT_DROPPED);
+	assert_int_equal(vnet_packet(vn, p)->n_path, 2);
+	o = op(DMM_DP_LOCAL_ADD, "2001:db8:12::/64", NULL, NULL, 1);
+	vnet_dp_apply(vn, "MR11", &o);
+	o = op(DMM_DP_LOCAL_ADD, "2001:db8:12::/64", NULL, NULL, 3);
+	vnet_dp_apply(vn, "MR2", &o);
+	o = op(DMM_DP_TUNNEL_ADD, "2001:db8:12::/64", NULL, vnet_addr(vn, "MR11"), 0);
+	vnet_dp_apply(vn, "MR12", &o);
+	p = vnet_send_packet(vn, "MR31", &s31, &d);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR12", "MR11", NULL));
+	/* source-specific beats the catch-all at equal prefix */
+	o = op(DMM_DP_TUNNEL_ADD, "2001:db8:12::/64", "2001:db8:31::/64", vnet_addr(vn, "MR2"), 0);
+	vnet_dp_apply(vn, "MR12", &o);
+	p = vnet_send_packet(vn, "MR31", &s31, &d);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR12", "MR2", NULL));
+	assert_int_equal(vnet_packet(vn, p)->link, 3);
+	p = vnet_send_packet(vn, "MR32", &s32, &d);
+	assert_true(vnet_pkt_path_is(vn, p, "MR32", "MR12", "MR11", NULL));
+	/* a longer prefix beats a source-specific shorter one */
+	o = op(DMM_DP_TUNNEL_ADD, "2001:db8:12::/80", NULL, vnet_addr(vn, "MR11"), 0);
+	vnet_dp_apply(vn, "MR12", &o);
+	p = vnet_send_packet(vn, "MR31", &s31, &d);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR12", "MR11", NULL));
+	o.kind = DMM_DP_TUNNEL_DEL;
+	vnet_dp_apply(vn, "MR12", &o);
+	/* the last op at equal (prefix, src) replaces; DEL of another kind does not */
+	o = op(DMM_DP_PASS_ADD, "2001:db8:12::/64", "2001:db8:31::/64", NULL, 0);
+	vnet_dp_apply(vn, "MR12", &o);
+	o.kind = DMM_DP_TUNNEL_DEL;
+	vnet_dp_apply(vn, "MR12", &o);
+	p = vnet_send_packet(vn, "MR31", &s31, &d);
+	assert_int_equal(vnet_packet(vn, p)->state, VNET_PKT_DROPPED); /* PASS at the anchor */
+	o.kind = DMM_DP_PASS_DEL;
+	vnet_dp_apply(vn, "MR12", &o);
+	p = vnet_send_packet(vn, "MR31", &s31, &d);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR12", "MR11", NULL));
+	/* a tunnel at the sender skips the anchor */
+	o = op(DMM_DP_TUNNEL_ADD, "2001:db8:12::/64", NULL, vnet_addr(vn, "MR2"), 0);
+	vnet_dp_apply(vn, "MR31", &o);
+	p = vnet_send_packet(vn, "MR31", &s31, &d);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR2", NULL));
+	assert_false(vnet_pkt_path_is(vn, p, "MR31", "MR12", "MR2", NULL));
+	vnet_free(vn);
+}
+
+static void holds(void **state)
+{
+	struct vnet *vn = build();
+	struct in6_addr s = fig1_addr("2001:db8:31::/64", 2);
+	struct in6_addr d = fig1_addr("2001:db8:12::/64", 1);
+	struct dmm_dp_op o;
+	unsigned p[3];
+
+	(void)state;
+	o = op(DMM_DP_LOCAL_ADD, "2001:db8:12::/64", NULL, NULL, 1);
+	vnet_dp_apply(vn, "MR12", &o);
+	o = op(DMM_DP_HOLD_START, "2001:db8:12::/64", NULL, NULL, 0);
+	vnet_dp_apply(vn, "MR12", &o);
+	p[0] = vnet_send_packet(vn, "MR31", &s, &d);
+	p[1] = vnet_send_packet(vn, "MR31", &s, &d);
+	assert_int_equal(vnet_packet(vn, p[0])->state, VNET_PKT_HELD);
+	assert_string_equal(vnet_name(vn, vnet_packet(vn, p[0])->at), "MR12");
+	o = op(DMM_DP_LOCAL_DEL, "2001:db8:12::/64", NULL, NULL, 1);
+	vnet_dp_apply(vn, "MR12", &o);
+	o = op(DMM_DP_TUNNEL_ADD, "2001:db8:12::/64", NULL, vnet_addr(vn, "MR2"), 0);
+	vnet_dp_apply(vn, "MR12", &o);
+	o = op(DMM_DP_LOCAL_ADD, "2001:db8:12::/64", NULL, NULL, 1);
+	vnet_dp_apply(vn, "MR2", &o);
+	o = op(DMM_DP_HOLD_FLUSH, "2001:db8:12::/64", NULL, NULL, 0);
+	vnet_dp_apply(vn, "MR12", &o);
+	assert_true(vnet_pkt_path_is(vn, p[0], "MR31", "MR12", "MR2", NULL));
+	assert_true(vnet_pkt_path_is(vn, p[1], "MR31", "MR12", "MR2", NULL));
+	o = op(DMM_DP_HOLD_START, "2001:db8:12::/64", NULL, NULL, 0);
+	vnet_dp_apply(vn, "MR12", &o);
+	p[2] = vnet_send_packet(vn, "MR31", &s, &d);
+	o.kind = DMM_DP_HOLD_DROP;
+	vnet_dp_apply(vn, "MR12", &o);
+	assert_int_equal(vnet_packet(vn, p[2])->state, VNET_PKT_DROPPED);
+	assert_string_equal(vnet_packet(vn, p[2])->why, "hold dropped");
+	vnet_free(vn);
+}
+
+/* The recorder's comparisons fail when they should. */
+static void expectations_can_fail(void **state)
+{
+	struct vnet *vn = build();
+	size_t mark = vn->n_msgs;
+	static const struct vnet_exp right[] = { { DMM_MSG_LOC_QUERY, "MR12", "LMHAA1" } };
+	static const struct vnet_exp wrong[] = { { DMM_MSG_LOC_QUERY, "MR11", "LMHAA1" } };
+
+	(void)state;
+	vnet_drop_next(vn, DMM_MSG_NONE, "LMHAA1", NULL, 100); /* LMHAA1 mute */
+	vnet_attach(vn, "MR12", 1, &(struct dmm_mnid){ .type = DMM_MNID_EUI48, .len = 6 });
+	vnet_run_for(vn, 100);
+	assert_true(vnet_expect_msgs(vn, mark, right, 1, false));
+	assert_false(vnet_expect_msgs(vn, mark, wrong, 1, false));
+	assert_false(vnet_expect_msgs(vn, mark, right, 0, false));
+	assert_int_equal(vnet_count_msgs(vn, mark, DMM_MSG_LM_FWD, NULL, NULL), 0);
+	vnet_free(vn);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(routes),
+		cmocka_unit_test(holds),
+		cmocka_unit_test(expectations_can_fail),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
