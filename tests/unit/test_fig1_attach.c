@@ -94,6 +94,13 @@ static void p1_initial_attach(void **state)
 	assert_int_equal(vnet_n_bindings(vn, "LMHAA2"), 1); /* MRGW's fixed prefix only */
 	assert_int_equal(vnet_count_events(vn, 0, "MR12", DMM_EV_HOA_ASSIGNED), 1);
 
+	/* from network 3: the MN is at home, so regular routing to its anchor */
+	struct in6_addr src = fig1_addr("2001:db8:31::/64", 99), dst = fig1_addr(MN1_HNP, 1);
+	unsigned p = vnet_send_packet(vn, "MR31", &src, &dst);
+	vnet_run_for(vn, 100);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR12", NULL));
+	assert_int_equal(vnet_packet(vn, p)->link, 1);
+
 	assert_false(vn->stuck);
 	vnet_free(vn);
 }
@@ -217,6 +224,10 @@ static void p2_moves(void **state)
 	assert_int_equal(vnet_n_leases(vn, "LMHAA2"), 0);
 	assert_true(vnet_counter(vn, "LMHAA2", DMM_C_LM_FORWARD) >= 2);
 	assert_int_equal(vnet_n_mns(vn, "MR11"), 0);
+	struct in6_addr src = fig1_addr("2001:db8:31::/64", 99), dst = fig1_addr(MN1_HNP, 1);
+	unsigned p = vnet_send_packet(vn, "MR31", &src, &dst);
+	vnet_run_for(vn, 100);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR2", NULL));
 	assert_false(vn->stuck);
 	vnet_free(vn);
 }
