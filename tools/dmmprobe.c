@@ -4,6 +4,9 @@
  *                 [--stream ID] [--wait MS]
  *   dmmprobe recv -p PORT [--bind ADDR] [--csv FILE] [-d SECONDS]
  *                 [--until-idle MS] [--fin-grace MS]
+ *                 stops after -d, or after MS of silence (once all senders
+ *                 are done), or, with neither, FIN-GRACE ms (default 200)
+ *                 after every stream's FIN; SIGINT/SIGTERM report and stop.
  *   dmmprobe peer -6 DST -p PORT -r PPS -d SECONDS [-l LPORT] [...]
  *                 both at once: send a stream to DST:PORT from LPORT (default
  *                 PORT) and receive the peer's stream on the same socket;
@@ -63,6 +66,7 @@ struct probe_opts {
 	uint64_t fin_grace_ms;
 	uint64_t wait_ms;     /* send: start this late, socket already bound */
 	bool send, recv;
+	bool fin_ends;         /* recv: stop once every stream sent FIN (+ grace) */
 };
 
 struct probe_stream {
@@ -555,7 +559,7 @@ probe_loop(int fd, const struct probe_opts *o, struct probe_tx *tx, struct probe
 		if (o->recv && next_tx == 0) {
 			if (o->dur_s > 0 && !o->send && now >= t0 + (uint64_t)(o->dur_s * NS))
 				break;
-			if (rx_finished(rx, now, o->fin_grace_ms * MS))
+			if (o->fin_ends && rx_finished(rx, now, o->fin_grace_ms * MS))
 				break;
 			d = rx_last_arrival(rx);
 			if (o->idle_ms && now >= (d ? d : t0) + o->idle_ms * MS)
@@ -643,8 +647,12 @@ main(int argc, char **argv)
 		usage();
 	o.stream = (uint32_t)getpid();
 	probe_parse(argc - 1, argv + 1, &o);
+	/* A receiver told how long to listen ignores FINs (more streams may
+	 * come); a peer stops at its peer's FIN, or after 1 s of silence if
+	 * that peer died. */
+	o.fin_ends = o.send || (o.idle_ms == 0 && o.dur_s <= 0);
 	if (!strcmp(argv[1], "peer") && o.idle_ms == 0)
-		o.idle_ms = 1000; /* the peer's FIN may never come if it died */
+		o.idle_ms = 1000;
 	signal(SIGINT, probe_on_signal);
 	signal(SIGTERM, probe_on_signal);
 	prctl(PR_SET_TIMERSLACK, 1UL); /* 10 us deadlines at 100k packets/s */
@@ -671,6 +679,10 @@ main(int argc, char **argv)
 	rc = probe_loop(fd, &o, tx, rx);
 	if (rx && rx->csv && fclose(rx->csv) != 0)
 		rc = 1;
+	for (unsigned i = 0; rx && i < rx->n; i++)
+		free(rx->s[i].seen);
+	free(rx);
+	free(tx);
 	close(fd);
 	return rc;
 }
