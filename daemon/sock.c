@@ -30,10 +30,13 @@ static int sock_bind(struct dmmd *d, int type, int proto, uint16_t port, const c
 			log_warn("%s socket", what);
 		return -1;
 	}
+	/* Raw sockets are IPv6-only by nature: the kernel refuses IPV6_V6ONLY
+	 * on them (inet_num is set), so it is only asked of UDP. */
 	if ((type == SOCK_RAW &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &off, sizeof(off)) < 0) ||
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0 ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) {
+	    (type != SOCK_RAW &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)) {
 		log_warn("%s socket options", what);
 		close(fd);
 		return -1;
