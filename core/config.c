@@ -65,14 +65,29 @@ static bool addr_unset(const struct in6_addr *a)
 	return memcmp(a, &any, sizeof(any)) == 0;
 }
 
+/* A count beyond its array is reported and the scan clamped, so a config
+ * built by hand (simulator, tests) is never read past its end. */
+static unsigned bounded(struct check *ck, unsigned n, unsigned max, const char *what)
+{
+	if (n <= max)
+		return n;
+	complain(ck, "%u %s, at most %u", n, what, max);
+	return max;
+}
+
 static void check_nets(const struct dmm_config *c, struct check *ck)
 {
+	unsigned n_nets = bounded(ck, c->n_nets, DMM_MAX_NETS, "networks");
+
 	if (c->n_nets == 0)
 		complain(ck, "no local network defined in the domain map");
-	for (unsigned i = 0; i < c->n_nets; i++) {
+	for (unsigned i = 0; i < n_nets; i++) {
 		const struct dmm_network *net = &c->nets[i];
 		if (net->n_prefixes == 0)
 			complain(ck, "network %s has no prefix", net->name);
+		else if (net->n_prefixes > DMM_MAX_NET_PREFIX)
+			complain(ck, "network %.*s: %u prefixes, at most %u", DMM_NAME_MAX,
+				 net->name, net->n_prefixes, DMM_MAX_NET_PREFIX);
 		if (addr_unset(&net->lm))
 			complain(ck, "network %s has no LM address", net->name);
 		if (addr_unset(&net->haa))
@@ -87,9 +102,11 @@ static void check_nets(const struct dmm_config *c, struct check *ck)
 
 static void check_pools(const struct dmm_config *c, struct check *ck)
 {
+	unsigned n_pools = bounded(ck, c->n_pools, DMM_MAX_POOLS, "pools");
+
 	if ((c->roles & DMM_ROLE_HAA) && c->n_pools == 0)
 		complain(ck, "role haa needs at least one pool");
-	for (unsigned i = 0; i < c->n_pools; i++) {
+	for (unsigned i = 0; i < n_pools; i++) {
 		const struct dmm_pool *p = &c->pools[i];
 		if (p->plen < p->range.len || p->plen > 128)
 			complain(ck, "pool %u: prefix length %u outside range /%u..128",
@@ -98,6 +115,8 @@ static void check_pools(const struct dmm_config *c, struct check *ck)
 			complain(ck, "pool %u: more than 2^24 prefixes", i + 1);
 		if (addr_unset(&p->mr))
 			complain(ck, "pool %u: no MR address", i + 1);
+		if (p->mode != DMM_POOL_STATEFUL && p->mode != DMM_POOL_STATELESS)
+			complain(ck, "pool %u: unknown mode %u", i + 1, (unsigned)p->mode);
 		for (unsigned j = 0; j < i; j++) {
 			const struct dmm_pool *q = &c->pools[j];
 			if (dmm_prefix_contains(&q->range, &p->range.addr) ||
@@ -106,6 +125,24 @@ static void check_pools(const struct dmm_config *c, struct check *ck)
 		}
 	}
 }
+
+/* Every seal uses the active key: without it the node could send nothing. */
+static void check_keys(const struct dmm_keyring *kr, struct check *ck)
+{
+	unsigned n = bounded(ck, kr->n, DMM_MAX_KEYS, "keys");
+	bool found = false;
+
+	if (kr->n == 0) {
+		complain(ck, "no authentication key");
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		found |= kr->keys[i].id == kr->active;
+	if (!found && kr->n <= DMM_MAX_KEYS)
+		complain(ck, "active key %u is not in the key ring", kr->active);
+}
+
+#define ALL_ROLES (DMM_ROLE_MR | DMM_ROLE_LM | DMM_ROLE_HAA)
 
 int dmm_config_check(const struct dmm_config *c,
 		     void (*err)(void *ctx, const char *msg), void *ctx)
@@ -116,12 +153,16 @@ int dmm_config_check(const struct dmm_config *c,
 
 	if (c->roles == 0)
 		complain(&ck, "no role (mr, lm, haa) enabled");
+	else if (c->roles & ~ALL_ROLES)
+		complain(&ck, "unknown role bits %#x", c->roles & ~ALL_ROLES);
 	if (addr_unset(&c->self))
 		complain(&ck, "no address for this node");
 	check_nets(c, &ck);
 	check_pools(c, &ck);
-	if (c->keys.n == 0)
-		complain(&ck, "no authentication key");
+	check_keys(&c->keys, &ck);
+	if ((unsigned)c->ro_mode > DMM_RO_NONE)
+		complain(&ck, "unknown route optimization mode %u", (unsigned)c->ro_mode);
+	bounded(&ck, c->n_fixed, DMM_MAX_NET_PREFIX, "fixed prefixes");
 	if (t->retrans_initial_ms == 0 || t->retrans_max_ms < t->retrans_initial_ms)
 		complain(&ck, "retransmission timers: need 0 < initial <= max");
 	if (t->ts_window_ms == 0)

@@ -1,5 +1,6 @@
 /* dmm core: prefixes, MN identifiers, error and counter names. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,8 +144,11 @@ int dmm_prefix_parse(const char *s, struct dmm_prefix *p)
 		return DMM_E_MALFORMED;
 	if (slash) {
 		char *end;
+		/* digits only: strtol alone would take " 64", "+64" and "-0" */
+		if (!isdigit((unsigned char)slash[1]))
+			return DMM_E_MALFORMED;
 		len = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end != '\0' || len < 0 || len > 128)
+		if (*end != '\0' || len > 128)
 			return DMM_E_MALFORMED;
 	}
 	p->len = (uint8_t)len;
@@ -193,8 +197,13 @@ int dmm_mnid_parse(const char *s, struct dmm_mnid *m)
 	memset(m, 0, sizeof(*m));
 	while (*p && n < 8) {
 		char *end;
-		unsigned long v = strtoul(p, &end, 16);
-		if (end - p != 2 || v > 0xff || (*end != ':' && *end != '\0'))
+		unsigned long v;
+
+		/* exactly two hex digits: strtoul alone would take " 2" and "+2" */
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+			break;
+		v = strtoul(p, &end, 16);
+		if (end - p != 2 || (*end != ':' && *end != '\0'))
 			break;
 		m->id[n++] = (uint8_t)v;
 		p = *end ? end + 1 : end;
