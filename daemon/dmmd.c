@@ -199,49 +199,92 @@ static int node_start(struct dmmd *d)
 
 /* ---------------------------------------------------------------- reload */
 
-/* What changed between the running and the new configuration, as a list of
- * section names in why (empty: nothing). */
-static void conf_diff(const struct dmmd_conf *a, const struct dmmd_conf *b, char *why,
-		      size_t len)
+/* Append name to the comma-separated list in buf if differs. */
+static void note(char *buf, size_t len, bool differs, const char *name)
 {
-	const struct dmm_config *x = &a->core, *y = &b->core;
-	struct { const char *name; bool differs; } s[] = {
-		{ "node/address/roles", strcmp(x->name, y->name) || x->roles != y->roles ||
-		  memcmp(&x->self, &y->self, sizeof(x->self)) || x->local_net != y->local_net },
-		{ "networks", x->n_nets != y->n_nets ||
-		  memcmp(x->nets, y->nets, sizeof(x->nets)) },
-		{ "mr", x->ro_mode != y->ro_mode || x->lm_update_on_attach != y->lm_update_on_attach ||
-		  x->new_hoa_on_arrival != y->new_hoa_on_arrival ||
-		  x->hold_packets != y->hold_packets || x->n_fixed != y->n_fixed ||
-		  memcmp(x->fixed, y->fixed, sizeof(x->fixed)) || a->n_access != b->n_access ||
-		  memcmp(a->access, b->access, sizeof(a->access)) },
-		{ "haa", x->n_pools != y->n_pools || memcmp(x->pools, y->pools, sizeof(x->pools)) },
-		{ "timers", memcmp(&x->timers, &y->timers, sizeof(x->timers)) != 0 },
-		{ "limits", memcmp(&x->limits, &y->limits, sizeof(x->limits)) != 0 },
-		{ "keys", memcmp(&x->keys, &y->keys, sizeof(x->keys)) != 0 },
-		{ "control", strcmp(a->control, b->control) != 0 },
-		{ "signalling", a->signalling != b->signalling || a->udp_port != b->udp_port },
-		{ "dataplane", a->dp_table != b->dp_table || a->dp_rule_pref != b->dp_rule_pref ||
-		  a->dp_protocol != b->dp_protocol || strcmp(a->dp_tun, b->dp_tun) ||
-		  a->dp_hold_limit != b->dp_hold_limit },
-	};
+	size_t off = strlen(buf);
 
-	why[0] = '\0';
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if (s[i].differs)
-			snprintf(why + strlen(why), len - strlen(why), "%s%s",
-				 why[0] ? ", " : "", s[i].name);
+	if (differs)
+		snprintf(buf + off, len - off, "%s%s", off ? ", " : "", name);
 }
 
-/* SIGHUP: parse and validate again. The core has no live reconfiguration
- * (dmm_node keeps its copy of the config and sized its tables from it), so
- * any change to what the node runs with is refused, loudly, and the running
- * configuration stays; only the event log path applies (and the event log is
- * reopened in any case, for rotation). */
+/* The sections whose change needs a restart: what the node sized its tables
+ * from or is built around (dmm_node_reconfigure refuses those), and the
+ * daemon's sockets and data plane. The data plane takes the RA router
+ * lifetime once, when it opens, so on an MR that timer is restart-only too. */
+static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *b,
+			     char *why, size_t len)
+{
+	const struct dmm_config *x = &a->core, *y = &b->core;
+
+	why[0] = '\0';
+	note(why, len, strcmp(x->name, y->name) || x->roles != y->roles ||
+	     memcmp(&x->self, &y->self, sizeof(x->self)) || x->local_net != y->local_net,
+	     "node/address/roles");
+	note(why, len, x->n_nets != y->n_nets || memcmp(x->nets, y->nets, sizeof(x->nets)),
+	     "networks");
+	note(why, len, x->ro_mode != y->ro_mode || x->n_fixed != y->n_fixed ||
+	     memcmp(x->fixed, y->fixed, sizeof(x->fixed)) || a->n_access != b->n_access ||
+	     memcmp(a->access, b->access, sizeof(a->access)), "mr (mode, fixed, access)");
+	note(why, len, x->n_pools != y->n_pools || memcmp(x->pools, y->pools, sizeof(x->pools)),
+	     "haa");
+	note(why, len, (x->roles & DMM_ROLE_MR) &&
+	     x->timers.ra_lifetime_s != y->timers.ra_lifetime_s, "timers (ra-lifetime)");
+	note(why, len, memcmp(&x->limits, &y->limits, sizeof(x->limits)) != 0, "limits");
+	note(why, len, strcmp(a->control, b->control) != 0, "control");
+	note(why, len, a->signalling != b->signalling || a->udp_port != b->udp_port,
+	     "signalling");
+	note(why, len, a->dp_table != b->dp_table || a->dp_rule_pref != b->dp_rule_pref ||
+	     a->dp_protocol != b->dp_protocol || strcmp(a->dp_tun, b->dp_tun) ||
+	     a->dp_hold_limit != b->dp_hold_limit, "dataplane");
+}
+
+/* The sections that change in place, for the log line. */
+static void live_sections(const struct dmmd_conf *a, const struct dmmd_conf *b,
+			  char *what, size_t len)
+{
+	const struct dmm_config *x = &a->core, *y = &b->core;
+
+	what[0] = '\0';
+	note(what, len, memcmp(&x->timers, &y->timers, sizeof(x->timers)) != 0, "timers");
+	note(what, len, memcmp(&x->keys, &y->keys, sizeof(x->keys)) != 0 ||
+	     strcmp(a->key_file, b->key_file) != 0, "keys");
+	note(what, len, x->lm_update_on_attach != y->lm_update_on_attach ||
+	     x->new_hoa_on_arrival != y->new_hoa_on_arrival ||
+	     x->hold_packets != y->hold_packets, "mr (lm-update, new-hoa, hold)");
+	note(what, len, strcmp(a->event_log, b->event_log) != 0, "event-log");
+}
+
+/* Check the new configuration against the running one; 0 if it may be
+ * swapped in (the node has then taken its timers, keys and switches). */
+static int reload_apply(struct dmmd *d, const struct dmmd_conf *nc)
+{
+	char why[256];
+	int rc;
+
+	restart_sections(&d->conf, nc, why, sizeof(why));
+	if (why[0]) {
+		log_warnx("reload: changes to %s need a restart; keeping the running "
+			  "configuration", why);
+		return -1;
+	}
+	rc = dmm_node_reconfigure(d->node, &nc->core);
+	if (rc < 0) {
+		log_warnx("reload: the node refused the new configuration (%s); keeping "
+			  "the running configuration", dmm_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGHUP: parse and validate again, then swap or keep. Timers, keys, the MR
+ * policy switches and the event log apply to the running node; any other
+ * change is refused as a whole, with the sections that need a restart named.
+ * The event log is reopened in any case, so it can be rotated. */
 static void reload(struct dmmd *d)
 {
 	struct dmmd_conf *nc = malloc(sizeof(*nc));
-	char why[256];
+	char what[256];
 
 	if (!nc) {
 		log_warnx("reload: out of memory; keeping the running configuration");
@@ -250,19 +293,14 @@ static void reload(struct dmmd *d)
 	if (parse_conf_file(d->conf_path, nc, log_err, NULL) != 0) {
 		log_warnx("reload: %s has errors; keeping the running configuration",
 			  d->conf_path);
-		free(nc);
-		return;
+	} else if (reload_apply(d, nc) == 0) {
+		live_sections(&d->conf, nc, what, sizeof(what));
+		if (what[0])
+			log_info("reload: applied changes to %s", what);
+		else
+			log_info("reload: configuration unchanged");
+		d->conf = *nc; /* everything else is identical */
 	}
-	conf_diff(&d->conf, nc, why, sizeof(why));
-	if (why[0])
-		log_warnx("reload: changed: %s; these need a restart of dmmd (no live "
-			  "reconfiguration yet); keeping the running configuration", why);
-	else if (strcmp(d->conf.event_log, nc->event_log) != 0)
-		log_info("reload: event log now %s", nc->event_log[0] ? nc->event_log : "off");
-	else
-		log_info("reload: configuration unchanged");
-	if (!why[0])
-		memcpy(d->conf.event_log, nc->event_log, sizeof(d->conf.event_log));
 	evlog_open(d);
 	free(nc);
 }

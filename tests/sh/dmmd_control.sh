@@ -6,7 +6,8 @@
 #
 # Checks the control socket (mode 0600, show *, -j JSON, errors and exit
 # codes), that a malformed datagram is counted and charged to its sender,
-# that SIGHUP refuses a timer change and keeps running, and that SIGTERM
+# that SIGHUP applies a timer change and refuses a role or address change
+# (keeping the running configuration and the daemon up), and that SIGTERM
 # exits cleanly and removes the socket. Skips when not root.
 set -u
 cd "$(dirname "$0")/../.."
@@ -79,11 +80,46 @@ ctl -j show peers | python3 -c 'import json,sys; json.load(sys.stdin)' || bad "p
 ctl -j show config | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["text"].startswith("node lm1haa1\n")' ||
 	bad "config JSON"
 
-# SIGHUP with a timer change: refused, logged, still running
+# SIGHUP. reload_log N: wait until the log has N "reload:" lines, print the last.
+reload_log() {
+	for _ in $(seq 30); do
+		[ "$(grep -c "reload:" "$tmp/log")" -ge "$1" ] && break; sleep 0.1
+	done
+	grep "reload:" "$tmp/log" | sed -n "$1p"
+}
+cp "$tmp/lm1.conf" "$tmp/lm1.orig"
+# a timer change is applied: show config is the new file, normalized
 sed -i 's/lease 1h/lease 2h/' "$tmp/lm1.conf"
-kill -HUP "$pid"; sleep 0.3
-grep -q "reload: changed: timers; these need a restart" "$tmp/log" || bad "reload not refused"
-ctl show config | grep -q "^	lease 1h$" || bad "running config changed by a refused reload"
+kill -HUP "$pid"
+reload_log 1 | grep -q "reload: applied changes to timers$" || bad "timer reload: $(reload_log 1)"
+build/dmmd -nv -f "$tmp/lm1.conf" >"$tmp/nv2"
+ctl show config >"$tmp/shown" || bad "show config after reload failed"
+cmp -s "$tmp/nv2" "$tmp/shown" || { bad "show config is not the reloaded file"; diff "$tmp/nv2" "$tmp/shown"; }
+grep -q "^	lease 2h$" "$tmp/shown" || bad "lease 2h not applied"
+# a role change (with a timer change): refused as a whole, old config kept
+sed -i -e 's/^roles lm haa$/roles mr lm haa/' -e 's/binding 10m/binding 20m/' "$tmp/lm1.conf"
+kill -HUP "$pid"
+reload_log 2 | grep -q "reload: changes to node/address/roles need a restart; keeping the running configuration$" ||
+	bad "role change: $(reload_log 2)"
+ctl show config >"$tmp/shown" || bad "dmmd not answering after a refused reload"
+cmp -s "$tmp/nv2" "$tmp/shown" || { bad "refused reload changed the config"; diff "$tmp/nv2" "$tmp/shown"; }
+# an address change (and the domain map that names it): refused
+sed -e 's/lease 1h/lease 2h/' -e 's/^address 2001:db8:ff::1$/address 2001:db8:ff::9/' \
+    -e 's/^\(\t[lh][ma]a\?\) 2001:db8:ff::1$/\1 2001:db8:ff::9/' "$tmp/lm1.orig" >"$tmp/lm1.conf"
+build/dmmd -n -f "$tmp/lm1.conf" 2>/dev/null || bad "address-change test file does not parse"
+kill -HUP "$pid"
+reload_log 3 | grep -q "reload: changes to node/address/roles, networks need a restart" ||
+	bad "address change: $(reload_log 3)"
+# a file with errors: refused, still running
+echo "bogus directive" >>"$tmp/lm1.conf"
+kill -HUP "$pid"
+reload_log 4 | grep -q "has errors; keeping the running configuration" || bad "bad file: $(reload_log 4)"
+kill -0 "$pid" 2>/dev/null || bad "dmmd died on reload"
+ctl show config >"$tmp/shown" && cmp -s "$tmp/nv2" "$tmp/shown" || bad "config after refused reloads"
+# back to the same file as running: unchanged
+sed 's/lease 1h/lease 2h/' "$tmp/lm1.orig" >"$tmp/lm1.conf"
+kill -HUP "$pid"
+reload_log 5 | grep -q "reload: configuration unchanged$" || bad "no-op reload: $(reload_log 5)"
 
 kill -TERM "$pid"
 for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
