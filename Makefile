@@ -75,6 +75,11 @@ fuzz: deps fuzzers
 deps:
 	@scripts/deps.sh
 
+# The draft's story on a live namespace testbed (root): see lab/demo.sh.
+demo: deps
+	$(MAKE) all
+	lab/demo.sh
+
 check: deps
 	$(MAKE) all tests fuzzers
 	tests/run.sh
