@@ -32,6 +32,7 @@ struct dp_config {
 	uint32_t hold_max_pkts;   /* per held prefix, default 4096 */
 	uint32_t ra_router_lifetime_s;
 	bool mr;                  /* false: LM/HAA-only node, no routes, no TUN */
+	uint32_t hold_max_ms;     /* held packets older than this are dropped, default 5000 */
 };
 
 void dp_config_defaults(struct dp_config *c);
@@ -77,6 +78,9 @@ struct dp_stats {
 	uint64_t miss, held, flushed, hold_dropped, reinjected, miss_dropped;
 	uint64_t routes_added, routes_deleted, nl_errors, nl_enomem_retries;
 	uint64_t ra_sent, rs_received;
+	/* Additions: own multicast/ND/MLD read from the TUN and dropped; held
+	 * packets dropped by age; RS without SLLAO or with a bad hop limit. */
+	uint64_t tun_filtered, hold_expired, rs_dropped;
 };
 void dp_get_stats(const struct dp *d, struct dp_stats *s);
 

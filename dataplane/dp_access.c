@@ -1,0 +1,413 @@
+/* Access links: interfaces whose name matches a cfg.access pattern. Router
+ * Solicitations on them attach an MN (id = EUI-48 from the SLLAO); carrier
+ * loss or removal (the veth moved away) detaches it; ADVERTISE sends an RA.
+ *
+ * RA content: M=O=0, router lifetime cfg.ra_router_lifetime_s, SLLAO, MTU =
+ * link MTU - 40 (the tunnel overhead: bigger packets would be dropped
+ * silently at the encap), and one PIO per prefix with A=1, L=0: each MN has
+ * its own prefix and everything goes through the MR, so nothing is on-link. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/rtnetlink.h>
+#include <netinet/icmp6.h>
+
+#include "dp_priv.h"
+
+#define DP_RA_MAX (16 + 8 + 8 + DMM_MAX_HNP * 32)
+#define DP_SCAN_MAX 1024
+
+struct dp_linkinfo {
+	uint32_t ifindex;
+	char name[IFNAMSIZ];
+	uint32_t flags;
+	uint32_t mtu;
+	bool has_mac;
+	uint8_t mac[6];
+	bool del;
+};
+
+static bool dp_access_match(const struct dp *d, const char *name)
+{
+	for (unsigned i = 0; i < d->cfg.n_access && i < DP_MAX_ACCESS; i++)
+		if (fnmatch(d->cfg.access[i], name, 0) == 0)
+			return true;
+	return false;
+}
+
+static struct dp_link *dp_link_find(struct dp *d, uint32_t ifindex)
+{
+	for (unsigned i = 0; i < DP_MAX_LINKS; i++)
+		if (d->links[i].used && d->links[i].ifindex == ifindex)
+			return &d->links[i];
+	return NULL;
+}
+
+static int dp_link_parse(const struct nlmsghdr *nlh, struct dp_linkinfo *li)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+
+	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return -1;
+	memset(li, 0, sizeof(*li));
+	li->ifindex = (uint32_t)ifi->ifi_index;
+	li->flags = ifi->ifi_flags;
+	li->del = nlh->nlmsg_type == RTM_DELLINK;
+	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_IFNAME:
+			if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+				snprintf(li->name, sizeof(li->name), "%s", mnl_attr_get_str(a));
+			break;
+		case IFLA_MTU:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+				li->mtu = mnl_attr_get_u32(a);
+			break;
+		case IFLA_ADDRESS:
+			if (mnl_attr_get_payload_len(a) == 6) {
+				memcpy(li->mac, mnl_attr_get_payload(a), 6);
+				li->has_mac = true;
+			}
+			break;
+		}
+	}
+	return li->name[0] ? 0 : -1;
+}
+
+static void dp_link_gone(struct dp *d, struct dp_link *l, const char *why)
+{
+	dp_logf(d, DMM_LOG_INFO, "access link %s (%u) %s", l->name, l->ifindex, why);
+	l->used = false;
+	if (d->cb.detach)
+		d->cb.detach(d->cb.ctx, l->ifindex);
+}
+
+static void dp_link_new(struct dp *d, const struct dp_linkinfo *li)
+{
+	char path[128];
+	struct dp_link *l = NULL;
+
+	for (unsigned i = 0; i < DP_MAX_LINKS && l == NULL; i++)
+		if (!d->links[i].used)
+			l = &d->links[i];
+	if (l == NULL) {
+		dp_logf(d, DMM_LOG_WARN, "access link %s ignored: table full", li->name);
+		return;
+	}
+	*l = (struct dp_link){ .used = true, .ifindex = li->ifindex };
+	snprintf(l->name, sizeof(l->name), "%s", li->name);
+	/* A tentative link-local cannot source an RA: skip DAD on access links. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", li->name);
+	dp_sysctl_write(path, "0");
+	if (!(li->flags & IFF_UP) && dp_nl_link_up(d, li->ifindex) < 0)
+		dp_logf(d, DMM_LOG_WARN, "access link %s: cannot bring it up", li->name);
+	dp_logf(d, DMM_LOG_INFO, "access link %s (%u)", li->name, li->ifindex);
+}
+
+static void dp_link_info(struct dp *d, const struct dp_linkinfo *li)
+{
+	struct dp_link *l = dp_link_find(d, li->ifindex);
+
+	if (li->del || !dp_access_match(d, li->name)) {
+		if (l)
+			dp_link_gone(d, l, li->del ? "removed" : "renamed");
+		return;
+	}
+	if (l == NULL) {
+		dp_link_new(d, li);
+		if ((l = dp_link_find(d, li->ifindex)) == NULL)
+			return;
+	}
+	if (li->mtu)
+		l->mtu = li->mtu;
+	if (li->has_mac) {
+		memcpy(l->mac, li->mac, 6);
+		l->has_mac = true;
+	}
+	bool carrier = (li->flags & IFF_LOWER_UP) && (li->flags & IFF_UP);
+	if (l->carrier && !carrier) {
+		dp_logf(d, DMM_LOG_INFO, "access link %s: carrier lost", l->name);
+		l->adv_pending = false;
+		if (d->cb.detach)
+			d->cb.detach(d->cb.ctx, l->ifindex);
+	}
+	l->carrier = carrier;
+}
+
+void dp_access_link_msg(struct dp *d, const struct nlmsghdr *nlh)
+{
+	struct dp_linkinfo li;
+
+	if (d->cfg.n_access && dp_link_parse(nlh, &li) == 0)
+		dp_link_info(d, &li);
+}
+
+struct dp_scan {
+	struct dp_linkinfo *v;
+	unsigned n;
+};
+
+static int dp_scan_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dp_scan *s = data;
+
+	if (s->n < DP_SCAN_MAX && dp_link_parse(nlh, &s->v[s->n]) == 0)
+		s->n++;
+	return MNL_CB_OK;
+}
+
+/* Dump all links, then act on them (requests cannot be sent mid-dump).
+ * Known links missing from the dump are gone. */
+int dp_access_scan(struct dp *d)
+{
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = dp_nl_hdr(d, buf, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct dp_scan s = { calloc(DP_SCAN_MAX, sizeof(*s.v)), 0 };
+
+	if (s.v == NULL)
+		return -ENOMEM;
+	ifi->ifi_family = AF_UNSPEC;
+	int err = dp_nl_query(d, nlh, dp_scan_cb, &s);
+	for (unsigned i = 0; err == 0 && i < DP_MAX_LINKS; i++) {
+		bool seen = false;
+		for (unsigned j = 0; j < s.n && d->links[i].used; j++)
+			seen |= s.v[j].ifindex == d->links[i].ifindex;
+		if (d->links[i].used && !seen)
+			dp_link_gone(d, &d->links[i], "removed");
+	}
+	for (unsigned j = 0; err == 0 && j < s.n; j++)
+		dp_link_info(d, &s.v[j]);
+	free(s.v);
+	return err;
+}
+
+/* ---- ICMPv6: RS in, RA out ---- */
+
+int dp_access_open(struct dp *d)
+{
+	struct icmp6_filter f;
+	int one = 1, hops = 255;
+
+	d->icmp_fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	if (d->icmp_fd < 0)
+		return -errno;
+	ICMP6_FILTER_SETBLOCKALL(&f);
+	ICMP6_FILTER_SETPASS(ND_ROUTER_SOLICIT, &f);
+	if (setsockopt(d->icmp_fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f)) < 0 ||
+	    setsockopt(d->icmp_fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0 ||
+	    setsockopt(d->icmp_fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one)) < 0 ||
+	    setsockopt(d->icmp_fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
+	    setsockopt(d->icmp_fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops)) < 0)
+		return -errno;
+	return dp_access_scan(d);
+}
+
+void dp_access_close(struct dp *d)
+{
+	if (d->icmp_fd >= 0)
+		close(d->icmp_fd);
+	d->icmp_fd = -1;
+}
+
+/* SLLAO of an RS (options after the 8-byte header); false if none/bad. */
+static bool dp_rs_sllao(const uint8_t *p, size_t len, uint8_t mac[6])
+{
+	bool found = false;
+
+	for (size_t off = 8; off + 2 <= len;) {
+		size_t olen = (size_t)p[off + 1] * 8;
+		if (olen == 0 || off + olen > len)
+			return false;
+		if (p[off] == ND_OPT_SOURCE_LINKADDR && olen == 8) {
+			memcpy(mac, p + off + 2, 6);
+			found = true;
+		}
+		off += olen;
+	}
+	return found;
+}
+
+static void dp_rs_handle(struct dp *d, const uint8_t *p, size_t len, uint32_t ifindex,
+			 int hlim, const struct in6_addr *src)
+{
+	struct dp_link *l = dp_link_find(d, ifindex);
+	struct dmm_mnid id = { .type = DMM_MNID_EUI48, .len = 6 };
+
+	if (l == NULL)
+		return; /* not an access link: not ours */
+	d->st.rs_received++;
+	if (hlim != 255 || len < 8 || p[0] != ND_ROUTER_SOLICIT || p[1] != 0 ||
+	    !dp_rs_sllao(p, len, id.id)) {
+		d->st.rs_dropped++;
+		return;
+	}
+	l->last_rs_src = *src;
+	if (d->cb.attach)
+		d->cb.attach(d->cb.ctx, ifindex, &id);
+}
+
+void dp_access_read(struct dp *d)
+{
+	uint8_t buf[1500], cbuf[256];
+
+	for (unsigned i = 0; i < 64; i++) {
+		struct sockaddr_in6 from;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from),
+				    .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		ssize_t n = recvmsg(d->icmp_fd, &m, 0);
+		if (n < 0)
+			return;
+		uint32_t ifindex = 0;
+		int hlim = -1;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level != IPPROTO_IPV6)
+				continue;
+			if (c->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				ifindex = pi.ipi6_ifindex;
+			} else if (c->cmsg_type == IPV6_HOPLIMIT) {
+				memcpy(&hlim, CMSG_DATA(c), sizeof(hlim));
+			}
+		}
+		dp_rs_handle(d, buf, (size_t)n, ifindex, hlim, &from.sin6_addr);
+	}
+}
+
+static void dp_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static size_t dp_ra_build(const struct dp *d, const struct dp_link *l,
+			  const struct dmm_dp_op *op, uint8_t *b)
+{
+	size_t n = 16;
+	uint32_t life = d->cfg.ra_router_lifetime_s > 9000 ? 9000 : d->cfg.ra_router_lifetime_s;
+
+	memset(b, 0, DP_RA_MAX);
+	b[0] = ND_ROUTER_ADVERT;
+	b[4] = 64; /* cur hop limit for the MN */
+	b[5] = 0;  /* M = O = 0 */
+	b[6] = (uint8_t)(life >> 8);
+	b[7] = (uint8_t)life;
+	if (l->has_mac) {
+		b[n] = ND_OPT_SOURCE_LINKADDR;
+		b[n + 1] = 1;
+		memcpy(b + n + 2, l->mac, 6);
+		n += 8;
+	}
+	if (l->mtu > 1280 + 40) {
+		b[n] = ND_OPT_MTU;
+		b[n + 1] = 1;
+		dp_put32(b + n + 4, l->mtu - 40);
+		n += 8;
+	}
+	for (unsigned i = 0; i < op->n_adv && i < DMM_MAX_HNP; i++) {
+		struct dmm_prefix p = op->adv[i].prefix;
+		dmm_prefix_mask(&p);
+		b[n] = ND_OPT_PREFIX_INFORMATION;
+		b[n + 1] = 4;
+		b[n + 2] = p.len;
+		b[n + 3] = ND_OPT_PI_FLAG_AUTO; /* A=1, L=0 */
+		dp_put32(b + n + 4, op->adv[i].valid_s);
+		dp_put32(b + n + 8, op->adv[i].preferred_s);
+		memcpy(b + n + 16, &p.addr, 16);
+		n += 32;
+	}
+	return n;
+}
+
+static int dp_ra_send(struct dp *d, const struct dp_link *l, const struct in6_addr *ll,
+		      const struct in6_addr *to, const uint8_t *b, size_t len)
+{
+	struct sockaddr_in6 dst = { .sin6_family = AF_INET6, .sin6_addr = *to,
+				    .sin6_scope_id = l->ifindex };
+	union { struct cmsghdr c; uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo))]; } cb;
+	struct iovec iov = { (void *)b, len };
+	struct msghdr m = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = sizeof(cb.b) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	struct in6_pktinfo pi = { .ipi6_addr = *ll, .ipi6_ifindex = l->ifindex };
+
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	if (sendmsg(d->icmp_fd, &m, 0) < 0)
+		return -errno;
+	d->st.ra_sent++;
+	return 0;
+}
+
+static int dp_ra_try(struct dp *d, struct dp_link *l, const struct dmm_dp_op *op)
+{
+	uint8_t b[DP_RA_MAX];
+	struct in6_addr ll, all = { .s6_addr = { 0xff, 0x02, [15] = 1 } };
+	int err = dp_nl_linklocal(d, l->ifindex, &ll);
+
+	if (err < 0)
+		return err;
+	size_t len = dp_ra_build(d, l, op, b);
+	err = dp_ra_send(d, l, &ll, &all, b, len);
+	if (err == 0 && IN6_IS_ADDR_LINKLOCAL(&l->last_rs_src))
+		dp_ra_send(d, l, &ll, &l->last_rs_src, b, len);
+	return err;
+}
+
+int dp_access_advertise(struct dp *d, const struct dmm_dp_op *op)
+{
+	struct dp_link *l = dp_link_find(d, op->link);
+
+	if (l == NULL)
+		return -ENODEV;
+	int err = dp_ra_try(d, l, op);
+	if (err != -EADDRNOTAVAIL)
+		return err;
+	/* Link-local not usable yet (the link just came up): retry shortly. */
+	l->adv = *op;
+	l->adv_pending = true;
+	l->adv_tries = 0;
+	l->adv_due = d->now + DP_ADV_RETRY_MS;
+	return 0;
+}
+
+void dp_access_timer(struct dp *d, dmm_time_t now)
+{
+	for (unsigned i = 0; i < DP_MAX_LINKS; i++) {
+		struct dp_link *l = &d->links[i];
+		if (!l->used || !l->adv_pending || l->adv_due > now)
+			continue;
+		int err = dp_ra_try(d, l, &l->adv);
+		if (err == -EADDRNOTAVAIL && ++l->adv_tries < DP_ADV_RETRY_COUNT) {
+			l->adv_due = now + DP_ADV_RETRY_MS;
+			continue;
+		}
+		if (err < 0)
+			dp_logf(d, DMM_LOG_WARN, "RA on %s: %s", l->name, strerror(-err));
+		l->adv_pending = false;
+	}
+}
+
+dmm_time_t dp_access_deadline(const struct dp *d)
+{
+	dmm_time_t t = DMM_TIME_NEVER;
+
+	for (unsigned i = 0; i < DP_MAX_LINKS; i++)
+		if (d->links[i].used && d->links[i].adv_pending && d->links[i].adv_due < t)
+			t = d->links[i].adv_due;
+	return t;
+}

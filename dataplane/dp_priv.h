@@ -1,0 +1,151 @@
+/* dmm Linux data plane, internals shared by the dataplane files.
+ *
+ *   dp.c        open/close, op dispatch, poll integration, checks, stats
+ *   dp_nl.c     rtnetlink and genetlink requests (libmnl), ENOMEM retries
+ *   dp_route.c  route/rule messages and the shadow table of installed routes
+ *   dp_tun.c    the TUN device: miss path and hold queues
+ *   dp_access.c access links: link events, RS in, RA out
+ */
+#ifndef DMM_DP_PRIV_H
+#define DMM_DP_PRIV_H
+
+#include <libmnl/libmnl.h>
+
+#include "dp.h"
+
+#define DP_METRIC 1024        /* TUNNEL, LOCAL, PASS, MISS: replace each other */
+#define DP_METRIC_HOLD 1      /* HOLD overlays the route of the same (prefix, src) */
+#define DP_MAX_ROUTES (1u << 20)
+#define DP_MAX_HOLDS 1024
+#define DP_MAX_LINKS 64
+#define DP_ENOMEM_TRIES 8
+#define DP_PKT_MAX 65575      /* 40-byte header + 64 KiB payload */
+#define DP_ADV_RETRY_MS 100
+#define DP_ADV_RETRY_COUNT 30 /* link-local address not usable yet: 3 s */
+#define DP_TABLE_LOCAL 255
+#define DP_NLBUF 65536        /* netlink receive buffer (dumps come in chunks) */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000  /* linux/if.h, which clashes with net/if.h */
+#endif
+
+enum dp_route_kind { DP_R_TUNNEL, DP_R_LOCAL, DP_R_PASS, DP_R_MISS };
+
+/* One route dp installed (shadow of the kernel's table). Keyed by (dst, src). */
+struct dp_route {
+	struct dp_route *next;
+	uint8_t kind;
+	struct dmm_prefix dst, src;
+	struct in6_addr locator;
+	uint32_t oif;
+};
+
+struct dp_pkt {
+	struct dp_pkt *next;
+	dmm_time_t t;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct dp_hold {
+	bool used;
+	struct dmm_prefix prefix;
+	struct dp_pkt *head, *tail;
+	uint32_t n;
+};
+
+struct dp_link {
+	bool used;
+	uint32_t ifindex;
+	char name[IFNAMSIZ];
+	bool carrier;
+	bool has_mac;
+	uint8_t mac[6];
+	uint32_t mtu;
+	struct in6_addr last_rs_src; /* unicast copy of the RA goes here */
+	/* An ADVERTISE that waits for the link-local address. */
+	bool adv_pending;
+	unsigned adv_tries;
+	dmm_time_t adv_due;
+	struct dmm_dp_op adv;
+};
+
+struct dp {
+	struct dp_config cfg;
+	struct dp_callbacks cb;
+	struct mnl_socket *nl;    /* requests, acked */
+	struct mnl_socket *nl_ev; /* RTMGRP_LINK events */
+	uint32_t seq, portid;
+	int tun_fd;
+	uint32_t tun_ifindex;
+	int icmp_fd;
+	dmm_time_t now;           /* last time given to dispatch/timer */
+	bool rules_set, decap_set, tunsrc_set, local_rule_moved;
+
+	struct dp_route **rt_buckets;
+	uint32_t rt_nbuckets, rt_count;
+	uint32_t dst_len_n[129], src_len_n[129]; /* routes per prefix length */
+
+	struct dp_hold holds[DP_MAX_HOLDS];
+	unsigned n_holds;
+	struct dp_link links[DP_MAX_LINKS];
+	struct dp_stats st;
+	uint8_t *pktbuf;          /* DP_PKT_MAX */
+	char nl_errmsg[128];      /* extended ACK text of the last netlink error */
+	uint8_t *nlbuf, *evbuf;   /* DP_NLBUF each: request replies, link events */
+};
+
+void dp_logf(struct dp *d, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* dp_nl.c */
+int dp_nl_open(struct dp *d);
+void dp_nl_close(struct dp *d);
+struct nlmsghdr *dp_nl_hdr(struct dp *d, void *buf, uint16_t type, uint16_t flags);
+/* Send and wait for the ACK; retries ENOMEM. Returns 0 or -errno. */
+int dp_nl_request(struct dp *d, struct nlmsghdr *nlh);
+/* Send a request and feed each reply message to cb until DONE/ACK. */
+int dp_nl_query(struct dp *d, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+int dp_nl_link_up(struct dp *d, uint32_t ifindex);
+int dp_nl_route_oif(struct dp *d, const struct in6_addr *dst, uint32_t *oif);
+int dp_nl_linklocal(struct dp *d, uint32_t ifindex, struct in6_addr *ll);
+int dp_nl_set_tunsrc(struct dp *d, const struct in6_addr *a);
+void dp_nl_events(struct dp *d);
+
+/* dp_route.c */
+int dp_route_op(struct dp *d, const struct dmm_dp_op *op);
+int dp_route_hold(struct dp *d, const struct dmm_prefix *p, bool add);
+int dp_route_decap(struct dp *d, bool add);
+int dp_rules_setup(struct dp *d);
+void dp_rules_teardown(struct dp *d);
+int dp_flush_stale(struct dp *d);
+const struct dp_route *dp_route_lookup(const struct dp *d, const struct in6_addr *dst,
+				       const struct in6_addr *src);
+void dp_routes_remove_all(struct dp *d);
+void dp_routes_free(struct dp *d);
+
+/* dp_tun.c */
+int dp_tun_open(struct dp *d);
+void dp_tun_close(struct dp *d);
+void dp_tun_read(struct dp *d);
+int dp_hold_op(struct dp *d, const struct dmm_dp_op *op);
+void dp_hold_expire(struct dp *d, dmm_time_t now);
+dmm_time_t dp_hold_deadline(const struct dp *d);
+void dp_holds_free(struct dp *d);
+
+/* dp_access.c */
+int dp_access_open(struct dp *d);
+void dp_access_close(struct dp *d);
+/* A link event (RTM_NEWLINK/DELLINK); may issue netlink requests, so never
+ * call it from inside a dump on the request socket. */
+void dp_access_link_msg(struct dp *d, const struct nlmsghdr *nlh);
+int dp_access_scan(struct dp *d); /* dump links, then handle each */
+void dp_access_read(struct dp *d);
+int dp_access_advertise(struct dp *d, const struct dmm_dp_op *op);
+void dp_access_timer(struct dp *d, dmm_time_t now);
+dmm_time_t dp_access_deadline(const struct dp *d);
+
+/* Utilities (dp.c) */
+int dp_sysctl_write(const char *path, const char *val);
+int dp_sysctl_read(const char *path, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,490 @@
+/* Routes and rules in the kernel, and the shadow table of what dp installed.
+ *
+ * Every route is in cfg.table with protocol cfg.protocol. TUNNEL/LOCAL/PASS/
+ * MISS use metric DP_METRIC and NLM_F_REPLACE, so at equal (prefix, src) the
+ * last one replaces the previous; a HOLD is a route dev TUN at the lower
+ * metric DP_METRIC_HOLD for (prefix, any source): it overlays the route of
+ * the same prefix and leaves it in place for when the hold ends. (A longer
+ * prefix or a source-specific route still wins over a HOLD in the kernel.)
+ * A *_DEL removes the route only if the shadow says it is of that kind: a
+ * TUNNEL_DEL does not remove a LOCAL that replaced the tunnel. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/fib_rules.h>
+#include <linux/lwtunnel.h>
+#include <linux/rtnetlink.h>
+#include <linux/seg6.h>
+#include <linux/seg6_iptunnel.h>
+#include <linux/seg6_local.h>
+
+#include "dp_priv.h"
+
+#define DP_BUCKETS_MIN 256u
+
+/* ---- shadow table ---- */
+
+static uint32_t dp_rt_hash(const struct dmm_prefix *dst, const struct dmm_prefix *src)
+{
+	uint32_t h = 2166136261u;
+
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ dst->addr.s6_addr[i]) * 16777619u;
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ src->addr.s6_addr[i]) * 16777619u;
+	h = (h ^ dst->len) * 16777619u;
+	return (h ^ src->len) * 16777619u;
+}
+
+static struct dp_route **dp_rt_slot(const struct dp *d, const struct dmm_prefix *dst,
+				    const struct dmm_prefix *src)
+{
+	if (d->rt_nbuckets == 0)
+		return NULL;
+	struct dp_route **pp = &d->rt_buckets[dp_rt_hash(dst, src) & (d->rt_nbuckets - 1)];
+	for (; *pp; pp = &(*pp)->next)
+		if (dmm_prefix_eq(&(*pp)->dst, dst) && dmm_prefix_eq(&(*pp)->src, src))
+			return pp;
+	return pp;
+}
+
+static int dp_rt_grow(struct dp *d)
+{
+	uint32_t n = d->rt_nbuckets ? d->rt_nbuckets * 2 : DP_BUCKETS_MIN;
+	struct dp_route **b = calloc(n, sizeof(*b));
+
+	if (b == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < d->rt_nbuckets; i++) {
+		struct dp_route *r, *next;
+		for (r = d->rt_buckets[i]; r; r = next) {
+			next = r->next;
+			uint32_t h = dp_rt_hash(&r->dst, &r->src) & (n - 1);
+			r->next = b[h];
+			b[h] = r;
+		}
+	}
+	free(d->rt_buckets);
+	d->rt_buckets = b;
+	d->rt_nbuckets = n;
+	return 0;
+}
+
+static int dp_rt_put(struct dp *d, const struct dp_route *r)
+{
+	if (d->rt_count >= d->rt_nbuckets && d->rt_count < DP_MAX_ROUTES && dp_rt_grow(d) < 0)
+		return -ENOMEM;
+	struct dp_route **pp = dp_rt_slot(d, &r->dst, &r->src);
+	if (*pp) {
+		struct dp_route *next = (*pp)->next;
+		**pp = *r;
+		(*pp)->next = next;
+		return 0;
+	}
+	if (d->rt_count >= DP_MAX_ROUTES)
+		return -ENOSPC;
+	struct dp_route *n = malloc(sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	*n = *r;
+	n->next = NULL;
+	*pp = n;
+	d->rt_count++;
+	d->dst_len_n[r->dst.len]++;
+	d->src_len_n[r->src.len]++;
+	return 0;
+}
+
+static void dp_rt_remove(struct dp *d, struct dp_route **pp)
+{
+	struct dp_route *r = *pp;
+
+	*pp = r->next;
+	d->dst_len_n[r->dst.len]--;
+	d->src_len_n[r->src.len]--;
+	d->rt_count--;
+	free(r);
+}
+
+/* The route the kernel would pick in our table: longest destination prefix
+ * first, then longest source prefix within it (IPv6 subtrees). */
+const struct dp_route *dp_route_lookup(const struct dp *d, const struct in6_addr *dst,
+				       const struct in6_addr *src)
+{
+	for (int dl = 128; dl >= 0; dl--) {
+		if (d->dst_len_n[dl] == 0)
+			continue;
+		struct dmm_prefix pd = { *dst, (uint8_t)dl };
+		dmm_prefix_mask(&pd);
+		for (int sl = 128; sl >= 0; sl--) {
+			if (d->src_len_n[sl] == 0)
+				continue;
+			struct dmm_prefix ps = { *src, (uint8_t)sl };
+			dmm_prefix_mask(&ps);
+			struct dp_route **pp = dp_rt_slot(d, &pd, &ps);
+			if (pp && *pp)
+				return *pp;
+		}
+	}
+	return NULL;
+}
+
+void dp_routes_free(struct dp *d)
+{
+	for (uint32_t i = 0; i < d->rt_nbuckets; i++)
+		while (d->rt_buckets[i])
+			dp_rt_remove(d, &d->rt_buckets[i]);
+	free(d->rt_buckets);
+	d->rt_buckets = NULL;
+	d->rt_nbuckets = 0;
+}
+
+/* ---- route messages ---- */
+
+static struct nlmsghdr *dp_rtmsg(struct dp *d, void *buf, uint16_t type, uint16_t flags,
+				 const struct dmm_prefix *dst, const struct dmm_prefix *src,
+				 uint8_t rtype, uint32_t metric)
+{
+	struct nlmsghdr *nlh = dp_nl_hdr(d, buf, type, flags);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = dst->len;
+	rtm->rtm_src_len = src ? src->len : 0;
+	rtm->rtm_table = d->cfg.table < 256 ? (uint8_t)d->cfg.table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = d->cfg.protocol;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = rtype;
+	mnl_attr_put_u32(nlh, RTA_TABLE, d->cfg.table);
+	if (dst->len)
+		mnl_attr_put(nlh, RTA_DST, 16, &dst->addr);
+	if (src && src->len)
+		mnl_attr_put(nlh, RTA_SRC, 16, &src->addr);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, metric);
+	return nlh;
+}
+
+/* The kernel's nla_parse_nested() (strict) wants NLA_F_NESTED. */
+static struct nlattr *dp_nest(struct nlmsghdr *nlh, uint16_t type)
+{
+	struct nlattr *a = mnl_attr_nest_start(nlh, type);
+
+	a->nla_type |= NLA_F_NESTED;
+	return a;
+}
+
+/* seg6 encap.red with one segment: plain IPv6-in-IPv6 to the locator. */
+static void dp_put_encap(struct nlmsghdr *nlh, const struct in6_addr *locator)
+{
+	uint8_t raw[sizeof(struct seg6_iptunnel_encap) + sizeof(struct ipv6_sr_hdr) + 16];
+	struct seg6_iptunnel_encap *e = (struct seg6_iptunnel_encap *)raw;
+
+	memset(raw, 0, sizeof(raw));
+	e->mode = SEG6_IPTUN_MODE_ENCAP_RED;
+	e->srh->hdrlen = 2; /* 8-byte units after the first 8: one segment */
+	e->srh->type = 4;   /* Segment Routing Header */
+	e->srh->segments_left = 0;
+	e->srh->first_segment = 0;
+	memcpy(&e->srh->segments[0], locator, 16);
+	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_SEG6);
+	struct nlattr *nest = dp_nest(nlh, RTA_ENCAP);
+	mnl_attr_put(nlh, SEG6_IPTUNNEL_SRH, sizeof(raw), raw);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static int dp_route_del_msg(struct dp *d, const struct dmm_prefix *dst,
+			    const struct dmm_prefix *src, uint32_t metric)
+{
+	uint8_t buf[512];
+	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_DELROUTE, 0, dst, src, RTN_UNSPEC, metric);
+	int err = dp_nl_request(d, nlh);
+
+	if (err == -ESRCH || err == -ENOENT)
+		err = 0; /* already gone (e.g. with its device) */
+	if (err == 0)
+		d->st.routes_deleted++;
+	else
+		d->st.nl_errors++;
+	return err;
+}
+
+static int dp_route_add_msg(struct dp *d, const struct dp_route *r)
+{
+	uint8_t buf[512];
+	uint8_t rtype = r->kind == DP_R_PASS ? RTN_THROW : RTN_UNICAST;
+	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+					&r->dst, &r->src, rtype, DP_METRIC);
+
+	if (r->kind != DP_R_PASS)
+		mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
+	if (r->kind == DP_R_TUNNEL)
+		dp_put_encap(nlh, &r->locator);
+	int err = dp_nl_request(d, nlh);
+	if (err == 0)
+		d->st.routes_added++;
+	else
+		d->st.nl_errors++;
+	return err;
+}
+
+static const enum dp_route_kind dp_kind_of[DMM_DP_KIND_COUNT] = {
+	[DMM_DP_TUNNEL_ADD] = DP_R_TUNNEL, [DMM_DP_TUNNEL_DEL] = DP_R_TUNNEL,
+	[DMM_DP_LOCAL_ADD] = DP_R_LOCAL,   [DMM_DP_LOCAL_DEL] = DP_R_LOCAL,
+	[DMM_DP_PASS_ADD] = DP_R_PASS,     [DMM_DP_PASS_DEL] = DP_R_PASS,
+	[DMM_DP_MISS_ADD] = DP_R_MISS,     [DMM_DP_MISS_DEL] = DP_R_MISS,
+};
+
+static int dp_route_del(struct dp *d, const struct dmm_dp_op *op, struct dmm_prefix *dst,
+			struct dmm_prefix *src)
+{
+	struct dp_route **pp = dp_rt_slot(d, dst, src);
+
+	if (pp == NULL || *pp == NULL || (*pp)->kind != dp_kind_of[op->kind])
+		return 0; /* not ours, or replaced since by another kind */
+	int err = dp_route_del_msg(d, dst, src, DP_METRIC);
+	if (err == 0)
+		dp_rt_remove(d, pp);
+	return err;
+}
+
+/* TUNNEL/LOCAL/PASS/MISS add or delete. */
+int dp_route_op(struct dp *d, const struct dmm_dp_op *op)
+{
+	struct dp_route r = { .kind = (uint8_t)dp_kind_of[op->kind], .dst = op->prefix,
+			      .src = op->src, .locator = op->locator };
+
+	if (r.dst.len > 128 || r.src.len > 128)
+		return -EINVAL;
+	dmm_prefix_mask(&r.dst);
+	dmm_prefix_mask(&r.src);
+	if (op->kind == DMM_DP_TUNNEL_DEL || op->kind == DMM_DP_LOCAL_DEL ||
+	    op->kind == DMM_DP_PASS_DEL || op->kind == DMM_DP_MISS_DEL)
+		return dp_route_del(d, op, &r.dst, &r.src);
+	if (r.kind == DP_R_LOCAL)
+		r.oif = op->link;
+	else if (r.kind == DP_R_MISS)
+		r.oif = d->tun_ifindex;
+	else if (r.kind == DP_R_TUNNEL) {
+		/* seg6 routes need a device; the encapsulated packet is
+		 * routed again, so take the one towards the locator. */
+		int err = dp_nl_route_oif(d, &r.locator, &r.oif);
+		if (err < 0) {
+			d->st.nl_errors++;
+			return err;
+		}
+	}
+	int err = dp_route_add_msg(d, &r);
+	if (err == 0)
+		err = dp_rt_put(d, &r);
+	return err;
+}
+
+/* HOLD overlay route: prefix dev TUN at the hold metric. */
+int dp_route_hold(struct dp *d, const struct dmm_prefix *p, bool add)
+{
+	uint8_t buf[512];
+
+	if (!add)
+		return dp_route_del_msg(d, p, NULL, DP_METRIC_HOLD);
+	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, p,
+					NULL, RTN_UNICAST, DP_METRIC_HOLD);
+	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
+	int err = dp_nl_request(d, nlh);
+	if (err == 0)
+		d->st.routes_added++;
+	else
+		d->st.nl_errors++;
+	return err;
+}
+
+/* self/128 seg6local End.DX6 nh6 :: (with counters): decapsulation. */
+int dp_route_decap(struct dp *d, bool add)
+{
+	uint8_t buf[512];
+	struct dmm_prefix self = { d->cfg.self, 128 };
+	struct in6_addr any = IN6ADDR_ANY_INIT;
+
+	if (!add)
+		return dp_route_del_msg(d, &self, NULL, DP_METRIC);
+	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+					&self, NULL, RTN_UNICAST, DP_METRIC);
+	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
+	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_SEG6_LOCAL);
+	struct nlattr *nest = dp_nest(nlh, RTA_ENCAP);
+	mnl_attr_put_u32(nlh, SEG6_LOCAL_ACTION, SEG6_LOCAL_ACTION_END_DX6);
+	mnl_attr_put(nlh, SEG6_LOCAL_NH6, 16, &any);
+	struct nlattr *cnt = dp_nest(nlh, SEG6_LOCAL_COUNTERS); /* `count`: all three */
+	mnl_attr_put_u64(nlh, SEG6_LOCAL_CNT_PACKETS, 0);
+	mnl_attr_put_u64(nlh, SEG6_LOCAL_CNT_BYTES, 0);
+	mnl_attr_put_u64(nlh, SEG6_LOCAL_CNT_ERRORS, 0);
+	mnl_attr_nest_end(nlh, cnt);
+	mnl_attr_nest_end(nlh, nest);
+	int err = dp_nl_request(d, nlh);
+	if (err == 0)
+		d->st.routes_added++;
+	else
+		d->st.nl_errors++;
+	return err;
+}
+
+/* Delete every route of the shadow table from the kernel. */
+void dp_routes_remove_all(struct dp *d)
+{
+	for (uint32_t i = 0; i < d->rt_nbuckets; i++) {
+		while (d->rt_buckets[i]) {
+			struct dp_route *r = d->rt_buckets[i];
+			dp_route_del_msg(d, &r->dst, &r->src, DP_METRIC);
+			dp_rt_remove(d, &d->rt_buckets[i]);
+		}
+	}
+}
+
+/* ---- rules ---- */
+
+static int dp_rule_msg(struct dp *d, uint16_t type, uint32_t pref, uint32_t table,
+		       uint8_t proto, bool decap)
+{
+	uint8_t buf[256];
+	uint16_t flags = type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0;
+	struct nlmsghdr *nlh = dp_nl_hdr(d, buf, type, flags);
+	struct fib_rule_hdr *frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+
+	frh->family = AF_INET6;
+	frh->action = FR_ACT_TO_TBL;
+	frh->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	mnl_attr_put_u32(nlh, FRA_TABLE, table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, pref);
+	mnl_attr_put_u8(nlh, FRA_PROTOCOL, proto);
+	if (decap) {
+		frh->dst_len = 128;
+		mnl_attr_put(nlh, FRA_DST, 16, &d->cfg.self);
+		mnl_attr_put_u8(nlh, FRA_IP_PROTO, IPPROTO_IPV6);
+	}
+	int err = dp_nl_request(d, nlh);
+	if (err == -EEXIST && type == RTM_NEWRULE)
+		err = 0;
+	if ((err == -ENOENT || err == -ESRCH) && type == RTM_DELRULE)
+		err = 0;
+	if (err < 0)
+		d->st.nl_errors++;
+	return err;
+}
+
+/* Decapsulation must be looked up before the local table (self is a local
+ * address, and the kernel has no IPv6-in-IPv6 handler here), so the pref 0
+ * "lookup local" rule moves below it. Signalling to self still reaches the
+ * local table at rule_pref + 1. */
+int dp_rules_setup(struct dp *d)
+{
+	uint32_t p = d->cfg.rule_pref;
+	int err;
+
+	d->rules_set = true;
+	if ((err = dp_rule_msg(d, RTM_NEWRULE, p, d->cfg.table, d->cfg.protocol, true)) < 0 ||
+	    (err = dp_rule_msg(d, RTM_NEWRULE, p + 1, DP_TABLE_LOCAL, d->cfg.protocol, false)) < 0 ||
+	    (err = dp_rule_msg(d, RTM_NEWRULE, p + 2, d->cfg.table, d->cfg.protocol, false)) < 0)
+		return err;
+	d->local_rule_moved = true;
+	return dp_rule_msg(d, RTM_DELRULE, 0, DP_TABLE_LOCAL, RTPROT_KERNEL, false);
+}
+
+/* Put the kernel's pref 0 local rule back first, so local delivery never
+ * has a gap, then remove ours. */
+void dp_rules_teardown(struct dp *d)
+{
+	uint32_t p = d->cfg.rule_pref;
+
+	if (!d->rules_set)
+		return;
+	dp_rule_msg(d, RTM_NEWRULE, 0, DP_TABLE_LOCAL, RTPROT_KERNEL, false);
+	dp_rule_msg(d, RTM_DELRULE, p + 2, d->cfg.table, d->cfg.protocol, false);
+	dp_rule_msg(d, RTM_DELRULE, p + 1, DP_TABLE_LOCAL, d->cfg.protocol, false);
+	dp_rule_msg(d, RTM_DELRULE, p, d->cfg.table, d->cfg.protocol, true);
+	d->rules_set = false;
+}
+
+/* ---- leftovers of a crashed instance ---- */
+
+struct dp_stale {
+	struct dp *d;
+	uint8_t *msgs; /* copies of the dumped messages to delete */
+	size_t len, cap;
+	int family_kind; /* RTM_NEWROUTE or RTM_NEWRULE */
+};
+
+static int dp_stale_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dp_stale *s = data;
+	uint8_t proto = 0;
+
+	if (nlh->nlmsg_type == RTM_NEWROUTE) {
+		const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+		proto = rtm->rtm_protocol;
+	} else if (nlh->nlmsg_type == RTM_NEWRULE) {
+		struct nlattr *a;
+		mnl_attr_for_each(a, nlh, sizeof(struct fib_rule_hdr))
+			if (mnl_attr_get_type(a) == FRA_PROTOCOL &&
+			    mnl_attr_validate(a, MNL_TYPE_U8) == 0)
+				proto = mnl_attr_get_u8(a);
+	}
+	if (proto != s->d->cfg.protocol)
+		return MNL_CB_OK;
+	size_t need = NLMSG_ALIGN(nlh->nlmsg_len);
+	if (s->len + need > s->cap) {
+		size_t cap = (s->cap + need) * 2;
+		uint8_t *m = realloc(s->msgs, cap);
+		if (m == NULL)
+			return MNL_CB_ERROR;
+		s->msgs = m;
+		s->cap = cap;
+	}
+	memcpy(s->msgs + s->len, nlh, nlh->nlmsg_len);
+	s->len += need;
+	return MNL_CB_OK;
+}
+
+/* Dump routes or rules, then send each one with our protocol back as a
+ * delete (what `ip route flush proto N` does). Returns how many. */
+static int dp_flush_kind(struct dp *d, uint16_t get, uint16_t del, size_t hdrlen)
+{
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = dp_nl_hdr(d, buf, get, NLM_F_DUMP);
+	struct dp_stale s = { .d = d };
+	int n = 0;
+
+	memset(mnl_nlmsg_put_extra_header(nlh, hdrlen), 0, hdrlen);
+	*(uint8_t *)mnl_nlmsg_get_payload(nlh) = AF_INET6; /* rtm_family / frh->family */
+	int err = dp_nl_query(d, nlh, dp_stale_cb, &s);
+	for (size_t off = 0; err == 0 && off < s.len;) {
+		struct nlmsghdr *m = (struct nlmsghdr *)(s.msgs + off);
+		off += NLMSG_ALIGN(m->nlmsg_len);
+		m->nlmsg_type = del;
+		m->nlmsg_flags = NLM_F_REQUEST;
+		int e = dp_nl_request(d, m);
+		if (e == 0)
+			n++;
+		else if (e != -ESRCH && e != -ENOENT)
+			err = e;
+	}
+	free(s.msgs);
+	return err < 0 ? err : n;
+}
+
+int dp_flush_stale(struct dp *d)
+{
+	/* A crash may have left the local rule moved: restore pref 0 first. */
+	int err = dp_rule_msg(d, RTM_NEWRULE, 0, DP_TABLE_LOCAL, RTPROT_KERNEL, false);
+	if (err < 0)
+		return err;
+	int nr = dp_flush_kind(d, RTM_GETRULE, RTM_DELRULE, sizeof(struct fib_rule_hdr));
+	if (nr < 0)
+		return nr;
+	int nt = dp_flush_kind(d, RTM_GETROUTE, RTM_DELROUTE, sizeof(struct rtmsg));
+	if (nt < 0)
+		return nt;
+	if (nr + nt > 0)
+		dp_logf(d, DMM_LOG_WARN, "removed %d rules and %d routes left by a previous "
+			"instance (protocol %u)", nr, nt, d->cfg.protocol);
+	return 0;
+}

@@ -1,0 +1,252 @@
+/* The TUN device: MISS and HOLD routes point at it. A packet read from it
+ * is held if a HOLD covers its destination; otherwise the daemon is told
+ * (cb->miss) and then, with the routes the daemon installed meanwhile, the
+ * packet is written back into the TUN (the kernel routes it again), held,
+ * or dropped. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip6.h>
+
+#include "dp_priv.h"
+
+#define DP_IP6_HLEN 40
+
+int dp_tun_open(struct dp *d)
+{
+	struct ifreq ifr = { 0 };
+	char path[128];
+
+	d->tun_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (d->tun_fd < 0)
+		return -errno;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", d->cfg.tun_name);
+	if (ioctl(d->tun_fd, TUNSETIFF, &ifr) < 0) {
+		int err = -errno;
+		dp_logf(d, DMM_LOG_ERR, "TUN %s: %s%s", d->cfg.tun_name, strerror(-err),
+			err == -EBUSY ? " (another dmmd running?)" : "");
+		return err;
+	}
+	d->tun_ifindex = if_nametoindex(d->cfg.tun_name);
+	if (d->tun_ifindex == 0)
+		return -errno;
+	/* No addresses on the TUN: no link-local, so no ND or MLD of its own. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
+		 d->cfg.tun_name);
+	dp_sysctl_write(path, "1");
+	return dp_nl_link_up(d, d->tun_ifindex);
+}
+
+void dp_tun_close(struct dp *d)
+{
+	if (d->tun_fd >= 0)
+		close(d->tun_fd); /* not persistent: the device goes with the fd */
+	d->tun_fd = -1;
+}
+
+/* ---- hold queues ---- */
+
+static struct dp_hold *dp_hold_find(struct dp *d, const struct dmm_prefix *p)
+{
+	for (unsigned i = 0; i < DP_MAX_HOLDS; i++)
+		if (d->holds[i].used && dmm_prefix_eq(&d->holds[i].prefix, p))
+			return &d->holds[i];
+	return NULL;
+}
+
+/* The most specific active hold covering dst. */
+static struct dp_hold *dp_hold_covering(struct dp *d, const struct in6_addr *dst)
+{
+	struct dp_hold *best = NULL;
+
+	if (d->n_holds == 0)
+		return NULL;
+	for (unsigned i = 0; i < DP_MAX_HOLDS; i++) {
+		struct dp_hold *h = &d->holds[i];
+		if (h->used && dmm_prefix_contains(&h->prefix, dst) &&
+		    (best == NULL || h->prefix.len > best->prefix.len))
+			best = h;
+	}
+	return best;
+}
+
+static void dp_hold_queue(struct dp *d, struct dp_hold *h, const uint8_t *pkt, size_t len)
+{
+	if (h->n >= d->cfg.hold_max_pkts) {
+		d->st.hold_dropped++;
+		return;
+	}
+	struct dp_pkt *p = malloc(sizeof(*p) + len);
+	if (p == NULL) {
+		d->st.hold_dropped++;
+		return;
+	}
+	p->next = NULL;
+	p->t = d->now;
+	p->len = (uint32_t)len;
+	memcpy(p->data, pkt, len);
+	if (h->tail)
+		h->tail->next = p;
+	else
+		h->head = p;
+	h->tail = p;
+	h->n++;
+	d->st.held++;
+}
+
+static void dp_reinject(struct dp *d, const uint8_t *pkt, size_t len)
+{
+	if (write(d->tun_fd, pkt, len) == (ssize_t)len)
+		d->st.reinjected++;
+	else
+		d->st.miss_dropped++;
+}
+
+/* End a hold: remove its route, then (flush) write the queue back into the
+ * TUN — after the route is gone, so the kernel routes the packets anew. */
+static int dp_hold_end(struct dp *d, struct dp_hold *h, bool flush)
+{
+	int err = dp_route_hold(d, &h->prefix, false);
+	struct dp_pkt *p = h->head, *next;
+
+	h->used = false;
+	h->head = h->tail = NULL;
+	h->n = 0;
+	d->n_holds--;
+	for (; p; p = next) {
+		next = p->next;
+		if (flush) {
+			d->st.flushed++;
+			dp_reinject(d, p->data, p->len);
+		} else {
+			d->st.hold_dropped++;
+		}
+		free(p);
+	}
+	return err;
+}
+
+int dp_hold_op(struct dp *d, const struct dmm_dp_op *op)
+{
+	struct dmm_prefix p = op->prefix;
+
+	if (p.len > 128)
+		return -EINVAL;
+	dmm_prefix_mask(&p);
+	struct dp_hold *h = dp_hold_find(d, &p);
+	if (op->kind != DMM_DP_HOLD_START)
+		return h ? dp_hold_end(d, h, op->kind == DMM_DP_HOLD_FLUSH) : 0;
+	if (h)
+		return 0;
+	for (unsigned i = 0; i < DP_MAX_HOLDS; i++) {
+		if (d->holds[i].used)
+			continue;
+		int err = dp_route_hold(d, &p, true);
+		if (err < 0)
+			return err;
+		d->holds[i] = (struct dp_hold){ .used = true, .prefix = p };
+		d->n_holds++;
+		return 0;
+	}
+	dp_logf(d, DMM_LOG_WARN, "hold table full (%u)", DP_MAX_HOLDS);
+	return -ENOSPC;
+}
+
+void dp_hold_expire(struct dp *d, dmm_time_t now)
+{
+	for (unsigned i = 0; i < DP_MAX_HOLDS && d->n_holds; i++) {
+		struct dp_hold *h = &d->holds[i];
+		while (h->used && h->head && h->head->t + d->cfg.hold_max_ms <= now) {
+			struct dp_pkt *p = h->head;
+			h->head = p->next;
+			if (h->head == NULL)
+				h->tail = NULL;
+			h->n--;
+			d->st.hold_expired++;
+			free(p);
+		}
+	}
+}
+
+dmm_time_t dp_hold_deadline(const struct dp *d)
+{
+	dmm_time_t t = DMM_TIME_NEVER;
+
+	for (unsigned i = 0; i < DP_MAX_HOLDS && d->n_holds; i++) {
+		const struct dp_hold *h = &d->holds[i];
+		if (h->used && h->head && h->head->t + d->cfg.hold_max_ms < t)
+			t = h->head->t + d->cfg.hold_max_ms;
+	}
+	return t;
+}
+
+void dp_holds_free(struct dp *d)
+{
+	for (unsigned i = 0; i < DP_MAX_HOLDS; i++)
+		if (d->holds[i].used)
+			dp_hold_end(d, &d->holds[i], false);
+}
+
+/* ---- packets from the TUN ---- */
+
+/* The node's own multicast (MLD reports, ND) also leaves through the TUN. */
+static bool dp_tun_filtered(const uint8_t *pkt, size_t len)
+{
+	if (pkt[24] == 0xff)
+		return true;
+	if (pkt[6] == IPPROTO_ICMPV6 && len > DP_IP6_HLEN) {
+		uint8_t type = pkt[DP_IP6_HLEN];
+		return (type >= MLD_LISTENER_QUERY && type <= ND_REDIRECT) ||
+		       type == 143 /* MLDv2 report */;
+	}
+	return false;
+}
+
+static void dp_tun_packet(struct dp *d, const uint8_t *pkt, size_t len)
+{
+	struct in6_addr src, dst;
+
+	if (len < DP_IP6_HLEN || (pkt[0] >> 4) != 6 ||
+	    DP_IP6_HLEN + (((size_t)pkt[4] << 8) | pkt[5]) > len || dp_tun_filtered(pkt, len)) {
+		d->st.tun_filtered++;
+		return;
+	}
+	memcpy(&src, pkt + 8, 16);
+	memcpy(&dst, pkt + 24, 16);
+	struct dp_hold *h = dp_hold_covering(d, &dst);
+	if (h) {
+		dp_hold_queue(d, h, pkt, len);
+		return;
+	}
+	d->st.miss++;
+	if (d->cb.miss)
+		d->cb.miss(d->cb.ctx, &dst, &src);
+	/* Whatever the daemon did, decide with the routes as they are now. */
+	if ((h = dp_hold_covering(d, &dst)) != NULL) {
+		dp_hold_queue(d, h, pkt, len);
+		return;
+	}
+	const struct dp_route *r = dp_route_lookup(d, &dst, &src);
+	if (r && r->kind != DP_R_MISS)
+		dp_reinject(d, pkt, len);
+	else
+		d->st.miss_dropped++;
+}
+
+void dp_tun_read(struct dp *d)
+{
+	for (unsigned i = 0; i < 64; i++) { /* bounded batch: others get their turn */
+		ssize_t n = read(d->tun_fd, d->pktbuf, DP_PKT_MAX);
+		if (n <= 0)
+			return;
+		dp_tun_packet(d, d->pktbuf, (size_t)n);
+	}
+}
