@@ -1,0 +1,210 @@
+# lib_lab.sh: shared helpers of the figure-1 integration tests (fig1_*.sh),
+# sourced, not run. Each test builds its own lab with lab/dmmlab under a
+# private namespace prefix and state directory, so it never touches another
+# engineer's lab, and tears it down on exit whatever happens.
+#
+#   lab_require CMD...     skip (77) unless root and CMD... are installed
+#   lab_up [LINE...]       figure1.topo with short timers plus LINE... (topology
+#                          statements, e.g. "mr-conf mode redirect"), up
+#   x NODE CMD...          run CMD in NODE's namespace
+#   ctl NODE ARGS...       dmmctl -j against NODE's dmmd
+#   jq_ NODE ARGS -- EXPR  the same, piped through jq EXPR (raw output)
+#   wait_until SECS CMD... poll CMD every 0.1 s until it succeeds
+#   mn_prefixes MN MR      MN's prefixes as MR reports them (one per line)
+#   mn_addr MN PREFIX      MN's global address inside PREFIX (from ip -6 addr)
+#   decap NODE             packets counted by NODE's End.DX6 route
+#   count41_setup NODE...  nftables counters of IPv6-in-IPv6 on NODE's core
+#                          link: tx_MRNAME per destination MR, rx (all in)
+#   count41 NODE NAME      a counter's packets
+#   dump NODE...           tables, rules, dmmctl state and log tail (on failure)
+# Tests set `bad "why"` for each failed check and end with `lab_result`.
+set -u
+cd "$(dirname "$0")/../.."
+
+LAB=fig1
+TOPO_SRC=lab/topologies/figure1.topo
+BUILD=${FIG1_BUILD:-build}
+TABLE=4242
+PROTO=188
+L=lab/dmmlab
+fail=0
+
+bad() { echo "FAIL: $*"; fail=1; }
+note() { echo "--- $*"; }
+
+lab_require() {
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
+	local c
+	for c in ip nft ip6tables python3 jq "$@"; do
+		command -v "$c" >/dev/null || { echo "SKIP: needs $c"; exit 77; }
+	done
+	[ -e /proc/sys/net/ipv6/seg6_flowlabel ] || modprobe -q seg6 2>/dev/null
+	if [ -z "${FIG1_BUILD:-}" ]; then
+		make -s build/dmmd build/dmmctl build/nfqdelay build/dmmprobe || exit 1
+	fi
+	export DMMLAB_PREFIX="f1$$-" DMMLAB_RUN
+	DMMLAB_RUN=$(mktemp -d /tmp/fig1lab.XXXXXX)
+	LABDIR=$DMMLAB_RUN/$LAB
+	trap lab_cleanup EXIT
+}
+
+lab_cleanup() {
+	local rc=$?
+	[ -n "${LAB_CLEANUP_HOOK:-}" ] && $LAB_CLEANUP_HOOK
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -d "$LABDIR/logs" ]; then
+		note "daemon logs (tails)"
+		for f in "$LABDIR"/logs/*.log; do
+			echo "== $(basename "$f")"; tail -15 "$f"
+		done
+	fi
+	$L down --all >/dev/null 2>&1
+	local n
+	for n in $(ip netns list | awk '{print $1}' | grep "^$DMMLAB_PREFIX"); do
+		ip netns del "$n"
+	done
+	rm -rf "$DMMLAB_RUN"
+	exit $rc
+}
+
+# figure1.topo, timers short enough for a test, plus the given lines.
+lab_topo() {
+	local out=$DMMLAB_RUN/$LAB.topo
+	grep -v -e '^lab ' -e '^timers-conf' "$TOPO_SRC" >"$out"
+	{
+		echo "timers-conf retransmit 250ms max 1s count 4"
+		echo "timers-conf handover-context 2s"
+		echo "timers-conf hold 1s"
+		local l
+		for l in "$@"; do echo "$l"; done
+	} >>"$out"
+	echo "$out"
+}
+
+lab_up() {
+	local topo
+	topo=$(lab_topo "$@")
+	$L -l $LAB up "$topo" --build "$BUILD" || { echo "FAIL: dmmlab up"; exit 1; }
+	# Both MNs attached and configured by SLAAC.
+	wait_until 10 mn_ready mn1 mr12 || bad "mn1 not attached at mr12 with an address"
+	wait_until 10 mn_ready mn2 mr31 || bad "mn2 not attached at mr31 with an address"
+}
+
+lab_result() {
+	[ $fail = 0 ] && { echo "ok: $*"; exit 0; }
+	exit 1
+}
+
+x() { local n=$1; shift; ip netns exec "$DMMLAB_PREFIX$n" "$@"; }
+ctl() { local n=$1; shift; "$BUILD"/dmmctl -j -s "$LABDIR/$n.sock" "$@"; }
+# jq_ NODE show WHAT -- FILTER
+jq_() {
+	local n=$1 args=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+	shift
+	ctl "$n" "${args[@]}" | jq -r "$@"
+}
+counter() { jq_ "$1" show counters -- ".$2"; }
+
+wait_until() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+mn_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | select(.deprecated|not) | .hnp"; }
+mn_all_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | .hnp"; }
+
+# MN's global address inside PREFIX (a /64), or nothing.
+mn_addr() {
+	x "$1" ip -6 -j addr show dev eth0 scope global | python3 -c '
+import ipaddress, json, sys
+net = ipaddress.ip_network(sys.argv[1])
+for i in json.load(sys.stdin):
+    for a in i.get("addr_info", []):
+        if ipaddress.ip_address(a["local"]) in net:
+            print(a["local"]); sys.exit(0)
+sys.exit(1)' "$2"
+}
+
+# MN attached at MR (per MR's dmmctl) and holding an address in each prefix.
+mn_ready() {
+	local p n=0
+	for p in $(mn_prefixes "$1" "$2"); do
+		mn_addr "$1" "$p" >/dev/null || return 1
+		n=$((n + 1))
+	done
+	[ $n -gt 0 ]
+}
+
+decap() {
+	x "$1" ip -s -6 route show table $TABLE | sed -n 's/.*End.DX6.* packets \([0-9]*\) .*/\1/p'
+}
+
+MR_ADDRS="mr11=2001:db8:ff::11 mr12=2001:db8:ff::12 mr2=2001:db8:ff::20
+mrgw=2001:db8:ff::29 mr31=2001:db8:ff::31 mr32=2001:db8:ff::32"
+mr_addr() {
+	local e
+	for e in $MR_ADDRS; do [ "${e%%=*}" = "$1" ] && echo "${e#*=}"; done
+}
+
+count41_setup() {
+	local n e rules
+	for n in "$@"; do
+		rules=""
+		for e in $MR_ADDRS; do
+			rules="$rules
+	counter tx_${e%%=*} {}"
+		done
+		{
+			echo "table inet fig1cnt {$rules"
+			echo "	counter rx {}"
+			echo "	chain post { type filter hook postrouting priority 0;"
+			for e in $MR_ADDRS; do
+				echo "		oifname \"core\" ip6 nexthdr 41 ip6 daddr ${e#*=} counter name tx_${e%%=*}"
+			done
+			echo "	}"
+			echo "	chain pre { type filter hook prerouting priority 0;"
+			echo "		iifname \"core\" ip6 nexthdr 41 counter name rx"
+			echo "	}"
+			echo "}"
+		} | x "$n" nft -f - || bad "nft counters on $n"
+	done
+}
+count41() {
+	x "$1" nft -j list counter inet fig1cnt "$2" |
+		jq -r '.nftables[] | select(.counter) | .counter.packets'
+}
+
+dump() {
+	local n
+	for n in "$@"; do
+		echo "== $n"
+		x "$n" ip -s -6 route show table $TABLE
+		for w in mns cache handovers; do
+			echo "$w: $(ctl "$n" show $w 2>&1)"
+		done
+		tail -20 "$LABDIR/logs/$n.log"
+	done
+}
+
+# Run directly (tests/run.sh runs every tests/sh/*.sh): check that the
+# generated topology is one dmmlab accepts, with the short timers in every
+# node's configuration.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (dmmlab)"; exit 77; }
+	command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
+	DMMLAB_RUN=$(mktemp -d /tmp/fig1lab.XXXXXX)
+	export DMMLAB_RUN DMMLAB_PREFIX="f1$$-"
+	topo=$(lab_topo "mr-conf mode redirect")
+	conf=$($L config "$topo") || bad "dmmlab config rejects the generated topology"
+	[ "$(echo "$conf" | grep -c 'handover-context 2s')" = 10 ] ||
+		bad "handover-context 2s not in all 10 configurations"
+	[ "$(echo "$conf" | grep -c 'mode redirect')" = 6 ] || bad "mr-conf not in all 6 MRs"
+	rm -rf "$DMMLAB_RUN"
+	lab_result "lib_lab.sh: generated topology accepted, timers and mr-conf applied"
+fi
