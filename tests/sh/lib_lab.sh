@@ -16,6 +16,8 @@
 #   count41_setup NODE...  nftables counters of IPv6-in-IPv6 on NODE's core
 #                          link: tx_MRNAME per destination MR, rx (all in)
 #   count41 NODE NAME      a counter's packets
+#   fwd_setup NODE PREFIX  nftables counter of packets NODE forwards to PREFIX
+#   fwd NODE               its packets
 #   dump NODE...           tables, rules, dmmctl state and log tail (on failure)
 # Tests set `bad "why"` for each failed check and end with `lab_result`.
 set -u
@@ -174,6 +176,20 @@ count41_setup() {
 			echo "}"
 		} | x "$n" nft -f - || bad "nft counters on $n"
 	done
+}
+# fwd_setup NODE PREFIX: counter "fwd" of packets NODE forwards to PREFIX
+# (whatever the way in or out: native, decapsulated or to be tunnelled).
+fwd_setup() {
+	x "$1" nft -f - <<-EOT || bad "nft fwd counter on $1"
+	table inet fig1fwd {
+		counter carried {}
+		chain fw { type filter hook forward priority 0; ip6 daddr $2 counter name carried; }
+	}
+	EOT
+}
+fwd() {
+	x "$1" nft -j list counter inet fig1fwd carried |
+		jq -r '.nftables[] | select(.counter) | .counter.packets'
 }
 count41() {
 	x "$1" nft -j list counter inet fig1cnt "$2" |
