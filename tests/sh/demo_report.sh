@@ -1,0 +1,172 @@
+#!/bin/bash
+# lab/report.py on a small synthetic run whose answers are known:
+#   1000 pps, t = 10 s .. 14 s, moves at 11 s (mr12->mr11, link down 30 ms),
+#   12 s (mr11->mr2, 20 ms), 13 s (mr2->mr31, 10 ms).
+#   A mn2>mn1: move 1 nothing lost but 45 ms of silence (held, then flushed);
+#              move 2: seq 2100..2102 (sent after up) lost; move 3: clean.
+#   B mn1>mn2: move 1: 7 packets sent on the dead link lost (not counted);
+#              move 3: silence of 12 ms (then 11 packets reordered).
+#   counters: mr12 dp_held +45, dp_flushed +45; tx deltas 3+4 = 7 at move 1.
+# Checks the summary numbers exactly, the verdict (FAIL: 3 lost; PASS once
+# those arrive; FAIL when iperf3 exited 1), the markdown rows and, when
+# gnuplot is installed, that both PNGs are written.
+set -u
+cd "$(dirname "$0")/../.."
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+gen() {  # gen DIR LOSE_MOVE2(0|1) IPERF_RC
+	python3 - "$@" <<'EOF'
+import json, os, sys
+d, lose2, iperf_rc = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
+os.makedirs(os.path.join(d, "events"), exist_ok=True)
+S, MS = 10**9, 10**6
+moves = [("mr12", "mr11", 11 * S, 30), ("mr11", "mr2", 12 * S, 20), ("mr2", "mr31", 13 * S, 10)]
+with open(os.path.join(d, "moves.jsonl"), "w") as f:
+    for a, b, t, dms in moves:
+        f.write(json.dumps({"mn": "mn1", "from": a, "to": b, "down_ns": t,
+                            "up_ns": t + dms * MS}) + "\n")
+def stream(name, arrivals, sent):
+    with open(os.path.join(d, name + ".csv"), "w") as f:
+        f.write("seq,send_ns,recv_ns,stream\n")
+        for seq, tx, rx in arrivals:
+            f.write("%d,%d,%d,1\n" % (seq, tx, rx))
+    with open(os.path.join(d, name + ".json"), "w") as f:
+        f.write(json.dumps({"role": "recv", "stream": 1, "sent": sent}) + "\n")
+# A: seq s sent at 10 s + s ms, arrives 1 ms later.
+a = []
+for s in range(4000):
+    tx = 10 * S + s * MS
+    rx = tx + MS
+    if 1000 <= s < 1045:          # held at the pMR: all delivered from 11.045 s
+        rx = 11 * S + 45 * MS + (s - 1000) * 1000
+    if lose2 and 2100 <= s <= 2102:
+        continue
+    a.append((s, tx, rx))
+a.sort(key=lambda r: r[2])
+stream("a", a, 4000)
+b = []
+for s in range(4000):
+    tx = 10 * S + s * MS
+    if 1002 <= s < 1009:          # sent while the MN's own link was down
+        continue
+    rx = tx + MS
+    if 3000 <= s < 3011:          # late after move 3: 3011 arrives first
+        rx = 13 * S + 13 * MS
+    b.append((s, tx, rx))
+stream("b", b, 4000)
+run = {"kind": "demo", "rate": 1000, "hold": True, "mn": "mn1", "mn_settings": "tuned",
+       "streams": [{"name": "mn2>mn1", "csv": "a.csv", "summary": "a.json", "from": "mn2", "to": "mn1"},
+                   {"name": "mn1>mn2", "csv": "b.csv", "summary": "b.json", "from": "mn1", "to": "mn2"}],
+       "tcp": [{"name": "mn2>mn1", "json": "iperf3.json", "rc": "iperf3.rc"}],
+       "addrs": {"2001:db8:ff::11": "mr11", "2001:db8:ff::20": "mr2", "2001:db8:ff::31": "mr31"},
+       "corr_mrs": ["mr31"], "mn_prefixes": ["2001:db8:1:1200::/64"]}
+json.dump(run, open(os.path.join(d, "run.json"), "w"))
+json.dump({"end": {"sum_received": {"bytes": 123456}, "sum_sent": {"retransmits": 2}}},
+          open(os.path.join(d, "iperf3.json"), "w"))
+open(os.path.join(d, "iperf3.rc"), "w").write("%d\n" % iperf_rc)
+with open(os.path.join(d, "counters.jsonl"), "w") as f:
+    for i in range(3):
+        for node in ("mr12", "mr11", "mr2"):
+            base = {"tx": 100, "dp_held": 5, "dp_flushed": 5}
+            f.write(json.dumps({"move": i, "phase": "before", "node": node, "counters": base}) + "\n")
+            aft = dict(base)
+            if i == 0 and node == "mr12":
+                aft.update(tx=103, dp_held=50, dp_flushed=50)
+            if i == 0 and node == "mr11":
+                aft.update(tx=104)
+            f.write(json.dumps({"move": i, "phase": "after", "node": node, "counters": aft}) + "\n")
+with open(os.path.join(d, "caches.jsonl"), "w") as f:
+    loc = ["2001:db8:ff::11", "2001:db8:ff::20", None]
+    for i in range(3):
+        c = [{"prefix": "2001:db8:9::/64", "state": "tunnel", "locator": "2001:db8:ff::12"}]
+        if loc[i]:
+            c.append({"prefix": "2001:db8:1:1200::/64", "state": "tunnel", "locator": loc[i]})
+        f.write(json.dumps({"move": i, "node": "mr31", "cache": c, "mns": []}) + "\n")
+with open(os.path.join(d, "events", "mr12.events"), "w") as f:
+    f.write('{"t_ms":11001,"node":"mr12","event":"link_loss","mnid":null,"prefix":null,"peer":null,"link":3}\n')
+    f.write('{"t_ms":11040,"node":"mr12","event":"ctx_received","mnid":null,"prefix":null,"peer":null,"link":0}\n')
+with open(os.path.join(d, "events", "mr11.events"), "w") as f:
+    f.write('{"t_ms":11035,"node":"mr11","event":"attach","mnid":null,"prefix":null,"peer":null,"link":4}\n')
+    f.write('{"t_ms":11042,"node":"mr11","event":"ctx_acked","mnid":null,"prefix":null,"peer":null,"link":0}\n')
+EOF
+}
+
+# jq-less field access: summary.json path like handovers.0.streams.mn2>mn1.gap_ms
+field() {
+	python3 -c 'import json,sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(v)' "$1/summary.json" "$2"
+}
+expect() {  # expect DIR PATH VALUE
+	local got
+	got=$(field "$1" "$2" 2>&1)
+	[ "$got" = "$3" ] || bad "$2: got '$got', want '$3'"
+}
+
+d=$tmp/lossy
+gen "$d" 1 0
+python3 lab/report.py "$d" >"$tmp/lossy.out" 2>&1
+rc=$?
+cat "$tmp/lossy.out"
+[ $rc = 1 ] || bad "lossy run: exit $rc, want 1"
+expect "$d" verdict FAIL
+expect "$d" lost_total 3
+expect "$d" "handovers.0.streams.mn2>mn1.gap_ms" 45.0
+expect "$d" "handovers.0.streams.mn2>mn1.lost" 0
+expect "$d" "handovers.1.streams.mn2>mn1.lost" 3
+expect "$d" "handovers.1.streams.mn2>mn1.gap_ms" 4.0
+expect "$d" "handovers.0.streams.mn1>mn2.lost" 0
+expect "$d" "handovers.0.streams.mn1>mn2.lost_dead_link" 7
+expect "$d" "handovers.0.streams.mn1>mn2.gap_ms" 8.0
+expect "$d" "handovers.2.streams.mn1>mn2.gap_ms" 12.0
+expect "$d" "handovers.0.held" 45
+expect "$d" "handovers.0.flushed" 45
+expect "$d" "handovers.0.signalling" 7
+expect "$d" "handovers.1.signalling" 0
+expect "$d" "handovers.0.link_down_ms" 30.0
+expect "$d" "handovers.0.steps.link_loss@mr12" 1.0
+expect "$d" "handovers.0.steps.ctx_acked@mr11" 42.0
+expect "$d" "handovers.0.path" "MR31 → MR11 direct"
+expect "$d" "handovers.1.path" "MR31 → MR2 direct"
+expect "$d" "handovers.2.path" "MR31 local"
+expect "$d" "tcp.0.ok" True
+expect "$d" "stats.mn2>mn1.interruption_ms.median" 4.0
+expect "$d" "stats.mn2>mn1.interruption_ms.max" 45.0
+expect "$d" "stats.mn2>mn1.lost.max" 3
+grep -q "^1   mr12→mr11 .* 45.0/8.0 .* 0/0+7 .* 45/45 .* 7  MR31 → MR11 direct$" "$tmp/lossy.out" ||
+	bad "table row 1 not as expected"
+grep -q "^verdict: FAIL (3 packets lost" "$tmp/lossy.out" || bad "verdict line"
+
+d=$tmp/clean
+gen "$d" 0 0
+python3 lab/report.py "$d" --no-plots >/dev/null 2>&1
+rc=$?
+[ $rc = 0 ] || bad "clean run: exit $rc, want 0"
+expect "$d" verdict PASS
+
+d=$tmp/tcpbroke
+gen "$d" 0 1
+python3 lab/report.py "$d" --no-plots >"$tmp/tcp.out" 2>&1
+rc=$?
+[ $rc = 1 ] || bad "broken TCP: exit $rc, want 1"
+grep -q "TCP mn2>mn1: BROKE" "$tmp/tcp.out" || bad "broken TCP not reported"
+
+python3 lab/report.py --markdown "$tmp/lossy" "$tmp/clean" >"$tmp/md"
+[ "$(grep -c '^| lossy | 1000 | on | tuned | 3 |' "$tmp/md")" = 2 ] || bad "markdown rows"
+
+rm -rf "$tmp/bad" && mkdir "$tmp/bad"
+python3 lab/report.py "$tmp/bad" >/dev/null 2>&1
+[ $? = 2 ] || bad "missing input should exit 2"
+
+if command -v gnuplot >/dev/null; then
+	for p in arrivals interruption; do
+		[ -s "$tmp/lossy/$p.png" ] || bad "$p.png not written"
+	done
+fi
+[ $fail = 0 ] && echo "demo_report: ok"
+exit $fail
