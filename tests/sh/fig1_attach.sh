@@ -28,34 +28,6 @@ loc=$(jq_ lm1haa1 show bindings -- ".[] | select(.prefix == \"$p1\") | .location
 x mn2 ping -6 -c3 -i0.2 -w5 "$a1" || bad "mn2 cannot ping mn1"
 cat "$LABDIR"/logs/*.events | sort -n | tail -12
 
-# TCP: 1 MB from MN2 to MN1, compared by length and SHA-256.
-tcp_xfer() { # FROM TO_NODE TO_ADDR PORT
-	local port=$4
-	x "$2" python3 -c '
-import hashlib, socket, sys
-s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("::", int(sys.argv[1]))); s.listen(1); s.settimeout(15)
-c, a = s.accept(); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b: break
-    h.update(b); n += len(b)
-print(n, h.hexdigest(), a[0])' "$port" >"$DMMLAB_RUN/rx" &
-	local srv=$!
-	sleep 0.3
-	local want
-	want=$(x "$1" python3 -c '
-import hashlib, os, socket, sys
-d = os.urandom(1 << 20)
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=15)
-s.sendall(d); s.close()
-print(len(d), hashlib.sha256(d).hexdigest())' "$3" "$port") || bad "tcp client $1 -> $3 failed"
-	wait $srv || bad "tcp server on $2 failed"
-	local got
-	got=$(cat "$DMMLAB_RUN/rx")
-	echo "tcp $1 -> $2: sent $want, received $got"
-	[ "${got% *}" = "$want" ] || bad "tcp $1 -> $2: received '$got', sent '$want'"
-}
 tcp_xfer mn2 mn1 "$a1" 5001
 tcp_xfer mn1 mn2 "$a2" 5002
 

@@ -18,6 +18,7 @@
 #   count41 NODE NAME      a counter's packets
 #   fwd_setup NODE PREFIX  nftables counter of packets NODE forwards to PREFIX
 #   fwd NODE               its packets
+#   tcp_xfer FROM TO ADDR PORT  1 MB over TCP, checked by length and hash
 #   dump NODE...           tables, rules, dmmctl state and log tail (on failure)
 # Tests set `bad "why"` for each failed check and end with `lab_result`.
 set -u
@@ -208,6 +209,35 @@ dump() {
 	done
 }
 
+# tcp_xfer FROM TO_NODE TO_ADDR PORT: 1 MB over TCP, compared by length and
+# SHA-256 at the receiver.
+tcp_xfer() { # FROM TO_NODE TO_ADDR PORT
+	local port=$4
+	x "$2" python3 -c '
+import hashlib, socket, sys
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", int(sys.argv[1]))); s.listen(1); s.settimeout(15)
+c, a = s.accept(); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest(), a[0])' "$port" >"$DMMLAB_RUN/rx" &
+	local srv=$!
+	sleep 0.3
+	local want
+	want=$(x "$1" python3 -c '
+import hashlib, os, socket, sys
+d = os.urandom(1 << 20)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=15)
+s.sendall(d); s.close()
+print(len(d), hashlib.sha256(d).hexdigest())' "$3" "$port") || bad "tcp client $1 -> $3 failed"
+	wait $srv || bad "tcp server on $2 failed"
+	local got
+	got=$(cat "$DMMLAB_RUN/rx")
+	echo "tcp $1 -> $2: sent $want, received $got"
+	[ "${got% *}" = "$want" ] || bad "tcp $1 -> $2: received '$got', sent '$want'"
+}
 # Run directly (tests/run.sh runs every tests/sh/*.sh): check that the
 # generated topology is one dmmlab accepts, with the short timers in every
 # node's configuration.
