@@ -1,0 +1,236 @@
+#!/bin/bash
+# Linux data plane (dataplane/) in network namespaces, driven by tools/dptest.
+#
+#   M (MN)              A (MR, self fd00::1)              B (MR, self fd00::2)     S (server)
+#   eth0 ------------- acc0  [dptest -a acc*]  core0 -- core0 [dptest] srv0 ----- eth0
+#   SLAAC from A's RA        dmm0 (TUN)                       fd01::1           fd01::2,
+#                                                                   2001:db8:2::1, 2001:db8:3::1
+# (The server is not B itself: End.DX6 forwards only, it never delivers locally.)
+# Checked: RS -> attach with the MN's MAC; RA -> SLAAC address and MTU 1460 in M;
+# encap.red tunnel (source-specific) carries pings, decapsulated by End.DX6
+# (exact route counters); throw route; miss -> tunnel added in the callback ->
+# packet re-injected; miss without route -> dropped; hold + flush delivers,
+# hold + drop does not; carrier loss and link removal -> detach; dp_close
+# leaves no route, rule, TUN or tunsrc; a SIGKILLed instance's leftovers are
+# removed by the next one.
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+skip() { echo "dp_routes: skipped: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
+for t in ip ping cc make mkfifo; do
+	command -v $t >/dev/null || skip "missing tool: $t (apt-get install iproute2 iputils-ping)"
+done
+[ -f /usr/include/libmnl/libmnl.h ] || skip "missing libmnl-dev"
+
+T=$(mktemp -d /tmp/dp_routes.XXXXXX)
+A=dmmdpA$$ B=dmmdpB$$ M=dmmdpM$$ S=dmmdpS$$ C=dmmdpC$$
+PIDS=()
+PROTO='proto (188|ospf)' # iproute2 names protocol 188 "ospf"
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for n in $A $B $M $S $C; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; [ -n "${DP_KEEP:-}" ] && { echo "keeping A=$A B=$B M=$M"; sleep 600; }; for f in "$T"/*.out; do echo "== $f"; tail -15 "$f"; done; exit 1; }
+pass() { echo "ok: $*"; }
+
+# ---- build the driver ----
+BIN=$T/dptest
+make -s build/libdmm.a >/dev/null || fail "cannot build build/libdmm.a"
+cc -std=gnu11 -O1 -g ${DP_CFLAGS:-} -D_GNU_SOURCE -Icore dataplane/*.c tools/dptest.c build/libdmm.a \
+	-lmnl -lsodium -o "$BIN" || fail "cannot build dptest"
+
+# ---- topology ----
+for n in $A $B $M $S; do ip netns add $n; ip -n $n link set lo up; done
+ip -n $A link add core0 type veth peer name core0 netns $B
+ip -n $A link add acc0 type veth peer name eth0 netns $M
+ip -n $A addr add fd00::1/64 dev core0 nodad
+ip -n $B addr add fd00::2/64 dev core0 nodad
+ip -n $A link set core0 up
+ip -n $B link set core0 up
+ip -n $B link add srv0 type veth peer name eth0 netns $S
+ip -n $B addr add fd01::1/64 dev srv0 nodad
+ip -n $B link set srv0 up
+for a in fd01::2/64 2001:db8:2::1/64 2001:db8:3::1/64; do ip -n $S addr add $a dev eth0 nodad; done
+ip -n $S link set eth0 up
+ip -n $S -6 route add default via fd01::1
+for n in $A $B; do ip netns exec $n sysctl -qw net.ipv6.conf.all.forwarding=1; done
+ip netns exec $M sysctl -qw net.ipv6.conf.all.forwarding=0
+for k in all default eth0; do
+	ip netns exec $M sysctl -qw net.ipv6.conf.$k.accept_dad=0
+	ip netns exec $M sysctl -qw net.ipv6.conf.$k.accept_ra=1
+done
+ip -n $M link set eth0 up
+MAC=$(ip -n $M -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+
+# ---- driver helpers: commands through a FIFO, answers and events in NAME.out ----
+declare -A FD PID
+start_dp() { # name netns args...
+	local name=$1 ns=$2; shift 2
+	rm -f "$T/$name.in"; mkfifo "$T/$name.in"; : >"$T/$name.out"
+	ip netns exec "$ns" "$BIN" "$@" <"$T/$name.in" >"$T/$name.out" 2>&1 &
+	PID[$name]=$!; PIDS+=($!)
+	exec {fd}>"$T/$name.in"; FD[$name]=$fd
+	wait_for "$name" '^ready$' 5 || fail "$name did not start"
+}
+wait_for() { # name regex seconds
+	local i
+	for ((i = 0; i < $3 * 20; i++)); do
+		grep -qE "$2" "$T/$1.out" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+cmd() { # name command... : the answer must be ok
+	local n before
+	before=$(grep -cE '^(ok|err)' "$T/$1.out")
+	echo "${*:2}" >&"${FD[$1]}"
+	for ((n = 0; n < 100; n++)); do
+		[ "$(grep -cE '^(ok|err)' "$T/$1.out")" -gt "$before" ] && break
+		sleep 0.05
+	done
+	[ "$(grep -E '^(ok|err)' "$T/$1.out" | tail -1)" = ok ] || fail "$1: '${*:2}' failed"
+}
+stat() { # name key
+	cmd "$1" stats
+	grep '^stats ' "$T/$1.out" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+expect_stat() { # name key value
+	local v; v=$(stat "$1" "$2")
+	[ "$v" = "$3" ] || fail "$1 $2=$v, expected $3"
+}
+quit_dp() {
+	echo quit >&"${FD[$1]}"
+	wait "${PID[$1]}" || fail "$1 exited with an error"
+	grep -q '^closed$' "$T/$1.out" || fail "$1 did not close"
+}
+decap_packets() { # netns self
+	ip -n "$1" -s -6 route show table 4242 | grep "^$2 .*End.DX6" |
+		sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+check_clean() { # netns
+	local r; r=$(ip -n "$1" -6 rule show | tr -s ' \t' ' ')
+	[ "$r" = "$(printf '0: from all lookup local\n32766: from all lookup main')" ] ||
+		fail "$1: rules not restored: $r"
+	[ -z "$(ip -n "$1" -6 route show table 4242)" ] || fail "$1: routes left in table 4242"
+	[ -z "$(ip -n "$1" -6 route show proto 188)" ] || fail "$1: proto 188 routes left"
+	! ip -n "$1" link show dmm0 >/dev/null 2>&1 || fail "$1: dmm0 left"
+	ip -n "$1" sr tunsrc show | grep -q 'tunsrc addr ::$' || fail "$1: tunsrc not reset"
+}
+
+# ---- B: decapsulates, tunnels replies back to A ----
+start_dp b $B -s fd00::2
+cmd b tunnel add 2001:db8:1::/64 via fd00::1
+cmd b local add 2001:db8:2::/64 dev srv0
+cmd b local add 2001:db8:3::/64 dev srv0
+
+# ---- A: access link, RS -> attach, RA -> SLAAC ----
+start_dp a $A -s fd00::1 -a 'acc*'
+ip -n $A link show acc0 | grep -q ',UP' || fail "acc0 not brought up"
+wait_for a "^attach [0-9]+ $MAC\$" 10 || fail "no attach for $MAC"
+pass "RS on acc0 -> attach $MAC"
+cmd a local add 2001:db8:1::/64 dev acc0
+cmd a adv acc0 2001:db8:1::/64 600 300
+for ((i = 0; i < 50; i++)); do
+	ip -n $M -6 addr show dev eth0 | grep -q 'inet6 2001:db8:1:0:' && break
+	sleep 0.1
+done
+ip -n $M -6 addr show dev eth0 | grep -q 'inet6 2001:db8:1:0:.*/64 scope global dynamic' ||
+	fail "MN has no SLAAC address: $(ip -n $M -6 addr show dev eth0)"
+[ "$(ip netns exec $M cat /proc/sys/net/ipv6/conf/eth0/mtu)" = 1460 ] || fail "RA MTU not 1460"
+ip -n $M -6 route show default | grep -q 'via fe80::' || fail "MN has no default route"
+MNA=$(ip -n $M -6 addr show dev eth0 | sed -n 's/.*inet6 \(2001:db8:1:[0-9a-f:]*\)\/64.*/\1/p')
+pass "RA -> MN address $MNA, MTU 1460, default route"
+
+# ---- tunnel: source-specific encap.red, End.DX6 counters ----
+cmd a tunnel add 2001:db8:2::/64 from 2001:db8:1::/64 via fd00::2
+ip -n $A -6 route show table 4242 | grep -qE \
+	"^2001:db8:2::/64 from 2001:db8:1::/64 +encap seg6 mode encap.red segs 1 \[ fd00::2 \] dev core0 $PROTO" ||
+	fail "tunnel route: $(ip -n $A -6 route show table 4242)"
+ip -n $A sr tunsrc show | grep -q 'tunsrc addr fd00::1$' || fail "tunsrc not set"
+ip netns exec $M ping -6 -q -c 3 -i 0.2 -W 2 2001:db8:2::1 >/dev/null || fail "ping through tunnel"
+[ "$(decap_packets $B fd00::2)" = 3 ] || fail "B decapsulated $(decap_packets $B fd00::2), expected 3"
+[ "$(decap_packets $A fd00::1)" = 3 ] || fail "A decapsulated $(decap_packets $A fd00::1), expected 3"
+ip netns exec $B ping -6 -q -c 1 -W 2 fd00::1 >/dev/null || fail "plain traffic to self"
+pass "tunnel carries 3 pings each way, decapsulated by End.DX6; self still reachable"
+
+# ---- pass: throw route ----
+cmd a pass add 2001:db8:9::/64
+ip -n $A -6 route show table 4242 | grep -qE "^throw 2001:db8:9::/64 .*$PROTO" || fail "throw route"
+cmd a pass del 2001:db8:9::/64
+ip -n $A -6 route show table 4242 | grep -q '2001:db8:9::' && fail "throw route not deleted"
+cmd a tunnel del 2001:db8:9::/64 # missing: not an error
+pass "pass add/del, idempotent del"
+
+# ---- miss: the callback installs a tunnel, the packet is re-injected ----
+cmd a miss add 2001:db8:3::/64
+ip -n $A -6 route show table 4242 | grep -qE "^2001:db8:3::/64 dev dmm0 $PROTO metric 1024" ||
+	fail "miss route"
+cmd a onmiss tunnel add 2001:db8:3::/64 via fd00::2
+ip netns exec $M ping -6 -q -c 1 -W 3 2001:db8:3::1 >/dev/null || fail "ping after miss"
+grep -q "^miss 2001:db8:3::1 $MNA\$" "$T/a.out" || fail "no miss event"
+expect_stat a miss 1
+expect_stat a reinjected 1
+ip -n $A -6 route show table 4242 | grep -q '^2001:db8:3::/64 .*encap seg6' || fail "miss not replaced"
+cmd a onmiss
+cmd a miss add 2001:db8:4::/64
+ip netns exec $M ping -6 -q -c 1 -W 1 2001:db8:4::1 >/dev/null && fail "ping to a miss w/o route"
+expect_stat a miss_dropped 1
+pass "miss -> tunnel -> re-injected; miss without route dropped"
+
+# ---- hold: flush delivers, drop discards ----
+cmd a tunnel del 2001:db8:2::/64 from 2001:db8:1::/64
+cmd a tunnel add 2001:db8:2::/64 via fd00::2
+cmd a hold start 2001:db8:2::/64
+ip netns exec $M ping -6 -q -c 1 -W 6 2001:db8:2::1 >/dev/null & P=$!
+sleep 1
+expect_stat a held 1
+cmd a hold flush 2001:db8:2::/64
+wait $P || fail "held packet not delivered after flush"
+expect_stat a flushed 1
+cmd a hold start 2001:db8:2::/64
+ip netns exec $M ping -6 -q -c 1 -W 2 2001:db8:2::1 >/dev/null & P=$!
+sleep 0.7
+cmd a hold drop 2001:db8:2::/64
+wait $P && fail "dropped hold still delivered"
+expect_stat a hold_dropped 1
+ip -n $A -6 route show table 4242 | grep -q 'metric 1 ' && fail "hold route left"
+pass "hold + flush delivered, hold + drop discarded"
+
+# ---- detach: carrier loss, then the link moves away ----
+IDX=$(ip netns exec $A cat /sys/class/net/acc0/ifindex)
+ip -n $M link set eth0 down
+wait_for a "^detach $IDX\$" 5 || fail "no detach on carrier loss"
+ip netns add $C
+ip -n $A link set acc0 netns $C
+wait_for a "^detach $IDX\$" 5 && [ "$(grep -c "^detach $IDX\$" "$T/a.out")" = 2 ] ||
+	fail "no detach on link removal"
+pass "carrier loss and removal -> detach"
+
+# ---- close: nothing left ----
+quit_dp a
+check_clean $A
+pass "dp_close left no route, rule, TUN or tunsrc"
+
+# ---- crash: the next instance removes the leftovers ----
+start_dp a2 $A -s fd00::1
+cmd a2 tunnel add 2001:db8:2::/64 via fd00::2
+kill -9 "${PID[a2]}"; wait "${PID[a2]}" 2>/dev/null
+ip -n $A -6 rule show | grep -q '^1001:' || fail "crash left no rules?"
+ip -n $A -6 route show table 4242 | grep -q 'encap seg6 mode' || fail "crash left no tunnel?"
+start_dp a3 $A -s fd00::1
+grep -q 'removed 3 rules and 1 routes left by a previous instance' "$T/a3.out" ||
+	fail "stale rules not reported"
+[ "$(ip -n $A -6 route show table 4242 | grep -c .)" = 1 ] || fail "stale routes left"
+[ "$(ip -n $A -6 rule show | cut -d: -f1 | tr '\n' ' ')" = "1000 1001 1002 32766 " ] ||
+	fail "rules: $(ip -n $A -6 rule show)"
+quit_dp a3
+check_clean $A
+pass "SIGKILLed instance cleaned up by the next dp_open"
+
+quit_dp b
+check_clean $B
+echo "dp_routes: all passed"
