@@ -326,7 +326,7 @@ def fmt(v, nd=1):
 def table(rep):
     names = [s["name"] for s in rep["run"]["streams"]]
     lines = ["streams: " + ", ".join("%s = %s" % (chr(65 + k), n) for k, n in enumerate(names)),
-             "%-3s %-12s %7s  %-23s %-14s %-11s %5s  %s" % (
+             "%-3s %-12s %7s  %-27s %-20s %-13s %5s  %s" % (
                  "#", "move", "down ms", "interruption ms A/B/C..", "lost A/B/C..",
                  "held/flushed", "msgs", "path afterwards")]
     for h in rep["handovers"]:
@@ -336,7 +336,7 @@ def table(rep):
                                   if h["streams"][n]["lost_dead_link"] else "")
                         for n in names)
         hf = "%s/%s" % (fmt(h["held"]), fmt(h["flushed"]))
-        lines.append("%-3d %-12s %7s  %-23s %-14s %-11s %5s  %s" % (
+        lines.append("%-3d %-12s %7s  %-27s %-20s %-13s %5s  %s" % (
             h["n"], "%s→%s" % (h["from"], h["to"]), fmt(h["link_down_ms"]), gaps, lost, hf,
             fmt(h["signalling"]), h["path"]))
     lines.append("(lost x+y: x counted against the verdict, y sent by the MN while "

@@ -1,0 +1,255 @@
+#!/bin/bash
+# demo.sh: the draft's story on a live testbed, measured (run by `make demo`).
+#
+#   lab/demo.sh [options]
+#     --rate PPS        probe rate of every stream (default 1000)
+#     --down-ms N       the link stays down N ms at each move (default 0)
+#     --pause S         seconds between moves (default 3)
+#     --moves "A B ..." MRs MN1 visits in turn (default "mr11 mr2 mr31")
+#     --mn tuned|optimistic|stock
+#                       the MNs' IPv6 settings for the moves (default tuned;
+#                       see "What the lab tunes on the MNs" in lab/README)
+#     --no-hold         MRs do not hold packets during a handover (mr hold no)
+#     --no-tcp          no iperf3 transfer
+#     --out DIR         results folder (default results/demo-TIMESTAMP)
+#     --static-routes   no dmmd at all: the script moves a static route after
+#                       the MN (plumbing test of this script, not of DMM)
+#
+# Brings up figure1 (namespaces prefixed $DMMLAB_PREFIX, default "dmo-",
+# state in $DMMLAB_RUN, default /run/dmmdemo, so it never touches another
+# lab), starts probe streams MN2<->MN1, MN1<->CN and an iperf3 transfer
+# MN2 -> MN1, moves MN1 from MR12 along --moves, snapshots every MR's
+# counters and caches around each move, collects CSV, JSON, event and daemon
+# logs into the results folder, tears the lab down (also on error or
+# Ctrl-C) and has lab/report.py print the handover table and draw the plots.
+# Exit status: report.py's (0 pass; 1 a TCP session broke or a packet that
+# should have been delivered was lost; 2 bad data), 3 if the lab failed.
+set -u
+cd "$(dirname "$0")/.."
+REPO=$PWD
+B=$REPO/build
+export DMMLAB_PREFIX=${DMMLAB_PREFIX:-dmo-}
+export DMMLAB_RUN=${DMMLAB_RUN:-/run/dmmdemo}
+LAB=demo
+RATE=1000 TCP_RATE=5M DOWN_MS=0 PAUSE=3 MOVES="mr11 mr2 mr31" MNSET=tuned HOLD=yes TCP=yes
+OUT="" STATIC=no TOPO=lab/topologies/figure1.topo
+
+die() { echo "demo: $*" >&2; exit 3; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rate) RATE=$2; shift ;;
+	--down-ms) DOWN_MS=$2; shift ;;
+	--pause) PAUSE=$2; shift ;;
+	--moves) MOVES=$2; shift ;;
+	--mn) MNSET=$2; shift ;;
+	--no-hold) HOLD=no ;;
+	--no-tcp) TCP=no ;;
+	--out) OUT=$2; shift ;;
+	--static-routes) STATIC=yes ;;
+	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown option $1 (--help)" ;;
+	esac
+	shift
+done
+case $MNSET in tuned|optimistic|stock) ;; *) die "--mn tuned|optimistic|stock" ;; esac
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
+for p in dmmd dmmctl dmmprobe; do [ -x "$B/$p" ] || die "$B/$p missing: make all"; done
+command -v iperf3 >/dev/null || TCP=no
+
+OUT=${OUT:-results/demo-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT/events" "$OUT/logs" || die "cannot create $OUT"
+OUT=$(cd "$OUT" && pwd)
+dmmlab() { "$REPO/lab/dmmlab" -l $LAB "$@"; }
+lx() { local n=$1; shift; ip netns exec "$DMMLAB_PREFIX$n" "$@"; }
+MRS="mr11 mr12 mr2 mrgw mr31 mr32"
+declare -A ADDR=([mr11]=2001:db8:ff::11 [mr12]=2001:db8:ff::12 [mr2]=2001:db8:ff::20
+	[mrgw]=2001:db8:ff::29 [mr31]=2001:db8:ff::31 [mr32]=2001:db8:ff::32)
+CN=2001:db8:100::1
+
+# ---- teardown, whatever happens
+PIDS=()
+LAB_UP=no
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ $LAB_UP = yes ]; then
+		cp "$DMMLAB_RUN/$LAB"/logs/*.events "$OUT/events/" 2>/dev/null
+		cp "$DMMLAB_RUN/$LAB"/logs/*.log "$OUT/logs/" 2>/dev/null
+		dmmlab down >/dev/null 2>&1 || echo "demo: dmmlab down failed" >&2
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
+
+# ---- the lab
+topo=$OUT/figure1.topo
+cp "$TOPO" "$topo"
+[ $HOLD = no ] && echo "mr-conf hold no" >>"$topo"
+if [ -e "$DMMLAB_RUN/$LAB/state.json" ]; then
+	echo "demo: a previous demo lab is still up, taking it down"
+	dmmlab down >/dev/null 2>&1
+fi
+LAB_UP=yes
+if [ $STATIC = yes ]; then
+	dmmlab up "$topo" --no-daemons || die "dmmlab up failed"
+else
+	dmmlab up "$topo" || die "dmmlab up failed"
+fi
+
+# global_addr NODE: the node's first non-tentative global address on eth0.
+global_addr() {
+	lx "$1" ip -6 -o addr show dev eth0 scope global -tentative 2>/dev/null |
+		awk '{ sub("/.*", "", $4); print $4; exit }'
+}
+
+static_attach() {  # static_attach MN PREFIX ADDR AT
+	lx "$1" ip addr add "$3/64" dev eth0 nodad
+	lx "$1" ip route add default via fe80::1 dev eth0
+	lx "$4" ip route replace "$2" dev "$1"
+}
+
+# static_move MN PREFIX ANCHOR TO: what dmmd would do, by hand: the new MR
+# routes the prefix on its access link, the anchor sends it to the new MR.
+static_move() {
+	lx "$4" ip route replace "$2" dev "$1"
+	[ "$4" != "$3" ] && lx "$3" ip route replace "$2" via "${ADDR[$4]}" dev core
+	return 0
+}
+
+if [ $STATIC = yes ]; then
+	static_attach mn1 2001:db8:1:1200::/64 2001:db8:1:1200::1 mr12
+	static_attach mn2 2001:db8:3:3100::/64 2001:db8:3:3100::1 mr31
+fi
+MN1="" MN2=""
+for _ in $(seq 100); do
+	MN1=$(global_addr mn1) MN2=$(global_addr mn2)
+	[ -n "$MN1" ] && [ -n "$MN2" ] && break
+	sleep 0.1
+done
+[ -n "$MN1" ] && [ -n "$MN2" ] || die "MNs got no address in 10 s (MN1 '$MN1', MN2 '$MN2'); see $OUT/logs"
+PFX1=$(python3 -c 'import ipaddress,sys; print(ipaddress.ip_network(sys.argv[1] + "/64", strict=False))' "$MN1")
+echo "demo: MN1 $MN1 (prefix $PFX1) at mr12, MN2 $MN2 at mr31, CN $CN"
+
+# ---- MN settings for the moves (lab/README: what the lab tunes on MNs)
+mn_settings() {
+	local k v
+	case $MNSET in
+	tuned) set -- accept_dad=0 router_solicitation_delay=0 router_solicitation_interval=1 ;;
+	optimistic) set -- accept_dad=1 dad_transmits=1 optimistic_dad=1 use_optimistic=1 \
+		router_solicitation_delay=0 router_solicitation_interval=1 ;;
+	stock) set -- accept_dad=1 dad_transmits=1 optimistic_dad=0 use_optimistic=0 \
+		router_solicitation_delay=1 router_solicitation_interval=4 router_solicitations=3 ;;
+	esac
+	for kv in "$@"; do
+		for mn in mn1 mn2; do
+			lx $mn sysctl -qw "net.ipv6.conf.eth0.$kv" || die "sysctl $kv on $mn"
+		done
+	done
+}
+mn_settings
+
+# ---- traffic: first one ping each way, so that neighbour discovery and
+# the first-packet route lookups are done before anything is measured.
+prime() {  # prime FROM DST
+	for _ in $(seq 20); do
+		lx "$1" ping -6 -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	die "no path from $1 to $2 before the first move"
+}
+prime mn2 "$MN1"; prime mn1 "$MN2"; prime mn1 "$CN"; prime cn "$MN1"
+n_moves=$(wc -w <<<"$MOVES")
+DUR=$(python3 -c "print(int(2 + $n_moves * $PAUSE + 2))")
+probe=$B/dmmprobe
+lx mn1 "$probe" recv -p 5001 --csv "$OUT/mn2-mn1.csv" >"$OUT/mn2-mn1.json" 2>"$OUT/mn2-mn1.err" &
+PIDS+=($!) RX=($!)
+lx mn2 "$probe" recv -p 5002 --csv "$OUT/mn1-mn2.csv" >"$OUT/mn1-mn2.json" 2>"$OUT/mn1-mn2.err" &
+PIDS+=($!) RX+=($!)
+lx cn "$probe" recv -p 5003 --csv "$OUT/mn1-cn.csv" >"$OUT/mn1-cn.json" 2>"$OUT/mn1-cn.err" &
+PIDS+=($!) RX+=($!)
+lx mn1 "$probe" recv -p 5004 --csv "$OUT/cn-mn1.csv" >"$OUT/cn-mn1.json" 2>"$OUT/cn-mn1.err" &
+PIDS+=($!) RX+=($!)
+if [ $TCP = yes ]; then
+	lx mn1 iperf3 -s -1 -B "$MN1" -p 5201 >"$OUT/iperf3-server.txt" 2>&1 &
+	PIDS+=($!)
+	sleep 0.3
+	( timeout $((DUR + 30)) ip netns exec "${DMMLAB_PREFIX}mn2" iperf3 -c "$MN1" -p 5201 \
+		-t "$((DUR + 1))" -b "$TCP_RATE" -J --connect-timeout 3000 \
+		>"$OUT/iperf3.json" 2>"$OUT/iperf3.err"
+	  echo $? >"$OUT/iperf3.rc" ) &
+	PIDS+=($!) TCPJOB=$!
+fi
+sleep 1
+send() {  # send FROM DST PORT NAME
+	lx "$1" "$probe" send -6 "$2" -p "$3" -r "$RATE" -d "$DUR" --stream 1 \
+		>"$OUT/$4.send" 2>"$OUT/$4.send.err"
+}
+send mn2 "$MN1" 5001 mn2-mn1 & PIDS+=($!) TX=($!)
+send mn1 "$MN2" 5002 mn1-mn2 & PIDS+=($!) TX+=($!)
+send mn1 "$CN" 5003 mn1-cn & PIDS+=($!) TX+=($!)
+send cn "$MN1" 5004 cn-mn1 & PIDS+=($!) TX+=($!)
+
+# ---- moves, with every MR's counters around each and caches after
+snapshot() {  # snapshot MOVE PHASE
+	[ $STATIC = yes ] && return
+	for n in $MRS; do
+		c=$("$B/dmmctl" -j -s "$DMMLAB_RUN/$LAB/$n.sock" show counters 2>/dev/null) || continue
+		echo "{\"move\": $1, \"phase\": \"$2\", \"node\": \"$n\", \"counters\": $c}"
+	done >>"$OUT/counters.jsonl"
+	[ "$2" = after ] || return
+	for n in $MRS; do
+		c=$("$B/dmmctl" -j -s "$DMMLAB_RUN/$LAB/$n.sock" show cache 2>/dev/null) || c=null
+		m=$("$B/dmmctl" -j -s "$DMMLAB_RUN/$LAB/$n.sock" show mns 2>/dev/null) || m=null
+		echo "{\"move\": $1, \"node\": \"$n\", \"cache\": $c, \"mns\": $m}"
+	done >>"$OUT/caches.jsonl"
+}
+: >"$OUT/moves.jsonl"
+sleep 2
+i=0 at=mr12
+for to in $MOVES; do
+	snapshot $i before
+	echo "demo: handover $((i + 1)): mn1 $at -> $to"
+	dmmlab move mn1 "$to" --down-ms "$DOWN_MS" >>"$OUT/moves.jsonl" ||
+		die "dmmlab move mn1 $to failed"
+	[ $STATIC = yes ] && static_move mn1 "$PFX1" mr12 "$to"
+	sleep "$PAUSE"
+	snapshot $i after
+	i=$((i + 1)) at=$to
+done
+
+# ---- the end of the traffic
+for p in "${TX[@]}"; do wait "$p"; done
+[ $TCP = yes ] && wait "$TCPJOB"
+sleep 1
+for p in "${RX[@]}"; do kill -INT "$p" 2>/dev/null; done
+for p in "${RX[@]}"; do wait "$p"; done
+
+python3 - "$OUT" "$RATE" "$HOLD" "$MNSET" "$DOWN_MS" "$PFX1" "$TCP" "$STATIC" <<'EOF'
+import json, sys
+out, rate, hold, mnset, down_ms, pfx, tcp, static = sys.argv[1:]
+st = lambda n, a, b: {"name": n, "csv": n + ".csv", "summary": n + ".json", "from": a, "to": b}
+run = {"kind": "demo", "rate": int(rate), "hold": hold == "yes", "mn_settings": mnset,
+       "down_ms": float(down_ms), "mn": "mn1", "mn_prefixes": [pfx], "static_routes": static == "yes",
+       "streams": [st("mn2-mn1", "mn2", "mn1"), st("mn1-mn2", "mn1", "mn2"),
+                   st("mn1-cn", "mn1", "cn"), st("cn-mn1", "cn", "mn1")],
+       "tcp": [{"name": "iperf3 mn2-mn1", "json": "iperf3.json", "rc": "iperf3.rc"}] if tcp == "yes" else [],
+       "corr_mrs": ["mr31", "mrgw"],
+       "addrs": {"2001:db8:ff::11": "mr11", "2001:db8:ff::12": "mr12", "2001:db8:ff::20": "mr2",
+                 "2001:db8:ff::29": "mrgw", "2001:db8:ff::31": "mr31", "2001:db8:ff::32": "mr32"}}
+json.dump(run, open(out + "/run.json", "w"), indent=1)
+EOF
+cp "$DMMLAB_RUN/$LAB"/logs/*.events "$OUT/events/" 2>/dev/null
+cp "$DMMLAB_RUN/$LAB"/logs/*.log "$OUT/logs/" 2>/dev/null
+dmmlab down >/dev/null 2>&1
+LAB_UP=no
+
+echo
+echo "MN1 at mr12, then ${MOVES// / -> }; $RATE packets/s per stream, MN settings $MNSET," \
+	"holding $HOLD, link down ${DOWN_MS} ms per move$([ $STATIC = yes ] && echo ', STATIC ROUTES (no dmmd)')"
+python3 lab/report.py "$OUT"
+rc=$?
+echo "results: $OUT"
+exit $rc
