@@ -244,8 +244,10 @@ static void dp_rs_handle(struct dp *d, const uint8_t *p, size_t len, uint32_t if
 	if (l == NULL)
 		return; /* not an access link: not ours */
 	d->st.rs_received++;
+	/* RFC 4861 6.1.1: hop limit 255; no SLLAO from the unspecified address
+	 * (and without one we cannot identify the MN). */
 	if (hlim != 255 || len < 8 || p[0] != ND_ROUTER_SOLICIT || p[1] != 0 ||
-	    !dp_rs_sllao(p, len, id.id)) {
+	    IN6_IS_ADDR_UNSPECIFIED(src) || !dp_rs_sllao(p, len, id.id)) {
 		d->st.rs_dropped++;
 		return;
 	}

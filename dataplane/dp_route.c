@@ -378,12 +378,13 @@ static int dp_rule_msg(struct dp *d, uint16_t type, uint32_t pref, uint32_t tabl
 int dp_rules_setup(struct dp *d)
 {
 	uint32_t p = d->cfg.rule_pref;
+	uint8_t proto = d->cfg.protocol;
 	int err;
 
 	d->rules_set = true;
-	if ((err = dp_rule_msg(d, RTM_NEWRULE, p, d->cfg.table, d->cfg.protocol, true)) < 0 ||
-	    (err = dp_rule_msg(d, RTM_NEWRULE, p + 1, DP_TABLE_LOCAL, d->cfg.protocol, false)) < 0 ||
-	    (err = dp_rule_msg(d, RTM_NEWRULE, p + 2, d->cfg.table, d->cfg.protocol, false)) < 0)
+	if ((err = dp_rule_msg(d, RTM_NEWRULE, p, d->cfg.table, proto, true)) < 0 ||
+	    (err = dp_rule_msg(d, RTM_NEWRULE, p + 1, DP_TABLE_LOCAL, proto, false)) < 0 ||
+	    (err = dp_rule_msg(d, RTM_NEWRULE, p + 2, d->cfg.table, proto, false)) < 0)
 		return err;
 	d->local_rule_moved = true;
 	return dp_rule_msg(d, RTM_DELRULE, 0, DP_TABLE_LOCAL, RTPROT_KERNEL, false);

@@ -100,7 +100,8 @@ static int run_command(char *line)
 	int n = 0;
 	struct dmm_dp_op op = { 0 };
 
-	for (char *t = strtok_r(line, " \t\n", &save); t && n < 12; t = strtok_r(NULL, " \t\n", &save))
+	for (char *t = strtok_r(line, " \t\n", &save); t && n < 12;
+	     t = strtok_r(NULL, " \t\n", &save))
 		w[n++] = t;
 	if (n == 0)
 		return 0;

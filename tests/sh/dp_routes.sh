@@ -34,13 +34,20 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -n "${DP_KEEP:-}" ] && { echo "keeping A=$A B=$B M=$M"; sleep 600; }; for f in "$T"/*.out; do echo "== $f"; tail -15 "$f"; done; exit 1; }
+fail() {
+	echo "FAIL: $*"
+	# DP_KEEP=1: leave the namespaces up for a look
+	[ -n "${DP_KEEP:-}" ] && { echo "keeping A=$A B=$B M=$M S=$S"; sleep 600; }
+	for f in "$T"/*.out; do echo "== $f"; tail -15 "$f"; done
+	exit 1
+}
 pass() { echo "ok: $*"; }
 
 # ---- build the driver ----
 BIN=$T/dptest
 make -s build/libdmm.a >/dev/null || fail "cannot build build/libdmm.a"
-cc -std=gnu11 -O1 -g ${DP_CFLAGS:-} -D_GNU_SOURCE -Icore dataplane/*.c tools/dptest.c build/libdmm.a \
+cc -std=gnu11 -O1 -g ${DP_CFLAGS:-} -D_GNU_SOURCE -Icore dataplane/*.c tools/dptest.c \
+	build/libdmm.a \
 	-lmnl -lsodium -o "$BIN" || fail "cannot build dptest"
 
 # ---- topology ----
@@ -148,12 +155,13 @@ pass "RA -> MN address $MNA, MTU 1460, default route"
 # ---- tunnel: source-specific encap.red, End.DX6 counters ----
 cmd a tunnel add 2001:db8:2::/64 from 2001:db8:1::/64 via fd00::2
 ip -n $A -6 route show table 4242 | grep -qE \
-	"^2001:db8:2::/64 from 2001:db8:1::/64 +encap seg6 mode encap.red segs 1 \[ fd00::2 \] dev core0 $PROTO" ||
+	"^2001:db8:2::/64 from 2001:db8:1::/64 +encap seg6 mode encap.red segs 1 \[ fd00::2 \] \
+dev core0 $PROTO" ||
 	fail "tunnel route: $(ip -n $A -6 route show table 4242)"
 ip -n $A sr tunsrc show | grep -q 'tunsrc addr fd00::1$' || fail "tunsrc not set"
 ip netns exec $M ping -6 -q -c 3 -i 0.2 -W 2 2001:db8:2::1 >/dev/null || fail "ping through tunnel"
-[ "$(decap_packets $B fd00::2)" = 3 ] || fail "B decapsulated $(decap_packets $B fd00::2), expected 3"
-[ "$(decap_packets $A fd00::1)" = 3 ] || fail "A decapsulated $(decap_packets $A fd00::1), expected 3"
+n=$(decap_packets $B fd00::2); [ "$n" = 3 ] || fail "B decapsulated $n packets, expected 3"
+n=$(decap_packets $A fd00::1); [ "$n" = 3 ] || fail "A decapsulated $n packets, expected 3"
 ip netns exec $B ping -6 -q -c 1 -W 2 fd00::1 >/dev/null || fail "plain traffic to self"
 pass "tunnel carries 3 pings each way, decapsulated by End.DX6; self still reachable"
 
@@ -174,7 +182,8 @@ ip netns exec $M ping -6 -q -c 1 -W 3 2001:db8:3::1 >/dev/null || fail "ping aft
 grep -q "^miss 2001:db8:3::1 $MNA\$" "$T/a.out" || fail "no miss event"
 expect_stat a miss 1
 expect_stat a reinjected 1
-ip -n $A -6 route show table 4242 | grep -q '^2001:db8:3::/64 .*encap seg6' || fail "miss not replaced"
+ip -n $A -6 route show table 4242 | grep -q '^2001:db8:3::/64 .*encap seg6' ||
+	fail "miss route not replaced"
 cmd a onmiss
 cmd a miss add 2001:db8:4::/64
 ip netns exec $M ping -6 -q -c 1 -W 1 2001:db8:4::1 >/dev/null && fail "ping to a miss w/o route"
