@@ -421,7 +421,14 @@ static int dp_stale_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type == RTM_NEWROUTE) {
 		const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-		proto = rtm->rtm_protocol;
+		uint32_t table = rtm->rtm_table;
+		struct nlattr *a;
+		mnl_attr_for_each(a, nlh, sizeof(*rtm))
+			if (mnl_attr_get_type(a) == RTA_TABLE &&
+			    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+				table = mnl_attr_get_u32(a);
+		/* Only our table: another router daemon may share the number. */
+		proto = table == s->d->cfg.table ? rtm->rtm_protocol : 0;
 	} else if (nlh->nlmsg_type == RTM_NEWRULE) {
 		struct nlattr *a;
 		mnl_attr_for_each(a, nlh, sizeof(struct fib_rule_hdr))
