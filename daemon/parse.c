@@ -1022,7 +1022,7 @@ void parse_conf_defaults(struct dmmd_conf *c)
 	c->udp_port = DMMD_UDP_PORT;
 	c->dp_table = 4242;
 	c->dp_rule_pref = 1000;
-	c->dp_protocol = 188;
+	c->dp_protocol = 177;
 	snprintf(c->dp_tun, sizeof(c->dp_tun), "dmm0");
 	c->dp_hold_limit = 4096;
 }

@@ -16,7 +16,7 @@ void dp_config_defaults(struct dp_config *c)
 	memset(c, 0, sizeof(*c));
 	c->table = 4242;
 	c->rule_pref = 1000;
-	c->protocol = 188;
+	c->protocol = 177;
 	snprintf(c->tun_name, sizeof(c->tun_name), "dmm0");
 	c->hold_max_pkts = 4096;
 	c->hold_max_ms = 5000;

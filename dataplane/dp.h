@@ -25,7 +25,7 @@ struct dp_config {
 	struct in6_addr self;     /* decapsulation address and tunnel source */
 	uint32_t table;           /* default 4242 */
 	uint32_t rule_pref;       /* default 1000 */
-	uint8_t protocol;         /* route protocol, default 188 */
+	uint8_t protocol;         /* route protocol, default 177 (unassigned; 188 is OSPF) */
 	char tun_name[IFNAMSIZ];  /* default "dmm0" */
 	unsigned n_access;        /* access link name patterns (fnmatch) */
 	char access[DP_MAX_ACCESS][IFNAMSIZ];

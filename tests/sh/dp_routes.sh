@@ -27,7 +27,7 @@ done
 T=$(mktemp -d /tmp/dp_routes.XXXXXX)
 A=dmmdpA$$ B=dmmdpB$$ M=dmmdpM$$ S=dmmdpS$$ C=dmmdpC$$
 PIDS=()
-PROTO='proto (188|ospf)' # iproute2 names protocol 188 "ospf"
+PROTO='proto 177'
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	for n in $A $B $M $S $C; do ip netns del "$n" 2>/dev/null; done
@@ -123,7 +123,7 @@ check_clean() { # netns
 	[ "$r" = "$(printf '0: from all lookup local\n32766: from all lookup main')" ] ||
 		fail "$1: rules not restored: $r"
 	[ -z "$(ip -n "$1" -6 route show table 4242)" ] || fail "$1: routes left in table 4242"
-	[ -z "$(ip -n "$1" -6 route show proto 188)" ] || fail "$1: proto 188 routes left"
+	[ -z "$(ip -n "$1" -6 route show proto 177)" ] || fail "$1: proto 177 routes left"
 	! ip -n "$1" link show dmm0 >/dev/null 2>&1 || fail "$1: dmm0 left"
 	ip -n "$1" sr tunsrc show | grep -q 'tunsrc addr ::$' || fail "$1: tunsrc not reset"
 }
