@@ -53,31 +53,6 @@ static const char *const lease_state_names[] = {
 	[LEASE_ACTIVE] = "active",
 };
 
-/* ---- hashing (not security relevant: tables are bounded anyway) ---- */
-
-static uint32_t
-fnv1a(uint32_t h, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
-static uint32_t
-hash_prefix(const struct dmm_prefix *p)
-{
-	return fnv1a(fnv1a(2166136261u, p->addr.s6_addr, 16), &p->len, 1);
-}
-
-static uint32_t
-hash_mnid(const struct dmm_mnid *id)
-{
-	uint8_t len = id->len <= DMM_MNID_MAX ? id->len : DMM_MNID_MAX;
-
-	return fnv1a(fnv1a(2166136261u, &id->type, 1), id->id, len);
-}
 
 /* ---- pool arithmetic ---- */
 
@@ -114,7 +89,7 @@ pool_nth(const struct dmm_pool *p, uint64_t idx)
 static struct haa_lease *
 lease_by_prefix(struct dmm_haa *h, const struct dmm_prefix *p)
 {
-	uint32_t s = h->by_pfx[hash_prefix(p) & h->mask];
+	uint32_t s = h->by_pfx[dmm_hash_prefix(p) & h->mask];
 
 	for (; s != HAA_NIL; s = h->leases[s - 1].next_pfx)
 		if (dmm_prefix_eq(&h->leases[s - 1].prefix, p))
@@ -125,7 +100,7 @@ lease_by_prefix(struct dmm_haa *h, const struct dmm_prefix *p)
 static struct haa_lease *
 lease_by_mnid(struct dmm_haa *h, const struct dmm_mnid *id, unsigned pool)
 {
-	uint32_t s = h->by_mnid[hash_mnid(id) & h->mask];
+	uint32_t s = h->by_mnid[dmm_hash_mnid(id) & h->mask];
 
 	for (; s != HAA_NIL; s = h->leases[s - 1].next_mnid) {
 		struct haa_lease *l = &h->leases[s - 1];
@@ -169,8 +144,8 @@ lease_free(struct dmm_node *n, struct haa_lease *l, const char *why)
 	struct haa_pool *pool = &h->pools[l->pool];
 
 	lease_log(n, l, l->state, LEASE_FREE, why);
-	lease_unlink(&h->by_pfx[hash_prefix(&l->prefix) & h->mask], h->leases, slot, true);
-	lease_unlink(&h->by_mnid[hash_mnid(&l->mnid) & h->mask], h->leases, slot, false);
+	lease_unlink(&h->by_pfx[dmm_hash_prefix(&l->prefix) & h->mask], h->leases, slot, true);
+	lease_unlink(&h->by_mnid[dmm_hash_mnid(&l->mnid) & h->mask], h->leases, slot, false);
 	pool->used--;
 	if (l->index < pool->hint)
 		pool->hint = l->index;
@@ -209,10 +184,10 @@ lease_new(struct dmm_node *n, const struct dmm_mnid *id, unsigned pool, uint64_t
 		.pool = pool,
 		.index = idx,
 	};
-	l->next_pfx = h->by_pfx[hash_prefix(&l->prefix) & h->mask];
-	h->by_pfx[hash_prefix(&l->prefix) & h->mask] = slot;
-	l->next_mnid = h->by_mnid[hash_mnid(id) & h->mask];
-	h->by_mnid[hash_mnid(id) & h->mask] = slot;
+	l->next_pfx = h->by_pfx[dmm_hash_prefix(&l->prefix) & h->mask];
+	h->by_pfx[dmm_hash_prefix(&l->prefix) & h->mask] = slot;
+	l->next_mnid = h->by_mnid[dmm_hash_mnid(id) & h->mask];
+	h->by_mnid[dmm_hash_mnid(id) & h->mask] = slot;
 	lease_renew(n, l, now);
 	lease_log(n, l, LEASE_FREE, LEASE_ACTIVE, "allocated");
 	dmm_count(n, DMM_C_HOA_ALLOC);
@@ -240,7 +215,7 @@ pool_pick(struct dmm_node *n, unsigned pool, const struct dmm_mnid *id, uint64_t
 	if (ps->used >= ps->count)
 		return false;
 	if (n->cfg.pools[pool].mode == DMM_POOL_STATELESS)
-		start = hash_mnid(id) % ps->count;
+		start = dmm_hash_mnid(id) % ps->count;
 	else
 		start = ps->hint;
 	for (uint64_t k = 0; k <= ps->used && k < ps->count; k++) {

@@ -106,29 +106,6 @@ addr_eq(const struct in6_addr *a, const struct in6_addr *b)
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-static uint32_t
-fnv1a(uint32_t h, const void *p, size_t len)
-{
-	const uint8_t *c = p;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ c[i]) * 16777619u;
-	return h;
-}
-
-static uint32_t
-hash_prefix(const struct dmm_prefix *p)
-{
-	return fnv1a(fnv1a(2166136261u, p->addr.s6_addr, 16), &p->len, 1);
-}
-
-static uint32_t
-hash_mnid(const struct dmm_mnid *id)
-{
-	uint8_t len = id->len <= DMM_MNID_MAX ? id->len : DMM_MNID_MAX;
-
-	return fnv1a(fnv1a(2166136261u, &id->type, 1), id->id, len);
-}
 
 static uint32_t
 remaining_s(dmm_time_t expires, dmm_time_t now)
@@ -205,7 +182,7 @@ lm_fill(struct dmm_msg *rep, const struct lm_binding *b, dmm_time_t now)
 static struct lm_binding *
 lm_find(struct dmm_lm *lm, const struct dmm_prefix *p)
 {
-	uint32_t s = lm->by_pfx[hash_prefix(p) & lm->mask];
+	uint32_t s = lm->by_pfx[dmm_hash_prefix(p) & lm->mask];
 
 	for (; s != LM_NIL; s = lm->b[s - 1].next_pfx)
 		if (dmm_prefix_eq(&lm->b[s - 1].prefix, p))
@@ -257,7 +234,7 @@ chain_unlink(struct dmm_lm *lm, uint32_t *link, uint32_t slot, bool by_pfx)
 static void
 mnid_link(struct dmm_lm *lm, struct lm_binding *b, uint32_t slot)
 {
-	uint32_t *head = &lm->by_mnid[hash_mnid(&b->mnid) & lm->mask];
+	uint32_t *head = &lm->by_mnid[dmm_hash_mnid(&b->mnid) & lm->mask];
 
 	b->next_mnid = *head;
 	*head = slot;
@@ -275,8 +252,8 @@ lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 		if (b->subs[i].used)
 			dmm_request_cancel(n, b->subs[i].txn);
 	free(b->subs);
-	chain_unlink(lm, &lm->by_pfx[hash_prefix(&b->prefix) & lm->mask], slot, true);
-	chain_unlink(lm, &lm->by_mnid[hash_mnid(&b->mnid) & lm->mask], slot, false);
+	chain_unlink(lm, &lm->by_pfx[dmm_hash_prefix(&b->prefix) & lm->mask], slot, true);
+	chain_unlink(lm, &lm->by_mnid[dmm_hash_mnid(&b->mnid) & lm->mask], slot, false);
 	lm->plen_count[b->prefix.len]--;
 	memset(b, 0, sizeof(*b));
 	b->gen = (uint16_t)(gen + 1);
@@ -323,7 +300,7 @@ lm_create(struct dmm_node *n, const struct dmm_prefix *p, const struct lm_ctx *c
 	if (!b->fixed)
 		b->mnid = m->mnid;
 	b->home = (m->present & DMM_P_HOME) ? m->home : *loc;
-	head = &lm->by_pfx[hash_prefix(p) & lm->mask];
+	head = &lm->by_pfx[dmm_hash_prefix(p) & lm->mask];
 	b->next_pfx = *head;
 	*head = slot;
 	mnid_link(lm, b, slot);
@@ -639,7 +616,7 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 			uint32_t slot = (uint32_t)(b - n->lm->b) + 1;
 			/* the HAA gave the prefix to another MN: the newest word wins */
 			lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "new MN id");
-			chain_unlink(n->lm, &n->lm->by_mnid[hash_mnid(&b->mnid) & n->lm->mask],
+			chain_unlink(n->lm, &n->lm->by_mnid[dmm_hash_mnid(&b->mnid) & n->lm->mask],
 				     slot, false);
 			b->mnid = m->mnid;
 			mnid_link(n->lm, b, slot);
@@ -664,7 +641,7 @@ lm_update_by_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	struct dmm_lm *lm = n->lm;
 	struct dmm_msg rep = { .status = DMM_ST_NOT_FOUND, .mnid = ctx->m->mnid,
 			       .present = DMM_P_MNID };
-	uint32_t s = lm->by_mnid[hash_mnid(&ctx->m->mnid) & lm->mask];
+	uint32_t s = lm->by_mnid[dmm_hash_mnid(&ctx->m->mnid) & lm->mask];
 	bool found = false;
 
 	while (s != LM_NIL) {
@@ -765,7 +742,7 @@ lm_query_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 {
 	struct dmm_lm *lm = n->lm;
 	struct dmm_msg rep = { .status = DMM_ST_OK, .flags = DMM_F_BY_MNID };
-	uint32_t s = lm->by_mnid[hash_mnid(&ctx->m->mnid) & lm->mask];
+	uint32_t s = lm->by_mnid[dmm_hash_mnid(&ctx->m->mnid) & lm->mask];
 
 	for (; s != LM_NIL; s = lm->b[s - 1].next_mnid) {
 		struct lm_binding *b = &lm->b[s - 1];

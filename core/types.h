@@ -121,5 +121,9 @@ bool dmm_mnid_eq(const struct dmm_mnid *a, const struct dmm_mnid *b);
 #define DMM_MNID_STRLEN (DMM_MNID_MAX * 3 + 1)
 const char *dmm_mnid_str(const struct dmm_mnid *m, char *buf, size_t len);
 int dmm_mnid_parse(const char *s, struct dmm_mnid *m);
+/* FNV-1a hashes for table indexes (not security relevant: every table is
+ * bounded and every peer authenticated). */
+uint32_t dmm_hash_prefix(const struct dmm_prefix *p);
+uint32_t dmm_hash_mnid(const struct dmm_mnid *id);
 
 #endif

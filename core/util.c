@@ -224,3 +224,24 @@ int dmm_mnid_parse(const char *s, struct dmm_mnid *m)
 	memcpy(m->id, s, len);
 	return 0;
 }
+
+static uint32_t fnv1a(uint32_t h, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+uint32_t dmm_hash_prefix(const struct dmm_prefix *p)
+{
+	return fnv1a(fnv1a(2166136261u, p->addr.s6_addr, 16), &p->len, 1);
+}
+
+uint32_t dmm_hash_mnid(const struct dmm_mnid *id)
+{
+	uint8_t len = id->len <= DMM_MNID_MAX ? id->len : DMM_MNID_MAX;
+
+	return fnv1a(fnv1a(2166136261u, &id->type, 1), id->id, len);
+}
