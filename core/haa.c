@@ -53,7 +53,6 @@ static const char *const lease_state_names[] = {
 	[LEASE_ACTIVE] = "active",
 };
 
-
 /* ---- pool arithmetic ---- */
 
 static uint64_t
