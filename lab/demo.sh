@@ -8,7 +8,7 @@
 #     --moves "A B ..." MRs MN1 visits in turn (default "mr11 mr2 mr31")
 #     --mn tuned|optimistic|stock
 #                       the MNs' IPv6 settings for the moves (default tuned;
-#                       see "What the lab tunes on the MNs" in lab/README)
+#                       see "What the demo tunes on the MNs" in lab/README)
 #     --no-hold         MRs do not hold packets during a handover (mr hold no)
 #     --no-tcp          no iperf3 transfer
 #     --out DIR         results folder (default results/demo-TIMESTAMP)
@@ -162,7 +162,8 @@ prime() {  # prime FROM DST
 }
 prime mn2 "$MN1"; prime mn1 "$MN2"; prime mn1 "$CN"; prime cn "$MN1"
 n_moves=$(wc -w <<<"$MOVES")
-DUR=$(python3 -c "print(int(2 + $n_moves * $PAUSE + 2))")
+LEAD=2
+DUR=$(python3 -c "print(int($LEAD + $n_moves * $PAUSE + 2))")
 probe=$B/dmmprobe
 lx mn1 "$probe" recv -p 5001 --csv "$OUT/mn2-mn1.csv" >"$OUT/mn2-mn1.json" 2>"$OUT/mn2-mn1.err" &
 PIDS+=($!) RX=($!)
@@ -206,16 +207,44 @@ snapshot() {  # snapshot MOVE PHASE
 		echo "{\"move\": $1, \"node\": \"$n\", \"cache\": $c, \"mns\": $m}"
 	done >>"$OUT/caches.jsonl"
 }
+# Tuned and optimistic MNs solicit the moment their carrier returns
+# (lab/mn_rs.py, started ahead of the move); stock ones get the Router
+# Solicitation dmmlab move sends after the move, like a network manager
+# that has to be woken up first.
+RSPID=""
+rs_helper_start() {
+	[ $MNSET = stock ] || [ $STATIC = yes ] && return
+	: >"$OUT/rs.tmp"
+	lx mn1 python3 "$REPO/lab/mn_rs.py" eth0 02:00:00:00:00:01 5 \
+		>"$OUT/rs.tmp" 2>>"$OUT/rs.err" &
+	RSPID=$!
+	PIDS+=($RSPID)
+	for _ in $(seq 200); do grep -q ready "$OUT/rs.tmp" && return; sleep 0.01; done
+	die "lab/mn_rs.py did not start"
+}
+rs_helper_wait() {
+	[ -n "$RSPID" ] || return
+	wait "$RSPID" || echo "demo: mn1 got no Router Advertisement (lab/mn_rs.py)" >&2
+	grep -v ready "$OUT/rs.tmp" >>"$OUT/rs.jsonl"
+	RSPID=""
+}
 : >"$OUT/moves.jsonl"
-sleep 2
+# Moves on an absolute schedule (LEAD s after the streams start, then every
+# PAUSE s), so the streams, sized for it, cover them all.
+now_s() { python3 -c 'import time; print(time.monotonic())'; }
+sleep_until() { python3 -c 'import sys,time; time.sleep(max(0, float(sys.argv[1]) - time.monotonic()))' "$1"; }
+T0=$(now_s)
 i=0 at=mr12
 for to in $MOVES; do
+	sleep_until "$(python3 -c "print($T0 + $LEAD + $i * $PAUSE)")"
 	snapshot $i before
 	echo "demo: handover $((i + 1)): mn1 $at -> $to"
+	rs_helper_start
 	dmmlab move mn1 "$to" --down-ms "$DOWN_MS" >>"$OUT/moves.jsonl" ||
 		die "dmmlab move mn1 $to failed"
 	[ $STATIC = yes ] && static_move mn1 "$PFX1" mr12 "$to"
-	sleep "$PAUSE"
+	rs_helper_wait
+	sleep_until "$(python3 -c "print($T0 + $LEAD + ($i + 1) * $PAUSE - 0.4)")"
 	snapshot $i after
 	i=$((i + 1)) at=$to
 done
