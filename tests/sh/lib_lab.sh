@@ -28,7 +28,7 @@ LAB=fig1
 TOPO_SRC=lab/topologies/figure1.topo
 BUILD=${FIG1_BUILD:-build}
 TABLE=4242
-PROTO=188
+PROTO=177
 L=lab/dmmlab
 fail=0
 
@@ -87,6 +87,15 @@ lab_up() {
 	local topo
 	topo=$(lab_topo "$@")
 	$L -l $LAB up "$topo" --build "$BUILD" || { echo "FAIL: dmmlab up"; exit 1; }
+	# The data plane's table, rule preference and route protocol, as the
+	# MRs run them (dmmd -nv of the generated configuration).
+	local dpc
+	dpc=$("$BUILD"/dmmd -nv -f "$LABDIR/conf/mr11.conf" | sed -n '/^dataplane {/,/^}/p')
+	TABLE=$(echo "$dpc" | awk '$1 == "table" {print $2}')
+	PROTO=$(echo "$dpc" | awk '$1 == "protocol" {print $2}')
+	RULE_PREF=$(echo "$dpc" | awk '$1 == "rule-pref" {print $2}')
+	[ -n "$TABLE" ] && [ -n "$PROTO" ] && [ -n "$RULE_PREF" ] ||
+		{ echo "FAIL: no dataplane block in dmmd -nv"; exit 1; }
 	# Both MNs attached and configured by SLAAC.
 	wait_until 10 mn_ready mn1 mr12 || bad "mn1 not attached at mr12 with an address"
 	wait_until 10 mn_ready mn2 mr31 || bad "mn2 not attached at mr31 with an address"
