@@ -306,11 +306,15 @@ static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm
 	struct mr_cache c;
 
 	if (mr_is_self(n, loc)) {
-		/* The MN is attaching here: its LOCAL route will take the packets. */
+		/* The MN is attaching here: its LOCAL route will take the
+		 * packets. If it is not here (it left and no MR has it yet),
+		 * re-routed packets would only miss and query again, in a
+		 * loop: drop them. */
 		struct dmm_prefix hold = e->hold;
+		bool here = mr_mn_by_addr(n, &hold.addr) != NULL;
 		e->holding = false;
-		cache_remove(n, e, "mn is here", now);
-		mr_hold(n, DMM_DP_HOLD_FLUSH, &hold, now);
+		cache_remove(n, e, here ? "mn is here" : "mn left, no other location", now);
+		mr_hold(n, here ? DMM_DP_HOLD_FLUSH : DMM_DP_HOLD_DROP, &hold, now);
 		return;
 	}
 	cache_widen(n, e, &rep->hnp[0]);
