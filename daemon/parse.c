@@ -532,6 +532,24 @@ static int mr_hold(struct parser *ps, const char *kw, void *obj)
 	return want_bool(ps, kw, &((struct dmm_config *)obj)->hold_packets);
 }
 
+static int mr_attach_on(struct parser *ps, const char *kw, void *obj)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "first-frame or rs");
+
+	if (!w)
+		return -1;
+	if (strcmp(w, "first-frame") == 0)
+		ps->c->attach_on = DMMD_ATTACH_FIRST_FRAME;
+	else if (strcmp(w, "rs") == 0)
+		ps->c->attach_on = DMMD_ATTACH_RS;
+	else {
+		perr(ps, line, "attach-on: '%s' is not first-frame or rs", w);
+		return -1;
+	}
+	return 0;
+}
+
 static int mr_fixed(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmm_config *c = obj;
@@ -555,6 +573,7 @@ static const struct directive mr_tab[] = {
 	{ "lm-update-on-attach", mr_lm_update },
 	{ "new-hoa-on-arrival", mr_new_hoa },
 	{ "hold", mr_hold },
+	{ "attach-on", mr_attach_on },
 	{ "fixed-prefix", mr_fixed },
 	{ NULL, NULL },
 };
@@ -1025,6 +1044,7 @@ void parse_conf_defaults(struct dmmd_conf *c)
 	c->dp_protocol = 177;
 	snprintf(c->dp_tun, sizeof(c->dp_tun), "dmm0");
 	c->dp_hold_limit = 4096;
+	c->attach_on = DMMD_ATTACH_FIRST_FRAME;
 }
 
 int parse_conf_text(const char *name, const char *text, const char *basedir,
@@ -1282,6 +1302,8 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 		fprintf(f, "\tlm-update-on-attach %s\n\tnew-hoa-on-arrival %s\n\thold %s\n",
 			k->lm_update_on_attach ? "yes" : "no",
 			k->new_hoa_on_arrival ? "yes" : "no", k->hold_packets ? "yes" : "no");
+		fprintf(f, "\tattach-on %s\n",
+			c->attach_on == DMMD_ATTACH_RS ? "rs" : "first-frame");
 		for (unsigned i = 0; i < k->n_fixed; i++)
 			fprintf(f, "\tfixed-prefix %s\n", dmm_prefix_str(&k->fixed[i], p, sizeof(p)));
 		fputs("}\n", f);

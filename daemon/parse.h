@@ -23,6 +23,12 @@ enum dmmd_signalling {
 	DMMD_SIG_BOTH = 3,
 };
 
+/* How an MR learns that an MN arrived on an access link (mr { attach-on }). */
+enum dmmd_attach_on {
+	DMMD_ATTACH_FIRST_FRAME = 0, /* its first frame on the link, or an RS */
+	DMMD_ATTACH_RS = 1,          /* its Router Solicitation only */
+};
+
 /* Everything a dmmd.conf says: the core's config plus the daemon's own. */
 struct dmmd_conf {
 	struct dmm_config core;
@@ -39,6 +45,7 @@ struct dmmd_conf {
 	uint32_t dp_hold_limit;      /* packets held per prefix */
 	unsigned n_access;           /* access link name patterns (fnmatch) */
 	char access[DMMD_MAX_ACCESS][DMMD_IFNAME_MAX];
+	enum dmmd_attach_on attach_on;
 };
 
 /* Called once per error with "file:line: message" (no newline). */

@@ -22,6 +22,7 @@ void dp_config_defaults(struct dp_config *c)
 	c->hold_max_ms = 5000;
 	c->ra_router_lifetime_s = 1800;
 	c->mr = true;
+	c->attach_first_frame = true;
 }
 
 void dp_logf(struct dp *d, int level, const char *fmt, ...)
@@ -235,7 +236,7 @@ int dp_pollfds(struct dp *d, struct pollfd *fds, int max)
 	for (unsigned i = 0; i < 3 && n < max; i++)
 		if (fdv[i] >= 0)
 			fds[n++] = (struct pollfd){ .fd = fdv[i], .events = POLLIN };
-	return n;
+	return n + dp_access_pollfds(d, fds + n, max - n);
 }
 
 void dp_dispatch(struct dp *d, const struct pollfd *fds, int n, dmm_time_t now)
@@ -250,6 +251,8 @@ void dp_dispatch(struct dp *d, const struct pollfd *fds, int n, dmm_time_t now)
 			dp_tun_read(d);
 		else if (fds[i].fd == d->icmp_fd)
 			dp_access_read(d);
+		else
+			dp_access_frames(d, fds[i].fd);
 	}
 }
 

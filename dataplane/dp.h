@@ -20,6 +20,9 @@
 #include "node.h"
 
 #define DP_MAX_ACCESS 16
+/* Most pollfds dp_pollfds() fills: netlink events, TUN, ICMPv6, and one
+ * first-frame listener per access link not yet attached (DP_MAX_LINKS). */
+#define DP_MAX_POLLFDS (3 + 64)
 
 struct dp_config {
 	struct in6_addr self;     /* decapsulation address and tunnel source */
@@ -33,6 +36,10 @@ struct dp_config {
 	uint32_t ra_router_lifetime_s;
 	bool mr;                  /* false: LM/HAA-only node, no routes, no TUN */
 	uint32_t hold_max_ms;     /* held packets older than this are dropped, default 5000 */
+	/* Attach on the first frame an MN sends on an access link (DAD, MLD:
+	 * before its RS, which Linux delays by DAD and rtr_solicit_delay),
+	 * not only on its RS. Default true. */
+	bool attach_first_frame;
 };
 
 void dp_config_defaults(struct dp_config *c);
@@ -40,8 +47,10 @@ void dp_config_defaults(struct dp_config *c);
 /* What the data plane tells the daemon. Called from dp_dispatch(). */
 struct dp_callbacks {
 	void *ctx;
-	/* Router Solicitation on an access link from an MN with this id
-	 * (its link-layer address from the SLLAO, else from the frame). */
+	/* An MN with this id on an access link: a Router Solicitation (id
+	 * from its SLLAO), or, with attach_first_frame, the first frame on
+	 * the link since it came up (id = the frame's source MAC; once per
+	 * carrier period: access links are point-to-point). */
 	void (*attach)(void *ctx, uint32_t ifindex, const struct dmm_mnid *id);
 	/* Carrier lost on, or removal of, an access link. */
 	void (*detach)(void *ctx, uint32_t ifindex);
@@ -81,6 +90,8 @@ struct dp_stats {
 	/* Additions: own multicast/ND/MLD read from the TUN and dropped; held
 	 * packets dropped by age; RS without SLLAO or with a bad hop limit. */
 	uint64_t tun_filtered, hold_expired, rs_dropped;
+	/* Addition: attaches reported from a first frame (not an RS). */
+	uint64_t attach_frames;
 };
 void dp_get_stats(const struct dp *d, struct dp_stats *s);
 

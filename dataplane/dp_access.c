@@ -1,6 +1,10 @@
 /* Access links: interfaces whose name matches a cfg.access pattern. Router
- * Solicitations on them attach an MN (id = EUI-48 from the SLLAO); carrier
- * loss or removal (the veth moved away) detaches it; ADVERTISE sends an RA.
+ * Solicitations on them attach an MN (id = EUI-48 from the SLLAO), and so,
+ * with cfg.attach_first_frame, does the first IPv6 frame on the link (id =
+ * its source MAC): an MN whose link comes back sends DAD and MLD at once but
+ * its RS only after DAD and rtr_solicit_delay (~1-2 s), and the handover
+ * should not wait for it. Carrier loss or removal (the veth moved away)
+ * detaches the MN and re-arms the listener; ADVERTISE sends an RA.
  *
  * RA content: M=O=0, router lifetime cfg.ra_router_lifetime_s, SLLAO, MTU =
  * link MTU - 40 (the tunnel overhead: bigger packets would be dropped
@@ -11,9 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
 #include <netinet/icmp6.h>
 
@@ -81,9 +89,52 @@ static int dp_link_parse(const struct nlmsghdr *nlh, struct dp_linkinfo *li)
 	return li->name[0] ? 0 : -1;
 }
 
+static void dp_link_disarm(struct dp_link *l)
+{
+	if (l->pkt_fd >= 0)
+		close(l->pkt_fd);
+	l->pkt_fd = -1;
+}
+
+/* Listen for the next MN's first IPv6 frame on l. Protocol 0 until bind, so
+ * frames of other links never queue on it; a small buffer, as one frame is
+ * all it needs. Opened before the carrier comes, so the first frame is not
+ * missed. On failure the RS path still attaches. */
+static void dp_link_arm(struct dp *d, struct dp_link *l)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6),
+				   .sll_ifindex = (int)l->ifindex };
+	int fd, rcvbuf = 4096;
+
+	if (!d->cfg.attach_first_frame || l->pkt_fd >= 0 || l->mn_seen)
+		return;
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		dp_logf(d, DMM_LOG_WARN, "access link %s: no first-frame listener (%s); "
+			"attach on RS only", l->name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+#ifdef PACKET_IGNORE_OUTGOING
+	/* Linux >= 4.20; on older ones dp_frame_mac skips them by packet type. */
+	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &(int){ 1 }, sizeof(int));
+#endif
+	l->pkt_fd = fd;
+}
+
+/* An MN was identified on l (frame or RS): stop listening until it leaves. */
+static void dp_link_seen(struct dp_link *l)
+{
+	l->mn_seen = true;
+	dp_link_disarm(l);
+}
+
 static void dp_link_gone(struct dp *d, struct dp_link *l, const char *why)
 {
 	dp_logf(d, DMM_LOG_INFO, "access link %s (%u) %s", l->name, l->ifindex, why);
+	dp_link_disarm(l);
 	l->used = false;
 	if (d->cb.detach)
 		d->cb.detach(d->cb.ctx, l->ifindex);
@@ -101,8 +152,13 @@ static void dp_link_new(struct dp *d, const struct dp_linkinfo *li)
 		dp_logf(d, DMM_LOG_WARN, "access link %s ignored: table full", li->name);
 		return;
 	}
-	*l = (struct dp_link){ .used = true, .ifindex = li->ifindex };
+	*l = (struct dp_link){ .used = true, .ifindex = li->ifindex, .pkt_fd = -1 };
 	snprintf(l->name, sizeof(l->name), "%s", li->name);
+	if (li->has_mac) {
+		memcpy(l->mac, li->mac, 6);
+		l->has_mac = true;
+	}
+	dp_link_arm(d, l);
 	/* A tentative link-local cannot source an RA: skip DAD on access links. */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", li->name);
 	dp_sysctl_write(path, "0");
@@ -132,9 +188,13 @@ static void dp_link_info(struct dp *d, const struct dp_linkinfo *li)
 		l->has_mac = true;
 	}
 	bool carrier = (li->flags & IFF_LOWER_UP) && (li->flags & IFF_UP);
+	if (!l->carrier && carrier)
+		dp_logf(d, DMM_LOG_INFO, "access link %s: carrier up", l->name);
 	if (l->carrier && !carrier) {
 		dp_logf(d, DMM_LOG_INFO, "access link %s: carrier lost", l->name);
 		l->adv_pending = false;
+		l->mn_seen = false;
+		dp_link_arm(d, l);
 		if (d->cb.detach)
 			d->cb.detach(d->cb.ctx, l->ifindex);
 	}
@@ -212,6 +272,9 @@ int dp_access_open(struct dp *d)
 
 void dp_access_close(struct dp *d)
 {
+	for (unsigned i = 0; i < DP_MAX_LINKS; i++)
+		if (d->links[i].used)
+			dp_link_disarm(&d->links[i]);
 	if (d->icmp_fd >= 0)
 		close(d->icmp_fd);
 	d->icmp_fd = -1;
@@ -252,6 +315,7 @@ static void dp_rs_handle(struct dp *d, const uint8_t *p, size_t len, uint32_t if
 		return;
 	}
 	l->last_rs_src = *src;
+	dp_link_seen(l);
 	if (d->cb.attach)
 		d->cb.attach(d->cb.ctx, ifindex, &id);
 }
@@ -283,6 +347,61 @@ void dp_access_read(struct dp *d)
 			}
 		}
 		dp_rs_handle(d, buf, (size_t)n, ifindex, hlim, &from.sin6_addr);
+	}
+}
+
+/* ---- first frame in ---- */
+
+int dp_access_pollfds(struct dp *d, struct pollfd *fds, int max)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < DP_MAX_LINKS && n < max; i++)
+		if (d->links[i].used && d->links[i].pkt_fd >= 0)
+			fds[n++] = (struct pollfd){ .fd = d->links[i].pkt_fd, .events = POLLIN };
+	return n;
+}
+
+/* The sender of a frame, if it can be an MN: received (not sent by us),
+ * unicast, not zero, not the link's own address. Only the link-layer
+ * header is looked at. */
+static bool dp_frame_mac(const struct dp_link *l, const struct sockaddr_ll *sll,
+			 socklen_t slen, uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	if (slen < offsetof(struct sockaddr_ll, sll_addr) + 6 || sll->sll_halen != 6 ||
+	    sll->sll_pkttype == PACKET_OUTGOING)
+		return false;
+	memcpy(mac, sll->sll_addr, 6);
+	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0 &&
+	       !(l->has_mac && memcmp(mac, l->mac, 6) == 0);
+}
+
+void dp_access_frames(struct dp *d, int fd)
+{
+	struct dp_link *l = NULL;
+	struct dmm_mnid id = { .type = DMM_MNID_EUI48, .len = 6 };
+	char m[DMM_MNID_STRLEN];
+
+	for (unsigned i = 0; i < DP_MAX_LINKS && l == NULL; i++)
+		if (d->links[i].used && d->links[i].pkt_fd == fd && fd >= 0)
+			l = &d->links[i];
+	for (unsigned i = 0; l && i < DP_FRAMES_PER_WAKEUP; i++) {
+		struct sockaddr_ll sll;
+		socklen_t slen = sizeof(sll);
+		uint8_t b;
+		if (recvfrom(fd, &b, 1, MSG_TRUNC, (struct sockaddr *)&sll, &slen) < 0)
+			return; /* EAGAIN, or ENETDOWN once when the link goes down */
+		if (!dp_frame_mac(l, &sll, slen, id.id))
+			continue;
+		dp_link_seen(l);
+		d->st.attach_frames++;
+		dp_logf(d, DMM_LOG_INFO, "access link %s: MN %s (first frame)", l->name,
+			dmm_mnid_str(&id, m, sizeof(m)));
+		if (d->cb.attach)
+			d->cb.attach(d->cb.ctx, l->ifindex, &id);
+		return;
 	}
 }
 

@@ -18,6 +18,7 @@
 #define DP_MAX_ROUTES (1u << 20)
 #define DP_MAX_HOLDS 1024
 #define DP_MAX_LINKS 64
+#define DP_FRAMES_PER_WAKEUP 16 /* frames read from one first-frame listener per wakeup */
 #define DP_ENOMEM_TRIES 8
 #define DP_PKT_MAX 65575      /* 40-byte header + 64 KiB payload */
 #define DP_ADV_RETRY_MS 100
@@ -27,6 +28,8 @@
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000  /* linux/if.h, which clashes with net/if.h */
 #endif
+
+_Static_assert(DP_MAX_POLLFDS == 3 + DP_MAX_LINKS, "dp.h DP_MAX_POLLFDS");
 
 enum dp_route_kind { DP_R_TUNNEL, DP_R_LOCAL, DP_R_PASS, DP_R_MISS };
 
@@ -62,6 +65,10 @@ struct dp_link {
 	uint8_t mac[6];
 	uint32_t mtu;
 	struct in6_addr last_rs_src; /* unicast copy of the RA goes here */
+	/* First-frame listener (AF_PACKET, -1 if none): open from discovery
+	 * or carrier loss until an MN is seen (frame or RS). */
+	int pkt_fd;
+	bool mn_seen;
 	/* An ADVERTISE that waits for the link-local address. */
 	bool adv_pending;
 	unsigned adv_tries;
@@ -143,6 +150,8 @@ void dp_access_read(struct dp *d);
 int dp_access_advertise(struct dp *d, const struct dmm_dp_op *op);
 void dp_access_timer(struct dp *d, dmm_time_t now);
 dmm_time_t dp_access_deadline(const struct dp *d);
+int dp_access_pollfds(struct dp *d, struct pollfd *fds, int max);
+void dp_access_frames(struct dp *d, int fd); /* fd: a first-frame listener, else ignored */
 
 /* Utilities (dp.c) */
 int dp_sysctl_write(const char *path, const char *val);

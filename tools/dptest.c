@@ -1,10 +1,13 @@
 /* dptest: drive the Linux data plane by hand or from a test script.
  *
- *   dptest -s SELF [-t TABLE] [-n TUN] [-a PATTERN]... [-H HOLD_MS]
+ *   dptest -s SELF [-t TABLE] [-n TUN] [-a PATTERN]... [-H HOLD_MS] [-R] [-T]
  *
  * Reads commands on stdin, one per line, answers "ok" or "err ..." on
  * stdout, and prints data-plane events ("attach IFINDEX MNID", "detach
- * IFINDEX", "miss DST SRC", "log LEVEL TEXT") as they happen:
+ * IFINDEX", "miss DST SRC", "log LEVEL TEXT") as they happen. -R: attach on
+ * Router Solicitations only (not on an MN's first frame). -T: attach, detach
+ * and log lines end with " @MS", the CLOCK_MONOTONIC time in ms (3 decimals),
+ * so a test can measure delays between events. Commands:
  *   tunnel add P [from S] via L | tunnel del P [from S]
  *   local add P dev IF | local del P
  *   pass add P | pass del P | miss add P | miss del P
@@ -28,6 +31,7 @@
 static volatile sig_atomic_t quit_flag;
 static struct dp *g_dp;
 static char g_onmiss[256];
+static int g_stamp;
 
 static dmm_time_t now_ms(void)
 {
@@ -35,6 +39,20 @@ static dmm_time_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (dmm_time_t)ts.tv_sec * 1000 + (dmm_time_t)ts.tv_nsec / 1000000;
+}
+
+/* " @MS" with -T, else "". */
+static const char *stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+
+	buf[0] = '\0';
+	if (g_stamp) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snprintf(buf, len, " @%lld.%03ld", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+			 ts.tv_nsec / 1000 % 1000);
+	}
+	return buf;
 }
 
 static uint32_t ifindex_of(const char *s)
@@ -87,10 +105,10 @@ static void print_stats(void)
 	printf("stats miss=%lu held=%lu flushed=%lu hold_dropped=%lu reinjected=%lu "
 	       "miss_dropped=%lu routes_added=%lu routes_deleted=%lu nl_errors=%lu "
 	       "enomem_retries=%lu ra_sent=%lu rs_received=%lu tun_filtered=%lu "
-	       "hold_expired=%lu rs_dropped=%lu\n",
+	       "hold_expired=%lu rs_dropped=%lu attach_frames=%lu\n",
 	       s.miss, s.held, s.flushed, s.hold_dropped, s.reinjected, s.miss_dropped,
 	       s.routes_added, s.routes_deleted, s.nl_errors, s.nl_enomem_retries, s.ra_sent,
-	       s.rs_received, s.tun_filtered, s.hold_expired, s.rs_dropped);
+	       s.rs_received, s.tun_filtered, s.hold_expired, s.rs_dropped, s.attach_frames);
 }
 
 /* Runs one command line; returns 0, or -1 for a bad line, or -errno. */
@@ -137,14 +155,16 @@ static int run_command(char *line)
 
 static void cb_attach(void *ctx, uint32_t ifindex, const struct dmm_mnid *id)
 {
-	char s[DMM_MNID_STRLEN];
+	char s[DMM_MNID_STRLEN], t[32];
 
-	printf("attach %u %s\n", ifindex, dmm_mnid_str(id, s, sizeof(s)));
+	printf("attach %u %s%s\n", ifindex, dmm_mnid_str(id, s, sizeof(s)), stamp(t, sizeof(t)));
 }
 
 static void cb_detach(void *ctx, uint32_t ifindex)
 {
-	printf("detach %u\n", ifindex);
+	char t[32];
+
+	printf("detach %u%s\n", ifindex, stamp(t, sizeof(t)));
 }
 
 static void cb_miss(void *ctx, const struct in6_addr *dst, const struct in6_addr *src)
@@ -162,7 +182,9 @@ static void cb_miss(void *ctx, const struct in6_addr *dst, const struct in6_addr
 
 static void cb_log(void *ctx, int level, const char *line)
 {
-	printf("log %d %s\n", level, line);
+	char t[32];
+
+	printf("log %d %s%s\n", level, line, stamp(t, sizeof(t)));
 }
 
 static void on_signal(int sig)
@@ -175,7 +197,7 @@ static int parse_args(int argc, char **argv, struct dp_config *c)
 	int o;
 
 	dp_config_defaults(c);
-	while ((o = getopt(argc, argv, "s:t:n:a:H:")) != -1) {
+	while ((o = getopt(argc, argv, "s:t:n:a:H:RT")) != -1) {
 		switch (o) {
 		case 's':
 			if (inet_pton(AF_INET6, optarg, &c->self) != 1)
@@ -184,6 +206,8 @@ static int parse_args(int argc, char **argv, struct dp_config *c)
 		case 't': c->table = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'n': snprintf(c->tun_name, sizeof(c->tun_name), "%s", optarg); break;
 		case 'H': c->hold_max_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'R': c->attach_first_frame = false; break;
+		case 'T': g_stamp = 1; break;
 		case 'a':
 			if (c->n_access >= DP_MAX_ACCESS)
 				return -1;
@@ -197,12 +221,12 @@ static int parse_args(int argc, char **argv, struct dp_config *c)
 
 static void loop(void)
 {
-	struct pollfd fds[8];
+	struct pollfd fds[1 + DP_MAX_POLLFDS];
 	char line[512];
 
 	while (!quit_flag) {
 		fds[0] = (struct pollfd){ .fd = 0, .events = POLLIN };
-		int n = 1 + dp_pollfds(g_dp, fds + 1, 7);
+		int n = 1 + dp_pollfds(g_dp, fds + 1, DP_MAX_POLLFDS);
 		dmm_time_t dl = dp_next_deadline(g_dp), now = now_ms();
 		int timeout = dl == DMM_TIME_NEVER ? 1000 : dl <= now ? 0 : (int)(dl - now);
 		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR)
@@ -231,7 +255,7 @@ int main(int argc, char **argv)
 	setvbuf(stdin, NULL, _IONBF, 0);
 	if (parse_args(argc, argv, &cfg) < 0) {
 		fprintf(stderr, "usage: dptest -s SELF [-t TABLE] [-n TUN] [-a PATTERN]... "
-			"[-H HOLD_MS]\n");
+			"[-H HOLD_MS] [-R] [-T]\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);

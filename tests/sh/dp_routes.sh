@@ -6,7 +6,7 @@
 #   SLAAC from A's RA        dmm0 (TUN)                       fd01::1           fd01::2,
 #                                                                   2001:db8:2::1, 2001:db8:3::1
 # (The server is not B itself: End.DX6 forwards only, it never delivers locally.)
-# Checked: RS -> attach with the MN's MAC; RA -> SLAAC address and MTU 1460 in M;
+# Checked: RS -> attach with the MN's MAC (attach-on rs); RA -> SLAAC address and MTU 1460 in M;
 # encap.red tunnel (source-specific) carries pings, decapsulated by End.DX6
 # (exact route counters); throw route; miss -> tunnel added in the callback ->
 # packet re-injected; miss without route -> dropped; hold + flush delivers,
@@ -91,6 +91,14 @@ wait_for() { # name regex seconds
 	done
 	return 1
 }
+wait_count() { # name regex count seconds: until exactly count lines match
+	local i
+	for ((i = 0; i < $4 * 20; i++)); do
+		[ "$(grep -cE "$2" "$T/$1.out")" = "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 cmd() { # name command... : the answer must be ok
 	local n before
 	before=$(grep -cE '^(ok|err)' "$T/$1.out")
@@ -135,9 +143,12 @@ cmd b local add 2001:db8:2::/64 dev srv0
 cmd b local add 2001:db8:3::/64 dev srv0
 
 # ---- A: access link, RS -> attach, RA -> SLAAC ----
-start_dp a $A -s fd00::1 -a 'acc*'
+# -R: attach on RS only (first-frame attach is dp_attach.sh's)
+start_dp a $A -s fd00::1 -a 'acc*' -R
 ip -n $A link show acc0 | grep -q ',UP' || fail "acc0 not brought up"
 wait_for a "^attach [0-9]+ $MAC\$" 10 || fail "no attach for $MAC"
+expect_stat a rs_received 1
+expect_stat a attach_frames 0
 pass "RS on acc0 -> attach $MAC"
 cmd a local add 2001:db8:1::/64 dev acc0
 cmd a adv acc0 2001:db8:1::/64 600 300
@@ -215,8 +226,7 @@ ip -n $M link set eth0 down
 wait_for a "^detach $IDX\$" 5 || fail "no detach on carrier loss"
 ip netns add $C
 ip -n $A link set acc0 netns $C
-wait_for a "^detach $IDX\$" 5 && [ "$(grep -c "^detach $IDX\$" "$T/a.out")" = 2 ] ||
-	fail "no detach on link removal"
+wait_count a "^detach $IDX\$" 2 5 || fail "no detach on link removal"
 pass "carrier loss and removal -> detach"
 
 # ---- close: nothing left ----

@@ -119,6 +119,7 @@ static void test_minimal(void **state)
 	assert_int_equal(c.dp_table, 4242);
 	assert_string_equal(c.dp_tun, "dmm0");
 	assert_int_equal(c.event_log[0], '\0');
+	assert_int_equal(c.attach_on, DMMD_ATTACH_FIRST_FRAME);
 }
 
 /* Every directive, in the forms the grammar allows (';' separators,
@@ -145,6 +146,7 @@ static const char *full_text =
 	"\tlm-update-on-attach no\n"
 	"\tnew-hoa-on-arrival yes\n"
 	"\thold no\n"
+	"\tattach-on rs\n"
 	"\tfixed-prefix 2001:db8:100::/48\n"
 	"}\n"
 	"haa {\n"
@@ -196,6 +198,7 @@ static void test_every_directive(void **state)
 	assert_false(k->lm_update_on_attach);
 	assert_true(k->new_hoa_on_arrival);
 	assert_false(k->hold_packets);
+	assert_int_equal(c.attach_on, DMMD_ATTACH_RS);
 	assert_int_equal(k->n_fixed, 1);
 	assert_int_equal(k->n_pools, 3);
 	assert_int_equal(k->pools[0].plen, 64);
@@ -274,6 +277,26 @@ static void test_round_trip(void **state)
 		   "count 0 hold 0s }\n");
 }
 
+/* mr { attach-on }: both values, the last one wins, and -nv prints it. */
+static void test_attach_on(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	char *t;
+
+	assert_int_equal(parse(BASE "mr { attach-on rs }\n", &c, &e), 0);
+	assert_int_equal(c.attach_on, DMMD_ATTACH_RS);
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\thold yes\n\tattach-on rs\n}\n"));
+	free(t);
+	assert_int_equal(parse(BASE "mr { attach-on rs; attach-on first-frame }\n", &c, &e), 0);
+	assert_int_equal(c.attach_on, DMMD_ATTACH_FIRST_FRAME);
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\tattach-on first-frame\n"));
+	free(t);
+	round_trip(BASE "mr { attach-on rs }\n");
+}
+
 static void test_durations(void **state)
 {
 	static const struct { const char *in; uint64_t ms; const char *out; } ok[] = {
@@ -331,6 +354,9 @@ static const struct err_case err_cases[] = {
 	{ "mr { access \"\" }", { "t.conf:7: access: empty string" } },
 	{ "mr { access averyveryverylongname }",
 	  { "t.conf:7: access: 'averyveryverylongname' longer than 15 characters" } },
+	{ "mr { attach-on carrier }",
+	  { "t.conf:7: attach-on: 'carrier' is not first-frame or rs" } },
+	{ "mr { attach-on }", { "t.conf:7: attach-on: expected first-frame or rs, got }" } },
 	{ "mr { bogus 1 }", { "t.conf:7: mr: unknown keyword 'bogus'" } },
 	{ "mr mode query", { "t.conf:7: mr: expected {, got mode" } },
 	{ "timers { retransmit 250 }", { "t.conf:7: retransmit: '250' is not a duration "
@@ -570,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_every_directive),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_attach_on),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_error_messages),
 		cmocka_unit_test(test_missing_directives),
