@@ -24,7 +24,7 @@ count41_setup mr31 mr11
 red0=$(counter mr11 redirect) not0=$(counter lm1haa1 notify)
 x mn1 iperf3 -s -1 -B "$a1" -p 5201 >"$DMMLAB_RUN/iperf-s" 2>&1 &
 srv=$!
-sleep 0.3
+wait_until 10 listening mn1 5201 || bad "no server on mn1 port 5201"
 x mn2 iperf3 -c "$a1" -p 5201 -t 5 -i 1 -J >"$DMMLAB_RUN/iperf.json" 2>&1 &
 cli=$!
 sleep 2

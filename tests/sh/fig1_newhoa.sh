@@ -33,7 +33,7 @@ while True:
 ' "$log" &
 srv=$!
 LAB_CLEANUP_HOOK="kill $srv"
-sleep 0.3
+wait_until 10 listening mn2 6000 || bad "no server on mn2 port 6000"
 
 # MN1: connection A, says A1, waits for $go, says A2, checks both echoes.
 x mn1 python3 -c '

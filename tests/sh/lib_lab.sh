@@ -12,6 +12,7 @@
 #   wait_until SECS CMD... poll CMD every 0.1 s until it succeeds
 #   mn_prefixes MN MR      MN's prefixes as MR reports them (one per line)
 #   mn_addr MN PREFIX      MN's global address inside PREFIX (from ip -6 addr)
+#   listening NODE PORT    something listens on TCP PORT in NODE
 #   decap NODE             packets counted by NODE's End.DX6 route
 #   count41_setup NODE...  nftables counters of IPv6-in-IPv6 on NODE's core
 #                          link: tx_MRNAME per destination MR, rx (all in)
@@ -153,6 +154,9 @@ mn_ready() {
 	[ $n -gt 0 ]
 }
 
+# listening NODE PORT: a TCP socket listens on PORT in NODE.
+listening() { x "$1" ss -Hltn "sport = :$2" | grep -q .; }
+
 decap() {
 	x "$1" ip -s -6 route show table $TABLE | sed -n 's/.*End.DX6.* packets \([0-9]*\) .*/\1/p'
 }
@@ -226,14 +230,15 @@ tcp_xfer() { # FROM TO_NODE TO_ADDR PORT
 import hashlib, socket, sys
 s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("::", int(sys.argv[1]))); s.listen(1); s.settimeout(15)
+open(sys.argv[2], "w").close()
 c, a = s.accept(); h = hashlib.sha256(); n = 0
 while True:
     b = c.recv(65536)
     if not b: break
     h.update(b); n += len(b)
-print(n, h.hexdigest(), a[0])' "$port" >"$DMMLAB_RUN/rx" &
+print(n, h.hexdigest(), a[0])' "$port" "$DMMLAB_RUN/ready.$port" >"$DMMLAB_RUN/rx" &
 	local srv=$!
-	sleep 0.3
+	wait_until 10 test -e "$DMMLAB_RUN/ready.$port" || bad "tcp server on $2 did not start"
 	local want
 	want=$(x "$1" python3 -c '
 import hashlib, os, socket, sys
