@@ -304,7 +304,8 @@ def stats(hos, per_stream):
     out = {}
     for name, res in per_stream.items():
         gaps = [r["gap_ms"] for r in res]
-        lost = [r["lost"] + r["lost_dead_link"] for r in res]
+        lost = [r["lost"] for r in res]
+        dead = [r["lost_dead_link"] for r in res]
         beyond = [r["gap_ms"] - h["link_down_ms"] for r, h in zip(res, hos)]
         out[name] = {"n": len(res),
                      "interruption_ms": {"median": median(gaps), "p90": percentile(gaps, 90),
@@ -313,7 +314,8 @@ def stats(hos, per_stream):
                                              "p90": percentile(beyond, 90),
                                              "max": max(beyond, default=None)},
                      "lost": {"median": median(lost), "p90": percentile(lost, 90),
-                              "max": max(lost, default=None), "total": sum(lost)}}
+                              "max": max(lost, default=None), "total": sum(lost)},
+                     "lost_dead_link": {"median": median(dead), "max": max(dead, default=None)}}
     return out
 
 
@@ -403,18 +405,21 @@ def plot(d):
 
 def markdown(dirs):
     print("| run | rate pps | hold | MN | handovers | stream | interruption ms median / p90 / max "
-          "| beyond link-down ms median / max | lost per handover median / p90 / max |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| beyond link-down ms median / max | lost per handover median / p90 / max "
+          "| sent on the dead link median / max |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for d in dirs:
         rep = load_json(os.path.join(d, "summary.json"))
         run = rep["run"]
         for name, s in rep["stats"].items():
             i, b, l = s["interruption_ms"], s["beyond_link_down_ms"], s["lost"]
-            print("| %s | %s | %s | %s | %d | %s | %s / %s / %s | %s / %s | %s / %s / %s |" % (
+            dl = s.get("lost_dead_link", {})
+            print("| %s | %s | %s | %s | %d | %s | %s / %s / %s | %s / %s | %s / %s / %s | %s / %s |" % (
                 os.path.basename(d.rstrip("/")), run.get("rate"),
                 "on" if run.get("hold") else "off", run.get("mn_settings", "-"), s["n"], name,
                 fmt(i["median"]), fmt(i["p90"]), fmt(i["max"]), fmt(b["median"]), fmt(b["max"]),
-                fmt(l["median"]), fmt(l["p90"]), fmt(l["max"])))
+                fmt(l["median"]), fmt(l["p90"]), fmt(l["max"]), fmt(dl.get("median")),
+                fmt(dl.get("max"))))
 
 
 def main(argv):
