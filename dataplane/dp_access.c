@@ -111,8 +111,10 @@ static void dp_link_arm(struct dp *d, struct dp_link *l)
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		dp_logf(d, DMM_LOG_WARN, "access link %s: no first-frame listener (%s); "
-			"attach on RS only", l->name, strerror(errno));
+		/* ENODEV: the link is leaving (moved away); its DELLINK follows. */
+		dp_logf(d, errno == ENODEV ? DMM_LOG_DEBUG : DMM_LOG_WARN, "access link %s: "
+			"no first-frame listener (%s); attach on RS only", l->name,
+			strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;

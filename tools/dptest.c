@@ -49,7 +49,8 @@ static const char *stamp(char *buf, size_t len)
 	buf[0] = '\0';
 	if (g_stamp) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		snprintf(buf, len, " @%lld.%03ld", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+		snprintf(buf, len, " @%lld.%03ld",
+			 (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
 			 ts.tv_nsec / 1000 % 1000);
 	}
 	return buf;

@@ -1,0 +1,245 @@
+#!/bin/bash
+# An MR learns of an MN's arrival from the link itself (attach-on
+# first-frame), not only from its Router Solicitation. Network namespaces,
+# driven by tools/dptest (-T: event lines carry their monotonic time).
+#
+#   M (MN, stock Linux but router_solicitations=0: it never sends an RS)
+#   eth0 =veth= acc1, which moves between P (parking, "the old MR") and
+#   A (the MR, dptest -a 'acc*') like an access link in a handover.
+#
+# Checked, first-frame: each time acc1 arrives in A (down; dp brings it up),
+# exactly one attach with the MN's exact MAC, soon after the carrier-up
+# event (median of all delays <= 100 ms, each <= 300 ms: a loaded machine may
+# delay one; an RS-driven attach would take ~1-2 s), with no RS (rs_received
+# 0, attach_frames counts them); removal -> detach. The ADVERTISE right after the attach goes out at once (dp set
+# accept_dad=0 on acc1 before bringing it up, so the link-local is never
+# tentative) and the MN configures the prefix from this unsolicited RA. An
+# MN-side carrier flap -> detach, then a new attach as soon. An
+# ADVERTISE while the MR has no usable link-local (none, then a tentative
+# one) is held and sent once DAD is over, never from the tentative address.
+# attach-on rs (-R): the same flap gives no attach in 1.5 s; an RS does.
+# Prints the measured carrier-up -> attach delays.
+set -u
+cd "$(dirname "$0")/../.."
+
+skip() { echo "dp_attach: skipped: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
+for t in ip cc make mkfifo awk; do
+	command -v $t >/dev/null || skip "missing tool: $t"
+done
+[ -f /usr/include/libmnl/libmnl.h ] || skip "missing libmnl-dev"
+
+T=$(mktemp -d /tmp/dp_attach.XXXXXX)
+A=dmmatA$$ M=dmmatM$$ P=dmmatP$$
+MAC=02:00:5e:10:00:01
+MOVES=${DP_ATTACH_MOVES:-5}
+MEDIAN_MS=${DP_ATTACH_MEDIAN_MS:-100}
+MAX_MS=${DP_ATTACH_MAX_MS:-300}
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for n in $A $M $P; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*"
+	for f in "$T"/*.out; do echo "== $f"; tail -25 "$f"; done
+	exit 1
+}
+pass() { echo "ok: $*"; }
+
+BIN=$T/dptest
+make -s build/libdmm.a >/dev/null || fail "cannot build build/libdmm.a"
+cc -std=gnu11 -O1 -g ${DP_CFLAGS:-} -D_GNU_SOURCE -Icore dataplane/*.c tools/dptest.c \
+	build/libdmm.a -lmnl -lsodium -o "$BIN" || fail "cannot build dptest"
+
+# ---- topology ----
+for n in $A $M $P; do ip netns add $n; ip -n $n link set lo up; done
+ip netns exec $A sysctl -qw net.ipv6.conf.all.forwarding=1
+ip -n $A addr add fd00::1/128 dev lo nodad
+ip netns exec $M sysctl -qw net.ipv6.conf.all.forwarding=0
+ip -n $M link add eth0 address $MAC type veth peer name acc1 netns $P
+# A stock host (DAD on, accept_ra on) that never solicits.
+ip netns exec $M sysctl -qw net.ipv6.conf.eth0.router_solicitations=0
+ip netns exec $M sysctl -qw net.ipv6.conf.eth0.accept_ra=1
+ip -n $M link set eth0 up
+ip -n $P link set acc1 up
+for ((i = 0; i < 60; i++)); do # the MN's link-local is configured (DAD done)
+	ip -n $M -6 addr show dev eth0 | grep -q 'inet6 fe80::' &&
+		! ip -n $M -6 addr show dev eth0 | grep -q tentative && break
+	sleep 0.05
+done
+
+# ---- driver helpers: commands through a FIFO, answers and events in NAME.out ----
+declare -A FD PID
+start_dp() { # name netns args...
+	local name=$1 ns=$2; shift 2
+	rm -f "$T/$name.in"; mkfifo "$T/$name.in"; : >"$T/$name.out"
+	ip netns exec "$ns" "$BIN" "$@" <"$T/$name.in" >"$T/$name.out" 2>&1 &
+	PID[$name]=$!; PIDS+=($!)
+	exec {fd}>"$T/$name.in"; FD[$name]=$fd
+	wait_for "$name" '^ready$' 5 || fail "$name did not start"
+}
+wait_count() { # name regex count seconds: until exactly count lines match
+	local i
+	for ((i = 0; i < $4 * 20; i++)); do
+		[ "$(grep -cE "$2" "$T/$1.out")" = "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+wait_least() { # name regex count seconds: until at least count lines match
+	local i
+	for ((i = 0; i < $4 * 20; i++)); do
+		[ "$(grep -cE "$2" "$T/$1.out")" -ge "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+wait_for() { wait_count "$1" "$2" 1 "$3"; }
+cmd() { # name command... : the answer must be ok
+	local n before
+	before=$(grep -cE '^(ok|err)' "$T/$1.out")
+	echo "${*:2}" >&"${FD[$1]}"
+	for ((n = 0; n < 100; n++)); do
+		[ "$(grep -cE '^(ok|err)' "$T/$1.out")" -gt "$before" ] && break
+		sleep 0.05
+	done
+	[ "$(grep -E '^(ok|err)' "$T/$1.out" | tail -1)" = ok ] || fail "$1: '${*:2}' failed"
+}
+stat() { # name key
+	cmd "$1" stats
+	grep '^stats ' "$T/$1.out" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+expect_stat() { # name key value
+	local v; v=$(stat "$1" "$2")
+	[ "$v" = "$3" ] || fail "$1 $2=$v, expected $3"
+}
+quit_dp() {
+	echo quit >&"${FD[$1]}"
+	wait "${PID[$1]}" || fail "$1 exited with an error"
+}
+# The time (ms) on the nth line matching regex.
+stamp_of() { # name regex n
+	grep -E "$2" "$T/$1.out" | sed -n "$3p" | sed -n 's/.* @\([0-9.]*\)$/\1/p'
+}
+# Delay (ms, 1 decimal) from the nth carrier-up of acc1 to the nth attach.
+delay_of() { # name n
+	local up at
+	up=$(stamp_of "$1" '^log 2 access link acc1: carrier up @' "$2")
+	at=$(stamp_of "$1" "^attach [0-9]+ $MAC @" "$2")
+	[ -n "$up" ] && [ -n "$at" ] || fail "no timestamps for attach $2"
+	awk -v a="$at" -v u="$up" 'BEGIN { printf "%.1f\n", a - u }'
+}
+within() { # ms [max]: ms <= max (default MAX_MS)
+	awk -v d="$1" -v m="${2:-$MAX_MS}" 'BEGIN { exit !(d <= m) }'
+}
+
+# ---- first-frame: handovers P -> A ----
+start_dp a $A -s fd00::1 -a 'acc*' -T
+DELAYS=()
+for ((k = 1; k <= MOVES; k++)); do
+	ip -n $P link set acc1 netns $A
+	wait_count a "^attach [0-9]+ $MAC @" $k 3 || fail "move $k: no attach for $MAC"
+	grep -E '^attach ' "$T/a.out" | grep -vqE "^attach [0-9]+ $MAC @" &&
+		fail "attach with a MAC other than the MN's"
+	IDX=$(ip netns exec $A cat /sys/class/net/acc1/ifindex)
+	grep -qE "^attach $IDX $MAC @" "$T/a.out" || fail "attach not on acc1 ($IDX)"
+	d=$(delay_of a $k)
+	DELAYS+=("$d")
+	within "$d" || fail "move $k: attach $d ms after carrier up (> $MAX_MS ms)"
+	if [ $k = 1 ]; then
+		# The RA right away: no waiting for a link-local address.
+		cmd a adv acc1 2001:db8:1::/64 600 300
+		expect_stat a ra_sent 1
+		for ((i = 0; i < 60; i++)); do
+			ip -n $M -6 addr show dev eth0 | grep -q 'inet6 2001:db8:1:' && break
+			sleep 0.05
+		done
+		ip -n $M -6 addr show dev eth0 | grep -q \
+			"inet6 2001:db8:1::5eff:fe10:1/64 scope global .*dynamic" ||
+			fail "MN did not configure the prefix: $(ip -n $M -6 addr show dev eth0)"
+		pass "ADVERTISE sent at once (ra_sent 1); MN took 2001:db8:1::/64 unsolicited"
+		sleep 1.5 # more MLD reports, DAD: still one attach
+		[ "$(grep -cE '^attach ' "$T/a.out")" = 1 ] || fail "more than one attach"
+	fi
+	ndet=$(grep -cE '^log 2 access link acc1 \([0-9]+\) removed' "$T/a.out")
+	ip -n $A link set acc1 netns $P
+	wait_least a '^log 2 access link acc1 \([0-9]+\) removed' $((ndet + 1)) 3 &&
+		wait_least a "^detach $IDX @" $((2 * k)) 3 || fail "move $k: no detach on removal"
+	grep -q '^log [01] ' "$T/a.out" && fail "an error or warning was logged"
+	ip -n $P link set acc1 up
+	sleep 0.3
+done
+expect_stat a rs_received 0
+expect_stat a attach_frames $MOVES
+pass "$MOVES moves: one attach each with $MAC, no RS; carrier up -> attach (ms): ${DELAYS[*]}"
+
+# ---- first-frame: MN-side carrier flap on a link that stays in A ----
+ip -n $P link set acc1 netns $A
+wait_count a "^attach [0-9]+ $MAC @" $((MOVES + 1)) 3 || fail "no attach after the last move"
+IDX=$(ip netns exec $A cat /sys/class/net/acc1/ifindex)
+ndet=$(grep -cE "^detach $IDX @" "$T/a.out")
+ip -n $M link set eth0 down
+wait_count a "^detach $IDX @" $((ndet + 1)) 3 || fail "no detach on carrier loss"
+ip -n $M link set eth0 up
+wait_count a "^attach [0-9]+ $MAC @" $((MOVES + 2)) 3 || fail "no attach after carrier flap"
+d=$(delay_of a $((MOVES + 2)))
+within "$d" || fail "flap: attach $d ms after carrier up"
+DELAYS+=("$d")
+med=$(printf '%s\n' "${DELAYS[@]}" | sort -n | awk '{ v[NR] = $1 }
+	END { printf "%.1f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+within "$med" "$MEDIAN_MS" || fail "median carrier up -> attach $med ms (> $MEDIAN_MS ms)"
+expect_stat a rs_received 0
+pass "MN-side carrier flap: detach, then attach $d ms after carrier up (re-armed)"
+
+# ---- an ADVERTISE while the MR's link-local is missing, then tentative ----
+ra0=$(stat a ra_sent)
+ip -n $A addr flush dev acc1 scope link
+cmd a adv acc1 2001:db8:2::/64 600 300
+expect_stat a ra_sent "$ra0"
+ip netns exec $A sysctl -qw net.ipv6.conf.acc1.accept_dad=1
+ip -n $A addr add fe80::2/64 dev acc1
+ip -n $A -6 addr show dev acc1 | grep -q 'fe80::2/64 scope link tentative' ||
+	fail "fe80::2 not tentative: $(ip -n $A -6 addr show dev acc1)"
+sleep 0.3
+expect_stat a ra_sent "$ra0" # not from a tentative address
+for ((i = 0; i < 60; i++)); do
+	[ "$(stat a ra_sent)" = $((ra0 + 1)) ] && break
+	sleep 0.05
+done
+expect_stat a ra_sent $((ra0 + 1))
+ip -n $A -6 addr show dev acc1 | grep -q tentative && fail "RA sent from a tentative address"
+for ((i = 0; i < 60; i++)); do
+	ip -n $M -6 addr show dev eth0 | grep -q 'inet6 2001:db8:2:' && break
+	sleep 0.05
+done
+ip -n $M -6 addr show dev eth0 | grep -q 'inet6 2001:db8:2::5eff:fe10:1/64 scope global' ||
+	fail "MN did not take the RA sent after DAD: $(ip -n $M -6 addr show dev eth0)"
+pass "ADVERTISE without a usable link-local: held, sent once fe80::2 left DAD"
+quit_dp a
+
+# ---- attach-on rs: no attach without an RS ----
+start_dp r $A -s fd00::1 -a 'acc*' -T -R
+nup=$(grep -c ': carrier up @' "$T/r.out") # 1: dp_open saw the link with carrier
+ip -n $M link set eth0 down
+wait_for r '^log 2 access link acc1: carrier lost @' 3 || fail "rs: no carrier loss"
+ip -n $M link set eth0 up
+wait_least r '^log 2 access link acc1: carrier up @' $((nup + 1)) 3 || fail "rs: no carrier up"
+sleep 1.5
+[ "$(grep -cE '^attach ' "$T/r.out")" = 0 ] || fail "attach-on rs attached without an RS"
+expect_stat r attach_frames 0
+# Now let the MN solicit (right after its link-local is ready).
+for k in router_solicitations=1 router_solicitation_delay=0 accept_dad=0; do
+	ip netns exec $M sysctl -qw net.ipv6.conf.eth0.$k
+done
+ip -n $M link set eth0 down
+ip -n $M link set eth0 up
+wait_for r "^attach [0-9]+ $MAC @" 5 || fail "rs: no attach on the RS"
+expect_stat r rs_received 1
+expect_stat r attach_frames 0
+pass "attach-on rs: no attach in 1.5 s without an RS; the RS attaches $MAC"
+quit_dp r
+
+echo "dp_attach: all passed (carrier up -> attach, ms: ${DELAYS[*]}; median $med)"
