@@ -34,7 +34,9 @@
 #define LM_P_REPLY (LM_P_COMMON | DMM_P_TARGET)
 
 enum lm_bstate { LM_B_FREE, LM_B_ACTIVE };
-enum lm_fstate { LM_F_FREE, LM_F_WAITING };
+/* DRAINING: a fan-out was answered; the other LMs' answers (NOT_FOUND) are
+ * still on their way and are consumed quietly, so they count as no drop. */
+enum lm_fstate { LM_F_FREE, LM_F_WAITING, LM_F_DRAINING };
 enum lm_fwd_kind {
 	LM_FWD_QUIET,  /* nobody waits for the answer */
 	LM_FWD_RELAY,  /* relay the answer to the requester */
@@ -42,7 +44,7 @@ enum lm_fwd_kind {
 };
 
 static const char *const lm_bstate_names[] = { "free", "active" };
-static const char *const lm_fstate_names[] = { "free", "waiting" };
+static const char *const lm_fstate_names[] = { "free", "waiting", "draining" };
 
 struct lm_sub {
 	bool used;
@@ -440,14 +442,20 @@ lm_fwd_alloc(struct dmm_lm *lm)
 }
 
 static void
-lm_fwd_finish(struct dmm_node *n, struct lm_fwd *f, const char *why)
+lm_fwd_set_state(struct dmm_node *n, struct lm_fwd *f, enum lm_fstate to, const char *why)
 {
 	dmm_log(n, DMM_LOG_DEBUG, "lm: forward %u (%s seq %u): %s -> %s (%s)",
 		(unsigned)(f - n->lm->fwd), dmm_msg_type_name(f->req.type), f->req.seq,
-		lm_fstate_names[f->state], lm_fstate_names[LM_F_FREE], why);
+		lm_fstate_names[f->state], lm_fstate_names[to], why);
+	f->state = to;
+}
+
+static void
+lm_fwd_finish(struct dmm_node *n, struct lm_fwd *f, const char *why)
+{
+	lm_fwd_set_state(n, f, LM_F_FREE, why);
 	for (unsigned i = 0; i < f->n_txn; i++)
 		dmm_request_cancel(n, f->txn[i]);
-	f->state = LM_F_FREE;
 	f->gen++;
 	f->n_txn = f->outstanding = 0;
 }
@@ -552,15 +560,25 @@ lm_fwd_done(struct dmm_node *n, uint64_t cookie, const struct dmm_msg *rep, dmm_
 	if (slot >= lm->n_fwd)
 		return;
 	f = &lm->fwd[slot];
-	if (f->state != LM_F_WAITING || f->gen != (uint32_t)cookie)
+	if (f->state == LM_F_FREE || f->gen != (uint32_t)cookie)
 		return;
-	if (rep != NULL && rep->status == DMM_ST_OK) {
-		lm_relay(n, f, rep, now);
-		lm_fwd_finish(n, f, "answered");
-		return;
-	}
 	if (f->outstanding > 0)
 		f->outstanding--;
+	if (f->state == LM_F_DRAINING) {
+		if (f->outstanding == 0)
+			lm_fwd_finish(n, f, rep != NULL ? "all answered" : "timed out");
+		return;
+	}
+	if (rep != NULL && rep->status == DMM_ST_OK) {
+		lm_relay(n, f, rep, now);
+		/* The other LMs of a fan-out still answer: keep their requests
+		 * open so those answers match and are taken without a word. */
+		if (f->outstanding > 0)
+			lm_fwd_set_state(n, f, LM_F_DRAINING, "answered");
+		else
+			lm_fwd_finish(n, f, "answered");
+		return;
+	}
 	if (f->outstanding > 0)
 		return;
 	if (f->kind == LM_FWD_RELAY && rep != NULL) {

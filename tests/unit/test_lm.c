@@ -542,6 +542,63 @@ test_fanout_by_mnid(void **state)
 	assert_int_equal(r.seq, m.seq);
 }
 
+/* The first OK of a fan-out is relayed; the NOT_FOUND of the other LMs,
+ * arriving after it, is consumed quietly: no drop counted, nothing sent. */
+static void
+test_fanout_late_answers(void **state)
+{
+	struct dmm_msg m, r;
+	dmm_time_t t;
+
+	bind_mn1();
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, T0 + 10);
+	assert_int_equal(lb.n_sent, 2);
+	nt_clear(&lc);
+	assert_int_equal(nt_deliver(&lb, 1, &lc, T0 + 11), 0);
+	assert_int_equal(only(&lc, DMM_MSG_LM_FWD_REPLY, LMB).status, DMM_ST_NOT_FOUND);
+	/* A answers first */
+	assert_int_equal(nt_deliver(&lb, 0, &la, T0 + 12), 0);
+	{
+		struct nodetest *a = &la;
+		unsigned last = a->n_sent - 1;
+		nt_clear(&lb);
+		assert_int_equal(nt_deliver(a, last, &lb, T0 + 13), 0);
+	}
+	r = only(&lb, DMM_MSG_LOC_REPLY, MR21);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.seq, m.seq);
+	/* then C's NOT_FOUND: taken, nothing sent, nothing counted as a drop */
+	nt_clear(&lb);
+	assert_int_equal(nt_deliver(&lc, 0, &lb, T0 + 14), 0);
+	assert_int_equal(lb.n_sent, 0);
+	assert_int_equal(counter(&lb, DMM_C_DROP_UNEXPECTED), 0);
+	assert_true(nt_log_has(&lb, "draining -> free (all answered)"));
+	/* nothing left to retransmit */
+	assert_int_equal(dmm_node_next_deadline(lb.node), DMM_TIME_NEVER);
+
+	/* again, but C never answers: it is retransmitted to and times out,
+	 * and the requester hears nothing more */
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, T0 + 20);
+	assert_int_equal(nt_deliver(&lb, 0, &la, T0 + 21), 0);
+	{
+		struct nodetest *a = &la;
+		unsigned last = a->n_sent - 1;
+		nt_clear(&lb);
+		assert_int_equal(nt_deliver(a, last, &lb, T0 + 22), 0);
+	}
+	assert_int_equal(only(&lb, DMM_MSG_LOC_REPLY, MR21).status, DMM_ST_OK);
+	nt_clear(&lb);
+	while ((t = dmm_node_next_deadline(lb.node)) != DMM_TIME_NEVER)
+		dmm_node_timer(lb.node, t);
+	assert_int_equal(nt_count(&lb, DMM_MSG_LOC_REPLY, NULL), 0);
+	assert_int_equal(nt_count(&lb, DMM_MSG_LM_FWD, NULL),
+			 dmm_node_config(lb.node)->timers.retrans_count);
+	assert_int_equal(counter(&lb, DMM_C_DROP_UNEXPECTED), 0);
+	assert_true(nt_log_has(&lb, "draining -> free (timed out)"));
+}
+
 static void
 test_fixed_prefix(void **state)
 {
@@ -708,6 +765,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forward_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_by_mnid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fanout_late_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixed_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_update, setup, teardown),
