@@ -171,6 +171,34 @@ bool dmm_mnid_eq(const struct dmm_mnid *a, const struct dmm_mnid *b)
 	       memcmp(a->id, b->id, a->len) == 0;
 }
 
+/* An NAI byte printed as itself: visible ASCII but '%', which escapes. */
+static bool nai_plain(uint8_t c)
+{
+	return c > 0x20 && c < 0x7f && c != '%';
+}
+
+/* NAI bytes come from peers: anything but visible ASCII becomes %hh, so a
+ * log line, a "show" line or a terminal sees no space, newline, escape
+ * sequence or NUL from them, and two ids never print alike. At most 3
+ * characters a byte: DMM_MNID_STRLEN holds the longest. */
+static void nai_str(const struct dmm_mnid *m, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	for (unsigned i = 0; i < m->len && i < DMM_MNID_MAX; i++) {
+		uint8_t c = m->id[i];
+		if (nai_plain(c) && off + 1 < len) {
+			buf[off++] = (char)c;
+		} else if (!nai_plain(c) && off + 3 < len) {
+			snprintf(buf + off, len - off, "%%%02x", c);
+			off += 3;
+		} else {
+			break;
+		}
+	}
+	buf[off] = '\0';
+}
+
 const char *dmm_mnid_str(const struct dmm_mnid *m, char *buf, size_t len)
 {
 	size_t off = 0;
@@ -179,13 +207,39 @@ const char *dmm_mnid_str(const struct dmm_mnid *m, char *buf, size_t len)
 		return buf;
 	buf[0] = '\0';
 	if (m->type == DMM_MNID_NAI) {
-		snprintf(buf, len, "%.*s", (int)m->len, (const char *)m->id);
+		nai_str(m, buf, len);
 		return buf;
 	}
 	for (unsigned i = 0; i < m->len && off + 3 < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, i ? ":%02x" : "%02x",
 					m->id[i]);
 	return buf;
+}
+
+/* The inverse of nai_str: %hh is one byte, every other character itself. */
+static int nai_parse(const char *s, struct dmm_mnid *m)
+{
+	unsigned n = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (; *s; n++) {
+		if (n >= DMM_MNID_MAX)
+			return DMM_E_MALFORMED;
+		if (*s != '%') {
+			m->id[n] = (uint8_t)*s++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]))
+			return DMM_E_MALFORMED;
+		char hex[3] = { s[1], s[2], '\0' };
+		m->id[n] = (uint8_t)strtoul(hex, NULL, 16);
+		s += 3;
+	}
+	if (n == 0)
+		return DMM_E_MALFORMED;
+	m->type = DMM_MNID_NAI;
+	m->len = (uint8_t)n;
+	return 0;
 }
 
 /* Hex octets separated by ':' (6 → EUI-48, 8 → EUI-64), else an NAI. */
@@ -215,14 +269,7 @@ int dmm_mnid_parse(const char *s, struct dmm_mnid *m)
 		m->len = (uint8_t)n;
 		return 0;
 	}
-	size_t len = strlen(s);
-	if (len == 0 || len > DMM_MNID_MAX)
-		return DMM_E_MALFORMED;
-	memset(m, 0, sizeof(*m));
-	m->type = DMM_MNID_NAI;
-	m->len = (uint8_t)len;
-	memcpy(m->id, s, len);
-	return 0;
+	return nai_parse(s, m);
 }
 
 static uint32_t fnv1a(uint32_t h, const void *p, size_t len)

@@ -185,8 +185,8 @@ static void test_mnid_parse(void **state)
 		"mn1@example.net", "02:00:00:00:00", "02:00:00:00:00:00:01",
 		"02:00:00:00:00:01:", ":02:00:00:00:00:01", "02:00:00:00:00:001",
 		"2:00:00:00:00:01", "02-00-00-00-00-01", "00:11:22:33:44:55:66:77:88",
-		"+2:00:00:00:00:01", " 2:00:00:00:00:01", "0x:00:00:00:00:01", "g0:00:00:00:00:01",
-		"x",
+		"+2:00:00:00:00:01", "0x:00:00:00:00:01", "g0:00:00:00:00:01",
+		"x", "a%25b", "%202:00:00:00:00:01",
 	};
 	for (size_t i = 0; i < sizeof(nai) / sizeof(nai[0]); i++) {
 		const char *out = mnid_round(nai[i], &type);
@@ -239,6 +239,42 @@ static void test_mnid_str_and_eq(void **state)
 	memset(b.id, 0xab, DMM_MNID_MAX);
 	dmm_mnid_str(&b, buf, sizeof(buf));
 	assert_int_equal(strlen(buf), DMM_MNID_MAX * 3 - 1);
+}
+
+/* NAI bytes come from peers: no space, control character, non-ASCII byte
+ * or NUL reaches a log line or a "show" line as itself; %hh parses back. */
+static void test_mnid_nai_escaped(void **state)
+{
+	struct dmm_mnid m = { .type = DMM_MNID_NAI, .len = 11 }, back;
+	char buf[DMM_MNID_STRLEN], small[8];
+
+	memcpy(m.id, "a b\n\x1b[2J\0%\xff", 11);
+	dmm_mnid_str(&m, buf, sizeof(buf));
+	assert_string_equal(buf, "a%20b%0a%1b[2J%00%25%ff");
+	assert_int_equal(dmm_mnid_parse(buf, &back), 0);
+	assert_true(dmm_mnid_eq(&m, &back));
+	/* the longest, all escaped, fits DMM_MNID_STRLEN */
+	m.len = DMM_MNID_MAX;
+	memset(m.id, '\n', DMM_MNID_MAX);
+	dmm_mnid_str(&m, buf, sizeof(buf));
+	assert_int_equal(strlen(buf), DMM_MNID_MAX * 3);
+	assert_int_equal(dmm_mnid_parse(buf, &back), 0);
+	assert_true(dmm_mnid_eq(&m, &back));
+	/* truncation never splits an escape */
+	memcpy(m.id, "ab\ncd", 5);
+	m.len = 5;
+	memset(small, 'x', sizeof(small));
+	dmm_mnid_str(&m, small, 5);
+	assert_string_equal(small, "ab");
+	dmm_mnid_str(&m, small, 6);
+	assert_string_equal(small, "ab%0a");
+	/* bad escapes, and more than DMM_MNID_MAX bytes once decoded */
+	assert_int_equal(dmm_mnid_parse("a%", &back), DMM_E_MALFORMED);
+	assert_int_equal(dmm_mnid_parse("a%4", &back), DMM_E_MALFORMED);
+	assert_int_equal(dmm_mnid_parse("a%zz", &back), DMM_E_MALFORMED);
+	assert_int_equal(dmm_mnid_parse("%41", &back), 0);
+	assert_int_equal(back.len, 1);
+	assert_int_equal(back.id[0], 'A');
 }
 
 static void test_strerror_all(void **state)
@@ -305,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_mnid_parse),
 		cmocka_unit_test(test_mnid_bad_and_long),
 		cmocka_unit_test(test_mnid_str_and_eq),
+		cmocka_unit_test(test_mnid_nai_escaped),
 		cmocka_unit_test(test_strerror_all),
 		cmocka_unit_test(test_names),
 	};
