@@ -46,7 +46,10 @@ struct dmm_haa {
 	uint32_t mask;      /* buckets - 1 */
 	struct haa_pool pools[DMM_MAX_POOLS];
 	dmm_time_t next_deadline; /* never later than the earliest expiry */
+	dmm_time_t pool_full_quiet; /* rate limit of the pool-full warning */
 };
+
+#define HAA_LOG_QUIET_MS 1000 /* peer-driven warnings: at most one a second */
 
 static const char *const lease_state_names[] = {
 	[LEASE_FREE] = "free",
@@ -269,7 +272,11 @@ haa_allocate(struct dmm_node *n, const struct in6_addr *src, const struct dmm_ms
 			*out = lease_new(n, &m->mnid, i, idx, now);
 			return DMM_ST_OK;
 		}
-	dmm_log(n, DMM_LOG_WARN, "haa: every pool of that MR is full");
+	/* Every MR of the pool can ask again and again: rate-limited. */
+	if (now >= h->pool_full_quiet) {
+		h->pool_full_quiet = now + HAA_LOG_QUIET_MS;
+		dmm_log(n, DMM_LOG_WARN, "haa: every pool of that MR is full");
+	}
 	return DMM_ST_NO_RESOURCES;
 }
 

@@ -201,6 +201,16 @@ test_stateless_alloc(void **state)
 	assert_memory_equal(&r.home, &mr12, 16);
 }
 
+static unsigned
+log_count(const char *needle)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < nt.n_logs && i < NT_MAX_LOGS; i++)
+		k += strstr(nt.logs[i], needle) != NULL;
+	return k;
+}
+
 static void
 test_pool_exhausted(void **state)
 {
@@ -218,6 +228,14 @@ test_pool_exhausted(void **state)
 	assert_int_equal(r.status, DMM_ST_NO_RESOURCES);
 	assert_false(r.present & DMM_P_HOME);
 	assert_int_equal(counter(DMM_C_TABLE_FULL), 0); /* the pool, not the table */
+	/* the warning is rate-limited: one a second however often MRs ask */
+	assert_int_equal(log_count("every pool of that MR is full"), 1);
+	assert_int_equal(hoa_req(MR12, 6, NULL, 0, T0 + 500).status, DMM_ST_NO_RESOURCES);
+	assert_int_equal(log_count("every pool of that MR is full"), 0);
+	assert_int_equal(hoa_req(MR12, 7, NULL, 0, T0 + 1009).status, DMM_ST_NO_RESOURCES);
+	assert_int_equal(log_count("every pool of that MR is full"), 0);
+	assert_int_equal(hoa_req(MR12, 8, NULL, 0, T0 + 1010).status, DMM_ST_NO_RESOURCES);
+	assert_int_equal(log_count("every pool of that MR is full"), 1);
 	/* an MN that has a lease still gets it */
 	r = hoa_req(MR12, 3, NULL, 0, T0 + 11);
 	assert_true(dmm_prefix_eq(&r.hnp[0], &got[2]));
