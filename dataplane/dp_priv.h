@@ -15,6 +15,15 @@
 
 #define DP_METRIC 1024        /* TUNNEL, LOCAL, PASS, MISS: replace each other */
 #define DP_METRIC_HOLD 1      /* HOLD overlays the route of the same (prefix, src) */
+/* Under every LOCAL route, the same prefix dev TUN: when the access link
+ * goes (a device leaving the namespace takes its routes at once), the
+ * kernel falls back to the TUN by itself and dp holds the packets
+ * (implicit hold) until the core's HOLD_START, or drops them on LOCAL_DEL. */
+#define DP_METRIC_BACKUP 2048
+/* TUN transmit queue (packets the kernel routes to dp): a flush re-routes a
+ * whole hold queue through the miss path, and 10k+ packets/s arrive while
+ * dp waits for netlink answers; the default 500 overflows. */
+#define DP_TUN_TXQLEN 16384
 #define DP_MAX_ROUTES (1u << 20)
 #define DP_MAX_HOLDS 1024
 #define DP_MAX_LINKS 64
@@ -51,6 +60,7 @@ struct dp_pkt {
 
 struct dp_hold {
 	bool used;
+	bool implicit; /* started by dp (LOCAL link gone), no HOLD route */
 	struct dmm_prefix prefix;
 	struct dp_pkt *head, *tail;
 	uint32_t n;
@@ -137,6 +147,9 @@ void dp_tun_read(struct dp *d);
 int dp_hold_op(struct dp *d, const struct dmm_dp_op *op);
 void dp_hold_expire(struct dp *d, dmm_time_t now);
 dmm_time_t dp_hold_deadline(const struct dp *d);
+/* The LOCAL route of p was (re)added, replaced or deleted: end the implicit
+ * hold of p, re-routing (flush) or dropping its packets. */
+void dp_hold_local_end(struct dp *d, const struct dmm_prefix *p, bool flush);
 void dp_holds_free(struct dp *d);
 
 /* dp_access.c */

@@ -7,7 +7,11 @@
  * the same prefix and leaves it in place for when the hold ends. (A longer
  * prefix or a source-specific route still wins over a HOLD in the kernel.)
  * A *_DEL removes the route only if the shadow says it is of that kind: a
- * TUNNEL_DEL does not remove a LOCAL that replaced the tunnel. */
+ * TUNNEL_DEL does not remove a LOCAL that replaced the tunnel.
+ * A LOCAL route has a fallback dev TUN at DP_METRIC_BACKUP under it (same
+ * prefix and source), which lives exactly as long as the LOCAL does: the
+ * kernel removes a link's routes with the link, and then the fallback, not
+ * the main table, gets the MN's packets (dp_tun.c holds them). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +239,25 @@ static const enum dp_route_kind dp_kind_of[DMM_DP_KIND_COUNT] = {
 	[DMM_DP_MISS_ADD] = DP_R_MISS,     [DMM_DP_MISS_DEL] = DP_R_MISS,
 };
 
+/* The fallback under a LOCAL route: (dst, src) dev TUN at DP_METRIC_BACKUP. */
+static int dp_route_backup(struct dp *d, const struct dmm_prefix *dst,
+			   const struct dmm_prefix *src, bool add)
+{
+	uint8_t buf[512];
+
+	if (!add)
+		return dp_route_del_msg(d, dst, src, DP_METRIC_BACKUP);
+	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst,
+					src, RTN_UNICAST, DP_METRIC_BACKUP);
+	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
+	int err = dp_nl_request(d, nlh);
+	if (err == 0)
+		d->st.routes_added++;
+	else
+		d->st.nl_errors++;
+	return err;
+}
+
 static int dp_route_del(struct dp *d, const struct dmm_dp_op *op, struct dmm_prefix *dst,
 			struct dmm_prefix *src)
 {
@@ -243,8 +266,46 @@ static int dp_route_del(struct dp *d, const struct dmm_dp_op *op, struct dmm_pre
 	if (pp == NULL || *pp == NULL || (*pp)->kind != dp_kind_of[op->kind])
 		return 0; /* not ours, or replaced since by another kind */
 	int err = dp_route_del_msg(d, dst, src, DP_METRIC);
+	if (err == 0 && op->kind == DMM_DP_LOCAL_DEL) {
+		/* Without a HOLD_START first, what the implicit hold has
+		 * is lost like any packet to a departed MN. */
+		dp_hold_local_end(d, dst, false);
+		err = dp_route_backup(d, dst, src, false);
+	}
 	if (err == 0)
 		dp_rt_remove(d, pp);
+	return err;
+}
+
+/* The kind of the route at (dst, src) in the shadow, -1 if none. */
+static int dp_route_kind_at(const struct dp *d, const struct dmm_prefix *dst,
+			    const struct dmm_prefix *src)
+{
+	struct dp_route **pp = dp_rt_slot(d, dst, src);
+
+	return pp && *pp ? (*pp)->kind : -1;
+}
+
+/* Add r (replacing what was at its (dst, src)), with the TUN fallback of a
+ * LOCAL route first, so that there is never a moment without one. */
+static int dp_route_add(struct dp *d, const struct dp_route *r)
+{
+	int old = dp_route_kind_at(d, &r->dst, &r->src);
+	int err = 0;
+
+	if (r->kind == DP_R_LOCAL && old != DP_R_LOCAL &&
+	    (err = dp_route_backup(d, &r->dst, &r->src, true)) < 0)
+		return err;
+	if ((err = dp_route_add_msg(d, r)) < 0)
+		return err;
+	if ((err = dp_rt_put(d, r)) < 0)
+		return err;
+	if (old == DP_R_LOCAL && r->kind != DP_R_LOCAL)
+		err = dp_route_backup(d, &r->dst, &r->src, false);
+	/* Packets held since the link went: a LOCAL route again (the MN is
+	 * back), or another route now: re-route them. */
+	if (old == DP_R_LOCAL || r->kind == DP_R_LOCAL)
+		dp_hold_local_end(d, &r->dst, true);
 	return err;
 }
 
@@ -274,10 +335,7 @@ int dp_route_op(struct dp *d, const struct dmm_dp_op *op)
 			return err;
 		}
 	}
-	int err = dp_route_add_msg(d, &r);
-	if (err == 0)
-		err = dp_rt_put(d, &r);
-	return err;
+	return dp_route_add(d, &r);
 }
 
 /* HOLD overlay route: prefix dev TUN at the hold metric. */
@@ -335,6 +393,8 @@ void dp_routes_remove_all(struct dp *d)
 		while (d->rt_buckets[i]) {
 			struct dp_route *r = d->rt_buckets[i];
 			dp_route_del_msg(d, &r->dst, &r->src, DP_METRIC);
+			if (r->kind == DP_R_LOCAL)
+				dp_route_backup(d, &r->dst, &r->src, false);
 			dp_rt_remove(d, &d->rt_buckets[i]);
 		}
 	}

@@ -1,5 +1,9 @@
-/* The TUN device: MISS and HOLD routes point at it. A packet read from it
- * is held if a HOLD covers its destination; otherwise the daemon is told
+/* The TUN device: MISS and HOLD routes, and the fallback under each LOCAL
+ * route, point at it. A packet read from it is held if a HOLD covers its
+ * destination; if our route for it is LOCAL, the access link is gone (the
+ * kernel took the LOCAL route with it) before the core knows: it is held
+ * under an implicit hold until HOLD_START takes the queue over, or a
+ * LOCAL_ADD/LOCAL_DEL flushes or drops it. Otherwise the daemon is told
  * (cb->miss) and then, with the routes the daemon installed meanwhile, the
  * packet is written back into the TUN (the kernel routes it again), held,
  * or dropped. */
@@ -9,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/if_tun.h>
@@ -18,6 +23,20 @@
 #include "dp_priv.h"
 
 #define DP_IP6_HLEN 40
+
+/* A longer transmit queue than the default 500 (DP_TUN_TXQLEN); only
+ * logged on failure: a short one costs packets under load, not function. */
+static void dp_tun_txqlen(struct dp *d, struct ifreq *ifr)
+{
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ifr->ifr_qlen = DP_TUN_TXQLEN;
+	if (s < 0 || ioctl(s, SIOCSIFTXQLEN, ifr) < 0)
+		dp_logf(d, DMM_LOG_WARN, "TUN %s: cannot set txqueuelen %d: %s",
+			d->cfg.tun_name, DP_TUN_TXQLEN, strerror(errno));
+	if (s >= 0)
+		close(s);
+}
 
 int dp_tun_open(struct dp *d)
 {
@@ -38,6 +57,7 @@ int dp_tun_open(struct dp *d)
 	d->tun_ifindex = if_nametoindex(d->cfg.tun_name);
 	if (d->tun_ifindex == 0)
 		return -errno;
+	dp_tun_txqlen(d, &ifr);
 	/* No addresses on the TUN: no link-local, so no ND or MLD of its own. */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
 		 d->cfg.tun_name);
@@ -114,7 +134,7 @@ static void dp_reinject(struct dp *d, const uint8_t *pkt, size_t len)
  * TUN — after the route is gone, so the kernel routes the packets anew. */
 static int dp_hold_end(struct dp *d, struct dp_hold *h, bool flush)
 {
-	int err = dp_route_hold(d, &h->prefix, false);
+	int err = h->implicit ? 0 : dp_route_hold(d, &h->prefix, false);
 	struct dp_pkt *p = h->head, *next;
 
 	h->used = false;
@@ -134,6 +154,20 @@ static int dp_hold_end(struct dp *d, struct dp_hold *h, bool flush)
 	return err;
 }
 
+/* A free hold entry for p (no route), NULL if the table is full. */
+static struct dp_hold *dp_hold_new(struct dp *d, const struct dmm_prefix *p)
+{
+	for (unsigned i = 0; i < DP_MAX_HOLDS; i++) {
+		if (d->holds[i].used)
+			continue;
+		d->holds[i] = (struct dp_hold){ .used = true, .prefix = *p };
+		d->n_holds++;
+		return &d->holds[i];
+	}
+	dp_logf(d, DMM_LOG_WARN, "hold table full (%u)", DP_MAX_HOLDS);
+	return NULL;
+}
+
 int dp_hold_op(struct dp *d, const struct dmm_dp_op *op)
 {
 	struct dmm_prefix p = op->prefix;
@@ -144,20 +178,30 @@ int dp_hold_op(struct dp *d, const struct dmm_dp_op *op)
 	struct dp_hold *h = dp_hold_find(d, &p);
 	if (op->kind != DMM_DP_HOLD_START)
 		return h ? dp_hold_end(d, h, op->kind == DMM_DP_HOLD_FLUSH) : 0;
-	if (h)
+	if (h && !h->implicit)
 		return 0;
-	for (unsigned i = 0; i < DP_MAX_HOLDS; i++) {
-		if (d->holds[i].used)
-			continue;
+	if (h) { /* the core takes over what dp held since the link went */
 		int err = dp_route_hold(d, &p, true);
-		if (err < 0)
-			return err;
-		d->holds[i] = (struct dp_hold){ .used = true, .prefix = p };
-		d->n_holds++;
-		return 0;
+		if (err == 0)
+			h->implicit = false;
+		return err;
 	}
-	dp_logf(d, DMM_LOG_WARN, "hold table full (%u)", DP_MAX_HOLDS);
-	return -ENOSPC;
+	if ((h = dp_hold_new(d, &p)) == NULL)
+		return -ENOSPC;
+	int err = dp_route_hold(d, &p, true);
+	if (err < 0) {
+		h->used = false;
+		d->n_holds--;
+	}
+	return err;
+}
+
+void dp_hold_local_end(struct dp *d, const struct dmm_prefix *p, bool flush)
+{
+	struct dp_hold *h = dp_hold_find(d, p);
+
+	if (h && h->implicit)
+		dp_hold_end(d, h, flush);
 }
 
 void dp_hold_expire(struct dp *d, dmm_time_t now)
@@ -226,6 +270,17 @@ static void dp_tun_packet(struct dp *d, const uint8_t *pkt, size_t len)
 		dp_hold_queue(d, h, pkt, len);
 		return;
 	}
+	const struct dp_route *r = dp_route_lookup(d, &dst, &src);
+	if (r && r->kind == DP_R_LOCAL) {
+		/* The LOCAL fallback: the link is gone, the core not told yet. */
+		if ((h = dp_hold_new(d, &r->dst)) != NULL) {
+			h->implicit = true;
+			dp_hold_queue(d, h, pkt, len);
+		} else {
+			d->st.hold_dropped++;
+		}
+		return;
+	}
 	d->st.miss++;
 	if (d->cb.miss)
 		d->cb.miss(d->cb.ctx, &dst, &src);
@@ -234,7 +289,7 @@ static void dp_tun_packet(struct dp *d, const uint8_t *pkt, size_t len)
 		dp_hold_queue(d, h, pkt, len);
 		return;
 	}
-	const struct dp_route *r = dp_route_lookup(d, &dst, &src);
+	r = dp_route_lookup(d, &dst, &src);
 	if (r && r->kind != DP_R_MISS)
 		dp_reinject(d, pkt, len);
 	else
