@@ -200,22 +200,41 @@ snapshot() {  # snapshot MOVE PHASE
 		c=$("$B/dmmctl" -j -s "$DMMLAB_RUN/$LAB/$n.sock" show counters 2>/dev/null) || continue
 		echo "{\"move\": $1, \"phase\": \"$2\", \"node\": \"$n\", \"counters\": $c}"
 	done >>"$OUT/counters.jsonl"
+	# Kernel counters of every router and MN namespace (where packets die:
+	# Ip6InNoRoutes, Ip6OutDiscards, ...), and the neighbour table's
+	# unresolved_discards (one table for all namespaces).
+	for n in $MRS mn1 mn2; do
+		c=$(lx $n nstat -asz --json 2>/dev/null) || continue
+		echo "{\"move\": $1, \"phase\": \"$2\", \"node\": \"$n\", \"nstat\": $c}"
+	done >>"$OUT/nstat.jsonl"
+	for n in $MRS; do  # the TUN's tx_dropped: packets dp could not take in time
+		c=$(lx $n ip -j -s link show dmm0 2>/dev/null) || continue
+		echo "{\"move\": $1, \"phase\": \"$2\", \"node\": \"$n\", \"tun\": $c}"
+	done >>"$OUT/nstat.jsonl"
+	printf '{"move": %s, "phase": "%s", "ndisc_unresolved_discards": %d}\n' "$1" "$2" \
+		"0x$(awk 'NR == 2 { print $12 }' /proc/net/stat/ndisc_cache)" >>"$OUT/nstat.jsonl"
 	[ "$2" = after ] || return
 	for n in $MRS; do
 		c=$("$B/dmmctl" -j -s "$DMMLAB_RUN/$LAB/$n.sock" show cache 2>/dev/null) || c=null
 		m=$("$B/dmmctl" -j -s "$DMMLAB_RUN/$LAB/$n.sock" show mns 2>/dev/null) || m=null
 		echo "{\"move\": $1, \"node\": \"$n\", \"cache\": $c, \"mns\": $m}"
 	done >>"$OUT/caches.jsonl"
+	c=$(lx mn1 ip -j -6 route show 2>/dev/null) || c=null
+	m=$(lx mn1 ip -j -6 neigh show dev eth0 2>/dev/null) || m=null
+	echo "{\"move\": $1, \"node\": \"mn1\", \"routes\": $c, \"neigh\": $m}" >>"$OUT/caches.jsonl"
 }
 # Tuned and optimistic MNs solicit the moment their carrier returns
 # (lab/mn_rs.py, started ahead of the move); stock ones get the Router
 # Solicitation dmmlab move sends after the move, like a network manager
 # that has to be woken up first.
 RSPID=""
+RS_LIMIT=$(python3 -c "print(max(0.5, min(5.0, $PAUSE - 0.6)))")
 rs_helper_start() {
 	[ $MNSET = stock ] || [ $STATIC = yes ] && return
 	: >"$OUT/rs.tmp"
-	lx mn1 python3 "$REPO/lab/mn_rs.py" eth0 02:00:00:00:00:01 5 \
+	# Bounded by the pause: a helper that missed the carrier flap must not
+	# delay the next move (the streams are sized for the schedule).
+	lx mn1 python3 "$REPO/lab/mn_rs.py" eth0 02:00:00:00:00:01 "$RS_LIMIT" \
 		>"$OUT/rs.tmp" 2>>"$OUT/rs.err" &
 	RSPID=$!
 	PIDS+=($RSPID)
