@@ -40,6 +40,7 @@ import subprocess
 import sys
 
 LEAD_NS = 200 * 10**6    # a handover's window opens this long before link-down
+COVER_NS = 300 * 10**6   # every stream must go on this long after the link is back
 PLOTS = os.path.join(os.path.dirname(os.path.realpath(__file__)), "plots")
 
 
@@ -258,11 +259,12 @@ def build(d):
     if not moves:
         raise InputError("%s: no moves" % d)
     mover, rate = run.get("mn", moves[0]["mn"]), run.get("rate", 1000)
-    streams, end_ns = [], 0
+    streams, end_ns, last_ns = [], 0, []
     for st in run["streams"]:
         rows = load_csv(os.path.join(d, st["csv"]))
         summ = (load_lines(os.path.join(d, st["summary"])) or [{}])[0]
         end_ns = max([end_ns] + [r[2] for r in rows])
+        last_ns.append(max([0] + [r[2] for r in rows]))
         streams.append((st, rows, summ))
     wins = windows(moves, end_ns + 1)
     counters = load_lines(os.path.join(d, "counters.jsonl"))
@@ -290,6 +292,11 @@ def build(d):
               "steps": timeline(evs, m, wins[i]),
               "path": data_path(caches, i, addrs, run.get("corr_mrs", []), m["to"],
                                 run.get("mn_prefixes", []))}
+        # A move after a stream ended (the schedule slipped) measures nothing:
+        # it is reported, and left out of the statistics.
+        ho["covered"] = m["up_ns"] + COVER_NS <= min(last_ns, default=0)
+        if not ho["covered"]:
+            problems.append("handover %d: after the end of a stream, not measured" % (i + 1))
         ho["interruption_ms"] = max((s["gap_ms"] for s in ho["streams"].values()), default=0)
         ho["lost"] = sum(s["lost"] for s in ho["streams"].values())
         hos.append(ho)
@@ -302,7 +309,10 @@ def build(d):
 
 def stats(hos, per_stream):
     out = {}
+    keep = [i for i, h in enumerate(hos) if h.get("covered", True)]
+    hos = [hos[i] for i in keep]
     for name, res in per_stream.items():
+        res = [res[i] for i in keep]
         gaps = [r["gap_ms"] for r in res]
         lost = [r["lost"] for r in res]
         dead = [r["lost_dead_link"] for r in res]
