@@ -9,11 +9,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -23,7 +25,11 @@
 
 #define CTL_LINE_MAX 1024
 #define CTL_MAX_ARGS 8
-#define CTL_IO_TIMEOUT_S 1 /* a stuck client must not stall the daemon for long */
+/* The daemon serves one client at a time, so each gets a bounded share of
+ * it: the whole request line within CTL_READ_MS (dmmctl writes it at once),
+ * the whole answer within CTL_WRITE_MS, however the client trickles bytes. */
+#define CTL_READ_MS 500
+#define CTL_WRITE_MS 2000
 
 /* ---------------------------------------------------------------- socket */
 
@@ -62,7 +68,9 @@ static void ctl_mkdir_parent(const char *path)
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
 
-	snprintf(dir, sizeof(dir), "%s", path);
+	if (strlen(path) >= sizeof(dir))
+		return; /* ctl_addr refused it already */
+	memcpy(dir, path, strlen(path) + 1);
 	slash = strrchr(dir, '/');
 	if (!slash || slash == dir)
 		return;
@@ -115,32 +123,80 @@ void control_close(struct dmmd *d)
 	d->ctl_fd = -1;
 }
 
-static int read_line(int fd, char *line, size_t cap)
+static int64_t ctl_clock_ms(void)
 {
-	size_t n = 0;
+	struct timespec ts;
 
-	while (n + 1 < cap) {
-		ssize_t r = read(fd, line + n, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (line[n] == '\n')
-			break;
-		n++;
-	}
-	line[n] = '\0';
-	if (n > 0 && line[n - 1] == '\r')
-		line[n - 1] = '\0';
-	return n > 0 ? 0 : -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void write_all(int fd, const char *p, size_t len)
+/* Wait until fd is ready for events or the deadline passes: true if ready. */
+static bool ctl_wait(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int64_t left = deadline - ctl_clock_ms();
+		int rc;
+
+		if (left <= 0)
+			return false;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		return rc > 0;
+	}
+}
+
+/* One request line from the non-blocking fd, by the deadline. Returns 0
+ * (line, without its newline; end of stream also ends it), CTL_RD_NONE
+ * (nothing, or the client went quiet in mid-line) or CTL_RD_LONG (no
+ * newline in the first cap - 1 bytes). */
+enum { CTL_RD_NONE = -1, CTL_RD_LONG = -2 };
+
+static int read_line(int fd, char *line, size_t cap, int64_t deadline)
+{
+	size_t n = 0;
+	char *nl = NULL;
+
+	while (n + 1 < cap && !nl) {
+		ssize_t r = recv(fd, line + n, cap - 1 - n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!ctl_wait(fd, POLLIN, deadline))
+				return CTL_RD_NONE;
+			continue;
+		}
+		if (r <= 0)
+			break; /* end of stream (or an error): what came is the line */
+		nl = memchr(line + n, '\n', (size_t)r);
+		n += (size_t)r;
+	}
+	if (!nl && n + 1 >= cap)
+		return CTL_RD_LONG;
+	if (nl)
+		n = (size_t)(nl - line);
+	line[n] = '\0';
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	return n > 0 ? 0 : CTL_RD_NONE;
+}
+
+/* Write it all by the deadline; a client that does not read loses it. */
+static void write_all(int fd, const char *p, size_t len, int64_t deadline)
 {
 	while (len > 0) {
-		ssize_t w = write(fd, p, len);
+		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!ctl_wait(fd, POLLOUT, deadline)) {
+				log_debug("control: client does not read, answer cut");
+				return;
+			}
+			continue;
+		}
 		if (w <= 0)
 			return;
 		p += w;
@@ -150,27 +206,28 @@ static void write_all(int fd, const char *p, size_t len)
 
 void control_accept(struct dmmd *d)
 {
-	struct timeval tv = { .tv_sec = CTL_IO_TIMEOUT_S };
 	char line[CTL_LINE_MAX];
 	struct buf out = { 0 };
-	int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int rc;
 
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			log_warn("control accept");
 		return;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (read_line(fd, line, sizeof(line)) == 0) {
+	rc = read_line(fd, line, sizeof(line), ctl_clock_ms() + CTL_READ_MS);
+	if (rc == CTL_RD_LONG) {
+		buf_printf(&out, "error: request longer than %d bytes\n", CTL_LINE_MAX - 1);
+	} else if (rc == 0) {
 		d->st.ctl_requests++;
 		log_debug("control: %s", line);
 		control_handle(d, line, &out);
-		if (out.oom)
-			write_all(fd, "error: out of memory\n", 21);
-		else
-			write_all(fd, out.p, out.len);
 	}
+	if (out.oom)
+		write_all(fd, "error: out of memory\n", 21, ctl_clock_ms() + CTL_WRITE_MS);
+	else if (out.len > 0)
+		write_all(fd, out.p, out.len, ctl_clock_ms() + CTL_WRITE_MS);
 	buf_free(&out);
 	close(fd);
 }

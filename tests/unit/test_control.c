@@ -1,0 +1,253 @@
+/* dmmd control socket (daemon/control.c), compiled in directly with the
+ * parser, the text buffer and the logger: what a local client can send —
+ * garbage, a partial line it never finishes, bytes trickled one at a time,
+ * a line too long, an answer it never reads — gets an error or a bounded
+ * wait, never a crash or a stalled daemon. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../daemon/parse.c"
+#include "../../daemon/buf.c"
+#include "../../daemon/log.c"
+#include "../../daemon/control.c"
+#include "nodetest.h"
+
+/* What control.c uses from files not compiled in here. */
+struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool create)
+{
+	return NULL;
+}
+
+bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st)
+{
+	return false;
+}
+
+static struct dmmd d;
+static struct nodetest nt;
+static char dir[64];
+
+static int setup(void **state)
+{
+	struct dmm_config c;
+
+	nt_config(&c, "ctl", "2001:db8:ff::a1", DMM_ROLE_LM);
+	nt_add_net(&c, "a", "2001:db8:a::/48", "2001:db8:ff::a1", "2001:db8:ff::a1");
+	c.local_net = 0;
+	assert_int_equal(nt_start(&nt, &c, 1000), 0);
+	memset(&d, 0, sizeof(d));
+	parse_conf_defaults(&d.conf);
+	d.conf.core = c;
+	d.node = nt.node;
+	d.now = 1000;
+	snprintf(dir, sizeof(dir), "/tmp/dmm-ctl-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(d.conf.control, sizeof(d.conf.control), "%s/ctl", dir);
+	assert_int_equal(control_open(&d), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	control_close(&d);
+	rmdir(dir);
+	nt_stop(&nt);
+	return 0;
+}
+
+static int64_t ms_since(int64_t t0)
+{
+	return ctl_clock_ms() - t0;
+}
+
+static int client(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memcpy(sa.sun_path, d.conf.control, strlen(d.conf.control));
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Everything the daemon answered on fd, until it closed. */
+static size_t answer(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	return n;
+}
+
+static void test_request_answered(void **state)
+{
+	char buf[8192];
+	int fd = client();
+
+	assert_int_equal(write(fd, "show counters\n", 14), 14);
+	control_accept(&d);
+	answer(fd, buf, sizeof(buf));
+	assert_memory_equal(buf, "ok\nrx ", 6);
+	close(fd);
+	/* no newline, then end of stream: still one request */
+	fd = client();
+	assert_int_equal(write(fd, "json show counters", 18), 18);
+	shutdown(fd, SHUT_WR);
+	control_accept(&d);
+	answer(fd, buf, sizeof(buf));
+	assert_memory_equal(buf, "ok\n{\"rx\":", 9);
+	close(fd);
+	assert_int_equal(d.st.ctl_requests, 2);
+}
+
+/* Lines no client should send: each one answered with an error. */
+static void test_garbage_lines(void **state)
+{
+	static const char *const lines[] = {
+		"", " ", "\t\t", "json", "json json", "show", "show nothing",
+		"show mns", "show cache", "show leases", "attach", "attach 1",
+		"attach 1 2 3", "detach", "detach 1 2", "frobnicate",
+		"a b c d e f g h i j k l m n o p", "\x01\x02\x7f\xff",
+		"show\tbindings\textra extra extra extra extra extra extra extra",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct buf out = { 0 };
+		control_handle(&d, lines[i], &out);
+		assert_non_null(out.p);
+		if (strncmp(out.p, "error: ", 7) != 0 &&
+		    strncmp(lines[i], "show\tbindings", 13) != 0)
+			fail_msg("'%s' -> '%s'", lines[i], out.p);
+		buf_free(&out);
+	}
+}
+
+/* A line longer than the buffer is refused whole, never cut and run. */
+static void test_long_line(void **state)
+{
+	char big[3000], buf[256];
+	int fd = client();
+
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "show ", 5);
+	big[sizeof(big) - 1] = '\n';
+	assert_int_equal(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+	control_accept(&d);
+	answer(fd, buf, sizeof(buf));
+	assert_string_equal(buf, "error: request longer than 1023 bytes\n");
+	close(fd);
+	assert_int_equal(d.st.ctl_requests, 0);
+}
+
+/* A client that connects and never finishes its line holds the daemon no
+ * longer than CTL_READ_MS, and its half line is not run. */
+static void test_partial_line(void **state)
+{
+	char buf[256];
+	int fd = client();
+	int64_t t0;
+
+	assert_int_equal(write(fd, "show count", 10), 10);
+	t0 = ctl_clock_ms();
+	control_accept(&d);
+	assert_true(ms_since(t0) >= CTL_READ_MS - 10);
+	assert_true(ms_since(t0) < CTL_READ_MS + 300);
+	assert_int_equal(answer(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	assert_int_equal(d.st.ctl_requests, 0);
+}
+
+/* One byte every 50 ms, for far longer than the read budget: the budget is
+ * for the whole line, not for each byte. */
+static void test_trickle(void **state)
+{
+	const char *req = "show counters show counters show counters show counters\n";
+	int fd = client(), status;
+	int64_t t0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (const char *p = req; *p; p++) {
+			if (write(fd, p, 1) != 1)
+				_exit(0);
+			usleep(50 * 1000);
+		}
+		_exit(0);
+	}
+	t0 = ctl_clock_ms();
+	control_accept(&d);
+	assert_true(ms_since(t0) < CTL_READ_MS + 300);
+	close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	assert_int_equal(d.st.ctl_requests, 0);
+}
+
+/* An answer nobody reads: written until the deadline, then given up. */
+static void test_writer_bounded(void **state)
+{
+	static char big[8 << 20];
+	int sv[2];
+	int64_t t0;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	t0 = ctl_clock_ms();
+	write_all(sv[0], big, sizeof(big), t0 + 200);
+	assert_true(ms_since(t0) >= 190);
+	assert_true(ms_since(t0) < 600);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Many clients queued at once, none of them sending: each costs at most
+ * the read budget, and the listener stays usable. */
+static void test_many_silent_clients(void **state)
+{
+	int fds[4], fd;
+	char buf[64];
+	int64_t t0 = ctl_clock_ms();
+
+	for (int i = 0; i < 4; i++)
+		fds[i] = client();
+	for (int i = 0; i < 4; i++)
+		control_accept(&d);
+	assert_true(ms_since(t0) < 4 * (CTL_READ_MS + 100));
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	fd = client();
+	assert_int_equal(write(fd, "show\n", 5), 5);
+	control_accept(&d);
+	answer(fd, buf, sizeof(buf));
+	assert_memory_equal(buf, "error: show what?", 17);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_request_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trickle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_silent_clients, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
