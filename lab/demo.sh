@@ -11,6 +11,9 @@
 #                       see "What the demo tunes on the MNs" in lab/README)
 #     --no-hold         MRs do not hold packets during a handover (mr hold no)
 #     --no-tcp          no iperf3 transfer
+#     --kstats          also kernel counters around each move (nstat.jsonl: nstat
+#                       per namespace, TUN drops, ndisc unresolved discards;
+#                       slows the moves down, off for measurements)
 #     --out DIR         results folder (default results/demo-TIMESTAMP)
 #     --static-routes   no dmmd at all: the script moves a static route after
 #                       the MN (plumbing test of this script, not of DMM)
@@ -32,7 +35,7 @@ export DMMLAB_PREFIX=${DMMLAB_PREFIX:-dmo-}
 export DMMLAB_RUN=${DMMLAB_RUN:-/run/dmmdemo}
 LAB=demo
 RATE=1000 TCP_RATE=5M DOWN_MS=0 PAUSE=3 MOVES="mr11 mr2 mr31" MNSET=tuned HOLD=yes TCP=yes
-OUT="" STATIC=no TOPO=lab/topologies/figure1.topo
+OUT="" STATIC=no KSTATS=no TOPO=lab/topologies/figure1.topo
 
 die() { echo "demo: $*" >&2; exit 3; }
 while [ $# -gt 0 ]; do
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--mn) MNSET=$2; shift ;;
 	--no-hold) HOLD=no ;;
 	--no-tcp) TCP=no ;;
+	--kstats) KSTATS=yes ;;
 	--out) OUT=$2; shift ;;
 	--static-routes) STATIC=yes ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -203,15 +207,15 @@ snapshot() {  # snapshot MOVE PHASE
 	# Kernel counters of every router and MN namespace (where packets die:
 	# Ip6InNoRoutes, Ip6OutDiscards, ...), and the neighbour table's
 	# unresolved_discards (one table for all namespaces).
-	for n in $MRS mn1 mn2; do
+	[ $KSTATS = yes ] && for n in $MRS mn1 mn2; do
 		c=$(lx $n nstat -asz --json 2>/dev/null) || continue
 		echo "{\"move\": $1, \"phase\": \"$2\", \"node\": \"$n\", \"nstat\": $c}"
 	done >>"$OUT/nstat.jsonl"
-	for n in $MRS; do  # the TUN's tx_dropped: packets dp could not take in time
+	[ $KSTATS = yes ] && for n in $MRS; do  # the TUN's tx_dropped: packets dp could not take in time
 		c=$(lx $n ip -j -s link show dmm0 2>/dev/null) || continue
 		echo "{\"move\": $1, \"phase\": \"$2\", \"node\": \"$n\", \"tun\": $c}"
 	done >>"$OUT/nstat.jsonl"
-	printf '{"move": %s, "phase": "%s", "ndisc_unresolved_discards": %d}\n' "$1" "$2" \
+	[ $KSTATS = yes ] && printf '{"move": %s, "phase": "%s", "ndisc_unresolved_discards": %d}\n' "$1" "$2" \
 		"0x$(awk 'NR == 2 { print $12 }' /proc/net/stat/ndisc_cache)" >>"$OUT/nstat.jsonl"
 	[ "$2" = after ] || return
 	for n in $MRS; do
