@@ -342,9 +342,10 @@ static void txn_timer(struct dmm_node *n, uint32_t i, dmm_time_t now)
 		t->tries++;
 		dmm_count(n, DMM_C_RETRANSMIT);
 		seal_and_send(n, &t->dst, &t->msg, now);
-		t->backoff_ms *= 2;
-		if (t->backoff_ms > n->cfg.timers.retrans_max_ms)
-			t->backoff_ms = n->cfg.timers.retrans_max_ms;
+		/* doubled in 64 bits: a backoff above 2^31 ms must not wrap */
+		uint64_t next = (uint64_t)t->backoff_ms * 2;
+		t->backoff_ms = next > n->cfg.timers.retrans_max_ms ?
+				n->cfg.timers.retrans_max_ms : (uint32_t)next;
 		t->deadline = now + t->backoff_ms;
 		return;
 	}

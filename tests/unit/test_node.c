@@ -690,6 +690,24 @@ static void test_reconfigure_timers(void **state)
 	assert_int_equal(ctr(DMM_C_DROP_STALE), 2);
 }
 
+/* Backoff near the top of uint32: doubling 3e9 ms must clamp to the
+ * maximum, not wrap to a retransmission 1.7e9 ms (or 0 ms) away. */
+static void test_backoff_no_wrap(void **state)
+{
+	struct dmm_config c = T.cfg;
+
+	c.timers.retrans_initial_ms = 3000000000u;
+	c.timers.retrans_max_ms = UINT32_MAX;
+	c.timers.retrans_count = 3;
+	assert_int_equal(dmm_node_reconfigure(T.node, &c), 0);
+	attach(1, LINK, T0);
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 3000000000u);
+	dmm_node_timer(T.node, T0 + 3000000000u);
+	assert_int_equal(ctr(DMM_C_RETRANSMIT), 1);
+	assert_int_equal(dmm_node_next_deadline(T.node),
+			 T0 + 3000000000u + (dmm_time_t)UINT32_MAX);
+}
+
 /* Anything but timers, keys and the MR switches: refused, node unchanged. */
 static void test_reconfigure_refused(void **state)
 {
@@ -744,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_new_rejects_invalid),
 		HAA_(test_reconfigure_keys),
 		MR_(test_reconfigure_timers),
+		MR_(test_backoff_no_wrap),
 		MR_(test_reconfigure_refused),
 	};
 
