@@ -35,6 +35,25 @@ void evlog_close(struct dmmd *d)
 	d->evlog = NULL;
 }
 
+/* Peers drive the events: a full disk must not turn each into a log line. */
+#define EVLOG_WARN_QUIET_MS 10000
+
+static void evlog_write_failed(struct dmmd *d)
+{
+	static dmm_time_t quiet_until;
+	static unsigned long missed;
+
+	clearerr(d->evlog);
+	if (d->now < quiet_until && quiet_until - d->now <= EVLOG_WARN_QUIET_MS) {
+		missed++;
+		return;
+	}
+	quiet_until = d->now + EVLOG_WARN_QUIET_MS;
+	log_warnx("event log %s: write failed (%lu more since the last warning)",
+		  d->conf.event_log, missed);
+	missed = 0;
+}
+
 static void key_or_null(struct buf *b, bool *first, const char *key, bool set, const char *v)
 {
 	buf_json_key(b, first, key);
@@ -71,6 +90,6 @@ void evlog_event(void *ctx, const struct dmm_event *ev)
 	if (!b.oom && fwrite(b.p, 1, b.len, d->evlog) == b.len && fflush(d->evlog) == 0)
 		d->st.ev_written++;
 	else
-		log_warnx("event log %s: write failed", d->conf.event_log);
+		evlog_write_failed(d);
 	buf_free(&b);
 }
