@@ -605,6 +605,21 @@ lm_where(const struct dmm_node *n, const struct in6_addr *a)
 	return net;
 }
 
+/* A fixed prefix (servers behind a gateway MR) must be outside every mobile
+ * network of the domain: ::/0, or one inside or around a network, would
+ * answer the queries for HoAs nobody has bound. */
+static bool
+lm_fixed_ok(const struct dmm_node *n, const struct dmm_prefix *p)
+{
+	if (p->len == 0 || dmm_config_net_of(&n->cfg, &p->addr) >= 0)
+		return false;
+	for (unsigned i = 0; i < n->cfg.n_nets && i < DMM_MAX_NETS; i++)
+		for (unsigned j = 0; j < n->cfg.nets[i].n_prefixes && j < DMM_MAX_NET_PREFIX; j++)
+			if (dmm_prefix_contains(p, &n->cfg.nets[i].prefixes[j].addr))
+				return false;
+	return true;
+}
+
 /* Create, refresh or delete the binding of prefix p. */
 static uint8_t
 lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
@@ -725,7 +740,10 @@ lm_update(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 		return;
 	}
 	for (unsigned i = 0; i < m->n_hnp && i < DMM_MAX_HNP; i++) {
-		where[i] = (m->flags & DMM_F_FIXED) ? LM_HERE : lm_where(n, &m->hnp[i].addr);
+		if ((m->flags & DMM_F_FIXED) && !lm_fixed_ok(n, &m->hnp[i]))
+			where[i] = LM_NOWHERE;
+		else
+			where[i] = (m->flags & DMM_F_FIXED) ? LM_HERE : lm_where(n, &m->hnp[i].addr);
 		here |= where[i] == LM_HERE;
 		foreign |= where[i] >= 0;
 		nowhere |= where[i] == LM_NOWHERE;

@@ -619,6 +619,31 @@ test_fixed_prefix(void **state)
 	assert_int_equal(r.hnp[0].len, 48);
 }
 
+/* A fixed prefix is outside every mobile network: one that is ::/0, lies
+ * in a network or covers one would capture the queries for HoAs nobody
+ * has bound. Refused, with no state changed, even next to a good one. */
+static void
+test_fixed_prefix_overlap(void **state)
+{
+	static const char *const bad[] = { "::/0", "2001:db8:a:100::/56", "2001:db8::/32",
+					   "2001:db8:b::/48" };
+	struct dmm_msg m;
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = update_msg(0, "2001:db8:5e::/48", MR11, LIFE);
+		m.flags |= DMM_F_FIXED;
+		m.present &= ~(uint32_t)DMM_P_MNID;
+		m.n_hnp = 2;
+		m.hnp[1] = nt_p6(bad[i]);
+		feed(&la, MR11, &m, T0 + i);
+		assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR11).status, DMM_ST_PROHIBITED);
+		assert_int_equal(bindings(&la).n, 0);
+	}
+	m = query_msg("2001:db8:a:1ff::5", 0);
+	feed(&la, MR12, &m, T0 + 10);
+	assert_int_equal(only(&la, DMM_MSG_LOC_REPLY, MR12).status, DMM_ST_NOT_FOUND);
+}
+
 static void
 test_rejected_input(void **state)
 {
@@ -767,6 +792,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fanout_by_mnid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_late_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixed_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fixed_prefix_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_by_mnid, setup, teardown),
