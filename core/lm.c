@@ -605,13 +605,13 @@ lm_where(const struct dmm_node *n, const struct in6_addr *a)
 	return net;
 }
 
-/* A fixed prefix (servers behind a gateway MR) must be outside every mobile
- * network of the domain: ::/0, or one inside or around a network, would
- * answer the queries for HoAs nobody has bound. */
+/* A fixed prefix (servers behind a gateway MR) may not be ::/0 or cover a
+ * network of the domain (it would answer the queries for every HoA nobody
+ * has bound), nor lie in another network (whose LM is the authority). */
 static bool
 lm_fixed_ok(const struct dmm_node *n, const struct dmm_prefix *p)
 {
-	if (p->len == 0 || dmm_config_net_of(&n->cfg, &p->addr) >= 0)
+	if (p->len == 0 || lm_where(n, &p->addr) >= 0)
 		return false;
 	for (unsigned i = 0; i < n->cfg.n_nets && i < DMM_MAX_NETS; i++)
 		for (unsigned j = 0; j < n->cfg.nets[i].n_prefixes && j < DMM_MAX_NET_PREFIX; j++)

@@ -619,14 +619,15 @@ test_fixed_prefix(void **state)
 	assert_int_equal(r.hnp[0].len, 48);
 }
 
-/* A fixed prefix is outside every mobile network: one that is ::/0, lies
- * in a network or covers one would capture the queries for HoAs nobody
- * has bound. Refused, with no state changed, even next to a good one. */
+/* A fixed prefix that is ::/0 or covers a network would capture the
+ * queries for HoAs nobody has bound; one in another network is that
+ * network's LM's business. Refused, with no state changed, even next to a
+ * good one. */
 static void
 test_fixed_prefix_overlap(void **state)
 {
-	static const char *const bad[] = { "::/0", "2001:db8:a:100::/56", "2001:db8::/32",
-					   "2001:db8:b::/48" };
+	static const char *const bad[] = { "::/0", "2001:db8::/32", "2001:db8:a::/47",
+					   "2001:db8:b::/48", "2001:db8:b:5::/64" };
 	struct dmm_msg m;
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
