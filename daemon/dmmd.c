@@ -115,6 +115,7 @@ static int dp_start(struct dmmd *d)
 	dc.ra_router_lifetime_s = c->core.timers.ra_lifetime_s;
 	dc.mr = true;
 	dc.attach_first_frame = c->attach_on == DMMD_ATTACH_FIRST_FRAME;
+	dc.router_ll = c->router_ll;
 	rc = dp_open(&d->dp, &dc, &cb);
 	if (rc < 0) {
 		log_warnx("data plane: %s%s", strerror(-rc), rc == -EPERM ?
@@ -227,7 +228,9 @@ static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *
 	note(why, len, x->ro_mode != y->ro_mode || x->n_fixed != y->n_fixed ||
 	     memcmp(x->fixed, y->fixed, sizeof(x->fixed)) || a->n_access != b->n_access ||
 	     memcmp(a->access, b->access, sizeof(a->access)), "mr (mode, fixed, access)");
-	note(why, len, a->attach_on != b->attach_on, "mr (attach-on)");
+	note(why, len, a->attach_on != b->attach_on ||
+	     memcmp(&a->router_ll, &b->router_ll, sizeof(a->router_ll)) != 0,
+	     "mr (attach-on, router-link-local)");
 	note(why, len, x->n_pools != y->n_pools || memcmp(x->pools, y->pools, sizeof(x->pools)),
 	     "haa");
 	note(why, len, (x->roles & DMM_ROLE_MR) &&

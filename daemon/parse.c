@@ -550,6 +550,27 @@ static int mr_attach_on(struct parser *ps, const char *kw, void *obj)
 	return 0;
 }
 
+static int mr_router_ll(struct parser *ps, const char *kw, void *obj)
+{
+	static const uint8_t zero[8];
+	static const uint8_t fe80[8] = { 0xfe, 0x80 };
+	int line = peek(ps)->line;
+	struct in6_addr a;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (want_addr(ps, kw, &a) != 0)
+		return -1;
+	/* fe80::/64 with an interface id: the prefix the kernel routes on every
+	 * link, and RFC 4861 wants a router's RA source link-local. */
+	if (memcmp(a.s6_addr, fe80, 8) != 0 || memcmp(a.s6_addr + 8, zero, 8) == 0) {
+		perr(ps, line, "%s: '%s' is not a link-local address (fe80::/64, not fe80::)",
+		     kw, inet_ntop(AF_INET6, &a, buf, sizeof(buf)));
+		return -1;
+	}
+	ps->c->router_ll = a;
+	return 0;
+}
+
 static int mr_fixed(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmm_config *c = obj;
@@ -574,6 +595,7 @@ static const struct directive mr_tab[] = {
 	{ "new-hoa-on-arrival", mr_new_hoa },
 	{ "hold", mr_hold },
 	{ "attach-on", mr_attach_on },
+	{ "router-link-local", mr_router_ll },
 	{ "fixed-prefix", mr_fixed },
 	{ NULL, NULL },
 };
@@ -1045,6 +1067,7 @@ void parse_conf_defaults(struct dmmd_conf *c)
 	snprintf(c->dp_tun, sizeof(c->dp_tun), "dmm0");
 	c->dp_hold_limit = 4096;
 	c->attach_on = DMMD_ATTACH_FIRST_FRAME;
+	c->router_ll = (struct in6_addr){ .s6_addr = { 0xfe, 0x80, [15] = 1 } };
 }
 
 int parse_conf_text(const char *name, const char *text, const char *basedir,
@@ -1304,6 +1327,7 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 			k->new_hoa_on_arrival ? "yes" : "no", k->hold_packets ? "yes" : "no");
 		fprintf(f, "\tattach-on %s\n",
 			c->attach_on == DMMD_ATTACH_RS ? "rs" : "first-frame");
+		fprintf(f, "\trouter-link-local %s\n", addr_s(&c->router_ll, a));
 		for (unsigned i = 0; i < k->n_fixed; i++)
 			fprintf(f, "\tfixed-prefix %s\n", dmm_prefix_str(&k->fixed[i], p, sizeof(p)));
 		fputs("}\n", f);

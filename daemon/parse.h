@@ -46,6 +46,10 @@ struct dmmd_conf {
 	unsigned n_access;           /* access link name patterns (fnmatch) */
 	char access[DMMD_MAX_ACCESS][DMMD_IFNAME_MAX];
 	enum dmmd_attach_on attach_on;
+	/* The router's link-local address on every access link (mr {
+	 * router-link-local }, default fe80::1): added by the data plane,
+	 * the source of every RA, the same on every MR (RFC 5213 6.8). */
+	struct in6_addr router_ll;
 };
 
 /* Called once per error with "file:line: message" (no newline). */

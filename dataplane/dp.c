@@ -23,6 +23,7 @@ void dp_config_defaults(struct dp_config *c)
 	c->ra_router_lifetime_s = 1800;
 	c->mr = true;
 	c->attach_first_frame = true;
+	c->router_ll = (struct in6_addr){ .s6_addr = { 0xfe, 0x80, [15] = 1 } };
 }
 
 void dp_logf(struct dp *d, int level, const char *fmt, ...)

@@ -40,6 +40,13 @@ struct dp_config {
 	 * before its RS, which Linux delays by DAD and rtr_solicit_delay),
 	 * not only on its RS. Default true. */
 	bool attach_first_frame;
+	/* The router's link-local address on every access link (addition;
+	 * default fe80::1). dp owns it: when it takes a link over it turns
+	 * off the kernel's automatic link-local (addr_gen_mode none), adds
+	 * this one without DAD and sends every RA from it; dp_close removes
+	 * it. The same address on every MR keeps an MN's default router
+	 * valid across moves (RFC 5213 6.8: all MAGs share one). */
+	struct in6_addr router_ll;
 };
 
 void dp_config_defaults(struct dp_config *c);
@@ -69,7 +76,8 @@ struct dp;
  * the TUN device, start watching links. Errors: negative errno, with a
  * message through cb->log explaining what to fix. */
 int dp_open(struct dp **out, const struct dp_config *cfg, const struct dp_callbacks *cb);
-/* Remove every route, rule, address and device dp installed. */
+/* Remove every route, rule, address (the router link-local of the access
+ * links still here) and device dp installed. */
 void dp_close(struct dp *d);
 
 /* Carry out one core operation (retrying ENOMEM with backoff). */

@@ -142,9 +142,66 @@ static void dp_link_gone(struct dp *d, struct dp_link *l, const char *why)
 		d->cb.detach(d->cb.ctx, l->ifindex);
 }
 
-static void dp_link_new(struct dp *d, const struct dp_linkinfo *li)
+#define DP_LL_MAX 8
+
+/* Make cfg.router_ll the one usable link-local of l: add it if missing
+ * (EEXIST is fine: a restarted dmmd, or l still has it), remove every
+ * other link-local, so that neither an RA nor the MN's idea of its router
+ * can pick another one. 0, or -EADDRNOTAVAIL while it is still tentative. */
+static int dp_link_ll(struct dp *d, struct dp_link *l)
+{
+	struct dp_lladdr v[DP_LL_MAX];
+	unsigned n = 0;
+	bool have = false, usable = false;
+	int e, err = dp_nl_linklocals(d, l->ifindex, v, DP_LL_MAX, &n);
+
+	for (unsigned i = 0; err == 0 && i < n && i < DP_LL_MAX; i++) {
+		if (memcmp(&v[i].a, &d->cfg.router_ll, 16) == 0) {
+			have = true;
+			usable = !(v[i].flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+		} else if ((e = dp_nl_addr(d, l->ifindex, &v[i].a, false)) < 0) {
+			dp_logf(d, DMM_LOG_WARN, "access link %s: cannot remove a link-local "
+				"address: %s", l->name, strerror(-e));
+		}
+	}
+	if (err == 0 && !have) {
+		err = dp_nl_addr(d, l->ifindex, &d->cfg.router_ll, true);
+		l->ll_added |= err == 0;
+		usable = err == 0;
+		if (err == -EEXIST)
+			err = 0; /* appeared meanwhile: check again on the next RA */
+	}
+	if (err < 0) {
+		/* ENODEV: the link is leaving (moved away); its DELLINK follows. */
+		dp_logf(d, err == -ENODEV ? DMM_LOG_DEBUG : DMM_LOG_WARN, "access link %s: "
+			"router link-local: %s", l->name, strerror(-err));
+		return err;
+	}
+	return usable ? 0 : -EADDRNOTAVAIL;
+}
+
+/* Take a new access link over: no automatic link-local (the kernel would
+ * add its EUI-64 one when the link comes up), no DAD (a tentative address
+ * cannot source an RA), the router link-local, then up. All before the link
+ * is up when dp brings it up; if it was up already, dp_link_ll removes the
+ * automatic address it got. */
+static void dp_link_take(struct dp *d, struct dp_link *l, uint32_t flags)
 {
 	char path[128];
+	int err = dp_nl_addr_gen_none(d, l->ifindex);
+
+	if (err < 0)
+		dp_logf(d, err == -ENODEV ? DMM_LOG_DEBUG : DMM_LOG_WARN, "access link %s: "
+			"addr_gen_mode none: %s", l->name, strerror(-err));
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", l->name);
+	dp_sysctl_write(path, "0");
+	dp_link_ll(d, l);
+	if (!(flags & IFF_UP) && dp_nl_link_up(d, l->ifindex) < 0)
+		dp_logf(d, DMM_LOG_WARN, "access link %s: cannot bring it up", l->name);
+}
+
+static void dp_link_new(struct dp *d, const struct dp_linkinfo *li)
+{
 	struct dp_link *l = NULL;
 
 	for (unsigned i = 0; i < DP_MAX_LINKS && l == NULL; i++)
@@ -161,11 +218,7 @@ static void dp_link_new(struct dp *d, const struct dp_linkinfo *li)
 		l->has_mac = true;
 	}
 	dp_link_arm(d, l);
-	/* A tentative link-local cannot source an RA: skip DAD on access links. */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", li->name);
-	dp_sysctl_write(path, "0");
-	if (!(li->flags & IFF_UP) && dp_nl_link_up(d, li->ifindex) < 0)
-		dp_logf(d, DMM_LOG_WARN, "access link %s: cannot bring it up", li->name);
+	dp_link_take(d, l, li->flags);
 	dp_logf(d, DMM_LOG_INFO, "access link %s (%u)", li->name, li->ifindex);
 }
 
@@ -272,11 +325,19 @@ int dp_access_open(struct dp *d)
 	return dp_access_scan(d);
 }
 
+/* The router link-local goes with dmmd (issue 3: no dmm address left after
+ * SIGTERM); links that left took theirs with them. */
 void dp_access_close(struct dp *d)
 {
-	for (unsigned i = 0; i < DP_MAX_LINKS; i++)
-		if (d->links[i].used)
-			dp_link_disarm(&d->links[i]);
+	for (unsigned i = 0; i < DP_MAX_LINKS; i++) {
+		struct dp_link *l = &d->links[i];
+		if (!l->used)
+			continue;
+		dp_link_disarm(l);
+		if (l->ll_added && d->nl && dp_nl_addr(d, l->ifindex, &d->cfg.router_ll, false) < 0)
+			dp_logf(d, DMM_LOG_DEBUG, "access link %s: router link-local not removed",
+				l->name);
+	}
 	if (d->icmp_fd >= 0)
 		close(d->icmp_fd);
 	d->icmp_fd = -1;
@@ -479,15 +540,16 @@ static int dp_ra_send(struct dp *d, const struct dp_link *l, const struct in6_ad
 static int dp_ra_try(struct dp *d, struct dp_link *l, const struct dmm_dp_op *op)
 {
 	uint8_t b[DP_RA_MAX];
-	struct in6_addr ll, all = { .s6_addr = { 0xff, 0x02, [15] = 1 } };
-	int err = dp_nl_linklocal(d, l->ifindex, &ll);
+	struct in6_addr all = { .s6_addr = { 0xff, 0x02, [15] = 1 } };
+	const struct in6_addr *ll = &d->cfg.router_ll;
+	int err = dp_link_ll(d, l); /* restores it if someone removed it */
 
 	if (err < 0)
 		return err;
 	size_t len = dp_ra_build(d, l, op, b);
-	err = dp_ra_send(d, l, &ll, &all, b, len);
+	err = dp_ra_send(d, l, ll, &all, b, len);
 	if (err == 0 && IN6_IS_ADDR_LINKLOCAL(&l->last_rs_src))
-		dp_ra_send(d, l, &ll, &l->last_rs_src, b, len);
+		dp_ra_send(d, l, ll, &l->last_rs_src, b, len);
 	return err;
 }
 

@@ -204,8 +204,8 @@ int dp_nl_route_oif(struct dp *d, const struct in6_addr *dst, uint32_t *oif)
 
 struct dp_ll_ctx {
 	uint32_t ifindex;
-	struct in6_addr *ll;
-	bool found;
+	struct dp_lladdr *v;
+	unsigned max, n;
 };
 
 static int dp_ll_cb(const struct nlmsghdr *nlh, void *data)
@@ -225,27 +225,69 @@ static int dp_ll_cb(const struct nlmsghdr *nlh, void *data)
 		if (mnl_attr_get_type(a) == IFA_FLAGS && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			flags = mnl_attr_get_u32(a);
 	}
-	if (addr && !(flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) && !c->found) {
-		memcpy(c->ll, addr, 16);
-		c->found = true;
+	if (addr == NULL)
+		return MNL_CB_OK;
+	if (c->n < c->max) {
+		memcpy(&c->v[c->n].a, addr, 16);
+		c->v[c->n].flags = flags;
 	}
+	c->n++;
 	return MNL_CB_OK;
 }
 
-/* A usable (not tentative) link-local address of ifindex, or -EADDRNOTAVAIL. */
-int dp_nl_linklocal(struct dp *d, uint32_t ifindex, struct in6_addr *ll)
+/* RTM_GETADDR dumps every interface (the kernel ignores ifa_index in a
+ * dump request); dp_ll_cb keeps ifindex's. */
+int dp_nl_linklocals(struct dp *d, uint32_t ifindex, struct dp_lladdr *v, unsigned max,
+		     unsigned *n)
 {
 	uint8_t buf[256];
 	struct nlmsghdr *nlh = dp_nl_hdr(d, buf, RTM_GETADDR, NLM_F_DUMP);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	struct dp_ll_ctx c = { ifindex, ll, false };
+	struct dp_ll_ctx c = { ifindex, v, max, 0 };
 
 	ifa->ifa_family = AF_INET6;
 	ifa->ifa_index = ifindex;
 	int err = dp_nl_query(d, nlh, dp_ll_cb, &c);
-	if (err == 0 && !c.found)
-		err = -EADDRNOTAVAIL;
+	*n = c.n;
 	return err;
+}
+
+int dp_nl_addr(struct dp *d, uint32_t ifindex, const struct in6_addr *a, bool add)
+{
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = dp_nl_hdr(d, buf, add ? RTM_NEWADDR : RTM_DELADDR,
+					 add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = 64;
+	ifa->ifa_scope = RT_SCOPE_LINK;
+	ifa->ifa_index = ifindex;
+	if (add) {
+		/* Never tentative: an RA must be able to leave from it at once. */
+		ifa->ifa_flags = IFA_F_NODAD | IFA_F_PERMANENT;
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD | IFA_F_PERMANENT);
+	}
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(*a), a);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*a), a);
+	return dp_nl_request(d, nlh);
+}
+
+int dp_nl_addr_gen_none(struct dp *d, uint32_t ifindex)
+{
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = dp_nl_hdr(d, buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *spec, *in6;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, spec);
+	return dp_nl_request(d, nlh);
 }
 
 static int dp_genl_family_cb(const struct nlmsghdr *nlh, void *data)

@@ -79,6 +79,8 @@ struct dp_link {
 	 * or carrier loss until an MN is seen (frame or RS). */
 	int pkt_fd;
 	bool mn_seen;
+	/* dp added cfg.router_ll here (dp_close removes it). */
+	bool ll_added;
 	/* An ADVERTISE that waits for the link-local address. */
 	bool adv_pending;
 	unsigned adv_tries;
@@ -124,7 +126,17 @@ int dp_nl_request(struct dp *d, struct nlmsghdr *nlh);
 int dp_nl_query(struct dp *d, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 int dp_nl_link_up(struct dp *d, uint32_t ifindex);
 int dp_nl_route_oif(struct dp *d, const struct in6_addr *dst, uint32_t *oif);
-int dp_nl_linklocal(struct dp *d, uint32_t ifindex, struct in6_addr *ll);
+/* The link-local addresses of ifindex (at most max; *n may exceed max). */
+struct dp_lladdr {
+	struct in6_addr a;
+	uint32_t flags; /* IFA_F_* */
+};
+int dp_nl_linklocals(struct dp *d, uint32_t ifindex, struct dp_lladdr *v, unsigned max,
+		     unsigned *n);
+/* Add (IFA_F_NODAD, scope link) or remove a /64 address on ifindex. */
+int dp_nl_addr(struct dp *d, uint32_t ifindex, const struct in6_addr *a, bool add);
+/* No automatic (EUI-64, random) link-local on ifindex (addr_gen_mode none). */
+int dp_nl_addr_gen_none(struct dp *d, uint32_t ifindex);
 int dp_nl_set_tunsrc(struct dp *d, const struct in6_addr *a);
 void dp_nl_events(struct dp *d);
 

@@ -17,6 +17,13 @@
 # MN-side carrier flap -> detach, then a new attach as soon. An
 # ADVERTISE while the MR has no usable link-local (none, then a tentative
 # one) is held and sent once DAD is over, never from the tentative address.
+# Router link-local (dp_config.router_ll, default fe80::1): each time dp
+# takes acc1 over it is acc1's only link-local (no EUI-64 one, although the
+# link arrives with the kernel's default addr_gen_mode), the RA leaves from
+# it (the MN's default router is fe80::1), and ND towards the MN works (the
+# MR pings the MN's link-local). Removed: dp adds it back on the next
+# ADVERTISE; tentative: the RA waits for it, never leaving from another
+# link-local (fe80::2 beside it); dp_close removes it.
 # attach-on rs (-R): the same flap gives no attach in 1.5 s; an RS does.
 # Prints the measured carrier-up -> attach delays.
 set -u
@@ -149,6 +156,8 @@ for ((k = 1; k <= MOVES; k++)); do
 	d=$(delay_of a $k)
 	DELAYS+=("$d")
 	within "$d" || fail "move $k: attach $d ms after carrier up (> $MAX_MS ms)"
+	lls=$(ip -n $A -6 -o addr show dev acc1 scope link | awk '{ print $4 }' | tr '\n' ' ')
+	[ "$lls" = "fe80::1/64 " ] || fail "move $k: acc1 link-locals '$lls', expected fe80::1/64 only"
 	if [ $k = 1 ]; then
 		# The RA right away: no waiting for a link-local address.
 		cmd a adv acc1 2001:db8:1::/64 600 300
@@ -160,7 +169,13 @@ for ((k = 1; k <= MOVES; k++)); do
 		ip -n $M -6 addr show dev eth0 | grep -q \
 			"inet6 2001:db8:1::5eff:fe10:1/64 scope global .*dynamic" ||
 			fail "MN did not configure the prefix: $(ip -n $M -6 addr show dev eth0)"
-		pass "ADVERTISE sent at once (ra_sent 1); MN took 2001:db8:1::/64 unsolicited"
+		r=$(ip -n $M -6 route show default)
+		[[ "$r" = "default via fe80::1 dev eth0 "* ]] && [ "$(grep -c . <<<"$r")" = 1 ] ||
+			fail "MN's default router is not fe80::1 only: $r"
+		MNLL=$(ip -n $M -6 -o addr show dev eth0 scope link | awk '{ sub("/.*", "", $4); print $4 }')
+		ip netns exec $A ping -6 -c 1 -W 2 "$MNLL%acc1" >/dev/null ||
+			fail "the MR cannot reach the MN's $MNLL (ND from fe80::1)"
+		pass "ADVERTISE sent at once (ra_sent 1) from fe80::1; MN took 2001:db8:1::/64 unsolicited, default via fe80::1; MR reaches the MN by ND"
 		sleep 1.5 # more MLD reports, DAD: still one attach
 		[ "$(grep -cE '^attach ' "$T/a.out")" = 1 ] || fail "more than one attach"
 	fi
@@ -194,31 +209,46 @@ within "$med" "$MEDIAN_MS" || fail "median carrier up -> attach $med ms (> $MEDI
 expect_stat a rs_received 0
 pass "MN-side carrier flap: detach, then attach $d ms after carrier up (re-armed)"
 
-# ---- an ADVERTISE while the MR's link-local is missing, then tentative ----
+# ---- an ADVERTISE while the router link-local is missing, then tentative ----
+adv_sent_from_fe80_1() { # prefix ra_count: the RA went out, the MN took it from fe80::1
+	for ((i = 0; i < 60; i++)); do
+		[ "$(stat a ra_sent)" = "$2" ] && break
+		sleep 0.05
+	done
+	expect_stat a ra_sent "$2"
+	for ((i = 0; i < 60; i++)); do
+		ip -n $M -6 addr show dev eth0 | grep -q "inet6 $1" && break
+		sleep 0.05
+	done
+	ip -n $M -6 addr show dev eth0 | grep -q "inet6 $1:5eff:fe10:1/64 scope global" ||
+		fail "MN did not take the RA for $1: $(ip -n $M -6 addr show dev eth0)"
+	r=$(ip -n $M -6 route show default)
+	[[ "$r" = "default via fe80::1 dev eth0 "* ]] && [ "$(grep -c . <<<"$r")" = 1 ] ||
+		fail "MN's default router is not fe80::1 only: $r"
+}
 ra0=$(stat a ra_sent)
 ip -n $A addr flush dev acc1 scope link
 cmd a adv acc1 2001:db8:2::/64 600 300
-expect_stat a ra_sent "$ra0"
+adv_sent_from_fe80_1 2001:db8:2: $((ra0 + 1))
+ip -n $A -6 -o addr show dev acc1 | grep -q 'fe80::1/64 scope link' ||
+	fail "fe80::1 not restored: $(ip -n $A -6 addr show dev acc1)"
+pass "ADVERTISE after the router link-local was removed: restored, RA from fe80::1"
+ip -n $A addr flush dev acc1 scope link
+ip -n $A addr add fe80::2/64 dev acc1 nodad
 ip netns exec $A sysctl -qw net.ipv6.conf.acc1.accept_dad=1
-ip -n $A addr add fe80::2/64 dev acc1
-ip -n $A -6 addr show dev acc1 | grep -q 'fe80::2/64 scope link tentative' ||
-	fail "fe80::2 not tentative: $(ip -n $A -6 addr show dev acc1)"
+ip -n $A addr add fe80::1/64 dev acc1
+ip -n $A -6 addr show dev acc1 | grep -q 'fe80::1/64 scope link tentative' ||
+	fail "fe80::1 not tentative: $(ip -n $A -6 addr show dev acc1)"
+cmd a adv acc1 2001:db8:3::/64 600 300
 sleep 0.3
-expect_stat a ra_sent "$ra0" # not from a tentative address
-for ((i = 0; i < 60; i++)); do
-	[ "$(stat a ra_sent)" = $((ra0 + 1)) ] && break
-	sleep 0.05
-done
-expect_stat a ra_sent $((ra0 + 1))
-ip -n $A -6 addr show dev acc1 | grep -q tentative && fail "RA sent from a tentative address"
-for ((i = 0; i < 60; i++)); do
-	ip -n $M -6 addr show dev eth0 | grep -q 'inet6 2001:db8:2:' && break
-	sleep 0.05
-done
-ip -n $M -6 addr show dev eth0 | grep -q 'inet6 2001:db8:2::5eff:fe10:1/64 scope global' ||
-	fail "MN did not take the RA sent after DAD: $(ip -n $M -6 addr show dev eth0)"
-pass "ADVERTISE without a usable link-local: held, sent once fe80::2 left DAD"
+expect_stat a ra_sent $((ra0 + 1)) # not from fe80::2, not from a tentative fe80::1
+adv_sent_from_fe80_1 2001:db8:3: $((ra0 + 2))
+ip -n $A -6 -o addr show dev acc1 | grep -q 'fe80::2/64' && fail "fe80::2 left on acc1"
+pass "ADVERTISE while fe80::1 is tentative: held, sent from it once DAD is over (not from fe80::2)"
 quit_dp a
+ip -n $A -6 -o addr show dev acc1 | grep -q 'fe80::1/64' &&
+	fail "dp_close left fe80::1 on acc1: $(ip -n $A -6 addr show dev acc1)"
+pass "dp_close removed the router link-local"
 
 # ---- attach-on rs: no attach without an RS ----
 start_dp r $A -s fd00::1 -a 'acc*' -T -R

@@ -120,6 +120,8 @@ static void test_minimal(void **state)
 	assert_string_equal(c.dp_tun, "dmm0");
 	assert_int_equal(c.event_log[0], '\0');
 	assert_int_equal(c.attach_on, DMMD_ATTACH_FIRST_FRAME);
+	assert_int_equal(inet_pton(AF_INET6, "fe80::1", &a), 1);
+	assert_memory_equal(&c.router_ll, &a, 16);
 }
 
 /* Every directive, in the forms the grammar allows (';' separators,
@@ -147,6 +149,7 @@ static const char *full_text =
 	"\tnew-hoa-on-arrival yes\n"
 	"\thold no\n"
 	"\tattach-on rs\n"
+	"\trouter-link-local fe80::dead:1\n"
 	"\tfixed-prefix 2001:db8:100::/48\n"
 	"}\n"
 	"haa {\n"
@@ -199,6 +202,7 @@ static void test_every_directive(void **state)
 	assert_true(k->new_hoa_on_arrival);
 	assert_false(k->hold_packets);
 	assert_int_equal(c.attach_on, DMMD_ATTACH_RS);
+	assert_string_equal(inet_ntop(AF_INET6, &c.router_ll, p, sizeof(p)), "fe80::dead:1");
 	assert_int_equal(k->n_fixed, 1);
 	assert_int_equal(k->n_pools, 3);
 	assert_int_equal(k->pools[0].plen, 64);
@@ -287,7 +291,7 @@ static void test_attach_on(void **state)
 	assert_int_equal(parse(BASE "mr { attach-on rs }\n", &c, &e), 0);
 	assert_int_equal(c.attach_on, DMMD_ATTACH_RS);
 	t = print_to_string(&c);
-	assert_non_null(strstr(t, "\thold yes\n\tattach-on rs\n}\n"));
+	assert_non_null(strstr(t, "\thold yes\n\tattach-on rs\n\trouter-link-local fe80::1\n}\n"));
 	free(t);
 	assert_int_equal(parse(BASE "mr { attach-on rs; attach-on first-frame }\n", &c, &e), 0);
 	assert_int_equal(c.attach_on, DMMD_ATTACH_FIRST_FRAME);
@@ -295,6 +299,29 @@ static void test_attach_on(void **state)
 	assert_non_null(strstr(t, "\tattach-on first-frame\n"));
 	free(t);
 	round_trip(BASE "mr { attach-on rs }\n");
+}
+
+/* mr { router-link-local }: default fe80::1, printed by -nv right after
+ * attach-on, round trip; anything but a unicast fe80::/64 address refused. */
+static void test_router_link_local(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	char *t;
+	char buf[INET6_ADDRSTRLEN];
+
+	assert_int_equal(parse(BASE "mr { }\n", &c, &e), 0);
+	assert_string_equal(inet_ntop(AF_INET6, &c.router_ll, buf, sizeof(buf)), "fe80::1");
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\tattach-on first-frame\n\trouter-link-local fe80::1\n"));
+	free(t);
+	assert_int_equal(parse(BASE "mr { router-link-local fe80::a:b:c:d }\n", &c, &e), 0);
+	assert_string_equal(inet_ntop(AF_INET6, &c.router_ll, buf, sizeof(buf)),
+			    "fe80::a:b:c:d");
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\trouter-link-local fe80::a:b:c:d\n"));
+	free(t);
+	round_trip(BASE "mr { router-link-local fe80::2 }\n");
 }
 
 static void test_durations(void **state)
@@ -373,6 +400,20 @@ static const struct err_case err_cases[] = {
 	{ "limits { cache lots }", { "t.conf:7: cache: 'lots' is not a number" } },
 	{ "limits { peers 99999999999999999999 }",
 	  { "t.conf:7: peers: '99999999999999999999' is not a number" } },
+	{ "mr { router-link-local 2001:db8::1 }",
+	  { "t.conf:7: router-link-local: '2001:db8::1' is not a link-local address "
+	    "(fe80::/64, not fe80::)" } },
+	{ "mr { router-link-local fe80:0:0:1::1 }",
+	  { "t.conf:7: router-link-local: 'fe80:0:0:1::1' is not a link-local address "
+	    "(fe80::/64, not fe80::)" } },
+	{ "mr { router-link-local fe80:: }",
+	  { "t.conf:7: router-link-local: 'fe80::' is not a link-local address "
+	    "(fe80::/64, not fe80::)" } },
+	{ "mr { router-link-local ff02::1 }",
+	  { "t.conf:7: router-link-local: 'ff02::1' is not a link-local address "
+	    "(fe80::/64, not fe80::)" } },
+	{ "mr { router-link-local }",
+	  { "t.conf:7: router-link-local: expected an IPv6 address, got }" } },
 	{ "dataplane { table 254 }",
 	  { "t.conf:7: table: 254 is a kernel table (default, main, local)" } },
 	{ "dataplane { protocol 2 }", { "t.conf:7: protocol: 2 out of range 5..255" } },
@@ -597,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_every_directive),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_attach_on),
+		cmocka_unit_test(test_router_link_local),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_error_messages),
 		cmocka_unit_test(test_missing_directives),
