@@ -6,7 +6,10 @@
 #   - no route with dmmd's protocol (dmmd -nv) in any table, its table empty;
 #   - no policy rule of dmmd (its protocol, or its three preferences), and the
 #     kernel's "0: from all lookup local" rule is back;
-#   - no TUN device (dmm0) and no address dmmd added (only the lab's own);
+#   - no TUN device (dmm0) and no address dmmd added (only the lab's own):
+#     the router link-local fe80::1 that dmmd put on its access links (the
+#     lab does not configure it when daemons run) is gone, and no other
+#     address changed, link-local ones included;
 #   - every dmmd exited by itself on SIGTERM (its log says so, no SIGKILL).
 # Root only (else exit 77).
 . "$(dirname "$0")/lib_lab.sh"
@@ -27,6 +30,11 @@ wait_until 5 mn_ready mn1 mr2 || bad "mn1 not attached at mr2"
 # Addresses per namespace before dmmd goes (the lab's plus SLAAC on MNs).
 addrs() { x "$1" ip -6 -o addr show | awk '{print $2, $4}' | sort; }
 for n in $MRS; do addrs "$n" >"$DMMLAB_RUN/addr.$n"; done
+# dmmd's router link-local on the MNs' access links, and no other one there.
+grep -qx 'mn1 fe80::1/64' "$DMMLAB_RUN/addr.mr2" || bad "mr2: no fe80::1 on mn1 (dmmd's)"
+grep -qx 'mn2 fe80::1/64' "$DMMLAB_RUN/addr.mr31" || bad "mr31: no fe80::1 on mn2 (dmmd's)"
+r=$(cat "$DMMLAB_RUN"/addr.* | grep -E '^mn[0-9]+ fe80::' | grep -vx 'mn[0-9]* fe80::1/64')
+[ -z "$r" ] || bad "an access link has a link-local other than fe80::1: $r"
 # The state worth cleaning up is there.
 for n in $MRS; do
 	[ "$(x "$n" ip -6 route show table all proto $PROTO | grep -c .)" -gt 0 ] ||
@@ -51,9 +59,14 @@ for n in lm1haa1 lm2haa2 lm3 haa3 $MRS; do
 	r=$(x "$n" ip -d link show | grep -B1 -E 'tun type|tun_type' | grep -o '^[0-9]*: [^:]*')
 	[ -z "$r" ] || bad "$n: TUN device left: $r"
 	x "$n" ip link show dmm0 >/dev/null 2>&1 && bad "$n: dmm0 left"
+	r=$(x "$n" ip -6 -o addr show | awk '$2 ~ /^mn[0-9]+$/ { print $2, $4 }')
+	[ -z "$r" ] || bad "$n: address left on an access link: $r"
 	if [ -e "$DMMLAB_RUN/addr.$n" ]; then
+		# Expected: dmmd's fe80::1 gone from access links; dmm0's
+		# address went with the device (checked above).
 		addrs "$n" | diff -u "$DMMLAB_RUN/addr.$n" - | grep '^[-+][^-+]' |
-			grep -v 'fe80::' | sed "s/^/$n address change: /" >"$DMMLAB_RUN/addrdiff"
+			grep -vxE -- '-mn[0-9]+ fe80::1/64|-dmm0 .*' |
+			sed "s/^/$n address change: /" >"$DMMLAB_RUN/addrdiff"
 		[ -s "$DMMLAB_RUN/addrdiff" ] && { bad "$n: addresses changed"; cat "$DMMLAB_RUN/addrdiff"; }
 	fi
 	log=$LABDIR/logs/$n.log
