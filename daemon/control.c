@@ -682,6 +682,7 @@ static int parse_link(const char *s, uint32_t *link)
 static void cmd_attach(struct dmmd *d, bool json, int argc, char **argv, struct buf *out)
 {
 	bool attach = !strcmp(argv[0], "attach");
+	char s[DMM_MNID_STRLEN];
 	struct dmm_mnid id;
 	uint32_t link;
 	int rc;
@@ -706,8 +707,9 @@ static void cmd_attach(struct dmmd *d, bool json, int argc, char **argv, struct 
 		buf_printf(out, "error: %s: %s\n", argv[0], dmm_strerror(rc));
 		return;
 	}
+	/* the id as parsed and printed back: escaped, whatever was typed */
 	log_info("control: %s link %u%s%s", argv[0], link, attach ? " mnid " : "",
-		 attach ? argv[2] : "");
+		 attach ? dmm_mnid_str(&id, s, sizeof(s)) : "");
 	buf_printf(out, json ? "ok\n{\"result\":\"ok\"}\n" : "ok\n");
 }
 

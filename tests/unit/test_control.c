@@ -236,6 +236,55 @@ static void test_many_silent_clients(void **state)
 	close(fd);
 }
 
+static int setup_mr(void **state)
+{
+	struct dmm_config c;
+
+	nt_config(&c, "ctl-mr", "2001:db8:ff::11", DMM_ROLE_MR);
+	nt_add_net(&c, "a", "2001:db8:a::/48", "2001:db8:ff::a1", "2001:db8:ff::a1");
+	c.local_net = 0;
+	assert_int_equal(nt_start(&nt, &c, 1000), 0);
+	memset(&d, 0, sizeof(d));
+	parse_conf_defaults(&d.conf);
+	d.conf.core = c;
+	d.node = nt.node;
+	d.now = 1000;
+	return 0;
+}
+
+static int teardown_mr(void **state)
+{
+	nt_stop(&nt);
+	return 0;
+}
+
+/* An MN id typed at the control socket reaches the log escaped. */
+static void test_attach_logged_escaped(void **state)
+{
+	char errpath[] = "/tmp/dmm-ctl-err-XXXXXX", line[512];
+	int errfd = mkstemp(errpath), saved = dup(STDERR_FILENO);
+	struct buf out = { 0 };
+	bool found = false;
+	FILE *f;
+
+	assert_true(errfd >= 0 && saved >= 0);
+	dup2(errfd, STDERR_FILENO);
+	control_handle(&d, "attach 1 mn\x1b[2J\r@x", &out);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_string_equal(out.p, "ok\n");
+	buf_free(&out);
+	f = fopen(errpath, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, "control: attach link 1 mnid mn%1b[2J%0d@x\n") != NULL;
+	fclose(f);
+	close(errfd);
+	unlink(errpath);
+	assert_true(found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +295,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trickle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_silent_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_logged_escaped, setup_mr, teardown_mr),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
