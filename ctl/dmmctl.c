@@ -8,12 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "../daemon/parse.h" /* DMMD_CONTROL_DEFAULT */
 
 #define REQ_MAX 1024
+/* dmmd answers within its own 2 s budget: longer means it is stuck, and a
+ * script calling dmmctl must not hang with it. */
+#ifndef DMMCTL_TIMEOUT_S
+#define DMMCTL_TIMEOUT_S 10
+#endif
 
 struct cmd {
 	const char *name;
@@ -63,6 +69,11 @@ static int ctl_connect(const char *path)
 	}
 	memcpy(sa.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		struct timeval tv = { .tv_sec = DMMCTL_TIMEOUT_S };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "dmmctl: %s: %s%s\n", path, strerror(errno),
 			errno == ENOENT || errno == ECONNREFUSED ? " (is dmmd running? "
@@ -96,6 +107,12 @@ static int relay(int fd)
 			buf = nb;
 			cap *= 2;
 		}
+	}
+	if (r < 0) {
+		fprintf(stderr, "dmmctl: %s\n", errno == EAGAIN || errno == EWOULDBLOCK ?
+			"dmmd did not answer in time" : strerror(errno));
+		free(buf);
+		return 1;
 	}
 	buf[len] = '\0';
 	nl = strchr(buf, '\n');
