@@ -23,9 +23,14 @@ one's. Its interruption, per stream, is the longest silence between two
 consecutive arrivals that ends in that window. A lost packet (a sequence
 number missing from the CSV; its send time interpolated between the
 neighbours that did arrive) belongs to the window its send time falls in.
-Packets the moving MN sent while its own link was down (between down_ns and
-up_ns) never left it: they are counted apart ("on the dead link") and are
-not held against the verdict; every other loss is.
+Packets the moving MN sent while its own link was down never left it: no
+network could deliver them, so they are counted apart ("on the dead link")
+and are not held against the verdict; every other loss is. The MN's link is
+down from down_ns until its carrier is back: up_ns (the veth end is in the
+new MR's namespace), or later when the MN saw the carrier return later
+(rs.jsonl carrier_ns, from lab/mn_rs.py in the MN's namespace: the new MR's
+dmmd brings the link up after it arrives). Only those: a packet the MN
+handed to a live link and the network then lost counts.
 
 Writes summary.json, handovers.dat, arrivals-<stream>.dat, marks.gp and,
 with gnuplot, arrivals.png and interruption.png. Prints the table and the
@@ -154,7 +159,19 @@ def lost_packets(rows, sent, rate):
     return out
 
 
-def stream_per_move(st, rows, summary, moves, wins, rate, mover):
+def dead_until(moves, rs):
+    """Per move: when the moving MN's link was back (ns): up_ns, or the
+    carrier return the MN itself saw, if later (rs.jsonl lines are matched
+    by time: the helper prints nothing when it saw no flap)."""
+    out = []
+    for i, m in enumerate(moves):
+        nxt = moves[i + 1]["down_ns"] if i + 1 < len(moves) else float("inf")
+        c = [r["carrier_ns"] for r in rs if m["down_ns"] <= r.get("carrier_ns", 0) < nxt]
+        out.append(max([m["up_ns"]] + c[:1]))
+    return out
+
+
+def stream_per_move(st, rows, summary, moves, wins, rate, mover, dead_end):
     """Per move: interruption (ms), lost (counted), lost on the dead link."""
     res = [{"gap_ms": 0.0, "lost": 0, "lost_dead_link": 0} for _ in moves]
     arr = sorted(r[2] for r in rows)
@@ -169,7 +186,7 @@ def stream_per_move(st, rows, summary, moves, wins, rate, mover):
             outside += 1
             continue
         m = moves[i]
-        if st.get("from") == mover and m["down_ns"] <= tx <= m["up_ns"]:
+        if st.get("from") == mover and m["down_ns"] <= tx <= dead_end[i]:
             res[i]["lost_dead_link"] += 1
         else:
             res[i]["lost"] += 1
@@ -272,8 +289,9 @@ def build(d):
     evs = load_events(d)
     addrs = run.get("addrs", {})
     per_stream, problems = {}, []
+    dead_end = dead_until(moves, load_lines(os.path.join(d, "rs.jsonl")))
     for st, rows, summ in streams:
-        res, outside = stream_per_move(st, rows, summ, moves, wins, rate, mover)
+        res, outside = stream_per_move(st, rows, summ, moves, wins, rate, mover, dead_end)
         per_stream[st["name"]] = res
         if not rows:
             problems.append("%s: nothing arrived" % st["name"])
