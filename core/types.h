@@ -117,7 +117,9 @@ int dmm_prefix_parse(const char *s, struct dmm_prefix *p);
 #define DMM_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
 const char *dmm_prefix_str(const struct dmm_prefix *p, char *buf, size_t len);
 bool dmm_mnid_eq(const struct dmm_mnid *a, const struct dmm_mnid *b);
-/* "02:00:00:00:00:01" style for EUI-48/64, the text itself for NAI. */
+/* "02:00:00:00:00:01" style for EUI-48/64; for NAI the text itself, except
+ * that a byte outside visible ASCII, or '%', prints as %hh (peer bytes
+ * never reach a log or terminal raw; dmm_mnid_parse reads it back). */
 #define DMM_MNID_STRLEN (DMM_MNID_MAX * 3 + 1)
 const char *dmm_mnid_str(const struct dmm_mnid *m, char *buf, size_t len);
 int dmm_mnid_parse(const char *s, struct dmm_mnid *m);
