@@ -3,6 +3,8 @@
  * dispatch of requests, replies and timers to mr_handover.c (pMR contexts)
  * and mr_cache.c (location cache, anchor behaviour, redirects).
  * docs/PROCEDURES.md describes every step. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,36 @@ bool mr_addr_eq(const struct in6_addr *a, const struct in6_addr *b)
 bool mr_is_self(const struct dmm_node *n, const struct in6_addr *a)
 {
 	return mr_addr_eq(a, &n->cfg.self);
+}
+
+bool mr_is_lm(const struct dmm_node *n, const struct in6_addr *a)
+{
+	for (unsigned i = 0; i < n->cfg.n_nets && i < DMM_MAX_NETS; i++)
+		if (mr_addr_eq(&n->cfg.nets[i].lm, a))
+			return true;
+	return false;
+}
+
+void mr_peer_log(struct dmm_node *n, enum dmm_log_level lvl, dmm_time_t now,
+		 const char *fmt, ...)
+{
+	struct dmm_mr *mr = n->mr;
+	char line[256];
+	va_list ap;
+
+	if (now < mr->peer_log_quiet_until) {
+		mr->peer_log_missed++;
+		return;
+	}
+	mr->peer_log_quiet_until = now + MR_PEER_LOG_QUIET_MS;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (mr->peer_log_missed)
+		dmm_log(n, lvl, "%s (%u similar lines suppressed)", line, mr->peer_log_missed);
+	else
+		dmm_log(n, lvl, "%s", line);
+	mr->peer_log_missed = 0;
 }
 
 struct dmm_prefix mr_prefix_of(const struct in6_addr *a, uint8_t len)
@@ -73,9 +105,9 @@ int64_t mr_request(struct dmm_node *n, const struct in6_addr *dst, struct dmm_ms
 {
 	int64_t rc = dmm_request(n, dst, m, DMM_ROLE_MR, cookie, now);
 
-	if (rc < 0)
-		dmm_log(n, DMM_LOG_WARN, "mr: cannot send %s: %s",
-			dmm_msg_type_name(m->type), dmm_strerror((int)rc));
+	if (rc < 0) /* also when misses fill the pending table: rate-limited */
+		mr_peer_log(n, DMM_LOG_WARN, now, "mr: cannot send %s: %s",
+			    dmm_msg_type_name(m->type), dmm_strerror((int)rc));
 	return rc;
 }
 
@@ -139,7 +171,7 @@ static void mn_set_state(struct dmm_node *n, struct mr_mn *mn, enum dmm_mn_state
 {
 	char id[DMM_MNID_STRLEN];
 
-	dmm_log(n, DMM_LOG_INFO, "mr: mn %s link %u: %s -> %s (%s)",
+	dmm_log(n, DMM_LOG_DEBUG, "mr: mn %s link %u: %s -> %s (%s)",
 		dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link,
 		dmm_mn_state_name(mn->state), dmm_mn_state_name(s), why);
 	mn->state = s;
@@ -475,7 +507,7 @@ static void mn_resolved(struct dmm_node *n, struct mr_mn *mn, const struct dmm_m
 	if (mn->state != DMM_MN_RESOLVING)
 		return;
 	if (!rep) {
-		dmm_log(n, DMM_LOG_WARN, "mr: lm did not answer, mn treated as new");
+		mr_peer_log(n, DMM_LOG_WARN, now, "mr: lm did not answer, mn treated as new");
 		mn_allocate(n, mn, "lm timeout", now);
 		return;
 	}
@@ -502,13 +534,13 @@ static struct mr_hnp *mn_hnp_of(struct mr_mn *mn, unsigned idx, const struct dmm
 }
 
 /* The home HAA has no lease for a prefix the LM gave us: withdraw it. */
-static void mn_withdraw(struct dmm_node *n, struct mr_mn *mn, struct mr_hnp *h)
+static void mn_withdraw(struct dmm_node *n, struct mr_mn *mn, struct mr_hnp *h, dmm_time_t now)
 {
 	char buf[DMM_PREFIX_STRLEN];
 	struct dmm_prefix p = h->p;
 
-	dmm_log(n, DMM_LOG_WARN, "mr: no lease for %s, prefix withdrawn",
-		dmm_prefix_str(&p, buf, sizeof(buf)));
+	mr_peer_log(n, DMM_LOG_WARN, now, "mr: no lease for %s, prefix withdrawn",
+		    dmm_prefix_str(&p, buf, sizeof(buf)));
 	mn_del_prefix(n, mn, (unsigned)(h - mn->hnp));
 	advertise_withdrawn(n, mn->link, &p);
 }
@@ -525,7 +557,7 @@ static void mn_retrieved(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 		return;
 	}
 	if (rep->status == DMM_ST_NOT_FOUND) {
-		mn_withdraw(n, mn, h);
+		mn_withdraw(n, mn, h, now);
 	} else if (rep->status != DMM_ST_OK) {
 		mn_set_state(n, mn, DMM_MN_FAILED, "home haa refused", now);
 		return;
@@ -566,8 +598,8 @@ static void mn_got_new_hoa(struct dmm_node *n, struct mr_mn *mn, const struct dm
 	if (mn->state != DMM_MN_RETRIEVING && mn->state != DMM_MN_ATTACHED)
 		return;
 	if (!rep || rep->status != DMM_ST_OK || !(rep->present & DMM_P_HNP)) {
-		dmm_log(n, DMM_LOG_WARN, "mr: no local hoa on arrival (%s)",
-			rep ? "haa refused" : "haa timeout");
+		mr_peer_log(n, DMM_LOG_WARN, now, "mr: no local hoa on arrival (%s)",
+			    rep ? "haa refused" : "haa timeout");
 		return;
 	}
 	home = (rep->present & DMM_P_HOME) ? &rep->home : &n->cfg.self;
@@ -604,7 +636,7 @@ static void mn_lease_renewed(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 	}
 	if (rep->status != DMM_ST_NOT_FOUND)
 		return;
-	mn_withdraw(n, mn, h);
+	mn_withdraw(n, mn, h, now);
 	if (mn->n_hnp == 0)
 		mn_allocate(n, mn, "lease lost", now);
 }
@@ -617,12 +649,12 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 	if (!h)
 		return;
 	if (!rep) {
-		dmm_log(n, DMM_LOG_WARN, "mr: lm did not acknowledge a location update");
+		mr_peer_log(n, DMM_LOG_WARN, now, "mr: lm did not acknowledge a location update");
 		return;
 	}
 	if (rep->status != DMM_ST_OK) {
-		dmm_log(n, DMM_LOG_WARN, "mr: lm refused a location update (status %u)",
-			rep->status);
+		mr_peer_log(n, DMM_LOG_WARN, now, "mr: lm refused a location update (status %u)",
+			    rep->status);
 		return;
 	}
 	dmm_emit(n, DMM_EV_LOC_UPDATED, now, &mn->mnid, &h->p, src, mn->link);
@@ -816,8 +848,8 @@ static void mn_on_reply(struct dmm_node *n, enum mr_ck kind, unsigned idx, uint3
 			dmm_emit(n, DMM_EV_CTX_ACKED, now, &mn->mnid,
 				 mn->n_hnp ? &mn->hnp[0].p : NULL, src, mn->link);
 		else
-			dmm_log(n, DMM_LOG_WARN, "mr: context transfer %s",
-				rep ? "refused by the pmr" : "not acknowledged");
+			mr_peer_log(n, DMM_LOG_WARN, now, "mr: context transfer %s",
+				    rep ? "refused by the pmr" : "not acknowledged");
 		break;
 	default:
 		break;
@@ -845,7 +877,8 @@ void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr 
 		break;
 	case MR_CK_FIXED:
 		if (!rep || rep->status != DMM_ST_OK)
-			dmm_log(n, DMM_LOG_WARN, "mr: fixed prefix %u not registered", idx);
+			mr_peer_log(n, DMM_LOG_WARN, now, "mr: fixed prefix %u not registered",
+				    idx);
 		break;
 	case MR_CK_RELEASE:
 		break;
@@ -898,7 +931,7 @@ int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 	dmm_count(n, DMM_C_DETACH);
 	dmm_emit(n, DMM_EV_LINK_LOSS, now, &mn->mnid, mn->n_hnp ? &mn->hnp[0].p : NULL, NULL,
 		 mn->link);
-	dmm_log(n, DMM_LOG_INFO, "mr: mn %s link %u: %s -> gone (link loss)",
+	dmm_log(n, DMM_LOG_DEBUG, "mr: mn %s link %u: %s -> gone (link loss)",
 		dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link, dmm_mn_state_name(mn->state));
 	if (mn->n_hnp > 0)
 		mr_ho_create(n, mn, now); /* HOLD_START + LOCAL_DEL per prefix */

@@ -26,7 +26,7 @@ static void cache_log(struct dmm_node *n, const struct mr_cache *e, const char *
 {
 	char p[DMM_PREFIX_STRLEN], s[DMM_PREFIX_STRLEN];
 
-	dmm_log(n, DMM_LOG_INFO, "mr: cache %s from %s: %s -> %s (%s)",
+	dmm_log(n, DMM_LOG_DEBUG, "mr: cache %s from %s: %s -> %s (%s)",
 		dmm_prefix_str(&e->prefix, p, sizeof(p)), dmm_prefix_str(&e->src, s, sizeof(s)),
 		from, to, why);
 }

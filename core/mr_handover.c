@@ -24,7 +24,7 @@ static void ho_set_state(struct dmm_node *n, struct mr_ho *ho, enum dmm_ho_state
 {
 	char id[DMM_MNID_STRLEN];
 
-	dmm_log(n, DMM_LOG_INFO, "mr: handover of %s: %s -> %s (%s)",
+	dmm_log(n, DMM_LOG_DEBUG, "mr: handover of %s: %s -> %s (%s)",
 		dmm_mnid_str(&ho->mnid, id, sizeof(id)), dmm_ho_state_name(ho->state),
 		dmm_ho_state_name(s), why);
 	ho->state = s;
@@ -195,7 +195,7 @@ void mr_ho_ctx_req(struct dmm_node *n, const struct in6_addr *src, const struct 
 		ho = mr_ho_by_addr(n, &m->hnp[0].addr);
 	}
 	if (!ho || !(m->present & DMM_P_LOCATION) || mr_is_self(n, &m->location)) {
-		dmm_log(n, DMM_LOG_INFO, "mr: context transfer for an mn we do not have");
+		mr_peer_log(n, DMM_LOG_INFO, now, "mr: context transfer for an mn we do not have");
 		ctx_ack(n, src, m, DMM_ST_NOT_FOUND, NULL, now);
 		return;
 	}

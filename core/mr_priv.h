@@ -15,6 +15,10 @@
 #define MR_SRC_PLEN 64   /* source prefix of source-specific routes */
 #define MR_DST_PLEN 64   /* held / negative-cached prefix when the HNP is unknown */
 #define MR_REFRESH_PCT 80 /* refresh bindings and leases at 80 % of lifetime */
+/* The LM says a departed MN is still here: misses for it are dropped
+ * without asking the LM again for this long (a burst costs one query). */
+#define MR_DEPARTED_MS 1000
+#define MR_PEER_LOG_QUIET_MS 1000 /* at most one peer-driven MR log line a second */
 
 /* What a transaction is for: the top byte of the cookie. */
 enum mr_ck {
@@ -121,6 +125,8 @@ struct dmm_mr {
 	uint32_t next_id;
 	bool started;      /* first timer run did the start-up work */
 	dmm_time_t fixed_refresh;
+	dmm_time_t peer_log_quiet_until; /* rate limit of mr_peer_log */
+	uint32_t peer_log_missed;        /* lines suppressed since the last one */
 
 	uint32_t max_mns, max_hos, max_cache, max_anchors, max_jobs;
 	/* One past the highest slot ever used: scans stop there, so a big
@@ -138,6 +144,12 @@ struct dmm_mr {
 uint32_t mr_new_id(struct dmm_mr *mr);
 bool mr_addr_eq(const struct in6_addr *a, const struct in6_addr *b);
 bool mr_is_self(const struct dmm_node *n, const struct in6_addr *a);
+/* a is the LM of some network of the domain map. */
+bool mr_is_lm(const struct dmm_node *n, const struct in6_addr *a);
+/* A log line a peer's message (or silence) caused: at most one a second,
+ * the next one says how many were suppressed. */
+void mr_peer_log(struct dmm_node *n, enum dmm_log_level lvl, dmm_time_t now,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void mr_dp(struct dmm_node *n, enum dmm_dp_kind kind, const struct dmm_prefix *p,
 	   const struct dmm_prefix *src, const struct in6_addr *locator, uint32_t link);
 void mr_hold(struct dmm_node *n, enum dmm_dp_kind kind, const struct dmm_prefix *p,

@@ -253,6 +253,17 @@ rs_helper_wait() {
 	grep -v ready "$OUT/rs.tmp" >>"$OUT/rs.jsonl"
 	RSPID=""
 }
+# The MR end of MN1's link counts the packets the kernel dropped on it as
+# it was torn down (in flight to the MN at that instant); the count moves
+# with the device, so after - before is this move's (links.jsonl).
+link_drops() {  # link_drops MOVE PHASE NODE
+	[ $STATIC = yes ] && return
+	c=$(lx "$3" ip -j -s link show mn1 2>/dev/null) || return
+	python3 -c 'import json,sys; j=json.loads(sys.argv[4])[0]
+print(json.dumps({"move": int(sys.argv[1]), "phase": sys.argv[2], "node": sys.argv[3],
+                  "tx_dropped": j["stats64"]["tx"]["dropped"]}))' "$1" "$2" "$3" "$c" \
+		>>"$OUT/links.jsonl"
+}
 : >"$OUT/moves.jsonl"
 # Moves on an absolute schedule (LEAD s after the streams start, then every
 # PAUSE s), so the streams, sized for it, cover them all.
@@ -263,6 +274,7 @@ i=0 at=mr12
 for to in $MOVES; do
 	sleep_until "$(python3 -c "print($T0 + $LEAD + $i * $PAUSE)")"
 	snapshot $i before
+	link_drops $i before "$at"
 	echo "demo: handover $((i + 1)): mn1 $at -> $to"
 	rs_helper_start
 	dmmlab move mn1 "$to" --down-ms "$DOWN_MS" >>"$OUT/moves.jsonl" ||
@@ -271,6 +283,7 @@ for to in $MOVES; do
 	rs_helper_wait
 	sleep_until "$(python3 -c "print($T0 + $LEAD + ($i + 1) * $PAUSE - 0.4)")"
 	snapshot $i after
+	link_drops $i after "$to"
 	i=$((i + 1)) at=$to
 done
 

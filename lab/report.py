@@ -14,6 +14,9 @@ RESULTS_DIR holds what lab/demo.sh and lab/bench.sh collect:
                   `dmmctl -j show counters` around each move (optional)
   caches.jsonl    {move, node, cache, mns} from `dmmctl -j show cache|mns`
                   after each move (optional)
+  links.jsonl     {move, phase: before|after, node, tx_dropped} of the MR end
+                  of the moving MN's access link (optional)
+  rs.jsonl        lab/mn_rs.py's carrier_ns, rs_ns, ra_ns (optional)
   events/*.events the dmmd event logs (t_ms: CLOCK_MONOTONIC milliseconds)
   probe CSVs      seq,send_ns,recv_ns,stream (one line per arrival) and the
                   receiver's JSON summary line
@@ -29,8 +32,12 @@ and are not held against the verdict; every other loss is. The MN's link is
 down from down_ns until its carrier is back: up_ns (the veth end is in the
 new MR's namespace), or later when the MN saw the carrier return later
 (rs.jsonl carrier_ns, from lab/mn_rs.py in the MN's namespace: the new MR's
-dmmd brings the link up after it arrives). Only those: a packet the MN
-handed to a live link and the network then lost counts.
+dmmd brings the link up after it arrives). Likewise, towards the MN, the
+packets the old MR's kernel had already handed to the access link when it
+was torn down (the link's own tx_dropped grows across the move, links.jsonl:
+those packets were on a link that ceased to exist, before any router could
+know): at most that many of the move's downlink losses, sent before the
+link was back, earliest first. Only those: every other loss counts.
 
 Writes summary.json, handovers.dat, arrivals-<stream>.dat, marks.gp and,
 with gnuplot, arrivals.png and interruption.png. Prints the table and the
@@ -171,8 +178,22 @@ def dead_until(moves, rs):
     return out
 
 
-def stream_per_move(st, rows, summary, moves, wins, rate, mover, dead_end):
-    """Per move: interruption (ms), lost (counted), lost on the dead link."""
+def link_drops(links, n):
+    """Per move: packets dropped on the MR end of the MN's link (tx_dropped
+    after - before; 0 when unknown)."""
+    out = [0] * n
+    for i in range(n):
+        b = [l["tx_dropped"] for l in links if l["move"] == i and l["phase"] == "before"]
+        a = [l["tx_dropped"] for l in links if l["move"] == i and l["phase"] == "after"]
+        if a and b:
+            out[i] = max(0, a[0] - b[0])
+    return out
+
+
+def stream_per_move(st, rows, summary, moves, wins, rate, mover, dead_end, budget):
+    """Per move: interruption (ms), lost (counted), lost on the dead link.
+    budget: per move, downlink losses still to ascribe to the link's
+    teardown (shared by the streams towards the mover, consumed here)."""
     res = [{"gap_ms": 0.0, "lost": 0, "lost_dead_link": 0} for _ in moves]
     arr = sorted(r[2] for r in rows)
     for a, b in zip(arr, arr[1:]):
@@ -187,6 +208,9 @@ def stream_per_move(st, rows, summary, moves, wins, rate, mover, dead_end):
             continue
         m = moves[i]
         if st.get("from") == mover and m["down_ns"] <= tx <= dead_end[i]:
+            res[i]["lost_dead_link"] += 1
+        elif st.get("to") == mover and budget[i] > 0 and tx <= dead_end[i]:
+            budget[i] -= 1
             res[i]["lost_dead_link"] += 1
         else:
             res[i]["lost"] += 1
@@ -290,8 +314,10 @@ def build(d):
     addrs = run.get("addrs", {})
     per_stream, problems = {}, []
     dead_end = dead_until(moves, load_lines(os.path.join(d, "rs.jsonl")))
+    budget = link_drops(load_lines(os.path.join(d, "links.jsonl")), len(moves))
     for st, rows, summ in streams:
-        res, outside = stream_per_move(st, rows, summ, moves, wins, rate, mover, dead_end)
+        res, outside = stream_per_move(st, rows, summ, moves, wins, rate, mover, dead_end,
+                                       budget)
         per_stream[st["name"]] = res
         if not rows:
             problems.append("%s: nothing arrived" % st["name"])
@@ -369,8 +395,9 @@ def table(rep):
         lines.append("%-3d %-12s %7s  %-27s %-20s %-13s %5s  %s" % (
             h["n"], "%s→%s" % (h["from"], h["to"]), fmt(h["link_down_ms"]), gaps, lost, hf,
             fmt(h["signalling"]), h["path"]))
-    lines.append("(lost x+y: x counted against the verdict, y sent by the MN while "
-                 "its own link was down)")
+    lines.append("(lost x+y: x counted against the verdict, y on the dead link: sent by "
+                 "the MN while its link was down,\n or dropped by the kernel on the old "
+                 "MR's access link as it was torn down)")
     for t in rep["tcp"]:
         lines.append("TCP %s: %s (exit %s, %d bytes%s%s)" % (
             t["name"], "survived" if t["ok"] else "BROKE", t["rc"], t["bytes"],
@@ -434,7 +461,7 @@ def plot(d):
 def markdown(dirs):
     print("| run | rate pps | hold | MN | handovers | stream | interruption ms median / p90 / max "
           "| beyond link-down ms median / max | lost per handover median / p90 / max "
-          "| sent on the dead link median / max |")
+          "| on the dead link median / max |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for d in dirs:
         rep = load_json(os.path.join(d, "summary.json"))

@@ -790,6 +790,79 @@ static void test_redirect_received(void **state)
 	assert_int_equal(sent(0, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_OK);
 }
 
+/* A REDIRECT {hnp..., location loc, lifetime 100} from PMR. */
+static int redirect_from_pmr(const char *const *hnps, unsigned n, const char *loc, dmm_time_t t)
+{
+	struct dmm_msg m = { .type = DMM_MSG_REDIRECT, .present = DMM_P_LOCATION,
+			     .lifetime = 100 };
+	struct in6_addr pmr = nt_a6(PMR);
+
+	for (unsigned i = 0; i < n; i++)
+		set_hnp(&m, hnps[i]);
+	m.location = nt_a6(loc);
+	return nt_recv(&T, &pmr, &m, t);
+}
+
+/* ---- logs ---- */
+
+static void (*log_next)(void *ctx, enum dmm_log_level lvl, const char *line);
+
+static unsigned n_loud_transitions;
+
+static void log_spy(void *ctx, enum dmm_log_level lvl, const char *line)
+{
+	if (lvl < DMM_LOG_DEBUG && strstr(line, " -> "))
+		n_loud_transitions++;
+	log_next(ctx, lvl, line);
+}
+
+static void spy_logs(void)
+{
+	log_next = T.node->io.log;
+	T.node->io.log = log_spy;
+	n_loud_transitions = 0;
+}
+
+static unsigned n_logs_with(const char *needle)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < T.n_logs && i < NT_MAX_LOGS; i++)
+		k += strstr(T.logs[i], needle) != NULL;
+	return k;
+}
+
+/* State changes (old -> new (why)) are debug lines: peers drive most. */
+static void test_state_logs_are_debug(void **state)
+{
+	struct in6_addr dst = nt_a6("2001:db8:a:1::99"), src = nt_a6("2001:db8:b:9::5");
+
+	spy_logs();
+	initial_attach(T0);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 100), 0);
+	assert_int_equal(ctx_req(NMR, T0 + 150), 0);
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0 + 160), 0);
+	static const char *const one[] = { HNP_B };
+	assert_int_equal(redirect_from_pmr(one, 1, NMR, T0 + 170), 0);
+	dmm_node_timer(T.node, T0 + 10000);
+	assert_true(nt_log_has(&T, "holding -> forwarding (context transfer)"));
+	assert_true(nt_log_has(&T, "new -> tunnel (redirect)"));
+	assert_true(nt_log_has(&T, "forwarding -> done (handover over)"));
+	assert_int_equal(n_loud_transitions, 0);
+}
+
+/* A line a peer's message causes is logged at most once a second. */
+static void test_peer_logs_rate_limited(void **state)
+{
+	for (unsigned i = 0; i < 10; i++)
+		assert_int_equal(ctx_req(NMR, T0 + i * 10), 0);
+	assert_int_equal(nt_count(&T, DMM_MSG_CTX_ACK, NULL), 10); /* each answered */
+	assert_int_equal(n_logs_with("context transfer for an mn we do not have"), 1);
+	assert_int_equal(ctx_req(NMR, T0 + 1000), 0);
+	assert_int_equal(n_logs_with("context transfer for an mn we do not have"), 2);
+	assert_true(nt_log_has(&T, "(9 similar lines suppressed)"));
+}
+
 static void test_new_hoa_on_arrival(void **state)
 {
 	struct dmm_config c;
@@ -985,6 +1058,8 @@ int main(void)
 		T_(test_query_timeout_drops_hold),
 		T_(test_redirect_mode_anchor),
 		T_(test_redirect_received),
+		T_(test_state_logs_are_debug),
+		T_(test_peer_logs_rate_limited),
 		T_(test_new_hoa_on_arrival),
 		T_(test_lost_query_gives_up),
 		T_(test_tables_full),
