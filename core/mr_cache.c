@@ -505,6 +505,11 @@ void mr_notify(struct dmm_node *n, const struct in6_addr *src, const struct dmm_
 {
 	struct dmm_msg rep;
 
+	/* Only an LM may repoint our caches: from anyone else, no ack. */
+	if (!mr_is_lm(n, src)) {
+		dmm_drop(n, DMM_C_DROP_PEER, now, "mr: lm-notify from a node that is no lm");
+		return;
+	}
 	mr_msg_init(&rep, DMM_MSG_LM_NOTIFY_ACK);
 	if (m->n_hnp) {
 		rep.present = DMM_P_HNP;

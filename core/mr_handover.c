@@ -176,13 +176,19 @@ static void ctx_ack(struct dmm_node *n, const struct in6_addr *src, const struct
 	dmm_reply(n, src, m, &rep, now);
 }
 
-/* CTX_REQ from the nMR. Only an MN we had (or still have) is acted on. */
+/* CTX_REQ from the nMR. Only an MN we had (or still have) is acted on, and
+ * only for the sender itself: an MR can announce only itself as the nMR
+ * (else any domain member could divert an MN's traffic to a third node). */
 void mr_ho_ctx_req(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
 		   dmm_time_t now)
 {
 	struct mr_ho *ho = NULL;
 	struct mr_mn *mn;
 
+	if ((m->present & DMM_P_LOCATION) && !mr_addr_eq(&m->location, src)) {
+		dmm_drop(n, DMM_C_DROP_PEER, now, "mr: context transfer naming another node as nmr");
+		return;
+	}
 	if (m->present & DMM_P_MNID) {
 		ho = mr_ho_by_mnid(n, &m->mnid);
 		mn = mr_mn_by_mnid(n, &m->mnid);

@@ -803,6 +803,70 @@ static int redirect_from_pmr(const char *const *hnps, unsigned n, const char *lo
 	return nt_recv(&T, &pmr, &m, t);
 }
 
+/* An LM_NOTIFY for HNP_B (location loc) from `from`. */
+static int notify_from(const char *from, const char *loc, dmm_time_t t)
+{
+	struct dmm_msg nfy = { .type = DMM_MSG_LM_NOTIFY, .flags = DMM_F_ACK_REQ,
+			       .present = DMM_P_LOCATION };
+	struct in6_addr a = nt_a6(from);
+
+	set_hnp(&nfy, HNP_B);
+	nfy.location = nt_a6(loc);
+	return nt_recv(&T, &a, &nfy, t);
+}
+
+static void test_notify_only_from_lm(void **state)
+{
+	struct in6_addr dst = nt_a6("2001:db8:b:5::9"), src = nt_a6("2001:db8:a:1::1");
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 600 };
+
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0), 0);
+	set_hnp(&r, HNP_B);
+	r.present |= DMM_P_LOCATION;
+	r.location = nt_a6(NMR);
+	assert_int_equal(answer(0, &r, T0 + 10), 0);
+	nt_clear(&T);
+
+	/* an MR (authenticated, but no LM) cannot repoint the cache */
+	assert_int_equal(notify_from(PMR, CMR, T0 + 20), 0);
+	assert_int_equal(T.n_sent, 0); /* no ack either */
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(ctr(DMM_C_DROP_PEER), 1);
+	assert_false(has_event(DMM_EV_NOTIFY_RECEIVED));
+	assert_int_equal(cache_count(), 1);
+	assert_true(a6_eq(&cache_seen[0].locator, NMR));
+	/* the LM of another network (authoritative for HNP_B) can */
+	assert_int_equal(notify_from(LM_B, CMR, T0 + 30), 0);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_TUNNEL_ADD, HNP_B, NULL, CMR, 0);
+	assert_int_equal(sent(0, DMM_MSG_LM_NOTIFY_ACK, LM_B).status, DMM_ST_OK);
+	assert_int_equal(ctr(DMM_C_DROP_PEER), 1);
+}
+
+/* A CTX_REQ for MN1 sent by CMR that names NMR as the new location. */
+static void test_ctx_req_names_another_node(void **state)
+{
+	initial_attach(T0);
+	/* MN1 still attached: a forged transfer must not detach it */
+	assert_int_equal(ctx_req(CMR, T0 + 10), 0);
+	assert_int_equal(T.n_sent + T.n_ops, 0);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	assert_int_equal(ctr(DMM_C_DROP_PEER), 1);
+	/* MN1 left: its context keeps holding */
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 20), 0);
+	nt_clear(&T);
+	assert_int_equal(ctx_req(CMR, T0 + 30), 0);
+	assert_int_equal(T.n_sent + T.n_ops, 0);
+	assert_int_equal(ho_count(), 1);
+	assert_int_equal(ho_seen.state, DMM_HO_HOLDING);
+	assert_int_equal(ctr(DMM_C_DROP_PEER), 2);
+	/* the nMR itself is heard */
+	assert_int_equal(ctx_req(NMR, T0 + 40), 0);
+	assert_int_equal(sent(0, DMM_MSG_CTX_ACK, NMR).status, DMM_ST_OK);
+	assert_int_equal(ho_count(), 1);
+	assert_int_equal(ho_seen.state, DMM_HO_FORWARDING);
+}
+
 /* ---- logs ---- */
 
 static void (*log_next)(void *ctx, enum dmm_log_level lvl, const char *line);
@@ -1058,6 +1122,8 @@ int main(void)
 		T_(test_query_timeout_drops_hold),
 		T_(test_redirect_mode_anchor),
 		T_(test_redirect_received),
+		T_(test_notify_only_from_lm),
+		T_(test_ctx_req_names_another_node),
 		T_(test_state_logs_are_debug),
 		T_(test_peer_logs_rate_limited),
 		T_(test_new_hoa_on_arrival),
