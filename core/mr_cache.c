@@ -31,13 +31,28 @@ static void cache_log(struct dmm_node *n, const struct mr_cache *e, const char *
 		from, to, why);
 }
 
+static const char *cache_state_str(const struct mr_cache *e)
+{
+	return e->departed ? "departed" : dmm_cache_state_name(e->state);
+}
+
 /* The only place an entry changes state (fresh: it was just created). */
 static void cache_set_state(struct dmm_node *n, struct mr_cache *e, enum dmm_cache_state st,
 			    bool fresh, const char *why)
 {
-	cache_log(n, e, fresh ? "new" : dmm_cache_state_name(e->state),
-		  dmm_cache_state_name(st), why);
+	cache_log(n, e, fresh ? "new" : cache_state_str(e), dmm_cache_state_name(st), why);
 	e->state = st;
+	e->departed = false;
+}
+
+/* The LM says the MN is here and it is not: a negative entry, no route. */
+static void cache_set_departed(struct dmm_node *n, struct mr_cache *e, dmm_time_t now)
+{
+	cache_log(n, e, cache_state_str(e), "departed", "mn left, no other location");
+	e->state = DMM_CACHE_PASS; /* any state but QUERYING: it expires */
+	e->departed = true;
+	e->locator = n->cfg.self;
+	e->expires = now + MR_DEPARTED_MS;
 }
 
 static struct mr_cache *cache_by_id(struct dmm_node *n, uint32_t id)
@@ -69,6 +84,16 @@ static struct mr_cache *cache_in_state(struct dmm_node *n, const struct dmm_pref
 			return e;
 	}
 	return NULL;
+}
+
+static bool cache_departed(struct dmm_node *n, const struct dmm_prefix *p)
+{
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
+		struct mr_cache *e = &n->mr->cache[i];
+		if (e->id && e->departed && dmm_prefix_eq(&e->prefix, p))
+			return true;
+	}
+	return false;
 }
 
 static struct mr_cache *cache_alloc(struct dmm_node *n, dmm_time_t now)
@@ -115,7 +140,9 @@ static void cache_remove(struct dmm_node *n, struct mr_cache *e, const char *why
 	struct mr_cache c = *e;
 
 	memset(e, 0, sizeof(*e));
-	cache_log(n, &c, dmm_cache_state_name(c.state), "gone", why);
+	cache_log(n, &c, cache_state_str(&c), "gone", why);
+	if (c.departed)
+		c.state = DMM_CACHE_QUERYING; /* it installed no route */
 	if (c.state == DMM_CACHE_TUNNEL)
 		mr_dp(n, DMM_DP_TUNNEL_DEL, &c.prefix, &c.src, NULL, 0);
 	else if (c.state == DMM_CACHE_PASS)
@@ -202,8 +229,9 @@ static int anchor_miss(struct dmm_node *n, const struct mr_anchor *a, const stru
 
 	if (per_src)
 		s = mr_prefix_of(src, MR_SRC_PLEN);
-	if (cache_in_state(n, &p, DMM_CACHE_QUERYING) || cache_find(n, &p, &s))
-		return 0; /* held by the query in flight, or routed already */
+	if (cache_in_state(n, &p, DMM_CACHE_QUERYING) || cache_find(n, &p, &s) ||
+	    cache_departed(n, &p))
+		return 0; /* held by the query in flight, routed already, or nowhere */
 	known = cache_in_state(n, &p, DMM_CACHE_TUNNEL);
 	e = cache_alloc(n, now);
 	if (!e)
@@ -298,6 +326,28 @@ static void cache_widen(struct dmm_node *n, struct mr_cache *e, const struct dmm
 	e->prefix = q;
 }
 
+/* The LM says the MN is served here. If it is attaching here, its LOCAL
+ * route takes the held packets. If it is not here (it left and no MR has it
+ * yet), re-routed packets would only miss and query again, in a loop: they
+ * are dropped, and so are the next ones for MR_DEPARTED_MS without a query
+ * each (a burst to a departed MN costs one query). Any news of the MN — its
+ * return, an LM_NOTIFY, a REDIRECT — ends that early. */
+static void cache_here(struct dmm_node *n, struct mr_cache *e, const struct dmm_msg *rep,
+		       dmm_time_t now)
+{
+	struct dmm_prefix hold = e->hold;
+
+	e->holding = false;
+	if (mr_mn_by_addr(n, &hold.addr)) {
+		cache_remove(n, e, "mn is here", now);
+		mr_hold(n, DMM_DP_HOLD_FLUSH, &hold, now);
+		return;
+	}
+	cache_widen(n, e, &rep->hnp[0]);
+	cache_set_departed(n, e, now);
+	mr_hold(n, DMM_DP_HOLD_DROP, &hold, now);
+}
+
 static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm_msg *rep,
 			dmm_time_t now)
 {
@@ -306,15 +356,7 @@ static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm
 	struct mr_cache c;
 
 	if (mr_is_self(n, loc)) {
-		/* The MN is attaching here: its LOCAL route will take the
-		 * packets. If it is not here (it left and no MR has it yet),
-		 * re-routed packets would only miss and query again, in a
-		 * loop: drop them. */
-		struct dmm_prefix hold = e->hold;
-		bool here = mr_mn_by_addr(n, &hold.addr) != NULL;
-		e->holding = false;
-		cache_remove(n, e, here ? "mn is here" : "mn left, no other location", now);
-		mr_hold(n, here ? DMM_DP_HOLD_FLUSH : DMM_DP_HOLD_DROP, &hold, now);
+		cache_here(n, e, rep, now);
 		return;
 	}
 	cache_widen(n, e, &rep->hnp[0]);
@@ -488,6 +530,10 @@ static void notify_one(struct dmm_node *n, const struct dmm_prefix *hnp, const s
 			cache_remove(n, e, "mn moved here", now);
 			continue;
 		}
+		if (e->departed) { /* the next packet asks the LM afresh */
+			cache_remove(n, e, "lm notify", now);
+			continue;
+		}
 		bool at_home = !e->anchor && e->src.len == 0 && (m->present & DMM_P_HOME) &&
 			       mr_addr_eq(&m->location, &m->home);
 		enum dmm_cache_state st = at_home ? DMM_CACHE_PASS : DMM_CACHE_TUNNEL;
@@ -554,7 +600,7 @@ void dmm_mr_foreach_cache(const struct dmm_node *n,
 		const struct mr_cache *e = &n->mr->cache[i];
 		struct dmm_cache_view v = { .prefix = e->prefix, .src = e->src, .state = e->state,
 					    .locator = e->locator, .expires = e->expires };
-		if (e->id)
+		if (e->id && !e->departed)
 			cb(ctx, &v);
 	}
 }

@@ -101,6 +101,10 @@ struct mr_cache {
 	struct dmm_prefix hold; /* held prefix while QUERYING */
 	bool holding;
 	bool anchor;            /* prefix anchored here: its routes overlay our MISS */
+	/* Negative entry: the LM answered "here" for an MN that is not. No
+	 * route, no query until it expires; any news of the MN ends it. Not
+	 * shown in the view (no cache state says "dropped"). */
+	bool departed;
 	struct in6_addr sender; /* source-specific: the sender whose MR is redirected */
 	enum dmm_cache_state state;
 	struct in6_addr locator;

@@ -867,6 +867,93 @@ static void test_ctx_req_names_another_node(void **state)
 	assert_int_equal(ho_seen.state, DMM_HO_FORWARDING);
 }
 
+/* The LM still says MN1 (anchored here) is here, but it left: one query
+ * per MR_DEPARTED_MS, not one per packet. */
+static void test_anchor_departed_negative_cache(void **state)
+{
+	struct in6_addr dst = nt_a6("2001:db8:a:1::99"), src = nt_a6("2001:db8:b:9::5");
+	struct in6_addr src2 = nt_a6("2001:db8:b:a::5");
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 600 };
+	struct dmm_config c;
+	dmm_time_t t = T0 + 1000;
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.timers.hold_ms = 500;
+	start(&c);
+	initial_attach(T0);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 100), 0);
+	dmm_node_timer(T.node, T0 + 600); /* no context transfer: anchor MISS back */
+	nt_clear(&T);
+
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, t), 0);
+	sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	set_hnp(&r, HNP_A);
+	r.present |= DMM_P_LOCATION | DMM_P_HOME;
+	r.location = nt_a6(SELF);
+	r.home = nt_a6(SELF);
+	assert_int_equal(answer(0, &r, t + 10), 0);
+	assert_int_equal(T.n_ops, 2);
+	op_is(0, DMM_DP_HOLD_START, HNP_A, NULL, NULL, 0);
+	op_is(1, DMM_DP_HOLD_DROP, HNP_A, NULL, NULL, 0);
+	/* the burst goes on, from this and another sender: no query, no route */
+	for (unsigned i = 1; i <= 20; i++)
+		assert_int_equal(dmm_mr_miss(T.node, &dst, i & 1 ? &src : &src2, t + 10 + i * 40),
+				 0);
+	assert_int_equal(T.n_sent, 1);
+	assert_int_equal(T.n_ops, 2);
+	assert_int_equal(cache_count(), 0); /* a negative entry is not shown */
+	/* after MR_DEPARTED_MS the LM is asked again */
+	assert_int_equal(dmm_node_next_deadline(T.node), t + 10 + 1000);
+	dmm_node_timer(T.node, t + 10 + 1000);
+	assert_int_equal(T.n_ops, 2); /* it had no route to remove */
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, t + 1020), 0);
+	assert_int_equal(T.n_sent, 2);
+	sent(1, DMM_MSG_LOC_QUERY, LM_A);
+	assert_int_equal(answer(1, &r, t + 1030), 0);
+	nt_clear(&T);
+	/* news of the MN from the LM ends it at once */
+	struct dmm_msg nfy = { .type = DMM_MSG_LM_NOTIFY, .flags = DMM_F_ACK_REQ,
+			       .present = DMM_P_LOCATION };
+	struct in6_addr lm = nt_a6(LM_A);
+	set_hnp(&nfy, HNP_A);
+	nfy.location = nt_a6(NMR);
+	assert_int_equal(nt_recv(&T, &lm, &nfy, t + 1040), 0);
+	sent(0, DMM_MSG_LM_NOTIFY_ACK, LM_A);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, t + 1050), 0);
+	assert_int_equal(T.n_sent, 2);
+	sent(1, DMM_MSG_LOC_QUERY, LM_A);
+	op_is(0, DMM_DP_HOLD_START, HNP_A, NULL, NULL, 0);
+}
+
+/* Query mode, a prefix not anchored here: the same negative entry. */
+static void test_query_departed_negative_cache(void **state)
+{
+	struct in6_addr dst = nt_a6("2001:db8:b:5::9"), dst2 = nt_a6("2001:db8:b:5::a");
+	struct in6_addr src = nt_a6("2001:db8:a:1::1");
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 600 };
+
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0), 0);
+	set_hnp(&r, HNP_B);
+	r.present |= DMM_P_LOCATION;
+	r.location = nt_a6(SELF);
+	assert_int_equal(answer(0, &r, T0 + 10), 0);
+	op_is(1, DMM_DP_HOLD_DROP, HNP_B, NULL, NULL, 0);
+	assert_int_equal(dmm_mr_miss(T.node, &dst2, &src, T0 + 20), 0);
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0 + 900), 0);
+	assert_int_equal(T.n_sent, 1);
+	assert_int_equal(T.n_ops, 2);
+	/* a REDIRECT is news too: the entry becomes a tunnel */
+	static const char *const one[] = { HNP_B };
+	assert_int_equal(redirect_from_pmr(one, 1, NMR, T0 + 950), 0);
+	assert_int_equal(sent(1, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_OK);
+	op_is(2, DMM_DP_TUNNEL_ADD, HNP_B, NULL, NMR, 0);
+	assert_int_equal(cache_count(), 1);
+	assert_int_equal(cache_seen[0].state, DMM_CACHE_TUNNEL);
+	assert_int_equal(cache_seen[0].expires, T0 + 950 + 100000);
+}
+
 /* ---- logs ---- */
 
 static void (*log_next)(void *ctx, enum dmm_log_level lvl, const char *line);
@@ -1124,6 +1211,8 @@ int main(void)
 		T_(test_redirect_received),
 		T_(test_notify_only_from_lm),
 		T_(test_ctx_req_names_another_node),
+		T_(test_anchor_departed_negative_cache),
+		T_(test_query_departed_negative_cache),
 		T_(test_state_logs_are_debug),
 		T_(test_peer_logs_rate_limited),
 		T_(test_new_hoa_on_arrival),
