@@ -458,49 +458,110 @@ void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
 	redirect_send(n, &rep->location, &j.hnp, &j.locator, now);
 }
 
-/* Peer input: a REDIRECT never overrides our own state for a prefix. */
-static uint8_t redirect_one(struct dmm_node *n, const struct dmm_prefix *hnp,
-			    const struct in6_addr *loc, uint32_t lifetime, dmm_time_t now)
+/* A tunnel endpoint must be a global unicast address: even an
+ * authenticated peer must not point our routes at ::, loopback, multicast,
+ * link-local or IPv4-mapped addresses. */
+static bool locator_ok(const struct in6_addr *a)
 {
-	struct dmm_prefix q = *hnp, any = { .len = 0 };
-	struct mr_cache *e;
-	bool fresh = false;
+	return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_LOOPBACK(a) &&
+	       !IN6_IS_ADDR_MULTICAST(a) && !IN6_IS_ADDR_LINKLOCAL(a) &&
+	       !IN6_IS_ADDR_V4MAPPED(a);
+}
 
-	dmm_prefix_mask(&q);
-	if (dmm_config_net_of(&n->cfg, &q.addr) < 0)
+/* A REDIRECT never overrides our own state for a prefix: the MN is here,
+ * we hold its context, we anchor it, or the locator is us. */
+static bool redirect_ours(struct dmm_node *n, const struct dmm_prefix *q,
+			  const struct in6_addr *loc)
+{
+	return mr_is_self(n, loc) || mr_mn_by_addr(n, &q->addr) || mr_ho_by_addr(n, &q->addr) ||
+	       mr_anchor_by_addr(n, &q->addr);
+}
+
+static uint32_t cache_free_slots(const struct dmm_node *n)
+{
+	uint32_t used = 0;
+
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++)
+		if (n->mr->cache[i].id)
+			used++;
+	return n->mr->max_cache - used;
+}
+
+/* Every prefix of a REDIRECT is checked before any is applied, so that a
+ * refused REDIRECT changes nothing: q[] gets the masked prefixes, skip[]
+ * those that are ours. DMM_ST_OK or the status of the refusal. */
+static uint8_t redirect_check(struct dmm_node *n, const struct dmm_msg *m,
+			      struct dmm_prefix *q, bool *skip, dmm_time_t now)
+{
+	struct dmm_prefix any = { .len = 0 };
+	uint32_t need = 0;
+
+	if (!(m->present & DMM_P_LOCATION) || m->n_hnp == 0 || m->n_hnp > DMM_MAX_HNP)
+		return DMM_ST_UNSPEC;
+	if (!locator_ok(&m->location))
 		return DMM_ST_PROHIBITED;
-	if (mr_is_self(n, loc) || mr_mn_by_addr(n, &q.addr) || mr_ho_by_addr(n, &q.addr) ||
-	    mr_anchor_by_addr(n, &q.addr))
-		return DMM_ST_OK;
-	e = cache_find(n, &q, &any);
-	if (lifetime == 0) {
-		if (e)
-			cache_remove(n, e, "redirect withdrawn", now);
-		return DMM_ST_OK;
+	for (unsigned i = 0; i < m->n_hnp; i++) {
+		bool dup = false;
+		q[i] = m->hnp[i];
+		dmm_prefix_mask(&q[i]);
+		if (dmm_config_net_of(&n->cfg, &q[i].addr) < 0)
+			return DMM_ST_PROHIBITED;
+		skip[i] = redirect_ours(n, &q[i], &m->location);
+		for (unsigned j = 0; j < i; j++)
+			dup |= dmm_prefix_eq(&q[j], &q[i]);
+		if (!skip[i] && !dup && m->lifetime && !cache_find(n, &q[i], &any))
+			need++;
 	}
-	if (!e) {
-		if (!(e = cache_alloc(n, now)))
-			return DMM_ST_NO_RESOURCES;
-		e->prefix = q;
-		fresh = true;
-	}
-	e->expires = cache_expiry(n, lifetime, now);
-	if (!fresh && e->state == DMM_CACHE_TUNNEL && mr_addr_eq(&e->locator, loc))
-		return DMM_ST_OK; /* a duplicate: only refreshed */
-	e->locator = *loc;
-	cache_set_state(n, e, DMM_CACHE_TUNNEL, fresh, "redirect");
-	cache_install(n, e);
-	if (e->holding) {
-		struct dmm_prefix hold = e->hold;
-		e->holding = false;
-		mr_hold(n, DMM_DP_HOLD_FLUSH, &hold, now);
+	if (need > cache_free_slots(n)) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: location cache full");
+		return DMM_ST_NO_RESOURCES;
 	}
 	return DMM_ST_OK;
 }
 
+/* Apply one checked prefix. Held packets are not flushed here (a flush
+ * may re-enter dmm_mr_miss() and take a slot): *flush gets the prefix. */
+static void redirect_apply(struct dmm_node *n, const struct dmm_prefix *q,
+			   const struct in6_addr *loc, uint32_t lifetime,
+			   struct dmm_prefix *flush, bool *flushing, dmm_time_t now)
+{
+	struct dmm_prefix any = { .len = 0 };
+	struct mr_cache *e = cache_find(n, q, &any);
+	bool fresh = false;
+
+	*flushing = false;
+	if (lifetime == 0) {
+		if (e)
+			cache_remove(n, e, "redirect withdrawn", now);
+		return;
+	}
+	if (!e) {
+		if (!(e = cache_alloc(n, now)))
+			return; /* cannot happen: redirect_check counted the room */
+		e->prefix = *q;
+		fresh = true;
+	}
+	e->expires = cache_expiry(n, lifetime, now);
+	if (!fresh && !e->departed && e->state == DMM_CACHE_TUNNEL &&
+	    mr_addr_eq(&e->locator, loc))
+		return; /* a duplicate: only refreshed */
+	e->locator = *loc;
+	cache_set_state(n, e, DMM_CACHE_TUNNEL, fresh, "redirect");
+	cache_install(n, e);
+	if (e->holding) {
+		*flush = e->hold;
+		*flushing = true;
+		e->holding = false;
+	}
+}
+
+/* Peer input from any domain member (docs/PROCEDURES.md, Security: no
+ * cheap check tells which MR may redirect us). All prefixes or none. */
 void mr_redirect(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
 		 dmm_time_t now)
 {
+	struct dmm_prefix q[DMM_MAX_HNP], flush[DMM_MAX_HNP];
+	bool skip[DMM_MAX_HNP], flushing[DMM_MAX_HNP] = { false };
 	struct dmm_msg rep;
 
 	mr_msg_init(&rep, DMM_MSG_REDIRECT_ACK);
@@ -511,10 +572,14 @@ void mr_redirect(struct dmm_node *n, const struct in6_addr *src, const struct dm
 		memcpy(rep.hnp, m->hnp, sizeof(rep.hnp));
 		dmm_emit(n, DMM_EV_REDIRECT_RECEIVED, now, NULL, &m->hnp[0], src, 0);
 	}
-	if (!(m->present & DMM_P_LOCATION) || m->n_hnp == 0)
-		rep.status = DMM_ST_UNSPEC;
-	for (unsigned i = 0; rep.status == DMM_ST_OK && i < m->n_hnp && i < DMM_MAX_HNP; i++)
-		rep.status = redirect_one(n, &m->hnp[i], &m->location, m->lifetime, now);
+	rep.status = redirect_check(n, m, q, skip, now);
+	for (unsigned i = 0; rep.status == DMM_ST_OK && i < m->n_hnp; i++)
+		if (!skip[i])
+			redirect_apply(n, &q[i], &m->location, m->lifetime, &flush[i],
+				       &flushing[i], now);
+	for (unsigned i = 0; rep.status == DMM_ST_OK && i < m->n_hnp; i++)
+		if (flushing[i])
+			mr_hold(n, DMM_DP_HOLD_FLUSH, &flush[i], now);
 	dmm_reply(n, src, m, &rep, now);
 }
 

@@ -803,6 +803,62 @@ static int redirect_from_pmr(const char *const *hnps, unsigned n, const char *lo
 	return nt_recv(&T, &pmr, &m, t);
 }
 
+static void test_redirect_all_or_nothing(void **state)
+{
+	static const char *const bad_last[] = { HNP_B, "2001:db8:ffff:1::/64" };
+	static const char *const two[] = { HNP_B, "2001:db8:b:6::/64" };
+	static const char *const twice[] = { HNP_B, HNP_B };
+	struct in6_addr dst = nt_a6("2001:db8:b:5::9"), src = nt_a6("2001:db8:a:1::1");
+	struct dmm_config c;
+
+	/* the second prefix is not the domain's: the first is not applied either */
+	assert_int_equal(redirect_from_pmr(bad_last, 2, NMR, T0), 0);
+	assert_int_equal(sent(0, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_PROHIBITED);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(cache_count(), 0);
+	/* a locator no MR can have */
+	assert_int_equal(redirect_from_pmr(two, 2, "ff02::1", T0 + 1), 0);
+	assert_int_equal(sent(1, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_PROHIBITED);
+	assert_int_equal(redirect_from_pmr(two, 2, "fe80::22", T0 + 2), 0);
+	assert_int_equal(sent(2, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_PROHIBITED);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(cache_count(), 0);
+	nt_clear(&T);
+
+	/* held packets are flushed only once every prefix has its route */
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0 + 10), 0);
+	assert_int_equal(redirect_from_pmr(two, 2, NMR, T0 + 20), 0);
+	assert_int_equal(sent(1, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_OK);
+	assert_int_equal(T.n_ops, 4);
+	op_is(0, DMM_DP_HOLD_START, HNP_B, NULL, NULL, 0);
+	op_is(1, DMM_DP_TUNNEL_ADD, HNP_B, NULL, NMR, 0);
+	op_is(2, DMM_DP_TUNNEL_ADD, "2001:db8:b:6::/64", NULL, NMR, 0);
+	op_is(3, DMM_DP_HOLD_FLUSH, HNP_B, NULL, NULL, 0);
+	assert_int_equal(cache_count(), 2);
+
+	/* room for one entry: two new prefixes are refused, both */
+	nt_stop(&T);
+	mr_config(&c);
+	c.limits.max_cache = 1;
+	start(&c);
+	nt_clear(&T);
+	assert_int_equal(redirect_from_pmr(two, 2, NMR, T0), 0);
+	assert_int_equal(sent(0, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_NO_RESOURCES);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(cache_count(), 0);
+	assert_int_equal(ctr(DMM_C_TABLE_FULL), 1);
+	/* the same prefix twice needs one */
+	assert_int_equal(redirect_from_pmr(twice, 2, NMR, T0 + 1), 0);
+	assert_int_equal(sent(1, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_OK);
+	assert_int_equal(T.n_ops, 1);
+	op_is(0, DMM_DP_TUNNEL_ADD, HNP_B, NULL, NMR, 0);
+	/* an entry being replaced needs none */
+	static const char *const one[] = { HNP_B };
+	assert_int_equal(redirect_from_pmr(one, 1, CMR, T0 + 2), 0);
+	assert_int_equal(sent(2, DMM_MSG_REDIRECT_ACK, PMR).status, DMM_ST_OK);
+	op_is(1, DMM_DP_TUNNEL_ADD, HNP_B, NULL, CMR, 0);
+}
+
 /* An LM_NOTIFY for HNP_B (location loc) from `from`. */
 static int notify_from(const char *from, const char *loc, dmm_time_t t)
 {
@@ -1209,6 +1265,7 @@ int main(void)
 		T_(test_query_timeout_drops_hold),
 		T_(test_redirect_mode_anchor),
 		T_(test_redirect_received),
+		T_(test_redirect_all_or_nothing),
 		T_(test_notify_only_from_lm),
 		T_(test_ctx_req_names_another_node),
 		T_(test_anchor_departed_negative_cache),
