@@ -268,9 +268,10 @@ int mr_cache_miss(struct dmm_node *n, const struct in6_addr *dst, const struct i
 		return 0; /* not ours to resolve: the packet is dropped */
 	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		e = &n->mr->cache[i];
-		if (e->id && e->src.len == 0 && (dmm_prefix_contains(&e->prefix, dst) ||
-						 (e->holding && dmm_prefix_contains(&e->hold, dst))))
-			return 0; /* query in flight (packet held) or already routed */
+		if (e->id && e->src.len == 0 &&
+		    (dmm_prefix_contains(&e->prefix, dst) ||
+		     (e->holding && dmm_prefix_contains(&e->hold, dst))))
+			return 0; /* query in flight (packet held), routed, or departed */
 	}
 	e = cache_alloc(n, now);
 	if (!e)

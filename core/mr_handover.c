@@ -186,7 +186,8 @@ void mr_ho_ctx_req(struct dmm_node *n, const struct in6_addr *src, const struct 
 	struct mr_mn *mn;
 
 	if ((m->present & DMM_P_LOCATION) && !mr_addr_eq(&m->location, src)) {
-		dmm_drop(n, DMM_C_DROP_PEER, now, "mr: context transfer naming another node as nmr");
+		dmm_drop(n, DMM_C_DROP_PEER, now,
+			 "mr: context transfer naming another node as nmr");
 		return;
 	}
 	if (m->present & DMM_P_MNID) {
