@@ -14,11 +14,12 @@ static const char *const cache_state_names[] = {
 	[DMM_CACHE_QUERYING] = "querying",
 	[DMM_CACHE_TUNNEL] = "tunnel",
 	[DMM_CACHE_PASS] = "pass",
+	[DMM_CACHE_DEPARTED] = "departed",
 };
 
 const char *dmm_cache_state_name(enum dmm_cache_state s)
 {
-	return (unsigned)s <= DMM_CACHE_PASS ? cache_state_names[s] : "?";
+	return (unsigned)s <= DMM_CACHE_DEPARTED ? cache_state_names[s] : "?";
 }
 
 static void cache_log(struct dmm_node *n, const struct mr_cache *e, const char *from,
@@ -664,9 +665,10 @@ void dmm_mr_foreach_cache(const struct dmm_node *n,
 {
 	for (uint32_t i = 0; n->mr && i < n->mr->hi_cache; i++) {
 		const struct mr_cache *e = &n->mr->cache[i];
-		struct dmm_cache_view v = { .prefix = e->prefix, .src = e->src, .state = e->state,
+		struct dmm_cache_view v = { .prefix = e->prefix, .src = e->src,
+					    .state = e->departed ? DMM_CACHE_DEPARTED : e->state,
 					    .locator = e->locator, .expires = e->expires };
-		if (e->id && !e->departed)
+		if (e->id)
 			cb(ctx, &v);
 	}
 }

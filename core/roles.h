@@ -32,6 +32,8 @@ enum dmm_cache_state {
 	DMM_CACHE_QUERYING, /* miss seen, query in flight, packets held */
 	DMM_CACHE_TUNNEL,   /* tunnel to .locator installed */
 	DMM_CACHE_PASS,     /* not a mobile prefix / at home: regular routing */
+	DMM_CACHE_DEPARTED, /* the LM still says "here" but the MN left: packets
+			     * are dropped without a query until .expires */
 };
 const char *dmm_cache_state_name(enum dmm_cache_state s);
 

@@ -958,7 +958,9 @@ static void test_anchor_departed_negative_cache(void **state)
 				 0);
 	assert_int_equal(T.n_sent, 1);
 	assert_int_equal(T.n_ops, 2);
-	assert_int_equal(cache_count(), 0); /* a negative entry is not shown */
+	assert_int_equal(cache_count(), 1); /* the negative entry is shown as such */
+	assert_int_equal(cache_seen[0].state, DMM_CACHE_DEPARTED);
+	assert_string_equal(dmm_cache_state_name(cache_seen[0].state), "departed");
 	/* after MR_DEPARTED_MS the LM is asked again */
 	assert_int_equal(dmm_node_next_deadline(T.node), t + 10 + 1000);
 	dmm_node_timer(T.node, t + 10 + 1000);
