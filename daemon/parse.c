@@ -72,7 +72,7 @@ static void perr(struct parser *ps, int line, const char *fmt, ...)
 
 static bool word_char(int ch)
 {
-	return ch != '\0' && !isspace(ch) && ch != '{' && ch != '}' && ch != ';' &&
+	return ch != '\0' && !isspace((unsigned char)ch) && ch != '{' && ch != '}' && ch != ';' &&
 	       ch != '#' && ch != '"';
 }
 
@@ -102,7 +102,9 @@ static void lex(struct parser *ps, struct tok *t)
 	size_t n = 0;
 
 	for (;;) {
-		while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r')
+		/* every blank but the newline, which ends a statement: a '\v'
+		 * or '\f' skipped here cannot become an empty word (a hang) */
+		while (*ps->p != '\n' && isspace((unsigned char)*ps->p))
 			ps->p++;
 		if (*ps->p != '#')
 			break;

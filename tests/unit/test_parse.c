@@ -324,6 +324,18 @@ static void test_router_link_local(void **state)
 	round_trip(BASE "mr { router-link-local fe80::2 }\n");
 }
 
+/* Vertical tab and form feed are blanks like space and tab (they once made
+ * the lexer return an empty word forever: a hang at start or on SIGHUP). */
+static void test_odd_blanks(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+
+	assert_int_equal(parse(BASE "\v\fmr {\v access \f\"mn*\" }\n", &c, &e), 0);
+	assert_int_equal(parse(BASE "\vbogus\f\n", &c, &e), 1); /* one error, no hang */
+	assert_int_equal(e.n, 1);
+}
+
 static void test_durations(void **state)
 {
 	static const struct { const char *in; uint64_t ms; const char *out; } ok[] = {
@@ -646,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_keeps_going),
 		cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_odd_blanks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
