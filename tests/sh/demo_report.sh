@@ -7,6 +7,12 @@
 #   B mn1>mn2: move 1: 7 packets sent on the dead link lost (not counted);
 #              move 3: silence of 12 ms (then 11 packets reordered).
 #   counters: mr12 dp_held +45, dp_flushed +45; tx deltas 3+4 = 7 at move 1.
+#   With RULES=1 the two counting rules of lab/README get cases that fail if
+#   they break: MN1 saw its carrier back at 11.035 s (rs.jsonl), 5 ms after
+#   up_ns, so B's 1031..1033 are on the dead link but 1040 counts; the old
+#   MR end's tx_dropped grew by 2 at move 1, so of A's 1020..1022 the two
+#   earliest are on the dead link and 1022 counts; at move 3 it grew by 5
+#   but A's 3050 was sent after the link was back: it counts.
 # Checks the summary numbers exactly, the verdict (FAIL: 3 lost; PASS once
 # those arrive; FAIL when iperf3 exited 1), the markdown rows and, when
 # gnuplot is installed, that both PNGs are written.
@@ -17,10 +23,11 @@ bad() { echo "FAIL: $*"; fail=1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-gen() {  # gen DIR LOSE_MOVE2(0|1) IPERF_RC
+gen() {  # gen DIR LOSE_MOVE2(0|1) IPERF_RC [RULES(0|1)]
 	python3 - "$@" <<'EOF'
 import json, os, sys
 d, lose2, iperf_rc = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
+rules = len(sys.argv) > 4 and sys.argv[4] == "1"
 os.makedirs(os.path.join(d, "events"), exist_ok=True)
 S, MS = 10**9, 10**6
 moves = [("mr12", "mr11", 11 * S, 30), ("mr11", "mr2", 12 * S, 20), ("mr2", "mr31", 13 * S, 10)]
@@ -44,6 +51,8 @@ for s in range(4000):
         rx = 11 * S + 45 * MS + (s - 1000) * 1000
     if lose2 and 2100 <= s <= 2102:
         continue
+    if rules and s in (1020, 1021, 1022, 3050):
+        continue
     a.append((s, tx, rx))
 a.sort(key=lambda r: r[2])
 stream("a", a, 4000)
@@ -51,6 +60,8 @@ b = []
 for s in range(4000):
     tx = 10 * S + s * MS
     if 1002 <= s < 1009:          # sent while the MN's own link was down
+        continue
+    if rules and (1031 <= s <= 1033 or s == 1040):
         continue
     rx = tx + MS
     if 3000 <= s < 3011:          # late after move 3: 3011 arrives first
@@ -85,6 +96,13 @@ with open(os.path.join(d, "caches.jsonl"), "w") as f:
         if loc[i]:
             c.append({"prefix": "2001:db8:1:1200::/64", "state": "tunnel", "locator": loc[i]})
         f.write(json.dumps({"move": i, "node": "mr31", "cache": c, "mns": []}) + "\n")
+if rules:
+    with open(os.path.join(d, "rs.jsonl"), "w") as f:
+        f.write(json.dumps({"carrier_ns": 11 * S + 35 * MS, "rs_ns": 11 * S + 36 * MS}) + "\n")
+    with open(os.path.join(d, "links.jsonl"), "w") as f:
+        for i, at, to, b, a in ((0, "mr12", "mr11", 10, 12), (2, "mr2", "mr31", 0, 5)):
+            f.write(json.dumps({"move": i, "phase": "before", "node": at, "tx_dropped": b}) + "\n")
+            f.write(json.dumps({"move": i, "phase": "after", "node": to, "tx_dropped": a}) + "\n")
 with open(os.path.join(d, "events", "mr12.events"), "w") as f:
     f.write('{"t_ms":11001,"node":"mr12","event":"link_loss","mnid":null,"prefix":null,"peer":null,"link":3}\n')
     f.write('{"t_ms":11040,"node":"mr12","event":"ctx_received","mnid":null,"prefix":null,"peer":null,"link":0}\n')
@@ -158,6 +176,21 @@ grep -q "TCP mn2>mn1: BROKE" "$tmp/tcp.out" || bad "broken TCP not reported"
 
 python3 lab/report.py --markdown "$tmp/lossy" "$tmp/clean" >"$tmp/md"
 [ "$(grep -c '^| lossy | 1000 | on | tuned | 3 |' "$tmp/md")" = 2 ] || bad "markdown rows"
+
+# The counting rules: dead link until the MN's carrier is back; downlink
+# teardown drops apart, at most tx_dropped, earliest first, sent before then.
+d=$tmp/rules
+gen "$d" 0 0 1
+python3 lab/report.py "$d" --no-plots >/dev/null 2>&1
+rc=$?
+[ $rc = 1 ] || bad "rules run: exit $rc, want 1"
+expect "$d" lost_total 3
+expect "$d" "handovers.0.streams.mn1>mn2.lost_dead_link" 10
+expect "$d" "handovers.0.streams.mn1>mn2.lost" 1
+expect "$d" "handovers.0.streams.mn2>mn1.lost_dead_link" 2
+expect "$d" "handovers.0.streams.mn2>mn1.lost" 1
+expect "$d" "handovers.2.streams.mn2>mn1.lost_dead_link" 0
+expect "$d" "handovers.2.streams.mn2>mn1.lost" 1
 
 rm -rf "$tmp/bad" && mkdir "$tmp/bad"
 python3 lab/report.py "$tmp/bad" >/dev/null 2>&1
