@@ -126,11 +126,24 @@ static void dp_link_arm(struct dp *d, struct dp_link *l)
 	l->pkt_fd = fd;
 }
 
-/* An MN was identified on l (frame or RS): stop listening until it leaves. */
-static void dp_link_seen(struct dp_link *l)
+static int dp_na_try(struct dp *d, struct dp_link *l);
+
+/* An MN was identified on l (frame or RS): stop listening until it leaves,
+ * and tell it at once where its router is. Its kernel flushed its neighbour
+ * entry for the router link-local when the carrier went; its first packets
+ * wait in that entry's queue (unres_qlen_bytes, oldest dropped first) until
+ * an NA or the RA's SLLAO resolves it, and the RA waits for the context
+ * transfer. An unsolicited NA (RFC 4861 7.2.6) resolves an INCOMPLETE entry
+ * on the spot; the MN's first frame is usually the NS that created it. */
+static void dp_link_seen(struct dp *d, struct dp_link *l)
 {
 	l->mn_seen = true;
 	dp_link_disarm(l);
+	if (dp_na_try(d, l) == -EADDRNOTAVAIL) {
+		l->na_pending = true;
+		l->na_tries = 0;
+		l->na_due = d->now + DP_NA_RETRY_MS;
+	}
 }
 
 static void dp_link_gone(struct dp *d, struct dp_link *l, const char *why)
@@ -249,6 +262,7 @@ static void dp_link_info(struct dp *d, const struct dp_linkinfo *li)
 		dp_logf(d, DMM_LOG_INFO, "access link %s: carrier lost", l->name);
 		l->adv_pending = false;
 		l->mn_seen = false;
+		l->na_pending = false;
 		dp_link_arm(d, l);
 		if (d->cb.detach)
 			d->cb.detach(d->cb.ctx, l->ifindex);
@@ -378,7 +392,7 @@ static void dp_rs_handle(struct dp *d, const uint8_t *p, size_t len, uint32_t if
 		return;
 	}
 	l->last_rs_src = *src;
-	dp_link_seen(l);
+	dp_link_seen(d, l);
 	if (d->cb.attach)
 		d->cb.attach(d->cb.ctx, ifindex, &id);
 }
@@ -458,7 +472,7 @@ void dp_access_frames(struct dp *d, int fd)
 			return; /* EAGAIN, or ENETDOWN once when the link goes down */
 		if (!dp_frame_mac(l, &sll, slen, id.id))
 			continue;
-		dp_link_seen(l);
+		dp_link_seen(d, l);
 		d->st.attach_frames++;
 		dp_logf(d, DMM_LOG_INFO, "access link %s: MN %s (first frame)", l->name,
 			dmm_mnid_str(&id, m, sizeof(m)));
@@ -553,6 +567,29 @@ static int dp_ra_try(struct dp *d, struct dp_link *l, const struct dmm_dp_op *op
 	return err;
 }
 
+/* Unsolicited NA for the router link-local: R=1 (a router), O=1 (override
+ * whatever the MN had), S=0, TLLAO; to all nodes. */
+static int dp_na_try(struct dp *d, struct dp_link *l)
+{
+	uint8_t b[32] = { ND_NEIGHBOR_ADVERT };
+	struct in6_addr all = { .s6_addr = { 0xff, 0x02, [15] = 1 } };
+	int err;
+
+	if (!l->has_mac)
+		return -ENODATA;
+	if ((err = dp_link_ll(d, l)) < 0)
+		return err;
+	b[4] = 0xa0; /* R, O */
+	memcpy(b + 8, &d->cfg.router_ll, 16);
+	b[24] = ND_OPT_TARGET_LINKADDR;
+	b[25] = 1;
+	memcpy(b + 26, l->mac, 6);
+	err = dp_ra_send(d, l, &d->cfg.router_ll, &all, b, sizeof(b));
+	if (err == 0)
+		d->st.ra_sent--; /* dp_ra_send counted it as an RA */
+	return err;
+}
+
 int dp_access_advertise(struct dp *d, const struct dmm_dp_op *op)
 {
 	struct dp_link *l = dp_link_find(d, op->link);
@@ -570,10 +607,24 @@ int dp_access_advertise(struct dp *d, const struct dmm_dp_op *op)
 	return 0;
 }
 
+static void dp_na_timer(struct dp *d, struct dp_link *l, dmm_time_t now)
+{
+	if (!l->na_pending || l->na_due > now)
+		return;
+	int err = dp_na_try(d, l);
+	if (err == -EADDRNOTAVAIL && ++l->na_tries < DP_NA_RETRY_COUNT) {
+		l->na_due = now + DP_NA_RETRY_MS;
+		return;
+	}
+	l->na_pending = false;
+}
+
 void dp_access_timer(struct dp *d, dmm_time_t now)
 {
 	for (unsigned i = 0; i < DP_MAX_LINKS; i++) {
 		struct dp_link *l = &d->links[i];
+		if (l->used)
+			dp_na_timer(d, l, now);
 		if (!l->used || !l->adv_pending || l->adv_due > now)
 			continue;
 		int err = dp_ra_try(d, l, &l->adv);
@@ -591,8 +642,12 @@ dmm_time_t dp_access_deadline(const struct dp *d)
 {
 	dmm_time_t t = DMM_TIME_NEVER;
 
-	for (unsigned i = 0; i < DP_MAX_LINKS; i++)
-		if (d->links[i].used && d->links[i].adv_pending && d->links[i].adv_due < t)
-			t = d->links[i].adv_due;
+	for (unsigned i = 0; i < DP_MAX_LINKS; i++) {
+		const struct dp_link *l = &d->links[i];
+		if (l->used && l->adv_pending && l->adv_due < t)
+			t = l->adv_due;
+		if (l->used && l->na_pending && l->na_due < t)
+			t = l->na_due;
+	}
 	return t;
 }

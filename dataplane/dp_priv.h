@@ -32,6 +32,8 @@
 #define DP_PKT_MAX 65575      /* 40-byte header + 64 KiB payload */
 #define DP_ADV_RETRY_MS 100
 #define DP_ADV_RETRY_COUNT 30 /* link-local address not usable yet: 3 s */
+#define DP_NA_RETRY_MS 2
+#define DP_NA_RETRY_COUNT 50 /* 100 ms: after that the RA does it */
 #define DP_TABLE_LOCAL 255
 #define DP_NLBUF 65536        /* netlink receive buffer (dumps come in chunks) */
 #ifndef IFF_LOWER_UP
@@ -86,6 +88,10 @@ struct dp_link {
 	unsigned adv_tries;
 	dmm_time_t adv_due;
 	struct dmm_dp_op adv;
+	/* An unsolicited NA for the router link-local that waits for it. */
+	bool na_pending;
+	unsigned na_tries;
+	dmm_time_t na_due;
 };
 
 struct dp {

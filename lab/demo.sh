@@ -209,7 +209,8 @@ snapshot() {  # snapshot MOVE PHASE
 	done >>"$OUT/counters.jsonl"
 	# Kernel counters of every router and MN namespace (where packets die:
 	# Ip6InNoRoutes, Ip6OutDiscards, ...), and the neighbour table's
-	# unresolved_discards (one table for all namespaces).
+	# unresolved_discards (one table for all namespaces; one line per CPU,
+	# summed).
 	[ $KSTATS = yes ] && for n in $MRS mn1 mn2; do
 		c=$(lx $n nstat -asz --json 2>/dev/null) || continue
 		echo "{\"move\": $1, \"phase\": \"$2\", \"node\": \"$n\", \"nstat\": $c}"
@@ -219,7 +220,8 @@ snapshot() {  # snapshot MOVE PHASE
 		echo "{\"move\": $1, \"phase\": \"$2\", \"node\": \"$n\", \"tun\": $c}"
 	done >>"$OUT/nstat.jsonl"
 	[ $KSTATS = yes ] && printf '{"move": %s, "phase": "%s", "ndisc_unresolved_discards": %d}\n' "$1" "$2" \
-		"0x$(awk 'NR == 2 { print $12 }' /proc/net/stat/ndisc_cache)" >>"$OUT/nstat.jsonl"
+		"$(($(awk 'NR > 1 { printf "+0x%s", $12 }' /proc/net/stat/ndisc_cache)))" \
+		>>"$OUT/nstat.jsonl"
 	[ "$2" = after ] || return
 	for n in $MRS; do
 		c=$("$B/dmmctl" -j -s "$DMMLAB_RUN/$LAB/$n.sock" show cache 2>/dev/null) || c=null
