@@ -12,6 +12,7 @@ void dmm_config_defaults(struct dmm_config *c)
 	c->ro_mode = DMM_RO_QUERY;
 	c->lm_update_on_attach = true;
 	c->hold_packets = true;
+	c->lm_replicate = false; /* every LM must enable it, or replicas are refused */
 	c->timers = (struct dmm_timers){
 		.retrans_initial_ms = 250,
 		.retrans_max_ms = 2000,

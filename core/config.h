@@ -86,6 +86,9 @@ struct dmm_config {
 	unsigned n_fixed;          /* prefixes of fixed correspondents behind this MR (P6) */
 	struct dmm_prefix fixed[DMM_MAX_NET_PREFIX];
 
+	/* LM */
+	bool lm_replicate;         /* send bindings to the other LMs as MN-id hints, keep theirs */
+
 	/* HAA */
 	unsigned n_pools;
 	struct dmm_pool pools[DMM_MAX_POOLS];

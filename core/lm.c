@@ -80,6 +80,20 @@ struct lm_fwd {
 	uint32_t txn[DMM_MAX_NETS];
 };
 
+/* A binding of another network as its LM replicated it (lm_replicate): a
+ * hint for BY_MNID queries only, keyed by MN id. Never forwarded, never
+ * notified, never an answer to an address query. */
+struct lm_replica {
+	bool used;
+	struct dmm_mnid mnid;
+	uint8_t n_hnp;
+	struct dmm_prefix hnp[DMM_MAX_HNP];
+	struct in6_addr location;
+	struct in6_addr home;
+	dmm_time_t expires;
+	uint32_t next; /* by_mnid chain or free list, slot + 1 */
+};
+
 struct dmm_lm {
 	struct lm_binding *b;
 	uint32_t cap, used, free_head;
@@ -89,6 +103,9 @@ struct dmm_lm {
 	uint32_t n_fwd;
 	uint32_t max_subs;
 	dmm_time_t next_deadline; /* never later than the earliest expiry */
+	struct lm_replica *rp;    /* limits.max_bindings entries */
+	uint32_t *rp_by_mnid;     /* buckets: mask + 1 */
+	uint32_t rp_free, rp_used;
 };
 
 /* A request as the LM sees it: straight from an MR, or inside LM_FWD. */
@@ -620,6 +637,173 @@ lm_fixed_ok(const struct dmm_node *n, const struct dmm_prefix *p)
 	return true;
 }
 
+/* ---- replication (cfg.lm_replicate) ---- */
+
+/* Tell every other LM that binding b was created, moved or deleted
+ * (lifetime 0): their BY_MNID queries then find the MN without a fan-out
+ * across the domain. Nobody waits for the answers; a lost replica only
+ * costs that LM the fan-out it would have done anyway. */
+static void
+lm_replicate(struct dmm_node *n, const struct lm_binding *b, uint32_t lifetime_s,
+	     dmm_time_t now)
+{
+	struct in6_addr to[DMM_MAX_NETS];
+	unsigned k;
+
+	if (!n->cfg.lm_replicate || b->fixed)
+		return;
+	k = lm_other_lms(n, to);
+	for (unsigned i = 0; i < k; i++) {
+		struct dmm_msg m = { .type = DMM_MSG_LM_FWD, .code = DMM_MSG_LOC_UPDATE,
+				     .flags = DMM_F_REPLICA, .lifetime = lifetime_s,
+				     .present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION |
+						DMM_P_HOME | DMM_P_ORIGIN,
+				     .mnid = b->mnid, .n_hnp = 1, .location = b->location,
+				     .home = b->home, .origin = n->cfg.self,
+				     .origin_seq = b->seq };
+		m.hnp[0] = b->prefix;
+		dmm_request(n, &to[i], &m, DMM_ROLE_LM, 0, now);
+	}
+}
+
+static struct lm_replica *
+lm_rp_find(struct dmm_lm *lm, const struct dmm_mnid *id)
+{
+	uint32_t s = lm->rp_by_mnid[dmm_hash_mnid(id) & lm->mask];
+
+	for (; s != LM_NIL; s = lm->rp[s - 1].next)
+		if (dmm_mnid_eq(&lm->rp[s - 1].mnid, id))
+			return &lm->rp[s - 1];
+	return NULL;
+}
+
+static struct lm_replica *
+lm_rp_new(struct dmm_lm *lm, const struct dmm_mnid *id)
+{
+	uint32_t slot = lm->rp_free, *head;
+	struct lm_replica *r;
+
+	if (slot == LM_NIL)
+		return NULL;
+	r = &lm->rp[slot - 1];
+	lm->rp_free = r->next;
+	head = &lm->rp_by_mnid[dmm_hash_mnid(id) & lm->mask];
+	*r = (struct lm_replica){ .used = true, .mnid = *id, .next = *head };
+	*head = slot;
+	lm->rp_used++;
+	return r;
+}
+
+static void
+lm_rp_free(struct dmm_lm *lm, struct lm_replica *r)
+{
+	uint32_t slot = (uint32_t)(r - lm->rp) + 1;
+	uint32_t *link = &lm->rp_by_mnid[dmm_hash_mnid(&r->mnid) & lm->mask];
+
+	while (*link != LM_NIL && *link != slot)
+		link = &lm->rp[*link - 1].next;
+	if (*link == slot)
+		*link = r->next;
+	memset(r, 0, sizeof(*r));
+	r->next = lm->rp_free;
+	lm->rp_free = slot;
+	lm->rp_used--;
+}
+
+/* Store replicated prefix m->hnp[0] of m->mnid, or forget it (lifetime 0). */
+static uint8_t
+lm_rp_apply(struct dmm_node *n, const struct dmm_msg *m, dmm_time_t now)
+{
+	struct dmm_lm *lm = n->lm;
+	struct lm_replica *r = lm_rp_find(lm, &m->mnid);
+	struct dmm_prefix p = m->hnp[0];
+	unsigned i;
+
+	dmm_prefix_mask(&p);
+	if (r == NULL && m->lifetime == 0)
+		return DMM_ST_OK;
+	if (r == NULL && (r = lm_rp_new(lm, &m->mnid)) == NULL) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "lm: replica table full (%u)", lm->cap);
+		return DMM_ST_NO_RESOURCES;
+	}
+	for (i = 0; i < r->n_hnp && !dmm_prefix_eq(&r->hnp[i], &p); i++)
+		;
+	if (m->lifetime == 0) {
+		if (i < r->n_hnp)
+			r->hnp[i] = r->hnp[--r->n_hnp];
+		if (r->n_hnp == 0)
+			lm_rp_free(lm, r);
+		return DMM_ST_OK;
+	}
+	if (i == r->n_hnp && r->n_hnp < DMM_MAX_HNP)
+		r->hnp[r->n_hnp++] = p;
+	r->location = m->location;
+	r->home = (m->present & DMM_P_HOME) ? m->home : m->location;
+	r->expires = now + (dmm_time_t)lm_lifetime(n, m) * 1000;
+	if (r->expires < lm->next_deadline)
+		lm->next_deadline = r->expires;
+	return DMM_ST_OK;
+}
+
+/* A replica from a domain LM: kept only for a prefix of that LM's own
+ * network, and only when this LM takes part in replication. */
+static void
+lm_replica_in(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
+{
+	const struct dmm_msg *m = ctx->m;
+	int where;
+
+	if (m->code != DMM_MSG_LOC_UPDATE || !(m->present & DMM_P_MNID) ||
+	    !(m->present & DMM_P_HNP) || m->n_hnp != 1 ||
+	    (m->lifetime != 0 && !(m->present & DMM_P_LOCATION))) {
+		dmm_drop(n, DMM_C_DROP_MALFORMED, now, "lm: malformed replica");
+		return;
+	}
+	where = lm_where(n, &m->hnp[0].addr);
+	if (n->lm->rp == NULL || where < 0 || !addr_eq(&n->cfg.nets[where].lm, &ctx->src))
+		lm_status(n, ctx, DMM_ST_PROHIBITED, now);
+	else
+		lm_status(n, ctx, lm_rp_apply(n, m, now), now);
+}
+
+/* BY_MNID query nobody here is authoritative for: answer from a fresh
+ * replica at once. The authoritative LM corrects a stale one (LOC_ACK's
+ * prev_location, LM_NOTIFY). */
+static bool
+lm_rp_answer(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
+{
+	struct dmm_msg rep = { .status = DMM_ST_OK, .flags = DMM_F_BY_MNID,
+			       .present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_HOME };
+	struct lm_replica *r;
+
+	if (n->lm->rp == NULL || (r = lm_rp_find(n->lm, &ctx->m->mnid)) == NULL ||
+	    r->expires <= now || r->n_hnp == 0)
+		return false;
+	rep.mnid = r->mnid;
+	rep.n_hnp = r->n_hnp;
+	memcpy(rep.hnp, r->hnp, sizeof(rep.hnp));
+	rep.location = r->location;
+	rep.home = r->home;
+	rep.lifetime = remaining_s(r->expires, now);
+	dmm_log(n, DMM_LOG_DEBUG, "lm: by-mnid query answered from a replica");
+	lm_answer(n, ctx, &rep, now);
+	return true;
+}
+
+static void
+lm_rp_timer(struct dmm_lm *lm, dmm_time_t now, dmm_time_t *next)
+{
+	for (uint32_t i = 0; lm->rp != NULL && i < lm->cap; i++) {
+		struct lm_replica *r = &lm->rp[i];
+		if (!r->used)
+			continue;
+		if (r->expires <= now)
+			lm_rp_free(lm, r);
+		else if (r->expires < *next)
+			*next = r->expires;
+	}
+}
+
 /* Create, refresh or delete the binding of prefix p. */
 static uint8_t
 lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
@@ -629,18 +813,22 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 	const struct in6_addr *loc = (m->present & DMM_P_LOCATION) ? &m->location : &ctx->requester;
 	struct lm_binding *b;
 	struct in6_addr prev;
+	bool changed = false;
 
 	dmm_prefix_mask(&p);
 	b = lm_find(n->lm, &p);
 	if (m->lifetime == 0) {
-		if (b != NULL)
+		if (b != NULL) {
+			lm_replicate(n, b, 0, now);
 			lm_delete(n, b, "deregistered");
+		}
 		return DMM_ST_OK;
 	}
 	if (b == NULL) {
 		if ((b = lm_create(n, &p, ctx, loc, now)) == NULL)
 			return DMM_ST_NO_RESOURCES;
 		prev = *loc;
+		changed = true;
 	} else {
 		prev = b->location;
 		rep->prev_location = prev;
@@ -653,6 +841,7 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 				     slot, false);
 			b->mnid = m->mnid;
 			mnid_link(n->lm, b, slot);
+	changed = true;
 		}
 		b->location = *loc;
 		if (m->present & DMM_P_HOME)
@@ -663,7 +852,10 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 	if (!addr_eq(&prev, &b->location)) {
 		lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "moved");
 		lm_notify(n, b, &prev, now);
+		changed = true;
 	}
+	if (changed)
+		lm_replicate(n, b, lm_lifetime(n, m), now);
 	return DMM_ST_OK;
 }
 
@@ -790,6 +982,8 @@ lm_query_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	}
 	if (rep.n_hnp > 0)
 		lm_answer(n, ctx, &rep, now);
+	else if (!ctx->forwarded && lm_rp_answer(n, ctx, now))
+		return;
 	else if (!ctx->forwarded)
 		lm_fanout(n, ctx, now);
 	else
@@ -870,6 +1064,10 @@ dmm_lm_on_request(struct dmm_node *n, const struct in6_addr *src,
 		ctx.type = m->code;
 		ctx.requester = m->origin;
 		ctx.forwarded = true;
+		if (m->flags & DMM_F_REPLICA) {
+			lm_replica_in(n, &ctx, now);
+			return;
+		}
 	}
 	if (ctx.type == DMM_MSG_LOC_UPDATE)
 		lm_update(n, &ctx, now);
@@ -920,6 +1118,17 @@ dmm_lm_new(struct dmm_node *n, dmm_time_t now)
 	lm->by_pfx = calloc(buckets, sizeof(*lm->by_pfx));
 	lm->by_mnid = calloc(buckets, sizeof(*lm->by_mnid));
 	lm->fwd = calloc(lm->n_fwd ? lm->n_fwd : 1, sizeof(*lm->fwd));
+	if (n->cfg.lm_replicate) {
+		lm->rp = calloc(lm->cap ? lm->cap : 1, sizeof(*lm->rp));
+		lm->rp_by_mnid = calloc(buckets, sizeof(*lm->rp_by_mnid));
+		if (!lm->rp || !lm->rp_by_mnid) {
+			dmm_lm_free(n);
+			return DMM_E_NOMEM;
+		}
+		for (uint32_t i = 0; i < lm->cap; i++)
+			lm->rp[i].next = i + 2 <= lm->cap ? i + 2 : LM_NIL;
+		lm->rp_free = lm->cap ? 1 : LM_NIL;
+	}
 	if (!lm->b || !lm->by_pfx || !lm->by_mnid || !lm->fwd) {
 		dmm_lm_free(n);
 		return DMM_E_NOMEM;
@@ -944,6 +1153,8 @@ dmm_lm_free(struct dmm_node *n)
 	free(lm->by_pfx);
 	free(lm->by_mnid);
 	free(lm->fwd);
+	free(lm->rp);
+	free(lm->rp_by_mnid);
 	free(lm);
 	n->lm = NULL;
 }
@@ -967,6 +1178,7 @@ dmm_lm_timer(struct dmm_node *n, dmm_time_t now)
 			next = b->expires;
 		}
 	}
+	lm_rp_timer(lm, now, &next);
 	lm->next_deadline = next;
 }
 

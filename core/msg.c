@@ -61,7 +61,7 @@ enum {
 enum { FUNC_HAA = 1, FUNC_LM = 2 };
 
 #define F_ALL (DMM_F_ACK_REQ | DMM_F_PROXY | DMM_F_DEPRECATE | DMM_F_SUBSCRIBE | \
-	       DMM_F_BY_MNID | DMM_F_FIXED)
+	       DMM_F_BY_MNID | DMM_F_FIXED | DMM_F_REPLICA)
 #define BU_A 0x8000 /* RFC 6275 §6.1.7 */
 #define BU_P 0x0200 /* RFC 5213 §8.1 */
 #define BA_P 0x20   /* RFC 5213 §8.2 */

@@ -75,6 +75,8 @@ enum dmm_msg_present {
 #define DMM_F_SUBSCRIBE 0x0008/* LOC_QUERY: tell me when this binding moves */
 #define DMM_F_BY_MNID 0x0010  /* LOC_QUERY/LOC_UPDATE: look up by MN id, not by address */
 #define DMM_F_FIXED 0x0020    /* LOC_UPDATE: prefix of fixed correspondents behind a gateway MR */
+#define DMM_F_REPLICA 0x0040  /* LM_FWD LOC_UPDATE: a binding replicated to another LM, a
+			       * hint for its BY_MNID queries (never authoritative) */
 
 struct dmm_msg {
 	enum dmm_msg_type type;

@@ -777,6 +777,268 @@ test_subscribers_bounded(void **state)
 	}
 }
 
+/* ---- replication (lm_replicate) ---- */
+
+static int
+setup_repl(void **state)
+{
+	struct dmm_config c;
+
+	lm_config(&c, "lm-a", LMA, 0, 16);
+	c.lm_replicate = true;
+	assert_int_equal(nt_start(&la, &c, T0), 0);
+	lm_config(&c, "lm-b", LMB, 1, 16);
+	c.lm_replicate = true;
+	assert_int_equal(nt_start(&lb, &c, T0), 0);
+	lm_config(&c, "lm-c", LMC, 2, 16);
+	c.lm_replicate = true;
+	assert_int_equal(nt_start(&lc, &c, T0), 0);
+	return 0;
+}
+
+static int
+setup_repl_small(void **state)
+{
+	struct dmm_config c;
+
+	setup_repl(state);
+	nt_stop(&lb);
+	lm_config(&c, "lm-b", LMB, 1, 2);
+	c.lm_replicate = true;
+	assert_int_equal(nt_start(&lb, &c, T0), 0);
+	return 0;
+}
+
+/* The replica of MN mn's prefix hnp at location loc that la sent to dst. */
+static void
+assert_replica(const char *dst, unsigned mn, const char *hnp, const char *loc, uint32_t life)
+{
+	struct dmm_msg r;
+	struct dmm_mnid id = nt_mnid(mn);
+
+	assert_true(find(&la, DMM_MSG_LM_FWD, dst, &r) >= 0);
+	assert_int_equal(r.code, DMM_MSG_LOC_UPDATE);
+	assert_int_equal(r.flags, DMM_F_REPLICA);
+	assert_true(dmm_mnid_eq(&r.mnid, &id));
+	assert_hnp(&r, hnp);
+	assert_addr(&r.location, loc);
+	assert_addr(&r.home, MR11);
+	assert_addr(&r.origin, LMA);
+	assert_int_equal(r.lifetime, life);
+}
+
+/* MN mn with prefix hnp registered at LM A from MR11 (home MR11). */
+static void
+repl_bind(unsigned mn, const char *hnp, dmm_time_t now)
+{
+	struct dmm_msg m = update_msg(mn, hnp, MR11, LIFE);
+
+	m.home = nt_a6(MR11);
+	m.present |= DMM_P_HOME;
+	feed(&la, MR11, &m, now);
+	assert_int_equal(la.n_sent, 3);
+	assert_replica(LMB, mn, hnp, MR11, LIFE);
+	assert_replica(LMC, mn, hnp, MR11, LIFE);
+}
+
+/* Deliver la's replica to dst's node; it answers LM_FWD_REPLY status st. */
+static void
+repl_deliver(struct nodetest *to, const char *dst, uint8_t st, dmm_time_t now)
+{
+	struct dmm_msg r;
+	int i = find(&la, DMM_MSG_LM_FWD, dst, &r);
+
+	assert_true(i >= 0);
+	nt_clear(to);
+	assert_int_equal(nt_deliver(&la, (unsigned)i, to, now), 0);
+	r = only(to, DMM_MSG_LM_FWD_REPLY, LMA);
+	assert_int_equal(r.status, st);
+	assert_int_equal(r.code, DMM_MSG_LOC_UPDATE);
+}
+
+static void
+test_replicate_sent(void **state)
+{
+	struct dmm_msg m, r;
+
+	repl_bind(1, HNP, T0);
+	assert_true(find(&la, DMM_MSG_LOC_ACK, MR11, &r) >= 0);
+	assert_int_equal(r.status, DMM_ST_OK);
+	/* the answer is taken quietly */
+	repl_deliver(&lb, LMB, DMM_ST_OK, T0 + 1);
+	nt_clear(&la);
+	assert_int_equal(nt_deliver(&lb, 0, &la, T0 + 2), 0);
+	assert_int_equal(la.n_sent, 0);
+	assert_int_equal(counter(&la, DMM_C_DROP_UNEXPECTED), 0);
+
+	/* a refresh at the same MR is no news */
+	m = update_msg(1, HNP, MR11, LIFE);
+	m.handoff = DMM_HI_NOT_CHANGED;
+	feed(&la, MR11, &m, T0 + 10);
+	only(&la, DMM_MSG_LOC_ACK, MR11);
+
+	/* a move is */
+	m = update_msg(1, HNP, MR12, LIFE);
+	m.handoff = DMM_HI_SAME_IFACE;
+	feed(&la, MR12, &m, T0 + 20);
+	assert_int_equal(la.n_sent, 3);
+	assert_replica(LMB, 1, HNP, MR12, LIFE);
+	assert_replica(LMC, 1, HNP, MR12, LIFE);
+
+	/* so is a deletion */
+	m = update_msg(1, HNP, MR12, 0);
+	feed(&la, MR12, &m, T0 + 30);
+	assert_int_equal(la.n_sent, 3);
+	assert_replica(LMB, 1, HNP, MR12, 0);
+	assert_replica(LMC, 1, HNP, MR12, 0);
+}
+
+static void
+test_replicate_off(void **state)
+{
+	struct dmm_msg m;
+
+	bind_mn1(); /* asserts the LOC_ACK is all LM A sent */
+	m = update_msg(1, HNP, MR12, LIFE);
+	feed(&la, MR12, &m, T0 + 20);
+	only(&la, DMM_MSG_LOC_ACK, MR12);
+	m = update_msg(1, HNP, MR12, 0);
+	feed(&la, MR12, &m, T0 + 30);
+	only(&la, DMM_MSG_LOC_ACK, MR12);
+}
+
+/* B answers a BY_MNID query from its replica, with no fan-out; an address
+ * query is still forwarded to the authority. */
+static void
+test_replica_answers(void **state)
+{
+	struct dmm_msg m, r;
+	struct dmm_mnid id = nt_mnid(1);
+
+	repl_bind(1, HNP, T0);
+	repl_deliver(&lb, LMB, DMM_ST_OK, T0 + 1);
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, T0 + 1001);
+	r = only(&lb, DMM_MSG_LOC_REPLY, MR21);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.seq, m.seq);
+	assert_true(r.flags & DMM_F_BY_MNID);
+	assert_true(dmm_mnid_eq(&r.mnid, &id));
+	assert_hnp(&r, HNP);
+	assert_addr(&r.location, MR11);
+	assert_addr(&r.home, MR11);
+	assert_int_equal(r.lifetime, LIFE - 1);
+	assert_int_equal(bindings(&lb).n, 0); /* no authoritative binding */
+
+	m = query_msg("2001:db8:a:100::5", 0);
+	feed(&lb, MR21, &m, T0 + 1002);
+	r = only(&lb, DMM_MSG_LM_FWD, LMA);
+	assert_false(r.flags & DMM_F_REPLICA);
+	assert_addr(&r.target, "2001:db8:a:100::5");
+
+	/* the deletion is replicated: back to the fan-out */
+	m = update_msg(1, HNP, MR11, 0);
+	feed(&la, MR11, &m, T0 + 2000);
+	repl_deliver(&lb, LMB, DMM_ST_OK, T0 + 2001);
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, T0 + 2002);
+	assert_int_equal(lb.n_sent, 2);
+	assert_true(find(&lb, DMM_MSG_LM_FWD, LMA, &r) >= 0);
+	assert_true(find(&lb, DMM_MSG_LM_FWD, LMC, &r) >= 0);
+}
+
+static struct dmm_msg
+replica_msg(unsigned mn, const char *hnp, const char *loc, const char *origin)
+{
+	struct dmm_msg m = { .type = DMM_MSG_LM_FWD, .code = DMM_MSG_LOC_UPDATE,
+			     .flags = DMM_F_REPLICA, .lifetime = LIFE,
+			     .present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_ORIGIN,
+			     .mnid = nt_mnid(mn), .n_hnp = 1 };
+
+	m.hnp[0] = nt_p6(hnp);
+	m.location = nt_a6(loc);
+	m.origin = nt_a6(origin);
+	return m;
+}
+
+static void
+test_replica_refused(void **state)
+{
+	struct dmm_msg m, r;
+
+	/* from a node that is no LM */
+	m = replica_msg(1, HNP, MR11, MR11);
+	feed(&lb, MR11, &m, T0);
+	assert_int_equal(lb.n_sent, 0);
+	assert_int_equal(counter(&lb, DMM_C_DROP_PEER), 1);
+	/* from an LM, for a prefix of another LM's network */
+	m = replica_msg(1, HNP, MR11, LMC);
+	feed(&lb, LMC, &m, T0 + 1);
+	r = only(&lb, DMM_MSG_LM_FWD_REPLY, LMC);
+	assert_int_equal(r.status, DMM_ST_PROHIBITED);
+	/* to an LM that does not replicate */
+	nt_stop(&lc);
+	{
+		struct dmm_config c;
+		lm_config(&c, "lm-c", LMC, 2, 16);
+		assert_int_equal(nt_start(&lc, &c, T0), 0);
+	}
+	m = replica_msg(1, HNP, MR11, LMA);
+	feed(&lc, LMA, &m, T0 + 2);
+	assert_int_equal(only(&lc, DMM_MSG_LM_FWD_REPLY, LMA).status, DMM_ST_PROHIBITED);
+	/* nothing was kept: B still fans out */
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, T0 + 3);
+	assert_int_equal(lb.n_sent, 2);
+	assert_int_equal(find(&lb, DMM_MSG_LOC_REPLY, MR21, &r), -1);
+}
+
+static void
+test_replica_bounded(void **state)
+{
+	struct dmm_msg m;
+
+	repl_bind(1, "2001:db8:a:100::/64", T0);
+	repl_deliver(&lb, LMB, DMM_ST_OK, T0);
+	repl_bind(2, "2001:db8:a:101::/64", T0);
+	repl_deliver(&lb, LMB, DMM_ST_OK, T0);
+	repl_bind(3, "2001:db8:a:102::/64", T0);
+	repl_deliver(&lb, LMB, DMM_ST_NO_RESOURCES, T0);
+	assert_int_equal(counter(&lb, DMM_C_TABLE_FULL), 1);
+	m = query_mnid_msg(3); /* not kept: fan-out */
+	feed(&lb, MR21, &m, T0 + 1);
+	assert_int_equal(lb.n_sent, 2);
+	m = query_mnid_msg(2); /* kept */
+	feed(&lb, MR21, &m, T0 + 2);
+	assert_int_equal(only(&lb, DMM_MSG_LOC_REPLY, MR21).status, DMM_ST_OK);
+	/* a deletion frees its slot */
+	m = update_msg(1, "2001:db8:a:100::/64", MR11, 0);
+	feed(&la, MR11, &m, T0 + 3);
+	repl_deliver(&lb, LMB, DMM_ST_OK, T0 + 3);
+	m = update_msg(3, "2001:db8:a:102::/64", MR12, LIFE);
+	feed(&la, MR12, &m, T0 + 4);
+	repl_deliver(&lb, LMB, DMM_ST_OK, T0 + 4);
+}
+
+static void
+test_replica_expiry(void **state)
+{
+	struct dmm_msg m;
+
+	repl_bind(1, HNP, T0);
+	repl_deliver(&lb, LMB, DMM_ST_OK, T0);
+	assert_int_equal(dmm_node_next_deadline(lb.node) <= T0 + LIFE * 1000, true);
+	dmm_node_timer(lb.node, T0 + LIFE * 1000 - 1);
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, T0 + LIFE * 1000 - 1);
+	assert_int_equal(only(&lb, DMM_MSG_LOC_REPLY, MR21).status, DMM_ST_OK);
+	dmm_node_timer(lb.node, T0 + LIFE * 1000);
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, T0 + LIFE * 1000);
+	assert_int_equal(lb.n_sent, 2); /* fan-out */
+	assert_int_equal(nt_count(&lb, DMM_MSG_LOC_REPLY, NULL), 0);
+}
+
 int
 main(void)
 {
@@ -798,6 +1060,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mixed_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_by_mnid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribers_bounded, setup_subs, teardown),
+		cmocka_unit_test_setup_teardown(test_replicate_sent, setup_repl, teardown),
+		cmocka_unit_test_setup_teardown(test_replicate_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_answers, setup_repl, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_refused, setup_repl, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_bounded, setup_repl_small, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_expiry, setup_repl, teardown),
 	};
 
 	dmm_auth_init();
