@@ -463,6 +463,22 @@ static void mn_new_hoa(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 		   now);
 }
 
+/* Context transfer to pmr for the prefixes from index first on. */
+static void mn_ctx_req(struct dmm_node *n, struct mr_mn *mn, const struct in6_addr *pmr,
+		       unsigned first, dmm_time_t now)
+{
+	struct dmm_msg m;
+
+	mr_msg_init(&m, DMM_MSG_CTX_REQ);
+	m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION;
+	m.mnid = mn->mnid;
+	for (unsigned i = first; i < mn->n_hnp; i++)
+		m.hnp[m.n_hnp++] = mn->hnp[i].p;
+	m.location = n->cfg.self;
+	if (m.n_hnp && mr_request(n, pmr, &m, mr_cookie(MR_CK_CTX, 0, mn->id), now) > 0)
+		dmm_emit(n, DMM_EV_CTX_SENT, now, &mn->mnid, &m.hnp[0], pmr, mn->link);
+}
+
 /* This MR is the nMR: data path first, then context transfer, HoA state
  * retrieval from the home HAA, and the LM update once the lease is ours. */
 static void mn_moved_here(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
@@ -470,7 +486,6 @@ static void mn_moved_here(struct dmm_node *n, struct mr_mn *mn, const struct dmm
 {
 	struct in6_addr home = (rep->present & DMM_P_HOME) ? rep->home : in6addr_any;
 	unsigned first = mn->n_hnp;
-	struct dmm_msg m;
 
 	dmm_count(n, DMM_C_HANDOVER);
 	for (unsigned i = 0; i < rep->n_hnp; i++) {
@@ -481,16 +496,8 @@ static void mn_moved_here(struct dmm_node *n, struct mr_mn *mn, const struct dmm
 	}
 	mn_advertise(n, mn, now);
 	mn_release_contexts(n, mn, now);
-
-	mr_msg_init(&m, DMM_MSG_CTX_REQ);
-	m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION;
-	m.mnid = mn->mnid;
-	for (unsigned i = first; i < mn->n_hnp; i++)
-		m.hnp[m.n_hnp++] = mn->hnp[i].p;
-	m.location = n->cfg.self;
-	if (m.n_hnp && mr_request(n, &rep->location, &m, mr_cookie(MR_CK_CTX, 0, mn->id),
-				  now) > 0)
-		dmm_emit(n, DMM_EV_CTX_SENT, now, &mn->mnid, &m.hnp[0], &rep->location, mn->link);
+	mn_ctx_req(n, mn, &rep->location, first, now);
+	mn->ctx_pmr = rep->location;
 
 	mn_set_state(n, mn, DMM_MN_RETRIEVING, "moved here", now);
 	for (unsigned i = first; i < mn->n_hnp && mn->state == DMM_MN_RETRIEVING; i++)
@@ -658,6 +665,15 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 		return;
 	}
 	dmm_emit(n, DMM_EV_LOC_UPDATED, now, &mn->mnid, &h->p, src, mn->link);
+	/* The LM's answer to our query may have been a replica behind a
+	 * second move: the authority names the real pMR, which gets the
+	 * context transfer too (the stale one answered NOT_FOUND). */
+	if (!IN6_IS_ADDR_UNSPECIFIED(&mn->ctx_pmr) && (rep->present & DMM_P_PREV_LOCATION) &&
+	    !mr_is_self(n, &rep->prev_location) && !mr_addr_eq(&rep->prev_location, &mn->ctx_pmr)) {
+		mr_peer_log(n, DMM_LOG_INFO, now, "mr: the lm names another pmr, context sent there");
+		mn_ctx_req(n, mn, &rep->prev_location, 0, now);
+	}
+	mn->ctx_pmr = in6addr_any;
 }
 
 /* ---- timers of attached MNs ---- */

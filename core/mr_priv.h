@@ -71,6 +71,7 @@ struct mr_mn {
 	dmm_time_t since;
 	unsigned n_hnp;
 	struct mr_hnp hnp[DMM_MAX_HNP];
+	struct in6_addr ctx_pmr; /* nMR: where CTX_REQ went, until the first LOC_ACK; :: if none */
 };
 
 struct mr_tun {

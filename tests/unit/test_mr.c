@@ -400,6 +400,73 @@ static void test_move_here(void **state)
 	assert_int_equal(ho_count(), 0);
 }
 
+/* nMR: moved here from PMR as the LM said (PMR answers the context transfer
+ * with ctx_st); the LOC_ACK of its update names prev as the MR that served
+ * the MN. Leaves what was sent captured. */
+static void move_here_acked(uint8_t ctx_st, const char *prev)
+{
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 3600 };
+	struct dmm_msg a = { .status = DMM_ST_OK, .lifetime = 600, .flags = DMM_F_PROXY,
+			     .present = DMM_P_PREV_LOCATION };
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	lm_says_moved(0, T0 + 5);
+	sent(1, DMM_MSG_CTX_REQ, PMR);
+	assert_int_equal(answer_status(1, ctx_st, T0 + 10), 0);
+	set_hnp(&r, HNP_B);
+	r.present |= DMM_P_HOME;
+	r.home = nt_a6(PMR);
+	assert_int_equal(answer(2, &r, T0 + 12), 0);
+	sent(3, DMM_MSG_LOC_UPDATE, LM_A);
+	set_hnp(&a, HNP_B);
+	a.prev_location = nt_a6(prev);
+	assert_int_equal(answer(3, &a, T0 + 14), 0);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+}
+
+/* The LM's answer was a replica behind a second move: PMR knows nothing
+ * (NOT_FOUND), the authority's LOC_ACK names NMR, which gets the context
+ * transfer too; once only. */
+static void test_stale_pmr_healed(void **state)
+{
+	struct dmm_msg m, a = { .status = DMM_ST_OK, .lifetime = 600, .flags = DMM_F_PROXY,
+				.present = DMM_P_PREV_LOCATION };
+	dmm_time_t t = T0 + 600 * 1000;
+
+	move_here_acked(DMM_ST_NOT_FOUND, NMR);
+	assert_int_equal(T.n_sent, 5);
+	m = sent(4, DMM_MSG_CTX_REQ, NMR);
+	assert_true(dmm_mnid_eq(&m.mnid, &MN1));
+	assert_int_equal(m.n_hnp, 1);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_true(a6_eq(&m.location, SELF));
+	assert_int_equal(answer_status(4, DMM_ST_OK, T0 + 20), 0);
+	assert_true(has_event(DMM_EV_CTX_ACKED));
+	/* a later LOC_ACK (a refresh) sends nothing more */
+	nt_clear(&T);
+	dmm_node_timer(T.node, t);
+	assert_int_equal(nt_count(&T, DMM_MSG_LOC_UPDATE, NULL), 1);
+	for (unsigned i = 0; i < T.n_sent; i++) {
+		if (nt_open(&T, i, &m) != 0 || m.type != DMM_MSG_LOC_UPDATE)
+			continue;
+		set_hnp(&a, HNP_B);
+		a.prev_location = nt_a6(NMR);
+		assert_int_equal(answer(i, &a, t + 1), 0);
+	}
+	assert_int_equal(nt_count(&T, DMM_MSG_CTX_REQ, NULL), 0);
+}
+
+/* The usual case: the LM names the pMR already told, or this MR. */
+static void test_loc_ack_same_pmr(void **state)
+{
+	move_here_acked(DMM_ST_OK, PMR);
+	assert_int_equal(T.n_sent, 4);
+	nt_stop(&T);
+	setup(state);
+	move_here_acked(DMM_ST_OK, SELF);
+	assert_int_equal(T.n_sent, 4);
+}
+
 static void test_move_here_lease_gone(void **state)
 {
 	struct dmm_msg m;
@@ -1256,6 +1323,8 @@ int main(void)
 		T_(test_initial_attach),
 		T_(test_initial_attach_no_lm_update),
 		T_(test_move_here),
+		T_(test_stale_pmr_healed),
+		T_(test_loc_ack_same_pmr),
 		T_(test_move_here_lease_gone),
 		T_(test_reattach_same_mr),
 		T_(test_handover_pmr),
