@@ -42,7 +42,7 @@ struct parser {
 	unsigned seen;           /* top-level single directives given (bit per entry) */
 	char local_net[DMM_NAME_MAX + 8];
 	int local_net_line;
-	int mr_line, haa_line, keys_line;
+	int mr_line, haa_line, lm_line, keys_line;
 	bool active_set;
 	uint32_t active;
 };
@@ -643,6 +643,16 @@ static const struct directive haa_tab[] = {
 	{ "pool", haa_pool }, { NULL, NULL },
 };
 
+/* lm { replicate yes|no } */
+static int lm_replicate(struct parser *ps, const char *kw, void *obj)
+{
+	return want_bool(ps, kw, &((struct dmm_config *)obj)->lm_replicate);
+}
+
+static const struct directive lm_tab[] = {
+	{ "replicate", lm_replicate }, { NULL, NULL },
+};
+
 /* timers { ... }: name, field offset, unit of the field. */
 struct timer_def {
 	const char *kw;
@@ -923,6 +933,12 @@ static int top_haa(struct parser *ps, const char *kw, void *obj)
 	return parse_block(ps, kw, haa_tab, &ps->c->core);
 }
 
+static int top_lm(struct parser *ps, const char *kw, void *obj)
+{
+	ps->lm_line = ps->tok.line;
+	return parse_block(ps, kw, lm_tab, &ps->c->core);
+}
+
 static int top_timers(struct parser *ps, const char *kw, void *obj)
 {
 	return parse_block(ps, kw, timers_tab, &ps->c->core.timers);
@@ -950,6 +966,7 @@ static const struct directive top_tab[] = {
 	{ "signalling", top_signalling },
 	{ "mr", top_mr },
 	{ "haa", top_haa },
+	{ "lm", top_lm },
 	{ "timers", top_timers },
 	{ "limits", top_limits },
 	{ "dataplane", top_dataplane },
@@ -1035,6 +1052,8 @@ static void check_final(struct parser *ps)
 		perr(ps, ps->mr_line, "mr block, but role mr is not enabled");
 	if (ps->haa_line && !(c->core.roles & DMM_ROLE_HAA))
 		perr(ps, ps->haa_line, "haa block, but role haa is not enabled");
+	if (ps->lm_line && !(c->core.roles & DMM_ROLE_LM))
+		perr(ps, ps->lm_line, "lm block, but role lm is not enabled");
 	if (!c->key_file[0])
 		perr(ps, 0, "missing 'keys' directive");
 	else if (c->core.keys.n > 0) {
@@ -1334,6 +1353,8 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 			fprintf(f, "\tfixed-prefix %s\n", dmm_prefix_str(&k->fixed[i], p, sizeof(p)));
 		fputs("}\n", f);
 	}
+	if (k->roles & DMM_ROLE_LM)
+		fprintf(f, "\nlm {\n\treplicate %s\n}\n", k->lm_replicate ? "yes" : "no");
 	if (k->roles & DMM_ROLE_HAA) {
 		fputs("\nhaa {\n", f);
 		for (unsigned i = 0; i < k->n_pools; i++) {

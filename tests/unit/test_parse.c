@@ -120,6 +120,7 @@ static void test_minimal(void **state)
 	assert_string_equal(c.dp_tun, "dmm0");
 	assert_int_equal(c.event_log[0], '\0');
 	assert_int_equal(c.attach_on, DMMD_ATTACH_FIRST_FRAME);
+	assert_false(c.core.lm_replicate);
 	assert_int_equal(inet_pton(AF_INET6, "fe80::1", &a), 1);
 	assert_memory_equal(&c.router_ll, &a, 16);
 }
@@ -157,6 +158,7 @@ static const char *full_text =
 	"\tpool 2001:db8:1:1200::/56 length 60 mr 2001:db8:ff::12 stateless\n"
 	"\tpool 2001:db8:10::/52 length 64 mr 2001:db8:ff::13 stateful\n"
 	"}\n"
+	"lm { replicate yes }\n"
 	"timers {\n"
 	"\tretransmit 100ms max 3s count 7\n"
 	"\ttimestamp-window 2s\n"
@@ -201,6 +203,7 @@ static void test_every_directive(void **state)
 	assert_false(k->lm_update_on_attach);
 	assert_true(k->new_hoa_on_arrival);
 	assert_false(k->hold_packets);
+	assert_true(k->lm_replicate);
 	assert_int_equal(c.attach_on, DMMD_ATTACH_RS);
 	assert_string_equal(inet_ntop(AF_INET6, &c.router_ll, p, sizeof(p)), "fe80::dead:1");
 	assert_int_equal(k->n_fixed, 1);
@@ -277,6 +280,15 @@ static void test_round_trip(void **state)
 {
 	round_trip(BASE);
 	round_trip(full_text);
+	{
+		struct dmmd_conf c;
+		struct errs e;
+		char *t;
+		assert_int_equal(parse(full_text, &c, &e), 0);
+		t = print_to_string(&c);
+		assert_non_null(strstr(t, "\nlm {\n\treplicate yes\n}\n\nhaa {\n"));
+		free(t);
+	}
 	round_trip(BASE "signalling udp\nmr { mode none }\ntimers { retransmit 1s max 1s "
 		   "count 0 hold 0s }\n");
 }
@@ -449,6 +461,12 @@ static const struct err_case err_cases[] = {
 	{ "haa { pool 2001:db8:1:100::/56 length 64 }",
 	  { "t.conf:7: pool: expected 'mr ADDRESS' after the length",
 	    "t.conf:7: haa block, but role haa is not enabled" } },
+	{ "lm { replicate yes }", { "t.conf:7: lm block, but role lm is not enabled" } },
+	{ "lm { replicate maybe }",
+	  { "t.conf:7: replicate: expected yes or no, got 'maybe'",
+	    "t.conf:7: lm block, but role lm is not enabled" } },
+	{ "lm { replicate no colour blue }", { "t.conf:7: lm: unknown keyword 'colour'",
+					     "t.conf:7: lm block, but role lm is not enabled" } },
 	{ "haa { pool 2001:db8:1:100::/56 length 129 mr ::1 }",
 	  { "t.conf:7: pool length: 129 out of range 1..128",
 	    "t.conf:7: haa block, but role haa is not enabled" } },
