@@ -670,7 +670,8 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 	 * context transfer too (the stale one answered NOT_FOUND). */
 	if (!IN6_IS_ADDR_UNSPECIFIED(&mn->ctx_pmr) && (rep->present & DMM_P_PREV_LOCATION) &&
 	    !mr_is_self(n, &rep->prev_location) && !mr_addr_eq(&rep->prev_location, &mn->ctx_pmr)) {
-		mr_peer_log(n, DMM_LOG_INFO, now, "mr: the lm names another pmr, context sent there");
+		mr_peer_log(n, DMM_LOG_INFO, now,
+			    "mr: the lm names another pmr, context sent there");
 		mn_ctx_req(n, mn, &rep->prev_location, 0, now);
 	}
 	mn->ctx_pmr = in6addr_any;
