@@ -153,7 +153,7 @@ int dp_open(struct dp **out, const struct dp_config *cfg, const struct dp_callba
 	}
 	d->cfg = *cfg;
 	d->cb = *cb;
-	d->tun_fd = d->icmp_fd = -1;
+	d->tun_fd = d->icmp_fd = d->frame_fd = -1;
 	if ((err = dp_checks(d)) < 0)
 		goto fail;
 	if ((err = dp_nl_open(d)) < 0) {

@@ -20,8 +20,8 @@
 #include "node.h"
 
 #define DP_MAX_ACCESS 16
-/* Most pollfds dp_pollfds() fills: netlink events, TUN, ICMPv6, and one
- * first-frame listener per access link not yet attached (DP_MAX_LINKS). */
+/* Room for the pollfds dp_pollfds() fills: netlink events, TUN, ICMPv6 and
+ * the first-frame listener (kept at its old size: callers size arrays by it). */
 #define DP_MAX_POLLFDS (3 + 64)
 
 struct dp_config {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
@@ -89,41 +90,74 @@ static int dp_link_parse(const struct nlmsghdr *nlh, struct dp_linkinfo *li)
 	return li->name[0] ? 0 : -1;
 }
 
-static void dp_link_disarm(struct dp_link *l)
+/* Pass the frames of armed links to frame_fd, drop all others in the
+ * kernel: ld ifindex; jeq each armed ifindex -> accept; ret 0. */
+static void dp_frame_filter(struct dp *d)
 {
-	if (l->pkt_fd >= 0)
-		close(l->pkt_fd);
-	l->pkt_fd = -1;
+	struct sock_filter f[DP_MAX_LINKS + 3];
+	struct sock_fprog prog = { .filter = f };
+	unsigned n = 0, k = 0;
+
+	if (d->frame_fd < 0)
+		return;
+	for (unsigned i = 0; i < DP_MAX_LINKS; i++)
+		n += d->links[i].used && d->links[i].armed;
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_IFINDEX);
+	for (unsigned i = 0, j = 0; i < DP_MAX_LINKS; i++) {
+		const struct dp_link *l = &d->links[i];
+		if (!l->used || !l->armed)
+			continue;
+		j++; /* this is test j of n; accept sits n - j + 1 further on */
+		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, l->ifindex,
+						      (uint8_t)(n - j + 1), 0);
+	}
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffff);
+	prog.len = (unsigned short)k;
+	if (setsockopt(d->frame_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		dp_logf(d, DMM_LOG_WARN, "first-frame filter: %s", strerror(errno));
 }
 
-/* Listen for the next MN's first IPv6 frame on l. Protocol 0 until bind, so
- * frames of other links never queue on it; a small buffer, as one frame is
- * all it needs. Opened before the carrier comes, so the first frame is not
- * missed. On failure the RS path still attaches. */
+static void dp_link_disarm(struct dp *d, struct dp_link *l)
+{
+	if (!l->armed)
+		return;
+	l->armed = false;
+	dp_frame_filter(d);
+}
+
+/* Listen for the next MN's first IPv6 frame on l, from before its carrier
+ * comes, so the first frame is not missed. Without the listener the RS path
+ * still attaches. */
 static void dp_link_arm(struct dp *d, struct dp_link *l)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6),
-				   .sll_ifindex = (int)l->ifindex };
-	int fd, rcvbuf = 4096;
+	if (!d->cfg.attach_first_frame || d->frame_fd < 0 || l->armed || l->mn_seen)
+		return;
+	l->armed = true;
+	dp_frame_filter(d);
+}
 
-	if (!d->cfg.attach_first_frame || l->pkt_fd >= 0 || l->mn_seen)
-		return;
-	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		/* ENODEV: the link is leaving (moved away); its DELLINK follows. */
-		dp_logf(d, errno == ENODEV ? DMM_LOG_DEBUG : DMM_LOG_WARN, "access link %s: "
-			"no first-frame listener (%s); attach on RS only", l->name,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
+/* The listener: every link's IPv6 frames, all dropped by the filter until
+ * a link is armed; frames queued before the filter was in place are read
+ * and ignored. */
+static int dp_frame_open(struct dp *d)
+{
+	int rcvbuf = 16384;
+	uint8_t b;
+
+	d->frame_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			     htons(ETH_P_IPV6));
+	if (d->frame_fd < 0)
+		return -errno;
+	setsockopt(d->frame_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 #ifdef PACKET_IGNORE_OUTGOING
 	/* Linux >= 4.20; on older ones dp_frame_mac skips them by packet type. */
-	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &(int){ 1 }, sizeof(int));
+	setsockopt(d->frame_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &(int){ 1 }, sizeof(int));
 #endif
-	l->pkt_fd = fd;
+	dp_frame_filter(d);
+	while (recv(d->frame_fd, &b, 1, MSG_TRUNC) >= 0)
+		;
+	return 0;
 }
 
 static int dp_na_try(struct dp *d, struct dp_link *l);
@@ -138,7 +172,7 @@ static int dp_na_try(struct dp *d, struct dp_link *l);
 static void dp_link_seen(struct dp *d, struct dp_link *l)
 {
 	l->mn_seen = true;
-	dp_link_disarm(l);
+	dp_link_disarm(d, l);
 	if (dp_na_try(d, l) == -EADDRNOTAVAIL) {
 		l->na_pending = true;
 		l->na_tries = 0;
@@ -149,8 +183,8 @@ static void dp_link_seen(struct dp *d, struct dp_link *l)
 static void dp_link_gone(struct dp *d, struct dp_link *l, const char *why)
 {
 	dp_logf(d, DMM_LOG_INFO, "access link %s (%u) %s", l->name, l->ifindex, why);
-	dp_link_disarm(l);
 	l->used = false;
+	dp_link_disarm(d, l);
 	if (d->cb.detach)
 		d->cb.detach(d->cb.ctx, l->ifindex);
 }
@@ -224,7 +258,7 @@ static void dp_link_new(struct dp *d, const struct dp_linkinfo *li)
 		dp_logf(d, DMM_LOG_WARN, "access link %s ignored: table full", li->name);
 		return;
 	}
-	*l = (struct dp_link){ .used = true, .ifindex = li->ifindex, .pkt_fd = -1 };
+	*l = (struct dp_link){ .used = true, .ifindex = li->ifindex };
 	snprintf(l->name, sizeof(l->name), "%s", li->name);
 	if (li->has_mac) {
 		memcpy(l->mac, li->mac, 6);
@@ -325,6 +359,9 @@ int dp_access_open(struct dp *d)
 	struct icmp6_filter f;
 	int one = 1, hops = 255;
 
+	if (d->cfg.attach_first_frame && dp_frame_open(d) < 0)
+		dp_logf(d, DMM_LOG_WARN, "no first-frame listener (%s): MNs attach on RS only",
+			strerror(errno));
 	d->icmp_fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
 	if (d->icmp_fd < 0)
 		return -errno;
@@ -347,14 +384,15 @@ void dp_access_close(struct dp *d)
 		struct dp_link *l = &d->links[i];
 		if (!l->used)
 			continue;
-		dp_link_disarm(l);
 		if (l->ll_added && d->nl && dp_nl_addr(d, l->ifindex, &d->cfg.router_ll, false) < 0)
 			dp_logf(d, DMM_LOG_DEBUG, "access link %s: router link-local not removed",
 				l->name);
 	}
 	if (d->icmp_fd >= 0)
 		close(d->icmp_fd);
-	d->icmp_fd = -1;
+	if (d->frame_fd >= 0)
+		close(d->frame_fd); /* waits a grace period: only at exit */
+	d->icmp_fd = d->frame_fd = -1;
 }
 
 /* SLLAO of an RS (options after the 8-byte header); false if none/bad. */
@@ -431,12 +469,10 @@ void dp_access_read(struct dp *d)
 
 int dp_access_pollfds(struct dp *d, struct pollfd *fds, int max)
 {
-	int n = 0;
-
-	for (unsigned i = 0; i < DP_MAX_LINKS && n < max; i++)
-		if (d->links[i].used && d->links[i].pkt_fd >= 0)
-			fds[n++] = (struct pollfd){ .fd = d->links[i].pkt_fd, .events = POLLIN };
-	return n;
+	if (d->frame_fd < 0 || max < 1)
+		return 0;
+	fds[0] = (struct pollfd){ .fd = d->frame_fd, .events = POLLIN };
+	return 1;
 }
 
 /* The sender of a frame, if it can be an MN: received (not sent by us),
@@ -457,20 +493,19 @@ static bool dp_frame_mac(const struct dp_link *l, const struct sockaddr_ll *sll,
 
 void dp_access_frames(struct dp *d, int fd)
 {
-	struct dp_link *l = NULL;
 	struct dmm_mnid id = { .type = DMM_MNID_EUI48, .len = 6 };
 	char m[DMM_MNID_STRLEN];
 
-	for (unsigned i = 0; i < DP_MAX_LINKS && l == NULL; i++)
-		if (d->links[i].used && d->links[i].pkt_fd == fd && fd >= 0)
-			l = &d->links[i];
-	for (unsigned i = 0; l && i < DP_FRAMES_PER_WAKEUP; i++) {
+	for (unsigned i = 0; fd == d->frame_fd && fd >= 0 && i < DP_FRAMES_PER_WAKEUP; i++) {
 		struct sockaddr_ll sll;
 		socklen_t slen = sizeof(sll);
+		struct dp_link *l;
 		uint8_t b;
 		if (recvfrom(fd, &b, 1, MSG_TRUNC, (struct sockaddr *)&sll, &slen) < 0)
-			return; /* EAGAIN, or ENETDOWN once when the link goes down */
-		if (!dp_frame_mac(l, &sll, slen, id.id))
+			return; /* EAGAIN */
+		l = sll.sll_ifindex > 0 ? dp_link_find(d, (uint32_t)sll.sll_ifindex) : NULL;
+		/* a frame queued just before its link was disarmed is stale */
+		if (l == NULL || !l->armed || !dp_frame_mac(l, &sll, slen, id.id))
 			continue;
 		dp_link_seen(d, l);
 		d->st.attach_frames++;
@@ -478,7 +513,6 @@ void dp_access_frames(struct dp *d, int fd)
 			dmm_mnid_str(&id, m, sizeof(m)));
 		if (d->cb.attach)
 			d->cb.attach(d->cb.ctx, l->ifindex, &id);
-		return;
 	}
 }
 

@@ -77,9 +77,10 @@ struct dp_link {
 	uint8_t mac[6];
 	uint32_t mtu;
 	struct in6_addr last_rs_src; /* unicast copy of the RA goes here */
-	/* First-frame listener (AF_PACKET, -1 if none): open from discovery
-	 * or carrier loss until an MN is seen (frame or RS). */
-	int pkt_fd;
+	/* Listening for the next MN's first frame (struct dp's frame_fd
+	 * accepts this link's frames while set): from discovery or carrier
+	 * loss until an MN is seen (frame or RS). */
+	bool armed;
 	bool mn_seen;
 	/* dp added cfg.router_ll here (dp_close removes it). */
 	bool ll_added;
@@ -97,6 +98,12 @@ struct dp_link {
 struct dp {
 	struct dp_config cfg;
 	struct dp_callbacks cb;
+	/* One AF_PACKET socket for the first frames of every access link, for
+	 * dp's whole life: its BPF filter passes only the armed links. Closing
+	 * a packet socket waits for an RCU grace period (synchronize_net in
+	 * packet_release: 16 ms measured here), which on the handover path
+	 * delayed every attach; replacing a filter does not wait. */
+	int frame_fd;
 	struct mnl_socket *nl;    /* requests, acked */
 	struct mnl_socket *nl_ev; /* RTMGRP_LINK events */
 	uint32_t seq, portid;
@@ -182,7 +189,7 @@ int dp_access_advertise(struct dp *d, const struct dmm_dp_op *op);
 void dp_access_timer(struct dp *d, dmm_time_t now);
 dmm_time_t dp_access_deadline(const struct dp *d);
 int dp_access_pollfds(struct dp *d, struct pollfd *fds, int max);
-void dp_access_frames(struct dp *d, int fd); /* fd: a first-frame listener, else ignored */
+void dp_access_frames(struct dp *d, int fd); /* fd: the first-frame listener, else ignored */
 
 /* Utilities (dp.c) */
 int dp_sysctl_write(const char *path, const char *val);
