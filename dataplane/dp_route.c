@@ -239,16 +239,17 @@ static const enum dp_route_kind dp_kind_of[DMM_DP_KIND_COUNT] = {
 	[DMM_DP_MISS_ADD] = DP_R_MISS,     [DMM_DP_MISS_DEL] = DP_R_MISS,
 };
 
-/* The fallback under a LOCAL route: (dst, src) dev TUN at DP_METRIC_BACKUP. */
-static int dp_route_backup(struct dp *d, const struct dmm_prefix *dst,
-			   const struct dmm_prefix *src, bool add)
+/* (dst, src) dev TUN at metric: the fallback under a LOCAL route
+ * (DP_METRIC_BACKUP) or the HOLD overlay (DP_METRIC_HOLD). */
+static int dp_route_tun(struct dp *d, const struct dmm_prefix *dst,
+			const struct dmm_prefix *src, uint32_t metric, bool add)
 {
 	uint8_t buf[512];
 
 	if (!add)
-		return dp_route_del_msg(d, dst, src, DP_METRIC_BACKUP);
+		return dp_route_del_msg(d, dst, src, metric);
 	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst,
-					src, RTN_UNICAST, DP_METRIC_BACKUP);
+					src, RTN_UNICAST, metric);
 	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
 	int err = dp_nl_request(d, nlh);
 	if (err == 0)
@@ -256,6 +257,12 @@ static int dp_route_backup(struct dp *d, const struct dmm_prefix *dst,
 	else
 		d->st.nl_errors++;
 	return err;
+}
+
+static int dp_route_backup(struct dp *d, const struct dmm_prefix *dst,
+			   const struct dmm_prefix *src, bool add)
+{
+	return dp_route_tun(d, dst, src, DP_METRIC_BACKUP, add);
 }
 
 static int dp_route_del(struct dp *d, const struct dmm_dp_op *op, struct dmm_prefix *dst,
@@ -341,19 +348,7 @@ int dp_route_op(struct dp *d, const struct dmm_dp_op *op)
 /* HOLD overlay route: prefix dev TUN at the hold metric. */
 int dp_route_hold(struct dp *d, const struct dmm_prefix *p, bool add)
 {
-	uint8_t buf[512];
-
-	if (!add)
-		return dp_route_del_msg(d, p, NULL, DP_METRIC_HOLD);
-	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, p,
-					NULL, RTN_UNICAST, DP_METRIC_HOLD);
-	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
-	int err = dp_nl_request(d, nlh);
-	if (err == 0)
-		d->st.routes_added++;
-	else
-		d->st.nl_errors++;
-	return err;
+	return dp_route_tun(d, p, NULL, DP_METRIC_HOLD, add);
 }
 
 /* self/128 seg6local End.DX6 nh6 :: (with counters): decapsulation. */
