@@ -27,6 +27,10 @@ struct dmm_network {
 	struct dmm_prefix prefixes[DMM_MAX_NET_PREFIX];
 	struct in6_addr haa;
 	struct in6_addr lm;
+	/* The network's MRs (routing locations): the only outer sources an MR
+	 * decapsulates tunnels from. Optional (n_mrs 0: not listed). */
+	unsigned n_mrs;
+	struct in6_addr mrs[DMM_MAX_NET_MRS];
 };
 
 enum dmm_pool_mode {

@@ -22,6 +22,7 @@ typedef uint64_t dmm_time_t;
 #define DMM_MAX_KEYS 8
 #define DMM_MAX_NETS 16     /* local networks in a domain */
 #define DMM_MAX_NET_PREFIX 8 /* HoA ranges per local network */
+#define DMM_MAX_NET_MRS 16  /* MRs listed per local network (domain map) */
 #define DMM_MAX_POOLS 16
 #define DMM_NAME_MAX 32
 

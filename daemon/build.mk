@@ -15,7 +15,7 @@ ifeq ($(DP_SRC),)
 $(DAEMON_OBJ): CFLAGS += -DDMM_NO_DP
 DMMD_LIBS := -lsodium
 else
-DMMD_LIBS := -lmnl -lsodium
+DMMD_LIBS := -lmnl -lbpf -lsodium
 endif
 
 $(B)/obj/daemon/%.o $(B)/obj/dataplane/%.o: CFLAGS += -Idataplane

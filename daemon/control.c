@@ -234,11 +234,15 @@ void control_accept(struct dmmd *d)
 
 /* ---------------------------------------------------------------- rendering helpers */
 
+#define VIEW_MAX_TUN (DP_MAX_PEERS + 1)
+
 struct view {
 	struct dmmd *d;
 	struct buf *b;
 	bool json;
 	bool first; /* first element of the JSON array */
+	unsigned n_tun; /* show peers: the data plane's tunnel counters */
+	struct dp_peer_stats tun[VIEW_MAX_TUN];
 };
 
 static void v_open(struct view *v)
@@ -504,6 +508,9 @@ static void show_counters(struct view *v)
 		ONE("dp_nl_enomem_retries", ds.nl_enomem_retries);
 		ONE("dp_ra_sent", ds.ra_sent);
 		ONE("dp_rs_received", ds.rs_received);
+		ONE("dp_decap_rejected", ds.decap_rejected);
+		ONE("dp_decap_errors", ds.decap_errors);
+		ONE("dp_encap_errors", ds.encap_errors);
 	}
 #undef ONE
 	if (v->json)
@@ -523,13 +530,32 @@ static const char *peer_role(const struct dmm_config *c, const struct in6_addr *
 			snprintf(buf + strlen(buf), len - strlen(buf), "%shaa:%s",
 				 buf[0] ? "," : "", c->nets[i].name);
 	}
+	bool mr = false;
 	for (unsigned i = 0; i < c->n_pools; i++)
-		if (!memcmp(&c->pools[i].mr, a, sizeof(*a)) && !strstr(buf, "mr"))
-			snprintf(buf + strlen(buf), len - strlen(buf), "%smr",
-				 buf[0] ? "," : "");
+		mr |= !memcmp(&c->pools[i].mr, a, sizeof(*a));
+	for (unsigned i = 0; i < c->n_nets; i++)
+		for (unsigned j = 0; j < c->nets[i].n_mrs; j++)
+			mr |= !memcmp(&c->nets[i].mrs[j], a, sizeof(*a));
+	if (mr)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%smr", buf[0] ? "," : "");
 	if (!buf[0])
 		snprintf(buf, len, "-");
 	return buf;
+}
+
+/* The data plane's tunnel counters of a (tun_* fields), if it has any. */
+static void show_peer_tunnel(struct view *v, bool *k, const struct in6_addr *a)
+{
+	for (unsigned i = 0; i < v->n_tun && i < VIEW_MAX_TUN; i++) {
+		const struct dp_peer_stats *t = &v->tun[i];
+		if (memcmp(&t->addr, a, sizeof(*a)) != 0)
+			continue;
+		v_u64(v, k, "tun_rx_packets", t->rx_packets);
+		v_u64(v, k, "tun_rx_bytes", t->rx_bytes);
+		v_u64(v, k, "tun_tx_packets", t->tx_packets);
+		v_u64(v, k, "tun_tx_bytes", t->tx_bytes);
+		return;
+	}
 }
 
 static void show_peer(struct view *v, const struct in6_addr *a, const struct dmmd_peer *p)
@@ -547,18 +573,22 @@ static void show_peer(struct view *v, const struct in6_addr *a, const struct dmm
 	v_str(v, &k, "via", via[p ? p->via & 3 : 0], false);
 	if (p && p->last_rx)
 		v_u64(v, &k, "last_rx_ago_ms", v->d->now - p->last_rx);
+	show_peer_tunnel(v, &k, a);
 	v_end(v);
 }
 
 static void show_peers(struct view *v)
 {
 	const struct dmm_config *c = &v->d->conf.core;
-	struct in6_addr seen[DMM_MAX_NETS * 2 + DMM_MAX_POOLS];
+	struct in6_addr seen[DMM_MAX_NETS * (2 + DMM_MAX_NET_MRS) + DMM_MAX_POOLS];
 	unsigned n = 0;
 
+	v->n_tun = (unsigned)dmmd_dp_peers(v->d, v->tun, VIEW_MAX_TUN);
 	for (unsigned i = 0; i < c->n_nets; i++) {
 		seen[n++] = c->nets[i].lm;
 		seen[n++] = c->nets[i].haa;
+		for (unsigned j = 0; j < c->nets[i].n_mrs; j++)
+			seen[n++] = c->nets[i].mrs[j];
 	}
 	for (unsigned i = 0; i < c->n_pools; i++)
 		seen[n++] = c->pools[i].mr;
@@ -578,6 +608,14 @@ static void show_peers(struct view *v)
 		if (p->used && !known)
 			show_peer(v, &p->addr, p);
 	}
+	/* Tunnel end points that are no signalling peer (:: = unlisted sources). */
+	for (unsigned i = 0; i < v->n_tun && i < VIEW_MAX_TUN; i++) {
+		bool known = false;
+		for (unsigned j = 0; j < n && !known; j++)
+			known = !memcmp(&seen[j], &v->tun[i].addr, sizeof(seen[j]));
+		if (!known && !sock_peer(v->d, &v->tun[i].addr, false))
+			show_peer(v, &v->tun[i].addr, NULL);
+	}
 	v_close(v);
 }
 
@@ -591,13 +629,23 @@ static void show_config(struct view *v)
 		v->b->oom = true;
 		return;
 	}
+	const char *why = NULL, *drv = dmmd_dp_driver(v->d, &why);
+
 	parse_conf_print(f, &v->d->conf);
+	if (drv)
+		fprintf(f, "# data plane in use: %s (%s)\n", drv, why);
 	fclose(f);
 	if (v->json) {
 		bool k = true;
 		buf_put(v->b, "{", 1);
 		buf_json_key(v->b, &k, "file");
 		buf_json_str(v->b, v->d->conf_path ? v->d->conf_path : "");
+		if (drv) {
+			buf_json_key(v->b, &k, "dataplane");
+			buf_json_str(v->b, drv);
+			buf_json_key(v->b, &k, "dataplane_why");
+			buf_json_str(v->b, why);
+		}
 		buf_json_key(v->b, &k, "text");
 		buf_json_str(v->b, text ? text : "");
 		buf_put(v->b, "}\n", 2);

@@ -2,6 +2,7 @@
  * sockets, the control socket and (on an MR) the Linux data plane, and runs
  * the core node in a single-threaded poll loop. Signal handlers only set
  * flags; ppoll() unblocks them only while waiting, so none is missed. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -53,8 +54,11 @@ static int dp_start(struct dmmd *d)
 	return -1;
 }
 static void dp_stop(struct dmmd *d) { }
+static int probe_only(void) { return 1; }
 static void dp_op(void *ctx, const struct dmm_dp_op *op) { }
 bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st) { return false; }
+int dmmd_dp_peers(struct dmmd *d, struct dp_peer_stats *v, unsigned max) { return 0; }
+const char *dmmd_dp_driver(const struct dmmd *d, const char **why) { return NULL; }
 #define dp_pollfds(dp, fds, max) 0
 #define dp_dispatch(dp, fds, n, now) do { } while (0)
 #define dp_next_deadline(dp) DMM_TIME_NEVER
@@ -94,6 +98,48 @@ static void dp_cb_log(void *ctx, int level, const char *line)
 	log_line(level >= 0 && level <= DMM_LOG_DEBUG ? pri[level] : LOG_INFO, line);
 }
 
+/* The tunnel peers: every MR of the domain map but this one. */
+static void dp_peers(const struct dmmd_conf *c, struct dp_config *dc)
+{
+	const struct dmm_config *k = &c->core;
+
+	dc->n_peers = 0;
+	for (unsigned i = 0; i < k->n_nets; i++)
+		for (unsigned j = 0; j < k->nets[i].n_mrs && dc->n_peers < DP_MAX_PEERS; j++)
+			if (memcmp(&k->nets[i].mrs[j], &k->self, sizeof(k->self)) != 0)
+				dc->peers[dc->n_peers++] = k->nets[i].mrs[j];
+}
+
+/* -P: which drivers this kernel runs, and what auto would take. */
+static int probe_only(void)
+{
+	struct dp_config dc;
+	bool ok[DP_DRIVER_COUNT] = { false };
+	char why[DP_DRIVER_COUNT][160];
+	static const enum dp_driver_kind order[] = { DP_DRIVER_BPF, DP_DRIVER_SEG6, DP_DRIVER_TUN };
+	int rc;
+
+	dp_config_defaults(&dc);
+	/* An address no route or rule of this host uses: the probes add
+	 * routes to it in dmm's table and remove them at once. */
+	inet_pton(AF_INET6, "2001:db8:ffff:ffff::d33", &dc.self);
+	if ((rc = dp_probe_all(&dc, ok, why)) < 0) {
+		fprintf(stderr, "dmmd: cannot probe: %s%s\n", strerror(-rc),
+			rc == -EPERM ? " (run as root)" : "");
+		return 1;
+	}
+	const char *best = NULL;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum dp_driver_kind k = order[i];
+		printf("%s %s%s%s\n", dp_driver_name(k), ok[k] ? "yes" : "no", ok[k] ? "" : " ",
+		       ok[k] ? "" : why[k]);
+		if (ok[k] && best == NULL)
+			best = dp_driver_name(k);
+	}
+	printf("auto %s\n", best ? best : "none");
+	return best ? 0 : 1;
+}
+
 static int dp_start(struct dmmd *d)
 {
 	const struct dmmd_conf *c = &d->conf;
@@ -116,6 +162,8 @@ static int dp_start(struct dmmd *d)
 	dc.mr = true;
 	dc.attach_first_frame = c->attach_on == DMMD_ATTACH_FIRST_FRAME;
 	dc.router_ll = c->router_ll;
+	dc.driver = (enum dp_driver_kind)c->dataplane;
+	dp_peers(c, &dc);
 	rc = dp_open(&d->dp, &dc, &cb);
 	if (rc < 0) {
 		log_warnx("data plane: %s%s", strerror(-rc), rc == -EPERM ?
@@ -151,6 +199,18 @@ bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st)
 		return false;
 	dp_get_stats(d->dp, st);
 	return true;
+}
+
+int dmmd_dp_peers(struct dmmd *d, struct dp_peer_stats *v, unsigned max)
+{
+	int n = d->dp ? dp_peer_stats(d->dp, v, max) : 0;
+
+	return n < (int)max ? n : (int)max;
+}
+
+const char *dmmd_dp_driver(const struct dmmd *d, const char **why)
+{
+	return d->dp ? dp_driver_name(dp_driver(d->dp, why)) : NULL;
 }
 #endif
 
@@ -241,7 +301,7 @@ static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *
 	     "signalling");
 	note(why, len, a->dp_table != b->dp_table || a->dp_rule_pref != b->dp_rule_pref ||
 	     a->dp_protocol != b->dp_protocol || strcmp(a->dp_tun, b->dp_tun) ||
-	     a->dp_hold_limit != b->dp_hold_limit, "dataplane");
+	     a->dp_hold_limit != b->dp_hold_limit || a->dataplane != b->dataplane, "dataplane");
 }
 
 /* The sections that change in place, for the log line. */
@@ -375,7 +435,7 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dmmd [-dnv] [-f file]\n");
+	fprintf(stderr, "usage: dmmd [-dnv] [-f file]\n       dmmd -P\n");
 	exit(1);
 }
 
@@ -426,12 +486,13 @@ static void shutdown_all(struct dmmd *d)
 int main(int argc, char **argv)
 {
 	const char *path = "/etc/dmm/dmmd.conf";
-	int ch, fg = 0, verbose = 0, check = 0;
+	int ch, fg = 0, verbose = 0, check = 0, probe = 0;
 	struct dmmd *d;
 	sigset_t block, waitmask;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:nPv")) != -1) {
 		switch (ch) {
+		case 'P': probe = 1; break;
 		case 'd': fg = 1; break;
 		case 'f': path = optarg; break;
 		case 'n': check = 1; break;
@@ -441,6 +502,8 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (probe)
+		return probe_only();
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		fatal("calloc");

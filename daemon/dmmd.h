@@ -43,6 +43,10 @@ struct dmmd {
 dmm_time_t dmmd_clock(void);
 /* dp stats if there is a data plane; false otherwise. */
 bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st);
+/* The data plane's tunnel counters per peer (dp_peer_stats), 0 if none. */
+int dmmd_dp_peers(struct dmmd *d, struct dp_peer_stats *v, unsigned max);
+/* The data-plane driver in use and why, NULL without a data plane. */
+const char *dmmd_dp_driver(const struct dmmd *d, const char **why);
 
 /* sock.c */
 int sock_open(struct dmmd *d);

@@ -457,8 +457,37 @@ static int net_haa(struct parser *ps, const char *kw, void *obj)
 	return want_addr(ps, kw, &((struct dmm_network *)obj)->haa);
 }
 
+static const char *addr_s(const struct in6_addr *a, char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+static int net_mr(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_network *n = obj;
+	int line = peek(ps)->line;
+	struct in6_addr a;
+
+	if (want_addr(ps, kw, &a) != 0)
+		return -1;
+	for (unsigned i = 0; i < n->n_mrs; i++) {
+		char as[INET6_ADDRSTRLEN];
+		if (memcmp(&n->mrs[i], &a, sizeof(a)) == 0) {
+			perr(ps, line, "mr: %s listed twice in network %s", addr_s(&a, as), n->name);
+			return -1;
+		}
+	}
+	if (n->n_mrs >= DMM_MAX_NET_MRS) {
+		perr(ps, line, "mr: more than %d MRs in network %s", DMM_MAX_NET_MRS, n->name);
+		return -1;
+	}
+	n->mrs[n->n_mrs++] = a;
+	return 0;
+}
+
 static const struct directive net_tab[] = {
-	{ "prefix", net_prefix }, { "lm", net_lm }, { "haa", net_haa }, { NULL, NULL },
+	{ "prefix", net_prefix }, { "lm", net_lm }, { "haa", net_haa }, { "mr", net_mr },
+	{ NULL, NULL },
 };
 
 static int top_network(struct parser *ps, const char *kw, void *obj)
@@ -949,8 +978,27 @@ static int top_limits(struct parser *ps, const char *kw, void *obj)
 	return parse_block(ps, kw, limits_tab, &ps->c->core.limits);
 }
 
+const char *const dmmd_dataplane_names[4] = { "auto", "seg6", "bpf", "tun" };
+
+/* dataplane [auto|seg6|bpf|tun] [{ ... }]: a driver, a block, or both. */
 static int top_dataplane(struct parser *ps, const char *kw, void *obj)
 {
+	struct tok *t = peek(ps);
+
+	if (t->kind == T_WORD) {
+		unsigned k;
+		for (k = 0; k < 4 && strcmp(t->text, dmmd_dataplane_names[k]) != 0; k++)
+			;
+		if (k == 4) {
+			perr(ps, t->line, "dataplane: unknown driver '%s' (auto, seg6, bpf or tun)",
+			     t->text);
+			return -1;
+		}
+		ps->c->dataplane = (enum dmmd_dataplane)k;
+		next(ps);
+		if (peek(ps)->kind != T_LBRACE)
+			return 0;
+	}
 	return parse_block(ps, kw, dp_tab, ps->c);
 }
 
@@ -1282,11 +1330,6 @@ static void print_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const char *addr_s(const struct in6_addr *a, char *buf)
-{
-	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
-}
-
 static void print_head(FILE *f, const struct dmmd_conf *c)
 {
 	const struct dmm_config *k = &c->core;
@@ -1326,7 +1369,10 @@ static void print_nets(FILE *f, const struct dmm_config *k)
 		for (unsigned j = 0; j < n->n_prefixes; j++)
 			fprintf(f, "\tprefix %s\n", dmm_prefix_str(&n->prefixes[j], p, sizeof(p)));
 		fprintf(f, "\tlm %s\n", addr_s(&n->lm, a));
-		fprintf(f, "\thaa %s\n}\n", addr_s(&n->haa, a));
+		fprintf(f, "\thaa %s\n", addr_s(&n->haa, a));
+		for (unsigned j = 0; j < n->n_mrs; j++)
+			fprintf(f, "\tmr %s\n", addr_s(&n->mrs[j], a));
+		fputs("}\n", f);
 	}
 }
 
@@ -1385,8 +1431,9 @@ static void print_tuning(FILE *f, const struct dmmd_conf *c)
 	for (size_t i = 0; i < N_LIMITS; i++)
 		fprintf(f, "\t%s %u\n", limit_defs[i].kw,
 			*(const uint32_t *)((const char *)&c->core.limits + limit_defs[i].off));
-	fprintf(f, "}\n\ndataplane {\n\ttable %u\n\trule-pref %u\n\tprotocol %u\n\ttun ",
-		c->dp_table, c->dp_rule_pref, c->dp_protocol);
+	fprintf(f, "}\n\ndataplane %s {\n\ttable %u\n\trule-pref %u\n\tprotocol %u\n\ttun ",
+		dmmd_dataplane_names[c->dataplane & 3], c->dp_table, c->dp_rule_pref,
+		c->dp_protocol);
 	print_str(f, c->dp_tun);
 	fprintf(f, "\n\thold-limit %u\n}\n", c->dp_hold_limit);
 }

@@ -29,6 +29,16 @@ enum dmmd_attach_on {
 	DMMD_ATTACH_RS = 1,          /* its Router Solicitation only */
 };
 
+/* Data-plane driver (`dataplane auto|seg6|bpf|tun`); the same numbers as
+ * dataplane/dp.h enum dp_driver_kind. */
+enum dmmd_dataplane {
+	DMMD_DP_AUTO = 0,
+	DMMD_DP_SEG6 = 1,
+	DMMD_DP_BPF = 2,
+	DMMD_DP_TUN = 3,
+};
+extern const char *const dmmd_dataplane_names[4];
+
 /* Everything a dmmd.conf says: the core's config plus the daemon's own. */
 struct dmmd_conf {
 	struct dmm_config core;
@@ -38,6 +48,7 @@ struct dmmd_conf {
 	enum dmmd_signalling signalling;
 	uint16_t udp_port;
 	/* data plane (MR only) */
+	enum dmmd_dataplane dataplane;
 	uint32_t dp_table;
 	uint32_t dp_rule_pref;
 	uint8_t dp_protocol;

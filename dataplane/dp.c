@@ -113,23 +113,17 @@ static int dp_setup(struct dp *d)
 	}
 	if ((err = dp_tun_open(d)) < 0)
 		return err;
-	if ((err = dp_route_decap(d, true)) < 0) {
-		dp_logf(d, DMM_LOG_ERR, "cannot add the seg6local End.DX6 route: %s (%s)%s",
-			strerror(-err), d->nl_errmsg, err == -EOPNOTSUPP || err == -EINVAL ?
-			" (kernel without CONFIG_IPV6_SEG6_LWTUNNEL?)" : "");
-		return err;
-	}
-	d->decap_set = true;
 	if ((err = dp_rules_setup(d)) < 0) {
-		dp_logf(d, DMM_LOG_ERR, "cannot install policy rules: %s%s", strerror(-err),
-			err == -EINVAL ? " (ipproto rules need Linux >= 4.17)" : "");
+		dp_logf(d, DMM_LOG_ERR, "cannot install policy rules: %s", strerror(-err));
 		return err;
 	}
-	if ((err = dp_nl_set_tunsrc(d, &d->cfg.self)) < 0) {
-		dp_logf(d, DMM_LOG_ERR, "cannot set the seg6 tunnel source: %s", strerror(-err));
+	d->drv_open = true;
+	if ((err = d->drv->open(d)) < 0)
 		return err;
-	}
-	d->tunsrc_set = true;
+	if (d->cfg.n_peers == 0)
+		dp_logf(d, DMM_LOG_WARN, "the domain map lists no MR: tunnels from any source "
+			"are decapsulated (list them: network { mr ADDRESS })");
+	dp_logf(d, DMM_LOG_INFO, "data plane %s (%s)", dp_driver_name(d->drv->kind), d->drv_why);
 	return 0;
 }
 
@@ -160,7 +154,7 @@ int dp_open(struct dp **out, const struct dp_config *cfg, const struct dp_callba
 		dp_logf(d, DMM_LOG_ERR, "netlink: %s", strerror(-err));
 		goto fail;
 	}
-	if (d->cfg.mr && (err = dp_setup(d)) < 0)
+	if (d->cfg.mr && ((err = dp_driver_select(d)) < 0 || (err = dp_setup(d)) < 0))
 		goto fail;
 	if (d->cfg.n_access && (err = dp_access_open(d)) < 0) {
 		dp_logf(d, DMM_LOG_ERR, "access links: %s", strerror(-err));
@@ -175,19 +169,15 @@ fail:
 
 void dp_close(struct dp *d)
 {
-	struct in6_addr any = IN6ADDR_ANY_INIT;
-
 	if (d == NULL)
 		return;
 	dp_access_close(d);
 	if (d->nl) {
 		dp_holds_free(d);
 		dp_routes_remove_all(d);
+		if (d->drv_open)
+			d->drv->close(d);
 		dp_rules_teardown(d);
-		if (d->decap_set)
-			dp_route_decap(d, false);
-		if (d->tunsrc_set)
-			dp_nl_set_tunsrc(d, &any);
 	}
 	dp_routes_free(d);
 	dp_tun_close(d);
@@ -231,10 +221,11 @@ int dp_apply(struct dp *d, const struct dmm_dp_op *op)
 
 int dp_pollfds(struct dp *d, struct pollfd *fds, int max)
 {
-	int fdv[3] = { mnl_socket_get_fd(d->nl_ev), d->tun_fd, d->icmp_fd };
+	int fdv[4] = { mnl_socket_get_fd(d->nl_ev), d->tun_fd, d->icmp_fd,
+		       d->drv && d->drv->pollfd ? d->drv->pollfd(d) : -1 };
 	int n = 0;
 
-	for (unsigned i = 0; i < 3 && n < max; i++)
+	for (unsigned i = 0; i < 4 && n < max; i++)
 		if (fdv[i] >= 0)
 			fds[n++] = (struct pollfd){ .fd = fdv[i], .events = POLLIN };
 	return n + dp_access_pollfds(d, fds + n, max - n);
@@ -252,6 +243,8 @@ void dp_dispatch(struct dp *d, const struct pollfd *fds, int n, dmm_time_t now)
 			dp_tun_read(d);
 		else if (fds[i].fd == d->icmp_fd)
 			dp_access_read(d);
+		else if (d->drv && d->drv->pollfd && fds[i].fd == d->drv->pollfd(d))
+			d->drv->read(d);
 		else
 			dp_access_frames(d, fds[i].fd);
 	}
@@ -274,4 +267,6 @@ void dp_timer(struct dp *d, dmm_time_t now)
 void dp_get_stats(const struct dp *d, struct dp_stats *s)
 {
 	*s = d->st;
+	if (d->drv && d->drv->stats)
+		d->drv->stats(d, s);
 }

@@ -1,7 +1,18 @@
 /* dmm Linux data plane: carries out the core's data-plane operations with
- * rtnetlink (libmnl) — seg6 encap.red tunnel routes, seg6local End.DX6
- * decapsulation, local/throw routes in dmm's own table — and owns the TUN
- * device of the miss/hold path and the access links (RS in, RA out, carrier).
+ * rtnetlink (libmnl) — tunnel routes, decapsulation, local/throw routes in
+ * dmm's own table — and owns the TUN device of the miss/hold path and the
+ * access links (RS in, RA out, carrier).
+ *
+ * Tunnels are plain IPv6-in-IPv6 (next header 41, RFC 2473) whichever
+ * driver makes them, so MRs with different drivers interoperate:
+ *   seg6  seg6 encap.red routes, seg6local End.DX6 decapsulation
+ *         (CONFIG_IPV6_SEG6_LWTUNNEL);
+ *   bpf   LWT-BPF xmit programs on the routes (bpf_lwt_push_encap), a tc
+ *         clsact ingress program decapsulating on the core links
+ *         (CONFIG_LWTUNNEL_BPF, CONFIG_NET_CLS_BPF, CONFIG_BPF_SYSCALL);
+ *   tun   routes into dmmd's TUN device, encapsulation and decapsulation in
+ *         dmmd over a raw next-header-41 socket (CONFIG_TUN only).
+ * Every driver decapsulates only tunnels from cfg.peers (the domain's MRs).
  *
  * Routing layout (all routes carry protocol .protocol so a restarted dmmd
  * finds what a crashed one left and removes it):
@@ -10,6 +21,10 @@
  *   rule  pref .rule_pref + 2  lookup .table  (dmm routes before main)
  *   table .table: self/128 End.DX6; LOCAL -> dev access link; TUNNEL ->
  *         seg6 encap.red; PASS -> throw; MISS and HOLD -> dev TUN.
+ * (The decap rules, one per peer, and the local rule's move are the seg6
+ * driver's; bpf decapsulates before routing, tun reads next header 41 with
+ * a raw socket after the local table. bpf TUNNEL routes carry a program,
+ * tun TUNNEL routes point to the TUN.)
  */
 #ifndef DMM_DP_H
 #define DMM_DP_H
@@ -20,9 +35,17 @@
 #include "node.h"
 
 #define DP_MAX_ACCESS 16
-/* Room for the pollfds dp_pollfds() fills: netlink events, TUN, ICMPv6 and
- * the first-frame listener (kept at its old size: callers size arrays by it). */
-#define DP_MAX_POLLFDS (3 + 64)
+#define DP_MAX_PEERS 256
+
+/* Data-plane drivers, in dmmd.conf(5) keyword order. */
+enum dp_driver_kind { DP_DRIVER_AUTO, DP_DRIVER_SEG6, DP_DRIVER_BPF, DP_DRIVER_TUN, DP_DRIVER_COUNT };
+const char *dp_driver_name(enum dp_driver_kind k);
+/* The kind for a keyword, or -1. */
+int dp_driver_parse(const char *s);
+/* Room for the pollfds dp_pollfds() fills: netlink events, TUN, ICMPv6, the
+ * driver's (tun: its raw socket) and the first-frame listener (kept at its
+ * old size: callers size arrays by it). */
+#define DP_MAX_POLLFDS (4 + 64)
 
 struct dp_config {
 	struct in6_addr self;     /* decapsulation address and tunnel source */
@@ -47,6 +70,13 @@ struct dp_config {
 	 * it. The same address on every MR keeps an MN's default router
 	 * valid across moves (RFC 5213 6.8: all MAGs share one). */
 	struct in6_addr router_ll;
+	/* Addition: the driver (default DP_DRIVER_AUTO: the best one this
+	 * kernel runs, see dp_open) and the tunnel peers: outer sources whose
+	 * IPv6-in-IPv6 to self is decapsulated; with none, any source is
+	 * (and dp_open warns). */
+	enum dp_driver_kind driver;
+	unsigned n_peers;
+	struct in6_addr peers[DP_MAX_PEERS];
 };
 
 void dp_config_defaults(struct dp_config *c);
@@ -71,11 +101,17 @@ struct dp_callbacks {
 
 struct dp;
 
-/* Check the kernel (forwarding on, seg6 available), remove routes/rules a
- * previous instance left (same protocol), set up rules, the decap route and
- * the TUN device, start watching links. Errors: negative errno, with a
- * message through cb->log explaining what to fix. */
+/* Check the kernel (forwarding on), pick the driver (cfg.driver, or with
+ * auto the first of bpf, seg6, tun that the kernel runs: probed here, once),
+ * remove routes/rules a previous instance left (same protocol), set up
+ * rules, decapsulation and the TUN device, start watching links. Errors:
+ * negative errno, with a message through cb->log explaining what to fix (a
+ * named driver the kernel cannot run names the missing kernel option). */
 int dp_open(struct dp **out, const struct dp_config *cfg, const struct dp_callbacks *cb);
+/* Probe every driver (dmmd -P; root): ok[k] and why[k] (what is missing)
+ * for each kind but auto. 0 or -errno (no netlink). */
+int dp_probe_all(const struct dp_config *cfg, bool ok[DP_DRIVER_COUNT],
+		 char why[DP_DRIVER_COUNT][160]);
 /* Remove every route, rule, address (the router link-local of the access
  * links still here) and device dp installed. */
 void dp_close(struct dp *d);
@@ -100,7 +136,23 @@ struct dp_stats {
 	uint64_t tun_filtered, hold_expired, rs_dropped;
 	/* Addition: attaches reported from a first frame (not an RS). */
 	uint64_t attach_frames;
+	/* Addition: tunnelled packets to self refused (outer source not a
+	 * peer), malformed, or that could not be sent/re-injected (tun). */
+	uint64_t decap_rejected, decap_errors, encap_errors;
 };
 void dp_get_stats(const struct dp *d, struct dp_stats *s);
+
+/* The driver in use and one line on why it was chosen. */
+enum dp_driver_kind dp_driver(const struct dp *d, const char **why);
+
+/* Tunnel traffic per peer MR (decapsulated from it, encapsulated to it),
+ * as far as the driver counts it: bpf and tun count both directions per
+ * peer, seg6 only the decapsulated total (peer ::). Fills at most max
+ * entries; returns how many there are. */
+struct dp_peer_stats {
+	struct in6_addr addr;
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+};
+int dp_peer_stats(struct dp *d, struct dp_peer_stats *v, unsigned max);
 
 #endif

@@ -41,7 +41,7 @@ struct dp_linkinfo {
 	bool del;
 };
 
-static bool dp_access_match(const struct dp *d, const char *name)
+bool dp_access_match(const struct dp *d, const char *name)
 {
 	for (unsigned i = 0; i < d->cfg.n_access && i < DP_MAX_ACCESS; i++)
 		if (fnmatch(d->cfg.access[i], name, 0) == 0)
@@ -308,7 +308,12 @@ void dp_access_link_msg(struct dp *d, const struct nlmsghdr *nlh)
 {
 	struct dp_linkinfo li;
 
-	if (d->cfg.n_access && dp_link_parse(nlh, &li) == 0)
+	if (dp_link_parse(nlh, &li) < 0)
+		return;
+	if (d->drv && d->drv_open && d->drv->core_link && li.name[0] && (li.has_mac || li.del) &&
+	    dp_is_core_link(d, li.ifindex, li.name))
+		d->drv->core_link(d, li.ifindex, li.name, !li.del);
+	if (d->cfg.n_access)
 		dp_link_info(d, &li);
 }
 

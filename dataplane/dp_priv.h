@@ -5,6 +5,10 @@
  *   dp_route.c  route/rule messages and the shadow table of installed routes
  *   dp_tun.c    the TUN device: miss path and hold queues
  *   dp_access.c access links: link events, RS in, RA out
+ *   dp_driver.c driver selection (probe order) and the ops every driver has
+ *   dp_seg6.c   seg6 driver: encap.red attributes, End.DX6, decap rules, tunsrc
+ *   dp_bpf.c    bpf driver: LWT-BPF encap programs, tc ingress decap (bpf/)
+ *   dp_utun.c   tun driver: encapsulation and decapsulation in user space
  */
 #ifndef DMM_DP_PRIV_H
 #define DMM_DP_PRIV_H
@@ -20,6 +24,7 @@
  * kernel falls back to the TUN by itself and dp holds the packets
  * (implicit hold) until the core's HOLD_START, or drops them on LOCAL_DEL. */
 #define DP_METRIC_BACKUP 2048
+#define DP_METRIC_PROBE 4093 /* a driver's probe route, added and removed at once */
 /* TUN transmit queue (packets the kernel routes to dp): a flush re-routes a
  * whole hold queue through the miss path, and 10k+ packets/s arrive while
  * dp waits for netlink answers; the default 500 overflows. */
@@ -40,7 +45,7 @@
 #define IFF_LOWER_UP 0x10000  /* linux/if.h, which clashes with net/if.h */
 #endif
 
-_Static_assert(DP_MAX_POLLFDS == 3 + DP_MAX_LINKS, "dp.h DP_MAX_POLLFDS");
+_Static_assert(DP_MAX_POLLFDS == 4 + DP_MAX_LINKS, "dp.h DP_MAX_POLLFDS");
 
 enum dp_route_kind { DP_R_TUNNEL, DP_R_LOCAL, DP_R_PASS, DP_R_MISS };
 
@@ -95,8 +100,48 @@ struct dp_link {
 	dmm_time_t na_due;
 };
 
+/* A data-plane driver. Every op gets the open struct dp; ops marked
+ * optional may be NULL. None calls back into the daemon. */
+struct dp_driver_ops {
+	enum dp_driver_kind kind;
+	const char *kconfig; /* the kernel options it needs, for messages */
+	/* Can this kernel run it? 0, or -errno with what is missing in why.
+	 * Leaves nothing behind. Called after dp's netlink sockets exist. */
+	int (*probe)(struct dp *d, char *why, size_t len);
+	/* Decapsulation of cfg.self from cfg.peers and whatever the driver
+	 * needs, after the TUN device and dp's rules exist. Logs its errors. */
+	int (*open)(struct dp *d);
+	/* Undo open (also after a failed open). */
+	void (*close)(struct dp *d);
+	/* Append to the RTM_NEWROUTE of TUNNEL route r (RTA_OIF already in)
+	 * its encapsulation; may take a reference released by tunnel_put. */
+	int (*tunnel_attrs)(struct dp *d, struct nlmsghdr *nlh, const struct dp_route *r);
+	/* Optional: TUNNEL route r left the shadow table (or its add failed). */
+	void (*tunnel_put)(struct dp *d, const struct dp_route *r);
+	/* Optional: an Ethernet-like link (6-byte address) that is not an
+	 * access link, the TUN or lo appeared or changed (add) or went (!add). */
+	void (*core_link)(struct dp *d, uint32_t ifindex, const char *name, bool add);
+	/* Optional (tun): a packet read from the TUN whose route is TUNNEL r.
+	 * flush sends what xmit queued (end of a read batch). */
+	void (*xmit)(struct dp *d, const struct dp_route *r, const uint8_t *pkt, size_t len);
+	void (*flush)(struct dp *d);
+	/* Optional: one more fd to poll (-1 for none) and its handler. */
+	int (*pollfd)(const struct dp *d);
+	void (*read)(struct dp *d);
+	/* Optional: per-peer counters (see dp_peer_stats). */
+	int (*peer_stats)(struct dp *d, struct dp_peer_stats *v, unsigned max);
+	/* Optional: add the counters kept outside dp (BPF maps) to s. */
+	void (*stats)(const struct dp *d, struct dp_stats *s);
+};
+
+extern const struct dp_driver_ops dp_seg6_ops, dp_bpf_ops, dp_utun_ops;
+
 struct dp {
 	struct dp_config cfg;
+	const struct dp_driver_ops *drv;
+	char drv_why[192];        /* why this driver (dp_driver) */
+	void *drv_state;          /* the driver's own */
+	bool drv_open;            /* drv->open was called: drv->close undoes it */
 	struct dp_callbacks cb;
 	/* One AF_PACKET socket for the first frames of every access link, for
 	 * dp's whole life: its BPF filter passes only the armed links. Closing
@@ -111,7 +156,7 @@ struct dp {
 	uint32_t tun_ifindex;
 	int icmp_fd;
 	dmm_time_t now;           /* last time given to dispatch/timer */
-	bool rules_set, decap_set, tunsrc_set, local_rule_moved;
+	bool rules_set;
 
 	struct dp_route **rt_buckets;
 	uint32_t rt_nbuckets, rt_count;
@@ -153,10 +198,29 @@ int dp_nl_addr_gen_none(struct dp *d, uint32_t ifindex);
 int dp_nl_set_tunsrc(struct dp *d, const struct in6_addr *a);
 void dp_nl_events(struct dp *d);
 
+/* dp_driver.c */
+int dp_driver_select(struct dp *d);
+/* Is ifindex/name a link the driver should treat as core-facing? */
+bool dp_is_core_link(const struct dp *d, uint32_t ifindex, const char *name);
+/* Dump the links and call drv->core_link for each core-facing one. */
+int dp_core_links_scan(struct dp *d);
+/* A peer of cfg.peers (or any address when there are none)? */
+bool dp_peer_ok(const struct dp *d, const struct in6_addr *a);
+
 /* dp_route.c */
+/* An RTM_NEWROUTE/DELROUTE in cfg.table with dp's protocol. */
+struct nlmsghdr *dp_rtmsg(struct dp *d, void *buf, uint16_t type, uint16_t flags,
+			  const struct dmm_prefix *dst, const struct dmm_prefix *src,
+			  uint8_t rtype, uint32_t metric);
+struct nlattr *dp_nest(struct nlmsghdr *nlh, uint16_t type);
+int dp_route_del_msg(struct dp *d, const struct dmm_prefix *dst,
+		     const struct dmm_prefix *src, uint32_t metric);
+/* An ip rule (pref, lookup table, dp's protocol unless proto), optionally
+ * "from src/128 to cfg.self/128 ipproto 41" (decap). */
+int dp_rule_msg(struct dp *d, uint16_t type, uint32_t pref, uint32_t table, uint8_t proto,
+		bool decap, const struct in6_addr *from);
 int dp_route_op(struct dp *d, const struct dmm_dp_op *op);
 int dp_route_hold(struct dp *d, const struct dmm_prefix *p, bool add);
-int dp_route_decap(struct dp *d, bool add);
 int dp_rules_setup(struct dp *d);
 void dp_rules_teardown(struct dp *d);
 int dp_flush_stale(struct dp *d);
@@ -190,6 +254,7 @@ void dp_access_timer(struct dp *d, dmm_time_t now);
 dmm_time_t dp_access_deadline(const struct dp *d);
 int dp_access_pollfds(struct dp *d, struct pollfd *fds, int max);
 void dp_access_frames(struct dp *d, int fd); /* fd: the first-frame listener, else ignored */
+bool dp_access_match(const struct dp *d, const char *name);
 
 /* Utilities (dp.c) */
 int dp_sysctl_write(const char *path, const char *val);

@@ -17,11 +17,7 @@
 #include <string.h>
 
 #include <linux/fib_rules.h>
-#include <linux/lwtunnel.h>
 #include <linux/rtnetlink.h>
-#include <linux/seg6.h>
-#include <linux/seg6_iptunnel.h>
-#include <linux/seg6_local.h>
 
 #include "dp_priv.h"
 
@@ -82,6 +78,8 @@ static int dp_rt_put(struct dp *d, const struct dp_route *r)
 	struct dp_route **pp = dp_rt_slot(d, &r->dst, &r->src);
 	if (*pp) {
 		struct dp_route *next = (*pp)->next;
+		if ((*pp)->kind == DP_R_TUNNEL && d->drv && d->drv->tunnel_put)
+			d->drv->tunnel_put(d, *pp);
 		**pp = *r;
 		(*pp)->next = next;
 		return 0;
@@ -105,6 +103,8 @@ static void dp_rt_remove(struct dp *d, struct dp_route **pp)
 	struct dp_route *r = *pp;
 
 	*pp = r->next;
+	if (r->kind == DP_R_TUNNEL && d->drv && d->drv->tunnel_put)
+		d->drv->tunnel_put(d, r);
 	d->dst_len_n[r->dst.len]--;
 	d->src_len_n[r->src.len]--;
 	d->rt_count--;
@@ -146,9 +146,9 @@ void dp_routes_free(struct dp *d)
 
 /* ---- route messages ---- */
 
-static struct nlmsghdr *dp_rtmsg(struct dp *d, void *buf, uint16_t type, uint16_t flags,
-				 const struct dmm_prefix *dst, const struct dmm_prefix *src,
-				 uint8_t rtype, uint32_t metric)
+struct nlmsghdr *dp_rtmsg(struct dp *d, void *buf, uint16_t type, uint16_t flags,
+			  const struct dmm_prefix *dst, const struct dmm_prefix *src,
+			  uint8_t rtype, uint32_t metric)
 {
 	struct nlmsghdr *nlh = dp_nl_hdr(d, buf, type, flags);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -170,7 +170,7 @@ static struct nlmsghdr *dp_rtmsg(struct dp *d, void *buf, uint16_t type, uint16_
 }
 
 /* The kernel's nla_parse_nested() (strict) wants NLA_F_NESTED. */
-static struct nlattr *dp_nest(struct nlmsghdr *nlh, uint16_t type)
+struct nlattr *dp_nest(struct nlmsghdr *nlh, uint16_t type)
 {
 	struct nlattr *a = mnl_attr_nest_start(nlh, type);
 
@@ -178,27 +178,8 @@ static struct nlattr *dp_nest(struct nlmsghdr *nlh, uint16_t type)
 	return a;
 }
 
-/* seg6 encap.red with one segment: plain IPv6-in-IPv6 to the locator. */
-static void dp_put_encap(struct nlmsghdr *nlh, const struct in6_addr *locator)
-{
-	uint8_t raw[sizeof(struct seg6_iptunnel_encap) + sizeof(struct ipv6_sr_hdr) + 16];
-	struct seg6_iptunnel_encap *e = (struct seg6_iptunnel_encap *)raw;
-
-	memset(raw, 0, sizeof(raw));
-	e->mode = SEG6_IPTUN_MODE_ENCAP_RED;
-	e->srh->hdrlen = 2; /* 8-byte units after the first 8: one segment */
-	e->srh->type = 4;   /* Segment Routing Header */
-	e->srh->segments_left = 0;
-	e->srh->first_segment = 0;
-	memcpy(&e->srh->segments[0], locator, 16);
-	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_SEG6);
-	struct nlattr *nest = dp_nest(nlh, RTA_ENCAP);
-	mnl_attr_put(nlh, SEG6_IPTUNNEL_SRH, sizeof(raw), raw);
-	mnl_attr_nest_end(nlh, nest);
-}
-
-static int dp_route_del_msg(struct dp *d, const struct dmm_prefix *dst,
-			    const struct dmm_prefix *src, uint32_t metric)
+int dp_route_del_msg(struct dp *d, const struct dmm_prefix *dst,
+		     const struct dmm_prefix *src, uint32_t metric)
 {
 	uint8_t buf[512];
 	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_DELROUTE, 0, dst, src, RTN_UNSPEC, metric);
@@ -220,15 +201,18 @@ static int dp_route_add_msg(struct dp *d, const struct dp_route *r)
 	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
 					&r->dst, &r->src, rtype, DP_METRIC);
 
+	int err = 0;
+
 	if (r->kind != DP_R_PASS)
 		mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
-	if (r->kind == DP_R_TUNNEL)
-		dp_put_encap(nlh, &r->locator);
-	int err = dp_nl_request(d, nlh);
-	if (err == 0)
+	if (r->kind == DP_R_TUNNEL && (err = d->drv->tunnel_attrs(d, nlh, r)) < 0)
+		return err;
+	if ((err = dp_nl_request(d, nlh)) == 0)
 		d->st.routes_added++;
 	else
 		d->st.nl_errors++;
+	if (err < 0 && r->kind == DP_R_TUNNEL && d->drv->tunnel_put)
+		d->drv->tunnel_put(d, r);
 	return err;
 }
 
@@ -333,8 +317,10 @@ int dp_route_op(struct dp *d, const struct dmm_dp_op *op)
 		r.oif = op->link;
 	else if (r.kind == DP_R_MISS)
 		r.oif = d->tun_ifindex;
+	else if (r.kind == DP_R_TUNNEL && d->drv->kind == DP_DRIVER_TUN)
+		r.oif = d->tun_ifindex; /* dp_utun.c encapsulates */
 	else if (r.kind == DP_R_TUNNEL) {
-		/* seg6 routes need a device; the encapsulated packet is
+		/* LWT routes need a device; the encapsulated packet is
 		 * routed again, so take the one towards the locator. */
 		int err = dp_nl_route_oif(d, &r.locator, &r.oif);
 		if (err < 0) {
@@ -349,36 +335,6 @@ int dp_route_op(struct dp *d, const struct dmm_dp_op *op)
 int dp_route_hold(struct dp *d, const struct dmm_prefix *p, bool add)
 {
 	return dp_route_tun(d, p, NULL, DP_METRIC_HOLD, add);
-}
-
-/* self/128 seg6local End.DX6 nh6 :: (with counters): decapsulation. */
-int dp_route_decap(struct dp *d, bool add)
-{
-	uint8_t buf[512];
-	struct dmm_prefix self = { d->cfg.self, 128 };
-	struct in6_addr any = IN6ADDR_ANY_INIT;
-
-	if (!add)
-		return dp_route_del_msg(d, &self, NULL, DP_METRIC);
-	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
-					&self, NULL, RTN_UNICAST, DP_METRIC);
-	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
-	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_SEG6_LOCAL);
-	struct nlattr *nest = dp_nest(nlh, RTA_ENCAP);
-	mnl_attr_put_u32(nlh, SEG6_LOCAL_ACTION, SEG6_LOCAL_ACTION_END_DX6);
-	mnl_attr_put(nlh, SEG6_LOCAL_NH6, 16, &any);
-	struct nlattr *cnt = dp_nest(nlh, SEG6_LOCAL_COUNTERS); /* `count`: all three */
-	mnl_attr_put_u64(nlh, SEG6_LOCAL_CNT_PACKETS, 0);
-	mnl_attr_put_u64(nlh, SEG6_LOCAL_CNT_BYTES, 0);
-	mnl_attr_put_u64(nlh, SEG6_LOCAL_CNT_ERRORS, 0);
-	mnl_attr_nest_end(nlh, cnt);
-	mnl_attr_nest_end(nlh, nest);
-	int err = dp_nl_request(d, nlh);
-	if (err == 0)
-		d->st.routes_added++;
-	else
-		d->st.nl_errors++;
-	return err;
 }
 
 /* Delete every route of the shadow table from the kernel. */
@@ -397,8 +353,8 @@ void dp_routes_remove_all(struct dp *d)
 
 /* ---- rules ---- */
 
-static int dp_rule_msg(struct dp *d, uint16_t type, uint32_t pref, uint32_t table,
-		       uint8_t proto, bool decap)
+int dp_rule_msg(struct dp *d, uint16_t type, uint32_t pref, uint32_t table, uint8_t proto,
+		bool decap, const struct in6_addr *from)
 {
 	uint8_t buf[256];
 	uint16_t flags = type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0;
@@ -416,6 +372,10 @@ static int dp_rule_msg(struct dp *d, uint16_t type, uint32_t pref, uint32_t tabl
 		mnl_attr_put(nlh, FRA_DST, 16, &d->cfg.self);
 		mnl_attr_put_u8(nlh, FRA_IP_PROTO, IPPROTO_IPV6);
 	}
+	if (from) {
+		frh->src_len = 128;
+		mnl_attr_put(nlh, FRA_SRC, 16, from);
+	}
 	int err = dp_nl_request(d, nlh);
 	if (err == -EEXIST && type == RTM_NEWRULE)
 		err = 0;
@@ -426,37 +386,21 @@ static int dp_rule_msg(struct dp *d, uint16_t type, uint32_t pref, uint32_t tabl
 	return err;
 }
 
-/* Decapsulation must be looked up before the local table (self is a local
- * address, and the kernel has no IPv6-in-IPv6 handler here), so the pref 0
- * "lookup local" rule moves below it. Signalling to self still reaches the
- * local table at rule_pref + 1. */
+/* dmm's table before main (the seg6 driver adds its decap rules and moves
+ * the local rule, dp_seg6.c). */
 int dp_rules_setup(struct dp *d)
 {
-	uint32_t p = d->cfg.rule_pref;
-	uint8_t proto = d->cfg.protocol;
-	int err;
-
 	d->rules_set = true;
-	if ((err = dp_rule_msg(d, RTM_NEWRULE, p, d->cfg.table, proto, true)) < 0 ||
-	    (err = dp_rule_msg(d, RTM_NEWRULE, p + 1, DP_TABLE_LOCAL, proto, false)) < 0 ||
-	    (err = dp_rule_msg(d, RTM_NEWRULE, p + 2, d->cfg.table, proto, false)) < 0)
-		return err;
-	d->local_rule_moved = true;
-	return dp_rule_msg(d, RTM_DELRULE, 0, DP_TABLE_LOCAL, RTPROT_KERNEL, false);
+	return dp_rule_msg(d, RTM_NEWRULE, d->cfg.rule_pref + 2, d->cfg.table, d->cfg.protocol,
+			   false, NULL);
 }
 
-/* Put the kernel's pref 0 local rule back first, so local delivery never
- * has a gap, then remove ours. */
 void dp_rules_teardown(struct dp *d)
 {
-	uint32_t p = d->cfg.rule_pref;
-
 	if (!d->rules_set)
 		return;
-	dp_rule_msg(d, RTM_NEWRULE, 0, DP_TABLE_LOCAL, RTPROT_KERNEL, false);
-	dp_rule_msg(d, RTM_DELRULE, p + 2, d->cfg.table, d->cfg.protocol, false);
-	dp_rule_msg(d, RTM_DELRULE, p + 1, DP_TABLE_LOCAL, d->cfg.protocol, false);
-	dp_rule_msg(d, RTM_DELRULE, p, d->cfg.table, d->cfg.protocol, true);
+	dp_rule_msg(d, RTM_DELRULE, d->cfg.rule_pref + 2, d->cfg.table, d->cfg.protocol, false,
+		    NULL);
 	d->rules_set = false;
 }
 
@@ -537,7 +481,7 @@ static int dp_flush_kind(struct dp *d, uint16_t get, uint16_t del, size_t hdrlen
 int dp_flush_stale(struct dp *d)
 {
 	/* A crash may have left the local rule moved: restore pref 0 first. */
-	int err = dp_rule_msg(d, RTM_NEWRULE, 0, DP_TABLE_LOCAL, RTPROT_KERNEL, false);
+	int err = dp_rule_msg(d, RTM_NEWRULE, 0, DP_TABLE_LOCAL, RTPROT_KERNEL, false, NULL);
 	if (err < 0)
 		return err;
 	int nr = dp_flush_kind(d, RTM_GETRULE, RTM_DELRULE, sizeof(struct fib_rule_hdr));

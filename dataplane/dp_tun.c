@@ -254,6 +254,20 @@ static bool dp_tun_filtered(const uint8_t *pkt, size_t len)
 	return false;
 }
 
+/* The tun driver's TUNNEL routes point here: encapsulate in dmmd, unless a
+ * HOLD overlays the route (the kernel would prefer a TUNNEL route with a
+ * longer destination, or a source-specific one, over the HOLD). */
+static bool dp_tun_tunnelled(struct dp *d, const struct dp_route *r, const struct dp_hold *h,
+			     const uint8_t *pkt, size_t len)
+{
+	if (r == NULL || r->kind != DP_R_TUNNEL || d->drv->xmit == NULL)
+		return false;
+	if (h && r->dst.len <= h->prefix.len && r->src.len == 0)
+		return false;
+	d->drv->xmit(d, r, pkt, len);
+	return true;
+}
+
 static void dp_tun_packet(struct dp *d, const uint8_t *pkt, size_t len)
 {
 	struct in6_addr src, dst;
@@ -266,11 +280,13 @@ static void dp_tun_packet(struct dp *d, const uint8_t *pkt, size_t len)
 	memcpy(&src, pkt + 8, 16);
 	memcpy(&dst, pkt + 24, 16);
 	struct dp_hold *h = dp_hold_covering(d, &dst);
+	const struct dp_route *r = dp_route_lookup(d, &dst, &src);
+	if (dp_tun_tunnelled(d, r, h, pkt, len))
+		return;
 	if (h) {
 		dp_hold_queue(d, h, pkt, len);
 		return;
 	}
-	const struct dp_route *r = dp_route_lookup(d, &dst, &src);
 	if (r && r->kind == DP_R_LOCAL) {
 		/* The LOCAL fallback: the link is gone, the core not told yet. */
 		if ((h = dp_hold_new(d, &r->dst)) != NULL) {
@@ -290,6 +306,8 @@ static void dp_tun_packet(struct dp *d, const uint8_t *pkt, size_t len)
 		return;
 	}
 	r = dp_route_lookup(d, &dst, &src);
+	if (dp_tun_tunnelled(d, r, NULL, pkt, len))
+		return;
 	if (r && r->kind != DP_R_MISS)
 		dp_reinject(d, pkt, len);
 	else
@@ -301,7 +319,9 @@ void dp_tun_read(struct dp *d)
 	for (unsigned i = 0; i < 64; i++) { /* bounded batch: others get their turn */
 		ssize_t n = read(d->tun_fd, d->pktbuf, DP_PKT_MAX);
 		if (n <= 0)
-			return;
+			break;
 		dp_tun_packet(d, d->pktbuf, (size_t)n);
 	}
+	if (d->drv && d->drv->flush)
+		d->drv->flush(d);
 }

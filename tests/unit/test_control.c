@@ -33,6 +33,16 @@ bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st)
 	return false;
 }
 
+int dmmd_dp_peers(struct dmmd *d, struct dp_peer_stats *v, unsigned max)
+{
+	return 0;
+}
+
+const char *dmmd_dp_driver(const struct dmmd *d, const char **why)
+{
+	return NULL;
+}
+
 static struct dmmd d;
 static struct nodetest nt;
 static char dir[64];
