@@ -508,6 +508,8 @@ static void show_counters(struct view *v)
 		ONE("dp_nl_enomem_retries", ds.nl_enomem_retries);
 		ONE("dp_ra_sent", ds.ra_sent);
 		ONE("dp_rs_received", ds.rs_received);
+		ONE("dp_decap_packets", ds.decap_packets);
+		ONE("dp_encap_packets", ds.encap_packets);
 		ONE("dp_decap_rejected", ds.decap_rejected);
 		ONE("dp_decap_errors", ds.decap_errors);
 		ONE("dp_encap_errors", ds.encap_errors);

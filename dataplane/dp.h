@@ -137,8 +137,11 @@ struct dp_stats {
 	/* Addition: attaches reported from a first frame (not an RS). */
 	uint64_t attach_frames;
 	/* Addition: tunnelled packets to self refused (outer source not a
-	 * peer), malformed, or that could not be sent/re-injected (tun). */
+	 * peer), malformed, or that could not be sent/re-injected (tun);
+	 * packets decapsulated and encapsulated (bpf and tun; seg6 counts
+	 * decapsulation on its End.DX6 route: ip -s -6 route show table N). */
 	uint64_t decap_rejected, decap_errors, encap_errors;
+	uint64_t decap_packets, encap_packets;
 };
 void dp_get_stats(const struct dp *d, struct dp_stats *s);
 

@@ -362,11 +362,16 @@ static void dp_bpf_stats(const struct dp *d, struct dp_stats *s)
 	if (b == NULL || b->decap == NULL)
 		return;
 	int rx_fd = bpf_map__fd(b->decap->maps.rx_cnt);
+	for (uint32_t i = 0; i < d->cfg.n_peers; i++)
+		s->decap_packets += dp_bpf_sum(b, rx_fd, i).packets;
+	s->decap_packets += dp_bpf_sum(b, rx_fd, DMM_BPF_SLOT_OTHER).packets;
 	s->decap_rejected += dp_bpf_sum(b, rx_fd, DMM_BPF_SLOT_REFUSED).packets;
 	s->decap_errors += dp_bpf_sum(b, rx_fd, DMM_BPF_SLOT_ERROR).packets;
-	for (unsigned i = 0; i < b->n_tx; i++)
-		s->encap_errors += dp_bpf_sum(b, bpf_map__fd(b->tx[i].skel->maps.tx_cnt),
-					      DMM_BPF_TX_ERROR).packets;
+	for (unsigned i = 0; i < b->n_tx; i++) {
+		int fd = bpf_map__fd(b->tx[i].skel->maps.tx_cnt);
+		s->encap_packets += dp_bpf_sum(b, fd, DMM_BPF_TX_OK).packets;
+		s->encap_errors += dp_bpf_sum(b, fd, DMM_BPF_TX_ERROR).packets;
+	}
 }
 
 const struct dp_driver_ops dp_bpf_ops = {

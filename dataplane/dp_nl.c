@@ -372,6 +372,7 @@ void dp_nl_events(struct dp *d)
 			}
 			return;
 		}
+		memset(d->oif_cache, 0, sizeof(d->oif_cache)); /* a link changed */
 		mnl_cb_run(d->evbuf, (size_t)n, 0, 0, dp_ev_cb, d);
 	}
 }

@@ -30,6 +30,8 @@
  * dp waits for netlink answers; the default 500 overflows. */
 #define DP_TUN_TXQLEN 16384
 #define DP_MAX_ROUTES (1u << 20)
+#define DP_OIF_CACHE 16
+#define DP_OIF_CACHE_MS 1000
 #define DP_MAX_HOLDS 1024
 #define DP_MAX_LINKS 64
 #define DP_FRAMES_PER_WAKEUP 16 /* frames read from one first-frame listener per wakeup */
@@ -157,6 +159,14 @@ struct dp {
 	int icmp_fd;
 	dmm_time_t now;           /* last time given to dispatch/timer */
 	bool rules_set;
+
+	/* Output device towards each recent locator (TUNNEL routes need
+	 * one): looked up once a second at most, not per route. */
+	struct dp_oif_cache {
+		struct in6_addr locator;
+		uint32_t oif;
+		uint64_t t_ms; /* CLOCK_MONOTONIC of the lookup, 0 = unused */
+	} oif_cache[DP_OIF_CACHE];
 
 	struct dp_route **rt_buckets;
 	uint32_t rt_nbuckets, rt_count;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
@@ -300,6 +301,48 @@ static int dp_route_add(struct dp *d, const struct dp_route *r)
 	return err;
 }
 
+static uint64_t dp_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
+}
+
+/* LWT routes need a device; the encapsulated packet is routed again, so
+ * take the kernel's choice towards the locator, cached per locator for
+ * DP_OIF_CACHE_MS (a bulk of routes to one MR costs one lookup). */
+static int dp_tunnel_oif(struct dp *d, const struct in6_addr *locator, uint32_t *oif,
+			 bool fresh)
+{
+	uint64_t now = dp_mono_ms();
+	struct dp_oif_cache *c, *old = &d->oif_cache[0];
+
+	for (unsigned i = 0; i < DP_OIF_CACHE; i++) {
+		c = &d->oif_cache[i];
+		if (c->t_ms && !memcmp(&c->locator, locator, sizeof(*locator))) {
+			old = c;
+			break;
+		}
+		if (c->t_ms < old->t_ms)
+			old = c;
+	}
+	c = old;
+	if (!fresh && c->t_ms && !memcmp(&c->locator, locator, sizeof(*locator)) &&
+	    now - c->t_ms < DP_OIF_CACHE_MS) {
+		*oif = c->oif;
+		return 0;
+	}
+	int err = dp_nl_route_oif(d, locator, oif);
+	if (err < 0) {
+		d->st.nl_errors++;
+		c->t_ms = 0;
+		return err;
+	}
+	*c = (struct dp_oif_cache){ *locator, *oif, now };
+	return 0;
+}
+
 /* TUNNEL/LOCAL/PASS/MISS add or delete. */
 int dp_route_op(struct dp *d, const struct dmm_dp_op *op)
 {
@@ -320,13 +363,15 @@ int dp_route_op(struct dp *d, const struct dmm_dp_op *op)
 	else if (r.kind == DP_R_TUNNEL && d->drv->kind == DP_DRIVER_TUN)
 		r.oif = d->tun_ifindex; /* dp_utun.c encapsulates */
 	else if (r.kind == DP_R_TUNNEL) {
-		/* LWT routes need a device; the encapsulated packet is
-		 * routed again, so take the one towards the locator. */
-		int err = dp_nl_route_oif(d, &r.locator, &r.oif);
-		if (err < 0) {
-			d->st.nl_errors++;
+		int err = dp_tunnel_oif(d, &r.locator, &r.oif, false);
+		if (err < 0)
 			return err;
-		}
+		err = dp_route_add(d, &r);
+		if (err != -ENODEV && err != -ENETDOWN)
+			return err;
+		/* The cached device went: look again, once. */
+		if ((err = dp_tunnel_oif(d, &r.locator, &r.oif, true)) < 0)
+			return err;
 	}
 	return dp_route_add(d, &r);
 }

@@ -152,11 +152,12 @@ static void dp_utun_flush(struct dp *d)
 			done++;
 			continue;
 		}
+		d->st.encap_packets += (unsigned)n;
 		for (int i = 0; i < n; i++) {
 			struct dp_utun_peer *p = u->tx_peer[done + (unsigned)i];
 			if (p) {
 				p->tx_packets++;
-				p->tx_bytes += u->tx_iov[done + (unsigned)i].iov_len;
+				p->tx_bytes += u->tx_iov[done + (unsigned)i].iov_len + DP_IP6_HLEN;
 			}
 		}
 		done += (unsigned)n;
@@ -223,6 +224,7 @@ static void dp_utun_decap(struct dp *d, const struct msghdr *m, const uint8_t *i
 		d->st.decap_errors++;
 		return;
 	}
+	d->st.decap_packets++;
 	struct dp_utun_peer *p = dp_utun_peer(u, &from->sin6_addr);
 	if (p) {
 		p->rx_packets++;
