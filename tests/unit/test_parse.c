@@ -488,6 +488,53 @@ static void expect(const char *text, const char *const *want, int nwant)
 		assert_string_equal(e.msg[i], want[i]);
 }
 
+/* dataplane DRIVER [{ }] and network { mr }: parsed, printed by -nv,
+ * round trip; an unknown driver and a twice-listed MR are refused. */
+static void test_dataplane_driver(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	char *t;
+
+	assert_int_equal(parse(BASE, &c, &e), 0);
+	assert_int_equal(c.dataplane, DMMD_DP_AUTO);
+	assert_int_equal(c.core.nets[0].n_mrs, 0);
+	assert_int_equal(parse(BASE "dataplane bpf\n", &c, &e), 0);
+	assert_int_equal(c.dataplane, DMMD_DP_BPF);
+	assert_int_equal(c.dp_table, 4242);
+	assert_int_equal(parse(BASE "dataplane tun { table 77 }\n", &c, &e), 0);
+	assert_int_equal(c.dataplane, DMMD_DP_TUN);
+	assert_int_equal(c.dp_table, 77);
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\ndataplane tun {\n\ttable 77\n"));
+	free(t);
+	assert_int_equal(parse(BASE "dataplane seg6\ndataplane { hold-limit 9 }\n", &c, &e), 0);
+	assert_int_equal(c.dataplane, DMMD_DP_SEG6);
+	assert_int_equal(c.dp_hold_limit, 9);
+	round_trip(BASE "dataplane bpf\n");
+	round_trip(BASE "dataplane auto { tun dmmx }\n");
+
+	const char *nets = "network ln2 { prefix 2001:db8:2::/48 lm 2001:db8:ff::2 "
+			   "haa 2001:db8:ff::2 mr 2001:db8:ff::20 mr 2001:db8:ff::29 }\n";
+	char text[1024];
+	snprintf(text, sizeof(text), "%s%s", BASE, nets);
+	assert_int_equal(parse(text, &c, &e), 0);
+	assert_int_equal(c.core.nets[1].n_mrs, 2);
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\thaa 2001:db8:ff::2\n\tmr 2001:db8:ff::20\n"
+				  "\tmr 2001:db8:ff::29\n}\n"));
+	free(t);
+	round_trip(text);
+
+	const char *const bad_drv[] = {
+		"t.conf:7: dataplane: unknown driver 'ebpf' (auto, seg6, bpf or tun)" };
+	expect(BASE "dataplane ebpf\n", bad_drv, 1);
+	const char *const twice[] = {
+		"t.conf:7: mr: 2001:db8:ff::5 listed twice in network ln9" };
+	expect(BASE "network ln9 { prefix 2001:db8:9::/48 lm ::1 haa ::1 mr 2001:db8:ff::5 "
+		    "mr 2001:db8:ff::5 }\n", twice, 1);
+}
+
 static void test_error_messages(void **state)
 {
 	char text[1024];
@@ -668,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_every_directive),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_attach_on),
+		cmocka_unit_test(test_dataplane_driver),
 		cmocka_unit_test(test_router_link_local),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_error_messages),
