@@ -61,7 +61,7 @@ int dp_driver_select(struct dp *d)
 		snprintf(d->drv_why, sizeof(d->drv_why), "configured");
 		return 0;
 	}
-	char skipped[sizeof(d->drv_why)] = "";
+	char skipped[sizeof(d->drv_why) - 8] = ""; /* "auto: " + it fits drv_why */
 	for (size_t i = 0; i < sizeof(dp_auto_order) / sizeof(dp_auto_order[0]); i++) {
 		o = dp_auto_order[i];
 		if (o->probe(d, why, sizeof(why)) == 0) {
@@ -89,10 +89,12 @@ int dp_probe_all(const struct dp_config *cfg, bool ok[DP_DRIVER_COUNT],
 		return -ENOMEM;
 	d->cfg = *cfg;
 	d->tun_fd = d->icmp_fd = d->frame_fd = -1;
-	if ((d->nlbuf = malloc(DP_NLBUF)) == NULL || (err = dp_nl_open(d)) < 0) {
-		err = d->nlbuf ? err : -ENOMEM;
+	if ((d->nlbuf = malloc(DP_NLBUF)) == NULL) {
+		err = -ENOMEM;
 		goto out;
 	}
+	if ((err = dp_nl_open(d)) < 0)
+		goto out;
 	for (size_t i = 0; i < sizeof(dp_auto_order) / sizeof(dp_auto_order[0]); i++) {
 		const struct dp_driver_ops *o = dp_auto_order[i];
 		why[o->kind][0] = '\0';
