@@ -180,6 +180,13 @@ static void dp_link_seen(struct dp *d, struct dp_link *l)
 	}
 }
 
+bool dp_access_link_up(struct dp *d, uint32_t ifindex)
+{
+	const struct dp_link *l = dp_link_find(d, ifindex);
+
+	return l && l->carrier;
+}
+
 static void dp_link_gone(struct dp *d, struct dp_link *l, const char *why)
 {
 	dp_logf(d, DMM_LOG_INFO, "access link %s (%u) %s", l->name, l->ifindex, why);

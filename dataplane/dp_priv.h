@@ -265,6 +265,8 @@ dmm_time_t dp_access_deadline(const struct dp *d);
 int dp_access_pollfds(struct dp *d, struct pollfd *fds, int max);
 void dp_access_frames(struct dp *d, int fd); /* fd: the first-frame listener, else ignored */
 bool dp_access_match(const struct dp *d, const char *name);
+/* Is ifindex an access link dp knows, with carrier? */
+bool dp_access_link_up(struct dp *d, uint32_t ifindex);
 
 /* Utilities (dp.c) */
 int dp_sysctl_write(const char *path, const char *val);

@@ -287,6 +287,12 @@ static void dp_tun_packet(struct dp *d, const uint8_t *pkt, size_t len)
 		dp_hold_queue(d, h, pkt, len);
 		return;
 	}
+	if (r && r->kind == DP_R_LOCAL && dp_access_link_up(d, r->oif)) {
+		/* Queued in the TUN by the route this LOCAL one replaced (the
+		 * tun driver's TUNNEL, a MISS): the kernel delivers it now. */
+		dp_reinject(d, pkt, len);
+		return;
+	}
 	if (r && r->kind == DP_R_LOCAL) {
 		/* The LOCAL fallback: the link is gone, the core not told yet. */
 		if ((h = dp_hold_new(d, &r->dst)) != NULL) {
