@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Figure 1, path MTU through a tunnel: MN1 moves to MR11, so MR31 tunnels
 # MN2's packets to it (40 bytes more on a 1500-byte core).
 #   - every driver: MR31's RAs give MN2 an MTU of 1460 (link MTU - 40);
