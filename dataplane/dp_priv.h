@@ -223,6 +223,8 @@ struct nlmsghdr *dp_rtmsg(struct dp *d, void *buf, uint16_t type, uint16_t flags
 			  const struct dmm_prefix *dst, const struct dmm_prefix *src,
 			  uint8_t rtype, uint32_t metric);
 struct nlattr *dp_nest(struct nlmsghdr *nlh, uint16_t type);
+/* Send a RTM_NEWROUTE, count it (routes_added or nl_errors). */
+int dp_route_add_request(struct dp *d, struct nlmsghdr *nlh);
 int dp_route_del_msg(struct dp *d, const struct dmm_prefix *dst,
 		     const struct dmm_prefix *src, uint32_t metric);
 /* An ip rule (pref, lookup table, dp's protocol unless proto), optionally

@@ -179,6 +179,17 @@ struct nlattr *dp_nest(struct nlmsghdr *nlh, uint16_t type)
 	return a;
 }
 
+int dp_route_add_request(struct dp *d, struct nlmsghdr *nlh)
+{
+	int err = dp_nl_request(d, nlh);
+
+	if (err == 0)
+		d->st.routes_added++;
+	else
+		d->st.nl_errors++;
+	return err;
+}
+
 int dp_route_del_msg(struct dp *d, const struct dmm_prefix *dst,
 		     const struct dmm_prefix *src, uint32_t metric)
 {
@@ -208,10 +219,7 @@ static int dp_route_add_msg(struct dp *d, const struct dp_route *r)
 		mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
 	if (r->kind == DP_R_TUNNEL && (err = d->drv->tunnel_attrs(d, nlh, r)) < 0)
 		return err;
-	if ((err = dp_nl_request(d, nlh)) == 0)
-		d->st.routes_added++;
-	else
-		d->st.nl_errors++;
+	err = dp_route_add_request(d, nlh);
 	if (err < 0 && r->kind == DP_R_TUNNEL && d->drv->tunnel_put)
 		d->drv->tunnel_put(d, r);
 	return err;
@@ -236,12 +244,7 @@ static int dp_route_tun(struct dp *d, const struct dmm_prefix *dst,
 	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst,
 					src, RTN_UNICAST, metric);
 	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
-	int err = dp_nl_request(d, nlh);
-	if (err == 0)
-		d->st.routes_added++;
-	else
-		d->st.nl_errors++;
-	return err;
+	return dp_route_add_request(d, nlh);
 }
 
 static int dp_route_backup(struct dp *d, const struct dmm_prefix *dst,

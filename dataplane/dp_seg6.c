@@ -48,12 +48,7 @@ static int dp_seg6_decap_route(struct dp *d, bool add, uint32_t metric)
 	mnl_attr_put_u64(nlh, SEG6_LOCAL_CNT_ERRORS, 0);
 	mnl_attr_nest_end(nlh, cnt);
 	mnl_attr_nest_end(nlh, nest);
-	int err = dp_nl_request(d, nlh);
-	if (err == 0)
-		d->st.routes_added++;
-	else
-		d->st.nl_errors++;
-	return err;
+	return dp_route_add_request(d, nlh);
 }
 
 /* Add, then remove, an End.DX6 route at a metric dp never uses. */

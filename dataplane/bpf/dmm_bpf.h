@@ -26,4 +26,24 @@ struct dmm_bpf_addr {
 	unsigned char a[16];
 };
 
+#ifdef __BPF__
+/* The IPv6 header as the programs read and write it (no bitfields). */
+struct ip6 {
+	__u8 vtc_flow[4];
+	__be16 plen;
+	__u8 nxt, hlim;
+	struct dmm_bpf_addr src, dst;
+};
+
+/* One more packet of bytes in slot of a per-CPU counter array. */
+#define DMM_BPF_COUNT(map, slot, n) do { \
+		__u32 k_ = (slot); \
+		struct dmm_bpf_cnt *c_ = bpf_map_lookup_elem(&(map), &k_); \
+		if (c_) { \
+			c_->packets++; \
+			c_->bytes += (n); \
+		} \
+	} while (0)
+#endif
+
 #endif

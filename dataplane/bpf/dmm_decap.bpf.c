@@ -29,22 +29,7 @@ struct {
 	__type(value, struct dmm_bpf_cnt);
 } rx_cnt SEC(".maps");
 
-struct ip6 {
-	__u8 vtc_flow[4];
-	__be16 plen;
-	__u8 nxt, hlim;
-	struct dmm_bpf_addr src, dst;
-};
-
-static __always_inline void count(__u32 slot, __u64 bytes)
-{
-	struct dmm_bpf_cnt *c = bpf_map_lookup_elem(&rx_cnt, &slot);
-
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
-}
+#define count(slot, n) DMM_BPF_COUNT(rx_cnt, slot, n)
 
 static __always_inline int to_self(const struct ip6 *ip)
 {

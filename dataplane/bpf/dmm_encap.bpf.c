@@ -22,22 +22,7 @@ struct {
 	__type(value, struct dmm_bpf_cnt);
 } tx_cnt SEC(".maps");
 
-struct ip6 {
-	__u8 vtc_flow[4];
-	__be16 plen;
-	__u8 nxt, hlim;
-	struct dmm_bpf_addr src, dst;
-};
-
-static __always_inline void count(__u32 slot, __u64 bytes)
-{
-	struct dmm_bpf_cnt *c = bpf_map_lookup_elem(&tx_cnt, &slot);
-
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
-}
+#define count(slot, n) DMM_BPF_COUNT(tx_cnt, slot, n)
 
 SEC("lwt_xmit")
 int dmm_encap(struct __sk_buff *skb)
