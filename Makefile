@@ -91,3 +91,31 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all tests fuzzers fuzz deps check clean demo corpus
+
+# ---- sanitizer build of the daemon (the netns tests run it) ----
+# build/san/dmmd, build/san/dmmctl and build/san/dptest come from the very
+# rules that make build/dmmd (daemon/build.mk, dataplane/build.mk, the
+# $(B)/dptest rule below), run by a sub-make with B=build/san and
+# OPT=SAN_FLAGS: the core objects are those of the unit tests' libdmm.a
+# (same flags), the daemon, data-plane and BPF objects go under build/san.
+# One sub-make for the three, so that a parallel make never builds one
+# object twice at once. `make tests`, hence `make check`, builds them.
+san-daemon: $(S)/libdmm.a
+	+$(MAKE) --no-print-directory B=$(S) OPT='$(SAN_FLAGS)' $(S)/dmmd $(S)/dmmctl $(S)/dptest
+$(S)/dmmd $(S)/dmmctl $(S)/dptest: san-daemon ;
+tests: san-daemon
+
+# tools/dptest, the data plane driven from stdin (tests/sh/dp_*.sh): built
+# like dmmd, from the same data-plane objects and libraries.
+$(B)/dptest: tools/dptest.c $(DP_OBJ) $(B)/libdmm.a
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Idataplane $< $(DP_OBJ) $(B)/libdmm.a $(DMMD_LIBS) -o $@
+
+# git keeps no file modes: in a fresh clone examples/figure1/keys is 0644,
+# which dmmd refuses (readable by others). `make` takes group and other
+# access away, so that README's `build/dmmd -n -f examples/figure1/mr12.conf`
+# works as shown (tests/sh/fresh_keys.sh).
+examples-keys:
+	@find examples/figure1/keys -perm /077 -exec chmod go-rwx {} +
+all: examples-keys
+
+.PHONY: san-daemon examples-keys
