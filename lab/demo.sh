@@ -17,6 +17,9 @@
 #     --out DIR         results folder (default results/demo-TIMESTAMP)
 #     --static-routes   no dmmd at all: the script moves a static route after
 #                       the MN (plumbing test of this script, not of DMM)
+#     --dataplane SPEC  the MRs' data-plane drivers (dmmlab(8) DATA-PLANE
+#                       DRIVERS: bpf, or mr11=bpf,mr2=tun,*=seg6; default
+#                       $DMM_DATAPLANE, else each dmmd's auto)
 #
 # Brings up figure1 (namespaces prefixed $DMMLAB_PREFIX, default "dmo-",
 # state in $DMMLAB_RUN, default /run/dmmdemo, so it never touches another
@@ -35,7 +38,7 @@ export DMMLAB_PREFIX=${DMMLAB_PREFIX:-dmo-}
 export DMMLAB_RUN=${DMMLAB_RUN:-/run/dmmdemo}
 LAB=demo
 RATE=1000 TCP_RATE=5M DOWN_MS=0 PAUSE=3 MOVES="mr11 mr2 mr31" MNSET=tuned HOLD=yes TCP=yes
-OUT="" STATIC=no KSTATS=no TOPO=lab/topologies/figure1.topo
+OUT="" STATIC=no KSTATS=no TOPO=lab/topologies/figure1.topo DATAPLANE=${DMM_DATAPLANE:-}
 
 die() { echo "demo: $*" >&2; exit 3; }
 while [ $# -gt 0 ]; do
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--kstats) KSTATS=yes ;;
 	--out) OUT=$2; shift ;;
 	--static-routes) STATIC=yes ;;
+	--dataplane) DATAPLANE=$2; shift ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (--help)" ;;
 	esac
@@ -100,7 +104,8 @@ LAB_UP=yes
 if [ $STATIC = yes ]; then
 	dmmlab up "$topo" --no-daemons || die "dmmlab up failed"
 else
-	dmmlab up "$topo" || die "dmmlab up failed"
+	dmmlab up "$topo" ${DATAPLANE:+--dataplane "$DATAPLANE"} || die "dmmlab up failed"
+	dmmlab status | grep -E '^  mr[a-z0-9]* +dataplane' | sed 's/^ */demo: /'
 fi
 
 # global_addr NODE: the node's first non-tentative global address on eth0.
