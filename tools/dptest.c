@@ -1,13 +1,14 @@
 /* dptest: drive the Linux data plane by hand or from a test script.
  *
- *   dptest -s SELF [-t TABLE] [-n TUN] [-a PATTERN]... [-H HOLD_MS] [-R] [-T]
+ *   dptest -s SELF [-D DRIVER] [-t TABLE] [-n TUN] [-a PATTERN]... [-H HOLD_MS] [-R] [-T]
  *
  * Reads commands on stdin, one per line, answers "ok" or "err ..." on
  * stdout, and prints data-plane events ("attach IFINDEX MNID", "detach
  * IFINDEX", "miss DST SRC", "log LEVEL TEXT") as they happen. -R: attach on
  * Router Solicitations only (not on an MN's first frame). -T: attach, detach
  * and log lines end with " @MS", the CLOCK_MONOTONIC time in ms (3 decimals),
- * so a test can measure delays between events. Commands:
+ * so a test can measure delays between events. -D: the data-plane driver
+ * (auto, seg6, bpf, tun; default auto). Commands:
  *   tunnel add P [from S] via L | tunnel del P [from S]
  *   local add P dev IF | local del P
  *   pass add P | pass del P | miss add P | miss del P
@@ -198,8 +199,15 @@ static int parse_args(int argc, char **argv, struct dp_config *c)
 	int o;
 
 	dp_config_defaults(c);
-	while ((o = getopt(argc, argv, "s:t:n:a:H:RT")) != -1) {
+	while ((o = getopt(argc, argv, "s:D:t:n:a:H:RT")) != -1) {
 		switch (o) {
+		case 'D': {
+			int k = dp_driver_parse(optarg);
+			if (k < 0)
+				return -1;
+			c->driver = (enum dp_driver_kind)k;
+			break;
+		}
 		case 's':
 			if (inet_pton(AF_INET6, optarg, &c->self) != 1)
 				return -1;
@@ -255,8 +263,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setvbuf(stdin, NULL, _IONBF, 0);
 	if (parse_args(argc, argv, &cfg) < 0) {
-		fprintf(stderr, "usage: dptest -s SELF [-t TABLE] [-n TUN] [-a PATTERN]... "
-			"[-H HOLD_MS] [-R] [-T]\n");
+		fprintf(stderr, "usage: dptest -s SELF [-D auto|seg6|bpf|tun] [-t TABLE] [-n TUN] "
+			"[-a PATTERN]... [-H HOLD_MS] [-R] [-T]\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);
