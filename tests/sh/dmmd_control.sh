@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns
 # dmmd + dmmctl on a live LM/HAA node (no data plane), in a network
 # namespace of its own, signalling over UDP:
 #
@@ -8,15 +9,15 @@
 # codes), that a malformed datagram is counted and charged to its sender,
 # that SIGHUP applies a timer change and refuses a role or address change
 # (keeping the running configuration and the daemon up), and that SIGTERM
-# exits cleanly and removes the socket. Skips when not root.
+# exits cleanly and removes the socket, with no sanitizer report (the
+# ASan+UBSan build, lib_dmm.sh). Skips when not root.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/sh/lib_dmm.sh
 [ "$(id -u)" = 0 ] || { echo "not root"; exit 77; }
-command -v ip >/dev/null || { echo "no ip(8)"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3"; exit 77; }
-if ! make -s build/dmmd build/dmmctl 2>/dev/null; then
-	make -s -f Makefile -f daemon/build.mk build/dmmd build/dmmctl || exit 1
-fi
+command -v ip >/dev/null || { echo "FAIL: no ip(8) (make deps)"; exit 1; }
+command -v python3 >/dev/null || { echo "FAIL: no python3 (make deps)"; exit 1; }
+dmm_bins || { echo "FAIL: make"; exit 1; }
 ns=dmmc-$$
 tmp=$(mktemp -d)
 pid=
@@ -29,7 +30,7 @@ trap cleanup EXIT
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 in_ns() { ip netns exec "$ns" "$@"; }
-ctl() { in_ns build/dmmctl -s "$tmp/ctl.sock" "$@"; }
+ctl() { in_ns "$DMMCTL" -s "$tmp/ctl.sock" "$@"; }
 
 ip netns add "$ns" || exit 1
 in_ns ip link set lo up
@@ -40,14 +41,14 @@ sed -e "s|^control .*|control \"$tmp/ctl.sock\"|" \
     -e "s|^#event-log .*|event-log \"$tmp/events\"\nsignalling udp|" \
     examples/figure1/lm1haa1.conf >"$tmp/lm1.conf"
 
-ip netns exec "$ns" build/dmmd -d -v -f "$tmp/lm1.conf" >"$tmp/log" 2>&1 &
+ip netns exec "$ns" "$DMMD" -d -v -f "$tmp/lm1.conf" >"$tmp/log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
 [ -S "$tmp/ctl.sock" ] || { bad "control socket not created"; cat "$tmp/log"; exit 1; }
 [ "$(stat -c %a "$tmp/ctl.sock")" = 600 ] || bad "control socket mode $(stat -c %a "$tmp/ctl.sock")"
 
 # show config is the normalized configuration, as dmmd -nv prints it
-build/dmmd -nv -f "$tmp/lm1.conf" >"$tmp/nv"
+dmmd_n -nv -f "$tmp/lm1.conf" >"$tmp/nv"
 ctl show config >"$tmp/shown" || bad "show config failed"
 cmp -s "$tmp/nv" "$tmp/shown" || { bad "show config differs from dmmd -nv"; diff "$tmp/nv" "$tmp/shown"; }
 
@@ -92,7 +93,7 @@ cp "$tmp/lm1.conf" "$tmp/lm1.orig"
 sed -i 's/lease 1h/lease 2h/' "$tmp/lm1.conf"
 kill -HUP "$pid"
 reload_log 1 | grep -q "reload: applied changes to timers$" || bad "timer reload: $(reload_log 1)"
-build/dmmd -nv -f "$tmp/lm1.conf" >"$tmp/nv2"
+dmmd_n -nv -f "$tmp/lm1.conf" >"$tmp/nv2"
 ctl show config >"$tmp/shown" || bad "show config after reload failed"
 cmp -s "$tmp/nv2" "$tmp/shown" || { bad "show config is not the reloaded file"; diff "$tmp/nv2" "$tmp/shown"; }
 grep -q "^	lease 2h$" "$tmp/shown" || bad "lease 2h not applied"
@@ -106,7 +107,7 @@ cmp -s "$tmp/nv2" "$tmp/shown" || { bad "refused reload changed the config"; dif
 # an address change (and the domain map that names it): refused
 sed -e 's/lease 1h/lease 2h/' -e 's/^address 2001:db8:ff::1$/address 2001:db8:ff::9/' \
     -e 's/^\(\t[lh][ma]a\?\) 2001:db8:ff::1$/\1 2001:db8:ff::9/' "$tmp/lm1.orig" >"$tmp/lm1.conf"
-build/dmmd -n -f "$tmp/lm1.conf" 2>/dev/null || bad "address-change test file does not parse"
+dmmd_n -n -f "$tmp/lm1.conf" 2>/dev/null || bad "address-change test file does not parse"
 kill -HUP "$pid"
 reload_log 3 | grep -q "reload: changes to node/address/roles, networks need a restart" ||
 	bad "address change: $(reload_log 3)"
@@ -128,5 +129,6 @@ if kill -0 "$pid" 2>/dev/null; then bad "dmmd still running after SIGTERM"; else
 pid=
 [ -e "$tmp/ctl.sock" ] && bad "control socket left behind"
 grep -q "lm1haa1 shutting down" "$tmp/log" || bad "no shutdown log line"
+san_check "$tmp/log" || fail=1
 [ $fail = 0 ] || { echo "--- dmmd log"; cat "$tmp/log"; }
 exit $fail

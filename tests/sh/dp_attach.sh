@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # An MR learns of an MN's arrival from the link itself (attach-on
 # first-frame), not only from its Router Solicitation. Network namespaces,
 # driven by tools/dptest (-T: event lines carry their monotonic time).
@@ -25,16 +26,17 @@
 # ADVERTISE; tentative: the RA waits for it, never leaving from another
 # link-local (fe80::2 beside it); dp_close removes it.
 # attach-on rs (-R): the same flap gives no attach in 1.5 s; an RS does.
-# Prints the measured carrier-up -> attach delays.
+# Prints the measured carrier-up -> attach delays. dptest runs the driver
+# DMM_DATAPLANE names (lib_dptest.sh), built with ASan+UBSan (DMM_SAN).
 set -u
 cd "$(dirname "$0")/../.."
 
+. tests/sh/lib_dmm.sh
 skip() { echo "dp_attach: skipped: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for t in ip cc make mkfifo awk; do
-	command -v $t >/dev/null || skip "missing tool: $t"
+for t in ip make mkfifo awk; do
+	command -v $t >/dev/null || { echo "FAIL: missing tool: $t (make deps)"; exit 1; }
 done
-[ -f /usr/include/libmnl/libmnl.h ] || skip "missing libmnl-dev"
 
 T=$(mktemp -d /tmp/dp_attach.XXXXXX)
 A=dmmatA$$ M=dmmatM$$ P=dmmatP$$
@@ -56,10 +58,8 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
-BIN=$T/dptest
-make -s build/libdmm.a >/dev/null || fail "cannot build build/libdmm.a"
-cc -std=gnu11 -O1 -g ${DP_CFLAGS:-} -D_GNU_SOURCE -Icore dataplane/*.c tools/dptest.c \
-	build/libdmm.a -lmnl -lsodium -o "$BIN" || fail "cannot build dptest"
+dmm_bins || fail "cannot build dptest (make san-daemon)"
+BIN=$DPTEST
 
 # ---- topology ----
 for n in $A $M $P; do ip netns add $n; ip -n $n link set lo up; done
@@ -137,7 +137,8 @@ for ((k = 1; k <= MOVES; k++)); do
 	ip -n $A link set acc1 netns $P
 	wait_least a '^log 2 access link acc1 \([0-9]+\) removed' $((ndet + 1)) 3 &&
 		wait_least a "^detach $IDX @" $((2 * k)) 3 || fail "move $k: no detach on removal"
-	grep -q '^log [01] ' "$T/a.out" && fail "an error or warning was logged"
+	# (dptest names no tunnel peers: dp_open's warning about that is expected)
+	grep '^log [01] ' "$T/a.out" | grep -qv 'lists no MR' && fail "an error or warning was logged"
 	ip -n $P link set acc1 up
 	sleep 0.3
 done

@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Figure 1, P1/P2 with real hosts: MN1 (a plain Linux namespace) attaches at
 # MR12 and configures its HoA by SLAAC from MR12's Router Advertisement; MN2
 # at MR31 (another local network) pings it and exchanges data over TCP.

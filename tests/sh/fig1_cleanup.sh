@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Figure 1, shutdown: after traffic and two moves (so every MR kind of state
 # exists: local, tunnel, pass and miss routes, a handover context, the TUN
 # device, the three rules), `dmmlab down --keep-ns` stops every daemon with
@@ -10,7 +11,9 @@
 #     the router link-local fe80::1 that dmmd put on its access links (the
 #     lab does not configure it when daemons run) is gone, and no other
 #     address changed, link-local ones included;
-#   - every dmmd exited by itself on SIGTERM (its log says so, no SIGKILL).
+#   - no tc filter or clsact qdisc on the core link (the bpf driver's);
+#   - every dmmd exited by itself on SIGTERM (its log says so, no SIGKILL),
+#     with no sanitizer report (leaks included) in its log.
 # Root only (else exit 77).
 . "$(dirname "$0")/lib_lab.sh"
 lab_require
@@ -59,6 +62,10 @@ for n in lm1haa1 lm2haa2 lm3 haa3 $MRS; do
 	r=$(x "$n" ip -d link show | grep -B1 -E 'tun type|tun_type' | grep -o '^[0-9]*: [^:]*')
 	[ -z "$r" ] || bad "$n: TUN device left: $r"
 	x "$n" ip link show dmm0 >/dev/null 2>&1 && bad "$n: dmm0 left"
+	# bpf driver: its tc programs on the core link, its qdisc
+	r=$(x "$n" tc filter show dev core ingress 2>/dev/null)
+	[ -z "$r" ] || bad "$n: tc ingress filter left on core: $r"
+	x "$n" tc qdisc show dev core 2>/dev/null | grep -q clsact && bad "$n: clsact qdisc left on core"
 	r=$(x "$n" ip -6 -o addr show | awk '$2 ~ /^mn[0-9]+$/ { print $2, $4 }')
 	[ -z "$r" ] || bad "$n: address left on an access link: $r"
 	if [ -e "$DMMLAB_RUN/addr.$n" ]; then
@@ -73,6 +80,7 @@ for n in lm1haa1 lm2haa2 lm3 haa3 $MRS; do
 	tail -3 "$log" | grep -q "^$n shutting down" ||
 		bad "$n: dmmd log does not end with a clean shutdown: $(tail -1 "$log")"
 done
+san_check "$LABDIR"/logs/*.log || fail=1
 # The MNs' and server's namespaces hold no dmm state either.
 for n in mn1 mn2 cn core; do
 	r=$(x "$n" ip -6 route show table all proto $PROTO)

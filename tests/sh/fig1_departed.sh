@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Figure 1: MN1 leaves MR12 (carrier lost) and attaches nowhere. MN2 keeps
 # pinging it. The anchor MR12 must not loop: the LM still says MN1 is at
 # MR12, so the held packets of an anchor miss, re-routed, would miss again

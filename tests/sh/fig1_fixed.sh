@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Figure 1, P6 (draft section 5): the fixed server CN (2001:db8:100::1) sits
 # behind the gateway MRGW, which registers its fixed prefix with LM2.
 #   - LM2 has a fixed binding 2001:db8:100::/48 at MRGW;

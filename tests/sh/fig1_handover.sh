@@ -1,10 +1,11 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Figure 1, P5 (figure 5): a TCP transfer (iperf3, MN2 at MR31 -> MN1) runs
 # while MN1 moves MR11 -> MR2 (another local network), and completes.
 #   - iperf3 ends without error and data still flows in its last second;
 #   - the pMR MR11 tunnels in-flight/held packets to the nMR MR2 (MR11's
 #     IPv6-in-IPv6 packets to MR2 counted by nftables, its data plane's
-#     held/flushed or miss counters move, MR2's End.DX6 route decapsulates);
+#     held/flushed or miss counters move, MR2 decapsulates: lib_lab.sh decap);
 #   - the correspondent's MR31 is redirected: its location cache says MR2,
 #     it tunnels to MR2; MR11 sent a REDIRECT or LM1 an LM_NOTIFY;
 #   - MR11 created one handover context for the move and it is gone after
@@ -64,14 +65,14 @@ red=$(($(counter mr11 redirect) - red0)) not=$(($(counter lm1haa1 notify) - not0
 echo "mr11 sent $red REDIRECT, lm1 sent $not LM_NOTIFY; mr31 tunnel to mr2 $(count41 mr31 tx_mr2)"
 [ $((red + not)) -gt 0 ] || bad "neither a REDIRECT from mr11 nor an LM_NOTIFY from lm1"
 [ "$(count41 mr31 tx_mr2)" -gt 0 ] || bad "mr31 tunnelled nothing to mr2"
-x mr31 ip -6 route show table $TABLE "$p1" | grep -q 'segs 1 \[ 2001:db8:ff::20 \]' ||
-	bad "mr31 has no tunnel route for $p1 to mr2"
+tunnel_route mr31 "$p1" 2001:db8:ff::20 || {
+	bad "mr31 has no tunnel route for $p1 to mr2"; x mr31 ip -6 route show table $TABLE "$p1"; }
 
 # Context gone after handover-context (2 s).
 wait_until 5 test "$(jq_ mr11 show handovers -- length)" = 0 ||
 	bad "mr11 still has handover contexts: $(ctl mr11 show handovers)"
 echo "mr11 handovers now: $(ctl mr11 show handovers)"
-left=$(x mr11 ip -6 route show table $TABLE | grep -F "${p1%%::*}" | grep seg6)
+left=$(tunnel_routes mr11 "${p1%%::*}")
 [ -z "$left" ] || bad "mr11 kept a tunnel route for $p1: $left"
 [ "$(counter mr11 ctx_deleted)" -ge 1 ] || bad "mr11 ctx_deleted counter is 0"
 [ $fail = 0 ] || dump mr11 mr2 mr31

@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Figure 1 with new-hoa-on-arrival: MN1 at MR12 opens TCP connection A to
 # MN2 (at MR31), then moves to MR11, which gives it a new prefix from its
 # own pool (preferred) and keeps the old one deprecated (preferred lifetime

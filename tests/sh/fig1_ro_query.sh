@@ -1,15 +1,16 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Figure 1, route optimization after a move (P3 query mode, figure 3; with
 # FIG1_MODE=redirect, P4 redirect mode, figure 4: fig1_ro_redirect.sh).
 # MN1 attaches at MR12 (anchor of its HoA), moves to MR11; MN2 at MR31 then
 # pings it. The steady-state path must be MR31 -> MR11 directly, proven by
 # counters, not by the configuration:
 #   - MR31's IPv6-in-IPv6 packets to MR11 (nftables on its core link) and
-#     MR11's End.DX6 decapsulation route (seg6local count) count each packet;
+#     MR11's decapsulation count (lib_lab.sh decap) count each packet;
 #   - the anchor MR12 (nftables forward counter for the HoA prefix, and its
-#     own End.DX6 route) carries at most the first few packets of the first
-#     burst, and none of a second burst;
-#   - MR31 has the seg6 tunnel route for the prefix to MR11.
+#     own decapsulation count) carries at most the first few packets of the
+#     first burst, and none of a second burst;
+#   - MR31 has its driver's tunnel route for the prefix to MR11.
 # Root only (else exit 77).
 . "$(dirname "$0")/lib_lab.sh"
 MODE=${FIG1_MODE:-query}
@@ -53,9 +54,8 @@ check() { # WHAT DELTAS N MAX_ANCHOR
 check "first burst" "$(burst 50)" 50 3
 check "second burst" "$(burst 50)" 50 0
 
-x mr31 ip -6 route show table $TABLE "$p1" | tee "$DMMLAB_RUN/route"
-grep -q 'encap seg6 mode encap.red segs 1 \[ 2001:db8:ff::11 \]' "$DMMLAB_RUN/route" ||
-	bad "mr31 has no seg6 tunnel route for $p1 to mr11"
+x mr31 ip -6 route show table $TABLE "$p1"
+tunnel_route mr31 "$p1" 2001:db8:ff::11 || bad "mr31 has no tunnel route for $p1 to mr11"
 echo "mr31 cache: $(ctl mr31 show cache)"
 [ $fail = 0 ] || dump mr31 mr12 mr11
 lab_result "$MODE mode: mn2 -> mn1 goes mr31 -> mr11 directly after the move; anchor mr12 idle"

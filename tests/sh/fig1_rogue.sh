@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Figure 1 under attack from a rogue namespace on the core bridge
 # (2001:db8:ff::99):
 #   1. real signalling captured on the core bridge (tcpdump) is replayed
@@ -18,8 +19,9 @@ lab_require tcpdump
 lab_up
 rogue=${DMMLAB_PREFIX}rogue
 LAB_CLEANUP_HOOK="rogue_cleanup"
+LAB_SAN_LOGS=$DMMLAB_RUN/rogue/log
 rogue_cleanup() {
-	[ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null
+	[ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
 	[ -n "${tpid:-}" ] && kill "$tpid" 2>/dev/null
 	ip netns del "$rogue" 2>/dev/null
 }
@@ -120,17 +122,17 @@ sed -e 's/^node mr11/node rogue/' -e 's/^address .*/address 2001:db8:ff::99/' \
 	-e "s|^control .*|control \"$DMMLAB_RUN/rogue/sock\"|" -e '/^event-log/d' \
 	"$LABDIR/conf/mr11.conf" >"$DMMLAB_RUN/rogue/conf"
 cmp -s "$LABDIR/keys" "$DMMLAB_RUN/rogue/keys" && bad "rogue key equals the lab's"
-ip netns exec "$rogue" "$BUILD"/dmmd -d -f "$DMMLAB_RUN/rogue/conf" >"$DMMLAB_RUN/rogue/log" 2>&1 &
+ip netns exec "$rogue" "$DMMD" -d -f "$DMMLAB_RUN/rogue/conf" >"$DMMLAB_RUN/rogue/log" 2>&1 &
 rpid=$!
 wait_until 3 test -S "$DMMLAB_RUN/rogue/sock" || bad "rogue dmmd did not start: $(tail -3 "$DMMLAB_RUN/rogue/log")"
-"$BUILD"/dmmctl -s "$DMMLAB_RUN/rogue/sock" attach mn9 02:00:00:00:00:01 ||
+"$DMMCTL" -s "$DMMLAB_RUN/rogue/sock" attach mn9 02:00:00:00:00:01 ||
 	bad "rogue dmmctl attach failed"
 # Its requests are retransmitted 4 times (250 ms .. 1 s), then time out.
-wait_until 6 test "$("$BUILD"/dmmctl -j -s "$DMMLAB_RUN/rogue/sock" show counters | jq .timeout)" -ge 2 ||
-	echo "note: rogue timeouts $("$BUILD"/dmmctl -j -s "$DMMLAB_RUN/rogue/sock" show counters | jq .timeout)"
+wait_until 6 test "$("$DMMCTL" -j -s "$DMMLAB_RUN/rogue/sock" show counters | jq .timeout)" -ge 2 ||
+	echo "note: rogue timeouts $("$DMMCTL" -j -s "$DMMLAB_RUN/rogue/sock" show counters | jq .timeout)"
 c2=$(ctl lm1haa1 show counters)
 auth=$(jq -n --argjson a "$c1" --argjson b "$c2" '$b.drop_auth - $a.drop_auth')
-echo "wrong key: lm1haa1 drop_auth +$auth; rogue sent $("$BUILD"/dmmctl -j -s "$DMMLAB_RUN/rogue/sock" show counters | jq -c '{tx, retransmit, timeout}')"
+echo "wrong key: lm1haa1 drop_auth +$auth; rogue sent $("$DMMCTL" -j -s "$DMMLAB_RUN/rogue/sock" show counters | jq -c '{tx, retransmit, timeout}')"
 [ "$auth" -ge 2 ] || bad "lm1haa1 drop_auth +$auth, want the rogue's requests counted"
 kill "$rpid"; wait "$rpid" 2>/dev/null; rpid=
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns per-driver
 # Every signalling message that crosses the figure-1 core while the scenarios
 # of fig1_attach, fig1_ro_query and fig1_handover run (attach, pings, moves
 # MR12 -> MR11 -> MR2 with traffic, so context transfer, redirect and LM
@@ -34,7 +35,10 @@ x mn2 ping -6 -c3 -i0.2 -w5 "$a1" >/dev/null || bad "mn2 cannot ping mn1"
 $L -l $LAB move mn1 mr11 >/dev/null || bad "move mn1 mr11"
 wait_until 5 mn_ready mn1 mr11 || bad "mn1 not attached at mr11"
 x mn2 ping -6 -c 20 -i 0.05 -w5 -q "$a1" >/dev/null || bad "mn2 cannot ping mn1 at mr11"
-x mn2 ping -6 -c 60 -i 0.05 -w 10 -q "$a1" >/dev/null &
+# 200 packets/s: some are always in flight to the pMR while MN1 moves, so
+# that it redirects their sender (REDIRECT), whichever of it and LM1's
+# LM_NOTIFY reaches MR31 first.
+x mn2 ping -6 -c 600 -i 0.005 -w 10 -q "$a1" >/dev/null &
 png=$!
 sleep 1
 $L -l $LAB move mn1 mr2 >/dev/null || bad "move mn1 mr2"
@@ -54,10 +58,10 @@ ts -Y mipv6 -T fields -e mip6.mhtype | sort -n | uniq -c
 . "$(dirname "$0")/lib_tshark.sh"
 ts_judge "$(ts_k3_frames)"
 # PBU/PBA (HOA and LOC), Experimental (LOC_QUERY/REPLY, LM_FWD), HI/HAck
-# (context transfer), UPN/UPA (LM_NOTIFY), LRI/LRA (REDIRECT).
+# (context transfer), LRI/LRA 17/18 (REDIRECT), UPN/UPA 19/20 (LM_NOTIFY).
 for t in 5 6 11 14 15 17 18 19 20; do
 	[ "$(count "mip6.mhtype == $t")" -gt 0 ] || bad "no Mobility Header type $t captured"
 done
 
-[ $fail = 0 ] || cp "$pcap" build/test-logs/fig1_tshark.pcap 2>/dev/null
+[ $fail = 0 ] || cp "$pcap" "build/test-logs/fig1_tshark${DMM_DATAPLANE:+.${DMM_DATAPLANE//[^a-z0-9]/_}}.pcap" 2>/dev/null
 lab_result "$npkt captured signalling packets decode cleanly in tshark"

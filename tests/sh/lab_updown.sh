@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns
 # dmmlab builds the figure 1 testbed, moves an MN, and leaves nothing behind,
 # also when `up` is killed with SIGKILL half-way. Root only (else exit 77).
 #

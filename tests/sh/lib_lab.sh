@@ -2,20 +2,34 @@
 # sourced, not run. Each test builds its own lab with lab/dmmlab under a
 # private namespace prefix and state directory, so it never touches another
 # engineer's lab, and tears it down on exit whatever happens.
+# The daemons are the sanitizer build (lib_dmm.sh: DMM_SAN), with the
+# data-plane drivers DMM_DATAPLANE names (dmmlab up --dataplane); a
+# sanitizer report in any daemon's log fails the test.
 #
-#   lab_require CMD...     skip (77) unless root and CMD... are installed
+#   lab_require CMD...     fail (1) unless ip, nft, ip6tables, python3, jq and
+#                          CMD... are installed (scripts/deps.sh installs
+#                          them all: a missing one is no reason to skip);
+#                          skip (77) unless root
 #   lab_up [LINE...]       figure1.topo with short timers plus LINE... (topology
 #                          statements, e.g. "mr-conf mode redirect"), up
 #   x NODE CMD...          run CMD in NODE's namespace
-#   ctl NODE ARGS...       dmmctl -j against NODE's dmmd
+#   ctl NODE ARGS...       dmmctl -j against NODE's dmmd ($DMMCTL)
 #   jq_ NODE ARGS -- EXPR  the same, piped through jq EXPR (raw output)
 #   wait_until SECS CMD... poll CMD every 0.1 s until it succeeds
 #   mn_prefixes MN MR      MN's prefixes as MR reports them (one per line)
 #   mn_addr MN PREFIX      MN's global address inside PREFIX (from ip -6 addr)
 #   listening NODE PORT    something listens on TCP PORT in NODE
-#   decap NODE             packets counted by NODE's End.DX6 route
+#   node_driver NODE       the data-plane driver NODE's dmmd runs (show config)
+#   decap NODE             packets NODE decapsulated: seg6, its End.DX6
+#                          route's counter; bpf and tun, dmmd's dp_decap_packets
+#   tunnel_route NODE PREFIX LOCATOR  NODE tunnels PREFIX to LOCATOR: seg6,
+#                          its encap.red route to LOCATOR; bpf and tun, whose
+#                          routes do not show the locator, a tunnel route of
+#                          theirs for PREFIX and NODE's cache entry at LOCATOR
+#   tunnel_routes NODE TEXT  NODE's tunnel routes whose line has TEXT
 #   count41_setup NODE...  nftables counters of IPv6-in-IPv6 on NODE's core
-#                          link: tx_MRNAME per destination MR, rx (all in)
+#                          link: tx_MRNAME per destination MR, rx (all in;
+#                          not with bpf, which decapsulates before netfilter)
 #   count41 NODE NAME      a counter's packets
 #   fwd_setup NODE PREFIX  nftables counter of packets NODE forwards to PREFIX
 #   fwd NODE               its packets
@@ -24,10 +38,13 @@
 # Tests set `bad "why"` for each failed check and end with `lab_result`.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/sh/lib_dmm.sh
 
 LAB=fig1
 TOPO_SRC=lab/topologies/figure1.topo
+# FIG1_BUILD=DIR: take every program from DIR and build nothing.
 BUILD=${FIG1_BUILD:-build}
+DMMD=$BUILD/dmmd DMMCTL=$BUILD/dmmctl
 TABLE=4242
 PROTO=177
 L=lab/dmmlab
@@ -37,15 +54,19 @@ bad() { echo "FAIL: $*"; fail=1; }
 note() { echo "--- $*"; }
 
 lab_require() {
-	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 	local c
 	for c in ip nft ip6tables python3 jq "$@"; do
-		command -v "$c" >/dev/null || { echo "SKIP: needs $c"; exit 77; }
+		command -v "$c" >/dev/null || {
+			echo "FAIL: $c is not installed (scripts/deps.sh installs it: make deps)"
+			exit 1
+		}
 	done
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 	[ -e /proc/sys/net/ipv6/seg6_flowlabel ] || modprobe -q seg6 2>/dev/null
 	if [ -z "${FIG1_BUILD:-}" ]; then
-		make -s build/dmmd build/dmmctl build/nfqdelay build/dmmprobe || exit 1
+		dmm_bins build/nfqdelay build/dmmprobe || { echo "FAIL: make"; exit 1; }
 	fi
+	echo "--- dmmd $DMMD, data plane ${DMM_DATAPLANE:-default (auto)}"
 	export DMMLAB_PREFIX="f1$$-" DMMLAB_RUN
 	DMMLAB_RUN=$(mktemp -d /tmp/fig1lab.XXXXXX)
 	LABDIR=$DMMLAB_RUN/$LAB
@@ -55,6 +76,12 @@ lab_require() {
 lab_cleanup() {
 	local rc=$?
 	[ -n "${LAB_CLEANUP_HOOK:-}" ] && $LAB_CLEANUP_HOOK
+	# Stop the daemons (SIGTERM: each exits, so the sanitizer reports its
+	# leaks) and read their logs before the state directory goes.
+	if [ -d "$LABDIR/logs" ]; then
+		$L -l $LAB down --keep-ns >/dev/null 2>&1
+		san_check "$LABDIR"/logs/*.log ${LAB_SAN_LOGS:-} || rc=1
+	fi
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -d "$LABDIR/logs" ]; then
 		note "daemon logs (tails)"
 		for f in "$LABDIR"/logs/*.log; do
@@ -87,11 +114,12 @@ lab_topo() {
 lab_up() {
 	local topo
 	topo=$(lab_topo "$@")
-	$L -l $LAB up "$topo" --build "$BUILD" || { echo "FAIL: dmmlab up"; exit 1; }
+	$L -l $LAB up "$topo" --build "$BUILD" --dmmd "$DMMD" || { echo "FAIL: dmmlab up"; exit 1; }
 	# The data plane's table, rule preference and route protocol, as the
 	# MRs run them (dmmd -nv of the generated configuration).
 	local dpc
-	dpc=$("$BUILD"/dmmd -nv -f "$LABDIR/conf/mr11.conf" | sed -n '/^dataplane {/,/^}/p')
+	dpc=$(dmmd_n -nv -f "$LABDIR/conf/mr11.conf" |
+		sed -n '/^dataplane.*{/,/^}/p')
 	TABLE=$(echo "$dpc" | awk '$1 == "table" {print $2}')
 	PROTO=$(echo "$dpc" | awk '$1 == "protocol" {print $2}')
 	RULE_PREF=$(echo "$dpc" | awk '$1 == "rule-pref" {print $2}')
@@ -108,7 +136,7 @@ lab_result() {
 }
 
 x() { local n=$1; shift; ip netns exec "$DMMLAB_PREFIX$n" "$@"; }
-ctl() { local n=$1; shift; "$BUILD"/dmmctl -j -s "$LABDIR/$n.sock" "$@"; }
+ctl() { local n=$1; shift; "$DMMCTL" -j -s "$LABDIR/$n.sock" "$@"; }
 # jq_ NODE show WHAT -- FILTER
 jq_() {
 	local n=$1 args=()
@@ -157,8 +185,37 @@ mn_ready() {
 # listening NODE PORT: a TCP socket listens on PORT in NODE.
 listening() { x "$1" ss -Hltn "sport = :$2" | grep -q .; }
 
+node_driver() { jq_ "$1" show config -- '.dataplane // "seg6"'; }
+
 decap() {
-	x "$1" ip -s -6 route show table $TABLE | sed -n 's/.*End.DX6.* packets \([0-9]*\) .*/\1/p'
+	case $(node_driver "$1") in
+	seg6)
+		x "$1" ip -s -6 route show table $TABLE |
+			sed -n 's/.*End.DX6.* packets \([0-9]*\) .*/\1/p' | awk '{ n += $1 } END { print n + 0 }'
+		;;
+	*) counter "$1" dp_decap_packets ;;
+	esac
+}
+
+# The lines of NODE's tunnel routes in table TABLE (the driver's shape).
+tunnel_routes() { # NODE TEXT
+	local re
+	case $(node_driver "$1") in
+	seg6) re='encap seg6 mode encap\.red' ;;
+	bpf) re='encap bpf' ;;
+	tun) re='dev dmm0 .*metric 1024' ;;
+	*) re='^$' ;;
+	esac
+	x "$1" ip -6 route show table $TABLE | grep -F -- "$2" | grep -E "$re"
+}
+
+tunnel_route() { # NODE PREFIX LOCATOR
+	local r
+	r=$(tunnel_routes "$1" "$2 ") || return 1
+	case $(node_driver "$1") in
+	seg6) grep -qF "segs 1 [ $3 ]" <<<"$r" ;;
+	*) [ "$(jq_ "$1" show cache -- ".[] | select(.prefix == \"$2\") | .locator")" = "$3" ] ;;
+	esac
 }
 
 MR_ADDRS="mr11=2001:db8:ff::11 mr12=2001:db8:ff::12 mr2=2001:db8:ff::20

@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: netns
 # dmmprobe and nfqdelay, measured against what we did to the packets.
 #
 #   loopback:  10k pps for 1 s -> 10000 sent, 10000 received, 0 lost; CSV has
