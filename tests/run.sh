@@ -11,8 +11,10 @@
 #       counts each of these scripts as skipped, with dmmd -P's reason.
 #   "# dmm-test: netns"  once (they do not depend on the driver, or pick
 #       their own mix, as fig1_interop does).
+#   "# dmm-test: plain"  once, no namespaces.
 #   No such line: a script that sources lib_lab.sh (a figure-1 lab test) is
-#   per-driver, any other runs once as a plain test.
+#   per-driver, any other runs once as a plain test. (The first such line
+#   counts: a script quoting others puts its own first.)
 # Namespace tests run the ASan+UBSan daemon (build/san/dmmd, see
 # tests/sh/lib_dmm.sh); a sanitizer report in a daemon's output fails them.
 #

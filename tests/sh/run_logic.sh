@@ -1,4 +1,5 @@
 #!/bin/bash
+# dmm-test: plain
 # tests/run.sh's own rules, on fake test scripts in a scratch tree and a
 # fake `dmmd -P` (seg6 no, bpf yes, tun yes):
 #   - a per-driver script runs once per driver the kernel runs, with
