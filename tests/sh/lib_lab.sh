@@ -75,6 +75,7 @@ lab_require() {
 
 lab_cleanup() {
 	local rc=$?
+	trap '' PIPE # a reader gone (| head) must not stop the teardown
 	[ -n "${LAB_CLEANUP_HOOK:-}" ] && $LAB_CLEANUP_HOOK
 	# Stop the daemons (SIGTERM: each exits, so the sanitizer reports its
 	# leaks) and read their logs before the state directory goes.
