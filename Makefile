@@ -39,7 +39,7 @@ corpus: $(B)/tools/mkpcap
 	$(B)/tools/mkpcap -c tests/fuzz/corpus $(B)/tests/messages.pcap
 
 EXTRA_ALL += $(B)/tools/mkpcap
--include daemon/build.mk tools/build.mk
+-include daemon/build.mk tools/build.mk dataplane/build.mk
 EXTRA_ALL += $(B)/dmmprobe $(B)/nfqdelay
 
 all: $(B)/libdmm.a $(EXTRA_ALL)
