@@ -507,8 +507,11 @@ int main(int argc, char **argv)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		fatal("calloc");
-	if (check)
-		return check_only(path, &d->conf, verbose);
+	if (check) {
+		int rc = check_only(path, &d->conf, verbose);
+		free(d);
+		return rc;
+	}
 	log_init(1, verbose, "dmmd");
 	if (parse_conf_file(path, &d->conf, log_err, NULL) != 0)
 		fatalx("%s: configuration has errors (check with dmmd -n -f %s)", path, path);

@@ -111,7 +111,8 @@ static int dp_setup(struct dp *d)
 			strerror(-err));
 		return err;
 	}
-	if ((err = dp_tun_open(d)) < 0)
+	/* The TUN first: the drivers' probe routes need a device that is up. */
+	if ((err = dp_tun_open(d)) < 0 || (err = dp_driver_select(d)) < 0)
 		return err;
 	if ((err = dp_rules_setup(d)) < 0) {
 		dp_logf(d, DMM_LOG_ERR, "cannot install policy rules: %s", strerror(-err));
@@ -154,7 +155,7 @@ int dp_open(struct dp **out, const struct dp_config *cfg, const struct dp_callba
 		dp_logf(d, DMM_LOG_ERR, "netlink: %s", strerror(-err));
 		goto fail;
 	}
-	if (d->cfg.mr && ((err = dp_driver_select(d)) < 0 || (err = dp_setup(d)) < 0))
+	if (d->cfg.mr && (err = dp_setup(d)) < 0)
 		goto fail;
 	if (d->cfg.n_access && (err = dp_access_open(d)) < 0) {
 		dp_logf(d, DMM_LOG_ERR, "access links: %s", strerror(-err));

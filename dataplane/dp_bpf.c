@@ -111,7 +111,7 @@ static int dp_bpf_probe_route(struct dp *d, int fd)
 	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
 					&self, NULL, RTN_UNICAST, DP_METRIC_PROBE);
 
-	mnl_attr_put_u32(nlh, RTA_OIF, 1); /* lo */
+	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
 	dp_bpf_put_lwt(nlh, fd);
 	int err = dp_nl_request(d, nlh);
 	if (err == 0)
@@ -149,7 +149,8 @@ static void dp_bpf_tc_detach(int ifindex, bool created)
 }
 
 /* Load both programs, add and remove an LWT-BPF route, attach and detach
- * the decap program on lo: each step needs one of the kernel options. */
+ * the decap program, both on dp's TUN device (dmmd -P: a TUN of its own):
+ * each step needs one of the kernel options. */
 static int dp_bpf_probe(struct dp *d, char *why, size_t len)
 {
 	int err = 0;
@@ -168,12 +169,13 @@ static int dp_bpf_probe(struct dp *d, char *why, size_t len)
 			 d->nl_errmsg[0] ? ": " : "", d->nl_errmsg);
 		goto out;
 	}
-	if ((err = dp_bpf_tc_attach(1, bpf_program__fd(x->progs.dmm_decap), &created)) < 0) {
+	int dev = (int)d->tun_ifindex;
+	if ((err = dp_bpf_tc_attach(dev, bpf_program__fd(x->progs.dmm_decap), &created)) < 0) {
 		snprintf(why, len, "tc clsact BPF filter: %s (CONFIG_NET_CLS_BPF, "
 			 "CONFIG_NET_SCH_INGRESS)", strerror(-err));
 		goto out;
 	}
-	dp_bpf_tc_detach(1, created);
+	dp_bpf_tc_detach(dev, created);
 out:
 	d->nl_errmsg[0] = '\0';
 	dmm_encap__destroy(e);

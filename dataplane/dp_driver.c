@@ -95,6 +95,10 @@ int dp_probe_all(const struct dp_config *cfg, bool ok[DP_DRIVER_COUNT],
 	}
 	if ((err = dp_nl_open(d)) < 0)
 		goto out;
+	/* A device of its own for the probe routes (lo may be down). */
+	snprintf(d->cfg.tun_name, sizeof(d->cfg.tun_name), "dmmprobe%%d");
+	if ((err = dp_tun_open(d)) < 0)
+		d->tun_ifindex = 1; /* no TUN (no tun driver either): try lo */
 	for (size_t i = 0; i < sizeof(dp_auto_order) / sizeof(dp_auto_order[0]); i++) {
 		const struct dp_driver_ops *o = dp_auto_order[i];
 		why[o->kind][0] = '\0';
@@ -102,6 +106,7 @@ int dp_probe_all(const struct dp_config *cfg, bool ok[DP_DRIVER_COUNT],
 	}
 	err = 0;
 out:
+	dp_tun_close(d);
 	dp_nl_close(d);
 	free(d->nlbuf);
 	free(d);

@@ -37,7 +37,7 @@ static int dp_seg6_decap_route(struct dp *d, bool add, uint32_t metric)
 		return dp_route_del_msg(d, &self, NULL, metric);
 	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
 					&self, NULL, RTN_UNICAST, metric);
-	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex ? d->tun_ifindex : 1);
+	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
 	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_SEG6_LOCAL);
 	struct nlattr *nest = dp_nest(nlh, RTA_ENCAP);
 	mnl_attr_put_u32(nlh, SEG6_LOCAL_ACTION, SEG6_LOCAL_ACTION_END_DX6);
@@ -58,8 +58,8 @@ static int dp_seg6_probe(struct dp *d, char *why, size_t len)
 
 	if (err == 0)
 		return dp_seg6_decap_route(d, false, DP_METRIC_PROBE);
-	snprintf(why, len, "seg6local routes: %s%s%s", strerror(-err),
-		 d->nl_errmsg[0] ? ": " : "", d->nl_errmsg);
+	snprintf(why, len, "seg6local routes: %s%s%s (CONFIG_IPV6_SEG6_LWTUNNEL)",
+		 strerror(-err), d->nl_errmsg[0] ? ": " : "", d->nl_errmsg);
 	d->nl_errmsg[0] = '\0';
 	return err;
 }

@@ -54,6 +54,8 @@ int dp_tun_open(struct dp *d)
 			err == -EBUSY ? " (another dmmd running?)" : "");
 		return err;
 	}
+	/* The kernel's name (a "%d" template in tun_name gets a number). */
+	snprintf(d->cfg.tun_name, sizeof(d->cfg.tun_name), "%s", ifr.ifr_name);
 	d->tun_ifindex = if_nametoindex(d->cfg.tun_name);
 	if (d->tun_ifindex == 0)
 		return -errno;
