@@ -11,6 +11,26 @@
  *                 both at once: send a stream to DST:PORT from LPORT (default
  *                 PORT) and receive the peer's stream on the same socket;
  *                 --wait MS lets the other side bind before packets flow.
+ *   dmmprobe link IFNAME [--netns NAME]... [-d SECONDS]
+ *                 one JSON line per change of the interface named IFNAME in
+ *                 each namespace (default: ours), from rtnetlink link
+ *                 events: event up (administratively up with carrier), down,
+ *                 gone (left the namespace), netns, t_ns (CLOCK_MONOTONIC,
+ *                 read the moment the event is received); "ready" first.
+ *                 The lab watches the MR end of a moving MN's link with it:
+ *                 the MN's own carrier events come from the kernel's link
+ *                 watcher, late and coalesced (a veth peer's move and
+ *                 return within one event), the MR end's synchronously.
+ *
+ * Timestamps (man/dmmprobe.1, TIMING): each arrival's time is the kernel's
+ * software receive timestamp of that packet (SO_TIMESTAMPNS, taken when the
+ * packet reaches the socket layer, before it is queued), converted from
+ * CLOCK_REALTIME to CLOCK_MONOTONIC with an offset read right before each
+ * batch is processed; a queued packet keeps its own arrival time however
+ * late the receiver wakes up. Without a kernel stamp (never seen on Linux)
+ * the user-space clock is taken and counted (rx_user_stamps). Each packet's
+ * send time is read from the clock for that packet, just before it is
+ * handed to sendmmsg() with the others due at that instant.
  *
  * Every packet carries a magic, a stream id, a sequence number and the send
  * time (CLOCK_MONOTONIC: network namespaces share it, so one-way delays are
@@ -22,6 +42,8 @@
  * silence between consecutive arrivals (where and when), and the loss runs.
  * Memory is bounded: one bit per sequence number, up to PROBE_MAX_SEQ. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -35,6 +57,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <net/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -50,6 +75,7 @@
 #define PROBE_FIN_COUNT 5
 #define PROBE_FIN_SPACING_NS 20000000ull
 #define PROBE_MAX_RUNS_SHOWN 64
+#define PROBE_IFF_LOWER_UP 0x10000 /* linux/if.h clashes with net/if.h */
 #define NS 1000000000ull
 #define MS 1000000ull
 
@@ -88,6 +114,7 @@ struct probe_rx {
 	struct probe_stream s[PROBE_MAX_STREAMS];
 	unsigned n;
 	uint64_t foreign, streams_dropped;
+	uint64_t kernel_stamps, user_stamps;
 	FILE *csv;
 };
 
@@ -98,6 +125,7 @@ struct probe_tx {
 };
 
 static volatile sig_atomic_t probe_stop;
+static void usage(void) __attribute__((noreturn));
 
 static void
 probe_on_signal(int sig)
@@ -330,6 +358,8 @@ rx_report(const struct probe_rx *rx)
 			printf(",\"delay_ms\":{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f}",
 			       (double)s->dmin / MS, s->dsum / (double)s->received / MS,
 			       (double)s->dmax / MS);
+		printf(",\"rx_kernel_stamps\":%" PRIu64 ",\"rx_user_stamps\":%" PRIu64,
+		       rx->kernel_stamps, rx->user_stamps);
 		rx_print_runs(s, end);
 		printf("}\n");
 	}
@@ -361,10 +391,44 @@ rx_last_arrival(const struct probe_rx *rx)
 	return t;
 }
 
+/* CLOCK_REALTIME - CLOCK_MONOTONIC now: a realtime read between two
+ * monotonic reads, the offset taken at their midpoint. */
+static int64_t
+rt_to_mono_offset(void)
+{
+	struct timespec a, r, b;
+	int64_t ma, mb, rt;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ma = (int64_t)a.tv_sec * (int64_t)NS + a.tv_nsec;
+	mb = (int64_t)b.tv_sec * (int64_t)NS + b.tv_nsec;
+	rt = (int64_t)r.tv_sec * (int64_t)NS + r.tv_nsec;
+	return rt - (ma + (mb - ma) / 2);
+}
+
+/* The kernel's receive timestamp of one message (monotonic ns), 0 if none. */
+static uint64_t
+rx_kernel_stamp(struct msghdr *mh, int64_t off)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)((int64_t)ts.tv_sec * (int64_t)NS + ts.tv_nsec - off);
+		}
+	}
+	return 0;
+}
+
 static void
 rx_drain(int fd, struct probe_rx *rx)
 {
 	static uint8_t bufs[PROBE_BATCH][PROBE_MAX_SIZE];
+	static uint8_t ctl[PROBE_BATCH][CMSG_SPACE(sizeof(struct timespec)) + 64];
 	struct mmsghdr msgs[PROBE_BATCH];
 	struct iovec iov[PROBE_BATCH];
 	int n;
@@ -376,13 +440,25 @@ rx_drain(int fd, struct probe_rx *rx)
 			memset(&msgs[i], 0, sizeof(msgs[i]));
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_control = ctl[i];
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
 		}
 		n = recvmmsg(fd, msgs, PROBE_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
 		uint64_t now = probe_now();
-		for (int i = 0; i < n; i++)
-			rx_packet(rx, bufs[i], msgs[i].msg_len, now);
+		int64_t off = rt_to_mono_offset();
+		for (int i = 0; i < n; i++) {
+			uint64_t t = rx_kernel_stamp(&msgs[i].msg_hdr, off);
+
+			if (t == 0 || t > now + MS) {
+				t = now;
+				rx->user_stamps++;
+			} else {
+				rx->kernel_stamps++;
+			}
+			rx_packet(rx, bufs[i], msgs[i].msg_len, t);
+		}
 		if (n < PROBE_BATCH)
 			return;
 	}
@@ -396,13 +472,13 @@ tx_send(int fd, struct probe_tx *tx, uint8_t type, uint64_t count, unsigned size
 {
 	struct mmsghdr msgs[PROBE_BATCH];
 	struct iovec iov[PROBE_BATCH];
-	uint64_t now = probe_now();
 	int n;
 
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t seq = type == PROBE_T_FIN ? tx->total : tx->next + i;
 
-		probe_encode(tx->buf[i], type, stream, seq, now);
+		/* Each packet's own clock read, the last thing before the send. */
+		probe_encode(tx->buf[i], type, stream, seq, probe_now());
 		iov[i].iov_base = tx->buf[i];
 		iov[i].iov_len = size;
 		memset(&msgs[i], 0, sizeof(msgs[i]));
@@ -503,6 +579,8 @@ probe_socket(const struct probe_opts *o, unsigned port)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (o->recv && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+		perror("dmmprobe: SO_TIMESTAMPNS (arrivals stamped in user space)");
 	if ((o->bind || port) && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		perror("dmmprobe: bind");
 		close(fd);
@@ -581,6 +659,160 @@ probe_loop(int fd, const struct probe_opts *o, struct probe_tx *tx, struct probe
 	return 0;
 }
 
+/* ---- link watcher ---- */
+
+#define PROBE_MAX_NETNS 16
+
+struct probe_watch {
+	int fd;
+	const char *ns;    /* namespace name, "" for ours */
+	int state;         /* -1 unknown, 0 down/absent, 1 up with carrier */
+};
+
+/* A NETLINK_ROUTE socket listening to link events in namespace ns (a name
+ * under /run/netns, or NULL for ours); the socket stays in that namespace
+ * after we return to ours. */
+static int
+probe_nl_socket(const char *ns)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	char path[256];
+	int self = -1, target = -1, fd = -1;
+
+	if (ns) {
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+		if ((self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 ||
+		    (target = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(target, CLONE_NEWNET) < 0) {
+			perror(path);
+			goto out;
+		}
+	}
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		perror("dmmprobe: netlink");
+	if (ns && setns(self, CLONE_NEWNET) < 0) {
+		perror("dmmprobe: back to our namespace");
+		exit(1);
+	}
+out:
+	if (self >= 0)
+		close(self);
+	if (target >= 0)
+		close(target);
+	return fd;
+}
+
+static const char *
+probe_ifla_name(struct nlmsghdr *h)
+{
+	struct ifinfomsg *ifi = NLMSG_DATA(h);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
+
+	for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == IFLA_IFNAME)
+			return RTA_DATA(a);
+	return NULL;
+}
+
+/* dmmprobe link IFNAME [--netns NS]...: the state of the interface named
+ * IFNAME in each namespace (a moving veth end keeps its name), from
+ * rtnetlink: "up" when it is administratively up with carrier (the moment
+ * it can carry packets), "down" when it loses either, "gone" when it leaves
+ * the namespace (RTM_DELLINK). Each event is stamped the moment recv()
+ * returns it; the process blocks in poll() and does nothing else. Exit after
+ * -d seconds or a signal. */
+static int
+probe_link(int argc, char **argv)
+{
+	struct probe_watch w[PROBE_MAX_NETNS];
+	struct pollfd pfd[PROBE_MAX_NETNS];
+	static uint8_t buf[65536];
+	const char *ifname = NULL;
+	double dur_s = 0;
+	unsigned n = 0;
+	uint64_t end;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "-d") && i + 1 < argc) {
+			dur_s = strtod(argv[++i], NULL);
+		} else if (!strcmp(argv[i], "--netns") && i + 1 < argc && n < PROBE_MAX_NETNS) {
+			w[n].ns = argv[++i];
+			w[n++].fd = -1;
+		} else if (ifname == NULL && argv[i][0] != '-') {
+			ifname = argv[i];
+		} else {
+			usage();
+		}
+	}
+	if (ifname == NULL)
+		usage();
+	if (n == 0) {
+		w[0].ns = "";
+		n = 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		w[i].fd = probe_nl_socket(*w[i].ns ? w[i].ns : NULL);
+		w[i].state = -1;
+		if (w[i].fd < 0)
+			return 1;
+		pfd[i] = (struct pollfd){ .fd = w[i].fd, .events = POLLIN };
+	}
+	end = dur_s > 0 ? probe_now() + (uint64_t)(dur_s * NS) : 0;
+	printf("{\"event\":\"ready\",\"ifname\":\"%s\",\"t_ns\":%" PRIu64 "}\n", ifname,
+	       probe_now());
+	fflush(stdout);
+	while (!probe_stop) {
+		uint64_t now = probe_now();
+		struct timespec ts;
+
+		if (end && now >= end)
+			break;
+		ts = probe_ts(end ? end - now : NS);
+		if (ppoll(pfd, n, &ts, NULL) <= 0)
+			continue;
+		for (unsigned i = 0; i < n; i++) {
+			ssize_t len;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			len = recv(w[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			now = probe_now();
+			for (struct nlmsghdr *h = (struct nlmsghdr *)buf;
+			     len > 0 && NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+				struct ifinfomsg *ifi = NLMSG_DATA(h);
+				const char *name, *ev;
+				int st;
+
+				if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
+					continue;
+				name = probe_ifla_name(h);
+				if (name == NULL || strcmp(name, ifname))
+					continue;
+				st = h->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP) &&
+				     (ifi->ifi_flags & PROBE_IFF_LOWER_UP);
+				if (h->nlmsg_type == RTM_DELLINK)
+					ev = "gone";
+				else if (st == w[i].state)
+					continue;
+				else
+					ev = st ? "up" : "down";
+				w[i].state = h->nlmsg_type == RTM_DELLINK ? -1 : st;
+				printf("{\"event\":\"%s\",\"ifname\":\"%s\",\"netns\":\"%s\","
+				       "\"flags\":%u,\"t_ns\":%" PRIu64 "}\n",
+				       ev, ifname, w[i].ns, ifi->ifi_flags, now);
+				fflush(stdout);
+			}
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		close(w[i].fd);
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -589,7 +821,8 @@ usage(void)
 		"                     [--stream ID] [--wait MS]\n"
 		"       dmmprobe recv -p PORT [--bind ADDR] [--csv FILE] [-d SECONDS]\n"
 		"                     [--until-idle MS] [--fin-grace MS]\n"
-		"       dmmprobe peer -6 DST -p PORT -r PPS -d SECONDS [-l LOCAL_PORT] [...]\n");
+		"       dmmprobe peer -6 DST -p PORT -r PPS -d SECONDS [-l LOCAL_PORT] [...]\n"
+		"       dmmprobe link IFNAME [--netns NAME]... [-d SECONDS]\n");
 	exit(2);
 }
 
@@ -641,6 +874,11 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		usage();
+	if (!strcmp(argv[1], "link")) {
+		signal(SIGINT, probe_on_signal);
+		signal(SIGTERM, probe_on_signal);
+		return probe_link(argc, argv);
+	}
 	o.send = !strcmp(argv[1], "send") || !strcmp(argv[1], "peer");
 	o.recv = !strcmp(argv[1], "recv") || !strcmp(argv[1], "peer");
 	if (!o.send && !o.recv)
