@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "node_priv.h"
 
 #define DMM_LOG_QUIET_MS 1000 /* at most one drop log per counter per second */
@@ -79,6 +81,48 @@ void dmm_emit(struct dmm_node *n, enum dmm_event_kind kind, dmm_time_t now,
 uint64_t dmm_wall_ms(const struct dmm_node *n, dmm_time_t now)
 {
 	return (uint64_t)((int64_t)now + n->wall_offset);
+}
+
+/* ---- randomness ---- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+uint32_t dmm_random(struct dmm_node *n, uint32_t bound)
+{
+	return bound ? (uint32_t)(splitmix64(&n->rng) % bound) : 0;
+}
+
+/* Without a random callback: a keyed hash of the node's address and its
+ * creation time, which differs across restarts (a monotonic clock runs on). */
+static uint64_t fallback_seed(const struct dmm_config *c, dmm_time_t now)
+{
+	uint8_t in[sizeof(c->self) + sizeof(now)], out[8];
+	const uint8_t *key = c->keys.n ? c->keys.keys[0].key : NULL;
+	uint64_t v;
+
+	memcpy(in, &c->self, sizeof(c->self));
+	memcpy(in + sizeof(c->self), &now, sizeof(now));
+	crypto_generichash(out, sizeof(out), in, sizeof(in), key, key ? DMM_KEY_LEN : 0);
+	memcpy(&v, out, sizeof(v));
+	return v;
+}
+
+static void seed_node(struct dmm_node *n, dmm_time_t now)
+{
+	if (n->io.random) {
+		n->next_seq = (uint16_t)n->io.random(n->io.ctx);
+		n->rng = (uint64_t)n->io.random(n->io.ctx) << 32 | n->io.random(n->io.ctx);
+		return;
+	}
+	n->rng = fallback_seed(&n->cfg, now);
+	n->next_seq = (uint16_t)splitmix64(&n->rng);
 }
 
 /* ---- sending ---- */
@@ -159,15 +203,39 @@ void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id)
 			txn_release(n, &n->txns[i]);
 }
 
+/* Digest of a request as decoded, without its timestamp and authenticator:
+ * equal for a retransmission, different for another request that reuses
+ * the sequence number. A request the encoder refuses hashes as its type
+ * and sequence number only (the old key). */
+static void req_digest(const struct dmm_msg *m, uint8_t out[DMM_DIGEST_LEN])
+{
+	struct dmm_msg c = *m;
+	uint8_t buf[DMM_MSG_MAX];
+	int len;
+
+	c.timestamp = 0;
+	c.present &= ~(uint32_t)(DMM_P_TIMESTAMP | DMM_P_AUTH);
+	c.key_id = 0;
+	memset(c.mac, 0, sizeof(c.mac));
+	len = dmm_msg_encode(&c, buf, sizeof(buf));
+	if (len < 0) {
+		buf[0] = (uint8_t)m->type;
+		memcpy(buf + 1, &m->seq, sizeof(m->seq));
+		len = 1 + (int)sizeof(m->seq);
+	}
+	crypto_generichash(out, DMM_DIGEST_LEN, buf, (size_t)len, NULL, 0);
+}
+
 static void reply_cache_put(struct dmm_node *n, const struct in6_addr *peer,
-			    uint16_t seq, const uint8_t *buf, size_t len)
+			    const struct dmm_msg *req, const uint8_t *buf, size_t len)
 {
 	struct dmm_reply_slot *s = &n->replies[n->reply_next];
 
 	n->reply_next = (n->reply_next + 1) % n->cfg.limits.reply_cache;
 	s->used = true;
 	s->peer = *peer;
-	s->seq = seq;
+	s->seq = req->seq;
+	req_digest(req, s->digest);
 	s->len = (uint16_t)len;
 	memcpy(s->buf, buf, len);
 }
@@ -187,7 +255,7 @@ int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,
 			dmm_msg_type_name(rep->type), dmm_strerror(len));
 		return len;
 	}
-	reply_cache_put(n, dst, req->seq, buf, (size_t)len);
+	reply_cache_put(n, dst, req, buf, (size_t)len);
 	dmm_count(n, DMM_C_TX);
 	if (n->io.send)
 		n->io.send(n->io.ctx, dst, buf, (size_t)len);
@@ -197,11 +265,15 @@ int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,
 /* ---- receiving ---- */
 
 static bool answer_duplicate(struct dmm_node *n, const struct in6_addr *src,
-			     uint16_t seq)
+			     const struct dmm_msg *m)
 {
+	uint8_t d[DMM_DIGEST_LEN];
+
+	req_digest(m, d);
 	for (uint32_t i = 0; i < n->cfg.limits.reply_cache; i++) {
 		struct dmm_reply_slot *s = &n->replies[i];
-		if (s->used && s->seq == seq && memcmp(&s->peer, src, sizeof(*src)) == 0) {
+		if (s->used && s->seq == m->seq && memcmp(&s->peer, src, sizeof(*src)) == 0 &&
+		    sodium_memcmp(s->digest, d, sizeof(d)) == 0) {
 			dmm_count(n, DMM_C_TX);
 			if (n->io.send)
 				n->io.send(n->io.ctx, src, s->buf, s->len);
@@ -255,8 +327,11 @@ static int recv_request(struct dmm_node *n, const struct in6_addr *src,
 	rc = dmm_replay_check(&n->replay, src, m->seq, dmm_ts_to_ms(m->timestamp),
 			      dmm_wall_ms(n, now), now);
 	if (rc == DMM_REPLAY_DUP) {
+		/* counted, never processed again; answered only if the cache
+		 * holds the answer to this very request (not evicted, and not
+		 * another request under an old sequence number) */
 		dmm_count(n, DMM_C_DUP_REQUEST);
-		answer_duplicate(n, src, m->seq);
+		answer_duplicate(n, src, m);
 		return 0;
 	}
 	if (rc < 0) {
@@ -278,6 +353,34 @@ static void deliver_reply(struct dmm_node *n, unsigned owner, uint64_t cookie,
 		dmm_lm_on_reply(n, cookie, src, m, now);
 }
 
+static bool asks_target(const struct dmm_msg *req)
+{
+	enum dmm_msg_type t = req->type == DMM_MSG_LM_FWD ? (enum dmm_msg_type)req->code :
+							    req->type;
+
+	return t == DMM_MSG_LOC_QUERY && (req->present & DMM_P_TARGET) &&
+	       !(req->flags & DMM_F_BY_MNID);
+}
+
+/* A reply answers its request, not only its sequence number: what both
+ * name (MN id, looked-up address) is the same, and an OK answer to an
+ * address lookup gives a prefix containing that address. */
+static bool reply_fits(const struct dmm_msg *req, const struct dmm_msg *rep)
+{
+	uint32_t both = req->present & rep->present;
+	bool hit = false;
+
+	if ((both & DMM_P_MNID) && !dmm_mnid_eq(&req->mnid, &rep->mnid))
+		return false;
+	if ((both & DMM_P_TARGET) && memcmp(&req->target, &rep->target, sizeof(rep->target)))
+		return false;
+	if (!asks_target(req) || rep->status != DMM_ST_OK || !(rep->present & DMM_P_HNP))
+		return true;
+	for (unsigned i = 0; i < rep->n_hnp && i < DMM_MAX_HNP; i++)
+		hit = hit || dmm_prefix_contains(&rep->hnp[i], &req->target);
+	return hit;
+}
+
 static int recv_reply(struct dmm_node *n, const struct in6_addr *src,
 		      const struct dmm_msg *m, dmm_time_t now)
 {
@@ -295,6 +398,12 @@ static int recv_reply(struct dmm_node *n, const struct in6_addr *src,
 		    dmm_msg_reply_type(t->msg.type) != m->type ||
 		    memcmp(&t->dst, src, sizeof(*src)) != 0)
 			continue;
+		if (!reply_fits(&t->msg, m)) { /* the request stays pending */
+			dmm_drop(n, DMM_C_DROP_MISMATCH, now,
+				 "%s seq %u does not answer the request it matches",
+				 dmm_msg_type_name(m->type), m->seq);
+			return DMM_E_NOTFOUND;
+		}
 		unsigned owner = t->owner;
 		uint64_t cookie = t->cookie;
 		txn_release(n, t); /* first: the owner may send new requests */
@@ -419,7 +528,7 @@ int dmm_node_new(const struct dmm_config *cfg, const struct dmm_io *io,
 		return DMM_E_NOMEM;
 	n->cfg = *cfg;
 	n->io = *io;
-	n->next_seq = 1;
+	seed_node(n, now);
 	n->txns = calloc(cfg->limits.max_pending, sizeof(*n->txns));
 	n->replay.peers = calloc(cfg->limits.max_peers, sizeof(*n->replay.peers));
 	n->replay.cap = cfg->limits.max_peers;

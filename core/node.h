@@ -99,6 +99,13 @@ struct dmm_io {
 	void (*dp)(void *ctx, const struct dmm_dp_op *op);
 	void (*log)(void *ctx, enum dmm_log_level lvl, const char *line); /* may be NULL */
 	void (*event)(void *ctx, const struct dmm_event *ev);            /* may be NULL */
+	/* 32 unpredictable bits (e.g. libsodium's randombytes_random). Drawn
+	 * at dmm_node_new only: the initial sequence number (a restarted node
+	 * must not reuse the numbers its peers still remember) and the seed of
+	 * the node's own generator (refresh jitter). May be NULL: the node then
+	 * derives both from the key ring, its address and the creation time,
+	 * which differ across restarts but are not secret. */
+	uint32_t (*random)(void *ctx);
 };
 
 struct dmm_node;

@@ -23,11 +23,16 @@ struct dmm_txn {
 };
 
 /* A reply kept so a retransmitted (duplicate) request is answered the same
- * way without touching state. */
+ * way without touching state. Keyed by the peer and a digest of the whole
+ * request but its timestamp (a retransmission is resealed with a fresh
+ * one): a request that only shares the sequence number of an old one (a
+ * restarted peer) never gets the old answer. */
+#define DMM_DIGEST_LEN 16
 struct dmm_reply_slot {
 	bool used;
 	struct in6_addr peer;
 	uint16_t seq;
+	uint8_t digest[DMM_DIGEST_LEN];
 	uint16_t len;
 	uint8_t buf[DMM_MSG_MAX];
 };
@@ -36,7 +41,8 @@ struct dmm_node {
 	struct dmm_config cfg;
 	struct dmm_io io;
 	int64_t wall_offset;
-	uint16_t next_seq;
+	uint16_t next_seq;  /* starts at a random value (dmm_io.random) */
+	uint64_t rng;       /* splitmix64 state, seeded at creation */
 	uint32_t next_txn_id;
 	uint64_t counters[DMM_C_COUNT];
 	dmm_time_t log_quiet_until[DMM_C_COUNT]; /* rate limit of drop logs */
@@ -64,6 +70,9 @@ void dmm_emit(struct dmm_node *n, enum dmm_event_kind kind, dmm_time_t now,
 	      const struct dmm_mnid *id, const struct dmm_prefix *p,
 	      const struct in6_addr *peer, uint32_t link);
 uint64_t dmm_wall_ms(const struct dmm_node *n, dmm_time_t now);
+/* The node's pseudo-random generator (seeded from dmm_io.random): for
+ * jitter, never for secrets. A value in [0, bound), 0 when bound is 0. */
+uint32_t dmm_random(struct dmm_node *n, uint32_t bound);
 
 /* Send request m to dst; the node assigns seq and timestamp, seals it, and
  * retransmits. The owner role's on_reply gets the reply, or NULL after the

@@ -104,6 +104,7 @@ enum dmm_counter {
 	DMM_C_CACHE_EXPIRED,
 	DMM_C_CTX_CREATED,
 	DMM_C_CTX_DELETED,
+	DMM_C_DROP_MISMATCH,   /* reply whose fields contradict the request it matched */
 	DMM_C_COUNT
 };
 

@@ -67,6 +67,7 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_CACHE_EXPIRED] = "cache_expired",
 	[DMM_C_CTX_CREATED] = "ctx_created",
 	[DMM_C_CTX_DELETED] = "ctx_deleted",
+	[DMM_C_DROP_MISMATCH] = "drop_mismatch",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)

@@ -50,6 +50,21 @@ nt_log_cb(void *ctx, enum dmm_log_level lvl, const char *line)
 		snprintf(t->logs[t->n_logs++], NT_LOG_LEN, "%s", line);
 }
 
+/* The node's random source: first the chosen initial sequence number, then
+ * a fixed sequence (tests are deterministic). */
+static uint32_t
+nt_random_cb(void *ctx)
+{
+	struct nodetest *t = ctx;
+
+	if (t->rand == 0) {
+		t->rand = 1;
+		return t->isn;
+	}
+	t->rand = t->rand * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+	return (uint32_t)(t->rand >> 32);
+}
+
 struct in6_addr
 nt_a6(const char *s)
 {
@@ -114,12 +129,20 @@ nt_add_net(struct dmm_config *cfg, const char *name, const char *prefix,
 int
 nt_start(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now)
 {
+	return nt_start_isn(t, cfg, now, 1);
+}
+
+int
+nt_start_isn(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now,
+	     uint16_t isn)
+{
 	struct dmm_io io = { .send = nt_send_cb, .dp = nt_dp_cb, .log = nt_log_cb,
-			     .event = nt_event_cb };
+			     .event = nt_event_cb, .random = nt_random_cb };
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	io.ctx = t;
+	t->isn = isn;
 	t->cfg = *cfg;
 	t->seq = 1;
 	t->verbose = getenv("NT_LOG") != NULL;

@@ -25,6 +25,8 @@ struct nodetest {
 	struct dmm_node *node;
 	struct dmm_config cfg;
 	uint16_t seq;        /* of the next request nt_recv builds */
+	uint32_t isn;        /* the node's first sequence number (dmm_io.random) */
+	uint64_t rand;       /* state of the random values the node draws next */
 	bool verbose;        /* print log lines (env NT_LOG set) */
 	unsigned n_sent;     /* may exceed NT_MAX_SENT: only the first are kept */
 	struct nt_sent sent[NT_MAX_SENT];
@@ -43,6 +45,9 @@ int nt_add_net(struct dmm_config *cfg, const char *name, const char *prefix,
 	       const char *lm, const char *haa);
 /* Create the node; 0 or the dmm_node_new error. t is zeroed first. */
 int nt_start(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now);
+/* The same, the node's initial sequence number isn (nt_start: 1). */
+int nt_start_isn(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now,
+		 uint16_t isn);
 void nt_stop(struct nodetest *t);
 /* Forget what was captured so far. */
 void nt_clear(struct nodetest *t);

@@ -339,6 +339,91 @@ static void test_reply_must_match_peer_seq_type(void **state)
 	assert_int_equal(ctr(DMM_C_DROP_UNEXPECTED), 3);
 }
 
+/* A restarted LM (or one that reuses a number) answers for another MN with
+ * the right peer, type and sequence number: the reply must also name what
+ * was asked, else it is dropped and the request stays pending. */
+static void test_reply_must_answer_the_request(void **state)
+{
+	struct dmm_msg q, r;
+	struct dmm_mnid other = nt_mnid(2);
+	struct in6_addr dst = nt_a6("2001:db8:a:205::9"), src = nt_a6("2001:db8:a:100::5");
+
+	attach(1, LINK, T0);
+	q = sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	assert_true(q.flags & DMM_F_BY_MNID);
+	r = (struct dmm_msg){ .type = DMM_MSG_LOC_REPLY, .seq = q.seq, .status = DMM_ST_OK,
+			      .present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION,
+			      .mnid = other, .n_hnp = 1, .hnp = { nt_p6("2001:db8:a:200::/64") },
+			      .location = nt_a6(MR2) };
+	assert_int_equal(recv_at(LM_A, &r, T0 + 1, T0 + 1), DMM_E_NOTFOUND);
+	assert_int_equal(ctr(DMM_C_DROP_MISMATCH), 1);
+	assert_int_equal(T.n_sent, 1);
+	assert_int_equal(mn1_state(), DMM_MN_RESOLVING);
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + INIT);
+	/* the real answer still gets through */
+	r = loc_reply(q.seq);
+	assert_int_equal(recv_at(LM_A, &r, T0 + 2, T0 + 2), 0);
+	sent(1, DMM_MSG_HOA_REQ, HAA_A);
+
+	/* an address lookup answered with a prefix that does not hold it */
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0 + 3), 0);
+	q = sent(2, DMM_MSG_LOC_QUERY, LM_A);
+	assert_true(q.present & DMM_P_TARGET);
+	r = (struct dmm_msg){ .type = DMM_MSG_LOC_REPLY, .seq = q.seq, .status = DMM_ST_OK,
+			      .present = DMM_P_HNP | DMM_P_LOCATION, .n_hnp = 1,
+			      .hnp = { nt_p6("2001:db8:a:200::/64") }, .location = nt_a6(MR2) };
+	assert_int_equal(recv_at(LM_A, &r, T0 + 4, T0 + 4), DMM_E_NOTFOUND);
+	/* another target echoed */
+	r.present |= DMM_P_TARGET;
+	r.target = nt_a6("2001:db8:a:200::9");
+	r.hnp[0] = nt_p6("2001:db8:a:205::/64");
+	assert_int_equal(recv_at(LM_A, &r, T0 + 5, T0 + 5), DMM_E_NOTFOUND);
+	assert_int_equal(ctr(DMM_C_DROP_MISMATCH), 3);
+	r.target = dst;
+	assert_int_equal(recv_at(LM_A, &r, T0 + 6, T0 + 6), 0);
+	assert_int_equal(ctr(DMM_C_DROP_MISMATCH), 3);
+}
+
+/* The first sequence number comes from dmm_io.random; without it, from the
+ * key ring, the address and the creation time: a restarted node does not
+ * start over at the numbers its peers remember. */
+static uint32_t rnd_value;
+static uint32_t fixed_random(void *ctx)
+{
+	return rnd_value;
+}
+
+static uint16_t first_seq(dmm_time_t created, uint32_t (*rnd)(void *))
+{
+	struct dmm_config c;
+	struct dmm_io io = { .random = rnd };
+	struct dmm_node *n;
+	struct in6_addr lm = nt_a6(LM_A);
+	struct dmm_msg m = loc_reply(0);
+
+	mr_config(&c);
+	assert_int_equal(dmm_node_new(&c, &io, created, &n), 0);
+	m.type = DMM_MSG_LOC_QUERY;
+	m.status = 0;
+	m.present = DMM_P_TARGET;
+	m.target = lm;
+	assert_true(dmm_request(n, &lm, &m, DMM_ROLE_MR, 0, created) > 0);
+	dmm_node_free(n);
+	return m.seq;
+}
+
+static void test_initial_seq_random(void **state)
+{
+	uint16_t a = first_seq(T0, NULL), b = first_seq(T0 + 7000, NULL);
+
+	assert_int_not_equal(a, b);
+	assert_false(a == 1 && b == 2);
+	rnd_value = 0x1234abcd;
+	assert_int_equal(first_seq(T0, fixed_random), 0xabcd);
+	rnd_value = 0x00070007;
+	assert_int_equal(first_seq(T0, fixed_random), 7);
+}
+
 /* ---- requests: the reply cache ---- */
 
 static void test_duplicate_request_from_cache(void **state)
@@ -386,6 +471,28 @@ static void test_duplicate_request_from_cache(void **state)
 	assert_int_equal(rep.seq, 40);
 	assert_int_equal(rep.status, DMM_ST_PROHIBITED); /* no pool anchored at MR2 */
 	assert_int_equal(ctr(DMM_C_HOA_ALLOC), 1);
+}
+
+/* A restarted MR reuses sequence number 40 for another MN: the HAA must
+ * not answer it with the cached reply for the first one (the old key was
+ * peer + sequence number only). */
+static void test_duplicate_seq_other_request(void **state)
+{
+	struct dmm_msg m = hoa_req(40, 1), rep;
+
+	assert_int_equal(recv_at(MR, &m, T0, T0), 0);
+	assert_int_equal(T.n_sent, 1);
+	m = hoa_req(40, 2);
+	assert_int_equal(recv_at(MR, &m, T0 + 3000, T0 + 3000), 0);
+	assert_int_equal(ctr(DMM_C_DUP_REQUEST), 1);
+	assert_int_equal(T.n_sent, 1);     /* not MN 1's answer */
+	assert_int_equal(leases(), 1);     /* and not processed twice */
+	/* the real retransmission of the first request still gets its answer */
+	m = hoa_req(40, 1);
+	assert_int_equal(recv_at(MR, &m, T0 + 3500, T0 + 3500), 0);
+	assert_int_equal(T.n_sent, 2);
+	rep = sent(1, DMM_MSG_HOA_REP, MR);
+	assert_true(dmm_mnid_eq(&rep.mnid, &m.mnid));
 }
 
 static void test_duplicate_evicted_from_cache(void **state)
@@ -754,6 +861,9 @@ int main(void)
 		MR_(test_reply_must_match_peer_seq_type),
 		HAA_(test_duplicate_request_from_cache),
 		HAA_(test_duplicate_evicted_from_cache),
+		HAA_(test_duplicate_seq_other_request),
+		MR_(test_reply_must_answer_the_request),
+		cmocka_unit_test(test_initial_seq_random),
 		MR_(test_wrong_role),
 		HAA_(test_timestamp_required),
 		HAA_(test_drop_log_rate_limit),
