@@ -297,11 +297,13 @@ static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *
 	     x->timers.ra_lifetime_s != y->timers.ra_lifetime_s, "timers (ra-lifetime)");
 	note(why, len, memcmp(&x->limits, &y->limits, sizeof(x->limits)) != 0, "limits");
 	note(why, len, strcmp(a->control, b->control) != 0, "control");
+	note(why, len, strcmp(a->user, b->user) != 0, "user");
 	note(why, len, a->signalling != b->signalling || a->udp_port != b->udp_port,
 	     "signalling");
 	note(why, len, a->dp_table != b->dp_table || a->dp_rule_pref != b->dp_rule_pref ||
 	     a->dp_protocol != b->dp_protocol || strcmp(a->dp_tun, b->dp_tun) ||
-	     a->dp_hold_limit != b->dp_hold_limit || a->dataplane != b->dataplane, "dataplane");
+	     a->dp_hold_limit != b->dp_hold_limit || a->dp_hold_memory != b->dp_hold_memory ||
+	     a->dataplane != b->dataplane, "dataplane");
 }
 
 /* The sections that change in place, for the log line. */
@@ -342,6 +344,23 @@ static int reload_apply(struct dmmd *d, const struct dmmd_conf *nc)
 	return 0;
 }
 
+/* The event log again (rotation), through the helper once unprivileged. */
+static void evlog_reopen(struct dmmd *d)
+{
+	int fd;
+
+	if (d->priv_fd < 0 || !d->conf.event_log[0]) {
+		evlog_open(d);
+		return;
+	}
+	fd = priv_open_evlog(d, d->conf.event_log);
+	if (fd < 0)
+		log_warnx("event log %s: %s%s", d->conf.event_log, strerror(-fd),
+			  d->evlog ? " (still writing to the one open)" : "");
+	else
+		evlog_adopt(d, fd);
+}
+
 /* SIGHUP: parse and validate again, then swap or keep. Timers, keys, the MR
  * policy switches and the event log apply to the running node; any other
  * change is refused as a whole, with the sections that need a restart named.
@@ -355,7 +374,8 @@ static void reload(struct dmmd *d)
 		log_warnx("reload: out of memory; keeping the running configuration");
 		return;
 	}
-	if (parse_conf_file(d->conf_path, nc, log_err, NULL) != 0) {
+	if ((d->priv_fd >= 0 ? priv_reload(d, nc, log_err, NULL)
+			     : parse_conf_file(d->conf_path, nc, log_err, NULL)) != 0) {
 		log_warnx("reload: %s has errors; keeping the running configuration",
 			  d->conf_path);
 	} else if (reload_apply(d, nc) == 0) {
@@ -366,7 +386,8 @@ static void reload(struct dmmd *d)
 			log_info("reload: configuration unchanged");
 		d->conf = *nc; /* everything else is identical */
 	}
-	evlog_open(d);
+	evlog_reopen(d);
+	explicit_bzero(&nc->core.keys, sizeof(nc->core.keys));
 	free(nc);
 }
 
@@ -479,6 +500,9 @@ static void shutdown_all(struct dmmd *d)
 	d->node = NULL;
 	dp_stop(d);             /* every route, rule and the TUN device go */
 	control_close(d);
+	if (d->priv_fd >= 0)
+		priv_unlink_control(d); /* if its directory is root's: still there */
+	priv_close(d);
 	sock_close(d);
 	evlog_close(d);
 }
@@ -516,7 +540,7 @@ int main(int argc, char **argv)
 	if (parse_conf_file(path, &d->conf, log_err, NULL) != 0)
 		fatalx("%s: configuration has errors (check with dmmd -n -f %s)", path, path);
 	d->conf_path = path;
-	d->raw_fd = d->udp_fd = d->ctl_fd = -1;
+	d->raw_fd = d->udp_fd = d->ctl_fd = d->priv_fd = -1;
 
 	start(d);
 	sigemptyset(&block);
@@ -538,6 +562,11 @@ int main(int argc, char **argv)
 		if (daemon(0, 0) < 0)
 			fatal("daemon");
 		log_init(0, verbose, "dmmd");
+	}
+	/* Everything privileged is open: the rest runs without root. */
+	if (priv_drop(d) < 0) {
+		shutdown_all(d);
+		fatalx("refusing to run with privileges it could not drop");
 	}
 	loop(d, &waitmask);
 	shutdown_all(d);

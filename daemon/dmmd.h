@@ -37,6 +37,8 @@ struct dmmd {
 	unsigned rx_via;         /* transport of the message being processed, 0 if none */
 	struct in6_addr rx_src;
 	struct dmmd_stats st;
+	int priv_fd;             /* the privileged helper (priv.c), -1 if none */
+	pid_t priv_pid;
 };
 
 /* dmmd.c */
@@ -66,8 +68,25 @@ struct buf;
 void control_handle(struct dmmd *d, const char *line, struct buf *out);
 
 /* evlog.c */
+/* (Re)open conf.event_log; on failure the open one is kept. */
 int evlog_open(struct dmmd *d);
+/* path opened for appending, O_NOFOLLOW, a regular file: fd or -errno. */
+int evlog_open_path(const char *path);
+/* Write events to fd from now on (closing the previous log). */
+int evlog_adopt(struct dmmd *d, int fd);
 void evlog_close(struct dmmd *d);
 void evlog_event(void *ctx, const struct dmm_event *ev);
+
+/* priv.c */
+/* Become conf.user with only the capabilities still needed
+ * (priv_caps_needed), after forking the privileged helper. 0 or -1. */
+int priv_drop(struct dmmd *d);
+uint64_t priv_caps_needed(const struct dmmd *d);
+/* Through the helper: parse the configuration file (as parse_conf_file),
+ * open the event log at path (fd or -errno), remove the control socket. */
+int priv_reload(struct dmmd *d, struct dmmd_conf *nc, parse_err_fn *err, void *ctx);
+int priv_open_evlog(struct dmmd *d, const char *path);
+void priv_unlink_control(struct dmmd *d);
+void priv_close(struct dmmd *d);
 
 #endif

@@ -1,31 +1,63 @@
 /* dmmd: the event log, one JSON object per line, for handover timelines
  * (tests and plots read it). Appended and flushed per event; SIGHUP reopens
- * it so it can be rotated. */
+ * it so it can be rotated (after the privilege drop, through the helper:
+ * priv.c). Opened with O_NOFOLLOW: a symbolic link in its place is
+ * refused, not followed to a file the daemon should not append to. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "dmmd.h"
 #include "log.h"
 
+int evlog_open_path(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		      0640);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int evlog_adopt(struct dmmd *d, int fd)
+{
+	FILE *f = fdopen(fd, "a");
+
+	if (!f) {
+		log_warn("event log %s", d->conf.event_log);
+		close(fd);
+		return -1;
+	}
+	evlog_close(d);
+	d->evlog = f;
+	return 0;
+}
+
 int evlog_open(struct dmmd *d)
 {
 	int fd;
 
-	evlog_close(d);
-	if (!d->conf.event_log[0])
+	if (!d->conf.event_log[0]) {
+		evlog_close(d);
 		return 0;
-	fd = open(d->conf.event_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0 || !(d->evlog = fdopen(fd, "a"))) {
-		log_warn("event log %s", d->conf.event_log);
-		if (fd >= 0)
-			close(fd);
+	}
+	fd = evlog_open_path(d->conf.event_log);
+	if (fd < 0) {
+		log_warnx("event log %s: %s%s", d->conf.event_log, strerror(-fd),
+			  d->evlog ? " (still writing to the one open)" : "");
 		return -1;
 	}
-	return 0;
+	return evlog_adopt(d, fd);
 }
 
 void evlog_close(struct dmmd *d)

@@ -9,11 +9,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "parse.h"
 
@@ -42,7 +45,9 @@ struct parser {
 	unsigned seen;           /* top-level single directives given (bit per entry) */
 	char local_net[DMM_NAME_MAX + 8];
 	int local_net_line;
-	int mr_line, haa_line, lm_line, keys_line;
+	int mr_line, haa_line, lm_line, keys_line, user_line;
+	uid_t key_owner;         /* of the key file read */
+	bool key_read;
 	bool active_set;
 	uint32_t active;
 };
@@ -819,9 +824,32 @@ static int dp_hold_limit(struct parser *ps, const char *kw, void *obj)
 	return want_u32(ps, kw, 1, 1u << 20, &((struct dmmd_conf *)obj)->dp_hold_limit);
 }
 
+/* hold-memory SIZE: every hold queue together (at least one largest packet). */
+static int dp_hold_memory(struct parser *ps, const char *kw, void *obj)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "a size");
+	uint64_t v;
+
+	if (!w)
+		return -1;
+	if (parse_size(w, &v) != 0) {
+		perr(ps, line, "%s: '%s' is not a size (bytes, or a number with K, M or G)",
+		     kw, w);
+		return -1;
+	}
+	if (v < (128u << 10) || v > (16ull << 30)) {
+		perr(ps, line, "%s: %s out of range 128K..16G", kw, w);
+		return -1;
+	}
+	((struct dmmd_conf *)obj)->dp_hold_memory = v;
+	return 0;
+}
+
 static const struct directive dp_tab[] = {
 	{ "table", dp_table }, { "rule-pref", dp_rule_pref }, { "protocol", dp_protocol },
-	{ "tun", dp_tun }, { "hold-limit", dp_hold_limit }, { NULL, NULL },
+	{ "tun", dp_tun }, { "hold-limit", dp_hold_limit }, { "hold-memory", dp_hold_memory },
+	{ NULL, NULL },
 };
 
 /* ---------------------------------------------------------------- top level */
@@ -881,6 +909,9 @@ static int resolve_path(struct parser *ps, int line, const char *kw, const char 
 	return set_str(ps, line, kw, dst, cap, buf);
 }
 
+static int keys_read(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx,
+		     uid_t *owner);
+
 static void key_err_fwd(void *ctx, const char *msg)
 {
 	struct parser *ps = ctx;
@@ -908,7 +939,8 @@ static int top_keys(struct parser *ps, const char *kw, void *obj)
 		ps->active_set = true;
 	}
 	memset(&c->core.keys, 0, sizeof(c->core.keys));
-	parse_keys_file(c->key_file, &c->core.keys, key_err_fwd, ps);
+	ps->key_read = keys_read(c->key_file, &c->core.keys, key_err_fwd, ps,
+				 &ps->key_owner) == 0;
 	return 0;
 }
 
@@ -920,6 +952,13 @@ static int top_control(struct parser *ps, const char *kw, void *obj)
 static int top_event_log(struct parser *ps, const char *kw, void *obj)
 {
 	return want_str(ps, kw, "a file path", ps->c->event_log, sizeof(ps->c->event_log));
+}
+
+/* user NAME: checked at the end (the key file's owner depends on it). */
+static int top_user(struct parser *ps, const char *kw, void *obj)
+{
+	ps->user_line = peek(ps)->line;
+	return want_str(ps, kw, "a user name", ps->c->user, sizeof(ps->c->user));
 }
 
 /* signalling raw|udp|both [port N] */
@@ -1012,6 +1051,7 @@ static const struct directive top_tab[] = {
 	{ "control", top_control },
 	{ "event-log", top_event_log },
 	{ "signalling", top_signalling },
+	{ "user", top_user },
 	{ "mr", top_mr },
 	{ "haa", top_haa },
 	{ "lm", top_lm },
@@ -1021,7 +1061,7 @@ static const struct directive top_tab[] = {
 	{ "network", top_network },
 	{ NULL, NULL },
 };
-#define TOP_ONCE 8 /* node .. signalling */
+#define TOP_ONCE 9 /* node .. user */
 
 static void parse_top(struct parser *ps)
 {
@@ -1085,6 +1125,26 @@ static void check_local_net(struct parser *ps)
 		     "address", n->name, inet_ntop(AF_INET6, &n->haa, a, sizeof(a)));
 }
 
+/* The user exists; the key file belongs to root, to whoever parses, or to
+ * the user dmmd will run as (anyone else could change the domain's keys). */
+static void check_user(struct parser *ps)
+{
+	const struct dmmd_conf *c = ps->c;
+	char name[DMMD_USER_MAX];
+	uid_t uid = 0;
+	gid_t gid;
+	bool known = parse_user_ids(c->user, &uid, &gid, name, sizeof(name)) == 0;
+
+	if (!known && c->user[0])
+		perr(ps, ps->user_line, "user: no user '%s' on this system", c->user);
+	if (!ps->key_read || ps->key_owner == 0 || ps->key_owner == geteuid() ||
+	    (known && ps->key_owner == uid))
+		return;
+	perr(ps, ps->keys_line, "keys: %s is owned by uid %u, not by root or the user dmmd "
+	     "runs as (%s); chown it", c->key_file, (unsigned)ps->key_owner,
+	     known ? name : c->user[0] ? c->user : DMMD_USER_DEFAULT);
+}
+
 static void check_final(struct parser *ps)
 {
 	struct dmmd_conf *c = ps->c;
@@ -1102,6 +1162,7 @@ static void check_final(struct parser *ps)
 		perr(ps, ps->haa_line, "haa block, but role haa is not enabled");
 	if (ps->lm_line && !(c->core.roles & DMM_ROLE_LM))
 		perr(ps, ps->lm_line, "lm block, but role lm is not enabled");
+	check_user(ps);
 	if (!c->key_file[0])
 		perr(ps, 0, "missing 'keys' directive");
 	else if (c->core.keys.n > 0) {
@@ -1135,6 +1196,7 @@ void parse_conf_defaults(struct dmmd_conf *c)
 	c->dp_protocol = 177;
 	snprintf(c->dp_tun, sizeof(c->dp_tun), "dmm0");
 	c->dp_hold_limit = 4096;
+	c->dp_hold_memory = DMMD_HOLD_MEMORY_DEFAULT;
 	c->attach_on = DMMD_ATTACH_FIRST_FRAME;
 	c->router_ll = (struct in6_addr){ .s6_addr = { 0xfe, 0x80, [15] = 1 } };
 }
@@ -1273,17 +1335,36 @@ static const char *key_line(char *s, struct dmm_keyring *kr)
 	return NULL;
 }
 
-int parse_keys_file(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx)
+/* The key file, opened without following a symbolic link in its last
+ * component: a link could point the daemon at any file root can read. */
+static FILE *keys_open(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, st) != 0 || !(f = fdopen(fd, "r"))) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	return f;
+}
+
+static int keys_read(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx,
+		     uid_t *owner)
 {
 	struct stat st;
 	char line[512];
 	int errors = 0, lineno = 0;
-	FILE *f = fopen(path, "r");
+	FILE *f = keys_open(path, &st);
 
-	if (!f || fstat(fileno(f), &st) != 0) {
-		key_complain(err, ctx, path, 0, strerror(errno));
-		if (f)
-			fclose(f);
+	if (!f) {
+		key_complain(err, ctx, path, 0, errno == ELOOP
+			     ? "key file is a symbolic link; name the file itself"
+			     : strerror(errno));
 		return 1;
 	}
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
@@ -1293,6 +1374,7 @@ int parse_keys_file(const char *path, struct dmm_keyring *kr, parse_err_fn *err,
 		fclose(f);
 		return 1;
 	}
+	*owner = st.st_uid;
 	while (fgets(line, sizeof(line), f)) {
 		char *s = line, *hash = strchr(line, '#');
 		lineno++;
@@ -1315,6 +1397,70 @@ int parse_keys_file(const char *path, struct dmm_keyring *kr, parse_err_fn *err,
 		errors++;
 	}
 	return errors;
+}
+
+int parse_keys_file(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx)
+{
+	uid_t owner;
+
+	return keys_read(path, kr, err, ctx, &owner);
+}
+
+/* ---------------------------------------------------------------- users, sizes */
+
+int parse_user_ids(const char *user, uid_t *uid, gid_t *gid, char *name, size_t len)
+{
+	static const char *const dflt[] = { DMMD_USER_DEFAULT, DMMD_USER_FALLBACK };
+	const struct passwd *pw = NULL;
+
+	if (user[0])
+		pw = getpwnam(user);
+	for (size_t i = 0; !user[0] && !pw && i < sizeof(dflt) / sizeof(dflt[0]); i++)
+		pw = getpwnam(dflt[i]);
+	if (!pw)
+		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	snprintf(name, len, "%s", pw->pw_name);
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *bytes)
+{
+	static const char units[] = "KMG";
+	unsigned long long x;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || x > (1ull << 40))
+		return -1;
+	if (*end && (end[1] || !strchr(units, *end)))
+		return -1;
+	for (const char *u = units; *end && *u; u++) {
+		x <<= 10;
+		if (*u == *end)
+			break;
+	}
+	*bytes = x;
+	return 0;
+}
+
+const char *parse_size_str(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "GMK";
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t unit = 1ull << (10 * (3 - i));
+		if (bytes != 0 && bytes % unit == 0) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(bytes / unit), units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	return buf;
 }
 
 /* ---------------------------------------------------------------- printing */
@@ -1357,6 +1503,11 @@ static void print_head(FILE *f, const struct dmmd_conf *c)
 		fputc('\n', f);
 	}
 	fprintf(f, "signalling %s port %u\n", sig[c->signalling & 3], c->udp_port);
+	if (c->user[0]) {
+		fputs("user ", f);
+		print_str(f, c->user);
+		fputc('\n', f);
+	}
 }
 
 static void print_nets(FILE *f, const struct dmm_config *k)
@@ -1435,7 +1586,11 @@ static void print_tuning(FILE *f, const struct dmmd_conf *c)
 		dmmd_dataplane_names[c->dataplane & 3], c->dp_table, c->dp_rule_pref,
 		c->dp_protocol);
 	print_str(f, c->dp_tun);
-	fprintf(f, "\n\thold-limit %u\n}\n", c->dp_hold_limit);
+	fprintf(f, "\n\thold-limit %u\n", c->dp_hold_limit);
+	/* only when set: the default printed would change every -nv output */
+	if (c->dp_hold_memory != DMMD_HOLD_MEMORY_DEFAULT)
+		fprintf(f, "\thold-memory %s\n", parse_size_str(c->dp_hold_memory, d1, sizeof(d1)));
+	fputs("}\n", f);
 }
 
 void parse_conf_print(FILE *f, const struct dmmd_conf *c)

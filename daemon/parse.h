@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -14,6 +15,12 @@
 #define DMMD_MAX_ACCESS 16 /* access link patterns (dp.h DP_MAX_ACCESS) */
 #define DMMD_UDP_PORT 5436 /* RFC 5844 */
 #define DMMD_CONTROL_DEFAULT "/var/run/dmmd.sock"
+#define DMMD_USER_MAX 64
+/* The unprivileged users dmmd drops to without 'user': the first that
+ * exists. */
+#define DMMD_USER_DEFAULT "_dmmd"
+#define DMMD_USER_FALLBACK "nobody"
+#define DMMD_HOLD_MEMORY_DEFAULT (64ull << 20) /* dataplane { hold-memory } */
 
 /* Transports of signalling; "both" listens on both and answers a peer over
  * the transport it last used to reach us (raw until it has). */
@@ -45,6 +52,9 @@ struct dmmd_conf {
 	char key_file[DMMD_PATH_MAX]; /* absolute once parsed */
 	char control[DMMD_PATH_MAX];
 	char event_log[DMMD_PATH_MAX]; /* "" = none */
+	/* The user dmmd runs as once its sockets are open ("" = the default:
+	 * _dmmd, else nobody; "root" keeps root). */
+	char user[DMMD_USER_MAX];
 	enum dmmd_signalling signalling;
 	uint16_t udp_port;
 	/* data plane (MR only) */
@@ -54,6 +64,7 @@ struct dmmd_conf {
 	uint8_t dp_protocol;
 	char dp_tun[DMMD_IFNAME_MAX];
 	uint32_t dp_hold_limit;      /* packets held per prefix */
+	uint64_t dp_hold_memory;     /* bytes held in all hold queues together */
 	unsigned n_access;           /* access link name patterns (fnmatch) */
 	char access[DMMD_MAX_ACCESS][DMMD_IFNAME_MAX];
 	enum dmmd_attach_on attach_on;
@@ -81,9 +92,22 @@ int parse_conf_text(const char *name, const char *text, const char *basedir,
 		    struct dmmd_conf *c, parse_err_fn *err, void *ctx);
 
 /* Read a key file: one "ID HEX64" per line, '#' comments. Refused if it is
- * readable or writable by group or others. Errors go to err as
- * "path:line: message"; returns their number. */
+ * readable or writable by group or others, if it is not a regular file or
+ * if its last component is a symbolic link (opened with O_NOFOLLOW). Errors
+ * go to err as "path:line: message"; returns their number. (Its owner is
+ * checked by parse_conf_*: root, the user running the parse, or the user
+ * the daemon drops to.) */
 int parse_keys_file(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx);
+
+/* The user dmmd drops to for user (a 'user' value; "" = the default, the
+ * first of _dmmd and nobody that exists): its uid and gid, and its name in
+ * name (cap len). 0, or -1 if there is no such user. */
+int parse_user_ids(const char *user, uid_t *uid, gid_t *gid, char *name, size_t len);
+
+/* Sizes: "65536", "512K", "64M", "1G" (binary units) -> bytes. 0 or -1.
+ * Shortest exact spelling back. */
+int parse_size(const char *s, uint64_t *bytes);
+const char *parse_size_str(uint64_t bytes, char *buf, size_t len);
 
 /* Print c in normalized form: every setting, fixed order. The output parses
  * back to the same struct. */
