@@ -21,6 +21,8 @@
       the samples, when given).
       MODE rejected: every MH frame is one dmm refuses, and the dissector
       reports it with a dmm.expert.* error of the decoder's class.
+      --require NAME,...: these dmm message kinds (dmm_msg_type_name) must be
+      among the frames dissected, clean.
       MODE any: each frame by what dmm's decoder says of it (one of an MH
       type dmm does not use may go to Wireshark's MIPv6 dissector).
       Always: no Lua error, no [Malformed Packet] (a Lua or Wireshark
@@ -351,6 +353,10 @@ def compare(args):
            stats["mipv6"], stats["other"], len(fails)))
     if names_seen and args.names:
         print("%s: message kinds: %s" % (label, " ".join(sorted(names_seen))))
+    for name in (args.require or "").split(","):
+        if name and name not in names_seen:
+            print("FAIL: %s: no %s message dissected" % (label, name))
+            fails.append(name)
     return 1 if fails else 0
 
 
@@ -367,6 +373,7 @@ def main():
     c.add_argument("--expect", choices=("valid", "rejected", "any"), default="any")
     c.add_argument("--label")
     c.add_argument("--names", action="store_true", help="list the message kinds seen")
+    c.add_argument("--require", help="NAME,NAME...: message kinds that must be there")
     a = ap.parse_args()
     if a.cmd == "variants":
         variants(a.pcap, a.outdir)
