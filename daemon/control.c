@@ -45,15 +45,23 @@ static int ctl_addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
-/* Refuse to steal the socket of a running dmmd; remove a stale one. */
+/* Refuse to steal the socket of a running dmmd; remove a stale one, but
+ * nothing else: a file or a symbolic link in its place stays, and bind
+ * fails on it (bind never follows a link). */
 static int ctl_clear_stale(const struct sockaddr_un *sa)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct stat st;
 	int rc = -1;
 
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+	if (lstat(sa->sun_path, &st) < 0 && errno == ENOENT)
+		rc = 0;
+	else if (!S_ISSOCK(st.st_mode))
+		log_warnx("control socket %s: something else is there (not a socket); "
+			  "remove it or choose another path", sa->sun_path);
+	else if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
 		log_warnx("control socket %s: another dmmd is listening there", sa->sun_path);
 	else if (unlink(sa->sun_path) == 0 || errno == ENOENT)
 		rc = 0;
@@ -96,6 +104,8 @@ int control_open(struct dmmd *d)
 		log_warn("control socket");
 		return -1;
 	}
+	/* Mode 0600 from the umask at creation: never a chmod of the path,
+	 * which would follow a symbolic link put there after the bind. */
 	old = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		umask(old);
@@ -104,7 +114,7 @@ int control_open(struct dmmd *d)
 		return -1;
 	}
 	umask(old);
-	if (chmod(d->conf.control, 0600) < 0 || listen(fd, 16) < 0) {
+	if (listen(fd, 16) < 0) {
 		log_warn("control socket %s", d->conf.control);
 		close(fd);
 		unlink(d->conf.control);

@@ -20,6 +20,7 @@
 #include "../../daemon/buf.c"
 #include "../../daemon/log.c"
 #include "../../daemon/control.c"
+#include "../../daemon/evlog.c"
 #include "nodetest.h"
 
 /* What control.c uses from files not compiled in here. */
@@ -246,6 +247,80 @@ static void test_many_silent_clients(void **state)
 	close(fd);
 }
 
+/* The socket is 0600 from creation; what is at its path and is no socket
+ * (a file, a symbolic link to one) is neither removed nor followed. */
+static void test_socket_path(void **state)
+{
+	char victim[96], text[16] = { 0 };
+	struct stat st;
+	FILE *f;
+
+	assert_int_equal(lstat(d.conf.control, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	control_close(&d);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("precious", f);
+	fclose(f);
+	assert_int_equal(chmod(victim, 0644), 0);
+	/* a regular file at the path: refused, kept */
+	assert_int_equal(rename(victim, d.conf.control), 0);
+	assert_int_equal(control_open(&d), -1);
+	assert_int_equal(rename(d.conf.control, victim), 0);
+	/* a symbolic link at the path: refused, neither it nor its target touched */
+	assert_int_equal(symlink(victim, d.conf.control), 0);
+	assert_int_equal(control_open(&d), -1);
+	assert_int_equal(lstat(d.conf.control, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	f = fopen(victim, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(text, sizeof(text), f));
+	fclose(f);
+	assert_string_equal(text, "precious");
+	unlink(d.conf.control);
+	unlink(victim);
+	/* a stale socket (no listener) is replaced */
+	assert_int_equal(control_open(&d), 0);
+	close(d.ctl_fd);
+	d.ctl_fd = -1;
+	assert_int_equal(control_open(&d), 0);
+}
+
+/* The event log is not opened through a symbolic link (O_NOFOLLOW), nor if
+ * it is no regular file; a failed reopen keeps the log already open. */
+static void test_evlog_path(void **state)
+{
+	char ev[96], target[96];
+	struct stat st;
+
+	snprintf(ev, sizeof(ev), "%s/events", dir);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(d.conf.event_log, sizeof(d.conf.event_log), "%s", ev);
+	assert_int_equal(evlog_open(&d), 0);
+	assert_non_null(d.evlog);
+	FILE *first = d.evlog;
+	assert_int_equal(rename(ev, target), 0);
+	assert_int_equal(symlink(target, ev), 0);
+	assert_int_equal(evlog_open_path(ev), -ELOOP);
+	assert_int_equal(evlog_open(&d), -1);
+	assert_ptr_equal(d.evlog, first); /* still writing to the one open */
+	unlink(ev);
+	assert_int_equal(mkfifo(ev, 0600), 0);
+	assert_true(evlog_open_path(ev) < 0); /* ENXIO: O_NONBLOCK, no reader */
+	unlink(ev);
+	assert_int_equal(evlog_open(&d), 0);
+	assert_int_equal(lstat(ev, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	evlog_close(&d);
+	unlink(ev);
+	unlink(target);
+	d.conf.event_log[0] = '\0';
+}
+
 static int setup_mr(void **state)
 {
 	struct dmm_config c;
@@ -305,6 +380,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trickle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_silent_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evlog_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_logged_escaped, setup_mr, teardown_mr),
 	};
 

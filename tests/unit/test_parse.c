@@ -686,6 +686,119 @@ static void test_key_files(void **state)
 	chmod(keypath, 0600);
 }
 
+/* The key file: a symbolic link to it is refused (O_NOFOLLOW), and so is
+ * one owned by a user other than root, the parser's and the daemon's. */
+static void test_key_owner_and_link(void **state)
+{
+	char link[160], text[512], want[400];
+	struct dmmd_conf c;
+	struct errs e;
+
+	snprintf(link, sizeof(link), "%s/keylink", tmpdir);
+	assert_int_equal(symlink(keypath, link), 0);
+	snprintf(text, sizeof(text), "%s", BASE);
+	*strstr(text, "keys \"keys\"") = '\0';
+	snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		 "keys \"keylink\"\n%s", strstr(BASE, "\nnetwork ") + 1);
+	if (parse(text, &c, &e) != 1)
+		dump(&e);
+	assert_int_equal(e.n, 1);
+	snprintf(want, sizeof(want), "%s: key file is a symbolic link; name the file itself",
+		 link);
+	assert_string_equal(e.msg[0], want);
+	unlink(link);
+	if (geteuid() != 0) {
+		print_message("  (not root: owner checks skipped)\n");
+		return;
+	}
+	/* owned by someone else: refused, naming the owner and the fix */
+	assert_int_equal(chown(keypath, 4242, 4242), 0);
+	assert_int_equal(parse(BASE, &c, &e), 1);
+	assert_non_null(strstr(e.msg[0], "t.conf:5: keys: "));
+	assert_non_null(strstr(e.msg[0], " is owned by uid 4242, not by root or the user dmmd "
+			       "runs as ("));
+	/* owned by the daemon's user: accepted */
+	assert_int_equal(chown(keypath, 65534, 65534), 0);
+	assert_int_equal(parse(BASE "user nobody\n", &c, &e), 0);
+	assert_string_equal(c.user, "nobody");
+	/* ... but not by another user's */
+	assert_int_equal(parse(BASE "user root\n", &c, &e), 1);
+	assert_non_null(strstr(e.msg[0], "is owned by uid 65534, not by root or the user dmmd "
+			       "runs as (root); chown it"));
+	assert_int_equal(chown(keypath, 0, 0), 0);
+	assert_int_equal(parse(BASE "user root\n", &c, &e), 0);
+}
+
+/* user NAME: an existing user, given once; the default is empty and not
+ * printed; a set one is printed and parses back. */
+static void test_user(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	char name[DMMD_USER_MAX];
+	uid_t uid;
+	gid_t gid;
+
+	assert_int_equal(parse(BASE, &c, &e), 0);
+	assert_string_equal(c.user, "");
+	char *t = print_to_string(&c);
+	assert_null(strstr(t, "\nuser "));
+	free(t);
+	assert_int_equal(parse(BASE "user nosuchuser-h9\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: user: no user 'nosuchuser-h9' on this system");
+	assert_int_equal(parse(BASE "user root\nuser root\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:8: user given twice");
+	round_trip(BASE "user root\n");
+	assert_int_equal(parse(BASE "user \"root\"\n", &c, &e), 0);
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\nuser \"root\"\n"));
+	free(t);
+	/* the default: _dmmd if it exists, else nobody */
+	assert_int_equal(parse_user_ids("", &uid, &gid, name, sizeof(name)), 0);
+	assert_true(strcmp(name, "_dmmd") == 0 || strcmp(name, "nobody") == 0);
+	assert_int_equal(parse_user_ids("root", &uid, &gid, name, sizeof(name)), 0);
+	assert_int_equal(uid, 0);
+	assert_int_equal(parse_user_ids("nosuchuser-h9", &uid, &gid, name, sizeof(name)), -1);
+}
+
+/* dataplane { hold-memory SIZE }: units, range, printed only when set. */
+static void test_hold_memory(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	uint64_t v;
+	char buf[32];
+
+	assert_int_equal(parse(BASE, &c, &e), 0);
+	assert_int_equal(c.dp_hold_memory, 64ull << 20);
+	char *t = print_to_string(&c);
+	assert_null(strstr(t, "hold-memory"));
+	free(t);
+	assert_int_equal(parse(BASE "dataplane { hold-memory 1G }\n", &c, &e), 0);
+	assert_int_equal(c.dp_hold_memory, 1ull << 30);
+	assert_int_equal(parse(BASE "dataplane { hold-memory 131072 }\n", &c, &e), 0);
+	assert_int_equal(c.dp_hold_memory, 128u << 10);
+	round_trip(BASE "dataplane { hold-memory 1536K }\n");
+	assert_int_equal(parse(BASE "dataplane { hold-memory 1536K }\n", &c, &e), 0);
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\thold-memory 1536K\n"));
+	free(t);
+	assert_int_equal(parse(BASE "dataplane { hold-memory 64K }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: hold-memory: 64K out of range 128K..16G");
+	assert_int_equal(parse(BASE "dataplane { hold-memory 17G }\n", &c, &e), 1);
+	assert_int_equal(parse(BASE "dataplane { hold-memory 12X }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: hold-memory: '12X' is not a size (bytes, or "
+			    "a number with K, M or G)");
+	assert_int_equal(parse(BASE "dataplane { hold-memory M }\n", &c, &e), 1);
+	assert_int_equal(parse(BASE "dataplane { hold-memory 1MB }\n", &c, &e), 1);
+	assert_int_equal(parse_size("3M", &v), 0);
+	assert_int_equal(v, 3u << 20);
+	assert_string_equal(parse_size_str(3u << 20, buf, sizeof(buf)), "3M");
+	assert_string_equal(parse_size_str(1025, buf, sizeof(buf)), "1025");
+	assert_string_equal(parse_size_str(2048, buf, sizeof(buf)), "2K");
+	assert_string_equal(parse_size_str(0, buf, sizeof(buf)), "0");
+}
+
 /* parse_conf_file: relative key paths are relative to the file's directory. */
 static void test_file(void **state)
 {
@@ -723,6 +836,9 @@ int main(void)
 		cmocka_unit_test(test_meaning_errors),
 		cmocka_unit_test(test_keeps_going),
 		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_key_owner_and_link),
+		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_hold_memory),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_odd_blanks),
 	};
