@@ -111,6 +111,42 @@ int64_t mr_request(struct dmm_node *n, const struct in6_addr *dst, struct dmm_ms
 	return rc;
 }
 
+int64_t mr_request_refresh(struct dmm_node *n, const struct in6_addr *dst,
+			   struct dmm_msg *m, uint64_t cookie, dmm_time_t now)
+{
+	int64_t rc = dmm_request_refresh(n, dst, m, DMM_ROLE_MR, cookie, now);
+
+	if (rc < 0 && rc != DMM_E_FULL)
+		mr_peer_log(n, DMM_LOG_WARN, now, "mr: cannot send %s: %s",
+			    dmm_msg_type_name(m->type), dmm_strerror((int)rc));
+	return rc;
+}
+
+dmm_time_t mr_refresh_at(struct dmm_node *n, dmm_time_t now, uint32_t s)
+{
+	uint64_t ms = (uint64_t)s * 1000;
+
+	return now + ms / 100 * MR_REFRESH_PCT -
+	       dmm_random(n, (uint32_t)(ms / 100 * MR_JITTER_PCT) + 1);
+}
+
+dmm_time_t mr_retry_at(struct dmm_node *n, dmm_time_t expires, dmm_time_t now)
+{
+	uint64_t d = expires > now ? (expires - now) / 4 : MR_RETRY_MAX_MS;
+
+	if (d < MR_RETRY_MIN_MS)
+		d = MR_RETRY_MIN_MS;
+	if (d > MR_RETRY_MAX_MS)
+		d = MR_RETRY_MAX_MS;
+	dmm_count(n, DMM_C_REFRESH_RETRY);
+	return now + d / 2 + dmm_random(n, (uint32_t)(d / 2) + 1);
+}
+
+dmm_time_t mr_defer_at(struct dmm_node *n, dmm_time_t now)
+{
+	return now + MR_DEFER_MS + dmm_random(n, MR_DEFER_MS);
+}
+
 const struct in6_addr *mr_local_lm(const struct dmm_node *n)
 {
 	return &n->cfg.nets[n->cfg.local_net].lm;
@@ -143,11 +179,6 @@ int64_t mr_query(struct dmm_node *n, const struct in6_addr *target, uint16_t fla
 	dmm_count(n, DMM_C_QUERY);
 	dmm_emit(n, DMM_EV_QUERY_SENT, now, NULL, &t, mr_local_lm(n), 0);
 	return mr_request(n, mr_local_lm(n), &m, cookie, now);
-}
-
-static dmm_time_t after_s(dmm_time_t now, uint32_t s, unsigned pct)
-{
-	return now + (dmm_time_t)s * 10 * pct;
 }
 
 /* ---- the attached-MN table ---- */
@@ -263,6 +294,8 @@ static int mn_add_prefix(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 		.lease_s = lease_s,
 		.bind_refresh = DMM_TIME_NEVER,
 		.lease_refresh = DMM_TIME_NEVER,
+		.bind_expires = now + (dmm_time_t)n->cfg.timers.binding_lifetime_s * 1000,
+		.lease_expires = now + (dmm_time_t)lease_s * 1000,
 		.release_at = DMM_TIME_NEVER,
 	};
 	mr_dp(n, DMM_DP_LOCAL_ADD, &q, NULL, NULL, mn->link);
@@ -329,7 +362,9 @@ static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
 			  uint8_t handoff, uint32_t lifetime, dmm_time_t now)
 {
 	struct mr_hnp *h = &mn->hnp[i];
+	uint64_t cookie = mr_cookie(lifetime ? MR_CK_LOCUPD : MR_CK_RELEASE, i, mn->id);
 	struct dmm_msg m;
+	int64_t rc;
 
 	mr_msg_init(&m, DMM_MSG_LOC_UPDATE);
 	m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_HOME | DMM_P_HANDOFF;
@@ -340,16 +375,23 @@ static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
 	m.home = h->home;
 	m.handoff = handoff;
 	m.lifetime = lifetime;
-	h->bind_refresh = after_s(now, n->cfg.timers.binding_lifetime_s, MR_REFRESH_PCT);
-	mr_request(n, mr_local_lm(n), &m,
-		   mr_cookie(lifetime ? MR_CK_LOCUPD : MR_CK_RELEASE, i, mn->id), now);
+	h->bind_refresh = mr_refresh_at(n, now, n->cfg.timers.binding_lifetime_s);
+	if (handoff == DMM_HI_NOT_CHANGED)
+		rc = mr_request_refresh(n, mr_local_lm(n), &m, cookie, now);
+	else
+		rc = mr_request(n, mr_local_lm(n), &m, cookie, now);
+	if (rc < 0 && lifetime)
+		h->bind_refresh = rc == DMM_E_FULL ? mr_defer_at(n, now) :
+				  mr_retry_at(n, h->bind_expires, now);
 }
 
-static void mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_ck kind,
-		       uint8_t handoff, uint32_t lifetime, dmm_time_t now)
+static int64_t mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_ck kind,
+			  uint8_t handoff, uint32_t lifetime, dmm_time_t now)
 {
-	struct dmm_msg m;
+	uint64_t cookie = mr_cookie(kind, i < 0 ? 0 : (unsigned)i, mn->id);
 	const struct in6_addr *haa = local_haa(n);
+	struct dmm_msg m;
+	int64_t rc;
 
 	mr_msg_init(&m, DMM_MSG_HOA_REQ);
 	m.present = DMM_P_MNID | DMM_P_HANDOFF;
@@ -362,9 +404,12 @@ static void mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_ck k
 		m.hnp[0] = mn->hnp[i].p;
 		haa = home_haa(n, &mn->hnp[i].p);
 	}
-	if (mr_request(n, haa, &m, mr_cookie(kind, i < 0 ? 0 : (unsigned)i, mn->id), now) < 0 &&
-	    kind != MR_CK_LEASE && kind != MR_CK_RELEASE)
+	if (kind == MR_CK_LEASE)
+		return mr_request_refresh(n, haa, &m, cookie, now);
+	rc = mr_request(n, haa, &m, cookie, now);
+	if (rc < 0 && kind != MR_CK_RELEASE)
 		mn_set_state(n, mn, DMM_MN_FAILED, "cannot send hoa-req", now);
+	return rc;
 }
 
 static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
@@ -420,7 +465,7 @@ static void mn_allocated(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 		int k = mn_add_prefix(n, mn, &rep->hnp[i], home, lease, now);
 		if (k < 0)
 			continue;
-		mn->hnp[k].lease_refresh = after_s(now, lease, MR_REFRESH_PCT);
+		mn->hnp[k].lease_refresh = mr_refresh_at(n, now, lease);
 		mn->hnp[k].bound = n->cfg.lm_update_on_attach;
 		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p, local_haa(n),
 			 mn->link);
@@ -574,7 +619,8 @@ static void mn_retrieved(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 			h->lease_s = rep->lifetime;
 		if (rep->present & DMM_P_HOME)
 			h->home = rep->home;
-		h->lease_refresh = after_s(now, h->lease_s, MR_REFRESH_PCT);
+		h->lease_refresh = mr_refresh_at(n, now, h->lease_s);
+		h->lease_expires = now + (dmm_time_t)h->lease_s * 1000;
 		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &h->p, home_haa(n, &h->p),
 			 mn->link);
 	}
@@ -613,7 +659,7 @@ static void mn_got_new_hoa(struct dmm_node *n, struct mr_mn *mn, const struct dm
 	k = mn_add_prefix(n, mn, &rep->hnp[0], home, lease, now);
 	if (k < 0)
 		return;
-	mn->hnp[k].lease_refresh = after_s(now, lease, MR_REFRESH_PCT);
+	mn->hnp[k].lease_refresh = mr_refresh_at(n, now, lease);
 	mn->hnp[k].bound = n->cfg.lm_update_on_attach;
 	for (unsigned i = 0; i < mn->n_hnp; i++) {
 		if ((int)i == k || mn->hnp[i].deprecated)
@@ -633,12 +679,17 @@ static void mn_lease_renewed(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 {
 	struct mr_hnp *h = mn_hnp_of(mn, idx, rep);
 
-	if (!h || !rep)
-		return; /* timeout: the next refresh tries again */
+	if (!h)
+		return;
+	if (!rep) { /* timeout: again within what is left of the lease */
+		h->lease_refresh = mr_retry_at(n, h->lease_expires, now);
+		return;
+	}
 	if (rep->status == DMM_ST_OK) {
 		if (rep->lifetime)
 			h->lease_s = rep->lifetime;
-		h->lease_refresh = after_s(now, h->lease_s, MR_REFRESH_PCT);
+		h->lease_refresh = mr_refresh_at(n, now, h->lease_s);
+		h->lease_expires = now + (dmm_time_t)h->lease_s * 1000;
 		return;
 	}
 	if (rep->status != DMM_ST_NOT_FOUND)
@@ -655,8 +706,9 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 
 	if (!h)
 		return;
-	if (!rep) {
+	if (!rep) { /* again within what is left of the binding */
 		mr_peer_log(n, DMM_LOG_WARN, now, "mr: lm did not acknowledge a location update");
+		h->bind_refresh = mr_retry_at(n, h->bind_expires, now);
 		return;
 	}
 	if (rep->status != DMM_ST_OK) {
@@ -664,6 +716,7 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 			    rep->status);
 		return;
 	}
+	h->bind_expires = now + (dmm_time_t)n->cfg.timers.binding_lifetime_s * 1000;
 	dmm_emit(n, DMM_EV_LOC_UPDATED, now, &mn->mnid, &h->p, src, mn->link);
 	/* The LM's answer to our query may have been a replica behind a
 	 * second move: the authority names the real pMR, which gets the
@@ -725,9 +778,13 @@ static void mn_timer(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 			mn_loc_update(n, mn, i, DMM_HI_NOT_CHANGED,
 				      n->cfg.timers.binding_lifetime_s, now);
 		if (h->lease_refresh <= now) {
-			h->lease_refresh = after_s(now, h->lease_s, MR_REFRESH_PCT);
-			mn_hoa_req(n, mn, (int)i, MR_CK_LEASE, DMM_HI_NOT_CHANGED,
-				   n->cfg.timers.lease_lifetime_s, now);
+			int64_t rc;
+			h->lease_refresh = mr_refresh_at(n, now, h->lease_s);
+			rc = mn_hoa_req(n, mn, (int)i, MR_CK_LEASE, DMM_HI_NOT_CHANGED,
+					n->cfg.timers.lease_lifetime_s, now);
+			if (rc < 0)
+				h->lease_refresh = rc == DMM_E_FULL ? mr_defer_at(n, now) :
+						   mr_retry_at(n, h->lease_expires, now);
 		}
 	}
 }
@@ -754,6 +811,8 @@ static dmm_time_t mn_deadline(const struct mr_mn *mn)
 
 static void fixed_register(struct dmm_node *n, dmm_time_t now)
 {
+	bool failed = false;
+
 	for (unsigned i = 0; i < n->cfg.n_fixed; i++) {
 		struct dmm_msg m;
 		mr_msg_init(&m, DMM_MSG_LOC_UPDATE);
@@ -764,10 +823,15 @@ static void fixed_register(struct dmm_node *n, dmm_time_t now)
 		m.location = n->cfg.self;
 		m.home = n->cfg.self;
 		m.lifetime = n->cfg.timers.binding_lifetime_s;
-		mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_FIXED, i, 0), now);
+		if (mr_request_refresh(n, mr_local_lm(n), &m, mr_cookie(MR_CK_FIXED, i, 0), now) < 0)
+			failed = true;
 	}
-	n->mr->fixed_refresh = n->cfg.n_fixed ?
-		after_s(now, n->cfg.timers.binding_lifetime_s, MR_REFRESH_PCT) : DMM_TIME_NEVER;
+	if (!n->cfg.n_fixed)
+		n->mr->fixed_refresh = DMM_TIME_NEVER;
+	else if (failed) /* all again soon: a refresh of the others is harmless */
+		n->mr->fixed_refresh = mr_defer_at(n, now);
+	else
+		n->mr->fixed_refresh = mr_refresh_at(n, now, n->cfg.timers.binding_lifetime_s);
 }
 
 /* ---- role life cycle ---- */
@@ -896,6 +960,12 @@ void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr 
 		if (!rep || rep->status != DMM_ST_OK)
 			mr_peer_log(n, DMM_LOG_WARN, now, "mr: fixed prefix %u not registered",
 				    idx);
+		if (!rep) { /* again well before the registration runs out */
+			dmm_time_t t = mr_retry_at(n, now + (dmm_time_t)n->cfg.timers
+						   .binding_lifetime_s * 200, now);
+			if (t < n->mr->fixed_refresh)
+				n->mr->fixed_refresh = t;
+		}
 		break;
 	case MR_CK_RELEASE:
 		break;

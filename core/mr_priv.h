@@ -14,7 +14,13 @@
 #define MR_HO_MAX_TUN 32 /* sender-discovery tunnels per handover context */
 #define MR_SRC_PLEN 64   /* source prefix of source-specific routes */
 #define MR_DST_PLEN 64   /* held / negative-cached prefix when the HNP is unknown */
-#define MR_REFRESH_PCT 80 /* refresh bindings and leases at 80 % of lifetime */
+#define MR_REFRESH_PCT 80 /* refresh bindings and leases at 80 % of lifetime, */
+#define MR_JITTER_PCT 10  /* ... minus up to 10 %: refreshes due together spread out */
+/* A refresh that timed out is tried again within what is left of the
+ * lifetime: after a quarter of it, between these bounds. */
+#define MR_RETRY_MIN_MS 1000
+#define MR_RETRY_MAX_MS 60000
+#define MR_DEFER_MS 1000  /* refresh budget full: tried again after 1-2 s */
 /* The LM says a departed MN is still here: misses for it are dropped
  * without asking the LM again for this long (a burst costs one query). */
 #define MR_DEPARTED_MS 1000
@@ -60,6 +66,8 @@ struct mr_hnp {
 	bool bound;               /* we keep an LM binding for it */
 	dmm_time_t bind_refresh;  /* next LOC_UPDATE refresh, NEVER if none */
 	dmm_time_t lease_refresh; /* next HOA_REQ refresh, NEVER if none */
+	dmm_time_t bind_expires;  /* the LM's binding runs out (last ack + lifetime) */
+	dmm_time_t lease_expires; /* the HAA's lease runs out (last grant + lease) */
 	dmm_time_t release_at;    /* deprecated: released then */
 };
 
@@ -161,6 +169,15 @@ void mr_hold(struct dmm_node *n, enum dmm_dp_kind kind, const struct dmm_prefix 
 	     dmm_time_t now);
 int64_t mr_request(struct dmm_node *n, const struct in6_addr *dst, struct dmm_msg *m,
 		   uint64_t cookie, dmm_time_t now);
+/* A refresh: within the node's refresh budget (DMM_E_FULL: retry soon). */
+int64_t mr_request_refresh(struct dmm_node *n, const struct in6_addr *dst,
+			   struct dmm_msg *m, uint64_t cookie, dmm_time_t now);
+/* When to refresh something of lifetime s granted now (jittered); when to
+ * try a failed refresh of something that expires at `expires` again; when
+ * to try one the refresh budget deferred. */
+dmm_time_t mr_refresh_at(struct dmm_node *n, dmm_time_t now, uint32_t s);
+dmm_time_t mr_retry_at(struct dmm_node *n, dmm_time_t expires, dmm_time_t now);
+dmm_time_t mr_defer_at(struct dmm_node *n, dmm_time_t now);
 void mr_msg_init(struct dmm_msg *m, enum dmm_msg_type t);
 int64_t mr_query(struct dmm_node *n, const struct in6_addr *target, uint16_t flags,
 		 uint64_t cookie, dmm_time_t now);

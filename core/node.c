@@ -162,14 +162,22 @@ static struct dmm_txn *txn_free_slot(struct dmm_node *n)
 
 static void txn_release(struct dmm_node *n, struct dmm_txn *t)
 {
+	if (t->id && t->refresh && n->txn_refresh > 0)
+		n->txn_refresh--;
 	t->id = 0;
 	while (n->txn_hi > 0 && n->txns[n->txn_hi - 1].id == 0)
 		n->txn_hi--;
 }
 
-int64_t dmm_request(struct dmm_node *n, const struct in6_addr *dst,
-		    struct dmm_msg *m, unsigned owner, uint64_t cookie,
-		    dmm_time_t now)
+static uint32_t refresh_budget(const struct dmm_node *n)
+{
+	uint32_t max = n->cfg.limits.max_pending;
+
+	return max > 1 ? max - max / 4 : max;
+}
+
+static int64_t request(struct dmm_node *n, const struct in6_addr *dst, struct dmm_msg *m,
+		       unsigned owner, uint64_t cookie, bool refresh, dmm_time_t now)
 {
 	struct dmm_txn *t = txn_free_slot(n);
 	int rc;
@@ -190,10 +198,31 @@ int64_t dmm_request(struct dmm_node *n, const struct in6_addr *dst,
 		.msg = *m,
 		.owner = owner,
 		.cookie = cookie,
+		.refresh = refresh,
 		.backoff_ms = n->cfg.timers.retrans_initial_ms,
 		.deadline = now + n->cfg.timers.retrans_initial_ms,
 	};
+	if (refresh)
+		n->txn_refresh++;
 	return t->id;
+}
+
+int64_t dmm_request(struct dmm_node *n, const struct in6_addr *dst,
+		    struct dmm_msg *m, unsigned owner, uint64_t cookie,
+		    dmm_time_t now)
+{
+	return request(n, dst, m, owner, cookie, false, now);
+}
+
+int64_t dmm_request_refresh(struct dmm_node *n, const struct in6_addr *dst,
+			    struct dmm_msg *m, unsigned owner, uint64_t cookie,
+			    dmm_time_t now)
+{
+	if (n->txn_refresh >= refresh_budget(n)) {
+		dmm_count(n, DMM_C_REFRESH_DEFERRED);
+		return DMM_E_FULL;
+	}
+	return request(n, dst, m, owner, cookie, true, now);
 }
 
 void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id)

@@ -17,6 +17,7 @@ struct dmm_txn {
 	struct dmm_msg msg; /* resealed with a fresh timestamp on each send */
 	unsigned owner;     /* enum dmm_role that gets the reply */
 	uint64_t cookie;    /* owner's reference (an id, not a pointer) */
+	bool refresh;       /* counts against the refresh budget */
 	uint32_t tries;
 	uint32_t backoff_ms;
 	dmm_time_t deadline;
@@ -49,6 +50,7 @@ struct dmm_node {
 
 	struct dmm_txn *txns; /* cfg.limits.max_pending slots */
 	uint32_t txn_hi;      /* slots at and above this index are free */
+	uint32_t txn_refresh; /* slots held by refreshes (dmm_request_refresh) */
 	struct dmm_replay replay;
 	struct dmm_reply_slot *replies; /* cfg.limits.reply_cache slots, ring */
 	unsigned reply_next;
@@ -80,6 +82,13 @@ uint32_t dmm_random(struct dmm_node *n, uint32_t bound);
 int64_t dmm_request(struct dmm_node *n, const struct in6_addr *dst,
 		    struct dmm_msg *m, unsigned owner, uint64_t cookie,
 		    dmm_time_t now);
+/* The same for a refresh (of a binding, a lease): refreshes may hold at
+ * most 3/4 of the pending table, so a refresh storm leaves room for
+ * queries and attaches. DMM_E_FULL (counted refresh_deferred, not logged)
+ * when the budget is spent: the caller retries soon. */
+int64_t dmm_request_refresh(struct dmm_node *n, const struct in6_addr *dst,
+			    struct dmm_msg *m, unsigned owner, uint64_t cookie,
+			    dmm_time_t now);
 /* Forget a transaction (its reply, if it comes, is counted unexpected). */
 void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id);
 /* Answer request req (received from dst) with rep: seq copied, timestamp

@@ -105,6 +105,8 @@ enum dmm_counter {
 	DMM_C_CTX_CREATED,
 	DMM_C_CTX_DELETED,
 	DMM_C_DROP_MISMATCH,   /* reply whose fields contradict the request it matched */
+	DMM_C_REFRESH_DEFERRED,/* refresh not sent (refresh budget full): retried soon */
+	DMM_C_REFRESH_RETRY,   /* refresh sent again after a timeout, within the lifetime */
 	DMM_C_COUNT
 };
 

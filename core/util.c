@@ -68,6 +68,8 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_CTX_CREATED] = "ctx_created",
 	[DMM_C_CTX_DELETED] = "ctx_deleted",
 	[DMM_C_DROP_MISMATCH] = "drop_mismatch",
+	[DMM_C_REFRESH_DEFERRED] = "refresh_deferred",
+	[DMM_C_REFRESH_RETRY] = "refresh_retry",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)

@@ -684,6 +684,35 @@ static void test_pending_table_full(void **state)
 	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 3 + INIT);
 }
 
+/* Refreshes hold at most 3/4 of the pending table: a refresh storm leaves
+ * room for queries and attaches, and what it cannot send is deferred
+ * (counted), not logged as a full table. */
+static void test_refresh_budget(void **state)
+{
+	struct in6_addr lm = nt_a6(LM_A);
+	struct dmm_msg m;
+
+	for (unsigned i = 0; i < 6; i++) {
+		m = loc_reply(0);
+		m.type = DMM_MSG_LOC_QUERY;
+		m.status = 0;
+		m.present = DMM_P_TARGET;
+		m.target = lm;
+		assert_true(dmm_request_refresh(T.node, &lm, &m, DMM_ROLE_MR, 0, T0) > 0);
+	}
+	assert_int_equal(dmm_request_refresh(T.node, &lm, &m, DMM_ROLE_MR, 0, T0), DMM_E_FULL);
+	assert_int_equal(ctr(DMM_C_REFRESH_DEFERRED), 1);
+	assert_int_equal(ctr(DMM_C_TABLE_FULL), 0);
+	/* an attach still gets its query out */
+	attach(1, LINK, T0);
+	assert_int_equal(T.n_sent, 7);
+	sent(6, DMM_MSG_LOC_QUERY, LM_A);
+	/* refreshes that end (here: time out) make room for the next */
+	for (dmm_time_t d; (d = dmm_node_next_deadline(T.node)) <= T0 + 2000;)
+		dmm_node_timer(T.node, d);
+	assert_true(dmm_request_refresh(T.node, &lm, &m, DMM_ROLE_MR, 0, T0 + 100000) > 0);
+}
+
 /* ---- life cycle ---- */
 
 static void test_new_rejects_invalid(void **state)
@@ -864,6 +893,7 @@ int main(void)
 		HAA_(test_duplicate_seq_other_request),
 		MR_(test_reply_must_answer_the_request),
 		cmocka_unit_test(test_initial_seq_random),
+		MR_(test_refresh_budget),
 		MR_(test_wrong_role),
 		HAA_(test_timestamp_required),
 		HAA_(test_drop_log_rate_limit),

@@ -1,0 +1,221 @@
+/* MR engine under stress and abuse (issue 9): refreshes that survive a lost
+ * message, a full pending table and a storm; the attach flood limits; the
+ * negative cache under misses; an MN identity pinned to its link. One MR
+ * driven by hand, as in test_mr.c: the test plays the LM, the HAA and the
+ * other MRs with real sealed bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node_priv.h"
+#include "nodetest.h"
+
+#define SELF "2001:db8:ff::11" /* this MR, network a */
+#define LM_A "2001:db8:ff::a1"
+#define HAA_A "2001:db8:ff::a2"
+#define LM_B "2001:db8:ff::b1"
+#define HAA_B "2001:db8:ff::b2"
+#define NMR "2001:db8:ff::22"
+#define LINK 7
+#define T0 1000
+#define BIND_MS 600000  /* binding lifetime (default 600 s) */
+#define LEASE_MS 3600000 /* lease (3600 s) */
+
+static struct nodetest T;
+
+/* ---- fixture ---- */
+
+static void mr_config(struct dmm_config *c)
+{
+	nt_config(c, "mr1", SELF, DMM_ROLE_MR);
+	nt_add_net(c, "a", "2001:db8:a::/48", LM_A, HAA_A);
+	nt_add_net(c, "b", "2001:db8:b::/48", LM_B, HAA_B);
+	c->local_net = 0;
+	c->limits.max_mns = 8;
+	c->limits.max_cache = 8;
+	c->limits.max_handovers = 4;
+	c->limits.max_pending = 32;
+}
+
+static void start(struct dmm_config *c)
+{
+	assert_int_equal(nt_start(&T, c, T0), 0);
+	dmm_node_timer(T.node, T0);
+	nt_clear(&T);
+}
+
+static int setup(void **state)
+{
+	struct dmm_config c;
+
+	mr_config(&c);
+	start(&c);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	nt_stop(&T);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static uint64_t ctr(enum dmm_counter c)
+{
+	return dmm_node_counter(T.node, c);
+}
+
+/* Answer the last captured request of type with status (and r's fields). */
+static int answer_last(enum dmm_msg_type type, struct dmm_msg r, dmm_time_t now)
+{
+	struct dmm_msg req;
+
+	for (unsigned i = T.n_sent; i-- > 0;) {
+		if (i >= NT_MAX_SENT || nt_open(&T, i, &req) != 0 || req.type != type)
+			continue;
+		r.type = dmm_msg_reply_type(req.type);
+		r.seq = req.seq;
+		return nt_recv(&T, &T.sent[i].dst, &r, now);
+	}
+	fail_msg("no %s captured", dmm_msg_type_name(type));
+	return -1;
+}
+
+/* A new MN mn on link gets prefix hnp (anchored here), every answer at now. */
+static void attach_new(unsigned mn, uint32_t link, const char *hnp, dmm_time_t now)
+{
+	struct dmm_mnid id = nt_mnid(mn);
+	struct dmm_msg r = { .status = DMM_ST_NOT_FOUND };
+
+	assert_int_equal(dmm_mr_attach(T.node, link, &id, now), 0);
+	assert_int_equal(answer_last(DMM_MSG_LOC_QUERY, r, now), 0);
+	r = (struct dmm_msg){ .status = DMM_ST_OK, .lifetime = 3600,
+			      .present = DMM_P_HNP | DMM_P_HOME, .n_hnp = 1,
+			      .hnp = { nt_p6(hnp) }, .home = nt_a6(SELF) };
+	assert_int_equal(answer_last(DMM_MSG_HOA_REQ, r, now), 0);
+	if (T.cfg.lm_update_on_attach) {
+		r = (struct dmm_msg){ .status = DMM_ST_OK };
+		assert_int_equal(answer_last(DMM_MSG_LOC_UPDATE, r, now), 0);
+	}
+}
+
+/* Run every deadline up to and including `until`, answering nothing. */
+static void run_until(dmm_time_t until)
+{
+	dmm_time_t d;
+
+	while ((d = dmm_node_next_deadline(T.node)) <= until)
+		dmm_node_timer(T.node, d);
+}
+
+/* Distinct requests (sequence numbers) of type among the captured messages. */
+static unsigned distinct_requests(enum dmm_msg_type type)
+{
+	uint16_t seen[NT_MAX_SENT];
+	unsigned n = 0;
+	struct dmm_msg m;
+
+	for (unsigned i = 0; i < T.n_sent && i < NT_MAX_SENT; i++) {
+		bool dup = false;
+		if (nt_open(&T, i, &m) != 0 || m.type != type)
+			continue;
+		for (unsigned k = 0; k < n; k++)
+			dup = dup || seen[k] == m.seq;
+		if (!dup)
+			seen[n++] = m.seq;
+	}
+	return n;
+}
+
+/* ---- refresh (findings 6, 11) ---- */
+
+/* The LM is unreachable when the binding refresh falls due: the MR tries
+ * again before the binding runs out (it used to wait a whole period, 80 %
+ * of the lifetime, and the binding expired). */
+static void test_lost_binding_refresh_retried(void **state)
+{
+	attach_new(1, LINK, "2001:db8:a:1::/64", T0);
+	nt_clear(&T);
+	run_until(T0 + BIND_MS - 1);
+	assert_true(distinct_requests(DMM_MSG_LOC_UPDATE) >= 2);
+	assert_true(ctr(DMM_C_REFRESH_RETRY) >= 1);
+	/* and the retry that gets through ends the retries */
+	nt_clear(&T);
+	run_until(dmm_node_next_deadline(T.node));
+	assert_int_equal(answer_last(DMM_MSG_LOC_UPDATE, (struct dmm_msg){ .status = DMM_ST_OK },
+				     T0 + BIND_MS), 0);
+	assert_true(dmm_node_next_deadline(T.node) >= T0 + BIND_MS + BIND_MS * 7 / 10);
+}
+
+static void test_lost_lease_refresh_retried(void **state)
+{
+	struct dmm_config c;
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.lm_update_on_attach = false;
+	start(&c);
+	attach_new(1, LINK, "2001:db8:a:1::/64", T0);
+	nt_clear(&T);
+	run_until(T0 + LEASE_MS - 1);
+	assert_true(distinct_requests(DMM_MSG_HOA_REQ) >= 2);
+}
+
+/* The pending table is full when the refresh falls due: it goes out as soon
+ * as there is room, not a whole period later. */
+static void test_refresh_when_pending_table_full(void **state)
+{
+	struct in6_addr lm = nt_a6(LM_A);
+	int64_t ids[32];
+	unsigned k = 0;
+	dmm_time_t d;
+
+	attach_new(1, LINK, "2001:db8:a:1::/64", T0);
+	d = dmm_node_next_deadline(T.node);
+	for (;; k++) {
+		struct dmm_msg q = { .type = DMM_MSG_LOC_QUERY, .present = DMM_P_TARGET,
+				     .target = lm };
+		int64_t rc = dmm_request(T.node, &lm, &q, DMM_ROLE_MR, 0, d - 1);
+		if (rc < 0)
+			break;
+		ids[k] = rc;
+	}
+	assert_int_equal(k, 32);
+	nt_clear(&T);
+	dmm_node_timer(T.node, d);
+	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 0);
+	for (unsigned i = 0; i < k; i++)
+		dmm_request_cancel(T.node, (uint32_t)ids[i]);
+	run_until(d + 2000);
+	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 1);
+}
+
+/* Two MNs attached in the same millisecond are not refreshed in the same
+ * millisecond: refreshes are spread (a mass attach is no refresh storm). */
+static void test_refresh_jitter(void **state)
+{
+	attach_new(1, LINK, "2001:db8:a:1::/64", T0);
+	attach_new(2, LINK + 1, "2001:db8:a:2::/64", T0);
+	attach_new(3, LINK + 2, "2001:db8:a:3::/64", T0);
+	nt_clear(&T);
+	dmm_node_timer(T.node, dmm_node_next_deadline(T.node));
+	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 1);
+}
+
+int main(void)
+{
+#define MR_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		MR_(test_lost_binding_refresh_retried),
+		MR_(test_lost_lease_refresh_retried),
+		MR_(test_refresh_when_pending_table_full),
+		MR_(test_refresh_jitter),
+	};
+
+	dmm_auth_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
