@@ -510,6 +510,9 @@ static void show_counters(struct view *v)
 		ONE("dp_held", ds.held);
 		ONE("dp_flushed", ds.flushed);
 		ONE("dp_hold_dropped", ds.hold_dropped);
+		ONE("dp_hold_expired", ds.hold_expired);
+		ONE("dp_hold_memory_dropped", ds.hold_memory_dropped);
+		ONE("dp_held_bytes", ds.held_bytes);
 		ONE("dp_reinjected", ds.reinjected);
 		ONE("dp_miss_dropped", ds.miss_dropped);
 		ONE("dp_routes_added", ds.routes_added);
@@ -518,6 +521,9 @@ static void show_counters(struct view *v)
 		ONE("dp_nl_enomem_retries", ds.nl_enomem_retries);
 		ONE("dp_ra_sent", ds.ra_sent);
 		ONE("dp_rs_received", ds.rs_received);
+		ONE("dp_rs_dropped", ds.rs_dropped);
+		ONE("dp_attach_frames", ds.attach_frames);
+		ONE("dp_tun_filtered", ds.tun_filtered);
 		ONE("dp_decap_packets", ds.decap_packets);
 		ONE("dp_encap_packets", ds.encap_packets);
 		ONE("dp_decap_rejected", ds.decap_rejected);

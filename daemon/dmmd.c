@@ -158,6 +158,7 @@ static int dp_start(struct dmmd *d)
 	for (unsigned i = 0; i < dc.n_access; i++)
 		snprintf(dc.access[i], sizeof(dc.access[i]), "%s", c->access[i]);
 	dc.hold_max_pkts = c->dp_hold_limit;
+	dc.hold_max_bytes = c->dp_hold_memory;
 	dc.ra_router_lifetime_s = c->core.timers.ra_lifetime_s;
 	dc.mr = true;
 	dc.attach_first_frame = c->attach_on == DMMD_ATTACH_FIRST_FRAME;

@@ -36,6 +36,7 @@
 
 #define DP_MAX_ACCESS 16
 #define DP_MAX_PEERS 256
+#define DP_HOLD_MEMORY_DEFAULT (64ull << 20) /* dp_config.hold_max_bytes 0 */
 
 /* Data-plane drivers, in dmmd.conf(5) keyword order. */
 enum dp_driver_kind { DP_DRIVER_AUTO, DP_DRIVER_SEG6, DP_DRIVER_BPF, DP_DRIVER_TUN, DP_DRIVER_COUNT };
@@ -59,6 +60,10 @@ struct dp_config {
 	uint32_t ra_router_lifetime_s;
 	bool mr;                  /* false: LM/HAA-only node, no routes, no TUN */
 	uint32_t hold_max_ms;     /* held packets older than this are dropped, default 5000 */
+	/* Addition: bytes held in all hold queues together (packets plus
+	 * their bookkeeping); 0 = DP_HOLD_MEMORY_DEFAULT. Beyond it a packet
+	 * to hold is dropped and counted (hold_memory_dropped). */
+	uint64_t hold_max_bytes;
 	/* Attach on the first frame an MN sends on an access link (DAD, MLD:
 	 * before its RS, which Linux delays by DAD and rtr_solicit_delay),
 	 * not only on its RS. Default true. */
@@ -142,6 +147,9 @@ struct dp_stats {
 	 * decapsulation on its End.DX6 route: ip -s -6 route show table N). */
 	uint64_t decap_rejected, decap_errors, encap_errors;
 	uint64_t decap_packets, encap_packets;
+	/* Addition: packets not held because every hold queue together had
+	 * hold_max_bytes (also counted in hold_dropped); bytes held now. */
+	uint64_t hold_memory_dropped, held_bytes;
 };
 void dp_get_stats(const struct dp *d, struct dp_stats *s);
 

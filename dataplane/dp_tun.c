@@ -100,10 +100,34 @@ static struct dp_hold *dp_hold_covering(struct dp *d, const struct in6_addr *dst
 	return best;
 }
 
+/* What a held packet costs against hold_max_bytes: itself and its header. */
+static uint64_t dp_pkt_cost(size_t len)
+{
+	return sizeof(struct dp_pkt) + len;
+}
+
+static uint64_t dp_hold_cap(const struct dp *d)
+{
+	return d->cfg.hold_max_bytes ? d->cfg.hold_max_bytes : DP_HOLD_MEMORY_DEFAULT;
+}
+
+static void dp_pkt_free(struct dp *d, struct dp_pkt *p)
+{
+	d->st.held_bytes -= dp_pkt_cost(p->len);
+	free(p);
+}
+
 static void dp_hold_queue(struct dp *d, struct dp_hold *h, const uint8_t *pkt, size_t len)
 {
 	if (h->n >= d->cfg.hold_max_pkts) {
 		d->st.hold_dropped++;
+		return;
+	}
+	/* One cap over every queue: 1024 holds of 4096 packets each would
+	 * otherwise be gigabytes, from traffic anyone can send. */
+	if (d->st.held_bytes + dp_pkt_cost(len) > dp_hold_cap(d)) {
+		d->st.hold_dropped++;
+		d->st.hold_memory_dropped++;
 		return;
 	}
 	struct dp_pkt *p = malloc(sizeof(*p) + len);
@@ -122,6 +146,7 @@ static void dp_hold_queue(struct dp *d, struct dp_hold *h, const uint8_t *pkt, s
 	h->tail = p;
 	h->n++;
 	d->st.held++;
+	d->st.held_bytes += dp_pkt_cost(len);
 }
 
 static void dp_reinject(struct dp *d, const uint8_t *pkt, size_t len)
@@ -151,7 +176,7 @@ static int dp_hold_end(struct dp *d, struct dp_hold *h, bool flush)
 		} else {
 			d->st.hold_dropped++;
 		}
-		free(p);
+		dp_pkt_free(d, p);
 	}
 	return err;
 }
@@ -217,7 +242,7 @@ void dp_hold_expire(struct dp *d, dmm_time_t now)
 				h->tail = NULL;
 			h->n--;
 			d->st.hold_expired++;
-			free(p);
+			dp_pkt_free(d, p);
 		}
 	}
 }
