@@ -21,6 +21,10 @@
 #     .align, .unknown, .toomany, .short), where it accepts it every field
 #     agrees; an MH type dmm does not use goes to Wireshark's own MIPv6;
 #   - everywhere: no Lua error, no [Malformed Packet], nothing on stderr.
+# The same over more messages, encoded by dmm for the fields and options the
+# samples leave out (dmmdump -w: NAI and EUI-64 MN-IDs, four HNPs, XO_FLAGS,
+# XO_LIFETIME, every DMM flag, status and code values, unsealed messages, an
+# unknown IANA option), over raw IPv6 and UDP.
 # Needs tshark and python3 (scripts/deps.sh); no root.
 set -u
 cd "$(dirname "$0")/../.."
@@ -39,8 +43,11 @@ build/tools/mkpcap "$tmp/messages.pcap" || { echo "FAIL: mkpcap"; exit 1; }
 ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	-Icore -Itests/lib tools/wireshark/dmmdump.c tests/lib/samples.c build/libdmm.a \
 	-lsodium -o "$tmp/dmmdump" || { echo "FAIL: building dmmdump"; exit 1; }
-python3 "$check" variants "$tmp/messages.pcap" "$tmp" || { echo "FAIL: variants"; exit 1; }
 "$tmp/dmmdump" -s >"$tmp/samples.json" || bad "dmmdump -s"
+"$tmp/dmmdump" -w "$tmp/extra.pcap" >"$tmp/extra.in.json" || bad "dmmdump -w"
+python3 "$check" variants "$tmp/messages.pcap" "$tmp" &&
+	python3 "$check" variants --prefix extra- "$tmp/extra.pcap" "$tmp" ||
+	{ echo "FAIL: variants"; exit 1; }
 
 # ts PCAP ARGS...: tshark with the plugin; anything on stderr but tshark's
 # root notice is a failure (a Lua error while loading or dissecting).
@@ -62,11 +69,12 @@ echo "the plugin registers $nf fields"
 
 ntypes=$(sed -n '/DMM_MSG_NONE = 0/,/DMM_MSG_TYPE_COUNT/p' core/msg.h |
 	grep -cE '^\s*DMM_MSG_[A-Z_]+,')
-for v in messages raw snap short mutate; do
+for v in messages raw snap short mutate extra extra-snap extra-short extra-mutate; do
 	p=$tmp/$v.pcap
 	case $v in
 	messages | raw) expect=valid extra=(--samples "$tmp/samples.json" --names) ;;
-	snap | short) expect=rejected extra=() ;;
+	extra) expect=valid extra=(--samples "$tmp/extra.in.json" --names) ;;
+	*snap | *short) expect=rejected extra=() ;;
 	*) expect=any extra=() ;;
 	esac
 	ts "$p" -T pdml >"$tmp/$v.pdml"

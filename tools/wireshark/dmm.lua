@@ -265,7 +265,13 @@ local function dissect(tvb, pinfo, tree)
 	local cap = tvb:len()
 	local msglen = tvb:reported_len()
 	if cap >= 3 and fixed_len[tvb(2, 1):uint()] == nil and dmm.prefs.fallback and mip6_handle then
-		return mip6_handle:call(tvb, pinfo, tree)
+		-- Not one of dmm's MH types: Wireshark's own MIPv6 dissector. An
+		-- exception in it (a malformed MIPv6 message) is reported here.
+		local ok, n = pcall(mip6_handle.call, mip6_handle, tvb, pinfo, tree)
+		if ok then return n end
+		tree:add(dmm, tvb()):add_proto_expert_info(E.unknown,
+			"MH type " .. tvb(2, 1):uint() .. " is not dmm's; Wireshark's MIPv6 dissector found it malformed")
+		return cap
 	end
 	pinfo.cols.protocol = "DMM"
 	local root = cap > 0 and tree:add(dmm, tvb()) or tree:add(dmm, tvb, 0, 0)
@@ -510,7 +516,11 @@ local function dissect(tvb, pinfo, tree)
 						local n = l - 1
 						if n >= 1 then
 							oi:add(f.mnid, tvb(dat + 1, n))
-							if s == 1 then oi:add(f.mnid_nai, tvb(dat + 1, n))
+							if s == 1 then
+								-- the string as text, bytes outside printable ASCII escaped
+								local nai = tvb(dat + 1, n):raw():gsub("[^\32-\126]",
+									function(c) return string.format("\\x%02x", c:byte()) end)
+								oi:add(f.mnid_nai, tvb(dat + 1, n), nai)
 							elseif s == 5 and n == 6 then oi:add(f.mnid_eui48, tvb(dat + 1, n))
 							elseif s == 6 and n == 8 then oi:add(f.mnid_eui64, tvb(dat + 1, n)) end
 						end

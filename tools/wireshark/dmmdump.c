@@ -10,6 +10,14 @@
  *   dmmdump -s      the sample messages of tests/lib/samples.c as the
  *                   encoder was given them (the values mkpcap seals), one
  *                   per type in mkpcap's frame order
+ *   dmmdump -w OUT.pcap  more messages than the samples, for the fields and
+ *                   options the samples leave out (NAI and EUI-64 MN-IDs,
+ *                   four HNPs, XO_FLAGS, XO_LIFETIME, every DMM flag, non-
+ *                   zero status and code, the UPN A flag, a REPLICA LM_FWD,
+ *                   unsealed messages, an unknown IANA option dmm skips),
+ *                   encoded by dmm_msg_encode / dmm_msg_seal, over raw IPv6
+ *                   (next header 135); prints what the encoder was given,
+ *                   like -s
  * Output: {"frame":N,"dmm":true,"err":"",...fields} ("err" is the decoder's
  * error name, e.g. "DMM_E_SHORT"; fields only when err is empty), or
  * {"frame":N,"dmm":false} for a frame that carries no Mobility Header.
@@ -22,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "msg.h"
 #include "samples.h"
 
@@ -250,18 +259,281 @@ samples(void)
 	}
 }
 
+/* ---- dmmdump -w: more messages ---- */
+
+static struct in6_addr
+ip(const char *s)
+{
+	struct in6_addr a;
+
+	inet_pton(AF_INET6, s, &a);
+	return a;
+}
+
+static void
+set_nai(struct dmm_msg *m, const char *nai)
+{
+	m->mnid.type = DMM_MNID_NAI;
+	m->mnid.len = (uint8_t)strlen(nai);
+	memcpy(m->mnid.id, nai, m->mnid.len);
+	m->present |= DMM_P_MNID;
+}
+
+static void
+set_eui64(struct dmm_msg *m)
+{
+	static const uint8_t id[8] = { 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55 };
+
+	m->mnid.type = DMM_MNID_EUI64;
+	m->mnid.len = 8;
+	memcpy(m->mnid.id, id, 8);
+	m->present |= DMM_P_MNID;
+}
+
+static void
+add_hnp(struct dmm_msg *m, const char *a, uint8_t len)
+{
+	m->hnp[m->n_hnp].addr = ip(a);
+	m->hnp[m->n_hnp++].len = len;
+	m->present |= DMM_P_HNP;
+}
+
+static void
+set_addr(struct dmm_msg *m, uint32_t bit, const char *a)
+{
+	struct in6_addr v = ip(a);
+
+	switch (bit) {
+	case DMM_P_LOCATION: m->location = v; break;
+	case DMM_P_PREV_LOCATION: m->prev_location = v; break;
+	case DMM_P_HOME: m->home = v; break;
+	case DMM_P_TARGET: m->target = v; break;
+	default: m->origin = v; break;
+	}
+	m->present |= bit;
+}
+
+/* Message i of the extra set (0 when there is none); *seal: add XO_AUTH;
+ * *unknown_opt: append an IANA option dmm does not know. */
+static int
+extra(unsigned i, struct dmm_msg *m, bool *seal, bool *unknown_opt)
+{
+	memset(m, 0, sizeof(*m));
+	m->seq = (uint16_t)(2000 + i);
+	m->timestamp = dmm_ts_from_ms(SAMPLE_TS_MS + i);
+	m->present = DMM_P_TIMESTAMP;
+	*seal = true;
+	*unknown_opt = false;
+	switch (i) {
+	case 1:
+		m->type = DMM_MSG_HOA_REQ;
+		m->flags = DMM_F_ACK_REQ | DMM_F_PROXY | DMM_F_DEPRECATE;
+		m->lifetime = 8;
+		set_nai(m, "mn1@figure1.example");
+		add_hnp(m, "2001:db8:1:1::", 64);
+		add_hnp(m, "2001:db8:1:2::", 64);
+		add_hnp(m, "2001:db8:1:300::", 56);
+		add_hnp(m, "2001:db8:4::", 48);
+		m->handoff = DMM_HI_DIFF_IFACE;
+		m->present |= DMM_P_HANDOFF;
+		set_addr(m, DMM_P_LOCATION, "2001:db8:ffff::11");
+		set_addr(m, DMM_P_PREV_LOCATION, "2001:db8:ffff::12");
+		set_addr(m, DMM_P_HOME, "2001:db8:ffff::13");
+		break;
+	case 2:
+		m->type = DMM_MSG_LOC_UPDATE;
+		m->flags = DMM_F_PROXY | DMM_F_BY_MNID | DMM_F_FIXED;
+		set_eui64(m);
+		break;
+	case 3:
+		m->type = DMM_MSG_LOC_QUERY;
+		m->flags = DMM_F_ACK_REQ | DMM_F_PROXY | DMM_F_DEPRECATE | DMM_F_SUBSCRIBE |
+			   DMM_F_BY_MNID | DMM_F_FIXED | DMM_F_REPLICA;
+		m->lifetime = 100000;
+		set_nai(m, "x");
+		break;
+	case 4:
+		m->type = DMM_MSG_LOC_REPLY;
+		m->status = DMM_ST_NOT_FOUND;
+		m->code = 9;
+		set_addr(m, DMM_P_TARGET, "2001:db8:9::1");
+		break;
+	case 5:
+		m->type = DMM_MSG_CTX_REQ;
+		m->flags = DMM_F_DEPRECATE;
+		m->lifetime = 30;
+		m->code = 7;
+		add_hnp(m, "2001:db8:1:1::", 64);
+		break;
+	case 6:
+		m->type = DMM_MSG_CTX_ACK;
+		m->status = DMM_ST_NO_RESOURCES;
+		m->lifetime = 5;
+		set_eui64(m);
+		break;
+	case 7:
+		m->type = DMM_MSG_REDIRECT;
+		m->lifetime = 65535;
+		add_hnp(m, "2001:db8:2::", 48);
+		set_addr(m, DMM_P_LOCATION, "2001:db8:ffff::21");
+		set_addr(m, DMM_P_HOME, "2001:db8:ffff::22");
+		break;
+	case 8:
+		m->type = DMM_MSG_REDIRECT_ACK;
+		m->status = DMM_ST_PROHIBITED;
+		m->lifetime = 1;
+		*seal = false;
+		break;
+	case 9:
+		m->type = DMM_MSG_LM_NOTIFY;
+		m->flags = DMM_F_ACK_REQ;
+		m->code = 2;
+		m->lifetime = 9;
+		add_hnp(m, "2001:db8:1:1::", 64);
+		break;
+	case 10:
+		m->type = DMM_MSG_LM_NOTIFY_ACK;
+		m->status = DMM_ST_UNSPEC;
+		m->lifetime = 0xffffffffu;
+		break;
+	case 11:
+		m->type = DMM_MSG_LM_FWD;
+		m->flags = DMM_F_REPLICA;
+		m->code = DMM_MSG_LOC_UPDATE;
+		m->lifetime = 3600;
+		set_nai(m, "mn2@figure1.example");
+		add_hnp(m, "2001:db8:3:1::", 64);
+		set_addr(m, DMM_P_LOCATION, "2001:db8:ffff::31");
+		set_addr(m, DMM_P_HOME, "2001:db8:ffff::31");
+		set_addr(m, DMM_P_ORIGIN, "2001:db8:ff::3");
+		m->origin_seq = 65535;
+		break;
+	case 12:
+		m->type = DMM_MSG_LM_FWD_REPLY;
+		m->status = DMM_ST_NOT_AUTHORITATIVE;
+		m->code = DMM_MSG_LOC_QUERY;
+		set_addr(m, DMM_P_ORIGIN, "2001:db8:ff::1");
+		m->origin_seq = 1;
+		m->present |= DMM_P_HANDOFF;
+		m->handoff = DMM_HI_NOT_CHANGED;
+		*seal = false;
+		break;
+	case 13:
+		m->type = DMM_MSG_HOA_REP;
+		m->flags = DMM_F_PROXY;
+		m->status = DMM_ST_NO_RESOURCES;
+		m->present &= ~(uint32_t)DMM_P_TIMESTAMP;
+		*seal = false;
+		*unknown_opt = true;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t
+cksum(const struct in6_addr *src, const struct in6_addr *dst, const uint8_t *d, size_t n)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < 16; i += 2)
+		sum += (uint32_t)(src->s6_addr[i] << 8 | src->s6_addr[i + 1]) +
+		       (uint32_t)(dst->s6_addr[i] << 8 | dst->s6_addr[i + 1]);
+	sum += (uint32_t)n + 135;
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(d[i] << 8 | d[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static int
+write_extra(const char *path)
+{
+	uint32_t gh[6] = { 0xa1b2c3d4, 2 | 4 << 16, 0, 0, 65535, 229 };
+	uint8_t pkt[40 + DMM_MSG_MAX + 8], *mh = pkt + 40;
+	struct in6_addr src, dst;
+	struct dmm_keyring kr;
+	struct dmm_msg m;
+	bool seal, unk;
+	unsigned i;
+	FILE *f;
+	int len;
+
+	if (dmm_auth_init() != 0)
+		return 1;
+	sample_keyring(&kr);
+	sample_addrs(&src, &dst);
+	if ((f = fopen(path, "wb")) == NULL) {
+		perror(path);
+		return 1;
+	}
+	fwrite(gh, sizeof(gh), 1, f);
+	for (i = 1; extra(i, &m, &seal, &unk); i++) {
+		uint32_t rh[4];
+
+		len = seal ? dmm_msg_seal(&kr, &src, &dst, &m, mh, DMM_MSG_MAX)
+			   : dmm_msg_encode(&m, mh, DMM_MSG_MAX);
+		if (len < 0) {
+			fprintf(stderr, "dmmdump: extra %u (%s): %s\n", i,
+				dmm_msg_type_name(m.type), dmm_strerror(len));
+			fclose(f);
+			return 1;
+		}
+		if (unk) { /* option 99, 6 bytes of data: skipped by dmm */
+			static const uint8_t o[8] = { 99, 6, 1, 2, 3, 4, 5, 6 };
+
+			memcpy(mh + len, o, 8);
+			len += 8;
+			mh[1] = (uint8_t)(len / 8 - 1);
+		}
+		put16(mh + 4, 0);
+		put16(mh + 4, cksum(&src, &dst, mh, (size_t)len));
+		memset(pkt, 0, 40);
+		pkt[0] = 0x60;
+		put16(pkt + 4, (uint16_t)len);
+		pkt[6] = 135;
+		pkt[7] = 64;
+		memcpy(pkt + 8, &src, 16);
+		memcpy(pkt + 24, &dst, 16);
+		rh[0] = (uint32_t)(SAMPLE_TS_MS / 1000) + i;
+		rh[1] = 0;
+		rh[2] = rh[3] = (uint32_t)(40 + len);
+		fwrite(rh, sizeof(rh), 1, f);
+		fwrite(pkt, 40 + (size_t)len, 1, f);
+		printf("{\"frame\":%u,\"dmm\":true,\"err\":\"\"", i);
+		fields(&m, false);
+		if (seal)
+			printf(",\"key_id\":%u", SAMPLE_KEY_ID);
+		printf("}\n");
+	}
+	return fclose(f) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
+	const char *out = NULL;
 	uint16_t port = 5436;
 	bool smp = false;
 	int c;
 
-	while ((c = getopt(argc, argv, "p:s")) != -1) {
+	while ((c = getopt(argc, argv, "p:sw:")) != -1) {
 		if (c == 'p')
 			port = (uint16_t)atoi(optarg);
 		else if (c == 's')
 			smp = true;
+		else if (c == 'w')
+			out = optarg;
 		else
 			goto usage;
 	}
@@ -269,10 +541,12 @@ main(int argc, char **argv)
 		samples();
 		return 0;
 	}
+	if (out && optind == argc)
+		return write_extra(out);
 	if (optind != argc - 1)
 		goto usage;
 	return dump(argv[optind], port);
 usage:
-	fprintf(stderr, "usage: dmmdump [-p PORT] CAPTURE.pcap | dmmdump -s\n");
+	fprintf(stderr, "usage: dmmdump [-p PORT] CAPTURE.pcap | dmmdump -s | dmmdump -w OUT.pcap\n");
 	return 2;
 }
