@@ -108,8 +108,11 @@ local simple_kind = {
 }
 
 -- ---- fields ----
-local f = {}
-local function F(key, pf) f[key] = pf end
+local f, field_list = {}, {}
+local function F(key, pf)
+	f[key] = pf
+	field_list[#field_list + 1] = pf
+end
 local flag_tf = { "Set", "Not set" }
 
 F("type", ProtoField.uint8("dmm.type", "DMM message", base.DEC, msg_names))
@@ -193,12 +196,7 @@ F("mac", ProtoField.bytes("dmm.opt.auth.mac", "HMAC-SHA-256"))
 
 local fl_bits = { "fl_ack", "fl_proxy", "fl_depr", "fl_sub", "fl_bymnid", "fl_fixed", "fl_replica", "fl_undef" }
 
-dmm.fields = {}
-do
-	local list = {}
-	for _, pf in pairs(f) do list[#list + 1] = pf end
-	dmm.fields = list
-end
+dmm.fields = field_list
 
 -- Expert infos: one per dmm decoder error (core/msg.c, dmm_err_counter).
 local E = {
@@ -344,7 +342,7 @@ local function dissect(tvb, pinfo, tree)
 	root:add(f.checksum, tvb(4, 2))
 	if fl == nil then
 		err(mi, "unknown", "Mobility Header type " .. mh .. " is not one dmm uses")
-		return finish()
+		return finish("DMM MH type " .. mh)
 	end
 	if total < body then
 		err(mi, "malformed", string.format("fixed part of %d bytes longer than the %d-byte message", body, total))
