@@ -272,7 +272,7 @@ local function dissect(tvb, pinfo, tree)
 		return cap
 	end
 	pinfo.cols.protocol = "DMM"
-	local root = cap > 0 and tree:add(dmm, tvb()) or tree:add(dmm, tvb, 0, 0)
+	local root = cap > 0 and tree:add(dmm, tvb()) or tree:add(dmm)
 	local errs = {}
 	local function err(item, kind, text)
 		item:add_proto_expert_info(E[kind], text)
