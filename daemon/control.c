@@ -1,6 +1,8 @@
 /* dmmd: the control socket (dmmctl(8)). A unix stream socket, mode 0600;
  * one request line per connection, answered with "ok" or "error: why" on
- * the first line, then the body, then the connection is closed.
+ * the first line, then the body, then the connection is closed. Clients
+ * are served non-blocking from the main loop, each with its own buffers and
+ * deadlines: none can stall signalling.
  *
  * Request: [json] show mns|bindings|cache|leases|handovers|counters|peers|config
  *          [json] attach LINK MNID | detach LINK
@@ -23,11 +25,10 @@
 #include "log.h"
 #include "roles.h"
 
-#define CTL_LINE_MAX 1024
 #define CTL_MAX_ARGS 8
-/* The daemon serves one client at a time, so each gets a bounded share of
- * it: the whole request line within CTL_READ_MS (dmmctl writes it at once),
- * the whole answer within CTL_WRITE_MS, however the client trickles bytes. */
+/* Each client gets a bounded share of the daemon: the whole request line
+ * within CTL_READ_MS of its connect (dmmctl writes it at once), the whole
+ * answer within CTL_WRITE_MS, however it trickles bytes. */
 #define CTL_READ_MS 500
 #define CTL_WRITE_MS 2000
 
@@ -124,8 +125,13 @@ int control_open(struct dmmd *d)
 	return 0;
 }
 
+static void ctl_drop(struct dmmd_ctl_client *c);
+
 void control_close(struct dmmd *d)
 {
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+		if (d->ctl[i].used)
+			ctl_drop(&d->ctl[i]);
 	if (d->ctl_fd < 0)
 		return;
 	close(d->ctl_fd);
@@ -141,105 +147,184 @@ static int64_t ctl_clock_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait until fd is ready for events or the deadline passes: true if ready. */
-static bool ctl_wait(int fd, short events, int64_t deadline)
+/* ---------------------------------------------------------------- clients
+ *
+ * Each client is served by the main loop like any other fd, never waited
+ * for: its request line is gathered as it comes (its whole line within
+ * CTL_READ_MS of the connect), the answer rendered at once into its own
+ * buffer and written as the client reads it (all of it within
+ * CTL_WRITE_MS), then the connection is closed. A client past its deadline
+ * is closed. At most DMMD_CTL_CLIENTS at a time; one more gets an error. */
+
+static void ctl_drop(struct dmmd_ctl_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	buf_free(&c->out);
+	*c = (struct dmmd_ctl_client){ .fd = -1 };
+}
+
+/* The line is complete (or cannot be): render the answer, start writing. */
+static void ctl_answer(struct dmmd *d, struct dmmd_ctl_client *c, bool too_long)
+{
+	c->in[c->in_len] = '\0';
+	if (c->in_len > 0 && c->in[c->in_len - 1] == '\r')
+		c->in[--c->in_len] = '\0';
+	if (too_long) {
+		buf_printf(&c->out, "error: request longer than %d bytes\n", CTL_LINE_MAX - 1);
+	} else if (c->in_len > 0) {
+		d->st.ctl_requests++;
+		log_debug("control: %s", c->in);
+		control_handle(d, c->in, &c->out);
+	}
+	if (c->out.oom) {
+		buf_free(&c->out);
+		buf_printf(&c->out, "error: out of memory\n");
+	}
+	c->writing = true;
+	c->deadline = ctl_clock_ms() + CTL_WRITE_MS;
+	shutdown(c->fd, SHUT_RD);
+}
+
+/* Read what the client sent; answer once the line ends (newline, or end of
+ * stream). Returns false if the client is done with (closed). */
+static bool ctl_read(struct dmmd *d, struct dmmd_ctl_client *c)
 {
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = events };
-		int64_t left = deadline - ctl_clock_ms();
-		int rc;
-
-		if (left <= 0)
-			return false;
-		rc = poll(&pfd, 1, (int)left);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		return rc > 0;
-	}
-}
-
-/* One request line from the non-blocking fd, by the deadline. Returns 0
- * (line, without its newline; end of stream also ends it), CTL_RD_NONE
- * (nothing, or the client went quiet in mid-line) or CTL_RD_LONG (no
- * newline in the first cap - 1 bytes). */
-enum { CTL_RD_NONE = -1, CTL_RD_LONG = -2 };
-
-static int read_line(int fd, char *line, size_t cap, int64_t deadline)
-{
-	size_t n = 0;
-	char *nl = NULL;
-
-	while (n + 1 < cap && !nl) {
-		ssize_t r = recv(fd, line + n, cap - 1 - n, 0);
+		ssize_t r = recv(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!ctl_wait(fd, POLLIN, deadline))
-				return CTL_RD_NONE;
-			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		if (r < 0 || (r == 0 && c->in_len == 0)) {
+			ctl_drop(c); /* gone, or nothing said */
+			return false;
 		}
-		if (r <= 0)
-			break; /* end of stream (or an error): what came is the line */
-		nl = memchr(line + n, '\n', (size_t)r);
-		n += (size_t)r;
+		char *nl = r > 0 ? memchr(c->in + c->in_len, '\n', (size_t)r) : NULL;
+		c->in_len += (size_t)r;
+		if (nl || r == 0) {
+			if (nl)
+				c->in_len = (size_t)(nl - c->in);
+			ctl_answer(d, c, false);
+			return true;
+		}
+		if (c->in_len + 1 >= sizeof(c->in)) {
+			ctl_answer(d, c, true);
+			return true;
+		}
 	}
-	if (!nl && n + 1 >= cap)
-		return CTL_RD_LONG;
-	if (nl)
-		n = (size_t)(nl - line);
-	line[n] = '\0';
-	if (n > 0 && line[n - 1] == '\r')
-		line[--n] = '\0';
-	return n > 0 ? 0 : CTL_RD_NONE;
 }
 
-/* Write it all by the deadline; a client that does not read loses it. */
-static void write_all(int fd, const char *p, size_t len, int64_t deadline)
+/* Write what the client takes now; close when all is written. */
+static void ctl_write(struct dmmd_ctl_client *c)
 {
-	while (len > 0) {
-		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+	while (c->out_off < c->out.len) {
+		ssize_t w = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!ctl_wait(fd, POLLOUT, deadline)) {
-				log_debug("control: client does not read, answer cut");
-				return;
-			}
-			continue;
-		}
-		if (w <= 0)
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		p += w;
-		len -= (size_t)w;
+		if (w <= 0)
+			break;
+		c->out_off += (size_t)w;
 	}
+	ctl_drop(c);
+}
+
+static void ctl_serve(struct dmmd *d, struct dmmd_ctl_client *c)
+{
+	if (!c->writing && !ctl_read(d, c))
+		return;
+	if (c->writing)
+		ctl_write(c);
+}
+
+static struct dmmd_ctl_client *ctl_free_slot(struct dmmd *d)
+{
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+		if (!d->ctl[i].used)
+			return &d->ctl[i];
+	return NULL;
 }
 
 void control_accept(struct dmmd *d)
 {
-	char line[CTL_LINE_MAX];
-	struct buf out = { 0 };
-	int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	int rc;
+	static const char busy[] = "error: too many control clients, try again\n";
 
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			log_warn("control accept");
-		return;
+	for (int i = 0; i < 2 * DMMD_CTL_CLIENTS; i++) {
+		int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct dmmd_ctl_client *c;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("control accept");
+			return;
+		}
+		if (!(c = ctl_free_slot(d))) {
+			d->st.ctl_refused++;
+			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				log_debug("control: busy: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		*c = (struct dmmd_ctl_client){ .used = true, .fd = fd,
+					       .deadline = ctl_clock_ms() + CTL_READ_MS };
+		ctl_serve(d, c); /* the line is often there already */
 	}
-	rc = read_line(fd, line, sizeof(line), ctl_clock_ms() + CTL_READ_MS);
-	if (rc == CTL_RD_LONG) {
-		buf_printf(&out, "error: request longer than %d bytes\n", CTL_LINE_MAX - 1);
-	} else if (rc == 0) {
-		d->st.ctl_requests++;
-		log_debug("control: %s", line);
-		control_handle(d, line, &out);
+}
+
+int control_pollfds(struct dmmd *d, struct pollfd *fds, int max)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS && n < max; i++) {
+		struct dmmd_ctl_client *c = &d->ctl[i];
+		if (!c->used)
+			continue;
+		fds[n++] = (struct pollfd){ .fd = c->fd, .events = c->writing ? POLLOUT : POLLIN };
 	}
-	if (out.oom)
-		write_all(fd, "error: out of memory\n", 21, ctl_clock_ms() + CTL_WRITE_MS);
-	else if (out.len > 0)
-		write_all(fd, out.p, out.len, ctl_clock_ms() + CTL_WRITE_MS);
-	buf_free(&out);
-	close(fd);
+	return n;
+}
+
+void control_dispatch(struct dmmd *d, const struct pollfd *fds, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (!fds[k].revents)
+			continue;
+		for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+			if (d->ctl[i].used && d->ctl[i].fd == fds[k].fd) {
+				ctl_serve(d, &d->ctl[i]);
+				break;
+			}
+	}
+}
+
+int64_t control_next_deadline(const struct dmmd *d)
+{
+	int64_t t = INT64_MAX;
+
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+		if (d->ctl[i].used && d->ctl[i].deadline < t)
+			t = d->ctl[i].deadline;
+	return t;
+}
+
+/* Close the clients past their deadline: a silent one, one in mid-line,
+ * one that does not read its answer (cut). */
+void control_timer(struct dmmd *d)
+{
+	int64_t now = ctl_clock_ms();
+
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++) {
+		struct dmmd_ctl_client *c = &d->ctl[i];
+		if (!c->used || c->deadline > now)
+			continue;
+		d->st.ctl_timeouts++;
+		log_debug("control: client %s, closed", c->writing
+			  ? "does not read its answer" : "sent no complete request in time");
+		ctl_drop(c);
+	}
 }
 
 /* ---------------------------------------------------------------- rendering helpers */
@@ -504,6 +589,8 @@ static void show_counters(struct view *v)
 	ONE("sock_send_errors", s->send_errors);
 	ONE("sock_recv_errors", s->recv_errors);
 	ONE("ctl_requests", s->ctl_requests);
+	ONE("ctl_refused", s->ctl_refused);
+	ONE("ctl_timeouts", s->ctl_timeouts);
 	ONE("events_logged", s->ev_written);
 	if (dmmd_dp_stats(v->d, &ds)) {
 		ONE("dp_miss", ds.miss);

@@ -18,7 +18,8 @@
 #include "dmmd.h"
 #include "log.h"
 
-#define DMMD_MAX_POLL (8 + DP_MAX_POLLFDS) /* ours, then the data plane's */
+/* ours, the control clients, then the data plane's */
+#define DMMD_MAX_POLL (8 + DMMD_CTL_CLIENTS + DP_MAX_POLLFDS)
 
 static volatile sig_atomic_t sig_quit, sig_hup;
 
@@ -397,9 +398,12 @@ static void reload(struct dmmd *d)
 static int loop_timeout(const struct dmmd *d)
 {
 	dmm_time_t t = dmm_node_next_deadline(d->node), u;
+	int64_t c = control_next_deadline(d); /* the same clock as d->now */
 
 	if (d->dp && (u = dp_next_deadline(d->dp)) < t)
 		t = u;
+	if (c != INT64_MAX && (dmm_time_t)(c < 0 ? 0 : c) < t)
+		t = (dmm_time_t)(c < 0 ? 0 : c);
 	if (t == DMM_TIME_NEVER)
 		return -1;
 	if (t <= d->now)
@@ -420,7 +424,7 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 	struct pollfd fds[DMMD_MAX_POLL];
 
 	while (!sig_quit) {
-		int n = 0, ndp = 0, rc;
+		int n = 0, nctl, ndp = 0, rc;
 		if (sig_hup) {
 			sig_hup = 0;
 			reload(d);
@@ -428,6 +432,9 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 		int raw_i = add_fd(fds, &n, d->raw_fd);
 		int udp_i = add_fd(fds, &n, d->udp_fd);
 		int ctl_i = add_fd(fds, &n, d->ctl_fd);
+		int ctl_first = n;
+		nctl = control_pollfds(d, fds + n, DMMD_CTL_CLIENTS);
+		n += nctl;
 		if (d->dp)
 			ndp = dp_pollfds(d->dp, fds + n, DMMD_MAX_POLL - n);
 		int ms = loop_timeout(d);
@@ -442,6 +449,8 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 				sock_recv(d, d->raw_fd, DMMD_SIG_RAW);
 			if (udp_i >= 0 && fds[udp_i].revents)
 				sock_recv(d, d->udp_fd, DMMD_SIG_UDP);
+			if (nctl > 0)
+				control_dispatch(d, fds + ctl_first, nctl);
 			if (ctl_i >= 0 && fds[ctl_i].revents)
 				control_accept(d);
 			if (d->dp && ndp > 0)
@@ -450,6 +459,7 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 		dmm_node_timer(d->node, d->now);
 		if (d->dp)
 			dp_timer(d->dp, d->now);
+		control_timer(d);
 	}
 }
 

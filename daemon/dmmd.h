@@ -5,11 +5,16 @@
 
 #include <stdio.h>
 
+#include <poll.h>
+
+#include "buf.h"
 #include "node.h"
 #include "parse.h"
 #include "../dataplane/dp.h"
 
 #define DMMD_MAX_PEERS 256 /* signalling peers remembered (show peers, "both") */
+#define DMMD_CTL_CLIENTS 16 /* control clients served at once */
+#define CTL_LINE_MAX 1024   /* a control request line, newline included */
 
 /* A node we exchanged signalling with. */
 struct dmmd_peer {
@@ -22,6 +27,19 @@ struct dmmd_peer {
 
 struct dmmd_stats {
 	uint64_t send_errors, recv_errors, ctl_requests, ev_written;
+	uint64_t ctl_refused, ctl_timeouts; /* too many clients; past a deadline */
+};
+
+/* A control socket client (control.c), served from the main loop. */
+struct dmmd_ctl_client {
+	bool used;
+	bool writing;            /* the request is in, the answer going out */
+	int fd;
+	int64_t deadline;        /* monotonic ms: line complete, or answer read */
+	size_t in_len;
+	char in[CTL_LINE_MAX];
+	struct buf out;
+	size_t out_off;
 };
 
 struct dmmd {
@@ -37,6 +55,7 @@ struct dmmd {
 	unsigned rx_via;         /* transport of the message being processed, 0 if none */
 	struct in6_addr rx_src;
 	struct dmmd_stats st;
+	struct dmmd_ctl_client ctl[DMMD_CTL_CLIENTS];
 	int priv_fd;             /* the privileged helper (priv.c), -1 if none */
 	pid_t priv_pid;
 };
@@ -61,10 +80,18 @@ bool sock_in_map(const struct dmmd *d, const struct in6_addr *a);
 /* control.c */
 int control_open(struct dmmd *d);
 void control_close(struct dmmd *d);
+/* The listener is readable: accept every client waiting (served at once
+ * as far as they sent their request). */
 void control_accept(struct dmmd *d);
+/* The clients' pollfds (at most max; DMMD_CTL_CLIENTS is enough), serve
+ * those ready, the earliest deadline (CLOCK_MONOTONIC ms, INT64_MAX for
+ * none), and close those past it. */
+int control_pollfds(struct dmmd *d, struct pollfd *fds, int max);
+void control_dispatch(struct dmmd *d, const struct pollfd *fds, int n);
+int64_t control_next_deadline(const struct dmmd *d);
+void control_timer(struct dmmd *d);
 /* Handle one request line (no newline); the answer ("ok\n" or "error: ...\n",
  * then the body) goes to out. Exposed for tests. */
-struct buf;
 void control_handle(struct dmmd *d, const char *line, struct buf *out);
 
 /* evlog.c */

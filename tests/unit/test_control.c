@@ -1,8 +1,10 @@
 /* dmmd control socket (daemon/control.c), compiled in directly with the
  * parser, the text buffer and the logger: what a local client can send —
  * garbage, a partial line it never finishes, bytes trickled one at a time,
- * a line too long, an answer it never reads — gets an error or a bounded
- * wait, never a crash or a stalled daemon. */
+ * a line too long, nothing at all, an answer it never reads, too many
+ * connections — gets an error or is closed at its deadline, never a crash
+ * or a daemon that waits for it: serve_for() runs the main loop's control
+ * part and checks that no round of it blocks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -176,31 +179,79 @@ static void test_long_line(void **state)
 	assert_int_equal(d.st.ctl_requests, 0);
 }
 
-/* A client that connects and never finishes its line holds the daemon no
- * longer than CTL_READ_MS, and its half line is not run. */
+/* The daemon's loop around the control socket, for ms: poll the listener
+ * and the clients, serve them, close those past their deadline. Returns
+ * the longest time one round of serving took (it must never wait). */
+static int64_t serve_for(int64_t ms)
+{
+	int64_t end = ctl_clock_ms() + ms, worst = 0;
+
+	while (ctl_clock_ms() < end) {
+		struct pollfd fds[1 + DMMD_CTL_CLIENTS] = { { .fd = d.ctl_fd, .events = POLLIN } };
+		int n = 1 + control_pollfds(&d, fds + 1, DMMD_CTL_CLIENTS);
+		int64_t until = control_next_deadline(&d) < end ? control_next_deadline(&d) : end;
+		int64_t left = until - ctl_clock_ms();
+
+		poll(fds, (nfds_t)n, left > 0 ? (int)left : 0);
+		int64_t t0 = ctl_clock_ms();
+		control_dispatch(&d, fds + 1, n - 1);
+		if (fds[0].revents)
+			control_accept(&d);
+		control_timer(&d);
+		if (ms_since(t0) > worst)
+			worst = ms_since(t0);
+	}
+	return worst;
+}
+
+/* Has the daemon closed fd (EOF waiting)? */
+static bool closed_by_daemon(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, 0) == 1 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+static unsigned n_clients(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+		n += d.ctl[i].used;
+	return n;
+}
+
+/* A client that connects and never finishes its line does not hold the
+ * daemon at all: it is kept until CTL_READ_MS after its connect, then
+ * closed, and its half line is not run. */
 static void test_partial_line(void **state)
 {
 	char buf[256];
 	int fd = client();
-	int64_t t0;
+	int64_t t0 = ctl_clock_ms();
 
 	assert_int_equal(write(fd, "show count", 10), 10);
-	t0 = ctl_clock_ms();
 	control_accept(&d);
-	assert_true(ms_since(t0) >= CTL_READ_MS - 10);
-	assert_true(ms_since(t0) < CTL_READ_MS + 300);
+	assert_true(ms_since(t0) < 50);
+	assert_int_equal(n_clients(), 1);
+	assert_true(serve_for(CTL_READ_MS - 150) < 20);
+	assert_false(closed_by_daemon(fd));
+	assert_true(serve_for(300) < 20);
+	assert_true(closed_by_daemon(fd));
 	assert_int_equal(answer(fd, buf, sizeof(buf)), 0);
 	close(fd);
 	assert_int_equal(d.st.ctl_requests, 0);
+	assert_int_equal(d.st.ctl_timeouts, 1);
+	assert_int_equal(n_clients(), 0);
 }
 
 /* One byte every 50 ms, for far longer than the read budget: the budget is
- * for the whole line, not for each byte. */
+ * for the whole line, not for each byte, and no byte makes the daemon wait. */
 static void test_trickle(void **state)
 {
 	const char *req = "show counters show counters show counters show counters\n";
 	int fd = client(), status;
-	int64_t t0;
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
@@ -212,52 +263,93 @@ static void test_trickle(void **state)
 		}
 		_exit(0);
 	}
-	t0 = ctl_clock_ms();
-	control_accept(&d);
-	assert_true(ms_since(t0) < CTL_READ_MS + 300);
+	assert_true(serve_for(CTL_READ_MS + 300) < 20);
+	assert_int_equal(n_clients(), 0);
 	close(fd);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	assert_int_equal(d.st.ctl_requests, 0);
+	assert_int_equal(d.st.ctl_timeouts, 1);
 }
 
-/* An answer nobody reads: written until the deadline, then given up. */
-static void test_writer_bounded(void **state)
+/* An answer its client never reads (8 MB, far more than a socket holds):
+ * written as far as the socket takes it, without waiting, and cut at the
+ * write deadline. */
+static void test_reader_never_reads(void **state)
 {
-	static char big[8 << 20];
 	int sv[2];
-	int64_t t0;
+	struct dmmd_ctl_client *c = &d.ctl[0];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	t0 = ctl_clock_ms();
-	write_all(sv[0], big, sizeof(big), t0 + 200);
-	assert_true(ms_since(t0) >= 190);
-	assert_true(ms_since(t0) < 600);
-	close(sv[0]);
+	*c = (struct dmmd_ctl_client){ .used = true, .writing = true, .fd = sv[0],
+				       .deadline = ctl_clock_ms() + 200 };
+	for (int i = 0; i < 8192; i++)
+		buf_put(&c->out, (char[1024]){ 0 }, 1024);
+	assert_false(c->out.oom);
+	assert_true(serve_for(100) < 20);
+	assert_true(c->used && c->out_off > 0 && c->out_off < c->out.len);
+	assert_true(serve_for(250) < 20);
+	assert_false(c->used);
+	assert_int_equal(d.st.ctl_timeouts, 1);
 	close(sv[1]);
 }
 
-/* Many clients queued at once, none of them sending: each costs at most
- * the read budget, and the listener stays usable. */
-static void test_many_silent_clients(void **state)
+/* Clients that say nothing and one that reads nothing, all at once: a
+ * request from another client is answered at once meanwhile, and every
+ * silent one is closed at its deadline. */
+static void test_silent_clients_do_not_stall(void **state)
 {
-	int fds[4], fd;
-	char buf[64];
+	int fds[4], fd, big;
+	char buf[256];
 	int64_t t0 = ctl_clock_ms();
 
 	for (int i = 0; i < 4; i++)
 		fds[i] = client();
-	for (int i = 0; i < 4; i++)
-		control_accept(&d);
-	assert_true(ms_since(t0) < 4 * (CTL_READ_MS + 100));
-	for (int i = 0; i < 4; i++)
-		close(fds[i]);
+	big = client(); /* asks, then never reads (its answer fits: it is closed) */
+	assert_int_equal(write(big, "show config\n", 12), 12);
+	assert_true(serve_for(50) < 20);
+	assert_int_equal(n_clients(), 4);
 	fd = client();
 	assert_int_equal(write(fd, "show\n", 5), 5);
-	control_accept(&d);
+	assert_true(serve_for(50) < 20);
 	answer(fd, buf, sizeof(buf));
 	assert_memory_equal(buf, "error: show what?", 17);
+	assert_true(ms_since(t0) < 300);
 	close(fd);
+	assert_int_equal(n_clients(), 4);
+	assert_true(serve_for(CTL_READ_MS) < 20);
+	assert_int_equal(n_clients(), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_true(closed_by_daemon(fds[i]));
+		close(fds[i]);
+	}
+	close(big);
+	assert_int_equal(d.st.ctl_timeouts, 4);
+	assert_int_equal(d.st.ctl_requests, 2);
+}
+
+/* More clients than slots: the one too many gets an error at once, the
+ * others keep theirs. */
+static void test_too_many_clients(void **state)
+{
+	int fds[DMMD_CTL_CLIENTS], fd;
+	char buf[256];
+
+	for (int i = 0; i < DMMD_CTL_CLIENTS; i++)
+		fds[i] = client();
+	serve_for(30);
+	assert_int_equal(n_clients(), DMMD_CTL_CLIENTS);
+	fd = client();
+	serve_for(30);
+	answer(fd, buf, sizeof(buf));
+	assert_string_equal(buf, "error: too many control clients, try again\n");
+	assert_int_equal(d.st.ctl_refused, 1);
+	close(fd);
+	for (int i = 0; i < DMMD_CTL_CLIENTS; i++)
+		close(fds[i]);
+	serve_for(30); /* each seen gone: end of stream with nothing said */
+	assert_int_equal(n_clients(), 0);
+	assert_int_equal(d.st.ctl_timeouts, 0);
 }
 
 /* The socket is 0600 from creation; what is at its path and is no socket
@@ -427,8 +519,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trickle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_writer_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_silent_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_never_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silent_clients_do_not_stall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_dp_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evlog_path, setup, teardown),
