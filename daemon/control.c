@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,7 +175,7 @@ static void ctl_answer(struct dmmd *d, struct dmmd_ctl_client *c, bool too_long)
 		buf_printf(&c->out, "error: request longer than %d bytes\n", CTL_LINE_MAX - 1);
 	} else if (c->in_len > 0) {
 		d->st.ctl_requests++;
-		log_debug("control: %s", c->in);
+		log_ratelimited(LOG_DEBUG, "control: %s", c->in);
 		control_handle(d, c->in, &c->out);
 	}
 	if (c->out.oom) {
@@ -258,13 +259,13 @@ void control_accept(struct dmmd *d)
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("control accept");
+				log_ratelimited(LOG_WARNING, "control accept: %s", strerror(errno));
 			return;
 		}
 		if (!(c = ctl_free_slot(d))) {
 			d->st.ctl_refused++;
 			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				log_debug("control: busy: %s", strerror(errno));
+				log_ratelimited(LOG_DEBUG, "control: busy: %s", strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -321,8 +322,8 @@ void control_timer(struct dmmd *d)
 		if (!c->used || c->deadline > now)
 			continue;
 		d->st.ctl_timeouts++;
-		log_debug("control: client %s, closed", c->writing
-			  ? "does not read its answer" : "sent no complete request in time");
+		log_ratelimited(LOG_DEBUG, "control: client %s, closed", c->writing
+				? "does not read its answer" : "sent no complete request in time");
 		ctl_drop(c);
 	}
 }
@@ -861,7 +862,7 @@ static void cmd_attach(struct dmmd *d, bool json, int argc, char **argv, struct 
 		return;
 	}
 	/* the id as parsed and printed back: escaped, whatever was typed */
-	log_info("control: %s link %u%s%s", argv[0], link, attach ? " mnid " : "",
+	log_ratelimited(LOG_INFO, "control: %s link %u%s%s", argv[0], link, attach ? " mnid " : "",
 		 attach ? dmm_mnid_str(&id, s, sizeof(s)) : "");
 	buf_printf(out, json ? "ok\n{\"result\":\"ok\"}\n" : "ok\n");
 }

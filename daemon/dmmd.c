@@ -71,9 +71,9 @@ static void dp_cb_attach(void *ctx, uint32_t ifindex, const struct dmm_mnid *id)
 	char m[DMM_MNID_STRLEN];
 	int rc = dmm_mr_attach(d->node, ifindex, id, d->now);
 
-	if (rc < 0)
-		log_warnx("attach of %s on link %u: %s", dmm_mnid_str(id, m, sizeof(m)),
-			  ifindex, dmm_strerror(rc));
+	if (rc < 0) /* an MN can cause it on every frame: rate-limited */
+		log_ratelimited(LOG_WARNING, "attach of %s on link %u: %s",
+				dmm_mnid_str(id, m, sizeof(m)), ifindex, dmm_strerror(rc));
 }
 
 static void dp_cb_detach(void *ctx, uint32_t ifindex)
@@ -82,7 +82,7 @@ static void dp_cb_detach(void *ctx, uint32_t ifindex)
 	int rc = dmm_mr_detach(d->node, ifindex, d->now);
 
 	if (rc < 0 && rc != DMM_E_NOTFOUND)
-		log_warnx("detach on link %u: %s", ifindex, dmm_strerror(rc));
+		log_ratelimited(LOG_WARNING, "detach on link %u: %s", ifindex, dmm_strerror(rc));
 }
 
 static void dp_cb_miss(void *ctx, const struct in6_addr *dst, const struct in6_addr *src)
@@ -95,8 +95,14 @@ static void dp_cb_miss(void *ctx, const struct in6_addr *dst, const struct in6_a
 static void dp_cb_log(void *ctx, int level, const char *line)
 {
 	static const int pri[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	int p = level >= 0 && level <= DMM_LOG_DEBUG ? pri[level] : LOG_INFO;
 
-	log_line(level >= 0 && level <= DMM_LOG_DEBUG ? pri[level] : LOG_INFO, line);
+	/* Its warnings (a full hold table, a link it cannot use) can come
+	 * from traffic: rate-limited; its other lines are few. */
+	if (p <= LOG_WARNING)
+		log_ratelimited(p, "%s", line);
+	else
+		log_line(p, line);
 }
 
 /* The tunnel peers: every MR of the domain map but this one. */
@@ -192,7 +198,8 @@ static void dp_op(void *ctx, const struct dmm_dp_op *op)
 		return;
 	rc = dp_apply(d->dp, op);
 	if (rc < 0)
-		log_warnx("data plane %s: %s", dmm_dp_kind_name(op->kind), strerror(-rc));
+		log_ratelimited(LOG_WARNING, "data plane %s: %s", dmm_dp_kind_name(op->kind),
+				strerror(-rc));
 }
 
 bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -104,7 +105,7 @@ void evlog_event(void *ctx, const struct dmm_event *ev)
 	struct buf b = { 0 };
 	bool first = true;
 
-	log_debug("event %s", dmm_event_name(ev->kind));
+	log_ratelimited(LOG_DEBUG, "event %s", dmm_event_name(ev->kind));
 	if (!d->evlog)
 		return;
 	buf_put(&b, "{", 1);

@@ -51,6 +51,35 @@ static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 	log_line(pri, buf);
 }
 
+void log_rl(struct log_rl *rl, const char *where, int pri, const char *fmt, ...)
+{
+	struct timespec ts;
+	va_list ap;
+
+	if (pri == LOG_DEBUG && !log_verb)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != rl->second) {
+		rl->second = ts.tv_sec;
+		rl->n = 0;
+	}
+	if (rl->n >= LOG_RL_PER_SEC) {
+		rl->suppressed++;
+		return;
+	}
+	rl->n++;
+	if (rl->suppressed) {
+		char buf[256];
+		snprintf(buf, sizeof(buf), "suppressed %lu messages from %s", rl->suppressed,
+			 where);
+		log_line(pri, buf);
+		rl->suppressed = 0;
+	}
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap, NULL);
+	va_end(ap);
+}
+
 void log_warn(const char *fmt, ...)
 {
 	const char *e = strerror(errno);

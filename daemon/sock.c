@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "dmmd.h"
@@ -152,7 +153,8 @@ void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				d->st.recv_errors++;
-				log_warn("signalling recv");
+				log_ratelimited(LOG_WARNING, "signalling recv: %s",
+						strerror(errno));
 			}
 			return;
 		}
@@ -193,8 +195,8 @@ void sock_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t
 	if (sendto(udp ? d->udp_fd : d->raw_fd, buf, len, 0, (struct sockaddr *)&sa,
 		   sizeof(sa)) < 0) {
 		d->st.send_errors++;
-		log_debug("send to %s: %s", inet_ntop(AF_INET6, dst, a, sizeof(a)),
-			  strerror(errno));
+		log_ratelimited(LOG_DEBUG, "send to %s: %s",
+				inet_ntop(AF_INET6, dst, a, sizeof(a)), strerror(errno));
 		return;
 	}
 	p->tx++;

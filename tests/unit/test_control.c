@@ -462,6 +462,60 @@ static void test_every_dp_counter(void **state)
 	buf_free(&json);
 }
 
+/* log_ratelimited: LOG_RL_PER_SEC lines a second from one call site, then
+ * nothing until the next second, whose first line says how many were
+ * suppressed; another call site has its own budget. */
+static void flood(const char *what, int i)
+{
+	log_ratelimited(LOG_WARNING, "flood %s %d", what, i); /* one call site */
+}
+
+static void test_log_ratelimited(void **state)
+{
+	char errpath[] = "/tmp/dmm-ctl-rl-XXXXXX", line[512];
+	int errfd = mkstemp(errpath), saved = dup(STDERR_FILENO);
+	int msgs = 0, again = 0, other = 0, suppressed = 0;
+	struct timespec ts;
+	FILE *f;
+
+	assert_true(errfd >= 0 && saved >= 0);
+	dup2(errfd, STDERR_FILENO);
+	/* start just after a second begins: 200 calls fit in one window */
+	do
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	while (ts.tv_nsec > 100 * 1000 * 1000);
+	for (int i = 0; i < 200; i++) {
+		flood("first", i);
+		if (i < 3)
+			log_ratelimited(LOG_WARNING, "other %d", i);
+	}
+	usleep(1100 * 1000);
+	for (int i = 0; i < 2; i++)
+		flood("again", i);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fopen(errpath, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		msgs += strncmp(line, "flood first ", 12) == 0;
+		again += strncmp(line, "flood again ", 12) == 0;
+		other += strncmp(line, "other ", 6) == 0;
+		if (strncmp(line, "suppressed ", 11) == 0) {
+			suppressed++;
+			assert_non_null(strstr(line, "suppressed 190 messages from "));
+			assert_non_null(strstr(line, "test_control.c:"));
+		}
+	}
+	fclose(f);
+	close(errfd);
+	unlink(errpath);
+	assert_int_equal(msgs, LOG_RL_PER_SEC);
+	assert_int_equal(again, 2);
+	assert_int_equal(other, 3);
+	assert_int_equal(suppressed, 1);
+}
+
 static int setup_mr(void **state)
 {
 	struct dmm_config c;
@@ -525,6 +579,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_dp_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evlog_path, setup, teardown),
+		cmocka_unit_test(test_log_ratelimited),
 		cmocka_unit_test_setup_teardown(test_attach_logged_escaped, setup_mr, teardown_mr),
 	};
 
