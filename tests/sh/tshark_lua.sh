@@ -4,8 +4,9 @@
 # tools/mkpcap writes one sealed sample of every message type (IPv6/UDP
 # 5436); tools/wireshark/dmm_check.py derives the same messages over raw
 # IPv6 (next header 135), every one cut short (by the capture's snap length,
-# and as a shorter datagram), and every byte of every one changed to 0x00,
-# 0xff and its value + 1. Each capture is dissected by
+# and as a shorter datagram), every byte of every one changed to 0x00, 0xff
+# and its value + 1, and 200 of each with their options reshuffled (seeded).
+# Each capture is dissected by
 # `tshark -X lua_script:tools/wireshark/dmm.lua -T pdml` and decoded by
 # tools/wireshark/dmmdump (dmm_msg_decode, linked with build/libdmm.a), and
 # dmm_check.py compare holds the one against the other:
@@ -15,11 +16,14 @@
 #     the one dmm's decoder gives and the one tests/lib/samples.c encoded, no
 #     expert info at all;
 #   - truncated copies: each reported with a dmm.expert.short error (dmm's
-#     DMM_E_SHORT);
-#   - one-byte mutations: where dmm's decoder refuses the message the
-#     dissector reports an error of the same class (dmm.expert.malformed,
-#     .align, .unknown, .toomany, .short), where it accepts it every field
-#     agrees; an MH type dmm does not use goes to Wireshark's own MIPv6;
+#     DMM_E_SHORT; with no MH byte captured, Wireshark's own [Packet size
+#     limited during capture]);
+#   - one-byte mutations, and messages whose options are dropped,
+#     duplicated, moved, padded, or added (unknown, misplaced, too many):
+#     where dmm's decoder refuses the message the dissector reports an error
+#     of the same class (dmm.expert.malformed, .align, .unknown, .toomany,
+#     .short), where it accepts it every field agrees; an MH type dmm does
+#     not use goes to Wireshark's own MIPv6;
 #   - everywhere: no Lua error, no [Malformed Packet], nothing on stderr.
 # The same over more messages, encoded by dmm for the fields and options the
 # samples leave out (dmmdump -w: NAI and EUI-64 MN-IDs, four HNPs, XO_FLAGS,
@@ -69,7 +73,7 @@ echo "the plugin registers $nf fields"
 
 ntypes=$(sed -n '/DMM_MSG_NONE = 0/,/DMM_MSG_TYPE_COUNT/p' core/msg.h |
 	grep -cE '^\s*DMM_MSG_[A-Z_]+,')
-for v in messages raw snap short mutate extra extra-snap extra-short extra-mutate; do
+for v in messages raw snap short mutate options extra extra-snap extra-short extra-mutate extra-options; do
 	p=$tmp/$v.pcap
 	case $v in
 	messages | raw) expect=valid extra=(--samples "$tmp/samples.json" --names) ;;

@@ -9,7 +9,10 @@
       Header by the capture's snap length, as editcap -s would),
       OUTDIR/short.pcap (every sample as a consistent but shorter datagram,
       0..len-1 bytes of MH, over raw IPv6) and OUTDIR/mutate.pcap (every MH
-      byte of every sample set to 0x00, 0xff and its value + 1, over UDP).
+      byte of every sample set to 0x00, 0xff and its value + 1, over UDP)
+      and OUTDIR/options.pcap (200 per sample, seeded: options dropped,
+      duplicated, moved, padded, unknown or misplaced ones added, the header
+      length fixed up, over UDP).
 
   dmm_check.py compare --pdml F --dump F [--samples F] [--expect MODE] [--label L]
       F of --pdml: tshark -X lua_script:dmm.lua -T pdml; of --dump: dmmdump
@@ -32,6 +35,7 @@ Prints FAIL lines and a summary; exit 1 on any failure.
 import argparse
 import ipaddress
 import json
+import random
 import struct
 import sys
 import xml.etree.ElementTree as ET
@@ -124,13 +128,69 @@ def udp_mh(src, dst, mh, port=5436):
     return ip6(src, dst, 17, u[:6] + struct.pack("!H", c) + u[8:])
 
 
+OPTS_AT = {5: 12, 6: 12, 11: 18, 14: 10, 15: 10, 17: 12, 18: 12, 19: 10, 20: 10}
+
+
+def split_opts(mh):
+    """The fixed part and the list of options (bytes each) of a message."""
+    at = OPTS_AT.get(mh[2], len(mh))
+    head, opts, off = mh[:at], [], at
+    while off < len(mh):
+        n = 1 if mh[off] == 0 else 2 + (mh[off + 1] if off + 1 < len(mh) else 0)
+        opts.append(mh[off:off + n])
+        off += n
+    return head, opts
+
+
+def pad_to8(b):
+    n = (8 - len(b) % 8) % 8
+    return b + (b"\0" if n == 1 else bytes([1, n - 2]) + bytes(n - 2) if n else b"")
+
+
+def option_mutants(mh, rnd, count):
+    """Messages rebuilt from mh's options, shuffled about: an option
+    dropped, duplicated, moved, padded in front, an unknown or a foreign one
+    added; the header length fixed up so that only the options decide."""
+    head, opts = split_opts(mh)
+    extra = [b"\0", bytes([1, 0]), bytes([1, 1, 0]), bytes([99, 2, 7, 7]),
+             bytes([18, 2, 1, 2]), bytes([18, 3, 2, 0, 4]), bytes([18, 5, 7, 0, 0, 0, 9]),
+             bytes([23, 2, 0, 1]), bytes([18, 2, 9, 0]), bytes([8, 2, 1, 0x41])]
+    out = []
+    for k in (16, 18):  # too many options: unknown ones, alignment kept
+        b = bytearray(pad_to8(bytes(head) + bytes([99, 2, 7, 7]) * k + b"".join(opts)))
+        b[1] = min(255, len(b) // 8 - 1)
+        out.append(bytes(b))
+    for _ in range(count - 2):
+        o = list(opts)
+        for _ in range(rnd.randint(1, 3)):
+            op = rnd.randrange(5)
+            if op == 0 and o:
+                del o[rnd.randrange(len(o))]
+            elif op == 1 and o:
+                i = rnd.randrange(len(o))
+                o.insert(rnd.randrange(len(o) + 1), o[i])
+            elif op == 2 and len(o) > 1:
+                i, j = rnd.randrange(len(o)), rnd.randrange(len(o))
+                o[i], o[j] = o[j], o[i]
+            elif op == 3:
+                o.insert(rnd.randrange(len(o) + 1), rnd.choice(extra[:3]))
+            else:
+                o.insert(rnd.randrange(len(o) + 1), rnd.choice(extra))
+        b = bytearray(pad_to8(bytes(head) + b"".join(o)))
+        if len(b) >= 2:
+            b[1] = min(255, len(b) // 8 - 1)
+        out.append(bytes(b))
+    return out
+
+
 def variants(src_pcap, outdir, prefix=""):
     link, pkts = read_pcap(src_pcap)
     msgs = []
     for ts, us, b, _ in pkts:  # IPv6 + UDP + MH, or IPv6 + MH
         src, dst, mh = b[8:24], b[24:40], b[48:] if b[6] == 17 else b[40:]
         msgs.append((ts, us, src, dst, mh))
-    raw, snap, short, mut = [], [], [], []
+    raw, snap, short, mut, opt = [], [], [], [], []
+    rnd = random.Random(5436)
     for ts, us, src, dst, mh in msgs:
         p = raw_mh(src, dst, mh)
         raw.append((ts, us, p, len(p)))
@@ -143,7 +203,11 @@ def variants(src_pcap, outdir, prefix=""):
             for v in sorted({0x00, 0xFF, (mh[i] + 1) & 0xFF} - {mh[i]}):
                 p = udp_mh(src, dst, mh[:i] + bytes([v]) + mh[i + 1:])
                 mut.append((ts, us, p, len(p)))
-    for name, lst in (("raw", raw), ("snap", snap), ("short", short), ("mutate", mut)):
+        for m in option_mutants(mh, rnd, 200):
+            p = udp_mh(src, dst, m)
+            opt.append((ts, us, p, len(p)))
+    for name, lst in (("raw", raw), ("snap", snap), ("short", short), ("mutate", mut),
+                      ("options", opt)):
         write_pcap("%s/%s%s.pcap" % (outdir, prefix, name), link, lst)
         print("%s%s.pcap: %d packets" % (prefix, name, len(lst)))
 
