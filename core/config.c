@@ -36,6 +36,8 @@ void dmm_config_defaults(struct dmm_config *c)
 		.max_leases = 65536,
 		.max_peers = 1024,
 		.reply_cache = 256,
+		.attach_burst = 8,
+		.attach_interval_ms = 1000,
 	};
 }
 
@@ -175,6 +177,8 @@ int dmm_config_check(const struct dmm_config *c,
 	    l->max_pending == 0 || l->max_bindings == 0 || l->max_leases == 0 ||
 	    l->max_peers == 0 || l->reply_cache == 0 || l->max_subscribers == 0)
 		complain(&ck, "table limits must be positive");
+	if (l->attach_interval_ms && l->attach_burst == 0)
+		complain(&ck, "attach rate limit: the burst must be positive");
 	return ck.n;
 }
 

@@ -71,6 +71,11 @@ struct dmm_limits {
 	uint32_t max_leases;     /* HAA */
 	uint32_t max_peers;      /* replay state slots */
 	uint32_t reply_cache;    /* cached replies for retransmitted requests */
+	/* MR: attaches of an MN new to a link (or moving to it), per access
+	 * link: a burst of attach_burst, then one per attach_interval_ms
+	 * (0: no limit). An RS flood of made-up identities is bounded. */
+	uint32_t attach_burst;
+	uint32_t attach_interval_ms;
 };
 
 struct dmm_config {

@@ -751,14 +751,22 @@ static void mn_release_prefix(struct dmm_node *n, struct mr_mn *mn, unsigned i, 
 		m.handoff = DMM_HI_NOT_CHANGED;
 		mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_RELEASE, 0, mn->id), now);
 	}
+	mr_release_lease(n, &mn->mnid, &h.p, mn->link, now);
+}
+
+void mr_release_lease(struct dmm_node *n, const struct dmm_mnid *id,
+		      const struct dmm_prefix *p, uint32_t link, dmm_time_t now)
+{
+	struct dmm_msg m;
+
 	mr_msg_init(&m, DMM_MSG_HOA_REQ);
 	m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_HANDOFF;
-	m.mnid = mn->mnid;
+	m.mnid = *id;
 	m.n_hnp = 1;
-	m.hnp[0] = h.p;
+	m.hnp[0] = *p;
 	m.handoff = DMM_HI_NOT_CHANGED;
-	mr_request(n, home_haa(n, &h.p), &m, mr_cookie(MR_CK_RELEASE, 0, mn->id), now);
-	dmm_emit(n, DMM_EV_HOA_RELEASED, now, &mn->mnid, &h.p, home_haa(n, &h.p), mn->link);
+	mr_request(n, home_haa(n, p), &m, mr_cookie(MR_CK_RELEASE, 0, 0), now);
+	dmm_emit(n, DMM_EV_HOA_RELEASED, now, id, p, home_haa(n, p), link);
 }
 
 static void mn_timer(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
@@ -951,6 +959,9 @@ void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr 
 	case MR_CK_SENDER:
 		mr_sender_reply(n, id, rep, now);
 		break;
+	case MR_CK_ANCHOR:
+		mr_anchor_reply(n, id, rep, now);
+		break;
 	case MR_CK_REDIRECT:
 		if (rep && rep->status == DMM_ST_OK)
 			dmm_emit(n, DMM_EV_REDIRECT_ACKED, now, NULL,
@@ -1045,6 +1056,52 @@ static void mn_restart(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 	mn_resolve(n, mn, now);
 }
 
+/* The rate state of link: its slot, a free one, or the least recently
+ * used (a link unused that long has a full bucket anyway). */
+static struct mr_link_rate *link_rate(struct dmm_mr *mr, uint32_t link)
+{
+	struct mr_link_rate *r, *victim = NULL;
+
+	for (unsigned i = 0; i < MR_LINK_RATE_SLOTS; i++) {
+		r = &mr->link_rate[i];
+		if (r->used && r->link == link)
+			return r;
+		if (!victim || (victim->used && (!r->used || r->tat < victim->tat)))
+			victim = r;
+	}
+	*victim = (struct mr_link_rate){ .link = link, .used = true };
+	return victim;
+}
+
+/* An attach that creates state on link: within its rate limit? A burst of
+ * attach_burst, then one per attach_interval_ms (GCRA). */
+static bool attach_allowed(struct dmm_node *n, uint32_t link, dmm_time_t now)
+{
+	uint64_t iv = n->cfg.limits.attach_interval_ms;
+	struct mr_link_rate *r;
+
+	if (iv == 0)
+		return true;
+	r = link_rate(n->mr, link);
+	if (r->tat < now)
+		r->tat = now;
+	if (r->tat - now > (uint64_t)(n->cfg.limits.attach_burst - 1) * iv)
+		return false;
+	r->tat += iv;
+	return true;
+}
+
+static int attach_refused(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
+			  dmm_time_t now)
+{
+	char s[DMM_MNID_STRLEN];
+
+	dmm_count(n, DMM_C_ATTACH_LIMITED);
+	mr_peer_log(n, DMM_LOG_WARN, now, "mr: attach of %s on link %u refused: rate limit",
+		    dmm_mnid_str(id, s, sizeof(s)), link);
+	return DMM_E_LIMIT;
+}
+
 int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
 		  dmm_time_t now)
 {
@@ -1055,6 +1112,8 @@ int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
 	if (!id || id->len == 0 || id->len > DMM_MNID_MAX)
 		return DMM_E_MALFORMED;
 	mn = mn_by_link(n, link);
+	if (!(mn && dmm_mnid_eq(&mn->mnid, id)) && !attach_allowed(n, link, now))
+		return attach_refused(n, link, id, now);
 	if (mn && !dmm_mnid_eq(&mn->mnid, id)) {
 		mr_mn_detach(n, mn, now); /* another MN on the link: the old one left */
 		mn = NULL;

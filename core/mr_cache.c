@@ -157,7 +157,13 @@ static void cache_remove(struct dmm_node *n, struct mr_cache *e, const char *why
 
 /* ---- anchored prefixes whose MN is elsewhere ---- */
 
-void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t now)
+static dmm_time_t anchor_lifetime(const struct dmm_node *n, dmm_time_t now)
+{
+	return now + (dmm_time_t)n->cfg.timers.binding_lifetime_s * 1000;
+}
+
+void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, const struct dmm_mnid *id,
+		   dmm_time_t now)
 {
 	struct mr_anchor *a = anchor_by_prefix(n, p);
 
@@ -171,6 +177,11 @@ void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t no
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: anchored prefix table full");
 		return;
 	}
+	if (id)
+		a->mnid = *id;
+	/* Nobody refreshes the MN's binding from here on but its new MR: if
+	 * none does, it lapses by then. */
+	a->expires = anchor_lifetime(n, now);
 	mr_dp(n, DMM_DP_MISS_ADD, p, NULL, NULL, 0);
 }
 
@@ -178,6 +189,61 @@ static void anchor_remove(struct dmm_node *n, struct mr_anchor *a)
 {
 	mr_dp(n, DMM_DP_MISS_DEL, &a->p, NULL, NULL, 0);
 	memset(a, 0, sizeof(*a));
+}
+
+/* The prefix is bound nowhere: stop anchoring it and release its lease
+ * (the HAA would otherwise keep it for the rest of the lease). */
+static void anchor_expire(struct dmm_node *n, struct mr_anchor *a, const char *why,
+			  dmm_time_t now)
+{
+	struct mr_anchor c = *a;
+	char b[DMM_PREFIX_STRLEN];
+
+	anchor_remove(n, a);
+	dmm_count(n, DMM_C_ANCHOR_EXPIRED);
+	dmm_log(n, DMM_LOG_DEBUG, "mr: anchor %s: gone (%s)",
+		dmm_prefix_str(&c.p, b, sizeof(b)), why);
+	if (c.mnid.len)
+		mr_release_lease(n, &c.mnid, &c.p, 0, now);
+}
+
+static struct mr_anchor *anchor_by_id(struct dmm_node *n, uint32_t id)
+{
+	for (uint32_t i = 0; id && i < n->mr->hi_anchors; i++)
+		if (n->mr->anchors[i].id == id)
+			return &n->mr->anchors[i];
+	return NULL;
+}
+
+/* The LM's word on an expired anchor: the MN is elsewhere (keep it), or
+ * nowhere (release), or no word (ask again later). */
+void mr_anchor_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+		     dmm_time_t now)
+{
+	struct mr_anchor *a = anchor_by_id(n, id);
+
+	if (!a)
+		return;
+	if (!rep)
+		a->expires = now + MR_ANCHOR_RETRY_MS;
+	else if (rep->status == DMM_ST_NOT_FOUND)
+		anchor_expire(n, a, "no binding", now);
+	else if (rep->status == DMM_ST_OK && (rep->present & DMM_P_LOCATION) &&
+		 !mr_is_self(n, &rep->location))
+		a->expires = anchor_lifetime(n, now);
+	else /* still naming us (it lapses), or refused: later */
+		a->expires = now + (rep->lifetime ? (dmm_time_t)rep->lifetime * 1000 + 1000 :
+						    MR_ANCHOR_RETRY_MS);
+}
+
+static void anchor_timer(struct dmm_node *n, struct mr_anchor *a, dmm_time_t now)
+{
+	uint32_t id = a->id;
+
+	a->expires = DMM_TIME_NEVER;
+	if (mr_query(n, &a->p.addr, 0, mr_cookie(MR_CK_ANCHOR, 0, id), now) < 0 &&
+	    (a = anchor_by_id(n, id)) != NULL)
+		a->expires = now + MR_ANCHOR_RETRY_MS;
 }
 
 /* p is delivered locally from now on: our other routes for it must go
@@ -304,7 +370,7 @@ static void cache_not_found(struct dmm_node *n, struct mr_cache *e, dmm_time_t n
 	if (e->anchor) {
 		cache_remove(n, e, "no binding", now);
 		if ((a = anchor_by_prefix(n, &p)) != NULL)
-			anchor_remove(n, a);
+			anchor_expire(n, a, "no binding", now);
 		return;
 	}
 	e->holding = false;
@@ -639,6 +705,11 @@ void mr_notify(struct dmm_node *n, const struct in6_addr *src, const struct dmm_
 
 void mr_cache_timer(struct dmm_node *n, dmm_time_t now)
 {
+	for (uint32_t i = 0; i < n->mr->hi_anchors; i++) {
+		struct mr_anchor *a = &n->mr->anchors[i];
+		if (a->id && a->expires <= now)
+			anchor_timer(n, a, now);
+	}
 	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		struct mr_cache *e = &n->mr->cache[i];
 		if (e->id && e->state != DMM_CACHE_QUERYING && e->expires <= now) {
@@ -657,6 +728,9 @@ dmm_time_t mr_cache_deadline(const struct dmm_node *n)
 		if (e->id && e->state != DMM_CACHE_QUERYING && e->expires < d)
 			d = e->expires;
 	}
+	for (uint32_t i = 0; i < n->mr->hi_anchors; i++)
+		if (n->mr->anchors[i].id && n->mr->anchors[i].expires < d)
+			d = n->mr->anchors[i].expires;
 	return d;
 }
 

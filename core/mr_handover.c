@@ -80,7 +80,7 @@ static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, d
 		if (h.holding)
 			mr_hold(n, local ? DMM_DP_HOLD_FLUSH : DMM_DP_HOLD_DROP, p, now);
 		if (!local && mr_is_self(n, &h.hnp[i].home))
-			mr_anchor_add(n, p, now);
+			mr_anchor_add(n, p, &h.mnid, now);
 	}
 	dmm_count(n, DMM_C_CTX_DELETED);
 	dmm_emit(n, DMM_EV_CTX_DELETED, now, &h.mnid, h.n_hnp ? &h.hnp[0].p : NULL, &h.nmr,
@@ -111,7 +111,7 @@ void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: handover context table full");
 		for (unsigned i = 0; i < mn->n_hnp; i++)
 			if (mr_is_self(n, &mn->hnp[i].home))
-				mr_anchor_add(n, &mn->hnp[i].p, now);
+				mr_anchor_add(n, &mn->hnp[i].p, &mn->mnid, now);
 		return;
 	}
 	*ho = (struct mr_ho){

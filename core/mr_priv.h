@@ -40,6 +40,7 @@ enum mr_ck {
 	MR_CK_REDIRECT,    /* REDIRECT to a correspondent's MR */
 	MR_CK_FIXED,       /* LOC_UPDATE of fixed prefix idx */
 	MR_CK_RELEASE,     /* LOC_UPDATE / HOA_REQ with lifetime 0: nothing to do */
+	MR_CK_ANCHOR,      /* LOC_QUERY target=prefix of an expired anchor (anchor id) */
 };
 
 /* Note slot i of a table as used. */
@@ -120,10 +121,24 @@ struct mr_cache {
 	dmm_time_t expires;     /* NEVER while QUERYING (the query times out) */
 };
 
-/* A prefix anchored here whose MN is elsewhere: MISS_ADD(p) is installed. */
+/* A prefix anchored here whose MN is elsewhere: MISS_ADD(p) is installed.
+ * It expires: then the LM is asked whether the prefix is still bound
+ * somewhere; if not, the anchor goes and the lease is released. */
 struct mr_anchor {
 	uint32_t id;
 	struct dmm_prefix p;
+	struct dmm_mnid mnid; /* the MN the lease is for (len 0: unknown) */
+	dmm_time_t expires;   /* NEVER while the LM is asked */
+};
+
+#define MR_LINK_RATE_SLOTS 256 /* access links with an attach rate state */
+#define MR_ANCHOR_RETRY_MS 60000 /* the LM did not answer about an anchor */
+
+/* Attach rate limit of one access link (GCRA: theoretical arrival time). */
+struct mr_link_rate {
+	uint32_t link;
+	bool used;
+	dmm_time_t tat;
 };
 
 /* A pending "find the sender's MR, then redirect it" step. */
@@ -151,6 +166,7 @@ struct dmm_mr {
 	struct mr_cache *cache;
 	struct mr_anchor *anchors;
 	struct mr_job *jobs;
+	struct mr_link_rate link_rate[MR_LINK_RATE_SLOTS];
 };
 
 /* ---- mr.c ---- */
@@ -187,6 +203,9 @@ struct mr_mn *mr_mn_by_addr(struct dmm_node *n, const struct in6_addr *a);
 struct mr_mn *mr_mn_by_prefix(struct dmm_node *n, const struct dmm_prefix *p);
 struct mr_mn *mr_mn_by_mnid(struct dmm_node *n, const struct dmm_mnid *id);
 int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now);
+/* HOA_REQ lifetime 0 for p to its home HAA: release the lease of MN id. */
+void mr_release_lease(struct dmm_node *n, const struct dmm_mnid *id,
+		      const struct dmm_prefix *p, uint32_t link, dmm_time_t now);
 
 /* ---- mr_handover.c ---- */
 void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now);
@@ -219,7 +238,12 @@ void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
 		     dmm_time_t now);
 /* Prefix p is now delivered locally: forget every other route of ours for it. */
 void mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t now);
-void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t now);
+/* Anchor p (lease of MN id, NULL if unknown): MISS_ADD, expires when the
+ * LM binding would lapse unless the LM says the MN is still elsewhere. */
+void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, const struct dmm_mnid *id,
+		   dmm_time_t now);
+void mr_anchor_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+		     dmm_time_t now);
 struct mr_anchor *mr_anchor_by_addr(struct dmm_node *n, const struct in6_addr *a);
 void mr_cache_timer(struct dmm_node *n, dmm_time_t now);
 dmm_time_t mr_cache_deadline(const struct dmm_node *n);

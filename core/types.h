@@ -64,6 +64,7 @@ enum dmm_err {
 	DMM_E_CONFIG = -15,    /* invalid configuration */
 	DMM_E_ROLE = -16,      /* this node does not run the role a message is for */
 	DMM_E_CRYPTO = -17,    /* crypto library failure */
+	DMM_E_LIMIT = -18,     /* refused by a rate limit */
 };
 
 const char *dmm_strerror(int err);
@@ -107,6 +108,8 @@ enum dmm_counter {
 	DMM_C_DROP_MISMATCH,   /* reply whose fields contradict the request it matched */
 	DMM_C_REFRESH_DEFERRED,/* refresh not sent (refresh budget full): retried soon */
 	DMM_C_REFRESH_RETRY,   /* refresh sent again after a timeout, within the lifetime */
+	DMM_C_ATTACH_LIMITED,  /* attach refused by the per-link attach rate limit */
+	DMM_C_ANCHOR_EXPIRED,  /* anchored prefix no longer bound anywhere: lease released */
 	DMM_C_COUNT
 };
 

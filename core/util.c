@@ -28,6 +28,7 @@ const char *dmm_strerror(int err)
 	case DMM_E_CONFIG: return "invalid configuration";
 	case DMM_E_ROLE: return "role not enabled on this node";
 	case DMM_E_CRYPTO: return "crypto library failure";
+	case DMM_E_LIMIT: return "rate limited";
 	}
 	return "unknown error";
 }
@@ -70,6 +71,8 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_DROP_MISMATCH] = "drop_mismatch",
 	[DMM_C_REFRESH_DEFERRED] = "refresh_deferred",
 	[DMM_C_REFRESH_RETRY] = "refresh_retry",
+	[DMM_C_ATTACH_LIMITED] = "attach_limited",
+	[DMM_C_ANCHOR_EXPIRED] = "anchor_expired",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)

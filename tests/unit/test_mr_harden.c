@@ -206,6 +206,102 @@ static void test_refresh_jitter(void **state)
 	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 1);
 }
 
+/* ---- attach flood (finding 2) ---- */
+
+/* Router Solicitations with made-up identities on one link: a burst of 8
+ * attaches, then one a second; a repeated RS of the MN already there, and
+ * other links, are not limited. */
+static void test_attach_rate_limit_per_link(void **state)
+{
+	struct dmm_mnid id;
+	unsigned ok = 0, limited = 0;
+
+	for (unsigned mn = 1; mn <= 20; mn++) {
+		id = nt_mnid(mn);
+		int rc = dmm_mr_attach(T.node, LINK, &id, T0);
+		ok += rc == 0;
+		limited += rc == DMM_E_LIMIT;
+	}
+	assert_int_equal(ok, 8);
+	assert_int_equal(limited, 12);
+	assert_int_equal(ctr(DMM_C_ATTACH_LIMITED), 12);
+	/* the last one admitted repeats its RS: not an attach, not limited */
+	id = nt_mnid(8);
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &id, T0 + 1), 0);
+	/* another link has its own budget */
+	id = nt_mnid(40);
+	assert_int_equal(dmm_mr_attach(T.node, LINK + 1, &id, T0 + 2), 0);
+	/* one more a second */
+	id = nt_mnid(21);
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &id, T0 + 500), DMM_E_LIMIT);
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &id, T0 + 1000), 0);
+	id = nt_mnid(22);
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &id, T0 + 1001), DMM_E_LIMIT);
+	/* the refusals are logged at most once a second */
+	unsigned lines = 0;
+	for (unsigned i = 0; i < T.n_logs; i++)
+		lines += strstr(T.logs[i], "refused: rate limit") != NULL;
+	assert_true(lines <= 2);
+}
+
+static unsigned n_anchor_ops(enum dmm_dp_kind kind, const char *p)
+{
+	struct dmm_prefix q = nt_p6(p);
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < T.n_ops; i++)
+		k += T.ops[i].kind == kind && dmm_prefix_eq(&T.ops[i].prefix, &q);
+	return k;
+}
+
+/* An MN anchored here leaves and shows up nowhere: once its binding would
+ * have lapsed, the MR asks the LM; bound nowhere, the anchor goes and the
+ * lease is released (anchors used to live for ever, leases for an hour). */
+static void test_anchor_expires_and_releases(void **state)
+{
+	const char *hnp = "2001:db8:a:1::/64";
+	struct dmm_msg m;
+	dmm_time_t t;
+
+	attach_new(1, LINK, hnp, T0);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 1000), 0);
+	nt_clear(&T);
+	run_until(T0 + 1000 + 2000); /* hold runs out: anchored, MISS_ADD */
+	assert_int_equal(n_anchor_ops(DMM_DP_MISS_ADD, hnp), 1);
+	nt_clear(&T);
+	t = dmm_node_next_deadline(T.node);
+	assert_true(t >= T0 + 3000 + BIND_MS - 1000 && t <= T0 + 3000 + BIND_MS);
+	dmm_node_timer(T.node, t);
+	assert_int_equal(T.n_sent, 1);
+	assert_int_equal(nt_open(&T, 0, &m), 0);
+	assert_int_equal(m.type, DMM_MSG_LOC_QUERY);
+	/* the MN is elsewhere: the anchor stays, asked again a lifetime later */
+	m = (struct dmm_msg){ .status = DMM_ST_OK, .present = DMM_P_HNP | DMM_P_LOCATION,
+			      .n_hnp = 1, .hnp = { nt_p6(hnp) }, .location = nt_a6(NMR),
+			      .target = m.target };
+	assert_int_equal(answer_last(DMM_MSG_LOC_QUERY, m, t + 5), 0);
+	assert_int_equal(n_anchor_ops(DMM_DP_MISS_DEL, hnp), 0);
+	assert_int_equal(dmm_node_next_deadline(T.node), t + 5 + BIND_MS);
+	/* then bound nowhere: released */
+	nt_clear(&T);
+	t = t + 5 + BIND_MS;
+	dmm_node_timer(T.node, t);
+	assert_int_equal(answer_last(DMM_MSG_LOC_QUERY,
+				     (struct dmm_msg){ .status = DMM_ST_NOT_FOUND }, t + 5), 0);
+	assert_int_equal(n_anchor_ops(DMM_DP_MISS_DEL, hnp), 1);
+	assert_int_equal(ctr(DMM_C_ANCHOR_EXPIRED), 1);
+	assert_int_equal(T.n_sent, 2);
+	assert_int_equal(nt_open(&T, 1, &m), 0);
+	assert_int_equal(m.type, DMM_MSG_HOA_REQ);
+	assert_int_equal(m.lifetime, 0);
+	struct dmm_mnid mn1 = nt_mnid(1);
+	assert_true(dmm_mnid_eq(&m.mnid, &mn1));
+	assert_true(dmm_prefix_eq(&m.hnp[0], &(struct dmm_prefix){ nt_p6(hnp).addr, 64 }));
+	/* no anchor left to ask about: only the release's retransmissions */
+	run_until(t + 60000);
+	assert_int_equal(dmm_node_next_deadline(T.node), DMM_TIME_NEVER);
+}
+
 int main(void)
 {
 #define MR_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -214,6 +310,8 @@ int main(void)
 		MR_(test_lost_lease_refresh_retried),
 		MR_(test_refresh_when_pending_table_full),
 		MR_(test_refresh_jitter),
+		MR_(test_attach_rate_limit_per_link),
+		MR_(test_anchor_expires_and_releases),
 	};
 
 	dmm_auth_init();
