@@ -17,6 +17,8 @@
  *                 events: event up (administratively up with carrier), down,
  *                 gone (left the namespace), netns, t_ns (CLOCK_MONOTONIC,
  *                 read the moment the event is received); "ready" first.
+ *                 Runs SCHED_FIFO (priority 50) when allowed, so that it
+ *                 wakes at once on a loaded machine (ready: sched_fifo).
  *                 The lab watches the MR end of a moving MN's link with it:
  *                 the MN's own carrier events come from the kernel's link
  *                 watcher, late and coalesced (a veth peer's move and
@@ -115,12 +117,15 @@ struct probe_rx {
 	unsigned n;
 	uint64_t foreign, streams_dropped;
 	uint64_t kernel_stamps, user_stamps;
+	uint64_t lag_max_ns;  /* how much later user space would have stamped */
+	double lag_sum_ns;
 	FILE *csv;
 };
 
 struct probe_tx {
 	struct sockaddr_in6 dst;
 	uint64_t start_ns, data_end_ns, total, next, errors, fins_sent, next_fin_ns;
+	uint64_t call_max_ns;  /* longest sendmmsg(): bounds a send stamp's error */
 	uint8_t buf[PROBE_BATCH][PROBE_MAX_SIZE];
 };
 
@@ -358,8 +363,11 @@ rx_report(const struct probe_rx *rx)
 			printf(",\"delay_ms\":{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f}",
 			       (double)s->dmin / MS, s->dsum / (double)s->received / MS,
 			       (double)s->dmax / MS);
-		printf(",\"rx_kernel_stamps\":%" PRIu64 ",\"rx_user_stamps\":%" PRIu64,
-		       rx->kernel_stamps, rx->user_stamps);
+		printf(",\"rx_kernel_stamps\":%" PRIu64 ",\"rx_user_stamps\":%" PRIu64
+		       ",\"rx_user_lag_ms\":{\"avg\":%.3f,\"max\":%.3f}",
+		       rx->kernel_stamps, rx->user_stamps,
+		       rx->kernel_stamps ? rx->lag_sum_ns / (double)rx->kernel_stamps / MS : 0.0,
+		       (double)rx->lag_max_ns / MS);
 		rx_print_runs(s, end);
 		printf("}\n");
 	}
@@ -456,6 +464,11 @@ rx_drain(int fd, struct probe_rx *rx)
 				rx->user_stamps++;
 			} else {
 				rx->kernel_stamps++;
+				/* t may be a few us past now: the offset's own error */
+				uint64_t lag = now > t ? now - t : 0;
+
+				rx->lag_sum_ns += (double)lag;
+				rx->lag_max_ns = lag > rx->lag_max_ns ? lag : rx->lag_max_ns;
 			}
 			rx_packet(rx, bufs[i], msgs[i].msg_len, t);
 		}
@@ -487,7 +500,10 @@ tx_send(int fd, struct probe_tx *tx, uint8_t type, uint64_t count, unsigned size
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
+	uint64_t t0 = probe_now();
 	n = sendmmsg(fd, msgs, (unsigned)count, 0);
+	t0 = probe_now() - t0;
+	tx->call_max_ns = t0 > tx->call_max_ns ? t0 : tx->call_max_ns;
 	/* A packet the kernel refused (no route during a move) still used its
 	 * sequence number: the receiver counts it lost, which is the truth. */
 	if (n < (int)count) {
@@ -539,9 +555,11 @@ tx_report(const struct probe_tx *tx, const struct probe_opts *o, uint64_t end)
 
 	printf("{\"role\":\"send\",\"stream\":%" PRIu32 ",\"sent\":%" PRIu64
 	       ",\"send_errors\":%" PRIu64 ",\"size\":%u,\"rate_pps\":%.0f"
-	       ",\"achieved_pps\":%.0f,\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 "}\n",
+	       ",\"achieved_pps\":%.0f,\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64
+	       ",\"sendmmsg_max_ms\":%.3f}\n",
 	       o->stream, tx->next, tx->errors, o->size, o->rate,
-	       secs > 0 && tx->next > 1 ? (double)(tx->next - 1) / secs : 0.0, tx->start_ns, end);
+	       secs > 0 && tx->next > 1 ? (double)(tx->next - 1) / secs : 0.0, tx->start_ns, end,
+	       (double)tx->call_max_ns / MS);
 	fflush(stdout);
 }
 
@@ -761,9 +779,13 @@ probe_link(int argc, char **argv)
 			return 1;
 		pfd[i] = (struct pollfd){ .fd = w[i].fd, .events = POLLIN };
 	}
+	/* Real-time priority: on a loaded machine a normal process may wake up
+	 * milliseconds after the event and stamp a queue of them at once. */
+	struct sched_param sp = { .sched_priority = 50 };
+	bool rt = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
 	end = dur_s > 0 ? probe_now() + (uint64_t)(dur_s * NS) : 0;
-	printf("{\"event\":\"ready\",\"ifname\":\"%s\",\"t_ns\":%" PRIu64 "}\n", ifname,
-	       probe_now());
+	printf("{\"event\":\"ready\",\"sched_fifo\":%s", rt ? "true" : "false");
+	printf(",\"ifname\":\"%s\",\"t_ns\":%" PRIu64 "}\n", ifname, probe_now());
 	fflush(stdout);
 	while (!probe_stop) {
 		uint64_t now = probe_now();
