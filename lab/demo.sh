@@ -20,6 +20,17 @@
 #     --dataplane SPEC  the MRs' data-plane drivers (dmmlab(8) DATA-PLANE
 #                       DRIVERS: bpf, or mr11=bpf,mr2=tun,*=seg6; default
 #                       $DMM_DATAPLANE, else each dmmd's auto)
+#     --topo FILE       the topology (default lab/topologies/figure1.topo)
+#     --oracle          the oracle baseline in the same run (a topology with
+#                       the oracle MN on1, e.g. lab/topologies/handover.topo):
+#                       on1 makes the same moves as MN1, each half a pause
+#                       after MN1's, its prefix routed by the lab itself (no
+#                       signalling); streams MN2<->MN1 and MN2<->ON1 only
+#     --load LABEL      record the load average in run.json (bench.sh does)
+#
+# The MR end of each moving MN's link is watched in every MR's namespace
+# (dmmprobe link: links-MN.jsonl): the L2 outage of a move runs from that
+# end going down at the old MR to its coming up at the new one.
 #
 # Brings up figure1 (namespaces prefixed $DMMLAB_PREFIX, default "dmo-",
 # state in $DMMLAB_RUN, default /run/dmmdemo, so it never touches another
@@ -39,6 +50,7 @@ export DMMLAB_RUN=${DMMLAB_RUN:-/run/dmmdemo}
 LAB=demo
 RATE=1000 TCP_RATE=5M DOWN_MS=0 PAUSE=3 MOVES="mr11 mr2 mr31" MNSET=tuned HOLD=yes TCP=yes
 OUT="" STATIC=no KSTATS=no TOPO=lab/topologies/figure1.topo DATAPLANE=${DMM_DATAPLANE:-}
+ORACLE=no LOADAVG=""
 
 die() { echo "demo: $*" >&2; exit 3; }
 while [ $# -gt 0 ]; do
@@ -54,11 +66,15 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--static-routes) STATIC=yes ;;
 	--dataplane) DATAPLANE=$2; shift ;;
+	--topo) TOPO=$2; shift ;;
+	--oracle) ORACLE=yes ;;
+	--load) LOADAVG=$2; shift ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (--help)" ;;
 	esac
 	shift
 done
+[ -n "$LOADAVG" ] || LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 case $MNSET in tuned|optimistic|stock) ;; *) die "--mn tuned|optimistic|stock" ;; esac
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
 for p in dmmd dmmctl dmmprobe; do [ -x "$B/$p" ] || die "$B/$p missing: make all"; done
@@ -93,8 +109,9 @@ trap cleanup EXIT
 trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
 
 # ---- the lab
-topo=$OUT/figure1.topo
-cp "$TOPO" "$topo"
+topo=$OUT/$(basename "$TOPO")
+cp "$TOPO" "$topo" || die "no topology $TOPO"
+[ $ORACLE = no ] || grep -q '^node on1 .*oracle' "$topo" || die "--oracle: $TOPO has no oracle MN on1"
 [ $HOLD = no ] && echo "mr-conf hold no" >>"$topo"
 if [ -e "$DMMLAB_RUN/$LAB/state.json" ]; then
 	echo "demo: a previous demo lab is still up, taking it down"
@@ -140,7 +157,8 @@ for _ in $(seq 100); do
 done
 [ -n "$MN1" ] && [ -n "$MN2" ] || die "MNs got no address in 10 s (MN1 '$MN1', MN2 '$MN2'); see $OUT/logs"
 PFX1=$(python3 -c 'import ipaddress,sys; print(ipaddress.ip_network(sys.argv[1] + "/64", strict=False))' "$MN1")
-echo "demo: MN1 $MN1 (prefix $PFX1) at mr12, MN2 $MN2 at mr31, CN $CN"
+START=$(awk '$1 == "node" && $2 == "mn1" { for (i = 3; i < NF; i++) if ($i == "at") print $(i + 1) }' "$topo")
+echo "demo: MN1 $MN1 (prefix $PFX1) at $START, MN2 $MN2 at mr31, CN $CN"
 
 # ---- MN settings for the moves (lab/README: what the lab tunes on MNs)
 mn_settings() {
@@ -153,7 +171,7 @@ mn_settings() {
 		router_solicitation_delay=1 router_solicitation_interval=4 router_solicitations=3 ;;
 	esac
 	for kv in "$@"; do
-		for mn in mn1 mn2; do
+		for mn in mn1 mn2 $([ $ORACLE = yes ] && echo on1); do
 			lx $mn sysctl -qw "net.ipv6.conf.eth0.$kv" || die "sysctl $kv on $mn"
 		done
 	done
@@ -169,22 +187,46 @@ prime() {  # prime FROM DST
 	done
 	die "no path from $1 to $2 before the first move"
 }
-prime mn2 "$MN1"; prime mn1 "$MN2"; prime mn1 "$CN"; prime cn "$MN1"
+ON1=2001:db8:99:1::1
+if [ $ORACLE = yes ]; then
+	prime mn2 "$MN1"; prime mn1 "$MN2"; prime mn2 "$ON1"; prime on1 "$MN2"
+else
+	prime mn2 "$MN1"; prime mn1 "$MN2"; prime mn1 "$CN"; prime cn "$MN1"
+fi
 n_moves=$(wc -w <<<"$MOVES")
 LEAD=2
 # 50 % slack: a loaded machine (10k packets/s on 2 vCPUs) lets the move
 # schedule slip by seconds over 20 moves, and a
 # move after the end of the streams is not measured.
-DUR=$(python3 -c "print(int($LEAD + $n_moves * $PAUSE * 1.5 + 2))")
+# Without the TCP transfer the senders are stopped (SIGINT) a second after
+# the last move: the duration is only an upper bound.
+DUR=$(python3 -c "print(int($LEAD + $n_moves * $PAUSE * $([ $TCP = yes ] && echo 1.5 || echo 3) + 2))")
 probe=$B/dmmprobe
-lx mn1 "$probe" recv -p 5001 --csv "$OUT/mn2-mn1.csv" >"$OUT/mn2-mn1.json" 2>"$OUT/mn2-mn1.err" &
-PIDS+=($!) RX=($!)
-lx mn2 "$probe" recv -p 5002 --csv "$OUT/mn1-mn2.csv" >"$OUT/mn1-mn2.json" 2>"$OUT/mn1-mn2.err" &
-PIDS+=($!) RX+=($!)
-lx cn "$probe" recv -p 5003 --csv "$OUT/mn1-cn.csv" >"$OUT/mn1-cn.json" 2>"$OUT/mn1-cn.err" &
-PIDS+=($!) RX+=($!)
-lx mn1 "$probe" recv -p 5004 --csv "$OUT/cn-mn1.csv" >"$OUT/cn-mn1.json" 2>"$OUT/cn-mn1.err" &
-PIDS+=($!) RX+=($!)
+# stream NAME FROM TO PORT: a receiver now, a sender later (send_all)
+STREAMS=()
+recv_on() {  # recv_on NAME NODE PORT
+	lx "$2" "$probe" recv -p "$3" --csv "$OUT/$1.csv" >"$OUT/$1.json" 2>"$OUT/$1.err" &
+	PIDS+=($!) RX+=($!)
+}
+RX=() WATCH=()
+if [ $ORACLE = yes ]; then
+	STREAMS=("mn2-mn1 mn2 mn1 5001 $MN1" "mn1-mn2 mn1 mn2 5002 $MN2"
+		"mn2-on1 mn2 on1 5005 $ON1" "on1-mn2 on1 mn2 5006 $MN2")
+else
+	STREAMS=("mn2-mn1 mn2 mn1 5001 $MN1" "mn1-mn2 mn1 mn2 5002 $MN2"
+		"mn1-cn mn1 cn 5003 $CN" "cn-mn1 cn mn1 5004 $MN1")
+fi
+for st in "${STREAMS[@]}"; do
+	read -r name from to port dst <<<"$st"
+	recv_on "$name" "$to" "$port"
+done
+# The MR end of each moving MN's link, in every MR (dmmprobe link).
+MOVERS="mn1$([ $ORACLE = yes ] && echo ' on1')"
+for mn in $MOVERS; do
+	"$probe" link "$mn" $(for n in $MRS; do printf -- '--netns %s ' "$DMMLAB_PREFIX$n"; done) \
+		>"$OUT/links-$mn.jsonl" 2>"$OUT/links-$mn.err" &
+	PIDS+=($!) WATCH+=($!)
+done
 if [ $TCP = yes ]; then
 	lx mn1 iperf3 -s -1 -B "$MN1" -p 5201 >"$OUT/iperf3-server.txt" 2>&1 &
 	PIDS+=($!)
@@ -200,10 +242,11 @@ send() {  # send FROM DST PORT NAME
 	lx "$1" "$probe" send -6 "$2" -p "$3" -r "$RATE" -d "$DUR" --stream 1 \
 		>"$OUT/$4.send" 2>"$OUT/$4.send.err"
 }
-send mn2 "$MN1" 5001 mn2-mn1 & PIDS+=($!) TX=($!)
-send mn1 "$MN2" 5002 mn1-mn2 & PIDS+=($!) TX+=($!)
-send mn1 "$CN" 5003 mn1-cn & PIDS+=($!) TX+=($!)
-send cn "$MN1" 5004 cn-mn1 & PIDS+=($!) TX+=($!)
+TX=()
+for st in "${STREAMS[@]}"; do
+	read -r name from to port dst <<<"$st"
+	send "$from" "$dst" "$port" "$name" & PIDS+=($!) TX+=($!)
+done
 
 # ---- moves, with every MR's counters around each and caches after
 snapshot() {  # snapshot MOVE PHASE
@@ -264,23 +307,31 @@ rs_helper_wait() {
 # The MR end of MN1's link counts the packets the kernel dropped on it as
 # it was torn down (in flight to the MN at that instant); the count moves
 # with the device, so after - before is this move's (links.jsonl).
-link_drops() {  # link_drops MOVE PHASE NODE
+link_drops() {  # link_drops MOVE PHASE NODE [MN]
 	[ $STATIC = yes ] && return
-	c=$(lx "$3" ip -j -s link show mn1 2>/dev/null) || return
-	python3 -c 'import json,sys; j=json.loads(sys.argv[4])[0]
-print(json.dumps({"move": int(sys.argv[1]), "phase": sys.argv[2], "node": sys.argv[3],
-                  "tx_dropped": j["stats64"]["tx"]["dropped"]}))' "$1" "$2" "$3" "$c" \
-		>>"$OUT/links.jsonl"
+	c=$(lx "$3" ip -j -s link show "${4:-mn1}" 2>/dev/null) || return
+	# report.py reads stats64.tx.dropped (no python here: it costs a move)
+	printf '{"move": %d, "phase": "%s", "node": "%s", "mn": "%s", "link": %s}\n' \
+		"$1" "$2" "$3" "${4:-mn1}" "$c" >>"$OUT/links.jsonl"
 }
 : >"$OUT/moves.jsonl"
 # Moves on an absolute schedule (LEAD s after the streams start, then every
 # PAUSE s), so the streams, sized for it, cover them all.
-now_s() { python3 -c 'import time; print(time.monotonic())'; }
-sleep_until() { python3 -c 'import sys,time; time.sleep(max(0, float(sys.argv[1]) - time.monotonic()))' "$1"; }
-T0=$(now_s)
-i=0 at=mr12
+# Times in microseconds (bash's EPOCHREALTIME: no process per step).
+now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
+sleep_until() {  # sleep_until US
+	local d=$(($1 - $(now_us)))
+	[ $d -gt 0 ] && sleep "$((d / 1000000)).$(printf '%06d' $((d % 1000000)))"
+	return 0
+}
+at_us() {  # at_us MOVE [OFFSET_S [PAUSE_FRACTION]]: when that move's step is due
+	awk -v t0="$T0" -v lead="$LEAD" -v p="$PAUSE" -v k="$1" -v off="${2:-0}" -v f="${3:-0}" \
+		'BEGIN { printf "%.0f", t0 + (lead + (k + f) * p + off) * 1e6 }'
+}
+T0=$(now_us)
+i=0 at=$START
 for to in $MOVES; do
-	sleep_until "$(python3 -c "print($T0 + $LEAD + $i * $PAUSE)")"
+	sleep_until "$(at_us $i)"
 	snapshot $i before
 	link_drops $i before "$at"
 	echo "demo: handover $((i + 1)): mn1 $at -> $to"
@@ -289,27 +340,41 @@ for to in $MOVES; do
 		die "dmmlab move mn1 $to failed"
 	[ $STATIC = yes ] && static_move mn1 "$PFX1" mr12 "$to"
 	rs_helper_wait
-	sleep_until "$(python3 -c "print($T0 + $LEAD + ($i + 1) * $PAUSE - 0.4)")"
+	if [ $ORACLE = yes ]; then
+		# The oracle MN: the same move, half a pause later, no signalling.
+		sleep_until "$(at_us "$i" 0 0.5)"
+		link_drops $i before "$at" on1
+		dmmlab move on1 "$to" >>"$OUT/moves.jsonl" || die "dmmlab move on1 $to failed"
+	fi
+	sleep_until "$(at_us $((i + 1)) -0.4)"
 	snapshot $i after
 	link_drops $i after "$to"
+	[ $ORACLE = yes ] && link_drops $i after "$to" on1
 	i=$((i + 1)) at=$to
 done
 
-# ---- the end of the traffic
+# ---- the end of the traffic: a second after the last move, or at the
+# stream's end if the TCP transfer sets the pace
+[ $TCP = yes ] || { sleep 1.2; for p in "${TX[@]}"; do kill -INT "$p" 2>/dev/null; done; }
 for p in "${TX[@]}"; do wait "$p"; done
 [ $TCP = yes ] && wait "$TCPJOB"
 sleep 1
 for p in "${RX[@]}"; do kill -INT "$p" 2>/dev/null; done
 for p in "${RX[@]}"; do wait "$p"; done
+for p in "${WATCH[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p"; done
 
-python3 - "$OUT" "$RATE" "$HOLD" "$MNSET" "$DOWN_MS" "$PFX1" "$TCP" "$STATIC" <<'EOF'
-import json, sys
-out, rate, hold, mnset, down_ms, pfx, tcp, static = sys.argv[1:]
+python3 - "$OUT" "$RATE" "$HOLD" "$MNSET" "$DOWN_MS" "$PFX1" "$TCP" "$STATIC" "$ORACLE" \
+	"$LOADAVG" "$(basename "$TOPO")" "$PAUSE" "${STREAMS[@]}" <<'EOF'
+import json, os, sys
+out, rate, hold, mnset, down_ms, pfx, tcp, static, oracle, load, topo, pause = sys.argv[1:13]
 st = lambda n, a, b: {"name": n, "csv": n + ".csv", "summary": n + ".json", "from": a, "to": b}
 run = {"kind": "demo", "rate": int(rate), "hold": hold == "yes", "mn_settings": mnset,
        "down_ms": float(down_ms), "mn": "mn1", "mn_prefixes": [pfx], "static_routes": static == "yes",
-       "streams": [st("mn2-mn1", "mn2", "mn1"), st("mn1-mn2", "mn1", "mn2"),
-                   st("mn1-cn", "mn1", "cn"), st("cn-mn1", "cn", "mn1")],
+       "oracle_mn": "on1" if oracle == "yes" else None, "loadavg": load, "topology": topo,
+       "ns_prefix": os.environ.get("DMMLAB_PREFIX", ""),
+       "pause_s": float(pause),
+       "link_events": ["links-mn1.jsonl"] + (["links-on1.jsonl"] if oracle == "yes" else []),
+       "streams": [st(*x.split()[:3]) for x in sys.argv[13:]],
        "tcp": [{"name": "iperf3 mn2-mn1", "json": "iperf3.json", "rc": "iperf3.rc"}] if tcp == "yes" else [],
        "corr_mrs": ["mr31", "mrgw"],
        "addrs": {"2001:db8:ff::11": "mr11", "2001:db8:ff::12": "mr12", "2001:db8:ff::20": "mr2",
@@ -322,7 +387,7 @@ dmmlab down >/dev/null 2>&1
 LAB_UP=no
 
 echo
-echo "MN1 at mr12, then ${MOVES// / -> }; $RATE packets/s per stream, MN settings $MNSET," \
+echo "MN1 at $START, then ${MOVES// / -> }; $RATE packets/s per stream, MN settings $MNSET," \
 	"holding $HOLD, link down ${DOWN_MS} ms per move$([ $STATIC = yes ] && echo ', STATIC ROUTES (no dmmd)')"
 python3 lab/report.py "$OUT"
 rc=$?

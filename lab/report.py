@@ -44,7 +44,10 @@ with gnuplot, arrivals.png and interruption.png. Prints the table and the
 verdict; exit 0 when every TCP session survived and no packet that should
 have been delivered was lost, 1 otherwise, 2 on bad input.
 """
+import csv
 import glob
+import gzip
+import io
 import json
 import os
 import shutil
@@ -53,6 +56,9 @@ import sys
 
 LEAD_NS = 200 * 10**6    # a handover's window opens this long before link-down
 COVER_NS = 300 * 10**6   # every stream must go on this long after the link is back
+EX_BEFORE_NS = 20 * 10**6   # the per-packet extract of a move: arrivals from this
+EX_AFTER_NS = 250 * 10**6   # long before L2 down to this long after L2 up, plus
+                            # the last one before and the first one after
 PLOTS = os.path.join(os.path.dirname(os.path.realpath(__file__)), "plots")
 
 
@@ -166,55 +172,99 @@ def lost_packets(rows, sent, rate):
     return out
 
 
-def dead_until(moves, rs):
-    """Per move: when the moving MN's link was back (ns): up_ns, or the
-    carrier return the MN itself saw, if later (rs.jsonl lines are matched
-    by time: the helper prints nothing when it saw no flap)."""
+def l2_times(moves, events, prefix):
+    """Per move: (down, up) ns of its L2 outage, from the link watcher's
+    events (dmmprobe link: the MR end of the MN's link going down or leaving
+    the old MR, then up at the new MR, stamped on receipt), else the move's
+    own down_ns/up_ns (older runs; synthetic tests)."""
+    out = []
+    for i, m in enumerate(moves):
+        nxt = moves[i + 1]["down_ns"] if i + 1 < len(moves) else float("inf")
+        ev = [e for e in events if e.get("ifname") == m["mn"] and
+              m["down_ns"] <= e.get("t_ns", 0) < nxt]
+        down = [e["t_ns"] for e in ev if e["event"] in ("down", "gone") and
+                e.get("netns") == prefix + m["from"]]
+        up = [e["t_ns"] for e in ev if e["event"] == "up" and e.get("netns") == prefix + m["to"]
+              and (not down or e["t_ns"] >= down[0])]
+        if down and up:
+            out.append((down[0], up[0], "rtnetlink"))
+        else:
+            out.append((m["down_ns"], m["up_ns"], "dmmlab"))
+    return out
+
+
+def dead_until(moves, rs, l2=None):
+    """Per move: when the moving MN's link was back (ns): the L2 up time, or
+    the carrier return the MN itself saw, if later (rs.jsonl lines are
+    matched by time: the helper prints nothing when it saw no flap)."""
     out = []
     for i, m in enumerate(moves):
         nxt = moves[i + 1]["down_ns"] if i + 1 < len(moves) else float("inf")
         c = [r["carrier_ns"] for r in rs if m["down_ns"] <= r.get("carrier_ns", 0) < nxt]
+        if l2 and l2[i][2] == "rtnetlink":
+            # The MR end's own events: the MN's carrier events come from
+            # the kernel's link watcher, later, and do not widen it.
+            out.append(l2[i][1])
+            continue
         out.append(max([m["up_ns"]] + c[:1]))
     return out
 
 
-def link_drops(links, n):
+def link_drops(links, n, mn=None, moves=None):
     """Per move: packets dropped on the MR end of the MN's link (tx_dropped
     after - before; 0 when unknown)."""
     out = [0] * n
     for i in range(n):
-        b = [l["tx_dropped"] for l in links if l["move"] == i and l["phase"] == "before"]
-        a = [l["tx_dropped"] for l in links if l["move"] == i and l["phase"] == "after"]
+        sel = [l for l in links if l["move"] == i and l.get("mn", "mn1") == (mn or "mn1")]
+        b = [tx_dropped(l) for l in sel if l["phase"] == "before"]
+        a = [tx_dropped(l) for l in sel if l["phase"] == "after"]
         if a and b:
             out[i] = max(0, a[0] - b[0])
     return out
 
 
-def stream_per_move(st, rows, summary, moves, wins, rate, mover, dead_end, budget):
-    """Per move: interruption (ms), lost (counted), lost on the dead link.
-    budget: per move, downlink losses still to ascribe to the link's
-    teardown (shared by the streams towards the mover, consumed here)."""
-    res = [{"gap_ms": 0.0, "lost": 0, "lost_dead_link": 0} for _ in moves]
-    arr = sorted(r[2] for r in rows)
-    for a, b in zip(arr, arr[1:]):
-        i = which(wins, b)
-        if i is not None and (b - a) / 1e6 > res[i]["gap_ms"]:
-            res[i]["gap_ms"] = round((b - a) / 1e6, 3)
-    outside = 0
-    for seq, tx in lost_packets(rows, summary.get("sent", -1), rate):
-        i = which(wins, tx)
-        if i is None:
-            outside += 1
-            continue
-        m = moves[i]
-        if st.get("from") == mover and m["down_ns"] <= tx <= dead_end[i]:
-            res[i]["lost_dead_link"] += 1
-        elif st.get("to") == mover and budget[i] > 0 and tx <= dead_end[i]:
-            budget[i] -= 1
-            res[i]["lost_dead_link"] += 1
+def tx_dropped(l):
+    """links.jsonl: tx_dropped, or `ip -j -s link` output as "link"."""
+    if "tx_dropped" in l:
+        return l["tx_dropped"]
+    return l["link"][0]["stats64"]["tx"]["dropped"]
+
+
+def extract(rows, lo, hi):
+    """The arrivals (seq, send_ns, recv_ns) of one move, by arrival time:
+    those in [lo, hi], the last one before and the first one after."""
+    arr = sorted(rows, key=lambda r: r[2])
+    ins = [r for r in arr if lo <= r[2] <= hi]
+    before = [r for r in arr if r[2] < lo][-1:]
+    after = [r for r in arr if r[2] > hi][:1]
+    return before + ins + after
+
+
+def longest_gap(ex):
+    g = 0
+    for a, b in zip(ex, ex[1:]):
+        g = max(g, b[2] - a[2])
+    return round(g / 1e6, 3)
+
+
+def classify(st, lost, m, l2, dead_end, budget, mover):
+    """lost: [(seq, send_ns)] of one move and stream. Returns (counted,
+    excused). Excused, never counted against the verdict: packets the
+    moving MN sent while its own link was down (from the L2 down until it
+    was back: nothing could carry them); towards it, at most `budget`
+    (the old MR end's tx_dropped across the move) packets sent before the
+    MR end of the link was removed (l2[0]): in flight on a link that ceased
+    to exist. A packet sent after the removal was the routers' to deliver."""
+    counted = excused = 0
+    for seq, tx in sorted(lost, key=lambda x: x[1]):
+        if st.get("from") == mover and l2[0] <= tx <= dead_end:
+            excused += 1
+        elif st.get("to") == mover and budget[0] > 0 and tx <= l2[0]:
+            budget[0] -= 1
+            excused += 1
         else:
-            res[i]["lost"] += 1
-    return res, outside
+            counted += 1
+    return counted, excused
 
 
 # ---------------------------------------------------------------- daemons
@@ -294,61 +344,153 @@ def tcp_result(d, t):
             "retransmits": end.get("sum_sent", {}).get("retransmits")}
 
 
-def build(d):
+def load_run(d, from_extract=False):
+    """Everything a report needs. From the full receiver CSVs (a fresh run),
+    or, from_extract, from the committed extract (extract.csv.gz, lost.csv:
+    report.py --check)."""
     run = load_json(os.path.join(d, "run.json"))
     moves = load_lines(os.path.join(d, "moves.jsonl"))
     if not moves:
         raise InputError("%s: no moves" % d)
-    mover, rate = run.get("mn", moves[0]["mn"]), run.get("rate", 1000)
-    streams, end_ns, last_ns = [], 0, []
-    for st in run["streams"]:
-        rows = load_csv(os.path.join(d, st["csv"]))
-        summ = (load_lines(os.path.join(d, st["summary"])) or [{}])[0]
-        end_ns = max([end_ns] + [r[2] for r in rows])
-        last_ns.append(max([0] + [r[2] for r in rows]))
-        streams.append((st, rows, summ))
-    wins = windows(moves, end_ns + 1)
+    for m in moves:
+        m.setdefault("mn", run.get("mn", "mn1"))
+    events = []
+    for f in run.get("link_events", []):
+        events += load_lines(os.path.join(d, f))
+    return run, moves, events
+
+
+def build(d, from_extract=False):
+    run, all_moves, lev = load_run(d)
+    rate = run.get("rate", 1000)
+    prefix = run.get("ns_prefix", "")
+    movers = [run.get("mn", all_moves[0]["mn"])] + ([run["oracle_mn"]] if run.get("oracle_mn") else [])
     counters = load_lines(os.path.join(d, "counters.jsonl"))
     caches = load_lines(os.path.join(d, "caches.jsonl"))
+    links = load_lines(os.path.join(d, "links.jsonl"))
+    rs = load_lines(os.path.join(d, "rs.jsonl"))
     evs = load_events(d)
     addrs = run.get("addrs", {})
-    per_stream, problems = {}, []
-    dead_end = dead_until(moves, load_lines(os.path.join(d, "rs.jsonl")))
-    budget = link_drops(load_lines(os.path.join(d, "links.jsonl")), len(moves))
-    for st, rows, summ in streams:
-        res, outside = stream_per_move(st, rows, summ, moves, wins, rate, mover, dead_end,
-                                       budget)
-        per_stream[st["name"]] = res
-        if not rows:
-            problems.append("%s: nothing arrived" % st["name"])
-        if outside:
-            problems.append("%s: %d lost outside any handover" % (st["name"], outside))
-    hos = []
-    for i, m in enumerate(moves):
-        dl = counter_deltas(counters, i)
-        pmr = dl.get(m["from"], {})
-        ho = {"n": i + 1, "from": m["from"], "to": m["to"],
-              "link_down_ms": round((m["up_ns"] - m["down_ns"]) / 1e6, 3),
-              "streams": {n: r[i] for n, r in per_stream.items()},
-              "held": pmr.get("dp_held"), "flushed": pmr.get("dp_flushed"),
-              "hold_dropped": pmr.get("dp_hold_dropped"),
-              "signalling": sum(c.get("tx", 0) for c in dl.values()) if dl else None,
-              "steps": timeline(evs, m, wins[i]),
-              "path": data_path(caches, i, addrs, run.get("corr_mrs", []), m["to"],
-                                run.get("mn_prefixes", []))}
-        # A move after a stream ended (the schedule slipped) measures nothing:
-        # it is reported, and left out of the statistics.
-        ho["covered"] = m["up_ns"] + COVER_NS <= min(last_ns, default=0)
-        if not ho["covered"]:
-            problems.append("handover %d: after the end of a stream, not measured" % (i + 1))
-        ho["interruption_ms"] = max((s["gap_ms"] for s in ho["streams"].values()), default=0)
-        ho["lost"] = sum(s["lost"] for s in ho["streams"].values())
-        hos.append(ho)
-    tcp = [tcp_result(d, t) for t in run.get("tcp", [])]
-    lost = sum(h["lost"] for h in hos)
+    if from_extract:
+        ex_rows, lost_rows, meta = read_extract(d)
+    else:
+        ex_rows, lost_rows, meta = {}, {}, {}
+    problems, hos, per_stream = [], [], {}
+    for mover in movers:
+        moves = [m for m in all_moves if m["mn"] == mover]
+        if not moves:
+            continue
+        oracle = mover == run.get("oracle_mn")
+        l2 = l2_times(moves, lev, prefix)
+        dead_end = dead_until(moves, [] if oracle else rs, l2)
+        budget = link_drops(links, len(moves), mover)
+        streams = [st for st in run["streams"] if mover in (st.get("from"), st.get("to"))]
+        res = {st["name"]: [None] * len(moves) for st in streams}
+        last_ns = []
+        for st in streams:
+            name = st["name"]
+            if from_extract:
+                last_ns.append(meta.get(name, {}).get("last_ns", 0))
+                end_ns = meta.get(name, {}).get("end_ns", 0)
+            else:
+                rows = load_csv(os.path.join(d, st["csv"]))
+                summ = (load_lines(os.path.join(d, st["summary"])) or [{}])[0]
+                if not rows:
+                    problems.append("%s: nothing arrived" % name)
+                last_ns.append(max([0] + [r[2] for r in rows]))
+                end_ns = max([0] + [r[2] for r in rows]) + 1
+                meta[name] = {"last_ns": last_ns[-1], "end_ns": end_ns}
+                wins = windows(moves, end_ns)
+                lost_all = lost_packets(rows, summ.get("sent", -1), rate)
+                outside = 0
+                for seq, tx in lost_all:
+                    i = which(wins, tx)
+                    if i is None:
+                        outside += 1
+                    else:
+                        lost_rows.setdefault((mover, i, name), []).append((seq, tx))
+                if outside:
+                    problems.append("%s: %d lost outside any handover" % (name, outside))
+                for i, m in enumerate(moves):
+                    ex_rows[(mover, i, name)] = extract(rows, l2[i][0] - EX_BEFORE_NS,
+                                                        l2[i][1] + EX_AFTER_NS)
+            for i, m in enumerate(moves):
+                lost = lost_rows.get((mover, i, name), [])
+                b = [budget[i]]
+                counted, excused = classify(st, lost, m, l2[i], dead_end[i], b, mover)
+                budget[i] = b[0]
+                res[name][i] = {"gap_ms": longest_gap(ex_rows.get((mover, i, name), [])),
+                                "lost": counted, "lost_dead_link": excused,
+                                "lost_raw": len(lost),
+                                "dir": "down" if st.get("to") == mover else "up"}
+        for name, r in res.items():
+            per_stream[name] = r
+        for i, m in enumerate(moves):
+            ho = {"n": i + 1, "mn": mover, "oracle": oracle, "from": m["from"], "to": m["to"],
+                  "link_down_ms": round((m["up_ns"] - m["down_ns"]) / 1e6, 3),
+                  "l2_down_ns": l2[i][0], "l2_up_ns": l2[i][1], "l2_source": l2[i][2],
+                  "l2_outage_ms": round((l2[i][1] - l2[i][0]) / 1e6, 3),
+                  "streams": {n: r[i] for n, r in res.items()}}
+            if not oracle:
+                dl = counter_deltas(counters, i)
+                pmr = dl.get(m["from"], {})
+                ho.update({"held": pmr.get("dp_held"), "flushed": pmr.get("dp_flushed"),
+                           "hold_dropped": pmr.get("dp_hold_dropped"),
+                           "signalling": sum(c.get("tx", 0) for c in dl.values()) if dl else None,
+                           "steps": timeline(evs, m, (m["down_ns"] - LEAD_NS, m["down_ns"] + 10**9)),
+                           "path": data_path(caches, i, addrs, run.get("corr_mrs", []), m["to"],
+                                             run.get("mn_prefixes", []))})
+            else:
+                ho.update({"held": None, "flushed": None, "signalling": 0, "steps": {},
+                           "path": "oracle routes"})
+            # A move after a stream ended (the schedule slipped) measures
+            # nothing: it is reported, and left out of the statistics.
+            ho["covered"] = m["up_ns"] + COVER_NS <= min(last_ns, default=0)
+            if not ho["covered"]:
+                problems.append("%s handover %d: after the end of a stream, not measured"
+                                % (mover, i + 1))
+            ho["interruption_ms"] = max((x["gap_ms"] for x in ho["streams"].values()), default=0)
+            ho["lost"] = sum(x["lost"] for x in ho["streams"].values())
+            hos.append(ho)
+    tcp = [tcp_result(d, t) for t in run.get("tcp", [])] if not from_extract else []
+    dmm_hos = [h for h in hos if not h["oracle"]]
+    lost = sum(h["lost"] for h in dmm_hos)
     ok = lost == 0 and all(t["ok"] for t in tcp) and not problems
-    return {"run": run, "handovers": hos, "tcp": tcp, "problems": problems,
-            "stats": stats(hos, per_stream), "lost_total": lost, "verdict": "PASS" if ok else "FAIL"}
+    rep = {"run": run, "handovers": hos, "tcp": tcp, "problems": problems,
+           "stats": stats(dmm_hos, {k: v for k, v in per_stream.items()
+                                    if k in dmm_hos[0]["streams"]} if dmm_hos else {}),
+           "lost_total": lost, "verdict": "PASS" if ok else "FAIL"}
+    if run.get("oracle_mn"):
+        rep["headline"] = headline(hos)
+    rep["timing"] = timing(d, run, all_moves, lev)
+    return rep, ex_rows, lost_rows, meta
+
+
+def timing(d, run, moves, lev):
+    """The timing error of each clock read (docs/BENCHMARKS.md): the link
+    watcher's lag, from the oracle's moves, where the lab's own rtnetlink
+    request that brought the link up is timed (the kernel's event lies
+    between up_req_ns and up_ns); how late user space would have stamped
+    arrivals (the receivers' rx_user_lag_ms); the longest sendmmsg() (a
+    send time is read before it)."""
+    prefix = run.get("ns_prefix", "")
+    lo, hi = [], []
+    for m in moves:
+        if not m.get("oracle") or "up_req_ns" not in m:
+            continue
+        ups = [e["t_ns"] for e in lev if e.get("ifname") == m["mn"] and e["event"] == "up" and
+               e.get("netns") == prefix + m["to"] and e["t_ns"] >= m["up_req_ns"]]
+        if ups:
+            lo.append(round((ups[0] - m["up_ns"]) / 1e6, 3))
+            hi.append(round((ups[0] - m["up_req_ns"]) / 1e6, 3))
+    out = {"watcher_lag_ms_at_least": dist(lo, 3), "watcher_lag_ms_at_most": dist(hi, 3)}
+    for st in run["streams"]:
+        j = (load_lines(os.path.join(d, st["summary"])) or [{}])[0]
+        snd = (load_lines(os.path.join(d, st["name"] + ".send")) or [{}])[0]
+        out[st["name"]] = {"rx_user_lag_ms": j.get("rx_user_lag_ms"),
+                           "rx_user_stamps": j.get("rx_user_stamps"),
+                           "sendmmsg_max_ms": snd.get("sendmmsg_max_ms")}
+    return out
 
 
 def stats(hos, per_stream):
@@ -360,7 +502,7 @@ def stats(hos, per_stream):
         gaps = [r["gap_ms"] for r in res]
         lost = [r["lost"] for r in res]
         dead = [r["lost_dead_link"] for r in res]
-        beyond = [r["gap_ms"] - h["link_down_ms"] for r, h in zip(res, hos)]
+        beyond = [r["gap_ms"] - h.get("l2_outage_ms", h["link_down_ms"]) for r, h in zip(res, hos)]
         out[name] = {"n": len(res),
                      "interruption_ms": {"median": median(gaps), "p90": percentile(gaps, 90),
                                          "max": max(gaps, default=None)},
@@ -373,6 +515,120 @@ def stats(hos, per_stream):
     return out
 
 
+# ---------------------------------------------------------------- oracle
+
+def dist(vals, nd=1):
+    """median / p90 / max, rounded as published."""
+    if not vals:
+        return {"median": None, "p90": None, "max": None}
+    r = lambda v: round(v, nd) if isinstance(v, float) else v
+    return {"median": r(median(vals)), "p90": r(percentile(vals, 90)), "max": r(max(vals))}
+
+
+def headline(hos):
+    """dmm against the oracle, per direction: the k-th covered move of the
+    dmm MN paired with the k-th of the oracle MN (the same move, half a
+    pause later). Per handover and direction: the interruption (the longest
+    silence of the direction's streams), the L2 outage, beyond = the one
+    minus the other, every packet lost (raw, nothing excused), and dmm minus
+    oracle of beyond and of the loss."""
+    dmm = [h for h in hos if not h["oracle"]]
+    orc = [h for h in hos if h["oracle"]]
+    pairs = [(a, b) for a, b in zip(dmm, orc) if a["covered"] and b["covered"]
+             and (a["from"], a["to"]) == (b["from"], b["to"])]
+    out = {}
+    for dr in ("down", "up"):
+        def per(h):
+            ss = [x for x in h["streams"].values() if x["dir"] == dr]
+            gap = max((x["gap_ms"] for x in ss), default=0.0)
+            return {"gap": gap, "l2": h["l2_outage_ms"], "beyond": round(gap - h["l2_outage_ms"], 3),
+                    "lost_raw": sum(x["lost_raw"] for x in ss),
+                    "lost": sum(x["lost"] for x in ss)}
+        pd = [(per(a), per(b)) for a, b in pairs]
+        out[dr] = {"n": len(pd),
+                   "l2_dmm": dist([x["l2"] for x, _ in pd]),
+                   "l2_oracle": dist([y["l2"] for _, y in pd]),
+                   "int_dmm": dist([x["gap"] for x, _ in pd]),
+                   "int_oracle": dist([y["gap"] for _, y in pd]),
+                   "beyond_dmm": dist([x["beyond"] for x, _ in pd]),
+                   "beyond_oracle": dist([y["beyond"] for _, y in pd]),
+                   "excess": dist([round(x["beyond"] - y["beyond"], 3) for x, y in pd]),
+                   "lost_dmm": dist([x["lost_raw"] for x, _ in pd]),
+                   "lost_oracle": dist([y["lost_raw"] for _, y in pd]),
+                   "extra_lost": dist([x["lost_raw"] - y["lost_raw"] for x, y in pd]),
+                   "counted_dmm": sum(x["lost"] for x, _ in pd)}
+    return out
+
+
+def write_extract(d, ex_rows, lost_rows, meta, hos):
+    """The compact raw data of a run: per move and stream, the arrivals
+    around the move (extract.csv.gz: times in ns relative to the move's L2
+    down) and every packet lost in the move's window (lost.csv.gz), the
+    streams' last arrival (extract.json), and one line per handover and
+    stream (handovers.csv)."""
+    l2 = {(h["mn"], h["n"] - 1): h["l2_down_ns"] for h in hos}
+    buf = io.StringIO()
+    buf.write("mn,move,stream,seq,send_ns,recv_ns\n")
+    for (mn, i, name) in sorted(ex_rows):
+        t0 = l2[(mn, i)]
+        for seq, tx, rx in ex_rows[(mn, i, name)]:
+            buf.write("%s,%d,%s,%d,%d,%d\n" % (mn, i, name, seq, tx - t0, rx - t0))
+    with gzip.GzipFile(os.path.join(d, "extract.csv.gz"), "wb", mtime=0) as f:
+        f.write(buf.getvalue().encode())
+    buf = io.StringIO()
+    buf.write("mn,move,stream,seq,send_ns\n")
+    for (mn, i, name) in sorted(lost_rows):
+        t0 = l2[(mn, i)]
+        for seq, tx in lost_rows[(mn, i, name)]:
+            buf.write("%s,%d,%s,%d,%d\n" % (mn, i, name, seq, tx - t0))
+    with gzip.GzipFile(os.path.join(d, "lost.csv.gz"), "wb", mtime=0) as f:
+        f.write(buf.getvalue().encode())
+    with open(os.path.join(d, "extract.json"), "w") as f:
+        json.dump(meta, f, indent=1, sort_keys=True)
+    with open(os.path.join(d, "handovers.csv"), "w") as f:
+        f.write(handovers_csv(hos))
+
+
+def handovers_csv(hos):
+    lines = ["mn,oracle,move,from,to,covered,l2_outage_ms,l2_source,stream,dir,"
+             "interruption_ms,lost_raw,lost_counted,lost_excused"]
+    for h in hos:
+        for name, x in sorted(h["streams"].items()):
+            lines.append("%s,%d,%d,%s,%s,%d,%.3f,%s,%s,%s,%.3f,%d,%d,%d" % (
+                h["mn"], h["oracle"], h["n"], h["from"], h["to"], h["covered"],
+                h["l2_outage_ms"], h["l2_source"], name, x["dir"], x["gap_ms"],
+                x["lost_raw"], x["lost"], x["lost_dead_link"]))
+    return "\n".join(lines) + "\n"
+
+
+def read_extract(d):
+    """extract.csv.gz, lost.csv.gz, extract.json back into build()'s maps;
+    relative times become absolute again from the L2 down times, which
+    build() recomputes from the committed link events."""
+    run, moves, lev = load_run(d)
+    prefix = run.get("ns_prefix", "")
+    t0 = {}
+    for mn in {m["mn"] for m in moves}:
+        mv = [m for m in moves if m["mn"] == mn]
+        for i, (down, _, _) in enumerate(l2_times(mv, lev, prefix)):
+            t0[(mn, i)] = down
+    ex, lost = {}, {}
+    try:
+        with gzip.open(os.path.join(d, "extract.csv.gz"), "rt") as f:
+            for r in csv.DictReader(f):
+                k = (r["mn"], int(r["move"]), r["stream"])
+                b = t0[k[:2]]
+                ex.setdefault(k, []).append((int(r["seq"]), int(r["send_ns"]) + b,
+                                             int(r["recv_ns"]) + b))
+        with gzip.open(os.path.join(d, "lost.csv.gz"), "rt") as f:
+            for r in csv.DictReader(f):
+                k = (r["mn"], int(r["move"]), r["stream"])
+                lost.setdefault(k, []).append((int(r["seq"]), int(r["send_ns"]) + t0[k[:2]]))
+    except (OSError, KeyError, ValueError) as e:
+        raise InputError("%s: extract: %s" % (d, e))
+    return ex, lost, load_json(os.path.join(d, "extract.json"))
+
+
 def fmt(v, nd=1):
     if v is None:
         return "-"
@@ -382,27 +638,37 @@ def fmt(v, nd=1):
 def table(rep):
     names = [s["name"] for s in rep["run"]["streams"]]
     lines = ["streams: " + ", ".join("%s = %s" % (chr(65 + k), n) for k, n in enumerate(names)),
-             "%-3s %-12s %7s  %-27s %-20s %-13s %5s  %s" % (
-                 "#", "move", "down ms", "interruption ms A/B/C..", "lost A/B/C..",
+             "%-3s %-4s %-12s %7s  %-27s %-20s %-13s %5s  %s" % (
+                 "#", "mn", "move", "L2 ms", "interruption ms A/B/C..", "lost A/B/C..",
                  "held/flushed", "msgs", "path afterwards")]
     for h in rep["handovers"]:
-        gaps = "/".join(fmt(h["streams"][n]["gap_ms"]) for n in names)
-        lost = "/".join("%d%s" % (h["streams"][n]["lost"],
-                                  "+%d" % h["streams"][n]["lost_dead_link"]
-                                  if h["streams"][n]["lost_dead_link"] else "")
+        gaps = "/".join(fmt(h["streams"][n]["gap_ms"]) if n in h["streams"] else "-"
                         for n in names)
+        lost = "/".join(("%d%s" % (h["streams"][n]["lost"],
+                                   "+%d" % h["streams"][n]["lost_dead_link"]
+                                   if h["streams"][n]["lost_dead_link"] else ""))
+                        if n in h["streams"] else "-" for n in names)
         hf = "%s/%s" % (fmt(h["held"]), fmt(h["flushed"]))
-        lines.append("%-3d %-12s %7s  %-27s %-20s %-13s %5s  %s" % (
-            h["n"], "%s→%s" % (h["from"], h["to"]), fmt(h["link_down_ms"]), gaps, lost, hf,
-            fmt(h["signalling"]), h["path"]))
-    lines.append("(lost x+y: x counted against the verdict, y on the dead link: sent by "
-                 "the MN while its link was down,\n or dropped by the kernel on the old "
-                 "MR's access link as it was torn down)")
+        lines.append("%-3d %-4s %-12s %7s  %-27s %-20s %-13s %5s  %s" % (
+            h["n"], h["mn"], "%s→%s" % (h["from"], h["to"]), fmt(h["l2_outage_ms"]), gaps, lost,
+            hf, fmt(h["signalling"]), h["path"]))
+    lines.append("(L2: the MR end of the link down at the old MR until up at the new one; lost "
+                 "x+y: x counted against the verdict,\n y excused: sent by the MN while its link "
+                 "was down, or towards it before the old MR end was removed)")
     for t in rep["tcp"]:
         lines.append("TCP %s: %s (exit %s, %d bytes%s%s)" % (
             t["name"], "survived" if t["ok"] else "BROKE", t["rc"], t["bytes"],
             ", %s retransmits" % t["retransmits"] if t["retransmits"] is not None else "",
             ", " + str(t["error"]) if t["error"] else ""))
+    hl = rep.get("headline")
+    for dr in ("down", "up") if hl else ():
+        x = hl[dr]
+        lines.append("%s: %d pairs; excess over the oracle (beyond L2) median %s p90 %s max %s ms;"
+                     " extra lost median %s max %s" % (
+                         "downlink" if dr == "down" else "uplink", x["n"],
+                         fmt(x["excess"]["median"]), fmt(x["excess"]["p90"]),
+                         fmt(x["excess"]["max"]), fmt(x["extra_lost"]["median"]),
+                         fmt(x["extra_lost"]["max"])))
     for p in rep["problems"]:
         lines.append("problem: " + p)
     lines.append("verdict: %s (%d packets lost that should have been delivered)"
@@ -431,7 +697,8 @@ def write_plot_data(d, rep):
         f.write("# n label %s\n" % " ".join('"%s"' % n for n in names))
         for h in rep["handovers"]:
             f.write('%d "%s→%s" %s\n' % (h["n"], h["from"], h["to"], " ".join(
-                "%.3f" % h["streams"][n]["gap_ms"] for n in names)))
+                "%.3f" % h["streams"][n]["gap_ms"] if n in h["streams"] else "NaN"
+                for n in names)))
     moves = load_lines(os.path.join(d, "moves.jsonl"))
     with open(os.path.join(d, "marks.gp"), "w") as f:
         f.write("# generated by lab/report.py: handovers and stream names\n")
@@ -477,9 +744,116 @@ def markdown(dirs):
                 fmt(dl.get("max"))))
 
 
+def one_way_ms(d, run):
+    """The longest link delay of the run's topology (its copy in d)."""
+    try:
+        with open(os.path.join(d, run.get("topology", ""))) as f:
+            ds = [float(l.split()[4]) for l in f if l.split()[:1] == ["link"] and
+                  len(l.split()) >= 5 and l.split()[3] == "delay"]
+    except (OSError, ValueError):
+        ds = []
+    return max(ds, default=0.0)
+
+
+def sort_key(d, run):
+    return (one_way_ms(d, run), run.get("rate", 0), ["tuned", "optimistic", "stock"].index(
+        run.get("mn_settings", "tuned")), not run.get("hold"), os.path.basename(d))
+
+
+HEAD = ("| config | delay ms | pps | hold | MN | dir | pairs | L2 outage ms oracle / dmm median "
+        "| interruption ms oracle median / p90 / max | interruption ms dmm median / p90 / max "
+        "| **excess ms** dmm − oracle, beyond L2, median / p90 / max "
+        "| lost oracle median / max | lost dmm median / max "
+        "| **extra lost** dmm − oracle median / p90 / max | target (excess median ≤ RTT + 2 ms, "
+        "0 extra lost) |")
+
+
+def headline_rows(dirs):
+    """BENCHMARKS.md's handover table: one row per configuration and
+    direction, from each run's summary (rep) dicts: [(dir, rep)]."""
+    out = [HEAD, "|" + "---|" * HEAD.count("|")[:0] if False else "|" + "---|" * (HEAD.count("|") - 1)]
+    for d, rep in sorted(dirs, key=lambda x: sort_key(x[0], x[1]["run"])):
+        run, hl = rep["run"], rep.get("headline") or {}
+        ow = one_way_ms(d, run)
+        for dr in ("down", "up"):
+            x = hl.get(dr)
+            if not x:
+                continue
+            e, xl = x["excess"], x["extra_lost"]
+            bound = 2 * ow + 2
+            met_t = e["median"] is not None and e["median"] <= bound
+            met_l = xl["max"] is not None and xl["max"] <= 0
+            verdict = "met" if met_t and met_l else "not met (%s)" % ", ".join(
+                w for w, ok in (("excess %s > %s ms" % (fmt(e["median"]), fmt(bound)), met_t),
+                                ("extra lost", met_l)) if not ok)
+            f3 = lambda v: "%s / %s / %s" % (fmt(v["median"]), fmt(v["p90"]), fmt(v["max"]))
+            f2 = lambda v: "%s / %s" % (fmt(v["median"]), fmt(v["max"]))
+            out.append("| %s | %s | %s | %s | %s | %s | %d | %s / %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                os.path.basename(d.rstrip("/")), fmt(ow, 0), run.get("rate"),
+                "on" if run.get("hold") else "off", run.get("mn_settings"),
+                "down" if dr == "down" else "up", x["n"], fmt(x["l2_oracle"]["median"]),
+                fmt(x["l2_dmm"]["median"]), f3(x["int_oracle"]), f3(x["int_dmm"]), f3(e),
+                f2(x["lost_oracle"]), f2(x["lost_dmm"]), f3(xl), verdict))
+    return out
+
+
+def check(doc, root):
+    """Every handover table of doc (between `<!-- handover-table RUNDIR -->`
+    and `<!-- /handover-table -->`) recomputed from RUNDIR's committed
+    extracts; every handovers.csv too. Prints each difference; 0 if none."""
+    text = open(doc).read().splitlines()
+    bad, tables, i = 0, 0, 0
+    while i < len(text):
+        line = text[i].strip()
+        if line.startswith("<!-- handover-table ") and line.endswith("-->"):
+            rundir = os.path.join(root, line[len("<!-- handover-table "):-3].strip())
+            j = i + 1
+            while j < len(text) and text[j].strip() != "<!-- /handover-table -->":
+                j += 1
+            published = [l for l in text[i + 1:j] if l.startswith("|")]
+            reps = []
+            for d in sorted(glob.glob(os.path.join(rundir, "*", "run.json"))):
+                d = os.path.dirname(d)
+                rep = build(d, from_extract=True)[0]
+                csv_now = handovers_csv(rep["handovers"])
+                if csv_now != open(os.path.join(d, "handovers.csv")).read():
+                    print("check: %s/handovers.csv differs from its recomputation" % d)
+                    bad += 1
+                reps.append((d, rep))
+            want = headline_rows(reps)
+            for k in range(max(len(want), len(published))):
+                a = published[k] if k < len(published) else "(missing)"
+                b = want[k] if k < len(want) else "(missing)"
+                if a != b:
+                    print("check: %s table line %d\n  published:  %s\n  recomputed: %s"
+                          % (doc, k + 1, a, b))
+                    bad += 1
+            tables += 1
+            i = j
+        i += 1
+    if tables == 0:
+        print("check: no handover table in %s" % doc)
+        return 1
+    print("check: %d handover table(s) of %s: %s" % (tables, doc, "ok" if not bad else
+                                                       "%d difference(s)" % bad))
+    return 1 if bad else 0
+
+
 def main(argv):
+    if argv[:1] == ["--check"]:
+        here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+        doc = argv[1] if len(argv) > 1 else os.path.join(here, "docs", "BENCHMARKS.md")
+        try:
+            return check(doc, os.path.dirname(os.path.dirname(os.path.abspath(doc))))
+        except (InputError, KeyError, OSError) as e:
+            print("check: %s" % e)
+            return 1
     if argv[:1] == ["--markdown"]:
-        markdown(argv[1:])
+        reps = [(d, load_json(os.path.join(d, "summary.json"))) for d in argv[1:]]
+        if any(r.get("headline") for _, r in reps):
+            print("\n".join(headline_rows([x for x in reps if x[1].get("headline")])))
+        else:
+            markdown(argv[1:])
         return 0
     args = [a for a in argv if not a.startswith("--")]
     if len(args) != 1:
@@ -487,7 +861,8 @@ def main(argv):
         return 2
     d = args[0]
     try:
-        rep = build(d)
+        rep, ex, lost, meta = build(d)
+        write_extract(d, ex, lost, meta, rep["handovers"])
         write_plot_data(d, rep)
     except (InputError, KeyError, OSError) as e:
         print("report: %s" % e, file=sys.stderr)

@@ -10,9 +10,12 @@
 #   With RULES=1 the two counting rules of lab/README get cases that fail if
 #   they break: MN1 saw its carrier back at 11.035 s (rs.jsonl), 5 ms after
 #   up_ns, so B's 1031..1033 are on the dead link but 1040 counts; the old
-#   MR end's tx_dropped grew by 2 at move 1, so of A's 1020..1022 the two
-#   earliest are on the dead link and 1022 counts; at move 3 it grew by 5
-#   but A's 3050 was sent after the link was back: it counts.
+#   MR end's tx_dropped grew by 2 at move 1: A's 995 and 996, sent 5 and 4 ms
+#   before the link was removed, are excused, but A's 1020..1022, sent 20-22
+#   ms after the removal, count (the routers had to deliver them, whatever
+#   tx_dropped says); at move 3 it grew by 5 but A's 3050 counts too.
+#   With RULES=2, 15 packets towards MN1 sent 5-19 ms after the removal are
+#   lost and tx_dropped grew by 15: all 15 count, the verdict fails.
 # Checks the summary numbers exactly, the verdict (FAIL: 3 lost; PASS once
 # those arrive; FAIL when iperf3 exited 1), the markdown rows and, when
 # gnuplot is installed, that both PNGs are written.
@@ -28,6 +31,7 @@ gen() {  # gen DIR LOSE_MOVE2(0|1) IPERF_RC [RULES(0|1)]
 import json, os, sys
 d, lose2, iperf_rc = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
 rules = len(sys.argv) > 4 and sys.argv[4] == "1"
+rules2 = len(sys.argv) > 4 and sys.argv[4] == "2"
 os.makedirs(os.path.join(d, "events"), exist_ok=True)
 S, MS = 10**9, 10**6
 moves = [("mr12", "mr11", 11 * S, 30), ("mr11", "mr2", 12 * S, 20), ("mr2", "mr31", 13 * S, 10)]
@@ -51,7 +55,9 @@ for s in range(4000):
         rx = 11 * S + 45 * MS + (s - 1000) * 1000
     if lose2 and 2100 <= s <= 2102:
         continue
-    if rules and s in (1020, 1021, 1022, 3050):
+    if rules and s in (995, 996, 1020, 1021, 1022, 3050):
+        continue
+    if rules2 and 1005 <= s <= 1019:
         continue
     a.append((s, tx, rx))
 a.sort(key=lambda r: r[2])
@@ -96,6 +102,10 @@ with open(os.path.join(d, "caches.jsonl"), "w") as f:
         if loc[i]:
             c.append({"prefix": "2001:db8:1:1200::/64", "state": "tunnel", "locator": loc[i]})
         f.write(json.dumps({"move": i, "node": "mr31", "cache": c, "mns": []}) + "\n")
+if rules2:
+    with open(os.path.join(d, "links.jsonl"), "w") as f:
+        f.write(json.dumps({"move": 0, "phase": "before", "node": "mr12", "tx_dropped": 0}) + "\n")
+        f.write(json.dumps({"move": 0, "phase": "after", "node": "mr11", "tx_dropped": 15}) + "\n")
 if rules:
     with open(os.path.join(d, "rs.jsonl"), "w") as f:
         f.write(json.dumps({"carrier_ns": 11 * S + 35 * MS, "rs_ns": 11 * S + 36 * MS}) + "\n")
@@ -156,7 +166,7 @@ expect "$d" "tcp.0.ok" True
 expect "$d" "stats.mn2>mn1.interruption_ms.median" 4.0
 expect "$d" "stats.mn2>mn1.interruption_ms.max" 45.0
 expect "$d" "stats.mn2>mn1.lost.max" 3
-grep -q "^1   mr12→mr11 .* 45.0/8.0 .* 0/0+7 .* 45/45 .* 7  MR31 → MR11 direct$" "$tmp/lossy.out" ||
+grep -q "^1   mn1  mr12→mr11 .* 30.0  45.0/8.0 .* 0/0+7 .* 45/45 .* 7  MR31 → MR11 direct$" "$tmp/lossy.out" ||
 	bad "table row 1 not as expected"
 grep -q "^verdict: FAIL (3 packets lost" "$tmp/lossy.out" || bad "verdict line"
 
@@ -184,13 +194,25 @@ gen "$d" 0 0 1
 python3 lab/report.py "$d" --no-plots >/dev/null 2>&1
 rc=$?
 [ $rc = 1 ] || bad "rules run: exit $rc, want 1"
-expect "$d" lost_total 3
+expect "$d" lost_total 5
 expect "$d" "handovers.0.streams.mn1>mn2.lost_dead_link" 10
 expect "$d" "handovers.0.streams.mn1>mn2.lost" 1
 expect "$d" "handovers.0.streams.mn2>mn1.lost_dead_link" 2
-expect "$d" "handovers.0.streams.mn2>mn1.lost" 1
+expect "$d" "handovers.0.streams.mn2>mn1.lost" 3
+expect "$d" "handovers.0.streams.mn2>mn1.lost_raw" 5
 expect "$d" "handovers.2.streams.mn2>mn1.lost_dead_link" 0
 expect "$d" "handovers.2.streams.mn2>mn1.lost" 1
+
+# The case: 15 downlink packets lost 5-19 ms after the link was
+# removed, with a tx_dropped of 15 that once excused them all: they count.
+d=$tmp/rules2
+gen "$d" 0 0 2
+python3 lab/report.py "$d" --no-plots >/dev/null 2>&1
+rc=$?
+[ $rc = 1 ] || bad "late downlink loss: exit $rc, want 1 (FAIL)"
+expect "$d" verdict FAIL
+expect "$d" "handovers.0.streams.mn2>mn1.lost" 15
+expect "$d" "handovers.0.streams.mn2>mn1.lost_dead_link" 0
 
 rm -rf "$tmp/bad" && mkdir "$tmp/bad"
 python3 lab/report.py "$tmp/bad" >/dev/null 2>&1
