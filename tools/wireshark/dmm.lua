@@ -431,9 +431,6 @@ local function dissect(tvb, pinfo, tree)
 			root:add(f.life16, tvb(10, 2))
 		end
 	end
-	if pre.func ~= nil and (mh == MH_BU or mh == MH_BA) and kind == nil then
-		-- reported at the option below
-	end
 	if pre.xflags ~= nil then m.flags = bit32.bor(m.flags, pre.xflags) end
 	if pre.life ~= nil and d and d.life == "opt" then m.lifetime = pre.life end
 	-- what dmm makes of the fixed part and options together
