@@ -44,6 +44,7 @@ static void cache_set_state(struct dmm_node *n, struct mr_cache *e, enum dmm_cac
 	cache_log(n, e, fresh ? "new" : cache_state_str(e), dmm_cache_state_name(st), why);
 	e->state = st;
 	e->departed = false;
+	e->negative = false;
 }
 
 /* The LM says the MN is here and it is not: a negative entry, no route. */
@@ -97,16 +98,56 @@ static bool cache_departed(struct dmm_node *n, const struct dmm_prefix *p)
 	return false;
 }
 
-static struct mr_cache *cache_alloc(struct dmm_node *n, dmm_time_t now)
+static void cache_remove(struct dmm_node *n, struct mr_cache *e, const char *why,
+			 dmm_time_t now);
+
+/* Eviction rank: negative entries go first, then the other settled ones;
+ * never one whose query is in flight (it holds packets). */
+static int evict_rank(const struct mr_cache *e)
 {
-	for (uint32_t i = 0; i < n->mr->max_cache; i++)
+	if (!e->id || e->state == DMM_CACHE_QUERYING)
+		return 0;
+	return e->negative || e->departed ? 2 : 1;
+}
+
+/* The table is full: evict the least recently used entry of the best rank.
+ * Misses to unused addresses must not lock real MNs out of the cache. */
+static struct mr_cache *cache_evict(struct dmm_node *n, dmm_time_t now)
+{
+	struct mr_cache *v = NULL;
+
+	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
+		struct mr_cache *e = &n->mr->cache[i];
+		int r = evict_rank(e), rv = v ? evict_rank(v) : 0;
+		if (r > rv || (r && r == rv && e->touched < v->touched))
+			v = e;
+	}
+	if (!v)
+		return NULL;
+	dmm_count(n, DMM_C_CACHE_EVICTED);
+	cache_remove(n, v, "evicted", now);
+	return v;
+}
+
+/* A free entry; with evict, the least recently used one when full. */
+static struct mr_cache *cache_alloc(struct dmm_node *n, bool evict, dmm_time_t now)
+{
+	struct mr_cache *e = NULL;
+
+	for (uint32_t i = 0; !e && i < n->mr->max_cache; i++)
 		if (n->mr->cache[i].id == 0) {
-			n->mr->cache[i].id = mr_new_id(n->mr);
+			e = &n->mr->cache[i];
 			mr_hi(&n->mr->hi_cache, i);
-			return &n->mr->cache[i];
 		}
-	dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: location cache full");
-	return NULL;
+	if (!e && evict)
+		e = cache_evict(n, now);
+	if (!e) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: location cache full");
+		return NULL;
+	}
+	e->id = mr_new_id(n->mr);
+	e->touched = now;
+	return e;
 }
 
 static struct mr_anchor *anchor_by_prefix(struct dmm_node *n, const struct dmm_prefix *p)
@@ -292,7 +333,7 @@ static int anchor_miss(struct dmm_node *n, const struct mr_anchor *a, const stru
 {
 	bool per_src = n->cfg.ro_mode == DMM_RO_REDIRECT;
 	struct dmm_prefix p = a->p, s = { .len = 0 };
-	struct mr_cache *e, *known;
+	struct mr_cache *e, *known, kn = { .id = 0 };
 
 	if (per_src)
 		s = mr_prefix_of(src, MR_SRC_PLEN);
@@ -300,7 +341,9 @@ static int anchor_miss(struct dmm_node *n, const struct mr_anchor *a, const stru
 	    cache_departed(n, &p))
 		return 0; /* held by the query in flight, routed already, or nowhere */
 	known = cache_in_state(n, &p, DMM_CACHE_TUNNEL);
-	e = cache_alloc(n, now);
+	if (known) /* copied: making room may evict it */
+		kn = *known;
+	e = cache_alloc(n, true, now);
 	if (!e)
 		return DMM_E_FULL;
 	e->prefix = p;
@@ -314,12 +357,12 @@ static int anchor_miss(struct dmm_node *n, const struct mr_anchor *a, const stru
 		cache_query(n, e, dst, now);
 		return 0;
 	}
-	e->locator = known->locator;
-	e->expires = known->expires;
+	e->locator = kn.locator;
+	e->expires = kn.expires;
 	cache_set_state(n, e, DMM_CACHE_TUNNEL, true, "anchor miss, location known");
 	cache_install(n, e);
 	if (per_src)
-		mr_sender_redirect(n, &p, &known->locator, src, now);
+		mr_sender_redirect(n, &p, &kn.locator, src, now);
 	return 0;
 }
 
@@ -337,10 +380,12 @@ int mr_cache_miss(struct dmm_node *n, const struct in6_addr *dst, const struct i
 		e = &n->mr->cache[i];
 		if (e->id && e->src.len == 0 &&
 		    (dmm_prefix_contains(&e->prefix, dst) ||
-		     (e->holding && dmm_prefix_contains(&e->hold, dst))))
+		     (e->holding && dmm_prefix_contains(&e->hold, dst)))) {
+			e->touched = now;
 			return 0; /* query in flight (packet held), routed, or departed */
+		}
 	}
-	e = cache_alloc(n, now);
+	e = cache_alloc(n, true, now);
 	if (!e)
 		return DMM_E_FULL;
 	e->prefix = mr_prefix_of(dst, MR_DST_PLEN);
@@ -375,7 +420,10 @@ static void cache_not_found(struct dmm_node *n, struct mr_cache *e, dmm_time_t n
 	}
 	e->holding = false;
 	e->expires = cache_expiry(n, 0, now);
+	if (e->expires > now + MR_NEGATIVE_MS)
+		e->expires = now + MR_NEGATIVE_MS;
 	cache_set_state(n, e, DMM_CACHE_PASS, false, "not found");
+	e->negative = true;
 	cache_install(n, e);
 	mr_hold(n, DMM_DP_HOLD_FLUSH, &hold, now);
 }
@@ -604,7 +652,7 @@ static void redirect_apply(struct dmm_node *n, const struct dmm_prefix *q,
 		return;
 	}
 	if (!e) {
-		if (!(e = cache_alloc(n, now)))
+		if (!(e = cache_alloc(n, false, now)))
 			return; /* cannot happen: redirect_check counted the room */
 		e->prefix = *q;
 		fresh = true;

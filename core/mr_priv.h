@@ -24,6 +24,9 @@
 /* The LM says a departed MN is still here: misses for it are dropped
  * without asking the LM again for this long (a burst costs one query). */
 #define MR_DEPARTED_MS 1000
+/* A negative entry (the LM knows no MN there: regular routing) lives this
+ * long at most: misses to unused addresses must not fill the cache. */
+#define MR_NEGATIVE_MS 10000
 #define MR_PEER_LOG_QUIET_MS 1000 /* at most one peer-driven MR log line a second */
 
 /* What a transaction is for: the top byte of the cookie. */
@@ -119,6 +122,8 @@ struct mr_cache {
 	enum dmm_cache_state state;
 	struct in6_addr locator;
 	dmm_time_t expires;     /* NEVER while QUERYING (the query times out) */
+	bool negative;          /* PASS because the LM knows no MN there */
+	dmm_time_t touched;     /* created, or last hit by a miss: LRU eviction */
 };
 
 /* A prefix anchored here whose MN is elsewhere: MISS_ADD(p) is installed.

@@ -110,6 +110,7 @@ enum dmm_counter {
 	DMM_C_REFRESH_RETRY,   /* refresh sent again after a timeout, within the lifetime */
 	DMM_C_ATTACH_LIMITED,  /* attach refused by the per-link attach rate limit */
 	DMM_C_ANCHOR_EXPIRED,  /* anchored prefix no longer bound anywhere: lease released */
+	DMM_C_CACHE_EVICTED,   /* location cache full: least recently used entry evicted */
 	DMM_C_COUNT
 };
 

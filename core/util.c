@@ -73,6 +73,7 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_REFRESH_RETRY] = "refresh_retry",
 	[DMM_C_ATTACH_LIMITED] = "attach_limited",
 	[DMM_C_ANCHOR_EXPIRED] = "anchor_expired",
+	[DMM_C_CACHE_EVICTED] = "cache_evicted",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)

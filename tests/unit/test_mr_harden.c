@@ -302,6 +302,50 @@ static void test_anchor_expires_and_releases(void **state)
 	assert_int_equal(dmm_node_next_deadline(T.node), DMM_TIME_NEVER);
 }
 
+/* ---- location cache poisoning (finding 3) ---- */
+
+static struct in6_addr addr_in(unsigned net64, unsigned host)
+{
+	struct in6_addr a = nt_a6("2001:db8:a::");
+
+	a.s6_addr[6] = (uint8_t)(net64 >> 8);
+	a.s6_addr[7] = (uint8_t)net64;
+	a.s6_addr[15] = (uint8_t)host;
+	return a;
+}
+
+/* Misses to unused /64s fill the cache with negative entries: they live
+ * seconds, not the cache lifetime, and a real MN's miss evicts the least
+ * recently used one instead of finding the table full. */
+static void test_negative_cache_short_and_evicted(void **state)
+{
+	struct in6_addr src = nt_a6("2001:db8:b:9::1"), dst;
+	uint64_t q0;
+
+	for (unsigned i = 0; i < 8; i++) {
+		dst = addr_in(0x300 + i, 1);
+		assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0 + i), 0);
+		assert_int_equal(answer_last(DMM_MSG_LOC_QUERY,
+					     (struct dmm_msg){ .status = DMM_ST_NOT_FOUND,
+							       .present = DMM_P_TARGET,
+							       .target = dst }, T0 + i), 0);
+	}
+	/* negative entries expire within MR_NEGATIVE_MS */
+	assert_true(dmm_node_next_deadline(T.node) <= T0 + 10000);
+	/* a real MN's address misses: it gets an entry and a query */
+	q0 = ctr(DMM_C_QUERY);
+	nt_clear(&T);
+	dst = addr_in(0x205, 9);
+	assert_int_equal(dmm_mr_miss(T.node, &dst, &src, T0 + 100), 0);
+	assert_int_equal(ctr(DMM_C_QUERY), q0 + 1);
+	assert_int_equal(ctr(DMM_C_CACHE_EVICTED), 1);
+	assert_int_equal(ctr(DMM_C_TABLE_FULL), 0);
+	/* the least recently used went: the first negative entry */
+	assert_int_equal(T.ops[0].kind, DMM_DP_PASS_DEL);
+	struct in6_addr first = addr_in(0x300, 0);
+	assert_memory_equal(&T.ops[0].prefix.addr, &first, sizeof(first));
+}
+
 int main(void)
 {
 #define MR_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -312,6 +356,7 @@ int main(void)
 		MR_(test_refresh_jitter),
 		MR_(test_attach_rate_limit_per_link),
 		MR_(test_anchor_expires_and_releases),
+		MR_(test_negative_cache_short_and_evicted),
 	};
 
 	dmm_auth_init();
