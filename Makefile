@@ -119,3 +119,4 @@ examples-keys:
 all: examples-keys
 
 .PHONY: san-daemon examples-keys
+-include mk/install.mk

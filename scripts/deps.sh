@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libfuzzer-14-dev
 libsodium-dev libcmocka-dev libmnl-dev libbpf-dev bpftool jq tshark iproute2 nftables iperf3
-tcpdump procps man-db iptables ethtool iputils-ping libnetfilter-queue-dev python3 groff-base gnuplot-nox"
+tcpdump procps man-db iptables ethtool iputils-ping libnetfilter-queue-dev python3 groff-base gnuplot-nox
+systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
