@@ -543,6 +543,7 @@ static void mn_moved_here(struct dmm_node *n, struct mr_mn *mn, const struct dmm
 	mn_release_contexts(n, mn, now);
 	mn_ctx_req(n, mn, &rep->location, first, now);
 	mn->ctx_pmr = rep->location;
+	mn->ctx_wait = true;
 
 	mn_set_state(n, mn, DMM_MN_RETRIEVING, "moved here", now);
 	for (unsigned i = first; i < mn->n_hnp && mn->state == DMM_MN_RETRIEVING; i++)
@@ -597,6 +598,18 @@ static void mn_withdraw(struct dmm_node *n, struct mr_mn *mn, struct mr_hnp *h, 
 	advertise_withdrawn(n, mn->link, &p);
 }
 
+/* The LM update of an MN that moved here: its prefixes now point here. */
+static void mn_bind_moved(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
+{
+	mn->loc_deferred = false;
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		if (mn->hnp[i].bound)
+			continue; /* a new local HoA, updated on its own */
+		mn->hnp[i].bound = true;
+		mn_loc_update(n, mn, i, DMM_HI_SAME_IFACE, n->cfg.timers.binding_lifetime_s, now);
+	}
+}
+
 static void mn_retrieved(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 			 const struct dmm_msg *rep, dmm_time_t now)
 {
@@ -632,12 +645,10 @@ static void mn_retrieved(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 		return;
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "hoa state retrieved", now);
-	for (unsigned i = 0; i < mn->n_hnp; i++) {
-		if (mn->hnp[i].bound)
-			continue; /* a new local HoA, updated on its own */
-		mn->hnp[i].bound = true;
-		mn_loc_update(n, mn, i, DMM_HI_SAME_IFACE, n->cfg.timers.binding_lifetime_s, now);
-	}
+	if (mn->ctx_wait)
+		mn->loc_deferred = true; /* the pMR has not let go of it yet */
+	else
+		mn_bind_moved(n, mn, now);
 }
 
 /* new_hoa_on_arrival: the local HoA is preferred, the others deprecated. */
@@ -771,6 +782,11 @@ void mr_release_lease(struct dmm_node *n, const struct dmm_mnid *id,
 
 static void mn_timer(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 {
+	if (mn->ctx_held && mn->ctx_until <= now) { /* its link kept carrier */
+		mn->ctx_held = false;
+		dmm_count(n, DMM_C_ATTACH_CONFLICT);
+		mr_ho_ctx_answer(n, &mn->ctx_src, &mn->ctx_req, DMM_ST_PROHIBITED, now);
+	}
 	if (mn->state != DMM_MN_ATTACHED)
 		return;
 	for (unsigned i = 0; i < mn->n_hnp;) {
@@ -799,7 +815,7 @@ static void mn_timer(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 
 static dmm_time_t mn_deadline(const struct mr_mn *mn)
 {
-	dmm_time_t d = DMM_TIME_NEVER;
+	dmm_time_t d = mn->ctx_held ? mn->ctx_until : DMM_TIME_NEVER;
 
 	if (mn->state != DMM_MN_ATTACHED)
 		return d;
@@ -906,6 +922,32 @@ void dmm_mr_on_request(struct dmm_node *n, const struct in6_addr *src,
 	}
 }
 
+/* The pMR's answer to our context request. PROHIBITED: the MN is still on
+ * a live link there — whoever attached here under its identity is not it:
+ * withdrawn before the LM hears of it. Anything else: the LM update that
+ * waited goes out. */
+static void mn_ctx_acked(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
+			 const struct in6_addr *src, dmm_time_t now)
+{
+	bool waited = mn->ctx_wait;
+
+	mn->ctx_wait = false;
+	if (rep && rep->status == DMM_ST_OK)
+		dmm_emit(n, DMM_EV_CTX_ACKED, now, &mn->mnid,
+			 mn->n_hnp ? &mn->hnp[0].p : NULL, src, mn->link);
+	else
+		mr_peer_log(n, DMM_LOG_WARN, now, "mr: context transfer %s",
+			    rep ? "refused by the pmr" : "not acknowledged");
+	if (waited && rep && rep->status == DMM_ST_PROHIBITED) {
+		dmm_count(n, DMM_C_ATTACH_CONFLICT);
+		mn_del_all(n, mn);
+		mn_set_state(n, mn, DMM_MN_FAILED, "still attached at the pmr", now);
+		return;
+	}
+	if (mn->loc_deferred)
+		mn_bind_moved(n, mn, now);
+}
+
 static void mn_on_reply(struct dmm_node *n, enum mr_ck kind, unsigned idx, uint32_t id,
 			const struct in6_addr *src, const struct dmm_msg *rep, dmm_time_t now)
 {
@@ -933,12 +975,7 @@ static void mn_on_reply(struct dmm_node *n, enum mr_ck kind, unsigned idx, uint3
 		mn_loc_acked(n, mn, idx, rep, src, now);
 		break;
 	case MR_CK_CTX:
-		if (rep && rep->status == DMM_ST_OK)
-			dmm_emit(n, DMM_EV_CTX_ACKED, now, &mn->mnid,
-				 mn->n_hnp ? &mn->hnp[0].p : NULL, src, mn->link);
-		else
-			mr_peer_log(n, DMM_LOG_WARN, now, "mr: context transfer %s",
-				    rep ? "refused by the pmr" : "not acknowledged");
+		mn_ctx_acked(n, mn, rep, src, now);
 		break;
 	default:
 		break;
@@ -1031,20 +1068,32 @@ int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 		 mn->link);
 	dmm_log(n, DMM_LOG_DEBUG, "mr: mn %s link %u: %s -> gone (link loss)",
 		dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link, dmm_mn_state_name(mn->state));
+	struct mr_mn c = *mn;
+
 	if (mn->n_hnp > 0)
 		mr_ho_create(n, mn, now); /* HOLD_START + LOCAL_DEL per prefix */
 	memset(mn, 0, sizeof(*mn));
+	/* the link is gone: a context request held meanwhile is accepted */
+	if (c.ctx_held && c.n_hnp > 0)
+		mr_ho_ctx_accept(n, &c.ctx_src, &c.ctx_req, now);
+	else if (c.ctx_held)
+		mr_ho_ctx_answer(n, &c.ctx_src, &c.ctx_req, DMM_ST_NOT_FOUND, now);
 	return 0;
 }
 
-static int mn_relink(struct dmm_node *n, struct mr_mn *mn, uint32_t link, dmm_time_t now)
+/* The identity is attached here on another link, which still has carrier
+ * (its loss would have detached it): pinned there, the attach is refused.
+ * A real move between two links of this MR has the old link lose carrier
+ * first; until then the new link's attach is refused and tried again. */
+static int attach_conflict(struct dmm_node *n, const struct mr_mn *mn, uint32_t link,
+			   dmm_time_t now)
 {
-	mn->link = link;
-	for (unsigned i = 0; i < mn->n_hnp; i++)
-		mr_dp(n, DMM_DP_LOCAL_ADD, &mn->hnp[i].p, NULL, NULL, link);
-	if (mn->state == DMM_MN_ATTACHED)
-		mn_advertise(n, mn, now);
-	return 0;
+	char s[DMM_MNID_STRLEN];
+
+	dmm_count(n, DMM_C_ATTACH_CONFLICT);
+	mr_peer_log(n, DMM_LOG_WARN, now, "mr: %s on link %u refused: attached on link %u",
+		    dmm_mnid_str(&mn->mnid, s, sizeof(s)), link, mn->link);
+	return DMM_E_STATE;
 }
 
 /* FAILED: start over from the LM query, without stale routes. */
@@ -1119,7 +1168,7 @@ int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
 		mn = NULL;
 	}
 	if (!mn && (mn = mr_mn_by_mnid(n, id)) != NULL)
-		return mn_relink(n, mn, link, now);
+		return attach_conflict(n, mn, link, now);
 	if (mn) {
 		if (mn->state == DMM_MN_ATTACHED)
 			mn_advertise(n, mn, now);

@@ -176,6 +176,30 @@ static void ctx_ack(struct dmm_node *n, const struct in6_addr *src, const struct
 	dmm_reply(n, src, m, &rep, now);
 }
 
+void mr_ho_ctx_answer(struct dmm_node *n, const struct in6_addr *src,
+		      const struct dmm_msg *m, uint8_t status, dmm_time_t now)
+{
+	ctx_ack(n, src, m, status, NULL, now);
+}
+
+/* The MN is still attached here, its link has carrier: the request is
+ * held, not answered (the nMR's retransmissions are duplicates). In a real
+ * handover the link loss is on its way and the request is accepted then;
+ * an identity claimed on another MR's link while the MN is still here is
+ * refused after hold_ms, and the MN keeps its routes. */
+static void ctx_hold(struct dmm_node *n, struct mr_mn *mn, const struct in6_addr *src,
+		     const struct dmm_msg *m, dmm_time_t now)
+{
+	if (mn->ctx_held) /* a newer claim replaces the older: refuse that one */
+		ctx_ack(n, &mn->ctx_src, &mn->ctx_req, DMM_ST_PROHIBITED, NULL, now);
+	mn->ctx_held = true;
+	mn->ctx_src = *src;
+	mn->ctx_req = *m;
+	mn->ctx_until = now + n->cfg.timers.hold_ms;
+	mr_peer_log(n, DMM_LOG_INFO, now,
+		    "mr: context transfer for an mn still on a live link: held");
+}
+
 /* CTX_REQ from the nMR. Only an MN we had (or still have) is acted on, and
  * only for the sender itself: an MR can announce only itself as the nMR
  * (else any domain member could divert an MN's traffic to a third node). */
@@ -195,14 +219,27 @@ void mr_ho_ctx_req(struct dmm_node *n, const struct in6_addr *src, const struct 
 		mn = mr_mn_by_mnid(n, &m->mnid);
 		if (!ho && mn && mn->n_hnp > 0 && (m->present & DMM_P_LOCATION) &&
 		    !mr_is_self(n, &m->location)) {
-			mr_mn_detach(n, mn, now); /* the link loss is still to come */
-			ho = mr_ho_by_mnid(n, &m->mnid);
+			ctx_hold(n, mn, src, m, now);
+			return;
 		}
 	} else if (m->n_hnp > 0) {
 		ho = mr_ho_by_addr(n, &m->hnp[0].addr);
 	}
 	if (!ho || !(m->present & DMM_P_LOCATION) || mr_is_self(n, &m->location)) {
 		mr_peer_log(n, DMM_LOG_INFO, now, "mr: context transfer for an mn we do not have");
+		ctx_ack(n, src, m, DMM_ST_NOT_FOUND, NULL, now);
+		return;
+	}
+	mr_ho_ctx_accept(n, src, m, now);
+}
+
+void mr_ho_ctx_accept(struct dmm_node *n, const struct in6_addr *src,
+		      const struct dmm_msg *m, dmm_time_t now)
+{
+	struct mr_ho *ho = (m->present & DMM_P_MNID) ? mr_ho_by_mnid(n, &m->mnid) :
+			   mr_ho_by_addr(n, &m->hnp[0].addr);
+
+	if (!ho) {
 		ctx_ack(n, src, m, DMM_ST_NOT_FOUND, NULL, now);
 		return;
 	}

@@ -84,6 +84,17 @@ struct mr_mn {
 	unsigned n_hnp;
 	struct mr_hnp hnp[DMM_MAX_HNP];
 	struct in6_addr ctx_pmr; /* nMR: where CTX_REQ went, until the first LOC_ACK; :: if none */
+	/* nMR: the first CTX_REQ is unanswered; the LM update waits for it
+	 * (a pMR that still has the MN on a live link refuses: not moved) */
+	bool ctx_wait;
+	bool loc_deferred;       /* retrieval done, LOC_UPDATEs wait for the CTX_ACK */
+	/* pMR: a CTX_REQ for this MN while its link still has carrier. Held
+	 * unanswered until the link goes (then accepted) or ctx_until
+	 * (then refused): an identity is pinned to its live link. */
+	bool ctx_held;
+	dmm_time_t ctx_until;
+	struct in6_addr ctx_src;
+	struct dmm_msg ctx_req;
 };
 
 struct mr_tun {
@@ -218,6 +229,12 @@ struct mr_ho *mr_ho_by_mnid(struct dmm_node *n, const struct dmm_mnid *id);
 struct mr_ho *mr_ho_by_addr(struct dmm_node *n, const struct in6_addr *a);
 void mr_ho_ctx_req(struct dmm_node *n, const struct in6_addr *src,
 		   const struct dmm_msg *m, dmm_time_t now);
+/* The held CTX_REQ of an MN: accepted once its context exists (the link
+ * went), or answered with status (refused). */
+void mr_ho_ctx_accept(struct dmm_node *n, const struct in6_addr *src,
+		      const struct dmm_msg *m, dmm_time_t now);
+void mr_ho_ctx_answer(struct dmm_node *n, const struct in6_addr *src,
+		      const struct dmm_msg *m, uint8_t status, dmm_time_t now);
 void mr_ho_miss(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *dst,
 		const struct in6_addr *src, dmm_time_t now);
 /* The MN is back here: drop its context; held packets are flushed to it. */

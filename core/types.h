@@ -111,6 +111,8 @@ enum dmm_counter {
 	DMM_C_ATTACH_LIMITED,  /* attach refused by the per-link attach rate limit */
 	DMM_C_ANCHOR_EXPIRED,  /* anchored prefix no longer bound anywhere: lease released */
 	DMM_C_CACHE_EVICTED,   /* location cache full: least recently used entry evicted */
+	DMM_C_ATTACH_CONFLICT, /* attach of an MN attached on another live link, or a
+				* context request for it refused: its link kept carrier */
 	DMM_C_COUNT
 };
 

@@ -74,6 +74,7 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_ATTACH_LIMITED] = "attach_limited",
 	[DMM_C_ANCHOR_EXPIRED] = "anchor_expired",
 	[DMM_C_CACHE_EVICTED] = "cache_evicted",
+	[DMM_C_ATTACH_CONFLICT] = "attach_conflict",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)

@@ -649,10 +649,17 @@ static void test_hold_expires_without_ctx(void **state)
 	assert_int_equal(T.n_ops, 0);
 }
 
+/* The context request overtakes the link loss: held, unanswered, the MN
+ * keeps its route; the link loss then detaches it and the request is
+ * accepted at once (it used to detach an MN whose link had carrier). */
 static void test_ctx_req_before_link_loss(void **state)
 {
 	initial_attach(T0);
 	assert_int_equal(ctx_req(NMR, T0 + 50), 0);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(T.n_sent, 0);
+	assert_non_null(mn_view());
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 60), 0);
 	assert_int_equal(T.n_ops, 4);
 	op_is(0, DMM_DP_HOLD_START, HNP_A, NULL, NULL, 0);
 	op_is(1, DMM_DP_LOCAL_DEL, HNP_A, NULL, NULL, LINK);
@@ -660,8 +667,27 @@ static void test_ctx_req_before_link_loss(void **state)
 	op_is(3, DMM_DP_HOLD_FLUSH, HNP_A, NULL, NULL, 0);
 	assert_null(mn_view());
 	assert_int_equal(sent(0, DMM_MSG_CTX_ACK, NMR).status, DMM_ST_OK);
-	/* the link loss that follows finds nothing */
-	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 60), DMM_E_NOTFOUND);
+	assert_int_equal(ho_count(), 1);
+	assert_int_equal(ho_seen.state, DMM_HO_FORWARDING);
+}
+
+/* Another MR claims the MN (its identity seen on that MR's link) while its
+ * link here has carrier: refused after hold_ms, the MN keeps its route. */
+static void test_ctx_req_refused_while_link_up(void **state)
+{
+	initial_attach(T0);
+	assert_int_equal(ctx_req(NMR, T0 + 50), 0);
+	assert_int_equal(dmm_node_next_deadline(T.node), T0 + 50 + 2000);
+	dmm_node_timer(T.node, T0 + 50 + 2000);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(sent(0, DMM_MSG_CTX_ACK, NMR).status, DMM_ST_PROHIBITED);
+	assert_int_equal(ctr(DMM_C_ATTACH_CONFLICT), 1);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	assert_int_equal(ho_count(), 0);
+	/* its link loss later is an ordinary departure */
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 5000), 0);
+	assert_int_equal(ho_count(), 1);
+	assert_int_equal(T.n_sent, 1);
 }
 
 static void test_ctx_req_unknown_mn(void **state)
@@ -1185,6 +1211,8 @@ static void test_new_hoa_on_arrival(void **state)
 	prefix_is(&m.hnp[0], HNP_A2);
 	assert_int_equal(m.handoff, DMM_HI_NEW_IFACE);
 
+	/* the moved prefix's LM update waits for the pMR's CTX_ACK */
+	assert_int_equal(answer_status(1, DMM_ST_OK, T0 + 15), 0); /* CTX_ACK */
 	struct dmm_msg r2 = { .status = DMM_ST_OK, .lifetime = 3600 };
 	set_hnp(&r2, HNP_B);
 	assert_int_equal(answer(2, &r2, T0 + 20), 0);
@@ -1196,7 +1224,6 @@ static void test_new_hoa_on_arrival(void **state)
 	assert_int_equal(v->n_hnp, 2);
 	assert_true(v->deprecated[0]);
 	assert_false(v->deprecated[1]);
-	assert_int_equal(answer_status(1, DMM_ST_OK, T0 + 30), 0); /* CTX_ACK */
 	assert_int_equal(answer_status(4, DMM_ST_OK, T0 + 30), 0);
 	assert_int_equal(answer_status(5, DMM_ST_OK, T0 + 30), 0);
 	nt_clear(&T);
@@ -1339,6 +1366,7 @@ int main(void)
 		T_(test_handover_pmr),
 		T_(test_hold_expires_without_ctx),
 		T_(test_ctx_req_before_link_loss),
+		T_(test_ctx_req_refused_while_link_up),
 		T_(test_ctx_req_unknown_mn),
 		T_(test_query_mode_miss),
 		T_(test_query_not_found),

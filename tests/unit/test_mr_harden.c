@@ -19,6 +19,7 @@
 #define LM_B "2001:db8:ff::b1"
 #define HAA_B "2001:db8:ff::b2"
 #define NMR "2001:db8:ff::22"
+#define PMR "2001:db8:ff::21"
 #define LINK 7
 #define T0 1000
 #define BIND_MS 600000  /* binding lifetime (default 600 s) */
@@ -346,6 +347,64 @@ static void test_negative_cache_short_and_evicted(void **state)
 	assert_memory_equal(&T.ops[0].prefix.addr, &first, sizeof(first));
 }
 
+/* ---- identity pinned to its link (finding 1) ---- */
+
+static unsigned n_ops_of(enum dmm_dp_kind kind)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < T.n_ops; i++)
+		k += T.ops[i].kind == kind;
+	return k;
+}
+
+/* MN 1 is attached on LINK, which has carrier. Its identity showing up on
+ * another link is refused (it used to move MN 1's route there); once the
+ * old link is gone the MN attaches on the new one. */
+static void test_attach_pinned_to_live_link(void **state)
+{
+	struct dmm_mnid id = nt_mnid(1);
+
+	attach_new(1, LINK, "2001:db8:a:1::/64", T0);
+	nt_clear(&T);
+	assert_int_equal(dmm_mr_attach(T.node, LINK + 1, &id, T0 + 10), DMM_E_STATE);
+	assert_int_equal(ctr(DMM_C_ATTACH_CONFLICT), 1);
+	assert_int_equal(T.n_ops, 0);
+	assert_int_equal(T.n_sent, 0);
+	/* the real move: the old link loses carrier first */
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 20), 0);
+	assert_int_equal(dmm_mr_attach(T.node, LINK + 1, &id, T0 + 30), 0);
+}
+
+/* nMR: an RS with MN 1's identity on our link while MN 1 is still on its
+ * live link at PMR. PMR refuses the context request: the impostor loses
+ * the routes it got, and the LM never hears of it. */
+static void test_moved_here_refused_by_pmr(void **state)
+{
+	struct dmm_mnid id = nt_mnid(1);
+	struct dmm_msg r = { .status = DMM_ST_OK, .present = DMM_P_MNID | DMM_P_HNP |
+			     DMM_P_LOCATION | DMM_P_HOME, .mnid = id, .n_hnp = 1,
+			     .hnp = { nt_p6("2001:db8:b:5::/64") }, .location = nt_a6(PMR),
+			     .home = nt_a6(PMR), .lifetime = 600 };
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &id, T0), 0);
+	assert_int_equal(answer_last(DMM_MSG_LOC_QUERY, r, T0 + 5), 0);
+	assert_int_equal(n_ops_of(DMM_DP_LOCAL_ADD), 1);
+	/* the HAA answers first: no LM update while the pMR has not let go */
+	r = (struct dmm_msg){ .status = DMM_ST_OK, .lifetime = 3600, .mnid = id,
+			      .present = DMM_P_MNID | DMM_P_HNP | DMM_P_HOME, .n_hnp = 1,
+			      .hnp = { nt_p6("2001:db8:b:5::/64") }, .home = nt_a6(PMR) };
+	assert_int_equal(answer_last(DMM_MSG_HOA_REQ, r, T0 + 10), 0);
+	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 0);
+	r = (struct dmm_msg){ .status = DMM_ST_PROHIBITED, .mnid = id, .present = DMM_P_MNID };
+	assert_int_equal(answer_last(DMM_MSG_CTX_REQ, r, T0 + 2000), 0);
+	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 0);
+	assert_int_equal(n_ops_of(DMM_DP_LOCAL_DEL), 1);
+	assert_int_equal(ctr(DMM_C_ATTACH_CONFLICT), 1);
+	run_until(T0 + BIND_MS);
+	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 0);
+}
+
 int main(void)
 {
 #define MR_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -357,6 +416,8 @@ int main(void)
 		MR_(test_attach_rate_limit_per_link),
 		MR_(test_anchor_expires_and_releases),
 		MR_(test_negative_cache_short_and_evicted),
+		MR_(test_attach_pinned_to_live_link),
+		MR_(test_moved_here_refused_by_pmr),
 	};
 
 	dmm_auth_init();
