@@ -29,8 +29,16 @@ if ! command -v systemd-analyze >/dev/null; then
 	exit 77
 fi
 
+# Install what build/ has (make check built it): with several make runs
+# in this tree at once, rebuilding dmmd here would race them, and the rules
+# under test are the install rules. Missing, make install builds them.
+mk=(make -s)
+for b in build/dmmd build/dmmctl build/dmmprobe; do
+	[ -x "$b" ] && mk+=(-o "$b")
+done
+
 D=$tmp/root
-if ! make -s install DESTDIR="$D" PREFIX=/usr >"$tmp/install.log" 2>&1; then
+if ! "${mk[@]}" install DESTDIR="$D" PREFIX=/usr >"$tmp/install.log" 2>&1; then
 	echo "FAIL: make install DESTDIR=$D PREFIX=/usr"
 	tail -20 "$tmp/install.log"
 	exit 1
@@ -105,11 +113,65 @@ k=$("$D/usr/sbin/dmm-keygen" -p -i 3)
 grep -Eqx '3 [0-9a-f]{64}' <<<"$k" || bad "dmm-keygen -p -i 3 printed '$k'"
 [ "$k" != "$("$D/usr/sbin/dmm-keygen" -p -i 3)" ] || bad "dmm-keygen -p printed the same key twice"
 
+# ---- the unit's confinement is enough for dmmd (root): the installed dmmd
+# under the unit's CapabilityBoundingSet and NoNewPrivileges (setpriv), in a
+# network namespace, as the default LM/HAA and as an MR with the tun
+# driver, reaches "running as user" (its privilege drop, its helper).
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+if [ $root = yes ] && command -v setpriv >/dev/null && command -v ip >/dev/null; then
+	ns=dmminst$$
+	ip netns add $ns || bad "ip netns add $ns"
+	trap 'ip netns del $ns 2>/dev/null; rm -rf "$tmp"' EXIT
+	ip -n $ns link set lo up
+	ip -n $ns addr add 2001:db8:ff::1/128 dev lo nodad
+	ip -n $ns addr add 2001:db8:ff::12/128 dev lo nodad
+	ip netns exec $ns sysctl -qw net.ipv6.conf.all.forwarding=1
+	sed "s|^control .*|control \"$tmp/lm.sock\"|" "$conf" >"$D/etc/dmm/lm.conf"
+	cat >"$D/etc/dmm/mr.conf" <<EOF
+node mrtest
+address 2001:db8:ff::12
+roles mr
+local-network ln1
+keys "keys"
+control "$tmp/mr.sock"
+network ln1 {
+	prefix 2001:db8:1::/48
+	lm 2001:db8:ff::1
+	haa 2001:db8:ff::1
+	mr 2001:db8:ff::12
+}
+mr { access "mn*" }
+dataplane tun
+EOF
+	for c in lm mr; do
+		ip netns exec $ns setpriv --bounding-set "-all,$caps" --no-new-privs \
+			"$D/usr/sbin/dmmd" -d -f "$D/etc/dmm/$c.conf" >"$tmp/$c.log" 2>&1 &
+		pid=$!
+		for _ in $(seq 30); do
+			grep -q "running as" "$tmp/$c.log" && break
+			kill -0 $pid 2>/dev/null || break
+			sleep 0.1
+		done
+		kill $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		if grep -q "running as user" "$tmp/$c.log"; then
+			echo "ok: $c under the unit's bounding set: $(grep "running as" "$tmp/$c.log")"
+		else
+			bad "$c: dmmd under bounding set $caps did not drop privileges:"
+			cat "$tmp/$c.log"
+		fi
+	done
+	rm -f "$D/etc/dmm/lm.conf" "$D/etc/dmm/mr.conf"
+	ip netns del $ns
+else
+	echo "note: not root (or no setpriv/ip): the unit's bounding set is not tried on a live dmmd"
+fi
+
 # ---- install again over a changed dmmd.conf, uninstall
 echo "# changed by the operator" >>"$conf"
-make -s install DESTDIR="$D" PREFIX=/usr >"$tmp/install2.log" 2>&1 || bad "second make install failed"
+"${mk[@]}" install DESTDIR="$D" PREFIX=/usr >"$tmp/install2.log" 2>&1 || bad "second make install failed"
 tail -1 "$conf" | grep -q "changed by the operator" || bad "make install replaced a changed dmmd.conf"
-make -s uninstall DESTDIR="$D" PREFIX=/usr >"$tmp/uninstall.log" 2>&1 || bad "make uninstall failed"
+"${mk[@]}" uninstall DESTDIR="$D" PREFIX=/usr >"$tmp/uninstall.log" 2>&1 || bad "make uninstall failed"
 left=$(cd "$D" && find . ! -type d -printf '/%P\n' | sort | tr '\n' ' ')
 [ "$left" = "/etc/dmm/dmmd.conf /etc/dmm/keys " ] ||
 	bad "after uninstall, want only the changed /etc/dmm/dmmd.conf and /etc/dmm/keys left, got: $left"
@@ -117,13 +179,13 @@ left=$(cd "$D" && find . ! -type d -printf '/%P\n' | sort | tr '\n' ' ')
 	bad "uninstall left the doc or data directory"
 # An unchanged default goes with uninstall.
 rm -f "$conf"
-make -s install DESTDIR="$D" PREFIX=/usr >/dev/null 2>&1 && make -s uninstall DESTDIR="$D" PREFIX=/usr >/dev/null 2>&1
+"${mk[@]}" install DESTDIR="$D" PREFIX=/usr >/dev/null 2>&1 && "${mk[@]}" uninstall DESTDIR="$D" PREFIX=/usr >/dev/null 2>&1
 [ ! -e "$conf" ] || bad "uninstall kept an unchanged default dmmd.conf"
 [ $fail = 0 ] && echo "ok: uninstall removes what install put, keeps keys and a changed dmmd.conf"
 
 # ---- the default PREFIX
 L=$tmp/local
-make -s install DESTDIR="$L" >/dev/null 2>&1 || bad "make install DESTDIR=$L (PREFIX default) failed"
+"${mk[@]}" install DESTDIR="$L" >/dev/null 2>&1 || bad "make install DESTDIR=$L (PREFIX default) failed"
 [ -x "$L/usr/local/sbin/dmmd" ] || bad "default PREFIX: no /usr/local/sbin/dmmd"
 grep -qx 'ExecStart=/usr/local/sbin/dmmd -d -f /etc/dmm/%i.conf' \
 	"$L/usr/local/lib/systemd/system/dmmd@.service" 2>/dev/null ||
