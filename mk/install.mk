@@ -110,8 +110,13 @@ deb: deps
 			missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "deb: missing packages:$$missing (run as root to install them)" >&2; \
+			exit 1; \
+		fi; \
 		echo "deb: installing$$missing"; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends \
 			$$missing >/dev/null || exit 1; \
 	fi
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
