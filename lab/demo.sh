@@ -205,7 +205,10 @@ probe=$B/dmmprobe
 # stream NAME FROM TO PORT: a receiver now, a sender later (send_all)
 STREAMS=()
 recv_on() {  # recv_on NAME NODE PORT
-	lx "$2" "$probe" recv -p "$3" --csv "$OUT/$1.csv" >"$OUT/$1.json" 2>"$OUT/$1.err" &
+	# no function around it: $! is the probe itself (ip netns exec execs
+	# it), so that a signal reaches it
+	ip netns exec "$DMMLAB_PREFIX$2" "$probe" recv -p "$3" --csv "$OUT/$1.csv" \
+		>"$OUT/$1.json" 2>"$OUT/$1.err" &
 	PIDS+=($!) RX+=($!)
 }
 RX=() WATCH=()
@@ -238,14 +241,18 @@ if [ $TCP = yes ]; then
 	PIDS+=($!) TCPJOB=$!
 fi
 sleep 1
-send() {  # send FROM DST PORT NAME
-	lx "$1" "$probe" send -6 "$2" -p "$3" -r "$RATE" -d "$DUR" --stream 1 \
-		>"$OUT/$4.send" 2>"$OUT/$4.send.err"
+# Senders run SCHED_FIFO: a sender the loaded machine leaves waiting sends
+# a burst late, a gap no handover made (sendmmsg_max_ms in NAME.send).
+RT=$(command -v chrt >/dev/null && echo "chrt -f 20")
+send() {  # send FROM DST PORT NAME: in the background, TX gets its PID
+	ip netns exec "$DMMLAB_PREFIX$1" $RT "$probe" send -6 "$2" -p "$3" -r "$RATE" -d "$DUR" \
+		--stream 1 >"$OUT/$4.send" 2>"$OUT/$4.send.err" &
+	PIDS+=($!) TX+=($!)
 }
 TX=()
 for st in "${STREAMS[@]}"; do
 	read -r name from to port dst <<<"$st"
-	send "$from" "$dst" "$port" "$name" & PIDS+=($!) TX+=($!)
+	send "$from" "$dst" "$port" "$name"
 done
 
 # ---- moves, with every MR's counters around each and caches after
