@@ -3,6 +3,8 @@
 #                                                 if needed, then install
 #   make uninstall [PREFIX=...] [DESTDIR=]        remove what install put
 #   make deb                                      build/deb/dmm_*.deb (+ lintian)
+#   make deb-check                                and apt install it in a throwaway
+#                                                 overlay of / (mk/deb-check.sh)
 #
 # What goes where (PREFIX=/usr/local by default; the Debian package uses /usr):
 #   $(SBINDIR)   dmmd, dmmctl, dmm-keygen            PREFIX/sbin
@@ -131,4 +133,9 @@ deb: deps
 	@cd $(DEB_DIR) && ls -l *.deb && echo "lintian:" && \
 		lintian --info --display-info --fail-on error *.changes
 
-.PHONY: install uninstall deb
+# The package installed with apt into a throwaway overlay of / (root;
+# nothing on this machine changes), its smoke test, then purged.
+deb-check: deb
+	mk/deb-check.sh
+
+.PHONY: install uninstall deb deb-check
