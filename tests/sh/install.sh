@@ -147,8 +147,8 @@ EOF
 		ip netns exec $ns setpriv --bounding-set "-all,$caps" --no-new-privs \
 			"$D/usr/sbin/dmmd" -d -f "$D/etc/dmm/$c.conf" >"$tmp/$c.log" 2>&1 &
 		pid=$!
-		for _ in $(seq 30); do
-			grep -q "running as" "$tmp/$c.log" && break
+		for _ in $(seq 100); do
+			grep -qs "running as" "$tmp/$c.log" && break
 			kill -0 $pid 2>/dev/null || break
 			sleep 0.1
 		done
