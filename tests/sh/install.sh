@@ -9,6 +9,8 @@
 #   - the installed dmmd -n refuses the installed default dmmd.conf until a
 #     key file exists, then accepts it once the installed dmm-keygen wrote
 #     one (mode 0600); dmm-keygen refuses to overwrite, -a adds a key;
+#   - as root, that dmmd under the unit's CapabilityBoundingSet and
+#     NoNewPrivileges (setpriv) drops privileges as an LM/HAA and an MR;
 #   - a second install keeps a changed dmmd.conf; uninstall removes every
 #     installed file but the keys and a changed dmmd.conf;
 #   - PREFIX=/usr/local (the default): the unit's ExecStart follows SBINDIR.
@@ -115,8 +117,9 @@ grep -Eqx '3 [0-9a-f]{64}' <<<"$k" || bad "dmm-keygen -p -i 3 printed '$k'"
 
 # ---- the unit's confinement is enough for dmmd (root): the installed dmmd
 # under the unit's CapabilityBoundingSet and NoNewPrivileges (setpriv), in a
-# network namespace, as the default LM/HAA and as an MR with the tun
-# driver, reaches "running as user" (its privilege drop, its helper).
+# network namespace, as the default LM/HAA and as an MR (dataplane auto:
+# bpf where the kernel runs it, which keeps CAP_BPF), reaches "running as
+# user" (its privilege drop, its helper).
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
 if [ $root = yes ] && command -v setpriv >/dev/null && command -v ip >/dev/null; then
 	ns=dmminst$$
@@ -141,7 +144,7 @@ network ln1 {
 	mr 2001:db8:ff::12
 }
 mr { access "mn*" }
-dataplane tun
+dataplane auto
 EOF
 	for c in lm mr; do
 		ip netns exec $ns setpriv --bounding-set "-all,$caps" --no-new-privs \
