@@ -202,12 +202,19 @@ LEAD=2
 # the last move: the duration is only an upper bound.
 DUR=$(python3 -c "print(int($LEAD + $n_moves * $PAUSE * $([ $TCP = yes ] && echo 1.5 || echo 3) + 2))")
 probe=$B/dmmprobe
-# stream NAME FROM TO PORT: a receiver now, a sender later (send_all)
+# Probes run SCHED_FIFO: a sender the loaded machine leaves waiting sends a
+# burst late, a gap no handover made (sendmmsg_max_ms in NAME.send); a
+# receiver left waiting stamps right (kernel stamps) but its socket buffer
+# overflows (rx_user_lag_ms in NAME.json).
+# Not above 1k packets/s: eight real-time probes at 10k starved the daemons
+# and the moves of the 2-vCPU machine (the first move came 23 s late).
+RT=$([ "$RATE" -le 1000 ] && command -v chrt >/dev/null && echo "chrt -f 20")
+# stream NAME FROM TO PORT: a receiver now, a sender later
 STREAMS=()
 recv_on() {  # recv_on NAME NODE PORT
 	# no function around it: $! is the probe itself (ip netns exec execs
 	# it), so that a signal reaches it
-	ip netns exec "$DMMLAB_PREFIX$2" "$probe" recv -p "$3" --csv "$OUT/$1.csv" \
+	ip netns exec "$DMMLAB_PREFIX$2" $RT "$probe" recv -p "$3" --csv "$OUT/$1.csv" \
 		>"$OUT/$1.json" 2>"$OUT/$1.err" &
 	PIDS+=($!) RX+=($!)
 }
@@ -241,9 +248,6 @@ if [ $TCP = yes ]; then
 	PIDS+=($!) TCPJOB=$!
 fi
 sleep 1
-# Senders run SCHED_FIFO: a sender the loaded machine leaves waiting sends
-# a burst late, a gap no handover made (sendmmsg_max_ms in NAME.send).
-RT=$(command -v chrt >/dev/null && echo "chrt -f 20")
 send() {  # send FROM DST PORT NAME: in the background, TX gets its PID
 	ip netns exec "$DMMLAB_PREFIX$1" $RT "$probe" send -6 "$2" -p "$3" -r "$RATE" -d "$DUR" \
 		--stream 1 >"$OUT/$4.send" 2>"$OUT/$4.send.err" &

@@ -251,7 +251,9 @@ rx_data(struct probe_rx *rx, struct probe_stream *s, uint64_t seq, uint64_t sent
 	s->seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
 	if (s->received == 0) {
 		s->first_ns = now;
-	} else if (now - s->last_ns > s->gap_ns) {
+	} else if (now > s->last_ns && now - s->last_ns > s->gap_ns) {
+		/* kernel stamps of packets read in one batch can be out of order
+		 * by a few us (stamped on two CPUs): only forward steps count */
 		s->gap_ns = now - s->last_ns;
 		s->gap_start_ns = s->last_ns;
 		s->gap_from_seq = s->last_seq;
@@ -262,7 +264,7 @@ rx_data(struct probe_rx *rx, struct probe_stream *s, uint64_t seq, uint64_t sent
 	else
 		s->max_seq = seq + 1;
 	s->received++;
-	s->last_ns = now;
+	s->last_ns = now > s->last_ns ? now : s->last_ns;
 	s->last_seq = seq;
 	d = (int64_t)(now - sent_ns);
 	s->dmin = d < s->dmin ? d : s->dmin;
