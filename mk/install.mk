@@ -5,6 +5,8 @@
 #   make deb                                      build/deb/dmm_*.deb (+ lintian)
 #   make deb-check                                and apt install it in a throwaway
 #                                                 overlay of / (mk/deb-check.sh)
+#   make unit-check                               and boot that overlay under
+#                                                 systemd-nspawn: dmmd@ units live
 #
 # What goes where (PREFIX=/usr/local by default; the Debian package uses /usr):
 #   $(SBINDIR)   dmmd, dmmctl, dmm-keygen            PREFIX/sbin
@@ -138,4 +140,9 @@ deb: deps
 deb-check: deb
 	mk/deb-check.sh
 
-.PHONY: install uninstall deb deb-check
+# The dmmd@ units of the package under a real systemd (root): the overlay
+# booted under systemd-nspawn into one test service (mk/unit-check.sh).
+unit-check: deb
+	mk/unit-check.sh
+
+.PHONY: install uninstall deb deb-check unit-check
