@@ -2,7 +2,10 @@
 """report.py: the handover table, verdict and plots of a demo or bench run.
 
 usage: report.py RESULTS_DIR [--no-plots] [--quiet]
-       report.py --markdown RESULTS_DIR...   one BENCHMARKS.md row per run
+       report.py --markdown RESULTS_DIR...   BENCHMARKS.md rows, one run each
+       report.py --table KEPT_RUN_DIR        the table, from committed extracts
+       report.py --check [BENCHMARKS.md]     recompute its handover tables from
+                                             the committed raw data (bench/)
 
 RESULTS_DIR holds what lab/demo.sh and lab/bench.sh collect:
   run.json        manifest: rate, down_ms, hold, mn (the moving MN), streams
@@ -44,6 +47,7 @@ with gnuplot, arrivals.png and interruption.png. Prints the table and the
 verdict; exit 0 when every TCP session survived and no packet that should
 have been delivered was lost, 1 otherwise, 2 on bad input.
 """
+import bisect
 import csv
 import glob
 import gzip
@@ -230,14 +234,13 @@ def tx_dropped(l):
     return l["link"][0]["stats64"]["tx"]["dropped"]
 
 
-def extract(rows, lo, hi):
+def extract(arr, lo, hi, keys=None):
     """The arrivals (seq, send_ns, recv_ns) of one move, by arrival time:
-    those in [lo, hi], the last one before and the first one after."""
-    arr = sorted(rows, key=lambda r: r[2])
-    ins = [r for r in arr if lo <= r[2] <= hi]
-    before = [r for r in arr if r[2] < lo][-1:]
-    after = [r for r in arr if r[2] > hi][:1]
-    return before + ins + after
+    those in [lo, hi], the last one before and the first one after. arr is
+    sorted by arrival time, keys its arrival times."""
+    keys = keys if keys is not None else [r[2] for r in arr]
+    a, b = bisect.bisect_left(keys, lo), bisect.bisect_right(keys, hi)
+    return arr[max(0, a - 1):b + 1]
 
 
 def longest_gap(ex):
@@ -411,9 +414,11 @@ def build(d, from_extract=False):
                         lost_rows.setdefault((mover, i, name), []).append((seq, tx))
                 if outside:
                     problems.append("%s: %d lost outside any handover" % (name, outside))
+                arr = sorted(rows, key=lambda r: r[2])
+                keys = [r[2] for r in arr]
                 for i, m in enumerate(moves):
-                    ex_rows[(mover, i, name)] = extract(rows, l2[i][0] - EX_BEFORE_NS,
-                                                        l2[i][1] + EX_AFTER_NS)
+                    ex_rows[(mover, i, name)] = extract(arr, l2[i][0] - EX_BEFORE_NS,
+                                                        l2[i][1] + EX_AFTER_NS, keys)
             for i, m in enumerate(moves):
                 lost = lost_rows.get((mover, i, name), [])
                 b = [budget[i]]
@@ -541,8 +546,13 @@ def headline(hos):
         def per(h):
             ss = [x for x in h["streams"].values() if x["dir"] == dr]
             gap = max((x["gap_ms"] for x in ss), default=0.0)
+            # Uplink: what the MN sent while its own link was down is lost
+            # in both, in proportion to that move's L2 outage: compared is
+            # what was lost beyond it. Downlink: every packet.
             return {"gap": gap, "l2": h["l2_outage_ms"], "beyond": round(gap - h["l2_outage_ms"], 3),
                     "lost_raw": sum(x["lost_raw"] for x in ss),
+                    "lost_cmp": sum(x["lost_raw"] - (x["lost_dead_link"] if dr == "up" else 0)
+                                    for x in ss),
                     "lost": sum(x["lost"] for x in ss)}
         pd = [(per(a), per(b)) for a, b in pairs]
         out[dr] = {"n": len(pd),
@@ -555,7 +565,10 @@ def headline(hos):
                    "excess": dist([round(x["beyond"] - y["beyond"], 3) for x, y in pd]),
                    "lost_dmm": dist([x["lost_raw"] for x, _ in pd]),
                    "lost_oracle": dist([y["lost_raw"] for _, y in pd]),
-                   "extra_lost": dist([x["lost_raw"] - y["lost_raw"] for x, y in pd]),
+                   "extra_lost": dist([x["lost_cmp"] - y["lost_cmp"] for x, y in pd]),
+                   "excess_to": {to: dist([round(x["beyond"] - y["beyond"], 3)
+                                           for (x, y), (a, _) in zip(pd, pairs) if a["to"] == to])
+                                 for to in sorted({a["to"] for a, _ in pairs})},
                    "counted_dmm": sum(x["lost"] for x, _ in pd)}
     return out
 
@@ -763,6 +776,7 @@ def sort_key(d, run):
 HEAD = ("| config | delay ms | pps | hold | MN | dir | pairs | L2 outage ms oracle / dmm median "
         "| interruption ms oracle median / p90 / max | interruption ms dmm median / p90 / max "
         "| **excess ms** dmm − oracle, beyond L2, median / p90 / max "
+        "| excess median to MR2 / to MR11 "
         "| lost oracle median / max | lost dmm median / max "
         "| **extra lost** dmm − oracle median / p90 / max | target (excess median ≤ RTT + 2 ms, "
         "0 extra lost) |")
@@ -788,11 +802,13 @@ def headline_rows(dirs):
                                 ("extra lost", met_l)) if not ok)
             f3 = lambda v: "%s / %s / %s" % (fmt(v["median"]), fmt(v["p90"]), fmt(v["max"]))
             f2 = lambda v: "%s / %s" % (fmt(v["median"]), fmt(v["max"]))
-            out.append("| %s | %s | %s | %s | %s | %s | %d | %s / %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            bt = x.get("excess_to", {})
+            out.append("| %s | %s | %s | %s | %s | %s | %d | %s / %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |" % (
                 os.path.basename(d.rstrip("/")), fmt(ow, 0), run.get("rate"),
                 "on" if run.get("hold") else "off", run.get("mn_settings"),
                 "down" if dr == "down" else "up", x["n"], fmt(x["l2_oracle"]["median"]),
                 fmt(x["l2_dmm"]["median"]), f3(x["int_oracle"]), f3(x["int_dmm"]), f3(e),
+                fmt(bt.get("mr2", {}).get("median")), fmt(bt.get("mr11", {}).get("median")),
                 f2(x["lost_oracle"]), f2(x["lost_dmm"]), f3(xl), verdict))
     return out
 
@@ -848,6 +864,13 @@ def main(argv):
         except (InputError, KeyError, OSError) as e:
             print("check: %s" % e)
             return 1
+    if argv[:1] == ["--table"] and len(argv) == 2:
+        # BENCHMARKS.md's table of a kept run (bench.sh --keep DIR), from the
+        # committed extracts: exactly what --check recomputes
+        reps = [(os.path.dirname(p), build(os.path.dirname(p), from_extract=True)[0])
+                for p in sorted(glob.glob(os.path.join(argv[1], "*", "run.json")))]
+        print("\n".join(headline_rows(reps)))
+        return 0
     if argv[:1] == ["--markdown"]:
         reps = [(d, load_json(os.path.join(d, "summary.json"))) for d in argv[1:]]
         if any(r.get("headline") for _, r in reps):
