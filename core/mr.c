@@ -601,7 +601,6 @@ static void mn_withdraw(struct dmm_node *n, struct mr_mn *mn, struct mr_hnp *h, 
 /* The LM update of an MN that moved here: its prefixes now point here. */
 static void mn_bind_moved(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 {
-	mn->loc_deferred = false;
 	for (unsigned i = 0; i < mn->n_hnp; i++) {
 		if (mn->hnp[i].bound)
 			continue; /* a new local HoA, updated on its own */
@@ -645,10 +644,7 @@ static void mn_retrieved(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 		return;
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "hoa state retrieved", now);
-	if (mn->ctx_wait)
-		mn->loc_deferred = true; /* the pMR has not let go of it yet */
-	else
-		mn_bind_moved(n, mn, now);
+	mn_bind_moved(n, mn, now);
 }
 
 /* new_hoa_on_arrival: the local HoA is preferred, the others deprecated. */
@@ -922,14 +918,45 @@ void dmm_mr_on_request(struct dmm_node *n, const struct in6_addr *src,
 	}
 }
 
-/* The pMR's answer to our context request. PROHIBITED: the MN is still on
- * a live link there — whoever attached here under its identity is not it:
- * withdrawn before the LM hears of it. Anything else: the LM update that
- * waited goes out. */
+/* An impostor: the pMR says the MN is still on a live link there. Its
+ * prefixes go from here, and each binding we took is pointed back to the
+ * pMR (the handover's LM update is not delayed for the pMR's answer: a
+ * real handover pays nothing, a false claim holds the binding for at most
+ * the pMR's hold_ms). */
+static void mn_give_back(struct dmm_node *n, struct mr_mn *mn, const struct in6_addr *pmr,
+			 dmm_time_t now)
+{
+	struct dmm_msg m;
+
+	dmm_count(n, DMM_C_ATTACH_CONFLICT);
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		/* our own update must not be retransmitted after this one */
+		dmm_request_cancel_cookie(n, DMM_ROLE_MR, mr_cookie(MR_CK_LOCUPD, i, mn->id));
+		if (!mn->hnp[i].bound)
+			continue;
+		mr_msg_init(&m, DMM_MSG_LOC_UPDATE);
+		m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_HOME |
+			    DMM_P_HANDOFF;
+		m.mnid = mn->mnid;
+		m.n_hnp = 1;
+		m.hnp[0] = mn->hnp[i].p;
+		m.location = *pmr;
+		m.home = mn->hnp[i].home;
+		m.handoff = DMM_HI_NOT_CHANGED;
+		m.lifetime = n->cfg.timers.binding_lifetime_s;
+		mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_RELEASE, 0, mn->id), now);
+	}
+	mn_del_all(n, mn);
+	mn_set_state(n, mn, DMM_MN_FAILED, "still attached at the pmr", now);
+}
+
+/* The pMR's answer to our first context request. PROHIBITED: the MN is
+ * still on a live link there — whoever attached here under its identity
+ * is not it. */
 static void mn_ctx_acked(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
 			 const struct in6_addr *src, dmm_time_t now)
 {
-	bool waited = mn->ctx_wait;
+	bool first = mn->ctx_wait;
 
 	mn->ctx_wait = false;
 	if (rep && rep->status == DMM_ST_OK)
@@ -938,14 +965,8 @@ static void mn_ctx_acked(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 	else
 		mr_peer_log(n, DMM_LOG_WARN, now, "mr: context transfer %s",
 			    rep ? "refused by the pmr" : "not acknowledged");
-	if (waited && rep && rep->status == DMM_ST_PROHIBITED) {
-		dmm_count(n, DMM_C_ATTACH_CONFLICT);
-		mn_del_all(n, mn);
-		mn_set_state(n, mn, DMM_MN_FAILED, "still attached at the pmr", now);
-		return;
-	}
-	if (mn->loc_deferred)
-		mn_bind_moved(n, mn, now);
+	if (first && rep && rep->status == DMM_ST_PROHIBITED && src)
+		mn_give_back(n, mn, src, now);
 }
 
 static void mn_on_reply(struct dmm_node *n, enum mr_ck kind, unsigned idx, uint32_t id,

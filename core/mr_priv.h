@@ -84,10 +84,9 @@ struct mr_mn {
 	unsigned n_hnp;
 	struct mr_hnp hnp[DMM_MAX_HNP];
 	struct in6_addr ctx_pmr; /* nMR: where CTX_REQ went, until the first LOC_ACK; :: if none */
-	/* nMR: the first CTX_REQ is unanswered; the LM update waits for it
-	 * (a pMR that still has the MN on a live link refuses: not moved) */
+	/* nMR: the first CTX_REQ is unanswered (a pMR that still has the MN
+	 * on a live link refuses it: whoever is here is not that MN) */
 	bool ctx_wait;
-	bool loc_deferred;       /* retrieval done, LOC_UPDATEs wait for the CTX_ACK */
 	/* pMR: a CTX_REQ for this MN while its link still has carrier. Held
 	 * unanswered until the link goes (then accepted) or ctx_until
 	 * (then refused): an identity is pinned to its live link. */

@@ -225,6 +225,13 @@ int64_t dmm_request_refresh(struct dmm_node *n, const struct in6_addr *dst,
 	return request(n, dst, m, owner, cookie, true, now);
 }
 
+void dmm_request_cancel_cookie(struct dmm_node *n, unsigned owner, uint64_t cookie)
+{
+	for (uint32_t i = 0; i < n->txn_hi; i++)
+		if (n->txns[i].id && n->txns[i].owner == owner && n->txns[i].cookie == cookie)
+			txn_release(n, &n->txns[i]);
+}
+
 void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id)
 {
 	for (uint32_t i = 0; txn_id && i < n->txn_hi; i++)

@@ -91,6 +91,9 @@ int64_t dmm_request_refresh(struct dmm_node *n, const struct in6_addr *dst,
 			    dmm_time_t now);
 /* Forget a transaction (its reply, if it comes, is counted unexpected). */
 void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id);
+/* Forget every transaction of owner with this cookie (not retransmitted
+ * any more; no timeout reported). */
+void dmm_request_cancel_cookie(struct dmm_node *n, unsigned owner, uint64_t cookie);
 /* Answer request req (received from dst) with rep: seq copied, timestamp
  * set, sealed, sent, and kept in the reply cache. */
 int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,

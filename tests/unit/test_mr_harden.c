@@ -349,6 +349,13 @@ static void test_negative_cache_short_and_evicted(void **state)
 
 /* ---- identity pinned to its link (finding 1) ---- */
 
+static bool a6_eq(const struct in6_addr *a, const char *s)
+{
+	struct in6_addr b = nt_a6(s);
+
+	return memcmp(a, &b, sizeof(b)) == 0;
+}
+
 static unsigned n_ops_of(enum dmm_dp_kind kind)
 {
 	unsigned k = 0;
@@ -378,7 +385,7 @@ static void test_attach_pinned_to_live_link(void **state)
 
 /* nMR: an RS with MN 1's identity on our link while MN 1 is still on its
  * live link at PMR. PMR refuses the context request: the impostor loses
- * the routes it got, and the LM never hears of it. */
+ * the routes it got, and the binding is pointed back to PMR. */
 static void test_moved_here_refused_by_pmr(void **state)
 {
 	struct dmm_mnid id = nt_mnid(1);
@@ -390,19 +397,30 @@ static void test_moved_here_refused_by_pmr(void **state)
 	assert_int_equal(dmm_mr_attach(T.node, LINK, &id, T0), 0);
 	assert_int_equal(answer_last(DMM_MSG_LOC_QUERY, r, T0 + 5), 0);
 	assert_int_equal(n_ops_of(DMM_DP_LOCAL_ADD), 1);
-	/* the HAA answers first: no LM update while the pMR has not let go */
+	/* the HAA answers first: the LM update is not delayed */
 	r = (struct dmm_msg){ .status = DMM_ST_OK, .lifetime = 3600, .mnid = id,
 			      .present = DMM_P_MNID | DMM_P_HNP | DMM_P_HOME, .n_hnp = 1,
 			      .hnp = { nt_p6("2001:db8:b:5::/64") }, .home = nt_a6(PMR) };
 	assert_int_equal(answer_last(DMM_MSG_HOA_REQ, r, T0 + 10), 0);
-	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 0);
+	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 1);
+	unsigned before = T.n_sent;
 	r = (struct dmm_msg){ .status = DMM_ST_PROHIBITED, .mnid = id, .present = DMM_P_MNID };
 	assert_int_equal(answer_last(DMM_MSG_CTX_REQ, r, T0 + 2000), 0);
-	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 0);
 	assert_int_equal(n_ops_of(DMM_DP_LOCAL_DEL), 1);
 	assert_int_equal(ctr(DMM_C_ATTACH_CONFLICT), 1);
+	assert_int_equal(T.n_sent, before + 1);
+	struct dmm_msg m;
+	assert_int_equal(nt_open(&T, before, &m), 0);
+	assert_int_equal(m.type, DMM_MSG_LOC_UPDATE);
+	assert_true(a6_eq(&m.location, PMR));
+	assert_int_equal(m.lifetime, 600);
+	/* and nothing of it is refreshed from here */
+	nt_clear(&T);
 	run_until(T0 + BIND_MS);
-	assert_int_equal(distinct_requests(DMM_MSG_LOC_UPDATE), 0);
+	struct in6_addr self = nt_a6(SELF);
+	for (unsigned i = 0; i < T.n_sent && i < NT_MAX_SENT; i++)
+		if (nt_open(&T, i, &m) == 0 && m.type == DMM_MSG_LOC_UPDATE)
+			assert_memory_not_equal(&m.location, &self, sizeof(self));
 }
 
 int main(void)
