@@ -112,17 +112,26 @@ dmm_msg_open(const struct dmm_keyring *kr, const struct in6_addr *src,
 	struct dmm_msg_span span = { 0 };
 	const struct dmm_key *k;
 	uint8_t mac[DMM_MAC_LEN];
+	size_t mac_off = 0;
+	uint32_t key_id = 0;
 	int rc;
 
+	/* MAC before parse: only the length fields and the authenticator's
+	 * fixed place are read before the bytes are authenticated. */
+	if ((rc = dmm_msg_auth_span(buf, len, &key_id, &mac_off)) < 0)
+		return rc;
+	if (!auth_span_ok(mac_off, len))
+		return DMM_E_AUTH;
+	if ((k = keyring_find(kr, key_id)) == NULL)
+		return DMM_E_KEY;
+	if ((rc = auth_mac(k, src, dst, buf, len, mac_off, mac)) < 0)
+		return rc;
+	if (sodium_memcmp(mac, buf + mac_off, DMM_MAC_LEN) != 0)
+		return DMM_E_AUTH;
 	if ((rc = dmm_msg_decode_span(buf, len, m, &span)) < 0)
 		return rc;
-	if (!(m->present & DMM_P_AUTH) || span.mac_off == 0 || !auth_span_ok(span.mac_off, len))
-		return DMM_E_AUTH;
-	if ((k = keyring_find(kr, m->key_id)) == NULL)
-		return DMM_E_KEY;
-	if ((rc = auth_mac(k, src, dst, buf, len, span.mac_off, mac)) < 0)
-		return rc;
-	if (sodium_memcmp(mac, buf + span.mac_off, DMM_MAC_LEN) != 0)
+	/* the decoder must find the authenticator where it was verified */
+	if (!(m->present & DMM_P_AUTH) || span.mac_off != mac_off || m->key_id != key_id)
 		return DMM_E_AUTH;
 	return 0;
 }

@@ -31,9 +31,12 @@ int dmm_msg_seal(const struct dmm_keyring *kr, const struct in6_addr *src,
 		 const struct in6_addr *dst, const struct dmm_msg *m, uint8_t *buf,
 		 size_t cap);
 
-/* Decode buf and verify its authenticator. Returns 0, a decode error, or
- * DMM_E_AUTH (no authenticator or bad MAC) / DMM_E_KEY (unknown key id).
- * Constant-time MAC comparison. */
+/* Verify buf's authenticator, then decode it (MAC before parse: only the
+ * header's length fields and the authenticator's fixed place at the end
+ * are read before the MAC is checked). Returns 0, DMM_E_SHORT or
+ * DMM_E_MALFORMED (length fields), DMM_E_AUTH (no authenticator at the
+ * end, or bad MAC), DMM_E_KEY (unknown key id), or a decode error of an
+ * authenticated message. Constant-time MAC comparison. */
 int dmm_msg_open(const struct dmm_keyring *kr, const struct in6_addr *src,
 		 const struct in6_addr *dst, const uint8_t *buf, size_t len,
 		 struct dmm_msg *m);

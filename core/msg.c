@@ -914,6 +914,37 @@ dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
 }
 
 int
+dmm_msg_auth_span(const uint8_t *buf, size_t len, uint32_t *key_id, size_t *mac_off)
+{
+	struct dmm_rd r;
+	uint8_t proto, hlen, mh, type, olen, sub;
+	size_t total, at;
+
+	dmm_rd_init(&r, buf, len);
+	if (dmm_get_u8(&r, &proto) < 0 || dmm_get_u8(&r, &hlen) < 0 ||
+	    dmm_get_u8(&r, &mh) < 0 || dmm_skip(&r, 3) < 0)
+		return DMM_E_SHORT;
+	total = ((size_t)hlen + 1) * 8;
+	if (total > DMM_MSG_MAX || proto != MH_PROTO_NONE)
+		return DMM_E_MALFORMED;
+	if (len < total)
+		return DMM_E_SHORT;
+	if (len > total)
+		return DMM_E_MALFORMED;
+	if (len < 6 + 2 + XO_AUTH_LEN)
+		return DMM_E_AUTH;
+	at = len - 2 - XO_AUTH_LEN;
+	dmm_rd_init(&r, buf + at, len - at);
+	if (dmm_get_u8(&r, &type) < 0 || dmm_get_u8(&r, &olen) < 0 ||
+	    dmm_get_u8(&r, &sub) < 0 || dmm_get_u32(&r, key_id) < 0)
+		return DMM_E_AUTH;
+	if (type != OPT_EXP || olen != XO_AUTH_LEN || sub != XO_AUTH)
+		return DMM_E_AUTH;
+	*mac_off = at + XO_AUTH_MAC;
+	return 0;
+}
+
+int
 dmm_msg_decode(const uint8_t *buf, size_t len, struct dmm_msg *m)
 {
 	struct dmm_msg_span span;

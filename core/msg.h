@@ -128,6 +128,14 @@ struct dmm_msg_span {
 int dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
 			struct dmm_msg_span *span);
 
+/* Locate the authenticator without decoding anything else: check the
+ * Mobility Header's length fields, then the fixed layout of the XO_AUTH
+ * option that must end the message (docs/PROTOCOL.md). So the MAC can be
+ * verified before the body is parsed. Returns 0 (key id and MAC offset
+ * filled), DMM_E_SHORT / DMM_E_MALFORMED (header length fields), or
+ * DMM_E_AUTH (no authenticator at the end). */
+int dmm_msg_auth_span(const uint8_t *buf, size_t len, uint32_t *key_id, size_t *mac_off);
+
 /* Map a decode/auth error to the drop counter it feeds. */
 enum dmm_counter dmm_err_counter(int err);
 

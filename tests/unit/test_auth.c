@@ -156,6 +156,38 @@ test_every_bit_flip_fails(void **state)
 	}
 }
 
+/* MAC before parse: a flipped bit anywhere in the body (type, fixed part,
+ * options) is refused as DMM_E_AUTH — the body of unauthenticated bytes is
+ * never decoded (it used to be, and the flip showed as a decode error). */
+static void
+test_mac_before_parse(void **state)
+{
+	struct dmm_msg m;
+	enum dmm_msg_type t;
+	int len, i, b;
+	unsigned decoded = 0;
+
+	(void)state;
+	for (t = DMM_MSG_NONE + 1; t < DMM_MSG_TYPE_COUNT; t++) {
+		len = seal(t, &E.kr);
+		for (i = 2; i < len - 39; i++) { /* up to the XO_AUTH option */
+			if (i == 4 || i == 5)
+				continue;
+			for (b = 0; b < 8; b++) {
+				E.buf[i] ^= (uint8_t)(1u << b);
+				int rc = dmm_msg_open(&E.kr, &E.src, &E.dst, E.buf, (size_t)len, &m);
+				decoded += rc != DMM_E_AUTH;
+				E.buf[i] ^= (uint8_t)(1u << b);
+			}
+		}
+	}
+	assert_int_equal(decoded, 0);
+	/* the authenticator's place is checked before anything else */
+	len = seal(DMM_MSG_LOC_QUERY, &E.kr);
+	E.buf[len - 37] ^= 1; /* XO_AUTH sub-type */
+	assert_int_equal(dmm_msg_open(&E.kr, &E.src, &E.dst, E.buf, (size_t)len, &m), DMM_E_AUTH);
+}
+
 static void
 test_checksum_excluded(void **state)
 {
@@ -295,6 +327,7 @@ main(void)
 		cmocka_unit_test_setup(test_wrong_key, setup),
 		cmocka_unit_test_setup(test_unknown_key_id, setup),
 		cmocka_unit_test_setup(test_every_bit_flip_fails, setup),
+		cmocka_unit_test_setup(test_mac_before_parse, setup),
 		cmocka_unit_test_setup(test_checksum_excluded, setup),
 		cmocka_unit_test_setup(test_truncated, setup),
 		cmocka_unit_test_setup(test_other_addresses, setup),
