@@ -5,7 +5,10 @@ set -u
 cd "$(dirname "$0")/../.."
 command -v man >/dev/null && command -v groff >/dev/null || { echo "man/groff not installed"; exit 77; }
 fail=0
-for page in man/dmmd.8 man/dmmd.conf.5 man/dmmctl.8 man/dmmlab.8; do
+# Every page of man/ (a new one is checked without being listed here).
+pages=(man/*.[1-8])
+[ ${#pages[@]} -ge 6 ] || { echo "FAIL: only ${#pages[@]} pages in man/"; fail=1; }
+for page in "${pages[@]}"; do
 	[ -f "$page" ] || { echo "FAIL: $page missing"; fail=1; continue; }
 	out=$(groff -mdoc -ww -z "$page" 2>&1)
 	[ -z "$out" ] || { echo "FAIL: groff warns on $page:"; echo "$out"; fail=1; }
