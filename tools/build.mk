@@ -13,3 +13,16 @@ $(B)/nfqdelay: tools/nfqdelay.c
 
 lab-tools: $(B)/dmmprobe $(B)/nfqdelay
 .PHONY: lab-tools
+
+# dpbench: route programming rate of the data plane (tools/dpbench.c),
+# linked like build/dmmd from the data-plane objects and libdmm.
+$(B)/dpbench: tools/dpbench.c $(DP_OBJ) $(B)/libdmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Idataplane -I$(B)/bpf -Idataplane/bpf $< $(DP_OBJ) \
+		$(B)/libdmm.a $(DMMD_LIBS) -o $@
+
+# The data-plane numbers of docs/BENCHMARKS.md ("Data plane"), in one run
+# (root): lab/bench-dataplane.sh, results under results/dataplane/.
+bench-dataplane: deps all $(B)/dpbench
+	lab/bench-dataplane.sh
+.PHONY: bench-dataplane
