@@ -24,6 +24,8 @@ struct haa_lease {
 	struct dmm_prefix prefix;
 	unsigned pool;
 	uint64_t index;     /* position of prefix in its pool */
+	struct in6_addr holder; /* the MR that allocated, retrieved or last renewed it:
+				 * the only one that may release it */
 	dmm_time_t expires;
 	uint32_t next_pfx;  /* chains, slot + 1 */
 	uint32_t next_mnid;
@@ -244,8 +246,23 @@ pool_serves(const struct dmm_pool *p, const struct in6_addr *src, const struct d
 /* Existing lease of the MN in a pool of that MR, else a new one. Returns a
  * DMM_ST_* status and the lease through out. */
 static uint8_t
+haa_allocate_lease(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
+		   struct haa_lease **out, dmm_time_t now);
+
+static uint8_t
 haa_allocate(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
 	     struct haa_lease **out, dmm_time_t now)
+{
+	uint8_t st = haa_allocate_lease(n, src, m, out, now);
+
+	if (st == DMM_ST_OK && *out)
+		(*out)->holder = *src;
+	return st;
+}
+
+static uint8_t
+haa_allocate_lease(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
+		   struct haa_lease **out, dmm_time_t now)
 {
 	struct dmm_haa *h = n->haa;
 	bool served = false;
@@ -280,10 +297,12 @@ haa_allocate(struct dmm_node *n, const struct in6_addr *src, const struct dmm_ms
 	return DMM_ST_NO_RESOURCES;
 }
 
-/* HOA_REQ with a prefix: retrieval by an nMR, refresh, or release. */
+/* HOA_REQ with a prefix: retrieval by an nMR, refresh, or release. Only
+ * the lease's holder (the MR that last got or renewed it: the MN's
+ * serving MR) may release it: a pMR or anchor whose MN moved on cannot. */
 static uint8_t
-haa_retrieve(struct dmm_node *n, const struct dmm_msg *m, struct haa_lease **out,
-	     dmm_time_t now)
+haa_retrieve(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
+	     struct haa_lease **out, dmm_time_t now)
 {
 	struct dmm_prefix p = m->hnp[0];
 	struct haa_lease *l;
@@ -292,6 +311,10 @@ haa_retrieve(struct dmm_node *n, const struct dmm_msg *m, struct haa_lease **out
 	l = lease_by_prefix(n->haa, &p);
 	if (l == NULL || !dmm_mnid_eq(&l->mnid, &m->mnid))
 		return DMM_ST_NOT_FOUND;
+	if (m->lifetime == 0 && memcmp(&l->holder, src, sizeof(*src)) != 0) {
+		dmm_drop(n, DMM_C_DROP_PEER, now, "haa: release of a lease another MR holds");
+		return DMM_ST_PROHIBITED;
+	}
 	if (m->lifetime == 0) {
 		dmm_emit(n, DMM_EV_HOA_RELEASED, now, &l->mnid, &l->prefix, NULL, 0);
 		dmm_count(n, DMM_C_HOA_RELEASE);
@@ -300,6 +323,7 @@ haa_retrieve(struct dmm_node *n, const struct dmm_msg *m, struct haa_lease **out
 		return DMM_ST_OK;
 	}
 	lease_renew(n, l, now);
+	l->holder = *src;
 	lease_log(n, l, LEASE_ACTIVE, LEASE_ACTIVE, "renewed");
 	*out = l;
 	return DMM_ST_OK;
@@ -318,7 +342,7 @@ dmm_haa_on_request(struct dmm_node *n, const struct in6_addr *src,
 		return;
 	}
 	if ((m->present & DMM_P_HNP) && m->n_hnp > 0)
-		rep.status = haa_retrieve(n, m, &l, now);
+		rep.status = haa_retrieve(n, src, m, &l, now);
 	else
 		rep.status = haa_allocate(n, src, m, &l, now);
 	rep.mnid = m->mnid;

@@ -390,6 +390,29 @@ test_rejected_input(void **state)
 	assert_int_equal(nt.n_sent, 2);
 }
 
+/* Only the MR that holds a lease (got it, retrieved it or renewed it last:
+ * the MN's serving MR) may release it. The anchor MR11 whose MN moved to
+ * MR21 (which retrieved the lease) cannot; MR21 can. */
+static void
+test_release_only_by_holder(void **state)
+{
+	struct dmm_msg r;
+
+	r = hoa_req(MR11, 1, NULL, 0, T0);
+	assert_int_equal(r.status, DMM_ST_OK);
+	r = hoa_req(MR21, 1, "2001:db8:a:100::/64", 3600, T0 + 10); /* retrieval */
+	assert_int_equal(r.status, DMM_ST_OK);
+	r = hoa_req(MR11, 1, "2001:db8:a:100::/64", 0, T0 + 20);
+	assert_int_equal(r.status, DMM_ST_PROHIBITED);
+	assert_int_equal(dmm_node_counter(nt.node, DMM_C_HOA_RELEASE), 0);
+	assert_int_equal(dmm_node_counter(nt.node, DMM_C_DROP_PEER), 1);
+	r = hoa_req(MR12, 1, "2001:db8:a:100::/64", 0, T0 + 30);
+	assert_int_equal(r.status, DMM_ST_PROHIBITED);
+	r = hoa_req(MR21, 1, "2001:db8:a:100::/64", 0, T0 + 40);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(dmm_node_counter(nt.node, DMM_C_HOA_RELEASE), 1);
+}
+
 int
 main(void)
 {
@@ -404,6 +427,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expiry_and_realloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prohibited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_only_by_holder, setup, teardown),
 	};
 
 	dmm_auth_init();
