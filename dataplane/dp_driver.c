@@ -1,10 +1,12 @@
 /* Driver selection: a named driver is probed and refused with the kernel
  * option it misses; auto takes the first of dp_auto_order the kernel runs.
  *
- * The order (measured, docs/BENCHMARKS.md "Data plane"): bpf first — as
- * fast as seg6 within noise, and it delivers Packet Too Big to the MN
- * (seg6 drops an over-size packet silently) and counts per peer — then
- * seg6, then tun (user space: a fraction of either, but any kernel). */
+ * The order: bpf first — it delivers Packet Too Big to the MN (seg6 drops
+ * an over-size packet silently) and counts per peer; its throughput is
+ * plain routing's (docs/BENCHMARKS.md "Data plane": 99.9 %), as seg6's was
+ * on a kernel that had it (PLATFORM.md, another run: no side-by-side
+ * bpf/seg6 measurement exists yet) — then seg6, then tun (user space: about
+ * a quarter of plain routing, but any kernel). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
