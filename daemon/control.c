@@ -610,6 +610,7 @@ static void show_counters(struct view *v)
 		ONE("dp_ra_sent", ds.ra_sent);
 		ONE("dp_rs_received", ds.rs_received);
 		ONE("dp_rs_dropped", ds.rs_dropped);
+		ONE("dp_rs_spoofed", ds.rs_spoofed);
 		ONE("dp_attach_frames", ds.attach_frames);
 		ONE("dp_tun_filtered", ds.tun_filtered);
 		ONE("dp_decap_packets", ds.decap_packets);

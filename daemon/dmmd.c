@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "dmmd.h"
 #include "log.h"
@@ -248,10 +250,16 @@ static void set_wall_offset(struct dmmd *d)
 				 (int64_t)clock_ms(CLOCK_MONOTONIC));
 }
 
+/* The core's randomness (initial sequence numbers): libsodium's CSPRNG. */
+static uint32_t dmmd_random(void *ctx)
+{
+	return randombytes_random();
+}
+
 static int node_start(struct dmmd *d)
 {
 	struct dmm_io io = { .ctx = d, .send = sock_send, .dp = dp_op, .log = core_log,
-			     .event = evlog_event };
+			     .event = evlog_event, .random = dmmd_random };
 	int rc;
 
 	if (dmm_auth_init() != 0) {

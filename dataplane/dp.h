@@ -137,8 +137,10 @@ struct dp_stats {
 	uint64_t routes_added, routes_deleted, nl_errors, nl_enomem_retries;
 	uint64_t ra_sent, rs_received;
 	/* Additions: own multicast/ND/MLD read from the TUN and dropped; held
-	 * packets dropped by age; RS without SLLAO or with a bad hop limit. */
-	uint64_t tun_filtered, hold_expired, rs_dropped;
+	 * packets dropped by age; RS without SLLAO, with a bad hop limit or
+	 * naming another MN than the one on the link (rs_spoofed, counted in
+	 * rs_dropped too). */
+	uint64_t tun_filtered, hold_expired, rs_dropped, rs_spoofed;
 	/* Addition: attaches reported from a first frame (not an RS). */
 	uint64_t attach_frames;
 	/* Addition: tunnelled packets to self refused (outer source not a

@@ -169,8 +169,10 @@ static int dp_na_try(struct dp *d, struct dp_link *l);
  * an NA or the RA's SLLAO resolves it, and the RA waits for the context
  * transfer. An unsolicited NA (RFC 4861 7.2.6) resolves an INCOMPLETE entry
  * on the spot; the MN's first frame is usually the NS that created it. */
-static void dp_link_seen(struct dp *d, struct dp_link *l)
+static void dp_link_seen(struct dp *d, struct dp_link *l, const uint8_t mac[6])
 {
+	if (!l->mn_seen)
+		memcpy(l->mn_mac, mac, 6);
 	l->mn_seen = true;
 	dp_link_disarm(d, l);
 	if (dp_na_try(d, l) == -EADDRNOTAVAIL) {
@@ -441,8 +443,16 @@ static void dp_rs_handle(struct dp *d, const uint8_t *p, size_t len, uint32_t if
 		d->st.rs_dropped++;
 		return;
 	}
+	/* Access links are point-to-point: while the link has carrier, the MN
+	 * on it is the one first seen there. An RS naming another MN (a
+	 * spoofed SLLAO) would move that MN's prefix here. */
+	if (l->mn_seen && memcmp(l->mn_mac, id.id, 6) != 0) {
+		d->st.rs_dropped++;
+		d->st.rs_spoofed++;
+		return;
+	}
 	l->last_rs_src = *src;
-	dp_link_seen(d, l);
+	dp_link_seen(d, l, id.id);
 	if (d->cb.attach)
 		d->cb.attach(d->cb.ctx, ifindex, &id);
 }
@@ -519,7 +529,7 @@ void dp_access_frames(struct dp *d, int fd)
 		/* a frame queued just before its link was disarmed is stale */
 		if (l == NULL || !l->armed || !dp_frame_mac(l, &sll, slen, id.id))
 			continue;
-		dp_link_seen(d, l);
+		dp_link_seen(d, l, id.id);
 		d->st.attach_frames++;
 		dp_logf(d, DMM_LOG_INFO, "access link %s: MN %s (first frame)", l->name,
 			dmm_mnid_str(&id, m, sizeof(m)));

@@ -89,6 +89,9 @@ struct dp_link {
 	 * loss until an MN is seen (frame or RS). */
 	bool armed;
 	bool mn_seen;
+	/* The MN seen on the link since its carrier came up (its first frame's
+	 * source, or its first RS's SLLAO): an RS naming another is dropped. */
+	uint8_t mn_mac[6];
 	/* dp added cfg.router_ll here (dp_close removes it). */
 	bool ll_added;
 	/* An ADVERTISE that waits for the link-local address. */
