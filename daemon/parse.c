@@ -775,10 +775,22 @@ static int limit_any(struct parser *ps, const char *kw, void *obj)
 	return -1;
 }
 
+/* MR: attaches per access link, a burst then one per interval (0: no limit). */
+static int limit_attach_burst(struct parser *ps, const char *kw, void *obj)
+{
+	return want_u32(ps, kw, 1, 65535, &((struct dmm_limits *)obj)->attach_burst);
+}
+
+static int limit_attach_interval(struct parser *ps, const char *kw, void *obj)
+{
+	return want_duration(ps, kw, false, &((struct dmm_limits *)obj)->attach_interval_ms);
+}
+
 static const struct directive limits_tab[] = {
 	{ "mns", limit_any }, { "cache", limit_any }, { "handovers", limit_any },
 	{ "pending", limit_any }, { "bindings", limit_any }, { "subscribers", limit_any },
 	{ "leases", limit_any }, { "peers", limit_any }, { "reply-cache", limit_any },
+	{ "attach-burst", limit_attach_burst }, { "attach-interval", limit_attach_interval },
 	{ NULL, NULL },
 };
 
@@ -1582,6 +1594,8 @@ static void print_tuning(FILE *f, const struct dmmd_conf *c)
 	for (size_t i = 0; i < N_LIMITS; i++)
 		fprintf(f, "\t%s %u\n", limit_defs[i].kw,
 			*(const uint32_t *)((const char *)&c->core.limits + limit_defs[i].off));
+	fprintf(f, "\tattach-burst %u\n\tattach-interval %s\n", c->core.limits.attach_burst,
+		parse_duration_str(c->core.limits.attach_interval_ms, d1, sizeof(d1)));
 	fprintf(f, "}\n\ndataplane %s {\n\ttable %u\n\trule-pref %u\n\tprotocol %u\n\ttun ",
 		dmmd_dataplane_names[c->dataplane & 3], c->dp_table, c->dp_rule_pref,
 		c->dp_protocol);

@@ -535,6 +535,27 @@ static void test_dataplane_driver(void **state)
 		    "mr 2001:db8:ff::5 }\n", twice, 1);
 }
 
+/* limits { attach-burst attach-interval }: parsed, printed, round trip. */
+static void test_attach_limits(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	char *t;
+
+	assert_int_equal(parse(BASE, &c, &e), 0);
+	assert_int_equal(c.core.limits.attach_burst, 8);
+	assert_int_equal(c.core.limits.attach_interval_ms, 1000);
+	assert_int_equal(parse(BASE "limits { attach-burst 3 attach-interval 250ms }\n", &c, &e), 0);
+	assert_int_equal(c.core.limits.attach_burst, 3);
+	assert_int_equal(c.core.limits.attach_interval_ms, 250);
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\tattach-burst 3\n\tattach-interval 250ms\n}\n"));
+	free(t);
+	round_trip(BASE "limits { attach-burst 3 attach-interval 0s }\n");
+	const char *const zero[] = { "t.conf:7: attach-burst: 0 out of range 1..65535" };
+	expect(BASE "limits { attach-burst 0 }\n", zero, 1);
+}
+
 static void test_error_messages(void **state)
 {
 	char text[1024];
@@ -829,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_attach_on),
 		cmocka_unit_test(test_dataplane_driver),
+		cmocka_unit_test(test_attach_limits),
 		cmocka_unit_test(test_router_link_local),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_error_messages),
