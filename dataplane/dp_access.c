@@ -249,6 +249,10 @@ static void dp_link_take(struct dp *d, struct dp_link *l, uint32_t flags)
 	if (err < 0)
 		dp_logf(d, err == -ENODEV ? DMM_LOG_DEBUG : DMM_LOG_WARN, "access link %s: "
 			"addr_gen_mode none: %s", l->name, strerror(-err));
+	if ((err = dp_nl_neigh_parms(d, l->ifindex, DP_ACCESS_NS_RETRANS_MS,
+				     DP_ACCESS_UNRES_BYTES)) < 0)
+		dp_logf(d, err == -ENODEV ? DMM_LOG_DEBUG : DMM_LOG_WARN, "access link %s: "
+			"neighbour parameters: %s", l->name, strerror(-err));
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", l->name);
 	dp_sysctl_write(path, "0");
 	dp_link_ll(d, l);

@@ -9,6 +9,7 @@
 
 #include <linux/genetlink.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/seg6_genl.h>
 
@@ -270,6 +271,22 @@ int dp_nl_addr(struct dp *d, uint32_t ifindex, const struct in6_addr *a, bool ad
 	}
 	mnl_attr_put(nlh, IFA_LOCAL, sizeof(*a), a);
 	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*a), a);
+	return dp_nl_request(d, nlh);
+}
+
+int dp_nl_neigh_parms(struct dp *d, uint32_t ifindex, uint64_t retrans_ms, uint32_t qbytes)
+{
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = dp_nl_hdr(d, buf, RTM_SETNEIGHTBL, 0);
+	struct ndtmsg *ndtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndtm));
+
+	ndtm->ndtm_family = AF_INET6;
+	mnl_attr_put_strz(nlh, NDTA_NAME, "ndisc_cache");
+	struct nlattr *p = mnl_attr_nest_start(nlh, NDTA_PARMS);
+	mnl_attr_put_u32(nlh, NDTPA_IFINDEX, ifindex);
+	mnl_attr_put_u64(nlh, NDTPA_RETRANS_TIME, retrans_ms);
+	mnl_attr_put_u32(nlh, NDTPA_QUEUE_LENBYTES, qbytes);
+	mnl_attr_nest_end(nlh, p);
 	return dp_nl_request(d, nlh);
 }
 

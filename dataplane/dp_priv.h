@@ -41,6 +41,13 @@
 #define DP_ADV_RETRY_COUNT 30 /* link-local address not usable yet: 3 s */
 #define DP_NA_RETRY_MS 2
 #define DP_NA_RETRY_COUNT 50 /* 100 ms: after that the RA does it */
+/* Neighbour solicitation on an access link: a lost NS for the MN (sent
+ * while its just-returned link or address was not ready) costs the
+ * retransmission time in downlink traffic, 1 s by default — measured as 1 s
+ * stalls in the handover bench; and the packets waiting for the answer
+ * beyond 64 KiB (truesize) are dropped. */
+#define DP_ACCESS_NS_RETRANS_MS 100
+#define DP_ACCESS_UNRES_BYTES (1u << 20)
 #define DP_TABLE_LOCAL 255
 #define DP_NLBUF 65536        /* netlink receive buffer (dumps come in chunks) */
 #ifndef IFF_LOWER_UP
@@ -206,6 +213,9 @@ int dp_nl_linklocals(struct dp *d, uint32_t ifindex, struct dp_lladdr *v, unsign
 		     unsigned *n);
 /* Add (IFA_F_NODAD, scope link) or remove a /64 address on ifindex. */
 int dp_nl_addr(struct dp *d, uint32_t ifindex, const struct in6_addr *a, bool add);
+/* Neighbour discovery on ifindex: NS retransmission time and the bytes
+ * queued per unresolved neighbour (ip ntable change ... dev). */
+int dp_nl_neigh_parms(struct dp *d, uint32_t ifindex, uint64_t retrans_ms, uint32_t qbytes);
 /* No automatic (EUI-64, random) link-local on ifindex (addr_gen_mode none). */
 int dp_nl_addr_gen_none(struct dp *d, uint32_t ifindex);
 int dp_nl_set_tunsrc(struct dp *d, const struct in6_addr *a);
