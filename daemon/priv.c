@@ -6,7 +6,11 @@
  *   mr with any driver  CAP_NET_ADMIN (routes, rules, addresses, sysctls of
  *                       new access links, tc), CAP_NET_RAW;
  *   mr, bpf driver      + CAP_BPF (one encapsulation program is loaded per
- *                       peer MR, at the first tunnel route to it);
+ *                       peer MR, at the first tunnel route to it) and
+ *                       CAP_PERFMON (without it, Linux before 6.3 or so
+ *                       verifies the program as unprivileged and refuses
+ *                       it: "attempt to corrupt spilled pointer on stack",
+ *                       seen on Debian's 6.1);
  *   lm, haa only        none (their sockets are open).
  *
  * with PR_SET_NO_NEW_PRIVS, and every other capability out of its bounding
@@ -42,6 +46,9 @@
 #include "dmmd.h"
 #include "log.h"
 
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
@@ -156,7 +163,7 @@ uint64_t priv_caps_needed(const struct dmmd *d)
 	if (d->conf.core.roles & DMM_ROLE_MR)
 		keep |= 1ull << CAP_NET_ADMIN | 1ull << CAP_NET_RAW;
 	if (drv && strcmp(drv, "bpf") == 0)
-		keep |= 1ull << CAP_BPF;
+		keep |= 1ull << CAP_BPF | 1ull << CAP_PERFMON;
 	return keep;
 }
 
@@ -165,7 +172,8 @@ static const char *caps_str(uint64_t caps, char *buf, size_t len)
 {
 	static const struct { int cap; const char *name; } names[] = {
 		{ CAP_NET_ADMIN, "cap_net_admin" }, { CAP_NET_RAW, "cap_net_raw" },
-		{ CAP_BPF, "cap_bpf" }, { CAP_DAC_OVERRIDE, "cap_dac_override" },
+		{ CAP_BPF, "cap_bpf" }, { CAP_PERFMON, "cap_perfmon" },
+		{ CAP_DAC_OVERRIDE, "cap_dac_override" },
 		{ CAP_DAC_READ_SEARCH, "cap_dac_read_search" }, { CAP_FOWNER, "cap_fowner" },
 	};
 	size_t off = 0;

@@ -19,7 +19,7 @@
 lab_require
 
 lab_up
-CAP_NET_ADMIN=12 CAP_NET_RAW=13 CAP_BPF=39
+CAP_NET_ADMIN=12 CAP_NET_RAW=13 CAP_PERFMON=38 CAP_BPF=39
 CAP_DAC_OVERRIDE=1 CAP_DAC_READ_SEARCH=2 CAP_FOWNER=3
 mask() { local m=0 c; for c in "$@"; do m=$((m | (1 << c))); done; printf '%016x' $m; }
 dmmd_pid() { cat "$LABDIR/pids/$DMMLAB_PREFIX$1.dmmd.pid"; }
@@ -29,7 +29,7 @@ field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 want() {
 	case $1 in
 	mr*) if [ "$(node_driver "$1")" = bpf ]; then
-			mask $CAP_NET_ADMIN $CAP_NET_RAW $CAP_BPF
+			mask $CAP_NET_ADMIN $CAP_NET_RAW $CAP_BPF $CAP_PERFMON
 		else
 			mask $CAP_NET_ADMIN $CAP_NET_RAW
 		fi ;;
