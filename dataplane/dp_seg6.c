@@ -51,15 +51,40 @@ static int dp_seg6_decap_route(struct dp *d, bool add, uint32_t metric)
 	return dp_route_add_request(d, nlh);
 }
 
-/* Add, then remove, an End.DX6 route at a metric dp never uses. */
+static int dp_seg6_tunnel_attrs(struct dp *d, struct nlmsghdr *nlh, const struct dp_route *r);
+
+/* An encap.red route to self (mode encap.red exists since Linux 6.0). */
+static int dp_seg6_probe_encap(struct dp *d)
+{
+	uint8_t buf[512];
+	struct dp_route r = { .kind = DP_R_TUNNEL, .dst = { d->cfg.self, 128 },
+			      .locator = d->cfg.self };
+	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+					&r.dst, NULL, RTN_UNICAST, DP_METRIC_PROBE + 1);
+
+	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
+	dp_seg6_tunnel_attrs(d, nlh, &r);
+	int err = dp_nl_request(d, nlh);
+	if (err == 0)
+		dp_route_del_msg(d, &r.dst, NULL, DP_METRIC_PROBE + 1);
+	return err;
+}
+
+/* Add, then remove, an End.DX6 route and an encap.red route at metrics dp
+ * never uses otherwise. */
 static int dp_seg6_probe(struct dp *d, char *why, size_t len)
 {
+	const char *what = "seg6local routes";
 	int err = dp_seg6_decap_route(d, true, DP_METRIC_PROBE);
 
-	if (err == 0)
-		return dp_seg6_decap_route(d, false, DP_METRIC_PROBE);
-	snprintf(why, len, "seg6local routes: %s%s%s (CONFIG_IPV6_SEG6_LWTUNNEL)",
-		 strerror(-err), d->nl_errmsg[0] ? ": " : "", d->nl_errmsg);
+	if (err == 0) {
+		dp_seg6_decap_route(d, false, DP_METRIC_PROBE);
+		what = "seg6 encap.red routes (Linux >= 6.0)";
+		if ((err = dp_seg6_probe_encap(d)) == 0)
+			return 0;
+	}
+	snprintf(why, len, "%s: %s%s%s (CONFIG_IPV6_SEG6_LWTUNNEL)", what, strerror(-err),
+		 d->nl_errmsg[0] ? ": " : "", d->nl_errmsg);
 	d->nl_errmsg[0] = '\0';
 	return err;
 }
