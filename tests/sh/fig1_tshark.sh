@@ -13,40 +13,8 @@
 lab_require tcpdump tshark
 
 pcap=$DMMLAB_RUN/core.pcap
-tpid=
-LAB_CLEANUP_HOOK=stop_capture
-stop_capture() { [ -n "$tpid" ] && kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null; tpid=; }
 
-# The capture must see the first attach: start it as soon as the bridge is
-# there (dmmlab up creates it first; the MNs' carriers come last).
-(
-	for _ in $(seq 100); do
-		ip netns exec "${DMMLAB_PREFIX}core" ip link show br0 >/dev/null 2>&1 && break
-		sleep 0.02
-	done
-	exec ip netns exec "${DMMLAB_PREFIX}core" tcpdump -i br0 -U -w "$pcap" \
-		'ip6 proto 135 or (ip6 and udp port 5436)' 2>/dev/null
-) &
-tpid=$!
-lab_up
-p1=$(mn_prefixes mn1 mr12)
-a1=$(mn_addr mn1 "$p1")
-x mn2 ping -6 -c3 -i0.2 -w5 "$a1" >/dev/null || bad "mn2 cannot ping mn1"
-$L -l $LAB move mn1 mr11 >/dev/null || bad "move mn1 mr11"
-wait_until 5 mn_ready mn1 mr11 || bad "mn1 not attached at mr11"
-x mn2 ping -6 -c 20 -i 0.05 -w5 -q "$a1" >/dev/null || bad "mn2 cannot ping mn1 at mr11"
-# 200 packets/s: some are always in flight to the pMR while MN1 moves, so
-# that it redirects their sender (REDIRECT), whichever of it and LM1's
-# LM_NOTIFY reaches MR31 first.
-x mn2 ping -6 -c 600 -i 0.005 -w 10 -q "$a1" >/dev/null &
-png=$!
-sleep 1
-$L -l $LAB move mn1 mr2 >/dev/null || bad "move mn1 mr2"
-wait $png
-wait_until 5 mn_ready mn1 mr2 || bad "mn1 not attached at mr2"
-x cn ping -6 -c3 -i0.2 -w5 "$a1" >/dev/null || bad "cn cannot ping mn1 at mr2"
-sleep 2.5 # handover context expiry, acks
-stop_capture
+signalling_scenario "$pcap"
 
 ts() { tshark -r "$pcap" "$@" 2>/dev/null; }
 count() { ts -Y "$1" -T fields -e frame.number | grep -c .; }
