@@ -878,22 +878,17 @@ dec_check(struct dmm_msg *m, struct dec_state *st)
 	return fields_ok(m, d) ? 0 : DMM_E_MALFORMED;
 }
 
-int
-dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
-		    struct dmm_msg_span *span)
+/* The Mobility Header's first 6 bytes: payload proto none, a length that
+ * is exactly len (at most DMM_MSG_MAX), the MH type in *mh; r is left
+ * after them. 0, DMM_E_SHORT or DMM_E_MALFORMED. */
+static int mh_header(struct dmm_rd *r, const uint8_t *buf, size_t len, uint8_t *mh)
 {
-	struct dec_state st;
-	struct dmm_rd r;
-	uint8_t proto, hlen, mh;
+	uint8_t proto, hlen;
 	size_t total;
-	int rc;
 
-	memset(m, 0, sizeof(*m));
-	memset(&st, 0, sizeof(st));
-	span->mac_off = 0;
-	dmm_rd_init(&r, buf, len);
-	if (dmm_get_u8(&r, &proto) < 0 || dmm_get_u8(&r, &hlen) < 0 ||
-	    dmm_get_u8(&r, &mh) < 0 || dmm_skip(&r, 3) < 0)
+	dmm_rd_init(r, buf, len);
+	if (dmm_get_u8(r, &proto) < 0 || dmm_get_u8(r, &hlen) < 0 ||
+	    dmm_get_u8(r, mh) < 0 || dmm_skip(r, 3) < 0)
 		return DMM_E_SHORT;
 	total = ((size_t)hlen + 1) * 8;
 	if (total > DMM_MSG_MAX || proto != MH_PROTO_NONE)
@@ -902,6 +897,23 @@ dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
 		return DMM_E_SHORT;
 	if (len > total)
 		return DMM_E_MALFORMED; /* bytes beyond the header length */
+	return 0;
+}
+
+int
+dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
+		    struct dmm_msg_span *span)
+{
+	struct dec_state st;
+	struct dmm_rd r;
+	uint8_t mh;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	memset(&st, 0, sizeof(st));
+	span->mac_off = 0;
+	if ((rc = mh_header(&r, buf, len, &mh)) < 0)
+		return rc;
 	if ((rc = dec_fixed(&r, m, mh, &st)) < 0)
 		return rc;
 	while (dmm_rd_left(&r) > 0)
@@ -917,20 +929,12 @@ int
 dmm_msg_auth_span(const uint8_t *buf, size_t len, uint32_t *key_id, size_t *mac_off)
 {
 	struct dmm_rd r;
-	uint8_t proto, hlen, mh, type, olen, sub;
-	size_t total, at;
+	uint8_t mh, type, olen, sub;
+	size_t at;
+	int rc = mh_header(&r, buf, len, &mh);
 
-	dmm_rd_init(&r, buf, len);
-	if (dmm_get_u8(&r, &proto) < 0 || dmm_get_u8(&r, &hlen) < 0 ||
-	    dmm_get_u8(&r, &mh) < 0 || dmm_skip(&r, 3) < 0)
-		return DMM_E_SHORT;
-	total = ((size_t)hlen + 1) * 8;
-	if (total > DMM_MSG_MAX || proto != MH_PROTO_NONE)
-		return DMM_E_MALFORMED;
-	if (len < total)
-		return DMM_E_SHORT;
-	if (len > total)
-		return DMM_E_MALFORMED;
+	if (rc < 0)
+		return rc;
 	if (len < 6 + 2 + XO_AUTH_LEN)
 		return DMM_E_AUTH;
 	at = len - 2 - XO_AUTH_LEN;
