@@ -37,6 +37,7 @@
 #define DP_FRAMES_PER_WAKEUP 16 /* frames read from one first-frame listener per wakeup */
 #define DP_ENOMEM_TRIES 8
 #define DP_PKT_MAX 65575      /* 40-byte header + 64 KiB payload */
+#define DP_IP6_HLEN 40
 #define DP_ADV_RETRY_MS 100
 #define DP_ADV_RETRY_COUNT 30 /* link-local address not usable yet: 3 s */
 #define DP_NA_RETRY_MS 2
@@ -282,6 +283,18 @@ void dp_access_frames(struct dp *d, int fd); /* fd: the first-frame listener, el
 bool dp_access_match(const struct dp *d, const char *name);
 /* Is ifindex an access link dp knows, with carrier? */
 bool dp_access_link_up(struct dp *d, uint32_t ifindex);
+
+/* The length of the IPv6 packet at p (header + payload length), or 0 if
+ * the len bytes there hold no whole one (version, header, payload). */
+static inline size_t dp_ip6_len(const uint8_t *p, size_t len)
+{
+	size_t n;
+
+	if (len < DP_IP6_HLEN || (p[0] >> 4) != 6)
+		return 0;
+	n = DP_IP6_HLEN + (((size_t)p[4] << 8) | p[5]);
+	return n <= len ? n : 0;
+}
 
 /* Utilities (dp.c) */
 int dp_sysctl_write(const char *path, const char *val);

@@ -22,7 +22,6 @@
 
 #include "dp_priv.h"
 
-#define DP_IP6_HLEN 40
 
 /* A longer transmit queue than the default 500 (DP_TUN_TXQLEN); only
  * logged on failure: a short one costs packets under load, not function. */
@@ -299,8 +298,7 @@ static void dp_tun_packet(struct dp *d, const uint8_t *pkt, size_t len)
 {
 	struct in6_addr src, dst;
 
-	if (len < DP_IP6_HLEN || (pkt[0] >> 4) != 6 ||
-	    DP_IP6_HLEN + (((size_t)pkt[4] << 8) | pkt[5]) > len || dp_tun_filtered(pkt, len)) {
+	if (dp_ip6_len(pkt, len) == 0 || dp_tun_filtered(pkt, len)) {
 		d->st.tun_filtered++;
 		return;
 	}

@@ -22,7 +22,6 @@
 
 #define DP_UTUN_BATCH 32
 #define DP_UTUN_MTU 65535 /* largest inner packet read from the TUN or a socket */
-#define DP_IP6_HLEN 40
 
 struct dp_utun_peer {
 	struct in6_addr addr;
@@ -214,12 +213,10 @@ static void dp_utun_decap(struct dp *d, const struct msghdr *m, const uint8_t *i
 		d->st.decap_rejected++;
 		return;
 	}
-	if (len < DP_IP6_HLEN || (inner[0] >> 4) != 6 || (m->msg_flags & MSG_TRUNC) ||
-	    DP_IP6_HLEN + (((size_t)inner[4] << 8) | inner[5]) > len) {
+	if ((m->msg_flags & MSG_TRUNC) || (len = dp_ip6_len(inner, len)) == 0) {
 		d->st.decap_errors++;
 		return;
 	}
-	len = DP_IP6_HLEN + (((size_t)inner[4] << 8) | inner[5]);
 	if (write(d->tun_fd, inner, len) != (ssize_t)len) {
 		d->st.decap_errors++;
 		return;
