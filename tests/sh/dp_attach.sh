@@ -195,8 +195,19 @@ ip -n $A addr add fe80::1/64 dev acc1
 ip -n $A -6 addr show dev acc1 | grep -q 'fe80::1/64 scope link tentative' ||
 	fail "fe80::1 not tentative: $(ip -n $A -6 addr show dev acc1)"
 cmd a adv acc1 2001:db8:3::/64 600 300
-sleep 0.3
-expect_stat a ra_sent $((ra0 + 1)) # not from fe80::2, not from a tentative fe80::1
+# Not from fe80::2, not from a tentative fe80::1. DAD ends at a random time
+# (up to rtr_solicit_delay, then one NS retransmit of 100 ms on access links),
+# so no fixed sleep: ra_sent read first, then the address seen still
+# tentative, proves nothing went out while it was.
+held=0
+for ((i = 0; i < 30; i++)); do
+	n=$(stat a ra_sent)
+	ip -n $A -6 addr show dev acc1 | grep -q 'fe80::1/64 scope link tentative' || break
+	[ "$n" = $((ra0 + 1)) ] || fail "RA sent while fe80::1 was tentative (ra_sent $n)"
+	held=$((held + 1))
+	sleep 0.01
+done
+[ $held -gt 0 ] || fail "fe80::1 was never seen tentative after the ADVERTISE"
 adv_sent_from_fe80_1 2001:db8:3: $((ra0 + 2))
 ip -n $A -6 -o addr show dev acc1 | grep -q 'fe80::2/64' && fail "fe80::2 left on acc1"
 pass "ADVERTISE while fe80::1 is tentative: held, sent from it once DAD is over (not from fe80::2)"

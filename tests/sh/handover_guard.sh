@@ -6,7 +6,11 @@
 # making the same moves half a pause later, its routes switched by the lab
 # (lab/demo.sh --oracle). Fails if, in either direction, dmm's interruption
 # beyond the L2 outage exceeds the oracle's by more than HANDOVER_GUARD_MS
-# (default 50) at the median, or if any packet towards MN1 is lost (hold on).
+# (default 50) at the median, or if any packet towards MN1 is lost (hold on)
+# other than those the old MR's kernel dropped from the link that was being
+# removed (sent before its removal, within its tx_dropped: lab/report.py
+# classify). Those are lost below IP, the oracle loses them too, and no
+# anchor can hold them; they are printed, not counted.
 # The class of regression it catches: the 16.5 ms close() of a packet socket
 # on the handover path (docs/BENCHMARKS.md), a stall of the MN's uplink.
 set -u
@@ -42,8 +46,13 @@ for d in ("down", "up"):
     if e > bound:
         print("FAIL: %slink excess %.1f ms > %.0f ms" % (d, e, bound))
         fail = 1
-down = sum(s["lost_raw"] for h in rep["handovers"] if not h["oracle"] and h["covered"]
-           for s in h["streams"].values() if s["dir"] == "down")
+dss = [s for h in rep["handovers"] if not h["oracle"] and h["covered"]
+       for s in h["streams"].values() if s["dir"] == "down"]
+down = sum(s["lost"] for s in dss)
+link = sum(s["lost_dead_link"] for s in dss)
+if link:
+    print("%d packets towards MN1 dropped by the old MR's kernel with the link being removed "
+          "(below IP, not counted)" % link)
 if down:
     print("FAIL: %d packets towards MN1 lost with hold on" % down)
     fail = 1
