@@ -88,6 +88,25 @@ pool_nth(const struct dmm_pool *p, uint64_t idx)
 	return r;
 }
 
+/* The index of p in the pool, or false if p is not one of its prefixes. */
+static bool
+pool_index(const struct dmm_pool *p, const struct dmm_prefix *x, uint64_t *out)
+{
+	unsigned bits = p->plen - p->range.len;
+	uint64_t idx = 0;
+
+	if (x->len != p->plen || p->plen < p->range.len || bits > 32 ||
+	    !dmm_prefix_contains(&p->range, &x->addr))
+		return false;
+	for (unsigned b = 0; b < bits; b++) {
+		unsigned pos = p->plen - 1 - b;
+		if (x->addr.s6_addr[pos / 8] & (0x80u >> (pos % 8)))
+			idx |= UINT64_C(1) << b;
+	}
+	*out = idx;
+	return true;
+}
+
 /* ---- the lease table ---- */
 
 static struct haa_lease *
@@ -125,6 +144,22 @@ lease_log(struct dmm_node *n, const struct haa_lease *l, enum lease_state from,
 		lease_state_names[from], lease_state_names[to], why);
 }
 
+/* Durable state: a lease as it is now, or its removal. */
+static void
+lease_persist(struct dmm_node *n, const struct haa_lease *l, bool del)
+{
+	struct dmm_record r = { .kind = DMM_REC_LEASE, .del = del, .prefix = l->prefix };
+
+	if (n->io.persist == NULL)
+		return;
+	if (!del) {
+		r.mnid = l->mnid;
+		r.peer = l->holder;
+		r.expires = l->expires;
+	}
+	n->io.persist(n->io.ctx, &r);
+}
+
 static void
 lease_unlink(uint32_t *head, struct haa_lease *leases, uint32_t slot, bool by_pfx)
 {
@@ -148,6 +183,7 @@ lease_free(struct dmm_node *n, struct haa_lease *l, const char *why)
 	struct haa_pool *pool = &h->pools[l->pool];
 
 	lease_log(n, l, l->state, LEASE_FREE, why);
+	lease_persist(n, l, true);
 	lease_unlink(&h->by_pfx[dmm_hash_prefix(&l->prefix) & h->mask], h->leases, slot, true);
 	lease_unlink(&h->by_mnid[dmm_hash_mnid(&l->mnid) & h->mask], h->leases, slot, false);
 	pool->used--;
@@ -171,8 +207,8 @@ lease_renew(struct dmm_node *n, struct haa_lease *l, dmm_time_t now)
 }
 
 static struct haa_lease *
-lease_new(struct dmm_node *n, const struct dmm_mnid *id, unsigned pool, uint64_t idx,
-	  dmm_time_t now)
+lease_insert(struct dmm_node *n, const struct dmm_mnid *id, unsigned pool, uint64_t idx,
+	     dmm_time_t now)
 {
 	struct dmm_haa *h = n->haa;
 	uint32_t slot = h->free_head;
@@ -193,6 +229,15 @@ lease_new(struct dmm_node *n, const struct dmm_mnid *id, unsigned pool, uint64_t
 	l->next_mnid = h->by_mnid[dmm_hash_mnid(id) & h->mask];
 	h->by_mnid[dmm_hash_mnid(id) & h->mask] = slot;
 	lease_renew(n, l, now);
+	return l;
+}
+
+static struct haa_lease *
+lease_new(struct dmm_node *n, const struct dmm_mnid *id, unsigned pool, uint64_t idx,
+	  dmm_time_t now)
+{
+	struct haa_lease *l = lease_insert(n, id, pool, idx, now);
+
 	lease_log(n, l, LEASE_FREE, LEASE_ACTIVE, "allocated");
 	dmm_count(n, DMM_C_HOA_ALLOC);
 	return l;
@@ -353,6 +398,7 @@ dmm_haa_on_request(struct dmm_node *n, const struct in6_addr *src,
 		rep.present |= DMM_P_HNP;
 	}
 	if (l != NULL) {
+		lease_persist(n, l, false); /* before the MR is told */
 		rep.n_hnp = 1;
 		rep.hnp[0] = l->prefix;
 		rep.home = n->cfg.pools[l->pool].mr;
@@ -433,6 +479,39 @@ dmm_time_t
 dmm_haa_deadline(const struct dmm_node *n)
 {
 	return n->haa ? n->haa->next_deadline : DMM_TIME_NEVER;
+}
+
+int
+dmm_haa_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
+{
+	struct dmm_haa *h = n->haa;
+	struct dmm_prefix p = r->prefix;
+	struct haa_lease *l;
+	uint64_t idx;
+
+	if (h == NULL)
+		return DMM_E_ROLE;
+	if (r->del || r->expires <= now)
+		return 0;
+	dmm_prefix_mask(&p);
+	for (unsigned i = 0; i < n->cfg.n_pools; i++) {
+		if (!pool_index(&n->cfg.pools[i], &p, &idx) || idx >= h->pools[i].count)
+			continue;
+		if (lease_by_prefix(h, &p) != NULL || lease_by_mnid(h, &r->mnid, i) != NULL)
+			return DMM_E_CONFIG;
+		if (h->used >= h->cap)
+			return DMM_E_NOMEM;
+		l = lease_insert(n, &r->mnid, i, idx, now);
+		l->holder = r->peer;
+		l->expires = r->expires;
+		if (l->expires < h->next_deadline)
+			h->next_deadline = l->expires;
+		if (n->cfg.pools[i].mode == DMM_POOL_STATEFUL && idx == h->pools[i].hint)
+			h->pools[i].hint = idx + 1;
+		lease_log(n, l, LEASE_FREE, LEASE_ACTIVE, "restored");
+		return 0;
+	}
+	return DMM_E_CONFIG;
 }
 
 void

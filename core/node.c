@@ -502,6 +502,15 @@ static void txn_timer(struct dmm_node *n, uint32_t i, dmm_time_t now)
 	deliver_reply(n, owner, cookie, NULL, NULL, now);
 }
 
+int dmm_node_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
+{
+	switch (r->kind) {
+	case DMM_REC_LEASE:
+		return dmm_haa_restore(n, r, now);
+	}
+	return DMM_E_ROLE;
+}
+
 void dmm_node_timer(struct dmm_node *n, dmm_time_t now)
 {
 	for (uint32_t i = 0; i < n->txn_hi; i++)

@@ -91,6 +91,20 @@ const char *dmm_event_name(enum dmm_event_kind k);
 
 enum dmm_log_level { DMM_LOG_ERR, DMM_LOG_WARN, DMM_LOG_INFO, DMM_LOG_DEBUG };
 
+/* A durable record (PROCEDURES.md, Restart). The key is (kind, prefix). */
+enum dmm_rec_kind {
+	DMM_REC_LEASE = 1, /* HAA: prefix leased to mnid, holder = peer */
+};
+
+struct dmm_record {
+	enum dmm_rec_kind kind;
+	bool del;                 /* it ceased to exist: only kind and prefix are set */
+	struct dmm_prefix prefix;
+	struct dmm_mnid mnid;
+	struct in6_addr peer;     /* lease: the MR that holds it (may release it) */
+	dmm_time_t expires;       /* node time */
+};
+
 struct dmm_io {
 	void *ctx;
 	/* Send buf to dst (signalling). Failure is the driver's business: the
@@ -106,6 +120,10 @@ struct dmm_io {
 	 * derives both from the key ring, its address and the creation time,
 	 * which differ across restarts but are not secret. */
 	uint32_t (*random)(void *ctx);
+	/* Durable state (may be NULL): each change of an HAA lease is reported
+	 * here before the reply that depends on it is sent, so a driver that
+	 * stores it before returning loses nothing a peer was told. */
+	void (*persist)(void *ctx, const struct dmm_record *r);
 };
 
 struct dmm_node;
@@ -131,6 +149,13 @@ void dmm_node_set_wall_offset(struct dmm_node *n, int64_t offset_ms);
 int dmm_node_recv(struct dmm_node *n, const struct in6_addr *src,
 		  const struct in6_addr *dst, const uint8_t *buf, size_t len,
 		  dmm_time_t now);
+
+/* Put back a record a previous run persisted (before the first message).
+ * 0 if restored; DMM_E_ROLE if no role of the node keeps that kind;
+ * DMM_E_CONFIG if the configuration no longer allows it (prefix in no
+ * pool, or already taken); DMM_E_NOMEM when the table is full. An expired
+ * record is ignored (0). */
+int dmm_node_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now);
 
 /* Run every timer due at or before now. */
 void dmm_node_timer(struct dmm_node *n, dmm_time_t now);

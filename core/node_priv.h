@@ -128,6 +128,7 @@ void dmm_haa_free(struct dmm_node *n);
 void dmm_haa_on_request(struct dmm_node *n, const struct in6_addr *src,
 			const struct dmm_msg *m, dmm_time_t now);
 void dmm_haa_timer(struct dmm_node *n, dmm_time_t now);
+int dmm_haa_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now);
 dmm_time_t dmm_haa_deadline(const struct dmm_node *n);
 
 #endif

@@ -126,6 +126,48 @@ nt_add_net(struct dmm_config *cfg, const char *name, const char *prefix,
 	return (int)cfg->n_nets++;
 }
 
+static void
+nt_persist_cb(void *ctx, const struct dmm_record *r)
+{
+	struct nodetest *t = ctx;
+	struct nt_store *s = t->store;
+	unsigned i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (s->r[i].kind == r->kind && dmm_prefix_eq(&s->r[i].prefix, &r->prefix))
+			break;
+	if (r->del) {
+		s->deletes++;
+		if (i < s->n) {
+			s->r[i] = s->r[s->n - 1];
+			s->sent_before[i] = s->sent_before[s->n - 1];
+			s->n--;
+		}
+		return;
+	}
+	s->writes++;
+	if (i == s->n) {
+		if (s->n == NT_MAX_RECS)
+			return;
+		s->n++;
+	}
+	s->r[i] = *r;
+	s->sent_before[i] = t->n_sent;
+}
+
+int
+nt_restore(struct nodetest *t, const struct nt_store *s, dmm_time_t now)
+{
+	int rc;
+
+	for (unsigned i = 0; i < s->n; i++)
+		if ((rc = dmm_node_restore(t->node, &s->r[i], now)) < 0)
+			return rc;
+	return (int)s->n;
+}
+
 int
 nt_start(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now)
 {
@@ -137,7 +179,8 @@ nt_start_isn(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now,
 	     uint16_t isn)
 {
 	struct dmm_io io = { .send = nt_send_cb, .dp = nt_dp_cb, .log = nt_log_cb,
-			     .event = nt_event_cb, .random = nt_random_cb };
+			     .event = nt_event_cb, .random = nt_random_cb,
+			     .persist = nt_persist_cb };
 	int rc;
 
 	memset(t, 0, sizeof(*t));

@@ -21,6 +21,16 @@ struct nt_sent {
 	uint8_t buf[DMM_MSG_MAX];
 };
 
+/* A durable store for dmm_io.persist: the live records, keyed by (kind,
+ * prefix), and how many messages the node had sent when each was written. */
+#define NT_MAX_RECS 64
+struct nt_store {
+	unsigned n;
+	struct dmm_record r[NT_MAX_RECS];
+	unsigned sent_before[NT_MAX_RECS];
+	unsigned writes, deletes;
+};
+
 struct nodetest {
 	struct dmm_node *node;
 	struct dmm_config cfg;
@@ -36,6 +46,7 @@ struct nodetest {
 	struct dmm_event events[NT_MAX_EVENTS];
 	unsigned n_logs;
 	char logs[NT_MAX_LOGS][NT_LOG_LEN];
+	struct nt_store *store; /* NULL: dmm_io.persist records nothing */
 };
 
 /* A config with defaults and the sample key ring; the caller adds the rest. */
@@ -49,6 +60,9 @@ int nt_start(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now);
 int nt_start_isn(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now,
 		 uint16_t isn);
 void nt_stop(struct nodetest *t);
+/* Feed every record of s to the node (dmm_node_restore); the number restored,
+ * or the first error. */
+int nt_restore(struct nodetest *t, const struct nt_store *s, dmm_time_t now);
 /* Forget what was captured so far. */
 void nt_clear(struct nodetest *t);
 

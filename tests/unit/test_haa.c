@@ -413,6 +413,82 @@ test_release_only_by_holder(void **state)
 	assert_int_equal(dmm_node_counter(nt.node, DMM_C_HOA_RELEASE), 1);
 }
 
+/* Restart (PROCEDURES.md): every lease change reaches dmm_io.persist before
+ * the reply is sent; a new node fed those records back hands out none of
+ * the leased prefixes again, gives each MN its own, keeps each lease's
+ * holder and expiry, and ignores expired records and prefixes in no pool. */
+static void
+test_restart_keeps_leases(void **state)
+{
+	static struct nt_store st;
+	struct dmm_config c;
+	struct dmm_record bad;
+	struct dmm_msg r;
+	struct leases l;
+
+	memset(&st, 0, sizeof(st));
+	nt.store = &st;
+	r = hoa_req(MR11, 1, NULL, 0, T0);
+	assert_granted(&r, 1, "2001:db8:a:100::/64", MR11);
+	r = hoa_req(MR11, 2, NULL, 0, T0 + 1);
+	assert_granted(&r, 2, "2001:db8:a:101::/64", MR11);
+	r = hoa_req(MR21, 2, "2001:db8:a:101::/64", 3600, T0 + 2); /* MN 2 moved: MR21 holds it */
+	assert_int_equal(r.status, DMM_ST_OK);
+	r = hoa_req(MR12, 3, NULL, 0, T0 + 3);
+	assert_int_equal(r.status, DMM_ST_OK);
+	r = hoa_req(MR11, 4, NULL, 0, T0 + 4);
+	assert_granted(&r, 4, "2001:db8:a:102::/64", MR11);
+	r = hoa_req(MR11, 4, "2001:db8:a:102::/64", 0, T0 + 5); /* released */
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(st.n, 3);
+	assert_int_equal(st.deletes, 1);
+	for (unsigned i = 0; i < st.n; i++)
+		assert_int_equal(st.sent_before[i], 0); /* written before the reply */
+
+	nt_stop(&nt);
+	haa_config(&c, 16);
+	assert_int_equal(nt_start(&nt, &c, T0 + 100), 0);
+	assert_int_equal(nt_restore(&nt, &st, T0 + 100), 3);
+	l = leases();
+	assert_int_equal(l.n, 3);
+	assert_int_equal(counter(DMM_C_HOA_ALLOC), 0);
+	assert_true(nt_log_has(&nt, "free -> active (restored)"));
+	for (unsigned i = 0; i < l.n; i++)
+		if (l.v[i].mnid.id[5] == 2) /* renewed by MR21 at T0 + 2 */
+			assert_int_equal(l.v[i].expires, T0 + 2 + LEASE_MS);
+	/* a new MN gets a free prefix, not a leased one (102 was released) */
+	r = hoa_req(MR11, 5, NULL, 0, T0 + 200);
+	assert_granted(&r, 5, "2001:db8:a:102::/64", MR11);
+	r = hoa_req(MR11, 6, NULL, 0, T0 + 201);
+	assert_granted(&r, 6, "2001:db8:a:103::/64", MR11);
+	/* MN 1 asks again: its own prefix */
+	r = hoa_req(MR11, 1, NULL, 0, T0 + 202);
+	assert_granted(&r, 1, "2001:db8:a:100::/64", MR11);
+	/* MN 2's holder survived the restart: only MR21 may release it */
+	r = hoa_req(MR11, 2, "2001:db8:a:101::/64", 0, T0 + 203);
+	assert_int_equal(r.status, DMM_ST_PROHIBITED);
+	r = hoa_req(MR21, 2, "2001:db8:a:101::/64", 0, T0 + 204);
+	assert_int_equal(r.status, DMM_ST_OK);
+
+	/* records a new node cannot take */
+	nt_stop(&nt);
+	assert_int_equal(nt_start(&nt, &c, T0 + LEASE_MS + 10), 0);
+	assert_int_equal(nt_restore(&nt, &st, T0 + LEASE_MS + 10), 3); /* all expired */
+	assert_int_equal(leases().n, 0);
+	bad = st.r[0];
+	bad.expires = T0 + 2 * LEASE_MS;
+	bad.prefix = nt_p6("2001:db8:b:100::/64");
+	assert_int_equal(dmm_node_restore(nt.node, &bad, T0 + LEASE_MS + 10), DMM_E_CONFIG);
+	bad.prefix = nt_p6("2001:db8:a:100::/60"); /* inside a pool, not its length */
+	assert_int_equal(dmm_node_restore(nt.node, &bad, T0 + LEASE_MS + 10), DMM_E_CONFIG);
+	bad.prefix = nt_p6("2001:db8:a:1ff::/64");
+	assert_int_equal(dmm_node_restore(nt.node, &bad, T0 + LEASE_MS + 10), 0);
+	assert_int_equal(dmm_node_restore(nt.node, &bad, T0 + LEASE_MS + 10), DMM_E_CONFIG);
+	bad.kind = (enum dmm_rec_kind)99;
+	assert_int_equal(dmm_node_restore(nt.node, &bad, T0 + LEASE_MS + 10), DMM_E_ROLE);
+	assert_int_equal(leases().n, 1);
+}
+
 int
 main(void)
 {
@@ -428,6 +504,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prohibited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_only_by_holder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_keeps_leases, setup, teardown),
 	};
 
 	dmm_auth_init();
