@@ -13,9 +13,9 @@ CTL_OBJ := $(CTL_SRC:%.c=$(B)/obj/%.o)
 
 ifeq ($(DP_SRC),)
 $(DAEMON_OBJ): CFLAGS += -DDMM_NO_DP
-DMMD_LIBS := -lsodium
+DMMD_LIBS := -llmdb -lsodium
 else
-DMMD_LIBS := -lmnl -lbpf -lsodium
+DMMD_LIBS := -lmnl -lbpf -llmdb -lsodium
 endif
 
 $(B)/obj/daemon/%.o $(B)/obj/dataplane/%.o: CFLAGS += -Idataplane

@@ -259,7 +259,8 @@ static uint32_t dmmd_random(void *ctx)
 static int node_start(struct dmmd *d)
 {
 	struct dmm_io io = { .ctx = d, .send = sock_send, .dp = dp_op, .log = core_log,
-			     .event = evlog_event, .random = dmmd_random };
+			     .event = evlog_event, .random = dmmd_random,
+			     .persist = store_put };
 	int rc;
 
 	if (dmm_auth_init() != 0) {
@@ -273,7 +274,7 @@ static int node_start(struct dmmd *d)
 		return -1;
 	}
 	set_wall_offset(d);
-	return 0;
+	return store_restore(d);
 }
 
 /* ---------------------------------------------------------------- reload */
@@ -509,8 +510,10 @@ static void start(struct dmmd *d)
 	/* The data plane first: the node emits its MISS routes when created. */
 	if (mr && dp_start(d) < 0)
 		fatalx("cannot start the data plane");
-	if (sock_open(d) < 0 || control_open(d) < 0 || node_start(d) < 0) {
+	if (store_open(d) < 0 || sock_open(d) < 0 || control_open(d) < 0 ||
+	    node_start(d) < 0) {
 		dp_stop(d);
+		store_close(d);
 		fatalx("cannot start");
 	}
 	evlog_open(d);
@@ -531,6 +534,7 @@ static void shutdown_all(struct dmmd *d)
 	priv_close(d);
 	sock_close(d);
 	evlog_close(d);
+	store_close(d);
 }
 
 int main(int argc, char **argv)

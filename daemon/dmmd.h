@@ -28,6 +28,7 @@ struct dmmd_peer {
 struct dmmd_stats {
 	uint64_t send_errors, recv_errors, ctl_requests, ev_written;
 	uint64_t ctl_refused, ctl_timeouts; /* too many clients; past a deadline */
+	uint64_t store_writes, store_errors, store_restored; /* store.c */
 };
 
 /* A control socket client (control.c), served from the main loop. */
@@ -57,6 +58,8 @@ struct dmmd {
 	struct dmmd_stats st;
 	struct dmmd_ctl_client ctl[DMMD_CTL_CLIENTS];
 	int priv_fd;             /* the privileged helper (priv.c), -1 if none */
+	struct MDB_env *store;   /* state DIR (store.c), NULL if none */
+	unsigned store_dbi;
 	pid_t priv_pid;
 };
 
@@ -76,6 +79,12 @@ void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via);
 void sock_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t len);
 struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool create);
 bool sock_in_map(const struct dmmd *d, const struct in6_addr *a);
+
+/* store.c: durable records (HAA leases) in LMDB, `state DIR` */
+int store_open(struct dmmd *d);
+void store_close(struct dmmd *d);
+void store_put(void *ctx, const struct dmm_record *r); /* dmm_io.persist */
+int store_restore(struct dmmd *d);
 
 /* control.c */
 int control_open(struct dmmd *d);

@@ -966,6 +966,25 @@ static int top_event_log(struct parser *ps, const char *kw, void *obj)
 	return want_str(ps, kw, "a file path", ps->c->event_log, sizeof(ps->c->event_log));
 }
 
+/* state DIR [sync] | state none */
+static int top_state(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmmd_conf *c = ps->c;
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "a directory, or none");
+
+	if (!w)
+		return -1;
+	c->state_dir[0] = '\0';
+	c->state_sync = false;
+	if (strcmp(w, "none") == 0)
+		return 0;
+	if (resolve_path(ps, line, kw, w, c->state_dir, sizeof(c->state_dir)) != 0)
+		return -1;
+	c->state_sync = opt_kw(ps, "sync");
+	return 0;
+}
+
 /* user NAME: checked at the end (the key file's owner depends on it). */
 static int top_user(struct parser *ps, const char *kw, void *obj)
 {
@@ -1064,6 +1083,7 @@ static const struct directive top_tab[] = {
 	{ "event-log", top_event_log },
 	{ "signalling", top_signalling },
 	{ "user", top_user },
+	{ "state", top_state },
 	{ "mr", top_mr },
 	{ "haa", top_haa },
 	{ "lm", top_lm },
@@ -1073,7 +1093,7 @@ static const struct directive top_tab[] = {
 	{ "network", top_network },
 	{ NULL, NULL },
 };
-#define TOP_ONCE 9 /* node .. user */
+#define TOP_ONCE 10 /* node .. state */
 
 static void parse_top(struct parser *ps)
 {
@@ -1519,6 +1539,11 @@ static void print_head(FILE *f, const struct dmmd_conf *c)
 		fputs("user ", f);
 		print_str(f, c->user);
 		fputc('\n', f);
+	}
+	if (c->state_dir[0]) {
+		fputs("state ", f);
+		print_str(f, c->state_dir);
+		fputs(c->state_sync ? " sync\n" : "\n", f);
 	}
 }
 

@@ -55,6 +55,11 @@ struct dmmd_conf {
 	/* The user dmmd runs as once its sockets are open ("" = the default:
 	 * _dmmd, else nobody; "root" keeps root). */
 	char user[DMMD_USER_MAX];
+	/* state DIR [sync]: HAA leases kept in an LMDB environment there ("" =
+	 * none, they are lost at exit); sync: fsync each change (survives a
+	 * power loss, not only a crash of dmmd). */
+	char state_dir[DMMD_PATH_MAX];
+	bool state_sync;
 	enum dmmd_signalling signalling;
 	uint16_t udp_port;
 	/* data plane (MR only) */

@@ -129,7 +129,8 @@ if [ $root = yes ] && command -v setpriv >/dev/null && command -v ip >/dev/null;
 	ip -n $ns addr add 2001:db8:ff::1/128 dev lo nodad
 	ip -n $ns addr add 2001:db8:ff::12/128 dev lo nodad
 	ip netns exec $ns sysctl -qw net.ipv6.conf.all.forwarding=1
-	sed "s|^control .*|control \"$tmp/lm.sock\"|" "$conf" >"$D/etc/dmm/lm.conf"
+	sed -e "s|^control .*|control \"$tmp/lm.sock\"|" -e "s|^state .*|state \"$tmp/state/lm\"|" \
+		"$conf" >"$D/etc/dmm/lm.conf"
 	cat >"$D/etc/dmm/mr.conf" <<EOF
 node mrtest
 address 2001:db8:ff::12

@@ -1,0 +1,229 @@
+/* dmmd: the node's durable state in an LMDB environment (`state DIR`).
+ *
+ * The core reports each change of a durable record (an HAA lease) through
+ * dmm_io.persist before it sends the reply that depends on it; store_put
+ * commits it to LMDB before returning, so a lease an MR was told about is
+ * on disk (in the page cache, or on the medium with `sync`) before the MR
+ * hears of it. At start, store_restore feeds every record back to the new
+ * node. Expiry times are kept as wall-clock milliseconds: the node's clock
+ * is monotonic and restarts with the machine.
+ *
+ * Layout, one database "records":
+ *   key   kind(1) prefix address(16) prefix length(1)
+ *   value version(1)=1 mnid type(1) mnid length(1) mnid(length) peer(16)
+ *         expiry, wall-clock ms, little endian(8)
+ * Records of another version or shape are skipped and counted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <lmdb.h>
+
+#include "dmmd.h"
+#include "log.h"
+
+#define STORE_MAPSIZE ((size_t)1 << 30) /* address space only: the file grows with use */
+#define STORE_KEY_LEN 18
+#define STORE_VAL_MIN (1 + 2 + 16 + 8)
+#define STORE_VERSION 1
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void key_of(uint8_t k[STORE_KEY_LEN], const struct dmm_record *r)
+{
+	k[0] = (uint8_t)r->kind;
+	memcpy(k + 1, &r->prefix.addr, 16);
+	k[17] = r->prefix.len;
+}
+
+/* mkdir -p: parents 0755, the directory itself 0700. */
+static int mkdirs(const char *dir)
+{
+	char p[DMMD_PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Open (creating) the environment; 0, or -1 with the reason logged. Runs
+ * before the privilege drop: the directory is created mode 0700 (its
+ * missing parents 0755). */
+int store_open(struct dmmd *d)
+{
+	const char *dir = d->conf.state_dir;
+	unsigned flags = MDB_NOTLS | (d->conf.state_sync ? 0 : MDB_NOSYNC);
+	MDB_txn *txn;
+	int rc;
+
+	if (dir[0] == '\0')
+		return 0;
+	if (mkdirs(dir) < 0) {
+		log_warn("state %s: cannot create the directory", dir);
+		return -1;
+	}
+	if ((rc = mdb_env_create(&d->store)) != 0 ||
+	    (rc = mdb_env_set_mapsize(d->store, STORE_MAPSIZE)) != 0 ||
+	    (rc = mdb_env_open(d->store, dir, flags, 0600)) != 0) {
+		log_warnx("state %s: %s", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	if ((rc = mdb_txn_begin(d->store, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, NULL, 0, &d->store_dbi)) != 0 ||
+	    (rc = mdb_txn_commit(txn)) != 0) {
+		log_warnx("state %s: %s", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (d->store)
+		mdb_env_close(d->store);
+	d->store = NULL;
+	return -1;
+}
+
+void store_close(struct dmmd *d)
+{
+	if (d->store == NULL)
+		return;
+	mdb_env_sync(d->store, 1);
+	mdb_env_close(d->store);
+	d->store = NULL;
+}
+
+/* dmm_io.persist. A failure is counted and logged (rate-limited): the
+ * lease still holds in memory, only a restart would lose it. */
+void store_put(void *ctx, const struct dmm_record *r)
+{
+	struct dmmd *d = ctx;
+	uint8_t k[STORE_KEY_LEN], v[STORE_VAL_MIN + DMM_MNID_MAX];
+	MDB_val key = { .mv_size = sizeof(k), .mv_data = k }, val = { .mv_data = v };
+	MDB_txn *txn;
+	int64_t exp;
+	size_t o = 0;
+	int rc;
+
+	if (d->store == NULL)
+		return;
+	key_of(k, r);
+	if ((rc = mdb_txn_begin(d->store, NULL, 0, &txn)) != 0)
+		goto fail;
+	if (r->del) {
+		rc = mdb_del(txn, d->store_dbi, &key, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	} else {
+		exp = (int64_t)r->expires - (int64_t)d->now + wall_ms();
+		v[o++] = STORE_VERSION;
+		v[o++] = r->mnid.type;
+		v[o++] = r->mnid.len;
+		memcpy(v + o, r->mnid.id, r->mnid.len);
+		o += r->mnid.len;
+		memcpy(v + o, &r->peer, 16);
+		o += 16;
+		for (unsigned i = 0; i < 8; i++)
+			v[o++] = (uint8_t)((uint64_t)exp >> (8 * i));
+		val.mv_size = o;
+		rc = mdb_put(txn, d->store_dbi, &key, &val, 0);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	d->st.store_writes++;
+	return;
+fail:
+	d->st.store_errors++;
+	log_ratelimited(LOG_WARNING, "state %s: cannot write a record: %s",
+			d->conf.state_dir, mdb_strerror(rc));
+}
+
+static bool decode(const MDB_val *key, const MDB_val *val, int64_t now_wall,
+		   dmm_time_t now, struct dmm_record *r)
+{
+	const uint8_t *k = key->mv_data, *v = val->mv_data;
+	size_t o = 3;
+	int64_t exp = 0;
+
+	if (key->mv_size != STORE_KEY_LEN || val->mv_size < STORE_VAL_MIN ||
+	    v[0] != STORE_VERSION || v[2] > DMM_MNID_MAX || val->mv_size != (size_t)STORE_VAL_MIN + v[2])
+		return false;
+	*r = (struct dmm_record){ .kind = (enum dmm_rec_kind)k[0] };
+	memcpy(&r->prefix.addr, k + 1, 16);
+	r->prefix.len = k[17];
+	r->mnid.type = v[1];
+	r->mnid.len = v[2];
+	memcpy(r->mnid.id, v + o, v[2]);
+	o += v[2];
+	memcpy(&r->peer, v + o, 16);
+	o += 16;
+	for (unsigned i = 0; i < 8; i++)
+		exp |= (int64_t)((uint64_t)v[o + i] << (8 * i));
+	r->expires = exp <= now_wall ? now : now + (dmm_time_t)(exp - now_wall);
+	return r->prefix.len <= 128;
+}
+
+/* Feed every stored record to the node; logs what was restored. Records
+ * the node refuses (expired, no longer in a pool, a kind this node's roles
+ * do not keep) are deleted, so the store holds what the node holds. */
+int store_restore(struct dmmd *d)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val key, val;
+	struct dmm_record r;
+	unsigned ok = 0, dropped = 0, bad = 0;
+	int64_t now_wall = wall_ms();
+	int rc;
+
+	if (d->store == NULL)
+		return 0;
+	if ((rc = mdb_txn_begin(d->store, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_cursor_open(txn, d->store_dbi, &cur)) != 0) {
+		log_warnx("state %s: %s", d->conf.state_dir, mdb_strerror(rc));
+		if (rc != 0 && txn)
+			mdb_txn_abort(txn);
+		return -1;
+	}
+	while ((rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) == 0) {
+		if (!decode(&key, &val, now_wall, d->now, &r)) {
+			bad++;
+			mdb_cursor_del(cur, 0);
+			continue;
+		}
+		if (r.expires > d->now && dmm_node_restore(d->node, &r, d->now) == 0) {
+			ok++;
+			continue;
+		}
+		dropped++;
+		mdb_cursor_del(cur, 0);
+	}
+	mdb_cursor_close(cur);
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		log_warnx("state %s: %s", d->conf.state_dir, mdb_strerror(rc));
+		return -1;
+	}
+	d->st.store_restored = ok;
+	log_info("state %s: %u records restored, %u expired or refused, %u unreadable",
+		 d->conf.state_dir, ok, dropped, bad);
+	return 0;
+}
