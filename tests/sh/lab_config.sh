@@ -3,7 +3,7 @@
 #   - every node of every lab/topologies/*.topo passes `dmmd -n`;
 #   - for figure 1, each generated config normalizes (`dmmd -n -v`) to the
 #     same settings as the hand-written examples/figure1/NODE.conf, apart
-#     from the per-lab paths (keys, control socket, event log);
+#     from the per-lab paths (keys, control socket, event log, state);
 #   - every network block lists the network's MRs (`mr ADDRESS`, topology
 #     order, right after haa);
 #   - --dataplane SPEC (and DMM_DATAPLANE): each MR's config names its
@@ -36,7 +36,7 @@ done
 
 cp -r examples/figure1 "$tmp/ex"
 chmod 600 "$tmp/ex/keys"
-paths='^(keys|control|event-log) '
+paths='^(keys|control|event-log|state) '
 for c in "$tmp"/ex/*.conf; do
 	node=$(basename "$c" .conf)
 	[ -f "$tmp/figure1/$node.conf" ] || { bad "figure1.topo has no node $node"; continue; }
