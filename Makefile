@@ -6,12 +6,15 @@
 
 CC ?= cc
 B := build
-CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Wshadow -Wmissing-prototypes \
+# The one version of dmmd and dmmctl (dmmctl version, dmmd -V): the Debian
+# changelog's, unless VERSION=... is given.
+VERSION ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+CFLAGS_BASE := -DDMM_VERSION='"$(VERSION)"' -std=gnu11 -g -Wall -Wextra -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wno-unused-parameter -Werror -D_GNU_SOURCE -Icore
 OPT ?= -O2
 CFLAGS ?= $(OPT)
 SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS := -lsodium
+LIBS := -lsodium -ljansson
 FUZZ_SECONDS ?= 60
 
 CORE_SRC := $(sort $(wildcard core/*.c))

@@ -1,4 +1,4 @@
-/* dmmd: growable text buffer and JSON string escaping. */
+/* dmmd: growable text buffer, and its JSON output (jansson). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,34 +52,34 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void buf_json_str(struct buf *b, const char *s)
+/* j as one line of compact JSON (jansson), then a newline; takes j. */
+void buf_json(struct buf *b, json_t *j)
 {
-	buf_put(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
-			char esc[2] = { '\\', (char)ch };
-			buf_put(b, esc, 2);
-		} else if (ch == '\n') {
-			buf_put(b, "\\n", 2);
-		} else if (ch == '\t') {
-			buf_put(b, "\\t", 2);
-		} else if (ch < 0x20 || ch >= 0x7f) { /* non-ASCII too: always valid JSON */
-			buf_printf(b, "\\u%04x", ch);
-		} else {
-			buf_put(b, (const char *)&ch, 1);
-		}
-	}
-	buf_put(b, "\"", 1);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (!s)
+		b->oom = true;
+	else
+		buf_printf(b, "%s\n", s);
+	free(s);
+	json_decref(j);
 }
 
-void buf_json_key(struct buf *b, bool *first, const char *key)
+/* s as a JSON string; bytes that are not UTF-8 become '?' (jansson takes
+ * only valid UTF-8). NULL only when out of memory. */
+json_t *json_text(const char *s)
 {
-	if (!*first)
-		buf_put(b, ",", 1);
-	*first = false;
-	buf_json_str(b, key);
-	buf_put(b, ":", 1);
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j || !(copy = strdup(s)))
+		return j;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
 }
 
 void buf_free(struct buf *b)

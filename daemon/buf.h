@@ -1,10 +1,11 @@
-/* dmmd: a growable text buffer, and the few JSON helpers the control
- * socket and the event log need. */
+/* dmmd: a growable text buffer, and its JSON output (jansson). */
 #ifndef DMMD_BUF_H
 #define DMMD_BUF_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 struct buf {
 	char *p;
@@ -14,10 +15,12 @@ struct buf {
 
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_put(struct buf *b, const char *s, size_t n);
-/* s as a JSON string, quotes included; control characters escaped. */
-void buf_json_str(struct buf *b, const char *s);
-/* "key": — with a leading comma unless *first, which it clears. */
-void buf_json_key(struct buf *b, bool *first, const char *key);
+/* j as one line of compact JSON and a newline; takes (decrefs) j, a
+ * NULL j (allocation failed) sets oom. Every JSON dmmd writes goes
+ * through jansson: no JSON is built by hand. */
+void buf_json(struct buf *b, json_t *j);
+/* s as a JSON string (bytes that are not UTF-8 as '?'), NULL if no memory. */
+json_t *json_text(const char *s);
 void buf_free(struct buf *b);
 
 #endif

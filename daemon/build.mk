@@ -1,8 +1,9 @@
 # dmmd and dmmctl. Included by the top-level Makefile (uses B, CC, CFLAGS,
 # DP_SRC and the $(B)/obj/%.o rule; targets are expanded at include time,
 # so only variables defined before the include may appear in them).
-#   build/dmmd    daemon/*.c + dataplane/*.c + build/libdmm.a, -lmnl -lsodium
-#   build/dmmctl  ctl/*.c
+#   build/dmmd    daemon/*.c + dataplane/*.c + build/libdmm.a, -lmnl -lbpf
+#                 -lsodium -ljansson
+#   build/dmmctl  ctl/*.c, -ljansson
 # Until dataplane/*.c exists, dmmd is built with -DDMM_NO_DP (LM/HAA only).
 
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
@@ -13,9 +14,9 @@ CTL_OBJ := $(CTL_SRC:%.c=$(B)/obj/%.o)
 
 ifeq ($(DP_SRC),)
 $(DAEMON_OBJ): CFLAGS += -DDMM_NO_DP
-DMMD_LIBS := -llmdb -lsodium
+DMMD_LIBS := -llmdb -lsodium -ljansson
 else
-DMMD_LIBS := -lmnl -lbpf -llmdb -lsodium
+DMMD_LIBS := -lmnl -lbpf -llmdb -lsodium -ljansson
 endif
 
 $(B)/obj/daemon/%.o $(B)/obj/dataplane/%.o: CFLAGS += -Idataplane
@@ -25,7 +26,7 @@ $(B)/dmmd: $(DAEMON_OBJ) $(DP_OBJ) $(B)/libdmm.a
 	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJ) $(DP_OBJ) $(B)/libdmm.a $(DMMD_LIBS)
 
 $(B)/dmmctl: $(CTL_OBJ)
-	$(CC) $(CFLAGS) -o $@ $(CTL_OBJ)
+	$(CC) $(CFLAGS) -o $@ $(CTL_OBJ) -ljansson
 
 all: $(B)/dmmd $(B)/dmmctl
 

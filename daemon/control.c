@@ -4,10 +4,14 @@
  * are served non-blocking from the main loop, each with its own buffers and
  * deadlines: none can stall signalling.
  *
- * Request: [json] show mns|bindings|cache|leases|handovers|counters|peers|config
- *          [json] attach LINK MNID | detach LINK
+ * Request: [json] show mns [MNID] | cache [PREFIX] | bindings [MNID|PREFIX]
+ *                | leases [MNID|PREFIX] | handovers [MNID] | counters
+ *                | peers [ADDRESS] | config
+ *          [json] attach LINK MNID | detach LINK | clear counters | version
+ *          [json] monitor    (the connection stays: one line per event)
  * The daemon renders both the text (iproute2-like: one entry per line,
- * keyword value pairs) and the JSON forms, so dmmctl stays a dumb pipe. */
+ * keyword value pairs) and the JSON forms (jansson; the schema is
+ * docs/dmmctl.schema.json), so dmmctl stays a thin pipe. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -32,6 +36,12 @@
  * answer within CTL_WRITE_MS, however it trickles bytes. */
 #define CTL_READ_MS 500
 #define CTL_WRITE_MS 2000
+/* A monitor with events queued must take some within CTL_MON_STALL_MS (a
+ * stopped one is closed); until then, events that do not fit its
+ * DMMD_MON_BUF are dropped and counted, never waited for. */
+#define CTL_MON_STALL_MS 3000
+/* The kernel's share of a monitor's backlog (SO_SNDBUF, doubled by Linux). */
+#define CTL_MON_SNDBUF 8192
 
 /* ---------------------------------------------------------------- socket */
 
@@ -127,6 +137,8 @@ int control_open(struct dmmd *d)
 }
 
 static void ctl_drop(struct dmmd_ctl_client *c);
+static void ctl_handle(struct dmmd *d, const char *line, struct buf *out,
+		       struct dmmd_ctl_client *c);
 
 void control_close(struct dmmd *d)
 {
@@ -176,14 +188,21 @@ static void ctl_answer(struct dmmd *d, struct dmmd_ctl_client *c, bool too_long)
 	} else if (c->in_len > 0) {
 		d->st.ctl_requests++;
 		log_ratelimited(LOG_DEBUG, "control: %s", c->in);
-		control_handle(d, c->in, &c->out);
+		ctl_handle(d, c->in, &c->out, c);
 	}
 	if (c->out.oom) {
 		buf_free(&c->out);
 		buf_printf(&c->out, "error: out of memory\n");
+		c->monitor = false;
 	}
 	c->writing = true;
 	c->deadline = ctl_clock_ms() + CTL_WRITE_MS;
+	if (c->monitor) {
+		int sz = CTL_MON_SNDBUF;
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		c->in_len = 0;
+		return; /* reading on: its end of stream says it is gone */
+	}
 	shutdown(c->fd, SHUT_RD);
 }
 
@@ -216,7 +235,9 @@ static bool ctl_read(struct dmmd *d, struct dmmd_ctl_client *c)
 	}
 }
 
-/* Write what the client takes now; close when all is written. */
+/* Write what the client takes now; close when all is written (a monitor:
+ * wait for more). A monitor's deadline moves with each write that makes
+ * progress. */
 static void ctl_write(struct dmmd_ctl_client *c)
 {
 	while (c->out_off < c->out.len) {
@@ -229,12 +250,45 @@ static void ctl_write(struct dmmd_ctl_client *c)
 		if (w <= 0)
 			break;
 		c->out_off += (size_t)w;
+		if (c->monitor)
+			c->deadline = ctl_clock_ms() + CTL_MON_STALL_MS;
+	}
+	if (c->monitor && c->out_off == c->out.len && !c->out.oom) {
+		c->out.len = c->out_off = 0; /* all taken: nothing to wait for */
+		c->deadline = INT64_MAX;
+		return;
 	}
 	ctl_drop(c);
 }
 
-static void ctl_serve(struct dmmd *d, struct dmmd_ctl_client *c)
+/* A monitor has nothing to say: readable means it closed (or sent what it
+ * should not; that is read and ignored). */
+static void ctl_monitor_read(struct dmmd_ctl_client *c)
 {
+	char junk[256];
+
+	for (;;) {
+		ssize_t r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0) {
+			ctl_drop(c);
+			return;
+		}
+	}
+}
+
+static void ctl_serve(struct dmmd *d, struct dmmd_ctl_client *c, short revents)
+{
+	if (c->monitor) {
+		if (revents & (POLLIN | POLLHUP | POLLERR))
+			ctl_monitor_read(c);
+		if (c->used && c->out_off < c->out.len)
+			ctl_write(c);
+		return;
+	}
 	if (!c->writing && !ctl_read(d, c))
 		return;
 	if (c->writing)
@@ -271,7 +325,7 @@ void control_accept(struct dmmd *d)
 		}
 		*c = (struct dmmd_ctl_client){ .used = true, .fd = fd,
 					       .deadline = ctl_clock_ms() + CTL_READ_MS };
-		ctl_serve(d, c); /* the line is often there already */
+		ctl_serve(d, c, POLLIN); /* the line is often there already */
 	}
 }
 
@@ -283,7 +337,10 @@ int control_pollfds(struct dmmd *d, struct pollfd *fds, int max)
 		struct dmmd_ctl_client *c = &d->ctl[i];
 		if (!c->used)
 			continue;
-		fds[n++] = (struct pollfd){ .fd = c->fd, .events = c->writing ? POLLOUT : POLLIN };
+		short ev = c->writing ? POLLOUT : POLLIN;
+		if (c->monitor) /* its end of stream; and room, if it has a backlog */
+			ev = POLLIN | (c->out_off < c->out.len ? POLLOUT : 0);
+		fds[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
 	}
 	return n;
 }
@@ -295,7 +352,7 @@ void control_dispatch(struct dmmd *d, const struct pollfd *fds, int n)
 			continue;
 		for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
 			if (d->ctl[i].used && d->ctl[i].fd == fds[k].fd) {
-				ctl_serve(d, &d->ctl[i]);
+				ctl_serve(d, &d->ctl[i], fds[k].revents);
 				break;
 			}
 	}
@@ -322,125 +379,189 @@ void control_timer(struct dmmd *d)
 		if (!c->used || c->deadline > now)
 			continue;
 		d->st.ctl_timeouts++;
-		log_ratelimited(LOG_DEBUG, "control: client %s, closed", c->writing
+		if (c->monitor)
+			d->st.mon_closed++;
+		log_ratelimited(LOG_DEBUG, "control: client %s, closed", c->monitor
+				? "monitor does not read its events" : c->writing
 				? "does not read its answer" : "sent no complete request in time");
 		ctl_drop(c);
 	}
 }
 
-/* ---------------------------------------------------------------- rendering helpers */
+/* ---------------------------------------------------------------- rendering
+ *
+ * One walk over each table renders either form: JSON entries are jansson
+ * objects collected in an array (or one object), text entries are lines of
+ * "key value" pairs. The JSON keeps one schema across commands
+ * (docs/dmmctl.schema.json, dmmctl(8)): every key always present, null
+ * for none, lists as arrays, durations as integers in keys ending _ms or
+ * _s, times of day as RFC 3339 strings (dmmd_timestamp) in keys ending
+ * _time. Text leaves out what JSON says null. */
 
 #define VIEW_MAX_TUN (DP_MAX_PEERS + 1)
+
+/* What the argument after the table name selects. */
+struct filter {
+	bool mnid_set, prefix_set, addr_set;
+	struct dmm_mnid mnid;
+	struct dmm_prefix prefix;
+	struct in6_addr addr;
+	unsigned matched;
+};
 
 struct view {
 	struct dmmd *d;
 	struct buf *b;
 	bool json;
-	bool first; /* first element of the JSON array */
+	bool oom;
+	json_t *list; /* JSON: the array of entries */
+	json_t *obj;  /* JSON: the entry being filled */
+	bool kfirst;  /* text: no pair on this line yet */
+	struct filter f;
 	unsigned n_tun; /* show peers: the data plane's tunnel counters */
 	struct dp_peer_stats tun[VIEW_MAX_TUN];
 };
 
-static void v_open(struct view *v)
+void dmmd_timestamp(char *s, size_t len, const struct timespec *ts)
 {
-	v->first = true;
-	if (v->json)
-		buf_put(v->b, "[", 1);
+	struct tm tm;
+	size_t k;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	k = strftime(s, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(s + k, len - k, ".%03ldZ", ts->tv_nsec / 1000000);
 }
 
-static void v_close(struct view *v)
+static void v_setj(struct view *v, json_t *o, const char *key, json_t *val)
 {
-	if (v->json)
-		buf_put(v->b, "]\n", 2);
+	if (json_object_set_new(o, key, val) < 0) /* decrefs val */
+		v->oom = true;
 }
 
-/* Start one entry: "{" in JSON (comma-separated), nothing in text. */
-static void v_entry(struct view *v, bool *kfirst)
+static void v_entry(struct view *v)
 {
-	*kfirst = true;
-	if (v->json) {
-		buf_put(v->b, v->first ? "{" : ",{", v->first ? 1 : 2);
-		v->first = false;
-	}
+	v->kfirst = true;
+	if (v->json && !(v->obj = json_object()))
+		v->oom = true;
 }
 
 static void v_end(struct view *v)
 {
-	buf_put(v->b, v->json ? "}" : "\n", 1);
-}
-
-/* key + string value; text: "key value" separated by spaces, the first key
- * omitted when lead is set (the entry's name comes first, as in ip route). */
-static void v_str(struct view *v, bool *kfirst, const char *key, const char *val, bool lead)
-{
-	if (v->json) {
-		buf_json_key(v->b, kfirst, key);
-		buf_json_str(v->b, val);
+	if (!v->json) {
+		buf_put(v->b, "\n", 1);
 		return;
 	}
-	if (!*kfirst)
+	if (json_array_append_new(v->list, v->obj) < 0)
+		v->oom = true;
+	v->obj = NULL;
+}
+
+/* One text pair: "key value", or just "value" for the lead of a line. */
+static void v_text(struct view *v, const char *key, const char *val, bool lead)
+{
+	if (!v->kfirst)
 		buf_put(v->b, " ", 1);
-	*kfirst = false;
+	v->kfirst = false;
 	if (lead)
 		buf_printf(v->b, "%s", val);
 	else
 		buf_printf(v->b, "%s %s", key, val);
 }
 
-static void v_u64(struct view *v, bool *kfirst, const char *key, uint64_t val)
+/* A string, NULL for none (JSON null; nothing in text). */
+static void v_str(struct view *v, const char *key, const char *val, bool lead)
+{
+	if (v->json)
+		v_setj(v, v->obj, key, val ? json_text(val) : json_null());
+	else if (val)
+		v_text(v, key, val, lead);
+}
+
+static void v_u64(struct view *v, const char *key, uint64_t val)
 {
 	char s[24];
 
 	if (v->json) {
-		buf_json_key(v->b, kfirst, key);
-		buf_printf(v->b, "%llu", (unsigned long long)val);
+		v_setj(v, v->obj, key, json_integer((json_int_t)val));
 		return;
 	}
 	snprintf(s, sizeof(s), "%llu", (unsigned long long)val);
-	v_str(v, kfirst, key, s, false);
+	v_text(v, key, s, false);
 }
 
-static void v_bool(struct view *v, bool *kfirst, const char *key, bool val)
+/* A number or none (JSON null; nothing in text). */
+static void v_opt_u64(struct view *v, const char *key, bool set, uint64_t val)
+{
+	if (set)
+		v_u64(v, key, val);
+	else if (v->json)
+		v_setj(v, v->obj, key, json_null());
+}
+
+/* JSON true/false; text: the key alone when true. */
+static void v_bool(struct view *v, const char *key, bool val)
 {
 	if (v->json) {
-		buf_json_key(v->b, kfirst, key);
-		buf_put(v->b, val ? "true" : "false", val ? 4 : 5);
+		v_setj(v, v->obj, key, json_boolean(val));
 	} else if (val) {
-		if (!*kfirst)
+		if (!v->kfirst)
 			buf_put(v->b, " ", 1);
-		*kfirst = false;
+		v->kfirst = false;
 		buf_printf(v->b, "%s", key);
 	}
 }
 
-static void v_addr(struct view *v, bool *kfirst, const char *key, const struct in6_addr *a)
+static bool addr_unset(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_UNSPECIFIED(a);
+}
+
+/* An address; :: is none when none_if_any. */
+static void v_addr(struct view *v, const char *key, const struct in6_addr *a, bool none_if_any)
 {
 	char s[INET6_ADDRSTRLEN];
 
-	v_str(v, kfirst, key, inet_ntop(AF_INET6, a, s, sizeof(s)), false);
+	v_str(v, key, none_if_any && addr_unset(a) ? NULL : inet_ntop(AF_INET6, a, s, sizeof(s)),
+	      false);
 }
 
-static void v_prefix(struct view *v, bool *kfirst, const char *key,
-		     const struct dmm_prefix *p, bool lead)
+static void v_prefix(struct view *v, const char *key, const struct dmm_prefix *p, bool lead)
 {
 	char s[DMM_PREFIX_STRLEN];
 
-	v_str(v, kfirst, key, dmm_prefix_str(p, s, sizeof(s)), lead);
+	v_str(v, key, dmm_prefix_str(p, s, sizeof(s)), lead);
+}
+
+/* A list of strings: a JSON array, text "key a,b" (nothing if empty). */
+static void v_strs(struct view *v, const char *key, const char *const *vals, unsigned n)
+{
+	if (v->json) {
+		json_t *a = json_array();
+		for (unsigned i = 0; i < n; i++)
+			if (json_array_append_new(a, json_text(vals[i])) < 0)
+				v->oom = true;
+		v_setj(v, v->obj, key, a);
+		return;
+	}
+	if (!n)
+		return;
+	struct buf t = { 0 };
+	for (unsigned i = 0; i < n; i++)
+		buf_printf(&t, "%s%s", i ? "," : "", vals[i]);
+	v_text(v, key, t.p ? t.p : "", false);
+	v->oom |= t.oom;
+	buf_free(&t);
 }
 
 /* Time left until t: JSON "<key>_ms" (null for never), text "key 12.3s". */
-static void v_left(struct view *v, bool *kfirst, const char *key, dmm_time_t t)
+static void v_left(struct view *v, const char *key, dmm_time_t t)
 {
 	char k[32], s[32];
 	uint64_t left = t == DMM_TIME_NEVER ? 0 : t > v->d->now ? t - v->d->now : 0;
 
 	if (v->json) {
 		snprintf(k, sizeof(k), "%s_ms", key);
-		buf_json_key(v->b, kfirst, k);
-		if (t == DMM_TIME_NEVER)
-			buf_put(v->b, "null", 4);
-		else
-			buf_printf(v->b, "%llu", (unsigned long long)left);
+		v_opt_u64(v, k, t != DMM_TIME_NEVER, left);
 		return;
 	}
 	if (t == DMM_TIME_NEVER)
@@ -448,29 +569,97 @@ static void v_left(struct view *v, bool *kfirst, const char *key, dmm_time_t t)
 	else
 		snprintf(s, sizeof(s), "%llu.%llus", (unsigned long long)(left / 1000),
 			 (unsigned long long)(left % 1000 / 100));
-	v_str(v, kfirst, key, s, false);
+	v_text(v, key, s, false);
 }
 
-static void v_link(struct view *v, bool *kfirst, uint32_t link)
+/* JSON: link (ifindex) and ifname (null once the interface is gone);
+ * text: link NAME, or #INDEX. */
+static void v_link(struct view *v, uint32_t link)
 {
 	char name[IF_NAMESIZE], num[16];
-	bool named = if_indextoname(link, name) != NULL;
+	bool named = link && if_indextoname(link, name) != NULL;
 
 	if (v->json) {
-		v_u64(v, kfirst, "link", link);
-		if (named)
-			v_str(v, kfirst, "ifname", name, false);
+		v_u64(v, "link", link);
+		v_str(v, "ifname", named ? name : NULL, false);
 		return;
 	}
-	snprintf(num, sizeof(num), "#%u", link); /* the interface is gone */
-	v_str(v, kfirst, "link", named ? name : num, false);
+	snprintf(num, sizeof(num), "#%u", link);
+	v_text(v, "link", named ? name : num, false);
 }
 
-static void v_mnid(struct view *v, bool *kfirst, const struct dmm_mnid *m, bool lead)
+static void v_mnid(struct view *v, const struct dmm_mnid *m, bool lead)
 {
 	char s[DMM_MNID_STRLEN];
 
-	v_str(v, kfirst, "mnid", dmm_mnid_str(m, s, sizeof(s)), lead);
+	v_str(v, "mnid", m->len ? dmm_mnid_str(m, s, sizeof(s)) : NULL, lead);
+}
+
+/* ---------------------------------------------------------------- filters */
+
+static bool mnid_eq(const struct dmm_mnid *a, const struct dmm_mnid *b)
+{
+	return a->type == b->type && a->len == b->len && !memcmp(a->id, b->id, a->len);
+}
+
+/* Containment either way: the filter's prefix holds the entry's, or the
+ * entry's holds the filter's (an address, or a longer prefix). */
+static bool prefix_overlap(const struct dmm_prefix *a, const struct dmm_prefix *b)
+{
+	return a->len <= b->len ? dmm_prefix_contains(a, &b->addr)
+				: dmm_prefix_contains(b, &a->addr);
+}
+
+/* PREFIX, or an ADDRESS as a /128. */
+static bool parse_prefix(const char *s, struct dmm_prefix *p)
+{
+	if (strchr(s, '/'))
+		return dmm_prefix_parse(s, p) == 0;
+	if (inet_pton(AF_INET6, s, &p->addr) != 1)
+		return false;
+	p->len = 128;
+	return true;
+}
+
+/* What a filter argument may be, per table. */
+enum { F_MNID = 1, F_PREFIX = 2, F_ADDR = 4 };
+
+static bool filter_parse(struct filter *f, const char *s, unsigned kinds, struct buf *out)
+{
+	*f = (struct filter){ 0 };
+	if (!s)
+		return true;
+	if ((kinds & F_ADDR) && inet_pton(AF_INET6, s, &f->addr) == 1)
+		return (f->addr_set = true);
+	if ((kinds & F_PREFIX) && parse_prefix(s, &f->prefix))
+		return (f->prefix_set = true);
+	if ((kinds & F_MNID) && dmm_mnid_parse(s, &f->mnid) == 0)
+		return (f->mnid_set = true);
+	buf_printf(out, "error: '%s' is not %s\n", s,
+		   kinds == F_ADDR ? "an IPv6 address" :
+		   kinds == F_MNID ? "an MN identifier" :
+		   kinds == F_PREFIX ? "an IPv6 prefix or address" :
+		   "an MN identifier, an IPv6 prefix or an address");
+	return false;
+}
+
+/* Does an entry with this MN id and these prefixes pass the filter? */
+static bool filter_pass(struct view *v, const struct dmm_mnid *m,
+			const struct dmm_prefix *p, unsigned n_p)
+{
+	const struct filter *f = &v->f;
+	bool ok = true;
+
+	if (f->mnid_set)
+		ok = m && mnid_eq(m, &f->mnid);
+	if (f->prefix_set) {
+		ok = false;
+		for (unsigned i = 0; i < n_p && !ok; i++)
+			ok = prefix_overlap(&p[i], &f->prefix);
+	}
+	if (ok)
+		v->f.matched++;
+	return ok;
 }
 
 /* ---------------------------------------------------------------- show views */
@@ -478,122 +667,138 @@ static void v_mnid(struct view *v, bool *kfirst, const struct dmm_mnid *m, bool 
 static void cb_mn(void *ctx, const struct dmm_mn_view *m)
 {
 	struct view *v = ctx;
-	bool k;
+	unsigned n = m->n_hnp < DMM_MAX_HNP ? m->n_hnp : DMM_MAX_HNP;
 
-	v_entry(v, &k);
-	v_mnid(v, &k, &m->mnid, true);
-	v_link(v, &k, m->link);
-	v_str(v, &k, "state", dmm_mn_state_name(m->state), false);
-	if (v->json) {
-		buf_json_key(v->b, &k, "prefixes");
-		buf_put(v->b, "[", 1);
+	if (!filter_pass(v, &m->mnid, m->hnp, n))
+		return;
+	v_entry(v);
+	v_mnid(v, &m->mnid, true);
+	v_link(v, m->link);
+	v_str(v, "state", dmm_mn_state_name(m->state), false);
+	json_t *pl = v->json ? json_array() : NULL, *keep = v->obj;
+	for (unsigned i = 0; i < n; i++) {
+		if (v->json && !(v->obj = json_object()))
+			v->oom = true;
+		v_prefix(v, "prefix", &m->hnp[i], false);
+		v_addr(v, "home", &m->home[i], false);
+		v_bool(v, "deprecated", m->deprecated[i]);
+		if (v->json && json_array_append_new(pl, v->obj) < 0)
+			v->oom = true;
 	}
-	for (unsigned i = 0; i < m->n_hnp && i < DMM_MAX_HNP; i++) {
-		bool pk = true;
-		if (v->json)
-			buf_put(v->b, i ? ",{" : "{", i ? 2 : 1);
-		v_prefix(v, v->json ? &pk : &k, "hnp", &m->hnp[i], false);
-		v_addr(v, v->json ? &pk : &k, "home", &m->home[i]);
-		v_bool(v, v->json ? &pk : &k, "deprecated", m->deprecated[i]);
-		if (v->json)
-			buf_put(v->b, "}", 1);
-	}
+	v->obj = keep;
 	if (v->json)
-		buf_put(v->b, "]", 1);
-	v_u64(v, &k, v->json ? "age_ms" : "age_s",
-	      v->d->now > m->since ? (v->d->now - m->since) / (v->json ? 1 : 1000) : 0);
+		v_setj(v, v->obj, "prefixes", pl);
+	uint64_t age = v->d->now > m->since ? v->d->now - m->since : 0;
+	if (v->json)
+		v_u64(v, "age_ms", age);
+	else
+		v_u64(v, "age_s", age / 1000);
 	v_end(v);
 }
 
 static void cb_cache(void *ctx, const struct dmm_cache_view *c)
 {
 	struct view *v = ctx;
-	bool k;
 
-	v_entry(v, &k);
-	v_prefix(v, &k, "prefix", &c->prefix, true);
+	if (!filter_pass(v, NULL, &c->prefix, 1))
+		return;
+	v_entry(v);
+	v_prefix(v, "prefix", &c->prefix, true);
 	if (c->src.len > 0)
-		v_prefix(v, &k, "from", &c->src, false);
-	v_str(v, &k, "state", dmm_cache_state_name(c->state), false);
+		v_prefix(v, "from", &c->src, false);
+	else
+		v_str(v, "from", NULL, false);
+	v_str(v, "state", dmm_cache_state_name(c->state), false);
 	if (c->state == DMM_CACHE_TUNNEL)
-		v_addr(v, &k, "locator", &c->locator);
-	v_left(v, &k, "expires", c->expires);
+		v_addr(v, "locator", &c->locator, false);
+	else
+		v_str(v, "locator", NULL, false);
+	v_left(v, "expires", c->expires);
 	v_end(v);
 }
 
 static void cb_ho(void *ctx, const struct dmm_ho_view *h)
 {
 	struct view *v = ctx;
-	bool k;
+	char s[DMM_MAX_HNP][DMM_PREFIX_STRLEN];
+	const char *p[DMM_MAX_HNP];
+	unsigned n = h->n_hnp < DMM_MAX_HNP ? h->n_hnp : DMM_MAX_HNP;
 
-	v_entry(v, &k);
-	v_mnid(v, &k, &h->mnid, true);
-	v_str(v, &k, "state", dmm_ho_state_name(h->state), false);
-	v_addr(v, &k, "nmr", &h->nmr);
-	for (unsigned i = 0; i < h->n_hnp && i < DMM_MAX_HNP; i++) {
-		char key[16];
-		snprintf(key, sizeof(key), v->json ? "hnp%u" : "hnp", i);
-		v_prefix(v, &k, key, &h->hnp[i], false);
-	}
-	v_left(v, &k, "expires", h->expires);
+	if (!filter_pass(v, &h->mnid, h->hnp, n))
+		return;
+	v_entry(v);
+	v_mnid(v, &h->mnid, true);
+	v_str(v, "state", dmm_ho_state_name(h->state), false);
+	v_addr(v, "nmr", &h->nmr, true);
+	for (unsigned i = 0; i < n; i++)
+		p[i] = dmm_prefix_str(&h->hnp[i], s[i], sizeof(s[i]));
+	v_strs(v, "prefixes", p, n);
+	v_left(v, "expires", h->expires);
 	v_end(v);
 }
 
 static void cb_binding(void *ctx, const struct dmm_binding_view *bv)
 {
 	struct view *v = ctx;
-	bool k;
 
-	v_entry(v, &k);
-	v_prefix(v, &k, "prefix", &bv->prefix, true);
-	if (bv->mnid.len > 0)
-		v_mnid(v, &k, &bv->mnid, false);
-	v_addr(v, &k, "location", &bv->location);
-	v_addr(v, &k, "home", &bv->home);
-	v_bool(v, &k, "fixed", bv->fixed);
-	v_u64(v, &k, "seq", bv->seq);
-	v_u64(v, &k, "subscribers", bv->n_subscribers);
-	v_left(v, &k, "expires", bv->expires);
+	if (!filter_pass(v, bv->mnid.len ? &bv->mnid : NULL, &bv->prefix, 1))
+		return;
+	v_entry(v);
+	v_prefix(v, "prefix", &bv->prefix, true);
+	v_mnid(v, &bv->mnid, false);
+	v_addr(v, "location", &bv->location, false);
+	v_addr(v, "home", &bv->home, false);
+	v_bool(v, "fixed", bv->fixed);
+	v_u64(v, "seq", bv->seq);
+	v_u64(v, "subscribers", bv->n_subscribers);
+	v_left(v, "expires", bv->expires);
 	v_end(v);
 }
 
 static void cb_lease(void *ctx, const struct dmm_lease_view *l)
 {
 	struct view *v = ctx;
-	bool k;
 
-	v_entry(v, &k);
-	v_prefix(v, &k, "prefix", &l->prefix, true);
-	v_mnid(v, &k, &l->mnid, false);
-	v_addr(v, &k, "mr", &l->mr);
-	v_left(v, &k, "expires", l->expires);
+	if (!filter_pass(v, &l->mnid, &l->prefix, 1))
+		return;
+	v_entry(v);
+	v_prefix(v, "prefix", &l->prefix, true);
+	v_mnid(v, &l->mnid, false);
+	v_addr(v, "mr", &l->mr, false);
+	v_left(v, "expires", l->expires);
 	v_end(v);
 }
 
-static void show_counters(struct view *v)
-{
-	const struct dmmd_stats *s = &v->d->st;
-	struct dp_stats ds;
-	bool k = true;
+/* ---------------------------------------------------------------- counters */
 
-	/* One object (JSON) or one "name value" line each (text). */
-	if (v->json)
-		buf_put(v->b, "{", 1);
-#define ONE(name, val) do { \
-		if (v->json) { buf_json_key(v->b, &k, name); \
-			buf_printf(v->b, "%llu", (unsigned long long)(val)); } \
-		else buf_printf(v->b, "%-22s %llu\n", name, (unsigned long long)(val)); \
-	} while (0)
-	for (int c = 0; c < DMM_C_COUNT; c++)
-		ONE(dmm_counter_name((enum dmm_counter)c),
-		    dmm_node_counter(v->d->node, (enum dmm_counter)c));
+struct ctr {
+	const char *name;
+	uint64_t val;
+	bool gauge; /* a level, not a count: clear counters leaves it */
+};
+
+/* Every counter show counters has, in its order: the core's, the
+ * daemon's, the data plane's (if any). Returns how many. */
+static unsigned counters_collect(struct dmmd *d, struct ctr *c)
+{
+	const struct dmmd_stats *s = &d->st;
+	struct dp_stats ds;
+	unsigned n = 0;
+
+#define ONE(nm, v) (c[n++] = (struct ctr){ nm, (v), false })
+	for (int i = 0; i < DMM_C_COUNT; i++)
+		ONE(dmm_counter_name((enum dmm_counter)i),
+		    dmm_node_counter(d->node, (enum dmm_counter)i));
 	ONE("sock_send_errors", s->send_errors);
 	ONE("sock_recv_errors", s->recv_errors);
 	ONE("ctl_requests", s->ctl_requests);
 	ONE("ctl_refused", s->ctl_refused);
 	ONE("ctl_timeouts", s->ctl_timeouts);
 	ONE("events_logged", s->ev_written);
-	if (dmmd_dp_stats(v->d, &ds)) {
+	ONE("monitor_events", s->mon_events);
+	ONE("monitor_dropped", s->mon_dropped);
+	ONE("monitor_closed", s->mon_closed);
+	if (dmmd_dp_stats(d, &ds)) {
 		ONE("dp_miss", ds.miss);
 		ONE("dp_held", ds.held);
 		ONE("dp_flushed", ds.flushed);
@@ -601,6 +806,7 @@ static void show_counters(struct view *v)
 		ONE("dp_hold_expired", ds.hold_expired);
 		ONE("dp_hold_memory_dropped", ds.hold_memory_dropped);
 		ONE("dp_held_bytes", ds.held_bytes);
+		c[n - 1].gauge = true;
 		ONE("dp_reinjected", ds.reinjected);
 		ONE("dp_miss_dropped", ds.miss_dropped);
 		ONE("dp_routes_added", ds.routes_added);
@@ -620,67 +826,138 @@ static void show_counters(struct view *v)
 		ONE("dp_encap_errors", ds.encap_errors);
 	}
 #undef ONE
+	return n;
+}
+
+static void reset_time(const struct dmmd *d, char *s, size_t len)
+{
+	if (d->ctr_reset.tv_sec)
+		dmmd_timestamp(s, len, &d->ctr_reset);
+	else
+		snprintf(s, len, "never");
+}
+
+/* One object (JSON) or one "name value" line each (text), less what they
+ * were at the last clear counters; then when that was (null: never). */
+static void show_counters(struct view *v)
+{
+	struct dmmd *d = v->d;
+	struct ctr c[DMMD_MAX_COUNTERS];
+	unsigned n = counters_collect(d, c);
+	char t[40];
+
 	if (v->json)
-		buf_put(v->b, "}\n", 2);
+		v->obj = json_object();
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t val = c[i].val;
+		if (!c[i].gauge && i < d->n_ctr_base && val >= d->ctr_base[i])
+			val -= d->ctr_base[i];
+		if (v->json)
+			v_setj(v, v->obj, c[i].name, json_integer((json_int_t)val));
+		else
+			buf_printf(v->b, "%-22s %llu\n", c[i].name, (unsigned long long)val);
+	}
+	reset_time(d, t, sizeof(t));
+	if (v->json)
+		v_setj(v, v->obj, "counters_reset_time",
+		       d->ctr_reset.tv_sec ? json_text(t) : json_null());
+	else
+		buf_printf(v->b, "%-22s %s\n", "counters_reset_time", t);
 }
 
-/* The domain's signalling nodes (from the map) and anyone we talked to. */
-static const char *peer_role(const struct dmm_config *c, const struct in6_addr *a,
-			     char *buf, size_t len)
+static void clear_counters(struct view *v)
 {
-	buf[0] = '\0';
+	struct dmmd *d = v->d;
+	struct ctr c[DMMD_MAX_COUNTERS];
+	char t[40];
+
+	d->n_ctr_base = counters_collect(d, c);
+	for (unsigned i = 0; i < d->n_ctr_base; i++)
+		d->ctr_base[i] = c[i].val;
+	clock_gettime(CLOCK_REALTIME, &d->ctr_reset);
+	if (!d->ctr_reset.tv_sec)
+		d->ctr_reset.tv_sec = 1;
+	reset_time(d, t, sizeof(t));
+	log_ratelimited(LOG_INFO, "control: counters cleared");
+	if (v->json) {
+		v->obj = json_pack("{s:s, s:s}", "result", "ok", "counters_reset_time", t);
+		if (!v->obj)
+			v->oom = true;
+	} else {
+		buf_printf(v->b, "counters cleared at %s\n", t);
+	}
+}
+
+/* ---------------------------------------------------------------- peers */
+
+/* The roles an address has in the domain map: lm:NET, haa:NET, mr:NET
+ * (in network NET's mr lines), and mr for the anchor MR of an HAA pool
+ * that no network lists. */
+static unsigned peer_roles(const struct dmm_config *c, const struct in6_addr *a,
+			   char r[][DMM_NAME_MAX + 8], unsigned max)
+{
+	unsigned n = 0;
+	bool pool_mr = false, listed = false;
+
 	for (unsigned i = 0; i < c->n_nets; i++) {
-		if (!memcmp(&c->nets[i].lm, a, sizeof(*a)))
-			snprintf(buf + strlen(buf), len - strlen(buf), "%slm:%s",
-				 buf[0] ? "," : "", c->nets[i].name);
-		if (!memcmp(&c->nets[i].haa, a, sizeof(*a)))
-			snprintf(buf + strlen(buf), len - strlen(buf), "%shaa:%s",
-				 buf[0] ? "," : "", c->nets[i].name);
+		const struct dmm_network *net = &c->nets[i];
+		bool mr = false;
+		if (!memcmp(&net->lm, a, sizeof(*a)) && n < max)
+			snprintf(r[n++], sizeof(r[0]), "lm:%s", net->name);
+		if (!memcmp(&net->haa, a, sizeof(*a)) && n < max)
+			snprintf(r[n++], sizeof(r[0]), "haa:%s", net->name);
+		for (unsigned j = 0; j < net->n_mrs; j++)
+			mr |= !memcmp(&net->mrs[j], a, sizeof(*a));
+		if (mr && n < max)
+			snprintf(r[n++], sizeof(r[0]), "mr:%s", net->name);
+		listed |= mr;
 	}
-	bool mr = false;
 	for (unsigned i = 0; i < c->n_pools; i++)
-		mr |= !memcmp(&c->pools[i].mr, a, sizeof(*a));
-	for (unsigned i = 0; i < c->n_nets; i++)
-		for (unsigned j = 0; j < c->nets[i].n_mrs; j++)
-			mr |= !memcmp(&c->nets[i].mrs[j], a, sizeof(*a));
-	if (mr)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%smr", buf[0] ? "," : "");
-	if (!buf[0])
-		snprintf(buf, len, "-");
-	return buf;
+		pool_mr |= !memcmp(&c->pools[i].mr, a, sizeof(*a));
+	if (pool_mr && !listed && n < max)
+		snprintf(r[n++], sizeof(r[0]), "mr");
+	return n;
 }
 
-/* The data plane's tunnel counters of a (tun_* fields), if it has any. */
-static void show_peer_tunnel(struct view *v, bool *k, const struct in6_addr *a)
+/* The data plane's tunnel counters of a (tun_* fields; null without). */
+static void show_peer_tunnel(struct view *v, const struct in6_addr *a)
 {
-	for (unsigned i = 0; i < v->n_tun && i < VIEW_MAX_TUN; i++) {
-		const struct dp_peer_stats *t = &v->tun[i];
-		if (memcmp(&t->addr, a, sizeof(*a)) != 0)
-			continue;
-		v_u64(v, k, "tun_rx_packets", t->rx_packets);
-		v_u64(v, k, "tun_rx_bytes", t->rx_bytes);
-		v_u64(v, k, "tun_tx_packets", t->tx_packets);
-		v_u64(v, k, "tun_tx_bytes", t->tx_bytes);
-		return;
-	}
+	const struct dp_peer_stats *t = NULL;
+
+	for (unsigned i = 0; i < v->n_tun && i < VIEW_MAX_TUN && !t; i++)
+		if (!memcmp(&v->tun[i].addr, a, sizeof(*a)))
+			t = &v->tun[i];
+	v_opt_u64(v, "tun_rx_packets", t, t ? t->rx_packets : 0);
+	v_opt_u64(v, "tun_rx_bytes", t, t ? t->rx_bytes : 0);
+	v_opt_u64(v, "tun_tx_packets", t, t ? t->tx_packets : 0);
+	v_opt_u64(v, "tun_tx_bytes", t, t ? t->tx_bytes : 0);
 }
 
 static void show_peer(struct view *v, const struct in6_addr *a, const struct dmmd_peer *p)
 {
-	static const char *via[] = { "-", "raw", "udp", "both" };
-	char role[128];
-	bool k;
+	static const char *via[] = { NULL, "raw", "udp", "both" };
+	char addr[INET6_ADDRSTRLEN], r[3 * DMM_MAX_NETS + 1][DMM_NAME_MAX + 8];
+	const char *rp[3 * DMM_MAX_NETS + 1];
+	unsigned n;
 
-	v_entry(v, &k);
-	v_str(v, &k, "address", inet_ntop(AF_INET6, a, role, sizeof(role)), true);
-	v_str(v, &k, "role", peer_role(&v->d->conf.core, a, role, sizeof(role)), false);
-	v_u64(v, &k, "rx", p ? p->rx : 0);
-	v_u64(v, &k, "rx_dropped", p ? p->rx_dropped : 0);
-	v_u64(v, &k, "tx", p ? p->tx : 0);
-	v_str(v, &k, "via", via[p ? p->via & 3 : 0], false);
-	if (p && p->last_rx)
-		v_u64(v, &k, "last_rx_ago_ms", v->d->now - p->last_rx);
-	show_peer_tunnel(v, &k, a);
+	if (v->f.addr_set && memcmp(&v->f.addr, a, sizeof(*a)))
+		return;
+	v->f.matched++;
+	n = peer_roles(&v->d->conf.core, a, r, 3 * DMM_MAX_NETS + 1);
+	for (unsigned i = 0; i < n; i++)
+		rp[i] = r[i];
+	v_entry(v);
+	v_str(v, "address", inet_ntop(AF_INET6, a, addr, sizeof(addr)), true);
+	if (v->json)
+		v_strs(v, "roles", rp, n);
+	else /* text: "role lm:ln1,haa:ln1", "role -" for none */
+		v_strs(v, "role", n ? rp : (const char *const[]){ "-" }, n ? n : 1);
+	v_u64(v, "rx", p ? p->rx : 0);
+	v_u64(v, "rx_dropped", p ? p->rx_dropped : 0);
+	v_u64(v, "tx", p ? p->tx : 0);
+	v_str(v, "via", via[p ? p->via & 3 : 0], false);
+	v_opt_u64(v, "last_rx_ago_ms", p && p->last_rx, p && p->last_rx ? v->d->now - p->last_rx : 0);
+	show_peer_tunnel(v, a);
 	v_end(v);
 }
 
@@ -699,7 +976,6 @@ static void show_peers(struct view *v)
 	}
 	for (unsigned i = 0; i < c->n_pools; i++)
 		seen[n++] = c->pools[i].mr;
-	v_open(v);
 	for (unsigned i = 0; i < n; i++) {
 		bool dup = !memcmp(&seen[i], &c->self, sizeof(c->self));
 		for (unsigned j = 0; j < i && !dup; j++)
@@ -723,7 +999,114 @@ static void show_peers(struct view *v)
 		if (!known && !sock_peer(v->d, &v->tun[i].addr, false))
 			show_peer(v, &v->tun[i].addr, NULL);
 	}
-	v_close(v);
+}
+
+/* ---------------------------------------------------------------- config */
+
+static json_t *j_addr(const struct in6_addr *a, bool none_if_any)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (none_if_any && addr_unset(a))
+		return json_null();
+	return json_string(inet_ntop(AF_INET6, a, s, sizeof(s)));
+}
+
+static json_t *j_prefix(const struct dmm_prefix *p)
+{
+	char s[DMM_PREFIX_STRLEN];
+
+	return json_string(dmm_prefix_str(p, s, sizeof(s)));
+}
+
+static json_t *j_roles(unsigned roles)
+{
+	json_t *a = json_array();
+
+	if (roles & DMM_ROLE_MR)
+		json_array_append_new(a, json_string("mr"));
+	if (roles & DMM_ROLE_LM)
+		json_array_append_new(a, json_string("lm"));
+	if (roles & DMM_ROLE_HAA)
+		json_array_append_new(a, json_string("haa"));
+	return a;
+}
+
+/* The configuration in use as JSON: the node, the domain map, timers and
+ * limits as fields, and the whole of it as dmmd -nv prints it (text). */
+static json_t *config_json(struct dmmd *d, const char *text, const char *drv, const char *why)
+{
+	const struct dmm_config *c = &d->conf.core;
+	static const char *const sig[] = { "raw", "raw", "udp", "both" };
+	static const char *const ro[] = { "query", "redirect", "none" };
+	json_t *o = json_object(), *nets = json_array(), *pools = json_array();
+	json_t *fixed = json_array();
+	const struct dmm_timers *t = &c->timers;
+	const struct dmm_limits *l = &c->limits;
+
+	for (unsigned i = 0; i < c->n_nets; i++) {
+		const struct dmm_network *n = &c->nets[i];
+		json_t *pf = json_array(), *mrs = json_array();
+		for (unsigned j = 0; j < n->n_prefixes; j++)
+			json_array_append_new(pf, j_prefix(&n->prefixes[j]));
+		for (unsigned j = 0; j < n->n_mrs; j++)
+			json_array_append_new(mrs, j_addr(&n->mrs[j], false));
+		json_array_append_new(nets, json_pack("{s:o, s:o, s:o, s:o, s:o}",
+			"name", json_text(n->name), "prefixes", pf,
+			"lm", j_addr(&n->lm, true), "haa", j_addr(&n->haa, true), "mrs", mrs));
+	}
+	for (unsigned i = 0; i < c->n_pools; i++) {
+		const struct dmm_pool *p = &c->pools[i];
+		json_array_append_new(pools, json_pack("{s:o, s:i, s:o, s:s}",
+			"range", j_prefix(&p->range), "prefix_length", (int)p->plen,
+			"mr", j_addr(&p->mr, false),
+			"mode", p->mode == DMM_POOL_STATELESS ? "stateless" : "stateful"));
+	}
+	for (unsigned i = 0; i < c->n_fixed; i++)
+		json_array_append_new(fixed, j_prefix(&c->fixed[i]));
+	json_object_set_new(o, "file", d->conf_path ? json_text(d->conf_path) : json_null());
+	json_object_set_new(o, "node", json_text(c->name));
+	json_object_set_new(o, "address", j_addr(&c->self, false));
+	json_object_set_new(o, "roles", j_roles(c->roles));
+	json_object_set_new(o, "local_network", c->local_net >= 0 && (unsigned)c->local_net < c->n_nets
+			    ? json_text(c->nets[c->local_net].name) : json_null());
+	json_object_set_new(o, "networks", nets);
+	json_object_set_new(o, "pools", pools);
+	json_object_set_new(o, "fixed", fixed);
+	json_object_set_new(o, "route_optimization", (c->roles & DMM_ROLE_MR) &&
+			    (unsigned)c->ro_mode < 3 ? json_string(ro[c->ro_mode]) : json_null());
+	json_object_set_new(o, "signalling", json_string(sig[d->conf.signalling & 3]));
+	json_object_set_new(o, "udp_port", json_integer(d->conf.udp_port));
+	json_object_set_new(o, "control", json_text(d->conf.control));
+	json_object_set_new(o, "event_log", d->conf.event_log[0] ? json_text(d->conf.event_log)
+								  : json_null());
+	json_object_set_new(o, "dataplane", drv ? json_text(drv) : json_null());
+	json_object_set_new(o, "dataplane_why", drv && why ? json_text(why) : json_null());
+	json_object_set_new(o, "timers", json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"retransmit_initial_ms", (json_int_t)t->retrans_initial_ms,
+		"retransmit_max_ms", (json_int_t)t->retrans_max_ms,
+		"retransmit_count", (json_int_t)t->retrans_count,
+		"timestamp_window_ms", (json_int_t)t->ts_window_ms,
+		"lease_lifetime_s", (json_int_t)t->lease_lifetime_s,
+		"binding_lifetime_s", (json_int_t)t->binding_lifetime_s,
+		"cache_lifetime_s", (json_int_t)t->cache_lifetime_s,
+		"handover_context_ms", (json_int_t)t->handover_ctx_ms,
+		"hold_ms", (json_int_t)t->hold_ms,
+		"deprecated_keep_s", (json_int_t)t->deprecated_keep_s,
+		"ra_lifetime_s", (json_int_t)t->ra_lifetime_s));
+	json_object_set_new(o, "limits", json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"mns", (json_int_t)l->max_mns, "cache", (json_int_t)l->max_cache,
+		"handovers", (json_int_t)l->max_handovers, "pending", (json_int_t)l->max_pending,
+		"bindings", (json_int_t)l->max_bindings,
+		"subscribers", (json_int_t)l->max_subscribers,
+		"leases", (json_int_t)l->max_leases, "peers", (json_int_t)l->max_peers,
+		"reply_cache", (json_int_t)l->reply_cache,
+		"attach_burst", (json_int_t)l->attach_burst,
+		"attach_interval_ms", (json_int_t)l->attach_interval_ms));
+	json_object_set_new(o, "text", json_text(text));
+	return o;
 }
 
 static void show_config(struct view *v)
@@ -733,7 +1116,7 @@ static void show_config(struct view *v)
 	FILE *f = open_memstream(&text, &len);
 
 	if (!f) {
-		v->b->oom = true;
+		v->oom = true;
 		return;
 	}
 	const char *why = NULL, *drv = dmmd_dp_driver(v->d, &why);
@@ -742,23 +1125,12 @@ static void show_config(struct view *v)
 	if (drv)
 		fprintf(f, "# data plane in use: %s (%s)\n", drv, why);
 	fclose(f);
-	if (v->json) {
-		bool k = true;
-		buf_put(v->b, "{", 1);
-		buf_json_key(v->b, &k, "file");
-		buf_json_str(v->b, v->d->conf_path ? v->d->conf_path : "");
-		if (drv) {
-			buf_json_key(v->b, &k, "dataplane");
-			buf_json_str(v->b, drv);
-			buf_json_key(v->b, &k, "dataplane_why");
-			buf_json_str(v->b, why);
-		}
-		buf_json_key(v->b, &k, "text");
-		buf_json_str(v->b, text ? text : "");
-		buf_put(v->b, "}\n", 2);
-	} else if (text) {
+	if (!text)
+		v->oom = true;
+	else if (v->json)
+		v->oom |= !(v->obj = config_json(v->d, text, drv, why));
+	else
 		buf_put(v->b, text, len);
-	}
 	free(text);
 }
 
@@ -772,53 +1144,99 @@ static bool need_role(struct dmmd *d, struct buf *out, unsigned role, const char
 	return false;
 }
 
+/* The answer: "ok" and the body, or the error the view ran into. */
+static void view_finish(struct view *v, struct buf *out)
+{
+	struct buf body = { 0 };
+
+	if (v->json && !v->oom) {
+		json_t *j = v->list ? v->list : v->obj;
+		v->list = v->obj = NULL;
+		buf_json(&body, j);
+	}
+	json_decref(v->list);
+	json_decref(v->obj);
+	if (v->oom || v->b->oom || body.oom) {
+		buf_printf(out, "error: out of memory\n");
+	} else {
+		buf_printf(out, "ok\n");
+		if (v->b->len)
+			buf_put(out, v->b->p, v->b->len);
+		if (body.len)
+			buf_put(out, body.p, body.len);
+	}
+	buf_free(&body);
+}
+
+static const struct show_table {
+	const char *name;
+	unsigned role;        /* needed, 0: any node */
+	unsigned filter;      /* F_* the argument may be, 0: none */
+	const char *role_name;
+} show_tables[] = {
+	{ "mns", DMM_ROLE_MR, F_MNID, "mr" },
+	{ "cache", DMM_ROLE_MR, F_PREFIX, "mr" },
+	{ "handovers", DMM_ROLE_MR, F_MNID, "mr" },
+	{ "bindings", DMM_ROLE_LM, F_MNID | F_PREFIX, "lm" },
+	{ "leases", DMM_ROLE_HAA, F_MNID | F_PREFIX, "haa" },
+	{ "counters", 0, 0, NULL },
+	{ "peers", 0, F_ADDR, NULL },
+	{ "config", 0, 0, NULL },
+};
+
 static void cmd_show(struct dmmd *d, bool json, int argc, char **argv, struct buf *out)
 {
-	struct view v = { .d = d, .b = out, .json = json };
-	struct buf body = { 0 };
-	const char *what = argc > 1 ? argv[1] : "";
+	struct buf text = { 0 };
+	struct view v = { .d = d, .b = &text, .json = json };
+	const char *what = argc > 1 ? argv[1] : "", *arg = argc > 2 ? argv[2] : NULL;
+	const struct show_table *t = NULL;
 
-	v.b = &body;
-	if (!strcmp(what, "mns") || !strcmp(what, "cache") || !strcmp(what, "handovers")) {
-		if (!need_role(d, out, DMM_ROLE_MR, "mr"))
-			goto out;
-		v_open(&v);
-		if (!strcmp(what, "mns"))
-			dmm_mr_foreach_mn(d->node, cb_mn, &v);
-		else if (!strcmp(what, "cache"))
-			dmm_mr_foreach_cache(d->node, cb_cache, &v);
-		else
-			dmm_mr_foreach_handover(d->node, cb_ho, &v);
-		v_close(&v);
-	} else if (!strcmp(what, "bindings")) {
-		if (!need_role(d, out, DMM_ROLE_LM, "lm"))
-			goto out;
-		v_open(&v);
-		dmm_lm_foreach_binding(d->node, cb_binding, &v);
-		v_close(&v);
-	} else if (!strcmp(what, "leases")) {
-		if (!need_role(d, out, DMM_ROLE_HAA, "haa"))
-			goto out;
-		v_open(&v);
-		dmm_haa_foreach_lease(d->node, cb_lease, &v);
-		v_close(&v);
-	} else if (!strcmp(what, "counters")) {
-		show_counters(&v);
-	} else if (!strcmp(what, "peers")) {
-		show_peers(&v);
-	} else if (!strcmp(what, "config")) {
-		show_config(&v);
-	} else {
+	for (size_t i = 0; i < sizeof(show_tables) / sizeof(show_tables[0]); i++)
+		if (!strcmp(what, show_tables[i].name))
+			t = &show_tables[i];
+	if (!t) {
 		buf_printf(out, "error: show what? (mns, bindings, cache, leases, handovers, "
 			   "counters, peers, config)\n");
-		goto out;
+		return;
 	}
-	buf_printf(out, "ok\n");
-	if (body.len)
-		buf_put(out, body.p, body.len);
-	out->oom |= body.oom;
-out:
-	buf_free(&body);
+	if (argc > (t->filter ? 3 : 2)) {
+		buf_printf(out, "error: show %s takes %s\n", t->name,
+			   t->filter ? "one filter at most" : "no argument");
+		return;
+	}
+	if (t->role && !need_role(d, out, t->role, t->role_name))
+		return;
+	if (!filter_parse(&v.f, arg, t->filter, out))
+		return;
+	if (json && strcmp(what, "counters") && strcmp(what, "config") && !(v.list = json_array()))
+		v.oom = true;
+	if (!strcmp(what, "mns"))
+		dmm_mr_foreach_mn(d->node, cb_mn, &v);
+	else if (!strcmp(what, "cache"))
+		dmm_mr_foreach_cache(d->node, cb_cache, &v);
+	else if (!strcmp(what, "handovers"))
+		dmm_mr_foreach_handover(d->node, cb_ho, &v);
+	else if (!strcmp(what, "bindings"))
+		dmm_lm_foreach_binding(d->node, cb_binding, &v);
+	else if (!strcmp(what, "leases"))
+		dmm_haa_foreach_lease(d->node, cb_lease, &v);
+	else if (!strcmp(what, "counters"))
+		show_counters(&v);
+	else if (!strcmp(what, "peers"))
+		show_peers(&v);
+	else
+		show_config(&v);
+	/* One named thing that is not there: say so (a prefix filter is a
+	 * search, and a handover context is short-lived: an empty list). */
+	if (v.f.matched == 0 && (v.f.addr_set || (v.f.mnid_set && !strcmp(what, "mns")))) {
+		json_decref(v.list);
+		buf_free(&text);
+		buf_printf(out, "error: %s %s: not %s\n", v.f.addr_set ? "peer" : "MN", arg,
+			   v.f.addr_set ? "a peer of this node" : "attached to this MR");
+		return;
+	}
+	view_finish(&v, out);
+	buf_free(&text);
 }
 
 static int parse_link(const char *s, uint32_t *link)
@@ -832,6 +1250,13 @@ static int parse_link(const char *s, uint32_t *link)
 	}
 	*link = if_nametoindex(s);
 	return *link ? 0 : -1;
+}
+
+static void answer_ok(bool json, struct buf *out)
+{
+	buf_printf(out, "ok\n");
+	if (json)
+		buf_json(out, json_pack("{s:s}", "result", "ok"));
 }
 
 static void cmd_attach(struct dmmd *d, bool json, int argc, char **argv, struct buf *out)
@@ -865,10 +1290,67 @@ static void cmd_attach(struct dmmd *d, bool json, int argc, char **argv, struct 
 	/* the id as parsed and printed back: escaped, whatever was typed */
 	log_ratelimited(LOG_INFO, "control: %s link %u%s%s", argv[0], link, attach ? " mnid " : "",
 		 attach ? dmm_mnid_str(&id, s, sizeof(s)) : "");
-	buf_printf(out, json ? "ok\n{\"result\":\"ok\"}\n" : "ok\n");
+	answer_ok(json, out);
 }
 
-void control_handle(struct dmmd *d, const char *line, struct buf *out)
+static void cmd_clear(struct dmmd *d, bool json, int argc, char **argv, struct buf *out)
+{
+	struct buf text = { 0 };
+	struct view v = { .d = d, .b = &text, .json = json };
+
+	if (argc != 2 || strcmp(argv[1], "counters")) {
+		buf_printf(out, "error: usage: clear counters\n");
+		return;
+	}
+	clear_counters(&v);
+	view_finish(&v, out);
+	buf_free(&text);
+}
+
+static void cmd_version(struct dmmd *d, bool json, int argc, char **argv, struct buf *out)
+{
+	uint64_t up = (d->now - d->started) / 1000;
+
+	if (argc != 1) {
+		buf_printf(out, "error: usage: version\n");
+		return;
+	}
+	buf_printf(out, "ok\n");
+	if (json)
+		buf_json(out, json_pack("{s:s, s:o, s:I}", "dmmd_version", DMM_VERSION,
+					"node", json_text(d->conf.core.name), (json_int_t)up));
+	else
+		buf_printf(out, "dmmd %s node %s uptime %llus\n", DMM_VERSION,
+			   d->conf.core.name, (unsigned long long)up);
+}
+
+static void cmd_monitor(struct dmmd *d, bool json, int argc, struct buf *out,
+			struct dmmd_ctl_client *c)
+{
+	unsigned n = 0;
+
+	if (argc != 1) {
+		buf_printf(out, "error: usage: monitor\n");
+		return;
+	}
+	if (!c) {
+		buf_printf(out, "error: monitor needs a connection of its own\n");
+		return;
+	}
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+		n += d->ctl[i].used && d->ctl[i].monitor;
+	if (n >= DMMD_MON_CLIENTS) {
+		d->st.ctl_refused++;
+		buf_printf(out, "error: too many monitors (%u), try again later\n", n);
+		return;
+	}
+	c->monitor = true;
+	c->mon_json = json;
+	buf_printf(out, "ok\n");
+}
+
+static void ctl_handle(struct dmmd *d, const char *line, struct buf *out,
+		       struct dmmd_ctl_client *c)
 {
 	char copy[CTL_LINE_MAX], *argv[CTL_MAX_ARGS], *save = NULL, *tok;
 	int argc = 0;
@@ -888,7 +1370,113 @@ void control_handle(struct dmmd *d, const char *line, struct buf *out)
 		cmd_show(d, json, argc, argv, out);
 	} else if (!strcmp(argv[0], "attach") || !strcmp(argv[0], "detach")) {
 		cmd_attach(d, json, argc, argv, out);
+	} else if (!strcmp(argv[0], "clear")) {
+		cmd_clear(d, json, argc, argv, out);
+	} else if (!strcmp(argv[0], "version")) {
+		cmd_version(d, json, argc, argv, out);
+	} else if (!strcmp(argv[0], "monitor")) {
+		cmd_monitor(d, json, argc, out, c);
 	} else {
-		buf_printf(out, "error: unknown command %s (show, attach, detach)\n", argv[0]);
+		buf_printf(out, "error: unknown command %s (show, attach, detach, clear, "
+			   "version, monitor)\n", argv[0]);
 	}
+}
+
+void control_handle(struct dmmd *d, const char *line, struct buf *out)
+{
+	ctl_handle(d, line, out, NULL);
+}
+
+/* ---------------------------------------------------------------- monitor */
+
+/* The event as one text line: TIME NODE EVENT then key value pairs. */
+static void monitor_text(struct buf *b, json_t *ev)
+{
+	const char *key;
+	json_t *val;
+
+	buf_printf(b, "%s %s %s", json_string_value(json_object_get(ev, "time")),
+		   json_string_value(json_object_get(ev, "node")),
+		   json_string_value(json_object_get(ev, "event")));
+	json_object_foreach(ev, key, val) {
+		if (!strcmp(key, "time") || !strcmp(key, "node") || !strcmp(key, "event"))
+			continue;
+		if (json_is_string(val))
+			buf_printf(b, " %s %s", key, json_string_value(val));
+		else if (json_is_integer(val))
+			buf_printf(b, " %s %lld", key, (long long)json_integer_value(val));
+	}
+	buf_put(b, "\n", 1);
+}
+
+/* Queue line to c if it fits its DMMD_MON_BUF; false if not. */
+static bool monitor_queue(struct dmmd_ctl_client *c, const struct buf *line)
+{
+	if (c->out_off > 0) { /* what it took: make room at the front */
+		memmove(c->out.p, c->out.p + c->out_off, c->out.len - c->out_off);
+		c->out.len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (c->out.len + line->len > DMMD_MON_BUF)
+		return false;
+	buf_put(&c->out, line->p, line->len);
+	return !c->out.oom;
+}
+
+static void monitor_render(struct buf *b, json_t *ev, bool json)
+{
+	if (json)
+		buf_json(b, json_incref(ev));
+	else
+		monitor_text(b, ev);
+}
+
+bool control_has_monitors(const struct dmmd *d)
+{
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+		if (d->ctl[i].used && d->ctl[i].monitor)
+			return true;
+	return false;
+}
+
+void control_monitor_event(struct dmmd *d, json_t *ev)
+{
+	struct buf text = { 0 }, jline = { 0 };
+
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++) {
+		struct dmmd_ctl_client *c = &d->ctl[i];
+		bool was_idle;
+		if (!c->used || !c->monitor)
+			continue;
+		struct buf *line = c->mon_json ? &jline : &text;
+		if (!line->len)
+			monitor_render(line, ev, c->mon_json);
+		was_idle = c->out_off == c->out.len;
+		/* Events it missed, said before the next one that fits. */
+		if (c->mon_dropped) {
+			struct buf note = { 0 };
+			json_t *n = json_pack("{s:O, s:O, s:s, s:I}", "time",
+					      json_object_get(ev, "time"), "node",
+					      json_object_get(ev, "node"), "event", "monitor_dropped",
+					      "dropped", (json_int_t)c->mon_dropped);
+			if (n)
+				monitor_render(&note, n, c->mon_json);
+			json_decref(n);
+			if (!note.oom && note.len && c->out.len - c->out_off + note.len + line->len
+			    <= DMMD_MON_BUF && monitor_queue(c, &note))
+				c->mon_dropped = 0;
+			buf_free(&note);
+		}
+		if (line->oom || c->mon_dropped || !monitor_queue(c, line)) {
+			c->mon_dropped++;
+			d->st.mon_dropped++;
+			continue;
+		}
+		d->st.mon_events++;
+		if (was_idle) /* it has until then to take some */
+			c->deadline = ctl_clock_ms() + CTL_MON_STALL_MS;
+		ctl_write(c); /* non-blocking: what the socket takes now */
+	}
+	buf_free(&text);
+	buf_free(&jline);
 }

@@ -4,6 +4,7 @@
 #define DMMD_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include <poll.h>
 
@@ -15,6 +16,16 @@
 #define DMMD_MAX_PEERS 256 /* signalling peers remembered (show peers, "both") */
 #define DMMD_CTL_CLIENTS 16 /* control clients served at once */
 #define CTL_LINE_MAX 1024   /* a control request line, newline included */
+/* dmmctl monitor: at most DMMD_MON_CLIENTS of the control clients at once,
+ * each with at most DMMD_MON_BUF bytes of events not yet written to it. */
+#define DMMD_MON_CLIENTS 4
+#define DMMD_MON_BUF (16 * 1024)
+/* show counters: how many there can be (core, daemon, data plane). */
+#define DMMD_MAX_COUNTERS (DMM_C_COUNT + 64)
+
+#ifndef DMM_VERSION
+#define DMM_VERSION "unknown" /* the Makefile passes VERSION */
+#endif
 
 /* A node we exchanged signalling with. */
 struct dmmd_peer {
@@ -29,14 +40,20 @@ struct dmmd_stats {
 	uint64_t send_errors, recv_errors, ctl_requests, ev_written;
 	uint64_t ctl_refused, ctl_timeouts; /* too many clients; past a deadline */
 	uint64_t store_writes, store_errors, store_restored; /* store.c */
+	/* monitor: events queued to a monitor, not queued because its buffer
+	 * was full, monitors closed because they did not read in time */
+	uint64_t mon_events, mon_dropped, mon_closed;
 };
 
 /* A control socket client (control.c), served from the main loop. */
 struct dmmd_ctl_client {
 	bool used;
 	bool writing;            /* the request is in, the answer going out */
+	bool monitor, mon_json;  /* a monitor: streams events until it goes */
 	int fd;
-	int64_t deadline;        /* monotonic ms: line complete, or answer read */
+	int64_t deadline;        /* monotonic ms: line complete, or answer read;
+				  * a monitor: progress on what it has queued */
+	uint64_t mon_dropped;    /* events not queued to it since the last note */
 	size_t in_len;
 	char in[CTL_LINE_MAX];
 	struct buf out;
@@ -56,6 +73,10 @@ struct dmmd {
 	unsigned rx_via;         /* transport of the message being processed, 0 if none */
 	struct in6_addr rx_src;
 	struct dmmd_stats st;
+	/* clear counters: the values show counters subtracts, and when */
+	uint64_t ctr_base[DMMD_MAX_COUNTERS];
+	unsigned n_ctr_base;
+	struct timespec ctr_reset; /* CLOCK_REALTIME; tv_sec 0: never */
 	struct dmmd_ctl_client ctl[DMMD_CTL_CLIENTS];
 	int priv_fd;             /* the privileged helper (priv.c), -1 if none */
 	struct MDB_env *store;   /* state DIR (store.c), NULL if none */
@@ -102,6 +123,13 @@ void control_timer(struct dmmd *d);
 /* Handle one request line (no newline); the answer ("ok\n" or "error: ...\n",
  * then the body) goes to out. Exposed for tests. */
 void control_handle(struct dmmd *d, const char *line, struct buf *out);
+/* Is a dmmctl monitor connected? */
+bool control_has_monitors(const struct dmmd *d);
+/* An event (the event log's JSON object, borrowed) for every monitor. */
+void control_monitor_event(struct dmmd *d, json_t *ev);
+/* ts (CLOCK_REALTIME) as RFC 3339 UTC with milliseconds, the one format of
+ * every time of day dmmd shows: 2026-01-31T12:00:00.123Z. */
+void dmmd_timestamp(char *s, size_t len, const struct timespec *ts);
 
 /* evlog.c */
 /* (Re)open conf.event_log; on failure the open one is kept. */

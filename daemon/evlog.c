@@ -1,7 +1,8 @@
-/* dmmd: the event log, one JSON object per line, for handover timelines
- * (tests and plots read it). Appended and flushed per event; SIGHUP reopens
- * it so it can be rotated (after the privilege drop, through the helper:
- * priv.c). Opened with O_NOFOLLOW: a symbolic link in its place is
+/* dmmd: the event log, one JSON object per line (jansson), for handover
+ * timelines (tests and plots read it); the same events go to every dmmctl
+ * monitor (control_monitor_event). Appended and flushed per event; SIGHUP
+ * reopens it so it can be rotated (after the privilege drop, through the
+ * helper: priv.c). Opened with O_NOFOLLOW: a symbolic link in its place is
  * refused, not followed to a file the daemon should not append to. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -87,39 +89,51 @@ static void evlog_write_failed(struct dmmd *d)
 	missed = 0;
 }
 
-static void key_or_null(struct buf *b, bool *first, const char *key, bool set, const char *v)
+static json_t *str_or_null(bool set, const char *v)
 {
-	buf_json_key(b, first, key);
-	if (set)
-		buf_json_str(b, v);
-	else
-		buf_put(b, "null", 4);
+	return set ? json_text(v) : json_null();
 }
 
-/* struct dmm_io .event */
-void evlog_event(void *ctx, const struct dmm_event *ev)
+/* The event as JSON: t_ms (CLOCK_MONOTONIC ms), the node, the event, what
+ * it is about (null for none) and the time of day. */
+static json_t *evlog_json(struct dmmd *d, const struct dmm_event *ev)
 {
 	static const struct in6_addr any = IN6ADDR_ANY_INIT;
+	char m[DMM_MNID_STRLEN], p[DMM_PREFIX_STRLEN], a[INET6_ADDRSTRLEN], t[40];
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	dmmd_timestamp(t, sizeof(t), &now);
+	return json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:o, s:s}",
+		"t_ms", (json_int_t)ev->t,
+		"node", json_text(d->conf.core.name),
+		"event", dmm_event_name(ev->kind),
+		"mnid", str_or_null(ev->mnid.len > 0, dmm_mnid_str(&ev->mnid, m, sizeof(m))),
+		"prefix", str_or_null(ev->prefix.len > 0, dmm_prefix_str(&ev->prefix, p, sizeof(p))),
+		"peer", str_or_null(memcmp(&ev->peer, &any, sizeof(any)) != 0,
+				    inet_ntop(AF_INET6, &ev->peer, a, sizeof(a))),
+		"link", ev->link ? json_integer(ev->link) : json_null(),
+		"time", t);
+}
+
+/* struct dmm_io .event: to the event log and to every monitor. */
+void evlog_event(void *ctx, const struct dmm_event *ev)
+{
 	struct dmmd *d = ctx;
-	char m[DMM_MNID_STRLEN], p[DMM_PREFIX_STRLEN], a[INET6_ADDRSTRLEN];
 	struct buf b = { 0 };
-	bool first = true;
+	json_t *j;
 
 	log_ratelimited(LOG_DEBUG, "event %s", dmm_event_name(ev->kind));
-	if (!d->evlog)
+	if (!d->evlog && !control_has_monitors(d))
 		return;
-	buf_put(&b, "{", 1);
-	buf_json_key(&b, &first, "t_ms");
-	buf_printf(&b, "%llu", (unsigned long long)ev->t);
-	key_or_null(&b, &first, "node", true, d->conf.core.name);
-	key_or_null(&b, &first, "event", true, dmm_event_name(ev->kind));
-	key_or_null(&b, &first, "mnid", ev->mnid.len > 0, dmm_mnid_str(&ev->mnid, m, sizeof(m)));
-	key_or_null(&b, &first, "prefix", ev->prefix.len > 0,
-		    dmm_prefix_str(&ev->prefix, p, sizeof(p)));
-	key_or_null(&b, &first, "peer", memcmp(&ev->peer, &any, sizeof(any)) != 0,
-		    inet_ntop(AF_INET6, &ev->peer, a, sizeof(a)));
-	buf_json_key(&b, &first, "link");
-	buf_printf(&b, "%u}\n", ev->link);
+	j = evlog_json(d, ev);
+	if (j && control_has_monitors(d))
+		control_monitor_event(d, j);
+	if (!d->evlog) {
+		json_decref(j);
+		return;
+	}
+	buf_json(&b, j);
 	if (!b.oom && fwrite(b.p, 1, b.len, d->evlog) == b.len && fflush(d->evlog) == 0)
 		d->st.ev_written++;
 	else

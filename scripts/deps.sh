@@ -3,9 +3,9 @@
 # Safe to run repeatedly; does nothing when everything is present.
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libfuzzer-14-dev
-libsodium-dev liblmdb-dev lmdb-utils libcmocka-dev libmnl-dev libbpf-dev bpftool jq tshark iproute2 nftables iperf3
+libsodium-dev liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev libmnl-dev libbpf-dev bpftool jq tshark iproute2 nftables iperf3
 tcpdump procps man-db iptables ethtool iputils-ping libnetfilter-queue-dev python3 groff-base gnuplot-nox
-systemd"
+systemd python3-jsonschema"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -6,7 +6,8 @@
 #   netns dmmc-$$:  lo  2001:db8:ff::1 (LM1/HAA1: dmmd)   2001:db8:ff::11 (sender)
 #
 # Checks the control socket (mode 0600, show *, -j JSON, errors and exit
-# codes), that a malformed datagram is counted and charged to its sender,
+# codes; dmmctl help, version, abbreviations, filters, -n, clear counters),
+# that a malformed datagram is counted and charged to its sender,
 # that SIGHUP applies a timer change and refuses a role or address change
 # (keeping the running configuration and the daemon up), and that SIGTERM
 # exits cleanly and removes the socket, with no sanitizer report (the
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/../.."
 [ "$(id -u)" = 0 ] || { echo "not root"; exit 77; }
 command -v ip >/dev/null || { echo "FAIL: no ip(8) (make deps)"; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL: no python3 (make deps)"; exit 1; }
+command -v jq >/dev/null || { echo "FAIL: no jq (make deps)"; exit 1; }
 dmm_bins || { echo "FAIL: make"; exit 1; }
 ns=dmmc-$$
 tmp=$(mktemp -d)
@@ -75,11 +77,46 @@ assert c["rx"] == 1 and c["drop_short"] == 1, c
 assert sum(v for k, v in c.items() if k.startswith("drop_")) == 1, c
 assert c["ctl_requests"] >= 5, c
 PY
-ctl show peers | grep -q '^2001:db8:ff::11 role mr rx 0 rx_dropped 1 ' ||
+ctl show peers | grep -q '^2001:db8:ff::11 role mr:ln1 rx 0 rx_dropped 1 ' ||
 	{ bad "peer ::11 not charged with the drop"; ctl show peers; }
 ctl -j show peers | python3 -c 'import json,sys; json.load(sys.stdin)' || bad "peers JSON"
 ctl -j show config | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["text"].startswith("node lm1haa1\n")' ||
 	bad "config JSON"
+
+# dmmctl for operators (issue 12): help and version, abbreviations, filters,
+# -n NODE, errors under -j, clear counters.
+"$DMMCTL" help | grep -q '^  show bindings \[MNID|PREFIX\]' || bad "dmmctl help"
+for h in -h --help; do "$DMMCTL" $h >/dev/null || bad "dmmctl $h exit $?"; done
+"$DMMCTL" -V | grep -qx "dmmctl $(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)" ||
+	bad "dmmctl -V: $("$DMMCTL" -V)"
+ctl version | grep -q '^dmmd .* node lm1haa1 uptime [0-9]*s$' || bad "version: $(ctl version)"
+[ "$(ctl sh bind)" = "$(ctl show bindings)" ] || bad "sh bind is not show bindings"
+ctl -j sh le | jq -e 'type == "array"' >/dev/null || bad "-j sh le"
+out=$(ctl -j s c); rc=$?
+[ $rc = 2 ] && echo "$out" | jq -e '.error | test("ambiguous: cache, counters, config")' >/dev/null ||
+	bad "ambiguous 's c': rc $rc, $out"
+out=$(ctl -j show mns); rc=$?
+[ $rc = 1 ] && echo "$out" | jq -e '.error == "this node does not run the mr role"' >/dev/null ||
+	bad "-j error: rc $rc, $out"
+out=$(ctl -j show peers 2001:db8:ff::77); rc=$?
+[ $rc = 1 ] && echo "$out" | jq -e '.error | test("not a peer")' >/dev/null || bad "unknown peer: $out"
+long=$(printf 'x%.0s' $(seq 300)) # no prefix, no address, too long for an MN id
+out=$(ctl -j show leases "$long"); rc=$?
+[ $rc = 1 ] && echo "$out" | jq -e '.error | test("is not an MN identifier, an IPv6 prefix")' >/dev/null ||
+	bad "bad filter: rc $rc, $out"
+[ "$(ctl -j show peers 2001:db8:ff::11 | jq -c '[.[].address]')" = '["2001:db8:ff::11"]' ] ||
+	bad "peer filter: $(ctl -j show peers 2001:db8:ff::11)"
+ctl -j show peers 2001:db8:ff::11 | jq -e '.[0].roles == ["mr:ln1"] and .[0].rx_dropped == 1 and .[0].last_rx_ago_ms == null' >/dev/null ||
+	bad "peer roles: $(ctl -j show peers 2001:db8:ff::11)"
+[ "$(DMMCTL_RUNDIR=$tmp in_ns "$DMMCTL" -n ctl show config)" = "$(ctl show config)" ] ||
+	bad "-n ctl with DMMCTL_RUNDIR is not -s $tmp/ctl.sock"
+ctl -j show counters | jq -e '.counters_reset_time == null and .rx == 1' >/dev/null ||
+	bad "counters before a clear: $(ctl -j show counters)"
+t=$(ctl -j clear counters | jq -r .counters_reset_time)
+echo "$t" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$' || bad "reset time '$t'"
+ctl -j show counters | jq -e --arg t "$t" '.counters_reset_time == $t and .rx == 0 and .drop_short == 0' \
+	>/dev/null || bad "counters after clear: $(ctl -j show counters)"
+ctl show counters | grep -q "^counters_reset_time  *$t$" || bad "text reset time"
 
 # SIGHUP. reload_log N: wait until the log has N "reload:" lines, print the last.
 reload_log() {
