@@ -798,6 +798,10 @@ static unsigned counters_collect(struct dmmd *d, struct ctr *c)
 	ONE("monitor_events", s->mon_events);
 	ONE("monitor_dropped", s->mon_dropped);
 	ONE("monitor_closed", s->mon_closed);
+	ONE("monitors", 0);
+	c[n - 1].gauge = true;
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+		c[n - 1].val += d->ctl[i].used && d->ctl[i].monitor;
 	if (dmmd_dp_stats(d, &ds)) {
 		ONE("dp_miss", ds.miss);
 		ONE("dp_held", ds.held);
@@ -1318,7 +1322,8 @@ static void cmd_version(struct dmmd *d, bool json, int argc, char **argv, struct
 	buf_printf(out, "ok\n");
 	if (json)
 		buf_json(out, json_pack("{s:s, s:o, s:I}", "dmmd_version", DMM_VERSION,
-					"node", json_text(d->conf.core.name), (json_int_t)up));
+					"node", json_text(d->conf.core.name),
+					"uptime_s", (json_int_t)up));
 	else
 		buf_printf(out, "dmmd %s node %s uptime %llus\n", DMM_VERSION,
 			   d->conf.core.name, (unsigned long long)up);

@@ -162,8 +162,8 @@ wait_until() {
 	return 1
 }
 
-mn_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | select(.deprecated|not) | .hnp"; }
-mn_all_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | .hnp"; }
+mn_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | select(.deprecated|not) | .prefix"; }
+mn_all_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | .prefix"; }
 
 # MN's global address inside PREFIX (a /64), or nothing.
 mn_addr() {

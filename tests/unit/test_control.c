@@ -565,6 +565,218 @@ static void test_attach_logged_escaped(void **state)
 	assert_true(found);
 }
 
+
+/* ---- dmmctl monitor */
+
+/* A monitor client on the control socket, its "ok" read: the slot. */
+static struct dmmd_ctl_client *monitor_client(int *fd, const char *req)
+{
+	char ok[4] = { 0 };
+
+	*fd = client();
+	assert_int_equal(write(*fd, req, strlen(req)), (ssize_t)strlen(req));
+	control_accept(&d);
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+		if (d.ctl[i].used && d.ctl[i].monitor) {
+			assert_int_equal(read(*fd, ok, 3), 3);
+			assert_string_equal(ok, "ok\n");
+			return &d.ctl[i];
+		}
+	fail_msg("no monitor for '%s'", req);
+	return NULL;
+}
+
+static void emit(unsigned n)
+{
+	struct dmm_event ev = { .kind = DMM_EV_ATTACH, .t = 5, .link = 3 };
+
+	assert_int_equal(dmm_mnid_parse("02:00:00:00:00:01", &ev.mnid), 0);
+	for (unsigned i = 0; i < n; i++)
+		evlog_event(&d, &ev);
+}
+
+/* A monitor that never reads: the events are queued up to DMMD_MON_BUF,
+ * then dropped and counted, at no cost to the caller; at CTL_MON_STALL_MS
+ * without progress it is closed. */
+static void test_monitor_never_reads(void **state)
+{
+	int fd;
+	struct dmmd_ctl_client *c = monitor_client(&fd, "json monitor\n");
+	int64_t t0 = ctl_clock_ms();
+
+	emit(5000);
+	assert_true(ms_since(t0) < 3000);
+	assert_true(c->used && c->out.len - c->out_off <= DMMD_MON_BUF);
+	assert_true(d.st.mon_events > 0 && d.st.mon_dropped > 0);
+	assert_int_equal(d.st.mon_events + d.st.mon_dropped, 5000);
+	assert_true(serve_for(CTL_MON_STALL_MS + 500) < 20);
+	assert_false(c->used);
+	assert_int_equal(d.st.mon_closed, 1);
+	close(fd);
+}
+
+/* Read everything there is now (the daemon writing meanwhile). */
+static size_t drain(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (int quiet = 0; quiet < 3;) {
+		serve_for(20);
+		ssize_t r = recv(fd, buf + n, cap - 1 - n, MSG_DONTWAIT);
+		if (r > 0)
+			n += (size_t)r, quiet = 0;
+		else
+			quiet++;
+		assert_true(n + 1 < cap);
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* A monitor that was too slow and then reads: it is told how many events
+ * it missed before the next one, in its format. */
+static void test_monitor_told_of_drops(void **state)
+{
+	static char buf[1 << 20];
+	int fd, tfd;
+	struct dmmd_ctl_client *c = monitor_client(&fd, "json monitor\n");
+
+	(void)c;
+	monitor_client(&tfd, "monitor\n");
+	emit(3000);
+	uint64_t dropped = d.st.mon_dropped;
+	assert_true(dropped > 0);
+	drain(fd, buf, sizeof(buf));
+	drain(tfd, buf, sizeof(buf));
+	emit(1);
+	drain(fd, buf, sizeof(buf));
+	json_error_t e;
+	char *nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	*nl = '\0';
+	json_t *note = json_loads(buf, 0, &e), *ev = json_loads(nl + 1, 0, &e);
+	assert_non_null(note);
+	assert_non_null(ev);
+	assert_string_equal(json_string_value(json_object_get(note, "event")), "monitor_dropped");
+	assert_true(json_integer_value(json_object_get(note, "dropped")) > 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "event")), "attach");
+	assert_string_equal(json_string_value(json_object_get(ev, "mnid")), "02:00:00:00:00:01");
+	assert_true(json_is_null(json_object_get(ev, "prefix")));
+	assert_int_equal(json_integer_value(json_object_get(ev, "link")), 3);
+	json_decref(note);
+	json_decref(ev);
+	drain(tfd, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " ctl monitor_dropped dropped "));
+	assert_non_null(strstr(buf, " ctl attach t_ms 5 mnid 02:00:00:00:00:01 link 3\n"));
+	close(fd);
+	close(tfd);
+	serve_for(50);
+	assert_int_equal(n_clients(), 0);
+}
+
+/* At most DMMD_MON_CLIENTS monitors; a request line without a connection
+ * of its own cannot be one. */
+static void test_monitor_limits(void **state)
+{
+	int fds[DMMD_MON_CLIENTS], fd;
+	char buf[256];
+	struct buf out = { 0 };
+
+	for (int i = 0; i < DMMD_MON_CLIENTS; i++)
+		monitor_client(&fds[i], "monitor\n");
+	fd = client();
+	assert_int_equal(write(fd, "monitor\n", 8), 8);
+	control_accept(&d);
+	answer(fd, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "error: too many monitors"));
+	close(fd);
+	for (int i = 0; i < DMMD_MON_CLIENTS; i++)
+		close(fds[i]);
+	control_handle(&d, "monitor", &out);
+	assert_non_null(strstr(out.p, "error: "));
+	buf_free(&out);
+	serve_for(50);
+	assert_int_equal(n_clients(), 0);
+}
+
+/* ---- JSON answers (jansson), filters, clear counters, version */
+
+static json_t *ask_json(const char *req)
+{
+	struct buf out = { 0 };
+	json_error_t e;
+	json_t *j;
+
+	control_handle(&d, req, &out);
+	assert_non_null(out.p);
+	if (strncmp(out.p, "ok\n", 3))
+		fail_msg("'%s' -> '%s'", req, out.p);
+	j = json_loads(out.p + 3, 0, &e);
+	if (!j)
+		fail_msg("'%s': not JSON (%s): %s", req, e.text, out.p + 3);
+	buf_free(&out);
+	return j;
+}
+
+static void ask_error(const char *req, const char *want)
+{
+	struct buf out = { 0 };
+
+	control_handle(&d, req, &out);
+	assert_non_null(out.p);
+	if (strncmp(out.p, "error: ", 7) || !strstr(out.p, want))
+		fail_msg("'%s' -> '%s', want an error with '%s'", req, out.p, want);
+	buf_free(&out);
+}
+
+static void test_json_answers(void **state)
+{
+	json_t *j = ask_json("json show bindings 2001:db8::/16");
+	assert_true(json_is_array(j) && json_array_size(j) == 0);
+	json_decref(j);
+	ask_error("json show bindings 2001:db8::/16 extra", "one filter at most");
+	ask_error("show counters extra", "no argument");
+	ask_error("show peers 02:00:00:00:00:01", "is not an IPv6 address");
+	ask_error("show peers 2001:db8:ff::99", "not a peer of this node");
+	ask_error("show leases ::/0", "does not run the haa role");
+	ask_error("json show peers 2001:db8:ff::a1", "not a peer"); /* itself */
+
+	d.st.ctl_requests = 0;
+	j = ask_json("json show counters");
+	assert_true(json_is_null(json_object_get(j, "counters_reset_time")));
+	json_decref(j);
+	d.st.ctl_requests = 7;
+	j = ask_json("json clear counters");
+	const char *t = json_string_value(json_object_get(j, "counters_reset_time"));
+	assert_non_null(t);
+	assert_int_equal(strlen(t), 24); /* 2026-01-31T12:00:00.123Z */
+	assert_int_equal(t[23], 'Z');
+	json_t *k = ask_json("json show counters");
+	assert_string_equal(json_string_value(json_object_get(k, "counters_reset_time")), t);
+	assert_int_equal(json_integer_value(json_object_get(k, "ctl_requests")), 0);
+	json_decref(k);
+	json_decref(j);
+	d.st.ctl_requests = 9;
+	j = ask_json("json show counters");
+	assert_int_equal(json_integer_value(json_object_get(j, "ctl_requests")), 2);
+	json_decref(j);
+
+	j = ask_json("json version");
+	assert_string_equal(json_string_value(json_object_get(j, "dmmd_version")), DMM_VERSION);
+	assert_string_equal(json_string_value(json_object_get(j, "node")), "ctl");
+	json_decref(j);
+	j = ask_json("json show config");
+	json_t *roles = json_pack("[s]", "lm");
+	assert_true(json_equal(json_object_get(j, "roles"), roles));
+	json_decref(roles);
+	assert_true(json_is_null(json_object_get(j, "dataplane")));
+	assert_true(json_is_null(json_object_get(j, "route_optimization")));
+	json_t *net = json_array_get(json_object_get(j, "networks"), 0);
+	assert_string_equal(json_string_value(json_object_get(net, "lm")), "2001:db8:ff::a1");
+	assert_true(json_is_array(json_object_get(net, "mrs")));
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +792,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_every_dp_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evlog_path, setup, teardown),
 		cmocka_unit_test(test_log_ratelimited),
+		cmocka_unit_test_setup_teardown(test_monitor_never_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_told_of_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_logged_escaped, setup_mr, teardown_mr),
 	};
 
