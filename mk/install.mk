@@ -12,7 +12,7 @@
 #   $(SBINDIR)   dmmd, dmmctl, dmm-keygen            PREFIX/sbin
 #   $(BINDIR)    dmmprobe                            PREFIX/bin
 #   $(MANDIR)    man5, man8 (man1/dmmprobe.1 when man/dmmprobe.1 exists)
-#   $(DOCDIR)    README.md, docs/*.md, examples/figure1/*
+#   $(DOCDIR)    README.md, docs/*.md, docs/dmmctl.schema.json, examples/figure1/*
 #   $(DATADIR)   wireshark/dmm.lua, the Lua dissector: not in Wireshark's
 #                global plugin folder, where every tshark (as root too)
 #                would load it and a `-X lua_script:` of another copy would
@@ -42,7 +42,7 @@ INSTALL ?= install
 INST_MAN8 := man/dmmd.8 man/dmmctl.8 man/dmm-keygen.8
 INST_MAN5 := man/dmmd.conf.5
 INST_MAN1 := $(wildcard man/dmmprobe.1)
-INST_DOCS := README.md $(sort $(wildcard docs/*.md))
+INST_DOCS := README.md $(sort $(wildcard docs/*.md docs/*.json))
 INST_EXAMPLES := $(sort $(wildcard examples/figure1/*))
 
 # Every file install puts, without DESTDIR (uninstall removes these).

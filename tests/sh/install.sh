@@ -56,7 +56,7 @@ fi
 	echo "644 /usr/share/man/man5/dmmd.conf.5"
 	[ -f man/dmmprobe.1 ] && echo "644 /usr/share/man/man1/dmmprobe.1"
 	echo "644 /usr/share/doc/dmm/README.md"
-	for f in docs/*.md examples/figure1/*; do echo "644 /usr/share/doc/dmm/$f"; done
+	for f in docs/*.md docs/*.json examples/figure1/*; do echo "644 /usr/share/doc/dmm/$f"; done
 	echo "644 /usr/share/dmm/wireshark/dmm.lua"
 	echo "644 /lib/systemd/system/dmmd@.service"
 	echo "644 /etc/dmm/dmmd.conf"
