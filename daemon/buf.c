@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 
@@ -80,6 +81,16 @@ json_t *json_text(const char *s)
 	j = json_string(copy);
 	free(copy);
 	return j;
+}
+
+void dmmd_timestamp(char *s, size_t len, const struct timespec *ts)
+{
+	struct tm tm;
+	size_t k;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	k = strftime(s, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(s + k, len - k, ".%03ldZ", ts->tv_nsec / 1000000);
 }
 
 void buf_free(struct buf *b)

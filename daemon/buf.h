@@ -22,5 +22,9 @@ void buf_json(struct buf *b, json_t *j);
 /* s as a JSON string (bytes that are not UTF-8 as '?'), NULL if no memory. */
 json_t *json_text(const char *s);
 void buf_free(struct buf *b);
+/* ts (CLOCK_REALTIME) as RFC 3339 UTC with milliseconds, the one format of
+ * every time of day dmmd shows: 2026-01-31T12:00:00.123Z. */
+struct timespec;
+void dmmd_timestamp(char *s, size_t len, const struct timespec *ts);
 
 #endif

@@ -422,15 +422,6 @@ struct view {
 	struct dp_peer_stats tun[VIEW_MAX_TUN];
 };
 
-void dmmd_timestamp(char *s, size_t len, const struct timespec *ts)
-{
-	struct tm tm;
-	size_t k;
-
-	gmtime_r(&ts->tv_sec, &tm);
-	k = strftime(s, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(s + k, len - k, ".%03ldZ", ts->tv_nsec / 1000000);
-}
 
 static void v_setj(struct view *v, json_t *o, const char *key, json_t *val)
 {

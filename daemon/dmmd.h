@@ -127,9 +127,6 @@ void control_handle(struct dmmd *d, const char *line, struct buf *out);
 bool control_has_monitors(const struct dmmd *d);
 /* An event (the event log's JSON object, borrowed) for every monitor. */
 void control_monitor_event(struct dmmd *d, json_t *ev);
-/* ts (CLOCK_REALTIME) as RFC 3339 UTC with milliseconds, the one format of
- * every time of day dmmd shows: 2026-01-31T12:00:00.123Z. */
-void dmmd_timestamp(char *s, size_t len, const struct timespec *ts);
 
 /* evlog.c */
 /* (Re)open conf.event_log; on failure the open one is kept. */

@@ -30,6 +30,7 @@ groff groff-base
 gnuplot gnuplot-nox
 bpftool bpftool
 clang clang
+jsonschema python3-jsonschema
 EOF
 
 # lab_require as if one tool were not installed (command -v fails for it).

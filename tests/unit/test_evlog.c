@@ -17,6 +17,17 @@
 
 static struct dmmd d;
 
+/* control.c is not compiled in: no monitor is ever connected. */
+bool control_has_monitors(const struct dmmd *dd)
+{
+	return false;
+}
+
+void control_monitor_event(struct dmmd *dd, json_t *ev)
+{
+	fail_msg("no monitor to send to");
+}
+
 static struct dmm_event nai_event(const char *id, size_t len)
 {
 	struct dmm_event ev = { .kind = DMM_EV_HOA_RELEASED, .t = 1234, .link = 3 };
@@ -42,9 +53,15 @@ static void test_nai_escaped(void **state)
 	evlog_event(&d, &ev);
 	fclose(d.evlog);
 	d.evlog = NULL;
-	assert_string_equal(text, "{\"t_ms\":1234,\"node\":\"n\\\"1\",\"event\":\"hoa_released\","
-				  "\"mnid\":\"a\\\"b\\\\c%0ad%1b%00e\",\"prefix\":null,"
-				  "\"peer\":null,\"link\":3}\n");
+	static const char want[] = "{\"t_ms\":1234,\"node\":\"n\\\"1\",\"event\":\"hoa_released\","
+				   "\"mnid\":\"a\\\"b\\\\c%0ad%1b%00e\",\"prefix\":null,"
+				   "\"peer\":null,\"link\":3,\"time\":\"";
+	assert_non_null(text);
+	assert_memory_equal(text, want, sizeof(want) - 1);
+	/* then the time of day: 2026-01-31T12:00:00.123Z"}\n */
+	assert_int_equal(strlen(text), sizeof(want) - 1 + 24 + 3);
+	assert_string_equal(text + sizeof(want) - 1 + 23, "Z\"}\n");
+	assert_int_equal(text[sizeof(want) - 1 + 10], 'T');
 	assert_int_equal(d.st.ev_written, 1);
 	free(text);
 }
