@@ -261,23 +261,20 @@ static void ctl_write(struct dmmd_ctl_client *c)
 	ctl_drop(c);
 }
 
-/* A monitor has nothing to say: readable means it closed (or sent what it
- * should not; that is read and ignored). */
+/* A monitor has nothing more to say: readable means it closed, or sent
+ * what it should not (closed too: no client can keep the loop reading). */
 static void ctl_monitor_read(struct dmmd_ctl_client *c)
 {
-	char junk[256];
+	char junk[64];
+	ssize_t r;
 
-	for (;;) {
-		ssize_t r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (r <= 0) {
-			ctl_drop(c);
-			return;
-		}
-	}
+	while ((r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT)) < 0 && errno == EINTR)
+		;
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (r > 0)
+		log_ratelimited(LOG_DEBUG, "control: a monitor sent more than its request, closed");
+	ctl_drop(c);
 }
 
 static void ctl_serve(struct dmmd *d, struct dmmd_ctl_client *c, short revents)

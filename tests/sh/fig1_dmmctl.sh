@@ -68,6 +68,12 @@ wait_until 5 grep -Eq '^[0-9T:.-]+Z mr12 ctx_received( |$)' "$OUT/mon.mr12.txt" 
 note "mr11 monitor: $(jq -r .event "$OUT/mon.mr11" | tr '\n' ' ')"
 note "mr12 monitor (text):"; cat "$OUT/mon.mr12.txt"
 
+note "text, for the log:"
+for c in "mr11 show mns" "mr12 show handovers" "mr31 show cache" "lm1haa1 show bindings $p1" \
+	"lm1haa1 show leases $mnid" "mr11 show peers 2001:db8:ff::12"; do
+	echo "\$ dmmctl -n $c"; "$DMMCTL" -n $c
+done
+
 # ---- every command with -j: RESULTS has one "COMMAND<TAB>FILE" per run
 RESULTS=$OUT/results
 : >"$RESULTS"

@@ -675,7 +675,7 @@ static void test_monitor_told_of_drops(void **state)
 }
 
 /* At most DMMD_MON_CLIENTS monitors; a request line without a connection
- * of its own cannot be one. */
+ * of its own cannot be one; a monitor that sends more is closed. */
 static void test_monitor_limits(void **state)
 {
 	int fds[DMMD_MON_CLIENTS], fd;
@@ -697,6 +697,12 @@ static void test_monitor_limits(void **state)
 	buf_free(&out);
 	serve_for(50);
 	assert_int_equal(n_clients(), 0);
+	/* a monitor that says more is closed */
+	monitor_client(&fd, "monitor\n");
+	assert_int_equal(write(fd, "show counters\n", 14), 14);
+	serve_for(50);
+	assert_int_equal(n_clients(), 0);
+	close(fd);
 }
 
 /* ---- JSON answers (jansson), filters, clear counters, version */
