@@ -783,6 +783,9 @@ static unsigned counters_collect(struct dmmd *d, struct ctr *c)
 	ONE("ctl_refused", s->ctl_refused);
 	ONE("ctl_timeouts", s->ctl_timeouts);
 	ONE("events_logged", s->ev_written);
+	ONE("store_writes", s->store_writes);
+	ONE("store_errors", s->store_errors);
+	ONE("store_restored", s->store_restored);
 	ONE("monitor_events", s->mon_events);
 	ONE("monitor_dropped", s->mon_dropped);
 	ONE("monitor_closed", s->mon_closed);
