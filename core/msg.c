@@ -61,7 +61,7 @@ enum {
 enum { FUNC_HAA = 1, FUNC_LM = 2 };
 
 #define F_ALL (DMM_F_ACK_REQ | DMM_F_PROXY | DMM_F_DEPRECATE | DMM_F_SUBSCRIBE | \
-	       DMM_F_BY_MNID | DMM_F_FIXED | DMM_F_REPLICA)
+	       DMM_F_BY_MNID | DMM_F_FIXED | DMM_F_REPLICA | DMM_F_HANDOVER)
 #define BU_A 0x8000 /* RFC 6275 §6.1.7 */
 #define BU_P 0x0200 /* RFC 5213 §8.1 */
 #define BA_P 0x20   /* RFC 5213 §8.2 */
@@ -98,7 +98,7 @@ static const struct msg_desc msg_descs[DMM_MSG_TYPE_COUNT] = {
 	[DMM_MSG_LOC_REPLY] = { MH_EXP, XMH_LOC_REPLY, 12, LIFE_S32, true, true,
 				F_ALL, P_BASE | DMM_P_TARGET },
 	[DMM_MSG_CTX_REQ] = { MH_HI, 0, 4, LIFE_OPT, false, true, 0,
-			      P_BASE | DMM_P_HANDOFF },
+			      P_BASE | DMM_P_HANDOFF | DMM_P_ORIGIN },
 	[DMM_MSG_CTX_ACK] = { MH_HACK, 0, 4, LIFE_OPT, true, false, 0,
 			      P_BASE | DMM_P_HANDOFF },
 	[DMM_MSG_REDIRECT] = { MH_LRI, 0, 6, LIFE_S16, false, false, 0, P_BASE },

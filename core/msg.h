@@ -16,7 +16,8 @@ enum dmm_msg_type {
 	DMM_MSG_LOC_ACK,       /* LM -> MR (PBA) */
 	DMM_MSG_LOC_QUERY,     /* MR -> LM: where is this address / MN id (Experimental MH) */
 	DMM_MSG_LOC_REPLY,     /* LM -> MR (Experimental MH) */
-	DMM_MSG_CTX_REQ,       /* nMR -> pMR context transfer with new location (HI) */
+	DMM_MSG_CTX_REQ,       /* nMR -> pMR context transfer with new location (HI);
+				* or LM -> pMR relayed for the nMR (origin = nMR) */
 	DMM_MSG_CTX_ACK,       /* pMR -> nMR (HAck) */
 	DMM_MSG_REDIRECT,      /* MR -> correspondent's MR: route prefix to locator (LRI) */
 	DMM_MSG_REDIRECT_ACK,  /* (LRA) */
@@ -59,7 +60,8 @@ enum dmm_msg_present {
 	DMM_P_LOCATION = 1u << 3,      /* routing location (serving / new MR) */
 	DMM_P_PREV_LOCATION = 1u << 4, /* previous serving MR */
 	DMM_P_TARGET = 1u << 5,        /* address looked up by LOC_QUERY */
-	DMM_P_ORIGIN = 1u << 6,        /* LM_FWD: requesting MR and its sequence */
+	DMM_P_ORIGIN = 1u << 6,        /* LM_FWD, relayed CTX_REQ: requesting MR and
+					* the sequence number of its request */
 	DMM_P_TIMESTAMP = 1u << 7,
 	DMM_P_AUTH = 1u << 8,
 	DMM_P_HOME = 1u << 9,          /* anchor MR of the prefix (home routing location) */
@@ -77,6 +79,9 @@ enum dmm_msg_present {
 #define DMM_F_FIXED 0x0020    /* LOC_UPDATE: prefix of fixed correspondents behind a gateway MR */
 #define DMM_F_REPLICA 0x0040  /* LM_FWD LOC_UPDATE: a binding replicated to another LM, a
 			       * hint for its BY_MNID queries (never authoritative) */
+#define DMM_F_HANDOVER 0x0080 /* LOC_QUERY BY_MNID (and its LM_FWD): the MN has just
+			       * attached at the querying MR; the LM holding its binding
+			       * relays a CTX_REQ to the serving MR on the querier's behalf */
 
 struct dmm_msg {
 	enum dmm_msg_type type;

@@ -15,7 +15,7 @@
 #include "wire.h"
 
 #define F_ALL (DMM_F_ACK_REQ | DMM_F_PROXY | DMM_F_DEPRECATE | DMM_F_SUBSCRIBE | \
-	       DMM_F_BY_MNID | DMM_F_FIXED)
+	       DMM_F_BY_MNID | DMM_F_FIXED | DMM_F_REPLICA | DMM_F_HANDOVER)
 #define P_BASE (DMM_P_MNID | DMM_P_HNP | DMM_P_TIMESTAMP | DMM_P_LOCATION | \
 		DMM_P_PREV_LOCATION | DMM_P_HOME)
 
@@ -38,9 +38,10 @@ carried(enum dmm_msg_type t)
 	case DMM_MSG_HOA_REP:
 	case DMM_MSG_LOC_UPDATE:
 	case DMM_MSG_LOC_ACK:
-	case DMM_MSG_CTX_REQ:
 	case DMM_MSG_CTX_ACK:
 		return P_BASE | DMM_P_HANDOFF;
+	case DMM_MSG_CTX_REQ: /* origin: relayed by an LM for the nMR */
+		return P_BASE | DMM_P_HANDOFF | DMM_P_ORIGIN;
 	case DMM_MSG_LOC_QUERY:
 	case DMM_MSG_LOC_REPLY:
 		return P_BASE | DMM_P_TARGET;
@@ -252,7 +253,7 @@ test_roundtrip_variants(void **state)
 
 	(void)state;
 	for (t = 1; t < DMM_MSG_TYPE_COUNT; t++) {
-		for (f = 0; f < 6; f++) {
+		for (f = 0; f < 8; f++) {
 			full_msg(t, &m);
 			m.flags = (uint16_t)(1u << f);
 			if (m.type <= DMM_MSG_LOC_ACK)
@@ -850,6 +851,33 @@ test_missing_mandatory(void **state)
 	assert_int_equal(dec(buf, (size_t)len), DMM_E_MALFORMED);
 }
 
+/* XO_ORIGIN only where a requester is named: LM_FWD and its reply, and a
+ * CTX_REQ an LM relays for the nMR; on any other type the encoder refuses
+ * it. */
+static void
+test_origin_where(void **state)
+{
+	static const enum dmm_msg_type no[] = { DMM_MSG_CTX_ACK, DMM_MSG_LOC_QUERY,
+						DMM_MSG_LOC_REPLY, DMM_MSG_LM_NOTIFY,
+						DMM_MSG_REDIRECT, DMM_MSG_HOA_REQ };
+	uint8_t buf[DMM_MSG_MAX];
+	struct dmm_msg m;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		full_msg(no[i], &m);
+		m.present |= DMM_P_ORIGIN;
+		m.origin = ip("2001:db8:ffff::6");
+		assert_int_equal(dmm_msg_encode(&m, buf, sizeof(buf)), DMM_E_MALFORMED);
+	}
+	min_msg(DMM_MSG_CTX_REQ, &m);
+	m.present |= DMM_P_ORIGIN | DMM_P_LOCATION;
+	m.origin = m.location = ip("2001:db8:ffff::7");
+	m.origin_seq = 4242;
+	roundtrip(&m);
+}
+
 static void
 test_auth_not_last(void **state)
 {
@@ -887,6 +915,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip_full),
 		cmocka_unit_test(test_roundtrip_min),
 		cmocka_unit_test(test_roundtrip_variants),
+		cmocka_unit_test(test_origin_where),
 		cmocka_unit_test(test_lifetime_units),
 		cmocka_unit_test(test_auth_option),
 		cmocka_unit_test(test_bytes_pbu),

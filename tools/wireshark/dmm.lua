@@ -27,7 +27,7 @@ local OPT_HNP, OPT_HI, OPT_TS, OPT_MAG = 22, 23, 27, 51
 local XO_FUNC, XO_FLAGS, XO_PREV, XO_HOME, XO_TARGET = 1, 2, 3, 4, 5
 local XO_ORIGIN, XO_LIFETIME, XO_AUTH = 6, 7, 8
 local MSG_MAX, MAX_OPTIONS, MAX_HNP, MNID_MAX = 512, 16, 4, 32
-local F_ALL = 0x007f
+local F_ALL = 0x00ff
 
 local mh_names = {
 	[MH_BU] = "Proxy Binding Update", [MH_BA] = "Proxy Binding Acknowledgement",
@@ -88,7 +88,7 @@ local desc = {
 	[MSG.LOC_ACK] = { life = "4s", wire = 0x2, allowed = P_BASE + P_HANDOFF },
 	[MSG.LOC_QUERY] = { life = "s32", wire = F_ALL, allowed = P_BASE + P_TARGET },
 	[MSG.LOC_REPLY] = { life = "s32", wire = F_ALL, allowed = P_BASE + P_TARGET },
-	[MSG.CTX_REQ] = { life = "opt", wire = 0, allowed = P_BASE + P_HANDOFF },
+	[MSG.CTX_REQ] = { life = "opt", wire = 0, allowed = P_BASE + P_HANDOFF + P_ORIGIN },
 	[MSG.CTX_ACK] = { life = "opt", wire = 0, allowed = P_BASE + P_HANDOFF },
 	[MSG.REDIRECT] = { life = "s16", wire = 0, allowed = P_BASE },
 	[MSG.REDIRECT_ACK] = { life = "s16", wire = 0, allowed = P_BASE },
@@ -133,7 +133,8 @@ F("fl_sub", ProtoField.bool("dmm.flags.subscribe", "SUBSCRIBE", 16, flag_tf, 0x0
 F("fl_bymnid", ProtoField.bool("dmm.flags.by_mnid", "BY_MNID", 16, flag_tf, 0x0010))
 F("fl_fixed", ProtoField.bool("dmm.flags.fixed", "FIXED", 16, flag_tf, 0x0020))
 F("fl_replica", ProtoField.bool("dmm.flags.replica", "REPLICA", 16, flag_tf, 0x0040))
-F("fl_undef", ProtoField.uint16("dmm.flags.undefined", "Undefined bits", base.HEX, nil, 0xff80))
+F("fl_handover", ProtoField.bool("dmm.flags.handover", "HANDOVER", 16, flag_tf, 0x0080))
+F("fl_undef", ProtoField.uint16("dmm.flags.undefined", "Undefined bits", base.HEX, nil, 0xff00))
 -- fixed parts of the reused types
 F("bu_flags", ProtoField.uint16("dmm.bu.flags", "PBU flags", base.HEX))
 F("bu_a", ProtoField.bool("dmm.bu.flags.a", "A (acknowledge)", 16, flag_tf, 0x8000))
@@ -194,7 +195,7 @@ F("opt_life", ProtoField.uint32("dmm.opt.lifetime", "Lifetime (seconds)", base.D
 F("keyid", ProtoField.uint32("dmm.opt.auth.keyid", "Key ID", base.HEX))
 F("mac", ProtoField.bytes("dmm.opt.auth.mac", "HMAC-SHA-256"))
 
-local fl_bits = { "fl_ack", "fl_proxy", "fl_depr", "fl_sub", "fl_bymnid", "fl_fixed", "fl_replica", "fl_undef" }
+local fl_bits = { "fl_ack", "fl_proxy", "fl_depr", "fl_sub", "fl_bymnid", "fl_fixed", "fl_replica", "fl_handover", "fl_undef" }
 
 dmm.fields = field_list
 
@@ -391,7 +392,7 @@ local function dissect(tvb, pinfo, tree)
 		m.flags = tvb(10, 2):uint()
 		flags_item = root:add(f.flags, tvb(10, 2))
 		add_flag_bits(flags_item, tvb(10, 2))
-		if band(m.flags, 0xff80) ~= 0 then err(flags_item, "malformed", "undefined DMM flag bits") end
+		if band(m.flags, 0xff00) ~= 0 then err(flags_item, "malformed", "undefined DMM flag bits") end
 		m.code = tvb(12, 1):uint()
 		local ci = root:add(f.code, tvb(12, 1))
 		if kind == MSG.LM_FWD or kind == MSG.LM_FWD_REPLY then
@@ -609,7 +610,7 @@ local function dissect(tvb, pinfo, tree)
 								local xi = oi:add(f.xflags, xr)
 								add_flag_bits(xi, xr)
 								local v = xr:uint()
-								if v == 0 or band(v, 0xff80) ~= 0 then
+								if v == 0 or band(v, 0xff00) ~= 0 then
 									err(xi, "malformed", "XO_FLAGS zero or with undefined bits")
 								end
 								if d and d.wire == F_ALL then

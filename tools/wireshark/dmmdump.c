@@ -348,7 +348,7 @@ extra(unsigned i, struct dmm_msg *m, bool *seal, bool *unknown_opt)
 	case 3:
 		m->type = DMM_MSG_LOC_QUERY;
 		m->flags = DMM_F_ACK_REQ | DMM_F_PROXY | DMM_F_DEPRECATE | DMM_F_SUBSCRIBE |
-			   DMM_F_BY_MNID | DMM_F_FIXED | DMM_F_REPLICA;
+			   DMM_F_BY_MNID | DMM_F_FIXED | DMM_F_REPLICA | DMM_F_HANDOVER;
 		m->lifetime = 100000;
 		set_nai(m, "x");
 		break;
@@ -364,6 +364,10 @@ extra(unsigned i, struct dmm_msg *m, bool *seal, bool *unknown_opt)
 		m->lifetime = 30;
 		m->code = 7;
 		add_hnp(m, "2001:db8:1:1::", 64);
+		/* relayed by an LM for the nMR */
+		set_addr(m, DMM_P_LOCATION, "2001:db8:ffff::51");
+		set_addr(m, DMM_P_ORIGIN, "2001:db8:ffff::51");
+		m->origin_seq = 513;
 		break;
 	case 6:
 		m->type = DMM_MSG_CTX_ACK;
