@@ -21,6 +21,7 @@
 #define LM_CK_KIND (UINT64_C(3) << 62)
 #define LM_CK_NOTIFY (UINT64_C(1) << 62)
 #define LM_CK_FWD (UINT64_C(2) << 62)
+#define LM_CK_CTX (UINT64_C(3) << 62) /* a context request relayed to a pMR */
 #define LM_UPN_REASON 2 /* RFC 7077 UPDATE-SESSION-PARAMETERS: the locator changed */
 
 /* Where the binding of a prefix lives: here, nowhere, or network index >= 0. */
@@ -963,6 +964,49 @@ lm_update(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	lm_answer(n, ctx, &rep, now);
 }
 
+/* ---- context relay: the handover in one round trip ---- */
+
+/* A BY_MNID query flagged HANDOVER found the MN bound to another MR (the
+ * pMR): ask the pMR for the MN's context on the querier's behalf, before
+ * answering, so its flush starts without waiting for the querier to learn
+ * the binding and send its own CTX_REQ (which still follows and completes
+ * the transfer). The request names the querier as the new location and as
+ * origin, with the sequence number of its query; the pMR accepts it only
+ * from an LM and only for a handover context it holds. Only authoritative
+ * bindings are relayed (never a replica), and only for the MR that asked:
+ * a direct query's sender, or the origin a domain LM vouched for. */
+static void
+lm_ctx_relay(struct dmm_node *n, const struct lm_ctx *ctx, const struct dmm_msg *rep,
+	     dmm_time_t now)
+{
+	const struct dmm_msg *q = ctx->m;
+	struct dmm_msg m = { .type = DMM_MSG_CTX_REQ };
+
+	if (!(q->flags & DMM_F_HANDOVER) || rep->n_hnp == 0 ||
+	    !(rep->present & DMM_P_LOCATION) || IN6_IS_ADDR_UNSPECIFIED(&rep->location) ||
+	    addr_eq(&rep->location, &ctx->requester) || addr_eq(&rep->location, &n->cfg.self))
+		return;
+	m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_ORIGIN;
+	m.mnid = q->mnid;
+	m.n_hnp = rep->n_hnp;
+	memcpy(m.hnp, rep->hnp, sizeof(m.hnp));
+	m.location = ctx->requester;
+	m.origin = ctx->requester;
+	m.origin_seq = ctx->forwarded ? q->origin_seq : q->seq;
+	if (dmm_request(n, &rep->location, &m, DMM_ROLE_LM, LM_CK_CTX, now) > 0)
+		dmm_count(n, DMM_C_CTX_RELAY);
+}
+
+/* The pMR's answer to a relayed context request: nothing waits for it
+ * (the nMR's own CTX_REQ carries the verdict that matters). */
+static void
+lm_ctx_relay_done(struct dmm_node *n, const struct dmm_msg *rep)
+{
+	if (rep != NULL && rep->status != DMM_ST_OK)
+		dmm_log(n, DMM_LOG_DEBUG, "lm: relayed context request answered %u",
+			rep->status);
+}
+
 /* ---- LOC_QUERY ---- */
 
 static void
@@ -980,14 +1024,16 @@ lm_query_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 			lm_subscribe(n, b, &ctx->requester, now);
 		lm_fill(&rep, b, now);
 	}
-	if (rep.n_hnp > 0)
+	if (rep.n_hnp > 0) {
+		lm_ctx_relay(n, ctx, &rep, now); /* first: the pMR's flush starts sooner */
 		lm_answer(n, ctx, &rep, now);
-	else if (!ctx->forwarded && lm_rp_answer(n, ctx, now))
+	} else if (!ctx->forwarded && lm_rp_answer(n, ctx, now)) {
 		return;
-	else if (!ctx->forwarded)
+	} else if (!ctx->forwarded) {
 		lm_fanout(n, ctx, now);
-	else
+	} else {
 		lm_status(n, ctx, DMM_ST_NOT_FOUND, now);
+	}
 }
 
 static void
@@ -1090,6 +1136,9 @@ dmm_lm_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr *src,
 		break;
 	case LM_CK_FWD:
 		lm_fwd_done(n, cookie, rep, now);
+		break;
+	case LM_CK_CTX:
+		lm_ctx_relay_done(n, rep);
 		break;
 	default: /* a quiet forward: nothing waits for its answer */
 		break;

@@ -272,8 +272,9 @@ static struct mr_mn *mn_alloc(struct dmm_node *n)
 static int mn_add_prefix(struct dmm_node *n, struct mr_mn *mn, const struct dmm_prefix *p,
 			 const struct in6_addr *home, uint32_t lease_s, dmm_time_t now)
 {
-	struct dmm_prefix q = *p;
+	struct dmm_prefix q = *p, held[MR_CLAIM_HELD];
 	struct mr_hnp *h;
+	unsigned n_held;
 
 	dmm_prefix_mask(&q);
 	for (unsigned i = 0; i < mn->n_hnp; i++)
@@ -286,7 +287,7 @@ static int mn_add_prefix(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 		return -1;
 	/* Our cache, anchor or handover routes for the prefix must go first:
 	 * LOCAL is now the route (a source-specific tunnel would beat it). */
-	mr_cache_claim(n, &q, now);
+	n_held = mr_cache_claim(n, &q, held, MR_CLAIM_HELD, now);
 	h = &mn->hnp[mn->n_hnp++];
 	*h = (struct mr_hnp){
 		.p = q,
@@ -299,6 +300,8 @@ static int mn_add_prefix(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 		.release_at = DMM_TIME_NEVER,
 	};
 	mr_dp(n, DMM_DP_LOCAL_ADD, &q, NULL, NULL, mn->link);
+	for (unsigned i = 0; i < n_held; i++) /* now they take the LOCAL route */
+		mr_hold(n, DMM_DP_HOLD_FLUSH, &held[i], now);
 	return (int)(mn->n_hnp - 1);
 }
 
@@ -418,7 +421,16 @@ static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 
 	mn_set_state(n, mn, DMM_MN_RESOLVING, "mn seen", now);
 	mr_msg_init(&m, DMM_MSG_LOC_QUERY);
+	/* HANDOVER: if the MN is bound to another MR, the LM holding the
+	 * binding asks that MR for the context on our behalf at once, so its
+	 * flush does not wait for our answer and our own CTX_REQ. Only in
+	 * query mode: the flushed packets may arrive before the answer tells
+	 * us the MN's prefix, and only the miss routes of query mode hold
+	 * them here until its LOCAL route is in (mr_cache_claim); without
+	 * them regular routing would send them back towards the anchor. */
 	m.flags = DMM_F_BY_MNID;
+	if (n->cfg.ro_mode == DMM_RO_QUERY)
+		m.flags |= DMM_F_HANDOVER;
 	m.present = DMM_P_MNID;
 	m.mnid = mn->mnid;
 	dmm_count(n, DMM_C_QUERY);

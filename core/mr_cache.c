@@ -288,19 +288,31 @@ static void anchor_timer(struct dmm_node *n, struct mr_anchor *a, dmm_time_t now
 }
 
 /* p is delivered locally from now on: our other routes for it must go
- * first (a source-specific tunnel would beat the LOCAL route). */
-void mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t now)
+ * first (a source-specific tunnel would beat the LOCAL route). Packets a
+ * query of ours holds for it are not dropped: their hold prefixes go to
+ * held[] (at most max), for the caller to flush once the LOCAL route is
+ * in — e.g. packets a pMR flushed to us before we learned the MN's
+ * prefix. Returns how many. */
+unsigned mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p,
+			struct dmm_prefix *held, unsigned max, dmm_time_t now)
 {
 	struct mr_anchor *a = anchor_by_prefix(n, p);
+	unsigned k = 0;
 
 	if (a)
 		anchor_remove(n, a);
 	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		struct mr_cache *e = &n->mr->cache[i];
-		if (e->id && (dmm_prefix_contains(&e->prefix, &p->addr) ||
-			      dmm_prefix_contains(p, &e->prefix.addr)))
-			cache_remove(n, e, "mn attached here", now);
+		if (!e->id || !(dmm_prefix_contains(&e->prefix, &p->addr) ||
+				dmm_prefix_contains(p, &e->prefix.addr)))
+			continue;
+		if (e->holding && k < max) {
+			held[k++] = e->hold;
+			e->holding = false;
+		}
+		cache_remove(n, e, "mn attached here", now);
 	}
+	return k;
 }
 
 /* ---- query mode and anchor misses ---- */
@@ -469,10 +481,20 @@ static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm
 {
 	const struct in6_addr *loc = &rep->location;
 	bool at_home = !e->anchor && (rep->present & DMM_P_HOME) && mr_addr_eq(loc, &rep->home);
+	struct mr_mn *mn = (rep->present & DMM_P_MNID) ? mr_mn_by_mnid(n, &rep->mnid) : NULL;
 	struct mr_cache c;
 
 	if (mr_is_self(n, loc)) {
 		cache_here(n, e, rep, now);
+		return;
+	}
+	/* The MN is attaching here and the LM's answer to our resolve is
+	 * late (lost, retransmitted): a tunnel to where the MN was would send
+	 * the packets its pMR flushed to us back there. They stay held until
+	 * its LOCAL route takes them (mr_cache_claim), at most hold_ms. */
+	if (mn && mn->state == DMM_MN_RESOLVING) {
+		cache_log(n, e, "querying", "querying", "mn attaching here");
+		e->expires = now + n->cfg.timers.hold_ms;
 		return;
 	}
 	cache_widen(n, e, &rep->hnp[0]);
@@ -760,7 +782,7 @@ void mr_cache_timer(struct dmm_node *n, dmm_time_t now)
 	}
 	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		struct mr_cache *e = &n->mr->cache[i];
-		if (e->id && e->state != DMM_CACHE_QUERYING && e->expires <= now) {
+		if (e->id && e->expires <= now) { /* QUERYING: see cache_found */
 			dmm_count(n, DMM_C_CACHE_EXPIRED);
 			cache_remove(n, e, "expired", now);
 		}
@@ -773,7 +795,7 @@ dmm_time_t mr_cache_deadline(const struct dmm_node *n)
 
 	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
 		const struct mr_cache *e = &n->mr->cache[i];
-		if (e->id && e->state != DMM_CACHE_QUERYING && e->expires < d)
+		if (e->id && e->expires < d)
 			d = e->expires;
 	}
 	for (uint32_t i = 0; i < n->mr->hi_anchors; i++)

@@ -200,6 +200,40 @@ static void ctx_hold(struct dmm_node *n, struct mr_mn *mn, const struct in6_addr
 		    "mr: context transfer for an mn still on a live link: held");
 }
 
+/* CTX_REQ relayed by the LM that holds the MN's binding, on behalf of the
+ * nMR that just asked it for the MN (origin = location = that nMR). Only
+ * an LM of the domain map may relay, only for the MR that asked it, and
+ * only a handover context already here is acted on: a relayed request
+ * never touches an MN attached here (the nMR's own request does, held
+ * until the link loss or refused), so it cannot detach anyone or cause a
+ * give-back. Anything else: no flush, counted, answered NOT_FOUND. */
+static void ctx_relayed(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
+			dmm_time_t now)
+{
+	const uint32_t need = DMM_P_MNID | DMM_P_LOCATION | DMM_P_ORIGIN;
+	struct mr_ho *ho;
+
+	if (!mr_is_lm(n, src)) {
+		dmm_drop(n, DMM_C_DROP_PEER, now,
+			 "mr: relayed context transfer from a node that is no lm");
+		return;
+	}
+	if ((m->present & need) != need || !mr_addr_eq(&m->location, &m->origin) ||
+	    mr_is_self(n, &m->location)) {
+		dmm_drop(n, DMM_C_DROP_CTX_RELAY, now, "mr: inconsistent relayed context transfer");
+		ctx_ack(n, src, m, DMM_ST_PROHIBITED, NULL, now);
+		return;
+	}
+	ho = mr_ho_by_mnid(n, &m->mnid);
+	if (!ho) {
+		dmm_drop(n, DMM_C_DROP_CTX_RELAY, now,
+			 "mr: relayed context transfer for an mn with no handover context here");
+		ctx_ack(n, src, m, DMM_ST_NOT_FOUND, NULL, now);
+		return;
+	}
+	mr_ho_ctx_accept(n, src, m, now);
+}
+
 /* CTX_REQ from the nMR. Only an MN we had (or still have) is acted on, and
  * only for the sender itself: an MR can announce only itself as the nMR
  * (else any domain member could divert an MN's traffic to a third node). */
@@ -209,6 +243,10 @@ void mr_ho_ctx_req(struct dmm_node *n, const struct in6_addr *src, const struct 
 	struct mr_ho *ho = NULL;
 	struct mr_mn *mn;
 
+	if (m->present & DMM_P_ORIGIN) {
+		ctx_relayed(n, src, m, now);
+		return;
+	}
 	if ((m->present & DMM_P_LOCATION) && !mr_addr_eq(&m->location, src)) {
 		dmm_drop(n, DMM_C_DROP_PEER, now,
 			 "mr: context transfer naming another node as nmr");
@@ -243,7 +281,13 @@ void mr_ho_ctx_accept(struct dmm_node *n, const struct in6_addr *src,
 		ctx_ack(n, src, m, DMM_ST_NOT_FOUND, NULL, now);
 		return;
 	}
-	dmm_emit(n, DMM_EV_CTX_RECEIVED, now, &ho->mnid, &ho->hnp[0].p, src, ho->link);
+	/* The same nMR again (its own request after the LM relayed one, or
+	 * a second one after the LM's answer): already done, only answered. */
+	if (ho->state == DMM_HO_FORWARDING && mr_addr_eq(&ho->nmr, &m->location)) {
+		ctx_ack(n, src, m, DMM_ST_OK, ho, now);
+		return;
+	}
+	dmm_emit(n, DMM_EV_CTX_RECEIVED, now, &ho->mnid, &ho->hnp[0].p, &m->location, ho->link);
 	uint32_t id = ho->id;
 	ho_forward(n, ho, &m->location, now);
 	/* ho may have been reused by a re-entrant miss only if it was freed,

@@ -14,6 +14,7 @@
 #define MR_HO_MAX_TUN 32 /* sender-discovery tunnels per handover context */
 #define MR_SRC_PLEN 64   /* source prefix of source-specific routes */
 #define MR_DST_PLEN 64   /* held / negative-cached prefix when the HNP is unknown */
+#define MR_CLAIM_HELD 16  /* held queries an attached prefix takes over (flushed to it) */
 #define MR_REFRESH_PCT 80 /* refresh bindings and leases at 80 % of lifetime, */
 #define MR_JITTER_PCT 10  /* ... minus up to 10 %: refreshes due together spread out */
 /* A refresh that timed out is tried again within what is left of the
@@ -131,7 +132,8 @@ struct mr_cache {
 	struct in6_addr sender; /* source-specific: the sender whose MR is redirected */
 	enum dmm_cache_state state;
 	struct in6_addr locator;
-	dmm_time_t expires;     /* NEVER while QUERYING (the query times out) */
+	dmm_time_t expires;     /* NEVER while QUERYING (the query times out), unless
+				 * the answer named an MN attaching here: hold_ms */
 	bool negative;          /* PASS because the LM knows no MN there */
 	dmm_time_t touched;     /* created, or last hit by a miss: LRU eviction */
 };
@@ -257,8 +259,12 @@ void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
 			dmm_time_t now);
 void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
 		     dmm_time_t now);
-/* Prefix p is now delivered locally: forget every other route of ours for it. */
-void mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p, dmm_time_t now);
+/* Prefix p is now delivered locally: forget every other route of ours for
+ * it. The hold prefixes of queries that held packets for it go to held[]
+ * (at most max; beyond that they are dropped): the caller flushes them
+ * once its LOCAL route is in. Returns their number. */
+unsigned mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p,
+			struct dmm_prefix *held, unsigned max, dmm_time_t now);
 /* Anchor p (lease of MN id, NULL if unknown): MISS_ADD, expires when the
  * LM binding would lapse unless the LM says the MN is still elsewhere. */
 void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, const struct dmm_mnid *id,

@@ -113,6 +113,9 @@ enum dmm_counter {
 	DMM_C_CACHE_EVICTED,   /* location cache full: least recently used entry evicted */
 	DMM_C_ATTACH_CONFLICT, /* attach of an MN attached on another live link, or a
 				* context request for it refused: its link kept carrier */
+	DMM_C_CTX_RELAY,       /* LM: context request relayed to a pMR for a querying nMR */
+	DMM_C_DROP_CTX_RELAY,  /* pMR: relayed context request refused (inconsistent, or
+				* no handover context for that MN here): nothing flushed */
 	DMM_C_COUNT
 };
 

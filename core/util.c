@@ -75,6 +75,8 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_ANCHOR_EXPIRED] = "anchor_expired",
 	[DMM_C_CACHE_EVICTED] = "cache_evicted",
 	[DMM_C_ATTACH_CONFLICT] = "attach_conflict",
+	[DMM_C_CTX_RELAY] = "ctx_relay",
+	[DMM_C_DROP_CTX_RELAY] = "drop_ctx_relay",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)
