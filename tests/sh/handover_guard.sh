@@ -43,6 +43,9 @@ for d in ("down", "up"):
     print("%s: excess over the oracle median %.1f ms (bound %.0f), p90 %.1f, max %.1f; "
           "dmm lost median %s max %s" % (d, e, bound, x["excess"]["p90"], x["excess"]["max"],
                                          x["lost_dmm"]["median"], x["lost_dmm"]["max"]))
+    for to, t in sorted((x.get("excess_to") or {}).items()):
+        print("%s: to %s: excess median %.1f, p90 %.1f, max %.1f ms"
+              % (d, to, t["median"], t["p90"], t["max"]))
     if e > bound:
         print("FAIL: %slink excess %.1f ms > %.0f ms" % (d, e, bound))
         fail = 1
