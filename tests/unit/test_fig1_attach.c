@@ -353,6 +353,16 @@ static void p7_forwarding(void **state)
 	assert_int_equal(r->msg.status, DMM_ST_NOT_FOUND);
 	r = vnet_find_msg(vn, mark, DMM_MSG_LM_FWD, "LM3", "LMHAA1");
 	assert_string_equal(vnet_name_of(vn, &r->msg.origin), "MR31");
+	assert_true(r->msg.flags & DMM_F_HANDOVER);
+	{ /* the relay names the MR that asked LM3, and its query */
+		const struct vnet_msg_rec *c = vnet_find_msg(vn, mark, DMM_MSG_CTX_REQ,
+							     "LMHAA1", "MR12");
+		assert_string_equal(vnet_name_of(vn, &c->msg.location), "MR31");
+		assert_string_equal(vnet_name_of(vn, &c->msg.origin), "MR31");
+		assert_int_equal(c->msg.origin_seq, r->msg.origin_seq);
+		assert_int_equal(c->msg.origin_seq,
+				 vnet_find_msg(vn, mark, DMM_MSG_LOC_QUERY, "MR31", "LM3")->msg.seq);
+	}
 	assert_true(vnet_mn(vn, "MR31", &mn1, &mv));
 	assert_int_equal(mv.state, DMM_MN_ATTACHED);
 	assert_true(vnet_binding(vn, "LMHAA1", MN1_HNP, &bv));
