@@ -379,11 +379,19 @@ static int recv_request(struct dmm_node *n, const struct in6_addr *src,
 	return 0;
 }
 
+/* dmm_node_probe's transactions: owner 0, no role's. */
+#define PROBE_OWNER 0u
+
 static void deliver_reply(struct dmm_node *n, unsigned owner, uint64_t cookie,
 			  const struct in6_addr *src, const struct dmm_msg *m,
 			  dmm_time_t now)
 {
-	if (owner == DMM_ROLE_MR && n->mr)
+	if (owner == PROBE_OWNER) {
+		if (cookie == n->probe_txn)
+			n->probe_txn = 0;
+		if (m)
+			n->probe_answered = now;
+	} else if (owner == DMM_ROLE_MR && n->mr)
 		dmm_mr_on_reply(n, cookie, src, m, now);
 	else if (owner == DMM_ROLE_LM && n->lm)
 		dmm_lm_on_reply(n, cookie, src, m, now);
@@ -473,6 +481,38 @@ int dmm_node_recv(struct dmm_node *n, const struct in6_addr *src,
 	if (dmm_msg_is_request(m.type))
 		return recv_request(n, src, &m, now);
 	return recv_reply(n, src, &m, now);
+}
+
+/* ---- liveness probe ---- */
+
+int dmm_node_probe(struct dmm_node *n, const struct in6_addr *lm, dmm_time_t now)
+{
+	const struct dmm_network *net;
+	struct dmm_msg m = { .type = DMM_MSG_LOC_QUERY, .present = DMM_P_TARGET };
+	int64_t id;
+
+	if (n->probe_txn)
+		return 0; /* still retransmitted: its answer will do */
+	if (n->cfg.local_net < 0 || (unsigned)n->cfg.local_net >= n->cfg.n_nets)
+		return DMM_E_CONFIG;
+	net = &n->cfg.nets[n->cfg.local_net];
+	if (net->n_prefixes == 0)
+		return DMM_E_CONFIG;
+	m.target = net->prefixes[0].addr;
+	/* The cookie is the transaction id, known only once it is sent. */
+	id = dmm_request(n, lm, &m, PROBE_OWNER, 0, now);
+	if (id < 0)
+		return (int)id;
+	n->probe_txn = (uint32_t)id;
+	for (uint32_t i = 0; i < n->txn_hi; i++)
+		if (n->txns[i].id == (uint32_t)id)
+			n->txns[i].cookie = (uint64_t)id;
+	return 0;
+}
+
+dmm_time_t dmm_node_probe_answered(const struct dmm_node *n)
+{
+	return n->probe_answered;
 }
 
 /* ---- timers ---- */
@@ -573,6 +613,7 @@ int dmm_node_new(const struct dmm_config *cfg, const struct dmm_io *io,
 		return DMM_E_NOMEM;
 	n->cfg = *cfg;
 	n->io = *io;
+	n->probe_answered = DMM_TIME_NEVER;
 	seed_node(n, now);
 	n->txns = calloc(cfg->limits.max_pending, sizeof(*n->txns));
 	n->replay.peers = calloc(cfg->limits.max_peers, sizeof(*n->replay.peers));

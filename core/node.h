@@ -163,6 +163,16 @@ void dmm_node_timer(struct dmm_node *n, dmm_time_t now);
 dmm_time_t dmm_node_next_deadline(const struct dmm_node *n);
 
 uint64_t dmm_node_counter(const struct dmm_node *n, enum dmm_counter c);
+/* Liveness probe of a peer LM (addition, for an anycast gateway's health):
+ * a LOC_QUERY without subscription for the first address of this node's
+ * local network's first prefix, which that network's LM answers itself
+ * (OK or NOT_FOUND, no forwarding, no fan-out). Sent and retransmitted like
+ * any request; while one is in flight another call does nothing (0). Any
+ * authenticated answer that fits the query counts, whatever its status.
+ * 0, or DMM_E_FULL / a seal error. */
+int dmm_node_probe(struct dmm_node *n, const struct in6_addr *lm, dmm_time_t now);
+/* When the last answer to a probe arrived, DMM_TIME_NEVER if none did. */
+dmm_time_t dmm_node_probe_answered(const struct dmm_node *n);
 
 /* MR events (DMM_E_ROLE if the node is not an MR). */
 /* An MN with identifier id appeared on access link `link` (RS or carrier). */

@@ -58,6 +58,10 @@ struct dmm_node {
 	struct dmm_mr *mr;
 	struct dmm_lm *lm;
 	struct dmm_haa *haa;
+	/* dmm_node_probe: the transaction in flight (0: none), when the last
+	 * answer came (DMM_TIME_NEVER: none yet). */
+	uint32_t probe_txn;
+	dmm_time_t probe_answered;
 };
 
 /* ---- offered by node.c ---- */

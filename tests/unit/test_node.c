@@ -880,6 +880,46 @@ static void test_reconfigure_refused(void **state)
 	assert_int_equal(dmm_node_reconfigure(T.node, &orig), 0);
 }
 
+/* dmm_node_probe (an anycast gateway's health): a LOC_QUERY for the first
+ * address of the local network, which its LM answers itself; one in flight
+ * at a time (retransmitted like any request); an answer is recorded
+ * whatever its status, a timeout is not. */
+static void test_probe(void **state)
+{
+	struct in6_addr lm = nt_a6(LM_A);
+	struct dmm_msg q, r;
+
+	assert_true(dmm_node_probe_answered(T.node) == DMM_TIME_NEVER);
+	assert_int_equal(dmm_node_probe(T.node, &lm, T0), 0);
+	assert_int_equal(T.n_sent, 1);
+	q = sent(0, DMM_MSG_LOC_QUERY, LM_A);
+	assert_true(q.present & DMM_P_TARGET);
+	assert_true(a6_is(&q.target, "2001:db8:a::"));
+	assert_int_equal(q.flags & (DMM_F_SUBSCRIBE | DMM_F_BY_MNID), 0);
+	/* in flight: a second call sends nothing */
+	assert_int_equal(dmm_node_probe(T.node, &lm, T0 + 10), 0);
+	assert_int_equal(T.n_sent, 1);
+	/* NOT_FOUND is an answer */
+	r = loc_reply(q.seq);
+	r.target = q.target;
+	r.present |= DMM_P_TARGET;
+	assert_int_equal(recv_at(LM_A, &r, T0 + 20, T0 + 20), 0);
+	assert_true(dmm_node_probe_answered(T.node) == T0 + 20);
+	assert_int_equal(ctr(DMM_C_DROP_UNEXPECTED), 0);
+	/* the next probe goes out; unanswered, it times out and the last
+	 * answer stays the one at T0 + 20 */
+	assert_int_equal(dmm_node_probe(T.node, &lm, T0 + 1000), 0);
+	assert_int_equal(T.n_sent, 2);
+	for (dmm_time_t t = T0 + 1000; t <= T0 + 3000; t += 50)
+		dmm_node_timer(T.node, t);
+	assert_int_equal(ctr(DMM_C_TIMEOUT), 1);
+	assert_true(dmm_node_probe_answered(T.node) == T0 + 20);
+	assert_int_equal(dmm_node_next_deadline(T.node), DMM_TIME_NEVER);
+	/* and a new one can be sent */
+	assert_int_equal(dmm_node_probe(T.node, &lm, T0 + 3000), 0);
+	assert_int_equal(T.n_sent, 2 + 1 + COUNT);
+}
+
 int main(void)
 {
 #define MR_(f) cmocka_unit_test_setup_teardown(f, setup_mr, teardown)
@@ -904,6 +944,7 @@ int main(void)
 		MR_(test_reconfigure_timers),
 		MR_(test_backoff_no_wrap),
 		MR_(test_reconfigure_refused),
+		MR_(test_probe),
 	};
 
 	dmm_auth_init();
