@@ -173,6 +173,11 @@ void dp_close(struct dp *d)
 	if (d == NULL)
 		return;
 	dp_access_close(d);
+	while (d->nl && d->n_announced > 0) {
+		struct dmm_prefix p = d->announced[d->n_announced - 1];
+		if (dp_announce(d, &p, false, 0) < 0)
+			d->n_announced--; /* it goes with the TUN device anyway */
+	}
 	if (d->nl) {
 		dp_holds_free(d);
 		dp_routes_remove_all(d);

@@ -36,6 +36,7 @@
 
 #define DP_MAX_ACCESS 16
 #define DP_MAX_PEERS 256
+#define DP_MAX_ANNOUNCE 8
 #define DP_HOLD_MEMORY_DEFAULT (64ull << 20) /* dp_config.hold_max_bytes 0 */
 
 /* Data-plane drivers, in dmmd.conf(5) keyword order. */
@@ -130,6 +131,18 @@ void dp_dispatch(struct dp *d, const struct pollfd *fds, int n, dmm_time_t now);
 /* Deadline of dp's own timers (held packets expiry, retries), or DMM_TIME_NEVER. */
 dmm_time_t dp_next_deadline(const struct dp *d);
 void dp_timer(struct dp *d, dmm_time_t now);
+
+/* Anycast announcement (addition, dmmd.conf(5) mr { anycast }): on, the
+ * route "PREFIX dev TUN proto .protocol" in the main table (replaced if
+ * there: a renewal), with an expiry of expires_s seconds when not 0; off,
+ * its removal. A routing daemon that learns the kernel routes of that
+ * protocol announces the prefix while the route exists. The route cannot
+ * outlive dmmd: the TUN device, and with it the route, goes when dmmd's
+ * descriptor closes, at exit or in a crash; the expiry covers a dmmd that
+ * hangs (the kernel deletes an expired route at its next garbage
+ * collection, net.ipv6.route.gc_interval). dp_close removes every prefix
+ * announced. 0 or -errno (-ENOSPC: more than DP_MAX_ANNOUNCE prefixes). */
+int dp_announce(struct dp *d, const struct dmm_prefix *p, bool on, uint32_t expires_s);
 
 /* Counters for dmmctl: packets held, flushed, dropped, misses, netlink errors. */
 struct dp_stats {

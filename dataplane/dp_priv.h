@@ -189,6 +189,9 @@ struct dp {
 	struct dp_stats st;
 	uint8_t *pktbuf;          /* DP_PKT_MAX */
 	char nl_errmsg[128];      /* extended ACK text of the last netlink error */
+	/* Announced anycast prefixes (dp_announce), removed by dp_close. */
+	struct dmm_prefix announced[DP_MAX_ANNOUNCE];
+	unsigned n_announced;
 	uint8_t *nlbuf, *evbuf;   /* DP_NLBUF each: request replies, link events */
 };
 

@@ -452,6 +452,50 @@ void dp_rules_teardown(struct dp *d)
 	d->rules_set = false;
 }
 
+/* ---- anycast announcement ---- */
+
+int dp_announce(struct dp *d, const struct dmm_prefix *p, bool on, uint32_t expires_s)
+{
+	uint8_t buf[256];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	unsigned i;
+	int err;
+
+	for (i = 0; i < d->n_announced; i++)
+		if (dmm_prefix_eq(&d->announced[i], p))
+			break;
+	if (on && i == d->n_announced && d->n_announced >= DP_MAX_ANNOUNCE)
+		return -ENOSPC;
+	nlh = dp_nl_hdr(d, buf, on ? RTM_NEWROUTE : RTM_DELROUTE,
+			on ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = p->len;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = d->cfg.protocol;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = on ? RTN_UNICAST : RTN_UNSPEC;
+	if (p->len)
+		mnl_attr_put(nlh, RTA_DST, 16, &p->addr);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, DP_METRIC);
+	mnl_attr_put_u32(nlh, RTA_OIF, d->tun_ifindex);
+	if (on && expires_s)
+		mnl_attr_put_u32(nlh, RTA_EXPIRES, expires_s);
+	err = dp_nl_request(d, nlh);
+	if (!on && (err == -ESRCH || err == -ENOENT))
+		err = 0; /* gone already: expired, or never there */
+	if (err < 0) {
+		d->st.nl_errors++;
+		return err;
+	}
+	if (on && i == d->n_announced)
+		d->announced[d->n_announced++] = *p;
+	else if (!on && i < d->n_announced)
+		d->announced[i] = d->announced[--d->n_announced];
+	return 0;
+}
+
 /* ---- leftovers of a crashed instance ---- */
 
 struct dp_stale {
