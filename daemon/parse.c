@@ -624,6 +624,37 @@ static int mr_fixed(struct parser *ps, const char *kw, void *obj)
 	return 0;
 }
 
+static int mr_anycast(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmmd_conf *dc = ps->c;
+	int line = peek(ps)->line;
+	struct dmm_prefix p;
+
+	memset(&p, 0, sizeof(p));
+	if (want_prefix(ps, kw, &p) != 0)
+		return -1;
+	if (p.len == 0) {
+		perr(ps, line, "anycast: ::/0 is a default route, not an aggregate");
+		return -1;
+	}
+	if (dc->n_anycast >= DMMD_MAX_ANYCAST) {
+		perr(ps, line, "anycast: more than %d prefixes", DMMD_MAX_ANYCAST);
+		return -1;
+	}
+	dc->anycast[dc->n_anycast++] = p;
+	return 0;
+}
+
+static int mr_anycast_probe(struct parser *ps, const char *kw, void *obj)
+{
+	return want_duration(ps, kw, false, &ps->c->anycast_probe_ms);
+}
+
+static int mr_anycast_dead(struct parser *ps, const char *kw, void *obj)
+{
+	return want_duration(ps, kw, false, &ps->c->anycast_dead_ms);
+}
+
 static const struct directive mr_tab[] = {
 	{ "mode", mr_mode },
 	{ "access", mr_access },
@@ -633,6 +664,9 @@ static const struct directive mr_tab[] = {
 	{ "attach-on", mr_attach_on },
 	{ "router-link-local", mr_router_ll },
 	{ "fixed-prefix", mr_fixed },
+	{ "anycast", mr_anycast },
+	{ "anycast-probe", mr_anycast_probe },
+	{ "anycast-dead", mr_anycast_dead },
 	{ NULL, NULL },
 };
 
@@ -1195,6 +1229,9 @@ static void check_final(struct parser *ps)
 	if (ps->lm_line && !(c->core.roles & DMM_ROLE_LM))
 		perr(ps, ps->lm_line, "lm block, but role lm is not enabled");
 	check_user(ps);
+	if (c->anycast_probe_ms < 100 || c->anycast_dead_ms <= c->anycast_probe_ms)
+		perr(ps, ps->mr_line, "anycast-probe (%ums) must be at least 100ms and "
+		     "anycast-dead (%ums) longer", c->anycast_probe_ms, c->anycast_dead_ms);
 	if (!c->key_file[0])
 		perr(ps, 0, "missing 'keys' directive");
 	else if (c->core.keys.n > 0) {
@@ -1231,6 +1268,8 @@ void parse_conf_defaults(struct dmmd_conf *c)
 	c->dp_hold_memory = DMMD_HOLD_MEMORY_DEFAULT;
 	c->attach_on = DMMD_ATTACH_FIRST_FRAME;
 	c->router_ll = (struct in6_addr){ .s6_addr = { 0xfe, 0x80, [15] = 1 } };
+	c->anycast_probe_ms = 1000;
+	c->anycast_dead_ms = 3000;
 }
 
 int parse_conf_text(const char *name, const char *text, const char *basedir,
@@ -1585,6 +1624,12 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 		fprintf(f, "\trouter-link-local %s\n", addr_s(&c->router_ll, a));
 		for (unsigned i = 0; i < k->n_fixed; i++)
 			fprintf(f, "\tfixed-prefix %s\n", dmm_prefix_str(&k->fixed[i], p, sizeof(p)));
+		for (unsigned i = 0; i < c->n_anycast; i++)
+			fprintf(f, "\tanycast %s\n", dmm_prefix_str(&c->anycast[i], p, sizeof(p)));
+		if (c->n_anycast > 0)
+			fprintf(f, "\tanycast-probe %s\n\tanycast-dead %s\n",
+				parse_duration_str(c->anycast_probe_ms, a, sizeof(a)),
+				parse_duration_str(c->anycast_dead_ms, p, sizeof(p)));
 		fputs("}\n", f);
 	}
 	if (k->roles & DMM_ROLE_LM)

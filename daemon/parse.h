@@ -21,6 +21,7 @@
 #define DMMD_USER_DEFAULT "_dmmd"
 #define DMMD_USER_FALLBACK "nobody"
 #define DMMD_HOLD_MEMORY_DEFAULT (64ull << 20) /* dataplane { hold-memory } */
+#define DMMD_MAX_ANYCAST 8 /* mr { anycast } prefixes (dp.h DP_MAX_ANNOUNCE) */
 
 /* Transports of signalling; "both" listens on both and answers a peer over
  * the transport it last used to reach us (raw until it has). */
@@ -77,6 +78,13 @@ struct dmmd_conf {
 	 * router-link-local }, default fe80::1): added by the data plane,
 	 * the source of every RA, the same on every MR (RFC 5213 6.8). */
 	struct in6_addr router_ll;
+	/* mr { anycast PREFIX }: prefixes this gateway MR announces through
+	 * the kernel (a route of dp_protocol, see daemon/anycast.c) while its
+	 * local LM answers: a probe every anycast_probe_ms, healthy while the
+	 * last answer is at most anycast_dead_ms old. */
+	unsigned n_anycast;
+	struct dmm_prefix anycast[DMMD_MAX_ANYCAST];
+	uint32_t anycast_probe_ms, anycast_dead_ms;
 };
 
 /* Called once per error with "file:line: message" (no newline). */
