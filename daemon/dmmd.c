@@ -306,6 +306,10 @@ static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *
 	note(why, len, x->ro_mode != y->ro_mode || x->n_fixed != y->n_fixed ||
 	     memcmp(x->fixed, y->fixed, sizeof(x->fixed)) || a->n_access != b->n_access ||
 	     memcmp(a->access, b->access, sizeof(a->access)), "mr (mode, fixed, access)");
+	note(why, len, a->n_anycast != b->n_anycast ||
+	     memcmp(a->anycast, b->anycast, sizeof(a->anycast)) ||
+	     a->anycast_probe_ms != b->anycast_probe_ms ||
+	     a->anycast_dead_ms != b->anycast_dead_ms, "mr (anycast)");
 	note(why, len, a->attach_on != b->attach_on ||
 	     memcmp(&a->router_ll, &b->router_ll, sizeof(a->router_ll)) != 0,
 	     "mr (attach-on, router-link-local)");
@@ -418,6 +422,8 @@ static int loop_timeout(const struct dmmd *d)
 
 	if (d->dp && (u = dp_next_deadline(d->dp)) < t)
 		t = u;
+	if ((u = anycast_deadline(d)) < t)
+		t = u;
 	if (c != INT64_MAX && (dmm_time_t)(c < 0 ? 0 : c) < t)
 		t = (dmm_time_t)(c < 0 ? 0 : c);
 	if (t == DMM_TIME_NEVER)
@@ -475,6 +481,7 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 		dmm_node_timer(d->node, d->now);
 		if (d->dp)
 			dp_timer(d->dp, d->now);
+		anycast_timer(d);
 		control_timer(d);
 	}
 }

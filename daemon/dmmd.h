@@ -82,6 +82,11 @@ struct dmmd {
 	struct MDB_env *store;   /* state DIR (store.c), NULL if none */
 	unsigned store_dbi;
 	pid_t priv_pid;
+	struct {                 /* anycast.c */
+		bool up;         /* the prefixes are announced */
+		dmm_time_t next_probe;
+		uint64_t changes;
+	} anycast;
 };
 
 /* dmmd.c */
@@ -92,6 +97,10 @@ bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st);
 int dmmd_dp_peers(struct dmmd *d, struct dp_peer_stats *v, unsigned max);
 /* The data-plane driver in use and why, NULL without a data plane. */
 const char *dmmd_dp_driver(const struct dmmd *d, const char **why);
+
+/* anycast.c: announce mr { anycast } prefixes while the LM answers. */
+void anycast_timer(struct dmmd *d);
+dmm_time_t anycast_deadline(const struct dmmd *d);
 
 /* sock.c */
 int sock_open(struct dmmd *d);
