@@ -5,6 +5,7 @@ set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libfuzzer-14-dev
 libsodium-dev liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev libmnl-dev libbpf-dev bpftool jq tshark iproute2 nftables iperf3
 tcpdump procps man-db iptables ethtool iputils-ping libnetfilter-queue-dev python3 groff-base gnuplot-nox
+bird2
 systemd python3-jsonschema"
 missing=""
 for p in $PKGS; do

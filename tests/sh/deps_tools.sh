@@ -31,6 +31,8 @@ gnuplot gnuplot-nox
 bpftool bpftool
 clang clang
 jsonschema python3-jsonschema
+bird bird2
+birdc bird2
 EOF
 
 # lab_require as if one tool were not installed (command -v fails for it).
