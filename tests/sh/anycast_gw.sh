@@ -4,9 +4,11 @@
 # gw2, in two local networks, announce 2001:db8::/46 into OSPFv3 (BIRD)
 # through the kernel while their LM answers; the core routers r1 and r2
 # route it to the nearest one. Checks, with real pings and nftables
-# counters on the gateways (packets from each server's prefix entering):
+# counters on the gateways (packets from each server's prefix entering,
+# IPv6-in-IPv6 leaving for each MR). MN1 moves from its anchor MR31 to MR32
+# first, so a gateway must find it as a correspondent's MR does:
 #   1. s1 (behind r1) reaches MN1 through gw1 only, s2 (behind r2) through
-#      gw2 only;
+#      gw2 only, each gateway tunnelling to MR32;
 #   2. health: with gw1's LM stopped (SIGSTOP) gw1 withdraws its route
 #      within anycast-dead and s1's traffic enters at gw2; the LM back, gw1
 #      announces again and s1 returns to it;
@@ -45,9 +47,12 @@ cnt() { # NODE COUNTER: packets of an nftables counter of table inet anyc
 }
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
-wait_until 15 mn_ready mn1 mr3 || bad "mn1 not attached at mr3 with an address"
-p1=$(mn_prefixes mn1 mr3)
+wait_until 15 mn_ready mn1 mr31 || bad "mn1 not attached at mr31 with an address"
+p1=$(mn_prefixes mn1 mr31)
 a1=$(mn_addr mn1 "$p1") || { bad "mn1 has no address in '$p1'"; lab_result; }
+$L -l $LAB move mn1 mr32 >/dev/null || bad "move mn1 mr32"
+wait_until 10 mn_ready mn1 mr32 || bad "mn1 not attached at mr32"
+count41_setup gw1 gw2
 for g in gw1 gw2; do
 	x $g nft -f - <<EOF || bad "nft on $g"
 table inet anyc {
@@ -72,7 +77,10 @@ announced gw2 || bad "gw2 has no route $AGG dev dmm0 proto $PROTO"
 x s1 ping -6 -c 20 -i 0.02 -w 5 -q "$a1" >/dev/null || bad "s1 -> mn1 pings lost"
 x s2 ping -6 -c 20 -i 0.02 -w 5 -q "$a1" >/dev/null || bad "s2 -> mn1 pings lost"
 g1s1=$(cnt gw1 s1) g1s2=$(cnt gw1 s2) g2s1=$(cnt gw2 s1) g2s2=$(cnt gw2 s2)
-echo "entered: gw1 s1=$g1s1 s2=$g1s2, gw2 s1=$g2s1 s2=$g2s2 (20 pings each)"
+t1=$(count41 gw1 tx_mr32) t2=$(count41 gw2 tx_mr32)
+echo "entered: gw1 s1=$g1s1 s2=$g1s2, gw2 s1=$g2s1 s2=$g2s2 (20 pings each);" \
+	"tunnelled to mr32: gw1 $t1, gw2 $t2"
+[ "$t1" -ge 20 ] && [ "$t2" -ge 20 ] || bad "the gateways did not tunnel to mn1's MR mr32"
 [ "$g1s1" -ge 20 ] && [ "$g2s1" = 0 ] || bad "s1's pings did not all enter at gw1"
 [ "$g2s2" -ge 20 ] && [ "$g1s2" = 0 ] || bad "s2's pings did not all enter at gw2"
 
