@@ -1101,6 +1101,18 @@ int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 		 mn->link);
 	dmm_log(n, DMM_LOG_DEBUG, "mr: mn %s link %u: %s -> gone (link loss)",
 		dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link, dmm_mn_state_name(mn->state));
+	/* lm-update-on-attach no: the LM has not heard of a prefix the MN got
+	 * here. It must now (its first departure), or the nMR's lookup by MN
+	 * id finds nothing and the MN loses its prefix. A prefix the MN never
+	 * leaves with costs no update at all. */
+	if (mn->state == DMM_MN_ATTACHED)
+		for (unsigned i = 0; i < mn->n_hnp; i++)
+			if (!mn->hnp[i].bound) {
+				mn->hnp[i].bound = true; /* its context releases it */
+				dmm_count(n, DMM_C_LOC_UPDATE_DEPARTURE);
+				mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE,
+					      n->cfg.timers.binding_lifetime_s, now);
+			}
 	struct mr_mn c = *mn;
 
 	if (mn->n_hnp > 0)

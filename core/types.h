@@ -116,6 +116,8 @@ enum dmm_counter {
 	DMM_C_CTX_RELAY,       /* LM: context request relayed to a pMR for a querying nMR */
 	DMM_C_DROP_CTX_RELAY,  /* pMR: relayed context request refused (inconsistent, or
 				* no handover context for that MN here): nothing flushed */
+	DMM_C_LOC_UPDATE_DEPARTURE, /* lm-update-on-attach no: the LM told of a prefix at
+				     * the MN's first departure from the MR that gave it */
 	DMM_C_COUNT
 };
 

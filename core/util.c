@@ -77,6 +77,7 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_ATTACH_CONFLICT] = "attach_conflict",
 	[DMM_C_CTX_RELAY] = "ctx_relay",
 	[DMM_C_DROP_CTX_RELAY] = "drop_ctx_relay",
+	[DMM_C_LOC_UPDATE_DEPARTURE] = "loc_update_departure",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)
