@@ -1196,6 +1196,18 @@ static int attach_refused(struct dmm_node *n, uint32_t link, const struct dmm_mn
 	return DMM_E_LIMIT;
 }
 
+/* The policy refuses the MN: no state, no RA, no prefix. */
+static int attach_denied(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
+			 dmm_time_t now)
+{
+	char s[DMM_MNID_STRLEN];
+
+	dmm_count(n, DMM_C_ATTACH_DENIED);
+	mr_peer_log(n, DMM_LOG_WARN, now, "mr: %s on link %u not authorized",
+		    dmm_mnid_str(id, s, sizeof(s)), link);
+	return DMM_E_DENIED;
+}
+
 int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
 		  dmm_time_t now)
 {
@@ -1206,6 +1218,9 @@ int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
 	if (!id || id->len == 0 || id->len > DMM_MNID_MAX)
 		return DMM_E_MALFORMED;
 	mn = mn_by_link(n, link);
+	if (!(mn && dmm_mnid_eq(&mn->mnid, id)) && n->io.authorize &&
+	    !n->io.authorize(n->io.ctx, id))
+		return attach_denied(n, link, id, now);
 	if (!(mn && dmm_mnid_eq(&mn->mnid, id)) && !attach_allowed(n, link, now))
 		return attach_refused(n, link, id, now);
 	if (mn && !dmm_mnid_eq(&mn->mnid, id)) {

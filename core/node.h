@@ -124,6 +124,10 @@ struct dmm_io {
 	 * here before the reply that depends on it is sent, so a driver that
 	 * stores it before returning loses nothing a peer was told. */
 	void (*persist)(void *ctx, const struct dmm_record *r);
+	/* MR: may this MN attach (draft 4.1, "when determining MN is
+	 * authorized")? Asked at each attach of an MN not attached here yet.
+	 * May be NULL: every MN may. */
+	bool (*authorize)(void *ctx, const struct dmm_mnid *id);
 };
 
 struct dmm_node;

@@ -65,6 +65,7 @@ enum dmm_err {
 	DMM_E_ROLE = -16,      /* this node does not run the role a message is for */
 	DMM_E_CRYPTO = -17,    /* crypto library failure */
 	DMM_E_LIMIT = -18,     /* refused by a rate limit */
+	DMM_E_DENIED = -19,    /* refused by the authorization policy */
 };
 
 const char *dmm_strerror(int err);
@@ -118,6 +119,7 @@ enum dmm_counter {
 				* no handover context for that MN here): nothing flushed */
 	DMM_C_LOC_UPDATE_DEPARTURE, /* lm-update-on-attach no: the LM told of a prefix at
 				     * the MN's first departure from the MR that gave it */
+	DMM_C_ATTACH_DENIED,   /* attach of an MN the authorization policy refuses */
 	DMM_C_COUNT
 };
 

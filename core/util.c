@@ -29,6 +29,7 @@ const char *dmm_strerror(int err)
 	case DMM_E_ROLE: return "role not enabled on this node";
 	case DMM_E_CRYPTO: return "crypto library failure";
 	case DMM_E_LIMIT: return "rate limited";
+	case DMM_E_DENIED: return "not authorized";
 	}
 	return "unknown error";
 }
@@ -78,6 +79,7 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_CTX_RELAY] = "ctx_relay",
 	[DMM_C_DROP_CTX_RELAY] = "drop_ctx_relay",
 	[DMM_C_LOC_UPDATE_DEPARTURE] = "loc_update_departure",
+	[DMM_C_ATTACH_DENIED] = "attach_denied",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)

@@ -260,13 +260,15 @@ static int node_start(struct dmmd *d)
 {
 	struct dmm_io io = { .ctx = d, .send = sock_send, .dp = dp_op, .log = core_log,
 			     .event = evlog_event, .random = dmmd_random,
-			     .persist = store_put };
+			     .persist = store_put, .authorize = authz_check };
 	int rc;
 
 	if (dmm_auth_init() != 0) {
 		log_warnx("libsodium initialisation failed");
 		return -1;
 	}
+	if (authz_reload(d) < 0)
+		return -1;
 	d->now = d->started = dmmd_clock();
 	rc = dmm_node_new(&d->conf.core, &io, d->now, &d->node);
 	if (rc < 0) {
@@ -408,6 +410,7 @@ static void reload(struct dmmd *d)
 			log_info("reload: configuration unchanged");
 		d->conf = *nc; /* everything else is identical */
 	}
+	authz_reload(d); /* the file again, even if its name did not change */
 	evlog_reopen(d);
 	explicit_bzero(&nc->core.keys, sizeof(nc->core.keys));
 	free(nc);
@@ -542,6 +545,8 @@ static void shutdown_all(struct dmmd *d)
 	sock_close(d);
 	evlog_close(d);
 	store_close(d);
+	authz_free(d->authz);
+	d->authz = NULL;
 }
 
 int main(int argc, char **argv)

@@ -80,6 +80,7 @@ struct dmmd {
 	struct dmmd_ctl_client ctl[DMMD_CTL_CLIENTS];
 	int priv_fd;             /* the privileged helper (priv.c), -1 if none */
 	struct MDB_env *store;   /* state DIR (store.c), NULL if none */
+	struct authz *authz;     /* mr { authorize } (authz.c), NULL: every MN */
 	unsigned store_dbi;
 	pid_t priv_pid;
 	struct {                 /* anycast.c */
@@ -115,6 +116,16 @@ int store_open(struct dmmd *d);
 void store_close(struct dmmd *d);
 void store_put(void *ctx, const struct dmm_record *r); /* dmm_io.persist */
 int store_restore(struct dmmd *d);
+
+/* authz.c: mr { authorize FILE } */
+struct authz;
+/* Read the list from fd (< 0: open path here) into a new list; NULL with
+ * err filled ("path:line: why"). fd is closed. */
+struct authz *authz_load(int fd, const char *path, char *err, size_t errlen);
+void authz_free(struct authz *a);
+size_t authz_count(const struct authz *a);
+bool authz_check(void *ctx, const struct dmm_mnid *id); /* dmm_io.authorize */
+int authz_reload(struct dmmd *d);
 
 /* control.c */
 int control_open(struct dmmd *d);
@@ -156,6 +167,9 @@ uint64_t priv_caps_needed(const struct dmmd *d);
  * open the event log at path (fd or -errno), remove the control socket. */
 int priv_reload(struct dmmd *d, struct dmmd_conf *nc, parse_err_fn *err, void *ctx);
 int priv_open_evlog(struct dmmd *d, const char *path);
+/* The mr { authorize } file of the last parsed configuration, read-only
+ * (fd or -errno). */
+int priv_open_authz(struct dmmd *d, const char *path);
 void priv_unlink_control(struct dmmd *d);
 void priv_close(struct dmmd *d);
 

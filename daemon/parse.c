@@ -568,6 +568,23 @@ static int mr_hold(struct parser *ps, const char *kw, void *obj)
 	return want_bool(ps, kw, &((struct dmm_config *)obj)->hold_packets);
 }
 
+static int resolve_path(struct parser *ps, int line, const char *kw, const char *path,
+			char *dst, size_t cap);
+
+/* authorize FILE | authorize none */
+static int mr_authorize(struct parser *ps, const char *kw, void *obj)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "a file of MN ids, or none");
+
+	if (!w)
+		return -1;
+	ps->c->authorize[0] = '\0';
+	if (strcmp(w, "none") == 0)
+		return 0;
+	return resolve_path(ps, line, kw, w, ps->c->authorize, sizeof(ps->c->authorize));
+}
+
 static int mr_attach_on(struct parser *ps, const char *kw, void *obj)
 {
 	int line = peek(ps)->line;
@@ -662,6 +679,7 @@ static const struct directive mr_tab[] = {
 	{ "new-hoa-on-arrival", mr_new_hoa },
 	{ "hold", mr_hold },
 	{ "attach-on", mr_attach_on },
+	{ "authorize", mr_authorize },
 	{ "router-link-local", mr_router_ll },
 	{ "fixed-prefix", mr_fixed },
 	{ "anycast", mr_anycast },
@@ -1622,6 +1640,11 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 		fprintf(f, "\tattach-on %s\n",
 			c->attach_on == DMMD_ATTACH_RS ? "rs" : "first-frame");
 		fprintf(f, "\trouter-link-local %s\n", addr_s(&c->router_ll, a));
+		if (c->authorize[0]) {
+			fputs("\tauthorize ", f);
+			print_str(f, c->authorize);
+			fputc('\n', f);
+		}
 		for (unsigned i = 0; i < k->n_fixed; i++)
 			fprintf(f, "\tfixed-prefix %s\n", dmm_prefix_str(&k->fixed[i], p, sizeof(p)));
 		for (unsigned i = 0; i < c->n_anycast; i++)

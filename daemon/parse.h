@@ -60,6 +60,9 @@ struct dmmd_conf {
 	 * none, they are lost at exit); sync: fsync each change (survives a
 	 * power loss, not only a crash of dmmd). */
 	char state_dir[DMMD_PATH_MAX];
+	/* mr { authorize FILE }: the MN ids that may attach ("" = every MN);
+	 * absolute once parsed, read by authz.c at start and on SIGHUP */
+	char authorize[DMMD_PATH_MAX];
 	bool state_sync;
 	enum dmmd_signalling signalling;
 	uint16_t udp_port;

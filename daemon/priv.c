@@ -195,6 +195,7 @@ struct helper {
 	const char *conf_path;
 	char control[DMMD_PATH_MAX];
 	char evlog[2][DMMD_PATH_MAX]; /* at start, in the last parsed file */
+	char authz[DMMD_PATH_MAX];    /* mr { authorize } of the last parsed file */
 };
 
 static void helper_collect(void *ctx, const char *msg)
@@ -213,8 +214,10 @@ static void helper_reload(struct helper *h)
 
 	if (nc) {
 		hdr.errors = parse_conf_file(h->conf_path, nc, helper_collect, &errs);
-		if (hdr.errors == 0)
+		if (hdr.errors == 0) {
 			memcpy(h->evlog[1], nc->event_log, sizeof(h->evlog[1]));
+			memcpy(h->authz, nc->authorize, sizeof(h->authz));
+		}
 	}
 	hdr.errlen = errs.oom ? 0 : (uint32_t)errs.len;
 	if (io_full(h->sock, &hdr, sizeof(hdr), true) == 0 &&
@@ -234,6 +237,21 @@ static void helper_evlog(struct helper *h, const char *path)
 	if (path[0] && (strcmp(path, h->evlog[0]) == 0 || strcmp(path, h->evlog[1]) == 0)) {
 		fd = evlog_open_path(path);
 		status = fd < 0 ? -fd : 0;
+	}
+	send_fd(h->sock, status, fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The authorization list, read-only, and only the one the configuration
+ * names: the daemon's user need not be able to read it. */
+static void helper_authz(struct helper *h, const char *path)
+{
+	int fd = -1, status = EPERM;
+
+	if (path[0] && strcmp(path, h->authz) == 0) {
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		status = fd < 0 ? errno : 0;
 	}
 	send_fd(h->sock, status, fd);
 	if (fd >= 0)
@@ -286,6 +304,8 @@ static void __attribute__((noreturn)) helper_main(struct helper *h)
 			helper_evlog(h, req.path);
 		else if (req.op == 'U')
 			helper_unlink(h);
+		else if (req.op == 'A')
+			helper_authz(h, req.path);
 		else
 			break;
 	}
@@ -313,6 +333,7 @@ static int helper_start(struct dmmd *d)
 		memcpy(h.control, d->conf.control, sizeof(h.control));
 		memcpy(h.evlog[0], d->conf.event_log, sizeof(h.evlog[0]));
 		memcpy(h.evlog[1], d->conf.event_log, sizeof(h.evlog[1]));
+		memcpy(h.authz, d->conf.authorize, sizeof(h.authz));
 		helper_main(&h);
 	}
 	close(sv[1]);
@@ -412,6 +433,21 @@ int priv_open_evlog(struct dmmd *d, const char *path)
 	int status = EIO, fd;
 
 	if (priv_ask(d, 'E', path) < 0)
+		return -EIO;
+	fd = recv_fd(d->priv_fd, &status);
+	if (status != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -status;
+	}
+	return fd >= 0 ? fd : -EIO;
+}
+
+int priv_open_authz(struct dmmd *d, const char *path)
+{
+	int status = EIO, fd;
+
+	if (priv_ask(d, 'A', path) < 0)
 		return -EIO;
 	fd = recv_fd(d->priv_fd, &status);
 	if (status != 0) {

@@ -168,6 +168,8 @@ nt_restore(struct nodetest *t, const struct nt_store *s, dmm_time_t now)
 	return (int)s->n;
 }
 
+bool (*nt_authorize)(void *ctx, const struct dmm_mnid *id);
+
 int
 nt_start(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now)
 {
@@ -180,7 +182,7 @@ nt_start_isn(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now,
 {
 	struct dmm_io io = { .send = nt_send_cb, .dp = nt_dp_cb, .log = nt_log_cb,
 			     .event = nt_event_cb, .random = nt_random_cb,
-			     .persist = nt_persist_cb };
+			     .persist = nt_persist_cb, .authorize = nt_authorize };
 	int rc;
 
 	memset(t, 0, sizeof(*t));

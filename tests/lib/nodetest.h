@@ -54,6 +54,9 @@ void nt_config(struct dmm_config *cfg, const char *name, const char *self, unsig
 /* Add a network (name, one prefix, LM and HAA addresses) to cfg; its index. */
 int nt_add_net(struct dmm_config *cfg, const char *name, const char *prefix,
 	       const char *lm, const char *haa);
+/* dmm_io.authorize of the nodes nt_start creates from now on (NULL: none,
+ * every MN may attach); ctx is the node's struct nodetest. */
+extern bool (*nt_authorize)(void *ctx, const struct dmm_mnid *id);
 /* Create the node; 0 or the dmm_node_new error. t is zeroed first. */
 int nt_start(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now);
 /* The same, the node's initial sequence number isn (nt_start: 1). */
