@@ -428,11 +428,12 @@ int priv_reload(struct dmmd *d, struct dmmd_conf *nc, parse_err_fn *err, void *c
 	return hdr.errors;
 }
 
-int priv_open_evlog(struct dmmd *d, const char *path)
+/* A file the helper opens for us (op 'E' or 'A'): fd or -errno. */
+static int priv_open(struct dmmd *d, char op, const char *path)
 {
 	int status = EIO, fd;
 
-	if (priv_ask(d, 'E', path) < 0)
+	if (priv_ask(d, op, path) < 0)
 		return -EIO;
 	fd = recv_fd(d->priv_fd, &status);
 	if (status != 0) {
@@ -443,19 +444,14 @@ int priv_open_evlog(struct dmmd *d, const char *path)
 	return fd >= 0 ? fd : -EIO;
 }
 
+int priv_open_evlog(struct dmmd *d, const char *path)
+{
+	return priv_open(d, 'E', path);
+}
+
 int priv_open_authz(struct dmmd *d, const char *path)
 {
-	int status = EIO, fd;
-
-	if (priv_ask(d, 'A', path) < 0)
-		return -EIO;
-	fd = recv_fd(d->priv_fd, &status);
-	if (status != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -status;
-	}
-	return fd >= 0 ? fd : -EIO;
+	return priv_open(d, 'A', path);
 }
 
 void priv_unlink_control(struct dmmd *d)

@@ -51,17 +51,13 @@ static const char *hnp_at(struct vnet *vn, const char *mr)
 	return vnet_prefix_str(&v.hnp[0]);
 }
 
-/* Figure 5 in redirect mode. MN1 (anchored at MR12) sits at MR11; MN2 at
- * MR31 talks to it, so MR31 was redirected to MR11. MN1 moves MR11 -> MR2:
- * the pMR MR11 forwards to MR2 and redirects MR31 there; no LM_NOTIFY. */
-static void handover_redirect_mode(void **state)
+/* Redirect mode: MN1 (anchored at MR12) moved to MR11 and the context at
+ * MR12 ran out; MN2 at MR31 talks to it, so MR31 was redirected to MR11. */
+static struct vnet *redirected_to_mr11(void)
 {
 	struct vnet *vn = build(DMM_RO_REDIRECT, NULL, true);
-	struct dmm_cache_view cv;
-	size_t mark;
 	unsigned p;
 
-	(void)state;
 	fig1_attach(vn, "MR12", 1);
 	fig1_move(vn, "MR12", "MR11", 1, 100);
 	vnet_run_for(vn, 4000);
@@ -69,6 +65,20 @@ static void handover_redirect_mode(void **state)
 	p = mn2_to_mn1(vn, MN1_HNP);
 	vnet_run_for(vn, 100);
 	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR12", "MR11", NULL));
+	return vn;
+}
+
+/* Figure 5 in redirect mode. MN1 (anchored at MR12) sits at MR11; MN2 at
+ * MR31 talks to it, so MR31 was redirected to MR11. MN1 moves MR11 -> MR2:
+ * the pMR MR11 forwards to MR2 and redirects MR31 there; no LM_NOTIFY. */
+static void handover_redirect_mode(void **state)
+{
+	struct vnet *vn = redirected_to_mr11();
+	struct dmm_cache_view cv;
+	size_t mark;
+	unsigned p;
+
+	(void)state;
 	assert_true(vnet_cache(vn, "MR31", MN1_HNP, NULL, &cv));
 	assert_string_equal(vnet_name_of(vn, &cv.locator), "MR11");
 
@@ -105,20 +115,12 @@ static void handover_redirect_mode(void **state)
  * must reach MN1 at MR12 again, not through a tunnel to where it was. */
 static void back_at_anchor_redirect_mode(void **state)
 {
-	struct vnet *vn = build(DMM_RO_REDIRECT, NULL, true);
+	struct vnet *vn = redirected_to_mr11();
 	struct dmm_cache_view cv;
 	size_t mark;
 	unsigned p;
 
 	(void)state;
-	fig1_attach(vn, "MR12", 1);
-	fig1_move(vn, "MR12", "MR11", 1, 100);
-	vnet_run_for(vn, 4000);
-	fig1_attach(vn, "MR31", 2);
-	p = mn2_to_mn1(vn, MN1_HNP);
-	vnet_run_for(vn, 100);
-	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR12", "MR11", NULL));
-
 	mark = vn->n_msgs;
 	fig1_move(vn, "MR11", "MR12", 1, 50);
 	assert_string_equal(hnp_at(vn, "MR12"), MN1_HNP);
