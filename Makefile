@@ -14,7 +14,7 @@ CFLAGS_BASE := -DDMM_VERSION='"$(VERSION)"' -std=gnu11 -g -Wall -Wextra -Wshadow
 OPT ?= -O2
 CFLAGS ?= $(OPT)
 SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS := -lsodium -ljansson
+LIBS := -lcrypto -lsodium -ljansson
 FUZZ_SECONDS ?= 60
 
 CORE_SRC := $(sort $(wildcard core/*.c))

@@ -1,14 +1,24 @@
 /* dmm core: message authentication (HMAC-SHA-256, per-domain keys with a key
  * id) and replay protection (timestamp window + per-peer sequence window).
- * Crypto comes from libsodium. */
+ * HMAC-SHA-256 comes from OpenSSL's libcrypto (its SHA-256 uses the CPU's
+ * SHA extensions where present), pre-keyed once per key. */
 #ifndef DMM_AUTH_H
 #define DMM_AUTH_H
 
 #include "msg.h"
 
+/* The HMAC state after the key block, inner and outer (opaque: a
+ * SHA256_CTX each, see auth.c), computed once by dmm_keyring_add and
+ * copied for every message. A key written into keys[] by hand has
+ * ready == false and is keyed per message instead (slower, same MAC);
+ * key bytes change only through dmm_keyring_add. */
+#define DMM_MAC_STATE_LEN 128
+
 struct dmm_key {
 	uint32_t id;
 	uint8_t key[DMM_KEY_LEN];
+	bool ready;
+	_Alignas(8) uint8_t pad_state[2][DMM_MAC_STATE_LEN];
 };
 
 struct dmm_keyring {
@@ -17,10 +27,11 @@ struct dmm_keyring {
 	struct dmm_key keys[DMM_MAX_KEYS];
 };
 
-/* Initialise libsodium once per process. 0 or DMM_E_CRYPTO. */
+/* Initialise the crypto libraries once per process. 0 or DMM_E_CRYPTO. */
 int dmm_auth_init(void);
 
-/* Add a key; DMM_E_FULL if the ring is full, DMM_E_CONFIG on duplicate id. */
+/* Add a key and pre-key its HMAC state; DMM_E_FULL if the ring is full,
+ * DMM_E_CONFIG on duplicate id. */
 int dmm_keyring_add(struct dmm_keyring *kr, uint32_t id, const uint8_t key[DMM_KEY_LEN]);
 
 /* Encode m, append the authenticator option (key kr->active) and the MAC

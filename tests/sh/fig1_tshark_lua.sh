@@ -17,7 +17,7 @@ pcap=$DMMLAB_RUN/core.pcap
 
 ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	-Icore -Itests/lib tools/wireshark/dmmdump.c tests/lib/samples.c build/libdmm.a \
-	-lsodium -o "$DMMLAB_RUN/dmmdump" || { echo "FAIL: building dmmdump"; exit 1; }
+	-lcrypto -lsodium -o "$DMMLAB_RUN/dmmdump" || { echo "FAIL: building dmmdump"; exit 1; }
 
 signalling_scenario "$pcap"
 

@@ -46,7 +46,7 @@ make -s build/tools/mkpcap build/libdmm.a || { echo "FAIL: make"; exit 1; }
 build/tools/mkpcap "$tmp/messages.pcap" || { echo "FAIL: mkpcap"; exit 1; }
 ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	-Icore -Itests/lib tools/wireshark/dmmdump.c tests/lib/samples.c build/libdmm.a \
-	-lsodium -o "$tmp/dmmdump" || { echo "FAIL: building dmmdump"; exit 1; }
+	-lcrypto -lsodium -o "$tmp/dmmdump" || { echo "FAIL: building dmmdump"; exit 1; }
 "$tmp/dmmdump" -s >"$tmp/samples.json" || bad "dmmdump -s"
 "$tmp/dmmdump" -w "$tmp/extra.pcap" >"$tmp/extra.in.json" || bad "dmmdump -w"
 python3 "$check" variants "$tmp/messages.pcap" "$tmp" &&

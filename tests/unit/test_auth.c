@@ -95,6 +95,32 @@ test_mac_input_exact(void **state)
 	}
 }
 
+/* A key written into the ring by hand (not pre-keyed by dmm_keyring_add)
+ * seals and opens to the very same bytes as the pre-keyed one. */
+static void
+test_hand_written_key(void **state)
+{
+	struct dmm_keyring hand = { .n = 1, .active = SAMPLE_KEY_ID };
+	uint8_t pre[DMM_MSG_MAX];
+	struct dmm_msg m, out;
+	enum dmm_msg_type t;
+	int len;
+
+	(void)state;
+	hand.keys[0].id = SAMPLE_KEY_ID;
+	sample_key(SAMPLE_KEY_ID, hand.keys[0].key);
+	assert_false(hand.keys[0].ready);
+	assert_true(E.kr.keys[0].ready);
+	for (t = DMM_MSG_NONE + 1; t < DMM_MSG_TYPE_COUNT; t++) {
+		len = seal(t, &E.kr);
+		memcpy(pre, E.buf, (size_t)len);
+		assert_int_equal(seal(t, &hand), len);
+		assert_memory_equal(pre, E.buf, (size_t)len);
+		sample_msg(t, &m);
+		assert_int_equal(dmm_msg_open(&hand, &E.src, &E.dst, pre, (size_t)len, &out), 0);
+	}
+}
+
 static void
 test_wrong_key(void **state)
 {
@@ -324,6 +350,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_round_trip_every_type, setup),
 		cmocka_unit_test_setup(test_mac_input_exact, setup),
+		cmocka_unit_test_setup(test_hand_written_key, setup),
 		cmocka_unit_test_setup(test_wrong_key, setup),
 		cmocka_unit_test_setup(test_unknown_key_id, setup),
 		cmocka_unit_test_setup(test_every_bit_flip_fails, setup),

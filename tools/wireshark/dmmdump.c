@@ -22,7 +22,7 @@
  * error name, e.g. "DMM_E_SHORT"; fields only when err is empty), or
  * {"frame":N,"dmm":false} for a frame that carries no Mobility Header.
  * Built by the test: cc -Icore -Itests/lib tools/wireshark/dmmdump.c
- * tests/lib/samples.c build/libdmm.a -lsodium. */
+ * tests/lib/samples.c build/libdmm.a -lcrypto -lsodium. */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
