@@ -43,7 +43,7 @@ corpus: $(B)/tools/mkpcap
 
 EXTRA_ALL += $(B)/tools/mkpcap
 -include daemon/build.mk tools/build.mk dataplane/build.mk
-EXTRA_ALL += $(B)/dmmprobe $(B)/nfqdelay
+EXTRA_ALL += $(B)/dmmprobe $(B)/nfqdelay $(B)/dmmbench
 
 all: $(B)/libdmm.a $(EXTRA_ALL)
 .DEFAULT_GOAL := all

@@ -135,21 +135,80 @@ static bool get_dst(struct msghdr *mh, struct in6_addr *dst)
 	return false;
 }
 
-/* Read every queued datagram of fd and feed it to the node. */
+/* Datagrams are read and answered in batches: one recvmmsg takes up to
+ * SOCK_BATCH of them, the replies the node sends while it processes the
+ * batch are queued (tx_q) and go out in one sendmmsg per socket at its end.
+ * A datagram at most DMM_MSG_MAX + 1 bytes long is read whole (longer ones
+ * are cut, and the decoder refuses them as longer than their header says). */
+#define SOCK_BATCH 32
+#define SOCK_ROUNDS 2 /* batches per call: poll() gets its turn in between */
+
+struct sock_tx {
+	int fd;
+	struct sockaddr_in6 to;
+	uint16_t len;
+	uint8_t buf[DMM_MSG_MAX];
+};
+
+static struct {
+	bool on;           /* inside sock_recv: sock_send queues */
+	unsigned n;
+	struct sock_tx q[SOCK_BATCH * 4];
+} tx_q;
+
+static void sock_sendto(struct dmmd *d, int fd, const struct sockaddr_in6 *sa,
+			const uint8_t *buf, size_t len);
+
+/* Send what the batch queued: consecutive entries of one socket in one
+ * sendmmsg; what it did not take is sent one by one (and counted if that
+ * fails too). */
+static void sock_flush(struct dmmd *d)
+{
+	struct mmsghdr mm[SOCK_BATCH * 4];
+	struct iovec iov[SOCK_BATCH * 4];
+	unsigned i = 0;
+
+	while (i < tx_q.n) {
+		unsigned j = i, k;
+		int sent;
+
+		while (j < tx_q.n && tx_q.q[j].fd == tx_q.q[i].fd)
+			j++;
+		for (k = i; k < j; k++) {
+			iov[k] = (struct iovec){ tx_q.q[k].buf, tx_q.q[k].len };
+			mm[k] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &tx_q.q[k].to, .msg_namelen = sizeof(tx_q.q[k].to),
+				.msg_iov = &iov[k], .msg_iovlen = 1 } };
+		}
+		sent = sendmmsg(tx_q.q[i].fd, mm + i, j - i, 0);
+		for (k = i + (sent > 0 ? (unsigned)sent : 0); k < j; k++)
+			sock_sendto(d, tx_q.q[k].fd, &tx_q.q[k].to, tx_q.q[k].buf, tx_q.q[k].len);
+		i = j;
+	}
+	tx_q.n = 0;
+}
+
+/* Read every queued datagram of fd (up to SOCK_ROUNDS batches) and feed it
+ * to the node. */
 void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
 {
-	uint8_t buf[DMM_MSG_MAX + 1];
-	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	static uint8_t bufs[SOCK_BATCH][DMM_MSG_MAX + 1];
+	static char cbufs[SOCK_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct sockaddr_in6 from[SOCK_BATCH];
+	struct mmsghdr mm[SOCK_BATCH];
+	struct iovec iov[SOCK_BATCH];
 
-	for (int i = 0; i < 64; i++) {
-		struct sockaddr_in6 from;
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from),
-				     .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		struct in6_addr dst = d->conf.core.self;
-		ssize_t n = recvmsg(fd, &mh, 0);
+	for (int round = 0; round < SOCK_ROUNDS; round++) {
+		int n;
 
+		for (unsigned i = 0; i < SOCK_BATCH; i++) {
+			iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+			mm[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+				.msg_iov = &iov[i], .msg_iovlen = 1,
+				.msg_control = cbufs[i], .msg_controllen = sizeof(cbufs[i]) } };
+		}
+		n = recvmmsg(fd, mm, SOCK_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				d->st.recv_errors++;
@@ -158,28 +217,49 @@ void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
 			}
 			return;
 		}
-		get_dst(&mh, &dst);
-		/* A reply sent while this is processed goes back the same way. */
-		d->rx_via = via;
-		d->rx_src = from.sin6_addr;
-		int rc = dmm_node_recv(d->node, &from.sin6_addr, &dst, buf, (size_t)n, d->now);
-		d->rx_via = 0;
-		/* Only authenticated messages, or any from a node of the domain map,
-		 * get a peer slot: random senders must not churn the table. */
-		struct dmmd_peer *p = sock_peer(d, &from.sin6_addr,
-						rc == 0 || sock_in_map(d, &from.sin6_addr));
-		if (p && rc == 0) {
-			p->via = (uint8_t)via; /* authenticated: may steer replies */
-			p->last_rx = d->now;
-			p->rx++;
-		} else if (p) {
-			p->rx_dropped++;
+		tx_q.on = true;
+		for (int i = 0; i < n; i++) {
+			struct in6_addr dst = d->conf.core.self, src = from[i].sin6_addr;
+
+			get_dst(&mm[i].msg_hdr, &dst);
+			/* A reply sent while this is processed goes back the same way. */
+			d->rx_via = via;
+			d->rx_src = src;
+			int rc = dmm_node_recv(d->node, &src, &dst, bufs[i], mm[i].msg_len, d->now);
+			d->rx_via = 0;
+			/* Only authenticated messages, or any from a node of the domain
+			 * map, get a peer slot: random senders must not churn the table. */
+			struct dmmd_peer *p = sock_peer(d, &src, rc == 0 || sock_in_map(d, &src));
+			if (p && rc == 0) {
+				p->via = (uint8_t)via; /* authenticated: may steer replies */
+				p->last_rx = d->now;
+				p->rx++;
+			} else if (p) {
+				p->rx_dropped++;
+			}
 		}
+		tx_q.on = false;
+		sock_flush(d);
+		if (n < SOCK_BATCH)
+			return;
+	}
+}
+
+static void sock_sendto(struct dmmd *d, int fd, const struct sockaddr_in6 *sa,
+			const uint8_t *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (sendto(fd, buf, len, 0, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		d->st.send_errors++;
+		log_ratelimited(LOG_DEBUG, "send to %s: %s",
+				inet_ntop(AF_INET6, &sa->sin6_addr, a, sizeof(a)), strerror(errno));
 	}
 }
 
 /* struct dmm_io .send: over the configured transport; with "both", over
- * the one the peer last used to reach us (raw until it has). */
+ * the one the peer last used to reach us (raw until it has). Inside
+ * sock_recv the datagram is queued for the batch's sendmmsg. */
 void sock_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t len)
 {
 	struct dmmd *d = ctx;
@@ -190,15 +270,20 @@ void sock_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t
 		   (d->conf.signalling == DMMD_SIG_BOTH && via == DMMD_SIG_UDP);
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = *dst,
 				   .sin6_port = udp ? htons(d->conf.udp_port) : 0 };
-	char a[INET6_ADDRSTRLEN];
+	int fd = udp ? d->udp_fd : d->raw_fd;
 
-	if (sendto(udp ? d->udp_fd : d->raw_fd, buf, len, 0, (struct sockaddr *)&sa,
-		   sizeof(sa)) < 0) {
-		d->st.send_errors++;
-		log_ratelimited(LOG_DEBUG, "send to %s: %s",
-				inet_ntop(AF_INET6, dst, a, sizeof(a)), strerror(errno));
-		return;
+	if (tx_q.on && tx_q.n < sizeof(tx_q.q) / sizeof(tx_q.q[0]) && len <= DMM_MSG_MAX) {
+		struct sock_tx *t = &tx_q.q[tx_q.n++];
+		t->fd = fd;
+		t->to = sa;
+		t->len = (uint16_t)len;
+		memcpy(t->buf, buf, len);
+	} else {
+		if (tx_q.on) /* the queue is full: keep the order */
+			sock_flush(d);
+		sock_sendto(d, fd, &sa, buf, len);
 	}
+	/* counted as sent when handed over; a failure counts in send_errors */
 	p->tx++;
 	p->last_tx = d->now;
 }

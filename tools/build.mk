@@ -26,3 +26,9 @@ $(B)/dpbench: tools/dpbench.c $(DP_OBJ) $(B)/libdmm.a
 bench-dataplane: deps all $(B)/dpbench
 	lab/bench-dataplane.sh
 .PHONY: bench-dataplane
+
+# dmmbench: the Location Management load generator, no-op floor and MAC
+# cost (tools/dmmbench.c), sealing with the core's encoder and keys.
+$(B)/dmmbench: tools/dmmbench.c $(B)/libdmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< -o $@ $(B)/libdmm.a $(LIBS) -lm

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Tables, ratios and goals of docs/BENCHMARKS.md, "Location management",
+from the raw data of one lab/bench-lm.sh run.
+
+  lab/bench-lm-report.py DIR          print the section body, write DIR/table.md,
+                                      DIR/throughput.dat and DIR/throughput.png
+  lab/bench-lm-report.py --check DOC  recompute the section between
+                                      <!-- bench-lm:begin DIR --> and
+                                      <!-- bench-lm:end --> in DOC from DIR and
+                                      fail on any difference (no plot drawn)
+
+DIR/rows.jsonl holds one object per row (see lab/bench-lm.sh): the MAC
+cost, the floor (dmmbench echo), dmm (dmmd LM) and redis rows per size.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+GOAL_RATIO = 0.90   # of the floor, at 1M bindings
+GOAL_P99_US = 250.0
+GOAL_BYTES = 48.0   # per binding at 1M
+GOAL_START_MS = 500
+
+
+def load(d):
+    rows = []
+    with open(os.path.join(d, "rows.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    return rows
+
+
+def redis_stats(r):
+    # redis-benchmark --csv: test, rps, avg, min, p50, p95, p99, max (ms)
+    c = r["csv"].split(",")
+    return {"rate": float(c[1]), "p50_us": float(c[4]) * 1000,
+            "p99_us": float(c[6]) * 1000}
+
+
+def cpu_us(r, answers):
+    """Server CPU time (utime + stime) per answer, µs."""
+    if not answers or "cpu_ticks" not in r:
+        return float("nan")
+    return r["cpu_ticks"] / r["hz"] / answers * 1e6
+
+
+def fmt_n(n):
+    return {1000: "1k", 100000: "100k", 1000000: "1M"}.get(n, str(n))
+
+
+def met(ok):
+    return "**met**" if ok else "**not met**"
+
+
+def report(d):
+    rows = load(d)
+    mac = next((r["mac"] for r in rows if r["system"] == "mac"), None)
+    floor = next(r for r in rows if r["system"] == "floor")
+    fr = floor["run"]["rate"]
+    dmm = {r["n"]: r for r in rows if r["system"] == "dmm"}
+    red = {r["n"]: r for r in rows if r["system"] == "redis"}
+    sizes = sorted(set(dmm) | set(red))
+    out = []
+    out.append("| system | bindings | answers/s | floor before it | to the floor | dmm to Redis "
+               "| p50 / p99 / p99.9 (µs) | server CPU / answer (µs) | RSS / binding (B) "
+               "| structure / binding (B) | start-up to first answer (ms) | load (updates/s) |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append("| floor (dmmbench echo) | — | %.0fk | — | 1.00 | — | %.0f / %.0f / %.0f | — | — | — | — | — |" % (
+        fr / 1000, floor["run"]["p50_us"], floor["run"]["p99_us"], floor["run"]["p999_us"]))
+    plot = []
+    for n in sizes:
+        line = [n, fr, "nan", "nan"]
+        if n in dmm:
+            r = dmm[n]
+            run = r["run"]
+            rss_b = (r["rss_loaded_kb"] - r["rss_start_kb"]) * 1024 / n
+            struct_b = r.get("lm_bytes", 0) / n if r.get("lm_bytes") else None
+            vs_redis = "%.2f" % (run["rate"] / redis_stats(red[n])["rate"]) if n in red else "—"
+            bad = run["timeouts"] + run["errors"] + run["not_ok"]
+            rf = r["floor"]["rate"]
+            out.append("| dmm (dmmd LM) | %s | %.0fk | %.0fk | %.2f | %s | %.0f / %.0f / %.0f | %.1f | %.0f | %s | %d | %.0fk |%s" % (
+                fmt_n(n), run["rate"] / 1000, rf / 1000, run["rate"] / rf, vs_redis,
+                run["p50_us"], run["p99_us"], run["p999_us"], cpu_us(r, run["answered"]), rss_b,
+                "%.0f" % struct_b if struct_b is not None else "—", r["startup_ms"],
+                r["load"]["rate"] / 1000, "" if bad == 0 else " %d timeouts/errors/not OK" % bad))
+            line[1] = rf
+            line[2] = "%.0f" % run["rate"]
+        if n in red:
+            r = red[n]
+            s = redis_stats(r)
+            rss_b = (r["rss_loaded_kb"] - r["rss_start_kb"]) * 1024 / n
+            own = (r["used_memory_loaded"] - r["used_memory_start"]) / n
+            rf = r["floor"]["rate"]
+            out.append("| redis-server 7.0 (GET) | %s | %.0fk | %.0fk | %.2f | — | %.0f / %.0f / — | %.1f | %.0f | %.0f (used_memory) "
+                       "| %d (%d with the %s keys persisted) | %.0fk |" % (
+                           fmt_n(n), s["rate"] / 1000, rf / 1000, s["rate"] / rf, s["p50_us"], s["p99_us"],
+                           cpu_us(r, r["requests"]), rss_b, own, r["startup_ms"], r["startup_persisted_ms"], fmt_n(n),
+                           n / r["load_seconds"] / 1000))
+            line[3] = "%.0f" % s["rate"]
+        plot.append(line)
+    out.append("")
+    if mac:
+        out.append("MAC (HMAC-SHA-256, libcrypto, pre-keyed), in-process on one core, %d-byte LOC_QUERY: "
+                   "seal %d ns (of which MAC %d), open %d ns (of which MAC %d); "
+                   "libsodium's one-shot HMAC of the same bytes: %d ns." % (
+                       mac["msg_bytes"], mac["seal_ns"], mac["mac_seal_ns"], mac["open_ns"],
+                       mac["mac_open_ns"], mac["sodium_oneshot_ns"]))
+        big = max(dmm) if dmm else None
+        if big:
+            per_req_ns = cpu_us(dmm[big], dmm[big]["run"]["answered"]) * 1000
+            share = (mac["mac_seal_ns"] + mac["mac_open_ns"]) / per_req_ns
+            out.append("At %s bindings one answered query cost dmmd %.2f µs of CPU (its utime + stime over "
+                       "the run / answers, system calls included); the two MACs (open the request, seal "
+                       "the reply) are %.0f %% of that." % (fmt_n(big), per_req_ns / 1000, share * 100))
+        out.append("")
+    out.append("Goals (issue 11), this run:")
+    if 1000000 in dmm:
+        r = dmm[1000000]
+        ratio = r["run"]["rate"] / r["floor"]["rate"]
+        out.append("- ≥ 90 %% of the floor at 1M bindings: %.0f %% — %s" % (ratio * 100, met(ratio >= GOAL_RATIO)))
+        out.append("- p99 ≤ 250 µs at 1M bindings: %.0f µs — %s" % (r["run"]["p99_us"], met(r["run"]["p99_us"] <= GOAL_P99_US)))
+        rss_b = (r["rss_loaded_kb"] - r["rss_start_kb"]) * 1024 / 1000000
+        sb = r.get("lm_bytes", 0) / 1000000 if r.get("lm_bytes") else None
+        out.append("- ≤ 48 B per binding at 1M: RSS delta %.0f B%s — %s" % (
+            rss_b, ", structure %.0f B" % sb if sb is not None else "",
+            met(rss_b <= GOAL_BYTES and (sb is None or sb <= GOAL_BYTES))))
+        out.append("- ≤ 0.5 s from start to first answer with 1M bindings persisted: this build has no "
+                   "binding persistence (start-up to first answer, empty: %d ms) — %s" % (
+                       r["startup_ms"], met(False)))
+    else:
+        out.append("- (no 1M row in this run)")
+    text = "\n".join(out) + "\n"
+    return text, plot
+
+
+def draw(d, plot):
+    dat = os.path.join(d, "throughput.dat")
+    with open(dat, "w") as f:
+        f.write("# bindings floor dmm redis (answers/s)\n")
+        for line in plot:
+            f.write(" ".join(str(x) for x in line) + "\n")
+    gp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plots", "lm-throughput.gp")
+    subprocess.run(["gnuplot", "-e", "dir='%s'" % d, gp], check=False)
+
+
+def check(doc):
+    text = open(doc).read()
+    m = re.search(r"<!-- bench-lm:begin (\S+) -->\n(.*?)<!-- bench-lm:end -->", text, re.S)
+    if not m:
+        print("bench-lm-report: no bench-lm section in %s" % doc)
+        return 1
+    want, _ = report(m.group(1))
+    if m.group(2) != want:
+        print("bench-lm-report: %s differs from what %s gives:" % (doc, m.group(1)))
+        import difflib
+        sys.stdout.writelines(difflib.unified_diff(m.group(2).splitlines(True), want.splitlines(True),
+                                                   "docs", "data"))
+        return 1
+    print("bench-lm-report: %s matches %s" % (doc, m.group(1)))
+    return 0
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        return check(sys.argv[2])
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    d = sys.argv[1]
+    text, plot = report(d)
+    with open(os.path.join(d, "table.md"), "w") as f:
+        f.write(text)
+    draw(d, plot)
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
