@@ -35,6 +35,15 @@
 #define LM_P_REPLY (LM_P_COMMON | DMM_P_TARGET)
 
 enum lm_bstate { LM_B_FREE, LM_B_ACTIVE };
+#define LM_BF_ACTIVE 0x01
+#define LM_BF_FIXED 0x02
+#define LM_ID_INLINE 8         /* MN id bytes kept in the record */
+#define LM_LOC_MAX 0xffffu     /* distinct locators (MR addresses) */
+#define LM_LOC_BUCKETS 1024
+#define LM_FIRST_SLOTS 64      /* the record array grows from this size */
+#define LM_CHAIN_LOAD 2        /* bindings per bucket before the buckets double */
+#define LM_WHEEL 4096          /* expiry wheel: one bucket per second */
+#define LM_WHEEL_SLOT 0xffffffu/* wheel entry: slot (24 bits) | gen (8 bits) */
 /* DRAINING: a fan-out was answered; the other LMs' answers (NOT_FOUND) are
  * still on their way and are consumed quietly, so they count as no drop. */
 enum lm_fstate { LM_F_FREE, LM_F_WAITING, LM_F_DRAINING };
@@ -54,20 +63,38 @@ struct lm_sub {
 	dmm_time_t since;
 };
 
+/* A binding, 48 bytes: the prefix's first 64 bits (the rest, for a prefix
+ * longer than /64, in its extras), the MN id inline when it fits 8 bytes
+ * (EUI-48, EUI-64), the locator and home as slots of the locator table,
+ * and the two hash chains. What few bindings need (subscribers, a long
+ * prefix, a long MN id) is in an extras record. */
 struct lm_binding {
-	enum lm_bstate state;
-	uint16_t gen; /* bumped on free: stale cookies miss */
-	struct dmm_prefix prefix;
-	struct dmm_mnid mnid; /* len 0 for fixed prefixes */
-	struct in6_addr location;
-	struct in6_addr home;
-	bool fixed;
-	uint16_t seq;
 	dmm_time_t expires;
+	uint8_t pfx[8];
+	uint8_t id[LM_ID_INLINE];
+	uint32_t next_pfx, next_mnid; /* chains, slot + 1; next_pfx also links the free list */
+	uint32_t ext;                 /* extras slot + 1, 0 if none */
+	uint16_t loc, home;           /* locator table slots */
+	uint16_t seq;
+	uint16_t gen;                 /* bumped on free: stale cookies miss */
+	uint8_t plen, flags, id_type, id_len;
+};
+_Static_assert(sizeof(struct lm_binding) == 48, "struct lm_binding grew");
+
+struct lm_ext {
 	struct lm_sub *subs; /* grows up to limits.max_subscribers */
 	uint32_t subs_cap;
 	uint32_t n_subs;
-	uint32_t next_pfx, next_mnid, next_free; /* slot + 1 */
+	uint8_t pfx_lo[8];   /* prefix bits 64-127 */
+	struct dmm_mnid mnid;/* an MN id longer than LM_ID_INLINE */
+	uint32_t next_free;
+};
+
+/* A routing location (an MR address) bindings point to, reference counted. */
+struct lm_loc {
+	struct in6_addr a;
+	uint32_t refs;
+	uint16_t next; /* bucket chain or free list, slot + 1 */
 };
 
 struct lm_fwd {
@@ -96,16 +123,27 @@ struct lm_replica {
 };
 
 struct dmm_lm {
-	struct lm_binding *b;
-	uint32_t cap, used, free_head;
-	uint32_t *by_pfx, *by_mnid, mask;
+	struct lm_binding *b;      /* alloc records, hi of them ever used */
+	uint32_t cap, used, free_head, alloc, hi;
+	uint32_t *by_pfx, *by_mnid, mask; /* mask + 1 buckets, grown with the bindings */
+	struct lm_ext *ext;        /* [0]: empty, for bindings without extras */
+	uint32_t ext_alloc, ext_hi, ext_free;
+	struct lm_loc *loc;
+	uint32_t loc_alloc, loc_hi, loc_free;
+	uint16_t loc_bucket[LM_LOC_BUCKETS];
+	/* expiry wheel: bucket s % LM_WHEEL holds the bindings due in second s
+	 * (or, beyond the wheel, looked at again then) */
+	struct { uint32_t *e, n, cap; } wheel[LM_WHEEL];
+	uint64_t wheel_s;          /* first second not yet swept */
+	uint64_t wheel_n;          /* entries in the wheel */
 	uint32_t plen_count[129]; /* bindings per prefix length */
 	struct lm_fwd *fwd;
 	uint32_t n_fwd;
 	uint32_t max_subs;
 	dmm_time_t next_deadline; /* never later than the earliest expiry */
 	struct lm_replica *rp;    /* limits.max_bindings entries */
-	uint32_t *rp_by_mnid;     /* buckets: mask + 1 */
+	uint32_t *rp_by_mnid;     /* buckets: rp_mask + 1 */
+	uint32_t rp_mask;
 	uint32_t rp_free, rp_used;
 };
 
@@ -177,27 +215,245 @@ lm_status(struct dmm_node *n, const struct lm_ctx *ctx, uint8_t st, dmm_time_t n
 	lm_answer(n, ctx, &rep, now);
 }
 
+/* ---- the binding records ---- */
+
+static bool
+lm_fixed(const struct lm_binding *b)
+{
+	return (b->flags & LM_BF_FIXED) != 0;
+}
+
+static bool
+lm_active(const struct lm_binding *b)
+{
+	return (b->flags & LM_BF_ACTIVE) != 0;
+}
+
+/* The binding's extras (the empty record [0] if it has none: never written). */
+static struct lm_ext *
+lm_x(const struct dmm_lm *lm, const struct lm_binding *b)
+{
+	return &lm->ext[b->ext];
+}
+
+/* Give b an extras record if it has none. 0 or DMM_E_NOMEM. Moves lm->ext. */
+static int
+lm_x_need(struct dmm_lm *lm, struct lm_binding *b)
+{
+	uint32_t slot;
+
+	if (b->ext != 0)
+		return 0;
+	if (lm->ext_free != LM_NIL) {
+		slot = lm->ext_free;
+		lm->ext_free = lm->ext[slot].next_free;
+	} else {
+		if (lm->ext_hi + 1 >= lm->ext_alloc) {
+			uint32_t n = lm->ext_alloc * 2;
+			struct lm_ext *x = realloc(lm->ext, n * sizeof(*x));
+			if (x == NULL)
+				return DMM_E_NOMEM;
+			lm->ext = x;
+			lm->ext_alloc = n;
+		}
+		slot = ++lm->ext_hi;
+	}
+	memset(&lm->ext[slot], 0, sizeof(lm->ext[slot]));
+	b->ext = slot;
+	return 0;
+}
+
+static void
+lm_x_free(struct dmm_lm *lm, struct lm_binding *b)
+{
+	struct lm_ext *x;
+
+	if (b->ext == 0)
+		return;
+	x = &lm->ext[b->ext];
+	free(x->subs);
+	memset(x, 0, sizeof(*x));
+	x->next_free = lm->ext_free;
+	lm->ext_free = b->ext;
+	b->ext = 0;
+}
+
+static struct dmm_prefix
+lm_pfx(const struct dmm_lm *lm, const struct lm_binding *b)
+{
+	struct dmm_prefix p = { .len = b->plen };
+
+	memcpy(p.addr.s6_addr, b->pfx, 8);
+	if (b->plen > 64)
+		memcpy(p.addr.s6_addr + 8, lm_x(lm, b)->pfx_lo, 8);
+	return p;
+}
+
+static bool
+lm_pfx_is(const struct dmm_lm *lm, const struct lm_binding *b, const struct dmm_prefix *p)
+{
+	return b->plen == p->len && memcmp(b->pfx, p->addr.s6_addr, 8) == 0 &&
+	       (p->len <= 64 || memcmp(lm_x(lm, b)->pfx_lo, p->addr.s6_addr + 8, 8) == 0);
+}
+
+/* b's MN id, in *tmp unless it lives in the extras. */
+static const struct dmm_mnid *
+lm_id(const struct dmm_lm *lm, const struct lm_binding *b, struct dmm_mnid *tmp)
+{
+	if (b->id_len > LM_ID_INLINE)
+		return &lm_x(lm, b)->mnid;
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->type = b->id_type;
+	tmp->len = b->id_len;
+	memcpy(tmp->id, b->id, b->id_len);
+	return tmp;
+}
+
+static bool
+lm_id_is(const struct dmm_lm *lm, const struct lm_binding *b, const struct dmm_mnid *id)
+{
+	if (b->id_type != id->type || b->id_len != id->len)
+		return false;
+	if (b->id_len > LM_ID_INLINE)
+		return dmm_mnid_eq(&lm_x(lm, b)->mnid, id);
+	return memcmp(b->id, id->id, id->len) == 0;
+}
+
+/* Set b's MN id (len 0 for none). 0 or DMM_E_NOMEM. */
+static int
+lm_id_set(struct dmm_lm *lm, struct lm_binding *b, const struct dmm_mnid *id)
+{
+	uint8_t len = id->len <= DMM_MNID_MAX ? id->len : DMM_MNID_MAX;
+
+	if (len > LM_ID_INLINE && lm_x_need(lm, b) < 0)
+		return DMM_E_NOMEM;
+	memset(b->id, 0, sizeof(b->id));
+	if (len > LM_ID_INLINE) {
+		lm->ext[b->ext].mnid = *id;
+		lm->ext[b->ext].mnid.len = len;
+	} else {
+		memcpy(b->id, id->id, len);
+	}
+	b->id_type = id->type;
+	b->id_len = len;
+	return 0;
+}
+
+static const struct in6_addr *
+lm_addr(const struct dmm_lm *lm, uint16_t loc)
+{
+	return &lm->loc[loc].a;
+}
+
+static uint32_t
+lm_loc_hash(const struct in6_addr *a)
+{
+	uint32_t h;
+
+	memcpy(&h, a->s6_addr + 12, 4);
+	h ^= (uint32_t)a->s6_addr[7] << 7 ^ (uint32_t)a->s6_addr[3] << 17;
+	return (h ^ h >> 10 ^ h >> 20) & (LM_LOC_BUCKETS - 1);
+}
+
+/* A reference to locator a (found, or added). 0 or DMM_E_FULL / DMM_E_NOMEM. */
+static int
+lm_loc_ref(struct dmm_lm *lm, const struct in6_addr *a, uint16_t *out)
+{
+	uint16_t *head = &lm->loc_bucket[lm_loc_hash(a)], s;
+
+	for (s = *head; s != 0; s = lm->loc[s].next)
+		if (addr_eq(&lm->loc[s].a, a)) {
+			lm->loc[s].refs++;
+			*out = s;
+			return 0;
+		}
+	if (lm->loc_free != 0) {
+		s = (uint16_t)lm->loc_free;
+		lm->loc_free = lm->loc[s].next;
+	} else {
+		if (lm->loc_hi >= LM_LOC_MAX)
+			return DMM_E_FULL;
+		if (lm->loc_hi + 1 >= lm->loc_alloc) {
+			uint32_t n = lm->loc_alloc * 2;
+			struct lm_loc *l = realloc(lm->loc, n * sizeof(*l));
+			if (l == NULL)
+				return DMM_E_NOMEM;
+			lm->loc = l;
+			lm->loc_alloc = n;
+		}
+		s = (uint16_t)++lm->loc_hi;
+	}
+	lm->loc[s] = (struct lm_loc){ .a = *a, .refs = 1, .next = *head };
+	*head = s;
+	*out = s;
+	return 0;
+}
+
+static void
+lm_loc_unref(struct dmm_lm *lm, uint16_t s)
+{
+	uint16_t *link;
+
+	if (s == 0 || --lm->loc[s].refs > 0)
+		return;
+	for (link = &lm->loc_bucket[lm_loc_hash(&lm->loc[s].a)]; *link != 0;
+	     link = &lm->loc[*link].next)
+		if (*link == s) {
+			*link = lm->loc[s].next;
+			break;
+		}
+	memset(&lm->loc[s], 0, sizeof(lm->loc[s]));
+	lm->loc[s].next = (uint16_t)lm->loc_free;
+	lm->loc_free = s;
+}
+
+/* Point *field at locator a. 0 or an error (then *field is unchanged). */
+static int
+lm_loc_set(struct dmm_lm *lm, uint16_t *field, const struct in6_addr *a)
+{
+	uint16_t s;
+	int rc;
+
+	if (*field != 0 && addr_eq(lm_addr(lm, *field), a))
+		return 0;
+	if ((rc = lm_loc_ref(lm, a, &s)) < 0)
+		return rc;
+	lm_loc_unref(lm, *field);
+	*field = s;
+	return 0;
+}
+
 /* Add binding b to a reply: the first one gives MN id, locators, lifetime. */
 static void
-lm_fill(struct dmm_msg *rep, const struct lm_binding *b, dmm_time_t now)
+lm_fill(const struct dmm_lm *lm, struct dmm_msg *rep, const struct lm_binding *b,
+	dmm_time_t now)
 {
 	if (rep->n_hnp == 0) {
-		if (!b->fixed) {
-			rep->mnid = b->mnid;
+		if (!lm_fixed(b)) {
+			struct dmm_mnid tmp;
+			rep->mnid = *lm_id(lm, b, &tmp);
 			rep->present |= DMM_P_MNID;
 		}
-		rep->location = b->location;
-		rep->home = b->home;
+		rep->location = *lm_addr(lm, b->loc);
+		rep->home = *lm_addr(lm, b->home);
 		rep->lifetime = remaining_s(b->expires, now);
 		rep->present |= DMM_P_LOCATION | DMM_P_HOME;
 	}
 	if (rep->n_hnp < DMM_MAX_HNP) {
-		rep->hnp[rep->n_hnp++] = b->prefix;
+		rep->hnp[rep->n_hnp++] = lm_pfx(lm, b);
 		rep->present |= DMM_P_HNP;
 	}
 }
 
 /* ---- the binding table ---- */
+
+static uint32_t
+lm_hash_mnid_of(const struct dmm_lm *lm, const struct lm_binding *b)
+{
+	struct dmm_mnid tmp;
+
+	return dmm_hash_mnid(lm_id(lm, b, &tmp));
+}
 
 static struct lm_binding *
 lm_find(struct dmm_lm *lm, const struct dmm_prefix *p)
@@ -205,7 +461,7 @@ lm_find(struct dmm_lm *lm, const struct dmm_prefix *p)
 	uint32_t s = lm->by_pfx[dmm_hash_prefix(p) & lm->mask];
 
 	for (; s != LM_NIL; s = lm->b[s - 1].next_pfx)
-		if (dmm_prefix_eq(&lm->b[s - 1].prefix, p))
+		if (lm_pfx_is(lm, &lm->b[s - 1], p))
 			return &lm->b[s - 1];
 	return NULL;
 }
@@ -231,11 +487,17 @@ lm_log(struct dmm_node *n, const struct lm_binding *b, enum lm_bstate from,
        enum lm_bstate to, const char *why)
 {
 	char p[DMM_PREFIX_STRLEN], m[DMM_MNID_STRLEN], l[INET6_ADDRSTRLEN];
+	struct dmm_prefix pfx;
+	struct dmm_mnid tmp;
 
+	if (!dmm_log_on(n, DMM_LOG_DEBUG))
+		return;
+	pfx = lm_pfx(n->lm, b);
 	dmm_log(n, DMM_LOG_DEBUG, "lm: binding %s mn %s at %s: %s -> %s (%s)",
-		dmm_prefix_str(&b->prefix, p, sizeof(p)),
-		b->fixed ? "fixed" : dmm_mnid_str(&b->mnid, m, sizeof(m)),
-		addr_str(&b->location, l), lm_bstate_names[from], lm_bstate_names[to], why);
+		dmm_prefix_str(&pfx, p, sizeof(p)),
+		lm_fixed(b) ? "fixed" : dmm_mnid_str(lm_id(n->lm, b, &tmp), m, sizeof(m)),
+		addr_str(lm_addr(n->lm, b->loc), l), lm_bstate_names[from],
+		lm_bstate_names[to], why);
 }
 
 static void
@@ -252,12 +514,94 @@ chain_unlink(struct dmm_lm *lm, uint32_t *link, uint32_t slot, bool by_pfx)
 }
 
 static void
+pfx_link(struct dmm_lm *lm, struct lm_binding *b, uint32_t slot)
+{
+	struct dmm_prefix p = lm_pfx(lm, b);
+	uint32_t *head = &lm->by_pfx[dmm_hash_prefix(&p) & lm->mask];
+
+	b->next_pfx = *head;
+	*head = slot;
+}
+
+static void
 mnid_link(struct dmm_lm *lm, struct lm_binding *b, uint32_t slot)
 {
-	uint32_t *head = &lm->by_mnid[dmm_hash_mnid(&b->mnid) & lm->mask];
+	uint32_t *head = &lm->by_mnid[lm_hash_mnid_of(lm, b) & lm->mask];
 
 	b->next_mnid = *head;
 	*head = slot;
+}
+
+static void
+mnid_unlink(struct dmm_lm *lm, struct lm_binding *b)
+{
+	chain_unlink(lm, &lm->by_mnid[lm_hash_mnid_of(lm, b) & lm->mask],
+		     (uint32_t)(b - lm->b) + 1, false);
+}
+
+/* Double the buckets of both chains once the bindings outgrow them. */
+static void
+lm_rehash(struct dmm_lm *lm)
+{
+	uint32_t buckets = (lm->mask + 1) * 2;
+	uint32_t *bp, *bm;
+
+	if (lm->used <= (lm->mask + 1) * LM_CHAIN_LOAD || buckets > LM_SLOT_MAX)
+		return;
+	bp = calloc(buckets, sizeof(*bp));
+	bm = calloc(buckets, sizeof(*bm));
+	if (bp == NULL || bm == NULL) { /* keep the longer chains */
+		free(bp);
+		free(bm);
+		return;
+	}
+	free(lm->by_pfx);
+	free(lm->by_mnid);
+	lm->by_pfx = bp;
+	lm->by_mnid = bm;
+	lm->mask = buckets - 1;
+	for (uint32_t i = 0; i < lm->hi; i++)
+		if (lm_active(&lm->b[i])) {
+			pfx_link(lm, &lm->b[i], i + 1);
+			mnid_link(lm, &lm->b[i], i + 1);
+		}
+}
+
+/* ---- the expiry wheel ---- */
+
+static uint32_t
+wheel_entry(const struct dmm_lm *lm, const struct lm_binding *b)
+{
+	return (uint32_t)(b - lm->b) | (uint32_t)(b->gen & 0xff) << 24;
+}
+
+/* Queue b in the bucket of its expiry (or the wheel's last one, if later). */
+static void
+wheel_add(struct dmm_node *n, struct lm_binding *b)
+{
+	struct dmm_lm *lm = n->lm;
+	uint64_t s = b->expires / 1000;
+	uint32_t k;
+
+	if (s < lm->wheel_s)
+		s = lm->wheel_s;
+	if (s >= lm->wheel_s + LM_WHEEL)
+		s = lm->wheel_s + LM_WHEEL - 1;
+	k = (uint32_t)(s % LM_WHEEL);
+	if (lm->wheel[k].n == lm->wheel[k].cap) {
+		uint32_t cap = lm->wheel[k].cap ? lm->wheel[k].cap * 2 : 16;
+		uint32_t *e = realloc(lm->wheel[k].e, cap * sizeof(*e));
+		if (e == NULL) { /* found again by the full sweep (dmm_lm_timer) */
+			dmm_count(n, DMM_C_NOMEM);
+			lm->wheel_n = UINT64_MAX;
+			return;
+		}
+		lm->wheel[k].e = e;
+		lm->wheel[k].cap = cap;
+	}
+	lm->wheel[k].e[lm->wheel[k].n++] = wheel_entry(lm, b);
+	if (lm->wheel_n != UINT64_MAX)
+		lm->wheel_n++;
 }
 
 static void
@@ -265,19 +609,23 @@ lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 {
 	struct dmm_lm *lm = n->lm;
 	uint32_t slot = (uint32_t)(b - lm->b) + 1;
+	struct lm_ext *x = lm_x(lm, b);
+	struct dmm_prefix p = lm_pfx(lm, b);
 	uint16_t gen = b->gen;
 
-	lm_log(n, b, b->state, LM_B_FREE, why);
-	for (uint32_t i = 0; i < b->subs_cap; i++)
-		if (b->subs[i].used)
-			dmm_request_cancel(n, b->subs[i].txn);
-	free(b->subs);
-	chain_unlink(lm, &lm->by_pfx[dmm_hash_prefix(&b->prefix) & lm->mask], slot, true);
-	chain_unlink(lm, &lm->by_mnid[dmm_hash_mnid(&b->mnid) & lm->mask], slot, false);
-	lm->plen_count[b->prefix.len]--;
+	lm_log(n, b, LM_B_ACTIVE, LM_B_FREE, why);
+	for (uint32_t i = 0; i < x->subs_cap; i++)
+		if (x->subs[i].used)
+			dmm_request_cancel(n, x->subs[i].txn);
+	chain_unlink(lm, &lm->by_pfx[dmm_hash_prefix(&p) & lm->mask], slot, true);
+	mnid_unlink(lm, b);
+	lm->plen_count[b->plen]--;
+	lm_x_free(lm, b);
+	lm_loc_unref(lm, b->loc);
+	lm_loc_unref(lm, b->home);
 	memset(b, 0, sizeof(*b));
 	b->gen = (uint16_t)(gen + 1);
-	b->next_free = lm->free_head;
+	b->next_pfx = lm->free_head;
 	lm->free_head = slot;
 	lm->used--;
 }
@@ -285,7 +633,13 @@ lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 static void
 lm_set_expiry(struct dmm_node *n, struct lm_binding *b, uint32_t lifetime_s, dmm_time_t now)
 {
+	dmm_time_t old = b->expires;
+
 	b->expires = now + (dmm_time_t)lifetime_s * 1000;
+	/* Queued already at or before the new expiry: found there, and queued
+	 * again if not due yet. Only an earlier expiry needs a new entry. */
+	if (old == 0 || b->expires / 1000 < old / 1000)
+		wheel_add(n, b);
 	if (b->expires < n->lm->next_deadline)
 		n->lm->next_deadline = b->expires;
 }
@@ -298,35 +652,82 @@ lm_lifetime(const struct dmm_node *n, const struct dmm_msg *m)
 	return max != 0 && m->lifetime > max ? max : m->lifetime;
 }
 
+/* A free record: from the free list, or the array's unused end (grown on
+ * demand up to limits.max_bindings). Slot + 1, or LM_NIL. */
+static uint32_t
+lm_slot(struct dmm_lm *lm)
+{
+	uint32_t slot = lm->free_head;
+
+	if (slot != LM_NIL) {
+		lm->free_head = lm->b[slot - 1].next_pfx;
+		return slot;
+	}
+	if (lm->hi >= lm->cap)
+		return LM_NIL;
+	if (lm->hi == lm->alloc) {
+		uint32_t n = lm->alloc ? lm->alloc * 2 : LM_FIRST_SLOTS;
+		struct lm_binding *b;
+		if (n > lm->cap)
+			n = lm->cap;
+		if ((b = realloc(lm->b, (size_t)n * sizeof(*b))) == NULL)
+			return LM_NIL;
+		lm->b = b;
+		lm->alloc = n;
+	}
+	memset(&lm->b[lm->hi], 0, sizeof(lm->b[lm->hi]));
+	return ++lm->hi;
+}
+
 static struct lm_binding *
 lm_create(struct dmm_node *n, const struct dmm_prefix *p, const struct lm_ctx *ctx,
 	  const struct in6_addr *loc, dmm_time_t now)
 {
 	struct dmm_lm *lm = n->lm;
 	const struct dmm_msg *m = ctx->m;
-	uint32_t slot = lm->free_head;
+	const struct in6_addr *home = (m->present & DMM_P_HOME) ? &m->home : loc;
+	static const struct dmm_mnid none;
+	uint32_t slot = lm_slot(lm);
 	struct lm_binding *b;
-	uint32_t *head;
+	uint16_t gen;
 
 	if (slot == LM_NIL) {
-		dmm_drop(n, DMM_C_TABLE_FULL, now, "lm: binding table full (%u)", lm->cap);
+		if (lm->hi >= lm->cap)
+			dmm_drop(n, DMM_C_TABLE_FULL, now, "lm: binding table full (%u)", lm->cap);
+		else
+			dmm_drop(n, DMM_C_NOMEM, now, "lm: no memory for a binding");
 		return NULL;
 	}
 	b = &lm->b[slot - 1];
-	lm->free_head = b->next_free;
+	gen = b->gen;
+	memset(b, 0, sizeof(*b));
+	b->gen = gen;
+	b->flags = LM_BF_ACTIVE | ((m->flags & DMM_F_FIXED) ? LM_BF_FIXED : 0);
+	b->plen = p->len;
+	memcpy(b->pfx, p->addr.s6_addr, 8);
+	if ((p->len > 64 && lm_x_need(lm, b) < 0) ||
+	    lm_id_set(lm, b, lm_fixed(b) ? &none : &m->mnid) < 0 ||
+	    lm_loc_set(lm, &b->loc, loc) < 0 || lm_loc_set(lm, &b->home, home) < 0) {
+		lm_x_free(lm, b);
+		lm_loc_unref(lm, b->loc);
+		lm_loc_unref(lm, b->home);
+		memset(b, 0, sizeof(*b));
+		b->gen = gen;
+		b->next_pfx = lm->free_head;
+		lm->free_head = slot;
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "lm: no room for the binding's locator or id");
+		return NULL;
+	}
+	b = &lm->b[slot - 1];
+	if (p->len > 64)
+		memcpy(lm->ext[b->ext].pfx_lo, p->addr.s6_addr + 8, 8);
 	lm->used++;
-	*b = (struct lm_binding){ .state = LM_B_ACTIVE, .gen = b->gen, .prefix = *p,
-				  .location = *loc, .fixed = (m->flags & DMM_F_FIXED) != 0 };
-	if (!b->fixed)
-		b->mnid = m->mnid;
-	b->home = (m->present & DMM_P_HOME) ? m->home : *loc;
-	head = &lm->by_pfx[dmm_hash_prefix(p) & lm->mask];
-	b->next_pfx = *head;
-	*head = slot;
+	pfx_link(lm, b, slot);
 	mnid_link(lm, b, slot);
 	lm->plen_count[p->len]++;
 	lm_log(n, b, LM_B_FREE, LM_B_ACTIVE, "created");
-	return b;
+	lm_rehash(lm);
+	return &lm->b[slot - 1];
 }
 
 /* ---- subscribers and notifications ---- */
@@ -336,33 +737,40 @@ lm_sub_log(struct dmm_node *n, const struct lm_binding *b, const struct lm_sub *
 	   const char *from, const char *to, const char *why)
 {
 	char p[DMM_PREFIX_STRLEN], a[INET6_ADDRSTRLEN];
+	struct dmm_prefix pfx = lm_pfx(n->lm, b);
 
 	dmm_log(n, DMM_LOG_DEBUG, "lm: subscriber %s of %s: %s -> %s (%s)",
-		addr_str(&s->addr, a), dmm_prefix_str(&b->prefix, p, sizeof(p)), from, to, why);
+		addr_str(&s->addr, a), dmm_prefix_str(&pfx, p, sizeof(p)), from, to, why);
 }
 
 /* A free subscriber slot, growing the array (bounded), or -1. */
 static int
 lm_sub_slot(struct dmm_node *n, struct lm_binding *b)
 {
-	uint32_t cap = b->subs_cap ? b->subs_cap * 2 : LM_SUBS_FIRST, old = b->subs_cap;
+	struct lm_ext *x = lm_x(n->lm, b);
+	uint32_t cap = x->subs_cap ? x->subs_cap * 2 : LM_SUBS_FIRST, old = x->subs_cap;
 	struct lm_sub *subs;
 
-	for (uint32_t i = 0; i < b->subs_cap; i++)
-		if (!b->subs[i].used)
+	for (uint32_t i = 0; i < x->subs_cap; i++)
+		if (!x->subs[i].used)
 			return (int)i;
-	if (b->subs_cap >= n->lm->max_subs)
+	if (x->subs_cap >= n->lm->max_subs)
 		return -1;
 	if (cap > n->lm->max_subs)
 		cap = n->lm->max_subs;
-	subs = realloc(b->subs, cap * sizeof(*subs));
+	if (lm_x_need(n->lm, b) < 0) {
+		dmm_count(n, DMM_C_NOMEM);
+		return -1;
+	}
+	x = lm_x(n->lm, b);
+	subs = realloc(x->subs, cap * sizeof(*subs));
 	if (subs == NULL) {
 		dmm_count(n, DMM_C_NOMEM);
 		return -1;
 	}
 	memset(subs + old, 0, (cap - old) * sizeof(*subs));
-	b->subs = subs;
-	b->subs_cap = cap;
+	x->subs = subs;
+	x->subs_cap = cap;
 	return (int)old;
 }
 
@@ -370,31 +778,34 @@ static void
 lm_subscribe(struct dmm_node *n, struct lm_binding *b, const struct in6_addr *who,
 	     dmm_time_t now)
 {
+	struct lm_ext *x = lm_x(n->lm, b);
 	struct lm_sub *s;
 	int i;
 
-	for (uint32_t k = 0; k < b->subs_cap; k++)
-		if (b->subs[k].used && addr_eq(&b->subs[k].addr, who)) {
-			b->subs[k].since = now;
+	for (uint32_t k = 0; k < x->subs_cap; k++)
+		if (x->subs[k].used && addr_eq(&x->subs[k].addr, who)) {
+			x->subs[k].since = now;
 			return;
 		}
-	if ((i = lm_sub_slot(n, b)) < 0) {
+	i = lm_sub_slot(n, b);
+	x = lm_x(n->lm, b);
+	if (i < 0) {
 		uint32_t old = 0; /* full: the longest-standing subscriber makes room */
-		if (b->subs_cap == 0)
+		if (x->subs_cap == 0)
 			return;
-		for (uint32_t k = 1; k < b->subs_cap; k++)
-			if (b->subs[k].since < b->subs[old].since)
+		for (uint32_t k = 1; k < x->subs_cap; k++)
+			if (x->subs[k].since < x->subs[old].since)
 				old = k;
 		dmm_count(n, DMM_C_TABLE_FULL);
-		lm_sub_log(n, b, &b->subs[old], "active", "dropped", "subscribers full");
-		dmm_request_cancel(n, b->subs[old].txn);
-		b->subs[old].used = false;
-		b->n_subs--;
+		lm_sub_log(n, b, &x->subs[old], "active", "dropped", "subscribers full");
+		dmm_request_cancel(n, x->subs[old].txn);
+		x->subs[old].used = false;
+		x->n_subs--;
 		i = (int)old;
 	}
-	s = &b->subs[i];
+	s = &x->subs[i];
 	*s = (struct lm_sub){ .used = true, .addr = *who, .since = now };
-	b->n_subs++;
+	x->n_subs++;
 	lm_sub_log(n, b, s, "none", "active", "subscribed");
 }
 
@@ -403,19 +814,20 @@ lm_notify(struct dmm_node *n, struct lm_binding *b, const struct in6_addr *prev,
 	  dmm_time_t now)
 {
 	uint64_t slot = (uint64_t)(b - n->lm->b);
+	struct lm_ext *x = lm_x(n->lm, b);
 
-	for (uint32_t i = 0; i < b->subs_cap; i++) {
-		struct lm_sub *s = &b->subs[i];
+	for (uint32_t i = 0; i < x->subs_cap; i++) {
+		struct lm_sub *s = &x->subs[i];
 		struct dmm_msg msg = { .type = DMM_MSG_LM_NOTIFY, .flags = DMM_F_ACK_REQ,
 				       .code = LM_UPN_REASON };
 		uint64_t cookie = LM_CK_NOTIFY | slot << 32 | (uint64_t)b->gen << 16 | i;
 		int64_t txn;
 
-		if (!s->used || addr_eq(&s->addr, &b->location))
+		if (!s->used || addr_eq(&s->addr, lm_addr(n->lm, b->loc)))
 			continue;
 		dmm_request_cancel(n, s->txn); /* the newest location supersedes */
 		s->txn = 0;
-		lm_fill(&msg, b, now);
+		lm_fill(n->lm, &msg, b, now);
 		msg.prev_location = *prev;
 		msg.present |= DMM_P_PREV_LOCATION;
 		txn = dmm_request(n, &s->addr, &msg, DMM_ROLE_LM, cookie, now);
@@ -434,18 +846,20 @@ lm_notify_done(struct dmm_node *n, uint64_t cookie, const struct dmm_msg *rep)
 	uint16_t gen = (uint16_t)(cookie >> 16);
 	uint32_t i = (uint32_t)cookie & 0xffff;
 	struct lm_binding *b;
+	struct lm_ext *x;
 
-	if (slot >= lm->cap)
+	if (slot >= lm->hi)
 		return;
 	b = &lm->b[slot];
-	if (b->state != LM_B_ACTIVE || b->gen != gen || i >= b->subs_cap || !b->subs[i].used)
+	x = lm_x(lm, b);
+	if (!lm_active(b) || b->gen != gen || i >= x->subs_cap || !x->subs[i].used)
 		return;
-	b->subs[i].txn = 0;
+	x->subs[i].txn = 0;
 	if (rep != NULL)
 		return;
-	lm_sub_log(n, b, &b->subs[i], "active", "dropped", "notification never acked");
-	b->subs[i].used = false;
-	b->n_subs--;
+	lm_sub_log(n, b, &x->subs[i], "active", "dropped", "notification never acked");
+	x->subs[i].used = false;
+	x->n_subs--;
 }
 
 /* ---- forwarding (P7) ---- */
@@ -651,7 +1065,9 @@ lm_replicate(struct dmm_node *n, const struct lm_binding *b, uint32_t lifetime_s
 	struct in6_addr to[DMM_MAX_NETS];
 	unsigned k;
 
-	if (!n->cfg.lm_replicate || b->fixed)
+	struct dmm_mnid tmp;
+
+	if (!n->cfg.lm_replicate || lm_fixed(b))
 		return;
 	k = lm_other_lms(n, to);
 	for (unsigned i = 0; i < k; i++) {
@@ -659,10 +1075,11 @@ lm_replicate(struct dmm_node *n, const struct lm_binding *b, uint32_t lifetime_s
 				     .flags = DMM_F_REPLICA, .lifetime = lifetime_s,
 				     .present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION |
 						DMM_P_HOME | DMM_P_ORIGIN,
-				     .mnid = b->mnid, .n_hnp = 1, .location = b->location,
-				     .home = b->home, .origin = n->cfg.self,
+				     .mnid = *lm_id(n->lm, b, &tmp), .n_hnp = 1,
+				     .location = *lm_addr(n->lm, b->loc),
+				     .home = *lm_addr(n->lm, b->home), .origin = n->cfg.self,
 				     .origin_seq = b->seq };
-		m.hnp[0] = b->prefix;
+		m.hnp[0] = lm_pfx(n->lm, b);
 		dmm_request(n, &to[i], &m, DMM_ROLE_LM, 0, now);
 	}
 }
@@ -670,7 +1087,7 @@ lm_replicate(struct dmm_node *n, const struct lm_binding *b, uint32_t lifetime_s
 static struct lm_replica *
 lm_rp_find(struct dmm_lm *lm, const struct dmm_mnid *id)
 {
-	uint32_t s = lm->rp_by_mnid[dmm_hash_mnid(id) & lm->mask];
+	uint32_t s = lm->rp_by_mnid[dmm_hash_mnid(id) & lm->rp_mask];
 
 	for (; s != LM_NIL; s = lm->rp[s - 1].next)
 		if (dmm_mnid_eq(&lm->rp[s - 1].mnid, id))
@@ -688,7 +1105,7 @@ lm_rp_new(struct dmm_lm *lm, const struct dmm_mnid *id)
 		return NULL;
 	r = &lm->rp[slot - 1];
 	lm->rp_free = r->next;
-	head = &lm->rp_by_mnid[dmm_hash_mnid(id) & lm->mask];
+	head = &lm->rp_by_mnid[dmm_hash_mnid(id) & lm->rp_mask];
 	*r = (struct lm_replica){ .used = true, .mnid = *id, .next = *head };
 	*head = slot;
 	lm->rp_used++;
@@ -699,7 +1116,7 @@ static void
 lm_rp_free(struct dmm_lm *lm, struct lm_replica *r)
 {
 	uint32_t slot = (uint32_t)(r - lm->rp) + 1;
-	uint32_t *link = &lm->rp_by_mnid[dmm_hash_mnid(&r->mnid) & lm->mask];
+	uint32_t *link = &lm->rp_by_mnid[dmm_hash_mnid(&r->mnid) & lm->rp_mask];
 
 	while (*link != LM_NIL && *link != slot)
 		link = &lm->rp[*link - 1].next;
@@ -831,26 +1248,34 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 		prev = *loc;
 		changed = true;
 	} else {
-		prev = b->location;
+		prev = *lm_addr(n->lm, b->loc);
 		rep->prev_location = prev;
 		rep->present |= DMM_P_PREV_LOCATION;
-		if (!b->fixed && !dmm_mnid_eq(&b->mnid, &m->mnid) && (m->present & DMM_P_MNID)) {
+		if ((lm_loc_set(n->lm, &b->loc, loc) < 0) ||
+		    ((m->present & DMM_P_HOME) && lm_loc_set(n->lm, &b->home, &m->home) < 0)) {
+			dmm_drop(n, DMM_C_TABLE_FULL, now, "lm: locator table full");
+			return DMM_ST_NO_RESOURCES;
+		}
+		if (!lm_fixed(b) && !lm_id_is(n->lm, b, &m->mnid) && (m->present & DMM_P_MNID)) {
 			uint32_t slot = (uint32_t)(b - n->lm->b) + 1;
+			struct dmm_mnid was;
 			/* the HAA gave the prefix to another MN: the newest word wins */
 			lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "new MN id");
-			chain_unlink(n->lm, &n->lm->by_mnid[dmm_hash_mnid(&b->mnid) & n->lm->mask],
-				     slot, false);
-			b->mnid = m->mnid;
+			was = *lm_id(n->lm, b, &was);
+			mnid_unlink(n->lm, b);
+			if (lm_id_set(n->lm, b, &m->mnid) < 0) {
+				lm_id_set(n->lm, b, &was); /* fits: it did before */
+				mnid_link(n->lm, b, slot);
+				dmm_drop(n, DMM_C_NOMEM, now, "lm: no memory for an MN id");
+				return DMM_ST_NO_RESOURCES;
+			}
 			mnid_link(n->lm, b, slot);
-	changed = true;
+			changed = true;
 		}
-		b->location = *loc;
-		if (m->present & DMM_P_HOME)
-			b->home = m->home;
 	}
 	b->seq = ctx->forwarded ? m->origin_seq : m->seq;
 	lm_set_expiry(n, b, lm_lifetime(n, m), now);
-	if (!addr_eq(&prev, &b->location)) {
+	if (!addr_eq(&prev, lm_addr(n->lm, b->loc))) {
 		lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "moved");
 		lm_notify(n, b, &prev, now);
 		changed = true;
@@ -874,13 +1299,13 @@ lm_update_by_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 		struct lm_binding *b = &lm->b[s - 1];
 		uint8_t st;
 		s = b->next_mnid; /* b may be deleted below */
-		if (b->fixed || !dmm_mnid_eq(&b->mnid, &ctx->m->mnid))
+		if (lm_fixed(b) || !lm_id_is(lm, b, &ctx->m->mnid))
 			continue;
 		if (rep.n_hnp < DMM_MAX_HNP) {
-			rep.hnp[rep.n_hnp++] = b->prefix;
+			rep.hnp[rep.n_hnp++] = lm_pfx(lm, b);
 			rep.present |= DMM_P_HNP;
 		}
-		st = lm_bind(n, ctx, b->prefix, &rep, now);
+		st = lm_bind(n, ctx, lm_pfx(lm, b), &rep, now);
 		if (!found || st != DMM_ST_OK)
 			rep.status = st;
 		found = true;
@@ -1018,11 +1443,11 @@ lm_query_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 
 	for (; s != LM_NIL; s = lm->b[s - 1].next_mnid) {
 		struct lm_binding *b = &lm->b[s - 1];
-		if (b->fixed || !dmm_mnid_eq(&b->mnid, &ctx->m->mnid))
+		if (lm_fixed(b) || !lm_id_is(lm, b, &ctx->m->mnid))
 			continue;
 		if (ctx->m->flags & DMM_F_SUBSCRIBE)
 			lm_subscribe(n, b, &ctx->requester, now);
-		lm_fill(&rep, b, now);
+		lm_fill(n->lm, &rep, b, now);
 	}
 	if (rep.n_hnp > 0) {
 		lm_ctx_relay(n, ctx, &rep, now); /* first: the pMR's flush starts sooner */
@@ -1072,8 +1497,8 @@ lm_query(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	}
 	if (m->flags & DMM_F_SUBSCRIBE)
 		lm_subscribe(n, b, &ctx->requester, now);
-	lm_fill(&rep, b, now);
-	if (b->fixed)
+	lm_fill(n->lm, &rep, b, now);
+	if (lm_fixed(b))
 		rep.flags |= DMM_F_FIXED;
 	rep.target = m->target;
 	rep.present |= DMM_P_TARGET;
@@ -1154,20 +1579,27 @@ dmm_lm_new(struct dmm_node *n, dmm_time_t now)
 	if (lm == NULL)
 		return DMM_E_NOMEM;
 	n->lm = lm;
-	lm->cap = n->cfg.limits.max_bindings < LM_SLOT_MAX ? n->cfg.limits.max_bindings
-							   : LM_SLOT_MAX - 1;
+	/* wheel entries hold 24 bits of slot (limits are at most 2^24) */
+	lm->cap = n->cfg.limits.max_bindings <= LM_WHEEL_SLOT + 1 ? n->cfg.limits.max_bindings
+								  : LM_WHEEL_SLOT + 1;
 	lm->n_fwd = n->cfg.limits.max_pending < LM_SLOT_MAX ? n->cfg.limits.max_pending
 							    : LM_SLOT_MAX - 1;
 	lm->max_subs = n->cfg.limits.max_subscribers < LM_SUBS_MAX ?
 		       n->cfg.limits.max_subscribers : LM_SUBS_MAX;
-	while (buckets < lm->cap)
-		buckets <<= 1;
-	lm->mask = buckets - 1;
-	lm->b = calloc(lm->cap ? lm->cap : 1, sizeof(*lm->b));
-	lm->by_pfx = calloc(buckets, sizeof(*lm->by_pfx));
-	lm->by_mnid = calloc(buckets, sizeof(*lm->by_mnid));
+	/* the records, both chains' buckets, extras and locators grow with use */
+	lm->mask = 16 - 1;
+	lm->by_pfx = calloc(lm->mask + 1, sizeof(*lm->by_pfx));
+	lm->by_mnid = calloc(lm->mask + 1, sizeof(*lm->by_mnid));
+	lm->ext_alloc = 4;
+	lm->ext = calloc(lm->ext_alloc, sizeof(*lm->ext));
+	lm->loc_alloc = 16;
+	lm->loc = calloc(lm->loc_alloc, sizeof(*lm->loc));
 	lm->fwd = calloc(lm->n_fwd ? lm->n_fwd : 1, sizeof(*lm->fwd));
+	lm->wheel_s = now / 1000;
 	if (n->cfg.lm_replicate) {
+		while (buckets < lm->cap)
+			buckets <<= 1;
+		lm->rp_mask = buckets - 1;
 		lm->rp = calloc(lm->cap ? lm->cap : 1, sizeof(*lm->rp));
 		lm->rp_by_mnid = calloc(buckets, sizeof(*lm->rp_by_mnid));
 		if (!lm->rp || !lm->rp_by_mnid) {
@@ -1178,13 +1610,11 @@ dmm_lm_new(struct dmm_node *n, dmm_time_t now)
 			lm->rp[i].next = i + 2 <= lm->cap ? i + 2 : LM_NIL;
 		lm->rp_free = lm->cap ? 1 : LM_NIL;
 	}
-	if (!lm->b || !lm->by_pfx || !lm->by_mnid || !lm->fwd) {
+	if (!lm->by_pfx || !lm->by_mnid || !lm->ext || !lm->loc || !lm->fwd) {
 		dmm_lm_free(n);
 		return DMM_E_NOMEM;
 	}
-	for (uint32_t i = 0; i < lm->cap; i++)
-		lm->b[i].next_free = i + 2 <= lm->cap ? i + 2 : LM_NIL;
-	lm->free_head = lm->cap ? 1 : LM_NIL;
+	lm->free_head = LM_NIL;
 	lm->next_deadline = DMM_TIME_NEVER;
 	return 0;
 }
@@ -1196,9 +1626,13 @@ dmm_lm_free(struct dmm_node *n)
 
 	if (lm == NULL)
 		return;
-	for (uint32_t i = 0; lm->b != NULL && i < lm->cap; i++)
-		free(lm->b[i].subs);
+	for (uint32_t i = 1; lm->ext != NULL && i <= lm->ext_hi; i++)
+		free(lm->ext[i].subs);
+	for (uint32_t k = 0; k < LM_WHEEL; k++)
+		free(lm->wheel[k].e);
 	free(lm->b);
+	free(lm->ext);
+	free(lm->loc);
 	free(lm->by_pfx);
 	free(lm->by_mnid);
 	free(lm->fwd);
@@ -1208,25 +1642,101 @@ dmm_lm_free(struct dmm_node *n)
 	n->lm = NULL;
 }
 
-void
-dmm_lm_timer(struct dmm_node *n, dmm_time_t now)
+/* Bindings due by now: only the wheel's buckets of the seconds gone by are
+ * looked at. An entry whose binding was refreshed meanwhile is queued again
+ * at its new expiry; one of a freed slot is dropped. Returns when to look
+ * again. */
+static dmm_time_t
+lm_wheel_sweep(struct dmm_node *n, dmm_time_t now)
+{
+	struct dmm_lm *lm = n->lm;
+	uint64_t now_s = now / 1000, s;
+	dmm_time_t next = DMM_TIME_NEVER;
+
+	if (now_s >= lm->wheel_s + LM_WHEEL) /* asleep for more than a turn */
+		lm->wheel_s = now_s - LM_WHEEL + 1;
+	for (s = lm->wheel_s; s <= now_s; s++) {
+		uint32_t k = (uint32_t)(s % LM_WHEEL), cnt = lm->wheel[k].n;
+		uint32_t *e = lm->wheel[k].e;
+
+		/* take the bucket: what is not due goes back in (maybe this one) */
+		lm->wheel[k].e = NULL;
+		lm->wheel[k].n = lm->wheel[k].cap = 0;
+		lm->wheel_n -= lm->wheel_n == UINT64_MAX ? 0 : cnt;
+		lm->wheel_s = s; /* wheel_add clamps to the bucket being swept */
+		for (uint32_t i = 0; i < cnt; i++) {
+			uint32_t slot = e[i] & LM_WHEEL_SLOT;
+			struct lm_binding *b;
+			if (slot >= lm->hi)
+				continue;
+			b = &lm->b[slot];
+			if (!lm_active(b) || (b->gen & 0xff) != e[i] >> 24)
+				continue;
+			if (b->expires <= now) {
+				dmm_count(n, DMM_C_BINDING_EXPIRED);
+				lm_delete(n, b, "expired");
+			} else {
+				wheel_add(n, b);
+			}
+		}
+		free(e);
+	}
+	lm->wheel_s = now_s;
+	/* The first bucket holding anything, from this second on: nothing is
+	 * due before its earliest entry, nor before the bucket's second ends
+	 * (any binding queued later expires later). */
+	for (s = now_s; lm->wheel_n > 0 && s < now_s + LM_WHEEL; s++) {
+		uint32_t k = (uint32_t)(s % LM_WHEEL);
+		if (lm->wheel[k].n == 0)
+			continue;
+		next = (s + 1) * 1000;
+		for (uint32_t i = 0; i < lm->wheel[k].n; i++) {
+			struct lm_binding *b = &lm->b[lm->wheel[k].e[i] & LM_WHEEL_SLOT];
+			if (lm_active(b) && b->expires < next)
+				next = b->expires;
+		}
+		break;
+	}
+	return next;
+}
+
+/* The wheel lost an entry (no memory): look at every binding, once. */
+static dmm_time_t
+lm_full_sweep(struct dmm_node *n, dmm_time_t now)
 {
 	struct dmm_lm *lm = n->lm;
 	dmm_time_t next = DMM_TIME_NEVER;
 
-	if (lm == NULL || now < lm->next_deadline)
-		return;
-	for (uint32_t i = 0; i < lm->cap; i++) {
+	for (uint32_t k = 0; k < LM_WHEEL; k++) {
+		free(lm->wheel[k].e);
+		lm->wheel[k].e = NULL;
+		lm->wheel[k].n = lm->wheel[k].cap = 0;
+	}
+	lm->wheel_n = 0;
+	lm->wheel_s = now / 1000;
+	for (uint32_t i = 0; i < lm->hi; i++) {
 		struct lm_binding *b = &lm->b[i];
-		if (b->state != LM_B_ACTIVE)
+		if (!lm_active(b))
 			continue;
 		if (b->expires <= now) {
 			dmm_count(n, DMM_C_BINDING_EXPIRED);
 			lm_delete(n, b, "expired");
-		} else if (b->expires < next) {
-			next = b->expires;
+			continue;
 		}
+		wheel_add(n, b);
 	}
+	return lm->wheel_n > 0 ? (now / 1000 + 1) * 1000 : next;
+}
+
+void
+dmm_lm_timer(struct dmm_node *n, dmm_time_t now)
+{
+	struct dmm_lm *lm = n->lm;
+	dmm_time_t next;
+
+	if (lm == NULL || now < lm->next_deadline)
+		return;
+	next = lm->wheel_n == UINT64_MAX ? lm_full_sweep(n, now) : lm_wheel_sweep(n, now);
 	lm_rp_timer(lm, now, &next);
 	lm->next_deadline = next;
 }
@@ -1243,16 +1753,37 @@ dmm_lm_foreach_binding(const struct dmm_node *n,
 {
 	const struct dmm_lm *lm = n->lm;
 
-	for (uint32_t i = 0; lm != NULL && i < lm->cap; i++) {
+	for (uint32_t i = 0; lm != NULL && i < lm->hi; i++) {
 		const struct lm_binding *b = &lm->b[i];
 		struct dmm_binding_view v;
-		if (b->state != LM_B_ACTIVE)
+		struct dmm_mnid tmp;
+		if (!lm_active(b))
 			continue;
 		v = (struct dmm_binding_view){
-			.prefix = b->prefix, .mnid = b->mnid, .location = b->location,
-			.home = b->home, .fixed = b->fixed, .seq = b->seq,
-			.expires = b->expires, .n_subscribers = b->n_subs,
+			.prefix = lm_pfx(lm, b), .mnid = *lm_id(lm, b, &tmp),
+			.location = *lm_addr(lm, b->loc), .home = *lm_addr(lm, b->home),
+			.fixed = lm_fixed(b), .seq = b->seq, .expires = b->expires,
+			.n_subscribers = lm_x(lm, b)->n_subs,
 		};
 		cb(ctx, &v);
 	}
+}
+
+/* Bytes the LM's binding structures take now (records, chains' buckets,
+ * extras, locators, expiry wheel), and the bindings in use: memory per
+ * binding as the structure sees it (docs/BENCHMARKS.md). */
+size_t
+dmm_lm_footprint(const struct dmm_node *n, uint32_t *bindings)
+{
+	const struct dmm_lm *lm = n->lm;
+	size_t bytes;
+
+	*bindings = lm ? lm->used : 0;
+	if (lm == NULL)
+		return 0;
+	bytes = (size_t)lm->hi * sizeof(*lm->b) + 2 * ((size_t)lm->mask + 1) * sizeof(uint32_t) +
+		(size_t)lm->ext_alloc * sizeof(*lm->ext) + (size_t)lm->loc_alloc * sizeof(*lm->loc);
+	for (uint32_t k = 0; k < LM_WHEEL; k++)
+		bytes += (size_t)lm->wheel[k].cap * sizeof(uint32_t);
+	return bytes;
 }

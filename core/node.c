@@ -19,13 +19,18 @@ void dmm_count(struct dmm_node *n, enum dmm_counter c)
 		n->counters[c]++;
 }
 
+bool dmm_log_on(const struct dmm_node *n, enum dmm_log_level lvl)
+{
+	return n->io.log != NULL && (n->io.log_on == NULL || n->io.log_on(n->io.ctx, lvl));
+}
+
 static void vlog(struct dmm_node *n, enum dmm_log_level lvl, const char *fmt,
 		 va_list ap)
 {
 	char line[512];
 	int off;
 
-	if (!n->io.log)
+	if (!dmm_log_on(n, lvl))
 		return;
 	off = snprintf(line, sizeof(line), "%s: ", n->cfg.name[0] ? n->cfg.name : "dmm");
 	vsnprintf(line + off, sizeof(line) - (size_t)off, fmt, ap);

@@ -112,6 +112,9 @@ struct dmm_io {
 	void (*send)(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t len);
 	void (*dp)(void *ctx, const struct dmm_dp_op *op);
 	void (*log)(void *ctx, enum dmm_log_level lvl, const char *line); /* may be NULL */
+	/* Would log keep a line of this level? Lets the core skip formatting
+	 * what is thrown away (debug lines on a busy LM). May be NULL: yes. */
+	bool (*log_on)(void *ctx, enum dmm_log_level lvl);
 	void (*event)(void *ctx, const struct dmm_event *ev);            /* may be NULL */
 	/* 32 unpredictable bits (e.g. libsodium's randombytes_random). Drawn
 	 * at dmm_node_new only: the initial sequence number (a restarted node

@@ -68,6 +68,8 @@ struct dmm_node {
 void dmm_count(struct dmm_node *n, enum dmm_counter c);
 void dmm_log(struct dmm_node *n, enum dmm_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Would a line of this level be logged? (Skip building its arguments.) */
+bool dmm_log_on(const struct dmm_node *n, enum dmm_log_level lvl);
 /* Count a drop and log it at most once per second per counter. */
 void dmm_drop(struct dmm_node *n, enum dmm_counter c, dmm_time_t now,
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -78,6 +78,8 @@ struct dmm_binding_view {
 };
 void dmm_lm_foreach_binding(const struct dmm_node *n,
 			    void (*cb)(void *ctx, const struct dmm_binding_view *v), void *ctx);
+/* Bytes the LM's binding structures take now; *bindings: those in use. */
+size_t dmm_lm_footprint(const struct dmm_node *n, uint32_t *bindings);
 
 /* ---- HAA ---- */
 struct dmm_lease_view {

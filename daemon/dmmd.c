@@ -234,6 +234,11 @@ static void core_log(void *ctx, enum dmm_log_level lvl, const char *line)
 	log_line((unsigned)lvl <= DMM_LOG_DEBUG ? pri[lvl] : LOG_INFO, line);
 }
 
+static bool core_log_on(void *ctx, enum dmm_log_level lvl)
+{
+	return lvl != DMM_LOG_DEBUG || log_verbose();
+}
+
 static void print_err(void *ctx, const char *msg)
 {
 	fprintf(stderr, "%s\n", msg);
@@ -259,7 +264,7 @@ static uint32_t dmmd_random(void *ctx)
 static int node_start(struct dmmd *d)
 {
 	struct dmm_io io = { .ctx = d, .send = sock_send, .dp = dp_op, .log = core_log,
-			     .event = evlog_event, .random = dmmd_random,
+			     .log_on = core_log_on, .event = evlog_event, .random = dmmd_random,
 			     .persist = store_put, .authorize = authz_check };
 	int rc;
 

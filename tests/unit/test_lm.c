@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -376,6 +377,81 @@ test_expiry(void **state)
 	assert_int_equal(counter(&la, DMM_C_BINDING_EXPIRED), 1);
 	assert_true(nt_log_has(&la, "active -> free (expired)"));
 	assert_int_equal(dmm_node_next_deadline(la.node), DMM_TIME_NEVER);
+}
+
+/* The table grows with the bindings in use, not with limits.max_bindings;
+ * records are compact (48 bytes, locators shared); a long MN id and a
+ * prefix longer than /64 go to the extras and still match; the expiry
+ * wheel expires exactly the bindings due, at their time. */
+static void
+test_compact_table(void **state)
+{
+	struct dmm_config c;
+	struct dmm_msg m, rep;
+	struct dmm_mnid nai = { .type = DMM_MNID_NAI, .len = 20 };
+	uint32_t used;
+	size_t bytes;
+	char pfx[64];
+	unsigned i;
+
+	nt_stop(&la);
+	lm_config(&c, "lm-a", LMA, 0, 1000000);
+	c.timers.binding_lifetime_s = 3600;
+	assert_int_equal(nt_start(&la, &c, T0), 0);
+	bytes = dmm_lm_footprint(la.node, &used);
+	assert_int_equal(used, 0);
+	assert_true(bytes < 2048); /* not a million slots */
+	for (i = 0; i < 1000; i++) {
+		struct dmm_mnid id = nt_mnid(i & 0xff);
+		id.id[4] = (uint8_t)(i >> 8);
+		snprintf(pfx, sizeof(pfx), "2001:db8:a:%x::/64", 0x1000 + i);
+		m = update_msg(0, pfx, i % 2 ? MR11 : MR12, LIFE + (i % 10) * 4);
+		m.mnid = id;
+		feed(&la, MR11, &m, T0);
+		assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR11).status, DMM_ST_OK);
+	}
+	memcpy(nai.id, "mn-with-a-long-nai@a", 20);
+	m = update_msg(0, "2001:db8:a:ffff::7/128", MR13, LIFE);
+	m.mnid = nai;
+	feed(&la, MR13, &m, T0);
+	assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR13).status, DMM_ST_OK);
+	bytes = dmm_lm_footprint(la.node, &used);
+	assert_int_equal(used, 1001);
+	assert_true(bytes / used <= 64);
+
+	m = query_msg("2001:db8:a:ffff::7", 0);
+	feed(&la, MR11, &m, T0 + 1);
+	rep = only(&la, DMM_MSG_LOC_REPLY, MR11);
+	assert_int_equal(rep.status, DMM_ST_OK);
+	assert_true(dmm_mnid_eq(&rep.mnid, &nai));
+	assert_addr(&rep.location, MR13);
+	assert_hnp(&rep, "2001:db8:a:ffff::7/128");
+	m = (struct dmm_msg){ .type = DMM_MSG_LOC_QUERY, .flags = DMM_F_BY_MNID,
+			      .present = DMM_P_MNID, .mnid = nai };
+	feed(&la, MR11, &m, T0 + 2);
+	rep = only(&la, DMM_MSG_LOC_REPLY, MR11);
+	assert_int_equal(rep.status, DMM_ST_OK);
+	assert_hnp(&rep, "2001:db8:a:ffff::7/128");
+	m = query_msg("2001:db8:a:1003::1", 0);
+	feed(&la, MR11, &m, T0 + 3);
+	rep = only(&la, DMM_MSG_LOC_REPLY, MR11);
+	assert_addr(&rep.location, MR11);
+	assert_hnp(&rep, "2001:db8:a:1003::/64");
+
+	/* each tenth of them (and the NAI one) expires at each step of 4 s */
+	assert_int_equal(dmm_node_next_deadline(la.node), T0 + LIFE * 1000);
+	dmm_node_timer(la.node, T0 + LIFE * 1000 - 1);
+	assert_int_equal(bindings(&la).n, 1001);
+	for (i = 0; i < 10; i++) {
+		dmm_time_t at = T0 + (LIFE + i * 4) * 1000;
+		assert_int_equal(dmm_node_next_deadline(la.node), at);
+		dmm_node_timer(la.node, at);
+		assert_int_equal(bindings(&la).n, 1000 - (i + 1) * 100);
+		assert_int_equal(counter(&la, DMM_C_BINDING_EXPIRED), (i + 1) * 100 + 1);
+	}
+	assert_int_equal(dmm_node_next_deadline(la.node), DMM_TIME_NEVER);
+	bytes = dmm_lm_footprint(la.node, &used);
+	assert_int_equal(used, 0);
 }
 
 static void
@@ -1049,6 +1125,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_full, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_compact_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_timeout, setup, teardown),
