@@ -3,6 +3,8 @@
 #   make check    install missing packages, build with ASan+UBSan, run every test
 #   make fuzz     run each libFuzzer harness for FUZZ_SECONDS
 #   make demo     the draft's story on a live testbed (see README)
+#   make bench    location management side by side: dmmd LM, a no-op floor
+#                 and redis-server (root; lab/bench-lm.sh, docs/BENCHMARKS.md)
 
 CC ?= cc
 B := build
@@ -94,6 +96,13 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all tests fuzzers fuzz deps check clean demo corpus
+
+# Location management, one run on one machine (root): lab/bench-lm.sh
+# writes bench/lm/DATE/ (raw rows, table.md, throughput.png); it installs
+# redis-server itself if missing.
+bench: deps all
+	lab/bench-lm.sh
+.PHONY: bench
 
 # ---- sanitizer build of the daemon (the netns tests run it) ----
 # build/san/dmmd, build/san/dmmctl and build/san/dptest come from the very

@@ -42,7 +42,7 @@ def redis_stats(r):
 
 
 def cpu_us(r, answers):
-    """Server CPU time (utime + stime) per answer, µs."""
+    """Server CPU time (utime + stime) per answer, µs (nan if not recorded)."""
     if not answers or "cpu_ticks" not in r:
         return float("nan")
     return r["cpu_ticks"] / r["hz"] / answers * 1e6
@@ -69,8 +69,10 @@ def report(d):
                "| p50 / p99 / p99.9 (µs) | server CPU / answer (µs) | RSS / binding (B) "
                "| structure / binding (B) | start-up to first answer (ms) | load (updates/s) |")
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    out.append("| floor (dmmbench echo) | — | %.0fk | — | 1.00 | — | %.0f / %.0f / %.0f | — | — | — | — | — |" % (
-        fr / 1000, floor["run"]["p50_us"], floor["run"]["p99_us"], floor["run"]["p999_us"]))
+    fcpu = cpu_us(floor["run"], floor["run"]["answered"])
+    out.append("| floor (dmmbench echo) | — | %.0fk | — | 1.00 | — | %.0f / %.0f / %.0f | %s | — | — | — | — |" % (
+        fr / 1000, floor["run"]["p50_us"], floor["run"]["p99_us"], floor["run"]["p999_us"],
+        "%.1f" % fcpu if fcpu == fcpu else "—"))
     plot = []
     for n in sizes:
         line = [n, fr, "nan", "nan"]
@@ -78,7 +80,7 @@ def report(d):
             r = dmm[n]
             run = r["run"]
             rss_b = (r["rss_loaded_kb"] - r["rss_start_kb"]) * 1024 / n
-            struct_b = r.get("lm_bytes", 0) / n if r.get("lm_bytes") else None
+            struct_b = r["engine"]["struct_per_binding"] if "engine" in r else None
             vs_redis = "%.2f" % (run["rate"] / redis_stats(red[n])["rate"]) if n in red else "—"
             bad = run["timeouts"] + run["errors"] + run["not_ok"]
             rf = r["floor"]["rate"]
@@ -109,13 +111,30 @@ def report(d):
                    "libsodium's one-shot HMAC of the same bytes: %d ns." % (
                        mac["msg_bytes"], mac["seal_ns"], mac["mac_seal_ns"], mac["open_ns"],
                        mac["mac_open_ns"], mac["sodium_oneshot_ns"]))
+        eng = [(n, dmm[n]["engine"]) for n in sorted(dmm) if "engine" in dmm[n]]
+        if eng:
+            out.append("The LM engine in-process on one core (dmmbench engine: sealed LOC_QUERY into "
+                       "dmm_node_recv, reply sealed, no socket), ns per query: %s; the two MACs "
+                       "(open the request, seal the reply) are %s of it." % (
+                           ", ".join("%d at %s" % (e["query_ns"], fmt_n(n)) for n, e in eng),
+                           ", ".join("%.0f %%" % (100.0 * (mac["mac_seal_ns"] + mac["mac_open_ns"]) / e["query_ns"])
+                                     for n, e in eng)))
         big = max(dmm) if dmm else None
         if big:
-            per_req_ns = cpu_us(dmm[big], dmm[big]["run"]["answered"]) * 1000
+            r = dmm[big]
+            per_req_ns = cpu_us(r, r["run"]["answered"]) * 1000
             share = (mac["mac_seal_ns"] + mac["mac_open_ns"]) / per_req_ns
+            busy = per_req_ns * r["run"]["rate"] / 1e9
             out.append("At %s bindings one answered query cost dmmd %.2f µs of CPU (its utime + stime over "
-                       "the run / answers, system calls included); the two MACs (open the request, seal "
-                       "the reply) are %.0f %% of that." % (fmt_n(big), per_req_ns / 1000, share * 100))
+                       "the run / answers, system calls included; it was busy %.0f %% of the run); the two "
+                       "MACs (open the request, seal the reply) are %.0f %% of that." % (
+                           fmt_n(big), per_req_ns / 1000, busy * 100, share * 100))
+            ff = r["floor"]
+            fc = cpu_us(ff, ff["answered"])
+            if fc == fc:
+                out.append("Its floor cost the echo server %.2f µs of CPU per answer: with the server's core "
+                           "as the only limit, dmmd would answer %.0f %% of what the floor does (an estimate "
+                           "from CPU time, not a measured rate)." % (fc, 100 * fc * 1000 / per_req_ns))
         out.append("")
     out.append("Goals (issue 11), this run:")
     if 1000000 in dmm:
@@ -124,7 +143,7 @@ def report(d):
         out.append("- ≥ 90 %% of the floor at 1M bindings: %.0f %% — %s" % (ratio * 100, met(ratio >= GOAL_RATIO)))
         out.append("- p99 ≤ 250 µs at 1M bindings: %.0f µs — %s" % (r["run"]["p99_us"], met(r["run"]["p99_us"] <= GOAL_P99_US)))
         rss_b = (r["rss_loaded_kb"] - r["rss_start_kb"]) * 1024 / 1000000
-        sb = r.get("lm_bytes", 0) / 1000000 if r.get("lm_bytes") else None
+        sb = r["engine"]["struct_per_binding"] if "engine" in r else None
         out.append("- ≤ 48 B per binding at 1M: RSS delta %.0f B%s — %s" % (
             rss_b, ", structure %.0f B" % sb if sb is not None else "",
             met(rss_b <= GOAL_BYTES and (sb is None or sb <= GOAL_BYTES))))

@@ -20,7 +20,9 @@
 # requests outstanding (default 50). Also: start-up to first answer (dmmd:
 # the first LOC_QUERY answered after exec; redis: the first GET answered,
 # empty and with the N keys persisted in an RDB file), RSS before and
-# after loading, and dmmbench mac (the MAC's cost in-process).
+# after loading, dmmbench mac (the MAC's cost in-process) and, per size,
+# dmmbench engine: the LM in-process on CPU 1 (no socket), ns per sealed
+# LOC_QUERY through dmm_node_recv and the binding structure's own bytes.
 # Raw data goes to DIR (default bench/lm/DATE-UTC): rows.jsonl, one JSON
 # object per row, and machine.txt; then lab/bench-lm-report.py DIR prints
 # the table, the goals and the ratios (also DIR/table.md) and draws
@@ -127,8 +129,12 @@ floor_run() { # sets FLOOR (the generator's JSON)
 	ip netns exec "$S" taskset -c 1 "$REPO/build/dmmbench" echo -l $SA > /dev/null 2>&1 &
 	SRV_PID=$!
 	sleep 0.3
-	FLOOR=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n 1000 -c "$C" -t "$TIME")
+	local c0 c1
+	c0=$(cpu_ticks $SRV_PID)
+	FLOOR=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n 1000 -c "$C" -t "$TIME" -w 0)
+	c1=$(cpu_ticks $SRV_PID)
 	stop_server
+	FLOOR="${FLOOR%\}},\"cpu_ticks\":$(( c1 - c0 )),\"hz\":$(getconf CLK_TCK)}"
 	echo "  floor $FLOOR"
 }
 echo "bench-lm: floor"
@@ -177,7 +183,9 @@ for N in $SIZES; do
 	CPU1=$(cpu_ticks $SRV_PID)
 	RSS2=$(rss_kb $SRV_PID)
 	stop_server
-	echo "{\"system\":\"dmm\",\"n\":$N,\"startup_ms\":$START_MS,\"rss_start_kb\":$RSS0,\"rss_loaded_kb\":$RSS1,\"rss_end_kb\":$RSS2,\"cpu_ticks\":$(( CPU1 - CPU0 )),\"hz\":$(getconf CLK_TCK),\"load\":$L,\"run\":$R,\"floor\":$FLOOR}" >> "$ROWS"
+	E=$(taskset -c 1 build/dmmbench engine -k "$RUN/keys" -n "$N" -t 3)
+	echo "  engine $E"
+	echo "{\"system\":\"dmm\",\"engine\":$E,\"n\":$N,\"startup_ms\":$START_MS,\"rss_start_kb\":$RSS0,\"rss_loaded_kb\":$RSS1,\"rss_end_kb\":$RSS2,\"cpu_ticks\":$(( CPU1 - CPU0 )),\"hz\":$(getconf CLK_TCK),\"load\":$L,\"run\":$R,\"floor\":$FLOOR}" >> "$ROWS"
 	echo "  start ${START_MS} ms, rss $RSS0 -> $RSS1 kB"
 	echo "  $L"
 	echo "  $R"
@@ -219,9 +227,10 @@ if [ "$REDIS" = 1 ]; then
 		L1=$(now_ns)
 		RSS1=$(rss_kb $SRV_PID)
 		M1=$(ip netns exec "$G" redis-cli -h $SA info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }')
-		REQ=$(( TIME * 200000 ))
-		ip netns exec "$G" taskset -c 0 redis-benchmark -h $SA -p 6379 -c "$C" -P 1 \
-			-n $(( 200000 )) -r "$N" -t get -q > /dev/null 2>&1 # warm-up
+		# warm-up, whose rate sizes the measured run to about TIME seconds
+		W=$(ip netns exec "$G" taskset -c 0 redis-benchmark -h $SA -p 6379 -c "$C" -P 1 \
+			-n 50000 -r "$N" -t get --csv 2>/dev/null | tail -1 | tr -d '"' | cut -d, -f2)
+		REQ=$(awk -v r="${W:-0}" -v t="$TIME" 'BEGIN { n = int(r * t); print n < 50000 ? 50000 : n }')
 		CPU0=$(cpu_ticks $SRV_PID)
 		B0=$(now_ns)
 		ip netns exec "$G" taskset -c 0 redis-benchmark -h $SA -p 6379 -c "$C" -P 1 \

@@ -8,12 +8,17 @@
  *                [-V] [-F]
  *   dmmbench echo -l ADDR [-p PORT]
  *   dmmbench mac [-k KEYS]
+ *   dmmbench engine [-n N] [-t SECONDS]
  *
  * gen keeps OUTSTANDING requests in flight (batched with sendmmsg and
  * recvmmsg), MN ids drawn uniformly (or Zipf with exponent -z) over N
  * bindings. -L first loads the N bindings (one LOC_UPDATE each, as fast
  * as they are acknowledged). -F waits for the first answer (start-up time)
- * and prints its wall-clock time. Latency: the send time is read just
+ * and prints its wall-clock time. engine runs an LM node in-process (no
+ * socket): N sealed LOC_UPDATEs, then sealed LOC_QUERYs (ids uniform over
+ * N) fed to dmm_node_recv for SECONDS; it reports ns per query, the
+ * binding structure's bytes (dmm_lm_footprint) and the RSS delta per
+ * binding. Latency: the send time is read just
  * before the sendmmsg of the batch, the receive time is the kernel's
  * (SO_TIMESTAMPNS); both CLOCK_REALTIME. One JSON line per phase on stdout.
  *
@@ -38,7 +43,10 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "config.h"
 #include "msg.h"
+#include "node.h"
+#include "roles.h"
 
 #define BATCH 64
 #define PORT 5436
@@ -650,6 +658,112 @@ cmd_mac(struct opts *o)
 	return 0;
 }
 
+
+static long
+rss_kb_self(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static void
+engine_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t len)
+{
+	(*(uint64_t *)ctx)++;
+}
+
+/* The LM engine alone, in-process on this core. */
+static int
+cmd_engine(struct opts *o)
+{
+	enum { POOL = 4096, T0 = 1000 };
+	static uint8_t bufs[POOL][DMM_MSG_MAX];
+	static size_t lens[POOL];
+	struct gen *g = calloc(1, sizeof(*g));
+	struct dmm_config c;
+	struct dmm_node *node;
+	uint64_t sent = 0, t, q = 0, wall = 1700000000000ull;
+	struct dmm_io io = { .ctx = &sent, .send = engine_send };
+	size_t bytes;
+	uint32_t used;
+	long rss0, rss1;
+	double load_s, ns;
+	int rc;
+
+	if (g == NULL)
+		return 1;
+	g->o = o;
+	g->rng = 42;
+	dmm_config_defaults(&c);
+	snprintf(c.name, sizeof(c.name), "engine");
+	c.self = o->dst;
+	c.roles = DMM_ROLE_LM;
+	c.keys = o->kr;
+	c.n_nets = 1;
+	snprintf(c.nets[0].name, sizeof(c.nets[0].name), "ln1");
+	c.nets[0].n_prefixes = 1;
+	inet_pton(AF_INET6, "2001:db8:100::", &c.nets[0].prefixes[0].addr);
+	c.nets[0].prefixes[0].len = 40;
+	c.nets[0].lm = c.nets[0].haa = o->dst;
+	c.local_net = 0;
+	c.limits.max_bindings = o->n + o->n / 8 + 16;
+	c.timers.binding_lifetime_s = 3600;
+	rss0 = rss_kb_self();
+	if ((rc = dmm_node_new(&c, &io, T0, &node)) != 0) {
+		fprintf(stderr, "dmmbench engine: node: %s\n", dmm_strerror(rc));
+		return 1;
+	}
+	dmm_node_set_wall_offset(node, (int64_t)wall - T0);
+	t = now_ns();
+	for (uint32_t i = 0; i < o->n; i++) {
+		struct dmm_msg m;
+		build(g, i, true, g->seq, wall, &m);
+		rc = dmm_msg_seal(&o->kr, &o->src, &o->dst, &m, bufs[0], sizeof(bufs[0]));
+		if (rc < 0 || dmm_node_recv(node, &o->src, &o->dst, bufs[0], (size_t)rc, T0) != 0) {
+			fprintf(stderr, "dmmbench engine: update %u refused\n", i);
+			return 1;
+		}
+		g->seq++;
+	}
+	load_s = (double)(now_ns() - t) / 1e9;
+	rss1 = rss_kb_self();
+	bytes = dmm_lm_footprint(node, &used);
+	t = now_ns();
+	while (now_ns() - t < (uint64_t)(o->seconds * 1e9)) {
+		uint64_t t1;
+		for (unsigned k = 0; k < POOL; k++) {
+			struct dmm_msg m;
+			build(g, pick_id(g), false, g->seq++, wall, &m);
+			rc = dmm_msg_seal(&o->kr, &o->src, &o->dst, &m, bufs[k], sizeof(bufs[k]));
+			lens[k] = rc > 0 ? (size_t)rc : 0;
+		}
+		t1 = now_ns();
+		for (unsigned k = 0; k < POOL; k++)
+			if (dmm_node_recv(node, &o->src, &o->dst, bufs[k], lens[k], T0) != 0)
+				return 1;
+		q += POOL;
+		ns = (double)(now_ns() - t1);
+		g->answered += (uint64_t)ns; /* summed ns of the feeding loops */
+	}
+	ns = (double)g->answered / (double)q;
+	printf("{\"phase\":\"engine\",\"n\":%u,\"bindings\":%u,\"load_per_s\":%.0f,"
+	       "\"query_ns\":%.0f,\"queries\":%llu,\"replies\":%llu,\"struct_bytes\":%zu,"
+	       "\"struct_per_binding\":%.1f,\"rss_delta_kb\":%ld,\"rss_per_binding\":%.1f}\n",
+	       o->n, used, o->n / load_s, ns, (unsigned long long)q, (unsigned long long)sent,
+	       bytes, used ? (double)bytes / used : 0, rss1 - rss0,
+	       used ? (double)(rss1 - rss0) * 1024 / used : 0);
+	dmm_node_free(node);
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -658,7 +772,8 @@ usage(void)
 		"                    [-t SECONDS] [-w WARMUP] [-q QUERY_FRACTION] [-z ZIPF_S]\n"
 		"                    [-T TIMEOUT_MS] [-L] [-V] [-F]\n"
 		"       dmmbench echo -l ADDR [-p PORT]\n"
-		"       dmmbench mac [-k KEYS]\n");
+		"       dmmbench mac [-k KEYS]\n"
+		"       dmmbench engine [-k KEYS] [-n N] [-t SECONDS]\n");
 	exit(2);
 }
 
@@ -712,7 +827,7 @@ main(int argc, char **argv)
 		return cmd_echo(&o);
 	if (keys == NULL) {
 		uint8_t k[DMM_KEY_LEN] = { 1 };
-		if (strcmp(cmd, "mac"))
+		if (strcmp(cmd, "mac") && strcmp(cmd, "engine"))
 			usage();
 		dmm_keyring_add(&o.kr, 1, k);
 		o.kr.active = 1;
@@ -723,6 +838,8 @@ main(int argc, char **argv)
 		return cmd_gen(&o);
 	if (!strcmp(cmd, "mac"))
 		return cmd_mac(&o);
+	if (!strcmp(cmd, "engine"))
+		return cmd_engine(&o);
 	usage();
 	return 2;
 }

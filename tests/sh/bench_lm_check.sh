@@ -1,0 +1,11 @@
+#!/bin/bash
+# dmm-test: plain
+# docs/BENCHMARKS.md's "Location management" section is what its committed
+# raw data (bench/lm/DATE/rows.jsonl) gives: lab/bench-lm-report.py --check
+# recomputes every cell, ratio and goal verdict and fails on any
+# difference. No namespaces, well under a second.
+set -u
+cd "$(dirname "$0")/../.."
+python3 lab/bench-lm-report.py --check docs/BENCHMARKS.md ||
+	{ echo "FAIL: bench-lm-report.py --check"; exit 1; }
+echo "bench_lm_check: ok"
