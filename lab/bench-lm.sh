@@ -128,7 +128,7 @@ echo "{\"system\":\"mac\",\"mac\":$MAC}" >> "$ROWS"
 floor_run() { # sets FLOOR (the generator's JSON)
 	ip netns exec "$S" taskset -c 1 "$REPO/build/dmmbench" echo -l $SA > /dev/null 2>&1 &
 	SRV_PID=$!
-	sleep 0.3
+	GEN gen -F -s $GA -d $SA -k "$RUN/keys" -t 10 > /dev/null || exit 3
 	local c0 c1
 	c0=$(cpu_ticks $SRV_PID)
 	FLOOR=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n 1000 -c "$C" -t "$TIME" -w 0)

@@ -77,6 +77,7 @@ san_check "$tmp/dmmd.log" || fail=1
 
 ip netns exec "$S" build/dmmbench echo -l $SA >/dev/null 2>&1 &
 pid=$!
+gen -F -t 10 >/dev/null || bad "no first answer from the floor"
 E=$(gen -n 300 -c 50 -t 0.5 -w 0.1)
 echo "floor: $E"
 [ "$(field "$E" answered)" -gt 1000 ] 2>/dev/null || bad "floor: too few answers"
