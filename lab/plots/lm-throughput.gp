@@ -12,6 +12,6 @@ set format x "%.0s%c"
 set yrange [0:*]
 set key bottom left
 set grid
-plot dir.'/throughput.dat' using 1:2 with lines dt 2 lw 2 title "no-op floor (dmmbench echo)", \
+plot dir.'/throughput.dat' using 1:2 with lines dt 2 lw 2 title "no-op floor (dmmbench echo, measured before each dmm row)", \
      '' using 1:3 with linespoints lw 2 pt 7 title "dmmd LM (sealed LOC\\_QUERY)", \
      '' using 1:4 with linespoints lw 2 pt 5 title "redis-server 7.0 GET (redis-benchmark)"
