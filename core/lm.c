@@ -604,6 +604,29 @@ wheel_add(struct dmm_node *n, struct lm_binding *b)
 		lm->wheel_n++;
 }
 
+/* Durable state: the binding as it is now, or its removal (before the
+ * reply that depends on it is sent). Replicas are not kept: their own LM
+ * has them. */
+static void
+lm_persist(struct dmm_node *n, const struct lm_binding *b, bool del)
+{
+	struct dmm_record r = { .kind = DMM_REC_BINDING, .del = del,
+				.prefix = lm_pfx(n->lm, b) };
+	struct dmm_mnid tmp;
+
+	if (n->io.persist == NULL)
+		return;
+	if (!del) {
+		r.mnid = *lm_id(n->lm, b, &tmp);
+		r.peer = *lm_addr(n->lm, b->loc);
+		r.home = *lm_addr(n->lm, b->home);
+		r.fixed = lm_fixed(b);
+		r.seq = b->seq;
+		r.expires = b->expires;
+	}
+	n->io.persist(n->io.ctx, &r);
+}
+
 static void
 lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 {
@@ -614,6 +637,7 @@ lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 	uint16_t gen = b->gen;
 
 	lm_log(n, b, LM_B_ACTIVE, LM_B_FREE, why);
+	lm_persist(n, b, true);
 	for (uint32_t i = 0; i < x->subs_cap; i++)
 		if (x->subs[i].used)
 			dmm_request_cancel(n, x->subs[i].txn);
@@ -1282,7 +1306,43 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 	}
 	if (changed)
 		lm_replicate(n, b, lm_lifetime(n, m), now);
+	lm_persist(n, b, false);
 	return DMM_ST_OK;
+}
+
+/* Put back a binding a previous run persisted (PROCEDURES.md, Restart):
+ * no notification, no replication (nothing changed for the domain). Its
+ * subscribers are not kept: they query again when their cache runs out. */
+int
+dmm_lm_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
+{
+	struct dmm_msg m = { .type = DMM_MSG_LOC_UPDATE, .mnid = r->mnid,
+			     .flags = r->fixed ? DMM_F_FIXED : 0, .present = DMM_P_HOME,
+			     .home = r->home };
+	struct lm_ctx ctx = { .m = &m, .src = r->peer, .type = DMM_MSG_LOC_UPDATE,
+			      .requester = r->peer };
+	struct dmm_prefix p = r->prefix;
+	struct lm_binding *b;
+
+	if (n->lm == NULL)
+		return DMM_E_ROLE;
+	if (r->del || r->expires <= now)
+		return 0;
+	if (p.len > 128 || (!r->fixed && (r->mnid.len == 0 || r->mnid.len > DMM_MNID_MAX)))
+		return DMM_E_MALFORMED;
+	dmm_prefix_mask(&p);
+	if (lm_find(n->lm, &p) != NULL)
+		return DMM_E_CONFIG;
+	if ((b = lm_create(n, &p, &ctx, &r->peer, now)) == NULL)
+		return DMM_E_NOMEM;
+	b->seq = r->seq;
+	b->expires = 0;
+	lm_set_expiry(n, b, 0, now);
+	b->expires = r->expires; /* lm_set_expiry queued it at now: found there, queued again */
+	if (b->expires < n->lm->next_deadline)
+		n->lm->next_deadline = b->expires;
+	lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "restored");
+	return 0;
 }
 
 /* BY_MNID update without prefix: every binding of that MN. */

@@ -93,7 +93,8 @@ enum dmm_log_level { DMM_LOG_ERR, DMM_LOG_WARN, DMM_LOG_INFO, DMM_LOG_DEBUG };
 
 /* A durable record (PROCEDURES.md, Restart). The key is (kind, prefix). */
 enum dmm_rec_kind {
-	DMM_REC_LEASE = 1, /* HAA: prefix leased to mnid, holder = peer */
+	DMM_REC_LEASE = 1,   /* HAA: prefix leased to mnid, holder = peer */
+	DMM_REC_BINDING = 2, /* LM: prefix of mnid served at peer, anchored at home */
 };
 
 struct dmm_record {
@@ -101,7 +102,11 @@ struct dmm_record {
 	bool del;                 /* it ceased to exist: only kind and prefix are set */
 	struct dmm_prefix prefix;
 	struct dmm_mnid mnid;
-	struct in6_addr peer;     /* lease: the MR that holds it (may release it) */
+	struct in6_addr peer;     /* lease: the MR that holds it (may release it);
+				   * binding: the MR serving the prefix */
+	struct in6_addr home;     /* binding: its anchor MR */
+	bool fixed;               /* binding: fixed correspondents' prefix (no MN id) */
+	uint16_t seq;             /* binding: of the update that made it */
 	dmm_time_t expires;       /* node time */
 };
 
@@ -123,7 +128,8 @@ struct dmm_io {
 	 * derives both from the key ring, its address and the creation time,
 	 * which differ across restarts but are not secret. */
 	uint32_t (*random)(void *ctx);
-	/* Durable state (may be NULL): each change of an HAA lease is reported
+	/* Durable state (may be NULL): each change of an HAA lease or an LM
+	 * binding is reported
 	 * here before the reply that depends on it is sent, so a driver that
 	 * stores it before returning loses nothing a peer was told. */
 	void (*persist)(void *ctx, const struct dmm_record *r);

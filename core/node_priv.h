@@ -127,6 +127,7 @@ void dmm_lm_on_reply(struct dmm_node *n, uint64_t cookie,
 		     const struct in6_addr *src, const struct dmm_msg *rep,
 		     dmm_time_t now);
 void dmm_lm_timer(struct dmm_node *n, dmm_time_t now);
+int dmm_lm_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now);
 dmm_time_t dmm_lm_deadline(const struct dmm_node *n);
 
 int dmm_haa_new(struct dmm_node *n, dmm_time_t now);

@@ -1,6 +1,7 @@
 /* dmmd: the node's durable state in an LMDB environment (`state DIR`).
  *
- * The core reports each change of a durable record (an HAA lease) through
+ * The core reports each change of a durable record (an HAA lease, an LM
+ * binding) through
  * dmm_io.persist before it sends the reply that depends on it; store_put
  * commits it to LMDB before returning, so a lease an MR was told about is
  * on disk (in the page cache, or on the medium with `sync`) before the MR
@@ -11,7 +12,8 @@
  * Layout, one database "records":
  *   key   kind(1) prefix address(16) prefix length(1)
  *   value version(1)=1 mnid type(1) mnid length(1) mnid(length) peer(16)
- *         expiry, wall-clock ms, little endian(8)
+ *         home(16) flags(1: 1 = fixed) seq(2) expiry, wall-clock ms(8),
+ *         integers little endian
  * Records of another version or shape are skipped and counted. */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +30,7 @@
 
 #define STORE_MAPSIZE ((size_t)1 << 30) /* address space only: the file grows with use */
 #define STORE_KEY_LEN 18
-#define STORE_VAL_MIN (1 + 2 + 16 + 8)
+#define STORE_VAL_MIN (1 + 2 + 16 + 16 + 1 + 2 + 8)
 #define STORE_VERSION 1
 
 static int64_t wall_ms(void)
@@ -138,6 +140,11 @@ void store_put(void *ctx, const struct dmm_record *r)
 		o += r->mnid.len;
 		memcpy(v + o, &r->peer, 16);
 		o += 16;
+		memcpy(v + o, &r->home, 16);
+		o += 16;
+		v[o++] = r->fixed ? 1 : 0;
+		v[o++] = (uint8_t)r->seq;
+		v[o++] = (uint8_t)(r->seq >> 8);
 		for (unsigned i = 0; i < 8; i++)
 			v[o++] = (uint8_t)((uint64_t)exp >> (8 * i));
 		val.mv_size = o;
@@ -176,6 +183,11 @@ static bool decode(const MDB_val *key, const MDB_val *val, int64_t now_wall,
 	o += v[2];
 	memcpy(&r->peer, v + o, 16);
 	o += 16;
+	memcpy(&r->home, v + o, 16);
+	o += 16;
+	r->fixed = v[o++] & 1;
+	r->seq = (uint16_t)(v[o] | v[o + 1] << 8);
+	o += 2;
 	for (unsigned i = 0; i < 8; i++)
 		exp |= (int64_t)((uint64_t)v[o + i] << (8 * i));
 	r->expires = exp <= now_wall ? now : now + (dmm_time_t)(exp - now_wall);

@@ -1115,6 +1115,63 @@ test_replica_expiry(void **state)
 	assert_int_equal(nt_count(&lb, DMM_MSG_LOC_REPLY, NULL), 0);
 }
 
+/* Restart (PROCEDURES.md): each binding change reaches dmm_io.persist before
+ * the LOC_ACK; a new LM fed the records back answers queries by prefix and
+ * by MN id with the same location, home and expiry, and refuses nothing it
+ * should keep; a deregistration removes the record. */
+static void
+test_restart_keeps_bindings(void **state)
+{
+	static struct nt_store st;
+	struct dmm_config c;
+	struct dmm_msg m, r;
+	struct bindings b;
+
+	memset(&st, 0, sizeof(st));
+	la.store = &st;
+	m = update_msg(1, HNP, MR11, LIFE);
+	feed(&la, MR11, &m, T0);
+	m = update_msg(2, "2001:db8:a:200::/64", MR12, LIFE);
+	feed(&la, MR12, &m, T0 + 1);
+	m = update_msg(1, HNP, MR12, LIFE); /* MN 1 moved to MR12 */
+	feed(&la, MR12, &m, T0 + 2);
+	m = update_msg(3, "2001:db8:a:300::/64", MR13, LIFE);
+	feed(&la, MR13, &m, T0 + 3);
+	m = update_msg(3, "2001:db8:a:300::/64", MR13, 0); /* deregistered */
+	feed(&la, MR13, &m, T0 + 4);
+	assert_int_equal(st.n, 2);
+	for (unsigned i = 0; i < st.n; i++)
+		assert_int_equal(st.sent_before[i], 0); /* written before the ack */
+
+	nt_stop(&la);
+	lm_config(&c, "lm-a", LMA, 0, 16);
+	assert_int_equal(nt_start(&la, &c, T0 + 100), 0);
+	assert_int_equal(nt_restore(&la, &st, T0 + 100), 2);
+	b = bindings(&la);
+	assert_int_equal(b.n, 2);
+	assert_true(nt_log_has(&la, "(restored)"));
+	m = query_msg("2001:db8:a:100::1", 0);
+	feed(&la, MR21, &m, T0 + 200);
+	r = only(&la, DMM_MSG_LOC_REPLY, MR21);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_addr(&r.location, MR12);
+	m = query_mnid_msg(2);
+	feed(&la, MR11, &m, T0 + 201);
+	r = only(&la, DMM_MSG_LOC_REPLY, MR11);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_addr(&r.location, MR12);
+	assert_hnp(&r, "2001:db8:a:200::/64");
+	/* the deregistered one stayed gone */
+	m = query_msg("2001:db8:a:300::1", 0);
+	feed(&la, MR21, &m, T0 + 202);
+	r = only(&la, DMM_MSG_LOC_REPLY, MR21);
+	assert_int_not_equal(r.status, DMM_ST_OK);
+	/* and they still expire when their lifetime says */
+	dmm_node_timer(la.node, T0 + 2 + (dmm_time_t)LIFE * 1000 + 1);
+	assert_int_equal(bindings(&la).n, 0);
+	assert_int_equal(counter(&la, DMM_C_BINDING_EXPIRED), 2);
+}
+
 int
 main(void)
 {
@@ -1143,6 +1200,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replica_refused, setup_repl, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_bounded, setup_repl_small, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_expiry, setup_repl, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_keeps_bindings, setup, teardown),
 	};
 
 	dmm_auth_init();
