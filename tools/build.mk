@@ -32,3 +32,23 @@ bench-dataplane: deps all $(B)/dpbench
 $(B)/dmmbench: tools/dmmbench.c $(B)/libdmm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< -o $@ $(B)/libdmm.a $(LIBS) -lm
+
+# dmmsim: the discrete-event simulator over the unmodified core
+# (tools/dmmsim/, docs/EVALUATION.md). --fig1 builds the figure-1 nodes with
+# tests/lib/fig1.c, linked (not copied); vnetseq runs a dmmsim trace on the
+# scenario tests' virtual network (tests/lib/vnet.c) for tests/sh/sim_fig1.sh.
+DMMSIM_SRC := tools/dmmsim/dmmsim.c tools/dmmsim/engine.c
+DMMSIM_LIB := tests/lib/fig1.c tests/lib/vnet.c tests/lib/vnet_rec.c
+$(B)/dmmsim: $(DMMSIM_SRC) $(wildcard tools/dmmsim/*.h) $(DMMSIM_LIB) $(wildcard tests/lib/*.h) $(B)/libdmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests/lib $(DMMSIM_SRC) $(DMMSIM_LIB) $(B)/libdmm.a $(LIBS) -lm -o $@
+$(B)/tools/vnetseq: tools/dmmsim/vnetseq.c $(DMMSIM_LIB) $(wildcard tests/lib/*.h) $(B)/libdmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests/lib $< $(DMMSIM_LIB) $(B)/libdmm.a $(LIBS) -o $@
+EXTRA_ALL += $(B)/dmmsim $(B)/tools/vnetseq
+
+# The simulator's figures of docs/EVALUATION.md, in a few minutes:
+# results/sim/*.json, *.csv and *.png (gnuplot).
+sim-demo: $(B)/dmmsim
+	scripts/sim-demo.sh
+.PHONY: sim-demo
