@@ -568,7 +568,7 @@ static void on_flow(uint32_t mn)
 		uint32_t b = d + S.o.domains * (uint32_t)(rng_next(&m->rng) % per);
 		if (b == mn || S.mns[b].cur == SIM_NONE ||
 		    (!S.mns[b].hoa && S.o.mode != SIM_CENTRAL)) {
-			S.drops[DROP_NODST]++;
+			S.no_dst++;
 			return;
 		}
 		fl.b = b;
@@ -608,7 +608,7 @@ static void on_trace(uint32_t i)
 			dst = S.mns[e->dst].hoa;
 		}
 		if (!m->hoa || !dst) {
-			S.drops[DROP_NODST]++;
+			S.no_dst++;
 			return;
 		}
 		send_pkt(m->cur, m->hoa, dst, e->dst == SIM_NONE - 1 ? SIM_NONE : e->dst, SIM_NONE);
@@ -795,7 +795,7 @@ static const char *mode_name(void)
 
 static const char *const drop_names[] = { "miss_unresolved", "miss_loop", "mn_gone", "no_route",
 					  "routing_loop", "hold_dropped", "hold_full",
-					  "src_detached", "no_destination", "central_handover" };
+					  "src_detached", "central_handover" };
 
 static void report(FILE *f)
 {
@@ -885,10 +885,11 @@ static void report(FILE *f)
 	}
 	fprintf(f, "}\n  },\n");
 	fprintf(f, "  \"data\": {\"sessions\": %llu, \"packets\": %llu, \"delivered\": %llu, "
-		   "\"held\": %llu, \"flushed\": %llu, \"holds\": %llu,\n    \"dropped\": {",
+		   "\"held\": %llu, \"flushed\": %llu, \"holds\": %llu, \"no_destination\": %llu,\n    \"dropped\": {",
 		(unsigned long long)S.flows_started, (unsigned long long)S.pkts_sent,
 		(unsigned long long)S.delivered, (unsigned long long)S.held,
-		(unsigned long long)S.flushed, (unsigned long long)S.holds);
+		(unsigned long long)S.flushed, (unsigned long long)S.holds,
+		(unsigned long long)S.no_dst);
 	for (int i = 0; i < DROP_COUNT; i++)
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", drop_names[i],
 			(unsigned long long)S.drops[i]);
@@ -1118,13 +1119,15 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"perf: mode %s mns %u nodes %u setup_s %.3f run_s %.3f events %llu events_per_s %.0f "
 			"protocol_events %llu protocol_per_s %.0f messages %llu peak_pending %zu "
-			"peak_rss_kb %ld rss_setup_kb %ld bytes_per_mn %.0f sim_state_per_mn %zu\n",
+			"peak_rss_kb %ld rss_setup_kb %ld bytes_per_mn %.0f sim_state_per_mn %zu cpu_s %.3f\n",
 			mode_name(), S.n_mns, S.n_nodes, w1 - w0, w2 - w1,
 			(unsigned long long)S.n_events, (double)S.n_events / (w2 - w1 + 1e-9),
 			(unsigned long long)proto, (double)proto / (w2 - w1 + 1e-9),
 			(unsigned long long)S.n_recv, S.peak_heap, ru.ru_maxrss, rss_kb() - rss0,
 			(double)ru.ru_maxrss * 1024.0 / S.n_mns,
-			sizeof(struct sim_mn) + 2 * sizeof(struct sim_ev));
+			sizeof(struct sim_mn) + 2 * sizeof(struct sim_ev),
+			(double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	}
 	return 0;
 }

@@ -311,7 +311,7 @@ void on_msg(uint32_t i)
 	S.n_recv++;
 	if (rc < 0)
 		S.n_recv_err++;
-	m->next = S.msg_free;
+	S.msgs[i].next = S.msg_free; /* m may have moved: the core sent meanwhile */
 	S.msg_free = i;
 	resched((uint32_t)(x - S.nodes));
 	pump();

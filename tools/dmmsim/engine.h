@@ -40,7 +40,7 @@ struct sim_rent {
 
 enum sim_drop {
 	DROP_MISS, DROP_MISS_LOOP, DROP_GONE, DROP_NOROUTE, DROP_LOOP, DROP_HOLD,
-	DROP_HOLD_FULL, DROP_NOSRC, DROP_NODST, DROP_CENTRAL_HO, DROP_COUNT
+	DROP_HOLD_FULL, DROP_NOSRC, DROP_CENTRAL_HO, DROP_COUNT
 };
 
 struct sim_trace_ev {
@@ -99,7 +99,7 @@ struct sim {
 	uint64_t n_ops[DMM_DP_KIND_COUNT], n_evk[DMM_EV_KIND_COUNT];
 	uint64_t sig_type[DMM_MSG_TYPE_COUNT]; /* after warm-up */
 	uint64_t handovers, attaches, moves_inter, flows_started, pkts_sent, delivered, held,
-		flushed, holds, drops[DROP_COUNT], mn_ms;
+		flushed, holds, drops[DROP_COUNT], no_dst;
 	uint64_t path_delay_sum, direct_delay_sum, stretch_n;
 	double stretch_sum;
 	uint32_t h_ho[SIM_HIST_MS + 1], h_loc[SIM_HIST_MS + 1], h_attach[SIM_HIST_MS + 1];
