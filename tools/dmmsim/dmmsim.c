@@ -551,21 +551,25 @@ static void on_flow(uint32_t mn)
 	struct sim_flow fl = { .b = SIM_NONE, .srv_node = SIM_NONE };
 	uint32_t f;
 	unsigned d = mn % S.o.domains;
+	/* every draw first, whatever happens next: the same seed gives the same
+	 * sessions in every mode */
+	double next = rng_exp(&m->rng, 3600.0 / S.o.flows_per_h), coin = rng_unit(&m->rng);
+	uint64_t pick = rng_next(&m->rng);
+	double len = rng_exp(&m->rng, S.o.flow_s);
 
-	ev_push(S.now + 1 + (dmm_time_t)(rng_exp(&m->rng, 3600.0 / S.o.flows_per_h) * 1000.0),
-		EVC_SCEN, EV_FLOW, mn);
+	ev_push(S.now + 1 + (dmm_time_t)(next * 1000.0), EVC_SCEN, EV_FLOW, mn);
 	if (m->cur == SIM_NONE || (!m->hoa && S.o.mode != SIM_CENTRAL))
 		return;
 	fl.a = mn;
 	fl.a_addr = m->hoa ? m->hoa : (uint64_t)mn << 8;
-	if (rng_unit(&m->rng) < S.o.p_server) {
-		unsigned net = (unsigned)(rng_next(&m->rng) % S.o.nets);
+	if (coin < S.o.p_server) {
+		unsigned net = (unsigned)(pick % S.o.nets);
 		struct dmm_prefix p = gen_prefix(d, net, SERVER_SUB, 64);
 		fl.b_addr = hi64(&p.addr);
 		fl.srv_node = S.mr_list[(d * S.o.nets + net) * S.o.mrs];
 	} else {
 		uint32_t per = (S.n_mns + S.o.domains - 1 - d) / S.o.domains;
-		uint32_t b = d + S.o.domains * (uint32_t)(rng_next(&m->rng) % per);
+		uint32_t b = d + S.o.domains * (uint32_t)(pick % per);
 		if (b == mn || S.mns[b].cur == SIM_NONE ||
 		    (!S.mns[b].hoa && S.o.mode != SIM_CENTRAL)) {
 			S.no_dst++;
@@ -574,7 +578,7 @@ static void on_flow(uint32_t mn)
 		fl.b = b;
 		fl.b_addr = S.mns[b].hoa ? S.mns[b].hoa : (uint64_t)b << 8;
 	}
-	fl.end = S.now + (dmm_time_t)(rng_exp(&m->rng, S.o.flow_s) * 1000.0);
+	fl.end = S.now + (dmm_time_t)(len * 1000.0);
 	if (S.flow_free != SIM_NONE) {
 		f = S.flow_free;
 		S.flow_free = S.flows[f].next_free;
