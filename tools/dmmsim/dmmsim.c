@@ -164,14 +164,25 @@ static void gen_config(struct dmm_config *c, unsigned d, unsigned i, unsigned k,
 		c->n_fixed = 1;
 		c->fixed[0] = gen_prefix(d, i, SERVER_SUB, 64);
 	}
-	/* tables sized for the scenario (the core allocates them up front) */
-	c->limits.max_mns = max_u32(64, 8 * per_mr);
-	c->limits.max_handovers = max_u32(64, 4 * per_mr);
-	c->limits.max_cache = max_u32(256, 16 * per_mr);
-	c->limits.max_pending = max_u32(256, 4 * per_net);
-	c->limits.max_bindings = max_u32(1024, 8 * per_net);
-	c->limits.max_leases = max_u32(1024, 8 * per_net);
-	c->limits.max_peers = max_u32(1024, 2 * o->nets * (o->mrs + 2));
+	/* Tables sized for the scenario: the core allocates (and partly
+	 * zeroes) them up front, so the floors are per-node memory. Overflow
+	 * is visible in the report (core counters table_full, cache_evicted). */
+	if (k >= 2) {
+		c->limits.max_mns = max_u32(16, 3 * per_mr);
+		/* contexts live handover_ctx_ms (3 s): a few per MR at a time */
+		c->limits.max_handovers = max_u32(16, per_mr);
+		c->limits.max_cache = max_u32(64, 4 * per_mr);
+		c->limits.max_pending = max_u32(32, 2 * per_mr);
+		c->limits.reply_cache = 32;
+		c->limits.max_peers = 256;
+	} else {
+		c->limits.max_pending = max_u32(256, 4 * per_net);
+		c->limits.max_bindings = max_u32(1024, 4 * per_net);
+		c->limits.max_leases = max_u32(1024, 4 * per_net);
+		c->limits.max_peers = max_u32(1024, 2 * o->nets * (o->mrs + 2));
+		/* every MR of the domain may subscribe to a server's prefix */
+		c->limits.max_subscribers = max_u32(64, o->nets * o->mrs);
+	}
 	c->keys = *kr;
 }
 
@@ -914,6 +925,22 @@ static void report(FILE *f)
 		   "\"haa_leases_max\": %u, \"haa_leases_sum\": %u},\n",
 		tmax.mns, tmax.cache, tsum.cache, tmax.hos, tmax.bindings, tsum.bindings,
 		tmax.leases, tsum.leases);
+	{
+		static const enum dmm_counter cs[] = { DMM_C_TABLE_FULL, DMM_C_CACHE_EVICTED,
+						       DMM_C_TIMEOUT, DMM_C_RETRANSMIT,
+						       DMM_C_DROP_REPLAY, DMM_C_DROP_UNEXPECTED,
+						       DMM_C_ATTACH_LIMITED };
+		fprintf(f, "  \"core_counters\": {");
+		for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+			uint64_t v = 0;
+			for (uint32_t n = 0; n < S.n_nodes; n++)
+				if (S.nodes[n].node)
+					v += dmm_node_counter(S.nodes[n].node, cs[i]);
+			fprintf(f, "%s\"%s\": %llu", i ? ", " : "", dmm_counter_name(cs[i]),
+				(unsigned long long)v);
+		}
+		fprintf(f, "},\n");
+	}
 	fprintf(f, "  \"engine\": {\"events\": %llu, \"messages_delivered\": %llu, \"recv_errors\": %llu, "
 		   "\"timer_calls\": %llu, \"miss_calls\": %llu, \"peak_pending_events\": %zu, "
 		   "\"model_entries_peak\": %zu, \"unsupported_ops\": %llu, \"core_warnings\": %llu}\n}\n",
@@ -980,7 +1007,7 @@ static double wall(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(getenv("DMMSIM_CPU_CLOCK") ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -997,10 +1024,32 @@ static long rss_kb(void)
 	return res * 4;
 }
 
+/* The engine alone: a heap holding `pending` events, each pop followed by
+ * a push at an exponential delay (the hold model). */
+static int heap_bench(unsigned pending)
+{
+	uint64_t rng = 42, ops = 0;
+	struct sim_ev e;
+	double w0, w1;
+
+	for (unsigned i = 0; i < pending; i++)
+		ev_push((dmm_time_t)(rng_exp(&rng, 1e6)), EVC_SCEN, EV_PKT, i);
+	w0 = wall();
+	for (unsigned i = 0; i < 10u * pending; i++) {
+		ev_pop(&e);
+		ev_push(e.t + 1 + (dmm_time_t)rng_exp(&rng, 1e6), EVC_SCEN, EV_PKT, e.arg);
+		ops++;
+	}
+	w1 = wall();
+	printf("heap: %u pending, %llu pop+push in %.3f s: %.0f per s\n", pending,
+	       (unsigned long long)ops, w1 - w0, (double)ops / (w1 - w0));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_NEWHOA = 256, O_NOHOLD, O_WARM, O_INTRA, O_INTER, O_LOSS, O_DWELL, O_PINTER, O_GAP,
-	       O_FLOWS, O_FLOWLEN, O_PSRV, O_PKT, O_TRACE, O_FIG1, O_MSGLOG, O_PERF };
+	       O_FLOWS, O_FLOWLEN, O_PSRV, O_PKT, O_TRACE, O_FIG1, O_MSGLOG, O_PERF, O_HEAPB };
 	static const struct option lo[] = {
 		{ "mode", 1, 0, 'm' }, { "new-hoa", 0, 0, O_NEWHOA }, { "no-hold", 0, 0, O_NOHOLD },
 		{ "domains", 1, 0, 'D' }, { "nets", 1, 0, 'L' }, { "mrs", 1, 0, 'M' },
@@ -1010,7 +1059,8 @@ int main(int argc, char **argv)
 		{ "flows", 1, 0, O_FLOWS }, { "flow-len", 1, 0, O_FLOWLEN },
 		{ "p-server", 1, 0, O_PSRV }, { "pkt", 1, 0, O_PKT }, { "trace", 1, 0, O_TRACE },
 		{ "fig1", 0, 0, O_FIG1 }, { "seed", 1, 0, 's' }, { "out", 1, 0, 'o' },
-		{ "msglog", 1, 0, O_MSGLOG }, { "perf", 0, 0, O_PERF }, { "verbose", 0, 0, 'v' },
+		{ "msglog", 1, 0, O_MSGLOG }, { "perf", 0, 0, O_PERF },
+		{ "heap-bench", 1, 0, O_HEAPB }, { "verbose", 0, 0, 'v' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct sim_opts *o = &S.o;
@@ -1056,6 +1106,7 @@ int main(int argc, char **argv)
 		case 'o': o->out = optarg; break;
 		case O_MSGLOG: o->msglog = optarg; break;
 		case O_PERF: o->perf = true; break;
+		case O_HEAPB: return heap_bench((unsigned)num(optarg, "heap-bench", 1, 1e8));
 		case 'v': S.verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

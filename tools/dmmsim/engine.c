@@ -150,7 +150,8 @@ uint32_t node_delay(uint32_t a, uint32_t b)
 	return net_delay(S.nodes[a].net, S.nodes[b].net);
 }
 
-/* ---- the event heap: (t, ord) ---- */
+/* ---- the event heap: (t, ord), 4-ary (half the levels of a binary heap,
+ * and the four children share a cache line or two) ---- */
 
 static bool ev_less(const struct sim_ev *a, const struct sim_ev *b)
 {
@@ -171,7 +172,7 @@ void ev_push(dmm_time_t t, unsigned cls, uint32_t kind, uint32_t arg)
 	}
 	i = S.n_heap++;
 	while (i > 0) {
-		size_t p = (i - 1) / 2;
+		size_t p = (i - 1) / 4;
 		if (!ev_less(&e, &S.heap[p]))
 			break;
 		S.heap[i] = S.heap[p];
@@ -192,11 +193,14 @@ bool ev_pop(struct sim_ev *out)
 	*out = S.heap[0];
 	last = S.heap[--S.n_heap];
 	for (;;) {
-		size_t c = 2 * i + 1;
+		size_t c = 4 * i + 1, end = c + 4;
 		if (c >= S.n_heap)
 			break;
-		if (c + 1 < S.n_heap && ev_less(&S.heap[c + 1], &S.heap[c]))
-			c++;
+		if (end > S.n_heap)
+			end = S.n_heap;
+		for (size_t k = c + 1; k < end; k++)
+			if (ev_less(&S.heap[k], &S.heap[c]))
+				c = k;
 		if (!ev_less(&S.heap[c], &last))
 			break;
 		S.heap[i] = S.heap[c];
