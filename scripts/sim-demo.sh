@@ -40,7 +40,12 @@ done
 for n in 1000 2000 4000 8000; do
 	for m in $modes; do run "mns-$m-$n" $base -n $n -m $m; done
 done
-# 4. signalling as mobility grows (mean dwell time at an MR)
+# 4. the hottest node as the domain grows (networks, same MNs per MR)
+for l in 4 9 16; do
+	for m in $modes; do run "nets-$m-$l" -L $l -M 6 -t $simt --warmup 60 --intra 2 --flows 6 \
+		--flow-len 60 --pkt 1000 -s 1 -n $((l * 6 * 50)) -m $m; done
+done
+# 5. signalling as mobility grows (mean dwell time at an MR)
 for w in 60 180 600; do
 	for m in $modes; do run "dwell-$m-$w" $base -n $mns -m $m --dwell $w; done
 done
@@ -121,6 +126,20 @@ table("Load of the busiest node as MNs grow (per second)",
        "LMA msgs", "query hottest LM msgs", "redirect hottest LM msgs"], rows)
 
 rows = []
+with open(f"{out}/nets.dat", "w") as f:
+    f.write("# nets mns central_lma_msgs_s query_lm_msgs_s redirect_lm_msgs_s query_lm_share_pct\n")
+    for l in [4, 9, 16]:
+        rs = {m: J(f"nets-{m}-{l}") for m in modes}
+        secs = rs["query"]["scenario"]["sim_s"]
+        cl, ql, rl = (hot(rs[m])[0] / secs for m in modes)
+        tot = rs["query"]["signalling"]["messages"] * 2 / secs  # every message is sent and received
+        f.write(f"{l} {l*6*50} {cl:.2f} {ql:.2f} {rl:.2f} {100*ql/tot:.1f}\n")
+        rows.append([l, l * 6 * 50, f"{cl:.1f}", f"{ql:.1f}", f"{rl:.1f}", f"{100*ql/tot:.1f}"])
+table("Hottest signalling node as the domain grows (6 MRs and 300 MNs per network; msgs/s)",
+      ["networks", "MNs", "central LMA", "query hottest LM", "redirect hottest LM",
+       "query hottest LM, % of all messages sent+received"], rows)
+
+rows = []
 with open(f"{out}/dwell.dat", "w") as f:
     f.write("# dwell_s ho_per_mnh " + " ".join(f"{m}_msgs_per_mnh" for m in modes) + "\n")
     for w in [60, 180, 600]:
@@ -146,6 +165,7 @@ set ylabel "mean stretch"
 set yrange [0:*]
 plot "$out/modes.dat" using 2:xtic(1) title "stretch" lc rgb "#4477aa"
 
+set key top left
 set output "$out/signalling.png"
 set title "Signalling load of the hottest node of each kind (messages/s)"
 set ylabel "messages/s"
@@ -168,6 +188,13 @@ set xlabel "mobile nodes"
 set ylabel "packets/s"
 plot "$out/mns.dat" using 1:2 title "central anchor (LMA)" lw 2, "" using 1:3 title "DMM query: busiest MR" lw 2, \
      "" using 1:4 title "DMM redirect: busiest MR" lw 2
+
+set output "$out/nets.png"
+set title "Hottest signalling node as the domain grows (300 MNs per network)"
+set xlabel "local networks in the domain"
+set ylabel "messages/s"
+plot "$out/nets.dat" using 1:3 title "central LMA" lw 2, "" using 1:4 title "DMM query: hottest LM" lw 2, \
+     "" using 1:5 title "DMM redirect: hottest LM" lw 2
 
 set output "$out/mobility.png"
 set title "Signalling per MN-hour as mobility grows"

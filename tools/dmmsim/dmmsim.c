@@ -416,7 +416,7 @@ static void central_pkt(uint32_t entry, uint32_t dst_mn, uint32_t srv)
 	if (S.now >= S.stat_from) {
 		S.path_delay_sum += delay;
 		S.direct_delay_sum += direct;
-		S.h_extra[delay - direct < SIM_HIST_MS ? delay - direct : SIM_HIST_MS]++;
+		S.h_extra[delay < direct ? 0 : delay - direct < SIM_HIST_MS ? delay - direct : SIM_HIST_MS]++;
 		S.h_pkt_delay[delay < SIM_HIST_MS ? delay : SIM_HIST_MS]++;
 		if (direct > 0) {
 			double r = (double)delay / direct;
@@ -1024,6 +1024,17 @@ static long rss_kb(void)
 	return res * 4;
 }
 
+/* The simulator's own state at its peak (not the core's nodes): MNs, the
+ * heap, message, packet and session pools, the route model, the nodes'
+ * wrappers. */
+static double sim_bytes(void)
+{
+	return (double)S.n_mns * sizeof(*S.mns) + (double)S.heap_cap * sizeof(*S.heap) +
+	       (double)S.msgs_cap * sizeof(*S.msgs) + (double)S.pkts_cap * sizeof(*S.pkts) +
+	       (double)S.flows_cap * sizeof(*S.flows) + (double)S.rtab_cap * sizeof(*S.rtab) +
+	       (double)S.n_nodes * sizeof(*S.nodes) + (double)S.amap_cap * sizeof(*S.amap);
+}
+
 /* The engine alone: a heap holding `pending` events, each pop followed by
  * a push at an exponential delay (the hold model). */
 static int heap_bench(unsigned pending)
@@ -1065,7 +1076,7 @@ int main(int argc, char **argv)
 	};
 	struct sim_opts *o = &S.o;
 	double w0, w1, w2;
-	long rss0;
+	long rss0, rss_setup;
 	int c;
 
 	*o = (struct sim_opts){ .domains = 1, .nets = 4, .mrs = 4, .mns = 1000, .sim_s = 600,
@@ -1154,6 +1165,7 @@ int main(int argc, char **argv)
 		if (S.nodes[n].node)
 			resched(n);
 	scenario();
+	rss_setup = rss_kb() - rss0;
 	w1 = wall();
 	run();
 	w2 = wall();
@@ -1174,13 +1186,13 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"perf: mode %s mns %u nodes %u setup_s %.3f run_s %.3f events %llu events_per_s %.0f "
 			"protocol_events %llu protocol_per_s %.0f messages %llu peak_pending %zu "
-			"peak_rss_kb %ld rss_setup_kb %ld bytes_per_mn %.0f sim_state_per_mn %zu cpu_s %.3f\n",
+			"peak_rss_kb %ld setup_rss_kb %ld bytes_per_mn %.0f sim_bytes_per_mn %.0f cpu_s %.3f\n",
 			mode_name(), S.n_mns, S.n_nodes, w1 - w0, w2 - w1,
 			(unsigned long long)S.n_events, (double)S.n_events / (w2 - w1 + 1e-9),
 			(unsigned long long)proto, (double)proto / (w2 - w1 + 1e-9),
-			(unsigned long long)S.n_recv, S.peak_heap, ru.ru_maxrss, rss_kb() - rss0,
+			(unsigned long long)S.n_recv, S.peak_heap, ru.ru_maxrss, rss_setup,
 			(double)ru.ru_maxrss * 1024.0 / S.n_mns,
-			sizeof(struct sim_mn) + 2 * sizeof(struct sim_ev),
+			sim_bytes() / S.n_mns,
 			(double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 				(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	}

@@ -540,7 +540,7 @@ static void pkt_delivered(uint32_t p, uint32_t at)
 	if (S.now >= S.stat_from) {
 		S.path_delay_sum += k->delay;
 		S.direct_delay_sum += direct;
-		hist_add(S.h_extra, k->delay - direct);
+		hist_add(S.h_extra, k->delay < direct ? 0 : k->delay - direct);
 		hist_add(S.h_pkt_delay, k->delay + (S.now - k->sent));
 		if (direct > 0) {
 			double r = (double)k->delay / direct;
