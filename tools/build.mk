@@ -46,6 +46,15 @@ $(B)/tools/vnetseq: tools/dmmsim/vnetseq.c $(DMMSIM_LIB) $(wildcard tests/lib/*.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests/lib $< $(DMMSIM_LIB) $(B)/libdmm.a $(LIBS) -o $@
 EXTRA_ALL += $(B)/dmmsim $(B)/tools/vnetseq
+# The same two under ASan+UBSan for tests/sh/sim_*.sh (make tests), linked
+# with build/san/libdmm.a (the sanitized core and tests/lib objects).
+$(B)/san/dmmsim: $(DMMSIM_SRC) $(wildcard tools/dmmsim/*.h) $(B)/san/libdmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Itests/lib $(SAN_FLAGS) $(DMMSIM_SRC) $(B)/san/libdmm.a $(LIBS) -lm -o $@
+$(B)/san/tools/vnetseq: tools/dmmsim/vnetseq.c $(B)/san/libdmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Itests/lib $(SAN_FLAGS) $< $(B)/san/libdmm.a $(LIBS) -o $@
+tests: $(B)/san/dmmsim $(B)/san/tools/vnetseq
 
 # The simulator's figures of docs/EVALUATION.md, in a few minutes:
 # results/sim/*.json, *.csv and *.png (gnuplot).

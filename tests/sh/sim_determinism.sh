@@ -7,7 +7,8 @@
 # and stretches paths more than DMM's query mode on the same scenario.
 set -u
 cd "$(dirname "$0")/../.."
-sim=build/dmmsim
+sim=build/san/dmmsim # ASan+UBSan (make tests), else the -O2 build
+[ "${DMM_SAN:-1}" = 1 ] && [ -x $sim ] || sim=build/dmmsim
 [ -x $sim ] || { echo "FAIL: build $sim first (make)"; exit 1; }
 tmp=$(mktemp -d /tmp/sim_det.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -12,7 +12,9 @@
 # refused with a message.
 set -u
 cd "$(dirname "$0")/../.."
-sim=build/dmmsim vseq=build/tools/vnetseq trace=tests/sim/fig1_p5.trace
+# the ASan+UBSan builds when there (make tests), else the -O2 ones
+san=build/san; [ "${DMM_SAN:-1}" = 1 ] && [ -x $san/dmmsim ] && [ -x $san/tools/vnetseq ] || san=build
+sim=$san/dmmsim vseq=$san/tools/vnetseq trace=tests/sim/fig1_p5.trace
 [ -x $sim ] && [ -x $vseq ] || { echo "FAIL: build $sim and $vseq first (make)"; exit 1; }
 tmp=$(mktemp -d /tmp/sim_fig1.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -331,7 +331,7 @@ static void load_trace(const char *path)
 	if (!f)
 		die("cannot open trace %s", path);
 	while (fgets(line, sizeof(line), f)) {
-		char a[64], b[64], c[64];
+		char a[64], b[64], c[64], dst[64];
 		double t;
 		unsigned long mn;
 		int k;
@@ -340,7 +340,7 @@ static void load_trace(const char *path)
 		lineno++;
 		if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line))
 			continue;
-		k = sscanf(line, "%63s %63s %63s %63s", a, b, c, c + 32);
+		k = sscanf(line, "%63s %63s %63s %63s", a, b, c, dst);
 		if (k < 3) {
 			fprintf(stderr, "dmmsim: %s:%u: expected \"time mn mr\"\n", path, lineno);
 			exit(2);
@@ -356,9 +356,9 @@ static void load_trace(const char *path)
 				exit(2);
 			}
 			e.send = true;
-			e.dst = strcmp(c + 32, "server") == 0 ?
+			e.dst = strcmp(dst, "server") == 0 ?
 					SIM_NONE - 1 :
-					(uint32_t)num(c + 32, "trace destination", 0,
+					(uint32_t)num(dst, "trace destination", 0,
 						      (double)S.n_mns - 1);
 		} else if (strcmp(c, "-") == 0) {
 			e.mr = SIM_NONE;
