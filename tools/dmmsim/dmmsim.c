@@ -448,6 +448,7 @@ static void mn_attach(uint32_t mn, uint32_t mr)
 		S.attaches++;
 	} else {
 		m->ho_pending = m->loc_pending = 1;
+		m->ho_local = m->ho_ctx = 0;
 		if (S.now >= S.stat_from)
 			S.handovers++;
 	}

@@ -685,6 +685,26 @@ static void hold_end(uint32_t n, const struct dmm_prefix *pf, bool flush)
 	}
 }
 
+/* A handover's data path works once the nMR routes the MN's prefix to its
+ * link and the pMR forwards to the nMR (it got the context, from the nMR or
+ * relayed by the LM): the later of the two. */
+static void ho_step(uint32_t mn, bool local)
+{
+	struct sim_mn *m = &S.mns[mn];
+
+	if (!m->ho_pending)
+		return;
+	if (local)
+		m->ho_local = 1;
+	else
+		m->ho_ctx = 1;
+	if (m->ho_local && m->ho_ctx) {
+		m->ho_pending = 0;
+		if (S.now >= S.stat_from)
+			hist_add(S.h_ho, S.now - m->t_attach);
+	}
+}
+
 static void io_dp(void *ctx, const struct dmm_dp_op *op)
 {
 	struct sim_node *x = ctx;
@@ -706,6 +726,8 @@ static void io_dp(void *ctx, const struct dmm_dp_op *op)
 			}
 		return;
 	}
+	if (op->kind == DMM_DP_LOCAL_ADD && op->link < S.n_mns && S.mns[op->link].cur == n)
+		ho_step(op->link, true);
 	if (!op_prefix_ok(&op->prefix) || !op_prefix_ok(&op->src))
 		return;
 	switch (op->kind) {
@@ -771,19 +793,15 @@ static void io_event(void *ctx, const struct dmm_event *ev)
 	uint32_t mn = mn_of_mnid(&ev->mnid);
 	struct sim_mn *m;
 
-	(void)ctx;
 	if (ev->kind < DMM_EV_KIND_COUNT)
 		S.n_evk[ev->kind]++;
 	if (mn == SIM_NONE)
 		return;
 	m = &S.mns[mn];
 	switch (ev->kind) {
-	case DMM_EV_CTX_ACKED: /* nMR: forwarding from the pMR is set up */
-		if (m->ho_pending) {
-			m->ho_pending = 0;
-			if (S.now >= S.stat_from)
-				hist_add(S.h_ho, S.now - m->t_attach);
-		}
+	case DMM_EV_CTX_RECEIVED: /* pMR: forwards to the nMR from now on */
+		if (m->cur != SIM_NONE && m->cur != (uint32_t)((struct sim_node *)ctx - S.nodes))
+			ho_step(mn, false);
 		break;
 	case DMM_EV_LOC_UPDATED:
 		if (m->loc_pending) {

@@ -64,6 +64,7 @@ struct sim_mn {
 	uint64_t rng;
 	dmm_time_t t_attach;
 	uint8_t ho_pending, loc_pending, first_pending;
+	uint8_t ho_local, ho_ctx; /* this handover: nMR routes it locally / pMR forwards */
 };
 
 struct sim_flow {
