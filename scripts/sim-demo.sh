@@ -118,7 +118,7 @@ with open(f"{out}/mns.dat", "w") as f:
         a = rs["central"]["load"]["anchor_packets"] / secs
         q = rs["query"]["load"]["max_mr_packets"] / secs
         rd = rs["redirect"]["load"]["max_mr_packets"] / secs
-        cl, ql, rl = (hot(rs[m])[0] / secs for m in modes)
+        ql, rl, cl = (hot(rs[m])[0] / secs for m in modes)  # modes: query, redirect, central
         f.write(f"{n} {a:.1f} {q:.1f} {rd:.1f} {cl:.2f} {ql:.2f} {rl:.2f}\n")
         rows.append([n, f"{a:.0f}", f"{q:.0f}", f"{rd:.0f}", f"{cl:.1f}", f"{ql:.1f}", f"{rl:.1f}"])
 table("Load of the busiest node as MNs grow (per second)",
@@ -131,7 +131,7 @@ with open(f"{out}/nets.dat", "w") as f:
     for l in [4, 9, 16]:
         rs = {m: J(f"nets-{m}-{l}") for m in modes}
         secs = rs["query"]["scenario"]["sim_s"]
-        cl, ql, rl = (hot(rs[m])[0] / secs for m in modes)
+        ql, rl, cl = (hot(rs[m])[0] / secs for m in modes)  # modes: query, redirect, central
         tot = rs["query"]["signalling"]["messages"] * 2 / secs  # every message is sent and received
         f.write(f"{l} {l*6*50} {cl:.2f} {ql:.2f} {rl:.2f} {100*ql/tot:.1f}\n")
         rows.append([l, l * 6 * 50, f"{cl:.1f}", f"{ql:.1f}", f"{rl:.1f}", f"{100*ql/tot:.1f}"])
