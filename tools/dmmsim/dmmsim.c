@@ -44,7 +44,8 @@ static void usage(FILE *f)
 		"  -o, --out PREFIX      write PREFIX.json, .nodes.csv, .latency.csv, .stretch.csv\n"
 		"      --msglog FILE     every delivered message: \"t type from to\"\n"
 		"      --perf            wall time, events/s and peak RSS on stderr\n"
-		"  -v, --verbose         the core's log lines on stderr\n");
+		"  -v, --verbose         the core's log lines on stderr\n"
+		"      --heap-bench N    time the event heap alone with N pending events\n");
 }
 
 static int die(const char *fmt, const char *arg)
