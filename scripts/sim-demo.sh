@@ -45,6 +45,9 @@ for l in 4 9 16; do
 	for m in $modes; do run "nets-$m-$l" -L $l -M 6 -t $simt --warmup 60 --intra 2 --flows 6 \
 		--flow-len 60 --pkt 1000 -s 1 -n $((l * 6 * 50)) -m $m; done
 done
+# the LMs replicating their bindings to each other (MN-id hints), 16 networks
+run nets-query-16-replicate -L 16 -M 6 -t $simt --warmup 60 --intra 2 --flows 6 --flow-len 60 \
+	--pkt 1000 -s 1 -n 4800 -m query --lm-replicate
 # 5. signalling as mobility grows (mean dwell time at an MR)
 for w in 60 180 600; do
 	for m in $modes; do run "dwell-$m-$w" $base -n $mns -m $m --dwell $w; done
@@ -138,6 +141,16 @@ with open(f"{out}/nets.dat", "w") as f:
 table("Hottest signalling node as the domain grows (6 MRs and 300 MNs per network; msgs/s)",
       ["networks", "MNs", "central LMA", "query hottest LM", "redirect hottest LM",
        "query hottest LM, % of all messages sent+received"], rows)
+
+rows = []
+for name, lab in [("nets-query-16", "query"), ("nets-query-16-replicate", "query + lm-replicate")]:
+    r = J(name)
+    s, h = r["signalling"], r["latency_ms"]["handover"]
+    secs = r["scenario"]["sim_s"]
+    rows.append([lab, f"{s['per_handover']:.1f}", f"{hot(r)[0]/secs:.1f}", s["by_type"]["lm-fwd"],
+                 f"{h['p50']} / {h['p90']} / {h['p99']}"])
+table("LM replication, 16 networks (4800 MNs)",
+      ["mode", "msgs/handover", "hottest LM msgs/s", "lm-fwd messages", "handover ms p50/p90/p99"], rows)
 
 rows = []
 with open(f"{out}/dwell.dat", "w") as f:

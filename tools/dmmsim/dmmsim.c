@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		"  -m, --mode MODE       query | redirect | none | central (default query)\n"
 		"      --new-hoa         new HoA on arrival (draft 4.2)\n"
 		"      --no-hold         the pMR does not hold packets of a departed MN\n"
+		"      --lm-replicate    LMs replicate bindings to each other (MN-id hints)\n"
 		"  -D, --domains N       administrative domains (default 1)\n"
 		"  -L, --nets N          local networks per domain, <= 16 (default 4)\n"
 		"  -M, --mrs N           MRs per network, <= 15 (default 4)\n"
@@ -161,6 +162,7 @@ static void gen_config(struct dmm_config *c, unsigned d, unsigned i, unsigned k,
 		     o->mode == SIM_NORO ? DMM_RO_NONE : DMM_RO_QUERY;
 	c->new_hoa_on_arrival = o->new_hoa;
 	c->hold_packets = o->hold;
+	c->lm_replicate = o->lm_replicate && k == 0;
 	if (k == 2) {
 		c->n_fixed = 1;
 		c->fixed[0] = gen_prefix(d, i, SERVER_SUB, 64);
@@ -178,7 +180,8 @@ static void gen_config(struct dmm_config *c, unsigned d, unsigned i, unsigned k,
 		c->limits.max_peers = 256;
 	} else {
 		c->limits.max_pending = max_u32(256, 4 * per_net);
-		c->limits.max_bindings = max_u32(1024, 4 * per_net);
+		/* replicas of every other LM's bindings live in a table as big */
+		c->limits.max_bindings = max_u32(1024, 4 * per_net * (o->lm_replicate ? o->nets : 1));
 		c->limits.max_leases = max_u32(1024, 4 * per_net);
 		c->limits.max_peers = max_u32(1024, 2 * o->nets * (o->mrs + 2));
 		/* every MR of the domain may subscribe to a server's prefix */
@@ -851,9 +854,10 @@ static void report(FILE *f)
 		S.c_refresh = refresh;
 		sig = S.c_msgs + refresh;
 	}
-	fprintf(f, "{\n  \"mode\": \"%s\", \"new_hoa\": %s, \"hold\": %s, \"seed\": %llu,\n",
+	fprintf(f, "{\n  \"mode\": \"%s\", \"new_hoa\": %s, \"hold\": %s, \"lm_replicate\": %s, "
+		   "\"seed\": %llu,\n",
 		mode_name(), o->new_hoa ? "true" : "false", o->hold ? "true" : "false",
-		(unsigned long long)o->seed);
+		o->lm_replicate ? "true" : "false", (unsigned long long)o->seed);
 	fprintf(f, "  \"topology\": {\"fig1\": %s, \"domains\": %u, \"nets\": %u, \"mrs_per_net\": %u, "
 		   "\"nodes\": %u, \"mrs\": %u, \"lms\": %u, \"intra_ms\": %u, \"inter_ms\": %u, "
 		   "\"loss\": %g},\n",
@@ -1062,7 +1066,8 @@ static int heap_bench(unsigned pending)
 int main(int argc, char **argv)
 {
 	enum { O_NEWHOA = 256, O_NOHOLD, O_WARM, O_INTRA, O_INTER, O_LOSS, O_DWELL, O_PINTER, O_GAP,
-	       O_FLOWS, O_FLOWLEN, O_PSRV, O_PKT, O_TRACE, O_FIG1, O_MSGLOG, O_PERF, O_HEAPB };
+	       O_FLOWS, O_FLOWLEN, O_PSRV, O_PKT, O_TRACE, O_FIG1, O_MSGLOG, O_PERF, O_HEAPB,
+	       O_REPL };
 	static const struct option lo[] = {
 		{ "mode", 1, 0, 'm' }, { "new-hoa", 0, 0, O_NEWHOA }, { "no-hold", 0, 0, O_NOHOLD },
 		{ "domains", 1, 0, 'D' }, { "nets", 1, 0, 'L' }, { "mrs", 1, 0, 'M' },
@@ -1073,7 +1078,7 @@ int main(int argc, char **argv)
 		{ "p-server", 1, 0, O_PSRV }, { "pkt", 1, 0, O_PKT }, { "trace", 1, 0, O_TRACE },
 		{ "fig1", 0, 0, O_FIG1 }, { "seed", 1, 0, 's' }, { "out", 1, 0, 'o' },
 		{ "msglog", 1, 0, O_MSGLOG }, { "perf", 0, 0, O_PERF },
-		{ "heap-bench", 1, 0, O_HEAPB }, { "verbose", 0, 0, 'v' },
+		{ "heap-bench", 1, 0, O_HEAPB }, { "lm-replicate", 0, 0, O_REPL }, { "verbose", 0, 0, 'v' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct sim_opts *o = &S.o;
@@ -1097,6 +1102,7 @@ int main(int argc, char **argv)
 			break;
 		case O_NEWHOA: o->new_hoa = true; break;
 		case O_NOHOLD: o->hold = false; break;
+		case O_REPL: o->lm_replicate = true; break;
 		case 'D': o->domains = (unsigned)num(optarg, "domains", 1, 65535); break;
 		case 'L': o->nets = (unsigned)num(optarg, "nets", 1, DMM_MAX_NETS); break;
 		case 'M': o->mrs = (unsigned)num(optarg, "mrs", 1, DMM_MAX_POOLS - 1); break;

@@ -31,6 +31,7 @@ struct sim_opts {
 	uint32_t pkt_ms;             /* one packet each way per pkt_ms in a session */
 	enum sim_mode mode;
 	bool new_hoa, hold;
+	bool lm_replicate;           /* LMs send their bindings to the others as MN-id hints */
 	uint64_t seed;
 	const char *trace;           /* replay file: "time mn mr" lines */
 	const char *out;             /* output prefix: OUT.json, OUT.nodes.csv, ... */
