@@ -1044,6 +1044,81 @@ static int top_user(struct parser *ps, const char *kw, void *obj)
 	return want_str(ps, kw, "a user name", ps->c->user, sizeof(ps->c->user));
 }
 
+/* metrics [ADDR6]:PORT | ADDR4:PORT | off */
+static int top_metrics(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmmd_conf *c = ps->c;
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "[ADDRESS]:PORT or off");
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port;
+	struct in_addr a4;
+	char *end;
+	unsigned long n;
+
+	if (!w)
+		return -1;
+	if (strcmp(w, "off") == 0) {
+		c->metrics_family = 0;
+		return 0;
+	}
+	if (w[0] == '[') {
+		const char *rb = strchr(w, ']');
+		if (!rb || rb[1] != ':' || (size_t)(rb - w - 1) >= sizeof(host))
+			goto bad;
+		memcpy(host, w + 1, (size_t)(rb - w - 1));
+		host[rb - w - 1] = '\0';
+		port = rb + 2;
+		if (inet_pton(AF_INET6, host, &c->metrics_addr) != 1) {
+			perr(ps, line, "metrics: '%s' is not an IPv6 address", host);
+			return -1;
+		}
+		c->metrics_family = AF_INET6;
+	} else {
+		const char *colon = strrchr(w, ':');
+		if (!colon || colon == w || (size_t)(colon - w) >= sizeof(host) ||
+		    memchr(w, ':', (size_t)(colon - w)))
+			goto bad;
+		memcpy(host, w, (size_t)(colon - w));
+		host[colon - w] = '\0';
+		port = colon + 1;
+		if (inet_pton(AF_INET, host, &a4) != 1) {
+			perr(ps, line, "metrics: '%s' is not an IPv4 address", host);
+			return -1;
+		}
+		memset(&c->metrics_addr, 0, sizeof(c->metrics_addr));
+		c->metrics_addr.s6_addr[10] = c->metrics_addr.s6_addr[11] = 0xff;
+		memcpy(&c->metrics_addr.s6_addr[12], &a4, 4);
+		c->metrics_family = AF_INET;
+	}
+	errno = 0;
+	n = strtoul(port, &end, 10);
+	if (!*port || *end || errno || n < 1 || n > 65535 || !isdigit((unsigned char)*port)) {
+		perr(ps, line, "metrics: port '%s' is not a number in 1..65535", port);
+		return -1;
+	}
+	c->metrics_port = (uint16_t)n;
+	return 0;
+bad:
+	perr(ps, line, "metrics: '%s' is not [IPV6]:PORT, IPV4:PORT or off", w);
+	return -1;
+}
+
+const char *parse_metrics_str(const struct dmmd_conf *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (c->metrics_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", inet_ntop(AF_INET6, &c->metrics_addr, a, sizeof(a)),
+			 c->metrics_port);
+	else if (c->metrics_family == AF_INET)
+		snprintf(buf, len, "%s:%u", inet_ntop(AF_INET, &c->metrics_addr.s6_addr[12], a,
+						      sizeof(a)), c->metrics_port);
+	else
+		snprintf(buf, len, "off");
+	return buf;
+}
+
 /* signalling raw|udp|both [port N] */
 static int top_signalling(struct parser *ps, const char *kw, void *obj)
 {
@@ -1136,6 +1211,7 @@ static const struct directive top_tab[] = {
 	{ "signalling", top_signalling },
 	{ "user", top_user },
 	{ "state", top_state },
+	{ "metrics", top_metrics },
 	{ "mr", top_mr },
 	{ "haa", top_haa },
 	{ "lm", top_lm },
@@ -1145,7 +1221,7 @@ static const struct directive top_tab[] = {
 	{ "network", top_network },
 	{ NULL, NULL },
 };
-#define TOP_ONCE 10 /* node .. state */
+#define TOP_ONCE 11 /* node .. metrics */
 
 static void parse_top(struct parser *ps)
 {
@@ -1601,6 +1677,10 @@ static void print_head(FILE *f, const struct dmmd_conf *c)
 		fputs("state ", f);
 		print_str(f, c->state_dir);
 		fputs(c->state_sync ? " sync\n" : "\n", f);
+	}
+	if (c->metrics_family) {
+		char m[INET6_ADDRSTRLEN + 10];
+		fprintf(f, "metrics %s\n", parse_metrics_str(c, m, sizeof(m)));
 	}
 }
 

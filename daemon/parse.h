@@ -88,7 +88,15 @@ struct dmmd_conf {
 	unsigned n_anycast;
 	struct dmm_prefix anycast[DMMD_MAX_ANYCAST];
 	uint32_t anycast_probe_ms, anycast_dead_ms;
+	/* metrics [ADDR]:PORT | ADDR4:PORT | off: where dmmd serves its
+	 * Prometheus metrics over HTTP (metrics.c). family 0 = off (the
+	 * default); an IPv4 address is kept IPv4-mapped in metrics_addr. */
+	int metrics_family;
+	struct in6_addr metrics_addr;
+	uint16_t metrics_port;
 };
+/* "metrics" as written back by parse_conf_print ("off" if none). */
+const char *parse_metrics_str(const struct dmmd_conf *c, char *buf, size_t len);
 
 /* Called once per error with "file:line: message" (no newline). */
 typedef void parse_err_fn(void *ctx, const char *msg);

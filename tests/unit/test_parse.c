@@ -820,6 +820,49 @@ static void test_hold_memory(void **state)
 	assert_string_equal(parse_size_str(0, buf, sizeof(buf)), "0");
 }
 
+/* metrics: off by default; [IPv6]:port, IPv4:port, off; -nv prints it back;
+ * malformed addresses and ports refused with their line; given once. */
+static void test_metrics(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	char buf[64], *t;
+
+	assert_int_equal(parse(BASE, &c, &e), 0);
+	assert_int_equal(c.metrics_family, 0);
+	t = print_to_string(&c);
+	assert_null(strstr(t, "metrics"));
+	free(t);
+	assert_int_equal(parse(BASE "metrics [::1]:9442\n", &c, &e), 0);
+	assert_int_equal(c.metrics_family, AF_INET6);
+	assert_int_equal(c.metrics_port, 9442);
+	assert_string_equal(parse_metrics_str(&c, buf, sizeof(buf)), "[::1]:9442");
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\nmetrics [::1]:9442\n"));
+	free(t);
+	round_trip(BASE "metrics [2001:db8::1]:80\n");
+	assert_int_equal(parse(BASE "metrics 127.0.0.1:9100\n", &c, &e), 0);
+	assert_int_equal(c.metrics_family, AF_INET);
+	assert_string_equal(parse_metrics_str(&c, buf, sizeof(buf)), "127.0.0.1:9100");
+	round_trip(BASE "metrics 0.0.0.0:9442\n");
+	assert_int_equal(parse(BASE "metrics off\n", &c, &e), 0);
+	assert_int_equal(c.metrics_family, 0);
+	assert_int_equal(parse(BASE "metrics ::1:9442\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: metrics: '::1:9442' is not [IPV6]:PORT, "
+			    "IPV4:PORT or off");
+	assert_int_equal(parse(BASE "metrics [::1]\n", &c, &e), 1);
+	assert_int_equal(parse(BASE "metrics [::g]:1\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: metrics: '::g' is not an IPv6 address");
+	assert_int_equal(parse(BASE "metrics 10.0.0.256:1\n", &c, &e), 1);
+	assert_int_equal(parse(BASE "metrics [::1]:0\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: metrics: port '0' is not a number in 1..65535");
+	assert_int_equal(parse(BASE "metrics [::1]:65536\n", &c, &e), 1);
+	assert_int_equal(parse(BASE "metrics [::1]:+80\n", &c, &e), 1);
+	assert_int_equal(parse(BASE "metrics\n", &c, &e), 1);
+	assert_int_equal(parse(BASE "metrics [::1]:1\nmetrics [::1]:2\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:8: metrics given twice");
+}
+
 /* parse_conf_file: relative key paths are relative to the file's directory. */
 static void test_file(void **state)
 {
@@ -861,6 +904,7 @@ int main(void)
 		cmocka_unit_test(test_key_owner_and_link),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_hold_memory),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_odd_blanks),
 	};
