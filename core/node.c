@@ -703,3 +703,16 @@ uint64_t dmm_node_counter(const struct dmm_node *n, enum dmm_counter c)
 {
 	return (unsigned)c < DMM_C_COUNT ? n->counters[c] : 0;
 }
+
+void dmm_node_usage(const struct dmm_node *n, struct dmm_node_usage *u)
+{
+	*u = (struct dmm_node_usage){ .pending_max = n->cfg.limits.max_pending,
+				      .replay_max = (uint32_t)n->replay.cap,
+				      .replies_max = n->cfg.limits.reply_cache };
+	for (uint32_t i = 0; i < n->txn_hi; i++)
+		u->pending += n->txns[i].id != 0;
+	for (size_t i = 0; i < n->replay.cap; i++)
+		u->replay += n->replay.peers[i].used;
+	for (uint32_t i = 0; i < n->cfg.limits.reply_cache; i++)
+		u->replies += n->replies[i].used;
+}

@@ -187,6 +187,16 @@ int dmm_node_probe(struct dmm_node *n, const struct in6_addr *lm, dmm_time_t now
 /* When the last answer to a probe arrived, DMM_TIME_NEVER if none did. */
 dmm_time_t dmm_node_probe_answered(const struct dmm_node *n);
 
+/* The node's own tables, used and sized (metrics): requests in flight
+ * (limits.max_pending), peers with replay state (limits.max_peers), cached
+ * replies (limits.reply_cache). A scan of each: for a scrape, not a loop. */
+struct dmm_node_usage {
+	uint32_t pending, pending_max;
+	uint32_t replay, replay_max;
+	uint32_t replies, replies_max;
+};
+void dmm_node_usage(const struct dmm_node *n, struct dmm_node_usage *u);
+
 /* MR events (DMM_E_ROLE if the node is not an MR). */
 /* An MN with identifier id appeared on access link `link` (RS or carrier). */
 int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
