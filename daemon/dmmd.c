@@ -20,8 +20,9 @@
 #include "dmmd.h"
 #include "log.h"
 
-/* ours, the control clients, then the data plane's */
-#define DMMD_MAX_POLL (8 + DMMD_CTL_CLIENTS + DP_MAX_POLLFDS)
+/* ours, the control clients, the metrics listener and clients, then the
+ * data plane's */
+#define DMMD_MAX_POLL (8 + DMMD_CTL_CLIENTS + 1 + METRICS_CLIENTS + DP_MAX_POLLFDS)
 
 static volatile sig_atomic_t sig_quit, sig_hup;
 
@@ -326,6 +327,8 @@ static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *
 	     x->timers.ra_lifetime_s != y->timers.ra_lifetime_s, "timers (ra-lifetime)");
 	note(why, len, memcmp(&x->limits, &y->limits, sizeof(x->limits)) != 0, "limits");
 	note(why, len, strcmp(a->control, b->control) != 0, "control");
+	note(why, len, a->metrics_family != b->metrics_family || a->metrics_port != b->metrics_port ||
+	     memcmp(&a->metrics_addr, &b->metrics_addr, sizeof(a->metrics_addr)) != 0, "metrics");
 	note(why, len, strcmp(a->user, b->user) != 0, "user");
 	note(why, len, a->signalling != b->signalling || a->udp_port != b->udp_port,
 	     "signalling");
@@ -434,6 +437,8 @@ static int loop_timeout(const struct dmmd *d)
 		t = u;
 	if (c != INT64_MAX && (dmm_time_t)(c < 0 ? 0 : c) < t)
 		t = (dmm_time_t)(c < 0 ? 0 : c);
+	if ((u = metrics_next_deadline(d)) < t)
+		t = u;
 	if (t == DMM_TIME_NEVER)
 		return -1;
 	if (t <= d->now)
@@ -465,6 +470,8 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 		int ctl_first = n;
 		nctl = control_pollfds(d, fds + n, DMMD_CTL_CLIENTS);
 		n += nctl;
+		int met_first = n, nmet = metrics_pollfds(d, fds + n, 1 + METRICS_CLIENTS);
+		n += nmet;
 		if (d->dp)
 			ndp = dp_pollfds(d->dp, fds + n, DMMD_MAX_POLL - n);
 		int ms = loop_timeout(d);
@@ -483,6 +490,8 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 				control_dispatch(d, fds + ctl_first, nctl);
 			if (ctl_i >= 0 && fds[ctl_i].revents)
 				control_accept(d);
+			if (nmet > 0)
+				metrics_dispatch(d, fds + met_first, nmet);
 			if (d->dp && ndp > 0)
 				dp_dispatch(d->dp, fds + n, ndp, d->now);
 		}
@@ -491,6 +500,7 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 			dp_timer(d->dp, d->now);
 		anycast_timer(d);
 		control_timer(d);
+		metrics_timer(d);
 	}
 }
 
@@ -525,7 +535,7 @@ static void start(struct dmmd *d)
 	/* The data plane first: the node emits its MISS routes when created. */
 	if (mr && dp_start(d) < 0)
 		fatalx("cannot start the data plane");
-	if (store_open(d) < 0 || sock_open(d) < 0 || control_open(d) < 0 ||
+	if (store_open(d) < 0 || sock_open(d) < 0 || control_open(d) < 0 || metrics_open(d) < 0 ||
 	    node_start(d) < 0) {
 		dp_stop(d);
 		store_close(d);
@@ -544,6 +554,7 @@ static void shutdown_all(struct dmmd *d)
 	d->node = NULL;
 	dp_stop(d);             /* every route, rule and the TUN device go */
 	control_close(d);
+	metrics_close(d);
 	if (d->priv_fd >= 0)
 		priv_unlink_control(d); /* if its directory is root's: still there */
 	priv_close(d);

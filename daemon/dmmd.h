@@ -9,6 +9,7 @@
 #include <poll.h>
 
 #include "buf.h"
+#include "metrics.h"
 #include "node.h"
 #include "parse.h"
 #include "../dataplane/dp.h"
@@ -78,6 +79,7 @@ struct dmmd {
 	unsigned n_ctr_base;
 	struct timespec ctr_reset; /* CLOCK_REALTIME; tv_sec 0: never */
 	struct dmmd_ctl_client ctl[DMMD_CTL_CLIENTS];
+	struct dmmd_metrics *metrics; /* metrics.c: the endpoint, event timings */
 	int priv_fd;             /* the privileged helper (priv.c), -1 if none */
 	struct MDB_env *store;   /* state DIR (store.c), NULL if none */
 	struct authz *authz;     /* mr { authorize } (authz.c), NULL: every MN */
