@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev libfuzzer-14-dev
 libsodium-dev libssl-dev liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev libmnl-dev libbpf-dev bpftool jq tshark iproute2 nftables iperf3
 tcpdump procps man-db iptables ethtool iputils-ping libnetfilter-queue-dev python3 groff-base gnuplot-nox
 bird2
-systemd python3-jsonschema redis-server redis-tools"
+systemd python3-jsonschema redis-server redis-tools prometheus python3-prometheus-client curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -33,6 +33,9 @@ clang clang
 jsonschema python3-jsonschema
 bird bird2
 birdc bird2
+promtool prometheus
+curl curl
+systemd-analyze systemd
 EOF
 
 # lab_require as if one tool were not installed (command -v fails for it).

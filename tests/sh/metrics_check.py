@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+# The metrics page of dmmd (daemon/metrics.c) against dmmctl, for the tests
+# (metrics_endpoint.sh, ops_first_hour.sh). Parsed with Debian's
+# python3-prometheus-client (hence /usr/bin/python3, whatever python3 is
+# first on PATH):
+#   metrics_check.py counters BEFORE CTL_JSON AFTER
+#       every counter of `dmmctl -j show counters` (CTL_JSON, taken between
+#       the scrapes BEFORE and AFTER) is on the page, found by the dmmctl
+#       name its HELP text gives (drop_REASON: dmm_messages_dropped_total
+#       {reason="REASON"}), with BEFORE <= dmmctl <= AFTER
+#   metrics_check.py openmetrics FILE
+#       FILE parses as OpenMetrics 1.0.0 (ends with # EOF, families typed)
+#   metrics_check.py get FILE SAMPLE [LABEL=VALUE...]
+#       print the value of one sample (exit 1 if absent)
+import json
+import re
+import sys
+
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def samples(path):
+    """{(name, frozenset(labels)): value} and {dmmctl name: (sample, labels)}."""
+    vals, by_ctl = {}, {}
+    for fam in text_string_to_metric_families(open(path).read()):
+        m = re.search(r"\(dmmctl counter ([a-z0-9_]+)\)", fam.documentation)
+        for s in fam.samples:
+            vals[(s.name, frozenset(s.labels.items()))] = s.value
+            if m:
+                by_ctl[m.group(1)] = (s.name, frozenset(s.labels.items()))
+            elif s.name == "dmm_messages_dropped_total":
+                by_ctl["drop_" + s.labels["reason"]] = (s.name, frozenset(s.labels.items()))
+    return vals, by_ctl
+
+
+def counters(before, ctl_json, after):
+    b, by_ctl = samples(before)
+    a, _ = samples(after)
+    ctl = json.load(open(ctl_json))
+    bad = 0
+    for k, v in ctl.items():
+        if k not in by_ctl:
+            print("FAIL: dmmctl counter %s is not on the metrics page" % k)
+            bad += 1
+            continue
+        key = by_ctl[k]
+        if not b[key] <= v <= a[key]:
+            print("FAIL: %s: metrics %s then %s, dmmctl %s in between" % (k, b[key], a[key], v))
+            bad += 1
+    print("%d dmmctl counters on the metrics page, %d wrong" % (len(ctl), bad))
+    return 1 if bad else 0
+
+
+def openmetrics(path):
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as om
+    n = sum(len(f.samples) for f in om(open(path).read()))
+    print("OpenMetrics: %d samples" % n)
+    return 0 if n else 1
+
+
+def get(path, name, labels):
+    vals, _ = samples(path)
+    want = dict(l.split("=", 1) for l in labels)
+    for (n, ls), v in vals.items():
+        if n == name and all(dict(ls).get(k) == x for k, x in want.items()):
+            print(int(v) if v == int(v) else v)
+            return 0
+    return 1
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "counters":
+        sys.exit(counters(*sys.argv[2:5]))
+    if cmd == "openmetrics":
+        sys.exit(openmetrics(sys.argv[2]))
+    if cmd == "get":
+        sys.exit(get(sys.argv[2], sys.argv[3], sys.argv[4:]))
+    sys.exit("usage: metrics_check.py counters|openmetrics|get ...")
