@@ -35,10 +35,13 @@
 #   fwd NODE               its packets
 #   tcp_xfer FROM TO ADDR PORT  1 MB over TCP, checked by length and hash
 #   dump NODE...           tables, rules, dmmctl state and log tail (on failure)
-#   signalling_scenario PCAP  the lab up with the core bridge's signalling
-#                          captured into PCAP from the first attach, then
-#                          pings and moves MR12 -> MR11 -> MR2 with traffic
-#                          (every procedure's messages); sets a1, p1
+#   signalling_scenario PCAP [LINE...]  the lab up (lab_up LINE...) with the
+#                          core bridge's signalling captured into PCAP from
+#                          the first attach, then pings and moves MR12 ->
+#                          MR11 -> MR2 with traffic (every procedure's
+#                          messages); sets a1, p1
+#   lua_check_capture PCAP [LUA]  the Lua dissector on that capture: no
+#                          unknown field, every field as dmm decodes it
 # Tests set `bad "why"` for each failed check and end with `lab_result`.
 set -u
 cd "$(dirname "$0")/../.."
@@ -342,6 +345,7 @@ stop_capture() {
 
 signalling_scenario() {
 	local pcap=$1 png
+	shift
 	LAB_CLEANUP_HOOK=stop_capture
 	# The capture must see the first attach: start it as soon as the
 	# bridge is there (dmmlab up creates it first; the MNs' carriers last).
@@ -354,7 +358,7 @@ signalling_scenario() {
 			'ip6 proto 135 or (ip6 and udp port 5436)' 2>/dev/null
 	) &
 	capture_tpid=$!
-	lab_up
+	lab_up "$@"
 	p1=$(mn_prefixes mn1 mr12)
 	a1=$(mn_addr mn1 "$p1")
 	x mn2 ping -6 -c3 -i0.2 -w5 "$a1" >/dev/null || bad "mn2 cannot ping mn1"
@@ -373,4 +377,35 @@ signalling_scenario() {
 	x cn ping -6 -c3 -i0.2 -w5 "$a1" >/dev/null || bad "cn cannot ping mn1 at mr2"
 	sleep 2.5 # handover context expiry, acks
 	stop_capture
+}
+
+# lua_check_capture PCAP [DMM_LUA]: the Wireshark dissector (DMM_LUA,
+# default tools/wireshark/dmm.lua) on a capture of signalling_scenario:
+# every signalling packet dissected with no expert info and no Lua error,
+# every byte of it named by a dmm.* field (no unknown field), every field
+# equal to what dmm_msg_decode says of the same bytes (tools/wireshark/
+# dmmdump, dmm_check.py compare), the message kinds of every procedure
+# there. Sets npkt (signalling packets captured).
+lua_check_capture() {
+	local pcap=$1 lua=${2:-tools/wireshark/dmm.lua}
+	${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+		-Icore -Itests/lib tools/wireshark/dmmdump.c tests/lib/samples.c build/libdmm.a \
+		-lcrypto -lsodium -o "$DMMLAB_RUN/dmmdump" || { bad "building dmmdump"; return 1; }
+	tshark -X lua_script:"$lua" -r "$pcap" -T pdml >"$DMMLAB_RUN/core.pdml" \
+		2>"$DMMLAB_RUN/tshark.err"
+	if grep -v 'Running as user' "$DMMLAB_RUN/tshark.err" | grep -q .; then
+		bad "tshark with the plugin said:"
+		grep -v 'Running as user' "$DMMLAB_RUN/tshark.err" | head -5
+	fi
+	"$DMMLAB_RUN/dmmdump" "$pcap" >"$DMMLAB_RUN/core.json" || bad "dmmdump"
+	npkt=$(grep -c '"dmm":true' "$DMMLAB_RUN/core.json")
+	echo "$npkt signalling packets captured"
+	[ "$npkt" -ge 20 ] || bad "only $npkt signalling packets captured"
+	python3 tools/wireshark/dmm_check.py compare --pdml "$DMMLAB_RUN/core.pdml" \
+		--dump "$DMMLAB_RUN/core.json" --expect valid --label "live capture" --names \
+		--require hoa-req,hoa-rep,loc-update,loc-ack,loc-query,loc-reply,ctx-req,ctx-ack,redirect,redirect-ack,lm-notify,lm-notify-ack,lm-fwd,lm-fwd-reply ||
+		fail=1
+	echo "transport: $(tshark -X lua_script:"$lua" -r "$pcap" -Y 'dmm && !udp' 2>/dev/null |
+		grep -c .) over raw IPv6 (next header 135), $(tshark -X lua_script:"$lua" \
+		-r "$pcap" -Y 'dmm && udp' 2>/dev/null | grep -c .) over UDP"
 }
