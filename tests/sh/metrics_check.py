@@ -8,6 +8,10 @@
 #       the scrapes BEFORE and AFTER) is on the page, found by the dmmctl
 #       name its HELP text gives (drop_REASON: dmm_messages_dropped_total
 #       {reason="REASON"}), with BEFORE <= dmmctl <= AFTER
+#   metrics_check.py peers BEFORE PEERS_JSON AFTER
+#       every peer of `dmmctl -j show peers` has its signalling counters (rx,
+#       rx_dropped, tx) and, where dmmctl shows them, its tunnel counters
+#       (tun_*) on the page under its peer label, BEFORE <= dmmctl <= AFTER
 #   metrics_check.py openmetrics FILE
 #       FILE parses as OpenMetrics 1.0.0 (ends with # EOF, families typed)
 #   metrics_check.py get FILE SAMPLE [LABEL=VALUE...]
@@ -51,6 +55,41 @@ def counters(before, ctl_json, after):
     return 1 if bad else 0
 
 
+PEER_FIELDS = {
+    "rx": "dmm_peer_messages_received_total",
+    "rx_dropped": "dmm_peer_messages_dropped_total",
+    "tx": "dmm_peer_messages_sent_total",
+    "tun_rx_packets": "dmm_peer_tunnel_received_packets_total",
+    "tun_rx_bytes": "dmm_peer_tunnel_received_bytes_total",
+    "tun_tx_packets": "dmm_peer_tunnel_sent_packets_total",
+    "tun_tx_bytes": "dmm_peer_tunnel_sent_bytes_total",
+}
+
+
+def peers(before, peers_json, after):
+    b, _ = samples(before)
+    a, _ = samples(after)
+
+    def find(vals, name, peer):
+        for (n, ls), v in vals.items():
+            if n == name and dict(ls).get("peer") == peer:
+                return v
+        return None
+    bad = n = 0
+    for p in json.load(open(peers_json)):
+        for field, name in PEER_FIELDS.items():
+            if field not in p:
+                continue
+            n += 1
+            vb, va = find(b, name, p["address"]), find(a, name, p["address"])
+            if vb is None or va is None or not vb <= p[field] <= va:
+                print("FAIL: peer %s %s: metrics %s then %s, dmmctl %s in between"
+                      % (p["address"], field, vb, va, p[field]))
+                bad += 1
+    print("%d peer counters of dmmctl show peers on the metrics page, %d wrong" % (n, bad))
+    return 1 if bad or not n else 0
+
+
 def openmetrics(path):
     from prometheus_client.openmetrics.parser import text_string_to_metric_families as om
     n = sum(len(f.samples) for f in om(open(path).read()))
@@ -72,6 +111,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "counters":
         sys.exit(counters(*sys.argv[2:5]))
+    if cmd == "peers":
+        sys.exit(peers(*sys.argv[2:5]))
     if cmd == "openmetrics":
         sys.exit(openmetrics(sys.argv[2]))
     if cmd == "get":
