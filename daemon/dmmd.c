@@ -100,12 +100,15 @@ static void dp_cb_log(void *ctx, int level, const char *line)
 	static const int pri[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	int p = level >= 0 && level <= DMM_LOG_DEBUG ? pri[level] : LOG_INFO;
 
-	/* Its warnings (a full hold table, a link it cannot use) can come
-	 * from traffic: rate-limited; its other lines are few. */
+	/* Its warnings (a full hold table, a link it cannot use) and some of
+	 * its notes (an MN's first frame) come from traffic: rate-limited,
+	 * each kind in its own budget. */
 	if (p <= LOG_WARNING)
 		log_ratelimited(p, "%s", line);
+	else if (p == LOG_INFO)
+		log_ratelimited(p, "%s", line);
 	else
-		log_line(p, line);
+		log_ratelimited(p, "%s", line);
 }
 
 /* The tunnel peers: every MR of the domain map but this one. */
@@ -228,11 +231,18 @@ const char *dmmd_dp_driver(const struct dmmd *d, const char **why)
 
 /* ---------------------------------------------------------------- core glue */
 
+/* The core limits its own warnings per cause (dmm_drop, the MR's peer log);
+ * its debug lines (-v) follow every state change a peer or an MN causes:
+ * rate-limited here. */
 static void core_log(void *ctx, enum dmm_log_level lvl, const char *line)
 {
 	static const int pri[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	int p = (unsigned)lvl <= DMM_LOG_DEBUG ? pri[lvl] : LOG_INFO;
 
-	log_line((unsigned)lvl <= DMM_LOG_DEBUG ? pri[lvl] : LOG_INFO, line);
+	if (p == LOG_DEBUG)
+		log_ratelimited(p, "%s", line);
+	else
+		log_line(p, line);
 }
 
 static bool core_log_on(void *ctx, enum dmm_log_level lvl)
@@ -597,6 +607,7 @@ int main(int argc, char **argv)
 	log_init(1, verbose, "dmmd");
 	if (parse_conf_file(path, &d->conf, log_err, NULL) != 0)
 		fatalx("%s: configuration has errors (check with dmmd -n -f %s)", path, path);
+	log_set_node(d->conf.core.name);
 	d->conf_path = path;
 	d->raw_fd = d->udp_fd = d->ctl_fd = d->priv_fd = -1;
 

@@ -1,23 +1,90 @@
-/* dmmd: logging to stderr (foreground) or syslog. The daemon's only global
- * state besides the signal flags: logging is process-wide by nature. */
+/* dmmd: logging to stderr (foreground) or syslog (daemon, or foreground
+ * under systemd: the journal), as dmmd[NODE] once the configuration named
+ * the node. The daemon's only global state besides the signal flags:
+ * logging is process-wide by nature. Lines that input can trigger go
+ * through log_ratelimited; no line carries key material (the key file's
+ * parser names a bad line, never its text). */
+#include <ctype.h>
 #include <errno.h>
+#include <paths.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "types.h"
 
 static int log_fg = 1;
 static int log_verb;
+static int log_syslog_open;
+static char log_ident[64] = "dmmd";
+
+/* Under systemd, stderr is a stream to the journal, named in JOURNAL_STREAM
+ * ("DEV:INODE", systemd.exec(5)). Then lines go to syslog instead, so that
+ * the journal records each with its priority and the identifier
+ * dmmd[NODE] (a stream carries neither) -- if /dev/log takes them. */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ok;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) != 0 ||
+	    (unsigned long long)st.st_dev != dev || (unsigned long long)st.st_ino != ino)
+		return false;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", _PATH_LOG);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void open_syslog(void)
+{
+	if (log_syslog_open)
+		closelog();
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog_open = 1;
+}
 
 void log_init(int foreground, int verbose, const char *ident)
 {
-	log_fg = foreground;
+	log_fg = foreground && !stderr_is_journal();
 	log_verb = verbose;
-	if (!foreground)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	if (!log_syslog_open && strcmp(ident, "dmmd") != 0)
+		snprintf(log_ident, sizeof(log_ident), "%s", ident);
+	if (!log_fg)
+		open_syslog();
+}
+
+void log_set_node(const char *node)
+{
+	char name[DMM_NAME_MAX];
+	size_t i;
+
+	/* only what syslog parsers take inside the brackets of a tag */
+	for (i = 0; node[i] && i + 1 < sizeof(name); i++)
+		name[i] = isalnum((unsigned char)node[i]) || strchr("._-", node[i]) ? node[i] : '_';
+	name[i] = '\0';
+	snprintf(log_ident, sizeof(log_ident), "dmmd[%s]", name);
+	if (!log_fg)
+		open_syslog();
+}
+
+const char *log_ident_str(void)
+{
+	return log_ident;
 }
 
 int log_verbose(void)

@@ -5,7 +5,13 @@
 
 #include <stdarg.h>
 
+/* foreground: to stderr, unless stderr is the journal (JOURNAL_STREAM) and
+ * /dev/log answers: then, as without foreground, to syslog (LOG_DAEMON). */
 void log_init(int foreground, int verbose, const char *ident);
+/* From now on the syslog identifier is dmmd[NODE] (characters other than
+ * letters, digits, '.', '_' and '-' become '_'). */
+void log_set_node(const char *node);
+const char *log_ident_str(void);
 int log_verbose(void);
 /* log_warn appends strerror(errno). */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -15,6 +15,7 @@
 #     dmmctl <= scrape after), the handover histogram counted the moves
 #     (ctx_acked at the new MR), dmm_dataplane_info names the driver
 #     dmmctl show config reports, the tables' sizes match dmmctl's lists;
+#   - no daemon log or event log holds the lab's key;
 #   - the installed Lua dissector decodes the capture with no unknown field
 #     and agrees with dmm's decoder (lua_check_capture).
 # Root only (else 77); once, not per driver (the lab takes dataplane auto).
@@ -105,6 +106,18 @@ v=$(get "$DMMLAB_RUN/lm2haa2.prom" dmm_table_entries table=bindings)
 c=$(ctl lm2haa2 show bindings | jq length)
 echo "lm2haa2: bindings: metrics $v, dmmctl $c"
 [ "${v:-x}" -ge 1 ] || bad "lm2haa2: no bindings in the metrics ($v)"
+
+# ---- no key of the lab's key file in any daemon's log or event log
+nk=0
+while read -r id hex; do
+	case $id in ''|'#'*) continue ;; esac
+	nk=$((nk + 1))
+	for i in 0 16 32 48; do
+		grep -qriF "${hex:$i:16}" "$LABDIR/logs" && bad "key $id's digits ${hex:$i:16} in a log"
+	done
+done <"$LABDIR/keys"
+[ $nk -ge 1 ] || bad "no key read from $LABDIR/keys"
+echo "no digits of the $nk lab key(s) in $(ls "$LABDIR/logs" | wc -l) log files"
 
 # ---- the installed dissector on the capture
 lua_check_capture "$pcap" "$D/usr/share/dmm/wireshark/dmm.lua"
