@@ -272,10 +272,17 @@ static uint32_t dmmd_random(void *ctx)
 	return randombytes_random();
 }
 
+/* Each event: counted and timed for the metrics, then logged. */
+static void node_event(void *ctx, const struct dmm_event *ev)
+{
+	metrics_event(ctx, ev);
+	evlog_event(ctx, ev);
+}
+
 static int node_start(struct dmmd *d)
 {
 	struct dmm_io io = { .ctx = d, .send = sock_send, .dp = dp_op, .log = core_log,
-			     .log_on = core_log_on, .event = evlog_event, .random = dmmd_random,
+			     .log_on = core_log_on, .event = node_event, .random = dmmd_random,
 			     .persist = store_put, .authorize = authz_check };
 	int rc;
 
@@ -545,8 +552,8 @@ static void start(struct dmmd *d)
 	/* The data plane first: the node emits its MISS routes when created. */
 	if (mr && dp_start(d) < 0)
 		fatalx("cannot start the data plane");
-	if (store_open(d) < 0 || sock_open(d) < 0 || control_open(d) < 0 || metrics_open(d) < 0 ||
-	    node_start(d) < 0) {
+	if (store_open(d) < 0 || sock_open(d) < 0 || control_open(d) < 0 ||
+	    metrics_open(d) < 0 || node_start(d) < 0) {
 		dp_stop(d);
 		store_close(d);
 		fatalx("cannot start");

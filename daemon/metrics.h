@@ -25,8 +25,8 @@ void metrics_dispatch(struct dmmd *d, const struct pollfd *fds, int n);
  * metrics_timer closes the clients past theirs. */
 dmm_time_t metrics_next_deadline(const struct dmmd *d);
 void metrics_timer(struct dmmd *d);
-/* Every core event (evlog_event calls it): counted, and the handover steps
- * timed from the MN's attach. */
+/* Every core event (dmmd.c calls it before evlog_event): counted, and
+ * the handover steps timed from the MN's attach. */
 void metrics_event(struct dmmd *d, const struct dmm_event *ev);
 /* The page: Prometheus text format 0.0.4, or OpenMetrics 1.0.0. */
 void metrics_render(struct dmmd *d, struct buf *b, bool openmetrics);
