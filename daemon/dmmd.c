@@ -101,8 +101,9 @@ static void dp_cb_log(void *ctx, int level, const char *line)
 	int p = level >= 0 && level <= DMM_LOG_DEBUG ? pri[level] : LOG_INFO;
 
 	/* Its warnings (a full hold table, a link it cannot use) and some of
-	 * its notes (an MN's first frame) come from traffic: rate-limited,
-	 * each kind in its own budget. */
+	 * its notes (an MN's first frame) come from traffic: rate-limited.
+	 * One call site per priority, so one budget each: a flood of notes
+	 * does not silence a warning. */
 	if (p <= LOG_WARNING)
 		log_ratelimited(p, "%s", line);
 	else if (p == LOG_INFO)
