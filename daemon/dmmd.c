@@ -615,11 +615,11 @@ int main(int argc, char **argv)
 	log_init(1, verbose, "dmmd");
 	if (parse_conf_file(path, &d->conf, log_err, NULL) != 0)
 		fatalx("%s: configuration has errors (check with dmmd -n -f %s)", path, path);
-	log_set_node(d->conf.core.name);
 	d->conf_path = path;
 	d->raw_fd = d->udp_fd = d->ctl_fd = d->priv_fd = -1;
 
 	start(d);
+	log_set_node(d->conf.core.name);
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);

@@ -1,6 +1,5 @@
 /* dmmd: logging to stderr (foreground) or syslog (daemon, or foreground
- * under systemd: the journal), as dmmd[NODE] once the configuration named
- * the node. The daemon's only global state besides the signal flags:
+ * under systemd once started: the journal), as dmmd[NODE]. The daemon's only global state besides the signal flags:
  * logging is process-wide by nature. Lines that input can trigger go
  * through log_ratelimited; no line carries key material (the key file's
  * parser names a bad line, never its text). */
@@ -22,25 +21,29 @@
 #include "types.h"
 
 static int log_fg = 1;
+static int log_journal; /* stderr is the journal stream */
 static int log_verb;
 static int log_syslog_open;
 static char log_ident[64] = "dmmd";
 
 /* Under systemd, stderr is a stream to the journal, named in JOURNAL_STREAM
- * ("DEV:INODE", systemd.exec(5)). Then lines go to syslog instead, so that
- * the journal records each with its priority and the identifier
- * dmmd[NODE] (a stream carries neither) -- if /dev/log takes them. */
+ * ("DEV:INODE", systemd.exec(5)). Lines written there start with "<N>", the
+ * priority, which journald reads. */
 static bool stderr_is_journal(void)
 {
 	const char *e = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
 	struct stat st;
+
+	return e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static bool devlog_answers(void)
+{
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, ok;
 
-	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) != 0 ||
-	    (unsigned long long)st.st_dev != dev || (unsigned long long)st.st_ino != ino)
-		return false;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", _PATH_LOG);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -60,7 +63,8 @@ static void open_syslog(void)
 
 void log_init(int foreground, int verbose, const char *ident)
 {
-	log_fg = foreground && !stderr_is_journal();
+	log_fg = foreground;
+	log_journal = foreground && stderr_is_journal();
 	log_verb = verbose;
 	if (!log_syslog_open && strcmp(ident, "dmmd") != 0)
 		snprintf(log_ident, sizeof(log_ident), "%s", ident);
@@ -68,6 +72,10 @@ void log_init(int foreground, int verbose, const char *ident)
 		open_syslog();
 }
 
+/* In the foreground under systemd, the journal gets the start (and a
+ * failed start) on stderr, which it files under the unit whatever
+ * becomes of the process; from here on, the daemon running, lines go to
+ * syslog, where the journal also keeps the node's name. */
 void log_set_node(const char *node)
 {
 	char name[DMM_NAME_MAX];
@@ -78,6 +86,8 @@ void log_set_node(const char *node)
 		name[i] = isalnum((unsigned char)node[i]) || strchr("._-", node[i]) ? node[i] : '_';
 	name[i] = '\0';
 	snprintf(log_ident, sizeof(log_ident), "dmmd[%s]", name);
+	if (log_fg && log_journal && devlog_answers())
+		log_fg = 0;
 	if (!log_fg)
 		open_syslog();
 }
@@ -97,7 +107,10 @@ void log_line(int pri, const char *line)
 	if (pri == LOG_DEBUG && !log_verb)
 		return;
 	if (log_fg) {
-		fprintf(stderr, "%s\n", line);
+		if (log_journal)
+			fprintf(stderr, "<%d>%s\n", pri, line);
+		else
+			fprintf(stderr, "%s\n", line);
 		fflush(stderr);
 	} else {
 		syslog(pri, "%s", line);

@@ -5,11 +5,13 @@
 
 #include <stdarg.h>
 
-/* foreground: to stderr, unless stderr is the journal (JOURNAL_STREAM) and
- * /dev/log answers: then, as without foreground, to syslog (LOG_DAEMON). */
+/* foreground: to stderr (each line "<PRIORITY>" first when stderr is the
+ * journal stream JOURNAL_STREAM names); else to syslog (LOG_DAEMON). */
 void log_init(int foreground, int verbose, const char *ident);
-/* From now on the syslog identifier is dmmd[NODE] (characters other than
- * letters, digits, '.', '_' and '-' become '_'). */
+/* The daemon is running: from now on the syslog identifier is dmmd[NODE]
+ * (characters other than letters, digits, '.', '_' and '-' become '_'),
+ * and in the foreground with stderr the journal stream, lines go to
+ * syslog if /dev/log answers. */
 void log_set_node(const char *node);
 const char *log_ident_str(void);
 int log_verbose(void);

@@ -6,8 +6,9 @@
 #   - as a daemon (no -d), once detached, every line is tagged
 #     dmmd[NODE][PID] with the facility daemon and its priority (info);
 #   - in the foreground under systemd (stderr is the journal stream that
-#     JOURNAL_STREAM names), lines go to syslog the same way, none to
-#     stderr; with stderr anything else, to stderr;
+#     JOURNAL_STREAM names), the start (or a failed start) goes to stderr
+#     with "<PRIORITY>" prefixes, then, once running, lines go to syslog
+#     tagged the same way; with stderr anything else, all to stderr;
 #   - input cannot flood them: of 3000 bad signalling messages (raw next
 #     header 135, three kinds of malformation, from a domain peer's
 #     address) every one dmmd reads is counted dropped (dmmctl) but they
@@ -163,35 +164,46 @@ for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 : >"$tmp/stderr"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$tmp/stderr") in_ns "$DMMD" -d -f "$tmp/lm.conf" 2>>"$tmp/stderr" &
 pids+=($!)
-wait_log "lm1 started" ||
-	bad "-d under JOURNAL_STREAM: no start line on /dev/log; stderr: $(head -5 "$tmp/stderr")"
-line=$(grep -m1 "lm1 started" "$tmp/syslog")
-jpid=$(sed -n 's/.* dmmd\[lm1\]\[\([0-9]*\)\]: lm1 started.*/\1/p' <<<"$line")
+for _ in $(seq 100); do [ "$(logged "running as user")" -ge 2 ] && break; sleep 0.1; done
+line=$(grep "running as user" "$tmp/syslog" | sed -n 2p)
+jpid=$(sed -n 's/.* dmmd\[lm1\]\[\([0-9]*\)\]: running as user.*/\1/p' <<<"$line")
 echo "syslog: $line"
 [ -n "$jpid" ] && kill -0 "$jpid" 2>/dev/null ||
-	bad "-d under JOURNAL_STREAM: start line not tagged dmmd[lm1][PID] of a live dmmd: $line"
+	bad "-d under JOURNAL_STREAM: no line tagged dmmd[lm1][PID] of a live dmmd once started: '$line'"
+grep -qx "<6>lm1 started: roles lm haa" "$tmp/stderr" ||
+	bad "-d under JOURNAL_STREAM: the start not on stderr with its priority: $(head -3 "$tmp/stderr")"
 if [ -n "$jpid" ]; then
 	pids+=("$jpid")
 	kill "$jpid"
 	for _ in $(seq 100); do kill -0 "$jpid" 2>/dev/null || break; sleep 0.1; done
 fi
-[ -s "$tmp/stderr" ] && bad "-d under JOURNAL_STREAM wrote to stderr: $(head -3 "$tmp/stderr")"
+grep -q "lm1 shutting down" "$tmp/stderr" && bad "-d under JOURNAL_STREAM: shutdown on stderr, not syslog"
+# a failed start: on stderr (the journal files it under the unit even
+# though the process is gone), with priorities
+: >"$tmp/stderr1"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$tmp/stderr1") in_ns "$DMMD" -d -f "$tmp/nosuch.conf" \
+	2>>"$tmp/stderr1" && bad "dmmd started without a configuration file"
+grep -q "^<4>.*nosuch.conf: No such file" "$tmp/stderr1" && grep -q "^<2>.*configuration has errors" \
+	"$tmp/stderr1" || bad "-d under JOURNAL_STREAM, failed start: $(cat "$tmp/stderr1")"
+echo "failed start under JOURNAL_STREAM: $(head -1 "$tmp/stderr1")"
+n=$(logged "running as user")
 in_ns "$DMMD" -d -f "$tmp/lm.conf" 2>"$tmp/stderr2" &
 pids+=($!)
 for _ in $(seq 100); do grep -q "running as" "$tmp/stderr2" && break; sleep 0.1; done
-grep -q "lm1 started" "$tmp/stderr2" ||
+grep -qx "lm1 started: roles lm haa" "$tmp/stderr2" ||
 	bad "-d without JOURNAL_STREAM: no start line on stderr: $(head -5 "$tmp/stderr2")"
-n=$(grep -c "lm1 started" "$tmp/syslog")
-[ "$n" = 1 ] || bad "-d without JOURNAL_STREAM: $n start lines on /dev/log, want only the one before"
+grep -qx "running as user nobody (uid 65534), capabilities none" "$tmp/stderr2" ||
+	bad "-d without JOURNAL_STREAM: not all on stderr: $(head -5 "$tmp/stderr2")"
+[ "$(logged "running as user")" = "$n" ] || bad "-d without JOURNAL_STREAM: lines on /dev/log"
 "$DMMCTL" -s "$tmp/lm.sock" show config >/dev/null || bad "dmmctl on the last dmmd"
 spid=$(ip netns pids $ns | while read -r p; do
 	[ "$(readlink /proc/$p/exe)" = "$(readlink -f "$DMMD")" ] && echo $p; done | head -1)
 [ -n "$spid" ] && { kill "$spid"; for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done; }
-san_check "$tmp/stderr" "$tmp/stderr2" || fail=1
+san_check "$tmp/stderr" "$tmp/stderr1" "$tmp/stderr2" || fail=1
 
 # ---- no key material in anything logged
 nlines=$(wc -l <"$tmp/syslog")
-cat "$tmp/syslog" "$tmp/stderr0" "$tmp/stderr" "$tmp/stderr2" >"$tmp/all"
+cat "$tmp/syslog" "$tmp/stderr0" "$tmp/stderr" "$tmp/stderr1" "$tmp/stderr2" >"$tmp/all"
 # leaks FILE: how many of the keys FILE holds, in hex (either case, or a
 # 16-digit run) or base64
 leaks() {
