@@ -12,6 +12,8 @@
 #   - checks both are active and dropped to _dmmd, dmmctl answers on
 #     /run/dmmd/NAME.sock, systemctl reload works (SIGHUP), stopping one
 #     keeps the other's socket, a missing /etc/dmm/NAME.conf fails;
+#   - the journal has the running daemons' lines as dmmd[NODE] and the
+#     failed start's error at priority warning;
 #   - prints the journal and systemd-analyze security's verdict.
 # nspawn's own seccomp filter refuses bpf(): it is let through so that the
 # MR can take the bpf driver where the kernel has it.
@@ -74,6 +76,10 @@ for i in dmmd mr; do
 	systemctl is-active -q dmmd@$i || bad "dmmd@$i is not active"
 	journalctl -q --no-pager -u dmmd@$i | grep -q "running as user _dmmd" ||
 		bad "dmmd@$i did not drop to _dmmd"
+	# once running, through syslog: the node's name and the priority kept
+	journalctl -q --no-pager -u dmmd@$i -o verbose -g "running as user" |
+		grep -q "SYSLOG_IDENTIFIER=dmmd\[$(sed -n 's/^node //p' /etc/dmm/$i.conf)\]" ||
+		bad "dmmd@$i: no journal line with SYSLOG_IDENTIFIER=dmmd[NODE]"
 	dmmctl -s /run/dmmd/$i.sock show config >/dev/null || bad "dmmctl -s /run/dmmd/$i.sock"
 done
 [ "$(stat -c %a /etc/dmm)" = 750 ] || bad "/etc/dmm not 0750"
@@ -90,11 +96,11 @@ systemctl start dmmd@nosuch 2>/dev/null
 sleep 1
 # Restart=on-failure: it waits to be restarted, it is not active.
 ! systemctl is-active -q dmmd@nosuch &&
-	journalctl -q --no-pager -u dmmd@nosuch | grep -q "nosuch.conf: No such file" ||
+	journalctl -q --no-pager -u dmmd@nosuch -p warning | grep -q "nosuch.conf: No such file" ||
 	bad "dmmd@nosuch (no such file) did not fail with dmmd's message"
 systemctl stop dmmd@nosuch
 echo "---- journal"
-journalctl -q --no-pager -u 'dmmd@*' -o cat
+journalctl -q --no-pager -u 'dmmd@*' -o short
 echo "----"
 systemd-analyze security --no-pager dmmd@dmmd.service | tail -1
 [ $fail = 0 ] && echo "unit-check: ok" || echo "unit-check: FAILED"
