@@ -317,6 +317,31 @@ static void daemon_counters(struct page *pg, struct dmmd *d)
 		 "(dmmctl counter ctl_timeouts)", s->ctl_timeouts);
 	counter1(pg, "dmm_events_logged", "Events written to the event log (dmmctl counter "
 		 "events_logged)", s->ev_written);
+	counter1(pg, "dmm_store_writes", "Lease records written to the state store (dmmctl "
+		 "counter store_writes)", s->store_writes);
+	counter1(pg, "dmm_store_errors", "State store operations that failed (dmmctl counter "
+		 "store_errors)", s->store_errors);
+	counter1(pg, "dmm_store_restored", "Lease records restored from the state store at start "
+		 "(dmmctl counter store_restored)", s->store_restored);
+	counter1(pg, "dmm_monitor_events", "Events queued to dmmctl monitor clients (dmmctl "
+		 "counter monitor_events)", s->mon_events);
+	counter1(pg, "dmm_monitor_dropped_events", "Events not queued to a monitor whose buffer "
+		 "was full (dmmctl counter monitor_dropped)", s->mon_dropped);
+	counter1(pg, "dmm_monitor_closed", "Monitors closed because they did not read in time "
+		 "(dmmctl counter monitor_closed)", s->mon_closed);
+	unsigned mons = 0;
+	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
+		mons += d->ctl[i].used && d->ctl[i].monitor;
+	gauge1(pg, "dmm_monitors", "dmmctl monitor clients connected now (dmmctl counter "
+	       "monitors)", mons);
+	char when[32];
+	snprintf(when, sizeof(when), "%lld.%03ld", (long long)d->ctr_reset.tv_sec,
+		 d->ctr_reset.tv_nsec / 1000000);
+	family(pg, "dmm_counters_cleared_time_seconds", "gauge", "When dmmctl clear counters "
+	       "last ran, seconds since the epoch, 0 if never; it clears dmmctl's view only, "
+	       "never these counters (dmmctl counter counters_reset_time)");
+	sample_lv(pg, "dmm_counters_cleared_time_seconds", "", NULL,
+		  d->ctr_reset.tv_sec ? when : "0");
 	counter1(pg, "dmm_metrics_scrapes", "Metrics pages served", m->scrapes);
 	counter1(pg, "dmm_metrics_refused", "Metrics clients refused: too many at once",
 		 m->refused);

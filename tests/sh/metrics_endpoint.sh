@@ -14,6 +14,8 @@
 #     the HAA and answered, and dmmctl answers in under 0.5 s; one more
 #     scraper gets 503 at once; the silent ones are closed at their deadline
 #     (dmm_metrics_timeouts_total), after which a scrape works again;
+#   - dmmctl clear counters leaves the metrics' counters monotonic and
+#     sets dmm_counters_cleared_time_seconds;
 #   - 405 for POST, 404 elsewhere, 400 for garbage, 431 for a huge request,
 #     HEAD without a body.
 # Sanitizer build (lib_dmm.sh); root only (else 77).
@@ -187,6 +189,17 @@ rf=$(get "$tmp/lm.3" dmm_metrics_refused_total)
 echo "lm: dmm_metrics_timeouts_total $to, dmm_metrics_refused_total $rf"
 [ "${to:-0}" -ge 7 ] || bad "timeouts $to, want >= 7"
 [ "${rf:-0}" -ge 1 ] || bad "refused $rf, want >= 1"
+
+# ---- dmmctl clear counters clears dmmctl's view, never the metrics
+rx_m=$(get "$tmp/lm.3" dmm_messages_received_total)
+ctl lm clear counters >/dev/null || bad "dmmctl clear counters"
+scrape "http://[::1]:9442/metrics" >"$tmp/lm.4"
+[ "$(jq .rx <(ctl lm show counters))" = 0 ] || bad "dmmctl clear counters did not clear rx"
+rx_m2=$(get "$tmp/lm.4" dmm_messages_received_total)
+[ "$rx_m" -ge 1 ] && [ "$rx_m2" -ge "$rx_m" ] || bad "clear counters: metrics rx $rx_m then $rx_m2"
+ct=$(get "$tmp/lm.4" dmm_counters_cleared_time_seconds)
+[ "${ct%.*}" -ge "$(($(date +%s) - 60))" ] || bad "dmm_counters_cleared_time_seconds $ct"
+echo "after dmmctl clear counters: dmmctl rx 0, metrics rx $rx_m -> $rx_m2 (monotonic), cleared at $ct"
 
 # ---- errors
 code() { x curl -s -m 5 -o /dev/null -w '%{http_code}' "$@"; }
