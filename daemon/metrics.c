@@ -269,6 +269,13 @@ static const struct cinfo core_counters[DMM_C_COUNT] = {
 				  "Location cache entries evicted by a full cache" },
 	[DMM_C_ATTACH_CONFLICT] = { "dmm_attach_conflicts",
 				    "Attaches refused: the MN is attached on another live link" },
+	[DMM_C_CTX_RELAY] = { "dmm_context_relays",
+			      "Context requests an LM relayed to a pMR for a querying nMR" },
+	[DMM_C_LOC_UPDATE_DEPARTURE] = { "dmm_location_updates_at_departure",
+					 "Location updates sent at an MN's first departure "
+					 "(lm-update-on-attach no)" },
+	[DMM_C_ATTACH_DENIED] = { "dmm_attaches_denied",
+				  "Attaches refused by the authorization list (mr authorize)" },
 };
 
 static void node_counters(struct page *pg, struct dmmd *d)
@@ -516,6 +523,9 @@ static void tables(struct page *pg, struct dmmd *d)
 			 "packets held for a departed MN (dmmctl show handovers)", &ho, ho_state,
 			 DMM_HO_DONE + 1);
 	}
+	if (d->authz)
+		gauge1(pg, "dmm_authorized_mns", "MN identifiers on the authorization list "
+		       "(mr authorize)", authz_count(d->authz));
 	if (roles & DMM_ROLE_LM) {
 		gauge1(pg, "dmm_lm_subscriptions", "Subscribers of every binding together", bind.sub);
 		gauge1(pg, "dmm_lm_subscribers_per_binding_limit", "Subscribers one binding keeps "
