@@ -36,6 +36,9 @@ pids=()
 cleanup() {
 	local rc=$? p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	# whatever still runs in our namespace is ours (a daemon that detached)
+	for p in $(ip netns pids $ns 2>/dev/null); do kill "$p" 2>/dev/null; done
+	for _ in $(seq 50); do [ -z "$(ip netns pids $ns 2>/dev/null)" ] && break; sleep 0.1; done
 	[ $rc = 0 ] || { echo "--- syslog capture (tail)"; tail -30 "$tmp/syslog" 2>/dev/null; }
 	ip netns del $ns 2>/dev/null
 	rm -rf "$tmp"
@@ -112,15 +115,17 @@ n_other=$(grep -vc "dmmd\[lm1\]\[$pid\]: " "$tmp/syslog")
 n0=$(wc -l <"$tmp/syslog")
 t0=$(date +%s%N)
 ip netns exec $ns /usr/bin/python3 - <<'PY'
-import socket
+import socket, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 135)
 s.bind(("2001:db8:ff::12", 0))
 bad = [bytes([59, 0, 0, 0, 0, 0]),                              # short
        bytes([59, 1, 200, 0, 0, 0, 0, 0]) + bytes(8),           # unknown type
        bytes([59, 3, 1, 0, 0, 0, 0, 0]) + bytes(24)]            # no authenticator
-for i in range(1000):
+for i in range(1000):  # in bursts of 60: a loaded machine's dmmd keeps up with most
     for b in bad:
         s.sendto(b, ("2001:db8:ff::1", 0, 0, 0))
+    if i % 20 == 19:
+        time.sleep(0.005)
 PY
 prev=-1 rx=0
 while [ "$rx" != "$prev" ]; do # until the socket buffer's last ones are read
@@ -142,7 +147,7 @@ secs=$((($(date +%s%N) - t0) / 1000000000 + 1))
 n1=$(wc -l <"$tmp/syslog")
 echo "3000 bad messages sent (dmmd read $rx, dropped $drops) and 300 bad HTTP requests in ${secs}s: $((n1 - n0)) log lines"
 # a burst overflows the raw socket's buffer: what dmmd read, it dropped
-[ "$rx" -ge 500 ] && [ "$drops" = "$rx" ] || bad "received $rx bad messages, dropped $drops"
+[ "$rx" -ge 300 ] && [ "$drops" = "$rx" ] || bad "received $rx bad messages, dropped $drops"
 # the core logs one line a second per drop reason, the daemon's sites 10
 # a second each: a flood of 3300 inputs may cost a few dozen lines a
 # second, never one each

@@ -39,6 +39,9 @@ pids=()
 cleanup() {
 	local rc=$? p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	# whatever still runs in our namespace is ours (a daemon that detached)
+	for p in $(ip netns pids $ns 2>/dev/null); do kill "$p" 2>/dev/null; done
+	for _ in $(seq 50); do [ -z "$(ip netns pids $ns 2>/dev/null)" ] && break; sleep 0.1; done
 	san_check "$tmp"/*.log || rc=1
 	[ $rc = 0 ] || for f in "$tmp"/*.log; do echo "== $f"; tail -20 "$f"; done
 	ip netns del $ns 2>/dev/null
@@ -74,8 +77,8 @@ common() {
 dmm_conf_driver mr "$tmp/mr.conf"
 for n in lm mr; do
 	dmmd_n -n -f "$tmp/$n.conf" 2>"$tmp/$n.n" || { bad "$n.conf: $(cat "$tmp/$n.n")"; exit 1; }
-	x "$DMMD" -d -f "$tmp/$n.conf" >"$tmp/$n.log" 2>&1 &
-	pids+=($!)
+	ip netns exec $ns "$DMMD" -d -f "$tmp/$n.conf" >"$tmp/$n.log" 2>&1 &
+	pids+=($!) # ip execs dmmd: this is dmmd
 done
 ctl() { local n=$1; shift; "$DMMCTL" -j -s "$tmp/$n.sock" "$@"; }
 scrape() { x curl -sS -m 5 "$@"; }
