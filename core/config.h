@@ -115,6 +115,42 @@ void dmm_config_defaults(struct dmm_config *c);
 int dmm_config_check(const struct dmm_config *c,
 		     void (*err)(void *ctx, const char *msg), void *ctx);
 
+/* What a problem found by dmm_config_check_at() is about: an item of the
+ * config and its indexes, so that a parser can name the line that declared
+ * it. i and j are DMM_CI_NONE where they do not apply, or where the item is
+ * missing (a network with no prefix: DMM_CI_NET_PREFIX, i, DMM_CI_NONE). */
+enum dmm_config_item {
+	DMM_CI_NODE = 0,   /* the node as a whole */
+	DMM_CI_ROLES,
+	DMM_CI_SELF,       /* the node's address */
+	DMM_CI_LOCAL_NET,
+	DMM_CI_NET,        /* network i (its declaration) */
+	DMM_CI_NET_PREFIX, /* network i, prefix j */
+	DMM_CI_NET_LM,     /* network i */
+	DMM_CI_NET_HAA,    /* network i */
+	DMM_CI_NET_MR,     /* network i, MR j */
+	DMM_CI_POOL,       /* pool i */
+	DMM_CI_FIXED,      /* fixed prefix i */
+	DMM_CI_RO_MODE,
+	DMM_CI_TIMER,      /* i = offsetof(struct dmm_timers, the field) */
+	DMM_CI_LIMIT,      /* i = offsetof(struct dmm_limits, the field), or NONE */
+	DMM_CI_KEYS,
+};
+#define DMM_CI_NONE 0xffffffffu
+
+struct dmm_config_at {
+	enum dmm_config_item item;
+	unsigned i, j;
+};
+
+/* err(ctx, at, other, message): at is what the problem is about; other,
+ * NULL or the other item of a conflict (the pool another one overlaps). */
+typedef void dmm_config_err_at_fn(void *ctx, const struct dmm_config_at *at,
+				  const struct dmm_config_at *other, const char *msg);
+
+/* dmm_config_check, with each problem's place. */
+int dmm_config_check_at(const struct dmm_config *c, dmm_config_err_at_fn *err, void *ctx);
+
 /* Domain map lookups: the network whose prefixes contain a, or -1. */
 int dmm_config_net_of(const struct dmm_config *c, const struct in6_addr *a);
 

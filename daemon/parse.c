@@ -3,9 +3,13 @@
  * A hand-written lexer and a table-driven recursive-descent parser. Every
  * directive knows its arguments; after an error the parser skips to the end
  * of the statement (newline, ';', or the end of a braced block) and goes on,
- * so one run reports every error. Meaning checks that need the whole file
- * (local-network, role blocks, addresses) run at the end, then
- * dmm_config_check(). */
+ * so one run reports every error (up to PARSE_MAX_ERRORS). An unknown word
+ * where a keyword is expected gets the closest valid one ("did you mean").
+ * The parser keeps the line of every object it reads (struct lines); the
+ * checks that need the whole file (local-network, role blocks, keys) run at
+ * the end, then dmm_config_check_at(), whose every problem is reported at
+ * the line of the object it is about. A problem with an object whose
+ * statement already had an error is not reported twice. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -21,6 +25,9 @@
 #include "parse.h"
 
 #define TOK_MAX 512
+#define PARSE_MAX_ERRORS 50 /* then the parse stops: one mistake can cause many */
+#define N_TIMER_SLOTS (sizeof(struct dmm_timers) / sizeof(uint32_t))
+#define N_LIMIT_SLOTS (sizeof(struct dmm_limits) / sizeof(uint32_t))
 
 enum tok_kind { T_WORD, T_LBRACE, T_RBRACE, T_END, T_EOF };
 
@@ -41,15 +48,37 @@ struct parser {
 	parse_err_fn *err;
 	void *ctx;
 	int errors;
+	bool stopped;            /* PARSE_MAX_ERRORS reached */
+	unsigned skipped_kw;     /* keywords skipped with broken statements */
 	/* for the checks at the end */
-	unsigned seen;           /* top-level single directives given (bit per entry) */
+	int top_line[24];        /* top-level directives given: first line, by index */
 	char local_net[DMM_NAME_MAX + 8];
 	int local_net_line;
-	int mr_line, haa_line, lm_line, keys_line, user_line;
+	int keys_line, user_line;
+	int dp_driver_line, dp_block_line;
 	uid_t key_owner;         /* of the key file read */
 	bool key_read;
 	bool active_set;
 	uint32_t active;
+	struct lines *ln;
+};
+
+/* Where each object of the config was declared, for the whole-file checks:
+ * a line, 0 if not given, or minus the line of a statement that had an
+ * error (the checks say nothing more about it). Indexes as in the config;
+ * timers and limits by field (offset / 4). */
+struct lines {
+	int self, roles, keys, ro_mode, mr_block, haa_block;
+	int net[DMM_MAX_NETS];
+	int net_prefix[DMM_MAX_NETS][DMM_MAX_NET_PREFIX];
+	bool net_bad_prefix[DMM_MAX_NETS];
+	int net_lm[DMM_MAX_NETS], net_haa[DMM_MAX_NETS];
+	int net_mr[DMM_MAX_NETS][DMM_MAX_NET_MRS];
+	int pool[DMM_MAX_POOLS];
+	bool bad_pool;
+	int fixed[DMM_MAX_NET_PREFIX];
+	int timer[N_TIMER_SLOTS];
+	int limit[N_LIMIT_SLOTS];
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -68,9 +97,72 @@ static void perr(struct parser *ps, int line, const char *fmt, ...)
 		snprintf(out, sizeof(out), "%s:%d: %s", ps->name, line, msg);
 	else
 		snprintf(out, sizeof(out), "%s: %s", ps->name, msg);
+	if (ps->errors >= PARSE_MAX_ERRORS) {
+		ps->stopped = true;
+		return;
+	}
 	ps->errors++;
 	if (ps->err)
 		ps->err(ps->ctx, out);
+}
+
+/* ---------------------------------------------------------------- suggestions */
+
+/* Optimal string alignment distance (a swap of two neighbours costs 1), for
+ * words up to 32 characters; longer ones are too far from any keyword. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned d[33][33];
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cost = a[i - 1] != b[j - 1], v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* The word of words[] (NULL-terminated) closest to w: at most 1 edit away
+ * for words up to 4 characters, 2 for longer ones; NULL if none is. */
+static const char *closest(const char *w, const char *const *words)
+{
+	const char *best = NULL;
+	unsigned best_d = strlen(w) <= 4 ? 2 : 3;
+
+	for (; *words; words++) {
+		unsigned dist = edit_distance(w, *words);
+		if (dist < best_d && dist < strlen(*words)) {
+			best = *words;
+			best_d = dist;
+		}
+	}
+	return best;
+}
+
+/* "; did you mean 'X'?" for perr, or "". */
+static const char *did_you_mean(const char *w, const char *const *words, char *buf,
+				size_t len)
+{
+	const char *s = closest(w, words);
+
+	if (!s)
+		return "";
+	snprintf(buf, len, "; did you mean '%s'?", s);
+	return buf;
 }
 
 /* ---------------------------------------------------------------- lexer */
@@ -152,10 +244,13 @@ static struct tok *next(struct parser *ps)
 	return t;
 }
 
+static const struct directive *find_directive(const struct directive *tab, const char *kw);
+
 /* Skip the rest of a broken statement: up to the end of the line, or the
  * '}' closing the enclosing block (left for the caller), or past a whole
- * braced block the statement opened. */
-static void skip_statement(struct parser *ps)
+ * braced block the statement opened. Words skipped that are keywords of
+ * the block (tab) are counted in ps->skipped_kw: statements lost with it. */
+static void skip_statement(struct parser *ps, const struct directive *tab)
 {
 	int depth = 0;
 
@@ -165,6 +260,8 @@ static void skip_statement(struct parser *ps)
 			return;
 		if (t->kind == T_RBRACE && depth == 0)
 			return;
+		if (t->kind == T_WORD && depth == 0 && find_directive(tab, t->text))
+			ps->skipped_kw++;
 		next(ps);
 		if (t->kind == T_LBRACE)
 			depth++;
@@ -211,6 +308,10 @@ static int want_addr(struct parser *ps, const char *kw, struct in6_addr *a)
 		return -1;
 	if (inet_pton(AF_INET6, w, a) != 1) {
 		perr(ps, line, "%s: '%s' is not an IPv6 address", kw, w);
+		return -1;
+	}
+	if (IN6_IS_ADDR_UNSPECIFIED(a)) {
+		perr(ps, line, "%s: '%s' is the unspecified address", kw, w);
 		return -1;
 	}
 	return 0;
@@ -273,7 +374,10 @@ static int want_bool(struct parser *ps, const char *kw, bool *v)
 	else if (strcmp(w, "no") == 0)
 		*v = false;
 	else {
-		perr(ps, line, "%s: expected yes or no, got '%s'", kw, w);
+		static const char *const yn[] = { "yes", "no", NULL };
+		char dym[64];
+		perr(ps, line, "%s: expected yes or no, got '%s'%s", kw, w,
+		     did_you_mean(w, yn, dym, sizeof(dym)));
 		return -1;
 	}
 	return 0;
@@ -384,10 +488,15 @@ static bool opt_kw(struct parser *ps, const char *kw)
 
 typedef int directive_fn(struct parser *ps, const char *kw, void *obj);
 
+/* A keyword of a block and its parser; multi: it may be given more than
+ * once (each adds an entry), else a second one is an error. */
 struct directive {
 	const char *kw;
 	directive_fn *fn;
+	bool multi;
 };
+
+#define MAX_DIRECTIVES 24 /* per table */
 
 static const struct directive *find_directive(const struct directive *tab, const char *kw)
 {
@@ -397,6 +506,62 @@ static const struct directive *find_directive(const struct directive *tab, const
 	return NULL;
 }
 
+static const struct directive top_tab[], net_tab[], mr_tab[], haa_tab[], lm_tab[],
+	timers_tab[], limits_tab[], dp_tab[];
+
+/* The blocks, for "it goes in a ... block". */
+static const struct { const char *name; const struct directive *tab; } blocks[] = {
+	{ "network NAME", net_tab }, { "mr", mr_tab }, { "haa", haa_tab }, { "lm", lm_tab },
+	{ "timers", timers_tab }, { "limits", limits_tab }, { "dataplane", dp_tab },
+};
+
+/* "unknown keyword 'w'", then the closest keyword valid here, else the
+ * blocks where w is valid. */
+static void unknown_keyword(struct parser *ps, int line, const char *what,
+			    const struct directive *tab, const char *w)
+{
+	const char *words[MAX_DIRECTIVES + 1];
+	char hint[160] = "";
+	size_t n = 0, off = 0;
+
+	for (const struct directive *d = tab; d->kw && n < MAX_DIRECTIVES; d++)
+		words[n++] = d->kw;
+	words[n] = NULL;
+	did_you_mean(w, words, hint, sizeof(hint));
+	for (size_t i = 0; (off || !hint[0]) && i < sizeof(blocks) / sizeof(blocks[0]); i++)
+		if (blocks[i].tab != tab && find_directive(blocks[i].tab, w))
+			off += (size_t)snprintf(hint + off, sizeof(hint) - off, "%s %s {}",
+						off ? " or" : "; valid only in", blocks[i].name);
+	if (off && tab != top_tab && find_directive(top_tab, w))
+		snprintf(hint + off, sizeof(hint) - off, " or at the top level");
+	if (!hint[0] && tab != top_tab && find_directive(top_tab, w))
+		snprintf(hint, sizeof(hint), "; valid only at the top level");
+	if (what)
+		perr(ps, line, "%s: unknown keyword '%s'%s", what, w, hint);
+	else
+		perr(ps, line, "unknown keyword '%s'%s", w, hint);
+}
+
+/* A directive given before in this block (or at the top level): seen[]
+ * holds each one's first line, by index in its table. */
+static void once(struct parser *ps, int *seen, const struct directive *tab,
+		 const struct directive *d, const char *what, int line)
+{
+	size_t idx = (size_t)(d - tab);
+
+	if (d->multi || idx >= MAX_DIRECTIVES)
+		return;
+	if (seen[idx]) {
+		if (what)
+			perr(ps, line, "%s: %s given twice (first on line %d)", what, d->kw,
+			     seen[idx]);
+		else
+			perr(ps, line, "%s given twice (first on line %d)", d->kw, seen[idx]);
+	} else {
+		seen[idx] = line;
+	}
+}
+
 /* "{ directive... }": each directive from tab, separated by line ends, ';'
  * or nothing. */
 static int parse_block(struct parser *ps, const char *what, const struct directive *tab,
@@ -404,6 +569,7 @@ static int parse_block(struct parser *ps, const char *what, const struct directi
 {
 	struct tok *t = peek(ps);
 	int open_line = t->line;
+	int seen[MAX_DIRECTIVES] = { 0 };
 
 	if (t->kind != T_LBRACE) {
 		perr(ps, t->line, "%s: expected {, got %s", what, tok_desc(t));
@@ -420,46 +586,102 @@ static int parse_block(struct parser *ps, const char *what, const struct directi
 			perr(ps, open_line, "%s: missing } for the { on this line", what);
 			return 0;
 		}
+		if (ps->stopped)
+			return 0;
 		char kw[TOK_MAX];
 		int line = t->line;
 		const struct directive *d = t->kind == T_WORD ? find_directive(tab, t->text) : NULL;
 		snprintf(kw, sizeof(kw), "%s", t->text);
 		if (!d) {
-			perr(ps, line, "%s: unknown keyword '%s'", what, tok_desc(t));
-			skip_statement(ps);
-		} else if (d->fn(ps, kw, obj) != 0) {
-			skip_statement(ps);
+			if (t->kind == T_WORD)
+				unknown_keyword(ps, line, what, tab, kw);
+			else
+				perr(ps, line, "%s: unknown keyword '%s'", what, tok_desc(t));
+			skip_statement(ps, tab);
+			continue;
 		}
+		once(ps, seen, tab, d, what, line);
+		if (d->fn(ps, kw, obj) != 0)
+			skip_statement(ps, tab);
 	}
 }
 
-/* network NAME { prefix P ... lm A haa A } */
+/* The words after a statement's arguments on its line must start the next
+ * statement of its block (tab): anything else is a misspelt option
+ * (options: what was expected, NULL-terminated). 0, or -1 after an error. */
+static int trailing_word(struct parser *ps, const char *kw, const struct directive *tab,
+			 const char *const *options)
+{
+	struct tok *t = peek(ps);
+	char dym[64], list[128] = "";
+	size_t off = 0;
+
+	if (t->kind != T_WORD || find_directive(tab, t->text))
+		return 0;
+	for (const char *const *o = options; *o; o++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+					off ? (o[1] ? ", " : " or ") : "", *o);
+	perr(ps, t->line, "%s: unexpected '%s' (expected %s)%s", kw, t->text, list,
+	     did_you_mean(t->text, options, dym, sizeof(dym)));
+	return -1;
+}
+
+/* network NAME { prefix P ... lm A haa A mr A ... } */
+
+/* The index of network n in the config, -1 for the scratch one (too many). */
+static int net_index(struct parser *ps, const struct dmm_network *n)
+{
+	const struct dmm_network *first = ps->c->core.nets;
+
+	return n >= first && n < first + DMM_MAX_NETS ? (int)(n - first) : -1;
+}
+
+/* line into *slot if the statement parsed (rc 0), else -line. */
+static int note_line(int *slot, int line, int rc)
+{
+	if (slot)
+		*slot = rc == 0 ? line : -line;
+	return rc;
+}
+
 static int net_prefix(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmm_network *n = obj;
-	int line = peek(ps)->line;
+	int line = peek(ps)->line, i = net_index(ps, n);
 	struct dmm_prefix p;
 
 	memset(&p, 0, sizeof(p)); /* padding too: configs are compared bytewise */
 	if (want_prefix(ps, kw, &p) != 0)
-		return -1;
+		goto bad;
 	if (n->n_prefixes >= DMM_MAX_NET_PREFIX) {
 		perr(ps, line, "prefix: more than %d prefixes in network %s",
 		     DMM_MAX_NET_PREFIX, n->name);
-		return -1;
+		goto bad;
 	}
+	if (i >= 0)
+		ps->ln->net_prefix[i][n->n_prefixes] = line;
 	n->prefixes[n->n_prefixes++] = p;
 	return 0;
+bad:
+	if (i >= 0)
+		ps->ln->net_bad_prefix[i] = true;
+	return -1;
 }
 
 static int net_lm(struct parser *ps, const char *kw, void *obj)
 {
-	return want_addr(ps, kw, &((struct dmm_network *)obj)->lm);
+	int i = net_index(ps, obj), line = peek(ps)->line;
+
+	return note_line(i >= 0 ? &ps->ln->net_lm[i] : NULL, line,
+			 want_addr(ps, kw, &((struct dmm_network *)obj)->lm));
 }
 
 static int net_haa(struct parser *ps, const char *kw, void *obj)
 {
-	return want_addr(ps, kw, &((struct dmm_network *)obj)->haa);
+	int i = net_index(ps, obj), line = peek(ps)->line;
+
+	return note_line(i >= 0 ? &ps->ln->net_haa[i] : NULL, line,
+			 want_addr(ps, kw, &((struct dmm_network *)obj)->haa));
 }
 
 static const char *addr_s(const struct in6_addr *a, char *buf)
@@ -470,14 +692,14 @@ static const char *addr_s(const struct in6_addr *a, char *buf)
 static int net_mr(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmm_network *n = obj;
-	int line = peek(ps)->line;
+	int line = peek(ps)->line, i = net_index(ps, n);
 	struct in6_addr a;
 
 	if (want_addr(ps, kw, &a) != 0)
 		return -1;
-	for (unsigned i = 0; i < n->n_mrs; i++) {
+	for (unsigned j = 0; j < n->n_mrs; j++) {
 		char as[INET6_ADDRSTRLEN];
-		if (memcmp(&n->mrs[i], &a, sizeof(a)) == 0) {
+		if (memcmp(&n->mrs[j], &a, sizeof(a)) == 0) {
 			perr(ps, line, "mr: %s listed twice in network %s", addr_s(&a, as), n->name);
 			return -1;
 		}
@@ -486,42 +708,60 @@ static int net_mr(struct parser *ps, const char *kw, void *obj)
 		perr(ps, line, "mr: more than %d MRs in network %s", DMM_MAX_NET_MRS, n->name);
 		return -1;
 	}
+	if (i >= 0)
+		ps->ln->net_mr[i][n->n_mrs] = line;
 	n->mrs[n->n_mrs++] = a;
 	return 0;
 }
 
 static const struct directive net_tab[] = {
-	{ "prefix", net_prefix }, { "lm", net_lm }, { "haa", net_haa }, { "mr", net_mr },
-	{ NULL, NULL },
+	{ "prefix", net_prefix, true }, { "lm", net_lm, false }, { "haa", net_haa, false },
+	{ "mr", net_mr, true }, { NULL, NULL, false },
 };
 
+/* A network's name is checked with the rest of the domain map (defined
+ * twice: dmm_config_check_at). */
 static int top_network(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmm_config *c = &ps->c->core;
 	struct dmm_network scratch, *n = &scratch;
-	int line = peek(ps)->line;
+	int line = peek(ps)->line, i = -1, rc;
+	unsigned skipped = ps->skipped_kw;
 
 	memset(&scratch, 0, sizeof(scratch));
 	if (want_str(ps, kw, "a network name", scratch.name, sizeof(scratch.name)) != 0)
 		return -1;
-	for (unsigned i = 0; i < c->n_nets; i++)
-		if (strcmp(c->nets[i].name, scratch.name) == 0)
-			perr(ps, line, "network %s defined twice", scratch.name);
-	if (c->n_nets >= DMM_MAX_NETS)
+	if (c->n_nets >= DMM_MAX_NETS) {
 		perr(ps, line, "network: more than %d networks", DMM_MAX_NETS);
-	else
+	} else {
+		i = (int)c->n_nets;
+		ps->ln->net[i] = line;
 		n = &c->nets[c->n_nets++];
+	}
 	*n = scratch;
-	return parse_block(ps, "network", net_tab, n);
+	rc = parse_block(ps, "network", net_tab, n);
+	/* A statement with an error was skipped to the end of its line, and
+	 * others with it: what is missing may be there. */
+	if (i >= 0 && ps->skipped_kw > skipped) {
+		ps->ln->net_bad_prefix[i] = true;
+		if (!ps->ln->net_lm[i])
+			ps->ln->net_lm[i] = -line;
+		if (!ps->ln->net_haa[i])
+			ps->ln->net_haa[i] = -line;
+	}
+	return rc;
 }
 
 /* mr { ... } */
 static int mr_mode(struct parser *ps, const char *kw, void *obj)
 {
+	static const char *const modes[] = { "query", "redirect", "none", NULL };
 	struct dmm_config *c = obj;
 	int line = peek(ps)->line;
 	const char *w = want_word(ps, kw, "query, redirect or none");
+	char dym[64];
 
+	ps->ln->ro_mode = line;
 	if (!w)
 		return -1;
 	if (strcmp(w, "query") == 0)
@@ -531,7 +771,8 @@ static int mr_mode(struct parser *ps, const char *kw, void *obj)
 	else if (strcmp(w, "none") == 0)
 		c->ro_mode = DMM_RO_NONE;
 	else {
-		perr(ps, line, "mode: '%s' is not query, redirect or none", w);
+		perr(ps, line, "mode: '%s' is not query, redirect or none%s", w,
+		     did_you_mean(w, modes, dym, sizeof(dym)));
 		return -1;
 	}
 	return 0;
@@ -597,7 +838,10 @@ static int mr_attach_on(struct parser *ps, const char *kw, void *obj)
 	else if (strcmp(w, "rs") == 0)
 		ps->c->attach_on = DMMD_ATTACH_RS;
 	else {
-		perr(ps, line, "attach-on: '%s' is not first-frame or rs", w);
+		static const char *const ons[] = { "first-frame", "rs", NULL };
+		char dym[64];
+		perr(ps, line, "attach-on: '%s' is not first-frame or rs%s", w,
+		     did_you_mean(w, ons, dym, sizeof(dym)));
 		return -1;
 	}
 	return 0;
@@ -637,6 +881,7 @@ static int mr_fixed(struct parser *ps, const char *kw, void *obj)
 		perr(ps, line, "fixed-prefix: more than %d prefixes", DMM_MAX_NET_PREFIX);
 		return -1;
 	}
+	ps->ln->fixed[c->n_fixed] = line;
 	c->fixed[c->n_fixed++] = p;
 	return 0;
 }
@@ -673,32 +918,28 @@ static int mr_anycast_dead(struct parser *ps, const char *kw, void *obj)
 }
 
 static const struct directive mr_tab[] = {
-	{ "mode", mr_mode },
-	{ "access", mr_access },
-	{ "lm-update-on-attach", mr_lm_update },
-	{ "new-hoa-on-arrival", mr_new_hoa },
-	{ "hold", mr_hold },
-	{ "attach-on", mr_attach_on },
-	{ "authorize", mr_authorize },
-	{ "router-link-local", mr_router_ll },
-	{ "fixed-prefix", mr_fixed },
-	{ "anycast", mr_anycast },
-	{ "anycast-probe", mr_anycast_probe },
-	{ "anycast-dead", mr_anycast_dead },
-	{ NULL, NULL },
+	{ "mode", mr_mode, false },
+	{ "access", mr_access, true },
+	{ "lm-update-on-attach", mr_lm_update, false },
+	{ "new-hoa-on-arrival", mr_new_hoa, false },
+	{ "hold", mr_hold, false },
+	{ "attach-on", mr_attach_on, false },
+	{ "authorize", mr_authorize, false },
+	{ "router-link-local", mr_router_ll, false },
+	{ "fixed-prefix", mr_fixed, true },
+	{ "anycast", mr_anycast, true },
+	{ "anycast-probe", mr_anycast_probe, false },
+	{ "anycast-dead", mr_anycast_dead, false },
+	{ NULL, NULL, false },
 };
 
 /* haa { pool RANGE length N mr ADDR [stateless|stateful] } */
-static int haa_pool(struct parser *ps, const char *kw, void *obj)
+static int haa_pool_args(struct parser *ps, const char *kw, struct dmm_pool *p)
 {
-	struct dmm_config *c = obj;
-	int line = peek(ps)->line;
-	struct dmm_pool p;
+	static const char *const modes[] = { "stateless", "stateful", NULL };
 	uint32_t len;
 
-	memset(&p, 0, sizeof(p)); /* padding too: configs are compared bytewise */
-	p.mode = DMM_POOL_STATEFUL;
-	if (want_prefix(ps, kw, &p.range) != 0)
+	if (want_prefix(ps, kw, &p->range) != 0)
 		return -1;
 	if (!opt_kw(ps, "length")) {
 		perr(ps, peek(ps)->line, "pool: expected 'length N' after the range");
@@ -706,27 +947,43 @@ static int haa_pool(struct parser *ps, const char *kw, void *obj)
 	}
 	if (want_u32(ps, "pool length", 1, 128, &len) != 0)
 		return -1;
-	p.plen = (uint8_t)len;
+	p->plen = (uint8_t)len;
 	if (!opt_kw(ps, "mr")) {
 		perr(ps, peek(ps)->line, "pool: expected 'mr ADDRESS' after the length");
 		return -1;
 	}
-	if (want_addr(ps, "pool mr", &p.mr) != 0)
+	if (want_addr(ps, "pool mr", &p->mr) != 0)
 		return -1;
 	if (opt_kw(ps, "stateless"))
-		p.mode = DMM_POOL_STATELESS;
-	else
-		opt_kw(ps, "stateful");
+		p->mode = DMM_POOL_STATELESS;
+	else if (!opt_kw(ps, "stateful"))
+		return trailing_word(ps, kw, haa_tab, modes);
+	return 0;
+}
+
+static int haa_pool(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_config *c = obj;
+	int line = peek(ps)->line;
+	struct dmm_pool p;
+
+	memset(&p, 0, sizeof(p)); /* padding too: configs are compared bytewise */
+	p.mode = DMM_POOL_STATEFUL;
+	if (haa_pool_args(ps, kw, &p) != 0) {
+		ps->ln->bad_pool = true;
+		return -1;
+	}
 	if (c->n_pools >= DMM_MAX_POOLS) {
 		perr(ps, line, "pool: more than %d pools", DMM_MAX_POOLS);
 		return -1;
 	}
+	ps->ln->pool[c->n_pools] = line;
 	c->pools[c->n_pools++] = p;
 	return 0;
 }
 
 static const struct directive haa_tab[] = {
-	{ "pool", haa_pool }, { NULL, NULL },
+	{ "pool", haa_pool, true }, { NULL, NULL, false },
 };
 
 /* lm { replicate yes|no } */
@@ -736,7 +993,7 @@ static int lm_replicate(struct parser *ps, const char *kw, void *obj)
 }
 
 static const struct directive lm_tab[] = {
-	{ "replicate", lm_replicate }, { NULL, NULL },
+	{ "replicate", lm_replicate, false }, { NULL, NULL, false },
 };
 
 /* timers { ... }: name, field offset, unit of the field. */
@@ -761,17 +1018,20 @@ static const struct timer_def timer_defs[] = {
 
 static int timer_simple(struct parser *ps, const char *kw, void *obj)
 {
+	int line = peek(ps)->line;
+
 	for (size_t i = 0; i < N_TIMERS; i++)
 		if (strcmp(timer_defs[i].kw, kw) == 0)
-			return want_duration(ps, kw, timer_defs[i].secs,
-					     (uint32_t *)((char *)obj + timer_defs[i].off));
+			return note_line(&ps->ln->timer[timer_defs[i].off / sizeof(uint32_t)], line,
+					 want_duration(ps, kw, timer_defs[i].secs,
+						       (uint32_t *)((char *)obj + timer_defs[i].off)));
 	return -1;
 }
 
 /* retransmit INITIAL [max MAX] [count N] */
-static int timer_retransmit(struct parser *ps, const char *kw, void *obj)
+static int timer_retransmit_args(struct parser *ps, const char *kw, struct dmm_timers *t)
 {
-	struct dmm_timers *t = obj;
+	static const char *const opts[] = { "max", "count", NULL };
 
 	if (want_duration(ps, kw, false, &t->retrans_initial_ms) != 0)
 		return -1;
@@ -781,20 +1041,29 @@ static int timer_retransmit(struct parser *ps, const char *kw, void *obj)
 	if (opt_kw(ps, "count") && want_u32(ps, "retransmit count", 0, 100,
 					    &t->retrans_count) != 0)
 		return -1;
-	return 0;
+	return trailing_word(ps, kw, timers_tab, opts);
+}
+
+static int timer_retransmit(struct parser *ps, const char *kw, void *obj)
+{
+	int line = peek(ps)->line;
+
+	return note_line(&ps->ln->timer[offsetof(struct dmm_timers, retrans_initial_ms) /
+					sizeof(uint32_t)], line,
+			 timer_retransmit_args(ps, kw, obj));
 }
 
 static const struct directive timers_tab[] = {
-	{ "retransmit", timer_retransmit },
-	{ "timestamp-window", timer_simple },
-	{ "lease", timer_simple },
-	{ "binding", timer_simple },
-	{ "cache", timer_simple },
-	{ "handover-context", timer_simple },
-	{ "hold", timer_simple },
-	{ "deprecated-keep", timer_simple },
-	{ "ra-lifetime", timer_simple },
-	{ NULL, NULL },
+	{ "retransmit", timer_retransmit, false },
+	{ "timestamp-window", timer_simple, false },
+	{ "lease", timer_simple, false },
+	{ "binding", timer_simple, false },
+	{ "cache", timer_simple, false },
+	{ "handover-context", timer_simple, false },
+	{ "hold", timer_simple, false },
+	{ "deprecated-keep", timer_simple, false },
+	{ "ra-lifetime", timer_simple, false },
+	{ NULL, NULL, false },
 };
 
 /* limits { ... } */
@@ -820,17 +1089,24 @@ static const struct limit_def limit_defs[] = {
 
 static int limit_any(struct parser *ps, const char *kw, void *obj)
 {
+	int line = peek(ps)->line;
+
 	for (size_t i = 0; i < N_LIMITS; i++)
 		if (strcmp(limit_defs[i].kw, kw) == 0)
-			return want_u32(ps, kw, 1, LIMIT_MAX,
-					(uint32_t *)((char *)obj + limit_defs[i].off));
+			return note_line(&ps->ln->limit[limit_defs[i].off / sizeof(uint32_t)], line,
+					 want_u32(ps, kw, 1, LIMIT_MAX,
+						  (uint32_t *)((char *)obj + limit_defs[i].off)));
 	return -1;
 }
 
 /* MR: attaches per access link, a burst then one per interval (0: no limit). */
 static int limit_attach_burst(struct parser *ps, const char *kw, void *obj)
 {
-	return want_u32(ps, kw, 1, 65535, &((struct dmm_limits *)obj)->attach_burst);
+	int line = peek(ps)->line;
+
+	return note_line(&ps->ln->limit[offsetof(struct dmm_limits, attach_burst) /
+					sizeof(uint32_t)], line,
+			 want_u32(ps, kw, 1, 65535, &((struct dmm_limits *)obj)->attach_burst));
 }
 
 static int limit_attach_interval(struct parser *ps, const char *kw, void *obj)
@@ -839,11 +1115,12 @@ static int limit_attach_interval(struct parser *ps, const char *kw, void *obj)
 }
 
 static const struct directive limits_tab[] = {
-	{ "mns", limit_any }, { "cache", limit_any }, { "handovers", limit_any },
-	{ "pending", limit_any }, { "bindings", limit_any }, { "subscribers", limit_any },
-	{ "leases", limit_any }, { "peers", limit_any }, { "reply-cache", limit_any },
-	{ "attach-burst", limit_attach_burst }, { "attach-interval", limit_attach_interval },
-	{ NULL, NULL },
+	{ "mns", limit_any, false }, { "cache", limit_any, false },
+	{ "handovers", limit_any, false }, { "pending", limit_any, false },
+	{ "bindings", limit_any, false }, { "subscribers", limit_any, false },
+	{ "leases", limit_any, false }, { "peers", limit_any, false },
+	{ "reply-cache", limit_any, false }, { "attach-burst", limit_attach_burst, false },
+	{ "attach-interval", limit_attach_interval, false }, { NULL, NULL, false },
 };
 
 /* dataplane { table N rule-pref N protocol N tun NAME hold-limit N } */
@@ -911,9 +1188,10 @@ static int dp_hold_memory(struct parser *ps, const char *kw, void *obj)
 }
 
 static const struct directive dp_tab[] = {
-	{ "table", dp_table }, { "rule-pref", dp_rule_pref }, { "protocol", dp_protocol },
-	{ "tun", dp_tun }, { "hold-limit", dp_hold_limit }, { "hold-memory", dp_hold_memory },
-	{ NULL, NULL },
+	{ "table", dp_table, false }, { "rule-pref", dp_rule_pref, false },
+	{ "protocol", dp_protocol, false }, { "tun", dp_tun, false },
+	{ "hold-limit", dp_hold_limit, false }, { "hold-memory", dp_hold_memory, false },
+	{ NULL, NULL, false },
 };
 
 /* ---------------------------------------------------------------- top level */
@@ -925,28 +1203,35 @@ static int top_node(struct parser *ps, const char *kw, void *obj)
 
 static int top_address(struct parser *ps, const char *kw, void *obj)
 {
-	return want_addr(ps, kw, &ps->c->core.self);
+	int line = peek(ps)->line;
+
+	return note_line(&ps->ln->self, line, want_addr(ps, kw, &ps->c->core.self));
 }
 
-static int top_roles(struct parser *ps, const char *kw, void *obj)
+static int roles_args(struct parser *ps)
 {
+	static const char *const names[] = { "mr", "lm", "haa", NULL };
+	static const unsigned bits[] = { DMM_ROLE_MR, DMM_ROLE_LM, DMM_ROLE_HAA };
 	struct dmm_config *c = &ps->c->core;
 	struct tok *t;
+	char dym[64];
 	int bad = 0;
 
 	c->roles = 0;
 	while ((t = peek(ps))->kind == T_WORD) {
+		unsigned k;
 		next(ps);
-		if (strcmp(t->text, "mr") == 0)
-			c->roles |= DMM_ROLE_MR;
-		else if (strcmp(t->text, "lm") == 0)
-			c->roles |= DMM_ROLE_LM;
-		else if (strcmp(t->text, "haa") == 0)
-			c->roles |= DMM_ROLE_HAA;
-		else {
-			perr(ps, t->line, "roles: unknown role '%s' (mr, lm, haa)", t->text);
+		for (k = 0; names[k] && strcmp(t->text, names[k]) != 0; k++)
+			;
+		if (!names[k]) {
+			perr(ps, t->line, "roles: unknown role '%s' (mr, lm, haa)%s", t->text,
+			     did_you_mean(t->text, names, dym, sizeof(dym)));
+			bad = 1;
+		} else if (c->roles & bits[k]) {
+			perr(ps, t->line, "roles: %s given twice", names[k]);
 			bad = 1;
 		}
+		c->roles |= names[k] ? bits[k] : 0;
 	}
 	if (!bad && c->roles == 0) {
 		perr(ps, t->line, "roles: expected at least one of mr, lm, haa");
@@ -955,10 +1240,19 @@ static int top_roles(struct parser *ps, const char *kw, void *obj)
 	return bad ? -1 : 0;
 }
 
+static int top_roles(struct parser *ps, const char *kw, void *obj)
+{
+	int line = peek(ps)->line;
+
+	return note_line(&ps->ln->roles, line, roles_args(ps));
+}
+
 static int top_local_network(struct parser *ps, const char *kw, void *obj)
 {
-	ps->local_net_line = peek(ps)->line;
-	return want_str(ps, kw, "a network name", ps->local_net, sizeof(ps->local_net));
+	int line = peek(ps)->line;
+
+	return note_line(&ps->local_net_line, line,
+			 want_str(ps, kw, "a network name", ps->local_net, sizeof(ps->local_net)));
 }
 
 static int resolve_path(struct parser *ps, int line, const char *kw, const char *path,
@@ -980,6 +1274,10 @@ static void key_err_fwd(void *ctx, const char *msg)
 {
 	struct parser *ps = ctx;
 
+	if (ps->errors >= PARSE_MAX_ERRORS) {
+		ps->stopped = true;
+		return;
+	}
 	ps->errors++;
 	if (ps->err)
 		ps->err(ps->ctx, msg);
@@ -993,6 +1291,7 @@ static int top_keys(struct parser *ps, const char *kw, void *obj)
 	const char *w = want_word(ps, kw, "a key file path");
 
 	ps->keys_line = line;
+	ps->ln->keys = -line; /* until the key file is read */
 	if (!w)
 		return -1;
 	if (resolve_path(ps, line, kw, w, c->key_file, sizeof(c->key_file)) != 0)
@@ -1005,6 +1304,8 @@ static int top_keys(struct parser *ps, const char *kw, void *obj)
 	memset(&c->core.keys, 0, sizeof(c->core.keys));
 	ps->key_read = keys_read(c->key_file, &c->core.keys, key_err_fwd, ps,
 				 &ps->key_owner) == 0;
+	if (ps->key_read)
+		ps->ln->keys = line;
 	return 0;
 }
 
@@ -1035,6 +1336,21 @@ static int top_state(struct parser *ps, const char *kw, void *obj)
 		return -1;
 	c->state_sync = opt_kw(ps, "sync");
 	return 0;
+}
+
+/* pidfile PATH: relative to the configuration file, like the key file. */
+static int top_pidfile(struct parser *ps, const char *kw, void *obj)
+{
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "a file path");
+
+	if (!w)
+		return -1;
+	if (!w[0]) {
+		perr(ps, line, "%s: empty string", kw);
+		return -1;
+	}
+	return resolve_path(ps, line, kw, w, ps->c->pidfile, sizeof(ps->c->pidfile));
 }
 
 /* user NAME: checked at the end (the key file's owner depends on it). */
@@ -1136,7 +1452,10 @@ static int top_signalling(struct parser *ps, const char *kw, void *obj)
 	else if (strcmp(w, "both") == 0)
 		c->signalling = DMMD_SIG_BOTH;
 	else {
-		perr(ps, line, "signalling: '%s' is not raw, udp or both", w);
+		static const char *const sigs[] = { "raw", "udp", "both", NULL };
+		char dym[64];
+		perr(ps, line, "signalling: '%s' is not raw, udp or both%s", w,
+		     did_you_mean(w, sigs, dym, sizeof(dym)));
 		return -1;
 	}
 	if (opt_kw(ps, "port")) {
@@ -1149,19 +1468,24 @@ static int top_signalling(struct parser *ps, const char *kw, void *obj)
 
 static int top_mr(struct parser *ps, const char *kw, void *obj)
 {
-	ps->mr_line = ps->tok.line;
+	ps->ln->mr_block = ps->tok.line;
 	return parse_block(ps, kw, mr_tab, &ps->c->core);
 }
 
 static int top_haa(struct parser *ps, const char *kw, void *obj)
 {
-	ps->haa_line = ps->tok.line;
-	return parse_block(ps, kw, haa_tab, &ps->c->core);
+	unsigned skipped = ps->skipped_kw;
+	int rc;
+
+	ps->ln->haa_block = ps->tok.line;
+	rc = parse_block(ps, kw, haa_tab, &ps->c->core);
+	if (ps->skipped_kw > skipped)
+		ps->ln->bad_pool = true; /* skipped statements may have been pools */
+	return rc;
 }
 
 static int top_lm(struct parser *ps, const char *kw, void *obj)
 {
-	ps->lm_line = ps->tok.line;
 	return parse_block(ps, kw, lm_tab, &ps->c->core);
 }
 
@@ -1177,51 +1501,80 @@ static int top_limits(struct parser *ps, const char *kw, void *obj)
 
 const char *const dmmd_dataplane_names[4] = { "auto", "seg6", "bpf", "tun" };
 
-/* dataplane [auto|seg6|bpf|tun] [{ ... }]: a driver, a block, or both. */
+/* dataplane [auto|seg6|bpf|tun] [{ ... }]: a driver, a block, or both; the
+ * driver once and the block once in a file. */
 static int top_dataplane(struct parser *ps, const char *kw, void *obj)
 {
+	static const char *const names[] = { "auto", "seg6", "bpf", "tun", NULL };
 	struct tok *t = peek(ps);
+	char dym[64];
 
 	if (t->kind == T_WORD) {
 		unsigned k;
 		for (k = 0; k < 4 && strcmp(t->text, dmmd_dataplane_names[k]) != 0; k++)
 			;
 		if (k == 4) {
-			perr(ps, t->line, "dataplane: unknown driver '%s' (auto, seg6, bpf or tun)",
-			     t->text);
+			perr(ps, t->line, "dataplane: unknown driver '%s' (auto, seg6, bpf or tun)%s",
+			     t->text, did_you_mean(t->text, names, dym, sizeof(dym)));
 			return -1;
 		}
+		if (ps->dp_driver_line)
+			perr(ps, t->line, "dataplane: driver given twice (first on line %d)",
+			     ps->dp_driver_line);
+		else
+			ps->dp_driver_line = t->line;
 		ps->c->dataplane = (enum dmmd_dataplane)k;
 		next(ps);
 		if (peek(ps)->kind != T_LBRACE)
 			return 0;
 	}
+	if (peek(ps)->kind == T_LBRACE && ps->dp_block_line)
+		perr(ps, peek(ps)->line, "dataplane {} block given twice (first on line %d)",
+		     ps->dp_block_line);
+	else if (peek(ps)->kind == T_LBRACE)
+		ps->dp_block_line = peek(ps)->line;
 	return parse_block(ps, kw, dp_tab, ps->c);
 }
 
-/* Entries before top_network may be given once only (bit = index). */
+/* Each may be given once but network (multi) and dataplane (a driver and a
+ * block: top_dataplane checks). */
 static const struct directive top_tab[] = {
-	{ "node", top_node },
-	{ "address", top_address },
-	{ "roles", top_roles },
-	{ "local-network", top_local_network },
-	{ "keys", top_keys },
-	{ "control", top_control },
-	{ "event-log", top_event_log },
-	{ "signalling", top_signalling },
-	{ "user", top_user },
-	{ "state", top_state },
-	{ "metrics", top_metrics },
-	{ "mr", top_mr },
-	{ "haa", top_haa },
-	{ "lm", top_lm },
-	{ "timers", top_timers },
-	{ "limits", top_limits },
-	{ "dataplane", top_dataplane },
-	{ "network", top_network },
-	{ NULL, NULL },
+	{ "node", top_node, false },
+	{ "address", top_address, false },
+	{ "roles", top_roles, false },
+	{ "local-network", top_local_network, false },
+	{ "keys", top_keys, false },
+	{ "control", top_control, false },
+	{ "event-log", top_event_log, false },
+	{ "signalling", top_signalling, false },
+	{ "user", top_user, false },
+	{ "state", top_state, false },
+	{ "metrics", top_metrics, false },
+	{ "pidfile", top_pidfile, false },
+	{ "mr", top_mr, false },
+	{ "haa", top_haa, false },
+	{ "lm", top_lm, false },
+	{ "timers", top_timers, false },
+	{ "limits", top_limits, false },
+	{ "dataplane", top_dataplane, true },
+	{ "network", top_network, true },
+	{ NULL, NULL, false },
 };
-#define TOP_ONCE 11 /* node .. metrics */
+#define TOP_ADDRESS 1 /* indexes in top_tab */
+#define TOP_ROLES 2
+
+static bool top_is_block(const struct directive *d)
+{
+	return d->fn == top_mr || d->fn == top_haa || d->fn == top_lm ||
+	       d->fn == top_timers || d->fn == top_limits;
+}
+
+/* Skip everything left: the error limit is reached. */
+static void skip_rest(struct parser *ps)
+{
+	while (next(ps)->kind != T_EOF)
+		;
+}
 
 static void parse_top(struct parser *ps)
 {
@@ -1231,32 +1584,44 @@ static void parse_top(struct parser *ps)
 			return;
 		if (t->kind == T_END)
 			continue;
+		if (ps->stopped) {
+			skip_rest(ps);
+			return;
+		}
 		char kw[TOK_MAX];
 		int line = t->line;
 		const struct directive *d = t->kind == T_WORD ? find_directive(top_tab, t->text)
 							      : NULL;
 		snprintf(kw, sizeof(kw), "%s", t->text);
 		if (!d) {
-			perr(ps, line, "unknown keyword '%s'", tok_desc(t));
-			skip_statement(ps);
+			if (t->kind == T_WORD)
+				unknown_keyword(ps, line, NULL, top_tab, kw);
+			else
+				perr(ps, line, "unknown keyword '%s'", tok_desc(t));
+			skip_statement(ps, top_tab);
 			if (peek(ps)->kind == T_RBRACE)
 				next(ps); /* a stray '}' at top level */
 			continue;
 		}
 		unsigned idx = (unsigned)(d - top_tab);
-		if (idx < TOP_ONCE && (ps->seen & (1u << idx)))
-			perr(ps, line, "%s given twice", kw);
-		ps->seen |= 1u << idx;
+		if (!d->multi && ps->top_line[idx])
+			perr(ps, line, "%s%s given twice (first on line %d)", kw,
+			     top_is_block(d) ? " {} block" : "", ps->top_line[idx]);
+		else if (!ps->top_line[idx])
+			ps->top_line[idx] = line;
 		if (d->fn(ps, kw, NULL) != 0)
-			skip_statement(ps);
+			skip_statement(ps, top_tab);
 	}
 }
 
 /* ---------------------------------------------------------------- final checks */
 
-static bool addr_eq(const struct in6_addr *a, const struct in6_addr *b)
+static int top_line_of(const struct parser *ps, directive_fn *fn)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
+	for (const struct directive *d = top_tab; d->kw; d++)
+		if (d->fn == fn)
+			return ps->top_line[d - top_tab];
+	return 0;
 }
 
 static void check_local_net(struct parser *ps)
@@ -1264,25 +1629,23 @@ static void check_local_net(struct parser *ps)
 	struct dmm_config *c = &ps->c->core;
 
 	if (!ps->local_net[0]) {
-		perr(ps, 0, "missing 'local-network' directive");
+		if (!ps->local_net_line)
+			perr(ps, 0, "missing 'local-network' directive");
 		return;
 	}
-	for (unsigned i = 0; i < c->n_nets; i++)
+	for (unsigned i = 0; i < c->n_nets && c->local_net < 0; i++)
 		if (strcmp(c->nets[i].name, ps->local_net) == 0)
 			c->local_net = (int)i;
 	if (c->local_net < 0) {
-		perr(ps, ps->local_net_line, "local-network: no network named '%s'",
-		     ps->local_net);
-		return;
+		const char *names[DMM_MAX_NETS + 1];
+		char dym[DMM_NAME_MAX + 32];
+		for (unsigned i = 0; i < c->n_nets; i++)
+			names[i] = c->nets[i].name;
+		names[c->n_nets] = NULL;
+		perr(ps, ps->local_net_line, "local-network: no network named '%s'%s",
+		     ps->local_net, did_you_mean(ps->local_net, names, dym, sizeof(dym)));
+		ps->local_net_line = -ps->local_net_line;
 	}
-	const struct dmm_network *n = &c->nets[c->local_net];
-	char a[INET6_ADDRSTRLEN];
-	if ((c->roles & DMM_ROLE_LM) && !addr_eq(&n->lm, &c->self))
-		perr(ps, 0, "role lm, but network %s has its LM at %s, not at this node's "
-		     "address", n->name, inet_ntop(AF_INET6, &n->lm, a, sizeof(a)));
-	if ((c->roles & DMM_ROLE_HAA) && !addr_eq(&n->haa, &c->self))
-		perr(ps, 0, "role haa, but network %s has its HAA at %s, not at this node's "
-		     "address", n->name, inet_ntop(AF_INET6, &n->haa, a, sizeof(a)));
 }
 
 /* The user exists; the key file belongs to root, to whoever parses, or to
@@ -1305,44 +1668,97 @@ static void check_user(struct parser *ps)
 	     known ? name : c->user[0] ? c->user : DMMD_USER_DEFAULT);
 }
 
+static void check_active_key(struct parser *ps)
+{
+	struct dmmd_conf *c = ps->c;
+	uint32_t active = ps->active_set ? ps->active : c->core.keys.keys[0].id;
+	bool found = false;
+
+	for (unsigned i = 0; i < c->core.keys.n; i++)
+		found |= c->core.keys.keys[i].id == active;
+	if (!found) {
+		perr(ps, ps->keys_line, "keys: active key %u is not in %s", active, c->key_file);
+		ps->ln->keys = -ps->keys_line;
+	}
+	c->core.keys.active = active;
+}
+
 static void check_final(struct parser *ps)
 {
 	struct dmmd_conf *c = ps->c;
+	int lm_block = top_line_of(ps, top_lm);
 
-	if (!c->core.name[0])
+	if (!top_line_of(ps, top_node))
 		perr(ps, 0, "missing 'node' directive");
-	if (!(ps->seen & (1u << 1)))
+	if (!ps->top_line[TOP_ADDRESS])
 		perr(ps, 0, "missing 'address' directive");
-	if (!(ps->seen & (1u << 2)))
+	if (!ps->top_line[TOP_ROLES])
 		perr(ps, 0, "missing 'roles' directive");
 	check_local_net(ps);
-	if (ps->mr_line && !(c->core.roles & DMM_ROLE_MR))
-		perr(ps, ps->mr_line, "mr block, but role mr is not enabled");
-	if (ps->haa_line && !(c->core.roles & DMM_ROLE_HAA))
-		perr(ps, ps->haa_line, "haa block, but role haa is not enabled");
-	if (ps->lm_line && !(c->core.roles & DMM_ROLE_LM))
-		perr(ps, ps->lm_line, "lm block, but role lm is not enabled");
+	if (ps->ln->mr_block && !(c->core.roles & DMM_ROLE_MR) && ps->top_line[TOP_ROLES])
+		perr(ps, ps->ln->mr_block, "mr block, but role mr is not enabled");
+	if (ps->ln->haa_block && !(c->core.roles & DMM_ROLE_HAA) && ps->top_line[TOP_ROLES])
+		perr(ps, ps->ln->haa_block, "haa block, but role haa is not enabled");
+	if (lm_block && !(c->core.roles & DMM_ROLE_LM) && ps->top_line[TOP_ROLES])
+		perr(ps, lm_block, "lm block, but role lm is not enabled");
 	check_user(ps);
 	if (c->anycast_probe_ms < 100 || c->anycast_dead_ms <= c->anycast_probe_ms)
-		perr(ps, ps->mr_line, "anycast-probe (%ums) must be at least 100ms and "
+		perr(ps, ps->ln->mr_block, "anycast-probe (%ums) must be at least 100ms and "
 		     "anycast-dead (%ums) longer", c->anycast_probe_ms, c->anycast_dead_ms);
-	if (!c->key_file[0])
+	if (!ps->keys_line)
 		perr(ps, 0, "missing 'keys' directive");
-	else if (c->core.keys.n > 0) {
-		uint32_t active = ps->active_set ? ps->active : c->core.keys.keys[0].id;
-		bool found = false;
-		for (unsigned i = 0; i < c->core.keys.n; i++)
-			found |= c->core.keys.keys[i].id == active;
-		if (!found)
-			perr(ps, ps->keys_line, "keys: active key %u is not in %s", active,
-			     c->key_file);
-		c->core.keys.active = active;
+	else if (c->core.keys.n > 0)
+		check_active_key(ps);
+}
+
+/* The line of a config item (struct lines), for dmm_config_check_at's
+ * errors: > 0 a line, 0 none known, < 0 an item whose statement had an
+ * error already (or is missing, reported as such): say nothing more. */
+static int line_of(const struct parser *ps, const struct dmm_config_at *at)
+{
+	const struct lines *ln = ps->ln;
+	unsigned i = at->i, j = at->j;
+	bool net = i < DMM_MAX_NETS;
+
+	switch (at->item) {
+	case DMM_CI_ROLES: return ln->roles ? ln->roles : -1;
+	case DMM_CI_SELF: return ln->self ? ln->self : -1;
+	case DMM_CI_KEYS: return ln->keys ? ln->keys : -1;
+	case DMM_CI_LOCAL_NET: return ps->local_net_line > 0 ? ps->local_net_line : -1;
+	case DMM_CI_NET: return net ? ln->net[i] : 0;
+	case DMM_CI_NET_PREFIX:
+		if (net && j == DMM_CI_NONE)
+			return ln->net_bad_prefix[i] ? -1 : ln->net[i];
+		return net && j < DMM_MAX_NET_PREFIX ? ln->net_prefix[i][j] : 0;
+	case DMM_CI_NET_LM: return net ? (ln->net_lm[i] ? ln->net_lm[i] : ln->net[i]) : 0;
+	case DMM_CI_NET_HAA: return net ? (ln->net_haa[i] ? ln->net_haa[i] : ln->net[i]) : 0;
+	case DMM_CI_NET_MR: return net && j < DMM_MAX_NET_MRS ? ln->net_mr[i][j] : 0;
+	case DMM_CI_POOL:
+		if (i == DMM_CI_NONE)
+			return ln->bad_pool ? -1 : ln->haa_block;
+		return i < DMM_MAX_POOLS ? ln->pool[i] : 0;
+	case DMM_CI_FIXED: return i < DMM_MAX_NET_PREFIX ? ln->fixed[i] : ln->mr_block;
+	case DMM_CI_RO_MODE: return ln->ro_mode;
+	case DMM_CI_TIMER: return i / 4 < N_TIMER_SLOTS ? ln->timer[i / 4] : 0;
+	case DMM_CI_LIMIT: return i / 4 < N_LIMIT_SLOTS ? ln->limit[i / 4] : 0;
+	default: return 0;
 	}
 }
 
-static void check_err(void *ctx, const char *msg)
+/* A problem dmm_config_check_at found, at the line of its item; " (line N)"
+ * names the other item of a conflict. */
+static void check_err_at(void *ctx, const struct dmm_config_at *at,
+			 const struct dmm_config_at *other, const char *msg)
 {
-	perr(ctx, 0, "%s", msg);
+	struct parser *ps = ctx;
+	int line = line_of(ps, at), oline = other ? line_of(ps, other) : 0;
+
+	if (line < 0 || (other && oline < 0))
+		return;
+	if (oline > 0 && oline != line)
+		perr(ps, line, "%s (line %d)", msg, oline);
+	else
+		perr(ps, line, "%s", msg);
 }
 
 /* ---------------------------------------------------------------- entry points */
@@ -1374,11 +1790,28 @@ int parse_conf_text(const char *name, const char *text, const char *basedir,
 		.c = c, .err = err, .ctx = ctx,
 	};
 
+	struct lines *ln = calloc(1, sizeof(*ln));
+	char msg[DMMD_PATH_MAX + 80];
+
 	parse_conf_defaults(c);
+	if (!ln) {
+		snprintf(msg, sizeof(msg), "%s: out of memory", name);
+		if (err)
+			err(ctx, msg);
+		return 1;
+	}
+	ps.ln = ln;
 	parse_top(&ps);
-	check_final(&ps);
-	if (ps.errors == 0)
-		dmm_config_check(&c->core, check_err, &ps);
+	if (!ps.stopped)
+		check_final(&ps);
+	if (!ps.stopped)
+		dmm_config_check_at(&c->core, check_err_at, &ps);
+	if (ps.stopped && err) {
+		snprintf(msg, sizeof(msg), "%s: too many errors; stopped after %d", name,
+			 PARSE_MAX_ERRORS);
+		err(ctx, msg);
+	}
+	free(ln);
 	return ps.errors;
 }
 
@@ -1681,6 +2114,11 @@ static void print_head(FILE *f, const struct dmmd_conf *c)
 	if (c->metrics_family) {
 		char m[INET6_ADDRSTRLEN + 10];
 		fprintf(f, "metrics %s\n", parse_metrics_str(c, m, sizeof(m)));
+	}
+	if (c->pidfile[0]) {
+		fputs("pidfile ", f);
+		print_str(f, c->pidfile);
+		fputc('\n', f);
 	}
 }
 

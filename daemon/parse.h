@@ -53,6 +53,7 @@ struct dmmd_conf {
 	char key_file[DMMD_PATH_MAX]; /* absolute once parsed */
 	char control[DMMD_PATH_MAX];
 	char event_log[DMMD_PATH_MAX]; /* "" = none */
+	char pidfile[DMMD_PATH_MAX];   /* "" = none; absolute once parsed */
 	/* The user dmmd runs as once its sockets are open ("" = the default:
 	 * _dmmd, else nobody; "root" keeps root). */
 	char user[DMMD_USER_MAX];

@@ -223,22 +223,22 @@ static void test_pools(void **state)
 	only(&c, "role haa needs at least one pool");
 	valid(&c);
 	c.pools[0].plen = 48;
-	only(&c, "pool 1: prefix length 48 outside range /56..128");
+	only(&c, "pool 2001:db8:a:100::/56: length 48 outside /56..128");
 	valid(&c);
 	c.pools[0].plen = 129;
-	only(&c, "pool 1: prefix length 129 outside range /56..128");
+	only(&c, "pool 2001:db8:a:100::/56: length 129 outside /56..128");
 	valid(&c);
 	c.pools[0].range = nt_p6("2001:db8:a::/48");
 	c.pools[0].plen = 73;
-	only(&c, "pool 1: more than 2^24 prefixes");
+	only(&c, "pool 2001:db8:a::/48: more than 2^24 prefixes (length 73)");
 	c.pools[0].plen = 72; /* exactly 2^24 */
 	assert_int_equal(check(&c), 0);
 	valid(&c);
 	memset(&c.pools[0].mr, 0, 16);
-	only(&c, "pool 1: no MR address");
+	only(&c, "pool 2001:db8:a:100::/56: no MR address");
 	valid(&c);
 	c.pools[0].mode = (enum dmm_pool_mode)2;
-	only(&c, "pool 1: unknown mode 2");
+	only(&c, "pool 2001:db8:a:100::/56: unknown mode 2");
 	valid(&c);
 	c.n_pools = 3;
 	c.pools[1] = c.pools[0];
@@ -246,11 +246,11 @@ static void test_pools(void **state)
 	c.pools[2] = c.pools[0];
 	c.pools[2].range = nt_p6("2001:db8:a::/52"); /* contains pool 1 and 2 */
 	assert_int_equal(check(&c), 3);
-	assert_string_equal(got.msg[0], "pools 1 and 2 overlap");
-	assert_string_equal(got.msg[1], "pools 1 and 3 overlap");
-	assert_string_equal(got.msg[2], "pools 2 and 3 overlap");
-	c.pools[0].range = nt_p6("2001:db8:c::/56");
-	only(&c, "pools 2 and 3 overlap");
+	assert_string_equal(got.msg[0], "pool 2001:db8:a:180::/57 overlaps pool 2001:db8:a:100::/56");
+	assert_string_equal(got.msg[1], "pool 2001:db8:a::/52 overlaps pool 2001:db8:a:100::/56");
+	assert_string_equal(got.msg[2], "pool 2001:db8:a::/52 overlaps pool 2001:db8:a:180::/57");
+	c.pools[0].range = nt_p6("2001:db8:a:1000::/56");
+	only(&c, "pool 2001:db8:a::/52 overlaps pool 2001:db8:a:180::/57");
 	valid(&c);
 	c.n_pools = DMM_MAX_POOLS + 1; /* pools 2..16 are empty: more complaints */
 	assert_true(check(&c) > 1);
@@ -279,7 +279,8 @@ static void test_timers_and_limits(void **state)
 	for (size_t i = 0; i < sizeof(life) / sizeof(life[0]); i++) {
 		valid(&c);
 		*life[i] = 0;
-		only(&c, "lifetimes must be positive");
+		only(&c, i == 0 ? "binding lifetime must be positive"
+		      : i == 1 ? "lease lifetime must be positive" : "cache lifetime must be positive");
 	}
 	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
 		valid(&c);
@@ -299,7 +300,7 @@ static void test_timers_and_limits(void **state)
 	assert_string_equal(got.msg[4], "no authentication key");
 	assert_string_equal(got.msg[5], "retransmission timers: need 0 < initial <= max");
 	assert_string_equal(got.msg[6], "timestamp window must be positive");
-	assert_string_equal(got.msg[7], "lifetimes must be positive");
+	assert_string_equal(got.msg[7], "lease lifetime must be positive");
 	assert_string_equal(got.msg[8], "table limits must be positive");
 }
 
@@ -313,7 +314,15 @@ static void test_net_of(void **state)
 	nt_add_net(&c, "c", "2001:db8:a:8000::/49", "2001:db8:ff::3", "2001:db8:ff::3");
 	c.nets[1].prefixes[1] = nt_p6("2001:db8:a:100::/56"); /* b: more specific still */
 	c.nets[1].n_prefixes = 2;
-	assert_int_equal(check(&c), 0);
+	/* dmm_config_check refuses such a map (an address has one home
+	 * network); the lookup is still defined for it */
+	assert_int_equal(check(&c), 3);
+	assert_true(has("pool 2001:db8:a:100::/56 is in network b, not in this node's local "
+			"network a"));
+	assert_true(has("network b: prefix 2001:db8:a:100::/56 overlaps prefix 2001:db8:a::/48 "
+			"of network a"));
+	assert_true(has("network c: prefix 2001:db8:a:8000::/49 overlaps prefix "
+			"2001:db8:a::/48 of network a"));
 
 	a = nt_a6("2001:db8:a::1");
 	assert_int_equal(dmm_config_net_of(&c, &a), 0);
@@ -345,6 +354,150 @@ static void test_net_of(void **state)
 	assert_int_equal(dmm_config_net_of(&c, &a), -1);
 }
 
+/* The domain map: an address has one home network, nodes have addresses
+ * others can reach, an MR is in one network. */
+static void test_map_meaning(void **state)
+{
+	struct dmm_config c;
+
+	valid(&c);
+	c.nets[1].prefixes[0] = nt_p6("2001:db8:a:8000::/49");
+	only(&c, "network b: prefix 2001:db8:a:8000::/49 overlaps prefix 2001:db8:a::/48 of "
+	     "network a");
+	valid(&c);
+	c.nets[1].prefixes[0] = nt_p6("2001:db8:a::/48"); /* the same prefix */
+	only(&c, "network b: prefix 2001:db8:a::/48 overlaps prefix 2001:db8:a::/48 of network a");
+	valid(&c);
+	c.nets[1].prefixes[1] = nt_p6("2001:db8:b:100::/56");
+	c.nets[1].n_prefixes = 2;
+	only(&c, "network b: prefix 2001:db8:b:100::/56 overlaps its prefix 2001:db8:b::/48");
+	valid(&c);
+	c.nets[1].prefixes[1] = nt_p6("fe80::/64");
+	c.nets[1].n_prefixes = 2;
+	only(&c, "network b: prefix fe80::/64 is link-local");
+	valid(&c);
+	c.nets[1].lm = nt_a6("fe80::2");
+	only(&c, "network b: LM address fe80::2 is link-local; use a global or unique-local "
+	     "address");
+	valid(&c);
+	c.nets[1].haa = nt_a6("ff02::2");
+	only(&c, "network b: HAA address ff02::2 is multicast; use a global or unique-local "
+	     "address");
+	valid(&c);
+	c.self = nt_a6("fe80::1");
+	c.nets[0].lm = c.nets[0].haa = c.pools[0].mr = c.self;
+	assert_int_equal(check(&c), 4);
+	assert_string_equal(got.msg[0], "this node's address fe80::1 is link-local; use a "
+			    "global or unique-local address");
+	valid(&c);
+	c.nets[0].mrs[0] = nt_a6("2001:db8:ff::1");
+	c.nets[0].n_mrs = 1;
+	c.nets[1].mrs[0] = nt_a6("2001:db8:ff::1");
+	c.nets[1].n_mrs = 1;
+	only(&c, "network b: MR 2001:db8:ff::1 is also an MR of network a");
+	valid(&c);
+	c.nets[0].mrs[0] = nt_a6("2001:db8:ff::11");
+	c.nets[0].n_mrs = 1;
+	assert_int_equal(check(&c), 2);
+	assert_string_equal(got.msg[0], "role mr, but this node's address 2001:db8:ff::1 is not "
+			    "among the MRs of network a");
+	assert_string_equal(got.msg[1], "pool 2001:db8:a:100::/56: MR 2001:db8:ff::1 is not "
+			    "among the MRs of network a");
+	valid(&c);
+	c.nets[0].lm = nt_a6("2001:db8:ff::9");
+	only(&c, "role lm, but network a has its LM at 2001:db8:ff::9, not at this node's "
+	     "address");
+}
+
+/* Pools lie in this node's network; fixed prefixes in no mobile range. */
+static void test_pool_and_fixed_meaning(void **state)
+{
+	struct dmm_config c;
+
+	valid(&c);
+	c.pools[0].range = nt_p6("2001:db8:9:100::/56");
+	only(&c, "pool 2001:db8:9:100::/56 is outside every network's prefixes");
+	valid(&c);
+	c.pools[0].range = nt_p6("2001:db8::/32"); /* holds network a, not inside it */
+	c.pools[0].plen = 48;
+	only(&c, "pool 2001:db8::/32 is outside every network's prefixes");
+	valid(&c);
+	c.pools[0].range = nt_p6("2001:db8:b:100::/56");
+	only(&c, "pool 2001:db8:b:100::/56 is in network b, not in this node's local network a");
+	valid(&c);
+	c.pools[0].mr = nt_a6("ff02::1");
+	only(&c, "pool 2001:db8:a:100::/56: MR address ff02::1 is multicast");
+	valid(&c);
+	c.fixed[0] = nt_p6("2001:db8:100::/48");
+	c.n_fixed = 1;
+	assert_int_equal(check(&c), 0);
+	c.fixed[1] = nt_p6("2001:db8:b::/48");
+	c.fixed[2] = nt_p6("2001:db8:100:8000::/49");
+	c.fixed[3] = nt_p6("ff05::/16");
+	c.n_fixed = 4;
+	assert_int_equal(check(&c), 3);
+	assert_string_equal(got.msg[0], "fixed prefix 2001:db8:b::/48 overlaps 2001:db8:b::/48, "
+			    "a home prefix of network b");
+	assert_string_equal(got.msg[1], "fixed prefix 2001:db8:100:8000::/49 overlaps fixed "
+			    "prefix 2001:db8:100::/48");
+	assert_string_equal(got.msg[2], "fixed prefix ff05::/16 is multicast");
+}
+
+static struct {
+	int n;
+	struct dmm_config_at at[MAX_MSGS], other[MAX_MSGS];
+	bool has_other[MAX_MSGS];
+} where;
+
+static void collect_at(void *ctx, const struct dmm_config_at *at,
+		       const struct dmm_config_at *other, const char *msg)
+{
+	if (where.n < MAX_MSGS) {
+		where.at[where.n] = *at;
+		where.has_other[where.n] = other != NULL;
+		if (other)
+			where.other[where.n] = *other;
+	}
+	where.n++;
+}
+
+static void assert_at(int k, enum dmm_config_item item, unsigned i, unsigned j)
+{
+	assert_int_equal(where.at[k].item, item);
+	assert_int_equal(where.at[k].i, i);
+	assert_int_equal(where.at[k].j, j);
+}
+
+/* dmm_config_check_at names the item of every problem (the parser turns
+ * it into a line) and the other item of a conflict. */
+static void test_check_at(void **state)
+{
+	struct dmm_config c;
+
+	valid(&c);
+	c.nets[1].prefixes[1] = nt_p6("2001:db8:a:8000::/49");
+	c.nets[1].n_prefixes = 2;
+	memset(&c.nets[1].haa, 0, 16);
+	c.timers.cache_lifetime_s = 0;
+	c.n_pools = 2;
+	c.pools[1] = c.pools[0];
+	memset(&where, 0, sizeof(where));
+	assert_int_equal(dmm_config_check_at(&c, collect_at, NULL), 4);
+	assert_int_equal(where.n, 4);
+	assert_at(0, DMM_CI_NET_HAA, 1, DMM_CI_NONE);
+	assert_false(where.has_other[0]);
+	assert_at(1, DMM_CI_NET_PREFIX, 1, 1);
+	assert_true(where.has_other[1]);
+	assert_int_equal(where.other[1].item, DMM_CI_NET_PREFIX);
+	assert_int_equal(where.other[1].i, 0);
+	assert_int_equal(where.other[1].j, 0);
+	assert_at(2, DMM_CI_POOL, 1, DMM_CI_NONE);
+	assert_int_equal(where.other[2].item, DMM_CI_POOL);
+	assert_int_equal(where.other[2].i, 0);
+	assert_at(3, DMM_CI_TIMER, offsetof(struct dmm_timers, cache_lifetime_s), DMM_CI_NONE);
+	assert_int_equal(dmm_config_check_at(&c, NULL, NULL), 4); /* err may be NULL */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +509,9 @@ int main(void)
 		cmocka_unit_test(test_pools),
 		cmocka_unit_test(test_timers_and_limits),
 		cmocka_unit_test(test_net_of),
+		cmocka_unit_test(test_map_meaning),
+		cmocka_unit_test(test_pool_and_fixed_meaning),
+		cmocka_unit_test(test_check_at),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,7 @@
 
 #include "../../daemon/parse.c"
 
-#define MAX_ERRS 32
+#define MAX_ERRS 64
 
 struct errs {
 	int n;
@@ -293,7 +293,7 @@ static void test_round_trip(void **state)
 		   "count 0 hold 0s }\n");
 }
 
-/* mr { attach-on }: both values, the last one wins, and -nv prints it. */
+/* mr { attach-on }: both values, -nv prints it; given twice is an error. */
 static void test_attach_on(void **state)
 {
 	struct dmmd_conf c;
@@ -305,11 +305,13 @@ static void test_attach_on(void **state)
 	t = print_to_string(&c);
 	assert_non_null(strstr(t, "\thold yes\n\tattach-on rs\n\trouter-link-local fe80::1\n}\n"));
 	free(t);
-	assert_int_equal(parse(BASE "mr { attach-on rs; attach-on first-frame }\n", &c, &e), 0);
+	assert_int_equal(parse(BASE "mr { attach-on first-frame }\n", &c, &e), 0);
 	assert_int_equal(c.attach_on, DMMD_ATTACH_FIRST_FRAME);
 	t = print_to_string(&c);
 	assert_non_null(strstr(t, "\tattach-on first-frame\n"));
 	free(t);
+	assert_int_equal(parse(BASE "mr { attach-on rs; attach-on first-frame }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: mr: attach-on given twice (first on line 7)");
 	round_trip(BASE "mr { attach-on rs }\n");
 }
 
@@ -378,12 +380,12 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
-	{ "address ::1", { "t.conf:7: address given twice" } },
+	{ "address ::1", { "t.conf:7: address given twice (first on line 2)" } },
 	{ "frob 1", { "t.conf:7: unknown keyword 'frob'" } },
 	{ "}", { "t.conf:7: unknown keyword '}'" } },
-	{ "address", { "t.conf:7: address given twice",
+	{ "address", { "t.conf:7: address given twice (first on line 2)",
 		       "t.conf:7: address: expected an IPv6 address, got end of line" } },
-	{ "node \"abc", { "t.conf:7: node given twice",
+	{ "node \"abc", { "t.conf:7: node given twice (first on line 1)",
 			  "t.conf:7: unterminated quoted string" } },
 	{ "control \"\"", { "t.conf:7: control: empty string" } },
 	{ "event-log { }", { "t.conf:7: event-log: expected a file path, got {" } },
@@ -447,11 +449,14 @@ static const struct err_case err_cases[] = {
 	{ "dataplane { tun averyveryverylongname }",
 	  { "t.conf:7: tun: 'averyveryverylongname' longer than 15 characters" } },
 	{ "network ln1 { prefix 2001:db8:9::/48 lm ::1 haa ::1 }",
-	  { "t.conf:7: network ln1 defined twice" } },
-	{ "network ln2 { lm zz }", { "t.conf:7: lm: 'zz' is not an IPv6 address" } },
-	{ "network ln2 { haa 2001:db8::2 colour blue }",
+	  { "t.conf:7: network ln1 defined twice (line 6)" } },
+	{ "network ln2 { lm zz }", { "t.conf:7: lm: 'zz' is not an IPv6 address",
+				     "t.conf:7: network ln2 has no prefix",
+				     "t.conf:7: network ln2 has no HAA address" } },
+	{ "network ln2 { prefix 2001:db8:2::/48 lm ::2 haa 2001:db8::2 colour blue }",
 	  { "t.conf:7: network: unknown keyword 'colour'" } },
-	{ "network ln2 {", { "t.conf:7: network: missing } for the { on this line" } },
+	{ "network ln2 { prefix 2001:db8:2::/48 lm ::2 haa ::2",
+	  { "t.conf:7: network: missing } for the { on this line" } },
 	{ "network { }", { "t.conf:7: network: expected a network name, got {" } },
 	{ "haa { pool 2001:db8:1:100::/56 length 64 mr 2001:db8:ff::11 }",
 	  { "t.conf:7: haa block, but role haa is not enabled" } },
@@ -527,7 +532,8 @@ static void test_dataplane_driver(void **state)
 	round_trip(text);
 
 	const char *const bad_drv[] = {
-		"t.conf:7: dataplane: unknown driver 'ebpf' (auto, seg6, bpf or tun)" };
+		"t.conf:7: dataplane: unknown driver 'ebpf' (auto, seg6, bpf or tun); did you mean "
+		"'bpf'?" };
 	expect(BASE "dataplane ebpf\n", bad_drv, 1);
 	const char *const twice[] = {
 		"t.conf:7: mr: 2001:db8:ff::5 listed twice in network ln9" };
@@ -589,12 +595,14 @@ static void test_meaning_errors(void **state)
 		"t.conf:3: roles: unknown role 'router' (mr, lm, haa)",
 	};
 	static const char *lm_addr[] = {
-		"t.conf: role lm, but network ln1 has its LM at 2001:db8:ff::1, not at this "
-		"node's address",
+		"t.conf:6: role lm, but network ln1 has its LM at 2001:db8:ff::1, not at this "
+		"node's address (line 2)",
 	};
-	static const char *no_net[] = { "t.conf:4: local-network: no network named 'ln9'" };
+	static const char *no_net[] = {
+		"t.conf:4: local-network: no network named 'ln9'; did you mean 'ln1'?" };
 	static const char *active[] = { "t.conf:5: keys: active key 8 is not in " };
-	static const char *overlap[] = { "t.conf: pools 1 and 2 overlap" };
+	static const char *overlap[] = {
+		"t.conf:8: pool 2001:db8:1::/60 overlaps pool 2001:db8:1::/56 (line 7)" };
 	static const char *no_roles[] = {
 		"t.conf:3: roles: expected at least one of mr, lm, haa",
 	};
@@ -610,7 +618,7 @@ static void test_meaning_errors(void **state)
 	       "haa 2001:db8:ff::11 }\n", lm_addr, 1);
 	expect("node t1\naddress 2001:db8:ff::11\nroles mr\nlocal-network ln9\n"
 	       "keys keys\nnetwork ln1 { prefix 2001:db8:1::/48 lm ::1 haa ::1 }\n", no_net, 1);
-	/* dmm_config_check() runs last, on an otherwise valid file */
+	/* dmm_config_check_at() runs last; its errors have the line of the object */
 	expect("node t1\naddress ::1\nroles haa\nlocal-network ln1\nkeys keys\n"
 	       "network ln1 { prefix 2001:db8:1::/48 lm ::1 haa ::1 }\n"
 	       "haa { pool 2001:db8:1::/56 length 64 mr ::2\n"
@@ -639,6 +647,101 @@ static void test_keeps_going(void **state)
 
 	expect(BASE "mr { mode a\n hold b\n}\ntimers { c 1s\n}\nd { x y\n}\n"
 	       "limits {\ne\n}\n", want, 5);
+}
+
+/* Issue 12: misspelt keywords get the closest valid one; a keyword of
+ * another block says where it belongs; repeated directives and blocks are
+ * errors naming the first; whole-file errors come with the line of their
+ * object even when the file also has syntax errors, and an object whose
+ * statement was wrong is not reported twice. */
+static void test_first_hour(void **state)
+{
+	static const char *const typos[] = {
+		"t.conf:7: unknown keyword 'adress'; did you mean 'address'?",
+		"t.conf:8: mr: unknown keyword 'hlod'; did you mean 'hold'?",
+		"t.conf:8: mode: 'redirct' is not query, redirect or none; did you mean "
+		"'redirect'?",
+		"t.conf:9: timers: unknown keyword 'pool'; valid only in haa {}",
+		"t.conf:10: unknown keyword 'hold'; valid only in mr {} or timers {}",
+		"t.conf:11: limits: unknown keyword 'keys'; valid only at the top level",
+		"t.conf:12: signalling: 'bothh' is not raw, udp or both; did you mean 'both'?",
+		"t.conf:13: unknown keyword 'zzzzzz'",
+	};
+	expect(BASE "adress ::1\nmr { hlod yes; mode redirct }\ntimers { pool x }\n"
+	       "hold 1s\nlimits { keys 1 }\nsignalling bothh\nzzzzzz\n", typos, 8);
+
+	static const char *const twice[] = {
+		"t.conf:7: roles given twice (first on line 3)",
+		"t.conf:7: roles: mr given twice",
+		"t.conf:8: network: lm given twice (first on line 8)",
+		"t.conf:10: mr {} block given twice (first on line 9)",
+		"t.conf:12: dataplane: driver given twice (first on line 11)",
+		"t.conf:13: retransmit: unexpected 'mx' (expected max or count); did you mean "
+		"'max'?",
+	};
+	expect(BASE "roles mr mr\n"
+	       "network ln2 { prefix 2001:db8:2::/48 lm ::2 lm ::2 haa ::2 }\n"
+	       "mr { mode query }\nmr { hold yes }\ndataplane bpf\ndataplane tun\n"
+	       "timers { retransmit 1s mx 2s }\n", twice, 6);
+	/* dataplane DRIVER then dataplane { }: one of each is fine */
+	expect(BASE "dataplane bpf\ndataplane { table 9 }\n", NULL, 0);
+
+	/* a syntax error does not hide the whole-file errors; lm fe80::1 and
+	 * the overlap are reported at their lines; ln3's bad LM is reported
+	 * once (not again as missing) */
+	static const char *const both[] = {
+		"t.conf:7: unknown keyword 'frob'",
+		"t.conf:10: lm: 'x' is not an IPv6 address",
+		"t.conf:8: network ln2: LM address fe80::1 is link-local; use a global or "
+		"unique-local address",
+		"t.conf:9: network ln2: prefix 2001:db8:1:2::/64 overlaps prefix 2001:db8:1::/48 "
+		"of network ln1 (line 6)",
+	};
+	expect(BASE "frob\nnetwork ln2 { lm fe80::1\nprefix 2001:db8:1:2::/64 haa ::2 }\n"
+	       "network ln3 { lm x haa ::3 prefix 2001:db8:3::/48 }\n", both, 4);
+}
+
+/* More than PARSE_MAX_ERRORS errors: that many, then a notice, and the
+ * count returned is the cap. */
+static void test_error_cap(void **state)
+{
+	char text[4096] = BASE;
+	struct dmmd_conf c;
+	struct errs e;
+	int n;
+
+	for (int i = 0; i < 70; i++)
+		strcat(text, "bad x\n");
+	memset(&e, 0, sizeof(e));
+	n = parse_conf_text("t.conf", text, tmpdir, &c, collect, &e);
+	assert_int_equal(n, PARSE_MAX_ERRORS);
+	assert_int_equal(e.n, PARSE_MAX_ERRORS + 1);
+	assert_string_equal(e.msg[0], "t.conf:7: unknown keyword 'bad'");
+	assert_string_equal(e.msg[PARSE_MAX_ERRORS - 1], "t.conf:56: unknown keyword 'bad'");
+	assert_string_equal(e.msg[PARSE_MAX_ERRORS], "t.conf: too many errors; stopped after 50");
+}
+
+/* pidfile PATH: relative to the file's directory, printed, round trip. */
+static void test_pidfile(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	char want[256];
+	char *t;
+
+	assert_int_equal(parse(BASE, &c, &e), 0);
+	assert_string_equal(c.pidfile, "");
+	assert_int_equal(parse(BASE "pidfile \"run/d.pid\"\n", &c, &e), 0);
+	snprintf(want, sizeof(want), "%s/run/d.pid", tmpdir);
+	assert_string_equal(c.pidfile, want);
+	assert_int_equal(parse(BASE "pidfile /run/dmmd/x.pid\n", &c, &e), 0);
+	assert_string_equal(c.pidfile, "/run/dmmd/x.pid");
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\npidfile \"/run/dmmd/x.pid\"\n"));
+	free(t);
+	round_trip(BASE "pidfile /run/dmmd/x.pid\n");
+	static const char *const empty[] = { "t.conf:7: pidfile: empty string" };
+	expect(BASE "pidfile \"\"\n", empty, 1);
 }
 
 /* ---------------------------------------------------------------- key files */
@@ -768,7 +871,7 @@ static void test_user(void **state)
 	assert_int_equal(parse(BASE "user nosuchuser-h9\n", &c, &e), 1);
 	assert_string_equal(e.msg[0], "t.conf:7: user: no user 'nosuchuser-h9' on this system");
 	assert_int_equal(parse(BASE "user root\nuser root\n", &c, &e), 1);
-	assert_string_equal(e.msg[0], "t.conf:8: user given twice");
+	assert_string_equal(e.msg[0], "t.conf:8: user given twice (first on line 7)");
 	round_trip(BASE "user root\n");
 	assert_int_equal(parse(BASE "user \"root\"\n", &c, &e), 0);
 	t = print_to_string(&c);
@@ -900,6 +1003,9 @@ int main(void)
 		cmocka_unit_test(test_missing_directives),
 		cmocka_unit_test(test_meaning_errors),
 		cmocka_unit_test(test_keeps_going),
+		cmocka_unit_test(test_first_hour),
+		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_pidfile),
 		cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_key_owner_and_link),
 		cmocka_unit_test(test_user),
