@@ -364,8 +364,38 @@ static void check_pools(const struct dmm_config *c, struct check *ck)
 		check_pool(c, i, ck);
 }
 
-/* Fixed correspondents' prefixes are not mobile: an address in both would
- * be looked up as a home address and routed as a server's. */
+/* A fixed prefix against the domain map, as the LM it is registered with
+ * judges it (lm.c): it may not cover a network's prefix (it would answer
+ * for every home address nobody has bound) nor lie in another network
+ * (whose LM is the authority); inside this node's network, it may not
+ * overlap a pool (home addresses handed out). */
+static void check_fixed_map(const struct dmm_config *c, unsigned i, struct check *ck)
+{
+	const struct dmm_prefix *p = &c->fixed[i];
+	char a[DMM_PREFIX_STRLEN], b[DMM_PREFIX_STRLEN];
+
+	pfx_s(p, a);
+	for (unsigned k = 0; k < n_nets(c); k++)
+		for (unsigned l = 0; l < n_prefixes(&c->nets[k]); l++) {
+			const struct dmm_prefix *q = &c->nets[k].prefixes[l];
+			if (p->len <= q->len && dmm_prefix_contains(p, &q->addr))
+				complain(ck, AT(DMM_CI_FIXED, i, NONE), AT(DMM_CI_NET_PREFIX, k, l),
+					 "fixed prefix %s covers %s, a home prefix of network %s",
+					 a, pfx_s(q, b), c->nets[k].name);
+			else if (dmm_prefix_contains(q, &p->addr) && (int)k != c->local_net)
+				complain(ck, AT(DMM_CI_FIXED, i, NONE), AT(DMM_CI_NET_PREFIX, k, l),
+					 "fixed prefix %s is in %s, a home prefix of network %s, "
+					 "not of this node's network", a, pfx_s(q, b),
+					 c->nets[k].name);
+		}
+	for (unsigned k = 0; k < c->n_pools && k < DMM_MAX_POOLS; k++)
+		if (prefixes_overlap(p, &c->pools[k].range))
+			complain(ck, AT(DMM_CI_FIXED, i, NONE), AT(DMM_CI_POOL, k, NONE),
+				 "fixed prefix %s overlaps pool %s", a,
+				 pfx_s(&c->pools[k].range, b));
+}
+
+/* Fixed correspondents' prefixes: unicast, distinct, not mobile. */
 static void check_fixed(const struct dmm_config *c, struct check *ck)
 {
 	unsigned n = bounded(ck, AT(DMM_CI_FIXED, NONE, NONE), c->n_fixed, DMM_MAX_NET_PREFIX,
@@ -383,14 +413,7 @@ static void check_fixed(const struct dmm_config *c, struct check *ck)
 				complain(ck, AT(DMM_CI_FIXED, i, NONE), AT(DMM_CI_FIXED, j, NONE),
 					 "fixed prefix %s overlaps fixed prefix %s", a,
 					 pfx_s(&c->fixed[j], b));
-		for (unsigned k = 0; k < n_nets(c); k++)
-			for (unsigned l = 0; l < n_prefixes(&c->nets[k]); l++)
-				if (prefixes_overlap(p, &c->nets[k].prefixes[l]))
-					complain(ck, AT(DMM_CI_FIXED, i, NONE),
-						 AT(DMM_CI_NET_PREFIX, k, l),
-						 "fixed prefix %s overlaps %s, a home prefix of "
-						 "network %s", a,
-						 pfx_s(&c->nets[k].prefixes[l], b), c->nets[k].name);
+		check_fixed_map(c, i, ck);
 	}
 }
 

@@ -431,16 +431,33 @@ static void test_pool_and_fixed_meaning(void **state)
 	c.fixed[0] = nt_p6("2001:db8:100::/48");
 	c.n_fixed = 1;
 	assert_int_equal(check(&c), 0);
-	c.fixed[1] = nt_p6("2001:db8:b::/48");
-	c.fixed[2] = nt_p6("2001:db8:100:8000::/49");
+	c.fixed[0] = nt_p6("2001:db8:a:ff00::/56"); /* servers inside this node's network */
+	assert_int_equal(check(&c), 0);
+	c.fixed[0] = nt_p6("2001:db8:100::/48");
+	c.fixed[1] = nt_p6("2001:db8:b::/48");          /* equal to network b's */
+	c.fixed[2] = nt_p6("2001:db8:100:8000::/49");   /* inside fixed[0] */
 	c.fixed[3] = nt_p6("ff05::/16");
-	c.n_fixed = 4;
-	assert_int_equal(check(&c), 3);
-	assert_string_equal(got.msg[0], "fixed prefix 2001:db8:b::/48 overlaps 2001:db8:b::/48, "
+	c.fixed[4] = nt_p6("2001:db8:b:100::/56");      /* inside network b */
+	c.fixed[5] = nt_p6("2001:db8:a:100::/60");      /* inside pool 1 */
+	c.fixed[6] = nt_p6("2001:db8::/32");            /* covers a and b */
+	c.n_fixed = 7;
+	assert_int_equal(check(&c), 14); /* the /32 overlaps every other one too */
+	assert_string_equal(got.msg[0], "fixed prefix 2001:db8:b::/48 covers 2001:db8:b::/48, "
 			    "a home prefix of network b");
 	assert_string_equal(got.msg[1], "fixed prefix 2001:db8:100:8000::/49 overlaps fixed "
 			    "prefix 2001:db8:100::/48");
 	assert_string_equal(got.msg[2], "fixed prefix ff05::/16 is multicast");
+	assert_string_equal(got.msg[3], "fixed prefix 2001:db8:b:100::/56 overlaps fixed "
+			    "prefix 2001:db8:b::/48");
+	assert_string_equal(got.msg[4], "fixed prefix 2001:db8:b:100::/56 is in "
+			    "2001:db8:b::/48, a home prefix of network b, not of this node's "
+			    "network");
+	assert_string_equal(got.msg[5], "fixed prefix 2001:db8:a:100::/60 overlaps pool "
+			    "2001:db8:a:100::/56");
+	assert_true(has("fixed prefix 2001:db8::/32 covers 2001:db8:a::/48, a home prefix of "
+			"network a"));
+	assert_true(has("fixed prefix 2001:db8::/32 covers 2001:db8:b::/48, a home prefix of "
+			"network b"));
 }
 
 static struct {
