@@ -4,12 +4,16 @@
  * flags; ppoll() unblocks them only while waiting, so none is missed. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -373,22 +377,22 @@ static void live_sections(const struct dmmd_conf *a, const struct dmmd_conf *b,
 }
 
 /* Check the new configuration against the running one; 0 if it may be
- * swapped in (the node has then taken its timers, keys and switches). */
-static int reload_apply(struct dmmd *d, const struct dmmd_conf *nc)
+ * swapped in (the node has then taken its timers, keys and switches), else
+ * -1 with the reason in why. */
+static int reload_apply(struct dmmd *d, const struct dmmd_conf *nc, char *why, size_t len)
 {
-	char why[256];
+	char what[256];
 	int rc;
 
-	restart_sections(&d->conf, nc, why, sizeof(why));
-	if (why[0]) {
-		log_warnx("reload: changes to %s need a restart; keeping the running "
-			  "configuration", why);
+	restart_sections(&d->conf, nc, what, sizeof(what));
+	if (what[0]) {
+		snprintf(why, len, "changes to %s need a restart", what);
 		return -1;
 	}
 	rc = dmm_node_reconfigure(d->node, &nc->core);
 	if (rc < 0) {
-		log_warnx("reload: the node refused the new configuration (%s); keeping "
-			  "the running configuration", dmm_strerror(rc));
+		snprintf(why, len, "the node refused the new configuration (%s)",
+			 dmm_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -411,30 +415,50 @@ static void evlog_reopen(struct dmmd *d)
 		evlog_adopt(d, fd);
 }
 
+/* A reload error: logged (on stderr under -d) and kept for show config. */
+static void reload_err(void *ctx, const char *msg)
+{
+	struct dmmd_reload *r = ctx;
+	size_t off = strlen(r->error);
+
+	log_warnx("%s", msg);
+	if (off + 1 < sizeof(r->error))
+		snprintf(r->error + off, sizeof(r->error) - off, "%s%s", off ? "\n" : "", msg);
+}
+
 /* SIGHUP: parse and validate again, then swap or keep. Timers, keys, the MR
  * policy switches and the event log apply to the running node; any other
  * change is refused as a whole, with the sections that need a restart named.
- * The event log is reopened in any case, so it can be rotated. */
+ * The event log is reopened in any case, so it can be rotated. The outcome
+ * (errors, time) is kept in d->reload for dmmctl show config. */
 static void reload(struct dmmd *d)
 {
 	struct dmmd_conf *nc = malloc(sizeof(*nc));
-	char what[256];
+	struct dmmd_reload *r = &d->reload;
+	char what[256], why[512];
 
+	memset(r, 0, sizeof(*r));
+	r->tried = true;
+	r->time = time(NULL);
 	if (!nc) {
-		log_warnx("reload: out of memory; keeping the running configuration");
+		reload_err(r, "reload: out of memory; keeping the running configuration");
 		return;
 	}
-	if ((d->priv_fd >= 0 ? priv_reload(d, nc, log_err, NULL)
-			     : parse_conf_file(d->conf_path, nc, log_err, NULL)) != 0) {
+	if ((d->priv_fd >= 0 ? priv_reload(d, nc, reload_err, r)
+			     : parse_conf_file(d->conf_path, nc, reload_err, r)) != 0) {
 		log_warnx("reload: %s has errors; keeping the running configuration",
 			  d->conf_path);
-	} else if (reload_apply(d, nc) == 0) {
+	} else if (reload_apply(d, nc, why, sizeof(why)) != 0) {
+		log_warnx("reload: %s; keeping the running configuration", why);
+		snprintf(r->error, sizeof(r->error), "%s", why);
+	} else {
 		live_sections(&d->conf, nc, what, sizeof(what));
 		if (what[0])
 			log_info("reload: applied changes to %s", what);
 		else
 			log_info("reload: configuration unchanged");
 		d->conf = *nc; /* everything else is identical */
+		r->ok = true;
 	}
 	authz_reload(d); /* the file again, even if its name did not change */
 	evlog_reopen(d);
@@ -524,10 +548,27 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 
 /* ---------------------------------------------------------------- main */
 
-static void usage(void)
+#ifndef DMM_VERSION
+#define DMM_VERSION "unknown"
+#endif
+#define DMMD_CONF_DEFAULT "/etc/dmm/dmmd.conf"
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: dmmd [-dnv] [-f file]\n       dmmd -P\n");
-	exit(1);
+	fprintf(f, "usage: dmmd [-dnv] [-f file] [-p pidfile]\n"
+		"       dmmd -P\n"
+		"       dmmd -h | --help | -V | --version\n"
+		"\n"
+		"  -d          stay in the foreground, log to stderr\n"
+		"  -f file     configuration file (default " DMMD_CONF_DEFAULT ")\n"
+		"  -n          check the configuration: every error as file:line, then exit\n"
+		"  -p pidfile  write the pid there once started (overrides 'pidfile')\n"
+		"  -v          verbose: debug logs; with -n, print the configuration normalized\n"
+		"  -P          probe the kernel: which data-plane drivers it runs\n"
+		"  -h, --help  this help\n"
+		"  -V, --version  print the version\n"
+		"\n"
+		"Manual: dmmd(8), dmmd.conf(5), dmmctl(8).\n");
 }
 
 /* -n: check the file, print every error; with -v print it normalized. */
@@ -565,6 +606,73 @@ static void start(struct dmmd *d)
 		 d->conf.core.roles & DMM_ROLE_HAA ? " haa" : "");
 }
 
+/* ---------------------------------------------------------------- pidfile */
+
+/* Write our pid to conf.pidfile once start-up succeeded (after daemon():
+ * the pid is final): opened without following a symbolic link, a regular
+ * file, mode 0644, locked while dmmd runs so that a second dmmd given the
+ * same file refuses to start. 0 or -1. */
+static int pidfile_write(struct dmmd *d)
+{
+	const char *path = d->conf.pidfile;
+	struct stat st;
+	char buf[32];
+	int fd, n;
+
+	if (!path[0])
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+	if (fd < 0) {
+		log_warn("pidfile %s%s", path, errno == ELOOP ? " (a symbolic link)" : "");
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_warnx("pidfile %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warnx("pidfile %s: locked by another process (another dmmd running?)", path);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (fchmod(fd, 0644) < 0 || ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n) {
+		log_warn("pidfile %s", path);
+		close(fd);
+		return -1;
+	}
+	d->pid_fd = fd;
+	return 0;
+}
+
+void dmmd_pidfile_unlink(const char *path, pid_t pid)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	char buf[32] = "";
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, buf, sizeof(buf) - 1) : -1;
+	close(fd);
+	if (n > 0 && strtol(buf, NULL, 10) == (long)pid && unlink(path) < 0)
+		log_warn("pidfile %s: unlink", path);
+}
+
+static void pidfile_remove(struct dmmd *d)
+{
+	if (d->pid_fd < 0)
+		return;
+	if (d->priv_fd >= 0)
+		priv_unlink_pidfile(d); /* its directory may be root's */
+	else
+		dmmd_pidfile_unlink(d->conf.pidfile, getpid());
+	close(d->pid_fd);
+	d->pid_fd = -1;
+}
+
 static void shutdown_all(struct dmmd *d)
 {
 	log_info("%s shutting down", d->conf.core.name);
@@ -575,6 +683,7 @@ static void shutdown_all(struct dmmd *d)
 	metrics_close(d);
 	if (d->priv_fd >= 0)
 		priv_unlink_control(d); /* if its directory is root's: still there */
+	pidfile_remove(d);
 	priv_close(d);
 	sock_close(d);
 	evlog_close(d);
@@ -583,25 +692,55 @@ static void shutdown_all(struct dmmd *d)
 	d->authz = NULL;
 }
 
+/* An absolute path for path: the daemon chdirs to / (and SIGHUP rereads
+ * the file), so a relative -f or -p is resolved at start. The file itself
+ * must exist for -f; for -p only its directory. NULL with errno set. */
+static char *absolute(const char *path, bool must_exist)
+{
+	char dir[PATH_MAX], *out;
+
+	if (must_exist)
+		return realpath(path, NULL);
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(dir, sizeof(dir)))
+		return NULL;
+	if (asprintf(&out, "%s/%s", dir, path) < 0)
+		return NULL;
+	return out;
+}
+
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int main(int argc, char **argv)
 {
-	const char *path = "/etc/dmm/dmmd.conf";
+	const char *path = DMMD_CONF_DEFAULT, *pidfile = NULL;
 	int ch, fg = 0, verbose = 0, check = 0, probe = 0;
+	char *abs_path, *abs_pid = NULL;
 	struct dmmd *d;
 	sigset_t block, waitmask;
 
-	while ((ch = getopt(argc, argv, "df:nPv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:hnp:PvV", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'P': probe = 1; break;
 		case 'd': fg = 1; break;
 		case 'f': path = optarg; break;
+		case 'h': usage(stdout); return 0;
 		case 'n': check = 1; break;
+		case 'p': pidfile = optarg; break;
 		case 'v': verbose++; break;
-		default: usage();
+		case 'V': printf("dmmd %s\n", DMM_VERSION); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
 	if (probe)
 		return probe_only();
 	d = calloc(1, sizeof(*d));
@@ -613,13 +752,24 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	log_init(1, verbose, "dmmd");
-	if (parse_conf_file(path, &d->conf, log_err, NULL) != 0)
+	if (!(abs_path = absolute(path, true)))
+		fatal("%s", path);
+	if (pidfile && !pidfile[0])
+		fatalx("-p: empty pidfile path");
+	if (pidfile && !(abs_pid = absolute(pidfile, false)))
+		fatal("pidfile %s", pidfile);
+	if (parse_conf_file(abs_path, &d->conf, log_err, NULL) != 0)
 		fatalx("%s: configuration has errors (check with dmmd -n -f %s)", path, path);
-	d->conf_path = path;
-	d->raw_fd = d->udp_fd = d->ctl_fd = d->priv_fd = -1;
+	if (abs_pid && strlen(abs_pid) >= sizeof(d->conf.pidfile))
+		fatalx("pidfile %s: path too long", abs_pid);
+	if (abs_pid)
+		snprintf(d->conf.pidfile, sizeof(d->conf.pidfile), "%s", abs_pid);
+	free(abs_pid);
+	d->conf_path = abs_path;
+	d->raw_fd = d->udp_fd = d->ctl_fd = d->priv_fd = d->pid_fd = -1;
 
-	start(d);
-	log_set_node(d->conf.core.name);
+	/* Signals first: one that comes while starting (a SIGHUP once the
+	 * control socket is there) waits for the loop instead of killing. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
@@ -634,19 +784,27 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	start(d);
+	log_set_node(d->conf.core.name);
 
 	if (!fg) {
 		if (daemon(0, 0) < 0)
 			fatal("daemon");
 		log_init(0, verbose, "dmmd");
 	}
-	/* Everything privileged is open: the rest runs without root. */
+	/* Started: the pid is final. Then everything privileged is open: the
+	 * rest runs without root. */
+	if (pidfile_write(d) < 0) {
+		shutdown_all(d);
+		fatalx("cannot write the pidfile");
+	}
 	if (priv_drop(d) < 0) {
 		shutdown_all(d);
 		fatalx("refusing to run with privileges it could not drop");
 	}
 	loop(d, &waitmask);
 	shutdown_all(d);
+	free(abs_path);
 	free(d);
 	return 0;
 }

@@ -61,9 +61,21 @@ struct dmmd_ctl_client {
 	size_t out_off;
 };
 
+/* The last SIGHUP reload (dmmctl show config): whether it applied, when
+ * (wall clock), and why not (its errors, one per line, truncated). */
+#define DMMD_RELOAD_ERR_MAX 2048
+struct dmmd_reload {
+	bool tried;              /* a reload happened since start */
+	bool ok;
+	time_t time;
+	char error[DMMD_RELOAD_ERR_MAX];
+};
+
 struct dmmd {
 	struct dmmd_conf conf;
-	const char *conf_path;
+	const char *conf_path;   /* absolute (resolved at start) */
+	struct dmmd_reload reload;
+	int pid_fd;              /* the pidfile, locked while we run; -1 if none */
 	struct dmm_node *node;
 	struct dp *dp;           /* NULL on a node without the MR role */
 	int raw_fd, udp_fd, ctl_fd;
@@ -94,6 +106,8 @@ struct dmmd {
 
 /* dmmd.c */
 dmm_time_t dmmd_clock(void);
+/* Remove path if it is a regular file holding pid (the pidfile, at exit). */
+void dmmd_pidfile_unlink(const char *path, pid_t pid);
 /* dp stats if there is a data plane; false otherwise. */
 bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st);
 /* The data plane's tunnel counters per peer (dp_peer_stats), 0 if none. */
@@ -173,6 +187,8 @@ int priv_open_evlog(struct dmmd *d, const char *path);
  * (fd or -errno). */
 int priv_open_authz(struct dmmd *d, const char *path);
 void priv_unlink_control(struct dmmd *d);
+/* Remove the pidfile written at start, if it still holds dmmd's pid. */
+void priv_unlink_pidfile(struct dmmd *d);
 void priv_close(struct dmmd *d);
 
 #endif

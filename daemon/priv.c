@@ -17,14 +17,16 @@
  * set. What the unprivileged daemon cannot do itself, a helper forked
  * before the drop does: it stays uid 0 with only CAP_DAC_OVERRIDE,
  * CAP_DAC_READ_SEARCH and CAP_FOWNER, talks to nothing but the daemon over
- * a socket pair, and answers three requests:
+ * a socket pair, and answers these requests:
  *
  *   R  parse the configuration file named at start (and the key file it
  *      names) for SIGHUP: errors and the parsed struct back;
  *   E  open the event log for appending (O_NOFOLLOW), for SIGHUP: the fd
  *      back; only a path a configuration it parsed names;
  *   U  remove the control socket at shutdown (only the one configured at
- *      start, and only if it is a socket).
+ *      start, and only if it is a socket);
+ *   P  remove the pidfile at shutdown (only the one written at start, and
+ *      only if it is a regular file that still holds the daemon's pid).
  *
  * The helper ignores SIGHUP, SIGINT and SIGTERM (the daemon decides when
  * to stop) and exits when the daemon's end of the pair closes. */
@@ -194,6 +196,7 @@ struct helper {
 	int sock;
 	const char *conf_path;
 	char control[DMMD_PATH_MAX];
+	char pidfile[DMMD_PATH_MAX];
 	char evlog[2][DMMD_PATH_MAX]; /* at start, in the last parsed file */
 	char authz[DMMD_PATH_MAX];    /* mr { authorize } of the last parsed file */
 };
@@ -268,6 +271,13 @@ static void helper_unlink(struct helper *h)
 	send_fd(h->sock, status, -1);
 }
 
+static void helper_unlink_pidfile(struct helper *h)
+{
+	if (h->pidfile[0])
+		dmmd_pidfile_unlink(h->pidfile, getppid());
+	send_fd(h->sock, 0, -1);
+}
+
 static void helper_confine(struct helper *h)
 {
 	uint64_t keep = 1ull << CAP_DAC_OVERRIDE | 1ull << CAP_DAC_READ_SEARCH |
@@ -306,6 +316,8 @@ static void __attribute__((noreturn)) helper_main(struct helper *h)
 			helper_unlink(h);
 		else if (req.op == 'A')
 			helper_authz(h, req.path);
+		else if (req.op == 'P')
+			helper_unlink_pidfile(h);
 		else
 			break;
 	}
@@ -331,6 +343,8 @@ static int helper_start(struct dmmd *d)
 	if (pid == 0) {
 		struct helper h = { .sock = sv[1], .conf_path = d->conf_path };
 		memcpy(h.control, d->conf.control, sizeof(h.control));
+		if (d->pid_fd >= 0)
+			memcpy(h.pidfile, d->conf.pidfile, sizeof(h.pidfile));
 		memcpy(h.evlog[0], d->conf.event_log, sizeof(h.evlog[0]));
 		memcpy(h.evlog[1], d->conf.event_log, sizeof(h.evlog[1]));
 		memcpy(h.authz, d->conf.authorize, sizeof(h.authz));
@@ -465,6 +479,17 @@ void priv_unlink_control(struct dmmd *d)
 		close(fd);
 	if (status != 0)
 		log_warnx("control socket %s: unlink: %s", d->conf.control, strerror(status));
+}
+
+void priv_unlink_pidfile(struct dmmd *d)
+{
+	int status = 0, fd;
+
+	if (priv_ask(d, 'P', NULL) < 0)
+		return;
+	fd = recv_fd(d->priv_fd, &status);
+	if (fd >= 0)
+		close(fd);
 }
 
 void priv_close(struct dmmd *d)
