@@ -1027,6 +1027,35 @@ static json_t *j_roles(unsigned roles)
 	return a;
 }
 
+/* The last reload, if it failed, as comment lines after the text; in JSON
+ * "reload": null before any, else {"ok", "time", "error" (null if it
+ * applied; else its errors, one per line)}. */
+static void reload_text(const struct dmmd_reload *r, FILE *f)
+{
+	char t[40];
+
+	if (!r->tried || r->ok)
+		return;
+	dmmd_timestamp(t, sizeof(t), &r->time);
+	fprintf(f, "# the reload at %s failed; running the configuration above:\n", t);
+	for (const char *p = r->error; *p;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(f, "#   %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+static json_t *reload_json(const struct dmmd_reload *r)
+{
+	char t[40];
+
+	if (!r->tried)
+		return json_null();
+	dmmd_timestamp(t, sizeof(t), &r->time);
+	return json_pack("{s:b, s:s, s:o}", "ok", r->ok, "time", t,
+			 "error", r->ok ? json_null() : json_text(r->error));
+}
+
 /* The configuration in use as JSON: the node, the domain map, timers and
  * limits as fields, and the whole of it as dmmd -nv prints it (text). */
 static json_t *config_json(struct dmmd *d, const char *text, const char *drv, const char *why)
@@ -1100,6 +1129,7 @@ static json_t *config_json(struct dmmd *d, const char *text, const char *drv, co
 		"reply_cache", (json_int_t)l->reply_cache,
 		"attach_burst", (json_int_t)l->attach_burst,
 		"attach_interval_ms", (json_int_t)l->attach_interval_ms));
+	json_object_set_new(o, "reload", reload_json(&d->reload));
 	json_object_set_new(o, "text", json_text(text));
 	return o;
 }
@@ -1119,6 +1149,7 @@ static void show_config(struct view *v)
 	parse_conf_print(f, &v->d->conf);
 	if (drv)
 		fprintf(f, "# data plane in use: %s (%s)\n", drv, why);
+	reload_text(&v->d->reload, f);
 	fclose(f);
 	if (!text)
 		v->oom = true;

@@ -439,7 +439,7 @@ static void reload(struct dmmd *d)
 
 	memset(r, 0, sizeof(*r));
 	r->tried = true;
-	r->time = time(NULL);
+	clock_gettime(CLOCK_REALTIME, &r->time);
 	if (!nc) {
 		reload_err(r, "reload: out of memory; keeping the running configuration");
 		return;

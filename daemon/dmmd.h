@@ -67,7 +67,7 @@ struct dmmd_ctl_client {
 struct dmmd_reload {
 	bool tried;              /* a reload happened since start */
 	bool ok;
-	time_t time;
+	struct timespec time;    /* CLOCK_REALTIME */
 	char error[DMMD_RELOAD_ERR_MAX];
 };
 

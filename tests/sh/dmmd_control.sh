@@ -135,11 +135,13 @@ ctl show config >"$tmp/shown" || bad "show config after reload failed"
 cmp -s "$tmp/nv2" "$tmp/shown" || { bad "show config is not the reloaded file"; diff "$tmp/nv2" "$tmp/shown"; }
 grep -q "^	lease 2h$" "$tmp/shown" || bad "lease 2h not applied"
 # a role change (with a timer change): refused as a whole, old config kept
-sed -i -e 's/^roles lm haa$/roles mr lm haa/' -e 's/binding 10m/binding 20m/' "$tmp/lm1.conf"
+# (show config adds the failed reload after the configuration, as comments)
+sed -i -e 's/^roles lm haa$/roles haa/' -e 's/binding 10m/binding 20m/' "$tmp/lm1.conf"
 kill -HUP "$pid"
 reload_log 2 | grep -q "reload: changes to node/address/roles need a restart; keeping the running configuration$" ||
 	bad "role change: $(reload_log 2)"
-ctl show config >"$tmp/shown" || bad "dmmd not answering after a refused reload"
+ctl show config | sed '/^# the reload at .* failed/,$d' >"$tmp/shown" ||
+	bad "dmmd not answering after a refused reload"
 cmp -s "$tmp/nv2" "$tmp/shown" || { bad "refused reload changed the config"; diff "$tmp/nv2" "$tmp/shown"; }
 # an address change (and the domain map that names it): refused
 sed -e 's/lease 1h/lease 2h/' -e 's/^address 2001:db8:ff::1$/address 2001:db8:ff::9/' \
@@ -153,7 +155,8 @@ echo "bogus directive" >>"$tmp/lm1.conf"
 kill -HUP "$pid"
 reload_log 4 | grep -q "has errors; keeping the running configuration" || bad "bad file: $(reload_log 4)"
 kill -0 "$pid" 2>/dev/null || bad "dmmd died on reload"
-ctl show config >"$tmp/shown" && cmp -s "$tmp/nv2" "$tmp/shown" || bad "config after refused reloads"
+ctl show config | sed '/^# the reload at .* failed/,$d' >"$tmp/shown" &&
+	cmp -s "$tmp/nv2" "$tmp/shown" || bad "config after refused reloads"
 # back to the same file as running: unchanged
 sed 's/lease 1h/lease 2h/' "$tmp/lm1.orig" >"$tmp/lm1.conf"
 kill -HUP "$pid"
