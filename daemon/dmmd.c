@@ -352,6 +352,7 @@ static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *
 	note(why, len, a->metrics_family != b->metrics_family || a->metrics_port != b->metrics_port ||
 	     memcmp(&a->metrics_addr, &b->metrics_addr, sizeof(a->metrics_addr)) != 0, "metrics");
 	note(why, len, strcmp(a->user, b->user) != 0, "user");
+	note(why, len, strcmp(a->pidfile, b->pidfile) != 0, "pidfile");
 	note(why, len, a->signalling != b->signalling || a->udp_port != b->udp_port,
 	     "signalling");
 	note(why, len, a->dp_table != b->dp_table || a->dp_rule_pref != b->dp_rule_pref ||
@@ -448,7 +449,11 @@ static void reload(struct dmmd *d)
 			     : parse_conf_file(d->conf_path, nc, reload_err, r)) != 0) {
 		log_warnx("reload: %s has errors; keeping the running configuration",
 			  d->conf_path);
-	} else if (reload_apply(d, nc, why, sizeof(why)) != 0) {
+		goto out;
+	}
+	if (d->pidfile_opt) /* -p wins over the file, now as at start */
+		memcpy(nc->pidfile, d->conf.pidfile, sizeof(nc->pidfile));
+	if (reload_apply(d, nc, why, sizeof(why)) != 0) {
 		log_warnx("reload: %s; keeping the running configuration", why);
 		snprintf(r->error, sizeof(r->error), "%s", why);
 	} else {
@@ -460,6 +465,7 @@ static void reload(struct dmmd *d)
 		d->conf = *nc; /* everything else is identical */
 		r->ok = true;
 	}
+out:
 	authz_reload(d); /* the file again, even if its name did not change */
 	evlog_reopen(d);
 	explicit_bzero(&nc->core.keys, sizeof(nc->core.keys));
@@ -764,6 +770,7 @@ int main(int argc, char **argv)
 		fatalx("pidfile %s: path too long", abs_pid);
 	if (abs_pid)
 		snprintf(d->conf.pidfile, sizeof(d->conf.pidfile), "%s", abs_pid);
+	d->pidfile_opt = abs_pid != NULL;
 	free(abs_pid);
 	d->conf_path = abs_path;
 	d->raw_fd = d->udp_fd = d->ctl_fd = d->priv_fd = d->pid_fd = -1;

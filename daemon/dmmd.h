@@ -76,6 +76,7 @@ struct dmmd {
 	const char *conf_path;   /* absolute (resolved at start) */
 	struct dmmd_reload reload;
 	int pid_fd;              /* the pidfile, locked while we run; -1 if none */
+	bool pidfile_opt;        /* conf.pidfile is -p's, not the file's */
 	struct dmm_node *node;
 	struct dp *dp;           /* NULL on a node without the MR role */
 	int raw_fd, udp_fd, ctl_fd;
