@@ -51,6 +51,7 @@ in_ns ip link set lo up
 in_ns ip addr add 2001:db8:ff::1/128 dev lo nodad
 cp examples/figure1/keys "$tmp/keys" && chmod 600 "$tmp/keys"
 sed -e "s|^control .*|control \"$tmp/ctl.sock\"|" \
+    -e "s|^state .*|state \"$tmp/state\"|" \
     -e "s|^#event-log .*|signalling udp|" \
     examples/figure1/lm1haa1.conf >"$tmp/lm1.conf"
 cp "$tmp/lm1.conf" "$tmp/lm1.orig"
@@ -112,7 +113,7 @@ wait_for eval 'ctl show config 2>/dev/null | (! grep -q "^# the reload")' ||
 	bad "the failure is still shown after a good reload"
 
 # a second dmmd on the same pidfile (own socket and port) is refused
-sed -e "s|ctl.sock|ctl2.sock|" -e "s|^signalling udp|signalling udp port 5437|" \
+sed -e "s|ctl.sock|ctl2.sock|" -e "s|^signalling udp|signalling udp port 5437|" -e "s|/state\"|/state2\"|" \
     "$tmp/lm1.conf" >"$tmp/second.conf"
 if in_ns "$DMMD" -d -f "$tmp/second.conf" -p "$tmp/dmmd.pid" >"$tmp/second.log" 2>&1; then
 	bad "a second dmmd started on a locked pidfile"
