@@ -1322,6 +1322,7 @@ static int top_event_log(struct parser *ps, const char *kw, void *obj)
 /* state DIR [sync] | state none */
 static int top_state(struct parser *ps, const char *kw, void *obj)
 {
+	static const char *const sync_opt[] = { "sync", NULL };
 	struct dmmd_conf *c = ps->c;
 	int line = peek(ps)->line;
 	const char *w = want_word(ps, kw, "a directory, or none");
@@ -1335,7 +1336,7 @@ static int top_state(struct parser *ps, const char *kw, void *obj)
 	if (resolve_path(ps, line, kw, w, c->state_dir, sizeof(c->state_dir)) != 0)
 		return -1;
 	c->state_sync = opt_kw(ps, "sync");
-	return 0;
+	return c->state_sync ? 0 : trailing_word(ps, kw, top_tab, sync_opt);
 }
 
 /* pidfile PATH: relative to the configuration file, like the key file. */

@@ -388,6 +388,8 @@ static const struct err_case err_cases[] = {
 	{ "node \"abc", { "t.conf:7: node given twice (first on line 1)",
 			  "t.conf:7: unterminated quoted string" } },
 	{ "control \"\"", { "t.conf:7: control: empty string" } },
+	{ "state st synk",
+	  { "t.conf:7: state: unexpected 'synk' (expected sync); did you mean 'sync'?" } },
 	{ "event-log { }", { "t.conf:7: event-log: expected a file path, got {" } },
 	{ "signalling pigeon", { "t.conf:7: signalling: 'pigeon' is not raw, udp or both" } },
 	{ "signalling udp port 70000",
