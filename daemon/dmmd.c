@@ -353,6 +353,8 @@ static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *
 	     memcmp(&a->metrics_addr, &b->metrics_addr, sizeof(a->metrics_addr)) != 0, "metrics");
 	note(why, len, strcmp(a->user, b->user) != 0, "user");
 	note(why, len, strcmp(a->pidfile, b->pidfile) != 0, "pidfile");
+	note(why, len, strcmp(a->state_dir, b->state_dir) != 0 || a->state_sync != b->state_sync,
+	     "state");
 	note(why, len, a->signalling != b->signalling || a->udp_port != b->udp_port,
 	     "signalling");
 	note(why, len, a->dp_table != b->dp_table || a->dp_rule_pref != b->dp_rule_pref ||
