@@ -113,11 +113,14 @@ echo "replay: lm1haa1 $(jq -n -c --argjson a "$c0" --argjson b "$c1" \
 	'{dup_request: ($b.dup_request - $a.dup_request), drop_replay: ($b.drop_replay - $a.drop_replay), drop_stale: ($b.drop_stale - $a.drop_stale), drop_auth: ($b.drop_auth - $a.drop_auth)}')"
 [ "$rep" -ge 2 ] || bad "lm1haa1 counted $rep of the 2 replays (dup_request + drop_replay + drop_stale)"
 
-# 2. Wrong key: a dmmd with the lab's configuration of MR11, moved to ::99.
+# 2. Wrong key: a dmmd with the lab's configuration of MR11, moved to ::99
+# (and, in its own map only, listed as an MR of ln1: dmmd -n wants an MR
+# among its network's MRs; the lab's nodes do not list it).
 mkdir -p "$DMMLAB_RUN/rogue"
 umask 077
 printf '1 %s\n' "$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$DMMLAB_RUN/rogue/keys"
 sed -e 's/^node mr11/node rogue/' -e 's/^address .*/address 2001:db8:ff::99/' \
+	-e 's/^\(\s*mr 2001:db8:ff::11\)$/\1\n\tmr 2001:db8:ff::99/' \
 	-e "s|^keys .*|keys \"$DMMLAB_RUN/rogue/keys\"|" \
 	-e "s|^control .*|control \"$DMMLAB_RUN/rogue/sock\"|" -e '/^event-log/d' \
 	"$LABDIR/conf/mr11.conf" >"$DMMLAB_RUN/rogue/conf"
