@@ -12,7 +12,8 @@ fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 tmp=$(mktemp -d /tmp/fresh_keys.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-command -v git >/dev/null && [ -d .git ] || { echo "FAIL: not a git work tree"; exit 1; }
+command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
+	{ echo "FAIL: not a git work tree"; exit 1; }
 
 mode=$(git ls-files -s examples/figure1/keys | cut -d' ' -f1)
 [ "$mode" = 100644 ] || echo "note: git has examples/figure1/keys as $mode"
