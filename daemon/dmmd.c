@@ -451,6 +451,9 @@ static void reload(struct dmmd *d)
 			     : parse_conf_file(d->conf_path, nc, reload_err, r)) != 0) {
 		log_warnx("reload: %s has errors; keeping the running configuration",
 			  d->conf_path);
+		if (!r->error[0]) /* the helper died before it answered */
+			snprintf(r->error, sizeof(r->error), "%s could not be read",
+				 d->conf_path);
 		goto out;
 	}
 	if (d->pidfile_opt) /* -p wins over the file, now as at start */
