@@ -14,8 +14,6 @@ VERSION ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 CFLAGS_BASE := -DDMM_VERSION='"$(VERSION)"' -std=gnu11 -g -Wall -Wextra -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wno-unused-parameter -Werror -D_GNU_SOURCE -Icore
 OPT ?= -O2
-# The version, kept in one place (dmmd -V; debian/changelog says the same).
-DMM_VERSION := $(shell cat VERSION)
 CFLAGS ?= $(OPT)
 SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBS := -lcrypto -lsodium -ljansson

@@ -21,8 +21,6 @@ endif
 
 $(B)/obj/daemon/%.o $(B)/obj/dataplane/%.o: CFLAGS += -Idataplane
 $(B)/obj/daemon/%.o: $(wildcard daemon/*.h)
-$(B)/obj/daemon/dmmd.o: CFLAGS += -DDMM_VERSION='"$(DMM_VERSION)"'
-$(B)/obj/daemon/dmmd.o: VERSION
 
 $(B)/dmmd: $(DAEMON_OBJ) $(DP_OBJ) $(B)/libdmm.a
 	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJ) $(DP_OBJ) $(B)/libdmm.a $(DMMD_LIBS)

@@ -10,8 +10,8 @@
 #  - SIGHUP rereads the file although the daemon chdir'd to / (the path
 #    was resolved at start): a timer change shows in dmmctl show config;
 #  - a reload that fails is visible in show config, text and JSON ("reload":
-#    ok false, the error with its file:line, the time), and a good reload
-#    clears it;
+#    ok false, the error with its file:line, the time; both JSON forms valid
+#    against docs/dmmctl.schema.json), and a good reload clears it;
 #  - a second dmmd given the same pidfile refuses to start (it is locked);
 #  - SIGTERM removes the pidfile; a symbolic link as pidfile is refused;
 #  - in the foreground (-d) the failed reload's errors go to stderr.
@@ -22,6 +22,8 @@ cd "$(dirname "$0")/../.."
 . tests/sh/lib_dmm.sh
 [ "$(id -u)" = 0 ] || { echo "not root"; exit 77; }
 command -v python3 >/dev/null || { echo "FAIL: no python3 (make deps)"; exit 1; }
+python3 -c 'import jsonschema' 2>/dev/null ||
+	{ echo "FAIL: python3-jsonschema is not installed (make deps)"; exit 1; }
 dmm_bins || { echo "FAIL: make"; exit 1; }
 DMMD=$PWD/$DMMD DMMCTL=$PWD/$DMMCTL
 ns=dmmh-$$
@@ -96,8 +98,16 @@ import calendar, json, sys, time
 r = json.load(open(sys.argv[1]))["reload"]
 assert r["ok"] is False, r
 assert r["error"].startswith(sys.argv[2]) and "did you mean" not in r["error"], r
-t = calendar.timegm(time.strptime(r["time"], "%Y-%m-%dT%H:%M:%SZ"))
+t = calendar.timegm(time.strptime(r["time"], "%Y-%m-%dT%H:%M:%S.%fZ"))
 assert int(sys.argv[3]) - 1 <= t <= time.time() + 1, (t, sys.argv[3])
+PY
+# both reload objects against the schema of show config
+python3 - docs/dmmctl.schema.json "$tmp/ok.json" "$tmp/fail.json" <<'PY' || bad "show config JSON against the schema"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+sub = dict(schema, **{"$ref": "#/$defs/show_config"})
+for f in sys.argv[2:]:
+    jsonschema.Draft202012Validator(sub).validate(json.load(open(f)))
 PY
 # a change that needs a restart is a failed reload too
 cp "$tmp/lm1.orig" "$tmp/lm1.conf"
