@@ -471,7 +471,15 @@ static void reload(struct dmmd *d)
 		r->ok = true;
 	}
 out:
-	authz_reload(d); /* the file again, even if its name did not change */
+	/* the list again, even if its name did not change; its own errors
+	 * (logged) make the reload a failed one too */
+	if (authz_reload(d) < 0) {
+		size_t off = strlen(r->error);
+		snprintf(r->error + off, sizeof(r->error) - off, "%sauthorize: %s could not be "
+			 "loaded (see the log); the running list is kept", off ? "\n" : "",
+			 d->conf.authorize);
+		r->ok = false;
+	}
 	evlog_reopen(d);
 	explicit_bzero(&nc->core.keys, sizeof(nc->core.keys));
 	free(nc);

@@ -23,6 +23,8 @@
  *      names) for SIGHUP: errors and the parsed struct back;
  *   E  open the event log for appending (O_NOFOLLOW), for SIGHUP: the fd
  *      back; only a path a configuration it parsed names;
+ *   A  open the MR's authorize list for reading (O_NOFOLLOW): the fd back;
+ *      only the path the last configuration it parsed names;
  *   U  remove the control socket at shutdown (only the one configured at
  *      start, and only if it is a socket);
  *   P  remove the pidfile at shutdown (only the one written at start, and
