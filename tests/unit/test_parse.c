@@ -965,7 +965,7 @@ static void test_metrics(void **state)
 	assert_int_equal(parse(BASE "metrics [::1]:+80\n", &c, &e), 1);
 	assert_int_equal(parse(BASE "metrics\n", &c, &e), 1);
 	assert_int_equal(parse(BASE "metrics [::1]:1\nmetrics [::1]:2\n", &c, &e), 1);
-	assert_string_equal(e.msg[0], "t.conf:8: metrics given twice");
+	assert_string_equal(e.msg[0], "t.conf:8: metrics given twice (first on line 7)");
 }
 
 /* parse_conf_file: relative key paths are relative to the file's directory. */
