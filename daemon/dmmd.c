@@ -771,8 +771,9 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	log_init(1, verbose, "dmmd");
-	if (!(abs_path = absolute(path, true)))
-		fatal("%s", path);
+	/* A file that is not there: parse_conf_file says so, as for any error */
+	if (!(abs_path = absolute(path, true)) && !(abs_path = strdup(path)))
+		fatal("strdup");
 	if (pidfile && !pidfile[0])
 		fatalx("-p: empty pidfile path");
 	if (pidfile && !(abs_pid = absolute(pidfile, false)))
