@@ -41,6 +41,7 @@ in_ns ip addr add 2001:db8:ff::11/128 dev lo nodad
 cp examples/figure1/keys "$tmp/keys" && chmod 600 "$tmp/keys"
 sed -e "s|^control .*|control \"$tmp/ctl.sock\"|" \
     -e "s|^#event-log .*|event-log \"$tmp/events\"\nsignalling udp|" \
+    -e "s|^state .*|state \"$tmp/state\"|" \
     examples/figure1/lm1haa1.conf >"$tmp/lm1.conf"
 
 ip netns exec "$ns" "$DMMD" -d -v -f "$tmp/lm1.conf" >"$tmp/log" 2>&1 &

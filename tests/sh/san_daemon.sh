@@ -35,7 +35,7 @@ ip -n "$ns" link set lo up
 ip -n "$ns" addr add 2001:db8:ff::1/128 dev lo nodad
 cp examples/figure1/keys "$tmp/keys" && chmod 600 "$tmp/keys"
 sed -e "s|^control .*|control \"$tmp/ctl.sock\"|" -e "s|^keys .*|keys \"$tmp/keys\"|" \
-	examples/figure1/lm1haa1.conf >"$tmp/lm.conf"
+	-e "s|^state .*|state \"$tmp/state\"|" examples/figure1/lm1haa1.conf >"$tmp/lm.conf"
 cat >"$tmp/leak.c" <<'EOF'
 #include <stdlib.h>
 #include <string.h>
