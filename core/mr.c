@@ -207,6 +207,21 @@ static void mn_set_state(struct dmm_node *n, struct mr_mn *mn, enum dmm_mn_state
 		dmm_mn_state_name(mn->state), dmm_mn_state_name(s), why);
 	mn->state = s;
 	mn->since = now;
+	if (s == DMM_MN_ATTACHED)
+		mn->retry_ms = 0;
+	mn->retry_at = DMM_TIME_NEVER;
+}
+
+/* Signalling gave up (a timeout, or no room to send): FAILED, and start
+ * over later while the MN stays on its link. */
+static void mn_failed_retry(struct dmm_node *n, struct mr_mn *mn, const char *why,
+			    dmm_time_t now)
+{
+	uint64_t ms = mn->retry_ms ? (uint64_t)mn->retry_ms * 2 : MR_RETRY_MIN_MS;
+
+	mn_set_state(n, mn, DMM_MN_FAILED, why, now);
+	mn->retry_ms = (uint32_t)(ms > MR_RETRY_MAX_MS ? MR_RETRY_MAX_MS : ms);
+	mn->retry_at = now + mn->retry_ms;
 }
 
 static struct mr_mn *mn_by_id(struct dmm_node *n, uint32_t id)
@@ -411,7 +426,7 @@ static int64_t mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_c
 		return mr_request_refresh(n, haa, &m, cookie, now);
 	rc = mr_request(n, haa, &m, cookie, now);
 	if (rc < 0 && kind != MR_CK_RELEASE)
-		mn_set_state(n, mn, DMM_MN_FAILED, "cannot send hoa-req", now);
+		mn_failed_retry(n, mn, "cannot send hoa-req", now);
 	return rc;
 }
 
@@ -436,7 +451,7 @@ static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 	dmm_count(n, DMM_C_QUERY);
 	dmm_emit(n, DMM_EV_QUERY_SENT, now, &mn->mnid, NULL, mr_local_lm(n), mn->link);
 	if (mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_RESOLVE, 0, mn->id), now) < 0)
-		mn_set_state(n, mn, DMM_MN_FAILED, "cannot send loc-query", now);
+		mn_failed_retry(n, mn, "cannot send loc-query", now);
 }
 
 /* Initial attach: ask the local HAA for a new HoA. */
@@ -466,7 +481,10 @@ static void mn_allocated(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 	if (mn->state != DMM_MN_ALLOCATING)
 		return;
 	if (!rep || rep->status != DMM_ST_OK || !(rep->present & DMM_P_HNP)) {
-		mn_set_state(n, mn, DMM_MN_FAILED, rep ? "haa refused" : "haa timeout", now);
+		if (rep)
+			mn_set_state(n, mn, DMM_MN_FAILED, "haa refused", now);
+		else
+			mn_failed_retry(n, mn, "haa timeout", now);
 		return;
 	}
 	if (rep->present & DMM_P_HOME)
@@ -629,7 +647,7 @@ static void mn_retrieved(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 	if (mn->state != DMM_MN_RETRIEVING || !h || !h->pending)
 		return;
 	if (!rep) {
-		mn_set_state(n, mn, DMM_MN_FAILED, "home haa timeout", now);
+		mn_failed_retry(n, mn, "home haa timeout", now);
 		return;
 	}
 	if (rep->status == DMM_ST_NOT_FOUND) {
@@ -788,12 +806,18 @@ void mr_release_lease(struct dmm_node *n, const struct dmm_mnid *id,
 	dmm_emit(n, DMM_EV_HOA_RELEASED, now, id, p, home_haa(n, p), link);
 }
 
+static void mn_restart(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now);
+
 static void mn_timer(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 {
 	if (mn->ctx_held && mn->ctx_until <= now) { /* its link kept carrier */
 		mn->ctx_held = false;
 		dmm_count(n, DMM_C_ATTACH_CONFLICT);
 		mr_ho_ctx_answer(n, &mn->ctx_src, &mn->ctx_req, DMM_ST_PROHIBITED, now);
+	}
+	if (mn->state == DMM_MN_FAILED && mn->retry_at <= now) {
+		mn_restart(n, mn, now);
+		return;
 	}
 	if (mn->state != DMM_MN_ATTACHED)
 		return;
@@ -825,6 +849,8 @@ static dmm_time_t mn_deadline(const struct mr_mn *mn)
 {
 	dmm_time_t d = mn->ctx_held ? mn->ctx_until : DMM_TIME_NEVER;
 
+	if (mn->state == DMM_MN_FAILED && mn->retry_at < d)
+		d = mn->retry_at;
 	if (mn->state != DMM_MN_ATTACHED)
 		return d;
 	for (unsigned i = 0; i < mn->n_hnp; i++) {

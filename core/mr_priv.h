@@ -95,6 +95,11 @@ struct mr_mn {
 	dmm_time_t ctx_until;
 	struct in6_addr ctx_src;
 	struct dmm_msg ctx_req;
+	/* FAILED after a timeout: start over at retry_at (DMM_TIME_NEVER
+	 * otherwise), backing off from MR_RETRY_MIN_MS to MR_RETRY_MAX_MS. A
+	 * real MN sends its few RSs when its link comes up, not later. */
+	dmm_time_t retry_at;
+	uint32_t retry_ms;
 };
 
 struct mr_tun {

@@ -11,7 +11,7 @@ enum dmm_mn_state {
 	DMM_MN_ALLOCATING, /* asked the local HAA for an HoA */
 	DMM_MN_RETRIEVING, /* moved here: asked the home HAA for its HoA state */
 	DMM_MN_ATTACHED,   /* prefixes advertised, routes up */
-	DMM_MN_FAILED,     /* signalling gave up; retried on the next RS */
+	DMM_MN_FAILED,     /* signalling gave up; retried on the next RS, or after a backoff */
 };
 const char *dmm_mn_state_name(enum dmm_mn_state s);
 

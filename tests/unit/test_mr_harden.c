@@ -166,6 +166,47 @@ static void test_lost_lease_refresh_retried(void **state)
 	assert_true(distinct_requests(DMM_MSG_HOA_REQ) >= 2);
 }
 
+static struct dmm_mn_view mn_seen;
+static void mn_cb(void *ctx, const struct dmm_mn_view *v)
+{
+	mn_seen = *v;
+}
+
+/* Every try of an attach's HAA exchange is lost (the MN's first RS came,
+ * and a real MN sends no more): the MN is not left FAILED for good. The
+ * MR starts over after a backoff (1 s, doubling), and the attach completes
+ * once the answers come. */
+static void test_failed_attach_retried(void **state)
+{
+	struct dmm_mnid id = nt_mnid(1);
+	struct dmm_msg r = { .status = DMM_ST_NOT_FOUND };
+	dmm_time_t t;
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &id, T0), 0);
+	assert_int_equal(answer_last(DMM_MSG_LOC_QUERY, r, T0), 0);
+	for (t = T0; mn_seen.state != DMM_MN_FAILED && t < T0 + 60000;) {
+		t = dmm_node_next_deadline(T.node);
+		dmm_node_timer(T.node, t);
+		dmm_mr_foreach_mn(T.node, mn_cb, NULL);
+	}
+	assert_int_equal(mn_seen.state, DMM_MN_FAILED);
+	nt_clear(&T);
+	/* the retry: a new LM query, about 1 s later */
+	assert_in_range(dmm_node_next_deadline(T.node), t + 900, t + 1100);
+	dmm_node_timer(T.node, dmm_node_next_deadline(T.node));
+	assert_int_equal(distinct_requests(DMM_MSG_LOC_QUERY), 1);
+	t = dmm_node_next_deadline(T.node) - 1;
+	assert_int_equal(answer_last(DMM_MSG_LOC_QUERY, r, t), 0);
+	r = (struct dmm_msg){ .status = DMM_ST_OK, .lifetime = 3600,
+			      .present = DMM_P_HNP | DMM_P_HOME, .n_hnp = 1,
+			      .hnp = { nt_p6("2001:db8:a:1::/64") }, .home = nt_a6(SELF) };
+	assert_int_equal(answer_last(DMM_MSG_HOA_REQ, r, t), 0);
+	assert_int_equal(answer_last(DMM_MSG_LOC_UPDATE, (struct dmm_msg){ .status = DMM_ST_OK },
+				     t), 0);
+	dmm_mr_foreach_mn(T.node, mn_cb, NULL);
+	assert_int_equal(mn_seen.state, DMM_MN_ATTACHED);
+}
+
 /* The pending table is full when the refresh falls due: it goes out as soon
  * as there is room, not a whole period later. */
 static void test_refresh_when_pending_table_full(void **state)
@@ -429,6 +470,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		MR_(test_lost_binding_refresh_retried),
 		MR_(test_lost_lease_refresh_retried),
+		MR_(test_failed_attach_retried),
 		MR_(test_refresh_when_pending_table_full),
 		MR_(test_refresh_jitter),
 		MR_(test_attach_rate_limit_per_link),
