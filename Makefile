@@ -2,6 +2,8 @@
 #   make          build the library, daemon, CLI and tools (-O2)
 #   make check    install missing packages, build with ASan+UBSan, run every test
 #   make fuzz     run each libFuzzer harness for FUZZ_SECONDS
+#   make fuzz-campaign  every harness for FUZZ_RUNS executions, docs/FUZZING.md
+#   make churn    a 10-minute churn under the ASan/LSan dmmd (CHURN_SECONDS)
 #   make demo     the draft's story on a live testbed (see README)
 #   make bench    location management side by side: dmmd LM, a no-op floor
 #                 and redis-server (root; lab/bench-lm.sh, docs/BENCHMARKS.md)
@@ -75,10 +77,23 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(F)/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icore -Itests/lib
 $(F)/%: tests/fuzz/%.c $(CORE_SRC) $(CORE_HDR) $(TESTLIB_SRC) $(TEST_EXTRA_DEPS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) $< $(CORE_SRC) $(TESTLIB_SRC) -o $@ $(LIBS)
+	clang $(FUZZ_FLAGS) $(FUZZ_EXTRA) $< $(CORE_SRC) $(TESTLIB_SRC) -o $@ $(LIBS) $(FUZZ_LIBS)
+# fuzz_node: no comparison tracing (trace-cmp was a quarter of its time;
+# its input bytes are step selectors, not values compared in the code).
+$(F)/fuzz_node: FUZZ_EXTRA := -fno-sanitize-coverage=trace-cmp
+# The data-plane harnesses compile a dataplane/*.c file in (see each).
+$(F)/fuzz_access $(F)/fuzz_tun: FUZZ_EXTRA := -Idataplane
+$(F)/fuzz_access $(F)/fuzz_tun: FUZZ_LIBS := -lmnl
+$(F)/fuzz_access: dataplane/dp_access.c $(wildcard dataplane/*.h)
+$(F)/fuzz_tun: dataplane/dp_tun.c dataplane/dp_utun.c $(wildcard dataplane/*.h)
 fuzzers: $(FUZZ_BIN)
 fuzz: deps fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(F)
+# Every harness for a fixed number of executions (FUZZ_RUNS, default 10M;
+# fuzz_node FUZZ_NODE_RUNS), one at a time, niced; minimizes the corpora
+# and writes docs/FUZZING.md (tests/fuzz/campaign.sh).
+fuzz-campaign: deps fuzzers
+	tests/fuzz/campaign.sh $(F)
 
 deps:
 	@scripts/deps.sh
@@ -95,7 +110,7 @@ check: deps
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests fuzzers fuzz deps check clean demo corpus
+.PHONY: all tests fuzzers fuzz fuzz-campaign deps check clean demo corpus
 
 # Location management, one run on one machine (root): lab/bench-lm.sh
 # writes bench/lm/DATE/ (raw rows, table.md, throughput.png); it installs

@@ -461,6 +461,30 @@ static void dp_rs_handle(struct dp *d, const uint8_t *p, size_t len, uint32_t if
 		d->cb.attach(d->cb.ctx, ifindex, &id);
 }
 
+/* One datagram of the ICMPv6 socket: its link and hop limit from the
+ * ancillary data, then the RS itself (fuzz_access feeds it directly). */
+static void dp_rs_msg(struct dp *d, const uint8_t *p, size_t len, struct msghdr *m)
+{
+	const struct sockaddr_in6 *from = m->msg_name;
+	uint32_t ifindex = 0;
+	int hlim = -1;
+
+	if (m->msg_namelen < sizeof(*from))
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != IPPROTO_IPV6)
+			continue;
+		if (c->cmsg_type == IPV6_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ifindex = pi.ipi6_ifindex;
+		} else if (c->cmsg_type == IPV6_HOPLIMIT && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&hlim, CMSG_DATA(c), sizeof(hlim));
+		}
+	}
+	dp_rs_handle(d, p, len, ifindex, hlim, &from->sin6_addr);
+}
+
 void dp_access_read(struct dp *d)
 {
 	uint8_t buf[1500], cbuf[256];
@@ -474,20 +498,7 @@ void dp_access_read(struct dp *d)
 		ssize_t n = recvmsg(d->icmp_fd, &m, 0);
 		if (n < 0)
 			return;
-		uint32_t ifindex = 0;
-		int hlim = -1;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-			if (c->cmsg_level != IPPROTO_IPV6)
-				continue;
-			if (c->cmsg_type == IPV6_PKTINFO) {
-				struct in6_pktinfo pi;
-				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-				ifindex = pi.ipi6_ifindex;
-			} else if (c->cmsg_type == IPV6_HOPLIMIT) {
-				memcpy(&hlim, CMSG_DATA(c), sizeof(hlim));
-			}
-		}
-		dp_rs_handle(d, buf, (size_t)n, ifindex, hlim, &from.sin6_addr);
+		dp_rs_msg(d, buf, (size_t)n, &m);
 	}
 }
 
@@ -517,28 +528,34 @@ static bool dp_frame_mac(const struct dp_link *l, const struct sockaddr_ll *sll,
 	       !(l->has_mac && memcmp(mac, l->mac, 6) == 0);
 }
 
-void dp_access_frames(struct dp *d, int fd)
+/* One frame's link-layer address (sll): an MN seen on an armed link. */
+static void dp_frame_in(struct dp *d, const struct sockaddr_ll *sll, socklen_t slen)
 {
 	struct dmm_mnid id = { .type = DMM_MNID_EUI48, .len = 6 };
 	char m[DMM_MNID_STRLEN];
+	struct dp_link *l;
 
+	l = sll->sll_ifindex > 0 ? dp_link_find(d, (uint32_t)sll->sll_ifindex) : NULL;
+	/* a frame queued just before its link was disarmed is stale */
+	if (l == NULL || !l->armed || !dp_frame_mac(l, sll, slen, id.id))
+		return;
+	dp_link_seen(d, l, id.id);
+	d->st.attach_frames++;
+	dp_logf(d, DMM_LOG_INFO, "access link %s: MN %s (first frame)", l->name,
+		dmm_mnid_str(&id, m, sizeof(m)));
+	if (d->cb.attach)
+		d->cb.attach(d->cb.ctx, l->ifindex, &id);
+}
+
+void dp_access_frames(struct dp *d, int fd)
+{
 	for (unsigned i = 0; fd == d->frame_fd && fd >= 0 && i < DP_FRAMES_PER_WAKEUP; i++) {
 		struct sockaddr_ll sll;
 		socklen_t slen = sizeof(sll);
-		struct dp_link *l;
 		uint8_t b;
 		if (recvfrom(fd, &b, 1, MSG_TRUNC, (struct sockaddr *)&sll, &slen) < 0)
 			return; /* EAGAIN */
-		l = sll.sll_ifindex > 0 ? dp_link_find(d, (uint32_t)sll.sll_ifindex) : NULL;
-		/* a frame queued just before its link was disarmed is stale */
-		if (l == NULL || !l->armed || !dp_frame_mac(l, &sll, slen, id.id))
-			continue;
-		dp_link_seen(d, l, id.id);
-		d->st.attach_frames++;
-		dp_logf(d, DMM_LOG_INFO, "access link %s: MN %s (first frame)", l->name,
-			dmm_mnid_str(&id, m, sizeof(m)));
-		if (d->cb.attach)
-			d->cb.attach(d->cb.ctx, l->ifindex, &id);
+		dp_frame_in(d, &sll, slen);
 	}
 }
 

@@ -12,7 +12,7 @@
 #include "fig1.h"
 #include "vnet.h"
 
-#define FZ_STEPS 96
+#define FZ_STEPS 32
 #define FZ_MNS 4
 #define FZ_CACHE 8
 #define FZ_HOS 4
@@ -102,6 +102,7 @@ static struct vnet *build(uint8_t mode)
 
 	fig1_keyring(&kr);
 	vn = vnet_new(mode, &kr);
+	vn->lean = true; /* no records: nothing here reads them */
 	config(&c, "LH", "2001:db8:0:1::1", DMM_ROLE_LM | DMM_ROLE_HAA);
 	if (vnet_add_node(vn, &c) < 0)
 		abort();
@@ -215,12 +216,23 @@ static void check(const struct vnet *vn)
 		abort();
 }
 
+/* libFuzzer reads its flags after this returns: put -entropic=0 first
+ * (a later -entropic=1 on the command line still wins). Each input here
+ * covers thousands of features; the entropic scheduler's per-feature
+ * bookkeeping took 56 % of the time (perf), the harness 11 %. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	(void)argc;
-	(void)argv;
-	if (dmm_auth_init() != 0)
+	static char flag[] = "-entropic=0";
+	char **v = calloc((size_t)*argc + 2, sizeof(*v));
+
+	if (dmm_auth_init() != 0 || v == NULL)
 		abort();
+	v[0] = (*argv)[0];
+	v[1] = flag;
+	for (int i = 1; i < *argc; i++)
+		v[i + 1] = (*argv)[i];
+	*argv = v;
+	(*argc)++;
 	return 0;
 }
 

@@ -252,12 +252,14 @@ static void enqueue(struct vnet *vn, const struct in6_addr *src, const struct in
 	int from = vnet_find_addr(vn, src), to = vnet_find_addr(vn, dst);
 	uint32_t d = vn->delay_ms;
 
-	if (dmm_msg_open(&vn->keys, src, dst, buf, len, &m) < 0)
+	if (vn->lean)
+		m.type = DMM_MSG_NONE;
+	else if (dmm_msg_open(&vn->keys, src, dst, buf, len, &m) < 0)
 		m.type = DMM_MSG_NONE;
 	if (to < 0 || len > DMM_MSG_MAX || drop_hook(vn, m.type, from, to) ||
 	    (vn->loss > 0 && (double)(rng_next(vn) >> 11) / 9007199254740992.0 < vn->loss)) {
-		struct vnet_msg_rec *r = record_msg(vn, src, dst, buf, len);
-		r->lost = true;
+		if (!vn->lean)
+			record_msg(vn, src, dst, buf, len)->lost = true;
 		return;
 	}
 	if (from >= 0 && vn->link_delay[from][to])
@@ -287,12 +289,14 @@ int vnet_deliver_now(struct vnet *vn, const struct in6_addr *src, const char *to
 	size_t ri;
 	int rc;
 
-	record_msg(vn, src, &x->addr, buf, len);
+	if (!vn->lean)
+		record_msg(vn, src, &x->addr, buf, len);
 	ri = vn->n_msgs - 1;
 	vn->core_depth++;
 	rc = dmm_node_recv(x->node, src, &x->addr, buf, len, vn->now);
 	vn->core_depth--;
-	vn->msgs[ri].recv_rc = rc;
+	if (!vn->lean)
+		vn->msgs[ri].recv_rc = rc;
 	pump(vn);
 	return rc;
 }
@@ -340,6 +344,8 @@ static void io_event(void *ctx, const struct dmm_event *ev)
 	struct vnet_node *x = ctx;
 	struct vnet *vn = x->vn;
 
+	if (vn->lean)
+		return;
 	vn->evs = grow(vn->evs, &vn->cap_evs, vn->n_evs + 1, sizeof(*vn->evs));
 	vn->evs[vn->n_evs++] = (struct vnet_ev_rec){ .node = x->idx, .ev = *ev };
 }
@@ -351,8 +357,11 @@ static void io_dp(void *ctx, const struct dmm_dp_op *op)
 	struct vnet_node *x = ctx;
 	struct vnet *vn = x->vn;
 
-	vn->ops = grow(vn->ops, &vn->cap_ops, vn->n_ops + 1, sizeof(*vn->ops));
-	vn->ops[vn->n_ops++] = (struct vnet_op_rec){ .t = vn->now, .node = x->idx, .op = *op };
+	if (!vn->lean) {
+		vn->ops = grow(vn->ops, &vn->cap_ops, vn->n_ops + 1, sizeof(*vn->ops));
+		vn->ops[vn->n_ops++] = (struct vnet_op_rec){ .t = vn->now, .node = x->idx,
+							     .op = *op };
+	}
 	if (vn->verbose)
 		fprintf(stderr, "[%8llu] %s dp %s %s\n", (unsigned long long)vn->now, x->name,
 			dmm_dp_kind_name(op->kind), vnet_prefix_str(&op->prefix));

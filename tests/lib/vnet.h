@@ -108,6 +108,10 @@ struct vnet {
 	int64_t wall_offset;
 	bool stuck;              /* a node kept a deadline in the past */
 	bool verbose;            /* print logs (env VNET_LOG) */
+	/* No records (messages, data-plane ops, events) and no decoding of
+	 * what goes by: for fuzz_node, which reads none of them. Drop hooks
+	 * and random loss need the decoding: not with lean. */
+	bool lean;
 	struct dmm_keyring keys; /* to decode what goes by */
 
 	unsigned n_nodes;

@@ -1,0 +1,101 @@
+#!/bin/bash
+# The fuzz campaign (make fuzz-campaign): every libFuzzer harness in DIR
+# (default build/fuzz), one after the other under nice -n 19 (one job: the
+# machine is shared), for a fixed number of executions, starting from its
+# committed corpus tests/fuzz/corpus/<name without fuzz_>. Then:
+#   - the corpus is minimized (-merge=1 of the old corpus and what the run
+#     found) and written back in place, to be committed;
+#   - docs/FUZZING.md gets a table: executions, exec/s, coverage (libFuzzer's
+#     cov: edges and ft: features at the end), corpus size, crashes.
+# A crash, leak or timeout leaves its reproducer in build/fuzz-artifacts/
+# <name>/ and the campaign exits non-zero (turn it into a regression test).
+# Environment:
+#   FUZZ_RUNS=10000000       executions per decoder/parser harness
+#   FUZZ_NODE_RUNS=1000000   executions of fuzz_node (a whole engine per input)
+#   FUZZ_MAX_SECONDS=0       if set, a time cap per harness: the table then
+#                            says how many executions were reached
+#   FUZZ_ONLY="access tun"   only these harnesses (names without fuzz_)
+#   FUZZ_DOC=docs/FUZZING.md where the table goes
+set -u
+cd "$(dirname "$0")/../.."
+dir=${1:-build/fuzz}
+runs=${FUZZ_RUNS:-10000000}
+node_runs=${FUZZ_NODE_RUNS:-1000000}
+cap=${FUZZ_MAX_SECONDS:-0}
+doc=${FUZZ_DOC:-docs/FUZZING.md}
+rows=$(mktemp)
+trap 'rm -f "$rows"' EXIT
+failed=0
+
+for fz in "$dir"/fuzz_*; do
+	[ -x "$fz" ] || continue
+	name=$(basename "$fz")
+	short=${name#fuzz_}
+	if [ -n "${FUZZ_ONLY:-}" ] && ! grep -qw -- "$short" <<<"$FUZZ_ONLY"; then
+		continue
+	fi
+	n=$runs
+	[ "$name" = fuzz_node ] && n=$node_runs
+	corpus=tests/fuzz/corpus/$short
+	art=build/fuzz-artifacts/$name
+	scratch=build/fuzz-campaign/$name
+	rm -rf "$scratch" "$art"
+	mkdir -p "$corpus" "$art" "$scratch"
+	before=$(find "$corpus" -type f | wc -l)
+	echo "campaign $name: $n executions from $before corpus files ($(date -u +%H:%M:%S))"
+	t0=$(date +%s)
+	args=(-runs="$n" -print_final_stats=1 -artifact_prefix="$art/")
+	[ "$cap" -gt 0 ] && args+=(-max_total_time="$cap")
+	nice -n 19 "$fz" "${args[@]}" "$scratch" "$corpus" >"$art/log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - t0))
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$art/log" | tail -1)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$art/log" | tail -1)
+	last=$(grep -E '^#[0-9]+' "$art/log" | tail -1)
+	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+	crashes=$(find "$art" -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' | wc -l)
+	if [ $rc -ne 0 ] && [ "$crashes" = 0 ]; then crashes="exit $rc"; fi
+	# Minimized corpus, written back in place.
+	min=$(mktemp -d)
+	nice -n 19 "$fz" -merge=1 "$min" "$corpus" "$scratch" >"$art/merge.log" 2>&1 &&
+		rm -f "$corpus"/* && cp "$min"/* "$corpus"/ 2>/dev/null
+	rm -rf "$min"
+	after=$(find "$corpus" -type f | wc -l)
+	echo "  $name: ${execs:-?} executions in ${secs} s (${rate:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus $before -> $after, crashes $crashes"
+	if [ "$crashes" != 0 ]; then
+		failed=1
+		grep -A30 -E '==ERROR|runtime error|deadly signal' "$art/log" | head -40
+	fi
+	echo "| $name | ${execs:-?} | $n | ${secs} | ${rate:-?} | ${cov:-?} | ${ft:-?} | $before → $after | $crashes |" >>"$rows"
+done
+
+{
+	echo "# Fuzzing"
+	echo
+	echo "Figures of the last \`make fuzz-campaign\` (tests/fuzz/campaign.sh), written"
+	echo "by it: each harness once, one after the other under \`nice -n 19\`, from its"
+	echo "committed corpus (tests/fuzz/corpus/NAME), which it then minimized and"
+	echo "wrote back. \`make check\` runs each harness only a few seconds over its"
+	echo "corpus (tests/run.sh)."
+	echo
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (load average before: $(cut -d' ' -f1-3 /proc/loadavg)),"
+	echo "$(clang --version | head -1), ASan+UBSan, libFuzzer defaults unless the harness says otherwise."
+	echo
+	echo "| harness | executions | asked | seconds | exec/s | cov (edges) | ft (features) | corpus files | crashes |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	cat "$rows"
+	echo
+	echo "What each harness drives:"
+	echo
+	echo "| harness | input |"
+	echo "|---|---|"
+	echo "| fuzz_decode | dmm_msg_decode: any bytes as a Mobility Header |"
+	echo "| fuzz_open | dmm_msg_open: authenticator span, MAC, then the decoder |"
+	echo "| fuzz_parse | dmmd.conf parser (daemon/parse.c) and the core configuration check |"
+	echo "| fuzz_access | dataplane/dp_access.c: RS with ancillary data and source, first-frame link-layer headers, RTM_NEWLINK/DELLINK messages, RA building |"
+	echo "| fuzz_tun | dataplane/dp_tun.c and dp_utun.c: packets read from the TUN (miss path, holds, hold byte cap, re-injection), tunnel batches, decapsulation of what the raw next-header-41 socket receives |"
+	echo "| fuzz_node | the whole engine: two MRs and an LM+HAA in a virtual network, driven by raw and sealed messages, attaches, moves, packets and time |"
+} >"$doc"
+echo "wrote $doc"
+exit $failed
