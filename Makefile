@@ -95,6 +95,12 @@ fuzz: deps fuzzers
 fuzz-campaign: deps fuzzers
 	tests/fuzz/campaign.sh $(F)
 
+# A long churn (MNs moving, leaving, returning) on the figure-1 lab under
+# the ASan/LSan daemons: no leak, flat memory (tests/long/churn.sh; root).
+CHURN_SECONDS ?= 600
+churn: deps all san-daemon
+	CHURN_SECONDS=$(CHURN_SECONDS) bash tests/long/churn.sh
+
 deps:
 	@scripts/deps.sh
 
@@ -110,7 +116,7 @@ check: deps
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests fuzzers fuzz fuzz-campaign deps check clean demo corpus
+.PHONY: all tests fuzzers fuzz fuzz-campaign churn deps check clean demo corpus
 
 # Location management, one run on one machine (root): lab/bench-lm.sh
 # writes bench/lm/DATE/ (raw rows, table.md, throughput.png); it installs

@@ -14,6 +14,7 @@
 #   FUZZ_NODE_RUNS=1000000   executions of fuzz_node (a whole engine per input)
 #   FUZZ_MAX_SECONDS=0       if set, a time cap per harness: the table then
 #                            says how many executions were reached
+#   FUZZ_CAPS="node=120 ..." a time cap for some harnesses (overrides the above)
 #   FUZZ_ONLY="access tun"   only these harnesses (names without fuzz_)
 #   FUZZ_DOC=docs/FUZZING.md where the table goes
 set -u
@@ -24,6 +25,8 @@ node_runs=${FUZZ_NODE_RUNS:-1000000}
 cap=${FUZZ_MAX_SECONDS:-0}
 doc=${FUZZ_DOC:-docs/FUZZING.md}
 rows=$(mktemp)
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 trap 'rm -f "$rows"' EXIT
 failed=0
 
@@ -45,7 +48,9 @@ for fz in "$dir"/fuzz_*; do
 	echo "campaign $name: $n executions from $before corpus files ($(date -u +%H:%M:%S))"
 	t0=$(date +%s)
 	args=(-runs="$n" -print_final_stats=1 -artifact_prefix="$art/")
-	[ "$cap" -gt 0 ] && args+=(-max_total_time="$cap")
+	c=$cap
+	for kv in ${FUZZ_CAPS:-}; do [ "${kv%%=*}" = "$short" ] && c=${kv#*=}; done
+	[ "$c" -gt 0 ] && args+=(-max_total_time="$c")
 	nice -n 19 "$fz" "${args[@]}" "$scratch" "$corpus" >"$art/log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - t0))
@@ -79,7 +84,7 @@ done
 	echo "wrote back. \`make check\` runs each harness only a few seconds over its"
 	echo "corpus (tests/run.sh)."
 	echo
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (load average before: $(cut -d' ' -f1-3 /proc/loadavg)),"
+	echo "Run $started on $(nproc) CPUs shared with other work (load average at the start: $load0),"
 	echo "$(clang --version | head -1), ASan+UBSan, libFuzzer defaults unless the harness says otherwise."
 	echo
 	echo "| harness | executions | asked | seconds | exec/s | cov (edges) | ft (features) | corpus files | crashes |"
