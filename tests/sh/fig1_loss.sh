@@ -8,8 +8,10 @@
 #   - the loss is real: the nftables counters show about 30 % of the
 #     signalling dropped (between 15 and 45 %), and the routers retransmitted;
 #   - every handover completes: after each move the MN is attached at the
-#     new MR with an address in each of its prefixes, and the correspondent
-#     (CN behind MRGW) reaches it;
+#     new MR with an address in each of its prefixes, the LM of each prefix
+#     binds it at the new MR, no MR keeps a handover context for it
+#     (handover-context 1 s here), and the correspondent (CN behind MRGW)
+#     reaches it; only then does that MN move again;
 #   - nothing stale afterwards, once the handover contexts have expired: on
 #     every MR, no kernel route to an MN's access link (dev mnN) other than
 #     at its MR, no `show mns` entry for an MN elsewhere, no handover
