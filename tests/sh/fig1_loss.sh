@@ -172,7 +172,7 @@ check_mn() {
 		[ -z "$r" ] || bad "$n: stale show mns entry for $mn: $r"
 	done
 	for p in $(mn_all_prefixes "$mn" "$here"); do
-		home=$(jq_ "$here" show mns -- ".[] | .prefixes[] | select(.hnp == \"$p\") | .home")
+		home=$(jq_ "$here" show mns -- ".[] | .prefixes[] | select(.prefix == \"$p\") | .home")
 		pass_ok=$([ "$home" = "$loc" ] && echo pass || echo -)
 		for n in $MRS; do
 			[ "$n" = "$here" ] && continue
