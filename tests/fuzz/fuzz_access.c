@@ -217,6 +217,8 @@ static void step_rs(struct rd *r)
 		m.msg_controllen = len;
 	}
 	len = take(r, (size_t)get8(r) << (sel >> 7 ? 3 : 0), &p);
+	if (len > sizeof(buf)) /* what dp_access_read's buffer holds */
+		len = sizeof(buf);
 	memcpy(buf, p, len); /* a private copy: overreads are caught */
 	uint64_t rx = D->st.rs_received, drop = D->st.rs_dropped, at = n_attach;
 	dp_rs_msg(D, buf, len, &m);
