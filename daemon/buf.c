@@ -1,8 +1,10 @@
 /* dmmd: growable text buffer, and its JSON output (jansson). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "buf.h"
@@ -97,4 +99,19 @@ void buf_free(struct buf *b)
 {
 	free(b->p);
 	*b = (struct buf){ 0 };
+}
+
+int buf_send(int fd, const struct buf *b, size_t *off)
+{
+	while (*off < b->len) {
+		ssize_t w = send(fd, b->p + *off, b->len - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (w <= 0)
+			return -1;
+		*off += (size_t)w;
+	}
+	return 1;
 }

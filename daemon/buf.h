@@ -22,6 +22,10 @@ void buf_json(struct buf *b, json_t *j);
 /* s as a JSON string (bytes that are not UTF-8 as '?'), NULL if no memory. */
 json_t *json_text(const char *s);
 void buf_free(struct buf *b);
+/* Send b from *off on to the non-blocking socket fd, as much as it takes
+ * now (*off advances): 1 when all is sent, 0 when the socket is full (try
+ * again when it is writable), -1 when the peer is gone or an error. */
+int buf_send(int fd, const struct buf *b, size_t *off);
 /* ts (CLOCK_REALTIME) as RFC 3339 UTC with milliseconds, the one format of
  * every time of day dmmd shows: 2026-01-31T12:00:00.123Z. */
 struct timespec;

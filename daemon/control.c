@@ -240,20 +240,14 @@ static bool ctl_read(struct dmmd *d, struct dmmd_ctl_client *c)
  * progress. */
 static void ctl_write(struct dmmd_ctl_client *c)
 {
-	while (c->out_off < c->out.len) {
-		ssize_t w = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (w <= 0)
-			break;
-		c->out_off += (size_t)w;
-		if (c->monitor)
-			c->deadline = ctl_clock_ms() + CTL_MON_STALL_MS;
-	}
-	if (c->monitor && c->out_off == c->out.len && !c->out.oom) {
+	size_t was = c->out_off;
+	int rc = buf_send(c->fd, &c->out, &c->out_off);
+
+	if (c->monitor && c->out_off > was)
+		c->deadline = ctl_clock_ms() + CTL_MON_STALL_MS;
+	if (rc == 0)
+		return;
+	if (rc > 0 && c->monitor && !c->out.oom) {
 		c->out.len = c->out_off = 0; /* all taken: nothing to wait for */
 		c->deadline = INT64_MAX;
 		return;

@@ -922,18 +922,8 @@ static bool client_read(struct dmmd *d, struct metrics_client *c)
 
 static void client_write(struct metrics_client *c)
 {
-	while (c->out_off < c->out.len) {
-		ssize_t w = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (w <= 0)
-			break;
-		c->out_off += (size_t)w;
-	}
-	client_drop(c);
+	if (buf_send(c->fd, &c->out, &c->out_off) != 0)
+		client_drop(c); /* all sent, or the scraper is gone */
 }
 
 static void client_serve(struct dmmd *d, struct metrics_client *c)

@@ -15,7 +15,7 @@ p1=$(mn_prefixes mn1 mr12)
 a1=$(mn_addr mn1 "$p1")
 x mn2 ping -6 -c2 -i0.2 -w5 "$a1" >/dev/null || bad "mn2 cannot ping mn1"
 x mr12 ip link set mn1 down
-wait_until 5 test "$(jq_ mr12 show mns -- length)" = 0 || bad "mr12 did not see mn1 leave"
+wait_for 5 '[ "$(jq_ mr12 show mns -- length)" = 0 ]' || bad "mr12 did not see mn1 leave"
 sleep 1.5 # hold (1 s) runs out: the anchor's miss route is back
 c0=$(ctl mr12 show counters)
 out=$(x mn2 ping -6 -c5 -i0.3 -w3 "$a1") && bad "mn1 answered while attached nowhere"

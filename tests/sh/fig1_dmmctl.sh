@@ -39,8 +39,8 @@ monitor() { # monitor NODE FILE [-j]
 monitor mr11 "$OUT/mon.mr11" -j
 monitor mr12 "$OUT/mon.mr12" -j
 monitor mr12 "$OUT/mon.mr12.txt"
-wait_until 5 test "$(monitors mr11)" = 1 || bad "mr11: monitor not connected ($(monitors mr11))"
-wait_until 5 test "$(monitors mr12)" = 2 || bad "mr12: monitors not connected ($(monitors mr12))"
+wait_for 5 '[ "$(monitors mr11)" = 1 ]' || bad "mr11: monitor not connected ($(monitors mr11))"
+wait_for 5 '[ "$(monitors mr12)" = 2 ]' || bad "mr12: monitors not connected ($(monitors mr12))"
 
 # ---- a handover, watched
 t0=$(date +%s%N)
@@ -121,7 +121,7 @@ run "clear counters" mr11 clear counters
 run "show counters" mr11 show counters
 # detach and attach again, as the carrier would
 run detach mr11 detach "$link"
-wait_until 5 test "$(jq_ mr11 show mns -- length)" = 0 || bad "mr11 still shows mn1 after detach"
+wait_for 5 '[ "$(jq_ mr11 show mns -- length)" = 0 ]' || bad "mr11 still shows mn1 after detach"
 run attach mr11 attach "$link" "$mnid"
 wait_until 10 mn_ready mn1 mr11 || bad "mn1 not attached at mr11 again"
 wait_until 5 has_event "$OUT/mon.mr11" link_loss "$mnid" || bad "mr11 monitor: no link_loss after detach"

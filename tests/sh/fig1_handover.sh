@@ -69,7 +69,7 @@ tunnel_route mr31 "$p1" 2001:db8:ff::20 || {
 	bad "mr31 has no tunnel route for $p1 to mr2"; x mr31 ip -6 route show table $TABLE "$p1"; }
 
 # Context gone after handover-context (2 s).
-wait_until 5 test "$(jq_ mr11 show handovers -- length)" = 0 ||
+wait_for 5 '[ "$(jq_ mr11 show handovers -- length)" = 0 ]' ||
 	bad "mr11 still has handover contexts: $(ctl mr11 show handovers)"
 echo "mr11 handovers now: $(ctl mr11 show handovers)"
 left=$(tunnel_routes mr11 "${p1%%::*}")

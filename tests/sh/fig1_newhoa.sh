@@ -49,7 +49,7 @@ conn_a=$!
 wait_until 5 grep -q A1 "$log" || bad "connection A: A1 not received"
 
 $L -l $LAB move mn1 mr11 || bad "move mn1 mr11"
-wait_until 5 test "$(mn_all_prefixes mn1 mr11 | wc -l)" = 2 ||
+wait_for 5 '[ "$(mn_all_prefixes mn1 mr11 | wc -l)" = 2 ]' ||
 	bad "mn1 at mr11 has prefixes '$(mn_all_prefixes mn1 mr11)', want 2"
 pn=$(mn_prefixes mn1 mr11)
 echo "mr11 shows mn1: $(ctl mr11 show mns)"

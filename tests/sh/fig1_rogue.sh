@@ -131,7 +131,7 @@ wait_until 3 test -S "$DMMLAB_RUN/rogue/sock" || bad "rogue dmmd did not start: 
 "$DMMCTL" -s "$DMMLAB_RUN/rogue/sock" attach mn9 02:00:00:00:00:01 ||
 	bad "rogue dmmctl attach failed"
 # Its requests are retransmitted 4 times (250 ms .. 1 s), then time out.
-wait_until 6 test "$("$DMMCTL" -j -s "$DMMLAB_RUN/rogue/sock" show counters | jq .timeout)" -ge 2 ||
+wait_for 6 '[ "$("$DMMCTL" -j -s "$DMMLAB_RUN/rogue/sock" show counters | jq .timeout)" -ge 2 ]' ||
 	echo "note: rogue timeouts $("$DMMCTL" -j -s "$DMMLAB_RUN/rogue/sock" show counters | jq .timeout)"
 c2=$(ctl lm1haa1 show counters)
 auth=$(jq -n --argjson a "$c1" --argjson b "$c2" '$b.drop_auth - $a.drop_auth')

@@ -51,5 +51,5 @@ echo "mr12 while holding: max dp_held_bytes $max (cap $CAP); counters $(ctl mr12
 
 wait_until 10 mn_ready mn1 mr11 || bad "mn1 not served at mr11 once signalling passes"
 x mn2 ping -6 -c3 -i0.2 -w10 "$a1" >/dev/null || bad "mn2 cannot ping mn1 at mr11"
-wait_until 5 test "$(counter mr12 dp_held_bytes)" = 0 || bad "mr12 still holds $(counter mr12 dp_held_bytes) bytes"
+wait_for 5 '[ "$(counter mr12 dp_held_bytes)" = 0 ]' || bad "mr12 still holds $(counter mr12 dp_held_bytes) bytes"
 lab_result "held bytes stayed under hold-memory (max $max), $(counter mr12 dp_hold_memory_dropped) packets dropped by the cap"

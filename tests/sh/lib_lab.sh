@@ -164,6 +164,9 @@ wait_until() {
 	done
 	return 1
 }
+# wait_for SECONDS 'CONDITION': CONDITION (shell text, single-quoted so that
+# its $(...) is not expanded at the call) evaluated anew every 0.1 s.
+wait_for() { local t=$1; shift; wait_until "$t" eval "$1"; }
 
 mn_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | select(.deprecated|not) | .prefix"; }
 mn_all_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | .prefix"; }
