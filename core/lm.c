@@ -1070,9 +1070,11 @@ lm_fixed_ok(const struct dmm_node *n, const struct dmm_prefix *p)
 	if (p->len == 0 || lm_where(n, &p->addr) >= 0)
 		return false;
 	for (unsigned i = 0; i < n->cfg.n_nets && i < DMM_MAX_NETS; i++)
-		for (unsigned j = 0; j < n->cfg.nets[i].n_prefixes && j < DMM_MAX_NET_PREFIX; j++)
-			if (dmm_prefix_contains(p, &n->cfg.nets[i].prefixes[j].addr))
+		for (unsigned j = 0; j < n->cfg.nets[i].n_prefixes && j < DMM_MAX_NET_PREFIX; j++) {
+			const struct dmm_prefix *np = &n->cfg.nets[i].prefixes[j];
+			if (p->len <= np->len && dmm_prefix_contains(p, &np->addr))
 				return false;
+		}
 	return true;
 }
 

@@ -325,6 +325,11 @@ void mr_cache_start(struct dmm_node *n, dmm_time_t now)
 	for (unsigned i = 0; i < n->cfg.n_nets; i++)
 		for (unsigned j = 0; j < n->cfg.nets[i].n_prefixes; j++)
 			mr_dp(n, DMM_DP_MISS_ADD, &n->cfg.nets[i].prefixes[j], NULL, NULL, 0);
+	/* This MR's own fixed correspondents (P6) are behind it: regular
+	 * routing reaches them, even inside a network's prefix, where the
+	 * miss route would otherwise make it look up its own server. */
+	for (unsigned i = 0; i < n->cfg.n_fixed; i++)
+		mr_dp(n, DMM_DP_PASS_ADD, &n->cfg.fixed[i], NULL, NULL, 0);
 }
 
 /* Hold e's packets and ask the LM where target is (and to tell us when it moves). */

@@ -555,16 +555,14 @@ void vnet_add_anchor(struct vnet *vn, const struct dmm_prefix *range, int node, 
 {
 	if (vn->n_anchors >= VNET_MAX_ANCHORS)
 		abort();
+	/* a server LAN is a connected route of the gateway MR: in its regular
+	 * routing (Linux: the main table), not in the table dmm's ops write */
 	vn->anchors[vn->n_anchors++] = (struct vnet_anchor){ *range, node, server };
-	if (server) {
-		/* the server LAN is a connected route of the gateway MR */
-		struct dmm_dp_op op = { .kind = DMM_DP_LOCAL_ADD, .prefix = *range,
-					.link = VNET_LINK_SERVER };
-		route_set(vn->nodes[node], VNET_R_LOCAL, &op);
-	}
 }
 
-static int anchor_of(const struct vnet *vn, const struct in6_addr *dst)
+/* Regular routing's next node towards dst: its anchor MR (or gateway), or
+ * -1 if none; *connected when that is a server LAN of the gateway itself. */
+static int anchor_of(const struct vnet *vn, const struct in6_addr *dst, int at, bool *connected)
 {
 	int best = -1;
 
@@ -574,6 +572,7 @@ static int anchor_of(const struct vnet *vn, const struct in6_addr *dst)
 		    (best < 0 || a->range.len > vn->anchors[best].range.len))
 			best = (int)i;
 	}
+	*connected = best >= 0 && vn->anchors[best].server && vn->anchors[best].node == at;
 	return best < 0 ? -1 : vn->anchors[best].node;
 }
 
@@ -658,8 +657,16 @@ static void pkt_route(struct vnet *vn, unsigned id, int at, bool arrived)
 			at = next;
 			continue;
 		}
-		/* PASS or no route: regular routing to the anchor MR */
-		next = anchor_of(vn, &p->dst);
+		/* PASS or no route: regular routing, to the anchor MR or to a
+		 * server LAN connected here */
+		bool connected;
+		next = anchor_of(vn, &p->dst, at, &connected);
+		if (connected) {
+			p->state = VNET_PKT_DELIVERED;
+			p->at = at;
+			p->link = VNET_LINK_SERVER;
+			return;
+		}
 		if (next < 0 || next == at) {
 			pkt_drop(p, at, next < 0 ? "no route" : "anchor has no route");
 			return;

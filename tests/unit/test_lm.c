@@ -721,6 +721,28 @@ test_fixed_prefix_overlap(void **state)
 	assert_int_equal(only(&la, DMM_MSG_LOC_REPLY, MR12).status, DMM_ST_NOT_FOUND);
 }
 
+/* A fixed prefix inside this LM's own network is its to bind, also one
+ * that starts where the network does (the check once took "contains the
+ * network's first address" for "covers the network" and refused it). */
+static void
+test_fixed_prefix_in_own_network(void **state)
+{
+	struct dmm_msg m = update_msg(0, "2001:db8:a::/56", MR11, LIFE), r;
+
+	m.flags |= DMM_F_FIXED;
+	m.present &= ~(uint32_t)DMM_P_MNID;
+	feed(&la, MR11, &m, T0);
+	assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR11).status, DMM_ST_OK);
+	assert_int_equal(bindings(&la).n, 1);
+	assert_true(bindings(&la).v[0].fixed);
+	m = query_msg("2001:db8:a:5::1", 0);
+	feed(&la, MR12, &m, T0 + 1);
+	r = only(&la, DMM_MSG_LOC_REPLY, MR12);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_true(r.flags & DMM_F_FIXED);
+	assert_addr(&r.location, MR11);
+}
+
 static void
 test_rejected_input(void **state)
 {
@@ -1190,6 +1212,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fanout_late_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixed_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixed_prefix_overlap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fixed_prefix_in_own_network, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_by_mnid, setup, teardown),

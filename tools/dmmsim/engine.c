@@ -475,19 +475,17 @@ void anchor_add(const struct dmm_prefix *range, uint32_t node, bool server)
 	e->kind = server ? RK_SERVER : RK_ANCHOR;
 	e->val = node;
 	S.anchor_mask |= 1ull << (range->len - 1);
-	if (server) {
-		/* the server LAN is a connected route of the gateway MR */
-		e = rtab_put(node, TBL_ROUTE, pmask(hi64(&range->addr), range->len), range->len, 0, 0);
-		e->kind = RK_LOCAL;
-		e->val = SIM_LINK_SERVER;
-		S.nodes[node].rmask |= 1ull << (range->len - 1);
-	}
+	/* a server LAN is a connected route of the gateway MR: in its regular
+	 * routing (Linux: the main table), not in the table dmm's ops write */
 }
 
-static uint32_t anchor_of(uint64_t dst)
+/* Regular routing's next node towards dst: its anchor MR (or gateway), or
+ * SIM_NONE; *connected when that is a server LAN of the gateway `at`. */
+static uint32_t anchor_of(uint64_t dst, uint32_t at, bool *connected)
 {
 	struct sim_rent *e = lpm(0, TBL_ANCHOR, S.anchor_mask, false, 0, dst, 0);
 
+	*connected = e && e->kind == RK_SERVER && e->val == at;
 	return e ? e->val : SIM_NONE;
 }
 
@@ -633,8 +631,14 @@ void pkt_route(uint32_t p, uint32_t at, bool arrived)
 				return;
 			}
 		} else {
-			/* PASS or no route: regular routing to the anchor MR */
-			next = anchor_of(k->dst);
+			/* PASS or no route: regular routing, to the anchor MR
+			 * or to a server LAN connected here */
+			bool connected;
+			next = anchor_of(k->dst, at, &connected);
+			if (connected) {
+				pkt_delivered(p, at);
+				return;
+			}
 			if (next == SIM_NONE || next == at) {
 				pkt_drop(p, DROP_NOROUTE);
 				return;
