@@ -68,6 +68,42 @@ keyring_find(const struct dmm_keyring *kr, uint32_t id)
 	return NULL;
 }
 
+const struct dmm_key *
+dmm_keyring_find(const struct dmm_keyring *kr, uint32_t id)
+{
+	return keyring_find(kr, id);
+}
+
+int
+dmm_keyring_bind(struct dmm_keyring *kr, uint32_t id, const struct in6_addr *node)
+{
+	for (unsigned i = 0; i < kr->n && i < DMM_MAX_KEYS; i++)
+		if (kr->keys[i].id == id) {
+			kr->keys[i].bound = true;
+			kr->keys[i].node = *node;
+			return 0;
+		}
+	return DMM_E_NOTFOUND;
+}
+
+const struct dmm_key *
+dmm_keyring_node_key(const struct dmm_keyring *kr, const struct in6_addr *node)
+{
+	for (unsigned i = 0; i < kr->n && i < DMM_MAX_KEYS; i++)
+		if (kr->keys[i].bound && memcmp(&kr->keys[i].node, node, sizeof(*node)) == 0)
+			return &kr->keys[i];
+	return NULL;
+}
+
+bool
+dmm_keyring_has_node_keys(const struct dmm_keyring *kr)
+{
+	for (unsigned i = 0; i < kr->n && i < DMM_MAX_KEYS; i++)
+		if (kr->keys[i].bound)
+			return true;
+	return false;
+}
+
 int
 dmm_keyring_add(struct dmm_keyring *kr, uint32_t id, const uint8_t key[DMM_KEY_LEN])
 {
@@ -132,11 +168,18 @@ int
 dmm_msg_seal(const struct dmm_keyring *kr, const struct in6_addr *src,
 	     const struct in6_addr *dst, const struct dmm_msg *m, uint8_t *buf, size_t cap)
 {
+	return dmm_msg_seal_key(kr, kr->active, src, dst, m, buf, cap);
+}
+
+int
+dmm_msg_seal_key(const struct dmm_keyring *kr, uint32_t key_id, const struct in6_addr *src,
+		 const struct in6_addr *dst, const struct dmm_msg *m, uint8_t *buf, size_t cap)
+{
 	const struct dmm_key *k;
 	size_t mac_off = 0;
 	int len, rc;
 
-	if ((k = keyring_find(kr, kr->active)) == NULL)
+	if ((k = keyring_find(kr, key_id)) == NULL)
 		return DMM_E_KEY;
 	len = dmm_msg_encode_auth(m, k->id, buf, cap, &mac_off);
 	if (len < 0)

@@ -18,12 +18,19 @@ struct dmm_key {
 	uint32_t id;
 	uint8_t key[DMM_KEY_LEN];
 	bool ready;
+	/* A node key: bound to the node whose signalling address is .node.
+	 * Only that node and the servers (LMs, HAAs) hold it; a message sealed
+	 * with it comes from that node, or from a server to that node. A key
+	 * with .bound false is a domain key: any member may seal with it. */
+	bool bound;
+	struct in6_addr node;
 	_Alignas(8) uint8_t pad_state[2][DMM_MAC_STATE_LEN];
 };
 
 struct dmm_keyring {
 	unsigned n;
-	uint32_t active; /* key id used to seal; any key in the ring verifies */
+	uint32_t active; /* domain key id used to seal where no node key applies;
+			  * any key in the ring verifies */
 	struct dmm_key keys[DMM_MAX_KEYS];
 };
 
@@ -34,6 +41,20 @@ int dmm_auth_init(void);
  * DMM_E_CONFIG on duplicate id. */
 int dmm_keyring_add(struct dmm_keyring *kr, uint32_t id, const uint8_t key[DMM_KEY_LEN]);
 
+/* Bind key id to a node (a node key, see struct dmm_key). 0, or
+ * DMM_E_NOTFOUND when the ring has no such key. */
+int dmm_keyring_bind(struct dmm_keyring *kr, uint32_t id, const struct in6_addr *node);
+
+/* The key of that id, or NULL. */
+const struct dmm_key *dmm_keyring_find(const struct dmm_keyring *kr, uint32_t id);
+
+/* The first node key bound to node, or NULL. */
+const struct dmm_key *dmm_keyring_node_key(const struct dmm_keyring *kr,
+					   const struct in6_addr *node);
+
+/* Does the ring hold any node key? */
+bool dmm_keyring_has_node_keys(const struct dmm_keyring *kr);
+
 /* Encode m, append the authenticator option (key kr->active) and the MAC
  * computed over src(16) | dst(16) | message bytes with the MAC field zeroed.
  * m->timestamp must already be set. Returns the length or a negative error
@@ -41,6 +62,11 @@ int dmm_keyring_add(struct dmm_keyring *kr, uint32_t id, const uint8_t key[DMM_K
 int dmm_msg_seal(const struct dmm_keyring *kr, const struct in6_addr *src,
 		 const struct in6_addr *dst, const struct dmm_msg *m, uint8_t *buf,
 		 size_t cap);
+
+/* The same with key key_id instead of the active one (a node key). */
+int dmm_msg_seal_key(const struct dmm_keyring *kr, uint32_t key_id,
+		     const struct in6_addr *src, const struct in6_addr *dst,
+		     const struct dmm_msg *m, uint8_t *buf, size_t cap);
 
 /* Verify buf's authenticator, then decode it (MAC before parse: only the
  * header's length fields and the authenticator's fixed place at the end

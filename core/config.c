@@ -322,6 +322,10 @@ static void check_pool_home(const struct dmm_config *c, unsigned i, struct check
 		complain(ck, AT(DMM_CI_POOL, i, NONE), AT(DMM_CI_NET, (unsigned)home, NONE),
 			 "pool %s: MR %s is not among the MRs of network %s", a,
 			 addr_s(&p->mr, s), c->nets[home].name);
+	else if (c->nets[home].mn_plen != 0 && p->plen != c->nets[home].mn_plen)
+		complain(ck, AT(DMM_CI_POOL, i, NONE), AT(DMM_CI_NET, (unsigned)home, NONE),
+			 "pool %s: length %u, but network %s has prefix-length %u", a,
+			 p->plen, c->nets[home].name, c->nets[home].mn_plen);
 }
 
 static void check_pool(const struct dmm_config *c, unsigned i, struct check *ck)
@@ -432,6 +436,20 @@ static void check_keys(const struct dmm_keyring *kr, struct check *ck)
 	if (!found && kr->n <= DMM_MAX_KEYS)
 		complain(ck, AT(DMM_CI_KEYS, NONE, NONE), NULL,
 			 "active key %u is not in the key ring", kr->active);
+	for (unsigned i = 0; i < n; i++) {
+		const struct dmm_key *k = &kr->keys[i];
+		char s[INET6_ADDRSTRLEN];
+		const char *why;
+		if (!k->bound)
+			continue;
+		if (k->id == kr->active)
+			complain(ck, AT(DMM_CI_KEYS, NONE, NONE), NULL,
+				 "active key %u is a node key (of %s); the active key must be "
+				 "a domain key", k->id, addr_s(&k->node, s));
+		else if ((why = addr_unusable(&k->node)) != NULL)
+			complain(ck, AT(DMM_CI_KEYS, NONE, NONE), NULL,
+				 "key %u: node address %s is %s", k->id, addr_s(&k->node, s), why);
+	}
 }
 
 #define TIMER(f) offsetof(struct dmm_timers, f)
@@ -528,4 +546,23 @@ int dmm_config_net_of(const struct dmm_config *c, const struct in6_addr *a)
 			}
 		}
 	return best;
+}
+
+bool dmm_config_is_mr(const struct dmm_config *c, const struct in6_addr *a)
+{
+	bool listed = false;
+
+	for (unsigned i = 0; i < n_nets(c); i++) {
+		listed |= n_mrs(&c->nets[i]) > 0;
+		if (net_has_mr(&c->nets[i], a))
+			return true;
+	}
+	return !listed;
+}
+
+bool dmm_config_plen_ok(const struct dmm_config *c, const struct dmm_prefix *p)
+{
+	int k = dmm_config_net_of(c, &p->addr);
+
+	return k < 0 || c->nets[k].mn_plen == 0 || p->len == c->nets[k].mn_plen;
 }

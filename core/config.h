@@ -31,6 +31,10 @@ struct dmm_network {
 	 * decapsulates tunnels from. Optional (n_mrs 0: not listed). */
 	unsigned n_mrs;
 	struct in6_addr mrs[DMM_MAX_NET_MRS];
+	/* The length of the prefixes its pools hand out to MNs: a binding or
+	 * a redirect of a prefix of this network at another length is refused
+	 * (0: not checked; dmmd's parser defaults to 64). */
+	uint8_t mn_plen;
 };
 
 enum dmm_pool_mode {
@@ -153,5 +157,13 @@ int dmm_config_check_at(const struct dmm_config *c, dmm_config_err_at_fn *err, v
 
 /* Domain map lookups: the network whose prefixes contain a, or -1. */
 int dmm_config_net_of(const struct dmm_config *c, const struct in6_addr *a);
+
+/* Is a an MR of the domain map? True when no network lists its MRs (the
+ * map does not say), else only for a listed MR. */
+bool dmm_config_is_mr(const struct dmm_config *c, const struct in6_addr *a);
+
+/* Is p an MN prefix at its network's length (struct dmm_network.mn_plen)?
+ * True for a prefix of no network or of a network that sets none. */
+bool dmm_config_plen_ok(const struct dmm_config *c, const struct dmm_prefix *p);
 
 #endif

@@ -279,13 +279,13 @@ pool_pick(struct dmm_node *n, unsigned pool, const struct dmm_mnid *id, uint64_t
 	return false;
 }
 
+/* A pool serves the MR it anchors at, asking itself: the request's
+ * location option names nobody the HAA could check. */
 static bool
 pool_serves(const struct dmm_pool *p, const struct in6_addr *src, const struct dmm_msg *m)
 {
-	if (memcmp(&p->mr, src, sizeof(*src)) == 0)
-		return true;
-	return (m->present & DMM_P_LOCATION) &&
-	       memcmp(&p->mr, &m->location, sizeof(p->mr)) == 0;
+	(void)m;
+	return memcmp(&p->mr, src, sizeof(*src)) == 0;
 }
 
 /* Existing lease of the MN in a pool of that MR, else a new one. Returns a
@@ -323,8 +323,11 @@ haa_allocate_lease(struct dmm_node *n, const struct in6_addr *src, const struct 
 			return DMM_ST_OK;
 		}
 	}
-	if (!served)
+	if (!served) {
+		dmm_drop(n, DMM_C_DROP_PEER, now, "haa: allocation asked by an MR no pool "
+			 "anchors at");
 		return DMM_ST_PROHIBITED;
+	}
 	if (h->used >= h->cap) {
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "haa: lease table full (%u)", h->cap);
 		return DMM_ST_NO_RESOURCES;
@@ -386,7 +389,12 @@ dmm_haa_on_request(struct dmm_node *n, const struct in6_addr *src,
 			 dmm_msg_type_name(m->type));
 		return;
 	}
-	if ((m->present & DMM_P_HNP) && m->n_hnp > 0)
+	if (dmm_lacks_node_key(n, m)) {
+		/* with node keys, the holder of a lease is the node that sealed */
+		dmm_drop(n, DMM_C_DROP_NODE_KEY, now, "haa: request sealed with the domain key, "
+			 "not the sender's node key");
+		rep.status = DMM_ST_PROHIBITED;
+	} else if ((m->present & DMM_P_HNP) && m->n_hnp > 0)
 		rep.status = haa_retrieve(n, src, m, &l, now);
 	else
 		rep.status = haa_allocate(n, src, m, &l, now);

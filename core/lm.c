@@ -1203,6 +1203,12 @@ lm_replica_in(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 		dmm_drop(n, DMM_C_DROP_MALFORMED, now, "lm: malformed replica");
 		return;
 	}
+	if (!dmm_config_plen_ok(&n->cfg, &m->hnp[0])) {
+		dmm_drop(n, DMM_C_DROP_PREFIX_LEN, now, "lm: replica of a /%u prefix, not at "
+			 "its network's prefix-length", m->hnp[0].len);
+		lm_status(n, ctx, DMM_ST_PROHIBITED, now);
+		return;
+	}
 	where = lm_where(n, &m->hnp[0].addr);
 	if (n->lm->rp == NULL || where < 0 || !addr_eq(&n->cfg.nets[where].lm, &ctx->src))
 		lm_status(n, ctx, DMM_ST_PROHIBITED, now);
@@ -1261,6 +1267,19 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 
 	dmm_prefix_mask(&p);
 	b = lm_find(n->lm, &p);
+	/* Only the MR that sent (sealed) the update may be bound, or the MR
+	 * the binding points at may point it elsewhere (a give-back) or
+	 * remove it; and only to an MR of the domain map. */
+	if ((m->lifetime == 0 && b != NULL && !addr_eq(lm_addr(n->lm, b->loc), &ctx->requester)) ||
+	    (m->lifetime != 0 && !addr_eq(loc, &ctx->requester) &&
+	     (b == NULL || !addr_eq(lm_addr(n->lm, b->loc), &ctx->requester))) ||
+	    (m->lifetime != 0 && !dmm_config_is_mr(&n->cfg, loc))) {
+		char a[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+		dmm_drop(n, DMM_C_DROP_LOCATION, now, "lm: %s from %s refused: location %s is "
+			 "not the sender's, or no MR of the domain", m->lifetime ? "update" :
+			 "deregistration", addr_str(&ctx->requester, r), addr_str(loc, a));
+		return DMM_ST_PROHIBITED;
+	}
 	if (m->lifetime == 0) {
 		if (b != NULL) {
 			lm_replicate(n, b, 0, now);
@@ -1418,6 +1437,20 @@ lm_update(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	if (!(m->flags & DMM_F_FIXED) && !(m->present & DMM_P_MNID)) {
 		dmm_drop(n, DMM_C_DROP_MALFORMED, now, "lm: update without MN id");
 		return;
+	}
+	if (dmm_lacks_node_key(n, m)) {
+		dmm_drop(n, DMM_C_DROP_NODE_KEY, now, "lm: update sealed with the domain key, "
+			 "not the sender's node key");
+		lm_status(n, ctx, DMM_ST_PROHIBITED, now);
+		return;
+	}
+	for (unsigned i = 0; i < m->n_hnp && i < DMM_MAX_HNP; i++) {
+		if (!(m->flags & DMM_F_FIXED) && !dmm_config_plen_ok(&n->cfg, &m->hnp[i])) {
+			dmm_drop(n, DMM_C_DROP_PREFIX_LEN, now, "lm: update of a /%u prefix, not "
+				 "at its network's prefix-length", m->hnp[i].len);
+			lm_status(n, ctx, DMM_ST_PROHIBITED, now);
+			return;
+		}
 	}
 	for (unsigned i = 0; i < m->n_hnp && i < DMM_MAX_HNP; i++) {
 		if ((m->flags & DMM_F_FIXED) && !lm_fixed_ok(n, &m->hnp[i]))

@@ -649,6 +649,11 @@ static uint8_t redirect_check(struct dmm_node *n, const struct dmm_msg *m,
 		dmm_prefix_mask(&q[i]);
 		if (dmm_config_net_of(&n->cfg, &q[i].addr) < 0)
 			return DMM_ST_PROHIBITED;
+		if (!dmm_config_plen_ok(&n->cfg, &q[i])) {
+			dmm_drop(n, DMM_C_DROP_PREFIX_LEN, now, "mr: redirect of a /%u prefix, not "
+				 "at its network's prefix-length", q[i].len);
+			return DMM_ST_PROHIBITED;
+		}
 		skip[i] = redirect_ours(n, &q[i], &m->location);
 		for (unsigned j = 0; j < i; j++)
 			dup |= dmm_prefix_eq(&q[j], &q[i]);

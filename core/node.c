@@ -132,6 +132,67 @@ static void seed_node(struct dmm_node *n, dmm_time_t now)
 
 /* ---- sending ---- */
 
+/* ---- node keys (docs/SECURITY.md, insiders) ----
+ * A node key is held by its node and by the servers (every LM and HAA of
+ * the domain map). A node seals with the key of the destination if it has
+ * one (a server answering a node), else with its own key towards a server,
+ * else with the active domain key (MR to MR). */
+
+static bool is_server(const struct dmm_config *c, const struct in6_addr *a)
+{
+	for (unsigned i = 0; i < c->n_nets && i < DMM_MAX_NETS; i++)
+		if (!memcmp(&c->nets[i].lm, a, sizeof(*a)) ||
+		    !memcmp(&c->nets[i].haa, a, sizeof(*a)))
+			return true;
+	return false;
+}
+
+static uint32_t seal_key(const struct dmm_node *n, const struct in6_addr *dst)
+{
+	const struct dmm_keyring *kr = &n->cfg.keys;
+	const struct dmm_key *k = dmm_keyring_node_key(kr, dst);
+
+	if (k == NULL && is_server(&n->cfg, dst))
+		k = dmm_keyring_node_key(kr, &n->cfg.self);
+	return k ? k->id : kr->active;
+}
+
+/* Does the key that sealed m fit its sender? A node key seals only for
+ * its node, or towards it (a server); the domain key is refused from a
+ * node whose key we hold, and from a server when we have our own key
+ * (the server then seals with it). */
+static bool seal_fits(const struct dmm_node *n, const struct in6_addr *src,
+		      const struct dmm_msg *m)
+{
+	const struct dmm_keyring *kr = &n->cfg.keys;
+	const struct dmm_key *k = dmm_keyring_find(kr, m->key_id);
+
+	if (k == NULL)
+		return false;
+	if (k->bound)
+		return !memcmp(&k->node, src, sizeof(*src)) ||
+		       !memcmp(&k->node, &n->cfg.self, sizeof(*src));
+	if (dmm_keyring_node_key(kr, src) != NULL)
+		return false;
+	return !(is_server(&n->cfg, src) && dmm_keyring_node_key(kr, &n->cfg.self) != NULL);
+}
+
+bool dmm_lacks_node_key(const struct dmm_node *n, const struct dmm_msg *m)
+{
+	const struct dmm_key *k;
+
+	if (!dmm_keyring_has_node_keys(&n->cfg.keys))
+		return false;
+	k = dmm_keyring_find(&n->cfg.keys, m->key_id);
+	return k == NULL || !k->bound;
+}
+
+static int seal(const struct dmm_node *n, const struct in6_addr *dst, const struct dmm_msg *m,
+		uint8_t *buf, size_t cap)
+{
+	return dmm_msg_seal_key(&n->cfg.keys, seal_key(n, dst), &n->cfg.self, dst, m, buf, cap);
+}
+
 static int seal_and_send(struct dmm_node *n, const struct in6_addr *dst,
 			 struct dmm_msg *m, dmm_time_t now)
 {
@@ -140,7 +201,7 @@ static int seal_and_send(struct dmm_node *n, const struct in6_addr *dst,
 
 	m->timestamp = dmm_ts_from_ms(dmm_wall_ms(n, now));
 	m->present |= DMM_P_TIMESTAMP;
-	len = dmm_msg_seal(&n->cfg.keys, &n->cfg.self, dst, m, buf, sizeof(buf));
+	len = seal(n, dst, m, buf, sizeof(buf));
 	if (len < 0) {
 		dmm_log(n, DMM_LOG_ERR, "cannot build %s: %s",
 			dmm_msg_type_name(m->type), dmm_strerror(len));
@@ -268,7 +329,7 @@ static void req_digest(const struct dmm_msg *m, uint8_t out[DMM_DIGEST_LEN])
 }
 
 static void reply_cache_put(struct dmm_node *n, const struct in6_addr *peer,
-			    const struct dmm_msg *req, const uint8_t *buf, size_t len)
+			    const struct dmm_msg *req, const struct dmm_msg *rep)
 {
 	struct dmm_reply_slot *s = &n->replies[n->reply_next];
 
@@ -277,36 +338,26 @@ static void reply_cache_put(struct dmm_node *n, const struct in6_addr *peer,
 	s->peer = *peer;
 	s->seq = req->seq;
 	req_digest(req, s->digest);
-	s->len = (uint16_t)len;
-	memcpy(s->buf, buf, len);
+	s->rep = *rep;
 }
 
 int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,
 	      const struct dmm_msg *req, struct dmm_msg *rep, dmm_time_t now)
 {
-	uint8_t buf[DMM_MSG_MAX];
 	int len;
 
 	rep->seq = req->seq;
-	rep->timestamp = dmm_ts_from_ms(dmm_wall_ms(n, now));
-	rep->present |= DMM_P_TIMESTAMP;
-	len = dmm_msg_seal(&n->cfg.keys, &n->cfg.self, dst, rep, buf, sizeof(buf));
-	if (len < 0) {
-		dmm_log(n, DMM_LOG_ERR, "cannot build %s: %s",
-			dmm_msg_type_name(rep->type), dmm_strerror(len));
+	len = seal_and_send(n, dst, rep, now);
+	if (len < 0)
 		return len;
-	}
-	reply_cache_put(n, dst, req, buf, (size_t)len);
-	dmm_count(n, DMM_C_TX);
-	if (n->io.send)
-		n->io.send(n->io.ctx, dst, buf, (size_t)len);
+	reply_cache_put(n, dst, req, rep);
 	return 0;
 }
 
 /* ---- receiving ---- */
 
 static bool answer_duplicate(struct dmm_node *n, const struct in6_addr *src,
-			     const struct dmm_msg *m)
+			     const struct dmm_msg *m, dmm_time_t now)
 {
 	uint8_t d[DMM_DIGEST_LEN];
 
@@ -315,9 +366,10 @@ static bool answer_duplicate(struct dmm_node *n, const struct in6_addr *src,
 		struct dmm_reply_slot *s = &n->replies[i];
 		if (s->used && s->seq == m->seq && memcmp(&s->peer, src, sizeof(*src)) == 0 &&
 		    sodium_memcmp(s->digest, d, sizeof(d)) == 0) {
-			dmm_count(n, DMM_C_TX);
-			if (n->io.send)
-				n->io.send(n->io.ctx, src, s->buf, s->len);
+			/* the same answer, sealed again with a fresh timestamp:
+			 * retransmissions may span more than the requester's
+			 * timestamp window, the first answer's would be stale */
+			seal_and_send(n, src, &s->rep, now);
 			return true;
 		}
 	}
@@ -372,7 +424,7 @@ static int recv_request(struct dmm_node *n, const struct in6_addr *src,
 		 * holds the answer to this very request (not evicted, and not
 		 * another request under an old sequence number) */
 		dmm_count(n, DMM_C_DUP_REQUEST);
-		answer_duplicate(n, src, m);
+		answer_duplicate(n, src, m, now);
 		return 0;
 	}
 	if (rc < 0) {
@@ -477,6 +529,11 @@ int dmm_node_recv(struct dmm_node *n, const struct in6_addr *src,
 		dmm_drop(n, dmm_err_counter(rc), now, "message of %zu bytes dropped: %s",
 			 len, dmm_strerror(rc));
 		return rc;
+	}
+	if (!seal_fits(n, src, &m)) {
+		dmm_drop(n, DMM_C_DROP_NODE_KEY, now, "%s sealed with key %u, which is not "
+			 "the sender's", dmm_msg_type_name(m.type), m.key_id);
+		return DMM_E_KEY;
 	}
 	if (!(m.present & DMM_P_TIMESTAMP)) {
 		dmm_drop(n, DMM_C_DROP_STALE, now, "%s without timestamp",

@@ -27,15 +27,15 @@ struct dmm_txn {
  * way without touching state. Keyed by the peer and a digest of the whole
  * request but its timestamp (a retransmission is resealed with a fresh
  * one): a request that only shares the sequence number of an old one (a
- * restarted peer) never gets the old answer. */
+ * restarted peer) never gets the old answer. The reply is kept decoded and
+ * sealed again with a fresh timestamp for each duplicate. */
 #define DMM_DIGEST_LEN 16
 struct dmm_reply_slot {
 	bool used;
 	struct in6_addr peer;
 	uint16_t seq;
 	uint8_t digest[DMM_DIGEST_LEN];
-	uint16_t len;
-	uint8_t buf[DMM_MSG_MAX];
+	struct dmm_msg rep;
 };
 
 struct dmm_node {
@@ -81,6 +81,12 @@ uint64_t dmm_wall_ms(const struct dmm_node *n, dmm_time_t now);
 /* The node's pseudo-random generator (seeded from dmm_io.random): for
  * jitter, never for secrets. A value in [0, bound), 0 when bound is 0. */
 uint32_t dmm_random(struct dmm_node *n, uint32_t bound);
+
+/* With node keys in the ring, was m sealed with the domain key instead of
+ * a node key (so its sender is known by address only)? The LM refuses such
+ * location updates, the HAA such lease requests (docs/SECURITY.md). False
+ * when the ring holds no node key. */
+bool dmm_lacks_node_key(const struct dmm_node *n, const struct dmm_msg *m);
 
 /* Send request m to dst; the node assigns seq and timestamp, seals it, and
  * retransmits. The owner role's on_reply gets the reply, or NULL after the

@@ -19,7 +19,7 @@ typedef uint64_t dmm_time_t;
 #define DMM_MSG_MAX 512    /* largest message we build or accept */
 #define DMM_MAC_LEN 32     /* HMAC-SHA-256 */
 #define DMM_KEY_LEN 32
-#define DMM_MAX_KEYS 8
+#define DMM_MAX_KEYS 64    /* domain keys and node keys in one key ring */
 #define DMM_MAX_NETS 16     /* local networks in a domain */
 #define DMM_MAX_NET_PREFIX 8 /* HoA ranges per local network */
 #define DMM_MAX_NET_MRS 16  /* MRs listed per local network (domain map) */
@@ -120,6 +120,12 @@ enum dmm_counter {
 	DMM_C_LOC_UPDATE_DEPARTURE, /* lm-update-on-attach no: the LM told of a prefix at
 				     * the MN's first departure from the MR that gave it */
 	DMM_C_ATTACH_DENIED,   /* attach of an MN the authorization policy refuses */
+	DMM_C_DROP_NODE_KEY,   /* sealed with another node's key, or with the domain key
+				* where the sender's node key is required */
+	DMM_C_DROP_LOCATION,   /* LM: a location that is not the sealing MR's, or no MR
+				* of the domain map */
+	DMM_C_DROP_PREFIX_LEN, /* a home prefix (REDIRECT, LOC_UPDATE) at another length
+				* than its network's prefix-length */
 	DMM_C_COUNT
 };
 

@@ -80,6 +80,9 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_DROP_CTX_RELAY] = "drop_ctx_relay",
 	[DMM_C_LOC_UPDATE_DEPARTURE] = "loc_update_departure",
 	[DMM_C_ATTACH_DENIED] = "attach_denied",
+	[DMM_C_DROP_NODE_KEY] = "drop_node_key",
+	[DMM_C_DROP_LOCATION] = "drop_location",
+	[DMM_C_DROP_PREFIX_LEN] = "drop_prefix_len",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)

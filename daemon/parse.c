@@ -714,9 +714,20 @@ static int net_mr(struct parser *ps, const char *kw, void *obj)
 	return 0;
 }
 
+/* prefix-length N: the length of the MN prefixes its pools hand out. */
+static int net_plen(struct parser *ps, const char *kw, void *obj)
+{
+	uint32_t v;
+
+	if (want_u32(ps, kw, 1, 128, &v) != 0)
+		return -1;
+	((struct dmm_network *)obj)->mn_plen = (uint8_t)v;
+	return 0;
+}
+
 static const struct directive net_tab[] = {
 	{ "prefix", net_prefix, true }, { "lm", net_lm, false }, { "haa", net_haa, false },
-	{ "mr", net_mr, true }, { NULL, NULL, false },
+	{ "mr", net_mr, true }, { "prefix-length", net_plen, false }, { NULL, NULL, false },
 };
 
 /* A network's name is checked with the rest of the domain map (defined
@@ -729,6 +740,7 @@ static int top_network(struct parser *ps, const char *kw, void *obj)
 	unsigned skipped = ps->skipped_kw;
 
 	memset(&scratch, 0, sizeof(scratch));
+	scratch.mn_plen = 64; /* the default: a /64 per MN (RFC 7421) */
 	if (want_str(ps, kw, "a network name", scratch.name, sizeof(scratch.name)) != 0)
 		return -1;
 	if (c->n_nets >= DMM_MAX_NETS) {
@@ -1898,11 +1910,13 @@ static void key_complain(parse_err_fn *err, void *ctx, const char *path, int lin
 		err(ctx, out);
 }
 
-/* One "ID HEX64" line; returns 0 or an error message. */
+/* One "ID HEX64 [node ADDRESS]" line; returns 0 or an error message. */
 static const char *key_line(char *s, struct dmm_keyring *kr)
 {
 	uint8_t key[DMM_KEY_LEN];
 	unsigned long long id;
+	struct in6_addr node;
+	bool bound = false;
 	char *hex, *end;
 	int rc;
 
@@ -1924,13 +1938,30 @@ static const char *key_line(char *s, struct dmm_keyring *kr)
 	}
 	while (isspace((unsigned char)*end))
 		end++;
+	if (strncmp(end, "node", 4) == 0 && isspace((unsigned char)end[4])) {
+		char *a = end + 4, *ae;
+		while (isspace((unsigned char)*a))
+			a++;
+		for (ae = a; *ae && !isspace((unsigned char)*ae); ae++)
+			;
+		if (*ae)
+			*ae++ = '\0';
+		if (inet_pton(AF_INET6, a, &node) != 1)
+			return "expected an IPv6 address after 'node'";
+		bound = true;
+		for (end = ae; isspace((unsigned char)*end); end++)
+			;
+	}
 	if (*end)
 		return "extra text after the key";
 	rc = dmm_keyring_add(kr, (uint32_t)id, key);
+	explicit_bzero(key, sizeof(key));
 	if (rc == DMM_E_FULL)
-		return "too many keys (at most 8)";
+		return "too many keys (at most 64)";
 	if (rc != 0)
 		return "key id given twice";
+	if (bound)
+		dmm_keyring_bind(kr, (uint32_t)id, &node);
 	return NULL;
 }
 
@@ -1994,6 +2025,15 @@ static int keys_read(const char *path, struct dmm_keyring *kr, parse_err_fn *err
 	if (errors == 0 && kr->n == 0) {
 		key_complain(err, ctx, path, 0, "no key in the key file");
 		errors++;
+	} else if (errors == 0) {
+		bool domain = false;
+		for (unsigned i = 0; i < kr->n; i++)
+			domain |= !kr->keys[i].bound;
+		if (!domain) {
+			key_complain(err, ctx, path, 0, "no domain key (a key without 'node'): "
+				     "MRs seal what they send each other with it");
+			errors++;
+		}
 	}
 	return errors;
 }
@@ -2136,6 +2176,8 @@ static void print_nets(FILE *f, const struct dmm_config *k)
 		fprintf(f, "\thaa %s\n", addr_s(&n->haa, a));
 		for (unsigned j = 0; j < n->n_mrs; j++)
 			fprintf(f, "\tmr %s\n", addr_s(&n->mrs[j], a));
+		if (n->mn_plen != 0 && n->mn_plen != 64) /* 64: the default */
+			fprintf(f, "\tprefix-length %u\n", n->mn_plen);
 		fputs("}\n", f);
 	}
 }

@@ -159,7 +159,7 @@ static void test_node_fields(void **state)
 	only(&c, "active key 2457 is not in the key ring");
 	valid(&c);
 	c.keys.n = DMM_MAX_KEYS + 1;
-	only(&c, "9 keys, at most 8");
+	only(&c, "65 keys, at most 64");
 	valid(&c);
 	c.ro_mode = (enum dmm_ro_mode)3;
 	only(&c, "unknown route optimization mode 3");

@@ -407,8 +407,9 @@ test_compact_table(void **state)
 		snprintf(pfx, sizeof(pfx), "2001:db8:a:%x::/64", 0x1000 + i);
 		m = update_msg(0, pfx, i % 2 ? MR11 : MR12, LIFE + (i % 10) * 4);
 		m.mnid = id;
-		feed(&la, MR11, &m, T0);
-		assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR11).status, DMM_ST_OK);
+		feed(&la, i % 2 ? MR11 : MR12, &m, T0);
+		assert_int_equal(only(&la, DMM_MSG_LOC_ACK, i % 2 ? MR11 : MR12).status,
+				 DMM_ST_OK);
 	}
 	memcpy(nai.id, "mn-with-a-long-nai@a", 20);
 	m = update_msg(0, "2001:db8:a:ffff::7/128", MR13, LIFE);

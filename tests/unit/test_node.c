@@ -116,6 +116,21 @@ static struct dmm_msg sent(unsigned i, enum dmm_msg_type type, const char *dst)
 	return m;
 }
 
+/* Captured messages i and j carry the same message but for the timestamp
+ * (and so the MAC): a duplicate is answered with the cached reply, sealed
+ * afresh. */
+static bool same_but_timestamp(unsigned i, unsigned j)
+{
+	struct dmm_msg a, b;
+
+	if (nt_open(&T, i, &a) != 0 || nt_open(&T, j, &b) != 0)
+		return false;
+	a.timestamp = b.timestamp = 0;
+	memset(a.mac, 0, sizeof(a.mac));
+	memset(b.mac, 0, sizeof(b.mac));
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
 static unsigned log_count(const char *needle)
 {
 	unsigned n = 0;
@@ -443,13 +458,14 @@ static void test_duplicate_request_from_cache(void **state)
 	assert_int_equal(ctr(DMM_C_HOA_ALLOC), 1);
 
 	/* the MR retransmits the very same bytes 2 s later: the cached reply
-	 * goes out byte for byte (old timestamp and all), the lease is not
+	 * goes out again, sealed afresh (a timestamp of now), the lease is not
 	 * touched, nothing is allocated */
 	assert_int_equal(recv_buf(MR, buf, len, T0 + 2000), 0);
 	assert_int_equal(ctr(DMM_C_DUP_REQUEST), 1);
 	assert_int_equal(T.n_sent, 2);
 	assert_int_equal(T.sent[1].len, T.sent[0].len);
-	assert_memory_equal(T.sent[1].buf, T.sent[0].buf, T.sent[0].len);
+	assert_true(same_but_timestamp(1, 0));
+	assert_int_equal(sent(1, DMM_MSG_HOA_REP, MR).timestamp, ts_at(T0 + 2000));
 	assert_true(a6_is(&T.sent[1].dst, MR));
 	assert_int_equal(ctr(DMM_C_HOA_ALLOC), 1);
 	assert_int_equal(leases(), 1);
@@ -460,7 +476,7 @@ static void test_duplicate_request_from_cache(void **state)
 	m = hoa_req(40, 1);
 	assert_int_equal(recv_at(MR, &m, T0 + 2500, T0 + 2500), 0);
 	assert_int_equal(ctr(DMM_C_DUP_REQUEST), 2);
-	assert_memory_equal(T.sent[2].buf, T.sent[0].buf, T.sent[0].len);
+	assert_true(same_but_timestamp(2, 0));
 
 	/* the same seq from another peer is a new request */
 	m = hoa_req(40, 2);
@@ -519,7 +535,32 @@ static void test_duplicate_evicted_from_cache(void **state)
 	m = hoa_req(2, 2);
 	assert_int_equal(recv_at(MR, &m, T0 + 20, T0 + 20), 0);
 	assert_int_equal(T.n_sent, 3);
-	assert_memory_equal(T.sent[2].buf, T.sent[1].buf, T.sent[1].len);
+	assert_true(same_but_timestamp(2, 1));
+}
+
+/* Finding 5 (leftover): retransmissions may span more than the timestamp
+ * window (retransmit 250ms max 1s count 12). A duplicate answered from the
+ * reply cache 6 s after the first answer must still be fresh for the
+ * requester: it used to go out with the first answer's timestamp, which
+ * the requester then dropped as stale, retransmitting in vain. */
+static void test_duplicate_answer_fresh_after_window(void **state)
+{
+	struct dmm_msg m = hoa_req(40, 1), rep;
+	uint32_t window = T.cfg.timers.ts_window_ms;
+	dmm_time_t late = T0 + window + 1000;
+
+	assert_int_equal(recv_at(MR, &m, T0, T0), 0);
+	assert_int_equal(T.n_sent, 1);
+	m = hoa_req(40, 1); /* the MR's retransmission, sealed at its send time */
+	assert_int_equal(recv_at(MR, &m, late, late), 0);
+	assert_int_equal(ctr(DMM_C_DUP_REQUEST), 1);
+	assert_int_equal(ctr(DMM_C_HOA_ALLOC), 1);
+	assert_int_equal(T.n_sent, 2);
+	assert_true(same_but_timestamp(1, 0));
+	rep = sent(1, DMM_MSG_HOA_REP, MR);
+	/* what the MR's node checks on a reply (dmm_ts_check in recv_reply) */
+	assert_int_equal(dmm_ts_check(window, dmm_ts_to_ms(rep.timestamp),
+				      (uint64_t)(NT_WALL_OFFSET + (int64_t)late)), 0);
 }
 
 /* ---- input checks ---- */
@@ -933,6 +974,7 @@ int main(void)
 		HAA_(test_duplicate_request_from_cache),
 		HAA_(test_duplicate_evicted_from_cache),
 		HAA_(test_duplicate_seq_other_request),
+		HAA_(test_duplicate_answer_fresh_after_window),
 		MR_(test_reply_must_answer_the_request),
 		cmocka_unit_test(test_initial_seq_random),
 		MR_(test_refresh_budget),

@@ -141,7 +141,8 @@ static const char *full_text =
 	"\tprefix 2001:db8:10::/48\n"
 	"\tlm 2001:db8:ff::1; haa 2001:db8:ff::1\n"
 	"}\n"
-	"network ln2 { prefix 2001:db8:2::/48 lm 2001:db8:ff::2 haa 2001:db8:ff::2 }\n"
+	"network ln2 { prefix 2001:db8:2::/48 lm 2001:db8:ff::2 haa 2001:db8:ff::2\n"
+	"\tprefix-length 56 }\n"
 	"mr {\n"
 	"\tmode redirect\n"
 	"\taccess \"mn*\"\n"
@@ -155,7 +156,7 @@ static const char *full_text =
 	"}\n"
 	"haa {\n"
 	"\tpool 2001:db8:1:1100::/56 length 64 mr 2001:db8:ff::11\n"
-	"\tpool 2001:db8:1:1200::/56 length 60 mr 2001:db8:ff::12 stateless\n"
+	"\tpool 2001:db8:1:1200::/56 length 64 mr 2001:db8:ff::12 stateless\n"
 	"\tpool 2001:db8:10::/52 length 64 mr 2001:db8:ff::13 stateful\n"
 	"}\n"
 	"lm { replicate yes }\n"
@@ -209,7 +210,9 @@ static void test_every_directive(void **state)
 	assert_int_equal(k->n_fixed, 1);
 	assert_int_equal(k->n_pools, 3);
 	assert_int_equal(k->pools[0].plen, 64);
-	assert_int_equal(k->pools[1].plen, 60);
+	assert_int_equal(k->pools[1].plen, 64);
+	assert_int_equal(k->nets[0].mn_plen, 64); /* the default */
+	assert_int_equal(k->nets[1].mn_plen, 56);
 	assert_int_equal(k->pools[1].mode, DMM_POOL_STATELESS);
 	assert_int_equal(k->pools[2].mode, DMM_POOL_STATEFUL);
 	assert_int_equal(k->timers.retrans_initial_ms, 100);
@@ -794,9 +797,34 @@ static void test_key_files(void **state)
 	expect_key_error("1 0g01010101010101010101010101010101010101010101010101010101010101\n", 0600,
 			 ":1: key has a character that is not a hex digit");
 	expect_key_error("1 " KEY1 " extra\n", 0600, ":1: extra text after the key");
-	expect_key_error("1 " KEY1 "\n2 " KEY1 "\n3 " KEY1 "\n4 " KEY1 "\n5 " KEY1 "\n"
-			 "6 " KEY1 "\n7 " KEY1 "\n8 " KEY1 "\n9 " KEY1 "\n", 0600,
-			 ":9: too many keys (at most 8)");
+	{
+		char many[65 * 80] = "", line[80];
+		for (int i = 1; i <= 65; i++) {
+			snprintf(line, sizeof(line), "%d %s\n", i, KEY1);
+			strcat(many, line);
+		}
+		expect_key_error(many, 0600, ":65: too many keys (at most 64)");
+	}
+	/* node keys (docs/SECURITY.md): ID HEX node ADDRESS */
+	assert_int_equal(keys("1 " KEY1 "\n2 " KEY2 " node 2001:db8:ff::11\n"
+			      "3 " KEY1 "  node  2001:db8:ff::12  # MR12\n", 0600, &e, &kr), 0);
+	assert_int_equal(kr.n, 3);
+	assert_false(kr.keys[0].bound);
+	assert_true(kr.keys[1].bound);
+	assert_true(kr.keys[2].bound);
+	{
+		struct in6_addr a;
+		inet_pton(AF_INET6, "2001:db8:ff::12", &a);
+		assert_memory_equal(&kr.keys[2].node, &a, sizeof(a));
+		assert_ptr_equal(dmm_keyring_node_key(&kr, &a), &kr.keys[2]);
+	}
+	expect_key_error("1 " KEY1 " node 2001:db8::zz\n", 0600,
+			 ":1: expected an IPv6 address after 'node'");
+	expect_key_error("1 " KEY1 " node 2001:db8::1 more\n", 0600,
+			 ":1: extra text after the key");
+	expect_key_error("1 " KEY1 " node 2001:db8::1\n", 0600,
+			 ": no domain key (a key without 'node'): MRs seal what they send "
+			 "each other with it");
 	snprintf(path, sizeof(path), "%s/none", tmpdir);
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(parse_keys_file(path, &kr, collect, &e), 1);
