@@ -627,6 +627,19 @@ lm_persist(struct dmm_node *n, const struct lm_binding *b, bool del)
 	n->io.persist(n->io.ctx, &r);
 }
 
+/* Durable state of subscriber who of b: added, or gone (del). */
+static void
+lm_sub_persist(struct dmm_node *n, const struct lm_binding *b, const struct in6_addr *who,
+	       bool del)
+{
+	struct dmm_record r = { .kind = DMM_REC_SUBSCRIPTION, .del = del,
+				.prefix = lm_pfx(n->lm, b), .peer = *who,
+				.expires = b->expires };
+
+	if (n->io.persist != NULL)
+		n->io.persist(n->io.ctx, &r);
+}
+
 static void
 lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 {
@@ -639,8 +652,10 @@ lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 	lm_log(n, b, LM_B_ACTIVE, LM_B_FREE, why);
 	lm_persist(n, b, true);
 	for (uint32_t i = 0; i < x->subs_cap; i++)
-		if (x->subs[i].used)
+		if (x->subs[i].used) {
 			dmm_request_cancel(n, x->subs[i].txn);
+			lm_sub_persist(n, b, &x->subs[i].addr, true);
+		}
 	chain_unlink(lm, &lm->by_pfx[dmm_hash_prefix(&p) & lm->mask], slot, true);
 	mnid_unlink(lm, b);
 	lm->plen_count[b->plen]--;
@@ -799,8 +814,20 @@ lm_sub_slot(struct dmm_node *n, struct lm_binding *b)
 }
 
 static void
+lm_subscribe_as(struct dmm_node *n, struct lm_binding *b, const struct in6_addr *who,
+		bool restoring, dmm_time_t now);
+
+static void
 lm_subscribe(struct dmm_node *n, struct lm_binding *b, const struct in6_addr *who,
 	     dmm_time_t now)
+{
+	lm_subscribe_as(n, b, who, false, now);
+}
+
+/* Add (or refresh) subscriber who; persisted unless it is being restored. */
+static void
+lm_subscribe_as(struct dmm_node *n, struct lm_binding *b, const struct in6_addr *who,
+		bool restoring, dmm_time_t now)
 {
 	struct lm_ext *x = lm_x(n->lm, b);
 	struct lm_sub *s;
@@ -823,6 +850,7 @@ lm_subscribe(struct dmm_node *n, struct lm_binding *b, const struct in6_addr *wh
 		dmm_count(n, DMM_C_TABLE_FULL);
 		lm_sub_log(n, b, &x->subs[old], "active", "dropped", "subscribers full");
 		dmm_request_cancel(n, x->subs[old].txn);
+		lm_sub_persist(n, b, &x->subs[old].addr, true);
 		x->subs[old].used = false;
 		x->n_subs--;
 		i = (int)old;
@@ -830,7 +858,9 @@ lm_subscribe(struct dmm_node *n, struct lm_binding *b, const struct in6_addr *wh
 	s = &x->subs[i];
 	*s = (struct lm_sub){ .used = true, .addr = *who, .since = now };
 	x->n_subs++;
-	lm_sub_log(n, b, s, "none", "active", "subscribed");
+	lm_sub_log(n, b, s, "none", "active", restoring ? "restored" : "subscribed");
+	if (!restoring)
+		lm_sub_persist(n, b, who, false);
 }
 
 static void
@@ -882,6 +912,7 @@ lm_notify_done(struct dmm_node *n, uint64_t cookie, const struct dmm_msg *rep)
 	if (rep != NULL)
 		return;
 	lm_sub_log(n, b, &x->subs[i], "active", "dropped", "notification never acked");
+	lm_sub_persist(n, b, &x->subs[i].addr, true);
 	x->subs[i].used = false;
 	x->n_subs--;
 }
@@ -1331,9 +1362,31 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 	return DMM_ST_OK;
 }
 
+/* A subscriber of a restored binding (records sort after the bindings):
+ * kept as long as its binding is. */
+static int
+lm_restore_sub(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
+{
+	struct dmm_prefix p = r->prefix;
+	struct lm_binding *b;
+	struct lm_ext *x;
+
+	if (p.len > 128)
+		return DMM_E_MALFORMED;
+	dmm_prefix_mask(&p);
+	if ((b = lm_find(n->lm, &p)) == NULL)
+		return DMM_E_NOTFOUND;
+	lm_subscribe_as(n, b, &r->peer, true, now);
+	x = lm_x(n->lm, b);
+	for (uint32_t i = 0; i < x->subs_cap; i++)
+		if (x->subs[i].used && addr_eq(&x->subs[i].addr, &r->peer))
+			return 0;
+	return DMM_E_FULL;
+}
+
 /* Put back a binding a previous run persisted (PROCEDURES.md, Restart):
  * no notification, no replication (nothing changed for the domain). Its
- * subscribers are not kept: they query again when their cache runs out. */
+ * subscribers come back as their own records (lm_restore_sub). */
 int
 dmm_lm_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 {
@@ -1347,6 +1400,8 @@ dmm_lm_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 
 	if (n->lm == NULL)
 		return DMM_E_ROLE;
+	if (r->kind == DMM_REC_SUBSCRIPTION)
+		return r->del ? 0 : lm_restore_sub(n, r, now);
 	if (r->del || r->expires <= now)
 		return 0;
 	if (p.len > 128 || (!r->fixed && (r->mnid.len == 0 || r->mnid.len > DMM_MNID_MAX)))

@@ -610,6 +610,7 @@ int dmm_node_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t 
 	case DMM_REC_LEASE:
 		return dmm_haa_restore(n, r, now);
 	case DMM_REC_BINDING:
+	case DMM_REC_SUBSCRIPTION:
 		return dmm_lm_restore(n, r, now);
 	}
 	return DMM_E_ROLE;

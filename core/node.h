@@ -95,6 +95,10 @@ enum dmm_log_level { DMM_LOG_ERR, DMM_LOG_WARN, DMM_LOG_INFO, DMM_LOG_DEBUG };
 enum dmm_rec_kind {
 	DMM_REC_LEASE = 1,   /* HAA: prefix leased to mnid, holder = peer */
 	DMM_REC_BINDING = 2, /* LM: prefix of mnid served at peer, anchored at home */
+	DMM_REC_SUBSCRIPTION = 3, /* LM: peer subscribed to the binding of prefix
+				   * (one record per subscriber; expires: the
+				   * binding's when written, it lives as long as
+				   * the binding does) */
 };
 
 struct dmm_record {

@@ -1684,13 +1684,23 @@ static void check_user(struct parser *ps)
 static void check_active_key(struct parser *ps)
 {
 	struct dmmd_conf *c = ps->c;
-	uint32_t active = ps->active_set ? ps->active : c->core.keys.keys[0].id;
-	bool found = false;
+	uint32_t active = c->core.keys.keys[0].id;
+	bool found = false, node = false;
 
+	/* default: the first domain key (the file has one, keys_read checks) */
+	for (unsigned i = c->core.keys.n; i-- > 0;)
+		if (!c->core.keys.keys[i].bound)
+			active = c->core.keys.keys[i].id;
+	if (ps->active_set)
+		active = ps->active;
 	for (unsigned i = 0; i < c->core.keys.n; i++)
-		found |= c->core.keys.keys[i].id == active;
-	if (!found) {
-		perr(ps, ps->keys_line, "keys: active key %u is not in %s", active, c->key_file);
+		if (c->core.keys.keys[i].id == active) {
+			found = true;
+			node = c->core.keys.keys[i].bound;
+		}
+	if (!found || node) {
+		perr(ps, ps->keys_line, node ? "keys: active key %u is a node key in %s; name a "
+		     "domain key" : "keys: active key %u is not in %s", active, c->key_file);
 		ps->ln->keys = -ps->keys_line;
 	}
 	c->core.keys.active = active;

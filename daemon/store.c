@@ -10,7 +10,9 @@
  * is monotonic and restarts with the machine.
  *
  * Layout, one database "records":
- *   key   kind(1) prefix address(16) prefix length(1)
+ *   key   kind(1) prefix address(16) prefix length(1), and for a
+ *         subscription (kind 3) the subscriber's address(16): its records
+ *         sort after the bindings they belong to
  *   value version(1)=1 mnid type(1) mnid length(1) mnid(length) peer(16)
  *         home(16) flags(1: 1 = fixed) seq(2) expiry, wall-clock ms(8),
  *         integers little endian
@@ -30,6 +32,7 @@
 
 #define STORE_MAPSIZE ((size_t)1 << 30) /* address space only: the file grows with use */
 #define STORE_KEY_LEN 18
+#define STORE_KEY_SUB_LEN (STORE_KEY_LEN + 16)
 #define STORE_VAL_MIN (1 + 2 + 16 + 16 + 1 + 2 + 8)
 #define STORE_VERSION 1
 
@@ -41,11 +44,16 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void key_of(uint8_t k[STORE_KEY_LEN], const struct dmm_record *r)
+/* The key of r; its length. */
+static size_t key_of(uint8_t k[STORE_KEY_SUB_LEN], const struct dmm_record *r)
 {
 	k[0] = (uint8_t)r->kind;
 	memcpy(k + 1, &r->prefix.addr, 16);
 	k[17] = r->prefix.len;
+	if (r->kind != DMM_REC_SUBSCRIPTION)
+		return STORE_KEY_LEN;
+	memcpy(k + STORE_KEY_LEN, &r->peer, 16);
+	return STORE_KEY_SUB_LEN;
 }
 
 /* mkdir -p: parents 0755, the directory itself 0700. */
@@ -115,8 +123,8 @@ void store_close(struct dmmd *d)
 void store_put(void *ctx, const struct dmm_record *r)
 {
 	struct dmmd *d = ctx;
-	uint8_t k[STORE_KEY_LEN], v[STORE_VAL_MIN + DMM_MNID_MAX];
-	MDB_val key = { .mv_size = sizeof(k), .mv_data = k }, val = { .mv_data = v };
+	uint8_t k[STORE_KEY_SUB_LEN], v[STORE_VAL_MIN + DMM_MNID_MAX];
+	MDB_val key = { .mv_data = k }, val = { .mv_data = v };
 	MDB_txn *txn;
 	int64_t exp;
 	size_t o = 0;
@@ -124,7 +132,7 @@ void store_put(void *ctx, const struct dmm_record *r)
 
 	if (d->store == NULL)
 		return;
-	key_of(k, r);
+	key.mv_size = key_of(k, r);
 	if ((rc = mdb_txn_begin(d->store, NULL, 0, &txn)) != 0)
 		goto fail;
 	if (r->del) {
@@ -171,7 +179,9 @@ static bool decode(const MDB_val *key, const MDB_val *val, int64_t now_wall,
 	size_t o = 3;
 	int64_t exp = 0;
 
-	if (key->mv_size != STORE_KEY_LEN || val->mv_size < STORE_VAL_MIN ||
+	if (key->mv_size < 1 ||
+	    key->mv_size != (k[0] == DMM_REC_SUBSCRIPTION ? STORE_KEY_SUB_LEN : STORE_KEY_LEN) ||
+	    val->mv_size < STORE_VAL_MIN ||
 	    v[0] != STORE_VERSION || v[2] > DMM_MNID_MAX || val->mv_size != (size_t)STORE_VAL_MIN + v[2])
 		return false;
 	*r = (struct dmm_record){ .kind = (enum dmm_rec_kind)k[0] };
@@ -222,7 +232,9 @@ int store_restore(struct dmmd *d)
 			mdb_cursor_del(cur, 0);
 			continue;
 		}
-		if (r.expires > d->now && dmm_node_restore(d->node, &r, d->now) == 0) {
+		/* a subscription lives as long as its binding (restored first) */
+		if ((r.expires > d->now || r.kind == DMM_REC_SUBSCRIPTION) &&
+		    dmm_node_restore(d->node, &r, d->now) == 0) {
 			ok++;
 			continue;
 		}

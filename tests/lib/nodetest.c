@@ -136,7 +136,9 @@ nt_persist_cb(void *ctx, const struct dmm_record *r)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->n; i++)
-		if (s->r[i].kind == r->kind && dmm_prefix_eq(&s->r[i].prefix, &r->prefix))
+		if (s->r[i].kind == r->kind && dmm_prefix_eq(&s->r[i].prefix, &r->prefix) &&
+		    (r->kind != DMM_REC_SUBSCRIPTION ||
+		     memcmp(&s->r[i].peer, &r->peer, sizeof(r->peer)) == 0))
 			break;
 	if (r->del) {
 		s->deletes++;
@@ -162,9 +164,12 @@ nt_restore(struct nodetest *t, const struct nt_store *s, dmm_time_t now)
 {
 	int rc;
 
-	for (unsigned i = 0; i < s->n; i++)
-		if ((rc = dmm_node_restore(t->node, &s->r[i], now)) < 0)
-			return rc;
+	/* as the daemon's store sorts them: subscriptions after the bindings */
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < s->n; i++)
+			if ((s->r[i].kind == DMM_REC_SUBSCRIPTION) == (pass == 1) &&
+			    (rc = dmm_node_restore(t->node, &s->r[i], now)) < 0)
+				return rc;
 	return (int)s->n;
 }
 

@@ -17,8 +17,10 @@
 #   4. established flows are unbroken: the TCP flow delivers every byte
 #      (same SHA-256), the CN and MN2 reach MN1 at the end; LM3's binding
 #      of MN2 is where it was.
-# Printed ("KNOWN"), not asserted: the subscriptions the restarted LM has
-# (they are not persisted, issue 9 finding 7).
+#   5. the subscriptions persist too (issue 9 finding 7): right after the
+#      restart, before any MR queried again, every binding has at least
+#      the subscribers it had before the kill (there are some: the MRs of
+#      MN2 and the CN subscribed to MN1's prefix).
 # Root only (else exit 77).
 . "$(dirname "$0")/lib_lab.sh"
 . "$(dirname "$0")/lib_flow.sh"
@@ -44,7 +46,11 @@ leases >"$DMMLAB_RUN/lease0"
 echo "before: $LH bindings: $(tr '\n' ';' <"$DMMLAB_RUN/bind0") leases: $(tr '\n' ';' <"$DMMLAB_RUN/lease0")"
 grep -q "^$p1 2001:db8:ff::11$" "$DMMLAB_RUN/bind0" || bad "$LH does not bind $p1 at mr11 before the kill"
 grep -q "^$p1 " "$DMMLAB_RUN/lease0" || bad "$LH has no lease of $p1 before the kill"
-jq_ $LH show bindings -- '[.[].subscribers] | add' >"$DMMLAB_RUN/subs0"
+subs() { jq_ $LH show bindings -- '.[] | "\(.prefix) \(.subscribers)"' | sort; }
+subs >"$DMMLAB_RUN/subs0"
+nsubs0=$(awk '{ n += $2 } END { print n + 0 }' "$DMMLAB_RUN/subs0")
+echo "before: $LH subscriptions: $(tr '\n' ';' <"$DMMLAB_RUN/subs0")"
+[ "$nsubs0" -gt 0 ] || bad "$LH has no subscription before the kill: nothing to check"
 lm3b0=$(jq_ lm3 show bindings -- ".[] | select(.prefix == \"$p2\") | .location")
 
 # Established flows: TCP MN2 -> MN1 for 16 s; CN pings MN1 10 times a second.
@@ -72,7 +78,13 @@ nb=$(jq_ $LH show bindings -- length) nl=$(jq_ $LH show leases -- length)
 echo "restarted $((SECONDS - t_kill)) s after the kill: it holds $nl of $(grep -c . "$DMMLAB_RUN/lease0") leases and $nb of $(grep -c . "$DMMLAB_RUN/bind0") bindings (both persist)"
 [ "$nl" = "$(grep -c . "$DMMLAB_RUN/lease0")" ] || bad "restarted $LH holds $nl leases"
 [ "$nb" = "$(grep -c . "$DMMLAB_RUN/bind0")" ] || bad "restarted $LH holds $nb bindings"
-echo "KNOWN (not persisted): subscriptions: $(jq_ $LH show bindings -- '[.[].subscribers] | add') now, $(cat "$DMMLAB_RUN/subs0") before"
+subs >"$DMMLAB_RUN/subs1"
+echo "restarted: $LH subscriptions: $(tr '\n' ';' <"$DMMLAB_RUN/subs1")"
+while read -r pfx n; do
+	now=$(awk -v p="$pfx" '$1 == p { print $2 }' "$DMMLAB_RUN/subs1")
+	[ "${now:-0}" -ge "$n" ] ||
+		bad "restarted $LH has ${now:-0} subscribers of $pfx, had $n: subscriptions lost"
+done <"$DMMLAB_RUN/subs0"
 
 # What was bound is there, at the same MR (and stays so with the refreshes).
 t0=$SECONDS
@@ -100,4 +112,4 @@ lm3b=$(jq_ lm3 show bindings -- ".[] | select(.prefix == \"$p2\") | .location")
 [ "$(grep -c "^$LH started" "$LABDIR/logs/$LH.log")" = 2 ] || bad "$LH log shows no restart"
 
 [ $fail = 0 ] || dump mr11 mr12 mr2
-lab_result "$LH SIGKILLed during churn and restarted: leases and bindings kept, mn1 moved on with its prefix, the flows went on"
+lab_result "$LH SIGKILLed during churn and restarted: leases, bindings and subscriptions kept, mn1 moved on with its prefix, the flows went on"

@@ -1195,6 +1195,67 @@ test_restart_keeps_bindings(void **state)
 	assert_int_equal(counter(&la, DMM_C_BINDING_EXPIRED), 2);
 }
 
+/* Finding 7: subscriptions survive a restart (they used to be lost: a
+ * subscriber then missed every move until its cache entry ran out). Each
+ * is written before the answer that confirms it, removed with its binding
+ * or when it is dropped. */
+static void
+test_restart_keeps_subscriptions(void **state)
+{
+	static struct nt_store st;
+	struct dmm_config c;
+	struct dmm_msg m, r;
+	unsigned subs = 0;
+
+	memset(&st, 0, sizeof(st));
+	la.store = &st;
+	bind_mn1();
+	m = update_msg(2, "2001:db8:a:200::/64", MR12, LIFE);
+	feed(&la, MR12, &m, T0 + 1);
+	m = query_msg("2001:db8:a:100::5", DMM_F_SUBSCRIBE);
+	feed(&la, MR12, &m, T0 + 10);
+	m = query_msg("2001:db8:a:100::6", DMM_F_SUBSCRIBE);
+	feed(&la, MR21, &m, T0 + 11);
+	m = query_msg("2001:db8:a:200::6", DMM_F_SUBSCRIBE);
+	feed(&la, MR21, &m, T0 + 12);
+	m = query_msg("2001:db8:a:200::7", DMM_F_SUBSCRIBE); /* again: one record */
+	feed(&la, MR21, &m, T0 + 13);
+	for (unsigned i = 0; i < st.n; i++)
+		if (st.r[i].kind == DMM_REC_SUBSCRIPTION) {
+			subs++;
+			assert_int_equal(st.sent_before[i], 0); /* before the reply */
+		}
+	assert_int_equal(subs, 3);
+	/* MN 2's binding goes: its subscription with it */
+	m = update_msg(2, "2001:db8:a:200::/64", MR12, 0);
+	feed(&la, MR12, &m, T0 + 14);
+	assert_int_equal(st.n, 1 + 2);
+
+	nt_stop(&la);
+	lm_config(&c, "lm-a", LMA, 0, 16);
+	assert_int_equal(nt_start(&la, &c, T0 + 100), 0);
+	assert_int_equal(nt_restore(&la, &st, T0 + 100), 3);
+	assert_int_equal(bindings(&la).n, 1);
+	assert_int_equal(bindings(&la).v[0].n_subscribers, 2);
+	assert_true(nt_log_has(&la, "subscriber 2001:db8:ff::21 of 2001:db8:a:100::/64: "
+				    "none -> active (restored)"));
+	/* the MN moves: both subscribers are told, as before the restart */
+	m = update_msg(1, HNP, MR13, LIFE);
+	m.handoff = DMM_HI_SAME_IFACE;
+	feed(&la, MR13, &m, T0 + 200);
+	assert_true(find(&la, DMM_MSG_LM_NOTIFY, MR12, &r) >= 0);
+	assert_addr(&r.location, MR13);
+	assert_true(find(&la, DMM_MSG_LM_NOTIFY, MR21, &r) >= 0);
+	assert_addr(&r.location, MR13);
+	/* a subscription whose binding is gone is not restored */
+	{
+		struct dmm_record orphan = { .kind = DMM_REC_SUBSCRIPTION,
+					     .prefix = nt_p6("2001:db8:a:900::/64"),
+					     .peer = nt_a6(MR21), .expires = T0 + 1000 };
+		assert_int_equal(dmm_node_restore(la.node, &orphan, T0 + 300), DMM_E_NOTFOUND);
+	}
+}
+
 int
 main(void)
 {
@@ -1225,6 +1286,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replica_bounded, setup_repl_small, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_expiry, setup_repl, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_bindings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_keeps_subscriptions, setup, teardown),
 	};
 
 	dmm_auth_init();

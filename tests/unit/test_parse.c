@@ -639,6 +639,41 @@ static void test_meaning_errors(void **state)
 	assert_string_equal(e.msg[0] + strlen(active[0]), keypath);
 }
 
+/* Node keys in a configuration's key file: the active key defaults to the
+ * first domain key and may not be a node key; a pool must have its
+ * network's prefix-length. */
+static void test_node_key_conf(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	char path[160];
+	static const char *plen[] = {
+		"t.conf:7: pool 2001:db8:1::/56: length 60, but network ln1 has prefix-length 64 "
+		"(line 6)" };
+
+	snprintf(path, sizeof(path), "%s/nodekeys", tmpdir);
+	write_file(path, "11 " KEY2 " node 2001:db8:ff::11\n5 " KEY1 "\n", 0600);
+	assert_int_equal(parse("node t1\naddress 2001:db8:ff::11\nroles mr\nlocal-network ln1\n"
+			       "keys nodekeys\nnetwork ln1 { prefix 2001:db8:1::/48 "
+			       "lm 2001:db8:ff::1 haa 2001:db8:ff::1 }\n", &c, &e), 0);
+	assert_int_equal(c.core.keys.n, 2);
+	assert_int_equal(c.core.keys.active, 5);
+	assert_true(c.core.keys.keys[0].bound);
+	assert_int_equal(parse("node t1\naddress 2001:db8:ff::11\nroles mr\nlocal-network ln1\n"
+			       "keys nodekeys active 11\nnetwork ln1 { prefix 2001:db8:1::/48 "
+			       "lm 2001:db8:ff::1 haa 2001:db8:ff::1 }\n", &c, &e), 1);
+	assert_true(strstr(e.msg[0], "t.conf:5: keys: active key 11 is a node key in ") ==
+		    e.msg[0]);
+	expect("node t1\naddress 2001:db8:ff::1\nroles haa\nlocal-network ln1\nkeys keys\n"
+	       "network ln1 { prefix 2001:db8:1::/48 lm ::1 haa 2001:db8:ff::1 }\n"
+	       "haa { pool 2001:db8:1::/56 length 60 mr 2001:db8:ff::2 }\n", plen, 1);
+	assert_int_equal(parse("node t1\naddress 2001:db8:ff::1\nroles haa\nlocal-network ln1\n"
+			       "keys keys\nnetwork ln1 { prefix 2001:db8:1::/48 lm ::1 "
+			       "haa 2001:db8:ff::1 prefix-length 60 }\n"
+			       "haa { pool 2001:db8:1::/56 length 60 mr 2001:db8:ff::2 }\n", &c, &e), 0);
+	assert_int_equal(c.core.nets[0].mn_plen, 60);
+}
+
 /* Recovery: errors on many lines, each reported once, in order. */
 static void test_keeps_going(void **state)
 {
@@ -1037,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(test_error_cap),
 		cmocka_unit_test(test_pidfile),
 		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_node_key_conf),
 		cmocka_unit_test(test_key_owner_and_link),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_hold_memory),
