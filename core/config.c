@@ -322,7 +322,8 @@ static void check_pool_home(const struct dmm_config *c, unsigned i, struct check
 		complain(ck, AT(DMM_CI_POOL, i, NONE), AT(DMM_CI_NET, (unsigned)home, NONE),
 			 "pool %s: MR %s is not among the MRs of network %s", a,
 			 addr_s(&p->mr, s), c->nets[home].name);
-	else if (c->nets[home].mn_plen != 0 && p->plen != c->nets[home].mn_plen)
+	else if (c->nets[home].mn_plen != 0 && p->plen != c->nets[home].mn_plen &&
+		 p->plen >= p->range.len && p->plen <= 128) /* else said by check_pool */
 		complain(ck, AT(DMM_CI_POOL, i, NONE), AT(DMM_CI_NET, (unsigned)home, NONE),
 			 "pool %s: length %u, but network %s has prefix-length %u", a,
 			 p->plen, c->nets[home].name, c->nets[home].mn_plen);
