@@ -453,6 +453,26 @@ static void check_keys(const struct dmm_keyring *kr, struct check *ck)
 	}
 }
 
+/* An LM with node keys takes forwarded updates only under a node key: it
+ * must hold the key of every other LM (they seal with it), and they its. */
+static void check_node_keys(const struct dmm_config *c, struct check *ck)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (!(c->roles & DMM_ROLE_LM) || !dmm_keyring_has_node_keys(&c->keys))
+		return;
+	for (unsigned i = 0; i < n_nets(c); i++) {
+		const struct in6_addr *lm = &c->nets[i].lm;
+		if (addr_unset(lm) || addr_eq(lm, &c->self) ||
+		    dmm_keyring_node_key(&c->keys, lm) != NULL)
+			continue;
+		complain(ck, AT(DMM_CI_KEYS, NONE, NONE), AT(DMM_CI_NET_LM, i, NONE),
+			 "node keys, but none of LM %s of network %s: with node keys an LM "
+			 "takes forwarded updates only under a node key", addr_s(lm, s),
+			 c->nets[i].name);
+	}
+}
+
 #define TIMER(f) offsetof(struct dmm_timers, f)
 
 static void check_timers(const struct dmm_timers *t, struct check *ck)
@@ -497,6 +517,7 @@ int dmm_config_check_at(const struct dmm_config *c, dmm_config_err_at_fn *err, v
 	check_nets(c, &ck);
 	check_pools(c, &ck);
 	check_keys(&c->keys, &ck);
+	check_node_keys(c, &ck);
 	if ((unsigned)c->ro_mode > DMM_RO_NONE)
 		complain(&ck, AT(DMM_CI_RO_MODE, NONE, NONE), NULL,
 			 "unknown route optimization mode %u", (unsigned)c->ro_mode);

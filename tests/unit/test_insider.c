@@ -41,6 +41,7 @@
 #define K11 11u /* node key of MR11 */
 #define K12 12u /* node key of MR12 */
 #define KLMA 13u /* node key of the LM/HAA */
+#define KLMB 14u /* node key of the other network's LM */
 
 static struct nodetest T;
 
@@ -62,6 +63,7 @@ static void server_keys(struct dmm_keyring *kr)
 	node_key(kr, K11, MR11);
 	node_key(kr, K12, MR12);
 	node_key(kr, KLMA, LMA);
+	node_key(kr, KLMB, LMB);
 }
 
 static void server_config(struct dmm_config *c, bool keys)
@@ -415,6 +417,32 @@ static void test_node_keys_haa(void **state)
 	assert_int_equal(n_leases(), 0);
 }
 
+static void cfg_err(void *ctx, const char *msg)
+{
+	snprintf(ctx, 256, "%s", msg);
+}
+
+/* An LM with node keys must hold the other LMs' (forwarded updates come
+ * under them); the active key must be a domain key. */
+static void test_node_keys_config(void **state)
+{
+	struct dmm_config c;
+	char msg[256] = "";
+
+	server_config(&c, false);
+	node_key(&c.keys, K11, MR11);
+	assert_int_equal(dmm_config_check(&c, cfg_err, msg), 1);
+	assert_string_equal(msg, "node keys, but none of LM 2001:db8:ff::b1 of network b: "
+				 "with node keys an LM takes forwarded updates only under a "
+				 "node key");
+	node_key(&c.keys, KLMB, LMB);
+	assert_int_equal(dmm_config_check(&c, NULL, NULL), 0);
+	c.keys.active = K11;
+	assert_int_equal(dmm_config_check(&c, cfg_err, msg), 1);
+	assert_string_equal(msg, "active key 11 is a node key (of 2001:db8:ff::11); the active "
+				 "key must be a domain key");
+}
+
 /* An MR with a node key: seals what it sends a server with it; anything
  * from a server's address under the domain key is forged (the servers seal
  * under its key), anything from another MR under the domain key is not. */
@@ -629,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_redirect_prefix_length, setup_plain,
 						teardown),
 		cmocka_unit_test(test_fig1_node_keys),
+		cmocka_unit_test(test_node_keys_config),
 	};
 
 	dmm_auth_init();
