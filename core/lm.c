@@ -1482,6 +1482,12 @@ lm_update(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	int where[DMM_MAX_HNP];
 	bool here = false, foreign = false, nowhere = false;
 
+	if (dmm_lacks_node_key(n, m)) {
+		dmm_drop(n, DMM_C_DROP_NODE_KEY, now, "lm: update sealed with the domain key, "
+			 "not the sender's node key");
+		lm_status(n, ctx, DMM_ST_PROHIBITED, now);
+		return;
+	}
 	if (!(m->present & DMM_P_HNP) || m->n_hnp == 0) {
 		if ((m->flags & DMM_F_BY_MNID) && (m->present & DMM_P_MNID))
 			lm_update_by_mnid(n, ctx, now);
@@ -1491,12 +1497,6 @@ lm_update(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	}
 	if (!(m->flags & DMM_F_FIXED) && !(m->present & DMM_P_MNID)) {
 		dmm_drop(n, DMM_C_DROP_MALFORMED, now, "lm: update without MN id");
-		return;
-	}
-	if (dmm_lacks_node_key(n, m)) {
-		dmm_drop(n, DMM_C_DROP_NODE_KEY, now, "lm: update sealed with the domain key, "
-			 "not the sender's node key");
-		lm_status(n, ctx, DMM_ST_PROHIBITED, now);
 		return;
 	}
 	for (unsigned i = 0; i < m->n_hnp && i < DMM_MAX_HNP; i++) {

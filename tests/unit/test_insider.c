@@ -367,6 +367,14 @@ static void test_node_keys_lm(void **state)
 	assert_int_equal(send_as(MR13, 0, &m, T0 + 40), 0);
 	assert_int_equal(answer(MR13, DMM_MSG_LOC_ACK).status, DMM_ST_PROHIBITED);
 	assert_int_equal(ctr(DMM_C_DROP_NODE_KEY), 3);
+	/* nor an update by MN id (every binding of the MN, no prefix) */
+	m = (struct dmm_msg){ .type = DMM_MSG_LOC_UPDATE, .flags = DMM_F_ACK_REQ | DMM_F_PROXY |
+			      DMM_F_BY_MNID, .present = DMM_P_MNID | DMM_P_LOCATION,
+			      .mnid = nt_mnid(1), .lifetime = LIFE, .location = nt_a6(MR13) };
+	assert_int_equal(send_as(MR13, 0, &m, T0 + 45), 0);
+	assert_int_equal(answer(MR13, DMM_MSG_LOC_ACK).status, DMM_ST_PROHIBITED);
+	assert_int_equal(ctr(DMM_C_DROP_NODE_KEY), 4);
+	assert_string_equal(bound_at(), MR11);
 	m = (struct dmm_msg){ .type = DMM_MSG_LOC_QUERY, .present = DMM_P_TARGET,
 			      .target = nt_a6("2001:db8:a:100::1") };
 	assert_int_equal(send_as(MR13, 0, &m, T0 + 50), 0);
