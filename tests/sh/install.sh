@@ -114,6 +114,12 @@ out=$("$D/usr/sbin/dmmd" -n -f "$conf" 2>&1) || bad "dmmd -n refuses two keys: $
 k=$("$D/usr/sbin/dmm-keygen" -p -i 3)
 grep -Eqx '3 [0-9a-f]{64}' <<<"$k" || bad "dmm-keygen -p -i 3 printed '$k'"
 [ "$k" != "$("$D/usr/sbin/dmm-keygen" -p -i 3)" ] || bad "dmm-keygen -p printed the same key twice"
+# a node key (dmmd.conf(5) keys): "ID HEX node ADDRESS", taken by dmmd -n
+"$D/usr/sbin/dmm-keygen" -a -i 7 -n 2001:db8:ff::11 "$D/etc/dmm/keys" 2>/dev/null ||
+	bad "dmm-keygen -a -n failed"
+grep -Eqx '7 [0-9a-f]{64} node 2001:db8:ff::11' "$D/etc/dmm/keys" || bad "dmm-keygen -n added no node key 7"
+"$D/usr/sbin/dmm-keygen" -p -n not-an-address >/dev/null 2>&1 && bad "dmm-keygen -n took a bad address"
+out=$("$D/usr/sbin/dmmd" -n -f "$conf" 2>&1) || bad "dmmd -n refuses a node key: $out"
 
 # ---- the unit's confinement is enough for dmmd (root): the installed dmmd
 # under the unit's CapabilityBoundingSet and NoNewPrivileges (setpriv), in a
