@@ -201,6 +201,25 @@ static void check_net_mr(const struct dmm_config *c, unsigned i, unsigned j,
 					 net->name, addr_s(&net->mrs[j], s), c->nets[k].name);
 }
 
+/* The further LMs (HAAs) of network i: usable addresses, each listed once. */
+static void check_siblings(const struct dmm_network *net, unsigned i, bool lm,
+			   struct check *ck)
+{
+	unsigned n = lm ? dmm_net_n_lms(net) : dmm_net_n_haas(net);
+	enum dmm_config_item it = lm ? DMM_CI_NET_LM : DMM_CI_NET_HAA;
+	const char *what = lm ? "LM" : "HAA";
+	char s[INET6_ADDRSTRLEN];
+
+	for (unsigned k = 1; k < n; k++) {
+		const struct in6_addr *a = lm ? dmm_net_lm(net, k) : dmm_net_haa(net, k);
+		check_node_addr(net, a, AT(it, i, NONE), what, ck);
+		for (unsigned l = 0; l < k; l++)
+			if (addr_eq(a, lm ? dmm_net_lm(net, l) : dmm_net_haa(net, l)))
+				complain(ck, AT(it, i, NONE), NULL, "network %s: %s %s listed twice",
+					 net->name, what, addr_s(a, s));
+	}
+}
+
 static void check_net(const struct dmm_config *c, unsigned i, struct check *ck)
 {
 	const struct dmm_network *net = &c->nets[i];
@@ -219,6 +238,13 @@ static void check_net(const struct dmm_config *c, unsigned i, struct check *ck)
 			 net->name);
 	check_node_addr(net, &net->lm, AT(DMM_CI_NET_LM, i, NONE), "LM", ck);
 	check_node_addr(net, &net->haa, AT(DMM_CI_NET_HAA, i, NONE), "HAA", ck);
+	if (net->n_lm_alt > DMM_MAX_NET_LMS - 1 || net->n_haa_alt > DMM_MAX_NET_LMS - 1) {
+		complain(ck, AT(DMM_CI_NET, i, NONE), NULL, "network %.*s: more than %u LMs "
+			 "or HAAs", DMM_NAME_MAX, net->name, DMM_MAX_NET_LMS);
+	} else {
+		check_siblings(net, i, true, ck);
+		check_siblings(net, i, false, ck);
+	}
 	if (net->n_mrs > DMM_MAX_NET_MRS)
 		complain(ck, AT(DMM_CI_NET, i, NONE), NULL, "network %.*s: %u MRs, at most %u",
 			 DMM_NAME_MAX, net->name, net->n_mrs, DMM_MAX_NET_MRS);
@@ -249,14 +275,14 @@ static void check_local_roles(const struct dmm_config *c, struct check *ck)
 
 	if (addr_unset(&c->self))
 		return; /* reported as missing */
-	if ((c->roles & DMM_ROLE_LM) && !addr_unset(&n->lm) && !addr_eq(&n->lm, &c->self))
+	if ((c->roles & DMM_ROLE_LM) && !addr_unset(&n->lm) && !dmm_net_has_lm(n, &c->self))
 		complain(ck, AT(DMM_CI_NET_LM, i, NONE), AT(DMM_CI_SELF, NONE, NONE),
-			 "role lm, but network %s has its LM at %s, not at this node's address",
-			 n->name, addr_s(&n->lm, a));
-	if ((c->roles & DMM_ROLE_HAA) && !addr_unset(&n->haa) && !addr_eq(&n->haa, &c->self))
+			 "role lm, but network %s has its LM at %s%s, not at this node's address",
+			 n->name, addr_s(&n->lm, a), dmm_net_n_lms(n) > 1 ? " (and others)" : "");
+	if ((c->roles & DMM_ROLE_HAA) && !addr_unset(&n->haa) && !dmm_net_has_haa(n, &c->self))
 		complain(ck, AT(DMM_CI_NET_HAA, i, NONE), AT(DMM_CI_SELF, NONE, NONE),
-			 "role haa, but network %s has its HAA at %s, not at this node's address",
-			 n->name, addr_s(&n->haa, a));
+			 "role haa, but network %s has its HAA at %s%s, not at this node's address",
+			 n->name, addr_s(&n->haa, a), dmm_net_n_haas(n) > 1 ? " (and others)" : "");
 	/* its peers decapsulate only from the MRs listed: it would be dropped */
 	if ((c->roles & DMM_ROLE_MR) && n_mrs(n) > 0 && !net_has_mr(n, &c->self))
 		complain(ck, AT(DMM_CI_SELF, NONE, NONE), AT(DMM_CI_NET, i, NONE),
@@ -587,4 +613,94 @@ bool dmm_config_plen_ok(const struct dmm_config *c, const struct dmm_prefix *p)
 	int k = dmm_config_net_of(c, &p->addr);
 
 	return k < 0 || c->nets[k].mn_plen == 0 || p->len == c->nets[k].mn_plen;
+}
+
+unsigned dmm_net_n_lms(const struct dmm_network *n)
+{
+	return 1 + (n->n_lm_alt < DMM_MAX_NET_LMS ? n->n_lm_alt : DMM_MAX_NET_LMS - 1);
+}
+
+const struct in6_addr *dmm_net_lm(const struct dmm_network *n, unsigned k)
+{
+	return k == 0 || k >= dmm_net_n_lms(n) ? &n->lm : &n->lm_alt[k - 1];
+}
+
+bool dmm_net_has_lm(const struct dmm_network *n, const struct in6_addr *a)
+{
+	for (unsigned k = 0; k < dmm_net_n_lms(n); k++)
+		if (addr_eq(dmm_net_lm(n, k), a))
+			return true;
+	return false;
+}
+
+unsigned dmm_net_n_haas(const struct dmm_network *n)
+{
+	return 1 + (n->n_haa_alt < DMM_MAX_NET_LMS ? n->n_haa_alt : DMM_MAX_NET_LMS - 1);
+}
+
+const struct in6_addr *dmm_net_haa(const struct dmm_network *n, unsigned k)
+{
+	return k == 0 || k >= dmm_net_n_haas(n) ? &n->haa : &n->haa_alt[k - 1];
+}
+
+bool dmm_net_has_haa(const struct dmm_network *n, const struct in6_addr *a)
+{
+	for (unsigned k = 0; k < dmm_net_n_haas(n); k++)
+		if (addr_eq(dmm_net_haa(n, k), a))
+			return true;
+	return false;
+}
+
+bool dmm_config_is_lm(const struct dmm_config *c, const struct in6_addr *a)
+{
+	for (unsigned i = 0; i < c->n_nets && i < DMM_MAX_NETS; i++)
+		if (dmm_net_has_lm(&c->nets[i], a))
+			return true;
+	return false;
+}
+
+bool dmm_config_is_haa(const struct dmm_config *c, const struct in6_addr *a)
+{
+	for (unsigned i = 0; i < c->n_nets && i < DMM_MAX_NETS; i++)
+		if (dmm_net_has_haa(&c->nets[i], a))
+			return true;
+	return false;
+}
+
+/* FNV-1a over key then address, finished by splitmix64's mixer: scores of
+ * one key for different addresses are independent enough that each
+ * address comes first for about its share of the keys. */
+static uint64_t rank_score(const uint8_t *key, size_t keylen, const struct in6_addr *a)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < keylen; i++)
+		h = (h ^ key[i]) * 1099511628211ull;
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ a->s6_addr[i]) * 1099511628211ull;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+void dmm_rank(const struct in6_addr *const *cand, unsigned n, const uint8_t *key,
+	      size_t keylen, unsigned order[])
+{
+	uint64_t score[DMM_MAX_NET_LMS];
+
+	if (n > DMM_MAX_NET_LMS)
+		n = DMM_MAX_NET_LMS;
+	for (unsigned i = 0; i < n; i++) { /* insertion sort, highest score first */
+		unsigned j = i;
+		uint64_t s = rank_score(key, keylen, cand[i]);
+		/* equal scores (the same address twice): listed order */
+		for (; j > 0 && score[j - 1] < s; j--) {
+			score[j] = score[j - 1];
+			order[j] = order[j - 1];
+		}
+		score[j] = s;
+		order[j] = i;
+	}
 }

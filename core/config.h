@@ -25,8 +25,14 @@ struct dmm_network {
 	char name[DMM_NAME_MAX];
 	unsigned n_prefixes;
 	struct dmm_prefix prefixes[DMM_MAX_NET_PREFIX];
-	struct in6_addr haa;
-	struct in6_addr lm;
+	struct in6_addr haa; /* the first HAA listed */
+	struct in6_addr lm;  /* the first LM listed */
+	/* Further LMs and HAAs of the network (draft §3.2), in listed order
+	 * after .lm and .haa. MRs pick one per MN (dmm_net_rank) and fail
+	 * over to the next; the LMs share their bindings (PROCEDURES.md). */
+	unsigned n_lm_alt, n_haa_alt;
+	struct in6_addr lm_alt[DMM_MAX_NET_LMS - 1];
+	struct in6_addr haa_alt[DMM_MAX_NET_LMS - 1];
 	/* The network's MRs (routing locations): the only outer sources an MR
 	 * decapsulates tunnels from. Optional (n_mrs 0: not listed). */
 	unsigned n_mrs;
@@ -165,5 +171,24 @@ bool dmm_config_is_mr(const struct dmm_config *c, const struct in6_addr *a);
 /* Is p an MN prefix at its network's length (struct dmm_network.mn_plen)?
  * True for a prefix of no network or of a network that sets none. */
 bool dmm_config_plen_ok(const struct dmm_config *c, const struct dmm_prefix *p);
+
+/* The LMs (HAAs) of a network: how many (at least 1), the k-th in listed
+ * order, whether a is one of them. */
+unsigned dmm_net_n_lms(const struct dmm_network *n);
+const struct in6_addr *dmm_net_lm(const struct dmm_network *n, unsigned k);
+bool dmm_net_has_lm(const struct dmm_network *n, const struct in6_addr *a);
+unsigned dmm_net_n_haas(const struct dmm_network *n);
+const struct in6_addr *dmm_net_haa(const struct dmm_network *n, unsigned k);
+bool dmm_net_has_haa(const struct dmm_network *n, const struct in6_addr *a);
+/* Any LM (HAA) of any network of the domain map is a. */
+bool dmm_config_is_lm(const struct dmm_config *c, const struct in6_addr *a);
+bool dmm_config_is_haa(const struct dmm_config *c, const struct in6_addr *a);
+
+/* Rendezvous (highest random weight) ranking of the n addresses cand[]
+ * for a key (an MN id, a prefix): order[0] is the preferred one, order[1]
+ * the next, ... Deterministic on every node; removing one candidate moves
+ * only the keys it ranked first. n at most DMM_MAX_NET_LMS. */
+void dmm_rank(const struct in6_addr *const *cand, unsigned n, const uint8_t *key,
+	      size_t keylen, unsigned order[]);
 
 #endif

@@ -154,6 +154,7 @@ struct lm_ctx {
 	enum dmm_msg_type type;    /* LOC_UPDATE or LOC_QUERY */
 	struct in6_addr requester; /* the MR: src, or m->origin if forwarded */
 	bool forwarded;
+	bool sync; /* a sibling LM's binding change (lm_sync): not passed on again */
 };
 
 /* ---- small helpers ---- */
@@ -990,19 +991,31 @@ lm_forward(struct dmm_node *n, const struct lm_ctx *ctx, const struct dmm_msg *i
 	}
 }
 
-/* Every other network's LM, each once. */
+#define LM_MAX_OTHERS (DMM_MAX_NETS * DMM_MAX_NET_LMS)
+
+/* The LMs of every other network, each once: all of them, or (pick_for)
+ * the one of each network request pick_for goes to (pick.c): the LMs of
+ * a network share their bindings, one answers for all. */
 static unsigned
-lm_other_lms(const struct dmm_node *n, struct in6_addr to[DMM_MAX_NETS])
+lm_other_lms(struct dmm_node *n, struct in6_addr to[LM_MAX_OTHERS],
+	     const struct dmm_msg *pick_for, dmm_time_t now)
 {
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < n->cfg.n_nets && i < DMM_MAX_NETS; i++) {
-		const struct in6_addr *a = &n->cfg.nets[i].lm;
-		bool dup = addr_eq(a, &n->cfg.self);
-		for (unsigned j = 0; j < k && !dup; j++)
-			dup = addr_eq(a, &to[j]);
-		if (!dup)
-			to[k++] = *a;
+		const struct dmm_network *net = &n->cfg.nets[i];
+		unsigned c = pick_for ? 1 : dmm_net_n_lms(net);
+		if ((int)i == n->cfg.local_net || dmm_net_has_lm(net, &n->cfg.self))
+			continue;
+		for (unsigned l = 0; l < c; l++) {
+			const struct in6_addr *a = pick_for ? dmm_pick(n, (int)i, true, pick_for, now) :
+							      dmm_net_lm(net, l);
+			bool dup = addr_eq(a, &n->cfg.self);
+			for (unsigned j = 0; j < k && !dup; j++)
+				dup = addr_eq(a, &to[j]);
+			if (!dup && k < LM_MAX_OTHERS)
+				to[k++] = *a;
+		}
 	}
 	return k;
 }
@@ -1010,8 +1023,8 @@ lm_other_lms(const struct dmm_node *n, struct in6_addr to[DMM_MAX_NETS])
 static void
 lm_fanout(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 {
-	struct in6_addr to[DMM_MAX_NETS];
-	unsigned k = lm_other_lms(n, to);
+	struct in6_addr to[LM_MAX_OTHERS];
+	unsigned k = lm_other_lms(n, to, ctx->m, now);
 
 	if (k == 0)
 		lm_status(n, ctx, DMM_ST_NOT_FOUND, now);
@@ -1087,7 +1100,7 @@ lm_where(const struct dmm_node *n, const struct in6_addr *a)
 
 	if (net < 0)
 		return LM_NOWHERE;
-	if (net == n->cfg.local_net || addr_eq(&n->cfg.nets[net].lm, &n->cfg.self))
+	if (net == n->cfg.local_net || dmm_net_has_lm(&n->cfg.nets[net], &n->cfg.self))
 		return LM_HERE;
 	return net;
 }
@@ -1119,14 +1132,14 @@ static void
 lm_replicate(struct dmm_node *n, const struct lm_binding *b, uint32_t lifetime_s,
 	     dmm_time_t now)
 {
-	struct in6_addr to[DMM_MAX_NETS];
+	struct in6_addr to[LM_MAX_OTHERS];
 	unsigned k;
 
 	struct dmm_mnid tmp;
 
 	if (!n->cfg.lm_replicate || lm_fixed(b))
 		return;
-	k = lm_other_lms(n, to);
+	k = lm_other_lms(n, to, NULL, now);
 	for (unsigned i = 0; i < k; i++) {
 		struct dmm_msg m = { .type = DMM_MSG_LM_FWD, .code = DMM_MSG_LOC_UPDATE,
 				     .flags = DMM_F_REPLICA, .lifetime = lifetime_s,
@@ -1220,15 +1233,71 @@ lm_rp_apply(struct dmm_node *n, const struct dmm_msg *m, dmm_time_t now)
 	return DMM_ST_OK;
 }
 
+/* ---- the LMs of one network (draft §3.2): every binding change one of
+ * them accepts (created, refreshed, moved, deleted) is sent to the others,
+ * which apply it as their own: a query to any of them answers, and a
+ * sibling takes over the bindings of one that stops. ---- */
+
+static bool
+lm_is_sibling(const struct dmm_node *n, const struct in6_addr *a)
+{
+	return !addr_eq(a, &n->cfg.self) && dmm_net_has_lm(&n->cfg.nets[n->cfg.local_net], a);
+}
+
+static void
+lm_sync(struct dmm_node *n, const struct lm_binding *b, uint32_t lifetime_s, dmm_time_t now)
+{
+	const struct dmm_network *net = &n->cfg.nets[n->cfg.local_net];
+	struct dmm_mnid tmp;
+
+	for (unsigned i = 0; i < dmm_net_n_lms(net); i++) {
+		const struct in6_addr *to = dmm_net_lm(net, i);
+		struct dmm_msg m = { .type = DMM_MSG_LM_FWD, .code = DMM_MSG_LOC_UPDATE,
+				     .flags = DMM_F_REPLICA | (lm_fixed(b) ? DMM_F_FIXED : 0),
+				     .lifetime = lifetime_s,
+				     .present = DMM_P_HNP | DMM_P_LOCATION | DMM_P_HOME |
+						DMM_P_ORIGIN,
+				     .n_hnp = 1, .location = *lm_addr(n->lm, b->loc),
+				     .home = *lm_addr(n->lm, b->home),
+				     .origin = *lm_addr(n->lm, b->loc), .origin_seq = b->seq };
+		if (addr_eq(to, &n->cfg.self))
+			continue;
+		if (!lm_fixed(b)) {
+			m.mnid = *lm_id(n->lm, b, &tmp);
+			m.present |= DMM_P_MNID;
+		}
+		m.hnp[0] = lm_pfx(n->lm, b);
+		if (dmm_request(n, to, &m, DMM_ROLE_LM, 0, now) > 0)
+			dmm_count(n, DMM_C_LM_SYNC);
+	}
+}
+
+static uint8_t
+lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
+	struct dmm_msg *rep, dmm_time_t now);
+
+/* A sibling's binding change: applied like an update (its subscribers
+ * here are notified of a move), not passed on. */
+static void
+lm_sync_in(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
+{
+	struct lm_ctx c = *ctx;
+	struct dmm_msg rep = { 0 };
+
+	c.sync = true;
+	lm_status(n, ctx, lm_bind(n, &c, ctx->m->hnp[0], &rep, now), now);
+}
+
 /* A replica from a domain LM: kept only for a prefix of that LM's own
  * network, and only when this LM takes part in replication. */
 static void
 lm_replica_in(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 {
 	const struct dmm_msg *m = ctx->m;
+	bool fixed = (m->flags & DMM_F_FIXED) != 0;
 	int where;
 
-	if (m->code != DMM_MSG_LOC_UPDATE || !(m->present & DMM_P_MNID) ||
+	if (m->code != DMM_MSG_LOC_UPDATE || (!fixed && !(m->present & DMM_P_MNID)) ||
 	    !(m->present & DMM_P_HNP) || m->n_hnp != 1 ||
 	    (m->lifetime != 0 && !(m->present & DMM_P_LOCATION))) {
 		dmm_drop(n, DMM_C_DROP_MALFORMED, now, "lm: malformed replica");
@@ -1240,8 +1309,14 @@ lm_replica_in(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 		lm_status(n, ctx, DMM_ST_PROHIBITED, now);
 		return;
 	}
-	where = lm_where(n, &m->hnp[0].addr);
-	if (n->lm->rp == NULL || where < 0 || !addr_eq(&n->cfg.nets[where].lm, &ctx->src))
+	where = fixed ? (lm_fixed_ok(n, &m->hnp[0]) ? LM_HERE : LM_NOWHERE) :
+			lm_where(n, &m->hnp[0].addr);
+	if (where == LM_HERE && lm_is_sibling(n, &ctx->src)) {
+		lm_sync_in(n, ctx, now);
+		return;
+	}
+	if (fixed || n->lm->rp == NULL || where < 0 ||
+	    !dmm_net_has_lm(&n->cfg.nets[where], &ctx->src))
 		lm_status(n, ctx, DMM_ST_PROHIBITED, now);
 	else
 		lm_status(n, ctx, lm_rp_apply(n, m, now), now);
@@ -1313,7 +1388,10 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 	}
 	if (m->lifetime == 0) {
 		if (b != NULL) {
-			lm_replicate(n, b, 0, now);
+			if (!ctx->sync) {
+				lm_replicate(n, b, 0, now);
+				lm_sync(n, b, 0, now);
+			}
 			lm_delete(n, b, "deregistered");
 		}
 		return DMM_ST_OK;
@@ -1356,8 +1434,10 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 		lm_notify(n, b, &prev, now);
 		changed = true;
 	}
-	if (changed)
+	if (changed && !ctx->sync)
 		lm_replicate(n, b, lm_lifetime(n, m), now);
+	if (!ctx->sync)
+		lm_sync(n, b, lm_lifetime(n, m), now);
 	lm_persist(n, b, false);
 	return DMM_ST_OK;
 }
@@ -1469,7 +1549,7 @@ lm_update_forward(struct dmm_node *n, const struct lm_ctx *ctx, const int *where
 				sub.hnp[sub.n_hnp++] = m->hnp[j];
 				done[j] = true;
 			}
-		lm_forward(n, ctx, &sub, &n->cfg.nets[where[i]].lm, 1,
+		lm_forward(n, ctx, &sub, dmm_pick(n, where[i], true, &sub, now), 1,
 			   !here && i == 0 ? LM_FWD_RELAY : LM_FWD_QUIET, now);
 	}
 }
@@ -1635,7 +1715,8 @@ lm_query(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 		if (ctx->forwarded)
 			lm_status(n, ctx, DMM_ST_NOT_AUTHORITATIVE, now);
 		else
-			lm_forward(n, ctx, m, &n->cfg.nets[where].lm, 1, LM_FWD_RELAY, now);
+			lm_forward(n, ctx, m, dmm_pick(n, where, true, m, now), 1, LM_FWD_RELAY,
+				   now);
 		return;
 	}
 	if ((b = lm_lookup(n->lm, &m->target)) == NULL) {
@@ -1660,10 +1741,7 @@ lm_query(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 static bool
 lm_is_peer(const struct dmm_node *n, const struct in6_addr *a)
 {
-	for (unsigned i = 0; i < n->cfg.n_nets && i < DMM_MAX_NETS; i++)
-		if (addr_eq(&n->cfg.nets[i].lm, a))
-			return true;
-	return false;
+	return dmm_config_is_lm(&n->cfg, a);
 }
 
 void

@@ -32,7 +32,7 @@ bool mr_is_self(const struct dmm_node *n, const struct in6_addr *a)
 bool mr_is_lm(const struct dmm_node *n, const struct in6_addr *a)
 {
 	for (unsigned i = 0; i < n->cfg.n_nets && i < DMM_MAX_NETS; i++)
-		if (mr_addr_eq(&n->cfg.nets[i].lm, a))
+		if (dmm_net_has_lm(&n->cfg.nets[i], a))
 			return true;
 	return false;
 }
@@ -152,17 +152,32 @@ const struct in6_addr *mr_local_lm(const struct dmm_node *n)
 	return &n->cfg.nets[n->cfg.local_net].lm;
 }
 
-static const struct in6_addr *local_haa(const struct dmm_node *n)
+
+/* The local LM for request m: one of the network's LMs, picked by m's MN
+ * id (or prefix, or target) among those answering (pick.c). */
+const struct in6_addr *mr_lm(struct dmm_node *n, const struct dmm_msg *m, dmm_time_t now)
 {
-	return &n->cfg.nets[n->cfg.local_net].haa;
+	return dmm_pick(n, n->cfg.local_net, true, m, now);
 }
 
-/* The HAA of the network a prefix belongs to (its lease lives there). */
-static const struct in6_addr *home_haa(const struct dmm_node *n, const struct dmm_prefix *p)
+/* The HAA for request m about prefix p (NULL: a new HoA, the local
+ * network's): an HAA of the network p belongs to (its lease lives there),
+ * picked by the MN id among those answering. */
+static const struct in6_addr *mr_haa(struct dmm_node *n, const struct dmm_prefix *p,
+				     const struct dmm_msg *m, dmm_time_t now)
 {
-	int net = dmm_config_net_of(&n->cfg, &p->addr);
+	int net = p ? dmm_config_net_of(&n->cfg, &p->addr) : -1;
 
-	return net < 0 ? local_haa(n) : &n->cfg.nets[net].haa;
+	return dmm_pick(n, net < 0 ? n->cfg.local_net : net, false, m, now);
+}
+
+/* The HAA an event names for the MN's prefix p (NULL: a new HoA). */
+static const struct in6_addr *mr_haa_of(struct dmm_node *n, const struct dmm_prefix *p,
+					const struct dmm_mnid *id, dmm_time_t now)
+{
+	struct dmm_msg m = { .type = DMM_MSG_HOA_REQ, .present = DMM_P_MNID, .mnid = *id };
+
+	return mr_haa(n, p, &m, now);
 }
 
 /* LOC_QUERY {target} to the local LM. */
@@ -177,8 +192,8 @@ int64_t mr_query(struct dmm_node *n, const struct in6_addr *target, uint16_t fla
 	m.present = DMM_P_TARGET;
 	m.target = *target;
 	dmm_count(n, DMM_C_QUERY);
-	dmm_emit(n, DMM_EV_QUERY_SENT, now, NULL, &t, mr_local_lm(n), 0);
-	return mr_request(n, mr_local_lm(n), &m, cookie, now);
+	dmm_emit(n, DMM_EV_QUERY_SENT, now, NULL, &t, mr_lm(n, &m, now), 0);
+	return mr_request(n, mr_lm(n, &m, now), &m, cookie, now);
 }
 
 /* ---- the attached-MN table ---- */
@@ -395,9 +410,9 @@ static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
 	m.lifetime = lifetime;
 	h->bind_refresh = mr_refresh_at(n, now, n->cfg.timers.binding_lifetime_s);
 	if (handoff == DMM_HI_NOT_CHANGED)
-		rc = mr_request_refresh(n, mr_local_lm(n), &m, cookie, now);
+		rc = mr_request_refresh(n, mr_lm(n, &m, now), &m, cookie, now);
 	else
-		rc = mr_request(n, mr_local_lm(n), &m, cookie, now);
+		rc = mr_request(n, mr_lm(n, &m, now), &m, cookie, now);
 	if (rc < 0 && lifetime)
 		h->bind_refresh = rc == DMM_E_FULL ? mr_defer_at(n, now) :
 				  mr_retry_at(n, h->bind_expires, now);
@@ -407,7 +422,7 @@ static int64_t mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_c
 			  uint8_t handoff, uint32_t lifetime, dmm_time_t now)
 {
 	uint64_t cookie = mr_cookie(kind, i < 0 ? 0 : (unsigned)i, mn->id);
-	const struct in6_addr *haa = local_haa(n);
+	const struct in6_addr *haa;
 	struct dmm_msg m;
 	int64_t rc;
 
@@ -420,8 +435,8 @@ static int64_t mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_c
 		m.present |= DMM_P_HNP;
 		m.n_hnp = 1;
 		m.hnp[0] = mn->hnp[i].p;
-		haa = home_haa(n, &mn->hnp[i].p);
 	}
+	haa = mr_haa(n, i >= 0 ? &mn->hnp[i].p : NULL, &m, now);
 	if (kind == MR_CK_LEASE)
 		return mr_request_refresh(n, haa, &m, cookie, now);
 	rc = mr_request(n, haa, &m, cookie, now);
@@ -449,8 +464,8 @@ static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 	m.present = DMM_P_MNID;
 	m.mnid = mn->mnid;
 	dmm_count(n, DMM_C_QUERY);
-	dmm_emit(n, DMM_EV_QUERY_SENT, now, &mn->mnid, NULL, mr_local_lm(n), mn->link);
-	if (mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_RESOLVE, 0, mn->id), now) < 0)
+	dmm_emit(n, DMM_EV_QUERY_SENT, now, &mn->mnid, NULL, mr_lm(n, &m, now), mn->link);
+	if (mr_request(n, mr_lm(n, &m, now), &m, mr_cookie(MR_CK_RESOLVE, 0, mn->id), now) < 0)
 		mn_failed_retry(n, mn, "cannot send loc-query", now);
 }
 
@@ -497,8 +512,8 @@ static void mn_allocated(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 			continue;
 		mn->hnp[k].lease_refresh = mr_refresh_at(n, now, lease);
 		mn->hnp[k].bound = n->cfg.lm_update_on_attach;
-		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p, local_haa(n),
-			 mn->link);
+		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p,
+			 mr_haa_of(n, NULL, &mn->mnid, now), mn->link);
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "hoa assigned", now);
 	mn_advertise(n, mn, now);
@@ -663,8 +678,8 @@ static void mn_retrieved(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 			h->home = rep->home;
 		h->lease_refresh = mr_refresh_at(n, now, h->lease_s);
 		h->lease_expires = now + (dmm_time_t)h->lease_s * 1000;
-		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &h->p, home_haa(n, &h->p),
-			 mn->link);
+		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &h->p,
+			 mr_haa_of(n, &h->p, &mn->mnid, now), mn->link);
 	}
 	for (unsigned i = 0; i < mn->n_hnp; i++)
 		if (mn->hnp[i].pending)
@@ -704,7 +719,8 @@ static void mn_got_new_hoa(struct dmm_node *n, struct mr_mn *mn, const struct dm
 		mn->hnp[i].deprecated = true;
 		mn->hnp[i].release_at = now + (dmm_time_t)n->cfg.timers.deprecated_keep_s * 1000;
 	}
-	dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p, local_haa(n), mn->link);
+	dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p,
+		 mr_haa_of(n, NULL, &mn->mnid, now), mn->link);
 	mn_advertise(n, mn, now);
 	if (mn->hnp[k].bound)
 		mn_loc_update(n, mn, (unsigned)k, DMM_HI_NEW_IFACE,
@@ -786,7 +802,7 @@ static void mn_release_prefix(struct dmm_node *n, struct mr_mn *mn, unsigned i, 
 		m.location = n->cfg.self;
 		m.home = h.home;
 		m.handoff = DMM_HI_NOT_CHANGED;
-		mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_RELEASE, 0, mn->id), now);
+		mr_request(n, mr_lm(n, &m, now), &m, mr_cookie(MR_CK_RELEASE, 0, mn->id), now);
 	}
 	mr_release_lease(n, &mn->mnid, &h.p, mn->link, now);
 }
@@ -802,8 +818,8 @@ void mr_release_lease(struct dmm_node *n, const struct dmm_mnid *id,
 	m.n_hnp = 1;
 	m.hnp[0] = *p;
 	m.handoff = DMM_HI_NOT_CHANGED;
-	mr_request(n, home_haa(n, p), &m, mr_cookie(MR_CK_RELEASE, 0, 0), now);
-	dmm_emit(n, DMM_EV_HOA_RELEASED, now, id, p, home_haa(n, p), link);
+	mr_request(n, mr_haa(n, p, &m, now), &m, mr_cookie(MR_CK_RELEASE, 0, 0), now);
+	dmm_emit(n, DMM_EV_HOA_RELEASED, now, id, p, mr_haa(n, p, &m, now), link);
 }
 
 static void mn_restart(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now);
@@ -881,7 +897,7 @@ static void fixed_register(struct dmm_node *n, dmm_time_t now)
 		m.location = n->cfg.self;
 		m.home = n->cfg.self;
 		m.lifetime = n->cfg.timers.binding_lifetime_s;
-		if (mr_request_refresh(n, mr_local_lm(n), &m, mr_cookie(MR_CK_FIXED, i, 0), now) < 0)
+		if (mr_request_refresh(n, mr_lm(n, &m, now), &m, mr_cookie(MR_CK_FIXED, i, 0), now) < 0)
 			failed = true;
 	}
 	if (!n->cfg.n_fixed)
@@ -982,7 +998,7 @@ static void mn_give_back(struct dmm_node *n, struct mr_mn *mn, const struct in6_
 		m.home = mn->hnp[i].home;
 		m.handoff = DMM_HI_NOT_CHANGED;
 		m.lifetime = n->cfg.timers.binding_lifetime_s;
-		mr_request(n, mr_local_lm(n), &m, mr_cookie(MR_CK_RELEASE, 0, mn->id), now);
+		mr_request(n, mr_lm(n, &m, now), &m, mr_cookie(MR_CK_RELEASE, 0, mn->id), now);
 	}
 	mn_del_all(n, mn);
 	mn_set_state(n, mn, DMM_MN_FAILED, "still attached at the pmr", now);

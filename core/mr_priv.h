@@ -220,6 +220,8 @@ void mr_msg_init(struct dmm_msg *m, enum dmm_msg_type t);
 int64_t mr_query(struct dmm_node *n, const struct in6_addr *target, uint16_t flags,
 		 uint64_t cookie, dmm_time_t now);
 const struct in6_addr *mr_local_lm(const struct dmm_node *n);
+/* The local LM request m goes to (one of several: pick.c). */
+const struct in6_addr *mr_lm(struct dmm_node *n, const struct dmm_msg *m, dmm_time_t now);
 struct dmm_prefix mr_prefix_of(const struct in6_addr *a, uint8_t len);
 struct mr_mn *mr_mn_by_addr(struct dmm_node *n, const struct in6_addr *a);
 struct mr_mn *mr_mn_by_prefix(struct dmm_node *n, const struct dmm_prefix *p);

@@ -1,5 +1,6 @@
 /* dmm core: the node — authenticated input, dispatch to the roles,
  * requests with retransmission, the reply cache, counters and logs. */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,6 +437,8 @@ static int recv_request(struct dmm_node *n, const struct in6_addr *src,
 	return 0;
 }
 
+static bool txn_move(struct dmm_node *n, struct dmm_txn *t, bool timed_out, dmm_time_t now);
+
 /* dmm_node_probe's transactions: owner 0, no role's. */
 #define PROBE_OWNER 0u
 
@@ -507,6 +510,11 @@ static int recv_reply(struct dmm_node *n, const struct in6_addr *src,
 		}
 		unsigned owner = t->owner;
 		uint64_t cookie = t->cookie;
+		dmm_pick_up(n, src);
+		/* a lease another HAA of the network may hold */
+		if (m->status == DMM_ST_NOT_FOUND && t->msg.type == DMM_MSG_HOA_REQ &&
+		    (t->msg.present & DMM_P_HNP) && txn_move(n, t, false, now))
+			return 0;
 		txn_release(n, t); /* first: the owner may send new requests */
 		deliver_reply(n, owner, cookie, src, m, now);
 		return 0;
@@ -579,6 +587,29 @@ dmm_time_t dmm_node_probe_answered(const struct dmm_node *n)
 
 /* ---- timers ---- */
 
+/* Several LMs/HAAs per network (pick.c): send t on to the next one, with
+ * a fresh sequence number and the retransmissions afresh. */
+static bool txn_move(struct dmm_node *n, struct dmm_txn *t, bool timed_out, dmm_time_t now)
+{
+	struct in6_addr next;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	if (!dmm_pick_next(n, &t->dst, &t->msg, timed_out, now, &next))
+		return false;
+	dmm_log(n, DMM_LOG_INFO, "%s seq %u: %s %s, sent on to %s",
+		dmm_msg_type_name(t->msg.type), t->msg.seq,
+		inet_ntop(AF_INET6, &t->dst, a, sizeof(a)),
+		timed_out ? "does not answer" : "does not hold it",
+		inet_ntop(AF_INET6, &next, b, sizeof(b)));
+	t->dst = next;
+	t->msg.seq = n->next_seq++;
+	t->tries = 0;
+	t->backoff_ms = n->cfg.timers.retrans_initial_ms;
+	t->deadline = now + t->backoff_ms;
+	seal_and_send(n, &t->dst, &t->msg, now);
+	return true;
+}
+
 static void txn_timer(struct dmm_node *n, uint32_t i, dmm_time_t now)
 {
 	struct dmm_txn *t = &n->txns[i];
@@ -600,6 +631,8 @@ static void txn_timer(struct dmm_node *n, uint32_t i, dmm_time_t now)
 	uint64_t cookie = t->cookie;
 	dmm_drop(n, DMM_C_TIMEOUT, now, "%s seq %u: no answer after %u tries",
 		 dmm_msg_type_name(t->msg.type), t->msg.seq, t->tries + 1);
+	if (txn_move(n, t, true, now))
+		return;
 	txn_release(n, t);
 	deliver_reply(n, owner, cookie, NULL, NULL, now);
 }

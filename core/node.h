@@ -190,6 +190,11 @@ uint64_t dmm_node_counter(const struct dmm_node *n, enum dmm_counter c);
 int dmm_node_probe(struct dmm_node *n, const struct in6_addr *lm, dmm_time_t now);
 /* When the last answer to a probe arrived, DMM_TIME_NEVER if none did. */
 dmm_time_t dmm_node_probe_answered(const struct dmm_node *n);
+/* Several LMs/HAAs per network: what this node knows of peer a (one of
+ * them): passed over until down_until (in the past: up), requests moved
+ * away from it after a timeout. 0, or DMM_E_NOTFOUND (never timed out). */
+int dmm_node_peer_health(const struct dmm_node *n, const struct in6_addr *a,
+			 dmm_time_t *down_until, uint32_t *failovers);
 
 /* The node's own tables, used and sized (metrics): requests in flight
  * (limits.max_pending), peers with replay state (limits.max_peers), cached

@@ -4,6 +4,7 @@
 #define DMM_NODE_PRIV_H
 
 #include "node.h"
+#include "pick.h"
 
 struct dmm_mr;
 struct dmm_lm;
@@ -62,6 +63,8 @@ struct dmm_node {
 	 * answer came (DMM_TIME_NEVER: none yet). */
 	uint32_t probe_txn;
 	dmm_time_t probe_answered;
+	/* several LMs/HAAs per network: who timed out (pick.c) */
+	struct dmm_pick_peer pick[DMM_PICK_SLOTS];
 };
 
 /* ---- offered by node.c ---- */

@@ -23,6 +23,7 @@ typedef uint64_t dmm_time_t;
 #define DMM_MAX_NETS 16     /* local networks in a domain */
 #define DMM_MAX_NET_PREFIX 8 /* HoA ranges per local network */
 #define DMM_MAX_NET_MRS 16  /* MRs listed per local network (domain map) */
+#define DMM_MAX_NET_LMS 4   /* LMs, and HAAs, listed per local network */
 #define DMM_MAX_POOLS 16
 #define DMM_NAME_MAX 32
 
@@ -126,6 +127,8 @@ enum dmm_counter {
 				* of the domain map */
 	DMM_C_DROP_PREFIX_LEN, /* a home prefix (REDIRECT, LOC_UPDATE) at another length
 				* than its network's prefix-length */
+	DMM_C_FAILOVER,        /* request sent on to the next LM/HAA of a network after a timeout */
+	DMM_C_LM_SYNC,         /* LM: binding change sent to the other LMs of its network */
 	DMM_C_COUNT
 };
 

@@ -83,6 +83,8 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_DROP_NODE_KEY] = "drop_node_key",
 	[DMM_C_DROP_LOCATION] = "drop_location",
 	[DMM_C_DROP_PREFIX_LEN] = "drop_prefix_len",
+	[DMM_C_FAILOVER] = "failover",
+	[DMM_C_LM_SYNC] = "lm_sync",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)

@@ -891,9 +891,9 @@ static unsigned peer_roles(const struct dmm_config *c, const struct in6_addr *a,
 	for (unsigned i = 0; i < c->n_nets; i++) {
 		const struct dmm_network *net = &c->nets[i];
 		bool mr = false;
-		if (!memcmp(&net->lm, a, sizeof(*a)) && n < max)
+		if (dmm_net_has_lm(net, a) && n < max)
 			snprintf(r[n++], sizeof(r[0]), "lm:%s", net->name);
-		if (!memcmp(&net->haa, a, sizeof(*a)) && n < max)
+		if (dmm_net_has_haa(net, a) && n < max)
 			snprintf(r[n++], sizeof(r[0]), "haa:%s", net->name);
 		for (unsigned j = 0; j < net->n_mrs; j++)
 			mr |= !memcmp(&net->mrs[j], a, sizeof(*a));
@@ -947,19 +947,30 @@ static void show_peer(struct view *v, const struct in6_addr *a, const struct dmm
 	v_str(v, "via", via[p ? p->via & 3 : 0], false);
 	v_opt_u64(v, "last_rx_ago_ms", p && p->last_rx, p && p->last_rx ? v->d->now - p->last_rx : 0);
 	show_peer_tunnel(v, a);
+	/* one of several LMs/HAAs of a network: passed over for this long
+	 * after it timed out (0: picked), requests moved away from it */
+	{
+		dmm_time_t until = 0;
+		uint32_t fo = 0;
+		bool h = dmm_node_peer_health(v->d->node, a, &until, &fo) == 0;
+		v_opt_u64(v, "down_ms", h, h && until > v->d->now ? until - v->d->now : 0);
+		v_opt_u64(v, "failovers", h, fo);
+	}
 	v_end(v);
 }
 
 static void show_peers(struct view *v)
 {
 	const struct dmm_config *c = &v->d->conf.core;
-	struct in6_addr seen[DMM_MAX_NETS * (2 + DMM_MAX_NET_MRS) + DMM_MAX_POOLS];
+	struct in6_addr seen[DMM_MAX_NETS * (2 * DMM_MAX_NET_LMS + DMM_MAX_NET_MRS) + DMM_MAX_POOLS];
 	unsigned n = 0;
 
 	v->n_tun = (unsigned)dmmd_dp_peers(v->d, v->tun, VIEW_MAX_TUN);
 	for (unsigned i = 0; i < c->n_nets; i++) {
-		seen[n++] = c->nets[i].lm;
-		seen[n++] = c->nets[i].haa;
+		for (unsigned j = 0; j < dmm_net_n_lms(&c->nets[i]); j++)
+			seen[n++] = *dmm_net_lm(&c->nets[i], j);
+		for (unsigned j = 0; j < dmm_net_n_haas(&c->nets[i]); j++)
+			seen[n++] = *dmm_net_haa(&c->nets[i], j);
 		for (unsigned j = 0; j < c->nets[i].n_mrs; j++)
 			seen[n++] = c->nets[i].mrs[j];
 	}
@@ -1064,14 +1075,20 @@ static json_t *config_json(struct dmmd *d, const char *text, const char *drv, co
 
 	for (unsigned i = 0; i < c->n_nets; i++) {
 		const struct dmm_network *n = &c->nets[i];
-		json_t *pf = json_array(), *mrs = json_array();
+		json_t *pf = json_array(), *mrs = json_array(), *lms = json_array();
+		json_t *haas = json_array();
 		for (unsigned j = 0; j < n->n_prefixes; j++)
 			json_array_append_new(pf, j_prefix(&n->prefixes[j]));
 		for (unsigned j = 0; j < n->n_mrs; j++)
 			json_array_append_new(mrs, j_addr(&n->mrs[j], false));
-		json_array_append_new(nets, json_pack("{s:o, s:o, s:o, s:o, s:o}",
+		for (unsigned j = 1; j < dmm_net_n_lms(n); j++)
+			json_array_append_new(lms, j_addr(dmm_net_lm(n, j), false));
+		for (unsigned j = 1; j < dmm_net_n_haas(n); j++)
+			json_array_append_new(haas, j_addr(dmm_net_haa(n, j), false));
+		json_array_append_new(nets, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"name", json_text(n->name), "prefixes", pf,
-			"lm", j_addr(&n->lm, true), "haa", j_addr(&n->haa, true), "mrs", mrs));
+			"lm", j_addr(&n->lm, true), "haa", j_addr(&n->haa, true), "mrs", mrs,
+			"more_lms", lms, "more_haas", haas));
 	}
 	for (unsigned i = 0; i < c->n_pools; i++) {
 		const struct dmm_pool *p = &c->pools[i];

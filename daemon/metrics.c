@@ -551,10 +551,10 @@ static void peer_role(const struct dmm_config *c, const struct in6_addr *a, char
 
 	buf[0] = '\0';
 	for (unsigned i = 0; i < c->n_nets; i++) {
-		if (!memcmp(&c->nets[i].lm, a, sizeof(*a)))
+		if (dmm_net_has_lm(&c->nets[i], a))
 			snprintf(buf + strlen(buf), len - strlen(buf), "%slm:%s", buf[0] ? "," : "",
 				 c->nets[i].name);
-		if (!memcmp(&c->nets[i].haa, a, sizeof(*a)))
+		if (dmm_net_has_haa(&c->nets[i], a))
 			snprintf(buf + strlen(buf), len - strlen(buf), "%shaa:%s", buf[0] ? "," : "",
 				 c->nets[i].name);
 		for (unsigned j = 0; j < c->nets[i].n_mrs; j++)
@@ -583,8 +583,10 @@ static unsigned peer_rows(struct dmmd *d, struct peer_row *rows, unsigned max,
 			rows[n++].addr = *(a); \
 	} while (0)
 	for (unsigned i = 0; i < c->n_nets; i++) {
-		ADD(&c->nets[i].lm);
-		ADD(&c->nets[i].haa);
+		for (unsigned j = 0; j < dmm_net_n_lms(&c->nets[i]); j++)
+			ADD(dmm_net_lm(&c->nets[i], j));
+		for (unsigned j = 0; j < dmm_net_n_haas(&c->nets[i]); j++)
+			ADD(dmm_net_haa(&c->nets[i], j));
 		for (unsigned j = 0; j < c->nets[i].n_mrs; j++)
 			ADD(&c->nets[i].mrs[j]);
 	}

@@ -668,20 +668,47 @@ bad:
 	return -1;
 }
 
+static const char *addr_s(const struct in6_addr *a, char *buf);
+
+/* `lm A` / `haa A`, once or more (draft §3.2: several per network): the
+ * first is .lm / .haa, the next ones follow in .lm_alt / .haa_alt. */
+static int net_sibling(struct parser *ps, const char *kw, struct dmm_network *n, bool lm)
+{
+	int i = net_index(ps, n), line = peek(ps)->line;
+	int *slot = i < 0 ? NULL : lm ? &ps->ln->net_lm[i] : &ps->ln->net_haa[i];
+	struct in6_addr *first = lm ? &n->lm : &n->haa;
+	unsigned *more = lm ? &n->n_lm_alt : &n->n_haa_alt;
+	struct in6_addr *alt = lm ? n->lm_alt : n->haa_alt;
+	static const struct in6_addr none;
+	struct in6_addr a;
+	char as[INET6_ADDRSTRLEN];
+
+	if ((slot != NULL && *slot == 0) || (slot == NULL && !memcmp(first, &none, sizeof(none))))
+		return note_line(slot, line, want_addr(ps, kw, first));
+	if (want_addr(ps, kw, &a) != 0)
+		return -1;
+	for (unsigned k = 0; k <= *more; k++)
+		if (!memcmp(k == 0 ? first : &alt[k - 1], &a, sizeof(a))) {
+			perr(ps, line, "%s: %s listed twice in network %s", kw, addr_s(&a, as),
+			     n->name);
+			return -1;
+		}
+	if (*more >= DMM_MAX_NET_LMS - 1) {
+		perr(ps, line, "%s: more than %d in network %s", kw, DMM_MAX_NET_LMS, n->name);
+		return -1;
+	}
+	alt[(*more)++] = a;
+	return 0;
+}
+
 static int net_lm(struct parser *ps, const char *kw, void *obj)
 {
-	int i = net_index(ps, obj), line = peek(ps)->line;
-
-	return note_line(i >= 0 ? &ps->ln->net_lm[i] : NULL, line,
-			 want_addr(ps, kw, &((struct dmm_network *)obj)->lm));
+	return net_sibling(ps, kw, obj, true);
 }
 
 static int net_haa(struct parser *ps, const char *kw, void *obj)
 {
-	int i = net_index(ps, obj), line = peek(ps)->line;
-
-	return note_line(i >= 0 ? &ps->ln->net_haa[i] : NULL, line,
-			 want_addr(ps, kw, &((struct dmm_network *)obj)->haa));
+	return net_sibling(ps, kw, obj, false);
 }
 
 static const char *addr_s(const struct in6_addr *a, char *buf)
@@ -726,7 +753,7 @@ static int net_plen(struct parser *ps, const char *kw, void *obj)
 }
 
 static const struct directive net_tab[] = {
-	{ "prefix", net_prefix, true }, { "lm", net_lm, false }, { "haa", net_haa, false },
+	{ "prefix", net_prefix, true }, { "lm", net_lm, true }, { "haa", net_haa, true },
 	{ "mr", net_mr, true }, { "prefix-length", net_plen, false }, { NULL, NULL, false },
 };
 
@@ -2182,8 +2209,10 @@ static void print_nets(FILE *f, const struct dmm_config *k)
 		fprintf(f, "\nnetwork %s {\n", n->name);
 		for (unsigned j = 0; j < n->n_prefixes; j++)
 			fprintf(f, "\tprefix %s\n", dmm_prefix_str(&n->prefixes[j], p, sizeof(p)));
-		fprintf(f, "\tlm %s\n", addr_s(&n->lm, a));
-		fprintf(f, "\thaa %s\n", addr_s(&n->haa, a));
+		for (unsigned j = 0; j < dmm_net_n_lms(n); j++)
+			fprintf(f, "\tlm %s\n", addr_s(dmm_net_lm(n, j), a));
+		for (unsigned j = 0; j < dmm_net_n_haas(n); j++)
+			fprintf(f, "\thaa %s\n", addr_s(dmm_net_haa(n, j), a));
 		for (unsigned j = 0; j < n->n_mrs; j++)
 			fprintf(f, "\tmr %s\n", addr_s(&n->mrs[j], a));
 		if (n->mn_plen != 0 && n->mn_plen != 64) /* 64: the default */

@@ -113,10 +113,8 @@ bool sock_in_map(const struct dmmd *d, const struct in6_addr *a)
 {
 	const struct dmm_config *c = &d->conf.core;
 
-	for (unsigned i = 0; i < c->n_nets; i++)
-		if (!memcmp(&c->nets[i].lm, a, sizeof(*a)) ||
-		    !memcmp(&c->nets[i].haa, a, sizeof(*a)))
-			return true;
+	if (dmm_config_is_lm(c, a) || dmm_config_is_haa(c, a))
+		return true;
 	for (unsigned i = 0; i < c->n_pools; i++)
 		if (!memcmp(&c->pools[i].mr, a, sizeof(*a)))
 			return true;
