@@ -498,6 +498,31 @@ static void expect(const char *text, const char *const *want, int nwant)
 		assert_string_equal(e.msg[i], want[i]);
 }
 
+/* Several LMs and HAAs per network (draft §3.2): each `lm` / `haa` line
+ * adds one, in order; at most DMM_MAX_NET_LMS. */
+static void test_several_lms(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	struct in6_addr a;
+	static const char *const five[] = { "t.conf:7: lm: more than 4 in network ln2" };
+
+	(void)state;
+	assert_int_equal(parse(BASE "network ln2 { prefix 2001:db8:2::/48 lm 2001:db8:ff::2 "
+			       "lm 2001:db8:ff::3 haa 2001:db8:ff::4 haa 2001:db8:ff::5 "
+			       "haa 2001:db8:ff::6 }\n", &c, &e), 0);
+	assert_int_equal(dmm_net_n_lms(&c.core.nets[1]), 2);
+	assert_int_equal(dmm_net_n_haas(&c.core.nets[1]), 3);
+	inet_pton(AF_INET6, "2001:db8:ff::3", &a);
+	assert_memory_equal(dmm_net_lm(&c.core.nets[1], 1), &a, 16);
+	inet_pton(AF_INET6, "2001:db8:ff::6", &a);
+	assert_memory_equal(dmm_net_haa(&c.core.nets[1], 2), &a, 16);
+	assert_int_equal(dmm_net_n_lms(&c.core.nets[0]), 1);
+	expect(BASE "network ln2 { prefix 2001:db8:2::/48 lm 2001:db8:ff::2 lm 2001:db8:ff::3 "
+	       "lm 2001:db8:ff::4 lm 2001:db8:ff::5 lm 2001:db8:ff::6 haa 2001:db8:ff::2 }\n",
+	       five, 1);
+}
+
 /* dataplane DRIVER [{ }] and network { mr }: parsed, printed by -nv,
  * round trip; an unknown driver and a twice-listed MR are refused. */
 static void test_dataplane_driver(void **state)
@@ -713,7 +738,7 @@ static void test_first_hour(void **state)
 	static const char *const twice[] = {
 		"t.conf:7: roles given twice (first on line 3)",
 		"t.conf:7: roles: mr given twice",
-		"t.conf:8: network: lm given twice (first on line 8)",
+		"t.conf:8: lm: ::2 listed twice in network ln2",
 		"t.conf:10: mr {} block given twice (first on line 9)",
 		"t.conf:12: dataplane: driver given twice (first on line 11)",
 		"t.conf:13: retransmit: unexpected 'mx' (expected max or count); did you mean "
@@ -1061,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_attach_on),
 		cmocka_unit_test(test_dataplane_driver),
+		cmocka_unit_test(test_several_lms),
 		cmocka_unit_test(test_attach_limits),
 		cmocka_unit_test(test_router_link_local),
 		cmocka_unit_test(test_durations),
