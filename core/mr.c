@@ -418,8 +418,10 @@ static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
 				  mr_retry_at(n, h->bind_expires, now);
 }
 
-static int64_t mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_ck kind,
-			  uint8_t handoff, uint32_t lifetime, dmm_time_t now)
+/* HOA_REQ about the MN's prefix i (-1: a new one, from the HAA of network
+ * net, -1: the local network). */
+static int64_t mn_hoa_req_at(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_ck kind,
+			     uint8_t handoff, uint32_t lifetime, int net, dmm_time_t now)
 {
 	uint64_t cookie = mr_cookie(kind, i < 0 ? 0 : (unsigned)i, mn->id);
 	const struct in6_addr *haa;
@@ -436,13 +438,22 @@ static int64_t mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_c
 		m.n_hnp = 1;
 		m.hnp[0] = mn->hnp[i].p;
 	}
-	haa = mr_haa(n, i >= 0 ? &mn->hnp[i].p : NULL, &m, now);
+	if (i < 0 && net >= 0)
+		haa = dmm_pick(n, net, false, &m, now);
+	else
+		haa = mr_haa(n, i >= 0 ? &mn->hnp[i].p : NULL, &m, now);
 	if (kind == MR_CK_LEASE)
 		return mr_request_refresh(n, haa, &m, cookie, now);
 	rc = mr_request(n, haa, &m, cookie, now);
 	if (rc < 0 && kind != MR_CK_RELEASE)
 		mn_failed_retry(n, mn, "cannot send hoa-req", now);
 	return rc;
+}
+
+static int64_t mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_ck kind,
+			  uint8_t handoff, uint32_t lifetime, dmm_time_t now)
+{
+	return mn_hoa_req_at(n, mn, i, kind, handoff, lifetime, -1, now);
 }
 
 static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
@@ -470,10 +481,43 @@ static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 }
 
 /* Initial attach: ask the local HAA for a new HoA. */
+/* The authorization policy's options for the MN (none: false). */
+static bool mn_options(struct dmm_node *n, const struct mr_mn *mn, struct dmm_mn_options *o)
+{
+	*o = (struct dmm_mn_options){ .home_net = -1 };
+	if (n->io.mn_options == NULL || !n->io.mn_options(n->io.ctx, &mn->mnid, o))
+		return false;
+	if (o->home_net >= (int)n->cfg.n_nets)
+		o->home_net = -1;
+	return true;
+}
+
+/* p is the MN's fixed prefix (the policy's): no HAA holds a lease for it. */
+static bool mn_fixed_prefix(struct dmm_node *n, const struct mr_mn *mn,
+			    const struct dmm_prefix *p)
+{
+	struct dmm_mn_options o;
+
+	return mn_options(n, mn, &o) && o.has_prefix && dmm_prefix_eq(&o.prefix, p);
+}
+
+static void mn_install_fixed(struct dmm_node *n, struct mr_mn *mn, const struct dmm_prefix *p,
+			     dmm_time_t now);
+
+/* Initial attach: a new HoA from the local HAA, or from the HAA of the
+ * MN's home network, or its fixed prefix (authorization policy). */
 static void mn_allocate(struct dmm_node *n, struct mr_mn *mn, const char *why, dmm_time_t now)
 {
+	struct dmm_mn_options o;
+	bool opt = mn_options(n, mn, &o);
+
 	mn_set_state(n, mn, DMM_MN_ALLOCATING, why, now);
-	mn_hoa_req(n, mn, -1, MR_CK_ALLOC, DMM_HI_NEW_IFACE, n->cfg.timers.lease_lifetime_s, now);
+	if (opt && o.has_prefix) {
+		mn_install_fixed(n, mn, &o.prefix, now);
+		return;
+	}
+	mn_hoa_req_at(n, mn, -1, MR_CK_ALLOC, DMM_HI_NEW_IFACE, n->cfg.timers.lease_lifetime_s,
+		      opt ? o.home_net : -1, now);
 }
 
 static bool mn_anchored_here(const struct dmm_node *n, const struct mr_mn *mn)
@@ -513,9 +557,30 @@ static void mn_allocated(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 		mn->hnp[k].lease_refresh = mr_refresh_at(n, now, lease);
 		mn->hnp[k].bound = n->cfg.lm_update_on_attach;
 		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p,
-			 mr_haa_of(n, NULL, &mn->mnid, now), mn->link);
+			 mr_haa_of(n, &mn->hnp[k].p, &mn->mnid, now), mn->link);
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "hoa assigned", now);
+	mn_advertise(n, mn, now);
+	mn_release_contexts(n, mn, now);
+	for (unsigned i = first; n->cfg.lm_update_on_attach && i < mn->n_hnp; i++)
+		mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE, n->cfg.timers.binding_lifetime_s, now);
+}
+
+/* The MN's fixed prefix (authorization policy): installed here, anchored
+ * here, bound at the LM; no HAA lease to take or refresh. */
+static void mn_install_fixed(struct dmm_node *n, struct mr_mn *mn, const struct dmm_prefix *p,
+			     dmm_time_t now)
+{
+	unsigned first = mn->n_hnp;
+	int k = mn_add_prefix(n, mn, p, &n->cfg.self, n->cfg.timers.lease_lifetime_s, now);
+
+	if (k < 0) {
+		mn_set_state(n, mn, DMM_MN_FAILED, "no room for the fixed prefix", now);
+		return;
+	}
+	mn->hnp[k].bound = n->cfg.lm_update_on_attach;
+	dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p, NULL, mn->link);
+	mn_set_state(n, mn, DMM_MN_ATTACHED, "fixed prefix", now);
 	mn_advertise(n, mn, now);
 	mn_release_contexts(n, mn, now);
 	for (unsigned i = first; n->cfg.lm_update_on_attach && i < mn->n_hnp; i++)
@@ -569,8 +634,19 @@ static void mn_ctx_req(struct dmm_node *n, struct mr_mn *mn, const struct in6_ad
 		dmm_emit(n, DMM_EV_CTX_SENT, now, &mn->mnid, &m.hnp[0], pmr, mn->link);
 }
 
+static void mn_bind_moved(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now);
+
+static bool mn_any_pending(const struct mr_mn *mn)
+{
+	for (unsigned i = 0; i < mn->n_hnp; i++)
+		if (mn->hnp[i].pending)
+			return true;
+	return false;
+}
+
 /* This MR is the nMR: data path first, then context transfer, HoA state
- * retrieval from the home HAA, and the LM update once the lease is ours. */
+ * retrieval from the home HAA (none for a fixed prefix), and the LM update
+ * once the lease is ours. */
 static void mn_moved_here(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
 			  dmm_time_t now)
 {
@@ -591,9 +667,18 @@ static void mn_moved_here(struct dmm_node *n, struct mr_mn *mn, const struct dmm
 	mn->ctx_wait = true;
 
 	mn_set_state(n, mn, DMM_MN_RETRIEVING, "moved here", now);
-	for (unsigned i = first; i < mn->n_hnp && mn->state == DMM_MN_RETRIEVING; i++)
+	for (unsigned i = first; i < mn->n_hnp && mn->state == DMM_MN_RETRIEVING; i++) {
+		if (mn_fixed_prefix(n, mn, &mn->hnp[i].p)) { /* no lease to retrieve */
+			mn->hnp[i].pending = false;
+			continue;
+		}
 		mn_hoa_req(n, mn, (int)i, MR_CK_RETRIEVE, DMM_HI_SAME_IFACE,
 			   n->cfg.timers.lease_lifetime_s, now);
+	}
+	if (mn->state == DMM_MN_RETRIEVING && !mn_any_pending(mn)) {
+		mn_set_state(n, mn, DMM_MN_ATTACHED, "fixed prefix moved here", now);
+		mn_bind_moved(n, mn, now);
+	}
 	if (n->cfg.new_hoa_on_arrival && !mn_anchored_here(n, mn) &&
 	    mn->state == DMM_MN_RETRIEVING)
 		mn_new_hoa(n, mn, now);

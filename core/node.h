@@ -114,6 +114,14 @@ struct dmm_record {
 	dmm_time_t expires;       /* node time */
 };
 
+/* Per-MN options of the authorization policy (mr { authorize FILE }). */
+struct dmm_mn_options {
+	int home_net;            /* index in the domain map: the prefix comes from
+				  * that network's HAA; -1: the local network's */
+	bool has_prefix;         /* a fixed prefix the MR installs, no HAA */
+	struct dmm_prefix prefix;
+};
+
 struct dmm_io {
 	void *ctx;
 	/* Send buf to dst (signalling). Failure is the driver's business: the
@@ -141,6 +149,10 @@ struct dmm_io {
 	 * authorized")? Asked at each attach of an MN not attached here yet.
 	 * May be NULL: every MN may. */
 	bool (*authorize)(void *ctx, const struct dmm_mnid *id);
+	/* MR: the policy's options for an MN it authorizes (may be NULL: none):
+	 * true and *o filled when it has any. Asked when the MN needs a new
+	 * prefix (initial attach). */
+	bool (*mn_options)(void *ctx, const struct dmm_mnid *id, struct dmm_mn_options *o);
 };
 
 struct dmm_node;

@@ -288,7 +288,8 @@ static int node_start(struct dmmd *d)
 {
 	struct dmm_io io = { .ctx = d, .send = sock_send, .dp = dp_op, .log = core_log,
 			     .log_on = core_log_on, .event = node_event, .random = dmmd_random,
-			     .persist = store_put, .authorize = authz_check };
+			     .persist = store_put, .authorize = authz_check,
+			     .mn_options = authz_options };
 	int rc;
 
 	if (dmm_auth_init() != 0) {

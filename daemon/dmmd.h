@@ -142,6 +142,11 @@ struct authz *authz_load(int fd, const char *path, char *err, size_t errlen);
 void authz_free(struct authz *a);
 size_t authz_count(const struct authz *a);
 bool authz_check(void *ctx, const struct dmm_mnid *id); /* dmm_io.authorize */
+/* dmm_io.mn_options: the listed MN's home network and fixed prefix */
+bool authz_options(void *ctx, const struct dmm_mnid *id, struct dmm_mn_options *o);
+/* resolve the home networks, check the prefixes against the domain map */
+int authz_validate(struct authz *a, const struct dmm_config *c, const char *path, char *err,
+		   size_t errlen);
 int authz_reload(struct dmmd *d);
 
 /* control.c */
