@@ -13,6 +13,7 @@
  * the list does not name gets no state, no RA and no prefix (counted
  * attach_denied). MNs already attached keep their service until they next
  * attach: a removed id takes effect then. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -96,9 +97,15 @@ static int parse_options(char *s, struct authz_entry *en, const char *path, size
 				 lineno, val);
 			return -1;
 		}
-		struct dmm_prefix m = en->prefix;
-		dmm_prefix_mask(&m);
-		if (!dmm_prefix_eq(&m, &en->prefix) || en->prefix.len == 0) {
+		/* dmm_prefix_parse masks: compare with the address as written */
+		char as[INET6_ADDRSTRLEN + 1];
+		struct in6_addr written;
+		size_t al = strcspn(val, "/");
+		snprintf(as, sizeof(as), "%.*s", (int)(al < sizeof(as) - 1 ? al : sizeof(as) - 1),
+			 val);
+		if (inet_pton(AF_INET6, as, &written) != 1 ||
+		    memcmp(&written, &en->prefix.addr, sizeof(written)) != 0 ||
+		    en->prefix.len == 0) {
 			snprintf(err, errlen, "%s:%zu: prefix %.64s: host bits set, or ::/0", path,
 				 lineno, val);
 			return -1;
@@ -228,7 +235,9 @@ struct authz *authz_load(int fd, const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	fclose(f);
+	f = NULL;
 	free(line);
+	line = NULL;
 	if (a->n > 1)
 		qsort(a->ids, a->n, sizeof(*a->ids), mnid_cmp);
 	for (k = 0; k + 1 < a->n;) { /* duplicates are harmless: drop them */

@@ -174,6 +174,7 @@ nt_restore(struct nodetest *t, const struct nt_store *s, dmm_time_t now)
 }
 
 bool (*nt_authorize)(void *ctx, const struct dmm_mnid *id);
+bool (*nt_mn_options)(void *ctx, const struct dmm_mnid *id, struct dmm_mn_options *o);
 
 int
 nt_start(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now)
@@ -187,7 +188,8 @@ nt_start_isn(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now,
 {
 	struct dmm_io io = { .send = nt_send_cb, .dp = nt_dp_cb, .log = nt_log_cb,
 			     .event = nt_event_cb, .random = nt_random_cb,
-			     .persist = nt_persist_cb, .authorize = nt_authorize };
+			     .persist = nt_persist_cb, .authorize = nt_authorize,
+			     .mn_options = nt_mn_options };
 	int rc;
 
 	memset(t, 0, sizeof(*t));

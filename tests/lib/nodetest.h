@@ -57,6 +57,8 @@ int nt_add_net(struct dmm_config *cfg, const char *name, const char *prefix,
 /* dmm_io.authorize of the nodes nt_start creates from now on (NULL: none,
  * every MN may attach); ctx is the node's struct nodetest. */
 extern bool (*nt_authorize)(void *ctx, const struct dmm_mnid *id);
+/* dmm_io.mn_options of the nodes nt_start creates from now on (NULL: none). */
+extern bool (*nt_mn_options)(void *ctx, const struct dmm_mnid *id, struct dmm_mn_options *o);
 /* Create the node; 0 or the dmm_node_new error. t is zeroed first. */
 int nt_start(struct nodetest *t, const struct dmm_config *cfg, dmm_time_t now);
 /* The same, the node's initial sequence number isn (nt_start: 1). */

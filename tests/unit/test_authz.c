@@ -123,7 +123,7 @@ static void test_load(void **state)
 	assert_non_null(strstr(err, "/bad:2: 'a-network-access-identifier@far-too-long.example' "
 				    "is not an MN id"));
 	assert_null(authz_load(-1, write_file("two", "02:00:00:00:00:01 ln1\n"), err, sizeof(err)));
-	assert_non_null(strstr(err, "/two:1: one MN id per line"));
+	assert_non_null(strstr(err, "/two:1: 'ln1': expected home NETWORK or prefix PREFIX"));
 	assert_null(authz_load(-1, "/nonexistent/authorized", err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent/authorized: No such file"));
 	a = authz_load(-1, write_file("empty", "# nobody\n"), err, sizeof(err));
@@ -131,6 +131,206 @@ static void test_load(void **state)
 	d.authz = a;
 	assert_false(authz_check(&d, &id));
 	authz_free(a);
+}
+
+/* The optional fields: `home NETWORK` and `prefix PREFIX` after the id,
+ * in any order, checked at load (syntax) and against the domain map. */
+static void test_options(void **state)
+{
+	struct dmmd d = { 0 };
+	struct dmm_config c;
+	struct dmm_mn_options o;
+	struct dmm_mnid id;
+	char err[512];
+	struct authz *a;
+
+	(void)state;
+	nt_config(&c, "mr11", SELF, DMM_ROLE_MR);
+	nt_add_net(&c, "a", "2001:db8:a::/48", "2001:db8:ff::1", "2001:db8:ff::1");
+	nt_add_net(&c, "b", "2001:db8:b::/48", "2001:db8:ff::2", "2001:db8:ff::2");
+	a = authz_load(-1, write_file("opt", "02:00:00:00:00:01 home b\n"
+				  "02:00:00:00:00:02 prefix 2001:db8:a:77::/64 # fixed\n"
+				  "02:00:00:00:00:03 prefix 2001:db8:b:5::/64 home b\n"
+				  "02:00:00:00:00:04\n02:00:00:00:00:02 prefix 2001:db8:a:77::/64\n"),
+		       err, sizeof(err));
+	assert_non_null(a);
+	assert_int_equal(authz_count(a), 4); /* the same line twice folded */
+	assert_int_equal(authz_validate(a, &c, "opt", err, sizeof(err)), 0);
+	d.authz = a;
+	assert_int_equal(dmm_mnid_parse("02:00:00:00:00:01", &id), 0);
+	assert_true(authz_options(&d, &id, &o));
+	assert_int_equal(o.home_net, 1);
+	assert_false(o.has_prefix);
+	assert_int_equal(dmm_mnid_parse("02:00:00:00:00:02", &id), 0);
+	assert_true(authz_options(&d, &id, &o));
+	assert_int_equal(o.home_net, -1);
+	assert_true(o.has_prefix);
+	assert_true(dmm_prefix_eq(&o.prefix, &(struct dmm_prefix){ nt_a6("2001:db8:a:77::"), 64 }));
+	assert_int_equal(dmm_mnid_parse("02:00:00:00:00:03", &id), 0);
+	assert_true(authz_options(&d, &id, &o));
+	assert_int_equal(o.home_net, 1);
+	assert_true(o.has_prefix);
+	assert_int_equal(dmm_mnid_parse("02:00:00:00:00:04", &id), 0);
+	assert_true(authz_check(&d, &id));
+	assert_false(authz_options(&d, &id, &o)); /* listed, no option */
+	authz_free(a);
+
+	static const struct { const char *text, *want; } bad[] = {
+		{ "02:00:00:00:00:01 home\n", "/bad:1: home needs a value" },
+		{ "02:00:00:00:00:01 colour blue\n", "/bad:1: 'colour': expected home" },
+		{ "02:00:00:00:00:01 home a home b\n", "/bad:1: home given twice" },
+		{ "02:00:00:00:00:01 prefix 2001:db8:a::1/64\n", "/bad:1: prefix 2001:db8:a::1/64: "
+								 "host bits set" },
+		{ "02:00:00:00:00:01 prefix nonsense\n", "/bad:1: prefix: 'nonsense' is not" },
+		{ "02:00:00:00:00:01 home a\n02:00:00:00:00:01 home b\n",
+		  "02:00:00:00:00:01 listed twice with different options" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if ((a = authz_load(-1, write_file("bad", bad[i].text), err, sizeof(err))) != NULL)
+			fail_msg("%s: loaded", bad[i].text);
+		if (strstr(err, bad[i].want) == NULL)
+			fail_msg("%s: got '%s', want '%s'", bad[i].text, err, bad[i].want);
+	}
+	static const struct { const char *text, *want; } badmap[] = {
+		{ "02:00:00:00:00:01 home z\n", "home z is no network of the domain map" },
+		{ "02:00:00:00:00:01 prefix 2001:db8:c::/64\n", "in no network of the domain map" },
+		{ "02:00:00:00:00:01 home a prefix 2001:db8:b::/64\n", "outside its home network" },
+	};
+	for (size_t i = 0; i < sizeof(badmap) / sizeof(badmap[0]); i++) {
+		a = authz_load(-1, write_file("map", badmap[i].text), err, sizeof(err));
+		assert_non_null(a);
+		assert_int_equal(authz_validate(a, &c, "map", err, sizeof(err)), -1);
+		if (strstr(err, badmap[i].want) == NULL)
+			fail_msg("%s: got '%s', want '%s'", badmap[i].text, err, badmap[i].want);
+		authz_free(a);
+	}
+}
+
+/* The MR uses them: an MN with a home network gets its prefix from that
+ * network's HAA; one with a fixed prefix gets it without any HAA, bound at
+ * the LM, and keeps it without a lease retrieval when it moves here. */
+static struct dmm_mn_options opts[4];
+
+static bool test_opts(void *ctx, const struct dmm_mnid *id, struct dmm_mn_options *o)
+{
+	(void)ctx;
+	if (id->len != 6 || id->id[5] >= 4 || (opts[id->id[5]].home_net < 0 &&
+					       !opts[id->id[5]].has_prefix))
+		return false;
+	*o = opts[id->id[5]];
+	return true;
+}
+
+/* The MR's LOC_QUERY for MN k answered by the LM (status, prefix at loc). */
+static void lm_answers(const struct dmm_mnid *mn, uint8_t status, const char *prefix,
+		       const char *loc, dmm_time_t now)
+{
+	struct dmm_msg q, r = { .type = DMM_MSG_LOC_REPLY, .status = status,
+				.flags = DMM_F_BY_MNID, .present = DMM_P_MNID, .mnid = *mn };
+	unsigned i;
+
+	for (i = 0; i < T.n_sent; i++)
+		if (nt_open(&T, i, &q) == 0 && q.type == DMM_MSG_LOC_QUERY &&
+		    dmm_mnid_eq(&q.mnid, mn))
+			break;
+	assert_true(i < T.n_sent);
+	r.seq = q.seq;
+	if (prefix) {
+		r.present |= DMM_P_HNP | DMM_P_LOCATION | DMM_P_HOME;
+		r.n_hnp = 1;
+		r.hnp[0] = nt_p6(prefix);
+		r.location = r.home = nt_a6(loc);
+		r.lifetime = 600;
+	}
+	{
+		struct in6_addr lm = nt_a6("2001:db8:ff::1");
+		assert_int_equal(nt_recv(&T, &lm, &r, now), 0);
+	}
+}
+
+static bool mn_state(const struct dmm_mnid *id, struct dmm_mn_view *out);
+
+static void test_core_uses_options(void **state)
+{
+	struct dmm_config c;
+	struct dmm_mnid mn1 = nt_mnid(1), mn2 = nt_mnid(2), mn3 = nt_mnid(3);
+	struct in6_addr haa_b = nt_a6("2001:db8:ff::2"), haa_a = nt_a6("2001:db8:ff::1");
+	struct dmm_mn_view v;
+	struct dmm_msg m;
+	bool local = false;
+
+	(void)state;
+	memset(opts, 0, sizeof(opts));
+	for (unsigned i = 0; i < 4; i++)
+		opts[i].home_net = -1;
+	opts[1].home_net = 1;
+	opts[2].has_prefix = true;
+	opts[2].prefix = nt_p6("2001:db8:a:77::/64");
+	opts[3].has_prefix = true;
+	opts[3].prefix = nt_p6("2001:db8:a:78::/64");
+	nt_config(&c, "mr11", SELF, DMM_ROLE_MR);
+	nt_add_net(&c, "a", "2001:db8:a::/48", "2001:db8:ff::1", "2001:db8:ff::1");
+	nt_add_net(&c, "b", "2001:db8:b::/48", "2001:db8:ff::2", "2001:db8:ff::2");
+	c.local_net = 0;
+	nt_mn_options = test_opts;
+	assert_int_equal(nt_start(&T, &c, T0), 0);
+	nt_mn_options = NULL;
+	dmm_node_timer(T.node, T0);
+	nt_clear(&T);
+
+	/* home b: the HOA_REQ goes to b's HAA, not the local one */
+	assert_int_equal(dmm_mr_attach(T.node, 3, &mn1, T0), 0);
+	lm_answers(&mn1, DMM_ST_NOT_FOUND, NULL, NULL, T0 + 10);
+	assert_int_equal(nt_count(&T, DMM_MSG_HOA_REQ, &haa_b), 1);
+	assert_int_equal(nt_count(&T, DMM_MSG_HOA_REQ, &haa_a), 0);
+	nt_clear(&T);
+
+	/* a fixed prefix: no HAA; LOCAL route, RA, LOC_UPDATE of that prefix */
+	assert_int_equal(dmm_mr_attach(T.node, 4, &mn2, T0 + 20), 0);
+	lm_answers(&mn2, DMM_ST_NOT_FOUND, NULL, NULL, T0 + 30);
+	assert_int_equal(nt_count(&T, DMM_MSG_HOA_REQ, NULL), 0);
+	for (unsigned i = 0; i < T.n_ops; i++)
+		local |= T.ops[i].kind == DMM_DP_LOCAL_ADD &&
+			 dmm_prefix_eq(&T.ops[i].prefix, &opts[2].prefix);
+	assert_true(local);
+	assert_int_equal(nt_count(&T, DMM_MSG_LOC_UPDATE, NULL), 1);
+	for (unsigned i = 0; i < T.n_sent; i++)
+		if (nt_open(&T, i, &m) == 0 && m.type == DMM_MSG_LOC_UPDATE)
+			assert_true(dmm_prefix_eq(&m.hnp[0], &opts[2].prefix));
+	assert_true(mn_state(&mn2, &v));
+	assert_int_equal(v.state, DMM_MN_ATTACHED);
+	nt_clear(&T);
+
+	/* mn3 moves here from MR12 with its fixed prefix: no retrieval */
+	assert_int_equal(dmm_mr_attach(T.node, 5, &mn3, T0 + 40), 0);
+	lm_answers(&mn3, DMM_ST_OK, "2001:db8:a:78::/64", "2001:db8:ff::12", T0 + 50);
+	assert_int_equal(nt_count(&T, DMM_MSG_HOA_REQ, NULL), 0);
+	assert_int_equal(nt_count(&T, DMM_MSG_CTX_REQ, NULL), 1);
+	assert_int_equal(nt_count(&T, DMM_MSG_LOC_UPDATE, NULL), 1);
+	assert_true(mn_state(&mn3, &v));
+	assert_int_equal(v.state, DMM_MN_ATTACHED);
+	assert_true(dmm_prefix_eq(&v.hnp[0], &opts[3].prefix));
+	nt_stop(&T);
+}
+
+struct find_mn { const struct dmm_mnid *id; struct dmm_mn_view *out; bool found; };
+
+static void cb_mn(void *ctx, const struct dmm_mn_view *v)
+{
+	struct find_mn *f = ctx;
+
+	if (dmm_mnid_eq(&v->mnid, f->id)) {
+		*f->out = *v;
+		f->found = true;
+	}
+}
+
+static bool mn_state(const struct dmm_mnid *id, struct dmm_mn_view *out)
+{
+	struct find_mn f = { id, out, false };
+
+	dmm_mr_foreach_mn(T.node, cb_mn, &f);
+	return f.found;
 }
 
 static int setup(void **state)
@@ -153,6 +353,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_refuses_unlisted),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_core_uses_options),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
