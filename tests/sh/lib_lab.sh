@@ -17,6 +17,7 @@
 #   jq_ NODE ARGS -- EXPR  the same, piped through jq EXPR (raw output)
 #   wait_until SECS CMD... poll CMD every 0.1 s until it succeeds
 #   mn_prefixes MN MR      MN's prefixes as MR reports them (one per line)
+#   new_mn NAME MR MAC     an MN the topology does not have, attaching at MR
 #   mn_addr MN PREFIX      MN's global address inside PREFIX (from ip -6 addr)
 #   listening NODE PORT    something listens on TCP PORT in NODE
 #   node_driver NODE       the data-plane driver NODE's dmmd runs (show config)
@@ -168,8 +169,30 @@ wait_until() {
 # its $(...) is not expanded at the call) evaluated anew every 0.1 s.
 wait_for() { local t=$1; shift; wait_until "$t" eval "$1"; }
 
-mn_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | select(.deprecated|not) | .prefix"; }
-mn_all_prefixes() { jq_ "$2" show mns -- ".[] | .prefixes[] | .prefix"; }
+# MN's prefixes at MR: its access link is named after it (dmmlab).
+mn_prefixes() {
+	jq_ "$2" show mns -- ".[] | select(.ifname == \"$1\") | .prefixes[] |
+		select(.deprecated|not) | .prefix"
+}
+mn_all_prefixes() { jq_ "$2" show mns -- ".[] | select(.ifname == \"$1\") | .prefixes[] | .prefix"; }
+
+# new_mn NAME MR MAC: an MN the topology does not have, made the way dmmlab
+# makes one (namespace with the lab's prefix: torn down with the lab); it
+# attaches at MR at once.
+new_mn() {
+	local name=$1 mr=$2 mac=$3 ns=$DMMLAB_PREFIX$1 k
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	for k in "all.forwarding=0" "default.accept_ra=2" "default.accept_dad=0" \
+		"default.router_solicitation_delay=0" "default.router_solicitation_interval=1" \
+		"default.router_solicitations=-1"; do
+		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$k"
+	done
+	ip -n "$ns" link add eth0 address "$mac" type veth peer name "$name" \
+		netns "$DMMLAB_PREFIX$mr"
+	ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
+	ip -n "$ns" link set eth0 up
+}
 
 # MN's global address inside PREFIX (a /64), or nothing.
 mn_addr() {

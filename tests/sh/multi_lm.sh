@@ -30,30 +30,6 @@ LABDIR=$DMMLAB_RUN/$LAB
 $L -l $LAB up lab/topologies/multilm.topo --build "$BUILD" --dmmd "$DMMD" ||
 	{ echo "FAIL: dmmlab up"; exit 1; }
 
-# MN NAME at MR with MAC: a node the topology does not have, made here the
-# way dmmlab makes one (its namespace carries the lab's prefix: torn down
-# with the lab).
-new_mn() {
-	local name=$1 mr=$2 mac=$3 ns=$DMMLAB_PREFIX$1 k
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-	for k in "all.forwarding=0" "default.accept_ra=2" "default.accept_dad=0" \
-		"default.router_solicitation_delay=0" "default.router_solicitation_interval=1" \
-		"default.router_solicitations=-1"; do
-		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$k"
-	done
-	ip -n "$ns" link add eth0 address "$mac" type veth peer name "$name" \
-		netns "$DMMLAB_PREFIX$mr"
-	ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
-	ip -n "$ns" link set eth0 up
-}
-
-# Several MNs per MR here: their prefixes by access link (named after the MN).
-mn_prefixes() {
-	jq_ "$2" show mns -- ".[] | select(.ifname == \"$1\") | .prefixes[] |
-		select(.deprecated|not) | .prefix"
-}
-
 for m in "mn1 mr11" "mn2 mr12" "mn3 mr11" "mn4 mr12" "mn5 mr2"; do
 	set -- $m
 	wait_until 15 mn_ready $1 $2 || bad "$1 not attached at $2 with an address"
