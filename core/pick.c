@@ -34,9 +34,13 @@ static size_t pick_key(const struct dmm_msg *m, uint8_t key[1 + DMM_MNID_MAX])
 	return 0;
 }
 
-static struct dmm_pick_peer *peer_find(struct dmm_node *n, const struct in6_addr *a, bool add)
+/* a's record; with add, a new one in a free slot, else in the slot of a
+ * peer that is up (its failover count is lost), else none: a request
+ * still moves on, only the stickiness is missing. */
+static struct dmm_pick_peer *peer_find(struct dmm_node *n, const struct in6_addr *a, bool add,
+				       dmm_time_t now)
 {
-	struct dmm_pick_peer *free_slot = NULL;
+	struct dmm_pick_peer *free_slot = NULL, *up = NULL;
 
 	for (unsigned i = 0; i < DMM_PICK_SLOTS; i++) {
 		struct dmm_pick_peer *p = &n->pick[i];
@@ -44,7 +48,11 @@ static struct dmm_pick_peer *peer_find(struct dmm_node *n, const struct in6_addr
 			return p;
 		if (free_slot == NULL && IN6_IS_ADDR_UNSPECIFIED(&p->addr))
 			free_slot = p;
+		if (up == NULL && p->down_until <= now)
+			up = p;
 	}
+	if (free_slot == NULL)
+		free_slot = up;
 	if (!add || free_slot == NULL)
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
@@ -54,7 +62,7 @@ static struct dmm_pick_peer *peer_find(struct dmm_node *n, const struct in6_addr
 
 static bool peer_down(struct dmm_node *n, const struct in6_addr *a, dmm_time_t now)
 {
-	struct dmm_pick_peer *p = peer_find(n, a, false);
+	struct dmm_pick_peer *p = peer_find(n, a, false, now);
 
 	return p != NULL && p->down_until > now;
 }
@@ -127,7 +135,7 @@ bool dmm_pick_next(struct dmm_node *n, const struct in6_addr *dst, const struct 
 			     dmm_net_n_haas(&n->cfg.nets[net])) < 2)
 		return false;
 	if (timed_out) {
-		struct dmm_pick_peer *p = peer_find(n, dst, true);
+		struct dmm_pick_peer *p = peer_find(n, dst, true, now);
 		if (p != NULL) {
 			p->down_until = now + DMM_PICK_DOWN_MS;
 			p->failovers++;
@@ -153,7 +161,7 @@ bool dmm_pick_next(struct dmm_node *n, const struct in6_addr *dst, const struct 
 
 void dmm_pick_up(struct dmm_node *n, const struct in6_addr *a)
 {
-	struct dmm_pick_peer *p = peer_find(n, a, false);
+	struct dmm_pick_peer *p = peer_find(n, a, false, 0);
 
 	if (p != NULL)
 		p->down_until = 0;

@@ -11,7 +11,7 @@
 #include "node.h"
 
 #define DMM_PICK_DOWN_MS 30000 /* a peer that timed out is passed over this long */
-#define DMM_PICK_SLOTS 64      /* peers with a health record */
+#define DMM_PICK_SLOTS 16      /* peers with a health record (LMs/HAAs that timed out) */
 
 struct dmm_pick_peer {
 	struct in6_addr addr; /* :: = free */
