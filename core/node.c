@@ -511,10 +511,22 @@ static int recv_reply(struct dmm_node *n, const struct in6_addr *src,
 		unsigned owner = t->owner;
 		uint64_t cookie = t->cookie;
 		dmm_pick_up(n, src);
-		/* a lease another HAA of the network may hold */
+		/* a lease another HAA of the network may hold; if that one is
+		 * down, the owner hears a timeout, not a NOT_FOUND it would act
+		 * on (withdraw the prefix): it retries as with one HAA down */
 		if (m->status == DMM_ST_NOT_FOUND && t->msg.type == DMM_MSG_HOA_REQ &&
-		    (t->msg.present & DMM_P_HNP) && txn_move(n, t, false, now))
-			return 0;
+		    (t->msg.present & DMM_P_HNP)) {
+			if (txn_move(n, t, false, now))
+				return 0;
+			if (dmm_pick_sibling_down(n, src, &t->msg, now)) {
+				dmm_log(n, DMM_LOG_INFO, "%s seq %u: not found, and another HAA "
+					"is down: no verdict", dmm_msg_type_name(t->msg.type),
+					t->msg.seq);
+				txn_release(n, t);
+				deliver_reply(n, owner, cookie, NULL, NULL, now);
+				return 0;
+			}
+		}
 		txn_release(n, t); /* first: the owner may send new requests */
 		deliver_reply(n, owner, cookie, src, m, now);
 		return 0;

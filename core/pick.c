@@ -159,6 +159,26 @@ bool dmm_pick_next(struct dmm_node *n, const struct in6_addr *dst, const struct 
 	return false;
 }
 
+bool dmm_pick_sibling_down(struct dmm_node *n, const struct in6_addr *dst,
+			   const struct dmm_msg *m, dmm_time_t now)
+{
+	bool lm = m->type != DMM_MSG_HOA_REQ;
+
+	for (unsigned i = 0; i < n->cfg.n_nets && i < DMM_MAX_NETS; i++) {
+		const struct dmm_network *nw = &n->cfg.nets[i];
+		unsigned k = lm ? dmm_net_n_lms(nw) : dmm_net_n_haas(nw);
+		if (!(lm ? dmm_net_has_lm(nw, dst) : dmm_net_has_haa(nw, dst)))
+			continue;
+		for (unsigned j = 0; j < k; j++) {
+			const struct in6_addr *a = lm ? dmm_net_lm(nw, j) : dmm_net_haa(nw, j);
+			if (!addr_eq(a, dst) && peer_down(n, a, now))
+				return true;
+		}
+		return false;
+	}
+	return false;
+}
+
 void dmm_pick_up(struct dmm_node *n, const struct in6_addr *a)
 {
 	struct dmm_pick_peer *p = peer_find(n, a, false, 0);

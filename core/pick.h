@@ -28,6 +28,10 @@ const struct in6_addr *dmm_pick(struct dmm_node *n, int net, bool lm, const stru
  * timeout marks dst down and counts DMM_C_FAILOVER. */
 bool dmm_pick_next(struct dmm_node *n, const struct in6_addr *dst, const struct dmm_msg *m,
 		   bool timed_out, dmm_time_t now, struct in6_addr *next);
+/* Another LM (HAA) of dst's network is marked down: a NOT_FOUND from dst
+ * is no verdict (what is looked for may be at the one that is down). */
+bool dmm_pick_sibling_down(struct dmm_node *n, const struct in6_addr *dst,
+			   const struct dmm_msg *m, dmm_time_t now);
 /* A reply came from a: it is up again. */
 void dmm_pick_up(struct dmm_node *n, const struct in6_addr *a);
 

@@ -343,6 +343,43 @@ static void failover_after_timeout(void **state)
 	vnet_free(vn);
 }
 
+/* The HAA holding an MN's lease stops: a move of the MN is not taken for
+ * "lease gone" (the other HAA's NOT_FOUND is no verdict while one is
+ * down): the nMR retries, and once the HAA answers again the MN is
+ * attached with its own prefix. */
+static void haa_down_no_verdict(void **state)
+{
+	struct vnet *vn = build_sep(true);
+	unsigned n1 = 1;
+	struct dmm_mnid id1;
+	struct dmm_mn_view mv;
+	const char *pfx;
+	char keep[64];
+	const char *haa;
+
+	(void)state;
+	id1 = vnet_mnid(n1);
+	assert_int_equal(fig1_attach(vn, "MR11", n1), 0);
+	assert_true(vnet_mn(vn, "MR11", &id1, &mv));
+	pfx = vnet_prefix_str(&mv.hnp[0]);
+	snprintf(keep, sizeof(keep), "%s", pfx);
+	haa = vnet_lease(vn, "HAA_A", keep, NULL) ? "HAA_A" : "HAA_B";
+	assert_true(vnet_lease(vn, haa, keep, NULL));
+	vnet_drop_next(vn, DMM_MSG_NONE, NULL, haa, 1u << 30);
+	fig1_move(vn, "MR11", "MR12", n1, 50);
+	vnet_run_for(vn, 8000);
+	/* not attached with another prefix */
+	if (vnet_mn(vn, "MR12", &id1, &mv) && mv.state == DMM_MN_ATTACHED)
+		assert_string_equal(vnet_prefix_str(&mv.hnp[0]), keep);
+	assert_true(vnet_counter(vn, "MR12", DMM_C_FAILOVER) >= 1);
+	vn->drops[0].count = 0; /* the HAA is back */
+	vnet_run_for(vn, 40000);
+	assert_true(vnet_mn(vn, "MR12", &id1, &mv));
+	assert_int_equal(mv.state, DMM_MN_ATTACHED);
+	assert_string_equal(vnet_prefix_str(&mv.hnp[0]), keep);
+	vnet_free(vn);
+}
+
 /* After the sticky period a recovered LM is picked again. */
 static void sticky_then_back(void **state)
 {
@@ -398,6 +435,7 @@ int main(void)
 		cmocka_unit_test(deterministic_pick_and_sync),
 		cmocka_unit_test(failover_after_timeout),
 		cmocka_unit_test(sticky_then_back),
+		cmocka_unit_test(haa_down_no_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
