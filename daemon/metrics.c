@@ -276,6 +276,10 @@ static const struct cinfo core_counters[DMM_C_COUNT] = {
 					 "(lm-update-on-attach no)" },
 	[DMM_C_ATTACH_DENIED] = { "dmm_attaches_denied",
 				  "Attaches refused by the authorization list (mr authorize)" },
+	[DMM_C_FAILOVER] = { "dmm_failovers",
+			     "Requests sent on to the next LM or HAA of a network after a timeout" },
+	[DMM_C_LM_SYNC] = { "dmm_lm_syncs",
+			    "Binding changes an LM sent to the other LMs of its network" },
 };
 
 static void node_counters(struct page *pg, struct dmmd *d)
