@@ -449,8 +449,10 @@ static void deliver_reply(struct dmm_node *n, unsigned owner, uint64_t cookie,
 	if (owner == PROBE_OWNER) {
 		if (cookie == n->probe_txn)
 			n->probe_txn = 0;
-		if (m)
+		if (m) {
 			n->probe_answered = now;
+			n->probe_lm = *src;
+		}
 	} else if (owner == DMM_ROLE_MR && n->mr)
 		dmm_mr_on_reply(n, cookie, src, m, now);
 	else if (owner == DMM_ROLE_LM && n->lm)
@@ -581,6 +583,11 @@ int dmm_node_probe(struct dmm_node *n, const struct in6_addr *lm, dmm_time_t now
 	if (net->n_prefixes == 0)
 		return DMM_E_CONFIG;
 	m.target = net->prefixes[0].addr;
+	/* Several LMs in the network: the one that answered last, else the
+	 * pick; one that stops answering is failed over from (txn_move). */
+	if (dmm_net_n_lms(net) > 1 && dmm_net_has_lm(net, lm))
+		lm = dmm_net_has_lm(net, &n->probe_lm) ? &n->probe_lm :
+			dmm_pick(n, n->cfg.local_net, true, &m, now);
 	/* The cookie is the transaction id, known only once it is sent. */
 	id = dmm_request(n, lm, &m, PROBE_OWNER, 0, now);
 	if (id < 0)

@@ -63,6 +63,9 @@ struct dmm_node {
 	 * answer came (DMM_TIME_NEVER: none yet). */
 	uint32_t probe_txn;
 	dmm_time_t probe_answered;
+	/* the LM that answered the last probe (:: none): with several LMs in
+	 * the network, probes stay with one that answers (pick.h) */
+	struct in6_addr probe_lm;
 	/* several LMs/HAAs per network: who timed out (pick.c) */
 	struct dmm_pick_peer pick[DMM_PICK_SLOTS];
 };

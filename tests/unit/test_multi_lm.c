@@ -380,6 +380,36 @@ static void haa_down_no_verdict(void **state)
 	vnet_free(vn);
 }
 
+/* The liveness probe (anycast health) with two LMs: after one failover it
+ * stays with the LM that answers, also after the sticky period, so a
+ * stopped LM costs one probe's retransmissions once, not every 30 s. */
+static void probe_stays_with_answering_lm(void **state)
+{
+	struct vnet *vn = build_sep(true);
+	struct dmm_node *mr = vnet_node(vn, "MR11");
+	struct in6_addr a = vnet_a6(A_ADDR);
+	dmm_time_t t;
+	size_t mark;
+
+	(void)state;
+	kill_node(vn, "LMHAA_A");
+	assert_int_equal(dmm_node_probe(mr, &a, vn->now), 0);
+	t = vn->now;
+	vnet_run_for(vn, 6000);
+	assert_true(dmm_node_probe_answered(mr) > t); /* answered by B after the failover */
+	vnet_run_for(vn, 30000);                      /* A's sticky period is over */
+	mark = vn->n_msgs;
+	for (int i = 0; i < 5; i++) {
+		t = vn->now;
+		assert_int_equal(dmm_node_probe(mr, &a, vn->now), 0);
+		vnet_run_for(vn, 500);
+		assert_true(dmm_node_probe_answered(mr) > t);
+	}
+	assert_int_equal(vnet_count_msgs(vn, mark, DMM_MSG_LOC_QUERY, "MR11", "LMHAA_A"), 0);
+	assert_int_equal(vnet_count_msgs(vn, mark, DMM_MSG_LOC_QUERY, "MR11", "LMHAA_B"), 5);
+	vnet_free(vn);
+}
+
 /* After the sticky period a recovered LM is picked again. */
 static void sticky_then_back(void **state)
 {
@@ -436,6 +466,7 @@ int main(void)
 		cmocka_unit_test(failover_after_timeout),
 		cmocka_unit_test(sticky_then_back),
 		cmocka_unit_test(haa_down_no_verdict),
+		cmocka_unit_test(probe_stays_with_answering_lm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
