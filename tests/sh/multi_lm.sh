@@ -17,7 +17,8 @@
 #      and mn5 reaches each MN there (MR2's query for it goes through
 #      lm2haa2 to an LM of ln1: lm1b); the TCP flow delivers every byte;
 #   5. the failover is counted (failover > 0 at the MRs) and shown
-#      (dmmctl show peers: lm1a down_ms > 0 at mr12).
+#      (dmmctl show peers: lm1a down_ms > 0 at mr12), and show peers and
+#      show config follow docs/dmmctl.schema.json.
 # Fails without failover: the MRs would ask the dead lm1a forever, treat
 # moved MNs as new (another prefix) and leave lm1b without their bindings.
 # Root only (else exit 77).
@@ -129,6 +130,27 @@ fos=$(jq_ mr12 show peers -- '.[] | select(.address == "2001:db8:ff::1") | .fail
 echo "mr12 show peers lm1a: down_ms $down, failovers $fos"
 [ "${down:-null}" != null ] && [ "$down" -gt 0 ] || bad "mr12 does not show lm1a passed over"
 [ "${fos:-0}" = "$fo12" ] || bad "mr12 lm1a failovers $fos, counter $fo12"
+
+# the JSON (with down_ms and failovers set, more_lms and more_haas listed)
+# follows docs/dmmctl.schema.json
+python3 -c 'import jsonschema' 2>/dev/null ||
+	bad "python3-jsonschema is not installed (make deps)"
+for c in "show peers" "show config"; do
+	ctl mr12 $c >"$DMMLAB_RUN/json" || bad "mr12 $c failed"
+	python3 - docs/dmmctl.schema.json "$DMMLAB_RUN/json" "${c// /_}" <<'PY' || bad "mr12 $c: schema"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+sub = dict(schema, **{"$ref": "#/$defs/" + sys.argv[3]})
+del sub["anyOf"]
+doc = json.load(open(sys.argv[2]))
+errs = list(jsonschema.Draft202012Validator(sub).iter_errors(doc))
+for e in errs[:3]:
+    print("FAIL: %s at %s" % (e.message, list(e.absolute_path)))
+sys.exit(1 if errs else 0)
+PY
+done
+[ "$(jq_ mr12 show config -- '.networks[] | select(.name == "ln1") | .more_lms[]')" = \
+	2001:db8:ff::5 ] || bad "mr12 show config: more_lms of ln1 is not lm1b"
 
 [ $fail = 0 ] || dump mr11 mr12 lm1b
 lab_result "lm1a SIGKILLed during churn: moves and attaches went on through lm1b, every binding there, the flow unbroken"
