@@ -137,6 +137,17 @@ struct dmm_lm {
 	uint64_t wheel_s;          /* first second not yet swept */
 	uint64_t wheel_n;          /* entries in the wheel */
 	uint32_t plen_count[129]; /* bindings per prefix length */
+	/* A bulk restore into an empty table (dmm_lm_reserve) whose prefixes
+	 * have come in strictly increasing order so far (the store's key
+	 * order): each one differs from every binding there, so restoring it
+	 * needs no lookup. Any other change of the table (used != rs_n) or an
+	 * out-of-order prefix ends it. */
+	bool rs_sorted;
+	uint32_t rs_n;
+	struct dmm_prefix rs_last;
+	/* Such bindings are created unlinked (rs_nolink around lm_create),
+	 * and linked in one pass (dmm_lm_restore_done) before any lookup. */
+	bool rs_nolink, rs_unlinked;
 	struct lm_fwd *fwd;
 	uint32_t n_fwd;
 	uint32_t max_subs;
@@ -540,32 +551,72 @@ mnid_unlink(struct dmm_lm *lm, struct lm_binding *b)
 		     (uint32_t)(b - lm->b) + 1, false);
 }
 
-/* Double the buckets of both chains once the bindings outgrow them. */
+/* Link every binding into both chains (emptied first when clear), in one
+ * pass over the records with the buckets of the next LM_AHEAD prefetched:
+ * what a table built in bulk, or grown, costs. */
+#define LM_AHEAD 32
 static void
-lm_rehash(struct dmm_lm *lm)
+lm_relink(struct dmm_lm *lm, bool clear)
 {
-	uint32_t buckets = (lm->mask + 1) * 2;
+	uint32_t hp[LM_AHEAD], hm[LM_AHEAD];
+
+	if (clear) {
+		memset(lm->by_pfx, 0, ((size_t)lm->mask + 1) * sizeof(*lm->by_pfx));
+		memset(lm->by_mnid, 0, ((size_t)lm->mask + 1) * sizeof(*lm->by_mnid));
+	}
+	for (uint32_t i = 0; i < lm->hi + LM_AHEAD; i++) {
+		/* link record i - LM_AHEAD (whose ring entry i reuses) ... */
+		uint32_t j = i - LM_AHEAD, k = i % LM_AHEAD;
+		if (i >= LM_AHEAD && j < lm->hi && lm_active(&lm->b[j])) {
+			struct lm_binding *b = &lm->b[j];
+			b->next_pfx = lm->by_pfx[hp[k]];
+			lm->by_pfx[hp[k]] = j + 1;
+			b->next_mnid = lm->by_mnid[hm[k]];
+			lm->by_mnid[hm[k]] = j + 1;
+		}
+		/* ... then hash record i and prefetch its buckets */
+		if (i < lm->hi && lm_active(&lm->b[i])) {
+			struct dmm_prefix p = lm_pfx(lm, &lm->b[i]);
+			hp[k] = dmm_hash_prefix(&p) & lm->mask;
+			hm[k] = lm_hash_mnid_of(lm, &lm->b[i]) & lm->mask;
+			__builtin_prefetch(&lm->by_pfx[hp[k]], 1);
+			__builtin_prefetch(&lm->by_mnid[hm[k]], 1);
+		}
+	}
+}
+
+/* Both chains on this many buckets (a power of two): 0, or -1 (no memory,
+ * nothing changed). */
+static int
+lm_resize(struct dmm_lm *lm, uint32_t buckets)
+{
 	uint32_t *bp, *bm;
 
-	if (lm->used <= (lm->mask + 1) * LM_CHAIN_LOAD || buckets > LM_SLOT_MAX)
-		return;
 	bp = calloc(buckets, sizeof(*bp));
 	bm = calloc(buckets, sizeof(*bm));
 	if (bp == NULL || bm == NULL) { /* keep the longer chains */
 		free(bp);
 		free(bm);
-		return;
+		return -1;
 	}
 	free(lm->by_pfx);
 	free(lm->by_mnid);
 	lm->by_pfx = bp;
 	lm->by_mnid = bm;
 	lm->mask = buckets - 1;
-	for (uint32_t i = 0; i < lm->hi; i++)
-		if (lm_active(&lm->b[i])) {
-			pfx_link(lm, &lm->b[i], i + 1);
-			mnid_link(lm, &lm->b[i], i + 1);
-		}
+	lm_relink(lm, false);
+	return 0;
+}
+
+/* Double the buckets of both chains once the bindings outgrow them. */
+static void
+lm_rehash(struct dmm_lm *lm)
+{
+	uint32_t buckets = (lm->mask + 1) * 2;
+
+	if (lm->used <= (lm->mask + 1) * LM_CHAIN_LOAD || buckets > LM_SLOT_MAX)
+		return;
+	lm_resize(lm, buckets);
 }
 
 /* ---- the expiry wheel ---- */
@@ -762,9 +813,13 @@ lm_create(struct dmm_node *n, const struct dmm_prefix *p, const struct lm_ctx *c
 	if (p->len > 64)
 		memcpy(lm->ext[b->ext].pfx_lo, p->addr.s6_addr + 8, 8);
 	lm->used++;
+	lm->plen_count[p->len]++;
+	if (lm->rs_nolink) { /* a bulk restore links them all at its end */
+		lm->rs_unlinked = true;
+		return b;
+	}
 	pfx_link(lm, b, slot);
 	mnid_link(lm, b, slot);
-	lm->plen_count[p->len]++;
 	lm_log(n, b, LM_B_FREE, LM_B_ACTIVE, "created");
 	lm_rehash(lm);
 	return &lm->b[slot - 1];
@@ -1454,6 +1509,7 @@ lm_restore_sub(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 	if (p.len > 128)
 		return DMM_E_MALFORMED;
 	dmm_prefix_mask(&p);
+	dmm_lm_restore_done(n); /* bindings restored in bulk: linked, for lm_find */
 	if ((b = lm_find(n->lm, &p)) == NULL)
 		return DMM_E_NOTFOUND;
 	lm_subscribe_as(n, b, &r->peer, true, now);
@@ -1462,6 +1518,15 @@ lm_restore_sub(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 		if (x->subs[i].used && addr_eq(&x->subs[i].addr, &r->peer))
 			return 0;
 	return DMM_E_FULL;
+}
+
+/* a after b in the store's key order (address bytes, then length)? */
+static bool
+prefix_after(const struct dmm_prefix *a, const struct dmm_prefix *b)
+{
+	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+
+	return c > 0 || (c == 0 && a->len > b->len);
 }
 
 /* Put back a binding a previous run persisted (PROCEDURES.md, Restart):
@@ -1477,6 +1542,8 @@ dmm_lm_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 			      .requester = r->peer };
 	struct dmm_prefix p = r->prefix;
 	struct lm_binding *b;
+	struct dmm_lm *lm;
+	bool fresh = false;
 
 	if (n->lm == NULL)
 		return DMM_E_ROLE;
@@ -1487,10 +1554,25 @@ dmm_lm_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 	if (p.len > 128 || (!r->fixed && (r->mnid.len == 0 || r->mnid.len > DMM_MNID_MAX)))
 		return DMM_E_MALFORMED;
 	dmm_prefix_mask(&p);
-	if (lm_find(n->lm, &p) != NULL)
-		return DMM_E_CONFIG;
-	if ((b = lm_create(n, &p, &ctx, &r->peer, now)) == NULL)
+	lm = n->lm;
+	if (lm->rs_sorted && lm->used == lm->rs_n && (lm->rs_n == 0 || prefix_after(&p, &lm->rs_last)))
+		fresh = true; /* after every binding there: none has its prefix */
+	else
+		lm->rs_sorted = false;
+	if (!fresh) {
+		dmm_lm_restore_done(n); /* the chains whole again, for lm_find */
+		if (lm_find(lm, &p) != NULL)
+			return DMM_E_CONFIG;
+	}
+	lm->rs_nolink = fresh;
+	b = lm_create(n, &p, &ctx, &r->peer, now);
+	lm->rs_nolink = false;
+	if (b == NULL)
 		return DMM_E_NOMEM;
+	if (fresh) {
+		lm->rs_n++;
+		lm->rs_last = p;
+	}
 	b->seq = r->seq;
 	b->expires = 0;
 	lm_set_expiry(n, b, 0, now);
@@ -1796,6 +1878,58 @@ dmm_lm_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr *src,
 	default: /* a quiet forward: nothing waits for its answer */
 		break;
 	}
+}
+
+/* Room for count more bindings in one step (a bulk restore): the record
+ * array and both chains' buckets sized as growing one binding at a time
+ * would leave them, so that creating them neither copies the array nor
+ * rehashes the chains again and again. Capped at limits.max_bindings. */
+int
+dmm_lm_reserve(struct dmm_node *n, uint32_t count)
+{
+	struct dmm_lm *lm = n->lm;
+	uint64_t want;
+	uint32_t buckets;
+
+	if (lm == NULL)
+		return DMM_E_ROLE;
+	want = (uint64_t)lm->used + count;
+	if (want > lm->cap)
+		want = lm->cap;
+	if (want > lm->alloc) {
+		struct lm_binding *b = realloc(lm->b, (size_t)want * sizeof(*b));
+		if (b == NULL)
+			return DMM_E_NOMEM;
+		lm->b = b;
+		lm->alloc = (uint32_t)want;
+	}
+	buckets = lm->mask + 1;
+	while (want > (uint64_t)buckets * LM_CHAIN_LOAD && buckets * 2 <= LM_SLOT_MAX)
+		buckets *= 2;
+	if (buckets > lm->mask + 1 && lm_resize(lm, buckets) < 0)
+		return DMM_E_NOMEM;
+	lm->rs_sorted = lm->used == 0;
+	lm->rs_n = 0;
+	return 0;
+}
+
+/* End of a bulk restore: link what it created unlinked, on as many
+ * buckets as growing one binding at a time would have made. */
+void
+dmm_lm_restore_done(struct dmm_node *n)
+{
+	struct dmm_lm *lm = n->lm;
+	uint32_t buckets;
+
+	if (lm == NULL || !lm->rs_unlinked)
+		return;
+	lm->rs_unlinked = false;
+	lm->rs_sorted = false;
+	buckets = lm->mask + 1;
+	while (lm->used > (uint64_t)buckets * LM_CHAIN_LOAD && buckets * 2 <= LM_SLOT_MAX)
+		buckets *= 2;
+	if (buckets == lm->mask + 1 || lm_resize(lm, buckets) < 0)
+		lm_relink(lm, true);
 }
 
 int

@@ -545,6 +545,7 @@ int dmm_node_recv(struct dmm_node *n, const struct in6_addr *src,
 	struct dmm_msg m;
 	int rc;
 
+	dmm_node_restore_done(n); /* no-op unless a bulk restore left it undone */
 	dmm_count(n, DMM_C_RX);
 	rc = dmm_msg_open(&n->cfg.keys, src, dst, buf, len, &m);
 	if (rc < 0) {
@@ -668,8 +669,21 @@ int dmm_node_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t 
 	return DMM_E_ROLE;
 }
 
+void dmm_node_restore_hint(struct dmm_node *n, uint32_t count)
+{
+	if (n->lm)
+		dmm_lm_reserve(n, count);
+}
+
+void dmm_node_restore_done(struct dmm_node *n)
+{
+	if (n->lm)
+		dmm_lm_restore_done(n);
+}
+
 void dmm_node_timer(struct dmm_node *n, dmm_time_t now)
 {
+	dmm_node_restore_done(n);
 	for (uint32_t i = 0; i < n->txn_hi; i++)
 		txn_timer(n, i, now);
 	if (n->haa)

@@ -185,6 +185,16 @@ int dmm_node_recv(struct dmm_node *n, const struct in6_addr *src,
  * pool, or already taken); DMM_E_NOMEM when the table is full. An expired
  * record is ignored (0). */
 int dmm_node_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now);
+/* Optional, before restoring up to count records: make room for them in
+ * one step (the LM's record array and hash buckets), so a bulk restore
+ * does not grow the tables record by record (best effort: without memory
+ * they grow as usual). Bindings restored after it in strictly increasing
+ * prefix order (the store's key order) into an empty LM need no duplicate
+ * lookup and are indexed in one pass by dmm_node_restore_done, which the
+ * caller calls after the last record (dmm_node_recv and dmm_node_timer
+ * call it too, in case). */
+void dmm_node_restore_hint(struct dmm_node *n, uint32_t count);
+void dmm_node_restore_done(struct dmm_node *n);
 
 /* Run every timer due at or before now. */
 void dmm_node_timer(struct dmm_node *n, dmm_time_t now);

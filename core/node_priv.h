@@ -140,6 +140,9 @@ void dmm_lm_on_reply(struct dmm_node *n, uint64_t cookie,
 		     dmm_time_t now);
 void dmm_lm_timer(struct dmm_node *n, dmm_time_t now);
 int dmm_lm_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now);
+/* Room for count more bindings at once (dmm_node_restore_hint). */
+int dmm_lm_reserve(struct dmm_node *n, uint32_t count);
+void dmm_lm_restore_done(struct dmm_node *n);
 dmm_time_t dmm_lm_deadline(const struct dmm_node *n);
 
 int dmm_haa_new(struct dmm_node *n, dmm_time_t now);

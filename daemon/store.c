@@ -212,13 +212,17 @@ int store_restore(struct dmmd *d)
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val key, val;
+	MDB_stat ms;
 	struct dmm_record r;
 	unsigned ok = 0, dropped = 0, bad = 0;
 	int64_t now_wall = wall_ms();
+	struct timespec t0, t1, c0, c1;
 	int rc;
 
 	if (d->store == NULL)
 		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	if ((rc = mdb_txn_begin(d->store, NULL, 0, &txn)) != 0 ||
 	    (rc = mdb_cursor_open(txn, d->store_dbi, &cur)) != 0) {
 		log_warnx("state %s: %s", d->conf.state_dir, mdb_strerror(rc));
@@ -226,6 +230,9 @@ int store_restore(struct dmmd *d)
 			mdb_txn_abort(txn);
 		return -1;
 	}
+	if (mdb_stat(txn, d->store_dbi, &ms) == 0 && ms.ms_entries > 0)
+		dmm_node_restore_hint(d->node, ms.ms_entries > UINT32_MAX ? UINT32_MAX :
+					       (uint32_t)ms.ms_entries);
 	while ((rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) == 0) {
 		if (!decode(&key, &val, now_wall, d->now, &r)) {
 			bad++;
@@ -242,12 +249,17 @@ int store_restore(struct dmmd *d)
 		mdb_cursor_del(cur, 0);
 	}
 	mdb_cursor_close(cur);
+	dmm_node_restore_done(d->node);
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		log_warnx("state %s: %s", d->conf.state_dir, mdb_strerror(rc));
 		return -1;
 	}
 	d->st.store_restored = ok;
-	log_info("state %s: %u records restored, %u expired or refused, %u unreadable",
-		 d->conf.state_dir, ok, dropped, bad);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+	log_info("state %s: %u records restored, %u expired or refused, %u unreadable, "
+		 "in %lld ms (%lld ms of CPU)", d->conf.state_dir, ok, dropped, bad,
+		 (long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		 (long long)((c1.tv_sec - c0.tv_sec) * 1000 + (c1.tv_nsec - c0.tv_nsec) / 1000000));
 	return 0;
 }

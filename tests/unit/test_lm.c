@@ -1256,11 +1256,118 @@ test_restart_keeps_subscriptions(void **state)
 	}
 }
 
+/* Bulk restore (dmm_node_restore_hint ... dmm_node_restore_done, what
+ * dmmd's store does with 1M records): bindings restored in the store's
+ * key order skip the duplicate lookup and are indexed in one pass at the
+ * end; every one answers by prefix and by MN id afterwards, each where it
+ * was; a prefix out of order that repeats an earlier one is still refused
+ * (the order check falls back to the lookup); records after it still
+ * restore; a subscription record (they sort after the bindings) finds its
+ * binding. */
+static struct dmm_mnid
+bulk_id(unsigned i)
+{
+	struct dmm_mnid id = nt_mnid(i & 0xff);
+
+	id.id[4] = (uint8_t)(i >> 8);
+	return id;
+}
+
+static void
+test_restore_bulk(void **state)
+{
+	enum { N = 300 };
+	static const char *const mrs[] = { MR11, MR12, MR13 };
+	struct dmm_config c;
+	struct dmm_record r;
+	struct dmm_msg m, rep;
+	char p[64], a[64];
+
+	nt_stop(&la);
+	lm_config(&c, "lm-a", LMA, 0, 1000);
+	assert_int_equal(nt_start(&la, &c, T0), 0);
+	dmm_node_restore_hint(la.node, N + 2);
+	for (unsigned i = 0; i < N; i++) {
+		r = (struct dmm_record){ .kind = DMM_REC_BINDING, .mnid = bulk_id(i),
+					 .seq = (uint16_t)i, .expires = T0 + LIFE * 1000 };
+		snprintf(p, sizeof(p), "2001:db8:a:%x::/64", 0x100 + i);
+		r.prefix = nt_p6(p);
+		r.peer = r.home = nt_a6(mrs[i % 3]);
+		assert_int_equal(dmm_node_restore(la.node, &r, T0), 0);
+		if (i == N / 2) { /* out of order: the first prefix again */
+			struct dmm_record dup = r;
+			dup.prefix = nt_p6("2001:db8:a:100::/64");
+			dup.mnid = bulk_id(999);
+			assert_int_equal(dmm_node_restore(la.node, &dup, T0), DMM_E_CONFIG);
+		}
+	}
+	{ /* subscriptions sort after the bindings: found while still unlinked */
+		struct dmm_record sub = { .kind = DMM_REC_SUBSCRIPTION,
+					  .prefix = nt_p6("2001:db8:a:10a::/64"),
+					  .peer = nt_a6(MR21), .expires = T0 + LIFE * 1000 };
+		assert_int_equal(dmm_node_restore(la.node, &sub, T0), 0);
+	}
+	dmm_node_restore_done(la.node);
+	assert_int_equal(bindings(&la).n, N);
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(a, sizeof(a), "2001:db8:a:%x::1", 0x100 + i);
+		m = query_msg(a, 0);
+		feed(&la, MR21, &m, T0 + 10);
+		rep = only(&la, DMM_MSG_LOC_REPLY, MR21);
+		assert_int_equal(rep.status, DMM_ST_OK);
+		assert_addr(&rep.location, mrs[i % 3]);
+		m = query_mnid_msg(0);
+		m.mnid = bulk_id(i);
+		feed(&la, MR21, &m, T0 + 10);
+		rep = only(&la, DMM_MSG_LOC_REPLY, MR21);
+		assert_int_equal(rep.status, DMM_ST_OK);
+		assert_addr(&rep.location, mrs[i % 3]);
+	}
+	/* the subscriber of binding 10 hears of its move */
+	m = update_msg(0, "2001:db8:a:10a::/64", MR13, LIFE);
+	m.mnid = bulk_id(10);
+	m.handoff = DMM_HI_SAME_IFACE;
+	feed(&la, MR13, &m, T0 + 20);
+	assert_true(find(&la, DMM_MSG_LM_NOTIFY, MR21, &rep) >= 0);
+	assert_addr(&rep.location, MR13);
+	m = query_mnid_msg(0);
+	m.mnid = bulk_id(999);
+	feed(&la, MR21, &m, T0 + 10);
+	assert_int_equal(nt_count(&la, DMM_MSG_LOC_REPLY, NULL), 0); /* not here: fan-out */
+}
+
+/* A bulk restore left without dmm_node_restore_done: a subscription
+ * record, then the first message, find the bindings all the same. */
+static void
+test_restore_bulk_undone(void **state)
+{
+	struct dmm_record r = { .kind = DMM_REC_BINDING, .mnid = nt_mnid(1),
+				.expires = T0 + LIFE * 1000 };
+	struct dmm_msg m, rep;
+
+	struct dmm_record sub = { .kind = DMM_REC_SUBSCRIPTION, .peer = nt_a6(MR21),
+				  .expires = T0 + LIFE * 1000 };
+
+	r.prefix = sub.prefix = nt_p6(HNP);
+	r.peer = r.home = nt_a6(MR12);
+	dmm_node_restore_hint(la.node, 2);
+	assert_int_equal(dmm_node_restore(la.node, &r, T0), 0);
+	/* its subscription (sorted after it) finds the still unlinked binding */
+	assert_int_equal(dmm_node_restore(la.node, &sub, T0), 0);
+	m = query_msg("2001:db8:a:100::1", 0);
+	feed(&la, MR21, &m, T0 + 10);
+	rep = only(&la, DMM_MSG_LOC_REPLY, MR21);
+	assert_int_equal(rep.status, DMM_ST_OK);
+	assert_addr(&rep.location, MR12);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_update_and_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_bulk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_bulk_undone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
