@@ -71,6 +71,7 @@ const char *dmmd_dp_driver(const struct dmmd *d, const char **why) { return NULL
 #define dp_dispatch(dp, fds, n, now) do { } while (0)
 #define dp_next_deadline(dp) DMM_TIME_NEVER
 #define dp_timer(dp, now) do { } while (0)
+void dmmd_dp_batch(struct dmmd *d, bool begin) { }
 #else
 static void dp_cb_attach(void *ctx, uint32_t ifindex, const struct dmm_mnid *id)
 {
@@ -211,6 +212,17 @@ static void dp_op(void *ctx, const struct dmm_dp_op *op)
 	if (rc < 0)
 		log_ratelimited(LOG_WARNING, "data plane %s: %s", dmm_dp_kind_name(op->kind),
 				strerror(-rc));
+}
+
+/* Route changes between begin and end go to the kernel in batches (dp.h). */
+void dmmd_dp_batch(struct dmmd *d, bool begin)
+{
+	if (!d->dp)
+		return;
+	if (begin)
+		dp_batch_begin(d->dp);
+	else
+		dp_batch_end(d->dp);
 }
 
 bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st)
@@ -557,7 +569,10 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 			if (d->dp && ndp > 0)
 				dp_dispatch(d->dp, fds + n, ndp, d->now);
 		}
+		/* what the timer expires (route cache entries) in batches too */
+		dmmd_dp_batch(d, true);
 		dmm_node_timer(d->node, d->now);
+		dmmd_dp_batch(d, false);
 		if (d->dp)
 			dp_timer(d->dp, d->now);
 		anycast_timer(d);

@@ -109,6 +109,9 @@ struct dmmd {
 dmm_time_t dmmd_clock(void);
 /* Remove path if it is a regular file holding pid (the pidfile, at exit). */
 void dmmd_pidfile_unlink(const char *path, pid_t pid);
+/* Route changes between begin and end go to the kernel in batches (dp.h);
+ * nothing without a data plane. */
+void dmmd_dp_batch(struct dmmd *d, bool begin);
 /* dp stats if there is a data plane; false otherwise. */
 bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st);
 /* The data plane's tunnel counters per peer (dp_peer_stats), 0 if none. */

@@ -216,6 +216,10 @@ void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
 			return;
 		}
 		tx_q.on = true;
+		/* The route changes this round causes (a burst of moves: many
+		 * LOC_NOTIFYs) go to the kernel in batches, before the answers
+		 * leave. */
+		dmmd_dp_batch(d, true);
 		for (int i = 0; i < n; i++) {
 			struct in6_addr dst = d->conf.core.self, src = from[i].sin6_addr;
 
@@ -236,6 +240,7 @@ void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
 				p->rx_dropped++;
 			}
 		}
+		dmmd_dp_batch(d, false);
 		tx_q.on = false;
 		sock_flush(d);
 		if (n < SOCK_BATCH)

@@ -172,6 +172,8 @@ void dp_close(struct dp *d)
 {
 	if (d == NULL)
 		return;
+	d->batch_depth = 0;
+	dp_batch_flush(d);
 	dp_access_close(d);
 	while (d->nl && d->n_announced > 0) {
 		struct dmm_prefix p = d->announced[d->n_announced - 1];
@@ -186,6 +188,7 @@ void dp_close(struct dp *d)
 		dp_rules_teardown(d);
 	}
 	dp_routes_free(d);
+	dp_batch_free(d);
 	dp_tun_close(d);
 	dp_nl_close(d);
 	free(d->pktbuf);
@@ -201,6 +204,8 @@ int dp_apply(struct dp *d, const struct dmm_dp_op *op)
 
 	if (!d->cfg.mr && op->kind != DMM_DP_ADVERTISE)
 		return -EOPNOTSUPP;
+	if (op->kind != DMM_DP_TUNNEL_ADD && op->kind != DMM_DP_TUNNEL_DEL)
+		dp_batch_flush(d); /* what this op does comes after the queued routes */
 	switch (op->kind) {
 	case DMM_DP_HOLD_START:
 	case DMM_DP_HOLD_FLUSH:
@@ -240,6 +245,7 @@ int dp_pollfds(struct dp *d, struct pollfd *fds, int max)
 void dp_dispatch(struct dp *d, const struct pollfd *fds, int n, dmm_time_t now)
 {
 	d->now = now;
+	dp_batch_flush(d); /* packets are re-routed here: the routes first */
 	for (int i = 0; i < n; i++) {
 		if (!(fds[i].revents & (POLLIN | POLLERR)))
 			continue;
@@ -266,6 +272,7 @@ dmm_time_t dp_next_deadline(const struct dp *d)
 void dp_timer(struct dp *d, dmm_time_t now)
 {
 	d->now = now;
+	dp_batch_flush(d);
 	dp_hold_expire(d, now);
 	dp_access_timer(d, now);
 }

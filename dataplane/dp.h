@@ -125,6 +125,26 @@ void dp_close(struct dp *d);
 /* Carry out one core operation (retrying ENOMEM with backoff). */
 int dp_apply(struct dp *d, const struct dmm_dp_op *op);
 
+/* Batching (addition). Between dp_batch_begin and dp_batch_end (they
+ * nest), the route messages of TUNNEL_ADD and TUNNEL_DEL ops are queued and
+ * sent DP_BATCH_MSGS to one sendmsg, the kernel asked to answer only the
+ * ones that fail (and the last of each sendmsg, which ends the batch's
+ * answers); dp_apply returns 0 for a queued op. A failure is counted
+ * (nl_errors), logged, and undone in the shadow table: the route is
+ * removed from the kernel too (or, for ENOMEM or a vanished output device,
+ * added again at once without batching), unless a later op of the batch
+ * for the same prefix decided its fate. Any other op, and any other
+ * netlink request, sends the queue first, so order is kept. dp_batch_end
+ * returns how many queued messages failed. dmmd batches what the
+ * signalling of one poll round and each timer run cause (a burst of
+ * moves); dp_open's removal of a previous instance's routes and dp_close's
+ * removal of its own are batched too. */
+void dp_batch_begin(struct dp *d);
+int dp_batch_end(struct dp *d);
+/* The kernel acks every batched message (true) instead of only the failed
+ * ones and the last (false, the default): for the bench. */
+void dp_batch_ack_all(struct dp *d, bool on);
+
 /* Poll integration: fill up to max pollfds; dispatch after poll(). */
 int dp_pollfds(struct dp *d, struct pollfd *fds, int max);
 void dp_dispatch(struct dp *d, const struct pollfd *fds, int n, dmm_time_t now);

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include <linux/genetlink.h>
 #include <linux/if_addr.h>
 #include <linux/neighbour.h>
@@ -25,6 +27,11 @@ int dp_nl_open(struct dp *d)
 	int one = 1;
 	/* Extended ACKs: the kernel's reason text on errors, for the log. */
 	mnl_socket_setsockopt(d->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* Room for the answers to a batch (DP_BATCH_MSGS): beyond the
+	 * default limit with CAP_NET_ADMIN, else as much as it allows. */
+	int rcv = DP_NL_RCVBUF;
+	if (setsockopt(mnl_socket_get_fd(d->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		setsockopt(mnl_socket_get_fd(d->nl), SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 
 	d->nl_ev = mnl_socket_open(NETLINK_ROUTE);
 	if (d->nl_ev == NULL || mnl_socket_bind(d->nl_ev, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
@@ -134,6 +141,11 @@ static int dp_nl_wait(struct dp *d, struct mnl_socket *sock, uint32_t seq, uint3
 
 static int dp_nl_xfer(struct dp *d, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
+	/* Queued route messages go first, so that requests stay in order;
+	 * but the lookup of one route (a locator's output device, while TUNNEL
+	 * routes are being queued) depends on none of them. */
+	if (d->bq_n > 0 && !(nlh->nlmsg_type == RTM_GETROUTE && !(nlh->nlmsg_flags & NLM_F_DUMP)))
+		dp_batch_flush(d);
 	for (unsigned tries = 0;; tries++) {
 		nlh->nlmsg_seq = ++d->seq;
 		if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0)

@@ -51,6 +51,14 @@
 #define DP_ACCESS_UNRES_BYTES (1u << 20)
 #define DP_TABLE_LOCAL 255
 #define DP_NLBUF 65536        /* netlink receive buffer (dumps come in chunks) */
+/* Route messages queued by a batch (dp_batch_begin): sent in one sendmsg
+ * of at most this many messages and bytes. Bounded so that the kernel's
+ * answers to one sendmsg (an error per failed message at worst, each a
+ * socket buffer of ~1 KiB truesize) fit the request socket's receive
+ * buffer, which dp_nl_open raises to DP_NL_RCVBUF. */
+#define DP_BATCH_MSGS 128
+#define DP_BATCH_BYTES 32768
+#define DP_NL_RCVBUF (1 << 20)
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000  /* linux/if.h, which clashes with net/if.h */
 #endif
@@ -193,6 +201,32 @@ struct dp {
 	struct dmm_prefix announced[DP_MAX_ANNOUNCE];
 	unsigned n_announced;
 	uint8_t *nlbuf, *evbuf;   /* DP_NLBUF each: request replies, link events */
+
+	/* Batched route messages (dp_batch_begin/dp_batch_end, dp_route.c).
+	 * While bq_on, dp_route_add_request and dp_route_del_msg queue their
+	 * message instead of waiting for its answer; the shadow table is
+	 * updated at once, as if it succeeded; dp_batch_flush sends the queue
+	 * and undoes what failed. bq_tunnel/bq_locator: the message being
+	 * queued is a TUNNEL op's of dp_route_op (to that locator). */
+	int batch_depth;
+	bool batch_ack_all;       /* every message acked, not only failures */
+	bool bq_on, bq_tunnel;
+	struct in6_addr bq_locator;
+	uint8_t *bq_buf, *bq_buf2;  /* DP_BATCH_BYTES + 1024 each (2: swapped at a flush) */
+	size_t bq_len;
+	struct dp_bq {
+		uint32_t off, seq;
+		int err;
+		bool tunnel, count;
+		struct in6_addr locator;
+	} *bq, *bq2;                 /* DP_BATCH_MSGS each */
+	unsigned bq_n;
+	unsigned bq_failed;          /* failed messages since the last dp_batch_end */
+	int bq_first_err;
+	/* Driver references (tunnel_put) released after the queued messages
+	 * that may still name them went out (an LWT program's fd). */
+	struct dp_route *bq_puts;
+	unsigned bq_nputs, bq_puts_cap;
 };
 
 void dp_logf(struct dp *d, int level, const char *fmt, ...)
@@ -249,6 +283,10 @@ int dp_route_del_msg(struct dp *d, const struct dmm_prefix *dst,
 int dp_rule_msg(struct dp *d, uint16_t type, uint32_t pref, uint32_t table, uint8_t proto,
 		bool decap, const struct in6_addr *from);
 int dp_route_op(struct dp *d, const struct dmm_dp_op *op);
+/* Send the queued route messages (no-op when none); the failures undone
+ * and logged. Returns how many failed. */
+int dp_batch_flush(struct dp *d);
+void dp_batch_free(struct dp *d);
 int dp_route_hold(struct dp *d, const struct dmm_prefix *p, bool add);
 int dp_rules_setup(struct dp *d);
 void dp_rules_teardown(struct dp *d);

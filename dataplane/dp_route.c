@@ -72,6 +72,20 @@ static int dp_rt_grow(struct dp *d)
 	return 0;
 }
 
+/* The driver's reference of TUNNEL route r goes; while route messages are
+ * queued, after they are sent (one of them may name what it holds: the
+ * bpf driver's program fd). */
+static void dp_tunnel_put(struct dp *d, const struct dp_route *r)
+{
+	if (r->kind != DP_R_TUNNEL || d->drv == NULL || d->drv->tunnel_put == NULL)
+		return;
+	if (d->bq_n > 0 && d->bq_nputs < d->bq_puts_cap) {
+		d->bq_puts[d->bq_nputs++] = *r;
+		return;
+	}
+	d->drv->tunnel_put(d, r);
+}
+
 static int dp_rt_put(struct dp *d, const struct dp_route *r)
 {
 	if (d->rt_count >= d->rt_nbuckets && d->rt_count < DP_MAX_ROUTES && dp_rt_grow(d) < 0)
@@ -79,8 +93,7 @@ static int dp_rt_put(struct dp *d, const struct dp_route *r)
 	struct dp_route **pp = dp_rt_slot(d, &r->dst, &r->src);
 	if (*pp) {
 		struct dp_route *next = (*pp)->next;
-		if ((*pp)->kind == DP_R_TUNNEL && d->drv && d->drv->tunnel_put)
-			d->drv->tunnel_put(d, *pp);
+		dp_tunnel_put(d, *pp);
 		**pp = *r;
 		(*pp)->next = next;
 		return 0;
@@ -104,8 +117,7 @@ static void dp_rt_remove(struct dp *d, struct dp_route **pp)
 	struct dp_route *r = *pp;
 
 	*pp = r->next;
-	if (r->kind == DP_R_TUNNEL && d->drv && d->drv->tunnel_put)
-		d->drv->tunnel_put(d, r);
+	dp_tunnel_put(d, r);
 	d->dst_len_n[r->dst.len]--;
 	d->src_len_n[r->src.len]--;
 	d->rt_count--;
@@ -179,8 +191,247 @@ struct nlattr *dp_nest(struct nlmsghdr *nlh, uint16_t type)
 	return a;
 }
 
+/* ---- batches ---- */
+
+static int dp_batch_alloc(struct dp *d)
+{
+	if (d->bq_buf)
+		return 0;
+	d->bq_buf = malloc(DP_BATCH_BYTES + 1024);
+	d->bq_buf2 = malloc(DP_BATCH_BYTES + 1024);
+	d->bq = calloc(DP_BATCH_MSGS, sizeof(*d->bq));
+	d->bq2 = calloc(DP_BATCH_MSGS, sizeof(*d->bq2));
+	d->bq_puts = calloc(DP_BATCH_MSGS, sizeof(*d->bq_puts));
+	if (!d->bq_buf || !d->bq_buf2 || !d->bq || !d->bq2 || !d->bq_puts) {
+		dp_batch_free(d);
+		return -ENOMEM;
+	}
+	d->bq_puts_cap = DP_BATCH_MSGS;
+	return 0;
+}
+
+void dp_batch_free(struct dp *d)
+{
+	free(d->bq_buf);
+	free(d->bq_buf2);
+	free(d->bq);
+	free(d->bq2);
+	free(d->bq_puts);
+	d->bq_buf = d->bq_buf2 = NULL;
+	d->bq = d->bq2 = NULL;
+	d->bq_puts = NULL;
+	d->bq_n = d->bq_nputs = d->bq_puts_cap = 0;
+	d->bq_len = 0;
+}
+
+/* Queue nlh (count: its answer counts in routes_added/deleted or
+ * nl_errors). 1 if it cannot be queued (no memory): send it now. */
+static int dp_batch_queue(struct dp *d, const struct nlmsghdr *nlh, bool count)
+{
+	if (dp_batch_alloc(d) < 0 || nlh->nlmsg_len > DP_BATCH_BYTES)
+		return 1;
+	if (d->bq_n == DP_BATCH_MSGS || d->bq_len + NLMSG_ALIGN(nlh->nlmsg_len) > DP_BATCH_BYTES)
+		dp_batch_flush(d);
+	memcpy(d->bq_buf + d->bq_len, nlh, nlh->nlmsg_len);
+	d->bq[d->bq_n] = (struct dp_bq){ .off = (uint32_t)d->bq_len, .tunnel = d->bq_tunnel,
+					 .count = count, .locator = d->bq_locator };
+	d->bq_len += NLMSG_ALIGN(nlh->nlmsg_len);
+	d->bq_n++;
+	return 0;
+}
+
+/* (dst, src, metric) of a route message. */
+static void dp_msg_key(const struct nlmsghdr *nlh, struct dmm_prefix *dst,
+		       struct dmm_prefix *src, uint32_t *metric)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+
+	*dst = (struct dmm_prefix){ .len = rtm->rtm_dst_len };
+	*src = (struct dmm_prefix){ .len = rtm->rtm_src_len };
+	*metric = 0;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+		uint16_t t = mnl_attr_get_type(a);
+		if ((t == RTA_DST || t == RTA_SRC) && mnl_attr_get_payload_len(a) == 16)
+			memcpy(t == RTA_DST ? &dst->addr : &src->addr, mnl_attr_get_payload(a), 16);
+		else if (t == RTA_PRIORITY && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			*metric = mnl_attr_get_u32(a);
+	}
+}
+
+static bool dp_is_route_msg(const struct nlmsghdr *nlh)
+{
+	return nlh->nlmsg_type == RTM_NEWROUTE || nlh->nlmsg_type == RTM_DELROUTE;
+}
+
+/* Message i of the n sent failed with err: log it; for a TUNNEL add, unless
+ * a later message of the batch is about the same route, make the shadow
+ * and the kernel agree again (no route), or add it again at once. */
+static void dp_batch_undo(struct dp *d, const uint8_t *buf, const struct dp_bq *q,
+			  unsigned n, unsigned i, int err)
+{
+	const struct nlmsghdr *nlh = (const void *)(buf + q[i].off);
+	struct dmm_prefix dst, src, d2, s2;
+	uint32_t metric, m2;
+	char p[DMM_PREFIX_STRLEN];
+
+	if (!dp_is_route_msg(nlh)) {
+		dp_logf(d, DMM_LOG_WARN, "batched rule %s: %s",
+			nlh->nlmsg_type == RTM_DELRULE ? "delete" : "add", strerror(-err));
+		return;
+	}
+	dp_msg_key(nlh, &dst, &src, &metric);
+	dp_logf(d, DMM_LOG_WARN, "batched route %s %s metric %u: %s",
+		nlh->nlmsg_type == RTM_NEWROUTE ? "add" : "delete",
+		dmm_prefix_str(&dst, p, sizeof(p)), metric, strerror(-err));
+	if (nlh->nlmsg_type != RTM_NEWROUTE || !q[i].tunnel)
+		return;
+	for (unsigned j = i + 1; j < n; j++) {
+		const struct nlmsghdr *h = (const void *)(buf + q[j].off);
+		if (!dp_is_route_msg(h))
+			continue;
+		dp_msg_key(h, &d2, &s2, &m2);
+		if (m2 == metric && dmm_prefix_eq(&d2, &dst) && dmm_prefix_eq(&s2, &src))
+			return; /* a later op of the batch decided */
+	}
+	struct dp_route **pp = dp_rt_slot(d, &dst, &src);
+	if (pp && *pp && (*pp)->kind == DP_R_TUNNEL &&
+	    !memcmp(&(*pp)->locator, &q[i].locator, sizeof(q[i].locator)))
+		dp_rt_remove(d, pp);
+	if (err == -ENOMEM || err == -ENODEV || err == -ENETDOWN) {
+		/* as dp_nl_request and dp_route_op would have: again, now,
+		 * with the output device looked up afresh */
+		struct dmm_dp_op op = { .kind = DMM_DP_TUNNEL_ADD, .prefix = dst, .src = src,
+					.locator = q[i].locator };
+		if (err != -ENOMEM)
+			memset(d->oif_cache, 0, sizeof(d->oif_cache));
+		dp_route_op(d, &op);
+	} else {
+		/* a replaced route is still there: the shadow has none now */
+		dp_route_del_msg(d, &dst, &src, metric);
+	}
+}
+
+int dp_batch_flush(struct dp *d)
+{
+	unsigned n = d->bq_n, failed = 0;
+	struct dp_bq *q = d->bq;
+	uint8_t *buf = d->bq_buf;
+	size_t len = d->bq_len;
+
+	if (n == 0 || d->nl == NULL)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct nlmsghdr *nlh = (void *)(buf + q[i].off);
+		nlh->nlmsg_seq = q[i].seq = ++d->seq;
+		nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+		if (d->batch_ack_all || i == n - 1)
+			nlh->nlmsg_flags |= NLM_F_ACK;
+		q[i].err = 0; /* no answer: done (only failures and the last answer) */
+	}
+	/* Requests made from here on (undoing a failure) see an empty queue. */
+	d->bq = d->bq2;
+	d->bq2 = q;
+	d->bq_buf = d->bq_buf2;
+	d->bq_buf2 = buf;
+	d->bq_n = 0;
+	d->bq_len = 0;
+	if (mnl_socket_sendto(d->nl, buf, len) < 0) {
+		int e = -errno;
+		for (unsigned i = 0; i < n; i++)
+			q[i].err = e;
+	} else {
+		uint32_t first = q[0].seq, last = q[n - 1].seq;
+		bool done = false;
+		while (!done) {
+			ssize_t r = mnl_socket_recvfrom(d->nl, d->nlbuf, DP_NLBUF);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				/* ENOBUFS: answers lost; what they said is unknown */
+				d->st.nl_errors++;
+				dp_logf(d, DMM_LOG_WARN, "batch of %u route messages: reading the "
+					"answers: %s", n, strerror(errno));
+				break;
+			}
+			size_t left = (size_t)r;
+			for (const struct nlmsghdr *h = (void *)d->nlbuf; mnl_nlmsg_ok(h, (int)left);
+			     h = mnl_nlmsg_next(h, (int *)&left)) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+				if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq - first >= n ||
+				    h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+					continue;
+				q[h->nlmsg_seq - first].err = e->error;
+				if (h->nlmsg_seq == last)
+					done = true;
+			}
+		}
+	}
+	/* Every message is in: references they named can go. */
+	for (unsigned i = 0; i < d->bq_nputs; i++)
+		d->drv->tunnel_put(d, &d->bq_puts[i]);
+	d->bq_nputs = 0;
+	/* Undoing runs plain requests (no batch, nothing queued). */
+	int depth = d->batch_depth;
+	bool on = d->bq_on, tun = d->bq_tunnel;
+	struct in6_addr loc = d->bq_locator;
+	d->batch_depth = 0;
+	d->bq_on = d->bq_tunnel = false;
+	for (unsigned i = 0; i < n; i++) {
+		const struct nlmsghdr *nlh = (const void *)(buf + q[i].off);
+		bool del = nlh->nlmsg_type == RTM_DELROUTE || nlh->nlmsg_type == RTM_DELRULE;
+		int e = q[i].err;
+		if (del && (e == -ESRCH || e == -ENOENT))
+			e = 0; /* already gone (e.g. with its device) */
+		if (e == 0) {
+			if (q[i].count && del)
+				d->st.routes_deleted++;
+			else if (q[i].count)
+				d->st.routes_added++;
+			continue;
+		}
+		failed++;
+		if (q[i].count)
+			d->st.nl_errors++;
+		if (d->bq_first_err == 0)
+			d->bq_first_err = e;
+		dp_batch_undo(d, buf, q, n, i, e);
+	}
+	d->batch_depth = depth;
+	d->bq_on = on;
+	d->bq_tunnel = tun;
+	d->bq_locator = loc;
+	d->bq_failed += failed;
+	return (int)failed;
+}
+
+void dp_batch_begin(struct dp *d)
+{
+	if (d->batch_depth++ == 0)
+		d->bq_failed = 0;
+}
+
+int dp_batch_end(struct dp *d)
+{
+	int failed;
+
+	if (d->batch_depth > 0 && --d->batch_depth > 0)
+		return 0;
+	dp_batch_flush(d);
+	failed = (int)d->bq_failed;
+	d->bq_failed = 0;
+	return failed;
+}
+
+void dp_batch_ack_all(struct dp *d, bool on)
+{
+	d->batch_ack_all = on;
+}
+
 int dp_route_add_request(struct dp *d, struct nlmsghdr *nlh)
 {
+	if (d->bq_on && dp_batch_queue(d, nlh, true) == 0)
+		return 0;
 	int err = dp_nl_request(d, nlh);
 
 	if (err == 0)
@@ -195,6 +446,9 @@ int dp_route_del_msg(struct dp *d, const struct dmm_prefix *dst,
 {
 	uint8_t buf[512];
 	struct nlmsghdr *nlh = dp_rtmsg(d, buf, RTM_DELROUTE, 0, dst, src, RTN_UNSPEC, metric);
+
+	if (d->bq_on && dp_batch_queue(d, nlh, true) == 0)
+		return 0;
 	int err = dp_nl_request(d, nlh);
 
 	if (err == -ESRCH || err == -ENOENT)
@@ -346,8 +600,25 @@ static int dp_tunnel_oif(struct dp *d, const struct in6_addr *locator, uint32_t 
 	return 0;
 }
 
-/* TUNNEL/LOCAL/PASS/MISS add or delete. */
+static int dp_route_op1(struct dp *d, const struct dmm_dp_op *op);
+
+/* TUNNEL/LOCAL/PASS/MISS add or delete; TUNNEL ones queued in a batch. */
 int dp_route_op(struct dp *d, const struct dmm_dp_op *op)
+{
+	bool batch = d->batch_depth > 0 &&
+		     (op->kind == DMM_DP_TUNNEL_ADD || op->kind == DMM_DP_TUNNEL_DEL);
+	int err;
+
+	if (!batch)
+		dp_batch_flush(d);
+	d->bq_on = d->bq_tunnel = batch;
+	d->bq_locator = op->locator;
+	err = dp_route_op1(d, op);
+	d->bq_on = d->bq_tunnel = false;
+	return err;
+}
+
+static int dp_route_op1(struct dp *d, const struct dmm_dp_op *op)
 {
 	struct dp_route r = { .kind = (uint8_t)dp_kind_of[op->kind], .dst = op->prefix,
 			      .src = op->src, .locator = op->locator };
@@ -388,6 +659,7 @@ int dp_route_hold(struct dp *d, const struct dmm_prefix *p, bool add)
 /* Delete every route of the shadow table from the kernel. */
 void dp_routes_remove_all(struct dp *d)
 {
+	d->bq_on = true; /* many deletes to one sendmsg */
 	for (uint32_t i = 0; i < d->rt_nbuckets; i++) {
 		while (d->rt_buckets[i]) {
 			struct dp_route *r = d->rt_buckets[i];
@@ -397,6 +669,8 @@ void dp_routes_remove_all(struct dp *d)
 			dp_rt_remove(d, &d->rt_buckets[i]);
 		}
 	}
+	d->bq_on = false;
+	dp_batch_flush(d);
 }
 
 /* ---- rules ---- */
@@ -555,17 +829,29 @@ static int dp_flush_kind(struct dp *d, uint16_t get, uint16_t del, size_t hdrlen
 	memset(mnl_nlmsg_put_extra_header(nlh, hdrlen), 0, hdrlen);
 	*(uint8_t *)mnl_nlmsg_get_payload(nlh) = AF_INET6; /* rtm_family / frh->family */
 	int err = dp_nl_query(d, nlh, dp_stale_cb, &s);
+	/* deleted in batches: a crashed MR may have left 100k routes */
+	d->bq_first_err = 0;
+	d->bq_failed = 0;
 	for (size_t off = 0; err == 0 && off < s.len;) {
 		struct nlmsghdr *m = (struct nlmsghdr *)(s.msgs + off);
 		off += NLMSG_ALIGN(m->nlmsg_len);
 		m->nlmsg_type = del;
 		m->nlmsg_flags = NLM_F_REQUEST;
-		int e = dp_nl_request(d, m);
-		if (e == 0)
+		if (dp_batch_queue(d, m, false) == 0) {
 			n++;
-		else if (e != -ESRCH && e != -ENOENT)
+			continue;
+		}
+		int e = dp_nl_request(d, m);
+		if (e == 0 || e == -ESRCH || e == -ENOENT)
+			n += e == 0;
+		else
 			err = e;
 	}
+	dp_batch_flush(d);
+	if (err == 0 && d->bq_failed > 0)
+		err = d->bq_first_err;
+	n -= (int)d->bq_failed;
+	d->bq_failed = 0;
 	free(s.msgs);
 	return err < 0 ? err : n;
 }

@@ -14,7 +14,9 @@
  * recvmmsg), MN ids drawn uniformly (or Zipf with exponent -z) over N
  * bindings. -L first loads the N bindings (one LOC_UPDATE each, as fast
  * as they are acknowledged). -F waits for the first answer (start-up time)
- * and prints its wall-clock time. engine runs an LM node in-process (no
+ * and prints its wall-clock time (CLOCK_REALTIME read after recvmmsg:
+ * wall_ns; the kernel's receive timestamp: rx_ns) and whether its status
+ * was OK (with -n N, the query is for one of N bindings). engine runs an LM node in-process (no
  * socket): N sealed LOC_UPDATEs, then sealed LOC_QUERYs (ids uniform over
  * N) fed to dmm_node_recv for SECONDS; it reports ns per query, the
  * binding structure's bytes (dmm_lm_footprint) and the RSS delta per
@@ -78,6 +80,7 @@ struct gen {
 	double *zcdf;
 	struct inflight fl[SEQ_SPACE];
 	unsigned inflight;
+	uint64_t last_rx_ns; /* kernel receive time of the last answer matched */
 	/* phase counters */
 	uint64_t sent, answered, ok, not_ok, timeouts, bad, late;
 	uint32_t *lat; /* ns, measured phase only */
@@ -364,6 +367,7 @@ gen_recv(struct gen *g, bool loading)
 		g->fl[seq].busy = 0;
 		g->inflight--;
 		g->answered++;
+		g->last_rx_ns = rx;
 		matched++;
 		if (st == DMM_ST_OK)
 			g->ok++;
@@ -471,8 +475,10 @@ first_answer(struct gen *g)
 	while (now_ns() < deadline) {
 		gen_send(g, false);
 		if (poll(&pfd, 1, 2) > 0 && gen_recv(g, false) > 0) {
-			printf("{\"phase\":\"first\",\"wall_ns\":%llu}\n",
-			       (unsigned long long)now_ns());
+			printf("{\"phase\":\"first\",\"wall_ns\":%llu,\"rx_ns\":%llu,"
+			       "\"ok\":%llu,\"sent\":%llu}\n",
+			       (unsigned long long)now_ns(), (unsigned long long)g->last_rx_ns,
+			       (unsigned long long)g->ok, (unsigned long long)g->sent);
 			return 0;
 		}
 		gen_timeouts(g, false);

@@ -2,6 +2,7 @@
  * "Data plane"; lab/bench-dataplane.sh runs it).
  *
  *   dpbench -D DRIVER -s SELF -l LOCATOR [-n COUNT] [-b BASE] [-t TABLE]
+ *           [-B OPS] [-A] [-K] [-S]
  *
  * Opens the data plane as dmmd does for an MR (dp_open, cfg.mr, no access
  * links) with driver DRIVER (seg6, bpf, tun, auto) and tunnel source SELF,
@@ -17,6 +18,16 @@
  * add_s, add_per_s, add_errors, add_op_us {p50, p99, max}, kernel_after_add,
  * del_s, del_per_s, del_errors, del_op_us, kernel_after_del, close_s and
  * dp's counters (routes_added, routes_deleted, nl_errors, enomem_retries).
+ *
+ * -B OPS: the ops are applied in batches of OPS (dp_batch_begin, OPS
+ * dp_apply calls, dp_batch_end; dp sends DP_BATCH_MSGS route messages per
+ * sendmsg), as dmmd does for what one signalling round or timer run
+ * causes; the time includes every dp_batch_end. -A: the kernel acks every
+ * batched message, not only the failed ones (dp_batch_ack_all). -K: after
+ * the adds, exit without dp_close (as a crashed dmmd: the routes stay in
+ * the kernel; no delete phase); -S: before anything, count the routes of
+ * BASE in TABLE (what a -K run left): dp_open removes them (open_s times
+ * it; "stale_before" and "kernel_after_open" in the JSON).
  * dp's log lines go to stderr. Exit 0 when every op succeeded and the
  * kernel counts are COUNT then 0; 1 otherwise; 2 for bad arguments. Needs
  * root (CAP_NET_ADMIN) and net.ipv6.conf.all.forwarding=1, like dmmd. */
@@ -151,10 +162,14 @@ struct phase {
 	double p50, p99, max;
 };
 
+static unsigned g_batch;
+
 static void phase_run(struct dp *d, enum dmm_dp_kind kind, const struct in6_addr *base,
 		      const struct in6_addr *loc, unsigned count, uint32_t *lat,
 		      struct phase *ph)
 {
+	int failed = 0;
+
 	struct dmm_dp_op op = { .kind = kind, .locator = *loc };
 
 	memset(ph, 0, sizeof(*ph));
@@ -167,7 +182,11 @@ static void phase_run(struct dp *d, enum dmm_dp_kind kind, const struct in6_addr
 		op.prefix.addr.s6_addr[13] = (uint8_t)(v >> 16);
 		op.prefix.addr.s6_addr[14] = (uint8_t)(v >> 8);
 		op.prefix.addr.s6_addr[15] = (uint8_t)v;
+		if (g_batch && i % g_batch == 0)
+			dp_batch_begin(d);
 		int err = dp_apply(d, &op);
+		if (g_batch && (i % g_batch == g_batch - 1 || i == count - 1))
+			failed += dp_batch_end(d);
 		uint64_t t = mono_ns();
 		lat[i] = t - prev > UINT32_MAX ? UINT32_MAX : (uint32_t)(t - prev);
 		prev = t;
@@ -175,6 +194,11 @@ static void phase_run(struct dp *d, enum dmm_dp_kind kind, const struct in6_addr
 			ph->first_err = err;
 	}
 	ph->s = (double)(mono_ns() - t0) / 1e9;
+	if (failed > 0) { /* queued ops said 0: their failures come at the end */
+		ph->errors += (unsigned)failed;
+		if (ph->first_err == 0)
+			ph->first_err = -EIO;
+	}
 	qsort(lat, count, sizeof(*lat), cmp_u32);
 	ph->p50 = pct_us(lat, count, 0.50);
 	ph->p99 = pct_us(lat, count, 0.99);
@@ -184,7 +208,7 @@ static void phase_run(struct dp *d, enum dmm_dp_kind kind, const struct in6_addr
 static void usage(void)
 {
 	fprintf(stderr, "usage: dpbench -D seg6|bpf|tun|auto -s SELF -l LOCATOR [-n COUNT] "
-		"[-b BASE] [-t TABLE] [-v]\n");
+		"[-b BASE] [-t TABLE] [-B OPS] [-A] [-K] [-S] [-v]\n");
 }
 
 int main(int argc, char **argv)
@@ -192,13 +216,14 @@ int main(int argc, char **argv)
 	struct dp_config cfg;
 	struct in6_addr loc = IN6ADDR_ANY_INIT, base;
 	unsigned long count = 100000;
+	bool ack_all = false, keep = false, stale = false;
 	int o;
 
 	dp_config_defaults(&cfg);
 	cfg.mr = true;
 	cfg.driver = DP_DRIVER_AUTO;
 	inet_pton(AF_INET6, "2001:db8:aaaa::", &base);
-	while ((o = getopt(argc, argv, "D:s:l:n:b:t:v")) != -1) {
+	while ((o = getopt(argc, argv, "D:s:l:n:b:t:B:AKSv")) != -1) {
 		switch (o) {
 		case 'D': {
 			int k = dp_driver_parse(optarg);
@@ -230,6 +255,10 @@ int main(int argc, char **argv)
 		case 'n': count = strtoul(optarg, NULL, 10); break;
 		case 't': cfg.table = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'v': g_verbose = 1; break;
+		case 'B': g_batch = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'A': ack_all = true; break;
+		case 'K': keep = true; break;
+		case 'S': stale = true; break;
 		default: usage(); return 2;
 		}
 	}
@@ -251,9 +280,11 @@ int main(int argc, char **argv)
 	}
 	struct dp_callbacks cb = { NULL, cb_attach, cb_detach, cb_miss, cb_log };
 	struct dp *d;
+	long k_stale = stale ? count_routes(cfg.table, &base) : -1;
 	uint64_t t0 = mono_ns();
 	int err = dp_open(&d, &cfg, &cb);
 	double open_s = (double)(mono_ns() - t0) / 1e9;
+	long k_open = stale ? count_routes(cfg.table, &base) : -1;
 	if (err < 0) {
 		fprintf(stderr, "dpbench: dp_open (%s): %s\n", dp_driver_name(cfg.driver),
 			strerror(-err));
@@ -269,8 +300,19 @@ int main(int argc, char **argv)
 			*p = '\'';
 
 	struct phase add, del;
+	dp_batch_ack_all(d, ack_all);
 	phase_run(d, DMM_DP_TUNNEL_ADD, &base, &loc, (unsigned)count, lat, &add);
 	long k_add = count_routes(cfg.table, &base);
+	if (keep) { /* as a crash: no delete, no dp_close */
+		printf("{\"tool\": \"dpbench\", \"driver\": \"%s\", \"routes\": %lu, "
+		       "\"batch\": %u, \"ack_all\": %s, \"kept\": true, "
+		       "\"add_s\": %.6f, \"add_per_s\": %.1f, \"add_errors\": %u, "
+		       "\"kernel_after_add\": %ld}\n", dp_driver_name(kind), count, g_batch,
+		       ack_all ? "true" : "false", add.s, add.s > 0 ? count / add.s : 0,
+		       add.errors, k_add);
+		fflush(stdout);
+		_exit(add.errors || k_add != (long)count);
+	}
 	phase_run(d, DMM_DP_TUNNEL_DEL, &base, &loc, (unsigned)count, lat, &del);
 	long k_del = count_routes(cfg.table, &base);
 	struct dp_stats st;
@@ -287,6 +329,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dpbench: %u deletes failed, first: %s\n", del.errors,
 			strerror(-del.first_err));
 	printf("{\"tool\": \"dpbench\", \"driver\": \"%s\", \"why\": \"%s\", \"routes\": %lu, "
+	       "\"batch\": %u, \"ack_all\": %s, \"stale_before\": %ld, \"kernel_after_open\": %ld, "
 	       "\"open_s\": %.6f, "
 	       "\"add_s\": %.6f, \"add_per_s\": %.1f, \"add_errors\": %u, "
 	       "\"add_op_us\": {\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f}, "
@@ -296,10 +339,12 @@ int main(int argc, char **argv)
 	       "\"kernel_after_del\": %ld, \"close_s\": %.6f, "
 	       "\"routes_added\": %lu, \"routes_deleted\": %lu, \"nl_errors\": %lu, "
 	       "\"enomem_retries\": %lu}\n",
-	       dp_driver_name(kind), whybuf, count, open_s,
+	       dp_driver_name(kind), whybuf, count, g_batch, ack_all ? "true" : "false",
+	       k_stale, k_open, open_s,
 	       add.s, add.s > 0 ? count / add.s : 0, add.errors, add.p50, add.p99, add.max, k_add,
 	       del.s, del.s > 0 ? count / del.s : 0, del.errors, del.p50, del.p99, del.max, k_del,
 	       close_s, (unsigned long)st.routes_added, (unsigned long)st.routes_deleted,
 	       (unsigned long)st.nl_errors, (unsigned long)st.nl_enomem_retries);
-	return add.errors || del.errors || k_add != (long)count || k_del != 0;
+	return add.errors || del.errors || k_add != (long)count || k_del != 0 ||
+	       (stale && k_open != 0);
 }

@@ -15,6 +15,10 @@
  *   hold start P | hold flush P | hold drop P
  *   adv IF P VALID PREFERRED
  *   onmiss COMMAND   (run COMMAND from inside the miss callback; "onmiss" clears)
+ *   batch COMMAND ; COMMAND ; ...   (between dp_batch_begin and dp_batch_end,
+ *                    with nothing else run in between; prints "batch failed=N",
+ *                    N the queued messages that failed)
+ *   exec SHELL-COMMAND   (system(); for a batch that changes the world midway)
  *   stats | quit
  */
 #include <errno.h>
@@ -119,6 +123,21 @@ static int run_command(char *line)
 	char *w[12], *save = NULL;
 	int n = 0;
 	struct dmm_dp_op op = { 0 };
+
+	line += strspn(line, " \t");
+	if (!strncmp(line, "exec ", 5))
+		return system(line + 5) == 0 ? 0 : -EIO;
+	if (!strncmp(line, "batch ", 6)) {
+		char *cmd, *bsave = NULL;
+		int err = 0;
+		dp_batch_begin(g_dp);
+		for (cmd = strtok_r(line + 6, ";\n", &bsave); cmd && err == 0;
+		     cmd = strtok_r(NULL, ";\n", &bsave))
+			if (strncmp(cmd + strspn(cmd, " \t"), "batch ", 6))
+				err = run_command(cmd);
+		printf("batch failed=%d\n", dp_batch_end(g_dp));
+		return err;
+	}
 
 	for (char *t = strtok_r(line, " \t\n", &save); t && n < 12;
 	     t = strtok_r(NULL, " \t\n", &save))
@@ -231,7 +250,7 @@ static int parse_args(int argc, char **argv, struct dp_config *c)
 static void loop(void)
 {
 	struct pollfd fds[1 + DP_MAX_POLLFDS];
-	char line[512];
+	static char line[65536]; /* a batch line holds hundreds of commands */
 
 	while (!quit_flag) {
 		fds[0] = (struct pollfd){ .fd = 0, .events = POLLIN };
