@@ -120,8 +120,9 @@ clean:
 
 # Location management, one run on one machine (root): lab/bench-lm.sh
 # writes bench/lm/DATE/ (raw rows, table.md, throughput.png); it installs
-# redis-server itself if missing.
-bench: deps all
+# redis-server itself if missing. Route programming at scale (bench-routes,
+# tools/build.mk) runs first.
+bench: deps all bench-routes
 	lab/bench-lm.sh
 .PHONY: bench
 

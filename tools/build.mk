@@ -27,6 +27,15 @@ bench-dataplane: deps all $(B)/dpbench
 	lab/bench-dataplane.sh
 .PHONY: bench-dataplane
 
+# Route programming at scale in the MR, batched and not, beside ip -batch
+# (docs/BENCHMARKS.md, "Route programming at scale"; issue 11 §5), one run
+# (root): lab/bench-routes.sh, raw data under bench/routes/DATE/. Part of
+# `make bench`. The encap object is named so that make keeps it (ip loads
+# it for its routes of the same kind).
+bench-routes: deps all $(B)/dpbench $(B)/bpf/dmm_encap.bpf.o
+	lab/bench-routes.sh
+.PHONY: bench-routes
+
 # dmmbench: the Location Management load generator, no-op floor and MAC
 # cost (tools/dmmbench.c), sealing with the core's encoder and keys.
 $(B)/dmmbench: tools/dmmbench.c $(B)/libdmm.a
