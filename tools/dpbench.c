@@ -2,7 +2,7 @@
  * "Data plane"; lab/bench-dataplane.sh runs it).
  *
  *   dpbench -D DRIVER -s SELF -l LOCATOR [-n COUNT] [-b BASE] [-t TABLE]
- *           [-B OPS] [-A] [-K] [-S]
+ *           [-B OPS] [-A] [-K] [-S STALE_BASE]
  *
  * Opens the data plane as dmmd does for an MR (dp_open, cfg.mr, no access
  * links) with driver DRIVER (seg6, bpf, tun, auto) and tunnel source SELF,
@@ -25,9 +25,10 @@
  * causes; the time includes every dp_batch_end. -A: the kernel acks every
  * batched message, not only the failed ones (dp_batch_ack_all). -K: after
  * the adds, exit without dp_close (as a crashed dmmd: the routes stay in
- * the kernel; no delete phase); -S: before anything, count the routes of
- * BASE in TABLE (what a -K run left): dp_open removes them (open_s times
- * it; "stale_before" and "kernel_after_open" in the JSON).
+ * the kernel; no delete phase); -S STALE_BASE: before anything, count the
+ * routes of the /64 STALE_BASE in TABLE (what a -K run left): dp_open
+ * removes them (open_s times it; "stale_before" and "kernel_after_open" in
+ * the JSON).
  * dp's log lines go to stderr. Exit 0 when every op succeeded and the
  * kernel counts are COUNT then 0; 1 otherwise; 2 for bad arguments. Needs
  * root (CAP_NET_ADMIN) and net.ipv6.conf.all.forwarding=1, like dmmd. */
@@ -208,13 +209,13 @@ static void phase_run(struct dp *d, enum dmm_dp_kind kind, const struct in6_addr
 static void usage(void)
 {
 	fprintf(stderr, "usage: dpbench -D seg6|bpf|tun|auto -s SELF -l LOCATOR [-n COUNT] "
-		"[-b BASE] [-t TABLE] [-B OPS] [-A] [-K] [-S] [-v]\n");
+		"[-b BASE] [-t TABLE] [-B OPS] [-A] [-K] [-S STALE_BASE] [-v]\n");
 }
 
 int main(int argc, char **argv)
 {
 	struct dp_config cfg;
-	struct in6_addr loc = IN6ADDR_ANY_INIT, base;
+	struct in6_addr loc = IN6ADDR_ANY_INIT, base, stale_base;
 	unsigned long count = 100000;
 	bool ack_all = false, keep = false, stale = false;
 	int o;
@@ -223,7 +224,7 @@ int main(int argc, char **argv)
 	cfg.mr = true;
 	cfg.driver = DP_DRIVER_AUTO;
 	inet_pton(AF_INET6, "2001:db8:aaaa::", &base);
-	while ((o = getopt(argc, argv, "D:s:l:n:b:t:B:AKSv")) != -1) {
+	while ((o = getopt(argc, argv, "D:s:l:n:b:t:B:AKS:v")) != -1) {
 		switch (o) {
 		case 'D': {
 			int k = dp_driver_parse(optarg);
@@ -258,7 +259,14 @@ int main(int argc, char **argv)
 		case 'B': g_batch = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'A': ack_all = true; break;
 		case 'K': keep = true; break;
-		case 'S': stale = true; break;
+		case 'S':
+			if (inet_pton(AF_INET6, optarg, &stale_base) != 1) {
+				usage();
+				return 2;
+			}
+			memset(stale_base.s6_addr + 8, 0, 8);
+			stale = true;
+			break;
 		default: usage(); return 2;
 		}
 	}
@@ -280,11 +288,11 @@ int main(int argc, char **argv)
 	}
 	struct dp_callbacks cb = { NULL, cb_attach, cb_detach, cb_miss, cb_log };
 	struct dp *d;
-	long k_stale = stale ? count_routes(cfg.table, &base) : -1;
+	long k_stale = stale ? count_routes(cfg.table, &stale_base) : -1;
 	uint64_t t0 = mono_ns();
 	int err = dp_open(&d, &cfg, &cb);
 	double open_s = (double)(mono_ns() - t0) / 1e9;
-	long k_open = stale ? count_routes(cfg.table, &base) : -1;
+	long k_open = stale ? count_routes(cfg.table, &stale_base) : -1;
 	if (err < 0) {
 		fprintf(stderr, "dpbench: dp_open (%s): %s\n", dp_driver_name(cfg.driver),
 			strerror(-err));
