@@ -1,9 +1,10 @@
 #!/bin/bash
 # dmm-test: plain
-# docs/BENCHMARKS.md's "Location management" section is what its committed
-# raw data (bench/lm/DATE/rows.jsonl) gives: lab/bench-lm-report.py --check
-# recomputes every cell, ratio and goal verdict and fails on any
-# difference. No namespaces, well under a second.
+# docs/BENCHMARKS.md's "Location management" blocks (the main run and the
+# start-up run) are what their committed raw data (bench/lm/DIR/rows.jsonl)
+# gives: lab/bench-lm-report.py --check recomputes every cell, ratio and
+# goal verdict of each block and fails on any difference. No namespaces,
+# well under a second.
 set -u
 cd "$(dirname "$0")/../.."
 python3 lab/bench-lm-report.py --check docs/BENCHMARKS.md ||
