@@ -354,9 +354,9 @@ int dp_batch_flush(struct dp *d)
 					"answers: %s", n, strerror(errno));
 				break;
 			}
-			size_t left = (size_t)r;
-			for (const struct nlmsghdr *h = (void *)d->nlbuf; mnl_nlmsg_ok(h, (int)left);
-			     h = mnl_nlmsg_next(h, (int *)&left)) {
+			int left = (int)r;
+			for (const struct nlmsghdr *h = (void *)d->nlbuf; mnl_nlmsg_ok(h, left);
+			     h = mnl_nlmsg_next(h, &left)) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
 				if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq - first >= n ||
 				    h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
