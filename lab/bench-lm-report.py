@@ -66,10 +66,11 @@ def startup_lines(rows):
     if not st:
         return [], None
     out = ["Start-up with the bindings persisted (`state DIR`, LMDB): dmmd stopped after loading N "
-           "bindings, then started again on the same state, %d times; from just before the exec to "
+           "bindings, then started again on the same state, %s; from just before the exec to "
            "the kernel's receive timestamp of the first LOC_QUERY answer (a query for a persisted "
            "binding); after the last start, 2 s of queries for addresses drawn uniformly over the N "
-           "bindings, each answered OK if its binding came back." % max(len(r["runs"]) for r in st.values()),
+           "bindings, each answered OK if its binding came back." % (
+               lambda k: "once" if k == 1 else "%d times" % k)(max(len(r["runs"]) for r in st.values())),
            "",
            "| bindings persisted | LMDB file | start-up to first answer, median (min–max) | "
            "restore, wall / CPU (median) | first answers OK | queries after: OK / answered | "
@@ -202,6 +203,8 @@ def report(d):
                    "measured in this run (start-up to first answer, empty: %d ms)" % r["startup_ms"])
     else:
         out.append("- (no 1M row in this run)")
+        if s_goal:
+            out.append(s_goal)
     if s_lines:
         out = out[:out.index("Goals (issue 11), this run:")] + s_lines + \
             out[out.index("Goals (issue 11), this run:"):]
