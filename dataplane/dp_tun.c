@@ -160,6 +160,10 @@ static void dp_reinject(struct dp *d, const uint8_t *pkt, size_t len)
  * TUN — after the route is gone, so the kernel routes the packets anew. */
 static int dp_hold_end(struct dp *d, struct dp_hold *h, bool flush)
 {
+	/* The packets are routed again: the routes queued in a batch (the
+	 * tunnel replacing a LOCAL route, dp_route_add) first. */
+	if (flush && h->head)
+		dp_batch_flush(d);
 	int err = h->implicit ? 0 : dp_route_hold(d, &h->prefix, false);
 	struct dp_pkt *p = h->head, *next;
 

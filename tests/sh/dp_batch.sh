@@ -17,18 +17,23 @@
 #   - a SIGKILLed instance's 300 tunnel routes (bpf: they stay in the
 #     kernel; tun: they go with its TUN device) are removed by the next
 #     instance's dp_open, in batches, which says how many it removed;
-#   - dp_close (batched deletes) leaves no route in the table.
+#   - dp_close (batched deletes) leaves no route in the table;
+#   - a tunnel replacing a LOCAL route in a batch (the MN left): the packets
+#     held since its access link went are routed again only once the
+#     tunnel route is in the kernel: a ping from S, held, leaves on the
+#     core link IPv6-in-IPv6 to the locator (captured), not back into the
+#     TUN as a miss.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/sh/lib_dmm.sh
 
 [ "$(id -u)" = 0 ] || { echo "dp_batch: skipped: needs root"; exit 77; }
 T=$(mktemp -d /tmp/dp_batch.XXXXXX)
-A=dmmdpbatch$$
+A=dmmdpbatch$$ M=dmmdpbatchM$$ S=dmmdpbatchS$$
 PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$A" 2>/dev/null
+	for n in $A $M $S; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -125,4 +130,53 @@ if [ "$left" -gt 0 ]; then
 fi
 quit_dp a3
 echo "ok: $left routes of a SIGKILLed instance removed by the next dp_open"
+
+# held packets of a LOCAL route, routed again after the batch's tunnel
+ip netns add $M
+ip netns add $S
+ip -n $A link add acc0 type veth peer name eth0 netns $M
+ip -n $A link set acc0 up
+ip -n $M link set eth0 up
+ip -n $A link add srv0 type veth peer name eth0 netns $S
+ip -n $A addr add fd01::1/64 dev srv0 nodad
+ip -n $A link set srv0 up
+ip -n $S addr add fd01::2/64 dev eth0 nodad
+ip -n $S link set eth0 up
+ip -n $S link set lo up
+ip -n $S -6 route add default via fd01::1
+# core1 moves to S, which forwards nothing; the locator answers no
+# neighbour solicitation there: a permanent entry lets the encapsulated
+# packet onto the wire, where core1 shows it
+mac1=$(ip -n $A -o link show core1 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+ip -n $A link set core1 netns $S
+ip -n $S link set core1 up
+ip -n $A link set core0 up
+ip -n $A addr replace fd00::1/64 dev core0 nodad
+ip -n $A -6 neigh replace fd00::2 lladdr "$mac1" dev core0 nud permanent
+start_dp a4 $A -s fd00::1 -a 'acc*'
+cmd a4 local add 2001:db8:9::/64 dev acc0
+ip -n $M link del eth0 # the access link goes: the LOCAL route with it
+wait_least a4 '^detach ' 1 5 || fail "no detach when acc0 went"
+ip netns exec $S tcpdump -i core1 -n -U --immediate-mode -Z root -w "$T/c41.pcap" 'ip6 proto 41' 2>"$T/tcpdump.err" &
+CAP=$!
+PIDS+=($CAP)
+for ((i = 0; i < 50; i++)); do grep -q 'listening on' "$T/tcpdump.err" && break; sleep 0.1; done
+ip netns exec $S ping -6 -c1 -W1 2001:db8:9::1 >/dev/null 2>&1
+for ((i = 0; i < 40; i++)); do [ "$(stat a4 held)" = 1 ] && break; sleep 0.05; done
+expect_stat a4 held 1
+batch a4 "tunnel add 2001:db8:9::/64 via fd00::2" 0
+for ((i = 0; i < 40; i++)); do
+	[ "$(tcpdump -r "$T/c41.pcap" -n 2>/dev/null | grep -c ' fd00::1 > fd00::2: ')" -ge 1 ] && break
+	sleep 0.05
+done
+kill "$CAP"
+wait "$CAP" 2>/dev/null
+n41=$(tcpdump -r "$T/c41.pcap" -n 2>/dev/null | grep -c ' fd00::1 > fd00::2: ')
+expect_stat a4 flushed 1
+# routed by the kernel's new route, not back into the TUN as a miss (a
+# daemon would have asked the LM again)
+expect_stat a4 miss 0
+[ "$n41" -ge 1 ] || fail "the held packet did not leave through the tunnel (proto 41 on core: $n41; $(stat a4 miss) misses)"
+quit_dp a4
+echo "ok: the held packet left through the batch's tunnel ($n41 IPv6-in-IPv6 on the core link)"
 echo "dp_batch[$DRV]: ok"
