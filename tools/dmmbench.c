@@ -25,8 +25,9 @@
  * (SO_TIMESTAMPNS); both CLOCK_REALTIME. One JSON line per phase on stdout.
  *
  * Binding i: prefix 2001:db8:1XX:XXXX::/64 (the 24 bits of i after
- * 2001:db8:1::/40), MN id the EUI-48 02:00:00 + i, location one of 64 MR
- * addresses 2001:db8:ff::1:k. A query asks for address <prefix>::1.
+ * 2001:db8:1::/40), MN id the EUI-48 02:00:00 + i, location the generator's
+ * own address -s (the LM binds only the sender's location, and only an MR
+ * of its domain map: list it as one). A query asks for address <prefix>::1.
  * Replies are matched by sequence number; their status is read from the
  * header (-V: also opened and MAC-checked). Echoed requests (the floor)
  * count as answered. */
@@ -52,7 +53,6 @@
 
 #define BATCH 64
 #define PORT 5436
-#define N_LOC 64
 #define SEQ_SPACE 65536
 
 struct opts {
@@ -189,8 +189,9 @@ build(struct gen *g, uint32_t id, bool update, uint16_t seq, uint64_t wall_ms,
 	m->mnid.id[5] = (uint8_t)id;
 	m->n_hnp = 1;
 	m->hnp[0] = p;
-	inet_pton(AF_INET6, "2001:db8:ff::1:0", &m->location);
-	m->location.s6_addr[15] = (uint8_t)(rnd(g) % N_LOC);
+	/* The LM binds only the sender's own location, an MR of its domain
+	 * map: the generator is that MR. */
+	m->location = g->o->src;
 	m->handoff = DMM_HI_SAME_IFACE;
 	m->present |= DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_HANDOFF;
 }
@@ -719,6 +720,8 @@ cmd_engine(struct opts *o)
 	inet_pton(AF_INET6, "2001:db8:100::", &c.nets[0].prefixes[0].addr);
 	c.nets[0].prefixes[0].len = 40;
 	c.nets[0].lm = c.nets[0].haa = o->dst;
+	c.nets[0].n_mrs = 1; /* the sender of the updates, their location */
+	c.nets[0].mrs[0] = o->src;
 	c.local_net = 0;
 	c.limits.max_bindings = o->n + o->n / 8 + 16;
 	c.timers.binding_lifetime_s = 3600;
