@@ -54,6 +54,7 @@ enum {
 	XO_ORIGIN = 6,   /* u16 origin_seq, 16 origin */
 	XO_LIFETIME = 7, /* u32 seconds, for types with no lifetime field */
 	XO_AUTH = 8,     /* u32 key id, 32 MAC: always the last option */
+	XO_PHL = 9,      /* u8 plen, 16 prefix: per-host locator of the i-th HNP */
 };
 #define XO_AUTH_LEN (1 + 4 + DMM_MAC_LEN) /* option data length */
 #define XO_AUTH_MAC 7                     /* MAC offset from the option type byte */
@@ -72,6 +73,8 @@ enum life { LIFE_OPT, LIFE_4S, LIFE_S16, LIFE_S32 };
 
 #define P_ADDRS (DMM_P_LOCATION | DMM_P_PREV_LOCATION | DMM_P_HOME)
 #define P_BASE (DMM_P_MNID | DMM_P_HNP | DMM_P_TIMESTAMP | P_ADDRS)
+/* Every type but HOA_REQ/HOA_REP may carry per-host locators. */
+#define P_LOC (P_BASE | DMM_P_PHL)
 
 struct msg_desc {
 	uint8_t mh;       /* MH type */
@@ -90,25 +93,25 @@ static const struct msg_desc msg_descs[DMM_MSG_TYPE_COUNT] = {
 	[DMM_MSG_HOA_REP] = { MH_BA, FUNC_HAA, 6, LIFE_4S, true, false,
 			      DMM_F_PROXY, P_BASE | DMM_P_HANDOFF },
 	[DMM_MSG_LOC_UPDATE] = { MH_BU, FUNC_LM, 6, LIFE_4S, false, false,
-				 DMM_F_ACK_REQ | DMM_F_PROXY, P_BASE | DMM_P_HANDOFF },
+				 DMM_F_ACK_REQ | DMM_F_PROXY, P_LOC | DMM_P_HANDOFF },
 	[DMM_MSG_LOC_ACK] = { MH_BA, FUNC_LM, 6, LIFE_4S, true, false,
-			      DMM_F_PROXY, P_BASE | DMM_P_HANDOFF },
+			      DMM_F_PROXY, P_LOC | DMM_P_HANDOFF },
 	[DMM_MSG_LOC_QUERY] = { MH_EXP, XMH_LOC_QUERY, 12, LIFE_S32, true, true,
-				F_ALL, P_BASE | DMM_P_TARGET },
+				F_ALL, P_LOC | DMM_P_TARGET },
 	[DMM_MSG_LOC_REPLY] = { MH_EXP, XMH_LOC_REPLY, 12, LIFE_S32, true, true,
-				F_ALL, P_BASE | DMM_P_TARGET },
+				F_ALL, P_LOC | DMM_P_TARGET },
 	[DMM_MSG_CTX_REQ] = { MH_HI, 0, 4, LIFE_OPT, false, true, 0,
-			      P_BASE | DMM_P_HANDOFF | DMM_P_ORIGIN },
+			      P_LOC | DMM_P_HANDOFF | DMM_P_ORIGIN },
 	[DMM_MSG_CTX_ACK] = { MH_HACK, 0, 4, LIFE_OPT, true, false, 0,
-			      P_BASE | DMM_P_HANDOFF },
-	[DMM_MSG_REDIRECT] = { MH_LRI, 0, 6, LIFE_S16, false, false, 0, P_BASE },
-	[DMM_MSG_REDIRECT_ACK] = { MH_LRA, 0, 6, LIFE_S16, true, false, 0, P_BASE },
-	[DMM_MSG_LM_NOTIFY] = { MH_UPN, 0, 4, LIFE_OPT, false, true, DMM_F_ACK_REQ, P_BASE },
-	[DMM_MSG_LM_NOTIFY_ACK] = { MH_UPA, 0, 4, LIFE_OPT, true, false, 0, P_BASE },
+			      P_LOC | DMM_P_HANDOFF },
+	[DMM_MSG_REDIRECT] = { MH_LRI, 0, 6, LIFE_S16, false, false, 0, P_LOC },
+	[DMM_MSG_REDIRECT_ACK] = { MH_LRA, 0, 6, LIFE_S16, true, false, 0, P_LOC },
+	[DMM_MSG_LM_NOTIFY] = { MH_UPN, 0, 4, LIFE_OPT, false, true, DMM_F_ACK_REQ, P_LOC },
+	[DMM_MSG_LM_NOTIFY_ACK] = { MH_UPA, 0, 4, LIFE_OPT, true, false, 0, P_LOC },
 	[DMM_MSG_LM_FWD] = { MH_EXP, XMH_LM_FWD, 12, LIFE_S32, true, true, F_ALL,
-			     P_BASE | DMM_P_HANDOFF | DMM_P_TARGET | DMM_P_ORIGIN },
+			     P_LOC | DMM_P_HANDOFF | DMM_P_TARGET | DMM_P_ORIGIN },
 	[DMM_MSG_LM_FWD_REPLY] = { MH_EXP, XMH_LM_FWD_REPLY, 12, LIFE_S32, true, true, F_ALL,
-				   P_BASE | DMM_P_HANDOFF | DMM_P_TARGET | DMM_P_ORIGIN },
+				   P_LOC | DMM_P_HANDOFF | DMM_P_TARGET | DMM_P_ORIGIN },
 };
 
 static const char *const msg_names[DMM_MSG_TYPE_COUNT] = {
@@ -347,6 +350,13 @@ enc_addrs(struct dmm_wr *w, const struct dmm_msg *m)
 		dmm_put_u16(w, m->origin_seq);
 		dmm_put_bytes(w, &m->origin, 16);
 	}
+	for (unsigned i = 0; (m->present & DMM_P_PHL) && i < m->n_phl; i++) {
+		dmm_put_u8(w, OPT_EXP);
+		dmm_put_u8(w, 1 + 1 + 16);
+		dmm_put_u8(w, XO_PHL);
+		dmm_put_u8(w, m->phl[i].len);
+		dmm_put_bytes(w, &m->phl[i].addr, 16);
+	}
 	if (m->present & DMM_P_TIMESTAMP) {
 		enc_align(w, 2);
 		dmm_put_u8(w, OPT_TS);
@@ -413,6 +423,21 @@ fields_ok(const struct dmm_msg *m, const struct msg_desc *d)
 	return mandatory_ok(m);
 }
 
+/* Per-host locators: one per HNP at most, in HNP order; each is as long
+ * as its HNP (the translation swaps equal-length prefixes) or 0 (none). */
+static bool
+phl_ok(const struct dmm_msg *m)
+{
+	if (!(m->present & DMM_P_PHL))
+		return true;
+	if (m->n_phl == 0 || m->n_phl > m->n_hnp)
+		return false;
+	for (unsigned i = 0; i < m->n_phl; i++)
+		if (m->phl[i].len != 0 && m->phl[i].len != m->hnp[i].len)
+			return false;
+	return true;
+}
+
 static bool
 msg_ok(const struct dmm_msg *m, const struct msg_desc *d)
 {
@@ -424,14 +449,16 @@ msg_ok(const struct dmm_msg *m, const struct msg_desc *d)
 		return false;
 	if ((m->present & DMM_P_HANDOFF) && m->handoff == 0)
 		return false;
+	if (!(m->present & DMM_P_PHL) && m->n_phl != 0)
+		return false;
 	if (!(m->present & DMM_P_HNP))
-		return m->n_hnp == 0;
+		return m->n_hnp == 0 && !(m->present & DMM_P_PHL);
 	if (m->n_hnp == 0 || m->n_hnp > DMM_MAX_HNP)
 		return false;
 	for (i = 0; i < m->n_hnp; i++)
 		if (m->hnp[i].len > 128)
 			return false;
-	return true;
+	return phl_ok(m);
 }
 
 static const struct msg_desc *
@@ -691,6 +718,23 @@ dec_xo_once(struct dec_state *st, uint8_t sub)
 	return 0;
 }
 
+/* One per-host locator (repeatable like HNP, up to DMM_MAX_HNP): its
+ * HNP pairing is checked once every option is in (dec_check). */
+static int
+dec_phl(struct dmm_rd *o, struct dmm_msg *m)
+{
+	struct dmm_prefix *p;
+
+	if (m->n_phl >= DMM_MAX_HNP)
+		return DMM_E_TOOMANY;
+	p = &m->phl[m->n_phl++];
+	m->present |= DMM_P_PHL;
+	dmm_get_u8(o, &p->len);
+	if (p->len > 128)
+		return DMM_E_MALFORMED;
+	return dmm_get_bytes(o, &p->addr, 16);
+}
+
 /* Experimental Mobility Option: our sub-type first, then its data. The
  * sub-type is mandatory to understand: an unknown one is DMM_E_UNKNOWN. */
 static int
@@ -699,7 +743,7 @@ dec_xo(struct dmm_rd *o, struct dmm_msg *m, struct dec_state *st, size_t at)
 	static const uint8_t xo_len[] = {
 		[XO_FUNC] = 1, [XO_FLAGS] = 2, [XO_PREV] = 16, [XO_HOME] = 16,
 		[XO_TARGET] = 16, [XO_ORIGIN] = 18, [XO_LIFETIME] = 4,
-		[XO_AUTH] = XO_AUTH_LEN - 1,
+		[XO_AUTH] = XO_AUTH_LEN - 1, [XO_PHL] = 17,
 	};
 	uint16_t fl;
 	uint8_t sub;
@@ -722,6 +766,8 @@ dec_xo(struct dmm_rd *o, struct dmm_msg *m, struct dec_state *st, size_t at)
 			return DMM_E_MALFORMED;
 		dmm_get_u16(o, &m->origin_seq);
 		return dmm_get_bytes(o, &m->origin, 16);
+	case XO_PHL:
+		return dec_phl(o, m);
 	case XO_AUTH:
 		if (dec_mark(m, DMM_P_AUTH) < 0)
 			return DMM_E_MALFORMED;
@@ -875,7 +921,9 @@ dec_check(struct dmm_msg *m, struct dec_state *st)
 		return DMM_E_MALFORMED;
 	if ((st->seen_xo & (1u << XO_FLAGS)) && d->wire_flags == F_ALL)
 		return DMM_E_MALFORMED;
-	return fields_ok(m, d) ? 0 : DMM_E_MALFORMED;
+	if ((m->present & DMM_P_PHL) && !(m->present & DMM_P_HNP))
+		return DMM_E_MALFORMED;
+	return fields_ok(m, d) && phl_ok(m) ? 0 : DMM_E_MALFORMED;
 }
 
 /* The Mobility Header's first 6 bytes: payload proto none, a length that
@@ -954,4 +1002,19 @@ dmm_msg_decode(const uint8_t *buf, size_t len, struct dmm_msg *m)
 	struct dmm_msg_span span;
 
 	return dmm_msg_decode_span(buf, len, m, &span);
+}
+
+struct dmm_prefix dmm_msg_phl_of(const struct dmm_msg *m, const struct dmm_prefix *p)
+{
+	struct dmm_prefix none = { .len = 0 }, q;
+
+	if (!(m->present & DMM_P_PHL))
+		return none;
+	for (unsigned i = 0; i < m->n_phl && i < m->n_hnp && i < DMM_MAX_HNP; i++) {
+		q = m->hnp[i];
+		dmm_prefix_mask(&q);
+		if (dmm_prefix_eq(&q, p))
+			return m->phl[i];
+	}
+	return none;
 }

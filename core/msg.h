@@ -65,6 +65,7 @@ enum dmm_msg_present {
 	DMM_P_TIMESTAMP = 1u << 7,
 	DMM_P_AUTH = 1u << 8,
 	DMM_P_HOME = 1u << 9,          /* anchor MR of the prefix (home routing location) */
+	DMM_P_PHL = 1u << 10,          /* per-host locators (draft 4.3): phl[i] of hnp[i] */
 };
 
 /* LM_FWD carries the forwarded request's type in .code. */
@@ -96,6 +97,11 @@ struct dmm_msg {
 	uint8_t n_hnp;
 	struct dmm_prefix hnp[DMM_MAX_HNP];
 	uint8_t handoff;             /* enum dmm_handoff */
+	/* Per-host locators (draft 4.3, routing locator): phl[i] is the
+	 * locator prefix that routes natively to .location and stands for
+	 * hnp[i] on the wire; len 0 = none for that prefix. n_phl <= n_hnp. */
+	uint8_t n_phl;
+	struct dmm_prefix phl[DMM_MAX_HNP];
 	struct in6_addr location;    /* routing location */
 	struct in6_addr prev_location;
 	struct in6_addr home;        /* anchor MR of hnp[0] */
@@ -140,6 +146,9 @@ int dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
  * filled), DMM_E_SHORT / DMM_E_MALFORMED (header length fields), or
  * DMM_E_AUTH (no authenticator at the end). */
 int dmm_msg_auth_span(const uint8_t *buf, size_t len, uint32_t *key_id, size_t *mac_off);
+
+/* The per-host locator m gives prefix p (p masked; len 0: none). */
+struct dmm_prefix dmm_msg_phl_of(const struct dmm_msg *m, const struct dmm_prefix *p);
 
 /* Map a decode/auth error to the drop counter it feeds. */
 enum dmm_counter dmm_err_counter(int err);

@@ -15,7 +15,7 @@ typedef uint64_t dmm_time_t;
 /* Wire and table limits (all named, all checked). */
 #define DMM_MNID_MAX 32    /* bytes of an MN identifier */
 #define DMM_MAX_HNP 4      /* home network prefixes in one message / per MN */
-#define DMM_MAX_OPTIONS 16 /* mobility options in one message */
+#define DMM_MAX_OPTIONS 20 /* mobility options in one message (4 HNP + 4 PHL + the rest) */
 #define DMM_MSG_MAX 512    /* largest message we build or accept */
 #define DMM_MAC_LEN 32     /* HMAC-SHA-256 */
 #define DMM_KEY_LEN 32
@@ -137,6 +137,10 @@ const char *dmm_counter_name(enum dmm_counter c);
 /* Helpers on prefixes and addresses (prefix.c). */
 bool dmm_prefix_contains(const struct dmm_prefix *p, const struct in6_addr *a);
 bool dmm_prefix_eq(const struct dmm_prefix *a, const struct dmm_prefix *b);
+/* Swapping prefix a for b (equal lengths, a multiple of 16 bits) in an
+ * address leaves every transport checksum over it valid: the one's-
+ * complement sums of their 16-bit words are equal (RFC 6296 section 3.1). */
+bool dmm_prefix_csum_neutral(const struct dmm_prefix *a, const struct dmm_prefix *b);
 void dmm_prefix_mask(struct dmm_prefix *p); /* zero the host bits */
 /* "2001:db8::/64" <-> struct; parse returns 0 or DMM_E_MALFORMED. */
 int dmm_prefix_parse(const char *s, struct dmm_prefix *p);
