@@ -448,6 +448,49 @@ static void check_fixed(const struct dmm_config *c, struct check *ck)
 	}
 }
 
+/* routing locator: a locator prefix of /32../48 (its bits up to /48 pick
+ * the per-host /64, bits 48-63 make it checksum-neutral), outside every
+ * home prefix, pool and fixed prefix of the map. */
+static void check_locator(const struct dmm_config *c, struct check *ck)
+{
+	const struct dmm_prefix *p = &c->locator;
+	char a[DMM_PREFIX_STRLEN], b[DMM_PREFIX_STRLEN];
+	const char *why;
+
+	if ((unsigned)c->routing > DMM_ROUTING_LOCATOR) {
+		complain(ck, AT(DMM_CI_LOCATOR, NONE, NONE), NULL, "unknown routing %u",
+			 (unsigned)c->routing);
+		return;
+	}
+	if (p->len == 0) {
+		if (c->routing == DMM_ROUTING_LOCATOR)
+			complain(ck, AT(DMM_CI_LOCATOR, NONE, NONE), NULL,
+				 "routing locator needs this MR's locator prefix (mr { locator P })");
+		return;
+	}
+	pfx_s(p, a);
+	if (!(c->roles & DMM_ROLE_MR))
+		complain(ck, AT(DMM_CI_LOCATOR, NONE, NONE), NULL, "a locator prefix needs role mr");
+	if (p->len < 32 || p->len > 48)
+		complain(ck, AT(DMM_CI_LOCATOR, NONE, NONE), NULL,
+			 "locator prefix %s: its length must be /32 to /48 (each mobile node's "
+			 "/64 locator is made of it)", a);
+	if ((why = prefix_unusable(p)) != NULL)
+		complain(ck, AT(DMM_CI_LOCATOR, NONE, NONE), NULL, "locator prefix %s is %s", a, why);
+	for (unsigned k = 0; k < n_nets(c); k++)
+		for (unsigned l = 0; l < n_prefixes(&c->nets[k]); l++)
+			if (prefixes_overlap(p, &c->nets[k].prefixes[l]))
+				complain(ck, AT(DMM_CI_LOCATOR, NONE, NONE),
+					 AT(DMM_CI_NET_PREFIX, k, l),
+					 "locator prefix %s overlaps %s, a home prefix of network %s",
+					 a, pfx_s(&c->nets[k].prefixes[l], b), c->nets[k].name);
+	for (unsigned k = 0; k < c->n_fixed && k < DMM_MAX_NET_PREFIX; k++)
+		if (prefixes_overlap(p, &c->fixed[k]))
+			complain(ck, AT(DMM_CI_LOCATOR, NONE, NONE), AT(DMM_CI_FIXED, k, NONE),
+				 "locator prefix %s overlaps fixed prefix %s", a,
+				 pfx_s(&c->fixed[k], b));
+}
+
 /* Every seal uses the active key: without it the node could send nothing. */
 static void check_keys(const struct dmm_keyring *kr, struct check *ck)
 {
@@ -548,6 +591,7 @@ int dmm_config_check_at(const struct dmm_config *c, dmm_config_err_at_fn *err, v
 		complain(&ck, AT(DMM_CI_RO_MODE, NONE, NONE), NULL,
 			 "unknown route optimization mode %u", (unsigned)c->ro_mode);
 	check_fixed(c, &ck);
+	check_locator(c, &ck);
 	check_timers(&c->timers, &ck);
 	if (l->max_mns == 0 || l->max_cache == 0 || l->max_handovers == 0 ||
 	    l->max_pending == 0 || l->max_bindings == 0 || l->max_leases == 0 ||

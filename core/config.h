@@ -19,6 +19,14 @@ enum dmm_ro_mode {
 	DMM_RO_NONE = 2,     /* no route optimization: always via the anchor MR */
 };
 
+/* How an MR carries packets to the MR serving a mobile node (draft 4.3). */
+enum dmm_routing {
+	DMM_ROUTING_TUNNEL = 0,  /* IPv6-in-IPv6 to the serving MR's address */
+	DMM_ROUTING_LOCATOR = 1, /* per-host locator: the destination prefix is
+				  * rewritten to a locator of the serving MR
+				  * (checksum-neutral), and back there */
+};
+
 /* One local network of the administrative domain: the domain map every node
  * shares. An address inside one of .prefixes has its home LM and HAA here. */
 struct dmm_network {
@@ -102,6 +110,10 @@ struct dmm_config {
 	bool lm_update_on_attach;  /* draft §4.1: optional at initial attach */
 	bool new_hoa_on_arrival;   /* draft §4.2: also give a local HoA on arrival */
 	bool hold_packets;         /* pMR holds packets of a departed MN until CTX_REQ */
+	enum dmm_routing routing;  /* draft 4.3: tunnel (default) or per-host locator */
+	/* routing locator: this MR's locator prefix (/32../48), routed to it by
+	 * regular routing; each attached /64 prefix gets a /64 of it */
+	struct dmm_prefix locator;
 	unsigned n_fixed;          /* prefixes of fixed correspondents behind this MR (P6) */
 	struct dmm_prefix fixed[DMM_MAX_NET_PREFIX];
 
@@ -145,6 +157,7 @@ enum dmm_config_item {
 	DMM_CI_TIMER,      /* i = offsetof(struct dmm_timers, the field) */
 	DMM_CI_LIMIT,      /* i = offsetof(struct dmm_limits, the field), or NONE */
 	DMM_CI_KEYS,
+	DMM_CI_LOCATOR,    /* routing / locator of the MR */
 };
 #define DMM_CI_NONE 0xffffffffu
 

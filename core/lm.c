@@ -30,7 +30,7 @@
 
 /* Options each reply type may carry (msg.c rejects anything else). */
 #define LM_P_COMMON (DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_PREV_LOCATION | \
-		     DMM_P_HOME)
+		     DMM_P_HOME | DMM_P_PHL)
 #define LM_P_ACK (LM_P_COMMON | DMM_P_HANDOFF)
 #define LM_P_REPLY (LM_P_COMMON | DMM_P_TARGET)
 
@@ -87,6 +87,10 @@ struct lm_ext {
 	uint32_t n_subs;
 	uint8_t pfx_lo[8];   /* prefix bits 64-127 */
 	struct dmm_mnid mnid;/* an MN id longer than LM_ID_INLINE */
+	/* The per-host locator the serving MR gave the prefix (routing
+	 * locator, draft 4.3), beside the MR's address; len 0 = none. Only
+	 * bindings of such MRs have one, so it lives here, not in the record. */
+	struct dmm_prefix phl;
 	uint32_t next_free;
 };
 
@@ -452,9 +456,30 @@ lm_fill(const struct dmm_lm *lm, struct dmm_msg *rep, const struct lm_binding *b
 		rep->present |= DMM_P_LOCATION | DMM_P_HOME;
 	}
 	if (rep->n_hnp < DMM_MAX_HNP) {
+		const struct dmm_prefix *phl = &lm_x(lm, b)->phl;
+		if (phl->len != 0) {
+			while (rep->n_phl < rep->n_hnp) /* earlier prefixes: none */
+				memset(&rep->phl[rep->n_phl++], 0, sizeof(rep->phl[0]));
+			rep->phl[rep->n_phl++] = *phl;
+			rep->present |= DMM_P_PHL;
+		}
 		rep->hnp[rep->n_hnp++] = lm_pfx(lm, b);
 		rep->present |= DMM_P_HNP;
 	}
+}
+
+/* Store b's per-host locator; true if it changed. DMM_E_NOMEM: no extras. */
+static int
+lm_phl_set(struct dmm_lm *lm, struct lm_binding *b, const struct dmm_prefix *phl)
+{
+	if (phl->len == 0 && (b->ext == 0 || lm->ext[b->ext].phl.len == 0))
+		return 0;
+	if (phl->len != 0 && lm_x_need(lm, b) < 0)
+		return DMM_E_NOMEM;
+	if (dmm_prefix_eq(&lm->ext[b->ext].phl, phl))
+		return 0;
+	lm->ext[b->ext].phl = *phl;
+	return 1;
 }
 
 /* ---- the binding table ---- */
@@ -1482,9 +1507,15 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 			changed = true;
 		}
 	}
+	struct dmm_prefix phl = dmm_msg_phl_of(m, &p);
+	int phl_rc = lm_phl_set(n->lm, b, &phl);
+	if (phl_rc < 0) {
+		dmm_drop(n, DMM_C_NOMEM, now, "lm: no memory for a per-host locator");
+		return DMM_ST_NO_RESOURCES;
+	}
 	b->seq = ctx->forwarded ? m->origin_seq : m->seq;
 	lm_set_expiry(n, b, lm_lifetime(n, m), now);
-	if (!addr_eq(&prev, lm_addr(n->lm, b->loc))) {
+	if (!addr_eq(&prev, lm_addr(n->lm, b->loc)) || (phl_rc > 0 && !changed)) {
 		lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "moved");
 		lm_notify(n, b, &prev, now);
 		changed = true;
@@ -1626,8 +1657,11 @@ lm_update_forward(struct dmm_node *n, const struct lm_ctx *ctx, const int *where
 		if (where[i] < 0 || done[i])
 			continue;
 		sub.n_hnp = 0;
+		sub.n_phl = 0;
 		for (unsigned j = i; j < m->n_hnp; j++)
 			if (where[j] == where[i]) {
+				if (m->present & DMM_P_PHL)
+					sub.phl[sub.n_phl++] = dmm_msg_phl_of(m, &m->hnp[j]);
 				sub.hnp[sub.n_hnp++] = m->hnp[j];
 				done[j] = true;
 			}
@@ -2125,7 +2159,7 @@ dmm_lm_foreach_binding(const struct dmm_node *n,
 			.prefix = lm_pfx(lm, b), .mnid = *lm_id(lm, b, &tmp),
 			.location = *lm_addr(lm, b->loc), .home = *lm_addr(lm, b->home),
 			.fixed = lm_fixed(b), .seq = b->seq, .expires = b->expires,
-			.n_subscribers = lm_x(lm, b)->n_subs,
+			.n_subscribers = lm_x(lm, b)->n_subs, .phl = lm_x(lm, b)->phl,
 		};
 		cb(ctx, &v);
 	}

@@ -329,6 +329,8 @@ static int mn_add_prefix(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 		.lease_expires = now + (dmm_time_t)lease_s * 1000,
 		.release_at = DMM_TIME_NEVER,
 	};
+	h->phl = mr_phl_assign(n, &q);
+	mr_dp_locator(n, true, &h->phl, &q);
 	mr_dp(n, DMM_DP_LOCAL_ADD, &q, NULL, NULL, mn->link);
 	for (unsigned i = 0; i < n_held; i++) /* now they take the LOCAL route */
 		mr_hold(n, DMM_DP_HOLD_FLUSH, &held[i], now);
@@ -337,9 +339,12 @@ static int mn_add_prefix(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 
 static void mn_del_prefix(struct dmm_node *n, struct mr_mn *mn, unsigned i)
 {
+	struct mr_hnp h = mn->hnp[i];
+
 	mr_dp(n, DMM_DP_LOCAL_DEL, &mn->hnp[i].p, NULL, NULL, mn->link);
 	memmove(&mn->hnp[i], &mn->hnp[i + 1], (mn->n_hnp - i - 1) * sizeof(mn->hnp[0]));
 	mn->n_hnp--;
+	mr_phl_release(n, &h.phl, &h.p);
 }
 
 static void mn_del_all(struct dmm_node *n, struct mr_mn *mn)
@@ -408,6 +413,11 @@ static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
 	m.home = h->home;
 	m.handoff = handoff;
 	m.lifetime = lifetime;
+	if (h->phl.len && lifetime) { /* the LM keeps it beside our address */
+		m.present |= DMM_P_PHL;
+		m.n_phl = 1;
+		m.phl[0] = h->phl;
+	}
 	h->bind_refresh = mr_refresh_at(n, now, n->cfg.timers.binding_lifetime_s);
 	if (handoff == DMM_HI_NOT_CHANGED)
 		rc = mr_request_refresh(n, mr_lm(n, &m, now), &m, cookie, now);
@@ -627,8 +637,14 @@ static void mn_ctx_req(struct dmm_node *n, struct mr_mn *mn, const struct in6_ad
 	mr_msg_init(&m, DMM_MSG_CTX_REQ);
 	m.present = DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION;
 	m.mnid = mn->mnid;
-	for (unsigned i = first; i < mn->n_hnp; i++)
+	for (unsigned i = first; i < mn->n_hnp; i++) {
+		if (mn->hnp[i].phl.len) { /* the pMR flushes by translation to it */
+			m.present |= DMM_P_PHL;
+			m.n_phl = (uint8_t)(m.n_hnp + 1);
+		}
+		m.phl[m.n_hnp] = mn->hnp[i].phl;
 		m.hnp[m.n_hnp++] = mn->hnp[i].p;
+	}
 	m.location = n->cfg.self;
 	if (m.n_hnp && mr_request(n, pmr, &m, mr_cookie(MR_CK_CTX, 0, mn->id), now) > 0)
 		dmm_emit(n, DMM_EV_CTX_SENT, now, &mn->mnid, &m.hnp[0], pmr, mn->link);
@@ -1439,6 +1455,7 @@ void dmm_mr_foreach_mn(const struct dmm_node *n,
 			v.hnp[j] = mn->hnp[j].p;
 			v.deprecated[j] = mn->hnp[j].deprecated;
 			v.home[j] = mn->hnp[j].home;
+			v.phl[j] = mn->hnp[j].phl;
 		}
 		cb(ctx, &v);
 	}

@@ -54,6 +54,7 @@ static void cache_set_departed(struct dmm_node *n, struct mr_cache *e, dmm_time_
 	e->state = DMM_CACHE_PASS; /* any state but QUERYING: it expires */
 	e->departed = true;
 	e->locator = n->cfg.self;
+	memset(&e->phl, 0, sizeof(e->phl));
 	e->expires = now + MR_DEPARTED_MS;
 }
 
@@ -169,7 +170,7 @@ struct mr_anchor *mr_anchor_by_addr(struct dmm_node *n, const struct in6_addr *a
 static void cache_install(struct dmm_node *n, const struct mr_cache *e)
 {
 	if (e->state == DMM_CACHE_TUNNEL)
-		mr_dp(n, DMM_DP_TUNNEL_ADD, &e->prefix, &e->src, &e->locator, 0);
+		mr_dp_tunnel(n, &e->prefix, &e->src, &e->locator, &e->phl);
 	else if (e->state == DMM_CACHE_PASS)
 		mr_dp(n, DMM_DP_PASS_ADD, &e->prefix, NULL, NULL, 0);
 }
@@ -375,11 +376,12 @@ static int anchor_miss(struct dmm_node *n, const struct mr_anchor *a, const stru
 		return 0;
 	}
 	e->locator = kn.locator;
+	e->phl = kn.phl;
 	e->expires = kn.expires;
 	cache_set_state(n, e, DMM_CACHE_TUNNEL, true, "anchor miss, location known");
 	cache_install(n, e);
 	if (per_src)
-		mr_sender_redirect(n, &p, &kn.locator, src, now);
+		mr_sender_redirect(n, &p, &kn.locator, &kn.phl, src, now);
 	return 0;
 }
 
@@ -504,6 +506,7 @@ static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm
 	}
 	cache_widen(n, e, &rep->hnp[0]);
 	e->locator = *loc;
+	e->phl = dmm_msg_phl_of(rep, &e->prefix);
 	e->expires = cache_expiry(n, rep->lifetime, now);
 	cache_set_state(n, e, at_home ? DMM_CACHE_PASS : DMM_CACHE_TUNNEL, false,
 			"query answered");
@@ -512,7 +515,7 @@ static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm
 	e->holding = false;
 	/* Only the copy from here: a flush may re-enter dmm_mr_miss(). */
 	if (c.anchor && c.src.len)
-		mr_sender_redirect(n, &c.prefix, &c.locator, &c.sender, now);
+		mr_sender_redirect(n, &c.prefix, &c.locator, &c.phl, &c.sender, now);
 	if (c.holding)
 		mr_hold(n, DMM_DP_HOLD_FLUSH, &c.hold, now);
 }
@@ -540,7 +543,7 @@ void mr_cache_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
 
 static void redirect_send(struct dmm_node *n, const struct in6_addr *to,
 			  const struct dmm_prefix *hnp, const struct in6_addr *locator,
-			  dmm_time_t now)
+			  const struct dmm_prefix *phl, dmm_time_t now)
 {
 	uint32_t life = n->cfg.timers.cache_lifetime_s;
 	struct dmm_msg m;
@@ -550,6 +553,11 @@ static void redirect_send(struct dmm_node *n, const struct in6_addr *to,
 	m.n_hnp = 1;
 	m.hnp[0] = *hnp;
 	m.location = *locator;
+	if (phl->len) { /* routing locator: the sender's MR translates to it */
+		m.present |= DMM_P_PHL;
+		m.n_phl = 1;
+		m.phl[0] = *phl;
+	}
 	m.lifetime = life > UINT16_MAX ? UINT16_MAX : life;
 	dmm_count(n, DMM_C_REDIRECT);
 	dmm_emit(n, DMM_EV_REDIRECT_SENT, now, NULL, hnp, to, 0);
@@ -557,8 +565,8 @@ static void redirect_send(struct dmm_node *n, const struct in6_addr *to,
 }
 
 void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
-			const struct in6_addr *locator, const struct in6_addr *src,
-			dmm_time_t now)
+			const struct in6_addr *locator, const struct dmm_prefix *phl,
+			const struct in6_addr *src, dmm_time_t now)
 {
 	struct mr_job *j = NULL;
 
@@ -575,6 +583,8 @@ void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
 	}
 	*j = (struct mr_job){ .id = mr_new_id(n->mr), .hnp = *hnp, .locator = *locator,
 			      .src = *src };
+	if (phl)
+		j->phl = *phl;
 	if (mr_query(n, src, 0, mr_cookie(MR_CK_SENDER, 0, j->id), now) < 0)
 		memset(j, 0, sizeof(*j));
 }
@@ -598,7 +608,7 @@ void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
 		return; /* not a mobile or fixed prefix: nobody to redirect */
 	if (mr_is_self(n, &rep->location) || mr_addr_eq(&rep->location, &j.locator))
 		return; /* we route it ourselves, or it sits where the MN is */
-	redirect_send(n, &rep->location, &j.hnp, &j.locator, now);
+	redirect_send(n, &rep->location, &j.hnp, &j.locator, &j.phl, now);
 }
 
 /* A tunnel endpoint must be a global unicast address: even an
@@ -670,7 +680,7 @@ static uint8_t redirect_check(struct dmm_node *n, const struct dmm_msg *m,
 /* Apply one checked prefix. Held packets are not flushed here (a flush
  * may re-enter dmm_mr_miss() and take a slot): *flush gets the prefix. */
 static void redirect_apply(struct dmm_node *n, const struct dmm_prefix *q,
-			   const struct in6_addr *loc, uint32_t lifetime,
+			   const struct in6_addr *loc, const struct dmm_prefix *phl, uint32_t lifetime,
 			   struct dmm_prefix *flush, bool *flushing, dmm_time_t now)
 {
 	struct dmm_prefix any = { .len = 0 };
@@ -691,9 +701,11 @@ static void redirect_apply(struct dmm_node *n, const struct dmm_prefix *q,
 	}
 	e->expires = cache_expiry(n, lifetime, now);
 	if (!fresh && !e->departed && e->state == DMM_CACHE_TUNNEL &&
-	    mr_addr_eq(&e->locator, loc))
-		return; /* a duplicate: only refreshed */
+	    mr_addr_eq(&e->locator, loc) && (dmm_prefix_eq(&e->phl, phl) || phl->len == 0))
+		return; /* a duplicate (or one that knows less: a pMR that
+			 * forwarded before it heard the locator): refreshed */
 	e->locator = *loc;
+	e->phl = *phl;
 	cache_set_state(n, e, DMM_CACHE_TUNNEL, fresh, "redirect");
 	cache_install(n, e);
 	if (e->holding) {
@@ -722,9 +734,11 @@ void mr_redirect(struct dmm_node *n, const struct in6_addr *src, const struct dm
 	}
 	rep.status = redirect_check(n, m, q, skip, now);
 	for (unsigned i = 0; rep.status == DMM_ST_OK && i < m->n_hnp; i++)
-		if (!skip[i])
-			redirect_apply(n, &q[i], &m->location, m->lifetime, &flush[i],
+		if (!skip[i]) {
+			struct dmm_prefix phl = dmm_msg_phl_of(m, &q[i]);
+			redirect_apply(n, &q[i], &m->location, &phl, m->lifetime, &flush[i],
 				       &flushing[i], now);
+		}
 	for (unsigned i = 0; rep.status == DMM_ST_OK && i < m->n_hnp; i++)
 		if (flushing[i])
 			mr_hold(n, DMM_DP_HOLD_FLUSH, &flush[i], now);
@@ -750,10 +764,13 @@ static void notify_one(struct dmm_node *n, const struct dmm_prefix *hnp, const s
 		bool at_home = !e->anchor && e->src.len == 0 && (m->present & DMM_P_HOME) &&
 			       mr_addr_eq(&m->location, &m->home);
 		enum dmm_cache_state st = at_home ? DMM_CACHE_PASS : DMM_CACHE_TUNNEL;
+		struct dmm_prefix phl = dmm_msg_phl_of(m, hnp);
 		e->expires = cache_expiry(n, 0, now);
-		if (st == e->state && mr_addr_eq(&e->locator, &m->location))
+		if (st == e->state && mr_addr_eq(&e->locator, &m->location) &&
+		    dmm_prefix_eq(&e->phl, &phl))
 			continue;
 		e->locator = m->location;
+		e->phl = phl;
 		cache_set_state(n, e, st, false, "lm notify");
 		cache_install(n, e);
 	}
@@ -821,7 +838,8 @@ void dmm_mr_foreach_cache(const struct dmm_node *n,
 		const struct mr_cache *e = &n->mr->cache[i];
 		struct dmm_cache_view v = { .prefix = e->prefix, .src = e->src,
 					    .state = e->departed ? DMM_CACHE_DEPARTED : e->state,
-					    .locator = e->locator, .expires = e->expires };
+					    .locator = e->locator, .phl = e->phl,
+					    .expires = e->expires };
 		if (e->id)
 			cb(ctx, &v);
 	}

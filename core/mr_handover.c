@@ -81,6 +81,7 @@ static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, d
 			mr_hold(n, local ? DMM_DP_HOLD_FLUSH : DMM_DP_HOLD_DROP, p, now);
 		if (!local && mr_is_self(n, &h.hnp[i].home))
 			mr_anchor_add(n, p, &h.mnid, now);
+		mr_phl_release(n, &h.hnp[i].phl, p);
 	}
 	dmm_count(n, DMM_C_CTX_DELETED);
 	dmm_emit(n, DMM_EV_CTX_DELETED, now, &h.mnid, h.n_hnp ? &h.hnp[0].p : NULL, &h.nmr,
@@ -109,9 +110,12 @@ void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
 	}
 	if (!ho) {
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: handover context table full");
-		for (unsigned i = 0; i < mn->n_hnp; i++)
+		for (unsigned i = 0; i < mn->n_hnp; i++) {
 			if (mr_is_self(n, &mn->hnp[i].home))
 				mr_anchor_add(n, &mn->hnp[i].p, &mn->mnid, now);
+			/* the caller frees mn: nobody keeps the locator */
+			mr_dp_locator(n, false, &mn->hnp[i].phl, &mn->hnp[i].p);
+		}
 		return;
 	}
 	*ho = (struct mr_ho){
@@ -128,6 +132,15 @@ void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
 	ho_set_state(n, ho, DMM_HO_HOLDING, "mn left");
 }
 
+/* hnp's locator at the nMR (len 0: none, a tunnel). */
+static const struct dmm_prefix *ho_phl(const struct mr_ho *ho, const struct dmm_prefix *hnp)
+{
+	for (unsigned i = 0; i < ho->n_hnp; i++)
+		if (dmm_prefix_eq(&ho->hnp[i].p, hnp))
+			return &ho->nphl[i];
+	return NULL;
+}
+
 /* Packets to the MN now take the miss path (sender discovery), or with no
  * route optimization a plain tunnel to the nMR; held ones are re-injected. */
 static void ho_forward(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *nmr,
@@ -137,7 +150,8 @@ static void ho_forward(struct dmm_node *n, struct mr_ho *ho, const struct in6_ad
 
 	if (ho->state == DMM_HO_FORWARDING && !mr_addr_eq(&ho->nmr, nmr))
 		for (unsigned i = 0; i < ho->n_tun; i++)
-			mr_dp(n, DMM_DP_TUNNEL_ADD, &ho->tun[i].hnp, &ho->tun[i].src, nmr, 0);
+			mr_dp_tunnel(n, &ho->tun[i].hnp, &ho->tun[i].src, nmr,
+				     ho_phl(ho, &ho->tun[i].hnp));
 	ho->nmr = *nmr;
 	ho->expires = now + n->cfg.timers.handover_ctx_ms;
 	if (n->cfg.ro_mode == DMM_RO_NONE)
@@ -148,12 +162,40 @@ static void ho_forward(struct dmm_node *n, struct mr_ho *ho, const struct in6_ad
 	/* From here on only the copy: a flush may re-enter dmm_mr_miss(). */
 	for (unsigned i = 0; i < h.n_hnp; i++) {
 		if (h.catchall)
-			mr_dp(n, DMM_DP_TUNNEL_ADD, &h.hnp[i].p, NULL, nmr, 0);
+			mr_dp_tunnel(n, &h.hnp[i].p, NULL, nmr, &h.nphl[i]);
 		else
 			mr_dp(n, DMM_DP_MISS_ADD, &h.hnp[i].p, NULL, NULL, 0);
 		if (h.holding)
 			mr_hold(n, DMM_DP_HOLD_FLUSH, &h.hnp[i].p, now);
 	}
+}
+
+/* The nMR named per-host locators the context did not have (it forwarded
+ * by tunnel so far): its routes translate from now on, and the senders it
+ * redirected are redirected again, with the locator. */
+static void ho_new_phl(struct dmm_node *n, struct mr_ho *ho, const struct dmm_msg *m,
+		       dmm_time_t now)
+{
+	struct mr_ho h;
+	bool changed = false;
+
+	for (unsigned i = 0; i < ho->n_hnp; i++) {
+		struct dmm_prefix p = dmm_msg_phl_of(m, &ho->hnp[i].p);
+		if (!dmm_prefix_eq(&p, &ho->nphl[i])) {
+			ho->nphl[i] = p;
+			changed = true;
+		}
+	}
+	if (!changed)
+		return;
+	h = *ho; /* a redirect's query cannot re-enter, but keep to the copy */
+	for (unsigned i = 0; i < h.n_tun; i++) {
+		const struct dmm_prefix *phl = ho_phl(&h, &h.tun[i].hnp);
+		mr_dp_tunnel(n, &h.tun[i].hnp, &h.tun[i].src, &h.nmr, phl);
+		mr_sender_redirect(n, &h.tun[i].hnp, &h.nmr, phl, &h.tun[i].src.addr, now);
+	}
+	for (unsigned i = 0; h.catchall && i < h.n_hnp; i++)
+		mr_dp_tunnel(n, &h.hnp[i].p, NULL, &h.nmr, &h.nphl[i]);
 }
 
 static void ctx_ack(struct dmm_node *n, const struct in6_addr *src, const struct dmm_msg *m,
@@ -281,13 +323,30 @@ void mr_ho_ctx_accept(struct dmm_node *n, const struct in6_addr *src,
 		ctx_ack(n, src, m, DMM_ST_NOT_FOUND, NULL, now);
 		return;
 	}
+	/* routing locator: a request the LM relayed cannot name the nMR's
+	 * per-host locators (the nMR gives them only once it has the
+	 * prefixes): keep holding until the nMR's own request, which follows
+	 * and names them, so that the held packets are flushed by
+	 * translation, not by tunnel. */
+	if ((m->present & DMM_P_ORIGIN) && n->cfg.routing == DMM_ROUTING_LOCATOR &&
+	    ho->state == DMM_HO_HOLDING) {
+		dmm_log(n, DMM_LOG_DEBUG, "mr: relayed context transfer: holding until the "
+			"nmr's own request names its locators");
+		ctx_ack(n, src, m, DMM_ST_OK, ho, now);
+		return;
+	}
 	/* The same nMR again (its own request after the LM relayed one, or
-	 * a second one after the LM's answer): already done, only answered. */
+	 * a second one after the LM's answer): already done, only answered
+	 * (and its locators taken if the first request had none). */
 	if (ho->state == DMM_HO_FORWARDING && mr_addr_eq(&ho->nmr, &m->location)) {
+		if (!(m->present & DMM_P_ORIGIN))
+			ho_new_phl(n, ho, m, now);
 		ctx_ack(n, src, m, DMM_ST_OK, ho, now);
 		return;
 	}
 	dmm_emit(n, DMM_EV_CTX_RECEIVED, now, &ho->mnid, &ho->hnp[0].p, &m->location, ho->link);
+	for (unsigned i = 0; i < ho->n_hnp; i++) /* routing locator: where to translate to */
+		ho->nphl[i] = dmm_msg_phl_of(m, &ho->hnp[i].p);
 	uint32_t id = ho->id;
 	ho_forward(n, ho, &m->location, now);
 	/* ho may have been reused by a re-entrant miss only if it was freed,
@@ -318,14 +377,15 @@ void mr_ho_miss(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *dst
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: sender tunnels of a context full");
 		ho->catchall = true;
 		for (unsigned i = 0; i < ho->n_hnp; i++)
-			mr_dp(n, DMM_DP_TUNNEL_ADD, &ho->hnp[i].p, NULL, &nmr, 0);
+			mr_dp_tunnel(n, &ho->hnp[i].p, NULL, &nmr, &ho->nphl[i]);
 		return;
 	}
 	t = &ho->tun[ho->n_tun++];
 	t->hnp = hnp;
 	t->src = s;
-	mr_dp(n, DMM_DP_TUNNEL_ADD, &hnp, &s, &nmr, 0);
-	mr_sender_redirect(n, &hnp, &nmr, src, now);
+	struct dmm_prefix phl = *ho_phl(ho, &hnp);
+	mr_dp_tunnel(n, &hnp, &s, &nmr, &phl);
+	mr_sender_redirect(n, &hnp, &nmr, &phl, src, now);
 }
 
 void mr_ho_timer(struct dmm_node *n, dmm_time_t now)

@@ -74,6 +74,9 @@ struct mr_hnp {
 	dmm_time_t bind_expires;  /* the LM's binding runs out (last ack + lifetime) */
 	dmm_time_t lease_expires; /* the HAA's lease runs out (last grant + lease) */
 	dmm_time_t release_at;    /* deprecated: released then */
+	/* routing locator: our per-host locator for it (len 0: none); in a
+	 * handover context, the locator it had here (kept until the end) */
+	struct dmm_prefix phl;
 };
 
 struct mr_mn {
@@ -116,6 +119,7 @@ struct mr_ho {
 	struct mr_hnp hnp[DMM_MAX_HNP];
 	enum dmm_ho_state state;
 	struct in6_addr nmr;
+	struct dmm_prefix nphl[DMM_MAX_HNP]; /* hnp[i]'s locator at the nMR (len 0: none) */
 	dmm_time_t expires;
 	bool holding;  /* HOLD_START issued, not flushed */
 	bool catchall; /* tunnel table was full: hnp -> nMR for every source */
@@ -137,6 +141,7 @@ struct mr_cache {
 	struct in6_addr sender; /* source-specific: the sender whose MR is redirected */
 	enum dmm_cache_state state;
 	struct in6_addr locator;
+	struct dmm_prefix phl;  /* the prefix's per-host locator at .locator (len 0: none) */
 	dmm_time_t expires;     /* NEVER while QUERYING (the query times out), unless
 				 * the answer named an MN attaching here: hold_ms */
 	bool negative;          /* PASS because the LM knows no MN there */
@@ -168,6 +173,7 @@ struct mr_job {
 	uint32_t id;
 	struct dmm_prefix hnp;
 	struct in6_addr locator;
+	struct dmm_prefix phl;
 	struct in6_addr src;
 };
 
@@ -262,8 +268,8 @@ void mr_notify(struct dmm_node *n, const struct in6_addr *src,
 	       const struct dmm_msg *m, dmm_time_t now);
 /* Find the MR serving src, then send it REDIRECT {hnp, locator}. */
 void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
-			const struct in6_addr *locator, const struct in6_addr *src,
-			dmm_time_t now);
+			const struct in6_addr *locator, const struct dmm_prefix *phl,
+			const struct in6_addr *src, dmm_time_t now);
 void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
 		     dmm_time_t now);
 /* Prefix p is now delivered locally: forget every other route of ours for
@@ -281,5 +287,21 @@ void mr_anchor_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
 struct mr_anchor *mr_anchor_by_addr(struct dmm_node *n, const struct in6_addr *a);
 void mr_cache_timer(struct dmm_node *n, dmm_time_t now);
 dmm_time_t mr_cache_deadline(const struct dmm_node *n);
+
+/* ---- mr_locator.c (routing locator, draft 4.3) ---- */
+/* A free per-host locator of ours for /64 hnp (len 0: none, tunnel). */
+struct dmm_prefix mr_phl_assign(struct dmm_node *n, const struct dmm_prefix *hnp);
+/* A peer's locator for hnp that we may translate to. */
+bool mr_phl_sane(const struct dmm_node *n, const struct dmm_prefix *hnp,
+		 const struct dmm_prefix *phl);
+/* TUNNEL_ADD p [from src] to the MR locator: by translation to phl where
+ * we route by locator and phl is usable, else IPv6-in-IPv6. */
+void mr_dp_tunnel(struct dmm_node *n, const struct dmm_prefix *p, const struct dmm_prefix *src,
+		  const struct in6_addr *locator, const struct dmm_prefix *phl);
+void mr_dp_locator(struct dmm_node *n, bool add, const struct dmm_prefix *phl,
+		   const struct dmm_prefix *hnp);
+/* LOCATOR_DEL phl unless an attached MN or a context still has it. */
+void mr_phl_release(struct dmm_node *n, const struct dmm_prefix *phl,
+		    const struct dmm_prefix *hnp);
 
 #endif

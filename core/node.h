@@ -14,7 +14,13 @@
  * a source-specific route beats a catch-all; at equal (prefix, src) the last
  * TUNNEL/LOCAL/PASS/MISS op replaces the previous one, *_DEL removes it):
  *   LOCAL  prefix -> access link of the attached MN
- *   TUNNEL prefix [from src] -> IPv6-in-IPv6 to locator
+ *   TUNNEL prefix [from src] -> IPv6-in-IPv6 to locator; with .xlate set
+ *          (routing locator, draft 4.3) no encapsulation: the destination's
+ *          .prefix bits are replaced by .xlate (a per-host locator of the
+ *          MR .locator, checksum-neutral) and the packet is routed again
+ *   LOCATOR .prefix (a per-host locator of ours) -> arriving packets get
+ *          .xlate (the MN's prefix) back as destination prefix, then are
+ *          routed as any packet to .xlate
  *   PASS   prefix -> regular routing (the driver's main table)
  *   MISS   prefix -> miss path: each packet is queued and dmm_mr_miss() is
  *          called; when it returns, a queued packet is re-routed if a route
@@ -35,6 +41,9 @@ enum dmm_dp_kind {
 	DMM_DP_HOLD_FLUSH, /* re-inject held packets of .prefix (routes are set up) */
 	DMM_DP_HOLD_DROP,  /* discard held packets of .prefix */
 	DMM_DP_ADVERTISE,  /* send an RA on .link with .adv[] */
+	DMM_DP_LOCATOR_ADD,/* packets to our per-host locator .prefix: destination
+			    * prefix back to .xlate (the MN's HNP) */
+	DMM_DP_LOCATOR_DEL,
 	DMM_DP_KIND_COUNT
 };
 
@@ -49,6 +58,9 @@ struct dmm_dp_op {
 	struct dmm_prefix prefix;
 	struct dmm_prefix src; /* len 0 = any source */
 	struct in6_addr locator;
+	/* TUNNEL_ADD: the per-host locator that replaces .prefix (len 0: a
+	 * tunnel); LOCATOR_*: the MN's prefix that .prefix stands for */
+	struct dmm_prefix xlate;
 	uint32_t link;
 	unsigned n_adv;
 	struct dmm_adv adv[DMM_MAX_HNP];

@@ -23,6 +23,7 @@ struct dmm_mn_view {
 	struct dmm_prefix hnp[DMM_MAX_HNP];
 	bool deprecated[DMM_MAX_HNP]; /* kept only for old sessions */
 	struct in6_addr home[DMM_MAX_HNP]; /* anchor MR of each prefix */
+	struct dmm_prefix phl[DMM_MAX_HNP]; /* per-host locator of each (len 0: none) */
 	dmm_time_t since;
 };
 void dmm_mr_foreach_mn(const struct dmm_node *n,
@@ -42,6 +43,7 @@ struct dmm_cache_view {
 	struct dmm_prefix src; /* source-specific entry (redirect anchor), len 0 = any */
 	enum dmm_cache_state state;
 	struct in6_addr locator;
+	struct dmm_prefix phl; /* routing locator: translated to it (len 0: none) */
 	dmm_time_t expires;
 };
 void dmm_mr_foreach_cache(const struct dmm_node *n,
@@ -71,6 +73,7 @@ struct dmm_binding_view {
 	struct dmm_mnid mnid;
 	struct in6_addr location; /* serving MR */
 	struct in6_addr home;     /* anchor MR */
+	struct dmm_prefix phl;    /* the serving MR's per-host locator (len 0: none) */
 	bool fixed;               /* fixed correspondents behind a gateway MR */
 	uint16_t seq;
 	dmm_time_t expires;

@@ -97,7 +97,7 @@ const char *dmm_counter_name(enum dmm_counter c)
 static const char *const dp_names[DMM_DP_KIND_COUNT] = {
 	"tunnel_add", "tunnel_del", "local_add", "local_del", "pass_add",
 	"pass_del", "miss_add", "miss_del", "hold_start", "hold_flush",
-	"hold_drop", "advertise",
+	"hold_drop", "advertise", "locator_add", "locator_del",
 };
 
 const char *dmm_dp_kind_name(enum dmm_dp_kind k)
@@ -309,4 +309,28 @@ uint32_t dmm_hash_mnid(const struct dmm_mnid *id)
 	uint8_t len = id->len <= DMM_MNID_MAX ? id->len : DMM_MNID_MAX;
 
 	return fnv1a(fnv1a(2166136261u, &id->type, 1), id->id, len);
+}
+
+/* One's-complement sum of the 16-bit words of the first len/8 bytes. */
+static uint32_t csum_words(const struct in6_addr *a, unsigned bytes)
+{
+	uint32_t s = 0;
+
+	for (unsigned i = 0; i + 1 < bytes; i += 2)
+		s += (uint32_t)a->s6_addr[i] << 8 | a->s6_addr[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+bool dmm_prefix_csum_neutral(const struct dmm_prefix *a, const struct dmm_prefix *b)
+{
+	uint32_t x, y;
+
+	if (a->len != b->len || a->len % 16 != 0)
+		return false;
+	x = csum_words(&a->addr, a->len / 8);
+	y = csum_words(&b->addr, b->len / 8);
+	/* 0x0000 and 0xffff are the same number in one's complement */
+	return x % 0xffff == y % 0xffff;
 }

@@ -664,6 +664,8 @@ static void cb_mn(void *ctx, const struct dmm_mn_view *m)
 		v_prefix(v, "prefix", &m->hnp[i], false);
 		v_addr(v, "home", &m->home[i], false);
 		v_bool(v, "deprecated", m->deprecated[i]);
+		if (m->phl[i].len)
+			v_prefix(v, "locator", &m->phl[i], false);
 		if (v->json && json_array_append_new(pl, v->obj) < 0)
 			v->oom = true;
 	}
@@ -695,6 +697,8 @@ static void cb_cache(void *ctx, const struct dmm_cache_view *c)
 		v_addr(v, "locator", &c->locator, false);
 	else
 		v_str(v, "locator", NULL, false);
+	if (c->state == DMM_CACHE_TUNNEL && c->phl.len)
+		v_prefix(v, "phl", &c->phl, false);
 	v_left(v, "expires", c->expires);
 	v_end(v);
 }
@@ -730,6 +734,8 @@ static void cb_binding(void *ctx, const struct dmm_binding_view *bv)
 	v_mnid(v, &bv->mnid, false);
 	v_addr(v, "location", &bv->location, false);
 	v_addr(v, "home", &bv->home, false);
+	if (bv->phl.len)
+		v_prefix(v, "phl", &bv->phl, false);
 	v_bool(v, "fixed", bv->fixed);
 	v_u64(v, "seq", bv->seq);
 	v_u64(v, "subscribers", bv->n_subscribers);
@@ -813,6 +819,9 @@ static unsigned counters_collect(struct dmmd *d, struct ctr *c)
 		ONE("dp_decap_rejected", ds.decap_rejected);
 		ONE("dp_decap_errors", ds.decap_errors);
 		ONE("dp_encap_errors", ds.encap_errors);
+		ONE("dp_xlate_out", ds.xlate_out_packets);
+		ONE("dp_xlate_in", ds.xlate_in_packets);
+		ONE("dp_xlate_errors", ds.xlate_errors);
 	}
 #undef ONE
 	return n;

@@ -179,6 +179,7 @@ static int dp_start(struct dmmd *d)
 	dc.hold_max_pkts = c->dp_hold_limit;
 	dc.hold_max_bytes = c->dp_hold_memory;
 	dc.ra_router_lifetime_s = c->core.timers.ra_lifetime_s;
+	dc.ra_mtu_no_tunnel = c->core.routing == DMM_ROUTING_LOCATOR;
 	dc.mr = true;
 	dc.attach_first_frame = c->attach_on == DMMD_ATTACH_FIRST_FRAME;
 	dc.router_ll = c->router_ll;
@@ -188,6 +189,16 @@ static int dp_start(struct dmmd *d)
 	if (rc < 0) {
 		log_warnx("data plane: %s%s", strerror(-rc), rc == -EPERM ?
 			  " (dmmd must run as root, or with CAP_NET_ADMIN and CAP_NET_RAW)" : "");
+		d->dp = NULL;
+		return -1;
+	}
+	if (c->core.routing == DMM_ROUTING_LOCATOR && !dp_can_locator(d->dp)) {
+		/* dataplane auto on a kernel without the bpf driver */
+		log_warnx("mr { routing locator }: the %s data-plane driver cannot translate "
+			  "per-host locators; it needs the bpf driver (CONFIG_BPF_SYSCALL, "
+			  "CONFIG_LWTUNNEL_BPF, CONFIG_NET_CLS_BPF: see dmmd -P), or routing tunnel",
+			  dp_driver_name(dp_driver(d->dp, NULL)));
+		dp_close(d->dp);
 		d->dp = NULL;
 		return -1;
 	}

@@ -68,7 +68,7 @@ struct parser {
  * error (the checks say nothing more about it). Indexes as in the config;
  * timers and limits by field (offset / 4). */
 struct lines {
-	int self, roles, keys, ro_mode, mr_block, haa_block;
+	int self, roles, keys, ro_mode, mr_block, haa_block, locator;
 	int net[DMM_MAX_NETS];
 	int net_prefix[DMM_MAX_NETS][DMM_MAX_NET_PREFIX];
 	bool net_bad_prefix[DMM_MAX_NETS];
@@ -817,6 +817,46 @@ static int mr_mode(struct parser *ps, const char *kw, void *obj)
 	return 0;
 }
 
+/* routing tunnel | locator (draft 4.3) */
+static int mr_routing(struct parser *ps, const char *kw, void *obj)
+{
+	static const char *const ways[] = { "tunnel", "locator", NULL };
+	struct dmm_config *c = obj;
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "tunnel or locator");
+	char dym[64];
+
+	if (!w)
+		return -1;
+	if (!ps->ln->locator)
+		ps->ln->locator = line;
+	if (strcmp(w, "tunnel") == 0)
+		c->routing = DMM_ROUTING_TUNNEL;
+	else if (strcmp(w, "locator") == 0)
+		c->routing = DMM_ROUTING_LOCATOR;
+	else {
+		perr(ps, line, "routing: '%s' is not tunnel or locator%s", w,
+		     did_you_mean(w, ways, dym, sizeof(dym)));
+		return -1;
+	}
+	return 0;
+}
+
+/* locator PREFIX: this MR's locator prefix (routing locator) */
+static int mr_locator(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmm_config *c = obj;
+	int line = peek(ps)->line;
+	struct dmm_prefix p;
+
+	memset(&p, 0, sizeof(p));
+	if (want_prefix(ps, kw, &p) != 0)
+		return -1;
+	ps->ln->locator = line;
+	c->locator = p;
+	return 0;
+}
+
 static int mr_access(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmmd_conf *dc = ps->c;
@@ -958,6 +998,8 @@ static int mr_anycast_dead(struct parser *ps, const char *kw, void *obj)
 
 static const struct directive mr_tab[] = {
 	{ "mode", mr_mode, false },
+	{ "routing", mr_routing, false },
+	{ "locator", mr_locator, false },
 	{ "access", mr_access, true },
 	{ "lm-update-on-attach", mr_lm_update, false },
 	{ "new-hoa-on-arrival", mr_new_hoa, false },
@@ -1759,6 +1801,12 @@ static void check_final(struct parser *ps)
 		perr(ps, 0, "missing 'keys' directive");
 	else if (c->core.keys.n > 0)
 		check_active_key(ps);
+	/* Only the bpf driver translates per-host locators. */
+	if ((c->core.roles & DMM_ROLE_MR) && c->core.routing == DMM_ROUTING_LOCATOR &&
+	    (c->dataplane == DMMD_DP_SEG6 || c->dataplane == DMMD_DP_TUN))
+		perr(ps, ps->ln->locator, "routing locator: the %s data-plane driver cannot "
+		     "translate per-host locators; use dataplane bpf (or auto)",
+		     dmmd_dataplane_names[c->dataplane]);
 }
 
 /* The line of a config item (struct lines), for dmm_config_check_at's
@@ -1789,6 +1837,7 @@ static int line_of(const struct parser *ps, const struct dmm_config_at *at)
 		return i < DMM_MAX_POOLS ? ln->pool[i] : 0;
 	case DMM_CI_FIXED: return i < DMM_MAX_NET_PREFIX ? ln->fixed[i] : ln->mr_block;
 	case DMM_CI_RO_MODE: return ln->ro_mode;
+	case DMM_CI_LOCATOR: return ln->locator ? ln->locator : ln->mr_block;
 	case DMM_CI_TIMER: return i / 4 < N_TIMER_SLOTS ? ln->timer[i / 4] : 0;
 	case DMM_CI_LIMIT: return i / 4 < N_LIMIT_SLOTS ? ln->limit[i / 4] : 0;
 	default: return 0;
@@ -2229,6 +2278,9 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 
 	if (k->roles & DMM_ROLE_MR) {
 		fprintf(f, "\nmr {\n\tmode %s\n", mode[k->ro_mode % 3]);
+		fprintf(f, "\trouting %s\n", k->routing == DMM_ROUTING_LOCATOR ? "locator" : "tunnel");
+		if (k->locator.len)
+			fprintf(f, "\tlocator %s\n", dmm_prefix_str(&k->locator, p, sizeof(p)));
 		for (unsigned i = 0; i < c->n_access; i++) {
 			fputs("\taccess ", f);
 			print_str(f, c->access[i]);

@@ -215,6 +215,16 @@ int dp_apply(struct dp *d, const struct dmm_dp_op *op)
 	case DMM_DP_ADVERTISE:
 		err = dp_access_advertise(d, op);
 		break;
+	case DMM_DP_LOCATOR_ADD:
+	case DMM_DP_LOCATOR_DEL:
+		if (op->prefix.len != 64 || op->xlate.len != 64)
+			err = -EINVAL;
+		else if (d->drv == NULL || d->drv->locator == NULL)
+			err = -EOPNOTSUPP;
+		else
+			err = d->drv->locator(d, &op->prefix, &op->xlate,
+					      op->kind == DMM_DP_LOCATOR_ADD);
+		break;
 	case DMM_DP_KIND_COUNT:
 		err = -EINVAL;
 		break;
@@ -228,6 +238,11 @@ int dp_apply(struct dp *d, const struct dmm_dp_op *op)
 			d->nl_errmsg[0] ? ": " : "", d->nl_errmsg);
 	d->nl_errmsg[0] = '\0';
 	return err;
+}
+
+bool dp_can_locator(const struct dp *d)
+{
+	return d->drv != NULL && d->drv->locator != NULL;
 }
 
 int dp_pollfds(struct dp *d, struct pollfd *fds, int max)

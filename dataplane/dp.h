@@ -59,6 +59,9 @@ struct dp_config {
 	char access[DP_MAX_ACCESS][IFNAMSIZ];
 	uint32_t hold_max_pkts;   /* per held prefix, default 4096 */
 	uint32_t ra_router_lifetime_s;
+	/* Addition: RAs give the access link's whole MTU, not 40 bytes less
+	 * (routing locator: packets are translated, not encapsulated). */
+	bool ra_mtu_no_tunnel;
 	bool mr;                  /* false: LM/HAA-only node, no routes, no TUN */
 	uint32_t hold_max_ms;     /* held packets older than this are dropped, default 5000 */
 	/* Addition: bytes held in all hold queues together (packets plus
@@ -185,8 +188,15 @@ struct dp_stats {
 	/* Addition: packets not held because every hold queue together had
 	 * hold_max_bytes (also counted in hold_dropped); bytes held now. */
 	uint64_t hold_memory_dropped, held_bytes;
+	/* Addition (routing locator, bpf): packets whose destination prefix
+	 * was translated to a per-host locator (out) or back (in), and
+	 * packets dropped because a translation failed. */
+	uint64_t xlate_out_packets, xlate_in_packets, xlate_errors;
 };
 void dp_get_stats(const struct dp *d, struct dp_stats *s);
+
+/* Can the driver in use route by per-host locator (routing locator)? */
+bool dp_can_locator(const struct dp *d);
 
 /* The driver in use and one line on why it was chosen. */
 enum dp_driver_kind dp_driver(const struct dp *d, const char **why);

@@ -8,7 +8,8 @@
  *
  * RA content: M=O=0, router lifetime cfg.ra_router_lifetime_s, SLLAO, MTU =
  * link MTU - 40 (the tunnel overhead: bigger packets would be dropped
- * silently at the encap), and one PIO per prefix with A=1, L=0: each MN has
+ * silently at the encap; the whole link MTU with cfg.ra_mtu_no_tunnel,
+ * routing locator: no encapsulation), and one PIO per prefix with A=1, L=0: each MN has
  * its own prefix and everything goes through the MR, so nothing is on-link. */
 #include <errno.h>
 #include <fnmatch.h>
@@ -585,10 +586,11 @@ static size_t dp_ra_build(const struct dp *d, const struct dp_link *l,
 		memcpy(b + n + 2, l->mac, 6);
 		n += 8;
 	}
-	if (l->mtu > 1280 + 40) {
+	uint32_t over = d->cfg.ra_mtu_no_tunnel ? 0 : 40;
+	if (l->mtu > 1280 + over) {
 		b[n] = ND_OPT_MTU;
 		b[n + 1] = 1;
-		dp_put32(b + n + 4, l->mtu - 40);
+		dp_put32(b + n + 4, l->mtu - over);
 		n += 8;
 	}
 	for (unsigned i = 0; i < op->n_adv && i < DMM_MAX_HNP; i++) {

@@ -22,6 +22,7 @@
 #include "dmm_bpf.h"
 #include "dmm_decap.skel.h"
 #include "dmm_encap.skel.h"
+#include "dmm_xlate.skel.h"
 
 #define DP_BPF_TC_HANDLE 0xd33
 #define DP_BPF_TC_PRIO 0xd33
@@ -42,6 +43,7 @@ struct dp_bpf_link {
 
 struct dp_bpf {
 	struct dmm_decap *decap;
+	struct dmm_xlate *xlate; /* routing locator: the one translating program */
 	int ncpu;
 	unsigned n_tx;
 	struct dp_bpf_tx tx[DP_MAX_PEERS];
@@ -90,16 +92,23 @@ static struct dmm_decap *dp_bpf_decap_load(const struct dp *d, int *err)
 }
 
 /* The LWT attributes of a route through program fd. */
-static void dp_bpf_put_lwt(struct nlmsghdr *nlh, int fd)
+static void dp_bpf_put_lwt_prog(struct nlmsghdr *nlh, int fd, const char *name,
+				uint32_t headroom)
 {
 	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_BPF);
 	struct nlattr *nest = dp_nest(nlh, RTA_ENCAP);
 	struct nlattr *x = dp_nest(nlh, LWT_BPF_XMIT);
 	mnl_attr_put_u32(nlh, LWT_BPF_PROG_FD, (uint32_t)fd);
-	mnl_attr_put_strz(nlh, LWT_BPF_PROG_NAME, "dmm_encap");
+	mnl_attr_put_strz(nlh, LWT_BPF_PROG_NAME, name);
 	mnl_attr_nest_end(nlh, x);
-	mnl_attr_put_u32(nlh, LWT_BPF_XMIT_HEADROOM, DP_BPF_HEADROOM);
+	if (headroom)
+		mnl_attr_put_u32(nlh, LWT_BPF_XMIT_HEADROOM, headroom);
 	mnl_attr_nest_end(nlh, nest);
+}
+
+static void dp_bpf_put_lwt(struct nlmsghdr *nlh, int fd)
+{
+	dp_bpf_put_lwt_prog(nlh, fd, "dmm_encap", DP_BPF_HEADROOM);
 }
 
 /* ---- probe ---- */
@@ -232,6 +241,12 @@ static int dp_bpf_open(struct dp *d)
 			strerror(err ? -err : EINVAL));
 		return err ? err : -EINVAL;
 	}
+	if ((b->xlate = dmm_xlate__open_and_load()) == NULL) {
+		err = -errno;
+		dp_logf(d, DMM_LOG_ERR, "bpf data plane: cannot load the translation program: %s",
+			strerror(-err));
+		return err;
+	}
 	int fd = bpf_map__fd(b->decap->maps.peers);
 	for (uint32_t i = 0; i < d->cfg.n_peers; i++) {
 		if (bpf_map_update_elem(fd, &d->cfg.peers[i], &i, BPF_ANY) < 0) {
@@ -253,6 +268,7 @@ static void dp_bpf_close(struct dp *d)
 		dp_bpf_tc_detach((int)b->links[i].ifindex, b->links[i].hook_created);
 	for (unsigned i = 0; i < b->n_tx; i++)
 		dmm_encap__destroy(b->tx[i].skel);
+	dmm_xlate__destroy(b->xlate);
 	dmm_decap__destroy(b->decap);
 	free(b);
 	d->drv_state = NULL;
@@ -268,11 +284,79 @@ static struct dp_bpf_tx *dp_bpf_tx_find(struct dp_bpf *b, const struct in6_addr 
 	return NULL;
 }
 
+/* ---- translation (routing locator) ---- */
+
+/* The 8-byte map key of a /64 and the entry that replaces it by to. */
+static uint64_t dp_bpf_key(const struct dmm_prefix *p)
+{
+	uint64_t k;
+
+	memcpy(&k, p->addr.s6_addr, 8);
+	return k;
+}
+
+static struct dmm_bpf_xlate dp_bpf_xval(const struct dmm_prefix *from,
+					const struct dmm_prefix *to)
+{
+	struct dmm_bpf_xlate v = { .flags = 0, .refs = 0 };
+
+	memcpy(v.pfx, to->addr.s6_addr, 8);
+	/* a pair that is not checksum-neutral (a peer that chose its
+	 * locator otherwise) costs a transport checksum fix-up */
+	if (!dmm_prefix_csum_neutral(from, to))
+		v.flags |= DMM_BPF_XLATE_FIXUP;
+	return v;
+}
+
+/* One more (ref) or one less (unref) user of the entry from -> to in map fd. */
+static int dp_bpf_xref(int fd, const struct dmm_prefix *from, const struct dmm_prefix *to,
+		       bool ref)
+{
+	uint64_t k = dp_bpf_key(from);
+	struct dmm_bpf_xlate old, v = dp_bpf_xval(from, to);
+	bool had = bpf_map_lookup_elem(fd, &k, &old) == 0;
+
+	if (!ref) {
+		if (!had)
+			return 0;
+		if (old.refs > 1) {
+			old.refs--;
+			return bpf_map_update_elem(fd, &k, &old, BPF_EXIST) < 0 ? -errno : 0;
+		}
+		return bpf_map_delete_elem(fd, &k) < 0 && errno != ENOENT ? -errno : 0;
+	}
+	v.refs = had ? old.refs + 1 : 1; /* the newest target wins */
+	return bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0 ? -errno : 0;
+}
+
+static int dp_bpf_locator(struct dp *d, const struct dmm_prefix *phl, const struct dmm_prefix *hnp,
+			  bool add)
+{
+	struct dp_bpf *b = d->drv_state;
+	int fd = bpf_map__fd(b->decap->maps.xlate_in);
+	uint64_t k = dp_bpf_key(phl);
+
+	if (!add)
+		return bpf_map_delete_elem(fd, &k) < 0 && errno != ENOENT ? -errno : 0;
+	struct dmm_bpf_xlate v = dp_bpf_xval(phl, hnp);
+	v.refs = 1;
+	return bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0 ? -errno : 0;
+}
+
 static int dp_bpf_tunnel_attrs(struct dp *d, struct nlmsghdr *nlh, const struct dp_route *r)
 {
 	struct dp_bpf *b = d->drv_state;
-	struct dp_bpf_tx *t = dp_bpf_tx_find(b, &r->locator);
+	struct dp_bpf_tx *t;
 	int err = 0;
+
+	if (r->xlate.len) {
+		int fd = bpf_map__fd(b->xlate->maps.xlate_out);
+		if ((err = dp_bpf_xref(fd, &r->dst, &r->xlate, true)) < 0)
+			return err;
+		dp_bpf_put_lwt_prog(nlh, bpf_program__fd(b->xlate->progs.dmm_xlate), "dmm_xlate", 0);
+		return 0;
+	}
+	t = dp_bpf_tx_find(b, &r->locator);
 
 	if (t == NULL) {
 		if (b->n_tx == DP_MAX_PEERS)
@@ -295,8 +379,13 @@ static int dp_bpf_tunnel_attrs(struct dp *d, struct nlmsghdr *nlh, const struct 
 static void dp_bpf_tunnel_put(struct dp *d, const struct dp_route *r)
 {
 	struct dp_bpf *b = d->drv_state;
-	struct dp_bpf_tx *t = b ? dp_bpf_tx_find(b, &r->locator) : NULL;
+	struct dp_bpf_tx *t;
 
+	if (b && r->xlate.len) {
+		dp_bpf_xref(bpf_map__fd(b->xlate->maps.xlate_out), &r->dst, &r->xlate, false);
+		return;
+	}
+	t = b ? dp_bpf_tx_find(b, &r->locator) : NULL;
 	if (t == NULL || --t->refs > 0)
 		return;
 	dmm_encap__destroy(t->skel);
@@ -374,6 +463,13 @@ static void dp_bpf_stats(const struct dp *d, struct dp_stats *s)
 		s->encap_packets += dp_bpf_sum(b, fd, DMM_BPF_TX_OK).packets;
 		s->encap_errors += dp_bpf_sum(b, fd, DMM_BPF_TX_ERROR).packets;
 	}
+	s->xlate_in_packets += dp_bpf_sum(b, rx_fd, DMM_BPF_SLOT_XLATE_IN).packets;
+	s->xlate_errors += dp_bpf_sum(b, rx_fd, DMM_BPF_SLOT_XLATE_ERR).packets;
+	if (b->xlate != NULL) {
+		int fd = bpf_map__fd(b->xlate->maps.xtx_cnt);
+		s->xlate_out_packets += dp_bpf_sum(b, fd, DMM_BPF_TX_OK).packets;
+		s->xlate_errors += dp_bpf_sum(b, fd, DMM_BPF_TX_ERROR).packets;
+	}
 }
 
 const struct dp_driver_ops dp_bpf_ops = {
@@ -387,4 +483,5 @@ const struct dp_driver_ops dp_bpf_ops = {
 	.core_link = dp_bpf_core_link,
 	.peer_stats = dp_bpf_peer_stats,
 	.stats = dp_bpf_stats,
+	.locator = dp_bpf_locator,
 };

@@ -73,6 +73,9 @@ struct dp_route {
 	uint8_t kind;
 	struct dmm_prefix dst, src;
 	struct in6_addr locator;
+	/* TUNNEL: routing locator, dst is translated to this per-host locator
+	 * instead of encapsulated (len 0: a tunnel) */
+	struct dmm_prefix xlate;
 	uint32_t oif;
 };
 
@@ -153,6 +156,11 @@ struct dp_driver_ops {
 	int (*peer_stats)(struct dp *d, struct dp_peer_stats *v, unsigned max);
 	/* Optional: add the counters kept outside dp (BPF maps) to s. */
 	void (*stats)(const struct dp *d, struct dp_stats *s);
+	/* Optional (routing locator): packets arriving to per-host locator
+	 * phl get hnp back as destination prefix (add), or no more (!add).
+	 * A driver that has it also translates TUNNEL routes with .xlate. */
+	int (*locator)(struct dp *d, const struct dmm_prefix *phl, const struct dmm_prefix *hnp,
+		       bool add);
 };
 
 extern const struct dp_driver_ops dp_seg6_ops, dp_bpf_ops, dp_utun_ops;

@@ -625,6 +625,13 @@ static int dp_route_op1(struct dp *d, const struct dmm_dp_op *op)
 
 	if (r.dst.len > 128 || r.src.len > 128)
 		return -EINVAL;
+	if (op->kind == DMM_DP_TUNNEL_ADD && op->xlate.len) {
+		/* routing locator: only a /64 to a /64, only by a driver
+		 * that translates (dmmd refuses the mode on the others) */
+		if (op->xlate.len != 64 || r.dst.len != 64 || !d->drv->locator)
+			return -EINVAL;
+		r.xlate = op->xlate;
+	}
 	dmm_prefix_mask(&r.dst);
 	dmm_prefix_mask(&r.src);
 	if (op->kind == DMM_DP_TUNNEL_DEL || op->kind == DMM_DP_LOCAL_DEL ||

@@ -2,7 +2,10 @@
  * links: IPv6-in-IPv6 (next header 41 right after the outer header) to the
  * MR's own address from one of the domain's MRs (the peers map, filled by
  * dmmd) loses its outer header here and goes on to be routed; from anyone
- * else it is dropped and counted. Everything else passes untouched. */
+ * else it is dropped and counted. A packet to one of the MR's per-host
+ * locators (routing locator: the xlate_in map) gets its MN's home prefix
+ * back as destination prefix, then is routed like any packet to the MN.
+ * Everything else passes untouched. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -29,6 +32,13 @@ struct {
 	__type(value, struct dmm_bpf_cnt);
 } rx_cnt SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DMM_BPF_MAX_XLATE);
+	__type(key, __u64); /* per-host locator: the destination's first 64 bits */
+	__type(value, struct dmm_bpf_xlate); /* the MN's home prefix */
+} xlate_in SEC(".maps");
+
 #define count(slot, n) DMM_BPF_COUNT(rx_cnt, slot, n)
 
 static __always_inline int to_self(const struct ip6 *ip)
@@ -46,9 +56,21 @@ int dmm_decap(struct __sk_buff *skb)
 	struct ethhdr *eth = data;
 	struct ip6 *ip = (void *)(eth + 1);
 
-	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IPV6) ||
-	    ip->nxt != IPPROTO_IPV6 || !to_self(ip))
+	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IPV6))
 		return TC_ACT_OK;
+	if (ip->nxt != IPPROTO_IPV6 || !to_self(ip)) {
+		__u64 key;
+		__builtin_memcpy(&key, ip->dst.a, 8);
+		struct dmm_bpf_xlate *x = bpf_map_lookup_elem(&xlate_in, &key);
+		if (x == NULL)
+			return TC_ACT_OK;
+		if (dmm_bpf_xlate_dst(skb, sizeof(struct ethhdr), x) < 0) {
+			count(DMM_BPF_SLOT_XLATE_ERR, skb->len);
+			return TC_ACT_SHOT;
+		}
+		count(DMM_BPF_SLOT_XLATE_IN, skb->len);
+		return TC_ACT_OK;
+	}
 	struct dmm_bpf_addr src = ip->src;
 	__u32 *slot = bpf_map_lookup_elem(&peers, &src);
 	__u32 s = slot ? *slot : DMM_BPF_SLOT_OTHER;
