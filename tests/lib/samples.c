@@ -206,6 +206,14 @@ sample_opt_diff(const struct dmm_msg *a, const struct dmm_msg *b)
 			if (!dmm_prefix_eq(&a->hnp[i], &b->hnp[i]))
 				return "hnp";
 	}
+	if (a->present & DMM_P_PHL) {
+		if (a->n_phl != b->n_phl)
+			return "n_phl";
+		for (i = 0; i < a->n_phl && i < DMM_MAX_HNP; i++)
+			if (a->phl[i].len != b->phl[i].len ||
+			    memcmp(&a->phl[i].addr, &b->phl[i].addr, 16))
+				return "phl";
+	}
 	if ((a->present & DMM_P_HANDOFF) && a->handoff != b->handoff)
 		return "handoff";
 	if ((a->present & DMM_P_LOCATION) && memcmp(&a->location, &b->location, 16))

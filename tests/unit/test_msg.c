@@ -174,6 +174,11 @@ assert_msg_equal(const struct dmm_msg *a, const struct dmm_msg *b)
 		assert_memory_equal(&a->hnp[i].addr, &b->hnp[i].addr, 16);
 		assert_int_equal(a->hnp[i].len, b->hnp[i].len);
 	}
+	assert_int_equal(a->n_phl, b->n_phl);
+	for (i = 0; i < a->n_phl; i++) {
+		assert_memory_equal(&a->phl[i].addr, &b->phl[i].addr, 16);
+		assert_int_equal(a->phl[i].len, b->phl[i].len);
+	}
 	assert_int_equal(a->handoff, b->handoff);
 	assert_memory_equal(&a->location, &b->location, 16);
 	assert_memory_equal(&a->prev_location, &b->prev_location, 16);
@@ -228,6 +233,119 @@ test_roundtrip_full(void **state)
 		full_msg(t, &m);
 		roundtrip(&m);
 	}
+}
+
+/* Per-host locators (XO_PHL, routing locator): every type but HOA_REQ/REP
+ * carries one per HNP, in HNP order; 4 HNPs + 4 PHLs fit with every other
+ * option a type has. */
+static void
+test_phl(void **state)
+{
+	static const uint8_t opt[] = { 0x12, 18, 9, 64, 0x20, 0x01, 0x0d, 0xb8, 0xa1, 0x1a,
+				       0x70, 0xe6, 0, 0, 0, 0, 0, 0, 0, 0 };
+	uint8_t buf[DMM_MSG_MAX];
+	struct dmm_msg m, out;
+	struct dmm_msg_span sp;
+	int t, len;
+	size_t i;
+
+	(void)state;
+	for (t = 1; t < DMM_MSG_TYPE_COUNT; t++) {
+		full_msg(t, &m);
+		m.present |= DMM_P_PHL;
+		m.n_phl = DMM_MAX_HNP;
+		for (i = 0; i < DMM_MAX_HNP; i++) {
+			m.phl[i] = m.hnp[i];
+			m.phl[i].addr.s6_addr[4] = 0xa1;
+		}
+		m.phl[2].len = 0; /* none for that prefix */
+		memset(&m.phl[2].addr, 0, 16);
+		len = dmm_msg_encode(&m, buf, sizeof(buf));
+		if (t == DMM_MSG_HOA_REQ || t == DMM_MSG_HOA_REP) {
+			assert_int_equal(len, DMM_E_MALFORMED);
+			continue;
+		}
+		roundtrip(&m);
+		/* with the authenticator too */
+		len = dmm_msg_encode_auth(&m, 1, buf, sizeof(buf), &i);
+		assert_true(len > 0);
+	}
+
+	/* the option's bytes: 12 len 9 plen prefix[16] */
+	min_msg(DMM_MSG_REDIRECT, &m);
+	m.hnp[0] = (struct dmm_prefix){ ip("2001:db8:1:1200::"), 64 };
+	m.present |= DMM_P_PHL;
+	m.n_phl = 1;
+	m.phl[0] = (struct dmm_prefix){ ip("2001:db8:a11a:70e6::"), 64 };
+	len = dmm_msg_encode(&m, buf, sizeof(buf));
+	assert_true(len > 0);
+	for (i = 0; i + sizeof(opt) <= (size_t)len; i++)
+		if (memcmp(buf + i, opt, sizeof(opt)) == 0)
+			break;
+	assert_true(i + sizeof(opt) <= (size_t)len);
+	assert_int_equal(decode_copy(buf, (size_t)len, &out, &sp), 0);
+	{
+		struct dmm_prefix got = dmm_msg_phl_of(&out, &m.hnp[0]);
+		assert_int_equal(got.len, 64);
+		assert_memory_equal(&got.addr, &m.phl[0].addr, 16);
+		struct dmm_prefix other = { ip("2001:db8:1:1300::"), 64 };
+		assert_int_equal(dmm_msg_phl_of(&out, &other).len, 0);
+	}
+	/* decoder refusals, each from the good bytes */
+	{
+		uint8_t b[DMM_MSG_MAX];
+		memcpy(b, buf, (size_t)len);
+		b[i + 3] = 63; /* not as long as its HNP */
+		assert_int_equal(decode_copy(b, (size_t)len, &out, &sp), DMM_E_MALFORMED);
+		b[i + 3] = 129;
+		assert_int_equal(decode_copy(b, (size_t)len, &out, &sp), DMM_E_MALFORMED);
+		memcpy(b, buf, (size_t)len);
+		b[i + 1] = 17; /* short option */
+		assert_int_equal(decode_copy(b, (size_t)len, &out, &sp), DMM_E_MALFORMED);
+	}
+	/* the encoder: more locators than prefixes, a length mismatch, a
+	 * locator without prefixes */
+	m.n_phl = 2;
+	assert_int_equal(dmm_msg_encode(&m, buf, sizeof(buf)), DMM_E_MALFORMED);
+	m.n_phl = 1;
+	m.phl[0].len = 56;
+	assert_int_equal(dmm_msg_encode(&m, buf, sizeof(buf)), DMM_E_MALFORMED);
+	min_msg(DMM_MSG_LOC_QUERY, &m);
+	m.present |= DMM_P_PHL;
+	m.n_phl = 1;
+	m.phl[0] = (struct dmm_prefix){ ip("2001:db8:a11a:70e6::"), 64 };
+	assert_int_equal(dmm_msg_encode(&m, buf, sizeof(buf)), DMM_E_MALFORMED);
+	/* a decoded message with more locators than prefixes: LOC_UPDATE
+	 * with one HNP, its XO_PHL twice */
+	min_msg(DMM_MSG_LOC_UPDATE, &m);
+	m.present |= DMM_P_PHL;
+	m.n_phl = 1;
+	m.phl[0] = (struct dmm_prefix){ ip("2001:db8:a11a:70e6::"), 64 };
+	len = dmm_msg_encode(&m, buf, sizeof(buf));
+	assert_true(len > 0);
+	for (i = 0; i + 3 < (size_t)len; i++)
+		if (buf[i] == 0x12 && buf[i + 1] == 18 && buf[i + 2] == 9)
+			break;
+	{
+		uint8_t b[DMM_MSG_MAX];
+		size_t n = (size_t)len;
+		memcpy(b, buf, i + 20);
+		memcpy(b + i + 20, buf + i, 20); /* the option again */
+		memcpy(b + i + 40, buf + i + 20, n - i - 20);
+		n += 20;
+		while (n % 8) /* PadN to a multiple of 8 */
+			b[n++] = 0;
+		b[n - 4] = 1, b[n - 3] = 2; /* PadN 2 + 2 zero bytes (n was +20) */
+		b[1] = (uint8_t)(n / 8 - 1);
+		assert_int_equal(decode_copy(b, n, &out, &sp), DMM_E_MALFORMED);
+	}
+	/* HOA_REQ may not carry one: the same LOC_UPDATE as an HAA request */
+	for (i = 0; i + 3 < (size_t)len; i++)
+		if (buf[i] == 0x12 && buf[i + 1] == 2 && buf[i + 2] == 1)
+			break;
+	assert_true(i + 3 < (size_t)len);
+	buf[i + 3] = 1;
+	assert_int_equal(decode_copy(buf, (size_t)len, &out, &sp), DMM_E_MALFORMED);
 }
 
 static void
@@ -914,6 +1032,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_full),
 		cmocka_unit_test(test_roundtrip_min),
+		cmocka_unit_test(test_phl),
 		cmocka_unit_test(test_roundtrip_variants),
 		cmocka_unit_test(test_origin_where),
 		cmocka_unit_test(test_lifetime_units),
