@@ -49,5 +49,23 @@ grep -q "flood.conf: too many errors; stopped after 50$" "$tmp/flood.out" ||
 	{ bad "flood: no stop notice"; tail -3 "$tmp/flood.out"; }
 [ "$(wc -l <"$tmp/flood.out")" = 52 ] || bad "flood: $(wc -l <"$tmp/flood.out") lines, expected 52"
 
+# routing locator (dmmd.conf(5), MR): each mistake at its line.
+cp examples/figure1/mr12.conf examples/figure1/keys "$tmp"/ && chmod 600 "$tmp/keys"
+loc_case() { # SED-EXPR EXPECTED-ERROR-TEXT
+	sed -e "$1" "$tmp/mr12.conf" >"$tmp/loc.conf"
+	(cd "$tmp" && "$OLDPWD/$dmmd" -n -f loc.conf) >"$tmp/loc.out" 2>&1 &&
+		bad "routing locator: '$1' accepted"
+	grep -q "^loc.conf:[0-9]*: .*$2" "$tmp/loc.out" ||
+		{ bad "routing locator: '$1': no error '$2'"; cat "$tmp/loc.out"; }
+}
+loc_case 's/routing tunnel/routing locator/; /^\tlocator /d' 'routing locator needs this MR.s locator prefix'
+loc_case 's/routing tunnel/routing sideways/' "routing: 'sideways' is not tunnel or locator"
+loc_case 's|^\tlocator .*|\tlocator 2001:db8:a120::/56|' 'its length must be /32 to /48'
+loc_case 's|^\tlocator .*|\tlocator 2001:db8:1::/48|' 'overlaps 2001:db8:1::/48, a home prefix of network ln1'
+loc_case 's/routing tunnel/routing locator/; $a dataplane tun' 'the tun data-plane driver cannot translate per-host locators'
+sed -e 's/routing tunnel/routing locator/' "$tmp/mr12.conf" >"$tmp/loc.conf"
+(cd "$tmp" && "$OLDPWD/$dmmd" -n -f loc.conf) >"$tmp/loc.out" 2>&1 ||
+	{ bad "routing locator with a locator prefix refused"; cat "$tmp/loc.out"; }
+
 [ $fail = 0 ] && echo "config_errors: $(grep -c '^mistakes\.conf:[0-9]*: ' "$tmp/out") errors on $n marked lines, flood capped"
 exit $fail
