@@ -5,7 +5,8 @@ from the raw data of lab/bench-dataplane.sh.
 usage: lab/bench-dataplane-report.py [DIR]      (default results/dataplane)
 
 Reads DIR/env.txt, probe.txt, tput/*.json (iperf3 -J) and *.meta.json,
-ping/*.txt (ping output), routes/*.json (dpbench and timed ip -batch) and
+ping/*.txt (ping output), routes/*.json (dpbench and timed ip -batch),
+xlate/xlatebench.json (the locator translation, neutral vs fix-up) and
 prints, in Markdown, every number the section publishes: throughput per
 driver and mode with the ratio to plain routing, ping RTT median and p99
 with the latency the tunnel adds, route programming rates with the ratio
@@ -26,7 +27,14 @@ import statistics
 import sys
 
 DRIVERS = ("seg6", "bpf", "tun")
-MODES = ("plain", "tunnel")
+# "bpfloc": the bpf driver with every MR in `routing locator` (its own lab)
+LABS = ("seg6", "bpf", "bpfloc", "tun")
+LAB_NAME = {"bpfloc": "bpf, routing locator"}
+
+
+def dmode(drv):
+    """The mode dmm's own route gives a lab: a tunnel, or a translation."""
+    return "locator" if drv == "bpfloc" else "tunnel"
 RP_SAME_KIND = {"seg6": "ip-seg6", "bpf": "ip-bpf-pinned", "tun": "ip-dev-tun"}
 GOAL_TPUT, GOAL_LAT_US, GOAL_RP = 0.95, 10.0, 0.90
 
@@ -95,10 +103,10 @@ def read_tput(d):
         retr = ip["end"]["sum_sent"].get("retransmits", 0)
         tx = meta["tunnel_tx_packets_after"] - meta["tunnel_tx_packets_before"]
         # Which path the run took: MR31's route and its tunnel counter.
-        if mode == "tunnel":
+        if mode != "plain":
             check("via 2001:db8:ff::11" not in meta["route_at_mr31"] and tx > 1000,
-                  "%s: not through the tunnel (route %r, %d tunnel packets)"
-                  % (where, meta["route_at_mr31"], tx))
+                  "%s: not through the %s (route %r, %d %s packets)"
+                  % (where, mode, meta["route_at_mr31"], tx, mode))
         else:
             check("via 2001:db8:ff::11" in meta["route_at_mr31"] and tx < 100,
                   "%s: not plain routing (route %r, %d tunnel packets)"
@@ -136,9 +144,9 @@ def read_ping(d):
               "%s: loss (%s)" % (where, m.group(0) if m else "no summary"))
         meta = open(path[:-4] + ".meta").read()
         tx = [int(x) for x in re.findall(r"tunnel_tx_packets (\d+) (\d+)", meta)[0]]
-        if mode == "tunnel":
+        if mode != "plain":
             check("via 2001:db8:ff::11" not in meta and tx[1] - tx[0] >= len(rtts),
-                  "%s: not through the tunnel" % where)
+                  "%s: not through the %s" % (where, mode))
         else:
             check("via 2001:db8:ff::11" in meta and tx[1] - tx[0] < 10,
                   "%s: not plain routing" % where)
@@ -190,42 +198,53 @@ def tput_section(tput, measured, params):
     print("**One TCP stream MN2 → MN1** (iperf3 -t %s -O 1, one lab per driver, modes "
           "interleaved; receiver's goodput, median of the runs)" % params.get("time", "?"))
     print()
-    print("| driver | runs per mode | MN2's MTU | plain routing Gbit/s | tunnel Gbit/s "
-          "| tunnel / plain | paired runs, min–max | retransmits plain / tunnel |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| driver | dmm's mode | runs per mode | MN2's MTU | plain routing Gbit/s | dmm Gbit/s "
+          "| dmm / plain | paired runs, min–max | retransmits plain / dmm |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for drv in measured:
-        runs = tput.get(drv)
-        if not runs or "plain" not in runs or "tunnel" not in runs:
+        runs, dm = tput.get(drv), dmode(drv)
+        if not runs or "plain" not in runs or dm not in runs:
             continue
-        p, t = med(runs, "plain"), med(runs, "tunnel")
-        lo, hi = ratio_range(runs, "tunnel", "plain")
+        p, t = med(runs, "plain"), med(runs, dm)
+        lo, hi = ratio_range(runs, dm, "plain")
         rp = statistics.median(v[1] for v in runs["plain"].values())
-        rt = statistics.median(v[1] for v in runs["tunnel"].values())
-        mtus = sorted({v[2]["mn2_path_mtu_after"] for m in MODES for v in runs[m].values()})
+        rt = statistics.median(v[1] for v in runs[dm].values())
+        mtus = sorted({v[2]["mn2_path_mtu_after"] for m in ("plain", dm) for v in runs[m].values()})
         check(len(mtus) == 1, "throughput %s: MN2 used different MTUs: %s" % (drv, mtus))
-        print("| %s | %d / %d | %s | %.2f | %.2f | **%.1f %%** | %.1f–%.1f %% | %d / %d |"
-              % (drv, len(runs["plain"]), len(runs["tunnel"]), "/".join(mtus), p, t, 100 * t / p,
-                 100 * lo, 100 * hi, rp, rt))
+        print("| %s | %s | %d / %d | %s | %.2f | %.2f | **%.1f %%** | %.1f–%.1f %% | %d / %d |"
+              % (LAB_NAME.get(drv, drv), dm, len(runs["plain"]), len(runs[dm]), "/".join(mtus), p,
+                 t, 100 * t / p, 100 * lo, 100 * hi, rp, rt))
         runs["_ratio"] = t / p
+        runs["_dmm"] = t
     print()
+    b, l = tput.get("bpf", {}), tput.get("bpfloc", {})
+    if "_dmm" in b and "_dmm" in l:
+        print("routing locator against the bpf tunnel, same run: %.2f vs %.2f Gbit/s (%.1f %% of "
+              "the tunnel's goodput); against each one's own plain baseline %.1f %% vs %.1f %%. "
+              "The locator lab's packets are 1500 bytes (no 40-byte tunnel header: the MRs "
+              "advertise the whole MTU), the tunnel lab's 1460."
+              % (l["_dmm"], b["_dmm"], 100 * l["_dmm"] / b["_dmm"], 100 * l["_ratio"],
+                 100 * b["_ratio"]))
+        print()
 
 
 def ping_section(ping, measured):
     if not ping:
         return
     print("**Latency** (ping MN2 → MN1, 10 ms apart; RTT in µs; only the MN2 → MN1 direction "
-          "is tunnelled, the reply is routed plainly in both modes)")
+          "is tunnelled or translated, the reply is routed plainly in both modes)")
     print()
-    print("| driver | pings per mode | plain median / p99 | tunnel median / p99 | added median / p99 |")
-    print("|---|---|---|---|---|")
+    print("| driver | dmm's mode | pings per mode | plain median / p99 | dmm median / p99 "
+          "| added median / p99 |")
+    print("|---|---|---|---|---|---|")
     for drv in measured:
-        pm = ping.get(drv)
-        if not pm or "plain" not in pm or "tunnel" not in pm:
+        pm, dm = ping.get(drv), dmode(drv)
+        if not pm or "plain" not in pm or dm not in pm:
             continue
-        a, b = pm["plain"], pm["tunnel"]
+        a, b = pm["plain"], pm[dm]
         am, a99, bm, b99 = statistics.median(a), pct(a, 0.99), statistics.median(b), pct(b, 0.99)
-        print("| %s | %d / %d | %.0f / %.0f | %.0f / %.0f | **%+.0f** / %+.0f |"
-              % (drv, len(a), len(b), am, a99, bm, b99, bm - am, b99 - a99))
+        print("| %s | %s | %d / %d | %.0f / %.0f | %.0f / %.0f | **%+.0f** / %+.0f |"
+              % (LAB_NAME.get(drv, drv), dm, len(a), len(b), am, a99, bm, b99, bm - am, b99 - a99))
         pm["_added"] = bm - am
     print()
 
@@ -242,7 +261,7 @@ def routes_section(routes, measured):
     print("|---|---|---|---|---|---|---|---|---|---|")
     for drv in measured:
         rm = routes.get(drv)
-        if not rm:
+        if not rm or drv not in RP_SAME_KIND:
             continue
         dm, ip = rm.get("dmm", []), rm.get(RP_SAME_KIND[drv], [])
         da, ia, dd, idel = (rate(dm, "add_per_s"), rate(ip, "add_per_s"), rate(dm, "del_per_s"),
@@ -266,10 +285,47 @@ def routes_section(routes, measured):
     print()
 
 
-def goals_section(probe, measured, tput, ping, routes):
+def read_xlate(d):
+    path = os.path.join(d, "xlate", "xlatebench.json")
+    if not os.path.exists(path):
+        return None
+    x = load_json(path)
+    if x is None:
+        return None
+    check(x.get("input_checksum_valid") and x.get("unfixed_rewrite_detected"),
+          "xlatebench: its own checksum check does not tell a broken rewrite")
+    for k in ("neutral", "fixup"):
+        check(x[k]["checksum_valid"], "xlatebench: %s translation left an invalid checksum" % k)
+    return x
+
+
+def xlate_section(x):
+    if not x:
+        return
+    n, f = (statistics.median(x[k]["ns_per_packet"]) for k in ("neutral", "fixup"))
+    print("**Locator translation and transport checksums** (build/xlatebench: dmm_xlate under "
+          "BPF_PROG_TEST_RUN, a %d-byte TCP packet, %d batches of %d runs per variant, "
+          "alternating; median of the batches' mean ns per packet)"
+          % (x["packet_bytes"], x["batches"], x["repeat"]))
+    print()
+    print("| variant | locator of 2001:db8:1:1200::/64 | ns per packet | TCP checksum after |")
+    print("|---|---|---|---|")
+    for k, v in (("checksum-neutral locator, no fix-up", "neutral"),
+                 ("other locator + bpf_l4_csum_replace", "fixup")):
+        print("| %s | %s | %.1f | %s |" % (k, x[v]["locator"], statistics.median(
+            x[v]["ns_per_packet"]), "valid" if x[v]["checksum_valid"] else "INVALID"))
+    print()
+    print("The fix-up costs %+.1f ns per packet (%+.0f %%) on top of the rewrite, and can only "
+          "fix transports it parses (TCP, UDP, ICMPv6 right after the header); the neutral "
+          "locator needs neither." % (f - n, 100 * (f - n) / n))
+    print()
+    x["_neutral"], x["_fixup"] = n, f
+
+
+def goals_section(probe, measured, tput, ping, routes, x=None):
     print("**Goals**")
     print()
-    for drv in ("seg6", "bpf"):
+    for drv in ("seg6", "bpf", "bpfloc"):
         if drv in probe and not probe[drv][0]:
             print("* %s ≥ 95 %% of plain routing with ≤ 10 µs added: **not measured** — not "
                   "available on this kernel" % drv)
@@ -277,11 +333,24 @@ def goals_section(probe, measured, tput, ping, routes):
         r = tput.get(drv, {}).get("_ratio")
         a = ping.get(drv, {}).get("_added")
         if r is None or a is None:
+            if drv == "bpfloc" and "bpf" in measured:
+                print("* bpf, routing locator ≥ 95 %% of plain routing with ≤ 10 µs added: "
+                      "**not measured**")
             continue
         ok_t, ok_l = r >= GOAL_TPUT, a <= GOAL_LAT_US
         print("* %s ≥ 95 %% of plain routing: **%s** (%.1f %%); ≤ 10 µs added: **%s** (%+.0f µs "
-              "at the median)" % (drv, "met" if ok_t else "not met", 100 * r,
+              "at the median)" % (LAB_NAME.get(drv, drv), "met" if ok_t else "not met", 100 * r,
                                   "met" if ok_l else "not met", a))
+    b, l = tput.get("bpf", {}), tput.get("bpfloc", {})
+    if "_dmm" in b and "_dmm" in l:
+        ok = l["_dmm"] >= b["_dmm"]
+        print("* routing locator at least the bpf tunnel's goodput: **%s** (%.2f vs %.2f Gbit/s)"
+              % ("met" if ok else "not met", l["_dmm"], b["_dmm"]))
+    if x and "_neutral" in x:
+        ok = x["_neutral"] <= x["_fixup"] and x["neutral"]["checksum_valid"]
+        print("* the checksum-neutral locator, valid checksums without a fix-up, no slower than "
+              "the fix-up: **%s** (%.1f vs %.1f ns per packet)"
+              % ("met" if ok else "not met", x["_neutral"], x["_fixup"]))
     for drv in measured:
         r = routes.get(drv, {}).get("_ratio")
         if r is not None:
@@ -298,11 +367,11 @@ def goals_section(probe, measured, tput, ping, routes):
 def main():
     d = sys.argv[1] if len(sys.argv) > 1 else "results/dataplane"
     env, probe = read_env(d), read_probe(d)
-    tput, ping, routes = read_tput(d), read_ping(d), read_routes(d)
-    if not (tput or ping or routes):
+    tput, ping, routes, xl = read_tput(d), read_ping(d), read_routes(d), read_xlate(d)
+    if not (tput or ping or routes or xl):
         print("bench-dataplane-report: no data in %s" % d, file=sys.stderr)
         return 2
-    measured = [x for x in DRIVERS if x in tput or x in ping or x in routes]
+    measured = [x for x in LABS if x in tput or x in ping or x in routes]
     print("Run of %s: Linux %s, %s CPUs (%s), commit %s%s; load average %s at the start, %s at "
           "the end." % (env.get("date", "?"), env.get("kernel", "?"), env.get("cpus", "?"),
                         env.get("model", "?"), env.get("commit", "?")[:12],
@@ -323,14 +392,16 @@ def main():
     tput_section(tput, measured, dict(zip(w[::2], w[1::2])))
     ping_section(ping, measured)
     routes_section(routes, measured)
-    goals_section(probe, measured, tput, ping, routes)
+    xlate_section(xl)
+    goals_section(probe, measured, tput, ping, routes, xl)
     if problems:
         print("**Checks failed** (%d):" % len(problems))
         for p in problems:
             print("* " + p)
         return 1
-    print("Checks: every run took the path of its mode (MR31's route and tunnel counter), MN2 "
-          "used one MTU in both modes, no ping was lost, every route count matched.")
+    print("Checks: every run took the path of its mode (MR31's route and tunnel or translation "
+          "counter), MN2 used one MTU in both modes of a lab, no ping was lost, every route count "
+          "matched%s." % (", both translations left valid TCP checksums" if xl else ""))
     return 0
 
 

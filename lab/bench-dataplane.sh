@@ -17,7 +17,8 @@
 #                    route and keeps 2 fds per load; this machine's
 #                    20000-fd limit stops it near 10000)
 #     --parts "P..." what to run: lab (throughput and latency), routes
-#                    (route programming); default both
+#                    (route programming), xlate (the locator translation's
+#                    checksum variants); default all three
 #     --drivers "D..."  drivers to measure (default: every one `dmmd -P` says
 #                    this kernel runs, of seg6 bpf tun)
 #
@@ -39,6 +40,22 @@
 #     before and after proves which path the run took.
 #  2. Latency: ping MN2 -> MN1, PINGS per mode (tunnel, plain), 10 ms apart,
 #     in two alternating blocks per mode, in the same lab.
+#  1b, 2b. routing locator (draft 4.3), when bpf is measured: right after
+#     the bpf lab, a second bpf lab whose MRs run `routing locator`
+#     (figure1.topo + `mr-conf routing locator`; reported as driver
+#     "bpfloc"), MN1 again moved to MR11, the same iperf3 and ping runs with
+#     the modes
+#       locator MR31's route as dmmd installed it: MN1's prefix translated
+#               to MR11's per-host locator of it (LWT-BPF dmm_xlate), back
+#               at MR11's tc ingress; no encapsulation
+#       plain   as above (metric 512 via MR11, untranslated)
+#     MR31's dp_xlate_out counter stands in for the tunnel counter. The MRs
+#     of this lab advertise the whole link MTU (1500): both its modes send
+#     1500-byte packets, the tunnel lab's 1460-byte ones.
+#  4. Translation checksums: build/xlatebench runs the locator translation
+#     program (BPF_PROG_TEST_RUN, 1440-byte TCP packet) with a
+#     checksum-neutral locator and with one that needs the TCP checksum
+#     fixed up (bpf_l4_csum_replace), alternating, and checks both outputs.
 #  3. Route programming: build/dpbench applies ROUTES DMM_DP_TUNNEL_ADD ops
 #     (distinct /128s to one locator on a veth link) through dp_apply, then
 #     as many TUNNEL_DELs, in a fresh namespace; beside it, in a fresh
@@ -60,7 +77,7 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 B=$REPO/build
 export DMMLAB_PREFIX=bd- DMMLAB_RUN=/run/dmmlab-bench
-OUT=results/dataplane REPS=5 RP_REPS=3 TIME=10 PINGS=1000 ROUTES=100000 OBJ_ROUTES=5000 DRIVERS="" PARTS="lab routes"
+OUT=results/dataplane REPS=5 RP_REPS=3 TIME=10 PINGS=1000 ROUTES=100000 OBJ_ROUTES=5000 DRIVERS="" PARTS="lab routes xlate"
 
 die() { echo "bench-dataplane: $*" >&2; exit 3; }
 say() { echo "bench-dataplane: $*"; }
@@ -81,7 +98,9 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
-for p in dmmd dmmctl dpbench; do [ -x "$B/$p" ] || die "$B/$p missing: make all build/dpbench"; done
+for p in dmmd dmmctl dpbench xlatebench; do
+	[ -x "$B/$p" ] || die "$B/$p missing: make all build/dpbench build/xlatebench"
+done
 for c in iperf3 ping jq bpftool python3 ethtool; do
 	command -v $c >/dev/null || die "$c missing: make deps"
 done
@@ -89,7 +108,7 @@ done
 OUT=${OUT%/}
 NEW=$OUT.new
 rm -rf "$NEW"
-mkdir -p "$NEW"/{tput,ping,routes,lab} || die "cannot create $NEW"
+mkdir -p "$NEW"/{tput,ping,routes,lab,xlate} || die "cannot create $NEW"
 NEW=$(cd "$NEW" && pwd)
 TMP=$(mktemp -d /tmp/bench-dataplane.XXXXXX)
 lx() { local n=$1; shift; ip netns exec "$DMMLAB_PREFIX$n" "$@"; }
@@ -184,7 +203,11 @@ echo "drivers $DRIVERS" >>"$NEW/env.txt"
 # ---- 1 and 2: throughput and latency in figure1, one lab per driver
 
 mn_addr() { lx "$1" ip -6 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1 | head -1; }
-tun_tx() {  # MR31's tunnel packets sent to MR11
+tun_tx() {  # MR31's tunnel packets sent to MR11 (bpfloc: its translations)
+	if [ "${LABKIND:-}" = bpfloc ]; then
+		"$B/dmmctl" -s "$SOCK/mr31.sock" -j show counters 2>/dev/null | jq -r '.dp_xlate_out // 0'
+		return
+	fi
 	"$B/dmmctl" -s "$SOCK/mr31.sock" -j show peers 2>/dev/null |
 		jq -r --arg a "$MR11" '[.[] | select(.address == $a) | .tun_tx_packets // 0] | add // 0'
 }
@@ -197,8 +220,13 @@ set_mode() {  # tunnel | plain
 route_at_mr31() { lx mr31 ip -6 route get "$MN1" from "$MN2" iif mn2 | head -1; }
 
 lab_up() {
-	local drv=$1 i
-	dmmlab up figure1 --dataplane "$drv" >"$NEW/lab/$drv-up.txt" 2>&1 ||
+	local drv=$1 i topo=figure1 dp=$1
+	if [ "$drv" = bpfloc ]; then # every MR with routing locator
+		topo=$TMP/figure1.topo dp=bpf
+		{ cat lab/topologies/figure1.topo; echo "mr-conf routing locator"; } >"$topo"
+	fi
+	LABKIND=$drv
+	dmmlab up "$topo" --dataplane "$dp" >"$NEW/lab/$drv-up.txt" 2>&1 ||
 		die "lab up ($drv) failed: $(cat "$NEW/lab/$drv-up.txt")"
 	LAB_UP=yes
 	for ((i = 0; i < 100; i++)); do
@@ -230,8 +258,12 @@ lab_up() {
 	} >"$NEW/lab/$drv-state.txt"
 	lx mr31 ip -6 route show table 4242 "$MN1_NET" | grep -q "metric 1024" ||
 		die "$drv: MR31 has no tunnel route to $MN1_NET (see $NEW/lab/$drv-state.txt)"
-	"$B/dmmctl" -s "$SOCK/mr31.sock" -j show config | jq -e --arg d "$drv" '.dataplane == $d' >/dev/null ||
-		die "$drv: MR31's dmmd does not run the $drv driver"
+	"$B/dmmctl" -s "$SOCK/mr31.sock" -j show config | jq -e --arg d "$dp" '.dataplane == $d' >/dev/null ||
+		die "$drv: MR31's dmmd does not run the $dp driver"
+	if [ "$drv" = bpfloc ]; then
+		lx mr31 ip -6 route show table 4242 "$MN1_NET" | grep -q "xmit dmm_xlate" ||
+			die "$drv: MR31 does not translate $MN1_NET (see $NEW/lab/$drv-state.txt)"
+	fi
 }
 
 lab_down() {
@@ -274,9 +306,12 @@ ping_run() {  # driver mode block count
 	printf '  %-5s %-10s block %d: %s\n' "$1" "$2" "$3" "$(tail -1 "$f.txt")"
 }
 
-MODES=(plain tunnel)
 case " $PARTS " in *" lab "*) LAB_DRIVERS=$DRIVERS ;; *) LAB_DRIVERS="" ;; esac
+# routing locator right after bpf, in the same run
+LAB_DRIVERS=$(echo " $LAB_DRIVERS " | sed 's/ bpf / bpf bpfloc /')
 for drv in $LAB_DRIVERS; do
+	if [ "$drv" = bpfloc ]; then DMODE=locator; else DMODE=tunnel; fi
+	MODES=(plain $DMODE)
 	echo "busy_before_$drv $(busy)" >>"$NEW/env.txt"
 	say "$drv: figure1 up (--dataplane $drv), MN1 moved to MR11"
 	lab_up "$drv"
@@ -292,10 +327,10 @@ for drv in $LAB_DRIVERS; do
 	done
 	say "$drv: ping MN2 -> MN1, $PINGS per mode, 10 ms apart"
 	half=$(( (PINGS + 1) / 2 ))
-	ping_run "$drv" tunnel 1 $half
+	ping_run "$drv" $DMODE 1 $half
 	ping_run "$drv" plain 1 $half
 	ping_run "$drv" plain 2 $((PINGS - half))
-	ping_run "$drv" tunnel 2 $((PINGS - half))
+	ping_run "$drv" $DMODE 2 $((PINGS - half))
 	lab_down
 done
 
@@ -429,6 +464,15 @@ for drv in $RP_DRIVERS; do
 		done
 	done
 done
+
+# ---- 4: the locator translation with and without a checksum fix-up
+case " $PARTS " in *" xlate "*)
+	say "locator translation: neutral vs checksum fix-up (BPF_PROG_TEST_RUN, 10 x 1M runs each)"
+	"$B/xlatebench" 1000000 10 >"$NEW/xlate/xlatebench.json" 2>"$NEW/xlate/xlatebench.err" ||
+		say "xlatebench failed: $(cat "$NEW/xlate/xlatebench.err")"
+	[ -s "$NEW/xlate/xlatebench.err" ] || rm -f "$NEW/xlate/xlatebench.err"
+	;;
+esac
 
 echo "loadavg_end $(loadavg)" >>"$NEW/env.txt"
 echo "busy_end $(busy)" >>"$NEW/env.txt"

@@ -21,9 +21,15 @@ $(B)/dpbench: tools/dpbench.c $(DP_OBJ) $(B)/libdmm.a
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Idataplane -I$(B)/bpf -Idataplane/bpf $< $(DP_OBJ) \
 		$(B)/libdmm.a $(DMMD_LIBS) -o $@
 
+# xlatebench: the routing locator's translation program with and without
+# the transport checksum fix-up, under BPF_PROG_TEST_RUN (tools/xlatebench.c).
+$(B)/xlatebench: tools/xlatebench.c $(B)/bpf/dmm_xlate.skel.h dataplane/bpf/dmm_bpf.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -I$(B)/bpf -Idataplane/bpf $< -o $@ -lbpf
+
 # The data-plane numbers of docs/BENCHMARKS.md ("Data plane"), in one run
 # (root): lab/bench-dataplane.sh, results under results/dataplane/.
-bench-dataplane: deps all $(B)/dpbench
+bench-dataplane: deps all $(B)/dpbench $(B)/xlatebench
 	lab/bench-dataplane.sh
 .PHONY: bench-dataplane
 
