@@ -666,6 +666,8 @@ static void cb_mn(void *ctx, const struct dmm_mn_view *m)
 		v_bool(v, "deprecated", m->deprecated[i]);
 		if (m->phl[i].len)
 			v_prefix(v, "locator", &m->phl[i], false);
+		else
+			v_str(v, "locator", NULL, false);
 		if (v->json && json_array_append_new(pl, v->obj) < 0)
 			v->oom = true;
 	}
@@ -699,6 +701,8 @@ static void cb_cache(void *ctx, const struct dmm_cache_view *c)
 		v_str(v, "locator", NULL, false);
 	if (c->state == DMM_CACHE_TUNNEL && c->phl.len)
 		v_prefix(v, "phl", &c->phl, false);
+	else
+		v_str(v, "phl", NULL, false);
 	v_left(v, "expires", c->expires);
 	v_end(v);
 }
@@ -736,6 +740,8 @@ static void cb_binding(void *ctx, const struct dmm_binding_view *bv)
 	v_addr(v, "home", &bv->home, false);
 	if (bv->phl.len)
 		v_prefix(v, "phl", &bv->phl, false);
+	else
+		v_str(v, "phl", NULL, false);
 	v_bool(v, "fixed", bv->fixed);
 	v_u64(v, "seq", bv->seq);
 	v_u64(v, "subscribers", bv->n_subscribers);
