@@ -25,8 +25,8 @@ local MH_LRI, MH_LRA, MH_UPN, MH_UPA = 17, 18, 19, 20
 local OPT_PAD1, OPT_PADN, OPT_MNID, OPT_EXP = 0, 1, 8, 18
 local OPT_HNP, OPT_HI, OPT_TS, OPT_MAG = 22, 23, 27, 51
 local XO_FUNC, XO_FLAGS, XO_PREV, XO_HOME, XO_TARGET = 1, 2, 3, 4, 5
-local XO_ORIGIN, XO_LIFETIME, XO_AUTH = 6, 7, 8
-local MSG_MAX, MAX_OPTIONS, MAX_HNP, MNID_MAX = 512, 16, 4, 32
+local XO_ORIGIN, XO_LIFETIME, XO_AUTH, XO_PHL = 6, 7, 8, 9
+local MSG_MAX, MAX_OPTIONS, MAX_HNP, MNID_MAX = 512, 20, 4, 32
 local F_ALL = 0x00ff
 
 local mh_names = {
@@ -55,8 +55,9 @@ local opt_names = {
 local xo_names = {
 	"XO_FUNC", "XO_FLAGS", "XO_PREV (previous location)", "XO_HOME (anchor MR)",
 	"XO_TARGET (address looked up)", "XO_ORIGIN", "XO_LIFETIME", "XO_AUTH",
+	"XO_PHL (per-host locator)",
 }
-local xo_len = { 1, 2, 16, 16, 16, 18, 4, 36 } -- data after the sub-type byte
+local xo_len = { 1, 2, 16, 16, 16, 18, 4, 36, 17 } -- data after the sub-type byte
 local func_names = { "HAA", "LM" }
 local mnid_names = { [1] = "NAI", [5] = "EUI-48", [6] = "EUI-64" }
 local status_names = {
@@ -74,28 +75,30 @@ local handoff_names = {
 -- itself, and the optional fields (P_*) it may carry.
 local P_MNID, P_HNP, P_HANDOFF, P_LOCATION, P_PREV = 0x1, 0x2, 0x4, 0x8, 0x10
 local P_TARGET, P_ORIGIN, P_TIMESTAMP, P_AUTH, P_HOME = 0x20, 0x40, 0x80, 0x100, 0x200
+local P_PHL = 0x400
 local P_BASE = P_MNID + P_HNP + P_TIMESTAMP + P_LOCATION + P_PREV + P_HOME
+local P_LOC = P_BASE + P_PHL -- every type but HOA_REQ/HOA_REP
 local p_names = {
 	[P_MNID] = "MN-ID", [P_HNP] = "HNP", [P_HANDOFF] = "Handoff Indicator",
 	[P_LOCATION] = "MAG address (location)", [P_PREV] = "XO_PREV",
 	[P_TARGET] = "XO_TARGET", [P_ORIGIN] = "XO_ORIGIN", [P_TIMESTAMP] = "Timestamp",
-	[P_AUTH] = "XO_AUTH", [P_HOME] = "XO_HOME",
+	[P_AUTH] = "XO_AUTH", [P_HOME] = "XO_HOME", [P_PHL] = "XO_PHL",
 }
 local desc = {
 	[MSG.HOA_REQ] = { life = "4s", wire = 0x3, allowed = P_BASE + P_HANDOFF },
 	[MSG.HOA_REP] = { life = "4s", wire = 0x2, allowed = P_BASE + P_HANDOFF },
-	[MSG.LOC_UPDATE] = { life = "4s", wire = 0x3, allowed = P_BASE + P_HANDOFF },
-	[MSG.LOC_ACK] = { life = "4s", wire = 0x2, allowed = P_BASE + P_HANDOFF },
-	[MSG.LOC_QUERY] = { life = "s32", wire = F_ALL, allowed = P_BASE + P_TARGET },
-	[MSG.LOC_REPLY] = { life = "s32", wire = F_ALL, allowed = P_BASE + P_TARGET },
-	[MSG.CTX_REQ] = { life = "opt", wire = 0, allowed = P_BASE + P_HANDOFF + P_ORIGIN },
-	[MSG.CTX_ACK] = { life = "opt", wire = 0, allowed = P_BASE + P_HANDOFF },
-	[MSG.REDIRECT] = { life = "s16", wire = 0, allowed = P_BASE },
-	[MSG.REDIRECT_ACK] = { life = "s16", wire = 0, allowed = P_BASE },
-	[MSG.LM_NOTIFY] = { life = "opt", wire = 0x1, allowed = P_BASE },
-	[MSG.LM_NOTIFY_ACK] = { life = "opt", wire = 0, allowed = P_BASE },
-	[MSG.LM_FWD] = { life = "s32", wire = F_ALL, allowed = P_BASE + P_HANDOFF + P_TARGET + P_ORIGIN },
-	[MSG.LM_FWD_REPLY] = { life = "s32", wire = F_ALL, allowed = P_BASE + P_HANDOFF + P_TARGET + P_ORIGIN },
+	[MSG.LOC_UPDATE] = { life = "4s", wire = 0x3, allowed = P_LOC + P_HANDOFF },
+	[MSG.LOC_ACK] = { life = "4s", wire = 0x2, allowed = P_LOC + P_HANDOFF },
+	[MSG.LOC_QUERY] = { life = "s32", wire = F_ALL, allowed = P_LOC + P_TARGET },
+	[MSG.LOC_REPLY] = { life = "s32", wire = F_ALL, allowed = P_LOC + P_TARGET },
+	[MSG.CTX_REQ] = { life = "opt", wire = 0, allowed = P_LOC + P_HANDOFF + P_ORIGIN },
+	[MSG.CTX_ACK] = { life = "opt", wire = 0, allowed = P_LOC + P_HANDOFF },
+	[MSG.REDIRECT] = { life = "s16", wire = 0, allowed = P_LOC },
+	[MSG.REDIRECT_ACK] = { life = "s16", wire = 0, allowed = P_LOC },
+	[MSG.LM_NOTIFY] = { life = "opt", wire = 0x1, allowed = P_LOC },
+	[MSG.LM_NOTIFY_ACK] = { life = "opt", wire = 0, allowed = P_LOC },
+	[MSG.LM_FWD] = { life = "s32", wire = F_ALL, allowed = P_LOC + P_HANDOFF + P_TARGET + P_ORIGIN },
+	[MSG.LM_FWD_REPLY] = { life = "s32", wire = F_ALL, allowed = P_LOC + P_HANDOFF + P_TARGET + P_ORIGIN },
 }
 -- Bytes of the fixed part after the 6-byte header, per MH type.
 local fixed_len = {
@@ -192,6 +195,8 @@ F("target", ProtoField.ipv6("dmm.opt.target", "Target (address looked up)"))
 F("origin_seq", ProtoField.uint16("dmm.opt.origin.seq", "Origin sequence number", base.DEC))
 F("origin", ProtoField.ipv6("dmm.opt.origin", "Origin (requesting MR)"))
 F("opt_life", ProtoField.uint32("dmm.opt.lifetime", "Lifetime (seconds)", base.DEC))
+F("phl_plen", ProtoField.uint8("dmm.opt.phl.plen", "Locator prefix length", base.DEC))
+F("phl", ProtoField.ipv6("dmm.opt.phl", "Per-host locator (of the HNP of the same rank)"))
 F("keyid", ProtoField.uint32("dmm.opt.auth.keyid", "Key ID", base.HEX))
 F("mac", ProtoField.bytes("dmm.opt.auth.mac", "HMAC-SHA-256"))
 
@@ -355,7 +360,8 @@ local function dissect(tvb, pinfo, tree)
 	end
 
 	-- fixed part; m collects what dmm_msg_decode would fill in
-	local m = { seq = 0, flags = 0, status = 0, code = 0, lifetime = 0, present = 0, n_hnp = 0 }
+	local m = { seq = 0, flags = 0, status = 0, code = 0, lifetime = 0, present = 0, n_hnp = 0,
+		hnp_len = {}, n_phl = 0, phl_len = {} }
 	local flags_item -- dmm.flags when the wire carries it (Exp MH)
 	if mh == MH_BU then
 		m.seq = tvb(6, 2):uint()
@@ -542,6 +548,7 @@ local function dissect(tvb, pinfo, tree)
 						if m.n_hnp >= MAX_HNP then err(oi, "toomany", string.format("more than %d HNPs", MAX_HNP)) end
 						if plen > 128 then err(pli, "malformed", "prefix length over 128") end
 						m.n_hnp = m.n_hnp + 1
+						m.hnp_len[m.n_hnp] = plen
 						if band(m.present, P_HNP) == 0 then m.present = m.present + P_HNP end
 					end
 				elseif t == OPT_HI then
@@ -634,6 +641,19 @@ local function dissect(tvb, pinfo, tree)
 								if d and d.life ~= "opt" then
 									err(lfi, "malformed", "XO_LIFETIME on a type with a lifetime field")
 								end
+							elseif sub == XO_PHL then
+								-- repeatable, the i-th for the i-th HNP
+								local pli = oi:add(f.phl_plen, tvb(x, 1))
+								oi:add(f.phl, tvb(x + 1, 16))
+								local plen = tvb(x, 1):uint()
+								oi:append_text(": " .. tostring(tvb(x + 1, 16):ipv6()) .. "/" .. plen)
+								if m.n_phl >= MAX_HNP then
+									err(oi, "toomany", string.format("more than %d XO_PHL", MAX_HNP))
+								end
+								if plen > 128 then err(pli, "malformed", "prefix length over 128") end
+								m.n_phl = m.n_phl + 1
+								m.phl_len[m.n_phl] = plen
+								if band(m.present, P_PHL) == 0 then m.present = m.present + P_PHL end
 							elseif sub == XO_AUTH then
 								oi:add(f.keyid, tvb(x, 4))
 								oi:add(f.mac, tvb(x + 4, 32))
@@ -675,6 +695,20 @@ local function dissect(tvb, pinfo, tree)
 		elseif kind == MSG.LM_FWD then need = band(p, P_ORIGIN) ~= 0 and true or "XO_ORIGIN" end
 		if need ~= nil and need ~= true then
 			err(titem, "malformed", msg_names[kind] .. " without its mandatory " .. need)
+		end
+		if band(p, P_PHL) ~= 0 then
+			if band(p, P_HNP) == 0 then
+				err(titem, "malformed", "XO_PHL without HNP")
+			elseif m.n_phl > m.n_hnp then
+				err(titem, "malformed", "more XO_PHL than HNP")
+			else
+				for i = 1, m.n_phl do
+					if m.phl_len[i] ~= 0 and m.phl_len[i] ~= m.hnp_len[i] then
+						err(titem, "malformed", string.format("XO_PHL %d is /%d, its HNP /%d",
+							i, m.phl_len[i], m.hnp_len[i]))
+					end
+				end
+			end
 		end
 		if kind == MSG.LM_FWD and (m.code == 0 or m.code > 14) then
 			err(titem, "malformed", "LM_FWD code " .. m.code .. " names no dmm request")

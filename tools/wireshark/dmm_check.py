@@ -66,6 +66,7 @@ FIXED = {
 OPTION_FIELDS = {
     "mnid": ["dmm.opt.mnid.subtype", "dmm.opt.mnid"],
     "hnp": ["dmm.opt.hnp.reserved", "dmm.opt.hnp.plen", "dmm.opt.hnp"],
+    "phl": ["dmm.opt.exp.subtype", "dmm.opt.phl.plen", "dmm.opt.phl"],
     "handoff": ["dmm.opt.handoff.reserved", "dmm.opt.handoff"],
     "location": ["dmm.opt.mag.reserved", "dmm.opt.mag.plen", "dmm.opt.location"],
     "prev": ["dmm.opt.exp.subtype", "dmm.opt.prev"],
@@ -226,7 +227,7 @@ def addr(s):
 
 def lua_fields(proto):
     """What the dissector says, in dmmdump's terms."""
-    got, hnp, plen = {}, [], None
+    got, hnp, plen, phl = {}, [], None, []
     for f in walk(proto):
         n, show, val = f.get("name"), f.get("show", ""), f.get("value", "")
         if n == "dmm.type":
@@ -250,6 +251,10 @@ def lua_fields(proto):
             plen = show
         elif n == "dmm.opt.hnp":
             hnp.append("%s/%s" % (addr(show), plen))
+        elif n == "dmm.opt.phl.plen":
+            plen = show
+        elif n == "dmm.opt.phl":
+            phl.append("%s/%s" % (addr(show), plen))
         elif n == "dmm.opt.handoff":
             got["handoff"] = int(show)
         elif n in ("dmm.opt.location", "dmm.opt.prev", "dmm.opt.home",
@@ -265,6 +270,8 @@ def lua_fields(proto):
             got["mac"] = val
     if hnp:
         got["hnp"] = hnp
+    if phl:
+        got["phl"] = phl
     return got
 
 
@@ -275,7 +282,7 @@ def norm(d):
             continue
         if k in ("location", "prev", "home", "target", "origin"):
             v = addr(v)
-        elif k == "hnp":
+        elif k in ("hnp", "phl"):
             v = ["%s/%s" % (addr(x.split("/")[0]), x.split("/")[1]) for x in v]
         out[k] = v
     for k in ("status", "code", "flags", "lifetime"):

@@ -89,6 +89,14 @@ fields(const struct dmm_msg *m, bool auth)
 		}
 		printf("]");
 	}
+	if (m->present & DMM_P_PHL) {
+		printf(",\"phl\":[");
+		for (i = 0; i < m->n_phl; i++) {
+			inet_ntop(AF_INET6, &m->phl[i].addr, s, sizeof(s));
+			printf("%s\"%s/%u\"", i ? "," : "", s, m->phl[i].len);
+		}
+		printf("]");
+	}
 	if (m->present & DMM_P_HANDOFF)
 		printf(",\"handoff\":%u", m->handoff);
 	if (m->present & DMM_P_LOCATION)
@@ -429,6 +437,28 @@ extra(unsigned i, struct dmm_msg *m, bool *seal, bool *unknown_opt)
 		m->present &= ~(uint32_t)DMM_P_TIMESTAMP;
 		*seal = false;
 		*unknown_opt = true;
+		break;
+	case 14: /* routing locator: one prefix and its per-host locator */
+		m->type = DMM_MSG_REDIRECT;
+		m->lifetime = 300;
+		add_hnp(m, "2001:db8:1:1200::", 64);
+		set_addr(m, DMM_P_LOCATION, "2001:db8:ff::11");
+		m->phl[m->n_phl].addr = ip("2001:db8:a11a:70e6::");
+		m->phl[m->n_phl++].len = 64;
+		m->present |= DMM_P_PHL;
+		break;
+	case 15: /* two prefixes, a locator for the second only */
+		m->type = DMM_MSG_LOC_REPLY;
+		set_nai(m, "mn1@figure1.example");
+		add_hnp(m, "2001:db8:1:1200::", 64);
+		add_hnp(m, "2001:db8:1:1201::", 64);
+		set_addr(m, DMM_P_LOCATION, "2001:db8:ff::11");
+		set_addr(m, DMM_P_HOME, "2001:db8:ff::12");
+		set_addr(m, DMM_P_TARGET, "2001:db8:1:1201::1");
+		m->n_phl = 2;
+		m->phl[1].addr = ip("2001:db8:a11a:70e7::");
+		m->phl[1].len = 64;
+		m->present |= DMM_P_PHL;
 		break;
 	default:
 		return 0;
