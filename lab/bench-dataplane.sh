@@ -211,7 +211,14 @@ tun_tx() {  # MR31's tunnel packets sent to MR11 (bpfloc: its translations)
 	"$B/dmmctl" -s "$SOCK/mr31.sock" -j show peers 2>/dev/null |
 		jq -r --arg a "$MR11" '[.[] | select(.address == $a) | .tun_tx_packets // 0] | add // 0'
 }
-used_mtu() { lx mn2 ip -6 route get "$MN1" | sed -n 's/.* mtu \([0-9]*\).*/\1/p'; }
+# MN2's MTU towards MN1: the route's (the RA's MTU, when below the link's),
+# else eth0's IPv6 MTU (an RA MTU equal to the link's shows in no route)
+used_mtu() {
+	local m
+	m=$(lx mn2 ip -6 route get "$MN1" | sed -n 's/.* mtu \([0-9]*\).*/\1/p')
+	[ -n "$m" ] || m=$(lx mn2 cat /proc/sys/net/ipv6/conf/eth0/mtu)
+	echo "$m"
+}
 set_mode() {  # tunnel | plain
 	lx mr31 ip -6 route del "$MN1_NET" table 4242 metric 512 2>/dev/null
 	[ "$1" = plain ] &&
@@ -290,9 +297,10 @@ iperf_run() {  # driver mode rep
 		  mn2_path_mtu_after: $mtu, tunnel_tx_packets_before: $tx0,
 		  tunnel_tx_packets_after: $tx1, loadavg: $load}' >"$f.meta.json"
 	set_mode tunnel
-	printf '  %-5s %-10s rep %d: %s Gbit/s, mtu %s, tunnel packets +%s\n' "$drv" "$mode" "$rep" \
+	printf '  %-6s %-10s rep %d: %s Gbit/s, mtu %s, %s packets +%s\n' "$drv" "$mode" "$rep" \
 		"$(jq -r '(.end.sum_received.bits_per_second // 0) / 1e9 * 100 | round / 100' "$f.json" 2>/dev/null)" \
-		"$(jq -r .mn2_path_mtu_after "$f.meta.json")" $(( ${tx1:-0} - ${tx0:-0} ))
+		"$(jq -r .mn2_path_mtu_after "$f.meta.json")" \
+		"$([ "$drv" = bpfloc ] && echo translated || echo tunnel)" $(( ${tx1:-0} - ${tx0:-0} ))
 }
 
 ping_run() {  # driver mode block count
