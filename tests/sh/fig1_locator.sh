@@ -1,7 +1,10 @@
 #!/bin/bash
-# dmm-test: netns
+# dmm-test: netns per-driver
 # Figure 1 with `routing locator` on every MR (draft 4.3, per-host
-# locators; bpf data plane, the only driver that translates):
+# locators). With DMM_DATAPLANE seg6 or tun: every MR's configuration of
+# the lab with `routing locator` is refused by dmmd, naming the line and
+# the bpf driver (only bpf translates). With bpf (or none: auto takes bpf
+# where the kernel has it):
 #   - MN1 moves MR12 -> MR11; MN2 (at MR31) reaches it: MR31 translates
 #     MN1's prefix to MR11's per-host locator of it, MR11 translates back.
 #     Counted on the core bridge (nftables, bridge family): no IPv6-in-IPv6
@@ -20,6 +23,24 @@
 # Root only (else exit 77).
 . "$(dirname "$0")/lib_lab.sh"
 lab_require
+case ${DMM_DATAPLANE:-bpf} in
+bpf | auto) ;;
+*)
+	drv=$DMM_DATAPLANE
+	$L config "$(lab_topo "mr-conf routing locator")" --dir "$DMMLAB_RUN/conf" >/dev/null ||
+		bad "dmmlab config"
+	n=0
+	for c in "$DMMLAB_RUN"/conf/mr*.conf; do
+		n=$((n + 1))
+		out=$(dmmd_n -n -f "$c" 2>&1) && bad "$(basename "$c"): dmmd accepted routing locator with $drv"
+		echo "$out" | grep -q "routing locator: the $drv data-plane driver cannot translate per-host locators; use dataplane bpf" ||
+			bad "$(basename "$c"): no clear refusal: $out"
+	done
+	[ $n = 6 ] || bad "$n MR configurations, want 6"
+	echo "$(basename "$c"): $(echo "$out" | grep 'routing locator' | head -1)"
+	lab_result "routing locator refused with the $drv data plane ($n MRs)"
+	;;
+esac
 export DMM_DATAPLANE=bpf
 
 lab_up "mr-conf routing locator"
