@@ -1125,6 +1125,10 @@ static json_t *config_json(struct dmmd *d, const char *text, const char *drv, co
 	json_object_set_new(o, "fixed", fixed);
 	json_object_set_new(o, "route_optimization", (c->roles & DMM_ROLE_MR) &&
 			    (unsigned)c->ro_mode < 3 ? json_string(ro[c->ro_mode]) : json_null());
+	json_object_set_new(o, "routing", !(c->roles & DMM_ROLE_MR) ? json_null() :
+			    json_string(c->routing == DMM_ROUTING_LOCATOR ? "locator" : "tunnel"));
+	json_object_set_new(o, "locator", (c->roles & DMM_ROLE_MR) && c->locator.len ?
+			    j_prefix(&c->locator) : json_null());
 	json_object_set_new(o, "signalling", json_string(sig[d->conf.signalling & 3]));
 	json_object_set_new(o, "udp_port", json_integer(d->conf.udp_port));
 	json_object_set_new(o, "control", json_text(d->conf.control));

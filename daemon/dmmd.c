@@ -180,6 +180,7 @@ static int dp_start(struct dmmd *d)
 	dc.hold_max_bytes = c->dp_hold_memory;
 	dc.ra_router_lifetime_s = c->core.timers.ra_lifetime_s;
 	dc.ra_mtu_no_tunnel = c->core.routing == DMM_ROUTING_LOCATOR;
+	dc.locator = c->core.routing == DMM_ROUTING_LOCATOR;
 	dc.mr = true;
 	dc.attach_first_frame = c->attach_on == DMMD_ATTACH_FIRST_FRAME;
 	dc.router_ll = c->router_ll;

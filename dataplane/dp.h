@@ -62,6 +62,9 @@ struct dp_config {
 	/* Addition: RAs give the access link's whole MTU, not 40 bytes less
 	 * (routing locator: packets are translated, not encapsulated). */
 	bool ra_mtu_no_tunnel;
+	/* Addition: routing locator: the driver translates this MR's
+	 * per-host locators back (LOCATOR ops); without it, no lookup. */
+	bool locator;
 	bool mr;                  /* false: LM/HAA-only node, no routes, no TUN */
 	uint32_t hold_max_ms;     /* held packets older than this are dropped, default 5000 */
 	/* Addition: bytes held in all hold queues together (packets plus

@@ -84,6 +84,7 @@ static struct dmm_decap *dp_bpf_decap_load(const struct dp *d, int *err)
 	}
 	memcpy((void *)&x->rodata->self, &d->cfg.self, 16);
 	x->rodata->any_peer = d->cfg.n_peers == 0;
+	x->rodata->xlate_on = d->cfg.locator;
 	if ((*err = dmm_decap__load(x)) < 0) {
 		dmm_decap__destroy(x);
 		return NULL;

@@ -101,6 +101,7 @@ done
 for p in dmmd dmmctl dpbench xlatebench; do
 	[ -x "$B/$p" ] || die "$B/$p missing: make all build/dpbench build/xlatebench"
 done
+[ -f "$B/bpf/dmm_encap.bpf.o" ] || die "$B/bpf/dmm_encap.bpf.o missing: make build/bpf/dmm_encap.bpf.o"
 for c in iperf3 ping jq bpftool python3 ethtool; do
 	command -v $c >/dev/null || die "$c missing: make deps"
 done

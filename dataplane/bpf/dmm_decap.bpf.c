@@ -17,6 +17,7 @@
 
 const volatile struct dmm_bpf_addr self = {};
 const volatile unsigned char any_peer = 0; /* no peers configured: accept all */
+const volatile unsigned char xlate_on = 0; /* routing locator: look up xlate_in */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -59,6 +60,8 @@ int dmm_decap(struct __sk_buff *skb)
 	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IPV6))
 		return TC_ACT_OK;
 	if (ip->nxt != IPPROTO_IPV6 || !to_self(ip)) {
+		if (!xlate_on)
+			return TC_ACT_OK; /* routing tunnel: no lookup per packet */
 		__u64 key;
 		__builtin_memcpy(&key, ip->dst.a, 8);
 		struct dmm_bpf_xlate *x = bpf_map_lookup_elem(&xlate_in, &key);
