@@ -202,6 +202,55 @@ static void locator_flow(void **state)
 	vnet_free(vn);
 }
 
+/* Redirect mode (figure 4) with locators: the anchor translates the first
+ * packets to the serving MR's locator and redirects the sender's MR with it. */
+static void redirect_mode(void **state)
+{
+	struct fig1_opts o;
+	struct vnet *vn;
+	struct dmm_prefix hnp = vnet_p6(MN1_HNP), phl11;
+	struct dmm_cache_view cv;
+	const struct vnet_msg_rec *r;
+	const struct vnet_op_rec *op;
+	size_t mark, omark;
+	unsigned p;
+
+	(void)state;
+	fig1_defaults(&o);
+	o.ro_mode = DMM_RO_REDIRECT;
+	o.tweak = locator_tweak;
+	vn = fig1_build(&o);
+	fig1_attach(vn, "MR12", 1);
+	mark = vn->n_msgs;
+	fig1_move(vn, "MR12", "MR11", 1, 100);
+	vnet_run_for(vn, 4000);
+	phl11 = phl_of_update(vn, mark, "MR11", "LMHAA1", "2001:db8:a110::/44");
+	fig1_attach(vn, "MR31", 2);
+	mark = vn->n_msgs;
+	omark = vn->n_ops;
+	p = send_mn2_to_mn1(vn);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR12", "MR11", NULL));
+	/* the anchor translates this sender's packets to MR11's locator */
+	op = find_op_xlate(vn, omark, "MR12", DMM_DP_TUNNEL_ADD, &phl11);
+	assert_non_null(op);
+	assert_true(dmm_prefix_eq(&op->op.prefix, &hnp));
+	assert_int_equal(op->op.src.len, 64);
+	/* and redirects the sender's MR with it */
+	r = vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, "MR12", "MR31");
+	assert_non_null(r);
+	assert_string_equal(vnet_name_of(vn, &r->msg.location), "MR11");
+	assert_true(dmm_prefix_eq(&(struct dmm_prefix){ dmm_msg_phl_of(&r->msg, &hnp).addr, 64 },
+				  &phl11));
+	assert_true(vnet_cache(vn, "MR31", MN1_HNP, NULL, &cv));
+	assert_true(dmm_prefix_eq(&cv.phl, &phl11));
+	assert_non_null(find_op_xlate(vn, omark, "MR31", DMM_DP_TUNNEL_ADD, &phl11));
+	p = send_mn2_to_mn1(vn);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR11", NULL));
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
 /* Tunnel mode (the default) puts no locator anywhere. */
 static void tunnel_default(void **state)
 {
@@ -273,6 +322,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(locator_flow),
+		cmocka_unit_test(redirect_mode),
 		cmocka_unit_test(tunnel_default),
 		cmocka_unit_test(neutral_and_distinct),
 		cmocka_unit_test(two_mns_equal_sums),
