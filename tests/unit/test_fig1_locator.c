@@ -251,6 +251,54 @@ static void redirect_mode(void **state)
 	vnet_free(vn);
 }
 
+/* A mixed domain: MR31 stays in tunnel mode. It gets MN1's locator from
+ * the LM but tunnels to MR11 (which, in locator mode, still decapsulates);
+ * MN2's own prefix gets no locator, so MR11 tunnels back. */
+static void tweak_but_mr31(struct dmm_config *c, void *ctx)
+{
+	if (strcmp(c->name, "MR31") != 0)
+		locator_tweak(c, ctx);
+}
+
+static void mixed_domain(void **state)
+{
+	struct fig1_opts o;
+	struct vnet *vn;
+	struct dmm_prefix hnp = vnet_p6(MN1_HNP);
+	const struct vnet_msg_rec *r;
+	const struct vnet_op_rec *op;
+	struct dmm_cache_view cv;
+	size_t mark, omark;
+	unsigned p;
+
+	(void)state;
+	fig1_defaults(&o);
+	o.tweak = tweak_but_mr31;
+	vn = fig1_build(&o);
+	fig1_attach(vn, "MR12", 1);
+	fig1_move(vn, "MR12", "MR11", 1, 100);
+	vnet_run_for(vn, 4000);
+	mark = vn->n_msgs;
+	fig1_attach(vn, "MR31", 2);
+	r = vnet_find_msg(vn, mark, DMM_MSG_LOC_UPDATE, "MR31", "LM3");
+	assert_non_null(r);
+	assert_false(r->msg.present & DMM_P_PHL);
+	mark = vn->n_msgs;
+	omark = vn->n_ops;
+	p = send_mn2_to_mn1(vn);
+	vnet_run_for(vn, 100);
+	assert_true(vnet_pkt_path_is(vn, p, "MR31", "MR11", NULL));
+	r = vnet_find_msg(vn, mark, DMM_MSG_LOC_REPLY, "LM3", "MR31");
+	assert_non_null(r);
+	assert_int_equal(dmm_msg_phl_of(&r->msg, &hnp).len, 64); /* told, not used */
+	op = vnet_find_op(vn, omark, "MR31", DMM_DP_TUNNEL_ADD, MN1_HNP);
+	assert_non_null(op);
+	assert_int_equal(op->op.xlate.len, 0);
+	assert_true(vnet_cache(vn, "MR31", MN1_HNP, NULL, &cv));
+	assert_string_equal(vnet_name_of(vn, &cv.locator), "MR11");
+	vnet_free(vn);
+}
+
 /* Tunnel mode (the default) puts no locator anywhere. */
 static void tunnel_default(void **state)
 {
@@ -323,6 +371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(locator_flow),
 		cmocka_unit_test(redirect_mode),
+		cmocka_unit_test(mixed_domain),
 		cmocka_unit_test(tunnel_default),
 		cmocka_unit_test(neutral_and_distinct),
 		cmocka_unit_test(two_mns_equal_sums),
