@@ -1347,6 +1347,11 @@ lm_sync(struct dmm_node *n, const struct lm_binding *b, uint32_t lifetime_s, dmm
 			m.present |= DMM_P_MNID;
 		}
 		m.hnp[0] = lm_pfx(n->lm, b);
+		if (lm_x(n->lm, b)->phl.len) { /* routing locator: the sibling keeps it too */
+			m.present |= DMM_P_PHL;
+			m.n_phl = 1;
+			m.phl[0] = lm_x(n->lm, b)->phl;
+		}
 		if (dmm_request(n, to, &m, DMM_ROLE_LM, 0, now) > 0)
 			dmm_count(n, DMM_C_LM_SYNC);
 	}

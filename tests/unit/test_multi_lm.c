@@ -24,6 +24,7 @@
 #define HB_ADDR "2001:db8:0:1::d" /* sep: HAA_B */
 
 static bool sep; /* LMs and HAAs on separate nodes */
+static bool locators; /* every MR with routing locator */
 
 static const struct {
 	const char *name, *addr;
@@ -103,6 +104,11 @@ static void config(size_t i, struct dmm_config *c)
 		c->pools[c->n_pools++] = (struct dmm_pool){
 			.range = vnet_p6(pools[k].range), .plen = 64,
 			.mr = vnet_a6(addr_of(pools[k].mr)), .mode = DMM_POOL_STATEFUL };
+	}
+	if (locators && (c->roles & DMM_ROLE_MR)) {
+		c->routing = DMM_ROUTING_LOCATOR;
+		c->locator = vnet_p6("2001:db8:a000::/44");
+		c->locator.addr.s6_addr[5] = (uint8_t)(i << 4); /* one /44 per MR */
 	}
 	fig1_timers(&c->timers);
 	fig1_keyring(&c->keys);
@@ -263,6 +269,32 @@ static void deterministic_pick_and_sync(void **state)
 		assert_true(vnet_binding(vn, "LMHAA_B", pfx, &bb));
 		assert_memory_equal(&bb.location, vnet_addr(vn, "MR12"), 16);
 	}
+	vnet_free(vn);
+}
+
+/* routing locator: the binding's per-host locator reaches the sibling LM
+ * with the binding, and a query there answers with it. */
+static void locator_synced(void **state)
+{
+	struct vnet *vn;
+	unsigned na = mn_picking("LMHAA_A", true, 1);
+	struct dmm_mnid id = vnet_mnid(na);
+	struct dmm_mn_view mv;
+	struct dmm_binding_view ba, bb;
+	const char *pfx;
+
+	(void)state;
+	locators = true;
+	vn = build();
+	locators = false;
+	assert_int_equal(fig1_attach(vn, "MR11", na), 0);
+	assert_true(vnet_mn(vn, "MR11", &id, &mv));
+	assert_int_equal(mv.phl[0].len, 64);
+	pfx = vnet_prefix_str(&mv.hnp[0]);
+	assert_true(vnet_binding(vn, "LMHAA_A", pfx, &ba));
+	assert_true(vnet_binding(vn, "LMHAA_B", pfx, &bb));
+	assert_true(dmm_prefix_eq(&ba.phl, &mv.phl[0]));
+	assert_true(dmm_prefix_eq(&bb.phl, &mv.phl[0]));
 	vnet_free(vn);
 }
 
@@ -463,6 +495,7 @@ int main(void)
 		cmocka_unit_test(rank_properties),
 		cmocka_unit_test(config_siblings),
 		cmocka_unit_test(deterministic_pick_and_sync),
+		cmocka_unit_test(locator_synced),
 		cmocka_unit_test(failover_after_timeout),
 		cmocka_unit_test(sticky_then_back),
 		cmocka_unit_test(haa_down_no_verdict),
