@@ -21,6 +21,12 @@
 #     stream's SHA-256 matches, no ping is lost, still no next header 41 on
 #     the core;
 #   - the fixed server behind MRGW reaches MN1 at MR2 by MRGW's translation.
+# LOC_MODE=redirect (tests/sh/fig1_locator_redirect.sh): the same with
+# `mode redirect` (figure 4, P4): MN2's first packets reach the anchor MR12
+# by regular routing (counted on the core with the home prefix as
+# destination), MR12 translates them and redirects MR31 with the locator;
+# the rest as above, MR31 redirected again by MR11 after the move, and the
+# fixed server's packets translated by MR12 (anchor) and MRGW (redirected).
 # Root only (else exit 77).
 . "$(dirname "$0")/lib_lab.sh"
 lab_require
@@ -44,7 +50,17 @@ bpf | auto) ;;
 esac
 export DMM_DATAPLANE=bpf
 
-lab_up "mr-conf routing locator"
+LOC_MODE=${LOC_MODE:-query}
+if [ "$LOC_MODE" = redirect ]; then
+	lab_up "mr-conf routing locator" "mr-conf mode redirect"
+else
+	lab_up "mr-conf routing locator"
+fi
+# packets to the home prefix on the core: none in query mode; in redirect
+# mode the first ones of each sender, to the anchor (then redirected)
+hnp_ok() { # COUNT
+	if [ "$LOC_MODE" = redirect ]; then [ "$1" -le 40 ]; else [ "$1" = 0 ]; fi
+}
 for n in mr11 mr12 mr2 mr31 mrgw; do
 	d=$(node_driver $n)
 	[ "$d" = bpf ] || bad "$n runs data plane '$d', want bpf"
@@ -112,7 +128,12 @@ tcp_xfer mn1 mn2 "$a2" 5102
 t41=$(core_cnt t41) toh=$(core_cnt to_hnp) tol=$(core_cnt to_loc) tolb=$(core_cnt to_loc bytes)
 echo "core: next header 41: $t41, to $p1: $toh, to $loc11: $tol packets, $tolb bytes"
 [ "$t41" = 0 ] || bad "$t41 IPv6-in-IPv6 packets crossed the core"
-[ "$toh" = 0 ] || bad "$toh packets crossed the core to mn1's home prefix (untranslated)"
+hnp_ok "$toh" || bad "$toh packets crossed the core to mn1's home prefix (untranslated)"
+if [ "$LOC_MODE" = redirect ]; then
+	[ "$toh" -ge 1 ] || bad "no packet reached the anchor by regular routing (redirect mode)"
+	[ "$(counter mr12 dp_xlate_out)" -ge 1 ] || bad "the anchor mr12 translated nothing"
+	echo "anchor mr12: $toh first packets by regular routing, translated $(counter mr12 dp_xlate_out)"
+fi
 # 1 MB of TCP payload and 53 pings (GRO may merge packets: bytes, not packets)
 [ "$tolb" -ge 1048576 ] || bad "only $tolb bytes crossed the core to the locator $loc11 (1 MB sent)"
 for n in mr31 mr11; do
@@ -123,7 +144,9 @@ for n in mr31 mr11; do
 		bad "$n encapsulated or decapsulated"
 	[ "$(counter $n dp_xlate_errors)" = 0 ] || bad "$n: translation errors"
 done
-[ "$(counter mr31 dp_xlate_out)" -ge "$tol" ] || bad "mr31 translated fewer packets than crossed"
+# MR31 translated them (and, in redirect mode, the anchor MR12 the first)
+[ "$(($(counter mr31 dp_xlate_out) + $(counter mr12 dp_xlate_out)))" -ge "$tol" ] ||
+	bad "mr31 (and mr12) translated fewer packets than crossed"
 [ "$(counter mr11 dp_xlate_in)" -ge "$tol" ] || bad "mr11 translated back fewer packets than crossed"
 
 note "move mn1 mr11 -> mr2 under TCP and 200 pings/s"
@@ -178,16 +201,17 @@ x mn2 ping -6 -c 5 -i 0.05 -w 5 -q "$a1" >/dev/null || bad "mn2 cannot ping mn1 
 t41=$(core_cnt t41) toh=$(core_cnt to_hnp)
 echo "core after the move: next header 41: $t41, to $p1: $toh"
 [ "$t41" = 0 ] || bad "$t41 IPv6-in-IPv6 packets crossed the core"
-[ "$toh" = 0 ] || bad "$toh packets crossed the core to mn1's home prefix (untranslated)"
+hnp_ok "$toh" || bad "$toh packets crossed the core to mn1's home prefix (untranslated)"
 note "the fixed server (behind mrgw) -> mn1 at mr2"
-xg=$(counter mrgw dp_xlate_out)
+xg=$(($(counter mrgw dp_xlate_out) + $(counter mr12 dp_xlate_out)))
 x cn ping -6 -c 5 -i 0.05 -w 5 -q "$a1" >/dev/null || bad "cn cannot ping mn1 at mr2"
-echo "mrgw translated $(($(counter mrgw dp_xlate_out) - xg)) of cn's packets to $loc2"
-[ "$(($(counter mrgw dp_xlate_out) - xg))" -ge 5 ] || bad "mrgw did not translate cn's packets"
+xg=$(($(counter mrgw dp_xlate_out) + $(counter mr12 dp_xlate_out) - xg))
+echo "mrgw (and the anchor mr12) translated $xg of cn's packets to $loc2"
+[ "$xg" -ge 5 ] || bad "cn's packets were not translated"
 t41=$(core_cnt t41) toh=$(core_cnt to_hnp)
-[ "$t41" = 0 ] && [ "$toh" = 0 ] || bad "cn's packets: $t41 IPv6-in-IPv6, $toh to the home prefix on the core"
+[ "$t41" = 0 ] && hnp_ok "$toh" || bad "cn's packets: $t41 IPv6-in-IPv6, $toh to the home prefix on the core"
 for n in mr31 mr11 mr2 mrgw; do
 	[ "$(counter $n dp_xlate_errors)" = 0 ] || bad "$n: translation errors"
 done
 [ $fail = 0 ] || dump mr31 mr11 mr2
-lab_result "routing locator: no tunnel on the core, the locator as destination, TCP intact across a move"
+lab_result "routing locator ($LOC_MODE mode): no tunnel on the core, the locator as destination, TCP intact across a move"
