@@ -3,6 +3,9 @@
 from the raw data of lab/bench-dataplane.sh.
 
 usage: lab/bench-dataplane-report.py [DIR]      (default results/dataplane)
+       lab/bench-dataplane-report.py --check [BENCHMARKS.md [DIR]]
+                 the "Measured" block of the "Data plane" section must be
+                 exactly what DIR's data gives (exit 1 on any difference)
 
 Reads DIR/env.txt, probe.txt, tput/*.json (iperf3 -J) and *.meta.json,
 ping/*.txt (ping output), routes/*.json (dpbench and timed ip -batch),
@@ -364,8 +367,48 @@ def goals_section(probe, measured, tput, ping, routes, x=None):
     print()
 
 
+def check_doc(doc, d):
+    """The Measured block of BENCHMARKS.md's Data plane section against the
+    report of d (its first line as the block's heading)."""
+    import contextlib
+    import io
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = report(d)
+    if rc != 0:
+        print("bench-dataplane-report --check: the data's own checks fail (rc %d)" % rc)
+        return 1
+    t = out.getvalue().rstrip("\n").split("\n")
+    want = ["**Measured** (r" + t[0][1:].rstrip(".") + ")"] + t[1:]
+    lines = open(doc).read().split("\n")
+    try:
+        sec = lines.index("## Data plane")
+        start = next(i for i in range(sec, len(lines)) if lines[i].startswith("**Measured** (run of"))
+        end = next(i for i in range(start, len(lines)) if lines[i] == "**Reading it**")
+    except (ValueError, StopIteration):
+        print("bench-dataplane-report --check: no Measured block in the Data plane section of %s" % doc)
+        return 1
+    got = lines[start:end]
+    while got and got[-1] == "":
+        got.pop()
+    if got != want:
+        import difflib
+        print("bench-dataplane-report --check: %s differs from the report of %s:" % (doc, d))
+        for l in difflib.unified_diff(want, got, "report", doc, lineterm="", n=1):
+            print(l)
+        return 1
+    print("bench-dataplane-report --check: %s matches %s (%d lines)" % (doc, d, len(want)))
+    return 0
+
+
 def main():
-    d = sys.argv[1] if len(sys.argv) > 1 else "results/dataplane"
+    if len(sys.argv) > 1 and sys.argv[1] == "--check":
+        doc = sys.argv[2] if len(sys.argv) > 2 else "docs/BENCHMARKS.md"
+        return check_doc(doc, sys.argv[3] if len(sys.argv) > 3 else "results/dataplane")
+    return report(sys.argv[1] if len(sys.argv) > 1 else "results/dataplane")
+
+
+def report(d):
     env, probe = read_env(d), read_probe(d)
     tput, ping, routes, xl = read_tput(d), read_ping(d), read_routes(d), read_xlate(d)
     if not (tput or ping or routes or xl):
