@@ -825,8 +825,8 @@ static unsigned counters_collect(struct dmmd *d, struct ctr *c)
 		ONE("dp_decap_rejected", ds.decap_rejected);
 		ONE("dp_decap_errors", ds.decap_errors);
 		ONE("dp_encap_errors", ds.encap_errors);
-		ONE("dp_xlate_out", ds.xlate_out_packets);
-		ONE("dp_xlate_in", ds.xlate_in_packets);
+		ONE("dp_xlate_out", ds.xlate_out);
+		ONE("dp_xlate_in", ds.xlate_in);
 		ONE("dp_xlate_errors", ds.xlate_errors);
 	}
 #undef ONE

@@ -390,9 +390,9 @@ static void daemon_counters(struct page *pg, struct dmmd *d)
 	   "Tunnelled packets refused (outer source not a peer)");
 	DP(decap_errors, "decap_errors", "Tunnelled packets malformed or not re-injected");
 	DP(encap_errors, "encap_errors", "Packets that could not be encapsulated");
-	DP(xlate_out_packets, "translated_out_packets",
+	DP(xlate_out, "translated_out_packets",
 	   "Packets whose home prefix was translated to a per-host locator");
-	DP(xlate_in_packets, "translated_in_packets",
+	DP(xlate_in, "translated_in_packets",
 	   "Packets to a per-host locator of this MR translated back to the home prefix");
 	DP(xlate_errors, "translation_errors", "Packets dropped: a locator translation failed");
 #undef DP

@@ -194,7 +194,7 @@ struct dp_stats {
 	/* Addition (routing locator, bpf): packets whose destination prefix
 	 * was translated to a per-host locator (out) or back (in), and
 	 * packets dropped because a translation failed. */
-	uint64_t xlate_out_packets, xlate_in_packets, xlate_errors;
+	uint64_t xlate_out, xlate_in, xlate_errors;
 };
 void dp_get_stats(const struct dp *d, struct dp_stats *s);
 

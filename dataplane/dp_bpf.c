@@ -464,11 +464,11 @@ static void dp_bpf_stats(const struct dp *d, struct dp_stats *s)
 		s->encap_packets += dp_bpf_sum(b, fd, DMM_BPF_TX_OK).packets;
 		s->encap_errors += dp_bpf_sum(b, fd, DMM_BPF_TX_ERROR).packets;
 	}
-	s->xlate_in_packets += dp_bpf_sum(b, rx_fd, DMM_BPF_SLOT_XLATE_IN).packets;
+	s->xlate_in += dp_bpf_sum(b, rx_fd, DMM_BPF_SLOT_XLATE_IN).packets;
 	s->xlate_errors += dp_bpf_sum(b, rx_fd, DMM_BPF_SLOT_XLATE_ERR).packets;
 	if (b->xlate != NULL) {
 		int fd = bpf_map__fd(b->xlate->maps.xtx_cnt);
-		s->xlate_out_packets += dp_bpf_sum(b, fd, DMM_BPF_TX_OK).packets;
+		s->xlate_out += dp_bpf_sum(b, fd, DMM_BPF_TX_OK).packets;
 		s->xlate_errors += dp_bpf_sum(b, fd, DMM_BPF_TX_ERROR).packets;
 	}
 }
