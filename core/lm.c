@@ -160,6 +160,8 @@ struct dmm_lm {
 	uint32_t *rp_by_mnid;     /* buckets: rp_mask + 1 */
 	uint32_t rp_mask;
 	uint32_t rp_free, rp_used;
+	enum dmm_lm_store store;  /* a shared store's state (dmm_lm_set_store) */
+	bool applying;            /* in dmm_lm_apply: nothing to persist */
 };
 
 /* A request as the LM sees it: straight from an MR, or inside LM_FWD. */
@@ -685,13 +687,13 @@ wheel_add(struct dmm_node *n, struct lm_binding *b)
  * reply that depends on it is sent). Replicas are not kept: their own LM
  * has them. */
 static void
-lm_persist(struct dmm_node *n, const struct lm_binding *b, bool del)
+lm_persist(struct dmm_node *n, const struct lm_binding *b, bool del, bool expired)
 {
-	struct dmm_record r = { .kind = DMM_REC_BINDING, .del = del,
+	struct dmm_record r = { .kind = DMM_REC_BINDING, .del = del, .expired = expired,
 				.prefix = lm_pfx(n->lm, b) };
 	struct dmm_mnid tmp;
 
-	if (n->io.persist == NULL)
+	if (n->io.persist == NULL || n->lm->applying)
 		return;
 	if (!del) {
 		r.mnid = *lm_id(n->lm, b, &tmp);
@@ -727,7 +729,7 @@ lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 	uint16_t gen = b->gen;
 
 	lm_log(n, b, LM_B_ACTIVE, LM_B_FREE, why);
-	lm_persist(n, b, true);
+	lm_persist(n, b, true, strcmp(why, "expired") == 0);
 	for (uint32_t i = 0; i < x->subs_cap; i++)
 		if (x->subs[i].used) {
 			dmm_request_cancel(n, x->subs[i].txn);
@@ -747,17 +749,23 @@ lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 }
 
 static void
-lm_set_expiry(struct dmm_node *n, struct lm_binding *b, uint32_t lifetime_s, dmm_time_t now)
+lm_expire_at(struct dmm_node *n, struct lm_binding *b, dmm_time_t t)
 {
 	dmm_time_t old = b->expires;
 
-	b->expires = now + (dmm_time_t)lifetime_s * 1000;
+	b->expires = t;
 	/* Queued already at or before the new expiry: found there, and queued
 	 * again if not due yet. Only an earlier expiry needs a new entry. */
 	if (old == 0 || b->expires / 1000 < old / 1000)
 		wheel_add(n, b);
 	if (b->expires < n->lm->next_deadline)
 		n->lm->next_deadline = b->expires;
+}
+
+static void
+lm_set_expiry(struct dmm_node *n, struct lm_binding *b, uint32_t lifetime_s, dmm_time_t now)
+{
+	lm_expire_at(n, b, now + (dmm_time_t)lifetime_s * 1000);
 }
 
 static uint32_t
@@ -1529,7 +1537,7 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 		lm_replicate(n, b, lm_lifetime(n, m), now);
 	if (!ctx->sync)
 		lm_sync(n, b, lm_lifetime(n, m), now);
-	lm_persist(n, b, false);
+	lm_persist(n, b, false, false);
 	return DMM_ST_OK;
 }
 
@@ -1619,6 +1627,82 @@ dmm_lm_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 	return 0;
 }
 
+void
+dmm_lm_set_store(struct dmm_node *n, enum dmm_lm_store st)
+{
+	if (n->lm != NULL)
+		n->lm->store = st;
+}
+
+/* b takes the MN id of a record from the store (another MR's word on who
+ * holds the prefix): relinked in the MN-id chain. */
+static int
+lm_apply_id(struct dmm_lm *lm, struct lm_binding *b, const struct dmm_mnid *id)
+{
+	uint32_t slot = (uint32_t)(b - lm->b) + 1;
+	struct dmm_mnid was;
+	int rc;
+
+	if (lm_fixed(b) || lm_id_is(lm, b, id))
+		return 0;
+	was = *lm_id(lm, b, &was);
+	mnid_unlink(lm, b);
+	if ((rc = lm_id_set(lm, b, id)) < 0)
+		lm_id_set(lm, b, &was); /* fits: it did before */
+	mnid_link(lm, b, slot);
+	return rc;
+}
+
+int
+dmm_lm_apply(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
+{
+	struct dmm_lm *lm = n->lm;
+	struct dmm_prefix p = r->prefix;
+	struct lm_binding *b;
+	struct in6_addr prev;
+	int rc = 0;
+
+	if (lm == NULL || r->kind != DMM_REC_BINDING)
+		return DMM_E_ROLE;
+	if (p.len > 128 || (!r->del && !r->fixed && (r->mnid.len == 0 || r->mnid.len > DMM_MNID_MAX)))
+		return DMM_E_MALFORMED;
+	dmm_prefix_mask(&p);
+	b = lm_find(lm, &p);
+	lm->applying = true;
+	if (r->del || r->expires <= now) {
+		if (b != NULL)
+			lm_delete(n, b, "removed through another front end");
+	} else if (b == NULL) {
+		rc = dmm_lm_restore(n, r, now);
+	} else {
+		prev = *lm_addr(lm, b->loc);
+		if (lm_loc_set(lm, &b->loc, &r->peer) < 0 || lm_loc_set(lm, &b->home, &r->home) < 0)
+			rc = DMM_E_FULL;
+		else if ((rc = lm_apply_id(lm, b, &r->mnid)) == 0) {
+			b->seq = r->seq;
+			lm_expire_at(n, b, r->expires);
+			if (!addr_eq(&prev, lm_addr(lm, b->loc))) {
+				lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "moved through another front end");
+				lm_notify(n, b, &prev, now);
+			}
+		}
+	}
+	lm->applying = false;
+	return rc;
+}
+
+/* A shared store that cannot take a write: the update is refused, and
+ * counted (a log line at most once a second, dmm_drop's rate limit). */
+static bool
+lm_store_refuses(struct dmm_node *n, dmm_time_t now)
+{
+	if (n->lm->store != DMM_LM_STORE_DOWN && n->lm->store != DMM_LM_STORE_LOADING)
+		return false;
+	dmm_drop(n, DMM_C_LM_STORE_REFUSED, now, "lm: update refused: the binding store is %s",
+		 n->lm->store == DMM_LM_STORE_DOWN ? "unreachable" : "still loading");
+	return true;
+}
+
 /* BY_MNID update without prefix: every binding of that MN. */
 static void
 lm_update_by_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
@@ -1690,7 +1774,10 @@ lm_update(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 		return;
 	}
 	if (!(m->present & DMM_P_HNP) || m->n_hnp == 0) {
-		if ((m->flags & DMM_F_BY_MNID) && (m->present & DMM_P_MNID))
+		if ((m->flags & DMM_F_BY_MNID) && (m->present & DMM_P_MNID) &&
+		    lm_store_refuses(n, now))
+			lm_status(n, ctx, DMM_ST_NO_RESOURCES, now);
+		else if ((m->flags & DMM_F_BY_MNID) && (m->present & DMM_P_MNID))
 			lm_update_by_mnid(n, ctx, now);
 		else
 			dmm_drop(n, DMM_C_DROP_MALFORMED, now, "lm: update without prefix");
@@ -1719,6 +1806,10 @@ lm_update(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	}
 	if (nowhere || (ctx->forwarded && foreign)) {
 		lm_status(n, ctx, nowhere ? DMM_ST_PROHIBITED : DMM_ST_NOT_AUTHORITATIVE, now);
+		return;
+	}
+	if (here && lm_store_refuses(n, now)) {
+		lm_status(n, ctx, DMM_ST_NO_RESOURCES, now);
 		return;
 	}
 	if (foreign)
@@ -1820,6 +1911,11 @@ lm_query(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	struct lm_binding *b;
 	int where;
 
+	if (n->lm->store == DMM_LM_STORE_LOADING) {
+		dmm_drop(n, DMM_C_LM_STORE_REFUSED, now,
+			 "lm: query dropped: the binding store is still loading");
+		return;
+	}
 	if (m->flags & DMM_F_BY_MNID) {
 		if (m->present & DMM_P_MNID)
 			lm_query_mnid(n, ctx, now);

@@ -355,6 +355,12 @@ int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,
 	return 0;
 }
 
+void dmm_node_forget_replies(struct dmm_node *n)
+{
+	for (uint32_t i = 0; i < n->cfg.limits.reply_cache; i++)
+		n->replies[i].used = false;
+}
+
 /* ---- receiving ---- */
 
 static bool answer_duplicate(struct dmm_node *n, const struct in6_addr *src,

@@ -116,6 +116,8 @@ enum dmm_rec_kind {
 struct dmm_record {
 	enum dmm_rec_kind kind;
 	bool del;                 /* it ceased to exist: only kind and prefix are set */
+	bool expired;             /* del: because its lifetime ran out (a shared store
+				   * that expires records itself may skip it) */
 	struct dmm_prefix prefix;
 	struct dmm_mnid mnid;
 	struct in6_addr peer;     /* lease: the MR that holds it (may release it);
@@ -207,6 +209,12 @@ int dmm_node_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t 
  * call it too, in case). */
 void dmm_node_restore_hint(struct dmm_node *n, uint32_t count);
 void dmm_node_restore_done(struct dmm_node *n);
+
+/* Forget every cached reply: a retransmitted request is then processed
+ * again instead of answered from the cache. For a driver whose store lost
+ * writes it had not acknowledged yet (dmmd's lm { store redis }): the
+ * replies that depended on them were never sent, and must not be now. */
+void dmm_node_forget_replies(struct dmm_node *n);
 
 /* Run every timer due at or before now. */
 void dmm_node_timer(struct dmm_node *n, dmm_time_t now);

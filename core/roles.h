@@ -81,6 +81,21 @@ struct dmm_binding_view {
 };
 void dmm_lm_foreach_binding(const struct dmm_node *n,
 			    void (*cb)(void *ctx, const struct dmm_binding_view *v), void *ctx);
+/* A binding store shared by several LM front ends (dmmd's lm { store
+ * redis }). The driver says whether it can store: LOCAL (the default, no
+ * shared store), UP, DOWN (updates are refused with NO_RESOURCES and
+ * counted; queries are answered from the bindings held here) or LOADING
+ * (not yet in step with the store since start: updates refused, queries
+ * dropped and counted, so the MR asks again). */
+enum dmm_lm_store { DMM_LM_STORE_LOCAL, DMM_LM_STORE_UP, DMM_LM_STORE_DOWN,
+		    DMM_LM_STORE_LOADING };
+void dmm_lm_set_store(struct dmm_node *n, enum dmm_lm_store st);
+/* Apply a binding record written to the shared store by another front end:
+ * create, change or remove the binding here, without persisting it again
+ * (dmm_io.persist is not called) and without replicating it; a change of
+ * location notifies this LM's subscribers. 0, DMM_E_ROLE (no LM, or not a
+ * binding), DMM_E_MALFORMED, DMM_E_NOMEM / DMM_E_FULL (tables full). */
+int dmm_lm_apply(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now);
 /* Bytes the LM's binding structures take now; *bindings: those in use. */
 size_t dmm_lm_footprint(const struct dmm_node *n, uint32_t *bindings);
 

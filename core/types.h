@@ -129,6 +129,8 @@ enum dmm_counter {
 				* than its network's prefix-length */
 	DMM_C_FAILOVER,        /* request sent on to the next LM/HAA of a network after a timeout */
 	DMM_C_LM_SYNC,         /* LM: binding change sent to the other LMs of its network */
+	DMM_C_LM_STORE_REFUSED,/* LM: update refused (query dropped while loading): the
+				* shared binding store is not reachable (dmm_lm_set_store) */
 	DMM_C_COUNT
 };
 

@@ -85,6 +85,7 @@ static const char *const counter_names[DMM_C_COUNT] = {
 	[DMM_C_DROP_PREFIX_LEN] = "drop_prefix_len",
 	[DMM_C_FAILOVER] = "failover",
 	[DMM_C_LM_SYNC] = "lm_sync",
+	[DMM_C_LM_STORE_REFUSED] = "lm_store_refused",
 };
 
 const char *dmm_counter_name(enum dmm_counter c)
