@@ -52,6 +52,7 @@ static const struct cmd cmds[] = {
 	{ "show", "counters", 0, 0, "", "every counter, and when they were last cleared" },
 	{ "show", "peers", 0, 1, "[ADDRESS]", "the domain map's nodes and any node heard from" },
 	{ "show", "config", 0, 0, "", "the configuration in use" },
+	{ "show", "store", 0, 0, "", "LM: the binding store (embedded, or redis and its connection)" },
 	{ "attach", NULL, 2, 2, "LINK MNID", "MR: act as if MNID appeared on LINK (tests)" },
 	{ "detach", NULL, 1, 1, "LINK", "MR: act as if the MN on LINK left (tests)" },
 	{ "clear", "counters", 0, 0, "", "start every counter of show counters from 0" },

@@ -792,6 +792,22 @@ static unsigned counters_collect(struct dmmd *d, struct ctr *c)
 	ONE("store_writes", s->store_writes);
 	ONE("store_errors", s->store_errors);
 	ONE("store_restored", s->store_restored);
+	{
+		enum rstore_state st;
+		uint64_t inflight;
+		unsigned held;
+		const struct rstore_stats *rs = rstore_stats(d, &st, &inflight, &held);
+		if (rs) {
+			ONE("redis_up", st == RSTORE_UP);
+			c[n - 1].gauge = true;
+			ONE("redis_connects", rs->connects);
+			ONE("redis_writes", rs->writes);
+			ONE("redis_applied", rs->applied);
+			ONE("redis_held", rs->held);
+			ONE("redis_held_dropped", rs->held_dropped);
+			ONE("redis_unacked_dropped", rs->unacked_dropped);
+		}
+	}
 	ONE("monitor_events", s->mon_events);
 	ONE("monitor_dropped", s->mon_dropped);
 	ONE("monitor_closed", s->mon_closed);
@@ -1190,6 +1206,53 @@ static void show_config(struct view *v)
 	free(text);
 }
 
+/* show store: the LM's binding store, and how its connection is. One
+ * object (JSON) or one line (text): "store redis address ... state up ...". */
+static void show_store(struct view *v)
+{
+	const struct dmmd_conf *c = &v->d->conf;
+	enum rstore_state st = RSTORE_DOWN;
+	uint64_t inflight = 0;
+	unsigned held = 0;
+	const struct rstore_stats *rs = rstore_stats(v->d, &st, &inflight, &held);
+	char a[INET6_ADDRSTRLEN + 10], t[40];
+	struct timespec ts;
+	bool r = rs != NULL;
+
+	v_entry(v);
+	v_str(v, "store", r ? "redis" : "embedded", false);
+	v_str(v, "address", r ? parse_redis_str(c, a, sizeof(a)) : NULL, false);
+	v_str(v, "namespace", r ? c->redis_ns : NULL, false);
+	v_opt_u64(v, "replicas", r, c->redis_replicas);
+	v_opt_u64(v, "timeout_ms", r, c->redis_timeout_ms);
+	v_str(v, "state", r ? rstore_state_name(st) : NULL, false);
+	if (v->json || r)
+		v_bool(v, "subscribed", r && rs->subscribed);
+	v_opt_u64(v, "writes_in_flight", r, inflight);
+	v_opt_u64(v, "replies_held", r, held);
+	v_opt_u64(v, "connects", r, r ? rs->connects : 0);
+	v_opt_u64(v, "writes", r, r ? rs->writes : 0);
+	v_opt_u64(v, "superseded", r, r ? rs->superseded : 0);
+	v_opt_u64(v, "applied", r, r ? rs->applied : 0);
+	v_opt_u64(v, "held", r, r ? rs->held : 0);
+	v_opt_u64(v, "held_dropped", r, r ? rs->held_dropped : 0);
+	v_opt_u64(v, "unacked_dropped", r, r ? rs->unacked_dropped : 0);
+	v_opt_u64(v, "not_written", r, r ? rs->not_written : 0);
+	v_opt_u64(v, "sync_bindings", r, r ? rs->synced : 0);
+	v_opt_u64(v, "sync_removed", r, r ? rs->swept : 0);
+	v_opt_u64(v, "sync_ms", r, r ? rs->sync_ms : 0);
+	v_opt_u64(v, "refused", r, dmm_node_counter(v->d->node, DMM_C_LM_STORE_REFUSED));
+	v_str(v, "last_error", r && rs->last_error[0] ? rs->last_error : NULL, false);
+	if (r && rs->last_error_wall) {
+		ts.tv_sec = rs->last_error_wall / 1000;
+		ts.tv_nsec = (long)(rs->last_error_wall % 1000) * 1000000;
+		dmmd_timestamp(t, sizeof(t), &ts);
+	}
+	v_str(v, "last_error_time", r && rs->last_error_wall ? t : NULL, false);
+	if (!v->json)
+		buf_put(v->b, "\n", 1);
+}
+
 /* ---------------------------------------------------------------- commands */
 
 static bool need_role(struct dmmd *d, struct buf *out, unsigned role, const char *name)
@@ -1238,6 +1301,7 @@ static const struct show_table {
 	{ "counters", 0, 0, NULL },
 	{ "peers", 0, F_ADDR, NULL },
 	{ "config", 0, 0, NULL },
+	{ "store", DMM_ROLE_LM, 0, "lm" },
 };
 
 static void cmd_show(struct dmmd *d, bool json, int argc, char **argv, struct buf *out)
@@ -1252,7 +1316,7 @@ static void cmd_show(struct dmmd *d, bool json, int argc, char **argv, struct bu
 			t = &show_tables[i];
 	if (!t) {
 		buf_printf(out, "error: show what? (mns, bindings, cache, leases, handovers, "
-			   "counters, peers, config)\n");
+			   "counters, peers, config, store)\n");
 		return;
 	}
 	if (argc > (t->filter ? 3 : 2)) {
@@ -1264,7 +1328,8 @@ static void cmd_show(struct dmmd *d, bool json, int argc, char **argv, struct bu
 		return;
 	if (!filter_parse(&v.f, arg, t->filter, out))
 		return;
-	if (json && strcmp(what, "counters") && strcmp(what, "config") && !(v.list = json_array()))
+	if (json && strcmp(what, "counters") && strcmp(what, "config") && strcmp(what, "store") &&
+	    !(v.list = json_array()))
 		v.oom = true;
 	if (!strcmp(what, "mns"))
 		dmm_mr_foreach_mn(d->node, cb_mn, &v);
@@ -1280,6 +1345,8 @@ static void cmd_show(struct dmmd *d, bool json, int argc, char **argv, struct bu
 		show_counters(&v);
 	else if (!strcmp(what, "peers"))
 		show_peers(&v);
+	else if (!strcmp(what, "store"))
+		show_store(&v);
 	else
 		show_config(&v);
 	/* One named thing that is not there: say so (a prefix filter is a

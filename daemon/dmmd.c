@@ -26,7 +26,7 @@
 
 /* ours, the control clients, the metrics listener and clients, then the
  * data plane's */
-#define DMMD_MAX_POLL (8 + DMMD_CTL_CLIENTS + 1 + METRICS_CLIENTS + DP_MAX_POLLFDS)
+#define DMMD_MAX_POLL (8 + DMMD_CTL_CLIENTS + 1 + METRICS_CLIENTS + 2 + DP_MAX_POLLFDS)
 
 static volatile sig_atomic_t sig_quit, sig_hup;
 
@@ -380,6 +380,10 @@ static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *
 	note(why, len, strcmp(a->pidfile, b->pidfile) != 0, "pidfile");
 	note(why, len, strcmp(a->state_dir, b->state_dir) != 0 || a->state_sync != b->state_sync,
 	     "state");
+	note(why, len, a->redis_family != b->redis_family || a->redis_port != b->redis_port ||
+	     memcmp(&a->redis_addr, &b->redis_addr, sizeof(a->redis_addr)) != 0 ||
+	     strcmp(a->redis_ns, b->redis_ns) != 0 || a->redis_replicas != b->redis_replicas ||
+	     a->redis_timeout_ms != b->redis_timeout_ms, "lm (store)");
 	note(why, len, a->signalling != b->signalling || a->udp_port != b->udp_port,
 	     "signalling");
 	note(why, len, a->dp_table != b->dp_table || a->dp_rule_pref != b->dp_rule_pref ||
@@ -525,6 +529,8 @@ static int loop_timeout(const struct dmmd *d)
 		t = (dmm_time_t)(c < 0 ? 0 : c);
 	if ((u = metrics_next_deadline(d)) < t)
 		t = u;
+	if ((u = rstore_deadline(d)) < t)
+		t = u;
 	if (t == DMM_TIME_NEVER)
 		return -1;
 	if (t <= d->now)
@@ -558,6 +564,8 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 		n += nctl;
 		int met_first = n, nmet = metrics_pollfds(d, fds + n, 1 + METRICS_CLIENTS);
 		n += nmet;
+		int rs_first = n, nrs = rstore_pollfds(d, fds + n, 2);
+		n += nrs;
 		if (d->dp)
 			ndp = dp_pollfds(d->dp, fds + n, DMMD_MAX_POLL - n);
 		int ms = loop_timeout(d);
@@ -578,6 +586,8 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 				control_accept(d);
 			if (nmet > 0)
 				metrics_dispatch(d, fds + met_first, nmet);
+			if (nrs > 0)
+				rstore_dispatch(d, fds + rs_first, nrs);
 			if (d->dp && ndp > 0)
 				dp_dispatch(d->dp, fds + n, ndp, d->now);
 		}
@@ -588,6 +598,7 @@ static void loop(struct dmmd *d, const sigset_t *waitmask)
 		if (d->dp)
 			dp_timer(d->dp, d->now);
 		anycast_timer(d);
+		rstore_timer(d);
 		control_timer(d);
 		metrics_timer(d);
 	}
@@ -642,7 +653,7 @@ static void start(struct dmmd *d)
 	if (mr && dp_start(d) < 0)
 		fatalx("cannot start the data plane");
 	if (store_open(d) < 0 || sock_open(d) < 0 || control_open(d) < 0 ||
-	    metrics_open(d) < 0 || node_start(d) < 0) {
+	    metrics_open(d) < 0 || node_start(d) < 0 || rstore_open(d) < 0) {
 		dp_stop(d);
 		store_close(d);
 		fatalx("cannot start");
@@ -723,6 +734,7 @@ static void pidfile_remove(struct dmmd *d)
 static void shutdown_all(struct dmmd *d)
 {
 	log_info("%s shutting down", d->conf.core.name);
+	rstore_close(d);
 	dmm_node_free(d->node); /* no I/O from here on */
 	d->node = NULL;
 	dp_stop(d);             /* every route, rule and the TUN device go */

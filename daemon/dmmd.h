@@ -95,6 +95,7 @@ struct dmmd {
 	struct dmmd_metrics *metrics; /* metrics.c: the endpoint, event timings */
 	int priv_fd;             /* the privileged helper (priv.c), -1 if none */
 	struct MDB_env *store;   /* state DIR (store.c), NULL if none */
+	struct rstore *rs;       /* lm { store redis } (rstore.c), NULL if none */
 	struct authz *authz;     /* mr { authorize } (authz.c), NULL: every MN */
 	unsigned store_dbi;
 	pid_t priv_pid;
@@ -128,14 +129,61 @@ int sock_open(struct dmmd *d);
 void sock_close(struct dmmd *d);
 void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via);
 void sock_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t len);
+void sock_sendto(struct dmmd *d, int fd, const struct sockaddr_in6 *sa,
+		 const uint8_t *buf, size_t len);
 struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool create);
 bool sock_in_map(const struct dmmd *d, const struct in6_addr *a);
 
 /* store.c: durable records (HAA leases) in LMDB, `state DIR` */
+#define STORE_KEY_LEN 18
+#define STORE_VAL_MAX (1 + 2 + 16 + 16 + 1 + 2 + 8 + DMM_MNID_MAX)
+int64_t wall_ms(void); /* CLOCK_REALTIME in ms */
+size_t store_encode(const struct dmmd *d, const struct dmm_record *r, uint8_t *k, uint8_t *v);
+bool store_decode(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+		  int64_t now_wall, dmm_time_t now, struct dmm_record *r);
 int store_open(struct dmmd *d);
 void store_close(struct dmmd *d);
 void store_put(void *ctx, const struct dmm_record *r); /* dmm_io.persist */
 int store_restore(struct dmmd *d);
+
+/* store.c's key of a record (STORE_KEY_LEN bytes). */
+void key_of_record(const struct dmm_record *r, uint8_t *k);
+
+/* rstore.c: the LM's bindings in a Redis server shared by LM front ends */
+enum rstore_state { RSTORE_DOWN, RSTORE_CONNECTING, RSTORE_SYNCING, RSTORE_UP };
+struct rstore_stats {
+	uint64_t connects;        /* connection attempts */
+	uint64_t writes;          /* writes the store acknowledged */
+	uint64_t superseded;      /* of those, not applied: the store had a newer one */
+	uint64_t not_written;     /* changes while not connected (updates are refused
+				   * then; these are removals the LM made itself) */
+	uint64_t unacked_dropped; /* writes in flight when the connection failed */
+	uint64_t held;            /* replies held until their writes were acknowledged */
+	uint64_t held_dropped;    /* held replies dropped (connection failed, or full) */
+	uint64_t applied;         /* changes made through other front ends, applied */
+	uint64_t apply_errors, unreadable;
+	uint64_t synced, swept, sync_ms; /* the last sync: read, removed here, how long */
+	bool subscribed;
+	char last_error[128];
+	int64_t last_error_wall;  /* ms, 0: none */
+};
+const char *rstore_state_name(enum rstore_state s);
+int rstore_open(struct dmmd *d);   /* after the node exists; 0 or -1 */
+void rstore_close(struct dmmd *d);
+void rstore_put(struct dmmd *d, const struct dmm_record *r);
+int rstore_pollfds(struct dmmd *d, struct pollfd *fds, int max);
+void rstore_dispatch(struct dmmd *d, const struct pollfd *fds, int n);
+void rstore_timer(struct dmmd *d);
+dmm_time_t rstore_deadline(const struct dmmd *d);
+/* Writes issued so far; whether the replies to a message must wait for the
+ * store (writes issued since issued_before, or any still in flight). */
+uint64_t rstore_issued(const struct dmmd *d);
+bool rstore_must_hold(const struct dmmd *d, uint64_t issued_before);
+void rstore_hold(struct dmmd *d, int fd, const struct sockaddr_in6 *to, const uint8_t *buf,
+		 size_t len);
+/* NULL without a Redis store. */
+const struct rstore_stats *rstore_stats(const struct dmmd *d, enum rstore_state *state,
+					uint64_t *inflight, unsigned *held);
 
 /* authz.c: mr { authorize FILE } */
 struct authz;

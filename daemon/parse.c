@@ -1073,8 +1073,67 @@ static int lm_replicate(struct parser *ps, const char *kw, void *obj)
 	return want_bool(ps, kw, &((struct dmm_config *)obj)->lm_replicate);
 }
 
+static int parse_hostport(struct parser *ps, int line, const char *what, const char *w,
+			  struct in6_addr *a, int *family, uint16_t *port);
+
+/* lm { store embedded | store redis ADDR:PORT [namespace NAME] [replicas N]
+ * [timeout DURATION] } */
+static int lm_store(struct parser *ps, const char *kw, void *obj)
+{
+	static const char *const opts[] = { "namespace", "replicas", "timeout", NULL };
+	struct dmmd_conf *c = ps->c;
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "embedded or redis");
+
+	if (!w)
+		return -1;
+	c->redis_family = 0;
+	if (strcmp(w, "embedded") == 0)
+		return 0;
+	if (strcmp(w, "redis") != 0) {
+		perr(ps, line, "store: '%s' is not embedded or redis", w);
+		return -1;
+	}
+	if (!(w = want_word(ps, "store redis", "[IPV6]:PORT or IPV4:PORT (an address: "
+			    "the event loop does not wait for DNS)")) ||
+	    parse_hostport(ps, line, "store redis", w, &c->redis_addr, &c->redis_family,
+			   &c->redis_port) != 0) {
+		c->redis_family = 0;
+		return -1;
+	}
+	for (;;) {
+		if (opt_kw(ps, "namespace")) {
+			const char *ns = want_word(ps, "store redis namespace", "a name");
+			if (!ns)
+				return -1;
+			if (strlen(ns) >= sizeof(c->redis_ns) ||
+			    strspn(ns, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789-_.") != strlen(ns)) {
+				perr(ps, line, "store redis namespace: '%s' is not 1 to %zu letters, "
+				     "digits, '-', '_' or '.'", ns, sizeof(c->redis_ns) - 1);
+				return -1;
+			}
+			snprintf(c->redis_ns, sizeof(c->redis_ns), "%s", ns);
+		} else if (opt_kw(ps, "replicas")) {
+			if (want_u32(ps, "store redis replicas", 0, 16, &c->redis_replicas) != 0)
+				return -1;
+		} else if (opt_kw(ps, "timeout")) {
+			if (want_duration(ps, "store redis timeout", false, &c->redis_timeout_ms) != 0)
+				return -1;
+			if (c->redis_timeout_ms < 10 || c->redis_timeout_ms > 60000) {
+				perr(ps, line, "store redis timeout: %ums is not between 10ms and 1m",
+				     c->redis_timeout_ms);
+				return -1;
+			}
+		} else {
+			return trailing_word(ps, kw, lm_tab, opts);
+		}
+	}
+}
+
 static const struct directive lm_tab[] = {
-	{ "replicate", lm_replicate, false }, { NULL, NULL, false },
+	{ "replicate", lm_replicate, false }, { "store", lm_store, false },
+	{ NULL, NULL, false },
 };
 
 /* timers { ... }: name, field offset, unit of the field. */
@@ -1442,36 +1501,29 @@ static int top_user(struct parser *ps, const char *kw, void *obj)
 	return want_str(ps, kw, "a user name", ps->c->user, sizeof(ps->c->user));
 }
 
-/* metrics [ADDR6]:PORT | ADDR4:PORT | off */
-static int top_metrics(struct parser *ps, const char *kw, void *obj)
+/* [ADDR6]:PORT or ADDR4:PORT (w) into *a (IPv4 mapped), *family, *port;
+ * what names the statement in errors. 0 or -1 after an error. */
+static int parse_hostport(struct parser *ps, int line, const char *what, const char *w,
+			  struct in6_addr *a, int *family, uint16_t *port)
 {
-	struct dmmd_conf *c = ps->c;
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "[ADDRESS]:PORT or off");
 	char host[INET6_ADDRSTRLEN + 2];
-	const char *port;
+	const char *ps_port;
 	struct in_addr a4;
 	char *end;
 	unsigned long n;
 
-	if (!w)
-		return -1;
-	if (strcmp(w, "off") == 0) {
-		c->metrics_family = 0;
-		return 0;
-	}
 	if (w[0] == '[') {
 		const char *rb = strchr(w, ']');
 		if (!rb || rb[1] != ':' || (size_t)(rb - w - 1) >= sizeof(host))
 			goto bad;
 		memcpy(host, w + 1, (size_t)(rb - w - 1));
 		host[rb - w - 1] = '\0';
-		port = rb + 2;
-		if (inet_pton(AF_INET6, host, &c->metrics_addr) != 1) {
-			perr(ps, line, "metrics: '%s' is not an IPv6 address", host);
+		ps_port = rb + 2;
+		if (inet_pton(AF_INET6, host, a) != 1) {
+			perr(ps, line, "%s: '%s' is not an IPv6 address", what, host);
 			return -1;
 		}
-		c->metrics_family = AF_INET6;
+		*family = AF_INET6;
 	} else {
 		const char *colon = strrchr(w, ':');
 		if (!colon || colon == w || (size_t)(colon - w) >= sizeof(host) ||
@@ -1479,42 +1531,75 @@ static int top_metrics(struct parser *ps, const char *kw, void *obj)
 			goto bad;
 		memcpy(host, w, (size_t)(colon - w));
 		host[colon - w] = '\0';
-		port = colon + 1;
+		ps_port = colon + 1;
 		if (inet_pton(AF_INET, host, &a4) != 1) {
-			perr(ps, line, "metrics: '%s' is not an IPv4 address", host);
+			perr(ps, line, "%s: '%s' is not an IPv4 address", what, host);
 			return -1;
 		}
-		memset(&c->metrics_addr, 0, sizeof(c->metrics_addr));
-		c->metrics_addr.s6_addr[10] = c->metrics_addr.s6_addr[11] = 0xff;
-		memcpy(&c->metrics_addr.s6_addr[12], &a4, 4);
-		c->metrics_family = AF_INET;
+		memset(a, 0, sizeof(*a));
+		a->s6_addr[10] = a->s6_addr[11] = 0xff;
+		memcpy(&a->s6_addr[12], &a4, 4);
+		*family = AF_INET;
 	}
 	errno = 0;
-	n = strtoul(port, &end, 10);
-	if (!*port || *end || errno || n < 1 || n > 65535 || !isdigit((unsigned char)*port)) {
-		perr(ps, line, "metrics: port '%s' is not a number in 1..65535", port);
+	n = strtoul(ps_port, &end, 10);
+	if (!*ps_port || *end || errno || n < 1 || n > 65535 || !isdigit((unsigned char)*ps_port)) {
+		perr(ps, line, "%s: port '%s' is not a number in 1..65535", what, ps_port);
 		return -1;
 	}
-	c->metrics_port = (uint16_t)n;
+	*port = (uint16_t)n;
 	return 0;
 bad:
-	perr(ps, line, "metrics: '%s' is not [IPV6]:PORT, IPV4:PORT or off", w);
+	perr(ps, line, "%s: '%s' is not [IPV6]:PORT or IPV4:PORT", what, w);
 	return -1;
+}
+
+static const char *hostport_str(int family, const struct in6_addr *a, uint16_t port,
+				char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", inet_ntop(AF_INET6, a, s, sizeof(s)), port);
+	else
+		snprintf(buf, len, "%s:%u", inet_ntop(AF_INET, &a->s6_addr[12], s, sizeof(s)),
+			 port);
+	return buf;
+}
+
+const char *parse_redis_str(const struct dmmd_conf *c, char *buf, size_t len)
+{
+	return hostport_str(c->redis_family, &c->redis_addr, c->redis_port, buf, len);
+}
+
+/* metrics [ADDR6]:PORT | ADDR4:PORT | off */
+static int top_metrics(struct parser *ps, const char *kw, void *obj)
+{
+	struct dmmd_conf *c = ps->c;
+	int line = peek(ps)->line;
+	const char *w = want_word(ps, kw, "[ADDRESS]:PORT or off");
+
+	if (!w)
+		return -1;
+	if (strcmp(w, "off") == 0) {
+		c->metrics_family = 0;
+		return 0;
+	}
+	if (strchr(w, ':') == NULL) {
+		perr(ps, line, "metrics: '%s' is not [IPV6]:PORT, IPV4:PORT or off", w);
+		return -1;
+	}
+	return parse_hostport(ps, line, "metrics", w, &c->metrics_addr, &c->metrics_family,
+			      &c->metrics_port);
 }
 
 const char *parse_metrics_str(const struct dmmd_conf *c, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	if (c->metrics_family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", inet_ntop(AF_INET6, &c->metrics_addr, a, sizeof(a)),
-			 c->metrics_port);
-	else if (c->metrics_family == AF_INET)
-		snprintf(buf, len, "%s:%u", inet_ntop(AF_INET, &c->metrics_addr.s6_addr[12], a,
-						      sizeof(a)), c->metrics_port);
-	else
+	if (c->metrics_family == 0) {
 		snprintf(buf, len, "off");
-	return buf;
+		return buf;
+	}
+	return hostport_str(c->metrics_family, &c->metrics_addr, c->metrics_port, buf, len);
 }
 
 /* signalling raw|udp|both [port N] */
@@ -1879,6 +1964,8 @@ void parse_conf_defaults(struct dmmd_conf *c)
 	c->router_ll = (struct in6_addr){ .s6_addr = { 0xfe, 0x80, [15] = 1 } };
 	c->anycast_probe_ms = 1000;
 	c->anycast_dead_ms = 3000;
+	snprintf(c->redis_ns, sizeof(c->redis_ns), "dmm");
+	c->redis_timeout_ms = 1000;
 }
 
 int parse_conf_text(const char *name, const char *text, const char *basedir,
@@ -2307,8 +2394,16 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 				parse_duration_str(c->anycast_dead_ms, p, sizeof(p)));
 		fputs("}\n", f);
 	}
-	if (k->roles & DMM_ROLE_LM)
-		fprintf(f, "\nlm {\n\treplicate %s\n}\n", k->lm_replicate ? "yes" : "no");
+	if (k->roles & DMM_ROLE_LM) {
+		fprintf(f, "\nlm {\n\treplicate %s\n", k->lm_replicate ? "yes" : "no");
+		if (c->redis_family)
+			fprintf(f, "\tstore redis %s namespace %s replicas %u timeout %s\n",
+				parse_redis_str(c, a, sizeof(a)), c->redis_ns, c->redis_replicas,
+				parse_duration_str(c->redis_timeout_ms, p, sizeof(p)));
+		else
+			fputs("\tstore embedded\n", f);
+		fputs("}\n", f);
+	}
 	if (k->roles & DMM_ROLE_HAA) {
 		fputs("\nhaa {\n", f);
 		for (unsigned i = 0; i < k->n_pools; i++) {

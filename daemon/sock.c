@@ -154,8 +154,6 @@ static struct {
 	struct sock_tx q[SOCK_BATCH * 4];
 } tx_q;
 
-static void sock_sendto(struct dmmd *d, int fd, const struct sockaddr_in6 *sa,
-			const uint8_t *buf, size_t len);
 
 /* Send what the batch queued: consecutive entries of one socket in one
  * sendmmsg; what it did not take is sent one by one (and counted if that
@@ -227,8 +225,18 @@ void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
 			/* A reply sent while this is processed goes back the same way. */
 			d->rx_via = via;
 			d->rx_src = src;
+			unsigned mark = tx_q.n;
+			uint64_t issued = rstore_issued(d);
 			int rc = dmm_node_recv(d->node, &src, &dst, bufs[i], mm[i].msg_len, d->now);
 			d->rx_via = 0;
+			/* lm { store redis }: what answers a change goes out once the
+			 * store has it (rstore.c) */
+			if (tx_q.n > mark && rstore_must_hold(d, issued)) {
+				for (unsigned k = mark; k < tx_q.n; k++)
+					rstore_hold(d, tx_q.q[k].fd, &tx_q.q[k].to, tx_q.q[k].buf,
+						    tx_q.q[k].len);
+				tx_q.n = mark;
+			}
 			/* Only authenticated messages, or any from a node of the domain
 			 * map, get a peer slot: random senders must not churn the table. */
 			struct dmmd_peer *p = sock_peer(d, &src, rc == 0 || sock_in_map(d, &src));
@@ -248,8 +256,8 @@ void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
 	}
 }
 
-static void sock_sendto(struct dmmd *d, int fd, const struct sockaddr_in6 *sa,
-			const uint8_t *buf, size_t len)
+void sock_sendto(struct dmmd *d, int fd, const struct sockaddr_in6 *sa,
+		 const uint8_t *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 

@@ -16,7 +16,10 @@
  *   value version(1)=1 mnid type(1) mnid length(1) mnid(length) peer(16)
  *         home(16) flags(1: 1 = fixed) seq(2) expiry, wall-clock ms(8),
  *         integers little endian
- * Records of another version or shape are skipped and counted. */
+ * Records of another version or shape are skipped and counted. A binding's
+ * key and value are also its record in lm { store redis } (rstore.c); with
+ * that store, bindings go there and subscriptions are not kept (each
+ * front end's own, lost with it). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,12 +34,12 @@
 #include "log.h"
 
 #define STORE_MAPSIZE ((size_t)1 << 30) /* address space only: the file grows with use */
-#define STORE_KEY_LEN 18
 #define STORE_KEY_SUB_LEN (STORE_KEY_LEN + 16)
 #define STORE_VAL_MIN (1 + 2 + 16 + 16 + 1 + 2 + 8)
 #define STORE_VERSION 1
+_Static_assert(STORE_VAL_MAX == STORE_VAL_MIN + DMM_MNID_MAX, "STORE_VAL_MAX");
 
-static int64_t wall_ms(void)
+int64_t wall_ms(void)
 {
 	struct timespec ts;
 
@@ -54,6 +57,43 @@ static size_t key_of(uint8_t k[STORE_KEY_SUB_LEN], const struct dmm_record *r)
 		return STORE_KEY_LEN;
 	memcpy(k + STORE_KEY_LEN, &r->peer, 16);
 	return STORE_KEY_SUB_LEN;
+}
+
+/* A binding's key (STORE_KEY_LEN bytes): kind, prefix, length. */
+void key_of_record(const struct dmm_record *r, uint8_t *k)
+{
+	k[0] = (uint8_t)r->kind;
+	memcpy(k + 1, &r->prefix.addr, 16);
+	k[17] = r->prefix.len;
+}
+
+/* A record's value (v holds STORE_VAL_MAX bytes); its length. */
+static size_t value_of(const struct dmmd *d, const struct dmm_record *r, uint8_t *v)
+{
+	int64_t exp = (int64_t)r->expires - (int64_t)d->now + wall_ms();
+	size_t o = 0;
+
+	v[o++] = STORE_VERSION;
+	v[o++] = r->mnid.type;
+	v[o++] = r->mnid.len;
+	memcpy(v + o, r->mnid.id, r->mnid.len);
+	o += r->mnid.len;
+	memcpy(v + o, &r->peer, 16);
+	o += 16;
+	memcpy(v + o, &r->home, 16);
+	o += 16;
+	v[o++] = r->fixed ? 1 : 0;
+	v[o++] = (uint8_t)r->seq;
+	v[o++] = (uint8_t)(r->seq >> 8);
+	for (unsigned i = 0; i < 8; i++)
+		v[o++] = (uint8_t)((uint64_t)exp >> (8 * i));
+	return o;
+}
+
+size_t store_encode(const struct dmmd *d, const struct dmm_record *r, uint8_t *k, uint8_t *v)
+{
+	key_of_record(r, k);
+	return value_of(d, r, v);
 }
 
 /* mkdir -p: parents 0755, the directory itself 0700. */
@@ -119,18 +159,22 @@ void store_close(struct dmmd *d)
 }
 
 /* dmm_io.persist. A failure is counted and logged (rate-limited): the
- * lease still holds in memory, only a restart would lose it. */
+ * lease still holds in memory, only a restart would lose it. With lm {
+ * store redis }, a binding goes to the shared store (rstore.c) and a
+ * subscription is not kept. */
 void store_put(void *ctx, const struct dmm_record *r)
 {
 	struct dmmd *d = ctx;
-	uint8_t k[STORE_KEY_SUB_LEN], v[STORE_VAL_MIN + DMM_MNID_MAX];
+	uint8_t k[STORE_KEY_SUB_LEN], v[STORE_VAL_MAX];
 	MDB_val key = { .mv_data = k }, val = { .mv_data = v };
 	MDB_txn *txn;
-	int64_t exp;
-	size_t o = 0;
 	int rc;
 
-	if (d->store == NULL)
+	if (d->rs != NULL && r->kind == DMM_REC_BINDING) {
+		rstore_put(d, r);
+		return;
+	}
+	if (d->store == NULL || (d->rs != NULL && r->kind == DMM_REC_SUBSCRIPTION))
 		return;
 	key.mv_size = key_of(k, r);
 	if ((rc = mdb_txn_begin(d->store, NULL, 0, &txn)) != 0)
@@ -140,22 +184,7 @@ void store_put(void *ctx, const struct dmm_record *r)
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
 	} else {
-		exp = (int64_t)r->expires - (int64_t)d->now + wall_ms();
-		v[o++] = STORE_VERSION;
-		v[o++] = r->mnid.type;
-		v[o++] = r->mnid.len;
-		memcpy(v + o, r->mnid.id, r->mnid.len);
-		o += r->mnid.len;
-		memcpy(v + o, &r->peer, 16);
-		o += 16;
-		memcpy(v + o, &r->home, 16);
-		o += 16;
-		v[o++] = r->fixed ? 1 : 0;
-		v[o++] = (uint8_t)r->seq;
-		v[o++] = (uint8_t)(r->seq >> 8);
-		for (unsigned i = 0; i < 8; i++)
-			v[o++] = (uint8_t)((uint64_t)exp >> (8 * i));
-		val.mv_size = o;
+		val.mv_size = value_of(d, r, v);
 		rc = mdb_put(txn, d->store_dbi, &key, &val, 0);
 	}
 	if (rc != 0) {
@@ -172,17 +201,15 @@ fail:
 			d->conf.state_dir, mdb_strerror(rc));
 }
 
-static bool decode(const MDB_val *key, const MDB_val *val, int64_t now_wall,
-		   dmm_time_t now, struct dmm_record *r)
+bool store_decode(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+		  int64_t now_wall, dmm_time_t now, struct dmm_record *r)
 {
-	const uint8_t *k = key->mv_data, *v = val->mv_data;
 	size_t o = 3;
 	int64_t exp = 0;
 
-	if (key->mv_size < 1 ||
-	    key->mv_size != (k[0] == DMM_REC_SUBSCRIPTION ? STORE_KEY_SUB_LEN : STORE_KEY_LEN) ||
-	    val->mv_size < STORE_VAL_MIN ||
-	    v[0] != STORE_VERSION || v[2] > DMM_MNID_MAX || val->mv_size != (size_t)STORE_VAL_MIN + v[2])
+	if (klen < 1 || klen != (k[0] == DMM_REC_SUBSCRIPTION ? STORE_KEY_SUB_LEN : STORE_KEY_LEN) ||
+	    vlen < STORE_VAL_MIN ||
+	    v[0] != STORE_VERSION || v[2] > DMM_MNID_MAX || vlen != (size_t)STORE_VAL_MIN + v[2])
 		return false;
 	*r = (struct dmm_record){ .kind = (enum dmm_rec_kind)k[0] };
 	memcpy(&r->prefix.addr, k + 1, 16);
@@ -234,13 +261,16 @@ int store_restore(struct dmmd *d)
 		dmm_node_restore_hint(d->node, ms.ms_entries > UINT32_MAX ? UINT32_MAX :
 					       (uint32_t)ms.ms_entries);
 	while ((rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) == 0) {
-		if (!decode(&key, &val, now_wall, d->now, &r)) {
+		if (!store_decode(key.mv_data, key.mv_size, val.mv_data, val.mv_size, now_wall,
+				  d->now, &r)) {
 			bad++;
 			mdb_cursor_del(cur, 0);
 			continue;
 		}
-		/* a subscription lives as long as its binding (restored first) */
+		/* a subscription lives as long as its binding (restored first);
+		 * with lm { store redis } neither is kept here */
 		if ((r.expires > d->now || r.kind == DMM_REC_SUBSCRIPTION) &&
+		    (d->rs == NULL || r.kind == DMM_REC_LEASE) &&
 		    dmm_node_restore(d->node, &r, d->now) == 0) {
 			ok++;
 			continue;
