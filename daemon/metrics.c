@@ -280,6 +280,9 @@ static const struct cinfo core_counters[DMM_C_COUNT] = {
 			     "Requests sent on to the next LM or HAA of a network after a timeout" },
 	[DMM_C_LM_SYNC] = { "dmm_lm_syncs",
 			    "Binding changes an LM sent to the other LMs of its network" },
+	[DMM_C_LM_STORE_REFUSED] = { "dmm_lm_store_refused",
+				     "LM updates refused (queries dropped while loading): the "
+				     "shared binding store was unreachable (lm store redis)" },
 };
 
 static void node_counters(struct page *pg, struct dmmd *d)
@@ -310,6 +313,39 @@ static void node_counters(struct page *pg, struct dmmd *d)
 	}
 }
 
+/* lm { store redis }: the connection and its traffic (dmmctl show store). */
+static void redis_metrics(struct page *pg, struct dmmd *d)
+{
+	enum rstore_state st;
+	uint64_t inflight;
+	unsigned held;
+	const struct rstore_stats *rs = rstore_stats(d, &st, &inflight, &held);
+
+	if (rs == NULL)
+		return;
+	gauge1(pg, "dmm_lm_store_up", "1 while the shared binding store is connected and in "
+	       "step, dmmctl show store: state up (dmmctl counter redis_up)", st == RSTORE_UP);
+	gauge1(pg, "dmm_lm_store_writes_in_flight", "Binding writes sent to the store, not yet "
+	       "acknowledged", inflight);
+	gauge1(pg, "dmm_lm_store_replies_held", "Replies waiting for their writes", held);
+	counter1(pg, "dmm_lm_store_connects", "Connection attempts to the store (dmmctl counter "
+		 "redis_connects)", rs->connects);
+	counter1(pg, "dmm_lm_store_writes", "Binding writes the store acknowledged (dmmctl counter "
+		 "redis_writes)", rs->writes);
+	counter1(pg, "dmm_lm_store_applied", "Binding changes made through other front ends, "
+		 "applied here (dmmctl counter redis_applied)", rs->applied);
+	counter1(pg, "dmm_lm_store_held", "Replies held until their writes were acknowledged "
+		 "(dmmctl counter redis_held)",
+		 rs->held);
+	counter1(pg, "dmm_lm_store_held_dropped", "Held replies dropped (the store failed, or "
+		 "too many waited) (dmmctl counter redis_held_dropped)", rs->held_dropped);
+	counter1(pg, "dmm_lm_store_unacked_dropped", "Writes in flight when the store's "
+		 "connection failed: their replies were never sent (dmmctl counter "
+		 "redis_unacked_dropped)", rs->unacked_dropped);
+	gauge1(pg, "dmm_lm_store_sync_milliseconds", "How long the last full read of the store took (ms)",
+	       rs->sync_ms);
+}
+
 static void daemon_counters(struct page *pg, struct dmmd *d)
 {
 	const struct dmmd_stats *s = &d->st;
@@ -334,6 +370,7 @@ static void daemon_counters(struct page *pg, struct dmmd *d)
 		 "store_errors)", s->store_errors);
 	counter1(pg, "dmm_store_restored", "Lease records restored from the state store at start "
 		 "(dmmctl counter store_restored)", s->store_restored);
+	redis_metrics(pg, d);
 	counter1(pg, "dmm_monitor_events", "Events queued to dmmctl monitor clients (dmmctl "
 		 "counter monitor_events)", s->mon_events);
 	counter1(pg, "dmm_monitor_dropped_events", "Events not queued to a monitor whose buffer "

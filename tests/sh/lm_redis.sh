@@ -85,7 +85,7 @@ redis_start() {
 }
 rcli() { ip netns exec "$S" redis-cli -h ::1 "$@"; }
 
-lm_start() { # NAME ADDRESS
+lm_start() { # NAME ADDRESS [LINE]
 	cat >"$tmp/$1.conf" <<EOC
 node lm$1
 address $2
@@ -106,6 +106,7 @@ lm {
 limits {
 	bindings 1000
 }
+${3:-}
 EOC
 	ip netns exec "$S" "$DMMD" -d -f "$tmp/$1.conf" >"$tmp/$1.log" 2>&1 &
 	pid[$1]=$!
@@ -120,7 +121,7 @@ gen() { # LM ARGS...: the MR's signalling to one front end
 }
 
 redis_start
-lm_start a $A
+lm_start a $A "metrics [$A]:9464"
 lm_start b $B
 wait_for 10 '[ "$(store_state a)" = up ] && [ "$(store_state b)" = up ]' ||
 	bad "front ends not up: a $(store_state a), b $(store_state b)"
@@ -144,6 +145,13 @@ wait_for 5 '[ "$(nbind a)" = 400 ]' || bad "A holds $(nbind a) bindings, not 400
 R=$(gen $A -n 400 -c 50 -t 0.3 -w 0.1 -V)
 [ "$(field "$R" not_ok)" = 0 ] && [ "$(field "$R" timeouts)" = 0 ] ||
 	bad "query through A after B's updates: $R"
+
+# every dmmctl counter (redis_* among them) is on A's metrics page
+scrape() { ip netns exec "$S" curl -sS -m 5 "http://[$A]:9464/metrics" >"$1"; }
+scrape "$tmp/m1" && ctl a -j show counters >"$tmp/ctl.json" && scrape "$tmp/m2" &&
+	/usr/bin/python3 tests/sh/metrics_check.py counters "$tmp/m1" "$tmp/ctl.json" "$tmp/m2" ||
+	bad "A's metrics do not match its counters"
+grep -q '^dmm_lm_store_up 1' "$tmp/m2" || bad "metrics: dmm_lm_store_up is not 1"
 
 # 2. the primary dies right after its last acknowledged write
 kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=""
