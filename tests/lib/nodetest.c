@@ -142,6 +142,7 @@ nt_persist_cb(void *ctx, const struct dmm_record *r)
 			break;
 	if (r->del) {
 		s->deletes++;
+		s->expired += r->expired;
 		if (i < s->n) {
 			s->r[i] = s->r[s->n - 1];
 			s->sent_before[i] = s->sent_before[s->n - 1];

@@ -29,6 +29,7 @@ struct nt_store {
 	struct dmm_record r[NT_MAX_RECS];
 	unsigned sent_before[NT_MAX_RECS];
 	unsigned writes, deletes;
+	unsigned expired;   /* deletes flagged expired (a lifetime ran out) */
 };
 
 struct nodetest {

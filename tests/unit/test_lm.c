@@ -10,6 +10,7 @@
 
 #include "node_priv.h"
 #include "nodetest.h"
+#include "roles.h"
 
 #define LMA "2001:db8:ff::a1" /* LM of network a: 2001:db8:a::/48 */
 #define LMB "2001:db8:ff::b1" /* LM of network b: 2001:db8:b::/48 */
@@ -1254,6 +1255,112 @@ test_restart_keeps_subscriptions(void **state)
 					     .peer = nt_a6(MR21), .expires = T0 + 1000 };
 		assert_int_equal(dmm_node_restore(la.node, &orphan, T0 + 300), DMM_E_NOTFOUND);
 	}
+/* lm { store redis } (dmmd's rstore.c) through the core's hooks: two front
+ * ends of network a (both at its LM address, as anycast front ends are);
+ * what one persists, the other applies (dmm_lm_apply):
+ * the binding appears there without being persisted again, a move notifies
+ * the other front end's subscriber, a deregistration removes it. */
+static void
+test_shared_store_apply(void **state)
+{
+	static struct nt_store st, st2;
+	static struct nodetest la2;
+	struct dmm_config c;
+	struct dmm_msg m, r;
+
+	memset(&st, 0, sizeof(st));
+	memset(&st2, 0, sizeof(st2));
+	la.store = &st;
+	lm_config(&c, "lm-a2", LMA, 0, 16);
+	assert_int_equal(nt_start(&la2, &c, T0), 0);
+	la2.store = &st2;
+	dmm_lm_set_store(la.node, DMM_LM_STORE_UP);
+	dmm_lm_set_store(la2.node, DMM_LM_STORE_UP);
+
+	m = update_msg(1, HNP, MR11, LIFE);
+	feed(&la, MR11, &m, T0);
+	assert_int_equal(st.n, 1);
+	assert_int_equal(dmm_lm_apply(la2.node, &st.r[0], T0 + 1), 0);
+	assert_int_equal(st2.writes + st2.deletes, 0); /* not persisted again */
+	m = query_msg("2001:db8:a:100::5", DMM_F_SUBSCRIBE);
+	feed(&la2, MR12, &m, T0 + 10);
+	r = only(&la2, DMM_MSG_LOC_REPLY, MR12);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_addr(&r.location, MR11);
+
+	/* the MN moves to MR13, told to the first front end */
+	m = update_msg(1, HNP, MR13, LIFE);
+	m.handoff = DMM_HI_SAME_IFACE;
+	feed(&la, MR13, &m, T0 + 20);
+	nt_clear(&la2);
+	assert_int_equal(dmm_lm_apply(la2.node, &st.r[0], T0 + 21), 0);
+	r = only(&la2, DMM_MSG_LM_NOTIFY, MR12);
+	assert_addr(&r.location, MR13);
+	assert_addr(&r.prev_location, MR11);
+	assert_true(nt_log_has(&la2, "(moved through another front end)"));
+	assert_int_equal(st2.writes + st2.deletes, 0);
+	/* applied again (a sync): nothing moves, nobody is told */
+	nt_clear(&la2);
+	assert_int_equal(dmm_lm_apply(la2.node, &st.r[0], T0 + 22), 0);
+	assert_int_equal(la2.n_sent, 0);
+
+	/* deregistered through the first: gone from the second */
+	m = update_msg(1, HNP, MR13, 0);
+	feed(&la, MR13, &m, T0 + 30);
+	assert_int_equal(st.n, 0);
+	assert_int_equal(st.deletes, 1);
+	assert_int_equal(st.expired, 0);
+	struct dmm_record del = { .kind = DMM_REC_BINDING, .del = true, .prefix = nt_p6(HNP) };
+	assert_int_equal(dmm_lm_apply(la2.node, &del, T0 + 31), 0);
+	assert_int_equal(bindings(&la2).n, 0);
+	assert_int_equal(st2.writes + st2.deletes, 0);
+	/* not a binding, or not an LM */
+	del.kind = DMM_REC_LEASE;
+	assert_int_equal(dmm_lm_apply(la2.node, &del, T0 + 32), DMM_E_ROLE);
+	nt_stop(&la2);
+}
+
+/* The shared store unreachable: updates refused with NO_RESOURCES (and
+ * counted), nothing persisted, queries still answered; while the store is
+ * loading, queries are dropped (the MR asks again). A lifetime that runs
+ * out is persisted as an expired delete (the store expires on its own). */
+static void
+test_shared_store_down(void **state)
+{
+	static struct nt_store st;
+	struct dmm_msg m, r;
+
+	memset(&st, 0, sizeof(st));
+	la.store = &st;
+	m = update_msg(1, HNP, MR11, LIFE);
+	feed(&la, MR11, &m, T0);
+	dmm_lm_set_store(la.node, DMM_LM_STORE_DOWN);
+	m = update_msg(1, HNP, MR12, LIFE);
+	feed(&la, MR12, &m, T0 + 1);
+	r = only(&la, DMM_MSG_LOC_ACK, MR12);
+	assert_int_equal(r.status, DMM_ST_NO_RESOURCES);
+	assert_int_equal(counter(&la, DMM_C_LM_STORE_REFUSED), 1);
+	assert_int_equal(st.writes, 1);
+	m = query_msg("2001:db8:a:100::5", 0);
+	feed(&la, MR21, &m, T0 + 2);
+	r = only(&la, DMM_MSG_LOC_REPLY, MR21);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_addr(&r.location, MR11); /* the refused move did not happen */
+
+	dmm_lm_set_store(la.node, DMM_LM_STORE_LOADING);
+	m = query_msg("2001:db8:a:100::5", 0);
+	feed(&la, MR21, &m, T0 + 3);
+	assert_int_equal(la.n_sent, 0);
+	assert_int_equal(counter(&la, DMM_C_LM_STORE_REFUSED), 2);
+
+	dmm_lm_set_store(la.node, DMM_LM_STORE_UP);
+	m = update_msg(1, HNP, MR12, LIFE);
+	feed(&la, MR12, &m, T0 + 4);
+	assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR12).status, DMM_ST_OK);
+	assert_int_equal(st.writes, 2);
+	dmm_node_timer(la.node, T0 + 4 + (dmm_time_t)LIFE * 1000);
+	assert_int_equal(st.deletes, 1);
+	assert_int_equal(st.expired, 1);
 }
 
 /* Bulk restore (dmm_node_restore_hint ... dmm_node_restore_done, what
@@ -1369,6 +1476,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restore_bulk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_bulk_undone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_store_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_store_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
