@@ -115,6 +115,7 @@ run "show bindings" lm1haa1 show bind "$p1"
 run "show bindings" lm1haa1 show bind "$mnid"
 run "show leases" lm1haa1 show leases "$mnid"
 run "show bindings" lm3 show bindings
+run "show store" lm1haa1 show store
 run "show leases" haa3 show leases
 run "show config" haa3 show config
 run "clear counters" mr11 clear counters

@@ -141,6 +141,17 @@ lm_start b
 wait_for 10 '[ "$(store_state a)" = up ] && [ "$(store_state b)" = up ]' ||
 	bad "front ends not up: a $(store_state a), b $(store_state b)"
 ctl a show store
+# show store's JSON follows docs/dmmctl.schema.json (up, then down below)
+schema_ok() { # FILE
+	python3 - docs/dmmctl.schema.json "$1" <<'PY'
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1]))
+sub = dict(s, **{"$ref": "#/$defs/show_store"})
+del sub["anyOf"]
+jsonschema.Draft202012Validator(sub).validate(json.load(open(sys.argv[2])))
+PY
+}
+ctl a -j show store >"$tmp/store.up" && schema_ok "$tmp/store.up" || bad "show store (up): schema"
 
 # 1. an update through one is seen by a query through the other
 LD=$(gen a -L -n 300 -c 50 -t 0 -V)
@@ -175,6 +186,8 @@ kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=""
 wait_for 5 '[ "$(store_state a)" != up ] && [ "$(store_state b)" != up ]' ||
 	bad "front ends still say up with Redis dead: a $(store_state a), b $(store_state b)"
 ctl a show store
+ctl a -j show store >"$tmp/store.down" && schema_ok "$tmp/store.down" ||
+	bad "show store (down): schema"
 LD=$(gen a -L -n 10 -c 5 -t 0 -T 300)
 echo "update while down: $LD"
 [ "$(field "$LD" ok)" = 0 ] || bad "updates acknowledged OK while the store is down: $LD"
