@@ -1074,7 +1074,7 @@ static int lm_replicate(struct parser *ps, const char *kw, void *obj)
 }
 
 static int parse_hostport(struct parser *ps, int line, const char *what, const char *w,
-			  struct in6_addr *a, int *family, uint16_t *port);
+			  struct in6_addr *a, int *family, uint16_t *port, const char *or_else);
 
 /* lm { store embedded | store redis ADDR:PORT [namespace NAME] [replicas N]
  * [timeout DURATION] } */
@@ -1097,7 +1097,7 @@ static int lm_store(struct parser *ps, const char *kw, void *obj)
 	if (!(w = want_word(ps, "store redis", "[IPV6]:PORT or IPV4:PORT (an address: "
 			    "the event loop does not wait for DNS)")) ||
 	    parse_hostport(ps, line, "store redis", w, &c->redis_addr, &c->redis_family,
-			   &c->redis_port) != 0) {
+			   &c->redis_port, "") != 0) {
 		c->redis_family = 0;
 		return -1;
 	}
@@ -1502,9 +1502,10 @@ static int top_user(struct parser *ps, const char *kw, void *obj)
 }
 
 /* [ADDR6]:PORT or ADDR4:PORT (w) into *a (IPv4 mapped), *family, *port;
- * what names the statement in errors. 0 or -1 after an error. */
+ * what names the statement in errors, or_else the other values it takes
+ * ("" if none). 0 or -1 after an error. */
 static int parse_hostport(struct parser *ps, int line, const char *what, const char *w,
-			  struct in6_addr *a, int *family, uint16_t *port)
+			  struct in6_addr *a, int *family, uint16_t *port, const char *or_else)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *ps_port;
@@ -1550,7 +1551,8 @@ static int parse_hostport(struct parser *ps, int line, const char *what, const c
 	*port = (uint16_t)n;
 	return 0;
 bad:
-	perr(ps, line, "%s: '%s' is not [IPV6]:PORT or IPV4:PORT", what, w);
+	perr(ps, line, "%s: '%s' is not [IPV6]:PORT%s IPV4:PORT%s", what, w,
+	     or_else[0] ? "," : " or", or_else);
 	return -1;
 }
 
@@ -1585,12 +1587,8 @@ static int top_metrics(struct parser *ps, const char *kw, void *obj)
 		c->metrics_family = 0;
 		return 0;
 	}
-	if (strchr(w, ':') == NULL) {
-		perr(ps, line, "metrics: '%s' is not [IPV6]:PORT, IPV4:PORT or off", w);
-		return -1;
-	}
 	return parse_hostport(ps, line, "metrics", w, &c->metrics_addr, &c->metrics_family,
-			      &c->metrics_port);
+			      &c->metrics_port, " or off");
 }
 
 const char *parse_metrics_str(const struct dmmd_conf *c, char *buf, size_t len)

@@ -289,7 +289,7 @@ static void test_round_trip(void **state)
 		char *t;
 		assert_int_equal(parse(full_text, &c, &e), 0);
 		t = print_to_string(&c);
-		assert_non_null(strstr(t, "\nlm {\n\treplicate yes\n}\n\nhaa {\n"));
+		assert_non_null(strstr(t, "\nlm {\n\treplicate yes\n\tstore embedded\n}\n\nhaa {\n"));
 		free(t);
 	}
 	round_trip(BASE "signalling udp\nmr { mode none }\ntimers { retransmit 1s max 1s "
@@ -1056,6 +1056,74 @@ static void test_metrics(void **state)
 	assert_string_equal(e.msg[0], "t.conf:8: metrics given twice (first on line 7)");
 }
 
+/* lm { store embedded | redis ADDR:PORT [namespace N] [replicas N] [timeout D] }:
+ * embedded by default; an address, never a host name; every option checked
+ * with its line; -nv prints it back and that parses to the same. */
+#define LMBASE "node t1\n" \
+	"address 2001:db8:ff::1\n" \
+	"roles lm\n" \
+	"local-network ln1\n" \
+	"keys \"keys\"\n" \
+	"network ln1 { prefix 2001:db8:1::/48 lm 2001:db8:ff::1 haa 2001:db8:ff::1 }\n"
+static void test_lm_store(void **state)
+{
+	struct dmmd_conf c;
+	struct errs e;
+	char buf[64], *t;
+
+	assert_int_equal(parse(LMBASE, &c, &e), 0);
+	assert_int_equal(c.redis_family, 0);
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\tstore embedded\n"));
+	free(t);
+	assert_int_equal(parse(LMBASE "lm { store redis [2001:db8::10]:6379 }\n", &c, &e), 0);
+	assert_int_equal(c.redis_family, AF_INET6);
+	assert_int_equal(c.redis_port, 6379);
+	assert_string_equal(c.redis_ns, "dmm");
+	assert_int_equal(c.redis_replicas, 0);
+	assert_int_equal(c.redis_timeout_ms, 1000);
+	assert_string_equal(parse_redis_str(&c, buf, sizeof(buf)), "[2001:db8::10]:6379");
+	t = print_to_string(&c);
+	assert_non_null(strstr(t, "\tstore redis [2001:db8::10]:6379 namespace dmm replicas 0 "
+			       "timeout 1s\n"));
+	free(t);
+	assert_int_equal(parse(LMBASE "lm {\n\treplicate yes\n\tstore redis 10.0.0.5:7000 "
+			       "namespace lm-ln1.a replicas 2 timeout 250ms\n}\n", &c, &e), 0);
+	assert_int_equal(c.redis_family, AF_INET);
+	assert_string_equal(c.redis_ns, "lm-ln1.a");
+	assert_int_equal(c.redis_replicas, 2);
+	assert_int_equal(c.redis_timeout_ms, 250);
+	assert_true(c.core.lm_replicate);
+	round_trip(LMBASE "lm { store redis 10.0.0.5:7000 namespace x replicas 1 timeout 2s }\n");
+	round_trip(LMBASE "lm { store redis [::1]:6379 }\n");
+	assert_int_equal(parse(LMBASE "lm { store redis [::1]:6379\nstore embedded }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:8: lm: store given twice (first on line 7)");
+
+	assert_int_equal(parse(LMBASE "lm { store redis localhost:6379 }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: store redis: 'localhost' is not an IPv4 address");
+	assert_int_equal(parse(LMBASE "lm { store redis ::1:6379 }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: store redis: '::1:6379' is not [IPV6]:PORT or "
+			    "IPV4:PORT");
+	assert_int_equal(parse(LMBASE "lm { store redis [::1]:0 }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: store redis: port '0' is not a number in 1..65535");
+	assert_int_equal(parse(LMBASE "lm { store redis }\n", &c, &e), 1);
+	assert_int_equal(parse(LMBASE "lm { store memcached }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: store: 'memcached' is not embedded or redis");
+	assert_int_equal(parse(LMBASE "lm { store redis [::1]:6379 namespace a/b }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: store redis namespace: 'a/b' is not 1 to 31 "
+			    "letters, digits, '-', '_' or '.'");
+	assert_int_equal(parse(LMBASE "lm { store redis [::1]:6379 replicas 17 }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: store redis replicas: 17 out of range 0..16");
+	assert_int_equal(parse(LMBASE "lm { store redis [::1]:6379 timeout 5ms }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: store redis timeout: 5ms is not between 10ms "
+			    "and 1m");
+	assert_int_equal(parse(LMBASE "lm { store redis [::1]:6379 tmeout 1s }\n", &c, &e), 1);
+	assert_non_null(strstr(e.msg[0], "t.conf:7: store: unexpected 'tmeout'"));
+	/* an LM's store only */
+	assert_int_equal(parse(BASE "lm { store redis [::1]:6379 }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: lm block, but role lm is not enabled");
+}
+
 /* parse_conf_file: relative key paths are relative to the file's directory. */
 static void test_file(void **state)
 {
@@ -1103,6 +1171,7 @@ int main(void)
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_hold_memory),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_lm_store),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_odd_blanks),
 	};
