@@ -176,9 +176,11 @@ void rstore_dispatch(struct dmmd *d, const struct pollfd *fds, int n);
 void rstore_timer(struct dmmd *d);
 dmm_time_t rstore_deadline(const struct dmmd *d);
 /* Writes issued so far; whether the replies to a message must wait for the
- * store (writes issued since issued_before, or any still in flight). */
+ * store (writes issued since issued_before, or a duplicate answered from
+ * the reply cache, counter DUP_REQUEST past dups_before, while some are
+ * still in flight). */
 uint64_t rstore_issued(const struct dmmd *d);
-bool rstore_must_hold(const struct dmmd *d, uint64_t issued_before);
+bool rstore_must_hold(const struct dmmd *d, uint64_t issued_before, uint64_t dups_before);
 void rstore_hold(struct dmmd *d, int fd, const struct sockaddr_in6 *to, const uint8_t *buf,
 		 size_t len);
 /* NULL without a Redis store. */

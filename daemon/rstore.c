@@ -9,9 +9,10 @@
  *    is sent to Redis as one script that stores the record (with the
  *    binding's expiry as the key's PXAT, so Redis drops it when it runs
  *    out) and publishes it. The replies the front end sends while
- *    processing the message that caused it are held (rs_hold) until Redis
+ *    processing the message that caused it are held (rstore_hold) until Redis
  *    has answered (and, with `replicas N`, until WAIT says N replicas have
- *    it): acknowledged = stored. How durable "stored" is, is Redis's
+ *    it): acknowledged = stored. So is a retransmission answered from the
+ *    reply cache while writes are in flight. How durable "stored" is, is Redis's
  *    configuration (appendonly yes, appendfsync always: on the primary's
  *    disk before it answers).
  *  - a record another front end published is applied (dmm_lm_apply): the
@@ -298,11 +299,18 @@ static void held_drop(struct rstore *rs)
 	rs->held_head = 0;
 }
 
-bool rstore_must_hold(const struct dmmd *d, uint64_t issued_before)
+/* The replies to a message wait if it caused writes, or if it was a
+ * retransmission answered from the reply cache while writes are in
+ * flight (its cached answer may be one of theirs). Other replies go at
+ * once: a query answered while a write is in flight may show that
+ * change a moment before it is acknowledged. */
+bool rstore_must_hold(const struct dmmd *d, uint64_t issued_before, uint64_t dups_before)
 {
 	const struct rstore *rs = d->rs;
 
-	return rs != NULL && (rs->issued != issued_before || rs->issued != rs->done);
+	return rs != NULL && (rs->issued != issued_before ||
+			      (rs->issued != rs->done &&
+			       dmm_node_counter(d->node, DMM_C_DUP_REQUEST) != dups_before));
 }
 
 uint64_t rstore_issued(const struct dmmd *d)

@@ -227,11 +227,12 @@ void sock_recv(struct dmmd *d, int fd, enum dmmd_signalling via)
 			d->rx_src = src;
 			unsigned mark = tx_q.n;
 			uint64_t issued = rstore_issued(d);
+			uint64_t dups = d->rs ? dmm_node_counter(d->node, DMM_C_DUP_REQUEST) : 0;
 			int rc = dmm_node_recv(d->node, &src, &dst, bufs[i], mm[i].msg_len, d->now);
 			d->rx_via = 0;
 			/* lm { store redis }: what answers a change goes out once the
 			 * store has it (rstore.c) */
-			if (tx_q.n > mark && rstore_must_hold(d, issued)) {
+			if (tx_q.n > mark && rstore_must_hold(d, issued, dups)) {
 				for (unsigned k = mark; k < tx_q.n; k++)
 					rstore_hold(d, tx_q.q[k].fd, &tx_q.q[k].to, tx_q.q[k].buf,
 						    tx_q.q[k].len);

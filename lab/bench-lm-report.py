@@ -10,10 +10,11 @@ from the raw data of one lab/bench-lm.sh run.
                                       fail on any difference (no plot drawn)
 
 DIR/rows.jsonl holds one object per row (see lab/bench-lm.sh): the MAC
-cost, the floor (dmmbench echo), dmm (dmmd LM) and redis rows per size,
-and dmm-startup rows (start-up with N bindings persisted). A run of only
-start-up rows (bench-lm.sh --sizes "" --no-redis) gives only their table.
-Every <!-- bench-lm:begin DIR --> block of DOC is checked.
+cost, the floor (dmmbench echo), dmm (dmmd LM), redis and dmm-redis (dmmd
+LM with lm { store redis }) rows per size, and dmm-startup rows (start-up
+with N bindings persisted). A run of only start-up rows (bench-lm.sh
+--sizes "" --no-redis) gives only their table. Every <!-- bench-lm:begin
+DIR --> block of DOC is checked.
 """
 import json
 import os
@@ -115,7 +116,8 @@ def report(d):
     fr = floor["run"]["rate"]
     dmm = {r["n"]: r for r in rows if r["system"] == "dmm"}
     red = {r["n"]: r for r in rows if r["system"] == "redis"}
-    sizes = sorted(set(dmm) | set(red))
+    drs = {r["n"]: r for r in rows if r["system"] == "dmm-redis"}
+    sizes = sorted(set(dmm) | set(red) | set(drs))
     out = []
     out.append("| system | bindings | answers/s | floor before it | to the floor | dmm to Redis "
                "| p50 / p99 / p99.9 (µs) | server CPU / answer (µs) | RSS / binding (B) "
@@ -155,6 +157,21 @@ def report(d):
                            cpu_us(r, r["requests"]), rss_b, own, r["startup_ms"], r["startup_persisted_ms"], fmt_n(n),
                            n / r["load_seconds"] / 1000))
             line[3] = "%.0f" % s["rate"]
+        line.append("nan")
+        if n in drs:
+            r = drs[n]
+            run = r["run"]
+            rss_b = (r["rss_loaded_kb"] - r["rss_start_kb"]) * 1024 / n
+            vs_dmm = "%.2f" % (run["rate"] / dmm[n]["run"]["rate"]) if n in dmm else "—"
+            vs_redis = "%.2f" % (run["rate"] / redis_stats(red[n])["rate"]) if n in red else "—"
+            bad = run["timeouts"] + run["errors"] + run["not_ok"]
+            rf = r["floor"]["rate"]
+            out.append("| dmm on Redis (lm store redis) | %s | %.0fk | %.0fk | %.2f | %s | %.0f / %.0f / %.0f | %.1f | %.0f | — | %d (%d with the %s bindings in Redis) | %.1fk |%s" % (
+                fmt_n(n), run["rate"] / 1000, rf / 1000, run["rate"] / rf, vs_redis,
+                run["p50_us"], run["p99_us"], run["p999_us"], cpu_us(r, run["answered"]), rss_b,
+                r["startup_ms"], r["startup_persisted_ms"], fmt_n(n), r["load"]["rate"] / 1000,
+                "" if bad == 0 else " %d timeouts/errors/not OK" % bad))
+            line[4] = "%.0f" % run["rate"]
         plot.append(line)
     out.append("")
     if mac:
@@ -188,6 +205,8 @@ def report(d):
                            "as the only limit, dmmd would answer %.0f %% of what the floor does (an estimate "
                            "from CPU time, not a measured rate)." % (fc, 100 * fc * 1000 / per_req_ns))
         out.append("")
+    if drs:
+        out.extend(store_table(dmm, drs))
     out.append("Goals (issue 11), this run:")
     if 1000000 in dmm:
         r = dmm[1000000]
@@ -212,10 +231,51 @@ def report(d):
     return text, plot
 
 
+def store_table(dmm, drs):
+    """lm { store redis } beside the embedded store, same run: updates (each
+    written through to Redis before its LOC_ACK), queries, a 90/10 mix."""
+    out = ["The LM on Redis (`lm { store redis }`, appendfsync always) beside the embedded store, "
+           "same run; updates are acknowledged once Redis has them, queries are answered from "
+           "dmmd's own tables:", "",
+           "| bindings | updates/s: embedded / Redis (ratio) | update p50 / p99 (µs): embedded / Redis "
+           "| queries/s: embedded / Redis (ratio) | 90 % queries + 10 % updates, answers/s, p50 / p99 (µs): "
+           "embedded — Redis (ratio) "
+           "| Redis memory / binding (B) | Redis CPU / update (µs) |",
+           "|---|---|---|---|---|---|---|"]
+    for n in sorted(drs):
+        r = drs[n]
+        e = dmm.get(n)
+        lr, qr, mx = r["load"], r["run"], r["mix"]
+        mem = (r["used_memory_loaded"] - r["used_memory_start"]) / n
+        rcpu = r["redis_load_cpu_ticks"] / r["hz"] / lr["answered"] * 1e6 if lr["answered"] else float("nan")
+        if e:
+            upd = "%.1fk / %.1fk (%.2f)" % (e["load"]["rate"] / 1000, lr["rate"] / 1000,
+                                              lr["rate"] / e["load"]["rate"])
+            ulat = "%.0f / %.0f — %.0f / %.0f" % (e["load"]["p50_us"], e["load"]["p99_us"],
+                                                  lr["p50_us"], lr["p99_us"])
+            qry = "%.0fk / %.0fk (%.2f)" % (e["run"]["rate"] / 1000, qr["rate"] / 1000,
+                                             qr["rate"] / e["run"]["rate"])
+        else:
+            upd = "— / %.1fk" % (lr["rate"] / 1000)
+            ulat = "— — %.0f / %.0f" % (lr["p50_us"], lr["p99_us"])
+            qry = "— / %.0fk" % (qr["rate"] / 1000)
+        bad = mx["timeouts"] + mx["errors"] + mx["not_ok"]
+        em = e.get("mix") if e else None
+        mix = "%.0fk, %.0f / %.0f%s" % (mx["rate"] / 1000, mx["p50_us"], mx["p99_us"],
+                                       "" if bad == 0 else " (%d timeouts/errors/not OK)" % bad)
+        if em:
+            mix = "%.0fk, %.0f / %.0f — %s (%.2f)" % (em["rate"] / 1000, em["p50_us"], em["p99_us"],
+                                                     mix, mx["rate"] / em["rate"])
+        out.append("| %s | %s | %s | %s | %s | %.0f | %.1f |" % (
+            fmt_n(n), upd, ulat, qry, mix, mem, rcpu))
+    out.append("")
+    return out
+
+
 def draw(d, plot):
     dat = os.path.join(d, "throughput.dat")
     with open(dat, "w") as f:
-        f.write("# bindings floor dmm redis (answers/s)\n")
+        f.write("# bindings floor dmm redis dmm-on-redis (answers/s)\n")
         for line in plot:
             f.write(" ".join(str(x) for x in line) + "\n")
     gp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plots", "lm-throughput.gp")

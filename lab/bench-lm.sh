@@ -3,7 +3,7 @@
 # one run on one machine (run by `make bench`; root).
 #
 #   lab/bench-lm.sh [--out DIR] [--sizes "1000 100000 1000000"] [--time S]
-#                   [--outstanding C] [--no-redis]
+#                   [--outstanding C] [--no-redis] [--no-redis-store]
 #                   [--startup-sizes "1000 100000 1000000"] [--startup-reps R]
 #
 # Two network namespaces joined by a veth pair: lmb-gen-PID (the
@@ -13,10 +13,19 @@
 #   floor  build/dmmbench echo: answers each request with the same bytes
 #   dmm N  build/dmmd as the LM (signalling udp) with N bindings, loaded by
 #          build/dmmbench gen -L (sealed LOC_UPDATEs), then queried (sealed
-#          LOC_QUERY, ids uniform over N)
+#          LOC_QUERY, ids uniform over N), then (unless --no-redis-store)
+#          the 90 % query / 10 % update mix of the dmm-redis rows
 #   redis N  redis-server (Debian's 7.0) with N keys key:%012d (40-byte
 #          values, loaded with redis-cli --pipe), then redis-benchmark -t get
 #          -r N -c C -P 1 (C connections, one request each: C outstanding)
+#   dmm-redis N  build/dmmd as the LM with lm { store redis [::1]:6379 }:
+#          the bindings written through to a redis-server beside it (same
+#          namespace, also on CPU 1: the server side is one core;
+#          appendonly yes, appendfsync always: each acknowledged update is
+#          on disk). Loaded like dmm N (every update waits for Redis), then
+#          queried (answered from dmmd's own tables), then a 90 % query /
+#          10 % update mix; then a new dmmd is started on the N bindings in
+#          Redis: start-up to first answer includes reading them all.
 # Each query phase runs S seconds (default 10) after a 1 s warm-up, with C
 # requests outstanding (default 50). Also: start-up to first answer (dmmd:
 # the first LOC_QUERY answered after exec; redis: the first GET answered,
@@ -48,6 +57,7 @@ C=50
 REDIS=1
 STARTUP_SIZES="1000 100000 1000000"
 STARTUP_REPS=3
+RSTORE=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) OUT=$2; shift 2 ;;
@@ -57,7 +67,8 @@ while [ $# -gt 0 ]; do
 	--no-redis) REDIS=0; shift ;;
 	--startup-sizes) STARTUP_SIZES=$2; shift 2 ;;
 	--startup-reps) STARTUP_REPS=$2; shift 2 ;;
-	*) echo "usage: $0 [--out DIR] [--sizes \"N...\"] [--time S] [--outstanding C] [--no-redis] [--startup-sizes \"N...\"] [--startup-reps R]" >&2; exit 2 ;;
+	--no-redis-store) RSTORE=0; shift ;;
+	*) echo "usage: $0 [--out DIR] [--sizes \"N...\"] [--time S] [--outstanding C] [--no-redis] [--no-redis-store] [--startup-sizes \"N...\"] [--startup-reps R]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench-lm: run as root (network namespaces)" >&2; exit 3; }
@@ -65,7 +76,7 @@ done
 for b in build/dmmd build/dmmbench; do
 	[ -x "$b" ] || { echo "bench-lm: $b missing (make all)" >&2; exit 3; }
 done
-if [ "$REDIS" = 1 ] && ! command -v redis-server >/dev/null; then
+if [ "$REDIS$RSTORE" != 00 ] && ! command -v redis-server >/dev/null; then
 	echo "bench-lm: installing redis-server redis-tools"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		redis-server redis-tools >/dev/null || { echo "bench-lm: no redis" >&2; exit 3; }
@@ -87,6 +98,7 @@ stop_server() {
 }
 cleanup() {
 	stop_server
+	[ -n "${RS_PID:-}" ] && kill "$RS_PID" 2>/dev/null
 	ip netns del "$G" 2>/dev/null
 	ip netns del "$S" 2>/dev/null
 	rm -rf "$RUN"
@@ -181,6 +193,7 @@ timers {
 }
 EOF
 }
+X=""
 for N in $SIZES; do
 	echo "bench-lm: dmm $N"
 	floor_run
@@ -197,10 +210,11 @@ for N in $SIZES; do
 	R=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t "$TIME" -w 0)
 	CPU1=$(cpu_ticks $SRV_PID)
 	RSS2=$(rss_kb $SRV_PID)
+	[ "$RSTORE" = 1 ] && X=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t "$TIME" -w 0 -q 0.9)
 	stop_server
 	E=$(taskset -c 1 build/dmmbench engine -k "$RUN/keys" -n "$N" -t 3)
 	echo "  engine $E"
-	echo "{\"system\":\"dmm\",\"engine\":$E,\"n\":$N,\"startup_ms\":$START_MS,\"rss_start_kb\":$RSS0,\"rss_loaded_kb\":$RSS1,\"rss_end_kb\":$RSS2,\"cpu_ticks\":$(( CPU1 - CPU0 )),\"hz\":$(getconf CLK_TCK),\"load\":$L,\"run\":$R,\"floor\":$FLOOR}" >> "$ROWS"
+	echo "{\"system\":\"dmm\",\"engine\":$E,\"n\":$N,\"startup_ms\":$START_MS,\"rss_start_kb\":$RSS0,\"rss_loaded_kb\":$RSS1,\"rss_end_kb\":$RSS2,\"cpu_ticks\":$(( CPU1 - CPU0 )),\"hz\":$(getconf CLK_TCK),\"load\":$L,\"run\":$R,${X:+\"mix\":$X,}\"floor\":$FLOOR}" >> "$ROWS"
 	echo "  start ${START_MS} ms, rss $RSS0 -> $RSS1 kB"
 	echo "  $L"
 	echo "  $R"
@@ -298,6 +312,67 @@ if [ "$REDIS" = 1 ]; then
 		echo "{\"system\":\"redis\",\"n\":$N,\"startup_ms\":$START_MS,\"startup_persisted_ms\":$PSTART_MS,\"rss_start_kb\":$RSS0,\"rss_loaded_kb\":$RSS1,\"used_memory_start\":$M0,\"used_memory_loaded\":$M1,\"load_seconds\":$(awk -v a="$L0" -v b="$L1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'),\"bench_seconds\":$(awk -v a="$B0" -v b="$B1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'),\"requests\":$REQ,\"cpu_ticks\":$(( CPU1 - CPU0 )),\"hz\":$(getconf CLK_TCK),\"csv\":\"$RB\",\"floor\":$FLOOR,\"pipe\":\"$(tail -1 "$RUN/pipe.out" | tr -d '\r"')\"}" >> "$ROWS"
 		echo "  start ${START_MS} ms (persisted ${PSTART_MS} ms), rss $RSS0 -> $RSS1 kB"
 		echo "  $RB"
+	done
+fi
+# ---- dmmd LM on Redis (lm { store redis }) ----
+rstore_redis() { # DIR: a redis-server for dmmd on [::1]:6379 in the server's namespace
+	ip netns exec "$S" taskset -c 1 redis-server --bind ::1 --port 6379 --protected-mode no \
+		--save '' --appendonly yes --appendfsync always --dir "$1" --daemonize no \
+		--logfile "$1/redis.log" > /dev/null 2>&1 &
+	RS_PID=$!
+	for _ in $(seq 5000); do
+		ip netns exec "$S" redis-cli -h ::1 ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.002
+	done
+	echo "bench-lm: the store's redis-server did not start" >&2
+	exit 3
+}
+rstore_dmmd() { # start dmmd (lm.conf); sets SRV_PID and START_MS (exec to first answer)
+	local t0 f
+	t0=$(now_ns)
+	ip netns exec "$S" taskset -c 1 "$REPO/build/dmmd" -d -f "$RUN/lm.conf" >> "$RUN/dmmd.out" 2>> "$RUN/dmmd.err" &
+	SRV_PID=$!
+	f=$(GEN gen -F -s $GA -d $SA -k "$RUN/keys" -t 120) || { cat "$RUN/dmmd.err"; exit 3; }
+	START_MS=$(( ($(echo "$f" | sed 's/.*"wall_ns":\([0-9]*\).*/\1/') - t0) / 1000000 ))
+}
+redis_mem() { ip netns exec "$S" redis-cli -h ::1 info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
+RS_PID=""
+if [ "$RSTORE" = 1 ]; then
+	for N in $SIZES; do
+		echo "bench-lm: dmm-redis $N"
+		floor_run
+		D=$RUN/rstore-$N
+		mkdir -p "$D"
+		rstore_redis "$D"
+		dmm_conf "$N"
+		printf 'lm {\n\tstore redis [::1]:6379 timeout 5s\n}\n' >> "$RUN/lm.conf"
+		rstore_dmmd
+		START0_MS=$START_MS
+		RSS0=$(rss_kb $SRV_PID)
+		M0=$(redis_mem)
+		RC0=$(cpu_ticks $RS_PID)
+		L=$(GEN gen -L -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t 0)
+		RC1=$(cpu_ticks $RS_PID)
+		RSS1=$(rss_kb $SRV_PID)
+		M1=$(redis_mem)
+		CPU0=$(cpu_ticks $SRV_PID)
+		R=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t "$TIME" -w 0)
+		CPU1=$(cpu_ticks $SRV_PID)
+		X=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t "$TIME" -w 0 -q 0.9)
+		RSS2=$(rss_kb $SRV_PID)
+		stop_server
+		# a new front end on the N bindings in Redis: it reads them all first
+		rstore_dmmd
+		RSS3=$(rss_kb $SRV_PID)
+		stop_server
+		kill "$RS_PID" 2>/dev/null
+		wait "$RS_PID" 2>/dev/null
+		RS_PID=""
+		echo "{\"system\":\"dmm-redis\",\"n\":$N,\"startup_ms\":$START0_MS,\"startup_persisted_ms\":$START_MS,\"rss_start_kb\":$RSS0,\"rss_loaded_kb\":$RSS1,\"rss_end_kb\":$RSS2,\"rss_synced_kb\":$RSS3,\"used_memory_start\":$M0,\"used_memory_loaded\":$M1,\"cpu_ticks\":$(( CPU1 - CPU0 )),\"redis_load_cpu_ticks\":$(( RC1 - RC0 )),\"hz\":$(getconf CLK_TCK),\"load\":$L,\"run\":$R,\"mix\":$X,\"floor\":$FLOOR}" >> "$ROWS"
+		echo "  start ${START0_MS} ms empty, ${START_MS} ms on $N in Redis; rss $RSS0 -> $RSS1 kB"
+		echo "  $L"
+		echo "  $R"
+		echo "  $X"
 	done
 fi
 echo "loadavg at end: $(cat /proc/loadavg)" >> "$OUT/machine.txt"
