@@ -1221,7 +1221,17 @@ static void show_store(struct view *v)
 
 	v_entry(v);
 	v_str(v, "store", r ? "redis" : "embedded", false);
-	v_str(v, "address", r ? parse_redis_str(c, a, sizeof(a)) : NULL, false);
+	v_str(v, "address", r ? parse_redis_str(c, rs->addr_index, a, sizeof(a)) : NULL, false);
+	if (v->json) {
+		json_t *l = r ? json_array() : json_null();
+		for (unsigned i = 0; r && l && i < c->n_redis; i++)
+			if (json_array_append_new(l, json_text(parse_redis_str(c, i, a, sizeof(a)))) < 0)
+				v->oom = true;
+		if (!l)
+			v->oom = true;
+		else
+			v_setj(v, v->obj, "addresses", l);
+	}
 	v_str(v, "namespace", r ? c->redis_ns : NULL, false);
 	v_opt_u64(v, "replicas", r, c->redis_replicas);
 	v_opt_u64(v, "timeout_ms", r, c->redis_timeout_ms);

@@ -380,8 +380,10 @@ static void restart_sections(const struct dmmd_conf *a, const struct dmmd_conf *
 	note(why, len, strcmp(a->pidfile, b->pidfile) != 0, "pidfile");
 	note(why, len, strcmp(a->state_dir, b->state_dir) != 0 || a->state_sync != b->state_sync,
 	     "state");
-	note(why, len, a->redis_family != b->redis_family || a->redis_port != b->redis_port ||
-	     memcmp(&a->redis_addr, &b->redis_addr, sizeof(a->redis_addr)) != 0 ||
+	note(why, len, a->n_redis != b->n_redis ||
+	     memcmp(a->redis_family, b->redis_family, sizeof(a->redis_family)) != 0 ||
+	     memcmp(a->redis_port, b->redis_port, sizeof(a->redis_port)) != 0 ||
+	     memcmp(a->redis_addr, b->redis_addr, sizeof(a->redis_addr)) != 0 ||
 	     strcmp(a->redis_ns, b->redis_ns) != 0 || a->redis_replicas != b->redis_replicas ||
 	     a->redis_timeout_ms != b->redis_timeout_ms, "lm (store)");
 	note(why, len, a->signalling != b->signalling || a->udp_port != b->udp_port,

@@ -164,6 +164,7 @@ struct rstore_stats {
 	uint64_t apply_errors, unreadable;
 	uint64_t synced, swept, sync_ms; /* the last sync: read, removed here, how long */
 	bool subscribed;
+	unsigned addr_index;      /* the address in use (or tried next), of n_redis */
 	char last_error[128];
 	int64_t last_error_wall;  /* ms, 0: none */
 };

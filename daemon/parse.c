@@ -1087,20 +1087,30 @@ static int lm_store(struct parser *ps, const char *kw, void *obj)
 
 	if (!w)
 		return -1;
-	c->redis_family = 0;
+	c->n_redis = 0;
 	if (strcmp(w, "embedded") == 0)
 		return 0;
 	if (strcmp(w, "redis") != 0) {
 		perr(ps, line, "store: '%s' is not embedded or redis", w);
 		return -1;
 	}
-	if (!(w = want_word(ps, "store redis", "[IPV6]:PORT or IPV4:PORT (an address: "
-			    "the event loop does not wait for DNS)")) ||
-	    parse_hostport(ps, line, "store redis", w, &c->redis_addr, &c->redis_family,
-			   &c->redis_port, "") != 0) {
-		c->redis_family = 0;
-		return -1;
-	}
+	do {
+		unsigned i = c->n_redis;
+		if (i == DMMD_REDIS_MAX) {
+			perr(ps, line, "store redis: more than %d addresses", DMMD_REDIS_MAX);
+			c->n_redis = 0;
+			return -1;
+		}
+		if (!(w = want_word(ps, "store redis", "[IPV6]:PORT or IPV4:PORT (an address: "
+				    "the event loop does not wait for DNS)")) ||
+		    parse_hostport(ps, line, "store redis", w, &c->redis_addr[i],
+				   &c->redis_family[i], &c->redis_port[i], "") != 0) {
+			c->n_redis = 0;
+			return -1;
+		}
+		c->n_redis++;
+	} while (peek(ps)->kind == T_WORD && peek(ps)->line == line &&
+		 strchr(peek(ps)->text, ':') != NULL);
 	for (;;) {
 		if (opt_kw(ps, "namespace")) {
 			const char *ns = want_word(ps, "store redis namespace", "a name");
@@ -1569,9 +1579,9 @@ static const char *hostport_str(int family, const struct in6_addr *a, uint16_t p
 	return buf;
 }
 
-const char *parse_redis_str(const struct dmmd_conf *c, char *buf, size_t len)
+const char *parse_redis_str(const struct dmmd_conf *c, unsigned i, char *buf, size_t len)
 {
-	return hostport_str(c->redis_family, &c->redis_addr, c->redis_port, buf, len);
+	return hostport_str(c->redis_family[i], &c->redis_addr[i], c->redis_port[i], buf, len);
 }
 
 /* metrics [ADDR6]:PORT | ADDR4:PORT | off */
@@ -2394,11 +2404,14 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 	}
 	if (k->roles & DMM_ROLE_LM) {
 		fprintf(f, "\nlm {\n\treplicate %s\n", k->lm_replicate ? "yes" : "no");
-		if (c->redis_family)
-			fprintf(f, "\tstore redis %s namespace %s replicas %u timeout %s\n",
-				parse_redis_str(c, a, sizeof(a)), c->redis_ns, c->redis_replicas,
+		if (c->n_redis) {
+			fputs("\tstore redis", f);
+			for (unsigned i = 0; i < c->n_redis; i++)
+				fprintf(f, " %s", parse_redis_str(c, i, a, sizeof(a)));
+			fprintf(f, " namespace %s replicas %u timeout %s\n", c->redis_ns,
+				c->redis_replicas,
 				parse_duration_str(c->redis_timeout_ms, p, sizeof(p)));
-		else
+		} else
 			fputs("\tstore embedded\n", f);
 		fputs("}\n", f);
 	}

@@ -12,6 +12,7 @@
 
 #define DMMD_PATH_MAX 256
 #define DMMD_REDIS_NS_MAX 32 /* lm { store redis ... namespace NAME }, NUL included */
+#define DMMD_REDIS_MAX 4     /* lm { store redis ADDR:PORT... }: a primary and its replicas */
 #define DMMD_IFNAME_MAX 16 /* IFNAMSIZ */
 #define DMMD_MAX_ACCESS 16 /* access link patterns (dp.h DP_MAX_ACCESS) */
 #define DMMD_UDP_PORT 5436 /* RFC 5844 */
@@ -96,18 +97,20 @@ struct dmmd_conf {
 	int metrics_family;
 	struct in6_addr metrics_addr;
 	uint16_t metrics_port;
-	/* lm { store redis ADDR:PORT [namespace NAME] [replicas N] [timeout D] }:
+	/* lm { store redis ADDR:PORT... [namespace NAME] [replicas N] [timeout D] }:
 	 * the LM's bindings live in a Redis server shared with other LM front
-	 * ends (rstore.c). family 0 = the embedded store (the default). */
-	int redis_family;
-	struct in6_addr redis_addr;   /* IPv4 kept IPv4-mapped */
-	uint16_t redis_port;
+	 * ends (rstore.c), the primary among n_redis addresses (a replica
+	 * promoted takes over). n_redis 0 = the embedded store (the default). */
+	unsigned n_redis;
+	int redis_family[DMMD_REDIS_MAX];
+	struct in6_addr redis_addr[DMMD_REDIS_MAX]; /* IPv4 kept IPv4-mapped */
+	uint16_t redis_port[DMMD_REDIS_MAX];
 	char redis_ns[DMMD_REDIS_NS_MAX]; /* key prefix and channel name */
 	uint32_t redis_replicas;      /* WAIT for this many replicas per write */
 	uint32_t redis_timeout_ms;    /* a write not answered by then: reconnect */
 };
-/* "store redis"'s address as written back ("[ADDR6]:PORT" or "ADDR4:PORT"). */
-const char *parse_redis_str(const struct dmmd_conf *c, char *buf, size_t len);
+/* "store redis"'s i-th address as written back ("[ADDR6]:PORT" or "ADDR4:PORT"). */
+const char *parse_redis_str(const struct dmmd_conf *c, unsigned i, char *buf, size_t len);
 /* "metrics" as written back by parse_conf_print ("off" if none). */
 const char *parse_metrics_str(const struct dmmd_conf *c, char *buf, size_t len);
 

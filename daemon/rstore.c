@@ -22,6 +22,9 @@
  *    (SCAN in batches) and apply it, then remove the bindings Redis no
  *    longer has. A record published during the scan wins over what the
  *    scan read of it (it is newer).
+ *  - several addresses (a primary and its replicas): the one whose ROLE
+ *    is master is used; after a failure the next is tried, so a replica
+ *    promoted (by Sentinel, or by hand) takes over.
  *  - never waited for: hiredis's asynchronous API, its two sockets (commands;
  *    the subscription) in dmmd's poll loop. A connection that fails, or a
  *    command not answered within `timeout`, closes both; they are opened
@@ -116,6 +119,7 @@ struct rstore {
 	struct rs_conn cmd, sub;
 	enum rstore_state state;
 	bool ever_synced;
+	bool role_ok;           /* the server at cur said it is the primary */
 	bool fail;              /* close both connections at the next turn */
 	bool tearing;           /* closing: callbacks of pending commands ignored */
 	char why[128];          /* the last failure */
@@ -251,14 +255,15 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 static int conn_open(struct rstore *rs, struct rs_conn *c)
 {
 	const struct dmmd_conf *cf = &rs->d->conf;
+	unsigned i = rs->st.addr_index;
 	char host[INET6_ADDRSTRLEN];
 
-	if (cf->redis_family == AF_INET)
-		inet_ntop(AF_INET, &cf->redis_addr.s6_addr[12], host, sizeof(host));
+	if (cf->redis_family[i] == AF_INET)
+		inet_ntop(AF_INET, &cf->redis_addr[i].s6_addr[12], host, sizeof(host));
 	else
-		inet_ntop(AF_INET6, &cf->redis_addr, host, sizeof(host));
+		inet_ntop(AF_INET6, &cf->redis_addr[i], host, sizeof(host));
 	*c = (struct rs_conn){ .rs = rs };
-	c->ac = redisAsyncConnect(host, cf->redis_port);
+	c->ac = redisAsyncConnect(host, cf->redis_port[i]);
 	if (c->ac == NULL || c->ac->err) {
 		rs_fail(rs, "connect: %s", c->ac ? c->ac->errstr : "out of memory");
 		if (c->ac)
@@ -681,16 +686,44 @@ static void rs_subscribe(struct rstore *rs)
 		rs_fail(rs, "cannot subscribe");
 }
 
+/* ROLE: only the primary takes writes; a replica (say, the old primary
+ * back after another was promoted) is left for the next address. */
+static void on_role(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct rstore *rs = ((struct rs_conn *)ac->data)->rs;
+	const redisReply *r = reply;
+	char a[INET6_ADDRSTRLEN + 10];
+
+	if (rs->tearing)
+		return;
+	rs->n_out--;
+	if (!reply_ok(rs, r, "ROLE"))
+		return;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0)
+		rs->role_ok = true;
+	else
+		rs_fail(rs, "%s is not the primary (ROLE %s)",
+			parse_redis_str(&rs->d->conf, rs->st.addr_index, a, sizeof(a)),
+			r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+			r->element[0]->type == REDIS_REPLY_STRING ? r->element[0]->str : "?");
+}
+
 static void rs_connect(struct rstore *rs)
 {
+	const char *argv[1] = { "ROLE" };
+	size_t argl[1] = { 4 };
+
 	rs->fail = false;
+	rs->role_ok = false;
 	rs->st.subscribed = false;
 	rs->state = RSTORE_CONNECTING;
 	rs->progress = rs->d->now;
 	rs->st.connects++;
 	if (conn_open(rs, &rs->cmd) < 0 || conn_open(rs, &rs->sub) < 0)
 		return;
-	rs_subscribe(rs); /* sent once connected */
+	rs_send(rs, 1, argv, argl, on_role, 0); /* both sent once connected */
+	rs_subscribe(rs);
 }
 
 /* Close both connections; try again after the backoff. */
@@ -728,6 +761,8 @@ static void rs_teardown(struct rstore *rs)
 	if (rs->backoff > RS_BACKOFF_MAX)
 		rs->backoff = RS_BACKOFF_MAX;
 	rs->next_try = rs->d->now + rs->backoff;
+	/* the next address: a replica may have been promoted meanwhile */
+	rs->st.addr_index = (rs->st.addr_index + 1) % rs->d->conf.n_redis;
 	dmm_lm_set_store(rs->d->node, rs->ever_synced ? DMM_LM_STORE_DOWN : DMM_LM_STORE_LOADING);
 }
 
@@ -735,7 +770,7 @@ int rstore_open(struct dmmd *d)
 {
 	struct rstore *rs;
 
-	if (d->conf.redis_family == 0 || !(d->conf.core.roles & DMM_ROLE_LM))
+	if (d->conf.n_redis == 0 || !(d->conf.core.roles & DMM_ROLE_LM))
 		return 0;
 	if (!(rs = calloc(1, sizeof(*rs)))) {
 		log_warnx("store redis: out of memory");
@@ -819,7 +854,8 @@ void rstore_timer(struct dmmd *d)
 			rs_connect(rs);
 		return;
 	}
-	if (rs->state == RSTORE_CONNECTING && rs->cmd.up && rs->sub.up && rs->st.subscribed) {
+	if (rs->state == RSTORE_CONNECTING && rs->cmd.up && rs->sub.up && rs->st.subscribed &&
+	    rs->role_ok) {
 		rs->state = RSTORE_SYNCING;
 		rs->sync_n = 0;
 		rs->sync_started_ms = (uint64_t)wall_ms();
@@ -843,7 +879,7 @@ dmm_time_t rstore_deadline(const struct dmmd *d)
 	if (rs == NULL)
 		return DMM_TIME_NEVER;
 	if (rs->fail || (rs->state == RSTORE_CONNECTING && rs->cmd.up && rs->sub.up &&
-			 rs->st.subscribed))
+			 rs->st.subscribed && rs->role_ok))
 		return d->now;
 	if (rs->state == RSTORE_DOWN)
 		return rs->next_try;

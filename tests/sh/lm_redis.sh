@@ -6,9 +6,12 @@
 # the MAC covers the addresses: every front end answers as L); the MR's
 # route to L decides which one it reaches.
 #
-#                  .-- lmrd-ga == lmrd-a  ns S1: L, front end A --.
-#   ns G (the MR) <                                                 > ns R: redis-server
-#    GA                '-- lmrd-gb == lmrd-b  ns S2: L, front end B --'    [::]:6379
+#                  .-- lmrd-ga == lmrd-a  ns S1: L, front end A --.   ns R: redis-server
+#   ns G (the MR) <                                                 >   primary [::]:6379
+#    GA                '-- lmrd-gb == lmrd-b  ns S2: L, front end B --'   replica [::]:6380
+#
+# The front ends name both (the primary is the one whose ROLE says so)
+# and wait for one replica per write (replicas 1).
 #
 # 1. 300 bindings loaded through A (sealed LOC_UPDATEs from build/dmmbench,
 #    each acknowledged OK) are answered OK through B, are in B's table
@@ -19,11 +22,15 @@
 #    store: not up), an update is refused
 #    (status NO_RESOURCES, counted as lm_store_refused), queries are still
 #    answered from what the front end holds.
-# 3. Redis restarts on its append-only file: both front ends reconnect by
+# 3. The primary restarts on its append-only file: both front ends reconnect by
 #    themselves, every acknowledged binding is there (Redis and both front
 #    ends: 500), and updates go through again.
 # 4. Front end A is restarted (a new process, nothing of its own kept): it
 #    reads the 500 bindings from Redis before it answers.
+# 5. Failover: the primary is killed for good, the replica promoted and the
+#    old primary restarted as its replica: both front ends move to the new
+#    primary by themselves, it has every acknowledged binding, and an
+#    update through A is answered through B.
 # dmmd is the sanitizer build: no report allowed. Root only (else exit 77).
 set -u
 cd "$(dirname "$0")/../.."
@@ -48,9 +55,8 @@ GA=2001:db8:ff::100
 LMA=2001:db8:ff::1
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
-mkdir "$tmp/redis"
 declare -A pid=()
-rpid=""
+rpid="" qpid=""
 stop() { # NAME
 	local p=${pid[$1]:-}
 	[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
@@ -59,6 +65,7 @@ stop() { # NAME
 cleanup() {
 	for k in "${!pid[@]}"; do stop "$k"; done
 	[ -n "$rpid" ] && kill -9 "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
+	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
 	for n in "$G" "$S1" "$S2" "$RN"; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$tmp"
 }
@@ -88,15 +95,22 @@ done
 printf '1 %s\n' "$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$tmp/keys"
 chmod 600 "$tmp/keys"
 
+# redis_start PORT [PRIMARY_PORT]: a redis-server on [::]:PORT (a replica
+# of [::1]:PRIMARY_PORT if given), its files in $tmp/redis-PORT; sets PID
 redis_start() {
-	ip netns exec "$RN" redis-server --bind '* -::*' --port 6379 --dir "$tmp/redis" \
+	mkdir -p "$tmp/redis-$1"
+	ip netns exec "$RN" redis-server --bind '* -::*' --port "$1" --dir "$tmp/redis-$1" \
 		--appendonly yes --appendfsync always --save '' --protected-mode no \
-		--logfile "$tmp/redis.log" &
-	rpid=$!
-	wait_for 10 'ip netns exec "$RN" redis-cli -h ::1 ping 2>/dev/null | grep -q PONG' ||
-		bad "redis-server did not start"
+		--repl-diskless-sync-delay 0 ${2:+--replicaof ::1 "$2"} \
+		--logfile "$tmp/redis-$1.log" &
+	PID=$!
+	wait_for 10 'ip netns exec "$RN" redis-cli -h ::1 -p '"$1"' ping 2>/dev/null | grep -q PONG' ||
+		bad "redis-server on port $1 did not start"
 }
 rcli() { ip netns exec "$RN" redis-cli -h ::1 "$@"; }
+replica_up() { # PORT: the primary on PORT has its replica, in sync
+	rcli -p "$1" info replication | grep -q '^slave0:.*state=online'
+}
 
 lm_start() { # NAME [LINE]: front end NAME (a in S1, b in S2)
 	local ns=$S1 k=1
@@ -116,7 +130,7 @@ network ln1 {
 	mr $GA
 }
 lm {
-	store redis [2001:db8:f$k::10]:6379 timeout 500ms
+	store redis [2001:db8:f$k::10]:6379 [2001:db8:f$k::10]:6380 replicas 1 timeout 500ms
 }
 limits {
 	bindings 1000
@@ -135,7 +149,9 @@ gen() { # a|b ARGS...: the MR's signalling to L, routed to front end A or B
 	ip netns exec "$G" build/dmmbench gen -s $GA -d $LMA -k "$tmp/keys" "$@"
 }
 
-redis_start
+redis_start 6379; rpid=$PID
+redis_start 6380 6379; qpid=$PID
+wait_for 10 'replica_up 6379' || bad "the replica did not connect"
 lm_start a "metrics [$LMA]:9464"
 lm_start b
 wait_for 10 '[ "$(store_state a)" = up ] && [ "$(store_state b)" = up ]' ||
@@ -163,7 +179,7 @@ echo "query through B: $R"
 [ "$(field "$R" answered)" -gt 100 ] 2>/dev/null || bad "query through B: too few answers"
 [ "$(field "$R" not_ok)" = 0 ] || bad "query through B: answers not OK (not found?)"
 [ "$(field "$R" timeouts)" = 0 ] || bad "query through B: timeouts"
-[ "$(rcli --scan --pattern 'dmm:b:*' | wc -l)" = 300 ] || bad "Redis does not hold 300 bindings"
+[ "$(rcli -p 6379 --scan --pattern 'dmm:b:*' | wc -l)" = 300 ] || bad "Redis does not hold 300 bindings"
 # 100 more, through B this time (ids 0-399: the first 300 are refreshed)
 LD=$(gen b -L -n 400 -c 50 -t 0 -V)
 [ "$(field "$LD" ok)" = 400 ] || bad "load through B: not 400 acknowledged OK: $LD"
@@ -199,10 +215,11 @@ echo "query through B while down: $R"
 	bad "queries not answered from the front end's bindings while the store is down"
 
 # 3. the primary comes back on its append-only file: nothing acknowledged lost
-redis_start
+redis_start 6379; rpid=$PID
+wait_for 10 'replica_up 6379' || bad "the replica did not reconnect"
 wait_for 15 '[ "$(store_state a)" = up ] && [ "$(store_state b)" = up ]' ||
 	bad "front ends did not reconnect: a $(store_state a), b $(store_state b)"
-n=$(rcli --scan --pattern 'dmm:b:*' | wc -l)
+n=$(rcli -p 6379 --scan --pattern 'dmm:b:*' | wc -l)
 [ "$n" = 500 ] || bad "Redis holds $n bindings after its restart, not the 500 acknowledged"
 [ "$(nbind a)" = 500 ] && [ "$(nbind b)" = 500 ] ||
 	bad "front ends hold $(nbind a) / $(nbind b) bindings, not 500"
@@ -222,6 +239,26 @@ ctl a -j show store | grep -q '"sync_bindings": *500' || bad "A's show store: $(
 R=$(gen a -n 500 -c 50 -t 0.3 -w 0.1 -V)
 [ "$(field "$R" not_ok)" = 0 ] && [ "$(field "$R" timeouts)" = 0 ] ||
 	bad "query through the restarted A: $R"
+
+# 5. failover: the primary dies for good, its replica is promoted (what
+#    Sentinel does), the old primary returns as the new one's replica; the
+#    front ends find the primary among their addresses by themselves (ROLE)
+kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=""
+rcli -p 6380 replicaof no one >/dev/null
+redis_start 6379 6380; rpid=$PID
+wait_for 10 'replica_up 6380' || bad "the old primary did not follow the new one"
+wait_for 20 '[ "$(store_state a)" = up ] && [ "$(store_state b)" = up ]' ||
+	bad "front ends did not fail over: a $(store_state a), b $(store_state b)"
+ctl a -j show store | grep -q '"address": *"\[2001:db8:f1::10\]:6380"' ||
+	bad "A is not on the promoted replica: $(ctl a show store)"
+n=$(rcli -p 6380 --scan --pattern 'dmm:b:*' | wc -l)
+[ "$n" = 500 ] || bad "the promoted replica holds $n bindings, not the 500 acknowledged"
+LD=$(gen a -L -n 510 -c 50 -t 0 -V)
+[ "$(field "$LD" ok)" = 510 ] || bad "updates through A after the failover: $LD"
+wait_for 5 '[ "$(nbind b)" = 510 ]' || bad "B holds $(nbind b) bindings after the failover, not 510"
+R=$(gen b -n 510 -c 50 -t 0.3 -w 0.1 -V)
+[ "$(field "$R" not_ok)" = 0 ] && [ "$(field "$R" timeouts)" = 0 ] ||
+	bad "query through B after the failover: $R"
 
 for k in a b; do stop $k; done
 san_check "$tmp"/a.log "$tmp"/b.log || fail=1

@@ -1072,30 +1072,43 @@ static void test_lm_store(void **state)
 	char buf[64], *t;
 
 	assert_int_equal(parse(LMBASE, &c, &e), 0);
-	assert_int_equal(c.redis_family, 0);
+	assert_int_equal(c.n_redis, 0);
 	t = print_to_string(&c);
 	assert_non_null(strstr(t, "\tstore embedded\n"));
 	free(t);
 	assert_int_equal(parse(LMBASE "lm { store redis [2001:db8::10]:6379 }\n", &c, &e), 0);
-	assert_int_equal(c.redis_family, AF_INET6);
-	assert_int_equal(c.redis_port, 6379);
+	assert_int_equal(c.n_redis, 1);
+	assert_int_equal(c.redis_family[0], AF_INET6);
+	assert_int_equal(c.redis_port[0], 6379);
 	assert_string_equal(c.redis_ns, "dmm");
 	assert_int_equal(c.redis_replicas, 0);
 	assert_int_equal(c.redis_timeout_ms, 1000);
-	assert_string_equal(parse_redis_str(&c, buf, sizeof(buf)), "[2001:db8::10]:6379");
+	assert_string_equal(parse_redis_str(&c, 0, buf, sizeof(buf)), "[2001:db8::10]:6379");
 	t = print_to_string(&c);
 	assert_non_null(strstr(t, "\tstore redis [2001:db8::10]:6379 namespace dmm replicas 0 "
 			       "timeout 1s\n"));
 	free(t);
 	assert_int_equal(parse(LMBASE "lm {\n\treplicate yes\n\tstore redis 10.0.0.5:7000 "
 			       "namespace lm-ln1.a replicas 2 timeout 250ms\n}\n", &c, &e), 0);
-	assert_int_equal(c.redis_family, AF_INET);
+	assert_int_equal(c.redis_family[0], AF_INET);
 	assert_string_equal(c.redis_ns, "lm-ln1.a");
 	assert_int_equal(c.redis_replicas, 2);
 	assert_int_equal(c.redis_timeout_ms, 250);
 	assert_true(c.core.lm_replicate);
 	round_trip(LMBASE "lm { store redis 10.0.0.5:7000 namespace x replicas 1 timeout 2s }\n");
 	round_trip(LMBASE "lm { store redis [::1]:6379 }\n");
+	/* a primary and its replicas: the primary among them is used */
+	assert_int_equal(parse(LMBASE "lm { store redis [2001:db8::10]:6379 10.0.0.6:6380 "
+			       "[2001:db8::12]:6379 replicas 1 }\n", &c, &e), 0);
+	assert_int_equal(c.n_redis, 3);
+	assert_string_equal(parse_redis_str(&c, 1, buf, sizeof(buf)), "10.0.0.6:6380");
+	assert_int_equal(c.redis_replicas, 1);
+	round_trip(LMBASE "lm { store redis [2001:db8::10]:6379 10.0.0.6:6380 }\n");
+	assert_int_equal(parse(LMBASE "lm { store redis [::1]:1 [::1]:2 [::1]:3 [::1]:4 [::1]:5 }\n",
+			       &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: store redis: more than 4 addresses");
+	assert_int_equal(parse(LMBASE "lm { store redis [::1]:1 [::1]:x }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: store redis: port 'x' is not a number in 1..65535");
 	assert_int_equal(parse(LMBASE "lm { store redis [::1]:6379\nstore embedded }\n", &c, &e), 1);
 	assert_string_equal(e.msg[0], "t.conf:8: lm: store given twice (first on line 7)");
 
