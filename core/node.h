@@ -210,10 +210,12 @@ int dmm_node_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t 
 void dmm_node_restore_hint(struct dmm_node *n, uint32_t count);
 void dmm_node_restore_done(struct dmm_node *n);
 
-/* Forget every cached reply: a retransmitted request is then processed
- * again instead of answered from the cache. For a driver whose store lost
- * writes it had not acknowledged yet (dmmd's lm { store redis }): the
- * replies that depended on them were never sent, and must not be now. */
+/* Forget every cached reply: a retransmitted request is then counted as a
+ * duplicate and left unanswered (never processed twice), where the cache
+ * would have answered it. For a driver whose store lost writes it had not
+ * acknowledged yet (dmmd's lm { store redis }): the replies that depended
+ * on them were never sent, and must not be now; the peer's next request
+ * (a new sequence number) is processed as usual. */
 void dmm_node_forget_replies(struct dmm_node *n);
 
 /* Run every timer due at or before now. */

@@ -32,8 +32,9 @@
  *    unreachable the LM refuses updates (status NO_RESOURCES, counted as
  *    lm_store_refused) and answers queries from what it holds; the held
  *    replies are dropped (never sent: nothing was acknowledged) and the
- *    core's reply cache forgotten, so a retransmission is processed again
- *    rather than answered "OK" from the cache.
+ *    core's reply cache forgotten, so a retransmission is not answered
+ *    "OK" from the cache: it goes unanswered, and the MR's next request
+ *    is refused or, once the store is back, accepted.
  *
  * A change of the same binding through two front ends at once: the one
  * accepted later (wall clock, ms) wins; an older write does not overwrite
@@ -408,7 +409,7 @@ static void on_wait(redisAsyncContext *ac, void *reply, void *priv)
 	if (r->type != REDIS_REPLY_INTEGER || r->integer < (long long)want) {
 		rs_fail(rs, "WAIT: %lld of %u replicas have the writes after %ums",
 			r->type == REDIS_REPLY_INTEGER ? r->integer : -1, want,
-			rs->d->conf.redis_timeout_ms);
+			rs->d->conf.redis_timeout_ms / 2);
 		return;
 	}
 	rs_acked(rs, (uint64_t)(uintptr_t)priv);
@@ -503,7 +504,8 @@ static void rs_wait(struct rstore *rs)
 	    rs->fail)
 		return;
 	snprintf(n, sizeof(n), "%u", rs->d->conf.redis_replicas);
-	snprintf(t, sizeof(t), "%u", rs->d->conf.redis_timeout_ms);
+	/* half the timeout: its answer (too few replicas) comes before ours */
+	snprintf(t, sizeof(t), "%u", rs->d->conf.redis_timeout_ms / 2);
 	argl[0] = 4;
 	argl[1] = strlen(n);
 	argl[2] = strlen(t);
