@@ -60,6 +60,33 @@ const char *dmmd_dp_driver(const struct dmmd *d, const char **why)
 	return NULL;
 }
 
+/* rstore.c: with fake_rs, a Redis store in state fake_state whose every
+ * statistic is set (show store, show counters). */
+static bool fake_rs;
+static enum rstore_state fake_state = RSTORE_UP;
+static struct rstore_stats fake_st = {
+	.connects = 3, .writes = 41, .superseded = 1, .not_written = 2, .unacked_dropped = 5,
+	.held = 40, .held_dropped = 6, .applied = 77, .synced = 300, .swept = 4, .sync_ms = 12,
+	.subscribed = true, .addr_index = 1, .last_error = "connection lost",
+	.last_error_wall = 1700000000123,
+};
+
+const struct rstore_stats *rstore_stats(const struct dmmd *dd, enum rstore_state *state,
+					uint64_t *inflight, unsigned *held)
+{
+	if (!fake_rs)
+		return NULL;
+	*state = fake_state;
+	*inflight = 7;
+	*held = 8;
+	return &fake_st;
+}
+
+const char *rstore_state_name(enum rstore_state s)
+{
+	return s == RSTORE_UP ? "up" : s == RSTORE_DOWN ? "down" : "other";
+}
+
 static struct dmmd d;
 static struct nodetest nt;
 static char dir[64];
@@ -462,6 +489,52 @@ static void test_every_dp_counter(void **state)
 	buf_free(&json);
 }
 
+/* show store: the embedded store (every Redis field null in JSON, none in
+ * text); a Redis store with its address in use, all of them, its state and
+ * every statistic; its counters in show counters. */
+static void test_show_store(void **state)
+{
+	struct buf text = { 0 }, json = { 0 };
+
+	control_handle(&d, "show store", &text);
+	control_handle(&d, "json show store", &json);
+	assert_string_equal(text.p, "ok\nstore embedded\n");
+	assert_non_null(strstr(json.p, "\"store\":\"embedded\""));
+	assert_non_null(strstr(json.p, "\"address\":null"));
+	assert_non_null(strstr(json.p, "\"addresses\":null"));
+	assert_non_null(strstr(json.p, "\"state\":null"));
+	assert_non_null(strstr(json.p, "\"refused\":null"));
+	buf_free(&text);
+	buf_free(&json);
+
+	d.conf.n_redis = 2;
+	d.conf.redis_family[0] = AF_INET6;
+	d.conf.redis_addr[0] = nt_a6("2001:db8::10");
+	d.conf.redis_port[0] = 6379;
+	d.conf.redis_family[1] = AF_INET;
+	memcpy(&d.conf.redis_addr[1].s6_addr[10], "\xff\xff\x0a\x00\x00\x06", 6);
+	d.conf.redis_port[1] = 6380;
+	fake_rs = true;
+	control_handle(&d, "show store", &text);
+	control_handle(&d, "json show store", &json);
+	control_handle(&d, "show counters", &text);
+	fake_rs = false;
+	assert_non_null(strstr(text.p, "ok\nstore redis address 10.0.0.6:6380 namespace dmm "
+			       "replicas 0 timeout_ms 1000 state up subscribed writes_in_flight 7 "
+			       "replies_held 8 connects 3 writes 41 superseded 1 applied 77 held 40 "
+			       "held_dropped 6 unacked_dropped 5 not_written 2 sync_bindings 300 "
+			       "sync_removed 4 sync_ms 12 refused 0 last_error connection lost "
+			       "last_error_time 2023-11-14T22:13:20.123Z\n"));
+	assert_non_null(strstr(text.p, "\nredis_up "));
+	assert_non_null(strstr(text.p, "\nredis_applied "));
+	assert_non_null(strstr(json.p, "\"addresses\":[\"[2001:db8::10]:6379\",\"10.0.0.6:6380\"]"));
+	assert_non_null(strstr(json.p, "\"state\":\"up\""));
+	assert_non_null(strstr(json.p, "\"last_error_time\":\"2023-11-14T22:13:20.123Z\""));
+	buf_free(&text);
+	buf_free(&json);
+	d.conf.n_redis = 0;
+}
+
 /* log_ratelimited: LOG_RL_PER_SEC lines a second from one call site, then
  * nothing until the next second, whose first line says how many were
  * suppressed; another call site has its own budget. */
@@ -787,6 +860,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_request_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_show_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_line, setup, teardown),

@@ -35,6 +35,17 @@ int dmmd_dp_peers(struct dmmd *d, struct dp_peer_stats *v, unsigned max)
 	return 0;
 }
 
+const struct rstore_stats *rstore_stats(const struct dmmd *dd, enum rstore_state *state,
+					uint64_t *inflight, unsigned *held)
+{
+	return NULL; /* the embedded store: no Redis metrics */
+}
+
+const char *rstore_state_name(enum rstore_state s)
+{
+	return "down";
+}
+
 const char *dmmd_dp_driver(const struct dmmd *d, const char **why)
 {
 	return NULL;
