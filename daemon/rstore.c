@@ -38,7 +38,7 @@
  *
  * A change of the same binding through two front ends at once: the one
  * accepted later (wall clock, ms) wins; an older write does not overwrite
- * a newer record. An expiry is not written (Redis expires the key at the
+ * a newer record, and the front end that made it takes the newer one. An expiry is not written (Redis expires the key at the
  * same time); a deregistration deletes the key. What is not shared: the
  * subscriptions (each front end notifies the MRs that subscribed through
  * it), the reply cache and the replay windows (per front end: an MR talks
@@ -76,11 +76,12 @@
 #define RS_BACKOFF_MAX 5000
 #define RS_SCAN_COUNT "1000"
 
-/* Store the record unless Redis has one accepted later; publish it. */
+/* Store the record unless Redis has one accepted later (then answer that
+ * one, for this front end to take); publish it. */
 static const char rs_set_lua[] =
 	"local cur = redis.call('GET', KEYS[1])\n"
 	"if cur and tonumber(string.sub(cur, 1, 16)) > tonumber(string.sub(ARGV[1], 1, 16)) "
-	"then return 0 end\n"
+	"then return cur end\n"
 	"redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])\n"
 	"redis.call('PUBLISH', ARGV[3], ARGV[4])\n"
 	"return 1\n";
@@ -138,6 +139,9 @@ struct rstore {
 };
 
 static void rs_connect(struct rstore *rs);
+static bool rs_decode(const struct rstore *rs, const uint8_t *v, size_t len,
+		      struct dmm_record *r);
+static void rs_apply(struct rstore *rs, const struct dmm_record *r);
 
 static const char *const rs_state_names[] = { "down", "connecting", "syncing", "up" };
 
@@ -389,8 +393,12 @@ static void on_write(redisAsyncContext *ac, void *reply, void *priv)
 	if (!reply_ok(rs, r, "write"))
 		return;
 	rs->st.writes++;
-	if (r->type == REDIS_REPLY_INTEGER && r->integer == 0)
+	if (r->type == REDIS_REPLY_STRING) { /* a newer record: it is the binding */
+		struct dmm_record rec;
 		rs->st.superseded++;
+		if (rs_decode(rs, (const uint8_t *)r->str, r->len, &rec))
+			rs_apply(rs, &rec);
+	}
 	if (rs->d->conf.redis_replicas == 0)
 		rs_acked(rs, (uint64_t)(uintptr_t)priv);
 }

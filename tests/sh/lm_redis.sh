@@ -188,6 +188,33 @@ R=$(gen a -n 400 -c 50 -t 0.3 -w 0.1 -V)
 [ "$(field "$R" not_ok)" = 0 ] && [ "$(field "$R" timeouts)" = 0 ] ||
 	bad "query through A after B's updates: $R"
 
+# a write older than the record in Redis does not replace it, and the
+# front end takes the newer one: binding 0's record, made "accepted" far in
+# the future at another location, then an update of binding 0 through A
+ip netns exec "$RN" python3 - <<'PY' || bad "cannot rewrite binding 0 in Redis"
+import socket
+def cmd(s, *args):
+    s.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+    f = s.makefile("rb")
+    line = f.readline()
+    if line[:1] == b"$":
+        n = int(line[1:])
+        return f.read(n + 2)[:n] if n >= 0 else None
+    return line
+s = socket.create_connection(("::1", 6379))
+key = b"dmm:b:2001:db8:100::/64"
+v = bytearray(cmd(s, b"GET", key))
+v[0:16] = b"9999999999999999"
+peer = 16 + 18 + 3 + v[16 + 18 + 2]
+v[peer:peer + 16] = socket.inet_pton(socket.AF_INET6, "2001:db8:ff::99")
+assert cmd(s, b"SET", key, bytes(v)).startswith(b"+OK")
+PY
+LD=$(gen a -L -n 1 -c 1 -t 0 -V)
+[ "$(field "$LD" ok)" = 1 ] || bad "update of binding 0 not acknowledged: $LD"
+ctl a show bindings 2001:db8:100::/64 | grep -q 'location 2001:db8:ff::99' ||
+	bad "A did not take the newer record: $(ctl a show bindings 2001:db8:100::/64)"
+ctl a -j show store | grep -q '"superseded": *1' || bad "superseded not counted: $(ctl a show store)"
+
 # every dmmctl counter (redis_* among them) is on A's metrics page
 scrape() { ip netns exec "$S1" curl -sS -m 5 "http://[$LMA]:9464/metrics" >"$1"; }
 scrape "$tmp/m1" && ctl a -j show counters >"$tmp/ctl.json" && scrape "$tmp/m2" &&
