@@ -1246,6 +1246,7 @@ static void show_store(struct view *v)
 	v_opt_u64(v, "applied", r, r ? rs->applied : 0);
 	v_opt_u64(v, "held", r, r ? rs->held : 0);
 	v_opt_u64(v, "held_dropped", r, r ? rs->held_dropped : 0);
+	v_opt_u64(v, "wait_short", r, r ? rs->wait_short : 0);
 	v_opt_u64(v, "unacked_dropped", r, r ? rs->unacked_dropped : 0);
 	v_opt_u64(v, "not_written", r, r ? rs->not_written : 0);
 	v_opt_u64(v, "sync_bindings", r, r ? rs->synced : 0);

@@ -161,6 +161,7 @@ struct rstore_stats {
 	uint64_t held;            /* replies held until their writes were acknowledged */
 	uint64_t held_dropped;    /* held replies dropped (connection failed, or full) */
 	uint64_t applied;         /* changes made through other front ends, applied */
+	uint64_t wait_short;      /* WAITs that found too few replicas: replies dropped */
 	uint64_t apply_errors, unreadable;
 	uint64_t synced, swept, sync_ms; /* the last sync: read, removed here, how long */
 	bool subscribed;

@@ -25,6 +25,9 @@
  *  - several addresses (a primary and its replicas): the one whose ROLE
  *    is master is used; after a failure the next is tried, so a replica
  *    promoted (by Sentinel, or by hand) takes over.
+ *  - a heartbeat every second: a message of ours published on the channel
+ *    must come back through the subscription within the timeout, so a
+ *    connection gone silent (no reset) fails as surely as one reset.
  *  - never waited for: hiredis's asynchronous API, its two sockets (commands;
  *    the subscription) in dmmd's poll loop. A connection that fails, or a
  *    command not answered within `timeout`, closes both; they are opened
@@ -49,7 +52,8 @@
  *   value   accepted-at ms (16 decimal digits) + store.c's key (18 bytes)
  *           + store.c's value
  *   channel NS:lm, message: front end id (8 bytes) + 'S' + value
- *                                                  | 'D' + store.c's key */
+ *                                                  | 'D' + store.c's key
+ *                                                  | 'H' (heartbeat) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -75,6 +79,7 @@
 #define RS_BACKOFF_MIN 100      /* ms */
 #define RS_BACKOFF_MAX 5000
 #define RS_SCAN_COUNT "1000"
+#define RS_HEARTBEAT 1000       /* ms between heartbeats through the channel */
 
 /* Store the record unless Redis has one accepted later (then answer that
  * one, for this front end to take); publish it. */
@@ -130,6 +135,8 @@ struct rstore {
 	char match[DMMD_REDIS_NS_MAX + 4];
 	dmm_time_t next_try, backoff, progress; /* progress: last answer, or connect */
 	unsigned n_out;         /* commands on cmd waiting for their answer */
+	dmm_time_t hb_due, hb_sent; /* next heartbeat; the one awaited, sent then */
+	bool hb_wait;
 	uint64_t issued, done, waited; /* writes sent, acknowledged; WAIT sent up to */
 	struct rs_held *held;   /* ring of RS_HELD_MAX */
 	unsigned held_head, held_n;
@@ -415,9 +422,23 @@ static void on_wait(redisAsyncContext *ac, void *reply, void *priv)
 	if (!reply_ok(rs, r, "WAIT"))
 		return;
 	if (r->type != REDIS_REPLY_INTEGER || r->integer < (long long)want) {
-		rs_fail(rs, "WAIT: %lld of %u replicas have the writes after %ums",
-			r->type == REDIS_REPLY_INTEGER ? r->integer : -1, want,
-			rs->d->conf.redis_timeout_ms / 2);
+		/* on the primary, not on enough replicas: not acknowledged. Their
+		 * replies are dropped (the MR asks again), the connection stays. */
+		uint64_t id = (uint64_t)(uintptr_t)priv;
+		rs->st.wait_short++;
+		log_ratelimited(LOG_WARNING, "store redis: WAIT: %lld of %u replicas have the "
+				"writes after %ums: their replies dropped",
+				r->type == REDIS_REPLY_INTEGER ? r->integer : -1, want,
+				rs->d->conf.redis_timeout_ms / 2);
+		while (rs->held_n > 0 && rs->held[rs->held_head].barrier <= id) {
+			rs->held_head = (rs->held_head + 1) % RS_HELD_MAX;
+			rs->held_n--;
+			rs->st.held_dropped++;
+		}
+		dmm_node_forget_replies(rs->d->node);
+		if (id > rs->done)
+			rs->done = id;
+		held_release(rs);
 		return;
 	}
 	rs_acked(rs, (uint64_t)(uintptr_t)priv);
@@ -571,8 +592,15 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
 	    p->len < 9)
 		return;
 	m = (const uint8_t *)p->str;
-	if (memcmp(m, rs->id, 8) == 0)
-		return; /* ours */
+	if (memcmp(m, rs->id, 8) == 0) { /* ours: only a heartbeat matters */
+		if (m[8] == 'H') {
+			rs->hb_wait = false;
+			rs->hb_due = rs->d->now + RS_HEARTBEAT;
+		}
+		return;
+	}
+	if (m[8] == 'H')
+		return; /* another front end's heartbeat */
 	if (m[8] == 'D' && p->len == 9 + STORE_KEY_LEN) {
 		rec.del = true;
 		memcpy(&rec.prefix.addr, m + 10, 16);
@@ -848,6 +876,45 @@ void rstore_dispatch(struct dmmd *d, const struct pollfd *fds, int n)
 	}
 }
 
+static void on_heartbeat(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct rstore *rs = ((struct rs_conn *)ac->data)->rs;
+
+	if (rs->tearing)
+		return;
+	rs->n_out--;
+	reply_ok(rs, reply, "heartbeat");
+}
+
+/* Every RS_HEARTBEAT ms, a message of ours through the channel: it must
+ * come back on the subscription within the timeout, so a connection that
+ * went silent (a partition: no reset, nothing in flight) is noticed, and
+ * with it the changes the subscription would have missed. */
+static void rs_heartbeat(struct rstore *rs)
+{
+	struct dmmd *d = rs->d;
+	uint8_t msg[9];
+	const char *argv[3] = { "PUBLISH", rs->chan, (const char *)msg };
+	size_t argl[3] = { 7, strlen(rs->chan), sizeof(msg) };
+
+	if (rs->state != RSTORE_UP && rs->state != RSTORE_SYNCING)
+		return;
+	if (rs->hb_wait) {
+		if (d->now >= rs->hb_sent + d->conf.redis_timeout_ms)
+			rs_fail(rs, "no heartbeat back through the subscription within %u ms",
+				d->conf.redis_timeout_ms);
+		return;
+	}
+	if (d->now < rs->hb_due)
+		return;
+	memcpy(msg, rs->id, 8);
+	msg[8] = 'H';
+	if (rs_send(rs, 3, argv, argl, on_heartbeat, 0) == 0) {
+		rs->hb_wait = true;
+		rs->hb_sent = d->now;
+	}
+}
+
 /* Each turn of the loop: close what failed, connect when it is time,
  * start the scan once subscribed, WAIT for what this turn wrote, and give
  * up on a store that does not answer within the timeout. */
@@ -872,8 +939,11 @@ void rstore_timer(struct dmmd *d)
 		if (rs->ever_synced) /* the store takes writes while we catch up */
 			dmm_lm_set_store(d->node, DMM_LM_STORE_UP);
 		rs_scan(rs, "0", 1);
+		rs->hb_wait = false;
+		rs->hb_due = d->now + RS_HEARTBEAT;
 	}
 	rs_wait(rs);
+	rs_heartbeat(rs);
 	if ((rs->state == RSTORE_CONNECTING || rs->n_out > 0) &&
 	    d->now >= rs->progress + d->conf.redis_timeout_ms)
 		rs_fail(rs, rs->state == RSTORE_CONNECTING ? "no connection within %u ms" :
@@ -891,11 +961,18 @@ dmm_time_t rstore_deadline(const struct dmmd *d)
 	if (rs->fail || (rs->state == RSTORE_CONNECTING && rs->cmd.up && rs->sub.up &&
 			 rs->st.subscribed && rs->role_ok))
 		return d->now;
+	dmm_time_t t = DMM_TIME_NEVER, u;
+
 	if (rs->state == RSTORE_DOWN)
 		return rs->next_try;
 	if (rs->state == RSTORE_CONNECTING || rs->n_out > 0)
-		return rs->progress + d->conf.redis_timeout_ms;
-	return DMM_TIME_NEVER;
+		t = rs->progress + d->conf.redis_timeout_ms;
+	if (rs->state == RSTORE_UP || rs->state == RSTORE_SYNCING) {
+		u = rs->hb_wait ? rs->hb_sent + d->conf.redis_timeout_ms : rs->hb_due;
+		if (u < t)
+			t = u;
+	}
+	return t;
 }
 
 const struct rstore_stats *rstore_stats(const struct dmmd *d, enum rstore_state *state,

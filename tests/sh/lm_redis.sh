@@ -17,6 +17,9 @@
 #    each acknowledged OK) are answered OK through B, are in B's table
 #    (dmmctl show bindings) and in Redis; 400 through B (100 new) are
 #    answered through A. A's metrics match its counters.
+#    A silent partition between A and Redis (nftables drops A's packets):
+#    A notices by its heartbeat and refuses updates while B takes them;
+#    once healed, A reconnects and has B's changes.
 # 2. 500 bindings through A (100 new), and Redis is killed (SIGKILL) right
 #    after the last is acknowledged: both front ends say so (dmmctl show
 #    store: not up), an update is refused
@@ -130,7 +133,7 @@ network ln1 {
 	mr $GA
 }
 lm {
-	store redis [2001:db8:f$k::10]:6379 [2001:db8:f$k::10]:6380 replicas 1 timeout 500ms
+	store redis [2001:db8:f$k::10]:6379 [2001:db8:f$k::10]:6380 replicas 1 timeout 2s
 }
 limits {
 	bindings 1000
@@ -221,6 +224,29 @@ scrape "$tmp/m1" && ctl a -j show counters >"$tmp/ctl.json" && scrape "$tmp/m2" 
 	/usr/bin/python3 tests/sh/metrics_check.py counters "$tmp/m1" "$tmp/ctl.json" "$tmp/m2" ||
 	bad "A's metrics do not match its counters"
 grep -q '^dmm_lm_store_up 1' "$tmp/m2" || bad "metrics: dmm_lm_store_up is not 1"
+
+# 1b. a silent partition: Redis drops everything from A (no reset, nothing
+#    in flight). A's heartbeat notices, A refuses updates while B takes
+#    them; healed, A reconnects by itself and has what B changed meanwhile.
+bview() { ctl "$1" show bindings 2001:db8:100:5::/64 | grep -o 'location .* seq [0-9]*'; }
+ip netns exec "$RN" nft -f - <<'EON' || bad "nft"
+table inet lmrd {
+	chain in {
+		type filter hook input priority 0;
+		ip6 saddr 2001:db8:f1::1 drop
+	}
+}
+EON
+wait_for 5 '[ "$(store_state a)" != up ]' || bad "A did not notice a silent partition"
+ctl a -j show store | grep -q '"last_error": *"no heartbeat' || bad "A's last error: $(ctl a show store)"
+LD=$(gen b -L -n 10 -c 5 -t 0 -V)
+[ "$(field "$LD" ok)" = 10 ] || bad "updates through B during A's partition: $LD"
+LD=$(gen a -L -n 10 -c 5 -t 0 -T 300)
+[ "$(field "$LD" ok)" = 0 ] || bad "A acknowledged updates while cut off from the store: $LD"
+[ "$(bview a)" != "$(bview b)" ] || bad "binding 5 did not change through B"
+ip netns exec "$RN" nft delete table inet lmrd
+wait_for 15 '[ "$(store_state a)" = up ]' || bad "A did not come back after the partition"
+[ "$(bview a)" = "$(bview b)" ] || bad "A did not catch up: A: $(bview a); B: $(bview b)"
 
 # 2. the primary dies right after its last acknowledged writes (100 new)
 LD=$(gen a -L -n 500 -c 50 -t 0 -V)

@@ -522,7 +522,7 @@ static void test_show_store(void **state)
 	assert_non_null(strstr(text.p, "ok\nstore redis address 10.0.0.6:6380 namespace dmm "
 			       "replicas 0 timeout_ms 1000 state up subscribed writes_in_flight 7 "
 			       "replies_held 8 connects 3 writes 41 superseded 1 applied 77 held 40 "
-			       "held_dropped 6 unacked_dropped 5 not_written 2 sync_bindings 300 "
+			       "held_dropped 6 wait_short 0 unacked_dropped 5 not_written 2 sync_bindings 300 "
 			       "sync_removed 4 sync_ms 12 refused 0 last_error connection lost "
 			       "last_error_time 2023-11-14T22:13:20.123Z\n"));
 	assert_non_null(strstr(text.p, "\nredis_up "));
