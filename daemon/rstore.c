@@ -9,12 +9,12 @@
  *    is sent to Redis as one script that stores the record (with the
  *    binding's expiry as the key's PXAT, so Redis drops it when it runs
  *    out) and publishes it. The replies the front end sends while
- *    processing the message that caused it are held (rstore_hold) until Redis
- *    has answered (and, with `replicas N`, until WAIT says N replicas have
- *    it): acknowledged = stored. So is a retransmission answered from the
- *    reply cache while writes are in flight. How durable "stored" is, is Redis's
- *    configuration (appendonly yes, appendfsync always: on the primary's
- *    disk before it answers).
+ *    processing the message that caused it are held (rstore_hold) until
+ *    Redis has answered (and, with `replicas N`, until WAIT says N
+ *    replicas have it): acknowledged = stored. So is a retransmission
+ *    answered from the reply cache while writes are in flight. How
+ *    durable "stored" is, is Redis's configuration (appendonly yes,
+ *    appendfsync always: on the primary's disk before it answers).
  *  - a record another front end published is applied (dmm_lm_apply): the
  *    binding is created, changed or removed here, and a move notifies the
  *    subscribers this front end has.
@@ -41,8 +41,9 @@
  *
  * A change of the same binding through two front ends at once: the one
  * accepted later (wall clock, ms) wins; an older write does not overwrite
- * a newer record, and the front end that made it takes the newer one. An expiry is not written (Redis expires the key at the
- * same time); a deregistration deletes the key. What is not shared: the
+ * a newer record, and the front end that made it takes the newer one. An
+ * expiry is not written (Redis expires the key at the same time); a
+ * deregistration deletes the key. What is not shared: the
  * subscriptions (each front end notifies the MRs that subscribed through
  * it), the reply cache and the replay windows (per front end: an MR talks
  * to one front end at a time, by address or anycast), pending forwards.
@@ -56,8 +57,8 @@
  *                                                  | 'H' (heartbeat) */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,8 @@
  * one, for this front end to take); publish it. */
 static const char rs_set_lua[] =
 	"local cur = redis.call('GET', KEYS[1])\n"
-	"if cur and tonumber(string.sub(cur, 1, 16)) > tonumber(string.sub(ARGV[1], 1, 16)) "
-	"then return cur end\n"
+	"local t = cur and tonumber(string.sub(cur, 1, 16))\n"
+	"if t and t > tonumber(string.sub(ARGV[1], 1, 16)) then return cur end\n"
 	"redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])\n"
 	"redis.call('PUBLISH', ARGV[3], ARGV[4])\n"
 	"return 1\n";
