@@ -16,18 +16,20 @@
 # 1. 300 bindings loaded through A (sealed LOC_UPDATEs from build/dmmbench,
 #    each acknowledged OK) are answered OK through B, are in B's table
 #    (dmmctl show bindings) and in Redis; 400 through B (100 new) are
-#    answered through A. A's metrics match its counters.
+#    answered through A. A record made newer in Redis behind the front
+#    ends' back wins over A's later write of it, and A takes it (superseded).
+#    A's metrics match its counters.
 #    A silent partition between A and Redis (nftables drops A's packets):
 #    A notices by its heartbeat and refuses updates while B takes them;
 #    once healed, A reconnects and has B's changes.
-# 2. 500 bindings through A (100 new), and Redis is killed (SIGKILL) right
-#    after the last is acknowledged: both front ends say so (dmmctl show
-#    store: not up), an update is refused
-#    (status NO_RESOURCES, counted as lm_store_refused), queries are still
-#    answered from what the front end holds.
-# 3. The primary restarts on its append-only file: both front ends reconnect by
-#    themselves, every acknowledged binding is there (Redis and both front
-#    ends: 500), and updates go through again.
+# 2. 500 bindings through A (100 new), and the primary is killed (SIGKILL)
+#    right after the last is acknowledged: both front ends say so (dmmctl
+#    show store: not up), an update is refused (status NO_RESOURCES,
+#    counted as lm_store_refused), queries are still answered from what
+#    the front end holds.
+# 3. The primary restarts on its append-only file: both front ends
+#    reconnect by themselves, every acknowledged binding is there (Redis
+#    and both front ends: 500), and updates go through again.
 # 4. Front end A is restarted (a new process, nothing of its own kept): it
 #    reads the 500 bindings from Redis before it answers.
 # 5. Failover: the primary is killed for good, the replica promoted and the
@@ -39,7 +41,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/sh/lib_dmm.sh
 [ "$(id -u)" = 0 ] || { echo "not root"; exit 77; }
-command -v redis-server >/dev/null || { echo "no redis-server (scripts/deps.sh)"; exit 77; }
+command -v redis-server >/dev/null || { echo "FAIL: no redis-server (make deps)"; exit 1; }
 dmm_bins build/dmmbench || { echo "FAIL: make"; exit 1; }
 # wait_for SECONDS 'CONDITION': CONDITION evaluated anew every 0.1 s
 wait_for() {
