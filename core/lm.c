@@ -1653,6 +1653,27 @@ lm_apply_id(struct dmm_lm *lm, struct lm_binding *b, const struct dmm_mnid *id)
 	return rc;
 }
 
+/* A binding another front end created: queued at its own expiry (not at
+ * now, as dmm_lm_restore does before the first timer run), so applying
+ * many at run time does not make the timer look at them all again. */
+static int
+lm_apply_new(struct dmm_node *n, const struct dmm_record *r, const struct dmm_prefix *p,
+	     dmm_time_t now)
+{
+	struct dmm_msg m = { .type = DMM_MSG_LOC_UPDATE, .mnid = r->mnid,
+			     .flags = r->fixed ? DMM_F_FIXED : 0, .present = DMM_P_HOME,
+			     .home = r->home };
+	struct lm_ctx ctx = { .m = &m, .src = r->peer, .type = DMM_MSG_LOC_UPDATE,
+			      .requester = r->peer };
+	struct lm_binding *b = lm_create(n, p, &ctx, &r->peer, now);
+
+	if (b == NULL)
+		return DMM_E_NOMEM;
+	b->seq = r->seq;
+	lm_expire_at(n, b, r->expires);
+	return 0;
+}
+
 int
 dmm_lm_apply(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 {
@@ -1673,7 +1694,7 @@ dmm_lm_apply(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 		if (b != NULL)
 			lm_delete(n, b, "removed through another front end");
 	} else if (b == NULL) {
-		rc = dmm_lm_restore(n, r, now);
+		rc = lm_apply_new(n, r, &p, now);
 	} else {
 		prev = *lm_addr(lm, b->loc);
 		if (lm_loc_set(lm, &b->loc, &r->peer) < 0 || lm_loc_set(lm, &b->home, &r->home) < 0)

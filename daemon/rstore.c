@@ -19,9 +19,9 @@
  *    binding is created, changed or removed here, and a move notifies the
  *    subscribers this front end has.
  *  - at each (re)connection: subscribe first, then read every record
- *    (SCAN in batches) and apply it, then remove the bindings Redis no
- *    longer has. A record published during the scan wins over what the
- *    scan read of it (it is newer).
+ *    (SCAN in batches) and apply it, then (after a reconnection) remove
+ *    the bindings Redis no longer has. A record published during the scan
+ *    wins over what the scan read of it (it is newer).
  *  - several addresses (a primary and its replicas): the one whose ROLE
  *    is master is used; after a failure the next is tried, so a replica
  *    promoted (by Sentinel, or by hand) takes over.
@@ -79,7 +79,7 @@
 #define RS_HELD_MAX 4096        /* replies waiting for their writes */
 #define RS_BACKOFF_MIN 100      /* ms */
 #define RS_BACKOFF_MAX 5000
-#define RS_SCAN_COUNT "1000"
+#define RS_SCAN_COUNT "4000" /* keys per batch (Lua unpack takes up to 8000) */
 #define RS_HEARTBEAT 1000       /* ms between heartbeats through the channel */
 
 /* Store the record unless Redis has one accepted later (then answer that
@@ -649,7 +649,8 @@ static void rs_synced(struct rstore *rs)
 {
 	struct sweep s = { .rs = rs };
 
-	dmm_lm_foreach_binding(rs->d->node, sweep_cb, &s);
+	if (rs->ever_synced) /* at start there is nothing stale to remove */
+		dmm_lm_foreach_binding(rs->d->node, sweep_cb, &s);
 	for (size_t i = 0; i < s.n; i++) {
 		struct dmm_record r = { .kind = DMM_REC_BINDING, .del = true, .prefix = s.gone[i] };
 		rs_apply(rs, &r);
@@ -692,8 +693,11 @@ static void on_scan(redisAsyncContext *ac, void *reply, void *priv)
 			rs->st.unreadable++;
 			continue;
 		}
-		if (!ks_add(&rs->seen, (const uint8_t *)v->str + RS_ACCEPT_LEN))
-			continue; /* changed since: the newer word is applied already */
+		/* changed since: the newer word is applied already. At the first
+		 * sync nothing else is held here: only those are remembered */
+		if (rs->ever_synced ? !ks_add(&rs->seen, (const uint8_t *)v->str + RS_ACCEPT_LEN)
+				    : ks_has(&rs->seen, (const uint8_t *)v->str + RS_ACCEPT_LEN))
+			continue;
 		rs->sync_n++;
 		rs_apply(rs, &rec);
 	}
@@ -770,9 +774,12 @@ static void rs_teardown(struct rstore *rs)
 {
 	struct rs_conn *cs[2] = { &rs->cmd, &rs->sub };
 
+	rs->backoff = rs->backoff ? rs->backoff * 2 : RS_BACKOFF_MIN;
+	if (rs->backoff > RS_BACKOFF_MAX)
+		rs->backoff = RS_BACKOFF_MAX;
 	log_ratelimited(LOG_WARNING, "store redis %s: %s; the LM refuses updates until it is "
 			"back (retry in %u ms)", rs->d->conf.redis_ns, rs->why,
-			(unsigned)(rs->backoff ? rs->backoff * 2 : RS_BACKOFF_MIN));
+			(unsigned)rs->backoff);
 	snprintf(rs->st.last_error, sizeof(rs->st.last_error), "%s", rs->why);
 	rs->st.last_error_wall = wall_ms();
 	rs->tearing = true;
@@ -796,9 +803,6 @@ static void rs_teardown(struct rstore *rs)
 	ks_free(&rs->seen);
 	rs->fail = false;
 	rs->state = RSTORE_DOWN;
-	rs->backoff = rs->backoff ? rs->backoff * 2 : RS_BACKOFF_MIN;
-	if (rs->backoff > RS_BACKOFF_MAX)
-		rs->backoff = RS_BACKOFF_MAX;
 	rs->next_try = rs->d->now + rs->backoff;
 	/* the next address: a replica may have been promoted meanwhile */
 	rs->st.addr_index = (rs->st.addr_index + 1) % rs->d->conf.n_redis;
