@@ -270,7 +270,7 @@ int store_restore(struct dmmd *d)
 		/* a subscription lives as long as its binding (restored first);
 		 * with lm { store redis } neither is kept here */
 		if ((r.expires > d->now || r.kind == DMM_REC_SUBSCRIPTION) &&
-		    (d->rs == NULL || r.kind == DMM_REC_LEASE) &&
+		    (d->conf.n_redis == 0 || r.kind == DMM_REC_LEASE) &&
 		    dmm_node_restore(d->node, &r, d->now) == 0) {
 			ok++;
 			continue;

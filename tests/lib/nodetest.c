@@ -135,6 +135,7 @@ nt_persist_cb(void *ctx, const struct dmm_record *r)
 
 	if (s == NULL)
 		return;
+	s->binding_ops += r->kind == DMM_REC_BINDING;
 	for (i = 0; i < s->n; i++)
 		if (s->r[i].kind == r->kind && dmm_prefix_eq(&s->r[i].prefix, &r->prefix) &&
 		    (r->kind != DMM_REC_SUBSCRIPTION ||

@@ -30,6 +30,7 @@ struct nt_store {
 	unsigned sent_before[NT_MAX_RECS];
 	unsigned writes, deletes;
 	unsigned expired;   /* deletes flagged expired (a lifetime ran out) */
+	unsigned binding_ops; /* writes and deletes of bindings only */
 };
 
 struct nodetest {
