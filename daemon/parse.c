@@ -1886,6 +1886,12 @@ static void check_final(struct parser *ps)
 		perr(ps, ps->ln->haa_block, "haa block, but role haa is not enabled");
 	if (lm_block && !(c->core.roles & DMM_ROLE_LM) && ps->top_line[TOP_ROLES])
 		perr(ps, lm_block, "lm block, but role lm is not enabled");
+	if (c->n_redis > 0 && (c->core.roles & DMM_ROLE_LM) && c->core.local_net >= 0 &&
+	    (unsigned)c->core.local_net < c->core.n_nets &&
+	    dmm_net_n_lms(&c->core.nets[c->core.local_net]) > 1)
+		perr(ps, lm_block, "lm: store redis, but network %s lists several LMs: front ends on "
+		     "one store share the network's one LM address (anycast)",
+		     c->core.nets[c->core.local_net].name);
 	check_user(ps);
 	if (c->anycast_probe_ms < 100 || c->anycast_dead_ms <= c->anycast_probe_ms)
 		perr(ps, ps->ln->mr_block, "anycast-probe (%ums) must be at least 100ms and "

@@ -1132,6 +1132,13 @@ static void test_lm_store(void **state)
 			    "and 1m");
 	assert_int_equal(parse(LMBASE "lm { store redis [::1]:6379 tmeout 1s }\n", &c, &e), 1);
 	assert_non_null(strstr(e.msg[0], "t.conf:7: store: unexpected 'tmeout'"));
+	/* one LM address per network: several LMs sync among themselves */
+	assert_int_equal(parse("node t1\naddress 2001:db8:ff::1\nroles lm\nlocal-network ln1\n"
+			       "keys \"keys\"\nnetwork ln1 { prefix 2001:db8:1::/48 lm 2001:db8:ff::1 "
+			       "lm 2001:db8:ff::2 haa 2001:db8:ff::1 }\n"
+			       "lm { store redis [::1]:6379 }\n", &c, &e), 1);
+	assert_string_equal(e.msg[0], "t.conf:7: lm: store redis, but network ln1 lists several "
+			    "LMs: front ends on one store share the network's one LM address (anycast)");
 	/* an LM's store only */
 	assert_int_equal(parse(BASE "lm { store redis [::1]:6379 }\n", &c, &e), 1);
 	assert_string_equal(e.msg[0], "t.conf:7: lm block, but role lm is not enabled");
