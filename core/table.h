@@ -1,0 +1,165 @@
+/* dmm core, internal: the one table module every role keeps its state in.
+ *
+ * struct dmm_tbl: fixed-size slots allocated once (calloc: pages stay
+ * untouched until used, so a big configured limit costs nothing until it
+ * fills), each with a generation: an object's id (48 bits: generation and
+ * slot) finds it in O(1), and an id of an object that is gone, or whose
+ * slot was reused, finds nothing. The lowest free slot is reused first.
+ * Up to DMM_TBL_HEAPS binary min-heaps order the live slots by keys a
+ * callback computes (a deadline, an eviction rank): the smallest key is
+ * read in O(1).
+ *
+ * Keys are kept fresh by one rule: every mutable pointer into the table is
+ * obtained through dmm_tbl_at / dmm_tbl_get / dmm_tbl_alloc, which marks
+ * the slot dirty; dmm_tbl_flush recomputes the keys of the dirty slots
+ * only. A role flushes at the end of each of its entry points (and before
+ * it reads a heap), so a caller never pays for objects an event did not
+ * touch. dmm_tbl_peek gives a read-only pointer that marks nothing.
+ *
+ * struct dmm_hmap: a multimap from a 64-bit key (an exact key, or a hash
+ * the caller verifies against the object) to slots, chained, buckets
+ * doubling with the entries. struct dmm_pidx: prefixes to slots, exact and
+ * longest-prefix match over the prefix lengths in use (one hash probe per
+ * length in use, longest first).
+ *
+ * Deleting the entry an iterator just returned is allowed; deleting others
+ * (or adding any) while iterating is not. No I/O, no globals, no callbacks into the node. */
+#ifndef DMM_TABLE_H
+#define DMM_TABLE_H
+
+#include "types.h"
+
+#define DMM_TBL_HEAPS 2
+#define DMM_TBL_MAX_SLOTS ((1u << 24) - 2) /* slot + 1 fits the id's 24 bits */
+#define DMM_TBL_NONE UINT32_MAX
+#define DMM_KEY_NONE UINT64_MAX /* a key callback's "not in this heap" */
+
+/* Key of the object in heap h (0 .. nheaps-1); DMM_KEY_NONE: absent. */
+typedef uint64_t (*dmm_tbl_key_fn)(const void *elem, unsigned h);
+
+struct dmm_tbl_meta {
+	uint32_t gen;   /* generation of the slot's current (or next) object */
+	uint8_t flags;
+	uint32_t pos[DMM_TBL_HEAPS]; /* index in heap h + 1, 0: not in it */
+	uint64_t key[DMM_TBL_HEAPS];
+};
+
+struct dmm_tbl {
+	size_t esz;
+	uint32_t max, hi, live;
+	uint8_t *mem;               /* max * esz */
+	struct dmm_tbl_meta *meta;  /* max */
+	uint32_t *freeh, nfree;     /* free slots below hi: min-heap */
+	uint32_t *dirty, ndirty, capdirty;
+	uint32_t *due, capdue;      /* dmm_tbl_due's answer */
+	unsigned nheaps;
+	dmm_tbl_key_fn key;
+	uint32_t *heap[DMM_TBL_HEAPS], nheap[DMM_TBL_HEAPS];
+};
+
+/* 0 or DMM_E_NOMEM / DMM_E_CONFIG (max 0 or above DMM_TBL_MAX_SLOTS). */
+int dmm_tbl_init(struct dmm_tbl *t, size_t esz, uint32_t max, unsigned nheaps,
+		 dmm_tbl_key_fn key);
+void dmm_tbl_fini(struct dmm_tbl *t);
+
+/* A zeroed slot (marked dirty), *id its object's id; NULL when full. */
+void *dmm_tbl_alloc(struct dmm_tbl *t, uint64_t *id);
+/* The object goes: its slot is zeroed, out of every heap, its id dead. */
+void dmm_tbl_free(struct dmm_tbl *t, void *elem);
+/* The live object with this id (marked dirty), or NULL. */
+void *dmm_tbl_get(struct dmm_tbl *t, uint64_t id);
+uint64_t dmm_tbl_id(const struct dmm_tbl *t, uint32_t slot);
+
+static inline uint32_t dmm_tbl_slot(const struct dmm_tbl *t, const void *elem)
+{
+	return (uint32_t)(((const uint8_t *)elem - t->mem) / t->esz);
+}
+static inline bool dmm_tbl_live(const struct dmm_tbl *t, uint32_t slot)
+{
+	return slot < t->hi && (t->meta[slot].flags & 1);
+}
+/* Live slot -> object, marked dirty (mutable) or not (peek). */
+void *dmm_tbl_at(struct dmm_tbl *t, uint32_t slot);
+static inline const void *dmm_tbl_peek(const struct dmm_tbl *t, uint32_t slot)
+{
+	return t->mem + (size_t)slot * t->esz;
+}
+/* Recompute the keys of the dirty slots. */
+void dmm_tbl_flush(struct dmm_tbl *t);
+/* Smallest key of heap h, DMM_KEY_NONE if empty (after a flush). */
+static inline uint64_t dmm_tbl_min(const struct dmm_tbl *t, unsigned h)
+{
+	return t->nheap[h] ? t->meta[t->heap[h][0]].key[h] : DMM_KEY_NONE;
+}
+/* Its slot (smallest key, then lowest slot), DMM_TBL_NONE if empty. */
+static inline uint32_t dmm_tbl_top(const struct dmm_tbl *t, unsigned h)
+{
+	return t->nheap[h] ? t->heap[h][0] : DMM_TBL_NONE;
+}
+/* Flush, then take every slot whose key in heap h is <= limit out of it
+ * (marked dirty: the next flush puts each back with its new key). Returns
+ * how many, their slots in ascending order in *out (valid until the next
+ * call). The caller checks dmm_tbl_live before using each. */
+uint32_t dmm_tbl_due(struct dmm_tbl *t, unsigned h, uint64_t limit, const uint32_t **out);
+
+/* ---- multimap: 64-bit key -> slot ---- */
+struct dmm_hent {
+	uint64_t key;
+	uint32_t val;
+	uint32_t next; /* entry index + 1, 0: end of chain */
+};
+
+struct dmm_hmap {
+	uint32_t nb, n, cap;
+	uint32_t free; /* entry index + 1 of the first free one */
+	uint32_t *bucket;
+	struct dmm_hent *ent;
+};
+
+void dmm_hmap_init(struct dmm_hmap *m);
+void dmm_hmap_fini(struct dmm_hmap *m);
+/* 0 or DMM_E_NOMEM. The same (key, val) twice is two entries. */
+int dmm_hmap_add(struct dmm_hmap *m, uint64_t key, uint32_t val);
+/* Remove one (key, val) entry; false if there is none. */
+bool dmm_hmap_del(struct dmm_hmap *m, uint64_t key, uint32_t val);
+/* Iterate the values of key: it = 0, then while (dmm_hmap_next(m, key, &it, &val)). */
+bool dmm_hmap_next(const struct dmm_hmap *m, uint64_t key, uint32_t *it, uint32_t *val);
+size_t dmm_hmap_bytes(const struct dmm_hmap *m);
+
+/* ---- prefixes -> slots: exact and longest-prefix match ---- */
+struct dmm_pidx {
+	struct dmm_hmap map;     /* key: dmm_pidx_hash(masked prefix) */
+	unsigned n_lens;
+	uint8_t *lens;           /* lengths in use, longest first */
+	uint32_t *count;         /* entries of each */
+};
+
+uint64_t dmm_pidx_hash(const struct dmm_prefix *p); /* p masked */
+uint64_t dmm_mnid_key(const struct dmm_mnid *id);
+
+void dmm_pidx_init(struct dmm_pidx *x);
+void dmm_pidx_fini(struct dmm_pidx *x);
+/* p need not be masked. 0 or DMM_E_NOMEM. */
+int dmm_pidx_add(struct dmm_pidx *x, const struct dmm_prefix *p, uint32_t slot);
+bool dmm_pidx_del(struct dmm_pidx *x, const struct dmm_prefix *p, uint32_t slot);
+
+struct dmm_pidx_it {
+	struct in6_addr a;
+	int cur;        /* length being probed, -1 before the first */
+	uint8_t minlen, maxlen;
+	uint64_t key;
+	uint32_t e;     /* hmap iterator within the current length */
+};
+/* Slots whose prefix, of a length in [minlen, maxlen], contains a: longest
+ * first (then in chain order). The caller verifies the object (the key is
+ * a hash). */
+void dmm_pidx_match(const struct dmm_pidx *x, struct dmm_pidx_it *it,
+		    const struct in6_addr *a, uint8_t minlen, uint8_t maxlen);
+bool dmm_pidx_next(const struct dmm_pidx *x, struct dmm_pidx_it *it, uint32_t *slot,
+		   uint8_t *len);
+/* Is any prefix longer than len in use? (Prefixes inside a shorter one
+ * cannot be found by hashing: a caller that needs them scans.) */
+bool dmm_pidx_longer(const struct dmm_pidx *x, uint8_t len);
+size_t dmm_pidx_bytes(const struct dmm_pidx *x);
+
+#endif
