@@ -12,11 +12,20 @@
 
 /* ---- small shared helpers ---- */
 
-uint32_t mr_new_id(struct dmm_mr *mr)
+void mr_flush(struct dmm_node *n)
 {
-	if (++mr->next_id == 0)
-		mr->next_id = 1;
-	return mr->next_id;
+	struct dmm_mr *mr = n->mr;
+
+	dmm_tbl_flush(&mr->mns);
+	dmm_tbl_flush(&mr->hos);
+	dmm_tbl_flush(&mr->cache);
+	dmm_tbl_flush(&mr->anchors);
+}
+
+void mr_nomem(struct dmm_node *n, int rc, dmm_time_t now)
+{
+	if (rc < 0)
+		dmm_drop(n, DMM_C_NOMEM, now, "mr: an index cannot grow: %s", dmm_strerror(rc));
 }
 
 bool mr_addr_eq(const struct in6_addr *a, const struct in6_addr *b)
@@ -239,61 +248,102 @@ static void mn_failed_retry(struct dmm_node *n, struct mr_mn *mn, const char *wh
 	mn->retry_at = now + mn->retry_ms;
 }
 
-static struct mr_mn *mn_by_id(struct dmm_node *n, uint32_t id)
+static struct mr_mn *mn_by_id(struct dmm_node *n, uint64_t id)
 {
-	for (uint32_t i = 0; id && i < n->mr->hi_mns; i++)
-		if (n->mr->mns[i].id == id)
-			return &n->mr->mns[i];
-	return NULL;
+	return dmm_tbl_get(&n->mr->mns, id);
 }
 
 static struct mr_mn *mn_by_link(struct dmm_node *n, uint32_t link)
 {
-	for (uint32_t i = 0; i < n->mr->hi_mns; i++)
-		if (n->mr->mns[i].id && n->mr->mns[i].link == link)
-			return &n->mr->mns[i];
+	uint32_t it = 0, s;
+
+	while (dmm_hmap_next(&n->mr->mn_link, link, &it, &s)) {
+		struct mr_mn *mn = dmm_tbl_at(&n->mr->mns, s);
+		if (mn->link == link)
+			return mn;
+	}
 	return NULL;
 }
 
 struct mr_mn *mr_mn_by_mnid(struct dmm_node *n, const struct dmm_mnid *id)
 {
-	for (uint32_t i = 0; i < n->mr->hi_mns; i++)
-		if (n->mr->mns[i].id && dmm_mnid_eq(&n->mr->mns[i].mnid, id))
-			return &n->mr->mns[i];
+	uint32_t it = 0, s;
+
+	while (dmm_hmap_next(&n->mr->mn_id, dmm_mnid_key(id), &it, &s)) {
+		struct mr_mn *mn = dmm_tbl_at(&n->mr->mns, s);
+		if (dmm_mnid_eq(&mn->mnid, id))
+			return mn;
+	}
+	return NULL;
+}
+
+/* The MN one of whose prefixes of a length in [minl, maxl] contains a
+ * (exactly is: p, when minl = maxl = p's length); the longest match. */
+static struct mr_mn *mn_match(struct dmm_node *n, const struct in6_addr *a, uint8_t minl,
+			      uint8_t maxl)
+{
+	struct dmm_pidx_it it;
+	uint32_t s;
+	uint8_t len;
+
+	dmm_pidx_match(&n->mr->mn_pfx, &it, a, minl, maxl);
+	while (dmm_pidx_next(&n->mr->mn_pfx, &it, &s, &len)) {
+		struct mr_mn *mn = dmm_tbl_at(&n->mr->mns, s);
+		for (unsigned j = 0; j < mn->n_hnp; j++)
+			if (mn->hnp[j].p.len == len && dmm_prefix_contains(&mn->hnp[j].p, a))
+				return mn;
+	}
 	return NULL;
 }
 
 /* The MN whose (locally routed) prefixes contain a. */
 struct mr_mn *mr_mn_by_addr(struct dmm_node *n, const struct in6_addr *a)
 {
-	for (uint32_t i = 0; i < n->mr->hi_mns; i++) {
-		struct mr_mn *mn = &n->mr->mns[i];
-		for (unsigned j = 0; mn->id && j < mn->n_hnp; j++)
-			if (dmm_prefix_contains(&mn->hnp[j].p, a))
-				return mn;
-	}
-	return NULL;
+	return mn_match(n, a, 0, 128);
 }
 
 struct mr_mn *mr_mn_by_prefix(struct dmm_node *n, const struct dmm_prefix *p)
 {
-	for (uint32_t i = 0; i < n->mr->hi_mns; i++) {
-		struct mr_mn *mn = &n->mr->mns[i];
-		for (unsigned j = 0; mn->id && j < mn->n_hnp; j++)
-			if (dmm_prefix_eq(&mn->hnp[j].p, p))
-				return mn;
-	}
-	return NULL;
+	return mn_match(n, &p->addr, p->len, p->len);
 }
 
-static struct mr_mn *mn_alloc(struct dmm_node *n)
+static uint64_t mn_key(const void *e, unsigned h);
+
+/* A new MN of id on link, in both indexes; NULL when the table is full. */
+static struct mr_mn *mn_alloc(struct dmm_node *n, const struct dmm_mnid *id, uint32_t link,
+			      dmm_time_t now)
 {
-	for (uint32_t i = 0; i < n->mr->max_mns; i++)
-		if (n->mr->mns[i].id == 0) {
-			mr_hi(&n->mr->hi_mns, i);
-			return &n->mr->mns[i];
-		}
-	return NULL;
+	struct dmm_mr *mr = n->mr;
+	uint64_t tid;
+	struct mr_mn *mn = dmm_tbl_alloc(&mr->mns, &tid);
+	uint32_t s;
+	int rc;
+
+	if (!mn)
+		return NULL;
+	*mn = (struct mr_mn){ .id = tid, .mnid = *id, .link = link, .since = now };
+	s = dmm_tbl_slot(&mr->mns, mn);
+	if ((rc = dmm_hmap_add(&mr->mn_link, link, s)) < 0 ||
+	    (rc = dmm_hmap_add(&mr->mn_id, dmm_mnid_key(id), s)) < 0) {
+		dmm_hmap_del(&mr->mn_link, link, s);
+		dmm_tbl_free(&mr->mns, mn);
+		mr_nomem(n, rc, now);
+		return NULL;
+	}
+	return mn;
+}
+
+/* The MN leaves the table and its indexes. */
+static void mn_free(struct dmm_node *n, struct mr_mn *mn)
+{
+	struct dmm_mr *mr = n->mr;
+	uint32_t s = dmm_tbl_slot(&mr->mns, mn);
+
+	dmm_hmap_del(&mr->mn_link, mn->link, s);
+	dmm_hmap_del(&mr->mn_id, dmm_mnid_key(&mn->mnid), s);
+	for (unsigned i = 0; i < mn->n_hnp; i++)
+		dmm_pidx_del(&mr->mn_pfx, &mn->hnp[i].p, s);
+	dmm_tbl_free(&mr->mns, mn);
 }
 
 /* ---- prefixes of an MN: mn->hnp[] holds exactly the LOCAL routes we
@@ -318,6 +368,7 @@ static int mn_add_prefix(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 	/* Our cache, anchor or handover routes for the prefix must go first:
 	 * LOCAL is now the route (a source-specific tunnel would beat it). */
 	n_held = mr_cache_claim(n, &q, held, MR_CLAIM_HELD, now);
+	mr_nomem(n, dmm_pidx_add(&n->mr->mn_pfx, &q, dmm_tbl_slot(&n->mr->mns, mn)), now);
 	h = &mn->hnp[mn->n_hnp++];
 	*h = (struct mr_hnp){
 		.p = q,
@@ -342,6 +393,7 @@ static void mn_del_prefix(struct dmm_node *n, struct mr_mn *mn, unsigned i)
 	struct mr_hnp h = mn->hnp[i];
 
 	mr_dp(n, DMM_DP_LOCAL_DEL, &mn->hnp[i].p, NULL, NULL, mn->link);
+	dmm_pidx_del(&n->mr->mn_pfx, &mn->hnp[i].p, dmm_tbl_slot(&n->mr->mns, mn));
 	memmove(&mn->hnp[i], &mn->hnp[i + 1], (mn->n_hnp - i - 1) * sizeof(mn->hnp[0]));
 	mn->n_hnp--;
 	mr_phl_release(n, &h.phl, &h.p);
@@ -982,6 +1034,12 @@ static dmm_time_t mn_deadline(const struct mr_mn *mn)
 	return d;
 }
 
+static uint64_t mn_key(const void *e, unsigned h)
+{
+	(void)h;
+	return mn_deadline(e);
+}
+
 /* ---- fixed correspondents (P6) ---- */
 
 static void fixed_register(struct dmm_node *n, dmm_time_t now)
@@ -1015,26 +1073,31 @@ int dmm_mr_new(struct dmm_node *n, dmm_time_t now)
 {
 	struct dmm_mr *mr = calloc(1, sizeof(*mr));
 	const struct dmm_limits *l = &n->cfg.limits;
+	int rc;
 
 	if (!mr)
 		return DMM_E_NOMEM;
-	mr->max_mns = l->max_mns;
-	mr->max_hos = l->max_handovers;
-	mr->max_cache = l->max_cache;
-	mr->max_anchors = l->max_mns;
-	mr->max_jobs = l->max_cache;
 	/* Start-up work (miss routes, fixed prefixes) runs on the first timer
 	 * call, due at once: the driver is ready for it by then. */
 	mr->fixed_refresh = now;
-	mr->mns = calloc(mr->max_mns, sizeof(*mr->mns));
-	mr->hos = calloc(mr->max_hos, sizeof(*mr->hos));
-	mr->cache = calloc(mr->max_cache, sizeof(*mr->cache));
-	mr->anchors = calloc(mr->max_anchors, sizeof(*mr->anchors));
-	mr->jobs = calloc(mr->max_jobs, sizeof(*mr->jobs));
+	dmm_hmap_init(&mr->mn_link);
+	dmm_hmap_init(&mr->mn_id);
+	dmm_hmap_init(&mr->ho_id);
+	dmm_pidx_init(&mr->mn_pfx);
+	dmm_pidx_init(&mr->ho_pfx);
+	dmm_pidx_init(&mr->cache_pfx);
+	dmm_pidx_init(&mr->anchor_pfx);
 	n->mr = mr;
-	if (!mr->mns || !mr->hos || !mr->cache || !mr->anchors || !mr->jobs) {
+	if ((rc = dmm_tbl_init(&mr->mns, sizeof(struct mr_mn), l->max_mns, 1, mn_key)) < 0 ||
+	    (rc = dmm_tbl_init(&mr->hos, sizeof(struct mr_ho), l->max_handovers, 1,
+			       mr_ho_key)) < 0 ||
+	    (rc = dmm_tbl_init(&mr->cache, sizeof(struct mr_cache), l->max_cache, 2,
+			       mr_cache_key)) < 0 ||
+	    (rc = dmm_tbl_init(&mr->anchors, sizeof(struct mr_anchor), l->max_mns, 1,
+			       mr_anchor_key)) < 0 ||
+	    (rc = dmm_tbl_init(&mr->jobs, sizeof(struct mr_job), l->max_cache, 0, NULL)) < 0) {
 		dmm_mr_free(n);
-		return DMM_E_NOMEM;
+		return rc == DMM_E_CONFIG ? DMM_E_CONFIG : DMM_E_NOMEM;
 	}
 	return 0;
 }
@@ -1045,17 +1108,25 @@ void dmm_mr_free(struct dmm_node *n)
 
 	if (!mr)
 		return;
-	free(mr->mns);
-	free(mr->hos);
-	free(mr->cache);
-	free(mr->anchors);
-	free(mr->jobs);
+	dmm_tbl_fini(&mr->mns);
+	dmm_tbl_fini(&mr->hos);
+	dmm_tbl_fini(&mr->cache);
+	dmm_tbl_fini(&mr->anchors);
+	dmm_tbl_fini(&mr->jobs);
+	dmm_hmap_fini(&mr->mn_link);
+	dmm_hmap_fini(&mr->mn_id);
+	dmm_hmap_fini(&mr->ho_id);
+	dmm_pidx_fini(&mr->mn_pfx);
+	dmm_pidx_fini(&mr->ho_pfx);
+	dmm_pidx_fini(&mr->cache_pfx);
+	dmm_pidx_fini(&mr->anchor_pfx);
+	free(mr->scratch);
 	free(mr);
 	n->mr = NULL;
 }
 
-void dmm_mr_on_request(struct dmm_node *n, const struct in6_addr *src,
-		       const struct dmm_msg *m, dmm_time_t now)
+static void mr_on_request(struct dmm_node *n, const struct in6_addr *src,
+			  const struct dmm_msg *m, dmm_time_t now)
 {
 	switch (m->type) {
 	case DMM_MSG_CTX_REQ:
@@ -1124,7 +1195,7 @@ static void mn_ctx_acked(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 		mn_give_back(n, mn, src, now);
 }
 
-static void mn_on_reply(struct dmm_node *n, enum mr_ck kind, unsigned idx, uint32_t id,
+static void mn_on_reply(struct dmm_node *n, enum mr_ck kind, unsigned idx, uint64_t id,
 			const struct in6_addr *src, const struct dmm_msg *rep, dmm_time_t now)
 {
 	struct mr_mn *mn = mn_by_id(n, id);
@@ -1158,12 +1229,12 @@ static void mn_on_reply(struct dmm_node *n, enum mr_ck kind, unsigned idx, uint3
 	}
 }
 
-void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr *src,
-		     const struct dmm_msg *rep, dmm_time_t now)
+static void mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr *src,
+			const struct dmm_msg *rep, dmm_time_t now)
 {
-	enum mr_ck kind = (enum mr_ck)(cookie >> 40 & 0xff);
-	unsigned idx = (unsigned)(cookie >> 32 & 0xff);
-	uint32_t id = (uint32_t)cookie;
+	enum mr_ck kind = (enum mr_ck)(cookie >> 56 & 0xff);
+	unsigned idx = (unsigned)(cookie >> 48 & 0xff);
+	uint64_t id = cookie & 0xffffffffffffull;
 
 	switch (kind) {
 	case MR_CK_CACHEQ:
@@ -1198,9 +1269,27 @@ void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr 
 	}
 }
 
+void dmm_mr_on_request(struct dmm_node *n, const struct in6_addr *src,
+		       const struct dmm_msg *m, dmm_time_t now)
+{
+	mr_on_request(n, src, m, now);
+	mr_flush(n);
+}
+
+void dmm_mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_addr *src,
+		     const struct dmm_msg *rep, dmm_time_t now)
+{
+	mr_on_reply(n, cookie, src, rep, now);
+	mr_flush(n);
+}
+
+/* Only what is due: each table's heap hands over its due objects, in slot
+ * order (the order a scan of the table would visit them). */
 void dmm_mr_timer(struct dmm_node *n, dmm_time_t now)
 {
 	struct dmm_mr *mr = n->mr;
+	const uint32_t *due;
+	uint32_t k;
 
 	if (!mr->started) {
 		mr->started = true;
@@ -1208,13 +1297,16 @@ void dmm_mr_timer(struct dmm_node *n, dmm_time_t now)
 	}
 	if (mr->fixed_refresh <= now)
 		fixed_register(n, now);
-	for (uint32_t i = 0; i < mr->hi_mns; i++)
-		if (mr->mns[i].id)
-			mn_timer(n, &mr->mns[i], now);
+	k = dmm_tbl_due(&mr->mns, MR_HEAP_DEADLINE, now, &due);
+	for (uint32_t i = 0; i < k; i++)
+		if (dmm_tbl_live(&mr->mns, due[i]))
+			mn_timer(n, dmm_tbl_at(&mr->mns, due[i]), now);
 	mr_ho_timer(n, now);
 	mr_cache_timer(n, now);
+	mr_flush(n);
 }
 
+/* O(1): the top of each table's deadline heap. */
 dmm_time_t dmm_mr_deadline(const struct dmm_node *n)
 {
 	const struct dmm_mr *mr = n->mr;
@@ -1222,12 +1314,15 @@ dmm_time_t dmm_mr_deadline(const struct dmm_node *n)
 
 	if (!mr->started)
 		return 0;
-	for (uint32_t i = 0; i < mr->hi_mns; i++)
-		if (mr->mns[i].id && (t = mn_deadline(&mr->mns[i])) < d)
-			d = t;
-	if ((t = mr_ho_deadline(n)) < d)
+	if (mr->mns.ndirty || mr->hos.ndirty || mr->cache.ndirty || mr->anchors.ndirty)
+		mr_flush((struct dmm_node *)n); /* not after an entry point: never */
+	if ((t = dmm_tbl_min(&mr->mns, MR_HEAP_DEADLINE)) < d)
 		d = t;
-	if ((t = mr_cache_deadline(n)) < d)
+	if ((t = dmm_tbl_min(&mr->hos, MR_HEAP_DEADLINE)) < d)
+		d = t;
+	if ((t = dmm_tbl_min(&mr->cache, MR_HEAP_DEADLINE)) < d)
+		d = t;
+	if ((t = dmm_tbl_min(&mr->anchors, MR_HEAP_DEADLINE)) < d)
 		d = t;
 	return d;
 }
@@ -1260,7 +1355,7 @@ int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 
 	if (mn->n_hnp > 0)
 		mr_ho_create(n, mn, now); /* HOLD_START + LOCAL_DEL per prefix */
-	memset(mn, 0, sizeof(*mn));
+	mn_free(n, mn);
 	/* the link is gone: a context request held meanwhile is accepted */
 	if (c.ctx_held && c.n_hnp > 0)
 		mr_ho_ctx_accept(n, &c.ctx_src, &c.ctx_req, now);
@@ -1351,16 +1446,10 @@ static int attach_denied(struct dmm_node *n, uint32_t link, const struct dmm_mni
 	return DMM_E_DENIED;
 }
 
-int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
-		  dmm_time_t now)
+static int mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
+		     dmm_time_t now)
 {
-	struct mr_mn *mn;
-
-	if (!n->mr)
-		return DMM_E_ROLE;
-	if (!id || id->len == 0 || id->len > DMM_MNID_MAX)
-		return DMM_E_MALFORMED;
-	mn = mn_by_link(n, link);
+	struct mr_mn *mn = mn_by_link(n, link);
 	if (!(mn && dmm_mnid_eq(&mn->mnid, id)) && n->io.authorize &&
 	    !n->io.authorize(n->io.ctx, id))
 		return attach_denied(n, link, id, now);
@@ -1379,28 +1468,44 @@ int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
 			mn_restart(n, mn, now);
 		return 0; /* otherwise the attach is in progress */
 	}
-	mn = mn_alloc(n);
+	mn = mn_alloc(n, id, link, now);
 	if (!mn) {
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: attached mn table full");
 		return DMM_E_FULL;
 	}
-	*mn = (struct mr_mn){ .id = mr_new_id(n->mr), .mnid = *id, .link = link, .since = now };
 	dmm_count(n, DMM_C_ATTACH);
 	dmm_emit(n, DMM_EV_ATTACH, now, id, NULL, NULL, link);
 	mn_resolve(n, mn, now);
 	return 0;
 }
 
+int dmm_mr_attach(struct dmm_node *n, uint32_t link, const struct dmm_mnid *id,
+		  dmm_time_t now)
+{
+	int rc;
+
+	if (!n->mr)
+		return DMM_E_ROLE;
+	if (!id || id->len == 0 || id->len > DMM_MNID_MAX)
+		return DMM_E_MALFORMED;
+	rc = mr_attach(n, link, id, now);
+	mr_flush(n);
+	return rc;
+}
+
 int dmm_mr_detach(struct dmm_node *n, uint32_t link, dmm_time_t now)
 {
 	struct mr_mn *mn;
+	int rc;
 
 	if (!n->mr)
 		return DMM_E_ROLE;
 	mn = mn_by_link(n, link);
 	if (!mn)
 		return DMM_E_NOTFOUND;
-	return mr_mn_detach(n, mn, now);
+	rc = mr_mn_detach(n, mn, now);
+	mr_flush(n);
+	return rc;
 }
 
 int dmm_mr_solicit(struct dmm_node *n, uint32_t link, dmm_time_t now)
@@ -1416,19 +1521,15 @@ int dmm_mr_solicit(struct dmm_node *n, uint32_t link, dmm_time_t now)
 		mn_advertise(n, mn, now);
 	else if (mn->state == DMM_MN_FAILED)
 		mn_restart(n, mn, now);
+	mr_flush(n);
 	return 0;
 }
 
-int dmm_mr_miss(struct dmm_node *n, const struct in6_addr *dst,
-		const struct in6_addr *src, dmm_time_t now)
+static int mr_miss(struct dmm_node *n, const struct in6_addr *dst,
+		   const struct in6_addr *src, dmm_time_t now)
 {
 	struct mr_ho *ho;
 
-	if (!n->mr)
-		return DMM_E_ROLE;
-	if (!dst || !src)
-		return DMM_E_MALFORMED;
-	dmm_count(n, DMM_C_MISS);
 	if (mr_mn_by_addr(n, dst))
 		return 0; /* delivered here: a stale miss */
 	ho = mr_ho_by_addr(n, dst);
@@ -1439,17 +1540,32 @@ int dmm_mr_miss(struct dmm_node *n, const struct in6_addr *dst,
 	return mr_cache_miss(n, dst, src, now);
 }
 
+int dmm_mr_miss(struct dmm_node *n, const struct in6_addr *dst,
+		const struct in6_addr *src, dmm_time_t now)
+{
+	int rc;
+
+	if (!n->mr)
+		return DMM_E_ROLE;
+	if (!dst || !src)
+		return DMM_E_MALFORMED;
+	dmm_count(n, DMM_C_MISS);
+	rc = mr_miss(n, dst, src, now);
+	mr_flush(n);
+	return rc;
+}
+
 /* ---- views ---- */
 
 void dmm_mr_foreach_mn(const struct dmm_node *n,
 		       void (*cb)(void *ctx, const struct dmm_mn_view *v), void *ctx)
 {
-	for (uint32_t i = 0; n->mr && i < n->mr->hi_mns; i++) {
-		const struct mr_mn *mn = &n->mr->mns[i];
+	for (uint32_t i = 0; n->mr && i < n->mr->mns.hi; i++) {
+		const struct mr_mn *mn = dmm_tbl_peek(&n->mr->mns, i);
 		struct dmm_mn_view v = { .mnid = mn->mnid, .link = mn->link,
 					 .state = mn->state, .n_hnp = mn->n_hnp,
 					 .since = mn->since };
-		if (!mn->id)
+		if (!dmm_tbl_live(&n->mr->mns, i))
 			continue;
 		for (unsigned j = 0; j < mn->n_hnp; j++) {
 			v.hnp[j] = mn->hnp[j].p;

@@ -6,6 +6,7 @@
  * anchor MR of a prefix whose MN is elsewhere tunnels each new sender's
  * packets to that MR and redirects the sender's MR. LM_NOTIFY and REDIRECT
  * update entries at once. Entries expire; the next packet misses again. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "mr_priv.h"
@@ -58,45 +59,120 @@ static void cache_set_departed(struct dmm_node *n, struct mr_cache *e, dmm_time_
 	e->expires = now + MR_DEPARTED_MS;
 }
 
-static struct mr_cache *cache_by_id(struct dmm_node *n, uint32_t id)
+/* Heap 0: expiry; heap 1: eviction order (see evict_rank). */
+static int evict_rank(const struct mr_cache *e);
+
+uint64_t mr_cache_key(const void *v, unsigned h)
 {
-	for (uint32_t i = 0; id && i < n->mr->hi_cache; i++)
-		if (n->mr->cache[i].id == id)
-			return &n->mr->cache[i];
+	const struct mr_cache *e = v;
+	int r;
+
+	if (h == MR_HEAP_DEADLINE)
+		return e->expires;
+	r = evict_rank(e);
+	if (r == 0)
+		return DMM_KEY_NONE;
+	return (r == 2 ? 0 : UINT64_C(1) << 62) | (e->touched & ((UINT64_C(1) << 62) - 1));
+}
+
+static struct mr_cache *cache_by_id(struct dmm_node *n, uint64_t id)
+{
+	return dmm_tbl_get(&n->mr->cache, id);
+}
+
+static struct mr_cache *cache_slot(struct dmm_node *n, uint32_t s)
+{
+	return dmm_tbl_at(&n->mr->cache, s);
+}
+
+/* The entries whose prefix, of a length in [minl, maxl], contains a, in
+ * slot order (the order a scan of the table visits them): in *out, valid
+ * until the next call. */
+static uint32_t cache_match(struct dmm_node *n, const struct in6_addr *a, uint8_t minl,
+			    uint8_t maxl, const uint32_t **out)
+{
+	struct dmm_mr *mr = n->mr;
+	struct dmm_pidx_it it;
+	uint32_t s, k = 0;
+	uint8_t len;
+
+	dmm_pidx_match(&mr->cache_pfx, &it, a, minl, maxl);
+	while (dmm_pidx_next(&mr->cache_pfx, &it, &s, &len)) {
+		const struct mr_cache *e = dmm_tbl_peek(&mr->cache, s);
+		if (e->prefix.len != len || !dmm_prefix_contains(&e->prefix, a))
+			continue;
+		if (k == mr->cap_scratch) {
+			uint32_t cap = mr->cap_scratch ? mr->cap_scratch * 2 : 16;
+			uint32_t *b = realloc(mr->scratch, cap * sizeof(*b));
+			if (!b)
+				break; /* the first ones found */
+			mr->scratch = b;
+			mr->cap_scratch = cap;
+		}
+		mr->scratch[k++] = s;
+	}
+	for (uint32_t i = 1; i < k; i++) /* insertion sort: a handful */
+		for (uint32_t j = i; j > 0 && mr->scratch[j - 1] > mr->scratch[j]; j--) {
+			uint32_t t = mr->scratch[j];
+			mr->scratch[j] = mr->scratch[j - 1];
+			mr->scratch[j - 1] = t;
+		}
+	*out = mr->scratch;
+	return k;
+}
+
+/* The first entry for exactly p (with source src, or in state st, or
+ * departed: whichever of these is asked). */
+enum cache_pick { PICK_SRC, PICK_STATE, PICK_DEPARTED };
+static struct mr_cache *cache_pick(struct dmm_node *n, const struct dmm_prefix *p,
+				   enum cache_pick how, const struct dmm_prefix *src,
+				   enum dmm_cache_state st)
+{
+	const uint32_t *m;
+	uint32_t k = cache_match(n, &p->addr, p->len, p->len, &m);
+
+	for (uint32_t i = 0; i < k; i++) {
+		const struct mr_cache *e = dmm_tbl_peek(&n->mr->cache, m[i]);
+		if (!dmm_prefix_eq(&e->prefix, p))
+			continue;
+		if ((how == PICK_SRC && dmm_prefix_eq(&e->src, src)) ||
+		    (how == PICK_STATE && e->state == st) || (how == PICK_DEPARTED && e->departed))
+			return cache_slot(n, m[i]);
+	}
 	return NULL;
 }
 
 static struct mr_cache *cache_find(struct dmm_node *n, const struct dmm_prefix *p,
 				   const struct dmm_prefix *src)
 {
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
-		struct mr_cache *e = &n->mr->cache[i];
-		if (e->id && dmm_prefix_eq(&e->prefix, p) && dmm_prefix_eq(&e->src, src))
-			return e;
-	}
-	return NULL;
+	return cache_pick(n, p, PICK_SRC, src, 0);
 }
 
 /* Any entry for exactly p in state st (whatever its source). */
 static struct mr_cache *cache_in_state(struct dmm_node *n, const struct dmm_prefix *p,
 				       enum dmm_cache_state st)
 {
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
-		struct mr_cache *e = &n->mr->cache[i];
-		if (e->id && e->state == st && dmm_prefix_eq(&e->prefix, p))
-			return e;
-	}
-	return NULL;
+	return cache_pick(n, p, PICK_STATE, NULL, st);
 }
 
 static bool cache_departed(struct dmm_node *n, const struct dmm_prefix *p)
 {
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
-		struct mr_cache *e = &n->mr->cache[i];
-		if (e->id && e->departed && dmm_prefix_eq(&e->prefix, p))
-			return true;
-	}
-	return false;
+	return cache_pick(n, p, PICK_DEPARTED, NULL, 0) != NULL;
+}
+
+/* The entry's prefix is p from now on (and so in the index). */
+static void cache_set_prefix(struct dmm_node *n, struct mr_cache *e, const struct dmm_prefix *p,
+			     dmm_time_t now)
+{
+	uint32_t s = dmm_tbl_slot(&n->mr->cache, e);
+	int rc;
+
+	if (e->indexed)
+		dmm_pidx_del(&n->mr->cache_pfx, &e->prefix, s);
+	e->prefix = *p;
+	rc = dmm_pidx_add(&n->mr->cache_pfx, &e->prefix, s);
+	e->indexed = rc == 0;
+	mr_nomem(n, rc, now);
 }
 
 static void cache_remove(struct dmm_node *n, struct mr_cache *e, const char *why,
@@ -115,56 +191,68 @@ static int evict_rank(const struct mr_cache *e)
  * Misses to unused addresses must not lock real MNs out of the cache. */
 static struct mr_cache *cache_evict(struct dmm_node *n, dmm_time_t now)
 {
-	struct mr_cache *v = NULL;
+	struct mr_cache *v;
+	uint32_t s;
 
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
-		struct mr_cache *e = &n->mr->cache[i];
-		int r = evict_rank(e), rv = v ? evict_rank(v) : 0;
-		if (r > rv || (r && r == rv && e->touched < v->touched))
-			v = e;
-	}
-	if (!v)
+	dmm_tbl_flush(&n->mr->cache);
+	s = dmm_tbl_top(&n->mr->cache, MR_HEAP_EVICT);
+	if (s == DMM_TBL_NONE)
 		return NULL;
+	v = cache_slot(n, s);
 	dmm_count(n, DMM_C_CACHE_EVICTED);
 	cache_remove(n, v, "evicted", now);
 	return v;
 }
 
-/* A free entry; with evict, the least recently used one when full. */
+/* A free entry (its prefix not set yet); with evict, the least recently
+ * used one when full. */
 static struct mr_cache *cache_alloc(struct dmm_node *n, bool evict, dmm_time_t now)
 {
-	struct mr_cache *e = NULL;
+	uint64_t id;
+	struct mr_cache *e = dmm_tbl_alloc(&n->mr->cache, &id);
 
-	for (uint32_t i = 0; !e && i < n->mr->max_cache; i++)
-		if (n->mr->cache[i].id == 0) {
-			e = &n->mr->cache[i];
-			mr_hi(&n->mr->hi_cache, i);
-		}
-	if (!e && evict)
-		e = cache_evict(n, now);
+	if (!e && evict && cache_evict(n, now))
+		e = dmm_tbl_alloc(&n->mr->cache, &id);
 	if (!e) {
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: location cache full");
 		return NULL;
 	}
-	e->id = mr_new_id(n->mr);
+	e->id = id;
 	e->touched = now;
 	return e;
 }
 
+uint64_t mr_anchor_key(const void *e, unsigned h)
+{
+	(void)h;
+	return ((const struct mr_anchor *)e)->expires;
+}
+
+/* The anchor whose prefix, of a length in [minl, maxl], contains a. */
+static struct mr_anchor *anchor_match(struct dmm_node *n, const struct in6_addr *a,
+				      uint8_t minl, uint8_t maxl)
+{
+	struct dmm_pidx_it it;
+	uint32_t s;
+	uint8_t len;
+
+	dmm_pidx_match(&n->mr->anchor_pfx, &it, a, minl, maxl);
+	while (dmm_pidx_next(&n->mr->anchor_pfx, &it, &s, &len)) {
+		struct mr_anchor *x = dmm_tbl_at(&n->mr->anchors, s);
+		if (x->p.len == len && dmm_prefix_contains(&x->p, a))
+			return x;
+	}
+	return NULL;
+}
+
 static struct mr_anchor *anchor_by_prefix(struct dmm_node *n, const struct dmm_prefix *p)
 {
-	for (uint32_t i = 0; i < n->mr->hi_anchors; i++)
-		if (n->mr->anchors[i].id && dmm_prefix_eq(&n->mr->anchors[i].p, p))
-			return &n->mr->anchors[i];
-	return NULL;
+	return anchor_match(n, &p->addr, p->len, p->len);
 }
 
 struct mr_anchor *mr_anchor_by_addr(struct dmm_node *n, const struct in6_addr *a)
 {
-	for (uint32_t i = 0; i < n->mr->hi_anchors; i++)
-		if (n->mr->anchors[i].id && dmm_prefix_contains(&n->mr->anchors[i].p, a))
-			return &n->mr->anchors[i];
-	return NULL;
+	return anchor_match(n, a, 0, 128);
 }
 
 static void cache_install(struct dmm_node *n, const struct mr_cache *e)
@@ -182,7 +270,9 @@ static void cache_remove(struct dmm_node *n, struct mr_cache *e, const char *why
 {
 	struct mr_cache c = *e;
 
-	memset(e, 0, sizeof(*e));
+	if (e->indexed)
+		dmm_pidx_del(&n->mr->cache_pfx, &e->prefix, dmm_tbl_slot(&n->mr->cache, e));
+	dmm_tbl_free(&n->mr->cache, e);
 	cache_log(n, &c, cache_state_str(&c), "gone", why);
 	if (c.departed)
 		c.state = DMM_CACHE_QUERYING; /* it installed no route */
@@ -208,13 +298,18 @@ void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, const struct 
 		   dmm_time_t now)
 {
 	struct mr_anchor *a = anchor_by_prefix(n, p);
+	uint64_t tid;
 
-	for (uint32_t i = 0; !a && i < n->mr->max_anchors; i++)
-		if (n->mr->anchors[i].id == 0) {
-			a = &n->mr->anchors[i];
-			*a = (struct mr_anchor){ .id = mr_new_id(n->mr), .p = *p };
-			mr_hi(&n->mr->hi_anchors, i);
+	if (!a && (a = dmm_tbl_alloc(&n->mr->anchors, &tid)) != NULL) {
+		int rc;
+		*a = (struct mr_anchor){ .id = tid, .p = *p };
+		rc = dmm_pidx_add(&n->mr->anchor_pfx, &a->p, dmm_tbl_slot(&n->mr->anchors, a));
+		if (rc < 0) {
+			mr_nomem(n, rc, now);
+			dmm_tbl_free(&n->mr->anchors, a);
+			return;
 		}
+	}
 	if (!a) {
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: anchored prefix table full");
 		return;
@@ -230,7 +325,8 @@ void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, const struct 
 static void anchor_remove(struct dmm_node *n, struct mr_anchor *a)
 {
 	mr_dp(n, DMM_DP_MISS_DEL, &a->p, NULL, NULL, 0);
-	memset(a, 0, sizeof(*a));
+	dmm_pidx_del(&n->mr->anchor_pfx, &a->p, dmm_tbl_slot(&n->mr->anchors, a));
+	dmm_tbl_free(&n->mr->anchors, a);
 }
 
 /* The prefix is bound nowhere: stop anchoring it and release its lease
@@ -249,17 +345,14 @@ static void anchor_expire(struct dmm_node *n, struct mr_anchor *a, const char *w
 		mr_release_lease(n, &c.mnid, &c.p, 0, now);
 }
 
-static struct mr_anchor *anchor_by_id(struct dmm_node *n, uint32_t id)
+static struct mr_anchor *anchor_by_id(struct dmm_node *n, uint64_t id)
 {
-	for (uint32_t i = 0; id && i < n->mr->hi_anchors; i++)
-		if (n->mr->anchors[i].id == id)
-			return &n->mr->anchors[i];
-	return NULL;
+	return dmm_tbl_get(&n->mr->anchors, id);
 }
 
 /* The LM's word on an expired anchor: the MN is elsewhere (keep it), or
  * nowhere (release), or no word (ask again later). */
-void mr_anchor_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+void mr_anchor_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 		     dmm_time_t now)
 {
 	struct mr_anchor *a = anchor_by_id(n, id);
@@ -280,7 +373,7 @@ void mr_anchor_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
 
 static void anchor_timer(struct dmm_node *n, struct mr_anchor *a, dmm_time_t now)
 {
-	uint32_t id = a->id;
+	uint64_t id = a->id;
 
 	a->expires = DMM_TIME_NEVER;
 	if (mr_query(n, &a->p.addr, 0, mr_cookie(MR_CK_ANCHOR, 0, id), now) < 0 &&
@@ -298,15 +391,25 @@ unsigned mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p,
 			struct dmm_prefix *held, unsigned max, dmm_time_t now)
 {
 	struct mr_anchor *a = anchor_by_prefix(n, p);
+	struct dmm_tbl *t = &n->mr->cache;
+	const uint32_t *m = NULL;
+	uint32_t nm;
 	unsigned k = 0;
 
 	if (a)
 		anchor_remove(n, a);
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
-		struct mr_cache *e = &n->mr->cache[i];
-		if (!e->id || !(dmm_prefix_contains(&e->prefix, &p->addr) ||
-				dmm_prefix_contains(p, &e->prefix.addr)))
+	/* Entries inside p, longer than it, cannot be found by hashing: only
+	 * while such lengths are in use, the table is scanned. */
+	nm = dmm_pidx_longer(&n->mr->cache_pfx, p->len) ? t->hi :
+	     cache_match(n, &p->addr, 0, p->len, &m);
+	for (uint32_t i = 0; i < nm; i++) {
+		uint32_t s = dmm_pidx_longer(&n->mr->cache_pfx, p->len) ? i : m[i];
+		const struct mr_cache *c = dmm_tbl_peek(t, s);
+		struct mr_cache *e;
+		if (!dmm_tbl_live(t, s) || !(dmm_prefix_contains(&c->prefix, &p->addr) ||
+					     dmm_prefix_contains(p, &c->prefix.addr)))
 			continue;
+		e = cache_slot(n, s);
 		if (e->holding && k < max) {
 			held[k++] = e->hold;
 			e->holding = false;
@@ -337,7 +440,7 @@ void mr_cache_start(struct dmm_node *n, dmm_time_t now)
 static void cache_query(struct dmm_node *n, struct mr_cache *e, const struct in6_addr *target,
 			dmm_time_t now)
 {
-	uint32_t id = e->id;
+	uint64_t id = e->id;
 
 	e->holding = true;
 	mr_hold(n, DMM_DP_HOLD_START, &e->hold, now);
@@ -364,7 +467,7 @@ static int anchor_miss(struct dmm_node *n, const struct mr_anchor *a, const stru
 	e = cache_alloc(n, true, now);
 	if (!e)
 		return DMM_E_FULL;
-	e->prefix = p;
+	cache_set_prefix(n, e, &p, now);
 	e->src = s;
 	e->anchor = true;
 	e->sender = *src;
@@ -395,19 +498,21 @@ int mr_cache_miss(struct dmm_node *n, const struct in6_addr *dst, const struct i
 		return anchor_miss(n, a, dst, src, now);
 	if (n->cfg.ro_mode != DMM_RO_QUERY || dmm_config_net_of(&n->cfg, dst) < 0)
 		return 0; /* not ours to resolve: the packet is dropped */
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
-		e = &n->mr->cache[i];
-		if (e->id && e->src.len == 0 &&
-		    (dmm_prefix_contains(&e->prefix, dst) ||
-		     (e->holding && dmm_prefix_contains(&e->hold, dst)))) {
-			e->touched = now;
-			return 0; /* query in flight (packet held), routed, or departed */
-		}
+	/* (An entry's held prefix lies inside its prefix: the prefix only
+	 * widens, to the HNP the LM names.) */
+	const uint32_t *m;
+	uint32_t k = cache_match(n, dst, 0, 128, &m);
+	for (uint32_t i = 0; i < k; i++) {
+		if (((const struct mr_cache *)dmm_tbl_peek(&n->mr->cache, m[i]))->src.len)
+			continue;
+		cache_slot(n, m[i])->touched = now;
+		return 0; /* query in flight (packet held), routed, or departed */
 	}
 	e = cache_alloc(n, true, now);
 	if (!e)
 		return DMM_E_FULL;
-	e->prefix = mr_prefix_of(dst, MR_DST_PLEN);
+	struct dmm_prefix p = mr_prefix_of(dst, MR_DST_PLEN);
+	cache_set_prefix(n, e, &p, now);
 	e->hold = e->prefix;
 	e->expires = DMM_TIME_NEVER;
 	cache_set_state(n, e, DMM_CACHE_QUERYING, true, "miss");
@@ -449,7 +554,8 @@ static void cache_not_found(struct dmm_node *n, struct mr_cache *e, dmm_time_t n
 
 /* A query-mode entry covers the whole HNP the LM answered with, unless
  * another entry has it already. */
-static void cache_widen(struct dmm_node *n, struct mr_cache *e, const struct dmm_prefix *hnp)
+static void cache_widen(struct dmm_node *n, struct mr_cache *e, const struct dmm_prefix *hnp,
+			dmm_time_t now)
 {
 	struct dmm_prefix q = *hnp;
 	struct dmm_prefix any = { .len = 0 };
@@ -458,7 +564,7 @@ static void cache_widen(struct dmm_node *n, struct mr_cache *e, const struct dmm
 	if (e->anchor || q.len > e->prefix.len || !dmm_prefix_contains(&q, &e->prefix.addr) ||
 	    cache_find(n, &q, &any))
 		return;
-	e->prefix = q;
+	cache_set_prefix(n, e, &q, now);
 }
 
 /* The LM says the MN is served here. If it is attaching here, its LOCAL
@@ -478,7 +584,7 @@ static void cache_here(struct dmm_node *n, struct mr_cache *e, const struct dmm_
 		mr_hold(n, DMM_DP_HOLD_FLUSH, &hold, now);
 		return;
 	}
-	cache_widen(n, e, &rep->hnp[0]);
+	cache_widen(n, e, &rep->hnp[0], now);
 	cache_set_departed(n, e, now);
 	mr_hold(n, DMM_DP_HOLD_DROP, &hold, now);
 }
@@ -504,7 +610,7 @@ static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm
 		e->expires = now + n->cfg.timers.hold_ms;
 		return;
 	}
-	cache_widen(n, e, &rep->hnp[0]);
+	cache_widen(n, e, &rep->hnp[0], now);
 	e->locator = *loc;
 	e->phl = dmm_msg_phl_of(rep, &e->prefix);
 	e->expires = cache_expiry(n, rep->lifetime, now);
@@ -520,7 +626,7 @@ static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm
 		mr_hold(n, DMM_DP_HOLD_FLUSH, &c.hold, now);
 }
 
-void mr_cache_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+void mr_cache_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 		    dmm_time_t now)
 {
 	struct mr_cache *e = cache_by_id(n, id);
@@ -568,38 +674,34 @@ void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
 			const struct in6_addr *locator, const struct dmm_prefix *phl,
 			const struct in6_addr *src, dmm_time_t now)
 {
-	struct mr_job *j = NULL;
+	struct mr_job *j;
+	uint64_t id;
 
 	if (n->cfg.ro_mode == DMM_RO_NONE)
 		return;
-	for (uint32_t i = 0; !j && i < n->mr->max_jobs; i++)
-		if (n->mr->jobs[i].id == 0) {
-			j = &n->mr->jobs[i];
-			mr_hi(&n->mr->hi_jobs, i);
-		}
+	j = dmm_tbl_alloc(&n->mr->jobs, &id);
 	if (!j) {
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: redirect jobs full");
 		return;
 	}
-	*j = (struct mr_job){ .id = mr_new_id(n->mr), .hnp = *hnp, .locator = *locator,
-			      .src = *src };
+	*j = (struct mr_job){ .id = id, .hnp = *hnp, .locator = *locator, .src = *src };
 	if (phl)
 		j->phl = *phl;
-	if (mr_query(n, src, 0, mr_cookie(MR_CK_SENDER, 0, j->id), now) < 0)
-		memset(j, 0, sizeof(*j));
+	if (mr_query(n, src, 0, mr_cookie(MR_CK_SENDER, 0, id), now) < 0 &&
+	    (j = dmm_tbl_get(&n->mr->jobs, id)) != NULL)
+		dmm_tbl_free(&n->mr->jobs, j);
 }
 
-void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+void mr_sender_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 		     dmm_time_t now)
 {
-	struct mr_job j = { .id = 0 };
+	struct mr_job j = { .id = 0 }, *pj = dmm_tbl_get(&n->mr->jobs, id);
 	struct dmm_prefix s;
 
-	for (uint32_t i = 0; id && i < n->mr->hi_jobs; i++)
-		if (n->mr->jobs[i].id == id) {
-			j = n->mr->jobs[i];
-			memset(&n->mr->jobs[i], 0, sizeof(j));
-		}
+	if (pj) {
+		j = *pj;
+		dmm_tbl_free(&n->mr->jobs, pj);
+	}
 	if (!j.id || !rep)
 		return;
 	s = (struct dmm_prefix){ .addr = j.src, .len = 128 };
@@ -632,12 +734,7 @@ static bool redirect_ours(struct dmm_node *n, const struct dmm_prefix *q,
 
 static uint32_t cache_free_slots(const struct dmm_node *n)
 {
-	uint32_t used = 0;
-
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++)
-		if (n->mr->cache[i].id)
-			used++;
-	return n->mr->max_cache - used;
+	return n->mr->cache.max - n->mr->cache.live;
 }
 
 /* Every prefix of a REDIRECT is checked before any is applied, so that a
@@ -696,7 +793,7 @@ static void redirect_apply(struct dmm_node *n, const struct dmm_prefix *q,
 	if (!e) {
 		if (!(e = cache_alloc(n, false, now)))
 			return; /* cannot happen: redirect_check counted the room */
-		e->prefix = *q;
+		cache_set_prefix(n, e, q, now);
 		fresh = true;
 	}
 	e->expires = cache_expiry(n, lifetime, now);
@@ -749,9 +846,15 @@ void mr_redirect(struct dmm_node *n, const struct in6_addr *src, const struct dm
 static void notify_one(struct dmm_node *n, const struct dmm_prefix *hnp, const struct dmm_msg *m,
 		       dmm_time_t now)
 {
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
-		struct mr_cache *e = &n->mr->cache[i];
-		if (!e->id || e->state == DMM_CACHE_QUERYING || !dmm_prefix_eq(&e->prefix, hnp))
+	const uint32_t *sl;
+	uint32_t k = cache_match(n, &hnp->addr, hnp->len, hnp->len, &sl);
+
+	for (uint32_t i = 0; i < k; i++) {
+		struct mr_cache *e;
+		if (!dmm_tbl_live(&n->mr->cache, sl[i]))
+			continue;
+		e = cache_slot(n, sl[i]);
+		if (e->state == DMM_CACHE_QUERYING || !dmm_prefix_eq(&e->prefix, hnp))
 			continue;
 		if (mr_is_self(n, &m->location)) {
 			cache_remove(n, e, "mn moved here", now);
@@ -802,45 +905,40 @@ void mr_notify(struct dmm_node *n, const struct in6_addr *src, const struct dmm_
 
 void mr_cache_timer(struct dmm_node *n, dmm_time_t now)
 {
-	for (uint32_t i = 0; i < n->mr->hi_anchors; i++) {
-		struct mr_anchor *a = &n->mr->anchors[i];
-		if (a->id && a->expires <= now)
+	const uint32_t *due;
+	uint32_t k = dmm_tbl_due(&n->mr->anchors, MR_HEAP_DEADLINE, now, &due);
+
+	for (uint32_t i = 0; i < k; i++) {
+		struct mr_anchor *a;
+		if (!dmm_tbl_live(&n->mr->anchors, due[i]))
+			continue;
+		a = dmm_tbl_at(&n->mr->anchors, due[i]);
+		if (a->expires <= now)
 			anchor_timer(n, a, now);
 	}
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
-		struct mr_cache *e = &n->mr->cache[i];
-		if (e->id && e->expires <= now) { /* QUERYING: see cache_found */
+	k = dmm_tbl_due(&n->mr->cache, MR_HEAP_DEADLINE, now, &due);
+	for (uint32_t i = 0; i < k; i++) {
+		struct mr_cache *e;
+		if (!dmm_tbl_live(&n->mr->cache, due[i]))
+			continue;
+		e = cache_slot(n, due[i]);
+		if (e->expires <= now) { /* QUERYING: see cache_found */
 			dmm_count(n, DMM_C_CACHE_EXPIRED);
 			cache_remove(n, e, "expired", now);
 		}
 	}
 }
 
-dmm_time_t mr_cache_deadline(const struct dmm_node *n)
-{
-	dmm_time_t d = DMM_TIME_NEVER;
-
-	for (uint32_t i = 0; i < n->mr->hi_cache; i++) {
-		const struct mr_cache *e = &n->mr->cache[i];
-		if (e->id && e->expires < d)
-			d = e->expires;
-	}
-	for (uint32_t i = 0; i < n->mr->hi_anchors; i++)
-		if (n->mr->anchors[i].id && n->mr->anchors[i].expires < d)
-			d = n->mr->anchors[i].expires;
-	return d;
-}
-
 void dmm_mr_foreach_cache(const struct dmm_node *n,
 			  void (*cb)(void *ctx, const struct dmm_cache_view *v), void *ctx)
 {
-	for (uint32_t i = 0; n->mr && i < n->mr->hi_cache; i++) {
-		const struct mr_cache *e = &n->mr->cache[i];
+	for (uint32_t i = 0; n->mr && i < n->mr->cache.hi; i++) {
+		const struct mr_cache *e = dmm_tbl_peek(&n->mr->cache, i);
 		struct dmm_cache_view v = { .prefix = e->prefix, .src = e->src,
 					    .state = e->departed ? DMM_CACHE_DEPARTED : e->state,
 					    .locator = e->locator, .phl = e->phl,
 					    .expires = e->expires };
-		if (e->id)
+		if (dmm_tbl_live(&n->mr->cache, i))
 			cb(ctx, &v);
 	}
 }

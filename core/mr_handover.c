@@ -30,33 +30,59 @@ static void ho_set_state(struct dmm_node *n, struct mr_ho *ho, enum dmm_ho_state
 	ho->state = s;
 }
 
+uint64_t mr_ho_key(const void *e, unsigned h)
+{
+	(void)h;
+	return ((const struct mr_ho *)e)->expires;
+}
+
 struct mr_ho *mr_ho_by_mnid(struct dmm_node *n, const struct dmm_mnid *id)
 {
-	for (uint32_t i = 0; i < n->mr->hi_hos; i++)
-		if (n->mr->hos[i].id && dmm_mnid_eq(&n->mr->hos[i].mnid, id))
-			return &n->mr->hos[i];
+	uint32_t it = 0, s;
+
+	while (dmm_hmap_next(&n->mr->ho_id, dmm_mnid_key(id), &it, &s)) {
+		struct mr_ho *ho = dmm_tbl_at(&n->mr->hos, s);
+		if (dmm_mnid_eq(&ho->mnid, id))
+			return ho;
+	}
 	return NULL;
 }
 
+/* The context one of whose prefixes contains a (the longest). */
 struct mr_ho *mr_ho_by_addr(struct dmm_node *n, const struct in6_addr *a)
 {
-	for (uint32_t i = 0; i < n->mr->hi_hos; i++) {
-		struct mr_ho *ho = &n->mr->hos[i];
-		for (unsigned j = 0; ho->id && j < ho->n_hnp; j++)
-			if (dmm_prefix_contains(&ho->hnp[j].p, a))
+	struct dmm_pidx_it it;
+	uint32_t s;
+	uint8_t len;
+
+	dmm_pidx_match(&n->mr->ho_pfx, &it, a, 0, 128);
+	while (dmm_pidx_next(&n->mr->ho_pfx, &it, &s, &len)) {
+		struct mr_ho *ho = dmm_tbl_at(&n->mr->hos, s);
+		for (unsigned j = 0; j < ho->n_hnp; j++)
+			if (ho->hnp[j].p.len == len && dmm_prefix_contains(&ho->hnp[j].p, a))
 				return ho;
 	}
 	return NULL;
 }
 
-static struct mr_ho *ho_alloc(struct dmm_node *n)
+/* A filled-in context goes into the indexes (by MN id, by prefix). */
+static void ho_index(struct dmm_node *n, struct mr_ho *ho, dmm_time_t now)
 {
-	for (uint32_t i = 0; i < n->mr->max_hos; i++)
-		if (n->mr->hos[i].id == 0) {
-			mr_hi(&n->mr->hi_hos, i);
-			return &n->mr->hos[i];
-		}
-	return NULL;
+	uint32_t s = dmm_tbl_slot(&n->mr->hos, ho);
+
+	mr_nomem(n, dmm_hmap_add(&n->mr->ho_id, dmm_mnid_key(&ho->mnid), s), now);
+	for (unsigned i = 0; i < ho->n_hnp; i++)
+		mr_nomem(n, dmm_pidx_add(&n->mr->ho_pfx, &ho->hnp[i].p, s), now);
+}
+
+static void ho_free(struct dmm_node *n, struct mr_ho *ho)
+{
+	uint32_t s = dmm_tbl_slot(&n->mr->hos, ho);
+
+	dmm_hmap_del(&n->mr->ho_id, dmm_mnid_key(&ho->mnid), s);
+	for (unsigned i = 0; i < ho->n_hnp; i++)
+		dmm_pidx_del(&n->mr->ho_pfx, &ho->hnp[i].p, s);
+	dmm_tbl_free(&n->mr->hos, ho);
 }
 
 /* Remove the context's routes. Prefixes the MN has here again (it came
@@ -67,7 +93,7 @@ static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, d
 	struct mr_ho h = *ho;
 
 	/* Free the slot first: flushed packets may re-enter dmm_mr_miss(). */
-	memset(ho, 0, sizeof(*ho));
+	ho_free(n, ho);
 	for (unsigned i = 0; i < h.n_tun; i++)
 		mr_dp(n, DMM_DP_TUNNEL_DEL, &h.tun[i].hnp, &h.tun[i].src, NULL, 0);
 	for (unsigned i = 0; i < h.n_hnp; i++) {
@@ -97,11 +123,12 @@ void mr_ho_release(struct dmm_node *n, struct mr_ho *ho, dmm_time_t now)
 void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
 {
 	struct mr_ho *ho, *old = mr_ho_by_mnid(n, &mn->mnid);
+	uint64_t id;
 	bool hold;
 
 	if (old)
 		ho_teardown(n, old, "superseded", now);
-	ho = ho_alloc(n);
+	ho = dmm_tbl_alloc(&n->mr->hos, &id);
 	hold = n->cfg.hold_packets && ho != NULL;
 	for (unsigned i = 0; i < mn->n_hnp; i++) {
 		if (hold)
@@ -119,7 +146,7 @@ void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
 		return;
 	}
 	*ho = (struct mr_ho){
-		.id = mr_new_id(n->mr),
+		.id = id,
 		.mnid = mn->mnid,
 		.link = mn->link,
 		.n_hnp = mn->n_hnp,
@@ -128,6 +155,7 @@ void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
 		.holding = hold,
 	};
 	memcpy(ho->hnp, mn->hnp, sizeof(ho->hnp));
+	ho_index(n, ho, now);
 	dmm_count(n, DMM_C_CTX_CREATED);
 	ho_set_state(n, ho, DMM_HO_HOLDING, "mn left");
 }
@@ -347,7 +375,7 @@ void mr_ho_ctx_accept(struct dmm_node *n, const struct in6_addr *src,
 	dmm_emit(n, DMM_EV_CTX_RECEIVED, now, &ho->mnid, &ho->hnp[0].p, &m->location, ho->link);
 	for (unsigned i = 0; i < ho->n_hnp; i++) /* routing locator: where to translate to */
 		ho->nphl[i] = dmm_msg_phl_of(m, &ho->hnp[i].p);
-	uint32_t id = ho->id;
+	uint64_t id = ho->id;
 	ho_forward(n, ho, &m->location, now);
 	/* ho may have been reused by a re-entrant miss only if it was freed,
 	 * which forwarding never does; still, look it up again by id. */
@@ -390,33 +418,29 @@ void mr_ho_miss(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *dst
 
 void mr_ho_timer(struct dmm_node *n, dmm_time_t now)
 {
-	for (uint32_t i = 0; i < n->mr->hi_hos; i++) {
-		struct mr_ho *ho = &n->mr->hos[i];
-		if (ho->id && ho->expires <= now)
+	const uint32_t *due;
+	uint32_t k = dmm_tbl_due(&n->mr->hos, MR_HEAP_DEADLINE, now, &due);
+
+	for (uint32_t i = 0; i < k; i++) {
+		struct mr_ho *ho;
+		if (!dmm_tbl_live(&n->mr->hos, due[i]))
+			continue;
+		ho = dmm_tbl_at(&n->mr->hos, due[i]);
+		if (ho->expires <= now)
 			ho_teardown(n, ho, ho->state == DMM_HO_HOLDING ?
 				    "no context transfer" : "handover over", now);
 	}
 }
 
-dmm_time_t mr_ho_deadline(const struct dmm_node *n)
-{
-	dmm_time_t d = DMM_TIME_NEVER;
-
-	for (uint32_t i = 0; i < n->mr->hi_hos; i++)
-		if (n->mr->hos[i].id && n->mr->hos[i].expires < d)
-			d = n->mr->hos[i].expires;
-	return d;
-}
-
 void dmm_mr_foreach_handover(const struct dmm_node *n,
 			     void (*cb)(void *ctx, const struct dmm_ho_view *v), void *ctx)
 {
-	for (uint32_t i = 0; n->mr && i < n->mr->hi_hos; i++) {
-		const struct mr_ho *ho = &n->mr->hos[i];
+	for (uint32_t i = 0; n->mr && i < n->mr->hos.hi; i++) {
+		const struct mr_ho *ho = dmm_tbl_peek(&n->mr->hos, i);
 		struct dmm_ho_view v = { .mnid = ho->mnid, .n_hnp = ho->n_hnp,
 					 .state = ho->state, .nmr = ho->nmr,
 					 .expires = ho->expires };
-		if (!ho->id)
+		if (!dmm_tbl_live(&n->mr->hos, i))
 			continue;
 		for (unsigned j = 0; j < ho->n_hnp; j++)
 			v.hnp[j] = ho->hnp[j].p;

@@ -16,18 +16,24 @@
 
 #include "mr_priv.h"
 
+/* (A scan of both tables: only in routing-locator mode, once per new
+ * prefix; an index by locator would make it a lookup.) */
 static bool phl_in_use(const struct dmm_node *n, const struct dmm_prefix *p)
 {
 	const struct dmm_mr *mr = n->mr;
 
-	for (uint32_t i = 0; i < mr->hi_mns; i++)
-		for (unsigned j = 0; mr->mns[i].id && j < mr->mns[i].n_hnp; j++)
-			if (dmm_prefix_eq(&mr->mns[i].hnp[j].phl, p))
+	for (uint32_t i = 0; i < mr->mns.hi; i++) {
+		const struct mr_mn *mn = dmm_tbl_peek(&mr->mns, i);
+		for (unsigned j = 0; dmm_tbl_live(&mr->mns, i) && j < mn->n_hnp; j++)
+			if (dmm_prefix_eq(&mn->hnp[j].phl, p))
 				return true;
-	for (uint32_t i = 0; i < mr->hi_hos; i++)
-		for (unsigned j = 0; mr->hos[i].id && j < mr->hos[i].n_hnp; j++)
-			if (dmm_prefix_eq(&mr->hos[i].hnp[j].phl, p))
+	}
+	for (uint32_t i = 0; i < mr->hos.hi; i++) {
+		const struct mr_ho *ho = dmm_tbl_peek(&mr->hos, i);
+		for (unsigned j = 0; dmm_tbl_live(&mr->hos, i) && j < ho->n_hnp; j++)
+			if (dmm_prefix_eq(&ho->hnp[j].phl, p))
 				return true;
+	}
 	return false;
 }
 
@@ -75,9 +81,12 @@ struct dmm_prefix mr_phl_assign(struct dmm_node *n, const struct dmm_prefix *hnp
 		return none;
 	/* The MN is back while our handover context still has its locator:
 	 * the same one again (correspondents may still use it). */
-	for (uint32_t i = 0; i < n->mr->hi_hos; i++) {
-		const struct mr_ho *ho = &n->mr->hos[i];
-		for (unsigned j = 0; ho->id && j < ho->n_hnp; j++)
+	struct dmm_pidx_it it;
+	uint32_t slot;
+	dmm_pidx_match(&n->mr->ho_pfx, &it, &hnp->addr, hnp->len, hnp->len);
+	while (dmm_pidx_next(&n->mr->ho_pfx, &it, &slot, NULL)) {
+		const struct mr_ho *ho = dmm_tbl_peek(&n->mr->hos, slot);
+		for (unsigned j = 0; j < ho->n_hnp; j++)
 			if (dmm_prefix_eq(&ho->hnp[j].p, hnp) && ho->hnp[j].phl.len)
 				return ho->hnp[j].phl;
 	}

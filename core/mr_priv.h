@@ -2,14 +2,18 @@
  * (mr.c: attached MNs, mr_handover.c: pMR contexts, mr_cache.c: location
  * cache, anchor behaviour, redirects) offer each other. Not for node.c.
  *
- * Every object has a 32-bit id (0 = free slot). Transactions carry the id in
- * their cookie, never a pointer: a reply for an object that is gone, or was
- * reused, finds nothing and is ignored. */
+ * Every object lives in a table (table.h) and has a 48-bit id (0 = free
+ * slot) with its slot's generation. Transactions carry the id in their
+ * cookie, never a pointer: a reply for an object that is gone, or whose
+ * slot was reused, finds nothing and is ignored. Objects are found through
+ * the tables' indexes (by link, MN id, prefix, address), never by a scan;
+ * each table's heap orders its objects by deadline. */
 #ifndef DMM_MR_PRIV_H
 #define DMM_MR_PRIV_H
 
 #include "node_priv.h"
 #include "roles.h"
+#include "table.h"
 
 #define MR_HO_MAX_TUN 32 /* sender-discovery tunnels per handover context */
 #define MR_SRC_PLEN 64   /* source prefix of source-specific routes */
@@ -47,18 +51,11 @@ enum mr_ck {
 	MR_CK_ANCHOR,      /* LOC_QUERY target=prefix of an expired anchor (anchor id) */
 };
 
-/* Note slot i of a table as used. */
-static inline void
-mr_hi(uint32_t *hi, uint32_t i)
-{
-	if (i >= *hi)
-		*hi = i + 1;
-}
-
+/* kind (8 bits), prefix index (8 bits), object id (48 bits). */
 static inline uint64_t
-mr_cookie(enum mr_ck kind, unsigned idx, uint32_t id)
+mr_cookie(enum mr_ck kind, unsigned idx, uint64_t id)
 {
-	return (uint64_t)kind << 40 | (uint64_t)(idx & 0xff) << 32 | id;
+	return (uint64_t)kind << 56 | (uint64_t)(idx & 0xff) << 48 | (id & 0xffffffffffffull);
 }
 
 /* One prefix of an attached MN (also kept in a handover context). */
@@ -80,7 +77,7 @@ struct mr_hnp {
 };
 
 struct mr_mn {
-	uint32_t id;
+	uint64_t id;
 	struct dmm_mnid mnid;
 	uint32_t link;
 	enum dmm_mn_state state;
@@ -112,7 +109,7 @@ struct mr_tun {
 
 /* pMR: a departed MN whose packets we hold, then forward to the nMR. */
 struct mr_ho {
-	uint32_t id;
+	uint64_t id;
 	struct dmm_mnid mnid;
 	uint32_t link;
 	unsigned n_hnp;
@@ -128,7 +125,8 @@ struct mr_ho {
 };
 
 struct mr_cache {
-	uint32_t id;
+	uint64_t id;
+	bool indexed;           /* .prefix is in the prefix index */
 	struct dmm_prefix prefix;
 	struct dmm_prefix src;  /* source-specific (anchor, redirect mode), len 0 = any */
 	struct dmm_prefix hold; /* held prefix while QUERYING */
@@ -152,7 +150,7 @@ struct mr_cache {
  * It expires: then the LM is asked whether the prefix is still bound
  * somewhere; if not, the anchor goes and the lease is released. */
 struct mr_anchor {
-	uint32_t id;
+	uint64_t id;
 	struct dmm_prefix p;
 	struct dmm_mnid mnid; /* the MN the lease is for (len 0: unknown) */
 	dmm_time_t expires;   /* NEVER while the LM is asked */
@@ -170,7 +168,7 @@ struct mr_link_rate {
 
 /* A pending "find the sender's MR, then redirect it" step. */
 struct mr_job {
-	uint32_t id;
+	uint64_t id;
 	struct dmm_prefix hnp;
 	struct in6_addr locator;
 	struct dmm_prefix phl;
@@ -178,27 +176,34 @@ struct mr_job {
 };
 
 struct dmm_mr {
-	uint32_t next_id;
 	bool started;      /* first timer run did the start-up work */
 	dmm_time_t fixed_refresh;
 	dmm_time_t peer_log_quiet_until; /* rate limit of mr_peer_log */
 	uint32_t peer_log_missed;        /* lines suppressed since the last one */
 
-	uint32_t max_mns, max_hos, max_cache, max_anchors, max_jobs;
-	/* One past the highest slot ever used: scans stop there, so a big
-	 * configured table costs nothing until it fills (calloc'd pages
-	 * stay untouched). */
-	uint32_t hi_mns, hi_hos, hi_cache, hi_anchors, hi_jobs;
-	struct mr_mn *mns;
-	struct mr_ho *hos;
-	struct mr_cache *cache;
-	struct mr_anchor *anchors;
-	struct mr_job *jobs;
+	/* Heap 0 of every table: the object's earliest deadline; heap 1 of
+	 * the cache: eviction order. */
+	struct dmm_tbl mns, hos, cache, anchors, jobs;
+	struct dmm_hmap mn_link;   /* access link -> MN */
+	struct dmm_hmap mn_id;     /* dmm_mnid_key -> MN */
+	struct dmm_pidx mn_pfx;    /* each prefix of an MN -> MN */
+	struct dmm_hmap ho_id;     /* dmm_mnid_key -> context */
+	struct dmm_pidx ho_pfx;    /* each prefix of a context -> context */
+	struct dmm_pidx cache_pfx; /* entry's prefix -> entry */
+	struct dmm_pidx anchor_pfx;
+	uint32_t *scratch, cap_scratch; /* mr_cache_match's answer */
 	struct mr_link_rate link_rate[MR_LINK_RATE_SLOTS];
 };
 
+#define MR_HEAP_DEADLINE 0
+#define MR_HEAP_EVICT 1
+
 /* ---- mr.c ---- */
-uint32_t mr_new_id(struct dmm_mr *mr);
+/* Recompute the deadlines of what the event touched (every entry point
+ * ends with it). */
+void mr_flush(struct dmm_node *n);
+/* An index could not grow: counted, the object stays unfindable by it. */
+void mr_nomem(struct dmm_node *n, int rc, dmm_time_t now);
 bool mr_addr_eq(const struct in6_addr *a, const struct in6_addr *b);
 bool mr_is_self(const struct dmm_node *n, const struct in6_addr *a);
 /* a is the LM of some network of the domain map. */
@@ -254,13 +259,13 @@ void mr_ho_miss(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *dst
 /* The MN is back here: drop its context; held packets are flushed to it. */
 void mr_ho_release(struct dmm_node *n, struct mr_ho *ho, dmm_time_t now);
 void mr_ho_timer(struct dmm_node *n, dmm_time_t now);
-dmm_time_t mr_ho_deadline(const struct dmm_node *n);
+uint64_t mr_ho_key(const void *e, unsigned h);
 
 /* ---- mr_cache.c ---- */
 void mr_cache_start(struct dmm_node *n, dmm_time_t now);
 int mr_cache_miss(struct dmm_node *n, const struct in6_addr *dst,
 		  const struct in6_addr *src, dmm_time_t now);
-void mr_cache_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+void mr_cache_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 		    dmm_time_t now);
 void mr_redirect(struct dmm_node *n, const struct in6_addr *src,
 		 const struct dmm_msg *m, dmm_time_t now);
@@ -270,7 +275,7 @@ void mr_notify(struct dmm_node *n, const struct in6_addr *src,
 void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
 			const struct in6_addr *locator, const struct dmm_prefix *phl,
 			const struct in6_addr *src, dmm_time_t now);
-void mr_sender_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+void mr_sender_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 		     dmm_time_t now);
 /* Prefix p is now delivered locally: forget every other route of ours for
  * it. The hold prefixes of queries that held packets for it go to held[]
@@ -282,11 +287,12 @@ unsigned mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p,
  * LM binding would lapse unless the LM says the MN is still elsewhere. */
 void mr_anchor_add(struct dmm_node *n, const struct dmm_prefix *p, const struct dmm_mnid *id,
 		   dmm_time_t now);
-void mr_anchor_reply(struct dmm_node *n, uint32_t id, const struct dmm_msg *rep,
+void mr_anchor_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 		     dmm_time_t now);
 struct mr_anchor *mr_anchor_by_addr(struct dmm_node *n, const struct in6_addr *a);
 void mr_cache_timer(struct dmm_node *n, dmm_time_t now);
-dmm_time_t mr_cache_deadline(const struct dmm_node *n);
+uint64_t mr_cache_key(const void *e, unsigned h);
+uint64_t mr_anchor_key(const void *e, unsigned h);
 
 /* ---- mr_locator.c (routing locator, draft 4.3) ---- */
 /* A free per-host locator of ours for /64 hnp (len 0: none, tunnel). */

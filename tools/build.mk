@@ -78,3 +78,10 @@ tests: $(B)/san/dmmsim $(B)/san/tools/vnetseq
 sim-demo: $(B)/dmmsim
 	scripts/sim-demo.sh
 .PHONY: sim-demo
+
+# mrbench: the MR engine's per-event cost at 1k / 10k / 100k MNs, in
+# process (tools/mrbench.c, docs/BENCHMARKS.md "MR tables").
+$(B)/mrbench: tools/mrbench.c $(B)/libdmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< -o $@ $(B)/libdmm.a $(LIBS)
+EXTRA_ALL += $(B)/mrbench
