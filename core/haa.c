@@ -4,14 +4,15 @@
  * retrieval, refresh, release, collision checks) and by MN id (an MN that
  * asks again gets its lease again). The pool's i-th prefix is the i-th
  * /plen inside its range; a stateful pool hands out the lowest free index,
- * a stateless one starts at a hash of the MN id and probes upwards. */
+ * a stateless one starts at a hash of the MN id and probes upwards. The
+ * leases live in a core/table.c table whose heap orders them by expiry:
+ * the timer takes only the expired ones. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "node_priv.h"
 #include "roles.h"
-
-#define HAA_NIL 0u /* end of a hash chain; chains hold slot + 1 */
+#include "table.h"
 
 enum lease_state {
 	LEASE_FREE,
@@ -27,9 +28,6 @@ struct haa_lease {
 	struct in6_addr holder; /* the MR that allocated, retrieved or last renewed it:
 				 * the only one that may release it */
 	dmm_time_t expires;
-	uint32_t next_pfx;  /* chains, slot + 1 */
-	uint32_t next_mnid;
-	uint32_t next_free;
 };
 
 struct haa_pool {
@@ -39,17 +37,19 @@ struct haa_pool {
 };
 
 struct dmm_haa {
-	struct haa_lease *leases;
-	uint32_t cap;
-	uint32_t used;
-	uint32_t free_head; /* slot + 1 */
-	uint32_t *by_pfx;   /* bucket heads, slot + 1 */
-	uint32_t *by_mnid;
-	uint32_t mask;      /* buckets - 1 */
+	struct dmm_tbl leases;   /* heap 0: expiry */
+	struct dmm_hmap by_pfx;  /* dmm_pidx_hash(prefix) -> lease */
+	struct dmm_hmap by_mnid; /* dmm_mnid_key -> lease (one per pool) */
 	struct haa_pool pools[DMM_MAX_POOLS];
-	dmm_time_t next_deadline; /* never later than the earliest expiry */
 	dmm_time_t pool_full_quiet; /* rate limit of the pool-full warning */
 };
+
+static uint64_t
+lease_key(const void *e, unsigned h)
+{
+	(void)h;
+	return ((const struct haa_lease *)e)->expires;
+}
 
 #define HAA_LOG_QUIET_MS 1000 /* peer-driven warnings: at most one a second */
 
@@ -109,24 +109,27 @@ pool_index(const struct dmm_pool *p, const struct dmm_prefix *x, uint64_t *out)
 
 /* ---- the lease table ---- */
 
+/* p is masked (leases' prefixes are). */
 static struct haa_lease *
 lease_by_prefix(struct dmm_haa *h, const struct dmm_prefix *p)
 {
-	uint32_t s = h->by_pfx[dmm_hash_prefix(p) & h->mask];
+	uint32_t it = 0, s;
 
-	for (; s != HAA_NIL; s = h->leases[s - 1].next_pfx)
-		if (dmm_prefix_eq(&h->leases[s - 1].prefix, p))
-			return &h->leases[s - 1];
+	while (dmm_hmap_next(&h->by_pfx, dmm_pidx_hash(p), &it, &s)) {
+		struct haa_lease *l = dmm_tbl_at(&h->leases, s);
+		if (dmm_prefix_eq(&l->prefix, p))
+			return l;
+	}
 	return NULL;
 }
 
 static struct haa_lease *
 lease_by_mnid(struct dmm_haa *h, const struct dmm_mnid *id, unsigned pool)
 {
-	uint32_t s = h->by_mnid[dmm_hash_mnid(id) & h->mask];
+	uint32_t it = 0, s;
 
-	for (; s != HAA_NIL; s = h->leases[s - 1].next_mnid) {
-		struct haa_lease *l = &h->leases[s - 1];
+	while (dmm_hmap_next(&h->by_mnid, dmm_mnid_key(id), &it, &s)) {
+		struct haa_lease *l = dmm_tbl_at(&h->leases, s);
 		if (l->pool == pool && dmm_mnid_eq(&l->mnid, id))
 			return l;
 	}
@@ -161,62 +164,40 @@ lease_persist(struct dmm_node *n, const struct haa_lease *l, bool del)
 }
 
 static void
-lease_unlink(uint32_t *head, struct haa_lease *leases, uint32_t slot, bool by_pfx)
-{
-	uint32_t *link = head;
-
-	while (*link != HAA_NIL) {
-		struct haa_lease *l = &leases[*link - 1];
-		if (*link == slot) {
-			*link = by_pfx ? l->next_pfx : l->next_mnid;
-			return;
-		}
-		link = by_pfx ? &l->next_pfx : &l->next_mnid;
-	}
-}
-
-static void
 lease_free(struct dmm_node *n, struct haa_lease *l, const char *why)
 {
 	struct dmm_haa *h = n->haa;
-	uint32_t slot = (uint32_t)(l - h->leases) + 1;
+	uint32_t slot = dmm_tbl_slot(&h->leases, l);
 	struct haa_pool *pool = &h->pools[l->pool];
 
 	lease_log(n, l, l->state, LEASE_FREE, why);
 	lease_persist(n, l, true);
-	lease_unlink(&h->by_pfx[dmm_hash_prefix(&l->prefix) & h->mask], h->leases, slot, true);
-	lease_unlink(&h->by_mnid[dmm_hash_mnid(&l->mnid) & h->mask], h->leases, slot, false);
+	dmm_hmap_del(&h->by_pfx, dmm_pidx_hash(&l->prefix), slot);
+	dmm_hmap_del(&h->by_mnid, dmm_mnid_key(&l->mnid), slot);
 	pool->used--;
 	if (l->index < pool->hint)
 		pool->hint = l->index;
-	memset(l, 0, sizeof(*l));
-	l->state = LEASE_FREE;
-	l->next_free = h->free_head;
-	h->free_head = slot;
-	h->used--;
+	dmm_tbl_free(&h->leases, l);
 }
 
 static void
 lease_renew(struct dmm_node *n, struct haa_lease *l, dmm_time_t now)
 {
-	struct dmm_haa *h = n->haa;
-
 	l->expires = now + (dmm_time_t)n->cfg.timers.lease_lifetime_s * 1000;
-	if (l->expires < h->next_deadline)
-		h->next_deadline = l->expires;
 }
 
+/* NULL when the table is full or an index cannot grow. */
 static struct haa_lease *
 lease_insert(struct dmm_node *n, const struct dmm_mnid *id, unsigned pool, uint64_t idx,
 	     dmm_time_t now)
 {
 	struct dmm_haa *h = n->haa;
-	uint32_t slot = h->free_head;
-	struct haa_lease *l = &h->leases[slot - 1];
+	struct haa_lease *l = dmm_tbl_alloc(&h->leases, NULL);
+	uint32_t slot;
 
-	h->free_head = l->next_free;
-	h->used++;
-	h->pools[pool].used++;
+	if (l == NULL)
+		return NULL;
+	slot = dmm_tbl_slot(&h->leases, l);
 	*l = (struct haa_lease){
 		.state = LEASE_ACTIVE,
 		.mnid = *id,
@@ -224,10 +205,16 @@ lease_insert(struct dmm_node *n, const struct dmm_mnid *id, unsigned pool, uint6
 		.pool = pool,
 		.index = idx,
 	};
-	l->next_pfx = h->by_pfx[dmm_hash_prefix(&l->prefix) & h->mask];
-	h->by_pfx[dmm_hash_prefix(&l->prefix) & h->mask] = slot;
-	l->next_mnid = h->by_mnid[dmm_hash_mnid(id) & h->mask];
-	h->by_mnid[dmm_hash_mnid(id) & h->mask] = slot;
+	if (dmm_hmap_add(&h->by_pfx, dmm_pidx_hash(&l->prefix), slot) < 0) {
+		dmm_tbl_free(&h->leases, l);
+		return NULL;
+	}
+	if (dmm_hmap_add(&h->by_mnid, dmm_mnid_key(id), slot) < 0) {
+		dmm_hmap_del(&h->by_pfx, dmm_pidx_hash(&l->prefix), slot);
+		dmm_tbl_free(&h->leases, l);
+		return NULL;
+	}
+	h->pools[pool].used++;
 	lease_renew(n, l, now);
 	return l;
 }
@@ -238,6 +225,10 @@ lease_new(struct dmm_node *n, const struct dmm_mnid *id, unsigned pool, uint64_t
 {
 	struct haa_lease *l = lease_insert(n, id, pool, idx, now);
 
+	if (l == NULL) {
+		dmm_drop(n, DMM_C_NOMEM, now, "haa: lease index cannot grow");
+		return NULL;
+	}
 	lease_log(n, l, LEASE_FREE, LEASE_ACTIVE, "allocated");
 	dmm_count(n, DMM_C_HOA_ALLOC);
 	return l;
@@ -328,14 +319,14 @@ haa_allocate_lease(struct dmm_node *n, const struct in6_addr *src, const struct 
 			 "anchors at");
 		return DMM_ST_PROHIBITED;
 	}
-	if (h->used >= h->cap) {
-		dmm_drop(n, DMM_C_TABLE_FULL, now, "haa: lease table full (%u)", h->cap);
+	if (h->leases.live >= h->leases.max) {
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "haa: lease table full (%u)", h->leases.max);
 		return DMM_ST_NO_RESOURCES;
 	}
 	for (unsigned i = 0; i < n->cfg.n_pools; i++)
 		if (pool_serves(&n->cfg.pools[i], src, m) && pool_pick(n, i, &m->mnid, &idx)) {
 			*out = lease_new(n, &m->mnid, i, idx, now);
-			return DMM_ST_OK;
+			return *out ? DMM_ST_OK : DMM_ST_NO_RESOURCES;
 		}
 	/* Every MR of the pool can ask again and again: rate-limited. */
 	if (now >= h->pool_full_quiet) {
@@ -377,9 +368,9 @@ haa_retrieve(struct dmm_node *n, const struct in6_addr *src, const struct dmm_ms
 	return DMM_ST_OK;
 }
 
-void
-dmm_haa_on_request(struct dmm_node *n, const struct in6_addr *src,
-		   const struct dmm_msg *m, dmm_time_t now)
+static void
+haa_on_request(struct dmm_node *n, const struct in6_addr *src,
+	       const struct dmm_msg *m, dmm_time_t now)
 {
 	struct dmm_msg rep = { .type = DMM_MSG_HOA_REP, .flags = DMM_F_PROXY };
 	struct haa_lease *l = NULL;
@@ -416,34 +407,35 @@ dmm_haa_on_request(struct dmm_node *n, const struct in6_addr *src,
 	dmm_reply(n, src, m, &rep, now);
 }
 
+void
+dmm_haa_on_request(struct dmm_node *n, const struct in6_addr *src,
+		   const struct dmm_msg *m, dmm_time_t now)
+{
+	haa_on_request(n, src, m, now);
+	dmm_tbl_flush(&n->haa->leases);
+}
+
 /* ---- life cycle, timers, view ---- */
 
 int
 dmm_haa_new(struct dmm_node *n, dmm_time_t now)
 {
 	struct dmm_haa *h = calloc(1, sizeof(*h));
-	uint32_t buckets = 16;
+	int rc;
 
 	if (h == NULL)
 		return DMM_E_NOMEM;
-	h->cap = n->cfg.limits.max_leases;
-	while (buckets < h->cap && buckets < (1u << 30))
-		buckets <<= 1;
-	h->mask = buckets - 1;
-	h->leases = calloc(h->cap ? h->cap : 1, sizeof(*h->leases));
-	h->by_pfx = calloc(buckets, sizeof(*h->by_pfx));
-	h->by_mnid = calloc(buckets, sizeof(*h->by_mnid));
+	dmm_hmap_init(&h->by_pfx);
+	dmm_hmap_init(&h->by_mnid);
 	n->haa = h;
-	if (h->leases == NULL || h->by_pfx == NULL || h->by_mnid == NULL) {
+	rc = dmm_tbl_init(&h->leases, sizeof(struct haa_lease), n->cfg.limits.max_leases, 1,
+			  lease_key);
+	if (rc < 0) {
 		dmm_haa_free(n);
-		return DMM_E_NOMEM;
+		return rc == DMM_E_CONFIG ? DMM_E_CONFIG : DMM_E_NOMEM;
 	}
-	for (uint32_t i = 0; i < h->cap; i++)
-		h->leases[i].next_free = i + 2 <= h->cap ? i + 2 : HAA_NIL;
-	h->free_head = h->cap ? 1 : HAA_NIL;
 	for (unsigned i = 0; i < n->cfg.n_pools && i < DMM_MAX_POOLS; i++)
 		h->pools[i].count = pool_count(&n->cfg.pools[i]);
-	h->next_deadline = DMM_TIME_NEVER;
 	return 0;
 }
 
@@ -454,39 +446,41 @@ dmm_haa_free(struct dmm_node *n)
 
 	if (h == NULL)
 		return;
-	free(h->leases);
-	free(h->by_pfx);
-	free(h->by_mnid);
+	dmm_tbl_fini(&h->leases);
+	dmm_hmap_fini(&h->by_pfx);
+	dmm_hmap_fini(&h->by_mnid);
 	free(h);
 	n->haa = NULL;
 }
 
+/* Only the expired leases, in slot order. */
 void
 dmm_haa_timer(struct dmm_node *n, dmm_time_t now)
 {
 	struct dmm_haa *h = n->haa;
-	dmm_time_t next = DMM_TIME_NEVER;
+	const uint32_t *due;
+	uint32_t k;
 
-	if (h == NULL || now < h->next_deadline)
+	if (h == NULL)
 		return;
-	for (uint32_t i = 0; i < h->cap; i++) {
-		struct haa_lease *l = &h->leases[i];
-		if (l->state != LEASE_ACTIVE)
+	k = dmm_tbl_due(&h->leases, 0, now, &due);
+	for (uint32_t i = 0; i < k; i++) {
+		struct haa_lease *l;
+		if (!dmm_tbl_live(&h->leases, due[i]))
 			continue;
+		l = dmm_tbl_at(&h->leases, due[i]);
 		if (l->expires <= now) {
 			dmm_count(n, DMM_C_LEASE_EXPIRED);
 			lease_free(n, l, "expired");
-		} else if (l->expires < next) {
-			next = l->expires;
 		}
 	}
-	h->next_deadline = next;
+	dmm_tbl_flush(&h->leases);
 }
 
 dmm_time_t
 dmm_haa_deadline(const struct dmm_node *n)
 {
-	return n->haa ? n->haa->next_deadline : DMM_TIME_NEVER;
+	return n->haa ? dmm_tbl_min(&n->haa->leases, 0) : DMM_TIME_NEVER;
 }
 
 int
@@ -507,13 +501,12 @@ dmm_haa_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 			continue;
 		if (lease_by_prefix(h, &p) != NULL || lease_by_mnid(h, &r->mnid, i) != NULL)
 			return DMM_E_CONFIG;
-		if (h->used >= h->cap)
-			return DMM_E_NOMEM;
 		l = lease_insert(n, &r->mnid, i, idx, now);
+		if (l == NULL)
+			return DMM_E_NOMEM;
 		l->holder = r->peer;
 		l->expires = r->expires;
-		if (l->expires < h->next_deadline)
-			h->next_deadline = l->expires;
+		dmm_tbl_flush(&h->leases);
 		if (n->cfg.pools[i].mode == DMM_POOL_STATEFUL && idx == h->pools[i].hint)
 			h->pools[i].hint = idx + 1;
 		lease_log(n, l, LEASE_FREE, LEASE_ACTIVE, "restored");
@@ -528,10 +521,10 @@ dmm_haa_foreach_lease(const struct dmm_node *n,
 {
 	const struct dmm_haa *h = n->haa;
 
-	for (uint32_t i = 0; h != NULL && i < h->cap; i++) {
-		const struct haa_lease *l = &h->leases[i];
+	for (uint32_t i = 0; h != NULL && i < h->leases.hi; i++) {
+		const struct haa_lease *l = dmm_tbl_peek(&h->leases, i);
 		struct dmm_lease_view v;
-		if (l->state != LEASE_ACTIVE)
+		if (!dmm_tbl_live(&h->leases, i))
 			continue;
 		v = (struct dmm_lease_view){
 			.prefix = l->prefix,

@@ -7,7 +7,7 @@
 
 #define F_LIVE 1
 #define F_DIRTY 2
-#define ID_SLOT_BITS 24
+#define ID_SLOT_BITS 25
 
 /* ---- heaps of slots ordered by (key, slot) ---- */
 
@@ -225,7 +225,7 @@ void dmm_tbl_free(struct dmm_tbl *t, void *elem)
 		m->key[h] = DMM_KEY_NONE;
 	}
 	m->flags &= (uint8_t)~F_LIVE; /* a dirty mark stays: the flush skips it */
-	m->gen = (m->gen + 1) & ((1u << ID_SLOT_BITS) - 1);
+	m->gen = (m->gen + 1) & ((1u << (48 - ID_SLOT_BITS)) - 1);
 	if (m->gen == 0)
 		m->gen = 1;
 	memset(elem, 0, t->esz);

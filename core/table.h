@@ -30,7 +30,7 @@
 #include "types.h"
 
 #define DMM_TBL_HEAPS 2
-#define DMM_TBL_MAX_SLOTS ((1u << 24) - 2) /* slot + 1 fits the id's 24 bits */
+#define DMM_TBL_MAX_SLOTS ((1u << 25) - 2) /* slot + 1 fits the id's 25 bits */
 #define DMM_TBL_NONE UINT32_MAX
 #define DMM_KEY_NONE UINT64_MAX /* a key callback's "not in this heap" */
 
