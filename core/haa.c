@@ -535,3 +535,14 @@ dmm_haa_foreach_lease(const struct dmm_node *n,
 		cb(ctx, &v);
 	}
 }
+
+const struct dmm_role_ops dmm_haa_ops = {
+	.role = DMM_ROLE_HAA,
+	.records = 1u << DMM_REC_LEASE,
+	.create = dmm_haa_new,
+	.free = dmm_haa_free,
+	.on_request = dmm_haa_on_request,
+	.timer = dmm_haa_timer,
+	.deadline = dmm_haa_deadline,
+	.restore = dmm_haa_restore,
+};

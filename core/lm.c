@@ -2305,3 +2305,15 @@ dmm_lm_footprint(const struct dmm_node *n, uint32_t *bindings)
 		bytes += (size_t)lm->wheel[k].cap * sizeof(uint32_t);
 	return bytes;
 }
+
+const struct dmm_role_ops dmm_lm_ops = {
+	.role = DMM_ROLE_LM,
+	.records = 1u << DMM_REC_BINDING | 1u << DMM_REC_SUBSCRIPTION,
+	.create = dmm_lm_new,
+	.free = dmm_lm_free,
+	.on_request = dmm_lm_on_request,
+	.on_reply = dmm_lm_on_reply,
+	.timer = dmm_lm_timer,
+	.deadline = dmm_lm_deadline,
+	.restore = dmm_lm_restore,
+};

@@ -1576,3 +1576,13 @@ void dmm_mr_foreach_mn(const struct dmm_node *n,
 		cb(ctx, &v);
 	}
 }
+
+const struct dmm_role_ops dmm_mr_ops = {
+	.role = DMM_ROLE_MR,
+	.create = dmm_mr_new,
+	.free = dmm_mr_free,
+	.on_request = dmm_mr_on_request,
+	.on_reply = dmm_mr_on_reply,
+	.timer = dmm_mr_timer,
+	.deadline = dmm_mr_deadline,
+};

@@ -595,7 +595,7 @@ static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm
 	const struct in6_addr *loc = &rep->location;
 	bool at_home = !e->anchor && (rep->present & DMM_P_HOME) && mr_addr_eq(loc, &rep->home);
 	struct mr_mn *mn = (rep->present & DMM_P_MNID) ? mr_mn_by_mnid(n, &rep->mnid) : NULL;
-	struct mr_cache c;
+	bool held;
 
 	if (mr_is_self(n, loc)) {
 		cache_here(n, e, rep, now);
@@ -617,13 +617,12 @@ static void cache_found(struct dmm_node *n, struct mr_cache *e, const struct dmm
 	cache_set_state(n, e, at_home ? DMM_CACHE_PASS : DMM_CACHE_TUNNEL, false,
 			"query answered");
 	cache_install(n, e);
-	c = *e;
+	held = e->holding;
 	e->holding = false;
-	/* Only the copy from here: a flush may re-enter dmm_mr_miss(). */
-	if (c.anchor && c.src.len)
-		mr_sender_redirect(n, &c.prefix, &c.locator, &c.phl, &c.sender, now);
-	if (c.holding)
-		mr_hold(n, DMM_DP_HOLD_FLUSH, &c.hold, now);
+	if (e->anchor && e->src.len)
+		mr_sender_redirect(n, &e->prefix, &e->locator, &e->phl, &e->sender, now);
+	if (held)
+		mr_hold(n, DMM_DP_HOLD_FLUSH, &e->hold, now);
 }
 
 void mr_cache_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
@@ -774,8 +773,8 @@ static uint8_t redirect_check(struct dmm_node *n, const struct dmm_msg *m,
 	return DMM_ST_OK;
 }
 
-/* Apply one checked prefix. Held packets are not flushed here (a flush
- * may re-enter dmm_mr_miss() and take a slot): *flush gets the prefix. */
+/* Apply one checked prefix. Held packets are not flushed here: every
+ * prefix is routed before any held packet moves; *flush gets the prefix. */
 static void redirect_apply(struct dmm_node *n, const struct dmm_prefix *q,
 			   const struct in6_addr *loc, const struct dmm_prefix *phl, uint32_t lifetime,
 			   struct dmm_prefix *flush, bool *flushing, dmm_time_t now)

@@ -92,7 +92,8 @@ static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, d
 {
 	struct mr_ho h = *ho;
 
-	/* Free the slot first: flushed packets may re-enter dmm_mr_miss(). */
+	/* Out of the table first: it no longer holds its per-host locators
+	 * when mr_phl_release asks whether anyone does. */
 	ho_free(n, ho);
 	for (unsigned i = 0; i < h.n_tun; i++)
 		mr_dp(n, DMM_DP_TUNNEL_DEL, &h.tun[i].hnp, &h.tun[i].src, NULL, 0);
@@ -174,7 +175,7 @@ static const struct dmm_prefix *ho_phl(const struct mr_ho *ho, const struct dmm_
 static void ho_forward(struct dmm_node *n, struct mr_ho *ho, const struct in6_addr *nmr,
 		       dmm_time_t now)
 {
-	struct mr_ho h;
+	bool held = ho->holding;
 
 	if (ho->state == DMM_HO_FORWARDING && !mr_addr_eq(&ho->nmr, nmr))
 		for (unsigned i = 0; i < ho->n_tun; i++)
@@ -185,16 +186,14 @@ static void ho_forward(struct dmm_node *n, struct mr_ho *ho, const struct in6_ad
 	if (n->cfg.ro_mode == DMM_RO_NONE)
 		ho->catchall = true;
 	ho_set_state(n, ho, DMM_HO_FORWARDING, "context transfer");
-	h = *ho;
 	ho->holding = false;
-	/* From here on only the copy: a flush may re-enter dmm_mr_miss(). */
-	for (unsigned i = 0; i < h.n_hnp; i++) {
-		if (h.catchall)
-			mr_dp_tunnel(n, &h.hnp[i].p, NULL, nmr, &h.nphl[i]);
+	for (unsigned i = 0; i < ho->n_hnp; i++) {
+		if (ho->catchall)
+			mr_dp_tunnel(n, &ho->hnp[i].p, NULL, nmr, &ho->nphl[i]);
 		else
-			mr_dp(n, DMM_DP_MISS_ADD, &h.hnp[i].p, NULL, NULL, 0);
-		if (h.holding)
-			mr_hold(n, DMM_DP_HOLD_FLUSH, &h.hnp[i].p, now);
+			mr_dp(n, DMM_DP_MISS_ADD, &ho->hnp[i].p, NULL, NULL, 0);
+		if (held)
+			mr_hold(n, DMM_DP_HOLD_FLUSH, &ho->hnp[i].p, now);
 	}
 }
 
@@ -375,11 +374,8 @@ void mr_ho_ctx_accept(struct dmm_node *n, const struct in6_addr *src,
 	dmm_emit(n, DMM_EV_CTX_RECEIVED, now, &ho->mnid, &ho->hnp[0].p, &m->location, ho->link);
 	for (unsigned i = 0; i < ho->n_hnp; i++) /* routing locator: where to translate to */
 		ho->nphl[i] = dmm_msg_phl_of(m, &ho->hnp[i].p);
-	uint64_t id = ho->id;
 	ho_forward(n, ho, &m->location, now);
-	/* ho may have been reused by a re-entrant miss only if it was freed,
-	 * which forwarding never does; still, look it up again by id. */
-	ctx_ack(n, src, m, DMM_ST_OK, ho->id == id ? ho : NULL, now);
+	ctx_ack(n, src, m, DMM_ST_OK, ho, now);
 }
 
 /* Sender discovery: a packet to the departed MN from a source not seen

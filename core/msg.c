@@ -10,6 +10,7 @@
  * to skip). */
 #include <string.h>
 
+#include "config.h"
 #include "msg.h"
 #include "wire.h"
 
@@ -76,86 +77,111 @@ enum life { LIFE_OPT, LIFE_4S, LIFE_S16, LIFE_S32 };
 /* Every type but HOA_REQ/HOA_REP may carry per-host locators. */
 #define P_LOC (P_BASE | DMM_P_PHL)
 
+/* What .code of a type holds. */
+enum code_kind {
+	CODE_NONE,    /* always 0 */
+	CODE_ANY,     /* a type-specific value */
+	CODE_TYPE,    /* the message type it forwards (LM_FWD): not NONE */
+	CODE_TYPE0,   /* that type echoed, or NONE (LM_FWD_REPLY) */
+};
+
+/* Everything about one message type, in one place: its name, its reply,
+ * the role that serves it (a request), its wire form and the options it
+ * must and may carry. Adding a type is adding a row (ARCHITECTURE.md,
+ * "Add a message"). */
 struct msg_desc {
+	const char *name;
+	enum dmm_msg_type reply; /* a request's answer, NONE for a reply */
+	unsigned role;    /* enum dmm_role bit that serves the request, 0: a reply */
 	uint8_t mh;       /* MH type */
 	uint8_t sub;      /* Experimental MH sub-type, or PBU/PBA function */
 	uint8_t fixed;    /* bytes of fixed fields after the 6-byte MH header */
 	uint8_t life;     /* enum life */
 	bool has_status;
-	bool has_code;
+	uint8_t code;        /* enum code_kind */
 	uint16_t wire_flags; /* DMM_F_* the fixed part carries itself */
 	uint32_t allowed;    /* DMM_P_* options the type may carry */
+	/* Mandatory options (both directions check them): all of need_all,
+	 * and one of need_any (with DMM_F_BY_MNID: of need_any_by_id, if
+	 * set); 0: no such rule. */
+	uint32_t need_all, need_any, need_any_by_id;
 };
 
+#define REQ(t, r) .name = (t), .reply = (r)
 static const struct msg_desc msg_descs[DMM_MSG_TYPE_COUNT] = {
-	[DMM_MSG_HOA_REQ] = { MH_BU, FUNC_HAA, 6, LIFE_4S, false, false,
-			      DMM_F_ACK_REQ | DMM_F_PROXY, P_BASE | DMM_P_HANDOFF },
-	[DMM_MSG_HOA_REP] = { MH_BA, FUNC_HAA, 6, LIFE_4S, true, false,
-			      DMM_F_PROXY, P_BASE | DMM_P_HANDOFF },
-	[DMM_MSG_LOC_UPDATE] = { MH_BU, FUNC_LM, 6, LIFE_4S, false, false,
-				 DMM_F_ACK_REQ | DMM_F_PROXY, P_LOC | DMM_P_HANDOFF },
-	[DMM_MSG_LOC_ACK] = { MH_BA, FUNC_LM, 6, LIFE_4S, true, false,
-			      DMM_F_PROXY, P_LOC | DMM_P_HANDOFF },
-	[DMM_MSG_LOC_QUERY] = { MH_EXP, XMH_LOC_QUERY, 12, LIFE_S32, true, true,
-				F_ALL, P_LOC | DMM_P_TARGET },
-	[DMM_MSG_LOC_REPLY] = { MH_EXP, XMH_LOC_REPLY, 12, LIFE_S32, true, true,
-				F_ALL, P_LOC | DMM_P_TARGET },
-	[DMM_MSG_CTX_REQ] = { MH_HI, 0, 4, LIFE_OPT, false, true, 0,
-			      P_LOC | DMM_P_HANDOFF | DMM_P_ORIGIN },
-	[DMM_MSG_CTX_ACK] = { MH_HACK, 0, 4, LIFE_OPT, true, false, 0,
-			      P_LOC | DMM_P_HANDOFF },
-	[DMM_MSG_REDIRECT] = { MH_LRI, 0, 6, LIFE_S16, false, false, 0, P_LOC },
-	[DMM_MSG_REDIRECT_ACK] = { MH_LRA, 0, 6, LIFE_S16, true, false, 0, P_LOC },
-	[DMM_MSG_LM_NOTIFY] = { MH_UPN, 0, 4, LIFE_OPT, false, true, DMM_F_ACK_REQ, P_LOC },
-	[DMM_MSG_LM_NOTIFY_ACK] = { MH_UPA, 0, 4, LIFE_OPT, true, false, 0, P_LOC },
-	[DMM_MSG_LM_FWD] = { MH_EXP, XMH_LM_FWD, 12, LIFE_S32, true, true, F_ALL,
-			     P_LOC | DMM_P_HANDOFF | DMM_P_TARGET | DMM_P_ORIGIN },
-	[DMM_MSG_LM_FWD_REPLY] = { MH_EXP, XMH_LM_FWD_REPLY, 12, LIFE_S32, true, true, F_ALL,
-				   P_LOC | DMM_P_HANDOFF | DMM_P_TARGET | DMM_P_ORIGIN },
+	[DMM_MSG_NONE] = { .name = "none" },
+	[DMM_MSG_HOA_REQ] = { REQ("hoa-req", DMM_MSG_HOA_REP), .role = DMM_ROLE_HAA,
+			      .mh = MH_BU, .sub = FUNC_HAA, .fixed = 6, .life = LIFE_4S,
+			      .wire_flags = DMM_F_ACK_REQ | DMM_F_PROXY,
+			      .allowed = P_BASE | DMM_P_HANDOFF, .need_all = DMM_P_MNID },
+	[DMM_MSG_HOA_REP] = { .name = "hoa-rep", .mh = MH_BA, .sub = FUNC_HAA, .fixed = 6,
+			      .life = LIFE_4S, .has_status = true, .wire_flags = DMM_F_PROXY,
+			      .allowed = P_BASE | DMM_P_HANDOFF },
+	[DMM_MSG_LOC_UPDATE] = { REQ("loc-update", DMM_MSG_LOC_ACK), .role = DMM_ROLE_LM,
+				 .mh = MH_BU, .sub = FUNC_LM, .fixed = 6, .life = LIFE_4S,
+				 .wire_flags = DMM_F_ACK_REQ | DMM_F_PROXY,
+				 .allowed = P_LOC | DMM_P_HANDOFF, .need_any = DMM_P_HNP,
+				 .need_any_by_id = DMM_P_MNID },
+	[DMM_MSG_LOC_ACK] = { .name = "loc-ack", .mh = MH_BA, .sub = FUNC_LM, .fixed = 6,
+			      .life = LIFE_4S, .has_status = true, .wire_flags = DMM_F_PROXY,
+			      .allowed = P_LOC | DMM_P_HANDOFF },
+	[DMM_MSG_LOC_QUERY] = { REQ("loc-query", DMM_MSG_LOC_REPLY), .role = DMM_ROLE_LM,
+				.mh = MH_EXP, .sub = XMH_LOC_QUERY, .fixed = 12,
+				.life = LIFE_S32, .has_status = true, .code = CODE_ANY,
+				.wire_flags = F_ALL, .allowed = P_LOC | DMM_P_TARGET,
+				.need_any = DMM_P_TARGET, .need_any_by_id = DMM_P_MNID },
+	[DMM_MSG_LOC_REPLY] = { .name = "loc-reply", .mh = MH_EXP, .sub = XMH_LOC_REPLY,
+				.fixed = 12, .life = LIFE_S32, .has_status = true,
+				.code = CODE_ANY, .wire_flags = F_ALL,
+				.allowed = P_LOC | DMM_P_TARGET },
+	[DMM_MSG_CTX_REQ] = { REQ("ctx-req", DMM_MSG_CTX_ACK), .role = DMM_ROLE_MR,
+			      .mh = MH_HI, .fixed = 4, .life = LIFE_OPT, .code = CODE_ANY,
+			      .allowed = P_LOC | DMM_P_HANDOFF | DMM_P_ORIGIN,
+			      .need_any = DMM_P_MNID | DMM_P_HNP },
+	[DMM_MSG_CTX_ACK] = { .name = "ctx-ack", .mh = MH_HACK, .fixed = 4, .life = LIFE_OPT,
+			      .has_status = true, .allowed = P_LOC | DMM_P_HANDOFF },
+	[DMM_MSG_REDIRECT] = { REQ("redirect", DMM_MSG_REDIRECT_ACK), .role = DMM_ROLE_MR,
+			       .mh = MH_LRI, .fixed = 6, .life = LIFE_S16, .allowed = P_LOC,
+			       .need_all = DMM_P_HNP | DMM_P_LOCATION },
+	[DMM_MSG_REDIRECT_ACK] = { .name = "redirect-ack", .mh = MH_LRA, .fixed = 6,
+				   .life = LIFE_S16, .has_status = true, .allowed = P_LOC },
+	[DMM_MSG_LM_NOTIFY] = { REQ("lm-notify", DMM_MSG_LM_NOTIFY_ACK), .role = DMM_ROLE_MR,
+				.mh = MH_UPN, .fixed = 4, .life = LIFE_OPT, .code = CODE_ANY,
+				.wire_flags = DMM_F_ACK_REQ, .allowed = P_LOC,
+				.need_all = DMM_P_HNP },
+	[DMM_MSG_LM_NOTIFY_ACK] = { .name = "lm-notify-ack", .mh = MH_UPA, .fixed = 4,
+				    .life = LIFE_OPT, .has_status = true, .allowed = P_LOC },
+	[DMM_MSG_LM_FWD] = { REQ("lm-fwd", DMM_MSG_LM_FWD_REPLY), .role = DMM_ROLE_LM,
+			     .mh = MH_EXP, .sub = XMH_LM_FWD, .fixed = 12, .life = LIFE_S32,
+			     .has_status = true, .code = CODE_TYPE, .wire_flags = F_ALL,
+			     .allowed = P_LOC | DMM_P_HANDOFF | DMM_P_TARGET | DMM_P_ORIGIN,
+			     .need_all = DMM_P_ORIGIN },
+	[DMM_MSG_LM_FWD_REPLY] = { .name = "lm-fwd-reply", .mh = MH_EXP,
+				   .sub = XMH_LM_FWD_REPLY, .fixed = 12, .life = LIFE_S32,
+				   .has_status = true, .code = CODE_TYPE0, .wire_flags = F_ALL,
+				   .allowed = P_LOC | DMM_P_HANDOFF | DMM_P_TARGET |
+					      DMM_P_ORIGIN },
 };
-
-static const char *const msg_names[DMM_MSG_TYPE_COUNT] = {
-	[DMM_MSG_NONE] = "none",
-	[DMM_MSG_HOA_REQ] = "hoa-req",
-	[DMM_MSG_HOA_REP] = "hoa-rep",
-	[DMM_MSG_LOC_UPDATE] = "loc-update",
-	[DMM_MSG_LOC_ACK] = "loc-ack",
-	[DMM_MSG_LOC_QUERY] = "loc-query",
-	[DMM_MSG_LOC_REPLY] = "loc-reply",
-	[DMM_MSG_CTX_REQ] = "ctx-req",
-	[DMM_MSG_CTX_ACK] = "ctx-ack",
-	[DMM_MSG_REDIRECT] = "redirect",
-	[DMM_MSG_REDIRECT_ACK] = "redirect-ack",
-	[DMM_MSG_LM_NOTIFY] = "lm-notify",
-	[DMM_MSG_LM_NOTIFY_ACK] = "lm-notify-ack",
-	[DMM_MSG_LM_FWD] = "lm-fwd",
-	[DMM_MSG_LM_FWD_REPLY] = "lm-fwd-reply",
-};
+#undef REQ
 
 const char *
 dmm_msg_type_name(enum dmm_msg_type t)
 {
 	if ((unsigned)t >= DMM_MSG_TYPE_COUNT)
 		return "unknown";
-	return msg_names[t];
+	return msg_descs[t].name;
 }
 
 enum dmm_msg_type
 dmm_msg_reply_type(enum dmm_msg_type t)
 {
-	switch (t) {
-	case DMM_MSG_HOA_REQ:
-	case DMM_MSG_LOC_UPDATE:
-	case DMM_MSG_LOC_QUERY:
-	case DMM_MSG_CTX_REQ:
-	case DMM_MSG_REDIRECT:
-	case DMM_MSG_LM_NOTIFY:
-	case DMM_MSG_LM_FWD:
-		/* Every reply directly follows its request in the enum. */
-		return (enum dmm_msg_type)(t + 1);
-	default:
-		return DMM_MSG_NONE;
-	}
+	return (unsigned)t < DMM_MSG_TYPE_COUNT ? msg_descs[t].reply : DMM_MSG_NONE;
+}
+
+unsigned
+dmm_msg_role(enum dmm_msg_type t)
+{
+	return (unsigned)t < DMM_MSG_TYPE_COUNT ? msg_descs[t].role : 0;
 }
 
 bool
@@ -268,7 +294,7 @@ enc_fixed(struct dmm_wr *w, const struct dmm_msg *m, const struct msg_desc *d)
 	default: /* HI, HAck, UPN, UPA: seq, flags, code / status */
 		dmm_put_u16(w, m->seq);
 		dmm_put_u8(w, d->mh == MH_UPN && (m->flags & DMM_F_ACK_REQ) ? UPN_A : 0);
-		dmm_put_u8(w, d->has_code ? m->code : m->status);
+		dmm_put_u8(w, d->code != CODE_NONE ? m->code : m->status);
 		break;
 	}
 }
@@ -382,29 +408,12 @@ mnid_ok(const struct dmm_mnid *id)
 
 /* Options a request cannot do without (both directions check this). */
 static bool
-mandatory_ok(const struct dmm_msg *m)
+mandatory_ok(const struct dmm_msg *m, const struct msg_desc *d)
 {
-	uint32_t p = m->present;
-	bool by_id = (m->flags & DMM_F_BY_MNID) != 0;
+	uint32_t any = (m->flags & DMM_F_BY_MNID) && d->need_any_by_id ? d->need_any_by_id :
+		       d->need_any;
 
-	switch (m->type) {
-	case DMM_MSG_HOA_REQ:
-		return p & DMM_P_MNID;
-	case DMM_MSG_LOC_UPDATE:
-		return p & (by_id ? DMM_P_MNID : DMM_P_HNP);
-	case DMM_MSG_LOC_QUERY:
-		return p & (by_id ? DMM_P_MNID : DMM_P_TARGET);
-	case DMM_MSG_CTX_REQ:
-		return p & (DMM_P_MNID | DMM_P_HNP);
-	case DMM_MSG_REDIRECT:
-		return (p & DMM_P_HNP) && (p & DMM_P_LOCATION);
-	case DMM_MSG_LM_NOTIFY:
-		return p & DMM_P_HNP;
-	case DMM_MSG_LM_FWD:
-		return p & DMM_P_ORIGIN;
-	default:
-		return true;
-	}
+	return (m->present & d->need_all) == d->need_all && (!any || (m->present & any));
 }
 
 /* Everything about m that does not depend on its options' bytes. */
@@ -413,14 +422,25 @@ fields_ok(const struct dmm_msg *m, const struct msg_desc *d)
 {
 	if ((m->flags & ~F_ALL) != 0 || (m->present & ~(d->allowed | DMM_P_AUTH)) != 0)
 		return false;
-	if ((!d->has_status && m->status != 0) || (!d->has_code && m->code != 0))
+	if (!d->has_status && m->status != 0)
 		return false;
-	/* LM_FWD names the request it forwards; its reply may echo it. */
-	if (m->type == DMM_MSG_LM_FWD && (m->code == DMM_MSG_NONE || m->code >= DMM_MSG_TYPE_COUNT))
-		return false;
-	if (m->type == DMM_MSG_LM_FWD_REPLY && m->code >= DMM_MSG_TYPE_COUNT)
-		return false;
-	return mandatory_ok(m);
+	switch (d->code) {
+	case CODE_NONE:
+		if (m->code != 0)
+			return false;
+		break;
+	case CODE_TYPE: /* LM_FWD names the request it forwards */
+		if (m->code == DMM_MSG_NONE || m->code >= DMM_MSG_TYPE_COUNT)
+			return false;
+		break;
+	case CODE_TYPE0: /* its reply may echo it */
+		if (m->code >= DMM_MSG_TYPE_COUNT)
+			return false;
+		break;
+	default:
+		break;
+	}
+	return mandatory_ok(m, d);
 }
 
 /* Per-host locators: one per HNP at most, in HNP order; each is as long

@@ -32,6 +32,8 @@ const char *dmm_msg_type_name(enum dmm_msg_type t);
 /* True for the request half of each pair; reply_type gives its answer. */
 bool dmm_msg_is_request(enum dmm_msg_type t);
 enum dmm_msg_type dmm_msg_reply_type(enum dmm_msg_type t);
+/* The role (enum dmm_role bit) that serves request t; 0 for a reply. */
+unsigned dmm_msg_role(enum dmm_msg_type t);
 
 /* Status codes carried in replies (PBA status values where they match). */
 enum dmm_status {

@@ -383,43 +383,27 @@ static bool answer_duplicate(struct dmm_node *n, const struct in6_addr *src,
 	return false;
 }
 
-static unsigned role_for(enum dmm_msg_type t)
-{
-	switch (t) {
-	case DMM_MSG_HOA_REQ:
-		return DMM_ROLE_HAA;
-	case DMM_MSG_LOC_UPDATE:
-	case DMM_MSG_LOC_QUERY:
-	case DMM_MSG_LM_FWD:
-		return DMM_ROLE_LM;
-	case DMM_MSG_CTX_REQ:
-	case DMM_MSG_REDIRECT:
-	case DMM_MSG_LM_NOTIFY:
-		return DMM_ROLE_MR;
-	default:
-		return 0;
-	}
-}
+/* The roles a node can run, in the order they are created and their
+ * timers run (freed in reverse). A new role is one more line. */
+static const struct dmm_role_ops *const role_ops[] = { &dmm_haa_ops, &dmm_lm_ops, &dmm_mr_ops };
+#define N_ROLES (sizeof(role_ops) / sizeof(role_ops[0]))
 
-static void dispatch_request(struct dmm_node *n, unsigned role,
-			     const struct in6_addr *src, const struct dmm_msg *m,
-			     dmm_time_t now)
+/* The running role with this bit, or NULL. */
+static const struct dmm_role_ops *role_running(const struct dmm_node *n, unsigned role)
 {
-	if (role == DMM_ROLE_HAA)
-		dmm_haa_on_request(n, src, m, now);
-	else if (role == DMM_ROLE_LM)
-		dmm_lm_on_request(n, src, m, now);
-	else
-		dmm_mr_on_request(n, src, m, now);
+	for (unsigned i = 0; role && i < N_ROLES; i++)
+		if (role_ops[i]->role == role)
+			return (n->cfg.roles & role) ? role_ops[i] : NULL;
+	return NULL;
 }
 
 static int recv_request(struct dmm_node *n, const struct in6_addr *src,
 			const struct dmm_msg *m, dmm_time_t now)
 {
-	unsigned role = role_for(m->type);
+	const struct dmm_role_ops *ops = role_running(n, dmm_msg_role(m->type));
 	int rc;
 
-	if (!(n->cfg.roles & role)) {
+	if (!ops) {
 		dmm_drop(n, DMM_C_DROP_ROLE, now, "%s for a role this node does not run",
 			 dmm_msg_type_name(m->type));
 		return DMM_E_ROLE;
@@ -439,7 +423,7 @@ static int recv_request(struct dmm_node *n, const struct in6_addr *src,
 			 dmm_msg_type_name(m->type), m->seq, dmm_strerror(rc));
 		return rc;
 	}
-	dispatch_request(n, role, src, m, now);
+	ops->on_request(n, src, m, now);
 	return 0;
 }
 
@@ -452,6 +436,8 @@ static void deliver_reply(struct dmm_node *n, unsigned owner, uint64_t cookie,
 			  const struct in6_addr *src, const struct dmm_msg *m,
 			  dmm_time_t now)
 {
+	const struct dmm_role_ops *ops;
+
 	if (owner == PROBE_OWNER) {
 		if (cookie == n->probe_txn)
 			n->probe_txn = 0;
@@ -459,10 +445,9 @@ static void deliver_reply(struct dmm_node *n, unsigned owner, uint64_t cookie,
 			n->probe_answered = now;
 			n->probe_lm = *src;
 		}
-	} else if (owner == DMM_ROLE_MR && n->mr)
-		dmm_mr_on_reply(n, cookie, src, m, now);
-	else if (owner == DMM_ROLE_LM && n->lm)
-		dmm_lm_on_reply(n, cookie, src, m, now);
+	} else if ((ops = role_running(n, owner)) != NULL && ops->on_reply) {
+		ops->on_reply(n, cookie, src, m, now);
+	}
 }
 
 static bool asks_target(const struct dmm_msg *req)
@@ -665,13 +650,10 @@ static void txn_timer(struct dmm_node *n, uint32_t i, dmm_time_t now)
 
 int dmm_node_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 {
-	switch (r->kind) {
-	case DMM_REC_LEASE:
-		return dmm_haa_restore(n, r, now);
-	case DMM_REC_BINDING:
-	case DMM_REC_SUBSCRIPTION:
-		return dmm_lm_restore(n, r, now);
-	}
+	for (unsigned i = 0; i < N_ROLES; i++)
+		if ((unsigned)r->kind < 32 && (role_ops[i]->records & (1u << r->kind)) &&
+		    role_ops[i]->restore)
+			return role_ops[i]->restore(n, r, now); /* DMM_E_ROLE if not running */
 	return DMM_E_ROLE;
 }
 
@@ -692,12 +674,9 @@ void dmm_node_timer(struct dmm_node *n, dmm_time_t now)
 	dmm_node_restore_done(n);
 	for (uint32_t i = 0; i < n->txn_hi; i++)
 		txn_timer(n, i, now);
-	if (n->haa)
-		dmm_haa_timer(n, now);
-	if (n->lm)
-		dmm_lm_timer(n, now);
-	if (n->mr)
-		dmm_mr_timer(n, now);
+	for (unsigned i = 0; i < N_ROLES; i++)
+		if (n->cfg.roles & role_ops[i]->role)
+			role_ops[i]->timer(n, now);
 }
 
 static dmm_time_t earliest(dmm_time_t a, dmm_time_t b)
@@ -712,12 +691,9 @@ dmm_time_t dmm_node_next_deadline(const struct dmm_node *n)
 	for (uint32_t i = 0; i < n->txn_hi; i++)
 		if (n->txns[i].id)
 			d = earliest(d, n->txns[i].deadline);
-	if (n->haa)
-		d = earliest(d, dmm_haa_deadline(n));
-	if (n->lm)
-		d = earliest(d, dmm_lm_deadline(n));
-	if (n->mr)
-		d = earliest(d, dmm_mr_deadline(n));
+	for (unsigned i = 0; i < N_ROLES; i++)
+		if (n->cfg.roles & role_ops[i]->role)
+			d = earliest(d, role_ops[i]->deadline(n));
 	return d;
 }
 
@@ -727,12 +703,9 @@ static int create_roles(struct dmm_node *n, dmm_time_t now)
 {
 	int rc = 0;
 
-	if (n->cfg.roles & DMM_ROLE_HAA)
-		rc = dmm_haa_new(n, now);
-	if (rc == 0 && (n->cfg.roles & DMM_ROLE_LM))
-		rc = dmm_lm_new(n, now);
-	if (rc == 0 && (n->cfg.roles & DMM_ROLE_MR))
-		rc = dmm_mr_new(n, now);
+	for (unsigned i = 0; rc == 0 && i < N_ROLES; i++)
+		if (n->cfg.roles & role_ops[i]->role)
+			rc = role_ops[i]->create(n, now);
 	return rc;
 }
 
@@ -774,12 +747,8 @@ void dmm_node_free(struct dmm_node *n)
 {
 	if (!n)
 		return;
-	if (n->mr)
-		dmm_mr_free(n);
-	if (n->lm)
-		dmm_lm_free(n);
-	if (n->haa)
-		dmm_haa_free(n);
+	for (unsigned i = N_ROLES; i-- > 0;)
+		role_ops[i]->free(n); /* each frees only what it made */
 	free(n->txns);
 	free(n->replay.peers);
 	free(n->replies);

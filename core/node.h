@@ -169,6 +169,16 @@ struct dmm_io {
 	bool (*mn_options)(void *ctx, const struct dmm_mnid *id, struct dmm_mn_options *o);
 };
 
+/* Re-entrancy: no callback of struct dmm_io calls back into the node (any
+ * dmm_node_* or dmm_mr_* function of this header, on this node) before it
+ * returns. A driver that must react to an operation -- re-route the
+ * packets a HOLD_FLUSH released, feed the miss they cause -- queues that
+ * work and does it once the core's call has returned (dmmd: the kernel
+ * queues them; dmmsim and tests/lib/vnet.c: a deferred list pumped when
+ * the core returns). The core relies on it: between two of its calls a
+ * role's tables are consistent, and during one, an object it holds a
+ * pointer to neither moves nor goes away behind its back. */
+
 struct dmm_node;
 
 /* Create a node. cfg is copied. Errors: DMM_E_CONFIG, DMM_E_NOMEM. */

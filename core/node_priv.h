@@ -117,7 +117,32 @@ void dmm_request_cancel_cookie(struct dmm_node *n, unsigned owner, uint64_t cook
 int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,
 	      const struct dmm_msg *req, struct dmm_msg *rep, dmm_time_t now);
 
-/* ---- offered by each role (mr.c, lm.c, haa.c) ---- */
+/* ---- offered by each role (mr.c, lm.c, haa.c) ----
+ * A role registers these with the node (role_ops in node.c: one line per
+ * role); node.c calls them and names no role itself. ARCHITECTURE.md,
+ * "Add a role". Every callback runs to completion without calling back
+ * into the node's public API (node.h, "Re-entrancy"). */
+struct dmm_role_ops {
+	unsigned role;             /* enum dmm_role bit */
+	unsigned records;          /* 1u << kind of each durable record it keeps */
+	/* allocate the role's tables from n->cfg; 0 or DMM_E_NOMEM */
+	int (*create)(struct dmm_node *n, dmm_time_t now);
+	void (*free)(struct dmm_node *n); /* also after a failed create */
+	/* a request of a type msg.c says this role serves (dmm_msg_role),
+	 * authenticated and replay-checked */
+	void (*on_request)(struct dmm_node *n, const struct in6_addr *src,
+			   const struct dmm_msg *m, dmm_time_t now);
+	/* the reply to one of its requests, or NULL: the request timed out;
+	 * NULL for a role that sends no request */
+	void (*on_reply)(struct dmm_node *n, uint64_t cookie, const struct in6_addr *src,
+			 const struct dmm_msg *rep, dmm_time_t now);
+	void (*timer)(struct dmm_node *n, dmm_time_t now);
+	dmm_time_t (*deadline)(const struct dmm_node *n); /* O(1) */
+	/* put back a persisted record of a kind in .records; NULL if none */
+	int (*restore)(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now);
+};
+extern const struct dmm_role_ops dmm_mr_ops, dmm_lm_ops, dmm_haa_ops;
+
 /* new: allocate the role's tables from n->cfg; 0 or DMM_E_NOMEM. */
 int dmm_mr_new(struct dmm_node *n, dmm_time_t now);
 void dmm_mr_free(struct dmm_node *n);

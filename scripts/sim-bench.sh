@@ -6,10 +6,13 @@
 # time, events/s, peak RSS); /usr/bin/time's maximum RSS beside it.
 #   scripts/sim-bench.sh [OUTDIR]   (default results/sim-bench)
 # SIM_BENCH_SIZES="10000 100000 1000000" and SIM_BENCH_TIME (simulated
-# seconds after a 60 s warm-up, default 600) choose the runs.
+# seconds after a 60 s warm-up, default 600) choose the runs,
+# SIM_BENCH_FIXED the fixed-240-MR ones (default "10000 100000", "" none);
+# SIM_BENCH_BIN another dmmsim (a copy, so a rebuild does not change a
+# long run midway).
 set -eu
 cd "$(dirname "$0")/.."
-sim=build/dmmsim
+sim=${SIM_BENCH_BIN:-build/dmmsim}
 out=${1:-results/sim-bench}
 sizes=${SIM_BENCH_SIZES:-"10000 100000 1000000"}
 simt=${SIM_BENCH_TIME:-600}
@@ -24,7 +27,7 @@ common="-L 16 -M 15 -t $simt --warmup 60 --dwell 600 --flows 2 --flow-len 60 --p
 		/usr/bin/time -f "time: max_rss_kb %M wall_s %e user_s %U sys_s %S" \
 			nice -n 19 $sim -n "$n" -D "$d" $common -o "$out/scale-$n" 2>&1
 	done
-	for n in 10000 100000; do
+	for n in ${SIM_BENCH_FIXED-10000 100000}; do
 		echo "## $n MNs on 240 MRs: dmmsim -n $n -D 1 $common"
 		/usr/bin/time -f "time: max_rss_kb %M wall_s %e user_s %U sys_s %S" \
 			nice -n 19 $sim -n "$n" -D 1 $common -o "$out/fixed-$n" 2>&1

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "msg.h"
 #include "wire.h"
 
@@ -1026,6 +1027,39 @@ test_auth_not_last(void **state)
 	assert_int_equal(dec(buf, len), DMM_E_MALFORMED);
 }
 
+/* What msg.c's one description per type gives: every request has a
+ * reply that is no request, is served by exactly one role, and every name
+ * is distinct; a reply is served by none. */
+static void
+test_descriptions(void **state)
+{
+	unsigned requests = 0;
+
+	(void)state;
+	assert_string_equal(dmm_msg_type_name(DMM_MSG_NONE), "none");
+	assert_string_equal(dmm_msg_type_name(DMM_MSG_TYPE_COUNT), "unknown");
+	assert_int_equal(dmm_msg_role(DMM_MSG_NONE), 0);
+	for (unsigned t = 1; t < DMM_MSG_TYPE_COUNT; t++) {
+		enum dmm_msg_type r = dmm_msg_reply_type(t);
+		unsigned role = dmm_msg_role(t);
+		for (unsigned u = 0; u < t; u++)
+			assert_string_not_equal(dmm_msg_type_name(t), dmm_msg_type_name(u));
+		if (!dmm_msg_is_request(t)) {
+			assert_int_equal(role, 0);
+			continue;
+		}
+		requests++;
+		assert_true(r > DMM_MSG_NONE && r < DMM_MSG_TYPE_COUNT);
+		assert_false(dmm_msg_is_request(r));
+		assert_true(role == DMM_ROLE_MR || role == DMM_ROLE_LM || role == DMM_ROLE_HAA);
+	}
+	assert_int_equal(requests, 7);
+	assert_int_equal(dmm_msg_role(DMM_MSG_HOA_REQ), DMM_ROLE_HAA);
+	assert_int_equal(dmm_msg_role(DMM_MSG_LM_FWD), DMM_ROLE_LM);
+	assert_int_equal(dmm_msg_role(DMM_MSG_REDIRECT), DMM_ROLE_MR);
+	assert_int_equal(dmm_msg_reply_type(DMM_MSG_CTX_REQ), DMM_MSG_CTX_ACK);
+}
+
 int
 main(void)
 {
@@ -1056,6 +1090,7 @@ main(void)
 		cmocka_unit_test(test_duplicate),
 		cmocka_unit_test(test_missing_mandatory),
 		cmocka_unit_test(test_auth_not_last),
+		cmocka_unit_test(test_descriptions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
