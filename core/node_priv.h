@@ -117,6 +117,21 @@ void dmm_request_cancel_cookie(struct dmm_node *n, unsigned owner, uint64_t cook
 int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,
 	      const struct dmm_msg *req, struct dmm_msg *rep, dmm_time_t now);
 
+/* ---- node_svc.c, for node.c only ---- */
+/* Seed the node's generator and first sequence number (dmm_io.random). */
+void dmm_seed_node(struct dmm_node *n, dmm_time_t now);
+/* Timestamp, seal and send m; its length or a seal error. */
+int dmm_seal_and_send(struct dmm_node *n, const struct in6_addr *dst,
+		      struct dmm_msg *m, dmm_time_t now);
+void dmm_txn_release(struct dmm_node *n, struct dmm_txn *t);
+/* Answer a duplicate request from the reply cache (sealed again, fresh
+ * timestamp): true if it held it. */
+bool dmm_answer_duplicate(struct dmm_node *n, const struct in6_addr *src,
+			  const struct dmm_msg *m, dmm_time_t now);
+/* Does the key that sealed m fit its sender (node keys)? */
+bool dmm_seal_fits(const struct dmm_node *n, const struct in6_addr *src,
+		   const struct dmm_msg *m);
+
 /* ---- offered by each role (mr.c, lm.c, haa.c) ----
  * A role registers these with the node (role_ops in node.c: one line per
  * role); node.c calls them and names no role itself. ARCHITECTURE.md,

@@ -30,11 +30,13 @@ cc $flags -Icore tools/mrbench.c -o "$tmp/mrbench.new" build/libdmm.a -lcrypto -
 	echo "# scripts/mr-bench.sh $base: $(date -u +%FT%TZ), $(git rev-parse --short HEAD)"
 	echo "# $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -r)"
 } >"$out/header.txt"
+# the tree the new binary was built from (uncommitted changes: "+")
+rev=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core tools/mrbench.c || echo +)
 for n in $sizes; do
 	for core in base new; do
 		"$tmp/mrbench.$core" -n "$n" -s "$samples" -r "$repeat" |
 			sed "s/^{/{\"core\": \"$core\", \"rev\": \"$([ $core = base ] && echo "$base" ||
-				git rev-parse --short HEAD)\", /" | tee -a "$out/raw.jsonl"
+				echo "$rev")\", /" | tee -a "$out/raw.jsonl"
 	done
 done
 echo "# done $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/header.txt"
