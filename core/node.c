@@ -114,8 +114,10 @@ static int recv_reply(struct dmm_node *n, const struct in6_addr *src,
 			 dmm_msg_type_name(m->type), m->seq);
 		return rc;
 	}
-	for (uint32_t i = 0; i < n->txn_hi; i++) {
-		struct dmm_txn *t = &n->txns[i];
+	uint32_t it = 0, slot;
+
+	while (dmm_hmap_next(&n->txn_seq, m->seq, &it, &slot)) {
+		struct dmm_txn *t = dmm_tbl_at(&n->txns, slot);
 		if (t->id == 0 || t->msg.seq != m->seq ||
 		    dmm_msg_reply_type(t->msg.type) != m->type ||
 		    memcmp(&t->dst, src, sizeof(*src)) != 0)
@@ -210,9 +212,12 @@ int dmm_node_probe(struct dmm_node *n, const struct in6_addr *lm, dmm_time_t now
 	if (id < 0)
 		return (int)id;
 	n->probe_txn = (uint32_t)id;
-	for (uint32_t i = 0; i < n->txn_hi; i++)
-		if (n->txns[i].id == (uint32_t)id)
-			n->txns[i].cookie = (uint64_t)id;
+	uint32_t it = 0, s;
+	while (dmm_hmap_next(&n->txn_id, (uint32_t)id, &it, &s)) {
+		struct dmm_txn *t = dmm_tbl_at(&n->txns, s);
+		if (t->id == (uint32_t)id)
+			t->cookie = (uint64_t)id;
+	}
 	return 0;
 }
 
@@ -238,7 +243,12 @@ static bool txn_move(struct dmm_node *n, struct dmm_txn *t, bool timed_out, dmm_
 		timed_out ? "does not answer" : "does not hold it",
 		inet_ntop(AF_INET6, &next, b, sizeof(b)));
 	t->dst = next;
+	/* a new sequence number: its reply is matched under that one */
+	uint32_t slot = dmm_tbl_slot(&n->txns, t);
+	dmm_hmap_del(&n->txn_seq, t->msg.seq, slot);
 	t->msg.seq = n->next_seq++;
+	if (dmm_hmap_add(&n->txn_seq, t->msg.seq, slot) < 0)
+		dmm_count(n, DMM_C_NOMEM); /* its reply will be unexpected; it times out */
 	t->tries = 0;
 	t->backoff_ms = n->cfg.timers.retrans_initial_ms;
 	t->deadline = now + t->backoff_ms;
@@ -248,9 +258,12 @@ static bool txn_move(struct dmm_node *n, struct dmm_txn *t, bool timed_out, dmm_
 
 static void txn_timer(struct dmm_node *n, uint32_t i, dmm_time_t now)
 {
-	struct dmm_txn *t = &n->txns[i];
+	struct dmm_txn *t;
 
-	if (t->id == 0 || t->deadline > now)
+	if (!dmm_tbl_live(&n->txns, i))
+		return;
+	t = dmm_tbl_at(&n->txns, i);
+	if (t->deadline > now)
 		return;
 	if (t->tries < n->cfg.timers.retrans_count) {
 		t->tries++;
@@ -296,9 +309,14 @@ void dmm_node_restore_done(struct dmm_node *n)
 
 void dmm_node_timer(struct dmm_node *n, dmm_time_t now)
 {
+	const uint32_t *due;
+	uint32_t k;
+
 	dmm_node_restore_done(n);
-	for (uint32_t i = 0; i < n->txn_hi; i++)
-		txn_timer(n, i, now);
+	k = dmm_tbl_due(&n->txns, 0, now, &due);
+	/* only the due ones, in slot order (as a scan of the table visits them) */
+	for (uint32_t i = 0; i < k; i++)
+		txn_timer(n, due[i], now);
 	for (unsigned i = 0; i < N_ROLES; i++)
 		if (n->cfg.roles & role_ops[i]->role)
 			role_ops[i]->timer(n, now);
@@ -313,9 +331,11 @@ dmm_time_t dmm_node_next_deadline(const struct dmm_node *n)
 {
 	dmm_time_t d = DMM_TIME_NEVER;
 
-	for (uint32_t i = 0; i < n->txn_hi; i++)
-		if (n->txns[i].id)
-			d = earliest(d, n->txns[i].deadline);
+	/* The keys of the transactions touched since the last call: a cache
+	 * of what the table holds, brought up to date here. */
+	if (n->txns.ndirty)
+		dmm_tbl_flush((struct dmm_tbl *)&n->txns);
+	d = dmm_tbl_min(&n->txns, 0);
 	for (unsigned i = 0; i < N_ROLES; i++)
 		if (n->cfg.roles & role_ops[i]->role)
 			d = earliest(d, role_ops[i]->deadline(n));
@@ -350,12 +370,15 @@ int dmm_node_new(const struct dmm_config *cfg, const struct dmm_io *io,
 	n->io = *io;
 	n->probe_answered = DMM_TIME_NEVER;
 	dmm_seed_node(n, now);
-	n->txns = calloc(cfg->limits.max_pending, sizeof(*n->txns));
+	dmm_hmap_init(&n->txn_seq);
+	dmm_hmap_init(&n->txn_id);
+	rc = dmm_tbl_init(&n->txns, sizeof(struct dmm_txn), cfg->limits.max_pending, 1,
+			  dmm_txn_key);
 	n->replay.peers = calloc(cfg->limits.max_peers, sizeof(*n->replay.peers));
 	n->replay.cap = cfg->limits.max_peers;
 	n->replay.ts_window_ms = cfg->timers.ts_window_ms;
 	n->replies = calloc(cfg->limits.reply_cache, sizeof(*n->replies));
-	if (!n->txns || !n->replay.peers || !n->replies) {
+	if (rc < 0 || !n->replay.peers || !n->replies) {
 		dmm_node_free(n);
 		return DMM_E_NOMEM;
 	}
@@ -374,7 +397,9 @@ void dmm_node_free(struct dmm_node *n)
 		return;
 	for (unsigned i = N_ROLES; i-- > 0;)
 		role_ops[i]->free(n); /* each frees only what it made */
-	free(n->txns);
+	dmm_tbl_fini(&n->txns);
+	dmm_hmap_fini(&n->txn_seq);
+	dmm_hmap_fini(&n->txn_id);
 	free(n->replay.peers);
 	free(n->replies);
 	free(n);
@@ -433,8 +458,7 @@ void dmm_node_usage(const struct dmm_node *n, struct dmm_node_usage *u)
 	*u = (struct dmm_node_usage){ .pending_max = n->cfg.limits.max_pending,
 				      .replay_max = (uint32_t)n->replay.cap,
 				      .replies_max = n->cfg.limits.reply_cache };
-	for (uint32_t i = 0; i < n->txn_hi; i++)
-		u->pending += n->txns[i].id != 0;
+	u->pending = n->txns.live;
 	for (size_t i = 0; i < n->replay.cap; i++)
 		u->replay += n->replay.peers[i].used;
 	for (uint32_t i = 0; i < n->cfg.limits.reply_cache; i++)

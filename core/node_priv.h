@@ -5,6 +5,7 @@
 
 #include "node.h"
 #include "pick.h"
+#include "table.h"
 
 struct dmm_mr;
 struct dmm_lm;
@@ -49,8 +50,10 @@ struct dmm_node {
 	uint64_t counters[DMM_C_COUNT];
 	dmm_time_t log_quiet_until[DMM_C_COUNT]; /* rate limit of drop logs */
 
-	struct dmm_txn *txns; /* cfg.limits.max_pending slots */
-	uint32_t txn_hi;      /* slots at and above this index are free */
+	/* cfg.limits.max_pending slots; heap 0: retransmission deadline */
+	struct dmm_tbl txns;
+	struct dmm_hmap txn_seq; /* sequence number -> transaction (reply match) */
+	struct dmm_hmap txn_id;  /* transaction id -> transaction */
 	uint32_t txn_refresh; /* slots held by refreshes (dmm_request_refresh) */
 	struct dmm_replay replay;
 	struct dmm_reply_slot *replies; /* cfg.limits.reply_cache slots, ring */
@@ -118,6 +121,7 @@ int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,
 	      const struct dmm_msg *req, struct dmm_msg *rep, dmm_time_t now);
 
 /* ---- node_svc.c, for node.c only ---- */
+uint64_t dmm_txn_key(const void *e, unsigned h);
 /* Seed the node's generator and first sequence number (dmm_io.random). */
 void dmm_seed_node(struct dmm_node *n, dmm_time_t now);
 /* Timestamp, seal and send m; its length or a seal error. */

@@ -217,26 +217,21 @@ int dmm_seal_and_send(struct dmm_node *n, const struct in6_addr *dst,
 	return len;
 }
 
-/* Slots [0, txn_hi) may be in use; scans stop there, so a node with few
- * requests in flight pays little for a large max_pending. */
-static struct dmm_txn *txn_free_slot(struct dmm_node *n)
+uint64_t dmm_txn_key(const void *e, unsigned h)
 {
-	for (uint32_t i = 0; i < n->cfg.limits.max_pending; i++)
-		if (n->txns[i].id == 0) {
-			if (i >= n->txn_hi)
-				n->txn_hi = i + 1;
-			return &n->txns[i];
-		}
-	return NULL;
+	(void)h;
+	return ((const struct dmm_txn *)e)->deadline;
 }
 
 void dmm_txn_release(struct dmm_node *n, struct dmm_txn *t)
 {
+	uint32_t slot = dmm_tbl_slot(&n->txns, t);
+
 	if (t->id && t->refresh && n->txn_refresh > 0)
 		n->txn_refresh--;
-	t->id = 0;
-	while (n->txn_hi > 0 && n->txns[n->txn_hi - 1].id == 0)
-		n->txn_hi--;
+	dmm_hmap_del(&n->txn_seq, t->msg.seq, slot);
+	dmm_hmap_del(&n->txn_id, t->id, slot);
+	dmm_tbl_free(&n->txns, t);
 }
 
 static uint32_t refresh_budget(const struct dmm_node *n)
@@ -249,17 +244,21 @@ static uint32_t refresh_budget(const struct dmm_node *n)
 static int64_t request(struct dmm_node *n, const struct in6_addr *dst, struct dmm_msg *m,
 		       unsigned owner, uint64_t cookie, bool refresh, dmm_time_t now)
 {
-	struct dmm_txn *t = txn_free_slot(n);
+	struct dmm_txn *t = dmm_tbl_alloc(&n->txns, NULL);
+	uint32_t slot;
 	int rc;
 
 	if (!t) {
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "pending requests table full");
 		return DMM_E_FULL;
 	}
+	slot = dmm_tbl_slot(&n->txns, t);
 	m->seq = n->next_seq++;
 	rc = dmm_seal_and_send(n, dst, m, now);
-	if (rc < 0)
+	if (rc < 0) {
+		dmm_tbl_free(&n->txns, t);
 		return rc;
+	}
 	if (++n->next_txn_id == 0)
 		n->next_txn_id = 1;
 	*t = (struct dmm_txn){
@@ -272,6 +271,13 @@ static int64_t request(struct dmm_node *n, const struct in6_addr *dst, struct dm
 		.backoff_ms = n->cfg.timers.retrans_initial_ms,
 		.deadline = now + n->cfg.timers.retrans_initial_ms,
 	};
+	if (dmm_hmap_add(&n->txn_seq, t->msg.seq, slot) < 0 ||
+	    dmm_hmap_add(&n->txn_id, t->id, slot) < 0) {
+		dmm_hmap_del(&n->txn_seq, t->msg.seq, slot);
+		dmm_tbl_free(&n->txns, t); /* sent once, never matched: its reply is unexpected */
+		dmm_drop(n, DMM_C_NOMEM, now, "pending requests index cannot grow");
+		return DMM_E_NOMEM;
+	}
 	if (refresh)
 		n->txn_refresh++;
 	return t->id;
@@ -297,16 +303,20 @@ int64_t dmm_request_refresh(struct dmm_node *n, const struct in6_addr *dst,
 
 void dmm_request_cancel_cookie(struct dmm_node *n, unsigned owner, uint64_t cookie)
 {
-	for (uint32_t i = 0; i < n->txn_hi; i++)
-		if (n->txns[i].id && n->txns[i].owner == owner && n->txns[i].cookie == cookie)
-			dmm_txn_release(n, &n->txns[i]);
+	for (uint32_t i = 0; i < n->txns.hi; i++) { /* rare (an MR's give-back): a scan */
+		const struct dmm_txn *t = dmm_tbl_peek(&n->txns, i);
+		if (dmm_tbl_live(&n->txns, i) && t->owner == owner && t->cookie == cookie)
+			dmm_txn_release(n, dmm_tbl_at(&n->txns, i));
+	}
 }
 
 void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id)
 {
-	for (uint32_t i = 0; txn_id && i < n->txn_hi; i++)
-		if (n->txns[i].id == txn_id)
-			dmm_txn_release(n, &n->txns[i]);
+	uint32_t it = 0, s;
+
+	while (txn_id && dmm_hmap_next(&n->txn_id, txn_id, &it, &s))
+		if (((const struct dmm_txn *)dmm_tbl_peek(&n->txns, s))->id == txn_id)
+			dmm_txn_release(n, dmm_tbl_at(&n->txns, s));
 }
 
 /* Digest of a request as decoded, without its timestamp and authenticator:
