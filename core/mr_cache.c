@@ -85,6 +85,13 @@ static struct mr_cache *cache_slot(struct dmm_node *n, uint32_t s)
 	return dmm_tbl_at(&n->mr->cache, s);
 }
 
+static int cmp_slot(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* The entries whose prefix, of a length in [minl, maxl], contains a, in
  * slot order (the order a scan of the table visits them): in *out, valid
  * until the next call. */
@@ -111,12 +118,15 @@ static uint32_t cache_match(struct dmm_node *n, const struct in6_addr *a, uint8_
 		}
 		mr->scratch[k++] = s;
 	}
-	for (uint32_t i = 1; i < k; i++) /* insertion sort: a handful */
-		for (uint32_t j = i; j > 0 && mr->scratch[j - 1] > mr->scratch[j]; j--) {
-			uint32_t t = mr->scratch[j];
-			mr->scratch[j] = mr->scratch[j - 1];
-			mr->scratch[j - 1] = t;
-		}
+	if (k > 16) /* redirect mode: one entry per sender of an anchored prefix */
+		qsort(mr->scratch, k, sizeof(*mr->scratch), cmp_slot);
+	else
+		for (uint32_t i = 1; i < k; i++) /* insertion sort: a handful */
+			for (uint32_t j = i; j > 0 && mr->scratch[j - 1] > mr->scratch[j]; j--) {
+				uint32_t t = mr->scratch[j];
+				mr->scratch[j] = mr->scratch[j - 1];
+				mr->scratch[j - 1] = t;
+			}
 	*out = mr->scratch;
 	return k;
 }
