@@ -2316,4 +2316,6 @@ const struct dmm_role_ops dmm_lm_ops = {
 	.timer = dmm_lm_timer,
 	.deadline = dmm_lm_deadline,
 	.restore = dmm_lm_restore,
+	.restore_hint = dmm_lm_reserve,
+	.restore_done = dmm_lm_restore_done,
 };

@@ -297,14 +297,16 @@ int dmm_node_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t 
 
 void dmm_node_restore_hint(struct dmm_node *n, uint32_t count)
 {
-	if (n->lm)
-		dmm_lm_reserve(n, count);
+	for (unsigned i = 0; i < N_ROLES; i++)
+		if ((n->cfg.roles & role_ops[i]->role) && role_ops[i]->restore_hint)
+			role_ops[i]->restore_hint(n, count);
 }
 
 void dmm_node_restore_done(struct dmm_node *n)
 {
-	if (n->lm)
-		dmm_lm_restore_done(n);
+	for (unsigned i = 0; i < N_ROLES; i++)
+		if ((n->cfg.roles & role_ops[i]->role) && role_ops[i]->restore_done)
+			role_ops[i]->restore_done(n);
 }
 
 void dmm_node_timer(struct dmm_node *n, dmm_time_t now)

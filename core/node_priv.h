@@ -159,6 +159,10 @@ struct dmm_role_ops {
 	dmm_time_t (*deadline)(const struct dmm_node *n); /* O(1) */
 	/* put back a persisted record of a kind in .records; NULL if none */
 	int (*restore)(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now);
+	/* before a bulk restore: room for count more records (may be NULL);
+	 * after it, at the first timer call (may be NULL) */
+	int (*restore_hint)(struct dmm_node *n, uint32_t count);
+	void (*restore_done)(struct dmm_node *n);
 };
 extern const struct dmm_role_ops dmm_mr_ops, dmm_lm_ops, dmm_haa_ops;
 
