@@ -118,7 +118,7 @@ SOCK=$DMMLAB_RUN/figure1
 MR11=2001:db8:ff::11
 RPNS=${DMMLAB_PREFIX}rp  # route-programming namespace
 SELF=2001:db8:ff::1 LOC=2001:db8:ff::2 BASE=2001:db8:aaaa::
-CHUNK=10000  # routes per ip -batch process (see ipbatch.py below)
+CHUNK=10000  # routes per ip -batch process (see lab/ipbatch.py)
 
 # ---- teardown, whatever happens
 IPERF_PID=""
@@ -389,42 +389,8 @@ PY
 # other: iproute2 keeps one fd open per LWT-BPF route it adds (two per
 # object it loads), and this machine's fd limit (20000, hard) stops one
 # process before 20000 such routes. Every ip method is chunked alike; one
-# ip start-up costs about a millisecond.
-cat >"$TMP/ipbatch.py" <<'PY'
-import json, os, subprocess, sys, time
-method, addf, delf, base, n, chunk = sys.argv[1:4] + [sys.argv[4], int(sys.argv[5]), int(sys.argv[6])]
-def split(path):
-    lines = open(path).readlines()
-    out = []
-    for i in range(0, len(lines), chunk):
-        c = "%s.%d" % (path, i // chunk)
-        with open(c, "w") as f:
-            f.writelines(lines[i:i + chunk])
-        out.append(c)
-    return out
-def count():
-    out = subprocess.run(["ip", "-6", "route", "show", "table", "4242"], capture_output=True, text=True).stdout
-    return sum(1 for l in out.splitlines() if l.startswith(base))
-def timed(chunks):
-    rc, err = 0, ""
-    t = time.monotonic_ns()
-    for c in chunks:
-        p = subprocess.run(["ip", "-6", "-batch", c], capture_output=True, text=True)
-        rc, err = rc or p.returncode, err or p.stderr.strip()[-300:]
-    dt = (time.monotonic_ns() - t) / 1e9
-    for c in chunks:
-        os.unlink(c)
-    return dt, rc, err
-adds, dels = split(addf), split(delf)
-add_s, add_rc, add_err = timed(adds)
-k_add = count()
-del_s, del_rc, del_err = timed(dels)
-k_del = count()
-print(json.dumps({"tool": "ip-batch", "method": method, "routes": n, "ip_processes": len(adds),
-                  "add_s": add_s, "add_per_s": n / add_s, "add_rc": add_rc, "add_stderr": add_err,
-                  "kernel_after_add": k_add, "del_s": del_s, "del_per_s": n / del_s,
-                  "del_rc": del_rc, "del_stderr": del_err, "kernel_after_del": k_del}))
-PY
+# ip start-up costs about a millisecond. (lab/ipbatch.py)
+IPBATCH=$PWD/lab/ipbatch.py
 
 rp_run() {  # driver method rep
 	local drv=$1 m=$2 rep=$3 f="$NEW/routes/$1-$2-$3"
@@ -439,18 +405,18 @@ rp_run() {  # driver method rep
 		# every route, as dmmd shares one per locator.
 		ip netns exec "$RPNS" sh -c "mount -t bpf bpf /sys/fs/bpf &&
 			bpftool prog load '$B/bpf/dmm_encap.bpf.o' /sys/fs/bpf/bd_encap type lwt_xmit &&
-			python3 '$TMP/ipbatch.py' $m '$TMP/add-bpf-pinned.txt' '$TMP/del-all.txt' $BASE $ROUTES $CHUNK" \
+			python3 '$IPBATCH' --method $m '$TMP/add-bpf-pinned.txt' '$TMP/del-all.txt' $BASE $ROUTES $CHUNK" \
 			>"$f.json" 2>"$f.err" ;;
 	ip-bpf-obj)
-		ip netns exec "$RPNS" python3 "$TMP/ipbatch.py" $m "$TMP/add-bpf-obj.txt" \
+		ip netns exec "$RPNS" python3 "$IPBATCH" --method $m "$TMP/add-bpf-obj.txt" \
 			"$TMP/del-obj.txt" $BASE "$OBJ_ROUTES" "$OBJ_ROUTES" >"$f.json" 2>"$f.err" ;;
 	ip-dev-tun)
 		ip -n "$RPNS" tuntap add dev bdtun0 mode tun && ip -n "$RPNS" link set bdtun0 up ||
 			die "cannot make a TUN device"
-		ip netns exec "$RPNS" python3 "$TMP/ipbatch.py" $m "$TMP/add-dev-tun.txt" \
+		ip netns exec "$RPNS" python3 "$IPBATCH" --method $m "$TMP/add-dev-tun.txt" \
 			"$TMP/del-all.txt" $BASE "$ROUTES" $CHUNK >"$f.json" 2>"$f.err" ;;
 	ip-seg6|ip-dev-v0)
-		ip netns exec "$RPNS" python3 "$TMP/ipbatch.py" $m "$TMP/add-${m#ip-}.txt" \
+		ip netns exec "$RPNS" python3 "$IPBATCH" --method $m "$TMP/add-${m#ip-}.txt" \
 			"$TMP/del-all.txt" $BASE "$ROUTES" $CHUNK >"$f.json" 2>"$f.err" ;;
 	esac
 	ip netns del "$RPNS"

@@ -120,41 +120,7 @@ PY
 # `ip -6 -batch` over the add file then the delete file, in chunks of CHUNK
 # lines (one ip process each), CLOCK_MONOTONIC around the processes; the
 # routes of BASE in table 4242 counted after each phase. In the namespace.
-cat > "$TMP/ipbatch.py" <<'PY'
-import json, os, subprocess, sys, time
-addf, delf, base, n, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-def split(path):
-    lines = open(path).readlines()
-    out = []
-    for i in range(0, len(lines), chunk):
-        c = "%s.%d" % (path, i // chunk)
-        with open(c, "w") as f:
-            f.writelines(lines[i:i + chunk])
-        out.append(c)
-    return out
-def count():
-    out = subprocess.run(["ip", "-6", "route", "show", "table", "4242"], capture_output=True, text=True).stdout
-    return sum(1 for l in out.splitlines() if l.startswith(base))
-def timed(chunks):
-    rc, err = 0, ""
-    t = time.monotonic_ns()
-    for c in chunks:
-        p = subprocess.run(["ip", "-6", "-batch", c], capture_output=True, text=True)
-        rc, err = rc or p.returncode, err or p.stderr.strip()[-300:]
-    dt = (time.monotonic_ns() - t) / 1e9
-    for c in chunks:
-        os.unlink(c)
-    return dt, rc, err
-adds, dels = split(addf), split(delf)
-add_s, add_rc, add_err = timed(adds)
-k_add = count()
-del_s, del_rc, del_err = timed(dels)
-k_del = count()
-print(json.dumps({"tool": "ip-batch", "routes": n, "ip_processes": len(adds),
-                  "add_s": add_s, "add_per_s": n / add_s, "add_rc": add_rc, "add_stderr": add_err,
-                  "kernel_after_add": k_add, "del_s": del_s, "del_per_s": n / del_s,
-                  "del_rc": del_rc, "del_stderr": del_err, "kernel_after_del": k_del}))
-PY
+IPBATCH=$PWD/lab/ipbatch.py
 
 DPB() { ip netns exec "$NS" "$B/dpbench" -D "$1" -s $SELF -l $LOC -n "$ROUTES" -b $BASE "${@:2}"; }
 run() { # driver method rep
@@ -178,12 +144,12 @@ run() { # driver method rep
 			# program loaded once, outside the timing
 			ip netns exec "$NS" sh -c "mount -t bpf bpf /sys/fs/bpf &&
 				bpftool prog load '$B/bpf/dmm_encap.bpf.o' /sys/fs/bpf/rb_encap type lwt_xmit &&
-				python3 '$TMP/ipbatch.py' '$TMP/add-bpf.txt' '$TMP/del.txt' $BASE $ROUTES $CHUNK" \
+				python3 '$IPBATCH' '$TMP/add-bpf.txt' '$TMP/del.txt' $BASE $ROUTES $CHUNK" \
 				>"$f.json" 2>"$f.err"
 		else
 			ip -n "$NS" tuntap add dev rbtun0 mode tun && ip -n "$NS" link set rbtun0 up ||
 				die "cannot make a TUN device"
-			ip netns exec "$NS" python3 "$TMP/ipbatch.py" "$TMP/add-tun.txt" "$TMP/del.txt" \
+			ip netns exec "$NS" python3 "$IPBATCH" "$TMP/add-tun.txt" "$TMP/del.txt" \
 				$BASE "$ROUTES" $CHUNK >"$f.json" 2>"$f.err"
 		fi ;;
 	esac

@@ -369,12 +369,13 @@ stop_capture() {
 	capture_tpid=
 }
 
-signalling_scenario() {
-	local pcap=$1 png
-	shift
+# start_capture PCAP: capture the core bridge's signalling into PCAP (each
+# packet written as seen), from before the lab is up: it starts as soon as
+# the bridge is there (dmmlab up creates it first; the MNs' carriers last),
+# so it sees the first attach. stop_capture ends it (also at cleanup).
+start_capture() {
+	local pcap=$1
 	LAB_CLEANUP_HOOK=stop_capture
-	# The capture must see the first attach: start it as soon as the
-	# bridge is there (dmmlab up creates it first; the MNs' carriers last).
 	(
 		for _ in $(seq 100); do
 			ip netns exec "${DMMLAB_PREFIX}core" ip link show br0 >/dev/null 2>&1 && break
@@ -384,6 +385,12 @@ signalling_scenario() {
 			'ip6 proto 135 or (ip6 and udp port 5436)' 2>/dev/null
 	) &
 	capture_tpid=$!
+}
+
+signalling_scenario() {
+	local pcap=$1 png
+	shift
+	start_capture "$pcap"
 	lab_up "$@"
 	p1=$(mn_prefixes mn1 mr12)
 	a1=$(mn_addr mn1 "$p1")

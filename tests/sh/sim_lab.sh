@@ -58,16 +58,7 @@ sed 's|^network ln2 prefix 2001:db8:2::/48$|& 2001:db8:100::/40|' lab/topologies
 grep -q '^network ln2 prefix 2001:db8:2::/48 2001:db8:100::/40$' "$TOPO_SRC" ||
 	{ echo "FAIL: figure1.topo has no 'network ln2 prefix 2001:db8:2::/48' line"; exit 1; }
 
-LAB_CLEANUP_HOOK=stop_capture
-(
-	for _ in $(seq 100); do
-		ip netns exec "${DMMLAB_PREFIX}core" ip link show br0 >/dev/null 2>&1 && break
-		sleep 0.02
-	done
-	exec ip netns exec "${DMMLAB_PREFIX}core" tcpdump -i br0 -U -w "$pcap" \
-		'ip6 proto 135 or (ip6 and udp port 5436)' 2>/dev/null
-) &
-capture_tpid=$!
+start_capture "$pcap"
 # Retransmissions are timing, not the protocol's sequence: a first
 # retransmission after 2 s, longer than any phase's exchange here.
 lab_up "timers-conf retransmit 2s max 4s count 4"
