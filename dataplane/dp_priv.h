@@ -32,7 +32,9 @@
 #define DP_MAX_ROUTES (1u << 20)
 #define DP_OIF_CACHE 16
 #define DP_OIF_CACHE_MS 1000
+#ifndef DP_MAX_HOLDS /* tests/fuzz/fuzz_tun.c: a small table, full often */
 #define DP_MAX_HOLDS 1024
+#endif
 #define DP_MAX_LINKS 64
 #define DP_FRAMES_PER_WAKEUP 16 /* frames read from one first-frame listener per wakeup */
 #define DP_ENOMEM_TRIES 8
