@@ -81,6 +81,9 @@ $(F)/%: tests/fuzz/%.c $(CORE_SRC) $(CORE_HDR) $(TESTLIB_SRC) $(TEST_EXTRA_DEPS)
 # fuzz_node: no comparison tracing (trace-cmp was a quarter of its time;
 # its input bytes are step selectors, not values compared in the code).
 $(F)/fuzz_node: FUZZ_EXTRA := -fno-sanitize-coverage=trace-cmp
+# fuzz_parse: the keyword suggestion uninstrumented (tests/fuzz/parse.ignore).
+$(F)/fuzz_parse: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=tests/fuzz/parse.ignore
+$(F)/fuzz_parse: tests/fuzz/parse.ignore
 # The data-plane harnesses compile a dataplane/*.c file in (see each).
 $(F)/fuzz_access $(F)/fuzz_tun: FUZZ_EXTRA := -Idataplane
 $(F)/fuzz_access $(F)/fuzz_tun: FUZZ_LIBS := -lmnl
