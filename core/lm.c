@@ -2147,7 +2147,8 @@ dmm_lm_free(struct dmm_node *n)
 	for (uint32_t i = 1; lm->ext != NULL && i <= lm->ext_hi; i++)
 		free(lm->ext[i].subs);
 	for (uint32_t k = 0; k < LM_WHEEL; k++)
-		free(lm->wheel[k].e);
+		if (lm->wheel[k].e) /* most are empty; free(NULL) is not free under ASan */
+			free(lm->wheel[k].e);
 	free(lm->b);
 	free(lm->ext);
 	free(lm->loc);
@@ -2197,7 +2198,8 @@ lm_wheel_sweep(struct dmm_node *n, dmm_time_t now)
 				wheel_add(n, b);
 			}
 		}
-		free(e);
+		if (e)
+			free(e);
 	}
 	lm->wheel_s = now_s;
 	/* The first bucket holding anything, from this second on: nothing is
