@@ -18,6 +18,8 @@
 #define FZ_HOS 4
 #define FZ_BINDINGS 8
 #define FZ_LEASES 8
+#define FZ_LONG_MS 50000                 /* long time jumps: 1 to 16 times this */
+#define FZ_LONG_BUDGET (1500 * 1000)     /* ms of long time jumps per input */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -85,6 +87,14 @@ static void config(struct dmm_config *c, const char *name, const char *self, uns
 	c->pools[1] = (struct dmm_pool){ vnet_p6("2001:db8:12::/62"), 64,
 					 vnet_a6("2001:db8:0:1::12"), DMM_POOL_STATELESS };
 	fig1_timers(&c->timers);
+	/* Lifetimes closer together than fig1's (lease 3600 s, binding 600 s):
+	 * reaching a lease's expiry then takes 2-3 binding refreshes of each
+	 * other MN, not 7-8 (refreshes were most of an input's work). */
+	c->timers.lease_lifetime_s = 600;
+	c->timers.binding_lifetime_s = 300;
+	c->timers.cache_lifetime_s = 60;
+	c->timers.deprecated_keep_s = 60;
+	c->timers.ra_lifetime_s = 600;
 	c->limits = (struct dmm_limits){
 		.max_mns = FZ_MNS, .max_cache = FZ_CACHE, .max_handovers = FZ_HOS,
 		.max_pending = 16, .max_bindings = FZ_BINDINGS, .max_subscribers = 2,
@@ -93,36 +103,61 @@ static void config(struct dmm_config *c, const char *name, const char *self, uns
 	fig1_keyring(&c->keys);
 }
 
-static struct vnet *build(uint8_t mode)
+/* The three nodes' configurations for a mode (the input's first byte). */
+static void configs(uint8_t mode, struct dmm_config c[3])
+{
+	static struct dmm_config base[3];
+	static bool done;
+
+	if (!done) {
+		config(&base[0], "LH", "2001:db8:0:1::1", DMM_ROLE_LM | DMM_ROLE_HAA);
+		config(&base[1], "MRA", "2001:db8:0:1::11", DMM_ROLE_MR);
+		config(&base[2], "MRB", "2001:db8:0:1::12", DMM_ROLE_MR);
+		base[2].n_fixed = 1;
+		base[2].fixed[0] = vnet_p6("2001:db8:1f::/64");
+		done = true;
+	}
+	memcpy(c, base, sizeof(base));
+	c[1].ro_mode = (enum dmm_ro_mode)(mode % 3);
+	c[1].new_hoa_on_arrival = mode & 4;
+	c[1].hold_packets = !(mode & 8);
+	c[2].ro_mode = (enum dmm_ro_mode)((mode >> 4) % 3);
+	c[2].lm_update_on_attach = !(mode & 0x40);
+}
+
+static struct vnet *build(uint8_t mode, const struct dmm_config c[3])
 {
 	struct dmm_keyring kr;
-	struct dmm_config c;
-	struct vnet *vn;
 	struct dmm_prefix p;
+	struct vnet *vn;
 
 	fig1_keyring(&kr);
 	vn = vnet_new(mode, &kr);
 	vn->lean = true; /* no records: nothing here reads them */
-	config(&c, "LH", "2001:db8:0:1::1", DMM_ROLE_LM | DMM_ROLE_HAA);
-	if (vnet_add_node(vn, &c) < 0)
-		abort();
-	config(&c, "MRA", "2001:db8:0:1::11", DMM_ROLE_MR);
-	c.ro_mode = (enum dmm_ro_mode)(mode % 3);
-	c.new_hoa_on_arrival = mode & 4;
-	c.hold_packets = !(mode & 8);
-	if (vnet_add_node(vn, &c) < 0)
-		abort();
-	config(&c, "MRB", "2001:db8:0:1::12", DMM_ROLE_MR);
-	c.ro_mode = (enum dmm_ro_mode)((mode >> 4) % 3);
-	c.lm_update_on_attach = !(mode & 0x40);
-	c.n_fixed = 1;
-	c.fixed[0] = vnet_p6("2001:db8:1f::/64");
-	if (vnet_add_node(vn, &c) < 0)
-		abort();
+	for (unsigned i = 0; i < 3; i++)
+		if (vnet_add_node(vn, &c[i]) < 0)
+			abort();
 	p = vnet_p6("2001:db8:11::/48");
 	vnet_add_anchor(vn, &p, vnet_find(vn, "MRA"), false);
 	p = vnet_p6("2001:db8:12::/62");
 	vnet_add_anchor(vn, &p, vnet_find(vn, "MRB"), false);
+	return vn;
+}
+
+/* The network of a mode: built at the first input, then reset (each node
+ * rebuilt from its configuration, the vnet's own memory reused: see
+ * vnet_reset). */
+static struct vnet *network(uint8_t mode)
+{
+	static struct dmm_config c[3];
+	static struct vnet *vn;
+	const struct dmm_config *cp[3] = { &c[0], &c[1], &c[2] };
+
+	configs(mode, c);
+	if (!vn)
+		vn = build(mode, c);
+	else if (vnet_reset(vn, mode, cp) != 0)
+		abort();
 	return vn;
 }
 
@@ -162,7 +197,7 @@ static void step_sealed(struct vnet *vn, struct rd *r)
 		vnet_deliver_now(vn, &src, to, buf, (size_t)len);
 }
 
-static void step(struct vnet *vn, struct rd *r)
+static void step(struct vnet *vn, struct rd *r, dmm_time_t *long_ms)
 {
 	uint8_t op = get8(r) % 6;
 	struct dmm_mnid id;
@@ -183,8 +218,21 @@ static void step(struct vnet *vn, struct rd *r)
 		step_sealed(vn, r);
 		break;
 	case 2: {
+		/* Mostly the signalling's own scale (0-5.1 s: retransmissions,
+		 * holds, handover contexts, the timestamp window); for 16 byte
+		 * values, 0x80-0x8f, a long jump (50 to 800 s: cache, binding,
+		 * deprecation, lease expiry), while the input's long jumps stay
+		 * within FZ_LONG_BUDGET (2.5 lease lifetimes). Half the values
+		 * were long jumps, 0xff the longest (a byte mutations favour):
+		 * inputs spanned hours of refreshes, 85 % of the work. */
 		uint8_t t = get8(r);
-		vnet_run_for(vn, t & 0x80 ? (dmm_time_t)(t & 0x7f) * 10000 : (dmm_time_t)t * 20);
+		if ((t & 0xf0) == 0x80 && *long_ms < FZ_LONG_BUDGET) {
+			dmm_time_t ms = (dmm_time_t)(t - 0x7f) * FZ_LONG_MS;
+			*long_ms += ms;
+			vnet_run_for(vn, ms);
+		} else {
+			vnet_run_for(vn, (dmm_time_t)t * 20);
+		}
 		break;
 	}
 	case 3:
@@ -202,18 +250,70 @@ static void step(struct vnet *vn, struct rd *r)
 	}
 }
 
-static void check(const struct vnet *vn)
+static void check(const struct vnet *vn, bool tables)
 {
 	if (vn->stuck)
 		abort();
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; tables && i < 2; i++) {
 		const char *mr = node_names[i];
 		if (vnet_n_mns(vn, mr) > FZ_MNS || vnet_n_cache(vn, mr) > FZ_CACHE ||
 		    vnet_n_handovers(vn, mr) > FZ_HOS)
 			abort();
 	}
-	if (vnet_n_bindings(vn, "LH") > FZ_BINDINGS || vnet_n_leases(vn, "LH") > FZ_LEASES)
+	if (tables && (vnet_n_bindings(vn, "LH") > FZ_BINDINGS || vnet_n_leases(vn, "LH") > FZ_LEASES))
 		abort();
+}
+
+/* What an input left: every counter of every node, the tables' sizes,
+ * the data-plane models' routes and holds, what became of each packet,
+ * the clock and the messages sent (FZ_RESET_CHECK). */
+static uint64_t digest(const struct vnet *vn)
+{
+	uint64_t h = 1469598103934665603u;
+
+#define MIX(x) (h = (h ^ (uint64_t)(x)) * 1099511628211u)
+	for (unsigned i = 0; i < 3; i++) {
+		for (unsigned c = 0; c < DMM_C_COUNT; c++)
+			MIX(vnet_counter(vn, node_names[i], (enum dmm_counter)c));
+		MIX(dmm_node_next_deadline(vnet_node(vn, node_names[i])));
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		MIX(vnet_n_mns(vn, node_names[i]));
+		MIX(vnet_n_cache(vn, node_names[i]));
+		MIX(vnet_n_handovers(vn, node_names[i]));
+	}
+	MIX(vnet_n_bindings(vn, "LH"));
+	MIX(vnet_n_leases(vn, "LH"));
+	for (unsigned i = 0; i < vn->n_nodes; i++) { /* the data-plane models */
+		const struct vnet_node *x = vn->nodes[i];
+		MIX(x->n_routes);
+		for (unsigned k = 0; k < x->n_routes; k++)
+			MIX((uint64_t)x->routes[k].kind << 8 | x->routes[k].prefix.len);
+		for (unsigned k = 0; k < VNET_MAX_HOLDS; k++)
+			MIX(x->holds[k].used ? x->holds[k].n + 1 : 0);
+	}
+	for (size_t i = 0; i < vn->n_pkts; i++)
+		MIX((uint64_t)vn->pkts[i].state << 40 | (uint64_t)(vn->pkts[i].at + 1) << 20 |
+		    vn->pkts[i].n_path);
+	MIX(vn->now);
+	MIX(vn->q_seq);
+	MIX(vn->n_pkts);
+#undef MIX
+	return h;
+}
+
+/* ASan's defaults, unless ASAN_OPTIONS says otherwise. Each input frees
+ * and rebuilds three nodes' tables: with the default 256 MiB quarantine
+ * every allocation got cold memory (page faults, cache misses), 3/4 of the
+ * cost of an empty input; 16 MiB still holds many inputs' worth of freed
+ * memory, so a use after free within an input is caught as before. No
+ * allocation and free stacks (malloc_context_size=0): unwinding at every
+ * malloc and free cost more than the rest of a free; rerun a reproducer
+ * with ASAN_OPTIONS=malloc_context_size=30 to get them. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "quarantine_size_mb=16:malloc_context_size=0";
 }
 
 /* libFuzzer reads its flags after this returns: put -entropic=0 first
@@ -236,21 +336,51 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static void run(struct vnet *vn, struct rd *r)
+{
+	dmm_time_t long_ms = 0;
+
+	vnet_run_for(vn, 100);
+	for (unsigned i = 0; i < FZ_STEPS && r->n; i++) {
+		step(vn, r, &long_ms);
+		check(vn, i % 4 == 3); /* the tables' sizes: every 4 steps */
+	}
+	/* What is in flight arrives (1 ms per hop); later timers are the
+	 * input's to reach (time steps). A 5 s settle here was a fifth of all
+	 * messages: every pending request's retransmissions and timeout. */
+	vnet_run_for(vn, 100);
+	check(vn, true);
+}
+
+/* FZ_RESET_CHECK=1 in the environment: each input also runs on a network
+ * built for it alone, and both must end the same (digest): the reset
+ * leaves nothing of the inputs before. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rd r = { data, size };
+	static int reset_check = -1;
+	struct rd r = { data + 1, size - 1 };
 	struct vnet *vn;
 
 	if (size < 1)
 		return 0;
-	vn = build(get8(&r));
-	vnet_run_for(vn, 100);
-	for (unsigned i = 0; i < FZ_STEPS && r.n; i++) {
-		step(vn, &r);
-		check(vn);
+	if (reset_check < 0)
+		reset_check = getenv("FZ_RESET_CHECK") != NULL;
+	vn = network(data[0]);
+	run(vn, &r);
+	if (reset_check) {
+		struct dmm_config c[3];
+		struct vnet *fresh;
+		uint64_t d = digest(vn);
+
+		configs(data[0], c);
+		fresh = build(data[0], c);
+		r = (struct rd){ data + 1, size - 1 };
+		run(fresh, &r);
+		if (digest(fresh) != d) {
+			fprintf(stderr, "fuzz_node: the reused network ended unlike a fresh one\n");
+			abort();
+		}
+		vnet_free(fresh);
 	}
-	vnet_run_for(vn, 5000);
-	check(vn);
-	vnet_free(vn);
 	return 0;
 }

@@ -339,6 +339,15 @@ static void io_log(void *ctx, enum dmm_log_level lvl, const char *line)
 		fprintf(stderr, "[%8llu] %d %s\n", (unsigned long long)x->vn->now, lvl, line);
 }
 
+/* A lean vnet keeps what a daemon logs by default (up to info), so the
+ * core formats those lines but skips its debug lines. */
+static bool io_log_on(void *ctx, enum dmm_log_level lvl)
+{
+	struct vnet_node *x = ctx;
+
+	return x->vn->verbose || !x->vn->lean || lvl <= DMM_LOG_INFO;
+}
+
 static void io_event(void *ctx, const struct dmm_event *ev)
 {
 	struct vnet_node *x = ctx;
@@ -391,7 +400,7 @@ int vnet_add_node(struct vnet *vn, const struct dmm_config *cfg)
 	x->addr = cfg->self;
 	vn->nodes[vn->n_nodes++] = x;
 	io = (struct dmm_io){ .ctx = x, .send = io_send, .dp = io_dp, .log = io_log,
-			      .event = io_event };
+			      .log_on = io_log_on, .event = io_event };
 	vn->core_depth++;
 	rc = dmm_node_new(cfg, &io, vn->now, &x->node);
 	vn->core_depth--;
@@ -403,6 +412,46 @@ int vnet_add_node(struct vnet *vn, const struct dmm_config *cfg)
 	dmm_node_set_wall_offset(x->node, vn->wall_offset);
 	pump(vn);
 	return x->idx;
+}
+
+int vnet_reset(struct vnet *vn, uint64_t seed, const struct dmm_config *const *cfgs)
+{
+	struct dmm_config *cfg = malloc(sizeof(*cfg));
+	int rc = 0;
+
+	if (!cfg)
+		return DMM_E_NOMEM;
+	vn->now = 1000;
+	vn->rng = seed;
+	vn->stuck = false;
+	vn->q_len = 0;
+	vn->q_seq = 0;
+	memset(vn->drops, 0, sizeof(vn->drops));
+	vn->n_msgs = vn->n_ops = vn->n_evs = vn->n_pkts = vn->n_defer = 0;
+	vn->core_depth = 0;
+	for (unsigned i = 0; i < vn->n_nodes && rc == 0; i++) {
+		struct vnet_node *x = vn->nodes[i];
+		struct dmm_io io = { .ctx = x, .send = io_send, .dp = io_dp, .log = io_log,
+				     .log_on = io_log_on, .event = io_event };
+
+		*cfg = cfgs && cfgs[i] ? *cfgs[i] : *dmm_node_config(x->node);
+		dmm_node_free(x->node);
+		x->node = NULL;
+		x->n_routes = 0;
+		memset(x->holds, 0, sizeof(x->holds));
+		memset(x->last_adv, 0, sizeof(x->last_adv));
+		x->addr = cfg->self;
+		snprintf(x->name, sizeof(x->name), "%s", cfg->name);
+		vn->core_depth++;
+		rc = dmm_node_new(cfg, &io, vn->now, &x->node);
+		vn->core_depth--;
+		if (rc == 0) {
+			dmm_node_set_wall_offset(x->node, vn->wall_offset);
+			pump(vn);
+		}
+	}
+	free(cfg);
+	return rc;
 }
 
 /* ---- the data-plane model ---- */

@@ -108,9 +108,10 @@ struct vnet {
 	int64_t wall_offset;
 	bool stuck;              /* a node kept a deadline in the past */
 	bool verbose;            /* print logs (env VNET_LOG) */
-	/* No records (messages, data-plane ops, events) and no decoding of
-	 * what goes by: for fuzz_node, which reads none of them. Drop hooks
-	 * and random loss need the decoding: not with lean. */
+	/* No records (messages, data-plane ops, events), no decoding of what
+	 * goes by, no formatting of debug log lines: for fuzz_node, which
+	 * reads none of them. Drop hooks and random loss need the decoding:
+	 * not with lean. */
 	bool lean;
 	struct dmm_keyring keys; /* to decode what goes by */
 
@@ -149,6 +150,13 @@ void vnet_free(struct vnet *vn);
  * index or a negative dmm_err. Pools whose .mr is a vnet node become
  * regular-routing anchors once that node exists (vnet_add_anchor). */
 int vnet_add_node(struct vnet *vn, const struct dmm_config *cfg);
+/* Back to the state vnet_new(seed, keys) and the same vnet_add_node calls
+ * gave, reusing the vnet's memory: each node is rebuilt (from cfgs[i], or
+ * its own configuration when cfgs is NULL or cfgs[i] is), in order, with
+ * its data-plane model emptied; nothing in flight, no records, drop hooks
+ * cleared, the clock back at its start. Anchors, delays and loss stay.
+ * Returns 0 or the first dmm_node_new error (the vnet is then unusable). */
+int vnet_reset(struct vnet *vn, uint64_t seed, const struct dmm_config *const *cfgs);
 void vnet_add_anchor(struct vnet *vn, const struct dmm_prefix *range, int node, bool server);
 int vnet_find(const struct vnet *vn, const char *name);   /* -1 if none */
 int vnet_find_addr(const struct vnet *vn, const struct in6_addr *a);
