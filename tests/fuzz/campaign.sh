@@ -16,7 +16,11 @@
 #                            says how many executions were reached
 #   FUZZ_CAPS="node=120 ..." a time cap for some harnesses (overrides the above)
 #   FUZZ_ONLY="access tun"   only these harnesses (names without fuzz_)
+#   FUZZ_JOBS=1              harnesses run at once (each is one process;
+#                            the longest start first)
 #   FUZZ_DOC=docs/FUZZING.md where the table goes
+# Seeds with a name of their own (regression-*, mistakes.conf: not a
+# 40-hex-digit hash) survive the minimization.
 set -u
 cd "$(dirname "$0")/../.."
 dir=${1:-build/fuzz}
@@ -27,16 +31,18 @@ doc=${FUZZ_DOC:-docs/FUZZING.md}
 rows=$(mktemp)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-trap 'rm -f "$rows"' EXIT
 failed=0
 
-for fz in "$dir"/fuzz_*; do
-	[ -x "$fz" ] || continue
+jobs=${FUZZ_JOBS:-1}
+rowdir=$(mktemp -d)
+trap 'rm -f "$rows"; rm -rf "$rowdir"' EXIT
+
+# campaign FUZZER: one harness, its row in $rowdir/NAME (1 if it failed).
+campaign() {
+	local fz=$1 name short n corpus art scratch before t0 args c kv rc secs execs rate
+	local last cov ft crashes min after named
 	name=$(basename "$fz")
 	short=${name#fuzz_}
-	if [ -n "${FUZZ_ONLY:-}" ] && ! grep -qw -- "$short" <<<"$FUZZ_ONLY"; then
-		continue
-	fi
 	n=$runs
 	[ "$name" = fuzz_node ] && n=$node_runs
 	corpus=tests/fuzz/corpus/$short
@@ -61,19 +67,47 @@ for fz in "$dir"/fuzz_*; do
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 	crashes=$(find "$art" -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' | wc -l)
 	if [ $rc -ne 0 ] && [ "$crashes" = 0 ]; then crashes="exit $rc"; fi
-	# Minimized corpus, written back in place.
+	# Minimized corpus, written back in place; named seeds kept as they are.
 	min=$(mktemp -d)
+	named=$(mktemp -d)
+	find "$corpus" -maxdepth 1 -type f ! -regex '.*/[0-9a-f]\{40\}' -exec cp {} "$named"/ \;
 	nice -n 19 "$fz" -merge=1 "$min" "$corpus" "$scratch" >"$art/merge.log" 2>&1 &&
 		rm -f "$corpus"/* && cp "$min"/* "$corpus"/ 2>/dev/null
-	rm -rf "$min"
+	cp "$named"/* "$corpus"/ 2>/dev/null
+	rm -rf "$min" "$named"
 	after=$(find "$corpus" -type f | wc -l)
 	echo "  $name: ${execs:-?} executions in ${secs} s (${rate:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus $before -> $after, crashes $crashes"
 	if [ "$crashes" != 0 ]; then
-		failed=1
 		grep -A30 -E '==ERROR|runtime error|deadly signal' "$art/log" | head -40
 	fi
-	echo "| $name | ${execs:-?} | $n | ${secs} | ${rate:-?} | ${cov:-?} | ${ft:-?} | $before → $after | $crashes |" >>"$rows"
+	echo "| $name | ${execs:-?} | $n | ${secs} | ${rate:-?} | ${cov:-?} | ${ft:-?} | $before → $after | $crashes |" >"$rowdir/$name"
+	[ "$crashes" = 0 ]
+}
+
+# The longest first, so that FUZZ_JOBS lanes end together.
+order="fuzz_node fuzz_parse fuzz_access fuzz_tun fuzz_decode fuzz_open"
+for fz in "$dir"/fuzz_*; do
+	grep -qw "$(basename "$fz")" <<<"$order" || order="$order $(basename "$fz")"
 done
+running=0
+for name in $order; do
+	fz=$dir/$name
+	[ -x "$fz" ] || continue
+	if [ -n "${FUZZ_ONLY:-}" ] && ! grep -qw -- "${name#fuzz_}" <<<"$FUZZ_ONLY"; then
+		continue
+	fi
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || failed=1
+		running=$((running - 1))
+	fi
+	campaign "$fz" &
+	running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+	wait -n || failed=1
+	running=$((running - 1))
+done
+cat "$rowdir"/* 2>/dev/null | sort >"$rows"
 
 {
 	echo "# Fuzzing"

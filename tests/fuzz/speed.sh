@@ -1,0 +1,69 @@
+#!/bin/bash
+# Speed of libFuzzer harnesses, two builds side by side:
+#   tests/fuzz/speed.sh BASE NEW [HARNESS...]   measure (root not needed)
+#   tests/fuzz/speed.sh --summary FILE          recompute the summary
+# BASE and NEW are directories of harness binaries (e.g. build/fuzz of
+# main and of this tree). For each harness (default node tun parse), ROUNDS
+# (default 3) rounds, each running BASE then NEW for SECS (default 30)
+# seconds with the same -seed, from the same copy of the committed corpus
+# (tests/fuzz/corpus/NAME, not modified: new units go to a scratch
+# directory), under nice -n 19. Raw rows, one per run, to stdout and to
+# OUT (default bench/fuzz/speed-DATE.txt):
+#   harness variant round executions cpu_seconds wall_seconds
+# then the summary: for each harness and variant, executions per wall
+# second and per CPU second (user + system: on a shared machine a run
+# gets what CPU the others leave it), and NEW/BASE per CPU second.
+set -u
+cd "$(dirname "$0")/../.."
+
+summary() {
+	awk '!/^#/ && NF == 6 {
+		k = $1 " " $2; e[k] += $4; c[k] += $5; w[k] += $6; h[$1] = 1
+	}
+	END {
+		for (x in h) {
+			b = x " base"; n = x " new"
+			if (!(b in e) || !(n in e) || c[b] == 0 || c[n] == 0) continue
+			printf "%s: base %.0f exec/s (%.0f per CPU s), new %.0f exec/s (%.0f per CPU s): %.2fx per CPU second\n",
+			       x, e[b] / w[b], e[b] / c[b], e[n] / w[n], e[n] / c[n],
+			       (e[n] / c[n]) / (e[b] / c[b])
+		}
+	}' "$1" | sort
+}
+
+if [ "${1:-}" = --summary ]; then
+	summary "$2"
+	exit 0
+fi
+base=$1 new=$2
+shift 2
+harnesses=${*:-node tun parse}
+secs=${SECS:-30}
+rounds=${ROUNDS:-3}
+mkdir -p bench/fuzz
+out=${OUT:-bench/fuzz/speed-$(date -u +%Y%m%d-%H%M).txt}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+{
+	echo "# tests/fuzz/speed.sh $base $new $harnesses (SECS=$secs ROUNDS=$rounds)"
+	echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# harness variant round executions cpu_seconds wall_seconds"
+} | tee "$out"
+for h in $harnesses; do
+	for r in $(seq 1 "$rounds"); do
+		for v in base new; do
+			d=$base
+			[ $v = new ] && d=$new
+			rm -rf "$tmp/scratch"
+			mkdir -p "$tmp/scratch"
+			/usr/bin/time -o "$tmp/time" -f '%U %S %e' nice -n 19 "$d/fuzz_$h" -seed=7 \
+				-max_total_time="$secs" -print_final_stats=1 "$tmp/scratch" \
+				"tests/fuzz/corpus/$h" >"$tmp/log" 2>&1
+			execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/log")
+			read -r u s e <"$tmp/time"
+			echo "$h $v $r ${execs:-0} $(echo "$u + $s" | bc) $e" | tee -a "$out"
+		done
+	done
+done
+echo "# summary" | tee -a "$out"
+summary "$out" | sed 's/^/# /' | tee -a "$out"
