@@ -6,7 +6,8 @@
 #   - the corpus is minimized (-merge=1 of the old corpus and what the run
 #     found) and written back in place, to be committed;
 #   - docs/FUZZING.md gets a table: executions, exec/s, coverage (libFuzzer's
-#     cov: edges and ft: features at the end), corpus size, crashes.
+#     cov: edges and ft: features at the end), corpus size, crashes; then
+#     tests/fuzz/notes.md (what each harness drives, their speed).
 # A crash, leak or timeout leaves its reproducer in build/fuzz-artifacts/
 # <name>/ and the campaign exits non-zero (turn it into a regression test).
 # Environment:
@@ -17,7 +18,9 @@
 #   FUZZ_CAPS="node=120 ..." a time cap for some harnesses (overrides the above)
 #   FUZZ_ONLY="access tun"   only these harnesses (names without fuzz_)
 #   FUZZ_JOBS=1              harnesses run at once (each is one process;
-#                            the longest start first)
+#                            the decoders and parsers first, fuzz_node last)
+#   FUZZ_END=HH:MM           (UTC) every run also stops by then; the table
+#                            says how many executions each reached
 #   FUZZ_DOC=docs/FUZZING.md where the table goes
 # Seeds with a name of their own (regression-*, mistakes.conf: not a
 # 40-hex-digit hash) survive the minimization.
@@ -40,7 +43,7 @@ trap 'rm -f "$rows"; rm -rf "$rowdir"' EXIT
 # campaign FUZZER: one harness, its row in $rowdir/NAME (1 if it failed).
 campaign() {
 	local fz=$1 name short n corpus art scratch before t0 args c kv rc secs execs rate
-	local last cov ft crashes min after named
+	local last cov ft crashes min after named left
 	name=$(basename "$fz")
 	short=${name#fuzz_}
 	n=$runs
@@ -56,6 +59,11 @@ campaign() {
 	args=(-runs="$n" -print_final_stats=1 -artifact_prefix="$art/")
 	c=$cap
 	for kv in ${FUZZ_CAPS:-}; do [ "${kv%%=*}" = "$short" ] && c=${kv#*=}; done
+	if [ -n "${FUZZ_END:-}" ]; then
+		left=$(($(date -u -d "$FUZZ_END" +%s) - $(date +%s)))
+		[ "$left" -lt 10 ] && left=10
+		[ "$c" -eq 0 ] || [ "$left" -lt "$c" ] && c=$left
+	fi
 	[ "$c" -gt 0 ] && args+=(-max_total_time="$c")
 	nice -n 19 "$fz" "${args[@]}" "$scratch" "$corpus" >"$art/log" 2>&1
 	rc=$?
@@ -84,8 +92,8 @@ campaign() {
 	[ "$crashes" = 0 ]
 }
 
-# The longest first, so that FUZZ_JOBS lanes end together.
-order="fuzz_node fuzz_parse fuzz_access fuzz_tun fuzz_decode fuzz_open"
+# The slowest decoder/parser first; fuzz_node (a time cap, usually) last.
+order="fuzz_parse fuzz_access fuzz_tun fuzz_decode fuzz_open fuzz_node"
 for fz in "$dir"/fuzz_*; do
 	grep -qw "$(basename "$fz")" <<<"$order" || order="$order $(basename "$fz")"
 done
@@ -113,10 +121,11 @@ cat "$rowdir"/* 2>/dev/null | sort >"$rows"
 	echo "# Fuzzing"
 	echo
 	echo "Figures of the last \`make fuzz-campaign\` (tests/fuzz/campaign.sh), written"
-	echo "by it: each harness once, one after the other under \`nice -n 19\`, from its"
+	echo "by it: each harness once under \`nice -n 19\` ($jobs at a time), from its"
 	echo "committed corpus (tests/fuzz/corpus/NAME), which it then minimized and"
-	echo "wrote back. \`make check\` runs each harness only a few seconds over its"
-	echo "corpus (tests/run.sh)."
+	echo "wrote back (seeds with names of their own kept). \`make check\` runs each"
+	echo "harness only a few seconds over its corpus (tests/run.sh). The text below"
+	echo "the table is tests/fuzz/notes.md."
 	echo
 	echo "Run $started on $(nproc) CPUs shared with other work (load average at the start: $load0),"
 	echo "$(clang --version | head -1), ASan+UBSan, libFuzzer defaults unless the harness says otherwise."
@@ -125,30 +134,7 @@ cat "$rowdir"/* 2>/dev/null | sort >"$rows"
 	echo "|---|---|---|---|---|---|---|---|---|"
 	cat "$rows"
 	echo
-	echo "What each harness drives:"
-	echo
-	echo "| harness | input |"
-	echo "|---|---|"
-	echo "| fuzz_decode | dmm_msg_decode: any bytes as a Mobility Header |"
-	echo "| fuzz_open | dmm_msg_open: authenticator span, MAC, then the decoder |"
-	echo "| fuzz_parse | dmmd.conf parser (daemon/parse.c) and the core configuration check |"
-	echo "| fuzz_access | dataplane/dp_access.c: RS with ancillary data and source, first-frame link-layer headers, RTM_NEWLINK/DELLINK messages, RA building |"
-	echo "| fuzz_tun | dataplane/dp_tun.c and dp_utun.c: packets read from the TUN (miss path, holds, hold byte cap, re-injection), tunnel batches, decapsulation of what the raw next-header-41 socket receives |"
-	echo "| fuzz_node | the whole engine: two MRs and an LM+HAA in a virtual network, driven by raw and sealed messages, attaches, moves, packets and time |"
-	echo
-	echo "fuzz_node's speed: it ran at about 220 exec/s on an idle machine. perf"
-	echo "showed 56 % of its time in libFuzzer's entropic feature bookkeeping (each"
-	echo "input covers thousands of features), a quarter of the rest in comparison"
-	echo "tracing and a third of the harness in the virtual network's records and"
-	echo "extra decoding of every message. It now sets -entropic=0 itself, is built"
-	echo "without trace-cmp, runs the virtual network lean (no records) and 32 steps"
-	echo "per input instead of 96. Measured back to back on the loaded shared"
-	echo "machine, 30 s each from the seed corpus: 39 exec/s before, 373 after"
-	echo "(9.6x; the first run of the day gave 21 and 226 with -entropic=0 alone);"
-	echo "the harness alone over a fixed set of 168 inputs: 0.75 s before, 0.25 s"
-	echo "after. Building the three nodes is 4 % of what is left, so nodes are"
-	echo "still built per input (a reset would not pay); the 20x asked was not"
-	echo "reached."
+	cat tests/fuzz/notes.md
 } >"$doc"
 echo "wrote $doc"
 exit $failed

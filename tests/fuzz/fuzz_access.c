@@ -15,6 +15,7 @@
  * DP_RA_MAX with well-formed options. */
 #include "../../dataplane/dp_access.c"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- stubs of the rest of the data plane ---- */
@@ -305,6 +306,26 @@ static void step_ra(struct rd *r)
 		if (b[off + 1] == 0 || off + (size_t)b[off + 1] * 8 > n)
 			abort();
 	dp_access_advertise(D, &op); /* fails to send (no socket), may queue a retry */
+}
+
+/* -entropic=0 put first (a later -entropic=1 on the command line wins):
+ * the entropic scheduler's per-feature bookkeeping was 58 % of the time
+ * (perf), the harness 23 %; without it 2.3-2.7x the executions per CPU
+ * second, the same coverage (measured side by side, 15 s each). */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static char flag[] = "-entropic=0";
+	char **v = calloc((size_t)*argc + 2, sizeof(*v));
+
+	if (v == NULL)
+		abort();
+	v[0] = (*argv)[0];
+	v[1] = flag;
+	for (int i = 1; i < *argc; i++)
+		v[i + 1] = (*argv)[i];
+	*argv = v;
+	(*argc)++;
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
