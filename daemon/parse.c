@@ -141,11 +141,17 @@ static unsigned edit_distance(const char *a, const char *b)
 static const char *closest(const char *w, const char *const *words)
 {
 	const char *best = NULL;
-	unsigned best_d = strlen(w) <= 4 ? 2 : 3;
+	size_t lw = strlen(w);
+	unsigned best_d = lw <= 4 ? 2 : 3;
 
 	for (; *words; words++) {
-		unsigned dist = edit_distance(w, *words);
-		if (dist < best_d && dist < strlen(*words)) {
+		size_t lk = strlen(*words);
+		unsigned dist;
+		/* the distance is at least the difference in length */
+		if ((lw > lk ? lw - lk : lk - lw) >= best_d)
+			continue;
+		dist = edit_distance(w, *words);
+		if (dist < best_d && dist < lk) {
 			best = *words;
 			best_d = dist;
 		}
