@@ -2,7 +2,7 @@
 # DP_SRC and the $(B)/obj/%.o rule; targets are expanded at include time,
 # so only variables defined before the include may appear in them).
 #   build/dmmd    daemon/*.c + dataplane/*.c + build/libdmm.a, -lmnl -lbpf
-#                 -llmdb -lhiredis -lcrypto -lsodium -ljansson
+#                 -llmdb -lhiredis -lcrypto -lsodium -ljansson -lseccomp
 #   build/dmmctl  ctl/*.c, -ljansson
 # Until dataplane/*.c exists, dmmd is built with -DDMM_NO_DP (LM/HAA only).
 
@@ -14,9 +14,9 @@ CTL_OBJ := $(CTL_SRC:%.c=$(B)/obj/%.o)
 
 ifeq ($(DP_SRC),)
 $(DAEMON_OBJ): CFLAGS += -DDMM_NO_DP
-DMMD_LIBS := -llmdb -lhiredis -lcrypto -lsodium -ljansson
+DMMD_LIBS := -llmdb -lhiredis -lcrypto -lsodium -ljansson -lseccomp
 else
-DMMD_LIBS := -lmnl -lbpf -llmdb -lhiredis -lcrypto -lsodium -ljansson
+DMMD_LIBS := -lmnl -lbpf -llmdb -lhiredis -lcrypto -lsodium -ljansson -lseccomp
 endif
 
 $(B)/obj/daemon/%.o $(B)/obj/dataplane/%.o: CFLAGS += -Idataplane

@@ -239,6 +239,8 @@ void evlog_event(void *ctx, const struct dmm_event *ev);
 /* Become conf.user with only the capabilities still needed
  * (priv_caps_needed), after forking the privileged helper. 0 or -1. */
 int priv_drop(struct dmmd *d);
+/* sandbox.c: the seccomp allow-list, installed last by priv_drop. */
+int sandbox_seccomp(void);
 uint64_t priv_caps_needed(const struct dmmd *d);
 /* Through the helper: parse the configuration file (as parse_conf_file),
  * open the event log at path (fd or -errno), remove the control socket. */

@@ -402,8 +402,12 @@ int priv_drop(struct dmmd *d)
 		log_warn("cannot drop privileges to user %s", name);
 		return -1;
 	}
-	log_info("running as user %s (uid %u), capabilities %s", name, (unsigned)uid,
-		 caps_str(keep, caps, sizeof(caps)));
+	if (sandbox_seccomp() < 0) {
+		log_warn("cannot install the seccomp filter");
+		return -1;
+	}
+	log_info("running as user %s (uid %u), capabilities %s, seccomp filter on", name,
+		 (unsigned)uid, caps_str(keep, caps, sizeof(caps)));
 	return 0;
 }
 

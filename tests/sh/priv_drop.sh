@@ -2,12 +2,13 @@
 # dmm-test: netns per-driver
 # Privilege separation on a running figure-1 lab (whose configurations have
 # no 'user': the default applies, _dmmd or nobody):
-#   - every dmmd runs with a non-zero uid, NoNewPrivs 1, and CapEff exactly
+#   - every dmmd runs with a non-zero uid, NoNewPrivs 1, its seccomp filter
+#     (Seccomp 2: daemon/sandbox.c's allow-list), and CapEff exactly
 #     the kept set: cap_net_admin + cap_net_raw on an MR (+ cap_bpf with the
 #     bpf driver), nothing on an LM/HAA-only node; CapPrm the same, CapBnd
 #     nothing more;
 #   - its privileged helper (dmmd-priv, a child) is uid 0 with only
-#     cap_dac_override, cap_dac_read_search and cap_fowner;
+#     cap_dac_override, cap_dac_read_search and cap_fowner, unfiltered;
 #   - MN traffic still works across handovers that need new tunnel routes
 #     (mr12 -> mr11 -> mr2: with bpf, an encapsulation program loaded after
 #     the drop), ping both ways;
@@ -49,7 +50,8 @@ for n in lm1haa1 lm2haa2 lm3 haa3 mr11 mr12 mr2 mrgw mr31 mr32; do
 	[ "$(field "$pid" CapBnd)" = "$w" ] || bad "$n: CapBnd $(field "$pid" CapBnd), want $w"
 	[ "$(field "$pid" CapAmb)" = 0000000000000000 ] || bad "$n: ambient capabilities"
 	[ "$(field "$pid" NoNewPrivs)" = 1 ] || bad "$n: NoNewPrivs not set"
-	grep -q "running as user .* (uid $uid), capabilities" "$LABDIR/logs/$n.log" ||
+	[ "$(field "$pid" Seccomp)" = 2 ] || bad "$n: Seccomp $(field "$pid" Seccomp), want 2 (filter)"
+	grep -q "running as user .* (uid $uid), capabilities .*, seccomp filter on" "$LABDIR/logs/$n.log" ||
 		bad "$n: no log line about the drop"
 	h=$(pgrep -P "$pid" -x dmmd-priv)
 	[ "$(echo "$h" | wc -w)" = 1 ] || { bad "$n: helper processes: '$h'"; continue; }
@@ -57,6 +59,7 @@ for n in lm1haa1 lm2haa2 lm3 haa3 mr11 mr12 mr2 mrgw mr31 mr32; do
 	[ "$(field "$h" Uid)" = 0 ] || bad "$n: helper uid $(field "$h" Uid)"
 	[ "$(field "$h" CapEff)" = "$hw" ] || bad "$n: helper CapEff $(field "$h" CapEff), want $hw"
 	[ "$(field "$h" NoNewPrivs)" = 1 ] || bad "$n: helper NoNewPrivs not set"
+	[ "$(field "$h" Seccomp)" = 0 ] || bad "$n: helper Seccomp $(field "$h" Seccomp), want 0"
 done
 # The key file is root's, 0600: the unprivileged daemon cannot read it.
 [ "$(stat -c %u:%a "$LABDIR/keys")" = 0:600 ] || bad "lab keys $(stat -c %u:%a "$LABDIR/keys")"
