@@ -6,8 +6,8 @@
  * memory, signals). Any other call fails with EPERM: a path this list
  * missed becomes an error the daemon reports, not a dead daemon. The
  * list came from strace of the figure-1 lab (tests/sh/priv_drop.sh: moves
- * across MRs, SIGHUP reload, a rotated event log, shutdown) with each
- * driver. The privileged helper (forked before the drop) is not filtered:
+ * across MRs, SIGHUP reload, a rotated event log, shutdown) with the bpf
+ * driver; priv_drop.sh passes with it for bpf and tun. The privileged helper (forked before the drop) is not filtered:
  * it only talks to the daemon. A sanitizer build also allows what ASan,
  * LSan and UBSan do at a report or at exit (the leak check's tracer
  * thread, the symbolizer). */
