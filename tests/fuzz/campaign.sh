@@ -16,7 +16,8 @@
 #   FUZZ_MAX_SECONDS=0       if set, a time cap per harness: the table then
 #                            says how many executions were reached
 #   FUZZ_CAPS="node=120 ..." a time cap for some harnesses (overrides the above)
-#   FUZZ_ONLY="access tun"   only these harnesses (names without fuzz_)
+#   FUZZ_ONLY="access tun"   only these harnesses (names without fuzz_); the
+#                            others keep their rows of FUZZ_DOC
 #   FUZZ_JOBS=1              harnesses run at once (each is one process;
 #                            the decoders and parsers first, fuzz_node last)
 #   FUZZ_END=HH:MM           (UTC) every run also stops by then; the table
@@ -115,6 +116,12 @@ while [ "$running" -gt 0 ]; do
 	wait -n || failed=1
 	running=$((running - 1))
 done
+# FUZZ_ONLY: the other harnesses keep their rows of the last campaign.
+if [ -n "${FUZZ_ONLY:-}" ] && [ -f "$doc" ]; then
+	grep '^| fuzz_' "$doc" | while read -r _ name _; do
+		[ -f "$rowdir/$name" ] || grep -E "^\| $name \| [0-9?]+ \| [0-9]+ \|" "$doc" >"$rowdir/$name"
+	done
+fi
 cat "$rowdir"/* 2>/dev/null | sort >"$rows"
 
 {
