@@ -191,16 +191,21 @@ pass "ADVERTISE after the router link-local was removed: restored, RA from fe80:
 ip -n $A addr flush dev acc1 scope link
 ip -n $A addr add fe80::2/64 dev acc1 nodad
 ip netns exec $A sysctl -qw net.ipv6.conf.acc1.accept_dad=1
+# DAD of three NSs 500 ms apart: tentative for 1.5 s or more. With the
+# kernel's one NS (100 ms on the access link) the ADVERTISE command itself
+# could outlast DAD on a loaded machine, and nothing was left to check.
+ip netns exec $A sysctl -qw net.ipv6.conf.acc1.dad_transmits=3
+ip netns exec $A sysctl -qw net.ipv6.neigh.acc1.retrans_time_ms=500
 ip -n $A addr add fe80::1/64 dev acc1
 ip -n $A -6 addr show dev acc1 | grep -q 'fe80::1/64 scope link tentative' ||
 	fail "fe80::1 not tentative: $(ip -n $A -6 addr show dev acc1)"
 cmd a adv acc1 2001:db8:3::/64 600 300
 # Not from fe80::2, not from a tentative fe80::1. DAD ends at a random time
-# (up to rtr_solicit_delay, then one NS retransmit of 100 ms on access links),
+# (up to rtr_solicit_delay, then the NSs set above),
 # so no fixed sleep: ra_sent read first, then the address seen still
 # tentative, proves nothing went out while it was.
 held=0
-for ((i = 0; i < 30; i++)); do
+for ((i = 0; i < 600; i++)); do
 	n=$(stat a ra_sent)
 	ip -n $A -6 addr show dev acc1 | grep -q 'fe80::1/64 scope link tentative' || break
 	[ "$n" = $((ra0 + 1)) ] || fail "RA sent while fe80::1 was tentative (ra_sent $n)"
@@ -208,6 +213,7 @@ for ((i = 0; i < 30; i++)); do
 	sleep 0.01
 done
 [ $held -gt 0 ] || fail "fe80::1 was never seen tentative after the ADVERTISE"
+ip netns exec $A sysctl -qw net.ipv6.conf.acc1.dad_transmits=1
 adv_sent_from_fe80_1 2001:db8:3: $((ra0 + 2))
 ip -n $A -6 -o addr show dev acc1 | grep -q 'fe80::2/64' && fail "fe80::2 left on acc1"
 pass "ADVERTISE while fe80::1 is tentative: held, sent from it once DAD is over (not from fe80::2)"
