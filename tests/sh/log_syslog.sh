@@ -197,7 +197,7 @@ pids+=($!)
 for _ in $(seq 100); do grep -q "running as" "$tmp/stderr2" && break; sleep 0.1; done
 grep -qx "lm1 started: roles lm haa" "$tmp/stderr2" ||
 	bad "-d without JOURNAL_STREAM: no start line on stderr: $(head -5 "$tmp/stderr2")"
-grep -qx "running as user nobody (uid 65534), capabilities none" "$tmp/stderr2" ||
+grep -qx "running as user nobody (uid 65534), capabilities none, seccomp filter on" "$tmp/stderr2" ||
 	bad "-d without JOURNAL_STREAM: not all on stderr: $(head -5 "$tmp/stderr2")"
 [ "$(logged "running as user")" = "$n" ] || bad "-d without JOURNAL_STREAM: lines on /dev/log"
 "$DMMCTL" -s "$tmp/lm.sock" show config >/dev/null || bad "dmmctl on the last dmmd"
