@@ -75,7 +75,7 @@ tests: $(TEST_BIN)
 F := $(B)/fuzz
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(F)/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icore -Itests/lib
-$(F)/%: tests/fuzz/%.c $(CORE_SRC) $(CORE_HDR) $(TESTLIB_SRC) $(TEST_EXTRA_DEPS)
+$(F)/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(CORE_HDR) $(TESTLIB_SRC) $(TEST_EXTRA_DEPS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $(FUZZ_EXTRA) $< $(CORE_SRC) $(TESTLIB_SRC) -o $@ $(LIBS) $(FUZZ_LIBS)
 # fuzz_node: no comparison tracing (trace-cmp was a quarter of its time;

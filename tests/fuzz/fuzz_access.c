@@ -99,28 +99,7 @@ int dp_sysctl_write(const char *path, const char *val)
 static struct dp *D;
 static unsigned n_attach;
 
-struct rd {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t get8(struct rd *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static size_t take(struct rd *r, size_t want, const uint8_t **p)
-{
-	if (want > r->n)
-		want = r->n;
-	*p = r->p;
-	r->p += want;
-	r->n -= want;
-	return want;
-}
+#include "fz_reader.h"
 
 static void fz_attach(void *ctx, uint32_t ifindex, const struct dmm_mnid *id)
 {

@@ -24,18 +24,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct rd {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t get8(struct rd *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
+#include "fz_reader.h"
 
 static uint16_t get16(struct rd *r)
 {

@@ -106,28 +106,7 @@ bool dp_peer_ok(const struct dp *d, const struct in6_addr *a)
 static struct dp *D;
 static uint8_t miss_action;
 
-struct rd {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t get8(struct rd *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static size_t take(struct rd *r, size_t want, const uint8_t **p)
-{
-	if (want > r->n)
-		want = r->n;
-	*p = r->p;
-	r->p += want;
-	r->n -= want;
-	return want;
-}
+#include "fz_reader.h"
 
 /* Addresses and prefixes from small sets, so that routes, holds and
  * packets meet. */
