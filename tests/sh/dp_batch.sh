@@ -10,8 +10,8 @@
 #     failure reported; deleting them all in a batch leaves none;
 #   - failures are found and undone: the core link is replaced (a new
 #     ifindex) inside a batch, after dp took its output device for two
-#     queued adds. The bpf driver's tunnel routes name that device, so the
-#     kernel refuses both (ENODEV): the batch reports 2 failed and dp adds
+#     queued adds. The bpf and seg6 drivers' tunnel routes name that device,
+#     so the kernel refuses both (ENODEV): the batch reports 2 failed and dp adds
 #     them again at once with the device looked up afresh, so they are in
 #     the kernel; the tun driver's routes name the TUN and do not fail;
 #   - a SIGKILLed instance's 300 tunnel routes (bpf: they stay in the
@@ -78,6 +78,7 @@ batch a "$(cmds 0 300 'tunnel add %P via fd00::2')$(cmds 0 100 'tunnel del %P')$
 case $DRV in
 bpf) kind='encap bpf .*xmit.* dev core0 proto 177' ;;
 tun) kind='dev dmm0 proto 177' ;;
+seg6) kind='encap seg6 .* dev core0 proto 177' ;;
 *) kind='proto 177' ;;
 esac
 [ "$(ip -n $A -6 route show table 4242 | grep '^2001:db8:' | grep -cE "$kind")" = 250 ] ||
@@ -96,7 +97,7 @@ echo "ok: 450 ops in one batch, then 300 deletes: the kernel holds what they say
 
 # failures inside a batch: the core link replaced after dp took its device
 relink='exec ip link del core0 && ip link add core0 type veth peer name core1 && ip link set core0 up && ip link set core1 up && ip addr add fd00::1/64 dev core0 nodad'
-case $DRV in bpf) nfail=2 ;; *) nfail=0 ;; esac
+case $DRV in bpf | seg6) nfail=2 ;; *) nfail=0 ;; esac
 batch a "tunnel add $(p 500) via fd00::2 ; $relink ; tunnel add $(p 501) via fd00::2" $nfail
 [ "$(routes)" = 2 ] || fail "after the failed batch: $(routes) routes, expected 2 (added again)"
 ip -n $A -6 route show table 4242 | grep -E "$kind" | grep -q "^$(p 500) " ||
