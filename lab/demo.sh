@@ -317,13 +317,21 @@ rs_helper_wait() {
 }
 # The MR end of MN1's link counts the packets the kernel dropped on it as
 # it was torn down (in flight to the MN at that instant); the count moves
-# with the device, so after - before is this move's (links.jsonl).
+# with the device, so after - before is this move's (links.jsonl). The MN's
+# own end (eth0 in its namespace, "end": "mn") counts what the MN sent as
+# the other end went down: veth drops a packet whose peer is not up, as
+# tx_dropped of the sending end (and rx_dropped of the peer).
 link_drops() {  # link_drops MOVE PHASE NODE [MN]
 	[ $STATIC = yes ] && return
-	c=$(lx "$3" ip -j -s link show "${4:-mn1}" 2>/dev/null) || return
+	local mn=${4:-mn1} c
 	# report.py reads stats64.tx.dropped (no python here: it costs a move)
-	printf '{"move": %d, "phase": "%s", "node": "%s", "mn": "%s", "link": %s}\n' \
-		"$1" "$2" "$3" "${4:-mn1}" "$c" >>"$OUT/links.jsonl"
+	c=$(lx "$3" ip -j -s link show "$mn" 2>/dev/null) &&
+		printf '{"move": %d, "phase": "%s", "node": "%s", "mn": "%s", "link": %s}\n' \
+			"$1" "$2" "$3" "$mn" "$c" >>"$OUT/links.jsonl"
+	c=$(lx "$mn" ip -j -s link show eth0 2>/dev/null) &&
+		printf '{"move": %d, "phase": "%s", "node": "%s", "mn": "%s", "end": "mn", "link": %s}\n' \
+			"$1" "$2" "$mn" "$mn" "$c" >>"$OUT/links.jsonl"
+	return 0
 }
 : >"$OUT/moves.jsonl"
 # Moves on an absolute schedule (LEAD s after the streams start, then every

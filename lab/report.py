@@ -214,12 +214,14 @@ def dead_until(moves, rs, l2=None):
     return out
 
 
-def link_drops(links, n, mn=None, moves=None):
-    """Per move: packets dropped on the MR end of the MN's link (tx_dropped
-    after - before; 0 when unknown)."""
+def link_drops(links, n, mn=None, moves=None, end="mr"):
+    """Per move: packets dropped on one end of the MN's link (tx_dropped
+    after - before; 0 when unknown): the MR end (end "mr", lines without
+    "end"), or the MN's own end (end "mn", in the MN's namespace)."""
     out = [0] * n
     for i in range(n):
-        sel = [l for l in links if l["move"] == i and l.get("mn", "mn1") == (mn or "mn1")]
+        sel = [l for l in links if l["move"] == i and l.get("mn", "mn1") == (mn or "mn1")
+               and l.get("end", "mr") == end]
         b = [tx_dropped(l) for l in sel if l["phase"] == "before"]
         a = [tx_dropped(l) for l in sel if l["phase"] == "after"]
         if a and b:
@@ -250,17 +252,33 @@ def longest_gap(ex):
     return round(g / 1e6, 3)
 
 
-def classify(st, lost, m, l2, dead_end, budget, mover):
+def classify(st, lost, m, l2, dead_end, budget, mover, edge=None, last_through=-1):
     """lost: [(seq, send_ns)] of one move and stream. Returns (counted,
     excused). Excused, never counted against the verdict: packets the
     moving MN sent while its own link was down (from the L2 down until it
     was back: nothing could carry them); towards it, at most `budget`
     (the old MR end's tx_dropped across the move) packets sent before the
     MR end of the link was removed (l2[0]): in flight on a link that ceased
-    to exist. A packet sent after the removal was the routers' to deliver."""
+    to exist. A packet sent after the removal was the routers' to deliver.
+    From it, at most `edge` packets (what the MN's own end of the link
+    dropped across the move, its tx_dropped, beyond the packets the MN sent
+    in the outage; [0] when not recorded) sent before the L2 down stamp,
+    the latest first, and only after the stream's last packet sent before
+    that stamp that got through (last_through, a sequence number): the MN's
+    kernel dropped them at its end of the link as the other end went down
+    (veth: the peer no longer up), their send stamp read before the call
+    that sent them. A packet a later one overtook did not die there."""
     counted = excused = 0
+    edge_ok = set()
+    if edge is not None and st.get("from") == mover and edge[0] > 0:
+        cand = sorted((x for x in lost if x[1] < l2[0] and x[0] > last_through),
+                      key=lambda x: -x[1])
+        edge_ok = {x[0] for x in cand[:edge[0]]}
+        edge[0] -= len(edge_ok)
     for seq, tx in sorted(lost, key=lambda x: x[1]):
         if st.get("from") == mover and l2[0] <= tx <= dead_end:
+            excused += 1
+        elif seq in edge_ok:
             excused += 1
         elif st.get("to") == mover and budget[0] > 0 and tx <= l2[0]:
             budget[0] -= 1
@@ -387,6 +405,7 @@ def build(d, from_extract=False):
         l2 = l2_times(moves, lev, prefix)
         dead_end = dead_until(moves, [] if oracle else rs, l2)
         budget = link_drops(links, len(moves), mover)
+        edge = link_drops(links, len(moves), mover, end="mn")
         streams = [st for st in run["streams"] if mover in (st.get("from"), st.get("to"))]
         res = {st["name"]: [None] * len(moves) for st in streams}
         last_ns = []
@@ -419,11 +438,24 @@ def build(d, from_extract=False):
                 for i, m in enumerate(moves):
                     ex_rows[(mover, i, name)] = extract(arr, l2[i][0] - EX_BEFORE_NS,
                                                         l2[i][1] + EX_AFTER_NS, keys)
+        # The MN's end counted the packets of its outage too (every one,
+        # measured: docs/BENCHMARKS.md): what is left for the edge is what
+        # it dropped beyond those, across all the MN's streams.
+        for i in range(len(moves)):
+            edge[i] = max(0, edge[i] - sum(
+                1 for st in streams if st.get("from") == mover
+                for _, tx in lost_rows.get((mover, i, st["name"]), [])
+                if l2[i][0] <= tx <= dead_end[i]))
+        for st in streams:
+            name = st["name"]
             for i, m in enumerate(moves):
                 lost = lost_rows.get((mover, i, name), [])
-                b = [budget[i]]
-                counted, excused = classify(st, lost, m, l2[i], dead_end[i], b, mover)
-                budget[i] = b[0]
+                b, e = [budget[i]], [edge[i]]
+                ex = ex_rows.get((mover, i, name), [])
+                through = max([r[0] for r in ex if r[1] < l2[i][0]], default=-1)
+                counted, excused = classify(st, lost, m, l2[i], dead_end[i], b, mover, e,
+                                            through)
+                budget[i], edge[i] = b[0], e[0]
                 res[name][i] = {"gap_ms": longest_gap(ex_rows.get((mover, i, name), [])),
                                 "lost": counted, "lost_dead_link": excused,
                                 "lost_raw": len(lost),

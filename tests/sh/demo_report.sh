@@ -16,6 +16,15 @@
 #   tx_dropped says); at move 3 it grew by 5 but A's 3050 counts too.
 #   With RULES=2, 15 packets towards MN1 sent 5-19 ms after the removal are
 #   lost and tx_dropped grew by 15: all 15 count, the verdict fails.
+#   With RULES=edge-*, the uplink's edge rule: the MN's own end of the link
+#   (links.jsonl "end": "mn") dropped packets as the other end went down.
+#   The MN end counts the 7 packets of the outage at move 1 too (1002-1008).
+#   edge-in: B's 998 and 999 (sent 2 and 1 ms before the L2 down at 11 s)
+#   lost, the MN end's tx_dropped +9: both excused, PASS. edge-over: 997,
+#   998, 999 lost, MN end +9 (MR end +5, which is not the uplink's): 999
+#   and 998 excused, 997 counts. edge-after: 3015, sent 5 ms after the link
+#   was back at move 3, MN end +5: counts. edge-overtaken: 1990 (10 ms
+#   before move 2's down; 1991-1999 got through), MN end +3: counts.
 # Checks the summary numbers exactly, the verdict (FAIL: 3 lost; PASS once
 # those arrive; FAIL when iperf3 exited 1), the markdown rows and, when
 # gnuplot is installed, that both PNGs are written.
@@ -32,6 +41,9 @@ import json, os, sys
 d, lose2, iperf_rc = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
 rules = len(sys.argv) > 4 and sys.argv[4] == "1"
 rules2 = len(sys.argv) > 4 and sys.argv[4] == "2"
+edge = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4].startswith("edge-") else ""
+edge_lost = {"edge-in": (998, 999), "edge-over": (997, 998, 999), "edge-after": (3015,),
+             "edge-overtaken": (1990,)}.get(edge, ())
 os.makedirs(os.path.join(d, "events"), exist_ok=True)
 S, MS = 10**9, 10**6
 moves = [("mr12", "mr11", 11 * S, 30), ("mr11", "mr2", 12 * S, 20), ("mr2", "mr31", 13 * S, 10)]
@@ -68,6 +80,8 @@ for s in range(4000):
     if 1002 <= s < 1009:          # sent while the MN's own link was down
         continue
     if rules and (1031 <= s <= 1033 or s == 1040):
+        continue
+    if s in edge_lost:
         continue
     rx = tx + MS
     if 3000 <= s < 3011:          # late after move 3: 3011 arrives first
@@ -106,6 +120,22 @@ if rules2:
     with open(os.path.join(d, "links.jsonl"), "w") as f:
         f.write(json.dumps({"move": 0, "phase": "before", "node": "mr12", "tx_dropped": 0}) + "\n")
         f.write(json.dumps({"move": 0, "phase": "after", "node": "mr11", "tx_dropped": 15}) + "\n")
+if edge:
+    # The MN end's counters as `ip -j -s link` prints them; in edge-over
+    # the MR end's tx_dropped grows too, which is the downlink's budget.
+    def mn_end(i, phase, dropped):
+        return json.dumps({"move": i, "phase": phase, "node": "mn1", "mn": "mn1", "end": "mn",
+                           "link": [{"ifname": "eth0", "stats64": {"tx": {"dropped": dropped},
+                                                                   "rx": {"dropped": 0}}}]})
+    # At move 1 the MN end also dropped the 7 packets of the outage.
+    i, n = {"edge-in": (0, 9), "edge-over": (0, 9), "edge-after": (2, 5),
+            "edge-overtaken": (1, 3)}[edge]
+    with open(os.path.join(d, "links.jsonl"), "w") as f:
+        f.write(mn_end(i, "before", 40) + "\n")
+        if edge == "edge-over":
+            f.write(json.dumps({"move": 0, "phase": "before", "node": "mr12", "tx_dropped": 0}) + "\n")
+            f.write(json.dumps({"move": 0, "phase": "after", "node": "mr11", "tx_dropped": 5}) + "\n")
+        f.write(mn_end(i, "after", 40 + n) + "\n")
 if rules:
     with open(os.path.join(d, "rs.jsonl"), "w") as f:
         f.write(json.dumps({"carrier_ns": 11 * S + 35 * MS, "rs_ns": 11 * S + 36 * MS}) + "\n")
@@ -213,6 +243,24 @@ rc=$?
 expect "$d" verdict FAIL
 expect "$d" "handovers.0.streams.mn2>mn1.lost" 15
 expect "$d" "handovers.0.streams.mn2>mn1.lost_dead_link" 0
+
+# The uplink's edge: packets the MN's own end of the link dropped as the
+# other end went down, sent before the L2 down stamp, at most its
+# tx_dropped across the move, none that a later packet overtook.
+for c in "edge-in PASS 0 0 9" "edge-over FAIL 1 0 9" "edge-after FAIL 1 2 0" \
+	"edge-overtaken FAIL 1 1 0"; do
+	read -r mode verdict lost move excused <<<"$c"
+	d=$tmp/$mode
+	gen "$d" 0 0 "$mode"
+	python3 lab/report.py "$d" --no-plots >/dev/null 2>&1
+	rc=$?
+	[ $rc = "$([ "$verdict" = PASS ] && echo 0 || echo 1)" ] || bad "$mode: exit $rc, want $verdict"
+	expect "$d" verdict "$verdict"
+	expect "$d" lost_total "$lost"
+	expect "$d" "handovers.$move.streams.mn1>mn2.lost" "$lost"
+	expect "$d" "handovers.$move.streams.mn1>mn2.lost_dead_link" "$excused"
+	expect "$d" "handovers.$move.streams.mn2>mn1.lost" 0
+done
 
 rm -rf "$tmp/bad" && mkdir "$tmp/bad"
 python3 lab/report.py "$tmp/bad" >/dev/null 2>&1
