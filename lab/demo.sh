@@ -328,9 +328,15 @@ link_drops() {  # link_drops MOVE PHASE NODE [MN]
 	c=$(lx "$3" ip -j -s link show "$mn" 2>/dev/null) &&
 		printf '{"move": %d, "phase": "%s", "node": "%s", "mn": "%s", "link": %s}\n' \
 			"$1" "$2" "$3" "$mn" "$c" >>"$OUT/links.jsonl"
-	c=$(lx "$mn" ip -j -s link show eth0 2>/dev/null) &&
-		printf '{"move": %d, "phase": "%s", "node": "%s", "mn": "%s", "end": "mn", "link": %s}\n' \
-			"$1" "$2" "$mn" "$mn" "$c" >>"$OUT/links.jsonl"
+	# With it, in one process, the MN's Ip6OutDiscards and Udp6SndbufErrors
+	# (/proc/net/snmp6 of its namespace): the datagrams its kernel could
+	# not hand to the link (the probe's sender does not ask for ENOBUFS).
+	c=$(lx "$mn" sh -c 'ip -j -s link show eth0 | tr -d "\n" && echo &&
+		awk '\''BEGIN { printf "{" } /^(Ip6OutDiscards|Udp6SndbufErrors)[ \t]/ {
+			printf "%s\"%s\": %s", sep, $1, $2; sep = ", " } END { print "}" }'\'' \
+		/proc/net/snmp6' 2>/dev/null) &&
+		printf '{"move": %d, "phase": "%s", "node": "%s", "mn": "%s", "end": "mn", "link": %s, "snmp6": %s}\n' \
+			"$1" "$2" "$mn" "$mn" "${c%%$'\n'*}" "${c#*$'\n'}" >>"$OUT/links.jsonl"
 	return 0
 }
 : >"$OUT/moves.jsonl"
