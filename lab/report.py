@@ -233,7 +233,10 @@ def dead_until(moves, rs, l2=None):
 def link_drops(links, n, mn=None, moves=None, end="mr"):
     """Per move: packets dropped on one end of the MN's link (tx_dropped
     after - before; 0 when unknown): the MR end (end "mr", lines without
-    "end"), or the MN's own end (end "mn", in the MN's namespace)."""
+    "end"), or the MN's own end (end "mn", in the MN's namespace; with its
+    namespace's Udp6SndbufErrors, the datagrams its kernel could not hand
+    to the link, the smaller of the two rises: tx_dropped also counts its
+    neighbour discovery)."""
     out = [0] * n
     for i in range(n):
         sel = [l for l in links if l["move"] == i and l.get("mn", "mn1") == (mn or "mn1")
@@ -242,6 +245,12 @@ def link_drops(links, n, mn=None, moves=None, end="mr"):
         a = [tx_dropped(l) for l in sel if l["phase"] == "after"]
         if a and b:
             out[i] = max(0, a[0] - b[0])
+        b = [l["snmp6"]["Udp6SndbufErrors"] for l in sel if l["phase"] == "before"
+             and "Udp6SndbufErrors" in l.get("snmp6", {})]
+        a = [l["snmp6"]["Udp6SndbufErrors"] for l in sel if l["phase"] == "after"
+             and "Udp6SndbufErrors" in l.get("snmp6", {})]
+        if a and b:
+            out[i] = min(out[i], max(0, a[0] - b[0]))
     return out
 
 

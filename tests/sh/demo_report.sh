@@ -25,6 +25,9 @@
 #   and 998 excused, 997 counts. edge-after: 3015, sent 5 ms after the link
 #   was back at move 3, MN end +5: counts. edge-overtaken: 1990 (10 ms
 #   before move 2's down; 1991-1999 got through), MN end +3: counts.
+#   edge-snmp: 998 and 999 lost, MN end +9 but its namespace's
+#   Udp6SndbufErrors only +8 (the outage's 7 and one): 999 excused, 998
+#   counts.
 #   With RULES=sched / sched-none, B loses 2005-2019 at move 2 (12 s, link
 #   back at 12.020 s), all sent in the outage, and 2020's stamp is 1.5 ms
 #   late: interpolated between 2004 and 2020, 2019 falls after the link was
@@ -49,7 +52,7 @@ rules = len(sys.argv) > 4 and sys.argv[4] == "1"
 rules2 = len(sys.argv) > 4 and sys.argv[4] == "2"
 edge = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4].startswith("edge-") else ""
 sched = len(sys.argv) > 4 and sys.argv[4] in ("sched", "sched-none")
-edge_lost = {"edge-in": (998, 999), "edge-over": (997, 998, 999), "edge-after": (3015,),
+edge_lost = {"edge-in": (998, 999), "edge-snmp": (998, 999), "edge-over": (997, 998, 999), "edge-after": (3015,),
              "edge-overtaken": (1990,)}.get(edge, ())
 os.makedirs(os.path.join(d, "events"), exist_ok=True)
 S, MS = 10**9, 10**6
@@ -138,19 +141,23 @@ if rules2:
 if edge:
     # The MN end's counters as `ip -j -s link` prints them; in edge-over
     # the MR end's tx_dropped grows too, which is the downlink's budget.
-    def mn_end(i, phase, dropped):
-        return json.dumps({"move": i, "phase": phase, "node": "mn1", "mn": "mn1", "end": "mn",
-                           "link": [{"ifname": "eth0", "stats64": {"tx": {"dropped": dropped},
-                                                                   "rx": {"dropped": 0}}}]})
+    def mn_end(i, phase, dropped, udp=None):
+        l = {"move": i, "phase": phase, "node": "mn1", "mn": "mn1", "end": "mn",
+             "link": [{"ifname": "eth0", "stats64": {"tx": {"dropped": dropped},
+                                                     "rx": {"dropped": 0}}}]}
+        if udp is not None:
+            l["snmp6"] = {"Ip6OutDiscards": udp, "Udp6SndbufErrors": udp}
+        return json.dumps(l)
     # At move 1 the MN end also dropped the 7 packets of the outage.
     i, n = {"edge-in": (0, 9), "edge-over": (0, 9), "edge-after": (2, 5),
-            "edge-overtaken": (1, 3)}[edge]
+            "edge-overtaken": (1, 3), "edge-snmp": (0, 9)}[edge]
+    udp = (100, 108) if edge == "edge-snmp" else (None, None)
     with open(os.path.join(d, "links.jsonl"), "w") as f:
-        f.write(mn_end(i, "before", 40) + "\n")
+        f.write(mn_end(i, "before", 40, udp[0]) + "\n")
         if edge == "edge-over":
             f.write(json.dumps({"move": 0, "phase": "before", "node": "mr12", "tx_dropped": 0}) + "\n")
             f.write(json.dumps({"move": 0, "phase": "after", "node": "mr11", "tx_dropped": 5}) + "\n")
-        f.write(mn_end(i, "after", 40 + n) + "\n")
+        f.write(mn_end(i, "after", 40 + n, udp[1]) + "\n")
 if rules:
     with open(os.path.join(d, "rs.jsonl"), "w") as f:
         f.write(json.dumps({"carrier_ns": 11 * S + 35 * MS, "rs_ns": 11 * S + 36 * MS}) + "\n")
@@ -263,7 +270,7 @@ expect "$d" "handovers.0.streams.mn2>mn1.lost_dead_link" 0
 # other end went down, sent before the L2 down stamp, at most its
 # tx_dropped across the move, none that a later packet overtook.
 for c in "edge-in PASS 0 0 9" "edge-over FAIL 1 0 9" "edge-after FAIL 1 2 0" \
-	"edge-overtaken FAIL 1 1 0"; do
+	"edge-overtaken FAIL 1 1 0" "edge-snmp FAIL 1 0 8"; do
 	read -r mode verdict lost move excused <<<"$c"
 	d=$tmp/$mode
 	gen "$d" 0 0 "$mode"
