@@ -11,7 +11,9 @@ and its namespace's Ip6OutDiscards and Udp6SndbufErrors; the MR end's
 rx_dropped), beside the MN's uplink packets lost in the move's window, by
 send time (before the L2 down stamp, in the outage, after the link was back;
 lost.csv.gz's times) and as report.py counts them. "-" where a counter was
-not recorded (runs before the MN end's line)."""
+not recorded (runs before the MN end's line). Then, per stream, how late the
+sender's stamps were on its schedule (start + seq / rate), over the kept
+arrivals: the lateness report.py adds to a lost packet's deadline."""
 import os
 import sys
 
@@ -57,6 +59,22 @@ def main(dirs):
                     sum(1 for tx in ls if dn <= tx <= up), sum(1 for tx in ls if tx > up),
                     sum(h["streams"][n]["lost"] for n in ups),
                     sum(h["streams"][n]["lost_dead_link"] for n in ups)))
+        # How late dmmprobe's send stamps are on its schedule (start + seq /
+        # rate), over the kept arrivals: what report.py adds to a lost
+        # packet's deadline.
+        ex, _, _ = report.read_extract(d)
+        for st in run["streams"]:
+            snd = (report.load_lines(os.path.join(d, st["name"] + ".send")) or [{}])[0]
+            if "start_ns" not in snd:
+                continue
+            step = 10**9 / snd["rate_pps"]
+            late = sorted(tx - (snd["start_ns"] + seq * step) for k, rows in ex.items()
+                          if k[2] == st["name"] for seq, tx, _ in rows)
+            if late:
+                print("%s %s: send stamp - deadline ms: median %.3f p99 %.3f max %.3f (%d arrivals)"
+                      % ("/".join(os.path.abspath(d).split("/")[-2:]), st["name"],
+                         report.median(late) / 1e6, report.percentile(late, 99) / 1e6,
+                         late[-1] / 1e6, len(late)))
     return 0
 
 
