@@ -13,7 +13,8 @@ send time (before the L2 down stamp, in the outage, after the link was back;
 lost.csv.gz's times) and as report.py counts them. "-" where a counter was
 not recorded (runs before the MN end's line). Then, per stream, how late the
 sender's stamps were on its schedule (start + seq / rate), over the kept
-arrivals: the lateness report.py adds to a lost packet's deadline."""
+arrivals: how far its pace, from which report.py places a lost packet,
+can be off."""
 import os
 import sys
 
@@ -60,8 +61,7 @@ def main(dirs):
                     sum(h["streams"][n]["lost"] for n in ups),
                     sum(h["streams"][n]["lost_dead_link"] for n in ups)))
         # How late dmmprobe's send stamps are on its schedule (start + seq /
-        # rate), over the kept arrivals: what report.py adds to a lost
-        # packet's deadline.
+        # rate), over the kept arrivals.
         ex, _, _ = report.read_extract(d)
         for st in run["streams"]:
             snd = (report.load_lines(os.path.join(d, st["name"] + ".send")) or [{}])[0]

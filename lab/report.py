@@ -150,16 +150,15 @@ def which(wins, t):
     return None
 
 
-def lost_packets(rows, sent, rate, start_ns=None):
+def lost_packets(rows, sent, rate):
     """(seq, estimated send_ns) of every sequence number that never arrived,
     below `sent` (from the FIN; -1 if unknown). A lost packet carried its
-    send stamp away: with the sender's start (NAME.send start_ns), its
-    time is its deadline on the sender's schedule (start + seq / rate, the
-    earliest dmmprobe sends it) plus the stream's median lateness (send
-    stamp - deadline, over its arrivals), kept between the stamps of the
-    packets before and after it that arrived (sends are in order); without
-    it (older runs), interpolated between those stamps, which misplaces a
-    packet by the lateness of its neighbours."""
+    send stamp away: its time is the stamp of the last packet before it
+    that arrived plus one sending interval (1 / rate) per sequence number
+    since (dmmprobe sends on a fixed schedule, in order), no later than the
+    stamp of the next one that arrived. Earlier runs interpolated between
+    those two stamps, which misplaces a packet by the lateness of the next
+    one (a sender that resumed late after a stall or a slow send)."""
     by_seq = {}
     for seq, tx, _ in rows:
         by_seq.setdefault(seq, tx)
@@ -168,27 +167,18 @@ def lost_packets(rows, sent, rate, start_ns=None):
     seqs = sorted(by_seq)
     end = sent if sent is not None and sent >= 0 else seqs[-1] + 1
     step = 10**9 / rate if rate else 0
-    inf = float("inf")
-    if start_ns and rate:
-        late = median([tx - (start_ns + s * step) for s, tx in by_seq.items()])
-        est = lambda s, a, b: int(min(max(start_ns + s * step + late, a), b))
-    else:
-        est = None
     out = []
     # Before the first arrival: extrapolate back from it.
     for s in range(0, seqs[0]):
-        t = by_seq[seqs[0]] - (seqs[0] - s) * step
-        out.append((s, est(s, -inf, by_seq[seqs[0]]) if est else int(t)))
+        out.append((s, int(by_seq[seqs[0]] - (seqs[0] - s) * step)))
     for a, b in zip(seqs, seqs[1:]):
         if b - a > 1:
             ta, tb = by_seq[a], by_seq[b]
             for s in range(a + 1, b):
-                out.append((s, est(s, ta, tb) if est else
-                            int(ta + (tb - ta) * (s - a) / (b - a))))
+                out.append((s, int(min(ta + (s - a) * step, tb))))
     last = seqs[-1]
     for s in range(last + 1, end):
-        t = by_seq[last] + (s - last) * step
-        out.append((s, est(s, by_seq[last], inf) if est else int(t)))
+        out.append((s, int(by_seq[last] + (s - last) * step)))
     return out
 
 
@@ -448,9 +438,7 @@ def build(d, from_extract=False):
                 end_ns = max([0] + [r[2] for r in rows]) + 1
                 meta[name] = {"last_ns": last_ns[-1], "end_ns": end_ns}
                 wins = windows(moves, end_ns)
-                snd = (load_lines(os.path.join(d, name + ".send")) or [{}])[0]
-                lost_all = lost_packets(rows, summ.get("sent", -1), snd.get("rate_pps", rate),
-                                        snd.get("start_ns"))
+                lost_all = lost_packets(rows, summ.get("sent", -1), rate)
                 outside = 0
                 for seq, tx in lost_all:
                     i = which(wins, tx)
