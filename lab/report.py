@@ -276,13 +276,13 @@ def classify(st, lost, m, l2, dead_end, budget, mover, edge=None, last_through=-
     MR end of the link was removed (l2[0]): in flight on a link that ceased
     to exist. A packet sent after the removal was the routers' to deliver.
     From it, at most `edge` packets (what the MN's own end of the link
-    dropped across the move, its tx_dropped, beyond the packets the MN sent
-    in the outage; [0] when not recorded) sent before the L2 down stamp,
-    the latest first, and only after the stream's last packet sent before
-    that stamp that got through (last_through, a sequence number): the MN's
-    kernel dropped them at its end of the link as the other end went down
-    (veth: the peer no longer up), their send stamp read before the call
-    that sent them. A packet a later one overtook did not die there."""
+    refused across the move, link_drops(end="mn"), beyond the packets the
+    MN sent in the outage; [0] when not recorded) sent before the L2 down
+    stamp, the latest first, and only after the stream's last packet sent
+    before that stamp that got through (last_through, a sequence number):
+    the MN's kernel refused them at its end of the link as the other end
+    went down (veth: the peer no longer running), before the down event.
+    A packet a later one overtook did not die there."""
     counted = excused = 0
     edge_ok = set()
     if edge is not None and st.get("from") == mover and edge[0] > 0:
@@ -453,9 +453,10 @@ def build(d, from_extract=False):
                 for i, m in enumerate(moves):
                     ex_rows[(mover, i, name)] = extract(arr, l2[i][0] - EX_BEFORE_NS,
                                                         l2[i][1] + EX_AFTER_NS, keys)
-        # The MN's end counted the packets of its outage too (every one,
-        # measured: docs/BENCHMARKS.md): what is left for the edge is what
-        # it dropped beyond those, across all the MN's streams.
+        # The MN's end refused the packets of its outage too (measured:
+        # docs/BENCHMARKS.md, "The uplink at the L2 down stamp"): what is
+        # left for the edge is what it refused beyond those, over all the
+        # MN's streams.
         for i in range(len(moves)):
             edge[i] = max(0, edge[i] - sum(
                 1 for st in streams if st.get("from") == mover
@@ -728,7 +729,8 @@ def table(rep):
             hf, fmt(h["signalling"]), h["path"]))
     lines.append("(L2: the MR end of the link down at the old MR until up at the new one; lost "
                  "x+y: x counted against the verdict,\n y excused: sent by the MN while its link "
-                 "was down, or towards it before the old MR end was removed)")
+                 "was down or refused by its own end just before, or towards it before the old "
+                 "MR end was removed)")
     for t in rep["tcp"]:
         lines.append("TCP %s: %s (exit %s, %d bytes%s%s)" % (
             t["name"], "survived" if t["ok"] else "BROKE", t["rc"], t["bytes"],
