@@ -18,6 +18,7 @@ can be off."""
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no lab/__pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import report  # noqa: E402
 
