@@ -304,8 +304,24 @@ static void dp_link_info(struct dp *d, const struct dp_linkinfo *li)
 		l->has_mac = true;
 	}
 	bool carrier = (li->flags & IFF_LOWER_UP) && (li->flags & IFF_UP);
-	if (!l->carrier && carrier)
+	if (!l->carrier && carrier) {
 		dp_logf(d, DMM_LOG_INFO, "access link %s: carrier up", l->name);
+		/* Tell whoever is on the link where its router is before it
+		 * sends a frame: an MN whose kernel flushed its entry for the
+		 * router link-local while the carrier was gone, and whose own
+		 * link-local is tentative again (DAD redone, stock settings),
+		 * cannot send the NS that would resolve it; its packets wait
+		 * in the INCOMPLETE entry until an NA comes. Waiting for its
+		 * first frame (dp_link_seen) waited for its first MLD report,
+		 * 8-10 ms later under load (docs/BENCHMARKS.md, attach after
+		 * L2 up). An NA that arrives before the entry exists is
+		 * ignored by the MN: dp_link_seen sends it again. */
+		if (dp_na_try(d, l) == -EADDRNOTAVAIL) {
+			l->na_pending = true;
+			l->na_tries = 0;
+			l->na_due = d->now + DP_NA_RETRY_MS;
+		}
+	}
 	if (l->carrier && !carrier) {
 		dp_logf(d, DMM_LOG_INFO, "access link %s: carrier lost", l->name);
 		l->adv_pending = false;

@@ -73,6 +73,12 @@ for c in $CONFIGS; do
 			extract.csv.gz lost.csv.gz extract.json "$(basename "$topo")" summary.json \
 			*-*.send *-*.json \
 			$(ls rs.jsonl 2>/dev/null) "$KEEP/$name/")
+		# the event logs of the MRs the MN moves between: when each attached it
+		# (report.py --attach)
+		mkdir -p "$KEEP/$name/events"
+		for mr in $(sed -n 's/.*"to": "\([^"]*\)".*/\1/p' "$d/moves.jsonl" | sort -u); do
+			cp "$d/events/$mr.events" "$KEEP/$name/events/"
+		done
 		sed -n 's/^bench: load at the end //p' "$d.out" >"$KEEP/$name/loadavg-end"
 	fi
 done

@@ -876,6 +876,47 @@ def headline_rows(dirs):
     return out
 
 
+def attach_rows(dirs):
+    """The new MR's attach of the moving dmm MN against its end of the link
+    coming up, per kept run: the first `attach` event (dmmd's event log,
+    millisecond stamps, CLOCK_MONOTONIC as the link watcher's) at the move's
+    destination after the L2 down, minus the L2 up. dmmd attaches on the
+    MN's first frame (its RS, or any other): this is how long the MN was
+    silent on its new link as the MR saw it. The oracle needs no frame from
+    its MN, so this delay is in dmm's excess and not in the oracle's. The
+    events are kept as events/MR.events (lab/bench.sh --keep); a run kept
+    without them is left out."""
+    out = ["| config | MN | moves | attach after L2 up, ms, median / p90 / max | to MR2 / to MR11 median | downlink excess ms median (the table above) |",
+           "|---|---|---|---|---|---|"]
+    for d in dirs:
+        run = load_json(os.path.join(d, "run.json"), {})
+        moves = [m for m in load_lines(os.path.join(d, "moves.jsonl"))
+                 if m.get("mn") == run.get("mn") and not m.get("oracle")]
+        ev, delays, per_to = {}, [], {}
+        for m in moves:
+            f = os.path.join(d, "events", "%s.events" % m["to"])
+            if not os.path.exists(f):
+                break
+            if m["to"] not in ev:
+                ev[m["to"]] = [e for e in load_lines(f) if e.get("event") == "attach"]
+            t = [e["t_ms"] for e in ev[m["to"]] if e["t_ms"] >= m["down_ns"] / 1e6 - 1]
+            if t and "up_ns" in m:
+                v = round(min(t) - m["up_ns"] / 1e6, 1)
+                delays.append(v)
+                per_to.setdefault(m["to"], []).append(v)
+        else:
+            if not delays:
+                continue
+            x = dist(delays)
+            exc = build(d, from_extract=True)[0]["headline"]["down"]["excess"]["median"]
+            out.append("| %s | %s | %d | %s / %s / %s | %s / %s | %s |" % (
+                os.path.basename(d.rstrip("/")), run.get("mn_settings"), len(delays),
+                fmt(x["median"]), fmt(x["p90"]), fmt(x["max"]),
+                fmt(dist(per_to.get("mr2", []))["median"]),
+                fmt(dist(per_to.get("mr11", []))["median"]), fmt(exc)))
+    return out
+
+
 def check(doc, root):
     """Every handover table of doc (between `<!-- handover-table RUNDIR -->`
     and `<!-- /handover-table -->`) recomputed from RUNDIR's committed
@@ -884,6 +925,24 @@ def check(doc, root):
     bad, tables, i = 0, 0, 0
     while i < len(text):
         line = text[i].strip()
+        if line.startswith("<!-- attach-table ") and line.endswith("-->"):
+            rundir = os.path.join(root, line[len("<!-- attach-table "):-3].strip())
+            j = i + 1
+            while j < len(text) and text[j].strip() != "<!-- /attach-table -->":
+                j += 1
+            published = [l for l in text[i + 1:j] if l.startswith("|")]
+            want = attach_rows(sorted(os.path.dirname(p) for p in
+                                      glob.glob(os.path.join(rundir, "*", "run.json"))))
+            if published != want:
+                for k in range(max(len(want), len(published))):
+                    a = published[k] if k < len(published) else "(missing)"
+                    b = want[k] if k < len(want) else "(missing)"
+                    if a != b:
+                        print("check: %s attach table line %d\n  published:  %s\n  recomputed: %s"
+                              % (doc, k + 1, a, b))
+                        bad += 1
+            i = j
+            continue
         if line.startswith("<!-- handover-table ") and line.endswith("-->"):
             rundir = os.path.join(root, line[len("<!-- handover-table "):-3].strip())
             j = i + 1
@@ -933,6 +992,11 @@ def main(argv):
         reps = [(os.path.dirname(p), build(os.path.dirname(p), from_extract=True)[0])
                 for p in sorted(glob.glob(os.path.join(argv[1], "*", "run.json")))]
         print("\n".join(headline_rows(reps)))
+        return 0
+    if argv[:1] == ["--attach"] and len(argv) == 2:
+        # the new MR's attach against the L2 up, per kept run (events kept)
+        print("\n".join(attach_rows(sorted(os.path.dirname(p) for p in
+                                             glob.glob(os.path.join(argv[1], "*", "run.json"))))))
         return 0
     if argv[:1] == ["--markdown"]:
         reps = [(d, load_json(os.path.join(d, "summary.json"))) for d in argv[1:]]
