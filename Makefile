@@ -62,12 +62,23 @@ $(S)/obj/%.o: %.c $(CORE_HDR) $(wildcard tests/lib/*.h)
 $(S)/libdmm.a: $(SAN_CORE_OBJ) $(SAN_TESTLIB_OBJ)
 	ar rcs $@ $^
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(S)/tests/%)
+# The configuration parser (daemon/parse*.c), linked into the unit tests
+# and fuzz_parse: it depends only on libdmm. Its objects have a directory of
+# their own: the san-daemon sub-make builds $(S)/obj/daemon/ at the same time.
+PARSE_SRC := $(sort $(wildcard daemon/parse*.c))
+SAN_PARSE_OBJ := $(PARSE_SRC:%.c=$(S)/parse/%.o)
+$(S)/parse/%.o: %.c $(CORE_HDR) $(wildcard daemon/parse*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+$(S)/libparse.a: $(SAN_PARSE_OBJ)
+	ar rcs $@ $^
 # Some tests #include daemon/ctl sources (they have no library): rebuild
 # every test when those change, it costs seconds.
 TEST_EXTRA_DEPS := $(wildcard daemon/*.c daemon/*.h ctl/*.c dataplane/*.h)
-$(S)/tests/%: tests/unit/%.c $(S)/libdmm.a $(TEST_EXTRA_DEPS)
+$(S)/tests/%: tests/unit/%.c $(S)/libparse.a $(S)/libdmm.a $(TEST_EXTRA_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -Itests/lib $(SAN_FLAGS) $< -o $@ $(S)/libdmm.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_BASE) -Itests/lib $(SAN_FLAGS) $< -o $@ $(S)/libparse.a $(S)/libdmm.a \
+		$(LIBS) -lcmocka
 
 tests: $(TEST_BIN)
 
@@ -77,12 +88,15 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(F)/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icore -Itests/lib
 $(F)/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(CORE_HDR) $(TESTLIB_SRC) $(TEST_EXTRA_DEPS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) $(FUZZ_EXTRA) $< $(CORE_SRC) $(TESTLIB_SRC) -o $@ $(LIBS) $(FUZZ_LIBS)
+	clang $(FUZZ_FLAGS) $(FUZZ_EXTRA) $< $(FUZZ_SRC_EXTRA) $(CORE_SRC) $(TESTLIB_SRC) -o $@ \
+		$(LIBS) $(FUZZ_LIBS)
 # fuzz_node: no comparison tracing (trace-cmp was a quarter of its time;
 # its input bytes are step selectors, not values compared in the code).
 $(F)/fuzz_node: FUZZ_EXTRA := -fno-sanitize-coverage=trace-cmp
-# fuzz_parse: the keyword suggestion uninstrumented (tests/fuzz/parse.ignore).
+# fuzz_parse: the parser's files (daemon/parse*.c) compiled in, the keyword
+# suggestion uninstrumented (tests/fuzz/parse.ignore).
 $(F)/fuzz_parse: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=tests/fuzz/parse.ignore
+$(F)/fuzz_parse: FUZZ_SRC_EXTRA := $(PARSE_SRC)
 $(F)/fuzz_parse: tests/fuzz/parse.ignore
 # The data-plane harnesses compile a dataplane/*.c file in (see each).
 $(F)/fuzz_access $(F)/fuzz_tun: FUZZ_EXTRA := -Idataplane

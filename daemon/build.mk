@@ -29,7 +29,3 @@ $(B)/dmmctl: $(CTL_OBJ)
 	$(CC) $(CFLAGS) -o $@ $(CTL_OBJ) -ljansson
 
 all: $(B)/dmmd $(B)/dmmctl
-
-# tests/unit/test_parse.c #includes daemon/parse.c itself, so the unit-test
-# rule needs no change; it only has to be rebuilt when the parser changes.
-$(B)/san/tests/test_parse: daemon/parse.c daemon/parse.h

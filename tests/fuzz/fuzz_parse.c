@@ -1,5 +1,5 @@
-/* libFuzzer: arbitrary text as a dmmd.conf (daemon/parse.c, compiled in as
- * tests/unit/test_parse.c does). A config file is local input, but a bad
+/* libFuzzer: arbitrary text as a dmmd.conf (daemon/parse*.c, compiled in
+ * by the Makefile's rule). A config file is local input, but a bad
  * one must give errors, never a crash or a hang. When the text parses
  * clean, the normalized print must parse clean again and print the same
  * (the round trip dmmd -n promises): anything else aborts.
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../daemon/parse.c"
+#include "../../daemon/parse.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,10 +1,10 @@
 /* dmmd control socket (daemon/control.c), compiled in directly with the
- * parser, the text buffer and the logger: what a local client can send —
- * garbage, a partial line it never finishes, bytes trickled one at a time,
- * a line too long, nothing at all, an answer it never reads, too many
- * connections — gets an error or is closed at its deadline, never a crash
- * or a daemon that waits for it: serve_for() runs the main loop's control
- * part and checks that no round of it blocks. */
+ * text buffer and the logger (the parser is linked): what a local client
+ * can send — garbage, a partial line it never finishes, bytes trickled one
+ * at a time, a line too long, nothing at all, an answer it never reads,
+ * too many connections — gets an error or is closed at its deadline, never
+ * a crash or a daemon that waits for it: serve_for() runs the main loop's
+ * control part and checks that no round of it blocks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/parse.c"
+#include "../../daemon/parse.h"
 #include "../../daemon/buf.c"
 #include "../../daemon/log.c"
 #include "../../daemon/control.c"

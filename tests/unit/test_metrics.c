@@ -1,9 +1,10 @@
-/* dmmd metrics (daemon/metrics.c), compiled in directly with the parser,
- * the text buffer and the logger: the handover-step histogram from event
- * sequences with literal times (each step once per attach, an MN with no
- * attach not timed, an attach again restarts the clock, a stale attach
- * forgotten), the page in both formats (HELP/TYPE per family, counter
- * suffixes, # EOF, le as floats in OpenMetrics), and label escaping. */
+/* dmmd metrics (daemon/metrics.c), compiled in directly with the text
+ * buffer and the logger (the parser is linked): the handover-step
+ * histogram from event sequences with literal times (each step once per
+ * attach, an MN with no attach not timed, an attach again restarts the
+ * clock, a stale attach forgotten), the page in both formats (HELP/TYPE per
+ * family, counter suffixes, # EOF, le as floats in OpenMetrics), and label
+ * escaping. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/parse.c"
+#include "../../daemon/parse.h"
 #include "../../daemon/buf.c"
 #include "../../daemon/log.c"
 #include "../../daemon/metrics.c"

@@ -1,7 +1,8 @@
-/* dmmd configuration parser (daemon/parse.c): every directive, every error
+/* dmmd configuration parser (daemon/parse*.c): every directive, every error
  * message with its line, key files, and the round trip of the normalized
  * output. The parser has no dependency on the rest of the daemon; it is
- * compiled into this test directly. */
+ * linked into this test (build/san/libparse.a). */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/parse.c"
+#include "../../daemon/parse_int.h"
 
 #define MAX_ERRS 64
 
