@@ -28,8 +28,9 @@ static const struct directive top_tab[];
 
 /* The blocks, for "it goes in a ... block". */
 static const struct { const char *name; const struct directive *tab; } blocks[] = {
-	{ "network NAME", net_tab }, { "mr", mr_tab }, { "haa", haa_tab }, { "lm", lm_tab },
-	{ "timers", timers_tab }, { "limits", limits_tab }, { "dataplane", dp_tab },
+	{ "network NAME", cf_net_tab }, { "mr", cf_mr_tab }, { "haa", cf_haa_tab },
+	{ "lm", cf_lm_tab }, { "timers", cf_timers_tab }, { "limits", cf_limits_tab },
+	{ "dataplane", cf_dp_tab },
 };
 
 /* "unknown keyword 'w'", then the closest keyword valid here, else the
@@ -44,19 +45,19 @@ static void unknown_keyword(struct parser *ps, int line, const char *what,
 	for (const struct directive *d = tab; d->kw && n < MAX_DIRECTIVES; d++)
 		words[n++] = d->kw;
 	words[n] = NULL;
-	did_you_mean(w, words, hint, sizeof(hint));
+	cf_did_you_mean(w, words, hint, sizeof(hint));
 	for (size_t i = 0; (off || !hint[0]) && i < sizeof(blocks) / sizeof(blocks[0]); i++)
-		if (blocks[i].tab != tab && find_directive(blocks[i].tab, w))
+		if (blocks[i].tab != tab && cf_find_directive(blocks[i].tab, w))
 			off += (size_t)snprintf(hint + off, sizeof(hint) - off, "%s %s {}",
 						off ? " or" : "; valid only in", blocks[i].name);
-	if (off && tab != top_tab && find_directive(top_tab, w))
+	if (off && tab != top_tab && cf_find_directive(top_tab, w))
 		snprintf(hint + off, sizeof(hint) - off, " or at the top level");
-	if (!hint[0] && tab != top_tab && find_directive(top_tab, w))
+	if (!hint[0] && tab != top_tab && cf_find_directive(top_tab, w))
 		snprintf(hint, sizeof(hint), "; valid only at the top level");
 	if (what)
-		perr(ps, line, "%s: unknown keyword '%s'%s", what, w, hint);
+		cf_perr(ps, line, "%s: unknown keyword '%s'%s", what, w, hint);
 	else
-		perr(ps, line, "unknown keyword '%s'%s", w, hint);
+		cf_perr(ps, line, "unknown keyword '%s'%s", w, hint);
 }
 
 /* A directive given before in this block (or at the top level): seen[]
@@ -70,10 +71,10 @@ static void once(struct parser *ps, int *seen, const struct directive *tab,
 		return;
 	if (seen[idx]) {
 		if (what)
-			perr(ps, line, "%s: %s given twice (first on line %d)", what, d->kw,
-			     seen[idx]);
+			cf_perr(ps, line, "%s: %s given twice (first on line %d)", what, d->kw,
+				seen[idx]);
 		else
-			perr(ps, line, "%s given twice (first on line %d)", d->kw, seen[idx]);
+			cf_perr(ps, line, "%s given twice (first on line %d)", d->kw, seen[idx]);
 	} else {
 		seen[idx] = line;
 	}
@@ -81,65 +82,66 @@ static void once(struct parser *ps, int *seen, const struct directive *tab,
 
 /* "{ directive... }": each directive from tab, separated by line ends, ';'
  * or nothing. */
-int parse_block(struct parser *ps, const char *what, const struct directive *tab,
-		       void *obj)
+int cf_parse_block(struct parser *ps, const char *what, const struct directive *tab,
+		   void *obj)
 {
-	struct tok *t = peek(ps);
+	struct tok *t = cf_peek(ps);
 	int open_line = t->line;
 	int seen[MAX_DIRECTIVES] = { 0 };
 
 	if (t->kind != T_LBRACE) {
-		perr(ps, t->line, "%s: expected {, got %s", what, tok_desc(t));
+		cf_perr(ps, t->line, "%s: expected {, got %s", what, cf_tok_desc(t));
 		return -1;
 	}
-	next(ps);
+	cf_next(ps);
 	for (;;) {
-		t = next(ps);
+		t = cf_next(ps);
 		if (t->kind == T_END)
 			continue;
 		if (t->kind == T_RBRACE)
 			return 0;
 		if (t->kind == T_EOF) {
-			perr(ps, open_line, "%s: missing } for the { on this line", what);
+			cf_perr(ps, open_line, "%s: missing } for the { on this line", what);
 			return 0;
 		}
 		if (ps->stopped)
 			return 0;
 		char kw[TOK_MAX];
 		int line = t->line;
-		const struct directive *d = t->kind == T_WORD ? find_directive(tab, t->text) : NULL;
+		const struct directive *d = t->kind == T_WORD ? cf_find_directive(tab, t->text)
+							      : NULL;
 		snprintf(kw, sizeof(kw), "%s", t->text);
 		if (!d) {
 			if (t->kind == T_WORD)
 				unknown_keyword(ps, line, what, tab, kw);
 			else
-				perr(ps, line, "%s: unknown keyword '%s'", what, tok_desc(t));
-			skip_statement(ps, tab);
+				cf_perr(ps, line, "%s: unknown keyword '%s'", what, cf_tok_desc(t));
+			cf_skip_statement(ps, tab);
 			continue;
 		}
 		once(ps, seen, tab, d, what, line);
 		if (d->fn(ps, kw, obj) != 0)
-			skip_statement(ps, tab);
+			cf_skip_statement(ps, tab);
 	}
 }
 
 /* The words after a statement's arguments on its line must start the next
  * statement of its block (tab): anything else is a misspelt option
  * (options: what was expected, NULL-terminated). 0, or -1 after an error. */
-int trailing_word(struct parser *ps, const char *kw, const struct directive *tab,
-			 const char *const *options)
+int cf_trailing_word(struct parser *ps, const char *kw, const struct directive *tab,
+		     const char *const *options)
 {
-	struct tok *t = peek(ps);
+	struct tok *t = cf_peek(ps);
 	char dym[64], list[128] = "";
 	size_t off = 0;
 
-	if (t->kind != T_WORD || find_directive(tab, t->text))
+	if (t->kind != T_WORD || cf_find_directive(tab, t->text))
 		return 0;
 	for (const char *const *o = options; *o; o++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
 					off ? (o[1] ? ", " : " or ") : "", *o);
-	perr(ps, t->line, "%s: unexpected '%s' (expected %s)%s", kw, t->text, list,
-	     did_you_mean(t->text, options, dym, sizeof(dym)));
+	cf_perr(ps, t->line, "%s: unexpected '%s' (expected %s)%s", kw, t->text, list,
+		cf_did_you_mean(t->text, options, dym, sizeof(dym)));
 	return -1;
 }
 
@@ -147,14 +149,14 @@ int trailing_word(struct parser *ps, const char *kw, const struct directive *tab
 
 static int top_node(struct parser *ps, const char *kw, void *obj)
 {
-	return want_str(ps, kw, "a node name", ps->c->core.name, sizeof(ps->c->core.name));
+	return cf_want_str(ps, kw, "a node name", ps->c->core.name, sizeof(ps->c->core.name));
 }
 
 static int top_address(struct parser *ps, const char *kw, void *obj)
 {
-	int line = peek(ps)->line;
+	int line = cf_peek(ps)->line;
 
-	return note_line(&ps->ln->self, line, want_addr(ps, kw, &ps->c->core.self));
+	return cf_note_line(&ps->ln->self, line, cf_want_addr(ps, kw, &ps->c->core.self));
 }
 
 static int roles_args(struct parser *ps)
@@ -167,23 +169,23 @@ static int roles_args(struct parser *ps)
 	int bad = 0;
 
 	c->roles = 0;
-	while ((t = peek(ps))->kind == T_WORD) {
+	while ((t = cf_peek(ps))->kind == T_WORD) {
 		unsigned k;
-		next(ps);
+		cf_next(ps);
 		for (k = 0; names[k] && strcmp(t->text, names[k]) != 0; k++)
 			;
 		if (!names[k]) {
-			perr(ps, t->line, "roles: unknown role '%s' (mr, lm, haa)%s", t->text,
-			     did_you_mean(t->text, names, dym, sizeof(dym)));
+			cf_perr(ps, t->line, "roles: unknown role '%s' (mr, lm, haa)%s", t->text,
+				cf_did_you_mean(t->text, names, dym, sizeof(dym)));
 			bad = 1;
 		} else if (c->roles & bits[k]) {
-			perr(ps, t->line, "roles: %s given twice", names[k]);
+			cf_perr(ps, t->line, "roles: %s given twice", names[k]);
 			bad = 1;
 		}
 		c->roles |= names[k] ? bits[k] : 0;
 	}
 	if (!bad && c->roles == 0) {
-		perr(ps, t->line, "roles: expected at least one of mr, lm, haa");
+		cf_perr(ps, t->line, "roles: expected at least one of mr, lm, haa");
 		return -1;
 	}
 	return bad ? -1 : 0;
@@ -191,20 +193,21 @@ static int roles_args(struct parser *ps)
 
 static int top_roles(struct parser *ps, const char *kw, void *obj)
 {
-	int line = peek(ps)->line;
+	int line = cf_peek(ps)->line;
 
-	return note_line(&ps->ln->roles, line, roles_args(ps));
+	return cf_note_line(&ps->ln->roles, line, roles_args(ps));
 }
 
 static int top_local_network(struct parser *ps, const char *kw, void *obj)
 {
-	int line = peek(ps)->line;
+	int line = cf_peek(ps)->line;
 
-	return note_line(&ps->local_net_line, line,
-			 want_str(ps, kw, "a network name", ps->local_net, sizeof(ps->local_net)));
+	return cf_note_line(&ps->local_net_line, line,
+			    cf_want_str(ps, kw, "a network name", ps->local_net,
+					sizeof(ps->local_net)));
 }
 
-int resolve_path(struct parser *ps, int line, const char *kw, const char *path,
+int cf_resolve_path(struct parser *ps, int line, const char *kw, const char *path,
 			char *dst, size_t cap)
 {
 	char buf[2 * DMMD_PATH_MAX];
@@ -213,7 +216,7 @@ int resolve_path(struct parser *ps, int line, const char *kw, const char *path,
 		snprintf(buf, sizeof(buf), "%s/%s", ps->basedir, path);
 	else
 		snprintf(buf, sizeof(buf), "%s", path);
-	return set_str(ps, line, kw, dst, cap, buf);
+	return cf_set_str(ps, line, kw, dst, cap, buf);
 }
 
 static void key_err_fwd(void *ctx, const char *msg)
@@ -233,23 +236,23 @@ static void key_err_fwd(void *ctx, const char *msg)
 static int top_keys(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmmd_conf *c = ps->c;
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "a key file path");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "a key file path");
 
 	ps->keys_line = line;
 	ps->ln->keys = -line; /* until the key file is read */
 	if (!w)
 		return -1;
-	if (resolve_path(ps, line, kw, w, c->key_file, sizeof(c->key_file)) != 0)
+	if (cf_resolve_path(ps, line, kw, w, c->key_file, sizeof(c->key_file)) != 0)
 		return -1;
-	if (opt_kw(ps, "active")) {
-		if (want_u32(ps, "keys active", 0, UINT32_MAX, &ps->active) != 0)
+	if (cf_opt_kw(ps, "active")) {
+		if (cf_want_u32(ps, "keys active", 0, UINT32_MAX, &ps->active) != 0)
 			return -1;
 		ps->active_set = true;
 	}
 	memset(&c->core.keys, 0, sizeof(c->core.keys));
-	ps->key_read = keys_read(c->key_file, &c->core.keys, key_err_fwd, ps,
-				 &ps->key_owner) == 0;
+	ps->key_read = cf_keys_read(c->key_file, &c->core.keys, key_err_fwd, ps,
+				    &ps->key_owner) == 0;
 	if (ps->key_read)
 		ps->ln->keys = line;
 	return 0;
@@ -257,12 +260,12 @@ static int top_keys(struct parser *ps, const char *kw, void *obj)
 
 static int top_control(struct parser *ps, const char *kw, void *obj)
 {
-	return want_str(ps, kw, "a socket path", ps->c->control, sizeof(ps->c->control));
+	return cf_want_str(ps, kw, "a socket path", ps->c->control, sizeof(ps->c->control));
 }
 
 static int top_event_log(struct parser *ps, const char *kw, void *obj)
 {
-	return want_str(ps, kw, "a file path", ps->c->event_log, sizeof(ps->c->event_log));
+	return cf_want_str(ps, kw, "a file path", ps->c->event_log, sizeof(ps->c->event_log));
 }
 
 /* state DIR [sync] | state none */
@@ -270,8 +273,8 @@ static int top_state(struct parser *ps, const char *kw, void *obj)
 {
 	static const char *const sync_opt[] = { "sync", NULL };
 	struct dmmd_conf *c = ps->c;
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "a directory, or none");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "a directory, or none");
 
 	if (!w)
 		return -1;
@@ -279,39 +282,39 @@ static int top_state(struct parser *ps, const char *kw, void *obj)
 	c->state_sync = false;
 	if (strcmp(w, "none") == 0)
 		return 0;
-	if (resolve_path(ps, line, kw, w, c->state_dir, sizeof(c->state_dir)) != 0)
+	if (cf_resolve_path(ps, line, kw, w, c->state_dir, sizeof(c->state_dir)) != 0)
 		return -1;
-	c->state_sync = opt_kw(ps, "sync");
-	return c->state_sync ? 0 : trailing_word(ps, kw, top_tab, sync_opt);
+	c->state_sync = cf_opt_kw(ps, "sync");
+	return c->state_sync ? 0 : cf_trailing_word(ps, kw, top_tab, sync_opt);
 }
 
 /* pidfile PATH: relative to the configuration file, like the key file. */
 static int top_pidfile(struct parser *ps, const char *kw, void *obj)
 {
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "a file path");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "a file path");
 
 	if (!w)
 		return -1;
 	if (!w[0]) {
-		perr(ps, line, "%s: empty string", kw);
+		cf_perr(ps, line, "%s: empty string", kw);
 		return -1;
 	}
-	return resolve_path(ps, line, kw, w, ps->c->pidfile, sizeof(ps->c->pidfile));
+	return cf_resolve_path(ps, line, kw, w, ps->c->pidfile, sizeof(ps->c->pidfile));
 }
 
 /* user NAME: checked at the end (the key file's owner depends on it). */
 static int top_user(struct parser *ps, const char *kw, void *obj)
 {
-	ps->user_line = peek(ps)->line;
-	return want_str(ps, kw, "a user name", ps->c->user, sizeof(ps->c->user));
+	ps->user_line = cf_peek(ps)->line;
+	return cf_want_str(ps, kw, "a user name", ps->c->user, sizeof(ps->c->user));
 }
 
 /* [ADDR6]:PORT or ADDR4:PORT (w) into *a (IPv4 mapped), *family, *port;
  * what names the statement in errors, or_else the other values it takes
  * ("" if none). 0 or -1 after an error. */
-int parse_hostport(struct parser *ps, int line, const char *what, const char *w,
-			  struct in6_addr *a, int *family, uint16_t *port, const char *or_else)
+int cf_hostport(struct parser *ps, int line, const char *what, const char *w,
+		struct in6_addr *a, int *family, uint16_t *port, const char *or_else)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *ps_port;
@@ -327,7 +330,7 @@ int parse_hostport(struct parser *ps, int line, const char *what, const char *w,
 		host[rb - w - 1] = '\0';
 		ps_port = rb + 2;
 		if (inet_pton(AF_INET6, host, a) != 1) {
-			perr(ps, line, "%s: '%s' is not an IPv6 address", what, host);
+			cf_perr(ps, line, "%s: '%s' is not an IPv6 address", what, host);
 			return -1;
 		}
 		*family = AF_INET6;
@@ -340,7 +343,7 @@ int parse_hostport(struct parser *ps, int line, const char *what, const char *w,
 		host[colon - w] = '\0';
 		ps_port = colon + 1;
 		if (inet_pton(AF_INET, host, &a4) != 1) {
-			perr(ps, line, "%s: '%s' is not an IPv4 address", what, host);
+			cf_perr(ps, line, "%s: '%s' is not an IPv4 address", what, host);
 			return -1;
 		}
 		memset(a, 0, sizeof(*a));
@@ -351,14 +354,14 @@ int parse_hostport(struct parser *ps, int line, const char *what, const char *w,
 	errno = 0;
 	n = strtoul(ps_port, &end, 10);
 	if (!*ps_port || *end || errno || n < 1 || n > 65535 || !isdigit((unsigned char)*ps_port)) {
-		perr(ps, line, "%s: port '%s' is not a number in 1..65535", what, ps_port);
+		cf_perr(ps, line, "%s: port '%s' is not a number in 1..65535", what, ps_port);
 		return -1;
 	}
 	*port = (uint16_t)n;
 	return 0;
 bad:
-	perr(ps, line, "%s: '%s' is not [IPV6]:PORT%s IPV4:PORT%s", what, w,
-	     or_else[0] ? "," : " or", or_else);
+	cf_perr(ps, line, "%s: '%s' is not [IPV6]:PORT%s IPV4:PORT%s", what, w,
+		or_else[0] ? "," : " or", or_else);
 	return -1;
 }
 
@@ -366,8 +369,8 @@ bad:
 static int top_metrics(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmmd_conf *c = ps->c;
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "[ADDRESS]:PORT or off");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "[ADDRESS]:PORT or off");
 
 	if (!w)
 		return -1;
@@ -375,16 +378,16 @@ static int top_metrics(struct parser *ps, const char *kw, void *obj)
 		c->metrics_family = 0;
 		return 0;
 	}
-	return parse_hostport(ps, line, "metrics", w, &c->metrics_addr, &c->metrics_family,
-			      &c->metrics_port, " or off");
+	return cf_hostport(ps, line, "metrics", w, &c->metrics_addr, &c->metrics_family,
+			   &c->metrics_port, " or off");
 }
 
 /* signalling raw|udp|both [port N] */
 static int top_signalling(struct parser *ps, const char *kw, void *obj)
 {
 	struct dmmd_conf *c = ps->c;
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "raw, udp or both");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "raw, udp or both");
 	uint32_t port;
 
 	if (!w)
@@ -398,12 +401,12 @@ static int top_signalling(struct parser *ps, const char *kw, void *obj)
 	else {
 		static const char *const sigs[] = { "raw", "udp", "both", NULL };
 		char dym[64];
-		perr(ps, line, "signalling: '%s' is not raw, udp or both%s", w,
-		     did_you_mean(w, sigs, dym, sizeof(dym)));
+		cf_perr(ps, line, "signalling: '%s' is not raw, udp or both%s", w,
+			cf_did_you_mean(w, sigs, dym, sizeof(dym)));
 		return -1;
 	}
-	if (opt_kw(ps, "port")) {
-		if (want_u32(ps, "signalling port", 1, 65535, &port) != 0)
+	if (cf_opt_kw(ps, "port")) {
+		if (cf_want_u32(ps, "signalling port", 1, 65535, &port) != 0)
 			return -1;
 		c->udp_port = (uint16_t)port;
 	}
@@ -413,7 +416,7 @@ static int top_signalling(struct parser *ps, const char *kw, void *obj)
 static int top_mr(struct parser *ps, const char *kw, void *obj)
 {
 	ps->ln->mr_block = ps->tok.line;
-	return parse_block(ps, kw, mr_tab, &ps->c->core);
+	return cf_parse_block(ps, kw, cf_mr_tab, &ps->c->core);
 }
 
 static int top_haa(struct parser *ps, const char *kw, void *obj)
@@ -422,7 +425,7 @@ static int top_haa(struct parser *ps, const char *kw, void *obj)
 	int rc;
 
 	ps->ln->haa_block = ps->tok.line;
-	rc = parse_block(ps, kw, haa_tab, &ps->c->core);
+	rc = cf_parse_block(ps, kw, cf_haa_tab, &ps->c->core);
 	if (ps->skipped_kw > skipped)
 		ps->ln->bad_pool = true; /* skipped statements may have been pools */
 	return rc;
@@ -430,17 +433,17 @@ static int top_haa(struct parser *ps, const char *kw, void *obj)
 
 static int top_lm(struct parser *ps, const char *kw, void *obj)
 {
-	return parse_block(ps, kw, lm_tab, &ps->c->core);
+	return cf_parse_block(ps, kw, cf_lm_tab, &ps->c->core);
 }
 
 static int top_timers(struct parser *ps, const char *kw, void *obj)
 {
-	return parse_block(ps, kw, timers_tab, &ps->c->core.timers);
+	return cf_parse_block(ps, kw, cf_timers_tab, &ps->c->core.timers);
 }
 
 static int top_limits(struct parser *ps, const char *kw, void *obj)
 {
-	return parse_block(ps, kw, limits_tab, &ps->c->core.limits);
+	return cf_parse_block(ps, kw, cf_limits_tab, &ps->c->core.limits);
 }
 
 const char *const dmmd_dataplane_names[4] = { "auto", "seg6", "bpf", "tun" };
@@ -450,7 +453,7 @@ const char *const dmmd_dataplane_names[4] = { "auto", "seg6", "bpf", "tun" };
 static int top_dataplane(struct parser *ps, const char *kw, void *obj)
 {
 	static const char *const names[] = { "auto", "seg6", "bpf", "tun", NULL };
-	struct tok *t = peek(ps);
+	struct tok *t = cf_peek(ps);
 	char dym[64];
 
 	if (t->kind == T_WORD) {
@@ -458,26 +461,27 @@ static int top_dataplane(struct parser *ps, const char *kw, void *obj)
 		for (k = 0; k < 4 && strcmp(t->text, dmmd_dataplane_names[k]) != 0; k++)
 			;
 		if (k == 4) {
-			perr(ps, t->line, "dataplane: unknown driver '%s' (auto, seg6, bpf or tun)%s",
-			     t->text, did_you_mean(t->text, names, dym, sizeof(dym)));
+			cf_perr(ps, t->line, "dataplane: unknown driver '%s' (auto, seg6, bpf "
+				"or tun)%s", t->text,
+				cf_did_you_mean(t->text, names, dym, sizeof(dym)));
 			return -1;
 		}
 		if (ps->dp_driver_line)
-			perr(ps, t->line, "dataplane: driver given twice (first on line %d)",
-			     ps->dp_driver_line);
+			cf_perr(ps, t->line, "dataplane: driver given twice (first on line %d)",
+				ps->dp_driver_line);
 		else
 			ps->dp_driver_line = t->line;
 		ps->c->dataplane = (enum dmmd_dataplane)k;
-		next(ps);
-		if (peek(ps)->kind != T_LBRACE)
+		cf_next(ps);
+		if (cf_peek(ps)->kind != T_LBRACE)
 			return 0;
 	}
-	if (peek(ps)->kind == T_LBRACE && ps->dp_block_line)
-		perr(ps, peek(ps)->line, "dataplane {} block given twice (first on line %d)",
-		     ps->dp_block_line);
-	else if (peek(ps)->kind == T_LBRACE)
-		ps->dp_block_line = peek(ps)->line;
-	return parse_block(ps, kw, dp_tab, ps->c);
+	if (cf_peek(ps)->kind == T_LBRACE && ps->dp_block_line)
+		cf_perr(ps, cf_peek(ps)->line, "dataplane {} block given twice (first on line %d)",
+			ps->dp_block_line);
+	else if (cf_peek(ps)->kind == T_LBRACE)
+		ps->dp_block_line = cf_peek(ps)->line;
+	return cf_parse_block(ps, kw, cf_dp_tab, ps->c);
 }
 
 /* Each may be given once but network (multi) and dataplane (a driver and a
@@ -501,13 +505,13 @@ static const struct directive top_tab[] = {
 	{ "timers", top_timers, false },
 	{ "limits", top_limits, false },
 	{ "dataplane", top_dataplane, true },
-	{ "network", top_network, true },
+	{ "network", cf_top_network, true },
 	{ NULL, NULL, false },
 };
 
-int parse_top_line(const struct parser *ps, const char *kw)
+int cf_top_line(const struct parser *ps, const char *kw)
 {
-	const struct directive *d = find_directive(top_tab, kw);
+	const struct directive *d = cf_find_directive(top_tab, kw);
 
 	return d ? ps->top_line[d - top_tab] : 0;
 }
@@ -521,14 +525,14 @@ static bool top_is_block(const struct directive *d)
 /* Skip everything left: the error limit is reached. */
 static void skip_rest(struct parser *ps)
 {
-	while (next(ps)->kind != T_EOF)
+	while (cf_next(ps)->kind != T_EOF)
 		;
 }
 
 static void parse_top(struct parser *ps)
 {
 	for (;;) {
-		struct tok *t = next(ps);
+		struct tok *t = cf_next(ps);
 		if (t->kind == T_EOF)
 			return;
 		if (t->kind == T_END)
@@ -539,27 +543,27 @@ static void parse_top(struct parser *ps)
 		}
 		char kw[TOK_MAX];
 		int line = t->line;
-		const struct directive *d = t->kind == T_WORD ? find_directive(top_tab, t->text)
+		const struct directive *d = t->kind == T_WORD ? cf_find_directive(top_tab, t->text)
 							      : NULL;
 		snprintf(kw, sizeof(kw), "%s", t->text);
 		if (!d) {
 			if (t->kind == T_WORD)
 				unknown_keyword(ps, line, NULL, top_tab, kw);
 			else
-				perr(ps, line, "unknown keyword '%s'", tok_desc(t));
-			skip_statement(ps, top_tab);
-			if (peek(ps)->kind == T_RBRACE)
-				next(ps); /* a stray '}' at top level */
+				cf_perr(ps, line, "unknown keyword '%s'", cf_tok_desc(t));
+			cf_skip_statement(ps, top_tab);
+			if (cf_peek(ps)->kind == T_RBRACE)
+				cf_next(ps); /* a stray '}' at top level */
 			continue;
 		}
 		unsigned idx = (unsigned)(d - top_tab);
 		if (!d->multi && ps->top_line[idx])
-			perr(ps, line, "%s%s given twice (first on line %d)", kw,
-			     top_is_block(d) ? " {} block" : "", ps->top_line[idx]);
+			cf_perr(ps, line, "%s%s given twice (first on line %d)", kw,
+				top_is_block(d) ? " {} block" : "", ps->top_line[idx]);
 		else if (!ps->top_line[idx])
 			ps->top_line[idx] = line;
 		if (d->fn(ps, kw, NULL) != 0)
-			skip_statement(ps, top_tab);
+			cf_skip_statement(ps, top_tab);
 	}
 }
 
@@ -607,9 +611,9 @@ int parse_conf_text(const char *name, const char *text, const char *basedir,
 	ps.ln = ln;
 	parse_top(&ps);
 	if (!ps.stopped)
-		check_final(&ps);
+		cf_check_final(&ps);
 	if (!ps.stopped)
-		dmm_config_check_at(&c->core, check_err_at, &ps);
+		dmm_config_check_at(&c->core, cf_check_err_at, &ps);
 	if (ps.stopped && err) {
 		snprintf(msg, sizeof(msg), "%s: too many errors; stopped after %d", name,
 			 PARSE_MAX_ERRORS);

@@ -18,7 +18,7 @@ static void check_local_net(struct parser *ps)
 
 	if (!ps->local_net[0]) {
 		if (!ps->local_net_line)
-			perr(ps, 0, "missing 'local-network' directive");
+			cf_perr(ps, 0, "missing 'local-network' directive");
 		return;
 	}
 	for (unsigned i = 0; i < c->n_nets && c->local_net < 0; i++)
@@ -30,8 +30,8 @@ static void check_local_net(struct parser *ps)
 		for (unsigned i = 0; i < c->n_nets; i++)
 			names[i] = c->nets[i].name;
 		names[c->n_nets] = NULL;
-		perr(ps, ps->local_net_line, "local-network: no network named '%s'%s",
-		     ps->local_net, did_you_mean(ps->local_net, names, dym, sizeof(dym)));
+		cf_perr(ps, ps->local_net_line, "local-network: no network named '%s'%s",
+			ps->local_net, cf_did_you_mean(ps->local_net, names, dym, sizeof(dym)));
 		ps->local_net_line = -ps->local_net_line;
 	}
 }
@@ -47,13 +47,13 @@ static void check_user(struct parser *ps)
 	bool known = parse_user_ids(c->user, &uid, &gid, name, sizeof(name)) == 0;
 
 	if (!known && c->user[0])
-		perr(ps, ps->user_line, "user: no user '%s' on this system", c->user);
+		cf_perr(ps, ps->user_line, "user: no user '%s' on this system", c->user);
 	if (!ps->key_read || ps->key_owner == 0 || ps->key_owner == geteuid() ||
 	    (known && ps->key_owner == uid))
 		return;
-	perr(ps, ps->keys_line, "keys: %s is owned by uid %u, not by root or the user dmmd "
-	     "runs as (%s); chown it", c->key_file, (unsigned)ps->key_owner,
-	     known ? name : c->user[0] ? c->user : DMMD_USER_DEFAULT);
+	cf_perr(ps, ps->keys_line, "keys: %s is owned by uid %u, not by root or the user dmmd "
+		"runs as (%s); chown it", c->key_file, (unsigned)ps->key_owner,
+		known ? name : c->user[0] ? c->user : DMMD_USER_DEFAULT);
 }
 
 static void check_active_key(struct parser *ps)
@@ -74,51 +74,51 @@ static void check_active_key(struct parser *ps)
 			node = c->core.keys.keys[i].bound;
 		}
 	if (!found || node) {
-		perr(ps, ps->keys_line, node ? "keys: active key %u is a node key in %s; name a "
-		     "domain key" : "keys: active key %u is not in %s", active, c->key_file);
+		cf_perr(ps, ps->keys_line, node ? "keys: active key %u is a node key in %s; name a "
+			"domain key" : "keys: active key %u is not in %s", active, c->key_file);
 		ps->ln->keys = -ps->keys_line;
 	}
 	c->core.keys.active = active;
 }
 
-void check_final(struct parser *ps)
+void cf_check_final(struct parser *ps)
 {
 	struct dmmd_conf *c = ps->c;
-	int lm_block = parse_top_line(ps, "lm");
+	int lm_block = cf_top_line(ps, "lm");
 
-	if (!parse_top_line(ps, "node"))
-		perr(ps, 0, "missing 'node' directive");
-	if (!parse_top_line(ps, "address"))
-		perr(ps, 0, "missing 'address' directive");
-	if (!parse_top_line(ps, "roles"))
-		perr(ps, 0, "missing 'roles' directive");
+	if (!cf_top_line(ps, "node"))
+		cf_perr(ps, 0, "missing 'node' directive");
+	if (!cf_top_line(ps, "address"))
+		cf_perr(ps, 0, "missing 'address' directive");
+	if (!cf_top_line(ps, "roles"))
+		cf_perr(ps, 0, "missing 'roles' directive");
 	check_local_net(ps);
-	if (ps->ln->mr_block && !(c->core.roles & DMM_ROLE_MR) && parse_top_line(ps, "roles"))
-		perr(ps, ps->ln->mr_block, "mr block, but role mr is not enabled");
-	if (ps->ln->haa_block && !(c->core.roles & DMM_ROLE_HAA) && parse_top_line(ps, "roles"))
-		perr(ps, ps->ln->haa_block, "haa block, but role haa is not enabled");
-	if (lm_block && !(c->core.roles & DMM_ROLE_LM) && parse_top_line(ps, "roles"))
-		perr(ps, lm_block, "lm block, but role lm is not enabled");
+	if (ps->ln->mr_block && !(c->core.roles & DMM_ROLE_MR) && cf_top_line(ps, "roles"))
+		cf_perr(ps, ps->ln->mr_block, "mr block, but role mr is not enabled");
+	if (ps->ln->haa_block && !(c->core.roles & DMM_ROLE_HAA) && cf_top_line(ps, "roles"))
+		cf_perr(ps, ps->ln->haa_block, "haa block, but role haa is not enabled");
+	if (lm_block && !(c->core.roles & DMM_ROLE_LM) && cf_top_line(ps, "roles"))
+		cf_perr(ps, lm_block, "lm block, but role lm is not enabled");
 	if (c->n_redis > 0 && (c->core.roles & DMM_ROLE_LM) && c->core.local_net >= 0 &&
 	    (unsigned)c->core.local_net < c->core.n_nets &&
 	    dmm_net_n_lms(&c->core.nets[c->core.local_net]) > 1)
-		perr(ps, lm_block, "lm: store redis, but network %s lists several LMs: front ends on "
-		     "one store share the network's one LM address (anycast)",
-		     c->core.nets[c->core.local_net].name);
+		cf_perr(ps, lm_block, "lm: store redis, but network %s lists several LMs: front "
+			"ends on one store share the network's one LM address (anycast)",
+			c->core.nets[c->core.local_net].name);
 	check_user(ps);
 	if (c->anycast_probe_ms < 100 || c->anycast_dead_ms <= c->anycast_probe_ms)
-		perr(ps, ps->ln->mr_block, "anycast-probe (%ums) must be at least 100ms and "
-		     "anycast-dead (%ums) longer", c->anycast_probe_ms, c->anycast_dead_ms);
+		cf_perr(ps, ps->ln->mr_block, "anycast-probe (%ums) must be at least 100ms and "
+			"anycast-dead (%ums) longer", c->anycast_probe_ms, c->anycast_dead_ms);
 	if (!ps->keys_line)
-		perr(ps, 0, "missing 'keys' directive");
+		cf_perr(ps, 0, "missing 'keys' directive");
 	else if (c->core.keys.n > 0)
 		check_active_key(ps);
 	/* Only the bpf driver translates per-host locators. */
 	if ((c->core.roles & DMM_ROLE_MR) && c->core.routing == DMM_ROUTING_LOCATOR &&
 	    (c->dataplane == DMMD_DP_SEG6 || c->dataplane == DMMD_DP_TUN))
-		perr(ps, ps->ln->locator, "routing locator: the %s data-plane driver cannot "
-		     "translate per-host locators; use dataplane bpf (or auto)",
-		     dmmd_dataplane_names[c->dataplane]);
+		cf_perr(ps, ps->ln->locator, "routing locator: the %s data-plane driver cannot "
+			"translate per-host locators; use dataplane bpf (or auto)",
+			dmmd_dataplane_names[c->dataplane]);
 }
 
 /* The line of a config item (struct lines), for dmm_config_check_at's
@@ -158,8 +158,8 @@ static int line_of(const struct parser *ps, const struct dmm_config_at *at)
 
 /* A problem dmm_config_check_at found, at the line of its item; " (line N)"
  * names the other item of a conflict. */
-void check_err_at(void *ctx, const struct dmm_config_at *at,
-			 const struct dmm_config_at *other, const char *msg)
+void cf_check_err_at(void *ctx, const struct dmm_config_at *at,
+		     const struct dmm_config_at *other, const char *msg)
 {
 	struct parser *ps = ctx;
 	int line = line_of(ps, at), oline = other ? line_of(ps, other) : 0;
@@ -167,7 +167,7 @@ void check_err_at(void *ctx, const struct dmm_config_at *at,
 	if (line < 0 || (other && oline < 0))
 		return;
 	if (oline > 0 && oline != line)
-		perr(ps, line, "%s (line %d)", msg, oline);
+		cf_perr(ps, line, "%s (line %d)", msg, oline);
 	else
-		perr(ps, line, "%s", msg);
+		cf_perr(ps, line, "%s", msg);
 }

@@ -10,7 +10,9 @@
  *   parse_check.c   the checks that need the whole file, and the lines of
  *                   dmm_config_check_at's findings
  *   parse_keys.c    the key file, and the user dmmd runs as
- *   parse_print.c   the normalized printer (dmmd -n) */
+ *   parse_print.c   the normalized printer (dmmd -n)
+ * What the files share is named cf_* (dmmd links them with everything
+ * else); what one file uses alone stays static there. */
 #ifndef DMMD_PARSE_INT_H
 #define DMMD_PARSE_INT_H
 
@@ -93,62 +95,62 @@ struct directive {
 
 /* "name:line: message" to the error callback (line 0: no line); past
  * PARSE_MAX_ERRORS only ps->stopped is set. */
-void perr(struct parser *ps, int line, const char *fmt, ...)
+void cf_perr(struct parser *ps, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* "; did you mean 'X'?" (the closest of words, NULL-terminated) in buf, or "". */
-const char *did_you_mean(const char *w, const char *const *words, char *buf, size_t len);
+const char *cf_did_you_mean(const char *w, const char *const *words, char *buf, size_t len);
 /* The current token (read on first use), and the same consumed. */
-struct tok *peek(struct parser *ps);
-struct tok *next(struct parser *ps);
+struct tok *cf_peek(struct parser *ps);
+struct tok *cf_next(struct parser *ps);
 /* tab's entry for keyword kw, NULL if none. */
-const struct directive *find_directive(const struct directive *tab, const char *kw);
+const struct directive *cf_find_directive(const struct directive *tab, const char *kw);
 /* Past a broken statement (see parse_lex.c). */
-void skip_statement(struct parser *ps, const struct directive *tab);
+void cf_skip_statement(struct parser *ps, const struct directive *tab);
 /* A token as an error message shows it. */
-const char *tok_desc(const struct tok *t);
+const char *cf_tok_desc(const struct tok *t);
 /* The next token as a word, else "KW: expected WHAT" and NULL. */
-const char *want_word(struct parser *ps, const char *kw, const char *what);
+const char *cf_want_word(struct parser *ps, const char *kw, const char *what);
 /* The next word as each kind of value into *v: 0, or -1 after an error
  * naming kw. want_duration: in ms, or in whole seconds if secs. */
-int want_addr(struct parser *ps, const char *kw, struct in6_addr *a);
-int want_prefix(struct parser *ps, const char *kw, struct dmm_prefix *p);
-int want_u32(struct parser *ps, const char *kw, uint32_t min, uint32_t max, uint32_t *v);
-int want_bool(struct parser *ps, const char *kw, bool *v);
-int want_str(struct parser *ps, const char *kw, const char *what, char *dst, size_t cap);
-int want_duration(struct parser *ps, const char *kw, bool secs, uint32_t *v);
+int cf_want_addr(struct parser *ps, const char *kw, struct in6_addr *a);
+int cf_want_prefix(struct parser *ps, const char *kw, struct dmm_prefix *p);
+int cf_want_u32(struct parser *ps, const char *kw, uint32_t min, uint32_t max, uint32_t *v);
+int cf_want_bool(struct parser *ps, const char *kw, bool *v);
+int cf_want_str(struct parser *ps, const char *kw, const char *what, char *dst, size_t cap);
+int cf_want_duration(struct parser *ps, const char *kw, bool secs, uint32_t *v);
 /* s into the fixed field dst (cap bytes, zero-filled): 0 or -1 if too long. */
-int set_str(struct parser *ps, int line, const char *kw, char *dst, size_t cap,
-	    const char *s);
+int cf_set_str(struct parser *ps, int line, const char *kw, char *dst, size_t cap,
+	       const char *s);
 /* The optional keyword kw is next: consumed, true. */
-bool opt_kw(struct parser *ps, const char *kw);
+bool cf_opt_kw(struct parser *ps, const char *kw);
 /* line into *slot (if any) when rc is 0, else -line; returns rc. */
-int note_line(int *slot, int line, int rc);
+int cf_note_line(int *slot, int line, int rc);
 /* a as text in buf (INET6_ADDRSTRLEN bytes). */
-const char *addr_s(const struct in6_addr *a, char *buf);
+const char *cf_addr_s(const struct in6_addr *a, char *buf);
 
 /* ---- parse.c */
 
 /* "{ directive... }" of tab, each applied to obj. 0, or -1 without a {. */
-int parse_block(struct parser *ps, const char *what, const struct directive *tab, void *obj);
+int cf_parse_block(struct parser *ps, const char *what, const struct directive *tab, void *obj);
 /* Anything after a statement's arguments that starts no statement of tab
  * is an error naming options (NULL-terminated). 0 or -1. */
-int trailing_word(struct parser *ps, const char *kw, const struct directive *tab,
-		  const char *const *options);
+int cf_trailing_word(struct parser *ps, const char *kw, const struct directive *tab,
+		     const char *const *options);
 /* path, relative to the configuration file's directory, into dst. */
-int resolve_path(struct parser *ps, int line, const char *kw, const char *path, char *dst,
-		 size_t cap);
+int cf_resolve_path(struct parser *ps, int line, const char *kw, const char *path, char *dst,
+		    size_t cap);
 /* [ADDR6]:PORT or ADDR4:PORT (see parse.c). 0 or -1. */
-int parse_hostport(struct parser *ps, int line, const char *what, const char *w,
-		   struct in6_addr *a, int *family, uint16_t *port, const char *or_else);
+int cf_hostport(struct parser *ps, int line, const char *what, const char *w,
+		struct in6_addr *a, int *family, uint16_t *port, const char *or_else);
 /* The first line of top-level directive kw, 0 if not given. */
-int parse_top_line(const struct parser *ps, const char *kw);
+int cf_top_line(const struct parser *ps, const char *kw);
 
 /* ---- parse_blocks.c */
 
-extern const struct directive net_tab[], mr_tab[], haa_tab[], lm_tab[], timers_tab[],
-	limits_tab[], dp_tab[];
+extern const struct directive cf_net_tab[], cf_mr_tab[], cf_haa_tab[], cf_lm_tab[],
+	cf_timers_tab[], cf_limits_tab[], cf_dp_tab[];
 /* network NAME { ... }, a top-level directive. */
-int top_network(struct parser *ps, const char *kw, void *obj);
+int cf_top_network(struct parser *ps, const char *kw, void *obj);
 
 /* timers { ... }: name, field offset, unit of the field. */
 struct timer_def {
@@ -162,24 +164,24 @@ struct limit_def {
 	size_t off;
 };
 /* The plain timers and limits, in the printer's order. */
-extern const struct timer_def timer_defs[];
-extern const size_t n_timer_defs;
-extern const struct limit_def limit_defs[];
-extern const size_t n_limit_defs;
+extern const struct timer_def cf_timer_defs[];
+extern const size_t cf_n_timer_defs;
+extern const struct limit_def cf_limit_defs[];
+extern const size_t cf_n_limit_defs;
 
 /* ---- parse_check.c */
 
 /* The checks that need the whole file (ps->c filled). */
-void check_final(struct parser *ps);
+void cf_check_final(struct parser *ps);
 /* dmm_config_check_at's callback (ctx: the parser): each problem at the
  * line of its object. */
-void check_err_at(void *ctx, const struct dmm_config_at *at,
-		  const struct dmm_config_at *other, const char *msg);
+void cf_check_err_at(void *ctx, const struct dmm_config_at *at,
+		     const struct dmm_config_at *other, const char *msg);
 
 /* ---- parse_keys.c */
 
 /* parse_keys_file, also giving the file's owner. The number of errors. */
-int keys_read(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx,
-	      uid_t *owner);
+int cf_keys_read(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx,
+		 uid_t *owner);
 
 #endif

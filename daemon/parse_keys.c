@@ -110,8 +110,8 @@ static FILE *keys_open(const char *path, struct stat *st)
 	return f;
 }
 
-int keys_read(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx,
-		     uid_t *owner)
+int cf_keys_read(const char *path, struct dmm_keyring *kr, parse_err_fn *err, void *ctx,
+		 uid_t *owner)
 {
 	struct stat st;
 	char line[512];
@@ -169,7 +169,7 @@ int parse_keys_file(const char *path, struct dmm_keyring *kr, parse_err_fn *err,
 {
 	uid_t owner;
 
-	return keys_read(path, kr, err, ctx, &owner);
+	return cf_keys_read(path, kr, err, ctx, &owner);
 }
 
 /* ---------------------------------------------------------------- users, sizes */

@@ -18,7 +18,7 @@
 
 /* ---------------------------------------------------------------- errors */
 
-void perr(struct parser *ps, int line, const char *fmt, ...)
+void cf_perr(struct parser *ps, int line, const char *fmt, ...)
 {
 	char msg[600], out[900];
 	va_list ap;
@@ -93,7 +93,7 @@ static const char *closest(const char *w, const char *const *words)
 }
 
 /* "; did you mean 'X'?" for perr, or "". */
-const char *did_you_mean(const char *w, const char *const *words, char *buf,
+const char *cf_did_you_mean(const char *w, const char *const *words, char *buf,
 				size_t len)
 {
 	const char *s = closest(w, words);
@@ -128,9 +128,9 @@ static void lex_quoted(struct parser *ps, struct tok *t)
 	if (*ps->p == '"')
 		ps->p++;
 	else
-		perr(ps, t->line, "unterminated quoted string");
+		cf_perr(ps, t->line, "unterminated quoted string");
 	if (n + 1 >= sizeof(t->text))
-		perr(ps, t->line, "string too long");
+		cf_perr(ps, t->line, "string too long");
 }
 
 static void lex(struct parser *ps, struct tok *t)
@@ -166,7 +166,7 @@ static void lex(struct parser *ps, struct tok *t)
 	t->text[n] = '\0';
 }
 
-struct tok *peek(struct parser *ps)
+struct tok *cf_peek(struct parser *ps)
 {
 	if (!ps->have_tok) {
 		lex(ps, &ps->tok);
@@ -175,16 +175,16 @@ struct tok *peek(struct parser *ps)
 	return &ps->tok;
 }
 
-struct tok *next(struct parser *ps)
+struct tok *cf_next(struct parser *ps)
 {
-	struct tok *t = peek(ps);
+	struct tok *t = cf_peek(ps);
 
 	ps->have_tok = false;
 	return t;
 }
 
 
-const struct directive *find_directive(const struct directive *tab, const char *kw)
+const struct directive *cf_find_directive(const struct directive *tab, const char *kw)
 {
 	for (; tab->kw; tab++)
 		if (strcmp(tab->kw, kw) == 0)
@@ -197,19 +197,19 @@ const struct directive *find_directive(const struct directive *tab, const char *
  * '}' closing the enclosing block (left for the caller), or past a whole
  * braced block the statement opened. Words skipped that are keywords of
  * the block (tab) are counted in ps->skipped_kw: statements lost with it. */
-void skip_statement(struct parser *ps, const struct directive *tab)
+void cf_skip_statement(struct parser *ps, const struct directive *tab)
 {
 	int depth = 0;
 
 	for (;;) {
-		struct tok *t = peek(ps);
+		struct tok *t = cf_peek(ps);
 		if (t->kind == T_EOF)
 			return;
 		if (t->kind == T_RBRACE && depth == 0)
 			return;
-		if (t->kind == T_WORD && depth == 0 && find_directive(tab, t->text))
+		if (t->kind == T_WORD && depth == 0 && cf_find_directive(tab, t->text))
 			ps->skipped_kw++;
-		next(ps);
+		cf_next(ps);
 		if (t->kind == T_LBRACE)
 			depth++;
 		else if (t->kind == T_RBRACE && --depth == 0)
@@ -221,7 +221,7 @@ void skip_statement(struct parser *ps, const struct directive *tab)
 
 /* ---------------------------------------------------------------- values */
 
-const char *tok_desc(const struct tok *t)
+const char *cf_tok_desc(const struct tok *t)
 {
 	switch (t->kind) {
 	case T_WORD: return t->text;
@@ -234,62 +234,62 @@ const char *tok_desc(const struct tok *t)
 
 /* The next token as a word; error "KW: expected WHAT" otherwise (the token
  * is left in place so recovery sees line ends and braces). */
-const char *want_word(struct parser *ps, const char *kw, const char *what)
+const char *cf_want_word(struct parser *ps, const char *kw, const char *what)
 {
-	struct tok *t = peek(ps);
+	struct tok *t = cf_peek(ps);
 
 	if (t->kind != T_WORD) {
-		perr(ps, t->line, "%s: expected %s, got %s", kw, what, tok_desc(t));
+		cf_perr(ps, t->line, "%s: expected %s, got %s", kw, what, cf_tok_desc(t));
 		return NULL;
 	}
-	next(ps);
+	cf_next(ps);
 	return t->text;
 }
 
-int want_addr(struct parser *ps, const char *kw, struct in6_addr *a)
+int cf_want_addr(struct parser *ps, const char *kw, struct in6_addr *a)
 {
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "an IPv6 address");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "an IPv6 address");
 
 	if (!w)
 		return -1;
 	if (inet_pton(AF_INET6, w, a) != 1) {
-		perr(ps, line, "%s: '%s' is not an IPv6 address", kw, w);
+		cf_perr(ps, line, "%s: '%s' is not an IPv6 address", kw, w);
 		return -1;
 	}
 	if (IN6_IS_ADDR_UNSPECIFIED(a)) {
-		perr(ps, line, "%s: '%s' is the unspecified address", kw, w);
+		cf_perr(ps, line, "%s: '%s' is the unspecified address", kw, w);
 		return -1;
 	}
 	return 0;
 }
 
-int want_prefix(struct parser *ps, const char *kw, struct dmm_prefix *p)
+int cf_want_prefix(struct parser *ps, const char *kw, struct dmm_prefix *p)
 {
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "an IPv6 prefix");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "an IPv6 prefix");
 	struct in6_addr raw;
 	char buf[INET6_ADDRSTRLEN];
 
 	if (!w)
 		return -1;
 	if (!strchr(w, '/') || dmm_prefix_parse(w, p) != 0) {
-		perr(ps, line, "%s: '%s' is not an IPv6 prefix (address/length)", kw, w);
+		cf_perr(ps, line, "%s: '%s' is not an IPv6 prefix (address/length)", kw, w);
 		return -1;
 	}
 	snprintf(buf, sizeof(buf), "%.*s", (int)(strchr(w, '/') - w), w);
 	if (inet_pton(AF_INET6, buf, &raw) == 1 && memcmp(&raw, &p->addr, sizeof(raw))) {
-		perr(ps, line, "%s: prefix '%s' has host bits set", kw, w);
+		cf_perr(ps, line, "%s: prefix '%s' has host bits set", kw, w);
 		return -1;
 	}
 	return 0;
 }
 
-int want_u32(struct parser *ps, const char *kw, uint32_t min, uint32_t max,
-		    uint32_t *v)
+int cf_want_u32(struct parser *ps, const char *kw, uint32_t min, uint32_t max,
+		uint32_t *v)
 {
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "a number");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "a number");
 	unsigned long long x;
 	char *end;
 
@@ -298,21 +298,21 @@ int want_u32(struct parser *ps, const char *kw, uint32_t min, uint32_t max,
 	errno = 0;
 	x = strtoull(w, &end, 10);
 	if (!isdigit((unsigned char)w[0]) || *end || errno) {
-		perr(ps, line, "%s: '%s' is not a number", kw, w);
+		cf_perr(ps, line, "%s: '%s' is not a number", kw, w);
 		return -1;
 	}
 	if (x < min || x > max) {
-		perr(ps, line, "%s: %s out of range %u..%u", kw, w, min, max);
+		cf_perr(ps, line, "%s: %s out of range %u..%u", kw, w, min, max);
 		return -1;
 	}
 	*v = (uint32_t)x;
 	return 0;
 }
 
-int want_bool(struct parser *ps, const char *kw, bool *v)
+int cf_want_bool(struct parser *ps, const char *kw, bool *v)
 {
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "yes or no");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "yes or no");
 
 	if (!w)
 		return -1;
@@ -323,19 +323,19 @@ int want_bool(struct parser *ps, const char *kw, bool *v)
 	else {
 		static const char *const yn[] = { "yes", "no", NULL };
 		char dym[64];
-		perr(ps, line, "%s: expected yes or no, got '%s'%s", kw, w,
-		     did_you_mean(w, yn, dym, sizeof(dym)));
+		cf_perr(ps, line, "%s: expected yes or no, got '%s'%s", kw, w,
+			cf_did_you_mean(w, yn, dym, sizeof(dym)));
 		return -1;
 	}
 	return 0;
 }
 
 /* Copy s into a fixed field, zero-filled (the round trip compares bytes). */
-int set_str(struct parser *ps, int line, const char *kw, char *dst, size_t cap,
-		   const char *s)
+int cf_set_str(struct parser *ps, int line, const char *kw, char *dst, size_t cap,
+	       const char *s)
 {
 	if (strlen(s) >= cap) {
-		perr(ps, line, "%s: '%s' longer than %zu characters", kw, s, cap - 1);
+		cf_perr(ps, line, "%s: '%s' longer than %zu characters", kw, s, cap - 1);
 		return -1;
 	}
 	memset(dst, 0, cap);
@@ -343,19 +343,19 @@ int set_str(struct parser *ps, int line, const char *kw, char *dst, size_t cap,
 	return 0;
 }
 
-int want_str(struct parser *ps, const char *kw, const char *what, char *dst,
-		    size_t cap)
+int cf_want_str(struct parser *ps, const char *kw, const char *what, char *dst,
+		size_t cap)
 {
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, what);
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, what);
 
 	if (!w)
 		return -1;
 	if (w[0] == '\0') {
-		perr(ps, line, "%s: empty string", kw);
+		cf_perr(ps, line, "%s: empty string", kw);
 		return -1;
 	}
-	return set_str(ps, line, kw, dst, cap, w);
+	return cf_set_str(ps, line, kw, dst, cap, w);
 }
 
 int parse_duration(const char *s, uint64_t *ms)
@@ -394,25 +394,25 @@ const char *parse_duration_str(uint64_t ms, char *buf, size_t len)
 }
 
 /* A duration into a field counted in ms (secs false) or whole seconds. */
-int want_duration(struct parser *ps, const char *kw, bool secs, uint32_t *v)
+int cf_want_duration(struct parser *ps, const char *kw, bool secs, uint32_t *v)
 {
-	int line = peek(ps)->line;
-	const char *w = want_word(ps, kw, "a duration");
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, "a duration");
 	uint64_t ms;
 
 	if (!w)
 		return -1;
 	if (parse_duration(w, &ms) != 0) {
-		perr(ps, line, "%s: '%s' is not a duration (number with ms, s, m or h)",
-		     kw, w);
+		cf_perr(ps, line, "%s: '%s' is not a duration (number with ms, s, m or h)",
+			kw, w);
 		return -1;
 	}
 	if (secs && ms % 1000) {
-		perr(ps, line, "%s: %s is not a whole number of seconds", kw, w);
+		cf_perr(ps, line, "%s: %s is not a whole number of seconds", kw, w);
 		return -1;
 	}
 	if ((secs ? ms / 1000 : ms) > UINT32_MAX) {
-		perr(ps, line, "%s: %s is too long", kw, w);
+		cf_perr(ps, line, "%s: %s is too long", kw, w);
 		return -1;
 	}
 	*v = (uint32_t)(secs ? ms / 1000 : ms);
@@ -420,12 +420,12 @@ int want_duration(struct parser *ps, const char *kw, bool secs, uint32_t *v)
 }
 
 /* An optional "KEYWORD value" after the mandatory arguments. */
-bool opt_kw(struct parser *ps, const char *kw)
+bool cf_opt_kw(struct parser *ps, const char *kw)
 {
-	struct tok *t = peek(ps);
+	struct tok *t = cf_peek(ps);
 
 	if (t->kind == T_WORD && strcmp(t->text, kw) == 0) {
-		next(ps);
+		cf_next(ps);
 		return true;
 	}
 	return false;
@@ -470,14 +470,14 @@ const char *parse_size_str(uint64_t bytes, char *buf, size_t len)
 }
 
 /* line into *slot if the statement parsed (rc 0), else -line. */
-int note_line(int *slot, int line, int rc)
+int cf_note_line(int *slot, int line, int rc)
 {
 	if (slot)
 		*slot = rc == 0 ? line : -line;
 	return rc;
 }
 
-const char *addr_s(const struct in6_addr *a, char *buf)
+const char *cf_addr_s(const struct in6_addr *a, char *buf)
 {
 	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
 }

@@ -55,7 +55,7 @@ static void print_head(FILE *f, const struct dmmd_conf *c)
 	static const char *sig[] = { "?", "raw", "udp", "both" };
 	char a[INET6_ADDRSTRLEN];
 
-	fprintf(f, "node %s\naddress %s\nroles", k->name, addr_s(&k->self, a));
+	fprintf(f, "node %s\naddress %s\nroles", k->name, cf_addr_s(&k->self, a));
 	if (k->roles & DMM_ROLE_MR)
 		fputs(" mr", f);
 	if (k->roles & DMM_ROLE_LM)
@@ -107,11 +107,11 @@ static void print_nets(FILE *f, const struct dmm_config *k)
 		for (unsigned j = 0; j < n->n_prefixes; j++)
 			fprintf(f, "\tprefix %s\n", dmm_prefix_str(&n->prefixes[j], p, sizeof(p)));
 		for (unsigned j = 0; j < dmm_net_n_lms(n); j++)
-			fprintf(f, "\tlm %s\n", addr_s(dmm_net_lm(n, j), a));
+			fprintf(f, "\tlm %s\n", cf_addr_s(dmm_net_lm(n, j), a));
 		for (unsigned j = 0; j < dmm_net_n_haas(n); j++)
-			fprintf(f, "\thaa %s\n", addr_s(dmm_net_haa(n, j), a));
+			fprintf(f, "\thaa %s\n", cf_addr_s(dmm_net_haa(n, j), a));
 		for (unsigned j = 0; j < n->n_mrs; j++)
-			fprintf(f, "\tmr %s\n", addr_s(&n->mrs[j], a));
+			fprintf(f, "\tmr %s\n", cf_addr_s(&n->mrs[j], a));
 		if (n->mn_plen != 0 && n->mn_plen != 64) /* 64: the default */
 			fprintf(f, "\tprefix-length %u\n", n->mn_plen);
 		fputs("}\n", f);
@@ -139,7 +139,7 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 			k->new_hoa_on_arrival ? "yes" : "no", k->hold_packets ? "yes" : "no");
 		fprintf(f, "\tattach-on %s\n",
 			c->attach_on == DMMD_ATTACH_RS ? "rs" : "first-frame");
-		fprintf(f, "\trouter-link-local %s\n", addr_s(&c->router_ll, a));
+		fprintf(f, "\trouter-link-local %s\n", cf_addr_s(&c->router_ll, a));
 		if (c->authorize[0]) {
 			fputs("\tauthorize ", f);
 			print_str(f, c->authorize);
@@ -174,7 +174,7 @@ static void print_roles(FILE *f, const struct dmmd_conf *c)
 			const struct dmm_pool *pl = &k->pools[i];
 			fprintf(f, "\tpool %s length %u mr %s %s\n",
 				dmm_prefix_str(&pl->range, p, sizeof(p)), pl->plen,
-				addr_s(&pl->mr, a),
+				cf_addr_s(&pl->mr, a),
 				pl->mode == DMM_POOL_STATELESS ? "stateless" : "stateful");
 		}
 		fputs("}\n", f);
@@ -189,15 +189,15 @@ static void print_tuning(FILE *f, const struct dmmd_conf *c)
 	fprintf(f, "\ntimers {\n\tretransmit %s max %s count %u\n",
 		parse_duration_str(t->retrans_initial_ms, d1, sizeof(d1)),
 		parse_duration_str(t->retrans_max_ms, d2, sizeof(d2)), t->retrans_count);
-	for (size_t i = 0; i < n_timer_defs; i++) {
-		uint32_t v = *(const uint32_t *)((const char *)t + timer_defs[i].off);
-		fprintf(f, "\t%s %s\n", timer_defs[i].kw, parse_duration_str(
-				(uint64_t)v * (timer_defs[i].secs ? 1000 : 1), d1, sizeof(d1)));
+	for (size_t i = 0; i < cf_n_timer_defs; i++) {
+		uint32_t v = *(const uint32_t *)((const char *)t + cf_timer_defs[i].off);
+		fprintf(f, "\t%s %s\n", cf_timer_defs[i].kw, parse_duration_str(
+				(uint64_t)v * (cf_timer_defs[i].secs ? 1000 : 1), d1, sizeof(d1)));
 	}
 	fputs("}\n\nlimits {\n", f);
-	for (size_t i = 0; i < n_limit_defs; i++)
-		fprintf(f, "\t%s %u\n", limit_defs[i].kw,
-			*(const uint32_t *)((const char *)&c->core.limits + limit_defs[i].off));
+	for (size_t i = 0; i < cf_n_limit_defs; i++)
+		fprintf(f, "\t%s %u\n", cf_limit_defs[i].kw,
+			*(const uint32_t *)((const char *)&c->core.limits + cf_limit_defs[i].off));
 	fprintf(f, "\tattach-burst %u\n\tattach-interval %s\n", c->core.limits.attach_burst,
 		parse_duration_str(c->core.limits.attach_interval_ms, d1, sizeof(d1)));
 	fprintf(f, "}\n\ndataplane %s {\n\ttable %u\n\trule-pref %u\n\tprotocol %u\n\ttun ",
