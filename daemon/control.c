@@ -910,60 +910,28 @@ static void clear_counters(struct view *v)
 
 /* ---------------------------------------------------------------- peers */
 
-/* The roles an address has in the domain map: lm:NET, haa:NET, mr:NET
- * (in network NET's mr lines), and mr for the anchor MR of an HAA pool
- * that no network lists. */
-static unsigned peer_roles(const struct dmm_config *c, const struct in6_addr *a,
-			   char r[][DMM_NAME_MAX + 8], unsigned max)
+/* The data plane's tunnel counters of a peer (tun_* fields; null without). */
+static void show_peer_tunnel(struct view *v, const struct dp_peer_stats *t)
 {
-	unsigned n = 0;
-	bool pool_mr = false, listed = false;
-
-	for (unsigned i = 0; i < c->n_nets; i++) {
-		const struct dmm_network *net = &c->nets[i];
-		bool mr = false;
-		if (dmm_net_has_lm(net, a) && n < max)
-			snprintf(r[n++], sizeof(r[0]), "lm:%s", net->name);
-		if (dmm_net_has_haa(net, a) && n < max)
-			snprintf(r[n++], sizeof(r[0]), "haa:%s", net->name);
-		for (unsigned j = 0; j < net->n_mrs; j++)
-			mr |= !memcmp(&net->mrs[j], a, sizeof(*a));
-		if (mr && n < max)
-			snprintf(r[n++], sizeof(r[0]), "mr:%s", net->name);
-		listed |= mr;
-	}
-	for (unsigned i = 0; i < c->n_pools; i++)
-		pool_mr |= !memcmp(&c->pools[i].mr, a, sizeof(*a));
-	if (pool_mr && !listed && n < max)
-		snprintf(r[n++], sizeof(r[0]), "mr");
-	return n;
-}
-
-/* The data plane's tunnel counters of a (tun_* fields; null without). */
-static void show_peer_tunnel(struct view *v, const struct in6_addr *a)
-{
-	const struct dp_peer_stats *t = NULL;
-
-	for (unsigned i = 0; i < v->n_tun && i < VIEW_MAX_TUN && !t; i++)
-		if (!memcmp(&v->tun[i].addr, a, sizeof(*a)))
-			t = &v->tun[i];
 	v_opt_u64(v, "tun_rx_packets", t, t ? t->rx_packets : 0);
 	v_opt_u64(v, "tun_rx_bytes", t, t ? t->rx_bytes : 0);
 	v_opt_u64(v, "tun_tx_packets", t, t ? t->tx_packets : 0);
 	v_opt_u64(v, "tun_tx_bytes", t, t ? t->tx_bytes : 0);
 }
 
-static void show_peer(struct view *v, const struct in6_addr *a, const struct dmmd_peer *p)
+static void show_peer(struct view *v, const struct dmmd_peer_row *row)
 {
 	static const char *via[] = { NULL, "raw", "udp", "both" };
-	char addr[INET6_ADDRSTRLEN], r[3 * DMM_MAX_NETS + 1][DMM_NAME_MAX + 8];
-	const char *rp[3 * DMM_MAX_NETS + 1];
+	const struct in6_addr *a = &row->addr;
+	const struct dmmd_peer *p = row->sig;
+	char addr[INET6_ADDRSTRLEN], r[PEER_ROLES_MAX][PEER_ROLE_LEN];
+	const char *rp[PEER_ROLES_MAX];
 	unsigned n;
 
 	if (v->f.addr_set && memcmp(&v->f.addr, a, sizeof(*a)))
 		return;
 	v->f.matched++;
-	n = peer_roles(&v->d->conf.core, a, r, 3 * DMM_MAX_NETS + 1);
+	n = peers_roles(&v->d->conf.core, a, r, PEER_ROLES_MAX);
 	for (unsigned i = 0; i < n; i++)
 		rp[i] = r[i];
 	v_entry(v);
@@ -977,7 +945,7 @@ static void show_peer(struct view *v, const struct in6_addr *a, const struct dmm
 	v_u64(v, "tx", p ? p->tx : 0);
 	v_str(v, "via", via[p ? p->via & 3 : 0], false);
 	v_opt_u64(v, "last_rx_ago_ms", p && p->last_rx, p && p->last_rx ? v->d->now - p->last_rx : 0);
-	show_peer_tunnel(v, a);
+	show_peer_tunnel(v, row->tun);
 	/* one of several LMs/HAAs of a network: passed over for this long
 	 * after it timed out (0: picked), requests moved away from it */
 	{
@@ -990,46 +958,24 @@ static void show_peer(struct view *v, const struct in6_addr *a, const struct dmm
 	v_end(v);
 }
 
+/* Every peer of peers_list() (among the tunnel end points, :: stands for
+ * the sources a driver does not tell apart). */
 static void show_peers(struct view *v)
 {
-	const struct dmm_config *c = &v->d->conf.core;
-	struct in6_addr seen[DMM_MAX_NETS * (2 * DMM_MAX_NET_LMS + DMM_MAX_NET_MRS) + DMM_MAX_POOLS];
-	unsigned n = 0;
+	struct dmmd_peer_row *rows = calloc(PEERS_MAX, sizeof(*rows));
+	unsigned n;
 
+	if (!rows) {
+		v->oom = true;
+		return;
+	}
 	v->n_tun = (unsigned)dmmd_dp_peers(v->d, v->tun, VIEW_MAX_TUN);
-	for (unsigned i = 0; i < c->n_nets; i++) {
-		for (unsigned j = 0; j < dmm_net_n_lms(&c->nets[i]); j++)
-			seen[n++] = *dmm_net_lm(&c->nets[i], j);
-		for (unsigned j = 0; j < dmm_net_n_haas(&c->nets[i]); j++)
-			seen[n++] = *dmm_net_haa(&c->nets[i], j);
-		for (unsigned j = 0; j < c->nets[i].n_mrs; j++)
-			seen[n++] = c->nets[i].mrs[j];
-	}
-	for (unsigned i = 0; i < c->n_pools; i++)
-		seen[n++] = c->pools[i].mr;
-	for (unsigned i = 0; i < n; i++) {
-		bool dup = !memcmp(&seen[i], &c->self, sizeof(c->self));
-		for (unsigned j = 0; j < i && !dup; j++)
-			dup = !memcmp(&seen[i], &seen[j], sizeof(seen[i]));
-		if (!dup)
-			show_peer(v, &seen[i], sock_peer(v->d, &seen[i], false));
-	}
-	for (unsigned i = 0; i < DMMD_MAX_PEERS; i++) {
-		const struct dmmd_peer *p = &v->d->peers[i];
-		bool known = false;
-		for (unsigned j = 0; j < n && p->used && !known; j++)
-			known = !memcmp(&seen[j], &p->addr, sizeof(p->addr));
-		if (p->used && !known)
-			show_peer(v, &p->addr, p);
-	}
-	/* Tunnel end points that are no signalling peer (:: = unlisted sources). */
-	for (unsigned i = 0; i < v->n_tun && i < VIEW_MAX_TUN; i++) {
-		bool known = false;
-		for (unsigned j = 0; j < n && !known; j++)
-			known = !memcmp(&seen[j], &v->tun[i].addr, sizeof(seen[j]));
-		if (!known && !sock_peer(v->d, &v->tun[i].addr, false))
-			show_peer(v, &v->tun[i].addr, NULL);
-	}
+	if (v->n_tun > VIEW_MAX_TUN)
+		v->n_tun = VIEW_MAX_TUN;
+	n = peers_list(v->d, v->tun, v->n_tun, rows, PEERS_MAX);
+	for (unsigned i = 0; i < n; i++)
+		show_peer(v, &rows[i]);
+	free(rows);
 }
 
 /* ---------------------------------------------------------------- config */

@@ -204,6 +204,29 @@ int authz_validate(struct authz *a, const struct dmm_config *c, const char *path
 		   size_t errlen);
 int authz_reload(struct dmmd *d);
 
+/* peers.c: the peers of show peers and of the metrics */
+/* Every peer: the domain map's nodes, then the other nodes we exchanged
+ * signalling with, then the data plane's other tunnel end points; this
+ * node excepted, each once. */
+#define PEERS_MAX (DMM_MAX_NETS * (2 * DMM_MAX_NET_LMS + DMM_MAX_NET_MRS) + DMM_MAX_POOLS + \
+		   DMMD_MAX_PEERS + DP_MAX_PEERS + 1)
+struct dmmd_peer_row {
+	struct in6_addr addr;
+	const struct dmmd_peer *sig;     /* its signalling counters, NULL if none */
+	const struct dp_peer_stats *tun; /* its tunnel's counters (in tun), NULL if none */
+};
+/* The peers into rows (at most max; PEERS_MAX is enough), given the data
+ * plane's tunnel counters tun[n_tun] (dmmd_dp_peers); their number. */
+unsigned peers_list(struct dmmd *d, const struct dp_peer_stats *tun, unsigned n_tun,
+		    struct dmmd_peer_row *rows, unsigned max);
+/* The roles of a in the domain map, at most max into r: lm:NET, haa:NET,
+ * mr:NET (listed by NET's mr lines), and mr for the anchor MR of a pool
+ * that no network lists. Their number (0: none). */
+#define PEER_ROLE_LEN (DMM_NAME_MAX + 8)
+#define PEER_ROLES_MAX (3 * DMM_MAX_NETS + 1)
+unsigned peers_roles(const struct dmm_config *c, const struct in6_addr *a,
+		     char r[][PEER_ROLE_LEN], unsigned max);
+
 /* control.c */
 int control_open(struct dmmd *d);
 void control_close(struct dmmd *d);

@@ -581,87 +581,32 @@ static void tables(struct page *pg, struct dmmd *d)
 
 /* ---------------------------------------------------------------- peers */
 
-struct peer_row {
-	struct in6_addr addr;
-	const struct dmmd_peer *sig;
-	const struct dp_peer_stats *tun;
-	char addr_s[INET6_ADDRSTRLEN];
-	char role[96];
+/* A peer's labels: its address and its roles (as dmmctl show peers, joined
+ * by commas; "" for none). */
+struct peer_labels {
+	char addr[INET6_ADDRSTRLEN];
+	char role[PEER_ROLES_MAX * PEER_ROLE_LEN];
 };
 
-/* lm:NET, haa:NET, mr as in dmmctl show peers; "" for none. */
-static void peer_role(const struct dmm_config *c, const struct in6_addr *a, char *buf,
-		      size_t len)
+static void peer_labels(const struct dmm_config *c, const struct in6_addr *a,
+			struct peer_labels *l)
 {
-	bool mr = false;
+	char r[PEER_ROLES_MAX][PEER_ROLE_LEN];
+	unsigned n = peers_roles(c, a, r, PEER_ROLES_MAX);
+	size_t off = 0;
 
-	buf[0] = '\0';
-	for (unsigned i = 0; i < c->n_nets; i++) {
-		if (dmm_net_has_lm(&c->nets[i], a))
-			snprintf(buf + strlen(buf), len - strlen(buf), "%slm:%s", buf[0] ? "," : "",
-				 c->nets[i].name);
-		if (dmm_net_has_haa(&c->nets[i], a))
-			snprintf(buf + strlen(buf), len - strlen(buf), "%shaa:%s", buf[0] ? "," : "",
-				 c->nets[i].name);
-		for (unsigned j = 0; j < c->nets[i].n_mrs; j++)
-			mr |= !memcmp(&c->nets[i].mrs[j], a, sizeof(*a));
-	}
-	for (unsigned i = 0; i < c->n_pools; i++)
-		mr |= !memcmp(&c->pools[i].mr, a, sizeof(*a));
-	if (mr)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%smr", buf[0] ? "," : "");
-}
-
-/* The peers dmmctl show peers lists: the domain map's signalling nodes but
- * this one, anyone we exchanged signalling with, and the data plane's
- * tunnel end points. */
-static unsigned peer_rows(struct dmmd *d, struct peer_row *rows, unsigned max,
-			  struct dp_peer_stats *tun, unsigned n_tun)
-{
-	const struct dmm_config *c = &d->conf.core;
-	unsigned n = 0;
-
-#define ADD(a) do { \
-		bool dup_ = !memcmp((a), &c->self, sizeof(c->self)); \
-		for (unsigned k_ = 0; k_ < n && !dup_; k_++) \
-			dup_ = !memcmp(&rows[k_].addr, (a), sizeof(rows[k_].addr)); \
-		if (!dup_ && n < max) \
-			rows[n++].addr = *(a); \
-	} while (0)
-	for (unsigned i = 0; i < c->n_nets; i++) {
-		for (unsigned j = 0; j < dmm_net_n_lms(&c->nets[i]); j++)
-			ADD(dmm_net_lm(&c->nets[i], j));
-		for (unsigned j = 0; j < dmm_net_n_haas(&c->nets[i]); j++)
-			ADD(dmm_net_haa(&c->nets[i], j));
-		for (unsigned j = 0; j < c->nets[i].n_mrs; j++)
-			ADD(&c->nets[i].mrs[j]);
-	}
-	for (unsigned i = 0; i < c->n_pools; i++)
-		ADD(&c->pools[i].mr);
-	for (unsigned i = 0; i < DMMD_MAX_PEERS; i++)
-		if (d->peers[i].used)
-			ADD(&d->peers[i].addr);
-	for (unsigned i = 0; i < n_tun; i++)
-		ADD(&tun[i].addr);
-#undef ADD
-	for (unsigned i = 0; i < n; i++) {
-		rows[i].sig = sock_peer(d, &rows[i].addr, false);
-		rows[i].tun = NULL;
-		for (unsigned k = 0; k < n_tun && !rows[i].tun; k++)
-			if (!memcmp(&tun[k].addr, &rows[i].addr, sizeof(rows[i].addr)))
-				rows[i].tun = &tun[k];
-		inet_ntop(AF_INET6, &rows[i].addr, rows[i].addr_s, sizeof(rows[i].addr_s));
-		peer_role(c, &rows[i].addr, rows[i].role, sizeof(rows[i].role));
-	}
-	return n;
+	inet_ntop(AF_INET6, a, l->addr, sizeof(l->addr));
+	l->role[0] = '\0';
+	for (unsigned i = 0; i < n && off < sizeof(l->role); i++)
+		off += (size_t)snprintf(l->role + off, sizeof(l->role) - off, "%s%s",
+					i ? "," : "", r[i]);
 }
 
 static void peers(struct page *pg, struct dmmd *d)
 {
-	enum { MAXROWS = DMM_MAX_NETS * (2 + DMM_MAX_NET_MRS) + DMM_MAX_POOLS + DMMD_MAX_PEERS +
-		DP_MAX_PEERS + 1 };
 	struct dp_peer_stats *tun = calloc(DP_MAX_PEERS + 1, sizeof(*tun));
-	struct peer_row *rows = calloc(MAXROWS, sizeof(*rows));
+	struct dmmd_peer_row *rows = calloc(PEERS_MAX, sizeof(*rows));
+	struct peer_labels *lab = NULL;
 	unsigned n, n_tun;
 	bool any_tun = false;
 
@@ -670,7 +615,13 @@ static void peers(struct page *pg, struct dmmd *d)
 		goto out;
 	}
 	n_tun = (unsigned)dmmd_dp_peers(d, tun, DP_MAX_PEERS + 1);
-	n = peer_rows(d, rows, MAXROWS, tun, n_tun);
+	n = peers_list(d, tun, n_tun, rows, PEERS_MAX);
+	if (n > 0 && !(lab = calloc(n, sizeof(*lab)))) {
+		pg->b->oom = true;
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++)
+		peer_labels(&d->conf.core, &rows[i].addr, &lab[i]);
 	static const struct {
 		const char *name, *help;
 		int field; /* 0 rx, 1 rx_dropped, 2 tx */
@@ -686,10 +637,10 @@ static void peers(struct page *pg, struct dmmd *d)
 		family(pg, sig[f].name, "counter", sig[f].help);
 		for (unsigned i = 0; i < n; i++) {
 			const struct dmmd_peer *p = rows[i].sig;
-			const char *lab[] = { "peer", rows[i].addr_s, "role", rows[i].role, NULL };
+			const char *l[] = { "peer", lab[i].addr, "role", lab[i].role, NULL };
 			uint64_t v = !p ? 0 : sig[f].field == 0 ? p->rx : sig[f].field == 1
 				? p->rx_dropped : p->tx;
-			sample_u(pg, sig[f].name, "_total", lab, v);
+			sample_u(pg, sig[f].name, "_total", l, v);
 		}
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -712,16 +663,17 @@ static void peers(struct page *pg, struct dmmd *d)
 		family(pg, tn[f].name, "counter", tn[f].help);
 		for (unsigned i = 0; i < n; i++) {
 			const struct dp_peer_stats *t = rows[i].tun;
-			const char *lab[] = { "peer", rows[i].addr_s, "role", rows[i].role, NULL };
+			const char *l[] = { "peer", lab[i].addr, "role", lab[i].role, NULL };
 			if (!t)
 				continue;
-			sample_u(pg, tn[f].name, "_total", lab, f == 0 ? t->rx_packets : f == 1
+			sample_u(pg, tn[f].name, "_total", l, f == 0 ? t->rx_packets : f == 1
 				 ? t->rx_bytes : f == 2 ? t->tx_packets : t->tx_bytes);
 		}
 	}
 out:
 	free(tun);
 	free(rows);
+	free(lab);
 }
 
 /* ---------------------------------------------------------------- info, histograms */

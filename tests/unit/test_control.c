@@ -23,6 +23,7 @@
 #include "../../daemon/buf.c"
 #include "../../daemon/log.c"
 #include "../../daemon/control.c"
+#include "../../daemon/peers.c"
 #include "../../daemon/evlog.c"
 #include "nodetest.h"
 

@@ -18,6 +18,7 @@
 #include "../../daemon/buf.c"
 #include "../../daemon/log.c"
 #include "../../daemon/metrics.c"
+#include "../../daemon/peers.c"
 #include "nodetest.h"
 
 /* What metrics.c uses from files not compiled in here. */
@@ -200,12 +201,35 @@ static void test_formats(void **state)
 	free(o);
 }
 
+/* The peer families list the peers of dmmctl show peers with its roles
+ * (daemon/peers.c): an LM+HAA, an MR its network lists (mr:NET, not a bare
+ * mr), a pool's anchor no network lists (mr), never this node itself. */
+static void test_peer_roles(void **state)
+{
+	struct dmm_config saved = d.conf.core;
+	struct dmm_network *n = &d.conf.core.nets[0];
+	char *p;
+
+	inet_pton(AF_INET6, "2001:db8:ff::12", &n->mrs[n->n_mrs++]);
+	inet_pton(AF_INET6, "2001:db8:ff::11", &n->mrs[n->n_mrs++]); /* self */
+	d.conf.core.pools[d.conf.core.n_pools] = d.conf.core.pools[0];
+	inet_pton(AF_INET6, "2001:db8:ff::13", &d.conf.core.pools[d.conf.core.n_pools++].mr);
+	p = page(false);
+	has(p, "dmm_peer_messages_received_total{peer=\"2001:db8:ff::1\",role=\"lm:a,haa:a\"} 0\n"
+	       "dmm_peer_messages_received_total{peer=\"2001:db8:ff::12\",role=\"mr:a\"} 0\n"
+	       "dmm_peer_messages_received_total{peer=\"2001:db8:ff::13\",role=\"mr\"} 0\n");
+	assert_null(strstr(p, "peer=\"2001:db8:ff::11\""));
+	free(p);
+	d.conf.core = saved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_steps),
 		cmocka_unit_test(test_many_attaches),
 		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_peer_roles),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
