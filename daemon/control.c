@@ -29,6 +29,7 @@
 #include "dmmd.h"
 #include "log.h"
 #include "roles.h"
+#include "stream.h"
 
 #define CTL_MAX_ARGS 8
 /* Each client gets a bounded share of the daemon: the whole request line
@@ -206,33 +207,36 @@ static void ctl_answer(struct dmmd *d, struct dmmd_ctl_client *c, bool too_long)
 	shutdown(c->fd, SHUT_RD);
 }
 
+static bool ctl_line_end(const char *in, size_t len)
+{
+	return memchr(in, '\n', len) != NULL;
+}
+
 /* Read what the client sent; answer once the line ends (newline, or end of
  * stream). Returns false if the client is done with (closed). */
 static bool ctl_read(struct dmmd *d, struct dmmd_ctl_client *c)
 {
-	for (;;) {
-		ssize_t r = recv(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;
-		if (r < 0 || (r == 0 && c->in_len == 0)) {
-			ctl_drop(c); /* gone, or nothing said */
-			return false;
-		}
-		char *nl = r > 0 ? memchr(c->in + c->in_len, '\n', (size_t)r) : NULL;
-		c->in_len += (size_t)r;
-		if (nl || r == 0) {
-			if (nl)
-				c->in_len = (size_t)(nl - c->in);
+	switch (stream_read(c->fd, c->in, &c->in_len, sizeof(c->in), ctl_line_end)) {
+	case STREAM_AGAIN:
+		return true;
+	case STREAM_DONE:
+		c->in_len = (size_t)((char *)memchr(c->in, '\n', c->in_len) - c->in);
+		ctl_answer(d, c, false);
+		return true;
+	case STREAM_FULL:
+		ctl_answer(d, c, true);
+		return true;
+	case STREAM_EOF:
+		if (c->in_len > 0) { /* the line without its newline */
 			ctl_answer(d, c, false);
 			return true;
 		}
-		if (c->in_len + 1 >= sizeof(c->in)) {
-			ctl_answer(d, c, true);
-			return true;
-		}
+		break;
+	case STREAM_ERROR:
+		break;
 	}
+	ctl_drop(c); /* gone, or nothing said */
+	return false;
 }
 
 /* Write what the client takes now; close when all is written (a monitor:
@@ -294,30 +298,27 @@ static struct dmmd_ctl_client *ctl_free_slot(struct dmmd *d)
 	return NULL;
 }
 
+/* stream_accept's take: a free slot, its read deadline; served at once,
+ * the line is often there already. */
+static bool ctl_take(void *ctx, int fd)
+{
+	struct dmmd *d = ctx;
+	struct dmmd_ctl_client *c = ctl_free_slot(d);
+
+	if (!c)
+		return false;
+	*c = (struct dmmd_ctl_client){ .used = true, .fd = fd,
+				       .deadline = ctl_clock_ms() + CTL_READ_MS };
+	ctl_serve(d, c, POLLIN);
+	return true;
+}
+
 void control_accept(struct dmmd *d)
 {
 	static const char busy[] = "error: too many control clients, try again\n";
 
-	for (int i = 0; i < 2 * DMMD_CTL_CLIENTS; i++) {
-		int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		struct dmmd_ctl_client *c;
-
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_ratelimited(LOG_WARNING, "control accept: %s", strerror(errno));
-			return;
-		}
-		if (!(c = ctl_free_slot(d))) {
-			d->st.ctl_refused++;
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				log_ratelimited(LOG_DEBUG, "control: busy: %s", strerror(errno));
-			close(fd);
-			continue;
-		}
-		*c = (struct dmmd_ctl_client){ .used = true, .fd = fd,
-					       .deadline = ctl_clock_ms() + CTL_READ_MS };
-		ctl_serve(d, c, POLLIN); /* the line is often there already */
-	}
+	stream_accept(d->ctl_fd, DMMD_CTL_CLIENTS, "control", busy, sizeof(busy) - 1,
+		      &d->st.ctl_refused, ctl_take, d);
 }
 
 int control_pollfds(struct dmmd *d, struct pollfd *fds, int max)

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "roles.h"
+#include "stream.h"
 
 #define METRICS_REQ_MAX 4096        /* request line and headers */
 #define METRICS_READ_MS 3000        /* the whole request within, from accept */
@@ -890,34 +891,33 @@ static void start_writing(struct dmmd *d, struct metrics_client *c)
 	shutdown(c->fd, SHUT_RD);
 }
 
+static bool http_head_end(const char *in, size_t len)
+{
+	return strstr(in, "\r\n\r\n") || strstr(in, "\n\n");
+}
+
 /* Read what the client sent; answer once the headers end. false: closed. */
 static bool client_read(struct dmmd *d, struct metrics_client *c)
 {
-	for (;;) {
-		ssize_t r = recv(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;
-		if (r <= 0) {
-			client_drop(c); /* gone before its request was complete */
-			return false;
-		}
-		c->in_len += (size_t)r;
-		c->in[c->in_len] = '\0';
-		if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n")) {
-			answer(d, c);
-			start_writing(d, c);
-			return true;
-		}
-		if (c->in_len + 1 >= sizeof(c->in)) {
-			d->metrics->bad_requests++;
-			respond_text(c, "431 Request Header Fields Too Large", NULL,
-				     "request too large", false);
-			start_writing(d, c);
-			return true;
-		}
+	switch (stream_read(c->fd, c->in, &c->in_len, sizeof(c->in), http_head_end)) {
+	case STREAM_AGAIN:
+		return true;
+	case STREAM_DONE:
+		answer(d, c);
+		start_writing(d, c);
+		return true;
+	case STREAM_FULL:
+		d->metrics->bad_requests++;
+		respond_text(c, "431 Request Header Fields Too Large", NULL, "request too large",
+			     false);
+		start_writing(d, c);
+		return true;
+	case STREAM_EOF:
+	case STREAM_ERROR:
+		break;
 	}
+	client_drop(c); /* gone before its request was complete */
+	return false;
 }
 
 static void client_write(struct metrics_client *c)
@@ -934,35 +934,31 @@ static void client_serve(struct dmmd *d, struct metrics_client *c)
 		client_write(c);
 }
 
+/* stream_accept's take: a free slot, its read deadline, served at once. */
+static bool client_take(void *ctx, int fd)
+{
+	struct dmmd *d = ctx;
+	struct dmmd_metrics *m = d->metrics;
+	struct metrics_client *c = NULL;
+
+	for (unsigned k = 0; k < METRICS_CLIENTS && !c; k++)
+		if (!m->c[k].used)
+			c = &m->c[k];
+	if (!c)
+		return false;
+	*c = (struct metrics_client){ .used = true, .fd = fd,
+				      .deadline = dmmd_clock() + METRICS_READ_MS };
+	client_serve(d, c);
+	return true;
+}
+
 static void metrics_accept(struct dmmd *d)
 {
-	struct dmmd_metrics *m = d->metrics;
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
 
-	for (int i = 0; i < 2 * METRICS_CLIENTS; i++) {
-		int fd = accept4(m->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		struct metrics_client *c = NULL;
-
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_ratelimited(LOG_WARNING, "metrics accept: %s", strerror(errno));
-			return;
-		}
-		for (unsigned k = 0; k < METRICS_CLIENTS && !c; k++)
-			if (!m->c[k].used)
-				c = &m->c[k];
-		if (!c) {
-			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-				"Content-Length: 0\r\nConnection: close\r\n\r\n";
-			m->refused++;
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				log_ratelimited(LOG_DEBUG, "metrics: busy: %s", strerror(errno));
-			close(fd);
-			continue;
-		}
-		*c = (struct metrics_client){ .used = true, .fd = fd,
-					      .deadline = dmmd_clock() + METRICS_READ_MS };
-		client_serve(d, c);
-	}
+	stream_accept(d->metrics->fd, METRICS_CLIENTS, "metrics", busy, sizeof(busy) - 1,
+		      &d->metrics->refused, client_take, d);
 }
 
 /* ---------------------------------------------------------------- the loop's hooks */

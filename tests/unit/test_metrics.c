@@ -19,6 +19,7 @@
 #include "../../daemon/log.c"
 #include "../../daemon/metrics.c"
 #include "../../daemon/peers.c"
+#include "../../daemon/stream.c"
 #include "nodetest.h"
 
 /* What metrics.c uses from files not compiled in here. */
