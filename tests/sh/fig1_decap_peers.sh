@@ -14,15 +14,7 @@
 lab_require python3
 
 lab_up
-rogue=${DMMLAB_PREFIX}rogue
-LAB_CLEANUP_HOOK="rogue_cleanup"
-rogue_cleanup() { ip netns del "$rogue" 2>/dev/null; }
-ip netns add "$rogue"
-ip netns exec "$rogue" ip link set lo up
-ip -n "${DMMLAB_PREFIX}core" link add rogue type veth peer name core netns "$rogue"
-ip -n "${DMMLAB_PREFIX}core" link set rogue master br0 up
-ip netns exec "$rogue" ip addr add 2001:db8:ff::99/48 dev core nodad
-ip netns exec "$rogue" ip link set core up
+lab_rogue || bad "cannot set up the rogue host"
 
 p1=$(mn_prefixes mn1 mr12)
 a1=$(mn_addr mn1 "$p1") || bad "mn1 has no address in '$p1'"

@@ -17,13 +17,11 @@
 lab_require tcpdump
 
 lab_up
-rogue=${DMMLAB_PREFIX}rogue
 LAB_CLEANUP_HOOK="rogue_cleanup"
 LAB_SAN_LOGS=$DMMLAB_RUN/rogue/log
 rogue_cleanup() {
 	[ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
 	[ -n "${tpid:-}" ] && kill "$tpid" 2>/dev/null
-	ip netns del "$rogue" 2>/dev/null
 }
 pcap=$DMMLAB_RUN/core.pcap
 ip netns exec "${DMMLAB_PREFIX}core" tcpdump -i br0 -U -w "$pcap" \
@@ -31,14 +29,9 @@ ip netns exec "${DMMLAB_PREFIX}core" tcpdump -i br0 -U -w "$pcap" \
 tpid=$!
 sleep 0.5
 
-# The rogue port.
-ip netns add "$rogue"
-ip netns exec "$rogue" ip link set lo up
-ip -n "${DMMLAB_PREFIX}core" link add rogue type veth peer name core netns "$rogue"
-ip -n "${DMMLAB_PREFIX}core" link set rogue master br0 up
+# The rogue port; the rogue dmmd (an MR) routes.
+lab_rogue || bad "cannot set up the rogue host"
 ip netns exec "$rogue" sysctl -qw net.ipv6.conf.all.forwarding=1
-ip netns exec "$rogue" ip addr add 2001:db8:ff::99/48 dev core nodad
-ip netns exec "$rogue" ip link set core up
 ip netns exec "$rogue" ip link add mn9 type veth peer name r9
 ip netns exec "$rogue" ip link set r9 up
 ip netns exec "$rogue" ip link set mn9 up

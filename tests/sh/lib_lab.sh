@@ -144,6 +144,20 @@ lab_result() {
 	exit 1
 }
 
+# A rogue host on the core bridge (for the attack tests): namespace
+# ${DMMLAB_PREFIX}rogue, named in $rogue, its port "core" up with the
+# address 2001:db8:ff::99/48 (no DAD). lab_cleanup deletes it with the
+# lab's other namespaces.
+lab_rogue() {
+	rogue=${DMMLAB_PREFIX}rogue
+	ip netns add "$rogue" &&
+		ip netns exec "$rogue" ip link set lo up &&
+		ip -n "${DMMLAB_PREFIX}core" link add rogue type veth peer name core netns "$rogue" &&
+		ip -n "${DMMLAB_PREFIX}core" link set rogue master br0 up &&
+		ip netns exec "$rogue" ip addr add 2001:db8:ff::99/48 dev core nodad &&
+		ip netns exec "$rogue" ip link set core up
+}
+
 x() { local n=$1; shift; ip netns exec "$DMMLAB_PREFIX$n" "$@"; }
 ctl() { local n=$1; shift; "$DMMCTL" -j -s "$LABDIR/$n.sock" "$@"; }
 # jq_ NODE show WHAT -- FILTER
