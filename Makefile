@@ -74,7 +74,7 @@ $(S)/libparse.a: $(SAN_PARSE_OBJ)
 	ar rcs $@ $^
 # Some tests #include daemon/ctl sources (they have no library): rebuild
 # every test when those change, it costs seconds.
-TEST_EXTRA_DEPS := $(wildcard daemon/*.c daemon/*.h ctl/*.c dataplane/*.h)
+TEST_EXTRA_DEPS := $(wildcard daemon/*.c daemon/*.h ctl/*.c dataplane/*.h tests/unit/*.h)
 $(S)/tests/%: tests/unit/%.c $(S)/libparse.a $(S)/libdmm.a $(TEST_EXTRA_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -Itests/lib $(SAN_FLAGS) $< -o $@ $(S)/libparse.a $(S)/libdmm.a \

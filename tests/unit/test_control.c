@@ -27,6 +27,7 @@
 #include "../../daemon/stream.c"
 #include "../../daemon/evlog.c"
 #include "nodetest.h"
+#include "dmmd_test.h"
 
 /* What control.c uses from files not compiled in here. */
 struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool create)
@@ -95,17 +96,7 @@ static char dir[64];
 
 static int setup(void **state)
 {
-	struct dmm_config c;
-
-	nt_config(&c, "ctl", "2001:db8:ff::a1", DMM_ROLE_LM);
-	nt_add_net(&c, "a", "2001:db8:a::/48", "2001:db8:ff::a1", "2001:db8:ff::a1");
-	c.local_net = 0;
-	assert_int_equal(nt_start(&nt, &c, 1000), 0);
-	memset(&d, 0, sizeof(d));
-	parse_conf_defaults(&d.conf);
-	d.conf.core = c;
-	d.node = nt.node;
-	d.now = 1000;
+	dt_start(&d, &nt, "ctl", "2001:db8:ff::a1", DMM_ROLE_LM, "2001:db8:ff::a1");
 	snprintf(dir, sizeof(dir), "/tmp/dmm-ctl-XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(d.conf.control, sizeof(d.conf.control), "%s/ctl", dir);
@@ -598,17 +589,7 @@ static void test_log_ratelimited(void **state)
 
 static int setup_mr(void **state)
 {
-	struct dmm_config c;
-
-	nt_config(&c, "ctl-mr", "2001:db8:ff::11", DMM_ROLE_MR);
-	nt_add_net(&c, "a", "2001:db8:a::/48", "2001:db8:ff::a1", "2001:db8:ff::a1");
-	c.local_net = 0;
-	assert_int_equal(nt_start(&nt, &c, 1000), 0);
-	memset(&d, 0, sizeof(d));
-	parse_conf_defaults(&d.conf);
-	d.conf.core = c;
-	d.node = nt.node;
-	d.now = 1000;
+	dt_start(&d, &nt, "ctl-mr", "2001:db8:ff::11", DMM_ROLE_MR, "2001:db8:ff::a1");
 	return 0;
 }
 

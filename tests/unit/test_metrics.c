@@ -21,6 +21,7 @@
 #include "../../daemon/peers.c"
 #include "../../daemon/stream.c"
 #include "nodetest.h"
+#include "dmmd_test.h"
 
 /* What metrics.c uses from files not compiled in here. */
 struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool create)
@@ -70,16 +71,7 @@ static struct nodetest nt;
 
 static int setup(void **state)
 {
-	struct dmm_config c;
-
-	nt_config(&c, "mr\"x", "2001:db8:ff::11", DMM_ROLE_MR);
-	nt_add_net(&c, "a", "2001:db8:a::/48", "2001:db8:ff::1", "2001:db8:ff::1");
-	c.local_net = 0;
-	assert_int_equal(nt_start(&nt, &c, 1000), 0);
-	memset(&d, 0, sizeof(d));
-	parse_conf_defaults(&d.conf);
-	d.conf.core = c;
-	d.node = nt.node;
+	dt_start(&d, &nt, "mr\"x", "2001:db8:ff::11", DMM_ROLE_MR, "2001:db8:ff::1");
 	assert_int_equal(metrics_open(&d), 0); /* metrics off: state only, no socket */
 	assert_int_equal(metrics_pollfds(&d, NULL, 9), 0);
 	return 0;
