@@ -219,19 +219,6 @@ int cf_resolve_path(struct parser *ps, int line, const char *kw, const char *pat
 	return cf_set_str(ps, line, kw, dst, cap, buf);
 }
 
-static void key_err_fwd(void *ctx, const char *msg)
-{
-	struct parser *ps = ctx;
-
-	if (ps->errors >= PARSE_MAX_ERRORS) {
-		ps->stopped = true;
-		return;
-	}
-	ps->errors++;
-	if (ps->err)
-		ps->err(ps->ctx, msg);
-}
-
 /* keys PATH [active ID] */
 static int top_keys(struct parser *ps, const char *kw, void *obj)
 {
@@ -251,7 +238,7 @@ static int top_keys(struct parser *ps, const char *kw, void *obj)
 		ps->active_set = true;
 	}
 	memset(&c->core.keys, 0, sizeof(c->core.keys));
-	ps->key_read = cf_keys_read(c->key_file, &c->core.keys, key_err_fwd, ps,
+	ps->key_read = cf_keys_read(c->key_file, &c->core.keys, cf_report, ps,
 				    &ps->key_owner) == 0;
 	if (ps->key_read)
 		ps->ln->keys = line;

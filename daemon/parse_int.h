@@ -97,6 +97,9 @@ struct directive {
  * PARSE_MAX_ERRORS only ps->stopped is set. */
 void cf_perr(struct parser *ps, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An error already "name:line: message" (a parse_err_fn, ctx the parser:
+ * the key file's errors come this way), counted as cf_perr counts. */
+void cf_report(void *ctx, const char *msg);
 /* "; did you mean 'X'?" (the closest of words, NULL-terminated) in buf, or "". */
 const char *cf_did_you_mean(const char *w, const char *const *words, char *buf, size_t len);
 /* The current token (read on first use), and the same consumed. */

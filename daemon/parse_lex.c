@@ -30,13 +30,20 @@ void cf_perr(struct parser *ps, int line, const char *fmt, ...)
 		snprintf(out, sizeof(out), "%s:%d: %s", ps->name, line, msg);
 	else
 		snprintf(out, sizeof(out), "%s: %s", ps->name, msg);
+	cf_report(ps, out);
+}
+
+void cf_report(void *ctx, const char *msg)
+{
+	struct parser *ps = ctx;
+
 	if (ps->errors >= PARSE_MAX_ERRORS) {
 		ps->stopped = true;
 		return;
 	}
 	ps->errors++;
 	if (ps->err)
-		ps->err(ps->ctx, out);
+		ps->err(ps->ctx, msg);
 }
 
 /* ---------------------------------------------------------------- suggestions */
@@ -358,6 +365,18 @@ int cf_want_str(struct parser *ps, const char *kw, const char *what, char *dst,
 	return cf_set_str(ps, line, kw, dst, cap, w);
 }
 
+/* The decimal number s starts with into *x, *end past it: 0, or -1 if s
+ * does not start with a digit or the number is over max. */
+static int lead_number(const char *s, unsigned long long max, unsigned long long *x,
+		       char **end)
+{
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	*x = strtoull(s, end, 10);
+	return errno || *x > max ? -1 : 0;
+}
+
 int parse_duration(const char *s, uint64_t *ms)
 {
 	static const struct { const char *u; uint64_t mul; } units[] = {
@@ -366,11 +385,7 @@ int parse_duration(const char *s, uint64_t *ms)
 	unsigned long long x;
 	char *end;
 
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno || x > UINT32_MAX)
+	if (lead_number(s, UINT32_MAX, &x, &end) != 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (strcmp(end, units[i].u) == 0) {
@@ -437,11 +452,7 @@ int parse_size(const char *s, uint64_t *bytes)
 	unsigned long long x;
 	char *end;
 
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno || x > (1ull << 40))
+	if (lead_number(s, 1ull << 40, &x, &end) != 0)
 		return -1;
 	if (*end && (end[1] || !strchr(units, *end)))
 		return -1;
