@@ -80,6 +80,28 @@ static void once(struct parser *ps, int *seen, const struct directive *tab,
 	}
 }
 
+/* The directive of tab that t, a statement's first token, names (what: the
+ * block, NULL at the top level), its keyword copied to kw (TOK_MAX); or,
+ * t naming none, the error said, the statement skipped and NULL. */
+static const struct directive *statement(struct parser *ps, const struct tok *t,
+					 const char *what, const struct directive *tab, char *kw)
+{
+	const struct directive *d = t->kind == T_WORD ? cf_find_directive(tab, t->text) : NULL;
+	int line = t->line;
+
+	snprintf(kw, TOK_MAX, "%s", t->text);
+	if (d)
+		return d;
+	if (t->kind == T_WORD)
+		unknown_keyword(ps, line, what, tab, kw);
+	else if (what)
+		cf_perr(ps, line, "%s: unknown keyword '%s'", what, cf_tok_desc(t));
+	else
+		cf_perr(ps, line, "unknown keyword '%s'", cf_tok_desc(t));
+	cf_skip_statement(ps, tab);
+	return NULL;
+}
+
 /* "{ directive... }": each directive from tab, separated by line ends, ';'
  * or nothing. */
 int cf_parse_block(struct parser *ps, const char *what, const struct directive *tab,
@@ -108,17 +130,9 @@ int cf_parse_block(struct parser *ps, const char *what, const struct directive *
 			return 0;
 		char kw[TOK_MAX];
 		int line = t->line;
-		const struct directive *d = t->kind == T_WORD ? cf_find_directive(tab, t->text)
-							      : NULL;
-		snprintf(kw, sizeof(kw), "%s", t->text);
-		if (!d) {
-			if (t->kind == T_WORD)
-				unknown_keyword(ps, line, what, tab, kw);
-			else
-				cf_perr(ps, line, "%s: unknown keyword '%s'", what, cf_tok_desc(t));
-			cf_skip_statement(ps, tab);
+		const struct directive *d = statement(ps, t, what, tab, kw);
+		if (!d)
 			continue;
-		}
 		once(ps, seen, tab, d, what, line);
 		if (d->fn(ps, kw, obj) != 0)
 			cf_skip_statement(ps, tab);
@@ -530,15 +544,8 @@ static void parse_top(struct parser *ps)
 		}
 		char kw[TOK_MAX];
 		int line = t->line;
-		const struct directive *d = t->kind == T_WORD ? cf_find_directive(top_tab, t->text)
-							      : NULL;
-		snprintf(kw, sizeof(kw), "%s", t->text);
+		const struct directive *d = statement(ps, t, NULL, top_tab, kw);
 		if (!d) {
-			if (t->kind == T_WORD)
-				unknown_keyword(ps, line, NULL, top_tab, kw);
-			else
-				cf_perr(ps, line, "unknown keyword '%s'", cf_tok_desc(t));
-			cf_skip_statement(ps, top_tab);
 			if (cf_peek(ps)->kind == T_RBRACE)
 				cf_next(ps); /* a stray '}' at top level */
 			continue;
