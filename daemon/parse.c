@@ -386,26 +386,15 @@ static int top_metrics(struct parser *ps, const char *kw, void *obj)
 /* signalling raw|udp|both [port N] */
 static int top_signalling(struct parser *ps, const char *kw, void *obj)
 {
+	static const char *const sigs[] = { "raw", "udp", "both", NULL };
+	static const enum dmmd_signalling vals[] = { DMMD_SIG_RAW, DMMD_SIG_UDP, DMMD_SIG_BOTH };
 	struct dmmd_conf *c = ps->c;
-	int line = cf_peek(ps)->line;
-	const char *w = cf_want_word(ps, kw, "raw, udp or both");
 	uint32_t port;
+	unsigned i;
 
-	if (!w)
+	if (cf_want_choice(ps, kw, sigs, "raw, udp or both", &i) != 0)
 		return -1;
-	if (strcmp(w, "raw") == 0)
-		c->signalling = DMMD_SIG_RAW;
-	else if (strcmp(w, "udp") == 0)
-		c->signalling = DMMD_SIG_UDP;
-	else if (strcmp(w, "both") == 0)
-		c->signalling = DMMD_SIG_BOTH;
-	else {
-		static const char *const sigs[] = { "raw", "udp", "both", NULL };
-		char dym[64];
-		cf_perr(ps, line, "signalling: '%s' is not raw, udp or both%s", w,
-			cf_did_you_mean(w, sigs, dym, sizeof(dym)));
-		return -1;
-	}
+	c->signalling = vals[i];
 	if (cf_opt_kw(ps, "port")) {
 		if (cf_want_u32(ps, "signalling port", 1, 65535, &port) != 0)
 			return -1;

@@ -167,25 +167,13 @@ int cf_top_network(struct parser *ps, const char *kw, void *obj)
 static int mr_mode(struct parser *ps, const char *kw, void *obj)
 {
 	static const char *const modes[] = { "query", "redirect", "none", NULL };
-	struct dmm_config *c = obj;
-	int line = cf_peek(ps)->line;
-	const char *w = cf_want_word(ps, kw, "query, redirect or none");
-	char dym[64];
+	static const enum dmm_ro_mode vals[] = { DMM_RO_QUERY, DMM_RO_REDIRECT, DMM_RO_NONE };
+	unsigned i;
 
-	ps->ln->ro_mode = line;
-	if (!w)
+	ps->ln->ro_mode = cf_peek(ps)->line;
+	if (cf_want_choice(ps, kw, modes, "query, redirect or none", &i) != 0)
 		return -1;
-	if (strcmp(w, "query") == 0)
-		c->ro_mode = DMM_RO_QUERY;
-	else if (strcmp(w, "redirect") == 0)
-		c->ro_mode = DMM_RO_REDIRECT;
-	else if (strcmp(w, "none") == 0)
-		c->ro_mode = DMM_RO_NONE;
-	else {
-		cf_perr(ps, line, "mode: '%s' is not query, redirect or none%s", w,
-			cf_did_you_mean(w, modes, dym, sizeof(dym)));
-		return -1;
-	}
+	((struct dmm_config *)obj)->ro_mode = vals[i];
 	return 0;
 }
 
@@ -193,24 +181,15 @@ static int mr_mode(struct parser *ps, const char *kw, void *obj)
 static int mr_routing(struct parser *ps, const char *kw, void *obj)
 {
 	static const char *const ways[] = { "tunnel", "locator", NULL };
-	struct dmm_config *c = obj;
-	int line = cf_peek(ps)->line;
-	const char *w = cf_want_word(ps, kw, "tunnel or locator");
-	char dym[64];
+	static const enum dmm_routing vals[] = { DMM_ROUTING_TUNNEL, DMM_ROUTING_LOCATOR };
+	struct tok *t = cf_peek(ps);
+	unsigned i;
 
-	if (!w)
+	if (t->kind == T_WORD && !ps->ln->locator)
+		ps->ln->locator = t->line; /* a word, even a wrong one */
+	if (cf_want_choice(ps, kw, ways, "tunnel or locator", &i) != 0)
 		return -1;
-	if (!ps->ln->locator)
-		ps->ln->locator = line;
-	if (strcmp(w, "tunnel") == 0)
-		c->routing = DMM_ROUTING_TUNNEL;
-	else if (strcmp(w, "locator") == 0)
-		c->routing = DMM_ROUTING_LOCATOR;
-	else {
-		cf_perr(ps, line, "routing: '%s' is not tunnel or locator%s", w,
-			cf_did_you_mean(w, ways, dym, sizeof(dym)));
-		return -1;
-	}
+	((struct dmm_config *)obj)->routing = vals[i];
 	return 0;
 }
 
@@ -276,22 +255,13 @@ static int mr_authorize(struct parser *ps, const char *kw, void *obj)
 
 static int mr_attach_on(struct parser *ps, const char *kw, void *obj)
 {
-	int line = cf_peek(ps)->line;
-	const char *w = cf_want_word(ps, kw, "first-frame or rs");
+	static const char *const ons[] = { "first-frame", "rs", NULL };
+	static const enum dmmd_attach_on vals[] = { DMMD_ATTACH_FIRST_FRAME, DMMD_ATTACH_RS };
+	unsigned i;
 
-	if (!w)
+	if (cf_want_choice(ps, kw, ons, "first-frame or rs", &i) != 0)
 		return -1;
-	if (strcmp(w, "first-frame") == 0)
-		ps->c->attach_on = DMMD_ATTACH_FIRST_FRAME;
-	else if (strcmp(w, "rs") == 0)
-		ps->c->attach_on = DMMD_ATTACH_RS;
-	else {
-		static const char *const ons[] = { "first-frame", "rs", NULL };
-		char dym[64];
-		cf_perr(ps, line, "attach-on: '%s' is not first-frame or rs%s", w,
-			cf_did_you_mean(w, ons, dym, sizeof(dym)));
-		return -1;
-	}
+	ps->c->attach_on = vals[i];
 	return 0;
 }
 

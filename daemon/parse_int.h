@@ -121,6 +121,11 @@ int cf_want_u32(struct parser *ps, const char *kw, uint32_t min, uint32_t max, u
 int cf_want_bool(struct parser *ps, const char *kw, bool *v);
 int cf_want_str(struct parser *ps, const char *kw, const char *what, char *dst, size_t cap);
 int cf_want_duration(struct parser *ps, const char *kw, bool secs, uint32_t *v);
+/* The next word, one of words (NULL-terminated; desc lists them: "a, b or
+ * c"): its index into *i. Else "KW: 'W' is not DESC" and the closest of
+ * words, -1. */
+int cf_want_choice(struct parser *ps, const char *kw, const char *const *words,
+		   const char *desc, unsigned *i);
 /* s into the fixed field dst (cap bytes, zero-filled): 0 or -1 if too long. */
 int cf_set_str(struct parser *ps, int line, const char *kw, char *dst, size_t cap,
 	       const char *s);

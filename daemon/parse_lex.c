@@ -337,6 +337,23 @@ int cf_want_bool(struct parser *ps, const char *kw, bool *v)
 	return 0;
 }
 
+int cf_want_choice(struct parser *ps, const char *kw, const char *const *words,
+		   const char *desc, unsigned *i)
+{
+	int line = cf_peek(ps)->line;
+	const char *w = cf_want_word(ps, kw, desc);
+	char dym[64];
+
+	if (!w)
+		return -1;
+	for (*i = 0; words[*i]; (*i)++)
+		if (strcmp(w, words[*i]) == 0)
+			return 0;
+	cf_perr(ps, line, "%s: '%s' is not %s%s", kw, w, desc,
+		cf_did_you_mean(w, words, dym, sizeof(dym)));
+	return -1;
+}
+
 /* Copy s into a fixed field, zero-filled (the round trip compares bytes). */
 int cf_set_str(struct parser *ps, int line, const char *kw, char *dst, size_t cap,
 	       const char *s)
