@@ -816,36 +816,12 @@ static unsigned counters_collect(struct dmmd *d, struct ctr *c)
 	c[n - 1].gauge = true;
 	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
 		c[n - 1].val += d->ctl[i].used && d->ctl[i].monitor;
-	if (dmmd_dp_stats(d, &ds)) {
-		ONE("dp_miss", ds.miss);
-		ONE("dp_held", ds.held);
-		ONE("dp_flushed", ds.flushed);
-		ONE("dp_hold_dropped", ds.hold_dropped);
-		ONE("dp_hold_expired", ds.hold_expired);
-		ONE("dp_hold_memory_dropped", ds.hold_memory_dropped);
-		ONE("dp_held_bytes", ds.held_bytes);
-		c[n - 1].gauge = true;
-		ONE("dp_reinjected", ds.reinjected);
-		ONE("dp_miss_dropped", ds.miss_dropped);
-		ONE("dp_routes_added", ds.routes_added);
-		ONE("dp_routes_deleted", ds.routes_deleted);
-		ONE("dp_nl_errors", ds.nl_errors);
-		ONE("dp_nl_enomem_retries", ds.nl_enomem_retries);
-		ONE("dp_ra_sent", ds.ra_sent);
-		ONE("dp_rs_received", ds.rs_received);
-		ONE("dp_rs_dropped", ds.rs_dropped);
-		ONE("dp_rs_spoofed", ds.rs_spoofed);
-		ONE("dp_attach_frames", ds.attach_frames);
-		ONE("dp_tun_filtered", ds.tun_filtered);
-		ONE("dp_decap_packets", ds.decap_packets);
-		ONE("dp_encap_packets", ds.encap_packets);
-		ONE("dp_decap_rejected", ds.decap_rejected);
-		ONE("dp_decap_errors", ds.decap_errors);
-		ONE("dp_encap_errors", ds.encap_errors);
-		ONE("dp_xlate_out", ds.xlate_out);
-		ONE("dp_xlate_in", ds.xlate_in);
-		ONE("dp_xlate_errors", ds.xlate_errors);
-	}
+	if (dmmd_dp_stats(d, &ds))
+		for (const struct dmmd_dp_counter *k = dmmd_dp_counters;
+		     k < dmmd_dp_counters + dmmd_n_dp_counters; k++) {
+			ONE(k->ctl, dmmd_dp_counter(&ds, k));
+			c[n - 1].gauge = k->gauge;
+		}
 #undef ONE
 	return n;
 }

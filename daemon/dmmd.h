@@ -227,6 +227,19 @@ unsigned peers_list(struct dmmd *d, const struct dp_peer_stats *tun, unsigned n_
 unsigned peers_roles(const struct dmm_config *c, const struct in6_addr *a,
 		     char r[][PEER_ROLE_LEN], unsigned max);
 
+/* dpcounters.c: the data plane's counters of show counters and the metrics */
+struct dmmd_dp_counter {
+	const char *ctl;    /* dmmctl show counters: dp_FIELD */
+	const char *metric; /* the metric family (counters: samples end _total) */
+	const char *help;
+	size_t off;         /* of its uint64_t in struct dp_stats */
+	bool gauge;         /* a level (held bytes), not a count */
+};
+/* Every field of struct dp_stats, in dmmctl's order. */
+extern const struct dmmd_dp_counter dmmd_dp_counters[];
+extern const unsigned dmmd_n_dp_counters;
+uint64_t dmmd_dp_counter(const struct dp_stats *s, const struct dmmd_dp_counter *c);
+
 /* control.c */
 int control_open(struct dmmd *d);
 void control_close(struct dmmd *d);

@@ -400,42 +400,12 @@ static void daemon_counters(struct page *pg, struct dmmd *d)
 		 m->bad_requests);
 	if (!dmmd_dp_stats(d, &ds))
 		return;
-#define DP(field, name, help) counter1(pg, "dmm_dataplane_" name, help " (dmmctl counter dp_" \
-				       #field ")", ds.field)
-	DP(miss, "misses", "Packets that hit the miss path");
-	DP(held, "held_packets", "Packets held");
-	DP(flushed, "flushed_packets", "Held packets re-injected at the end of a hold");
-	DP(hold_dropped, "hold_dropped_packets", "Packets not held: a hold queue was full");
-	DP(hold_expired, "hold_expired_packets", "Held packets dropped by age");
-	DP(hold_memory_dropped, "hold_memory_dropped_packets",
-	   "Packets not held: every hold queue together was at hold-memory");
-	DP(reinjected, "reinjected_packets", "Miss-path packets re-routed");
-	DP(miss_dropped, "miss_dropped_packets", "Miss-path packets dropped");
-	DP(routes_added, "routes_added", "Routes added");
-	DP(routes_deleted, "routes_deleted", "Routes deleted");
-	DP(nl_errors, "netlink_errors", "Netlink requests that failed");
-	DP(nl_enomem_retries, "netlink_enomem_retries", "Netlink requests retried after ENOMEM");
-	DP(ra_sent, "router_advertisements_sent", "Router Advertisements sent");
-	DP(rs_received, "router_solicitations_received", "Router Solicitations received");
-	DP(rs_dropped, "router_solicitations_dropped", "Router Solicitations dropped");
-	DP(rs_spoofed, "router_solicitations_spoofed",
-	   "Router Solicitations naming another MN than the one on the link");
-	DP(attach_frames, "attach_frames", "Attaches reported from a first frame");
-	DP(tun_filtered, "tun_filtered_packets", "Own multicast, ND and MLD read from the TUN, dropped");
-	DP(decap_packets, "decapsulated_packets", "Tunnelled packets decapsulated");
-	DP(encap_packets, "encapsulated_packets", "Packets encapsulated");
-	DP(decap_rejected, "decap_rejected_packets",
-	   "Tunnelled packets refused (outer source not a peer)");
-	DP(decap_errors, "decap_errors", "Tunnelled packets malformed or not re-injected");
-	DP(encap_errors, "encap_errors", "Packets that could not be encapsulated");
-	DP(xlate_out, "translated_out_packets",
-	   "Packets whose home prefix was translated to a per-host locator");
-	DP(xlate_in, "translated_in_packets",
-	   "Packets to a per-host locator of this MR translated back to the home prefix");
-	DP(xlate_errors, "translation_errors", "Packets dropped: a locator translation failed");
-#undef DP
-	gauge1(pg, "dmm_dataplane_held_bytes", "Bytes held now in every hold queue (dmmctl "
-	       "counter dp_held_bytes)", ds.held_bytes);
+	for (const struct dmmd_dp_counter *k = dmmd_dp_counters;
+	     k < dmmd_dp_counters + dmmd_n_dp_counters; k++) {
+		char help[200];
+		snprintf(help, sizeof(help), "%s (dmmctl counter %s)", k->help, k->ctl);
+		(k->gauge ? gauge1 : counter1)(pg, k->metric, help, dmmd_dp_counter(&ds, k));
+	}
 	gauge1(pg, "dmm_dataplane_hold_limit_bytes", "Bytes every hold queue together may hold "
 	       "(dataplane hold-memory)", d->conf.dp_hold_memory);
 	gauge1(pg, "dmm_dataplane_hold_limit_packets", "Packets held per prefix at most "

@@ -24,6 +24,7 @@
 #include "../../daemon/log.c"
 #include "../../daemon/control.c"
 #include "../../daemon/peers.c"
+#include "../../daemon/dpcounters.c"
 #include "../../daemon/stream.c"
 #include "../../daemon/evlog.c"
 #include "nodetest.h"

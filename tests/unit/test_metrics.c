@@ -19,6 +19,7 @@
 #include "../../daemon/log.c"
 #include "../../daemon/metrics.c"
 #include "../../daemon/peers.c"
+#include "../../daemon/dpcounters.c"
 #include "../../daemon/stream.c"
 #include "nodetest.h"
 #include "dmmd_test.h"
@@ -29,9 +30,19 @@ struct dmmd_peer *sock_peer(struct dmmd *d, const struct in6_addr *a, bool creat
 	return NULL;
 }
 
+/* With fake_dp, a data plane whose counter number i (every field of
+ * struct dp_stats is a uint64_t) reads 7000000 + i (no other value on the
+ * page is near). */
+static bool fake_dp;
+#define DP_NSTATS (sizeof(struct dp_stats) / sizeof(uint64_t))
+
 bool dmmd_dp_stats(const struct dmmd *d, struct dp_stats *st)
 {
-	return false;
+	uint64_t *v = (uint64_t *)st;
+
+	for (unsigned i = 0; fake_dp && i < DP_NSTATS; i++)
+		v[i] = 7000000 + i;
+	return fake_dp;
 }
 
 int dmmd_dp_peers(struct dmmd *d, struct dp_peer_stats *v, unsigned max)
@@ -216,6 +227,30 @@ static void test_peer_roles(void **state)
 	d.conf.core = saved;
 }
 
+/* Every data-plane counter on the page once, under the name and with the
+ * dmmctl counter its HELP names (daemon/dpcounters.c, shared with dmmctl
+ * show counters). */
+static void test_every_dp_counter(void **state)
+{
+	char want[200], *p;
+
+	fake_dp = true;
+	p = page(false);
+	fake_dp = false;
+	for (unsigned i = 0; i < DP_NSTATS; i++) {
+		snprintf(want, sizeof(want), " %u\n", 7000000 + i);
+		const char *at = strstr(p, want);
+		if (!at)
+			fail_msg("dp_stats field %u (value %u) not on the page", i, 7000000 + i);
+		assert_null(strstr(at + 1, want));
+	}
+	has(p, "# HELP dmm_dataplane_held_bytes Bytes held now in every hold queue (dmmctl "
+	       "counter dp_held_bytes)\n# TYPE dmm_dataplane_held_bytes gauge\n"
+	       "dmm_dataplane_held_bytes 7000023\n");
+	has(p, "# TYPE dmm_dataplane_misses_total counter\ndmm_dataplane_misses_total 7000000\n");
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_many_attaches),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_peer_roles),
+		cmocka_unit_test(test_every_dp_counter),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
