@@ -11,6 +11,8 @@
 #                        tests/run.sh sets it for each driver it runs
 #   dmm_bins [TARGET...] build the binaries (and make TARGETs), set DMMD,
 #                        DMMCTL, DPTEST; returns non-zero if make failed
+#   dmm_require CMD...   root (else SKIP, exit 77), every CMD installed (else
+#                        FAIL, exit 1), then dmm_bins (FAIL if make fails)
 #   dmmd_n ARGS...       $DMMD ARGS (-n, -nv, -P) without the leak check: a
 #                        leak at the exit of these one-shot runs loses their
 #                        buffered output; lab_config.sh checks -n for leaks
@@ -37,6 +39,15 @@ dmm_bins() {
 	else
 		make -s build/dmmd build/dmmctl build/dptest "$@" >/dev/null
 	fi
+}
+
+dmm_require() {
+	local c
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
+	for c in "$@"; do
+		command -v "$c" >/dev/null || { echo "FAIL: $c not installed (scripts/deps.sh)"; exit 1; }
+	done
+	dmm_bins || { echo "FAIL: make"; exit 1; }
 }
 
 dmmd_n() { ASAN_OPTIONS=detect_leaks=0 "$DMMD" "$@"; }

@@ -23,11 +23,7 @@ cd "$(dirname "$0")/../.."
 . tests/sh/lib_dmm.sh
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (namespaces)"; exit 77; }
-for c in ip jq unshare curl; do
-	command -v $c >/dev/null || { echo "FAIL: $c not installed (scripts/deps.sh)"; exit 1; }
-done
-dmm_bins || { echo "FAIL: make"; exit 1; }
+dmm_require ip jq unshare curl
 
 tmp=$(mktemp -d /tmp/dmm_syslog.XXXXXX)
 chmod 755 "$tmp"

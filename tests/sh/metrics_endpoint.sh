@@ -24,13 +24,9 @@ cd "$(dirname "$0")/../.."
 . tests/sh/lib_dmm.sh
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
-for c in promtool curl ip jq; do
-	command -v $c >/dev/null || { echo "FAIL: $c not installed (scripts/deps.sh)"; exit 1; }
-done
+dmm_require promtool curl ip jq
 /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
 	{ echo "FAIL: python3-prometheus-client not installed (scripts/deps.sh)"; exit 1; }
-dmm_bins || { echo "FAIL: make"; exit 1; }
 chk=tests/sh/metrics_check.py
 
 tmp=$(mktemp -d /tmp/dmm_metrics.XXXXXX)
