@@ -568,3 +568,337 @@ size_t dmm_pidx_bytes(const struct dmm_pidx *x)
 {
 	return dmm_hmap_bytes(&x->map) + x->n_lens * (1 + sizeof(*x->count));
 }
+
+/* ---- intrusive hash index ---- */
+
+int dmm_hidx_init(struct dmm_hidx *x, size_t esz, size_t link_off, uint32_t buckets)
+{
+	memset(x, 0, sizeof(*x));
+	if (buckets == 0 || (buckets & (buckets - 1)) != 0 || esz == 0 || esz > UINT32_MAX ||
+	    link_off + sizeof(uint32_t) > esz)
+		return DMM_E_CONFIG;
+	if ((x->head = calloc(buckets, sizeof(*x->head))) == NULL)
+		return DMM_E_NOMEM;
+	x->mask = buckets - 1;
+	x->esz = (uint32_t)esz;
+	x->link_off = (uint32_t)link_off;
+	return 0;
+}
+
+void dmm_hidx_fini(struct dmm_hidx *x)
+{
+	free(x->head);
+	memset(x, 0, sizeof(*x));
+}
+
+void dmm_hidx_add(struct dmm_hidx *x, void *recs, uint32_t slot, uint32_t hash)
+{
+	uint32_t *head = &x->head[hash & x->mask];
+
+	*dmm_hidx_link(x, recs, slot) = *head;
+	*head = slot + 1;
+	x->n++;
+}
+
+bool dmm_hidx_del(struct dmm_hidx *x, void *recs, uint32_t slot, uint32_t hash)
+{
+	uint32_t *link = &x->head[hash & x->mask];
+
+	while (*link != 0) {
+		uint32_t *next = dmm_hidx_link(x, recs, *link - 1);
+		if (*link == slot + 1) {
+			*link = *next;
+			x->n--;
+			return true;
+		}
+		link = next;
+	}
+	return false;
+}
+
+uint32_t dmm_hidx_want(const struct dmm_hidx *x, uint64_t n, uint32_t load, uint32_t max)
+{
+	uint64_t b = (uint64_t)x->mask + 1;
+
+	while (n > b * load && b * 2 <= max)
+		b *= 2;
+	return (uint32_t)b;
+}
+
+int dmm_hidx_rebuild(struct dmm_hidx *const *xs, const uint32_t *buckets, unsigned nx,
+		     void *recs, uint32_t nrec, dmm_hidx_hash_fn hash, const void *ctx)
+{
+	enum { AHEAD = 32 };
+	uint32_t *nh[DMM_HIDX_REBUILD_MAX], nb[DMM_HIDX_REBUILD_MAX];
+	uint32_t h[AHEAD][DMM_HIDX_REBUILD_MAX];
+	bool live[AHEAD];
+
+	if (nx > DMM_HIDX_REBUILD_MAX)
+		return DMM_E_CONFIG;
+	for (unsigned k = 0; k < nx; k++) {
+		nb[k] = buckets != NULL && buckets[k] != 0 ? buckets[k] : xs[k]->mask + 1;
+		nh[k] = NULL;
+		if ((nb[k] & (nb[k] - 1)) != 0)
+			goto fail_config;
+		if (nb[k] != xs[k]->mask + 1 && (nh[k] = calloc(nb[k], sizeof(uint32_t))) == NULL)
+			goto fail;
+	}
+	for (unsigned k = 0; k < nx; k++) {
+		struct dmm_hidx *x = xs[k];
+		if (nh[k] != NULL) {
+			free(x->head);
+			x->head = nh[k];
+			x->mask = nb[k] - 1;
+		} else {
+			memset(x->head, 0, ((size_t)x->mask + 1) * sizeof(*x->head));
+		}
+		x->n = 0;
+	}
+	for (uint64_t i = 0; i < (uint64_t)nrec + AHEAD; i++) {
+		uint32_t k = (uint32_t)(i % AHEAD);
+		/* link record i - AHEAD (whose ring entry i reuses) ... */
+		if (i >= AHEAD && live[k]) {
+			uint32_t j = (uint32_t)(i - AHEAD);
+			for (unsigned x = 0; x < nx; x++) {
+				uint32_t *head = &xs[x]->head[h[k][x]];
+				*dmm_hidx_link(xs[x], recs, j) = *head;
+				*head = j + 1;
+				xs[x]->n++;
+			}
+		}
+		/* ... then hash record i and prefetch its buckets */
+		if (i < nrec) {
+			live[k] = hash(ctx, (uint32_t)i, h[k]);
+			for (unsigned x = 0; live[k] && x < nx; x++) {
+				h[k][x] &= xs[x]->mask;
+				__builtin_prefetch(&xs[x]->head[h[k][x]], 1);
+			}
+		}
+	}
+	return 0;
+fail_config:
+	for (unsigned k = 0; k < nx; k++)
+		free(nh[k]);
+	return DMM_E_CONFIG;
+fail:
+	for (unsigned k = 0; k < nx; k++)
+		free(nh[k]);
+	return DMM_E_NOMEM;
+}
+
+size_t dmm_hidx_bytes(const struct dmm_hidx *x)
+{
+	return x->head != NULL ? ((size_t)x->mask + 1) * sizeof(*x->head) : 0;
+}
+
+/* ---- prefix lengths in use ---- */
+
+void dmm_plens_add(struct dmm_plens *l, uint8_t len)
+{
+	if (len > 128)
+		return;
+	if (l->count[len]++ == 0)
+		l->bits[len / 64] |= UINT64_C(1) << (len % 64);
+}
+
+void dmm_plens_del(struct dmm_plens *l, uint8_t len)
+{
+	if (len > 128 || l->count[len] == 0)
+		return;
+	if (--l->count[len] == 0)
+		l->bits[len / 64] &= ~(UINT64_C(1) << (len % 64));
+}
+
+int dmm_plens_below(const struct dmm_plens *l, int below)
+{
+	if (below > 129)
+		below = 129;
+	while (below > 0) {
+		int w = (below - 1) / 64;
+		uint64_t m = l->bits[w];
+		unsigned top = (unsigned)(below - 1) % 64; /* highest bit of w to look at */
+		if (top < 63)
+			m &= (UINT64_C(1) << (top + 1)) - 1;
+		if (m != 0)
+			return w * 64 + 63 - __builtin_clzll(m);
+		below = w * 64;
+	}
+	return -1;
+}
+
+uint32_t dmm_hidx_find_prefix(const struct dmm_hidx *x, const void *recs,
+			      const struct dmm_prefix *p, dmm_hidx_pfx_fn is, const void *ctx)
+{
+	for (uint32_t s = dmm_hidx_first(x, dmm_hash_prefix(p)); s != 0;
+	     s = dmm_hidx_next(x, recs, s))
+		if (is(ctx, s - 1, p))
+			return s - 1;
+	return DMM_TBL_NONE;
+}
+
+uint32_t dmm_hidx_lpm(const struct dmm_hidx *x, const void *recs, const struct dmm_plens *l,
+		      const struct in6_addr *a, dmm_hidx_pfx_fn is, const void *ctx)
+{
+	for (int len = dmm_plens_below(l, 129); len >= 0; len = dmm_plens_below(l, len)) {
+		struct dmm_prefix p = { .addr = *a, .len = (uint8_t)len };
+		uint32_t s;
+		dmm_prefix_mask(&p);
+		if ((s = dmm_hidx_find_prefix(x, recs, &p, is, ctx)) != DMM_TBL_NONE)
+			return s;
+	}
+	return DMM_TBL_NONE;
+}
+
+/* ---- expiry wheel ---- */
+
+int dmm_wheel_init(struct dmm_wheel *w, uint32_t nb, uint32_t tick, uint64_t now)
+{
+	memset(w, 0, sizeof(*w));
+	if (nb == 0 || tick == 0)
+		return DMM_E_CONFIG;
+	w->b = calloc(nb, sizeof(*w->b));
+	w->full = calloc((nb + 63) / 64, sizeof(*w->full));
+	if (w->b == NULL || w->full == NULL) {
+		dmm_wheel_fini(w);
+		return DMM_E_NOMEM;
+	}
+	w->nb = nb;
+	w->tick = tick;
+	w->cur = now / tick;
+	return 0;
+}
+
+static void wheel_drop_all(struct dmm_wheel *w)
+{
+	for (uint32_t k = 0; w->b != NULL && k < w->nb; k++)
+		if (w->b[k].e != NULL) { /* most are empty: free(NULL) is not free under ASan */
+			free(w->b[k].e);
+			w->b[k] = (struct dmm_wheel_bucket){ 0 };
+		}
+	if (w->full != NULL)
+		memset(w->full, 0, ((w->nb + 63) / 64) * sizeof(*w->full));
+	w->count = 0;
+}
+
+void dmm_wheel_fini(struct dmm_wheel *w)
+{
+	wheel_drop_all(w);
+	free(w->b);
+	free(w->full);
+	memset(w, 0, sizeof(*w));
+}
+
+void dmm_wheel_clear(struct dmm_wheel *w, uint64_t now)
+{
+	wheel_drop_all(w);
+	w->cur = now / w->tick;
+}
+
+int dmm_wheel_add(struct dmm_wheel *w, uint64_t when, uint32_t entry)
+{
+	uint64_t t = when / w->tick;
+	struct dmm_wheel_bucket *b;
+	uint32_t k;
+
+	if (t < w->cur)
+		t = w->cur;
+	if (t >= w->cur + w->nb)
+		t = w->cur + w->nb - 1;
+	k = (uint32_t)(t % w->nb);
+	b = &w->b[k];
+	if (b->n == b->cap) {
+		uint32_t cap = b->cap ? b->cap * 2 : 16;
+		uint32_t *e = cap > b->cap ? realloc(b->e, (size_t)cap * sizeof(*e)) : NULL;
+		if (e == NULL) {
+			w->count = DMM_WHEEL_LOST;
+			return DMM_E_NOMEM;
+		}
+		b->e = e;
+		b->cap = cap;
+	}
+	b->e[b->n++] = entry;
+	w->full[k / 64] |= UINT64_C(1) << (k % 64);
+	if (w->count != DMM_WHEEL_LOST)
+		w->count++;
+	return 0;
+}
+
+void dmm_wheel_sweep_begin(struct dmm_wheel *w, struct dmm_wheel_sweep *sw, uint64_t now)
+{
+	uint64_t t = now / w->tick;
+
+	memset(sw, 0, sizeof(*sw));
+	if (t >= w->cur + w->nb) /* asleep for more than a turn */
+		w->cur = t - w->nb + 1;
+	sw->t = w->cur;
+	sw->end = t;
+}
+
+bool dmm_wheel_sweep_next(struct dmm_wheel *w, struct dmm_wheel_sweep *sw, uint32_t *entry)
+{
+	while (sw->i >= sw->n) {
+		struct dmm_wheel_bucket *b;
+		uint32_t k;
+		if (sw->e != NULL)
+			free(sw->e);
+		sw->e = NULL;
+		sw->n = sw->i = 0;
+		if (sw->started)
+			sw->t++;
+		sw->started = true;
+		if (sw->t > sw->end) {
+			w->cur = sw->end;
+			return false;
+		}
+		/* take the bucket: what is queued again goes back in (maybe this one) */
+		k = (uint32_t)(sw->t % w->nb);
+		b = &w->b[k];
+		sw->e = b->e;
+		sw->n = b->n;
+		*b = (struct dmm_wheel_bucket){ 0 };
+		w->full[k / 64] &= ~(UINT64_C(1) << (k % 64));
+		if (w->count != DMM_WHEEL_LOST)
+			w->count -= sw->n;
+		w->cur = sw->t; /* dmm_wheel_add clamps to the bucket being swept */
+	}
+	*entry = sw->e[sw->i++];
+	return true;
+}
+
+bool dmm_wheel_first(const struct dmm_wheel *w, uint64_t *tick, const uint32_t **e,
+		     uint32_t *n)
+{
+	uint32_t start = (uint32_t)(w->cur % w->nb), words = (w->nb + 63) / 64;
+
+	if (w->count == 0)
+		return false;
+	/* from start to the end of the ring, then from 0 up to start */
+	for (uint32_t pass = 0; pass < 2; pass++) {
+		uint32_t from = pass == 0 ? start : 0, to = pass == 0 ? w->nb : start;
+		for (uint32_t wd = from / 64; wd < words && wd * 64 < to; wd++) {
+			uint64_t m = w->full[wd];
+			uint32_t k;
+			if (wd == from / 64 && from % 64 != 0)
+				m &= ~((UINT64_C(1) << (from % 64)) - 1);
+			if (m == 0)
+				continue;
+			k = wd * 64 + (uint32_t)__builtin_ctzll(m);
+			if (k >= to)
+				break;
+			*tick = w->cur + (k >= start ? k - start : w->nb - start + k);
+			*e = w->b[k].e;
+			*n = w->b[k].n;
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t dmm_wheel_bytes(const struct dmm_wheel *w)
+{
+	size_t bytes = 0;
+
+	for (uint32_t k = 0; w->b != NULL && k < w->nb; k++)
+		bytes += (size_t)w->b[k].cap * sizeof(uint32_t);
+	return bytes;
+}
