@@ -35,15 +35,27 @@
 #define LM_P_REPLY (LM_P_COMMON | DMM_P_TARGET)
 
 enum lm_bstate { LM_B_FREE, LM_B_ACTIVE };
-#define LM_BF_ACTIVE 0x01
-#define LM_BF_FIXED 0x02
+/* lm_binding.bits */
+#define LM_BB_ID 0x03          /* how the MN id is kept: */
+#define LM_ID_NONE 0           /*   none (a fixed prefix) */
+#define LM_ID_EUI48 1          /*   an EUI-48, in id[0..5] */
+#define LM_ID_EUI64 2          /*   an EUI-64, in id */
+#define LM_ID_EXT 3            /*   any other, in the extras */
+#define LM_BB_FIXED 0x04
+#define LM_BB_EXT 0x08         /* the binding has an extras record */
+#define LM_BB_GEN 0xf0         /* generation, bumped on free: stale wheel entries miss */
+#define LM_GEN_SHIFT 4
 #define LM_ID_INLINE 8         /* MN id bytes kept in the record */
 #define LM_LOC_MAX 0xffffu     /* distinct locators (MR addresses) */
-#define LM_LOC_BUCKETS 1024
 #define LM_FIRST_SLOTS 64      /* the record array grows from this size */
-#define LM_CHAIN_LOAD 2        /* bindings per bucket before the buckets double */
+#define LM_CHAIN_LOAD 2        /* records per bucket before the buckets double */
+#define LM_FIRST_BUCKETS 16
 #define LM_WHEEL 4096          /* expiry wheel: one bucket per second */
 #define LM_WHEEL_SLOT 0xffffffu/* wheel entry: slot (24 bits) | gen (8 bits) */
+/* Expiries are kept in 32 bits, as ms after lm->t_base: none is set
+ * farther than this from now (24.8 days), and the base moves up (one pass
+ * over the records) before an expiry would not fit. */
+#define LM_EXP_SPAN ((dmm_time_t)INT32_MAX)
 /* DRAINING: a fan-out was answered; the other LMs' answers (NOT_FOUND) are
  * still on their way and are consumed quietly, so they count as no drop. */
 enum lm_fstate { LM_F_FREE, LM_F_WAITING, LM_F_DRAINING };
@@ -63,42 +75,45 @@ struct lm_sub {
 	dmm_time_t since;
 };
 
-/* A binding, 48 bytes: the prefix's first 64 bits (the rest, for a prefix
- * longer than /64, in its extras), the MN id inline when it fits 8 bytes
- * (EUI-48, EUI-64), the locator and home as slots of the locator table,
- * and the two hash chains. What few bindings need (subscribers, a long
- * prefix, a long MN id) is in an extras record. */
+/* A binding, 36 bytes: the prefix's first 64 bits (the rest, for a prefix
+ * longer than /64, in its extras), the MN id inline when it is an EUI-48
+ * or EUI-64, the locator and home as slots of the locator table, the
+ * expiry in 32 bits, and the links of the two indexes (core/table.h,
+ * dmm_hidx). What few bindings need (subscribers, a long prefix, another
+ * kind of MN id, a per-host locator) is in an extras record, found by the
+ * binding's slot. */
 struct lm_binding {
-	dmm_time_t expires;
 	uint8_t pfx[8];
 	uint8_t id[LM_ID_INLINE];
-	uint32_t next_pfx, next_mnid; /* chains, slot + 1; next_pfx also links the free list */
-	uint32_t ext;                 /* extras slot + 1, 0 if none */
-	uint16_t loc, home;           /* locator table slots */
+	uint32_t exp;                 /* expiry: ms after lm->t_base */
+	uint32_t next_pfx, next_mnid; /* index links, slot + 1; next_pfx also links the free list */
+	uint16_t loc, home;           /* locator table slots; loc 0: a free record */
 	uint16_t seq;
-	uint16_t gen;                 /* bumped on free: stale cookies miss */
-	uint8_t plen, flags, id_type, id_len;
+	uint8_t plen;
+	uint8_t bits;                 /* LM_BB_* */
 };
-_Static_assert(sizeof(struct lm_binding) == 48, "struct lm_binding grew");
+_Static_assert(sizeof(struct lm_binding) == 36, "struct lm_binding grew");
 
 struct lm_ext {
 	struct lm_sub *subs; /* grows up to limits.max_subscribers */
 	uint32_t subs_cap;
 	uint32_t n_subs;
 	uint8_t pfx_lo[8];   /* prefix bits 64-127 */
-	struct dmm_mnid mnid;/* an MN id longer than LM_ID_INLINE */
+	struct dmm_mnid mnid;/* an MN id not kept in the record (LM_ID_EXT) */
 	/* The per-host locator the serving MR gave the prefix (routing
 	 * locator, draft 4.3), beside the MR's address; len 0 = none. Only
 	 * bindings of such MRs have one, so it lives here, not in the record. */
 	struct dmm_prefix phl;
-	uint32_t next_free;
+	uint32_t owner;      /* the binding's slot + 1; 0: a free record */
+	uint32_t next;       /* index link (slot + 1), or the free list (slot) */
+	uint16_t gen;        /* bumped on free: stale notification cookies miss */
 };
 
 /* A routing location (an MR address) bindings point to, reference counted. */
 struct lm_loc {
 	struct in6_addr a;
 	uint32_t refs;
-	uint16_t next; /* bucket chain or free list, slot + 1 */
+	uint32_t next; /* index link (slot + 1), or the free list (slot) */
 };
 
 struct lm_fwd {
@@ -123,24 +138,25 @@ struct lm_replica {
 	struct in6_addr location;
 	struct in6_addr home;
 	dmm_time_t expires;
-	uint32_t next; /* by_mnid chain or free list, slot + 1 */
+	uint32_t next; /* index link (slot + 1), or the free list */
 };
 
 struct dmm_lm {
 	struct lm_binding *b;      /* alloc records, hi of them ever used */
 	uint32_t cap, used, free_head, alloc, hi;
-	uint32_t *by_pfx, *by_mnid, mask; /* mask + 1 buckets, grown with the bindings */
+	/* the records by prefix and by MN id, buckets doubling with them */
+	struct dmm_hidx by_pfx, by_mnid;
+	dmm_time_t t_base;         /* the records' expiries count from here */
 	struct lm_ext *ext;        /* [0]: empty, for bindings without extras */
 	uint32_t ext_alloc, ext_hi, ext_free;
-	struct lm_loc *loc;
+	struct dmm_hidx ext_idx;   /* extras by their binding's slot */
+	struct lm_loc *loc;        /* [0]: unused (a free record's loc) */
 	uint32_t loc_alloc, loc_hi, loc_free;
-	uint16_t loc_bucket[LM_LOC_BUCKETS];
-	/* expiry wheel: bucket s % LM_WHEEL holds the bindings due in second s
-	 * (or, beyond the wheel, looked at again then) */
-	struct { uint32_t *e, n, cap; } wheel[LM_WHEEL];
-	uint64_t wheel_s;          /* first second not yet swept */
-	uint64_t wheel_n;          /* entries in the wheel */
-	uint32_t plen_count[129]; /* bindings per prefix length */
+	struct dmm_hidx loc_idx;   /* locators by address */
+	/* expiry wheel: the bucket of second s holds the bindings due in it
+	 * (or, beyond the wheel, looked at again then): slot | gen << 24 */
+	struct dmm_wheel wheel;
+	struct dmm_plens lens;     /* prefix lengths in use (longest match) */
 	/* A bulk restore into an empty table (dmm_lm_reserve) whose prefixes
 	 * have come in strictly increasing order so far (the store's key
 	 * order): each one differs from every binding there, so restoring it
@@ -157,8 +173,7 @@ struct dmm_lm {
 	uint32_t max_subs;
 	dmm_time_t next_deadline; /* never later than the earliest expiry */
 	struct lm_replica *rp;    /* limits.max_bindings entries */
-	uint32_t *rp_by_mnid;     /* buckets: rp_mask + 1 */
-	uint32_t rp_mask;
+	struct dmm_hidx rp_idx;   /* replicas by MN id */
 	uint32_t rp_free, rp_used;
 	enum dmm_lm_store store;  /* a shared store's state (dmm_lm_set_store) */
 	bool applying;            /* in dmm_lm_apply: nothing to persist */
@@ -238,33 +253,102 @@ lm_status(struct dmm_node *n, const struct lm_ctx *ctx, uint8_t st, dmm_time_t n
 static bool
 lm_fixed(const struct lm_binding *b)
 {
-	return (b->flags & LM_BF_FIXED) != 0;
+	return (b->bits & LM_BB_FIXED) != 0;
 }
 
 static bool
 lm_active(const struct lm_binding *b)
 {
-	return (b->flags & LM_BF_ACTIVE) != 0;
+	return b->loc != 0;
+}
+
+static uint32_t
+lm_gen(const struct lm_binding *b)
+{
+	return (uint32_t)(b->bits & LM_BB_GEN) >> LM_GEN_SHIFT;
+}
+
+static uint32_t
+lm_slot_of(const struct dmm_lm *lm, const struct lm_binding *b)
+{
+	return (uint32_t)(b - lm->b);
+}
+
+/* The expiry, ms (a binding's own, and dmm_time_t everywhere outside). */
+static dmm_time_t
+lm_exp(const struct dmm_lm *lm, const struct lm_binding *b)
+{
+	return lm->t_base + b->exp;
+}
+
+/* Move the base of the expiries up to now: one pass over the records,
+ * once in 24 days at most (LM_EXP_SPAN). An expiry gone by stays due. */
+static void
+lm_rebase(struct dmm_lm *lm, dmm_time_t now)
+{
+	for (uint32_t i = 0; i < lm->hi; i++) {
+		struct lm_binding *b = &lm->b[i];
+		dmm_time_t t = lm_exp(lm, b);
+		if (lm_active(b))
+			b->exp = t > now ? (uint32_t)(t - now) : 0;
+	}
+	lm->t_base = now;
+}
+
+/* Set b's expiry to t (no farther than LM_EXP_SPAN from now). */
+static void
+lm_exp_put(struct dmm_lm *lm, struct lm_binding *b, dmm_time_t t, dmm_time_t now)
+{
+	if (t > now + LM_EXP_SPAN)
+		t = now + LM_EXP_SPAN;
+	if (t < lm->t_base) /* a clock gone back before the LM began */
+		t = lm->t_base;
+	if (t - lm->t_base > UINT32_MAX)
+		lm_rebase(lm, now);
+	b->exp = (uint32_t)(t - lm->t_base);
+}
+
+/* The extras index: by the binding's slot. */
+static uint32_t
+lm_x_find(const struct dmm_lm *lm, uint32_t slot)
+{
+	for (uint32_t s = dmm_hidx_first(&lm->ext_idx, slot); s != 0;
+	     s = dmm_hidx_next(&lm->ext_idx, lm->ext, s))
+		if (lm->ext[s - 1].owner == slot + 1)
+			return s - 1;
+	return 0;
 }
 
 /* The binding's extras (the empty record [0] if it has none: never written). */
 static struct lm_ext *
 lm_x(const struct dmm_lm *lm, const struct lm_binding *b)
 {
-	return &lm->ext[b->ext];
+	if (!(b->bits & LM_BB_EXT))
+		return &lm->ext[0];
+	return &lm->ext[lm_x_find(lm, lm_slot_of(lm, b))];
+}
+
+static bool
+lm_x_hash(const void *ctx, uint32_t slot, uint32_t *hash)
+{
+	const struct dmm_lm *lm = ctx;
+
+	*hash = lm->ext[slot].owner - 1;
+	return lm->ext[slot].owner != 0;
 }
 
 /* Give b an extras record if it has none. 0 or DMM_E_NOMEM. Moves lm->ext. */
 static int
 lm_x_need(struct dmm_lm *lm, struct lm_binding *b)
 {
-	uint32_t slot;
+	uint32_t slot, want;
+	uint16_t gen;
 
-	if (b->ext != 0)
+	if (b->bits & LM_BB_EXT)
 		return 0;
-	if (lm->ext_free != LM_NIL) {
+	if (lm->ext_free != 0) {
 		slot = lm->ext_free;
-		lm->ext_free = lm->ext[slot].next_free;
+		lm->ext_free = lm->ext[slot].next;
 	} else {
 		if (lm->ext_hi + 1 >= lm->ext_alloc) {
 			uint32_t n = lm->ext_alloc * 2;
@@ -275,25 +359,41 @@ lm_x_need(struct dmm_lm *lm, struct lm_binding *b)
 			lm->ext_alloc = n;
 		}
 		slot = ++lm->ext_hi;
+		lm->ext[slot].gen = 0;
 	}
+	gen = lm->ext[slot].gen;
 	memset(&lm->ext[slot], 0, sizeof(lm->ext[slot]));
-	b->ext = slot;
+	lm->ext[slot].gen = gen;
+	lm->ext[slot].owner = lm_slot_of(lm, b) + 1;
+	dmm_hidx_add(&lm->ext_idx, lm->ext, slot, lm_slot_of(lm, b));
+	b->bits |= LM_BB_EXT;
+	want = dmm_hidx_want(&lm->ext_idx, lm->ext_idx.n, LM_CHAIN_LOAD, LM_SLOT_MAX);
+	if (want != lm->ext_idx.mask + 1) { /* no memory: longer chains */
+		struct dmm_hidx *x = &lm->ext_idx;
+		dmm_hidx_rebuild(&x, &want, 1, lm->ext, lm->ext_hi + 1, lm_x_hash, lm);
+	}
 	return 0;
 }
 
 static void
 lm_x_free(struct dmm_lm *lm, struct lm_binding *b)
 {
+	uint32_t slot;
 	struct lm_ext *x;
+	uint16_t gen;
 
-	if (b->ext == 0)
+	if (!(b->bits & LM_BB_EXT))
 		return;
-	x = &lm->ext[b->ext];
+	slot = lm_x_find(lm, lm_slot_of(lm, b));
+	x = &lm->ext[slot];
 	free(x->subs);
+	dmm_hidx_del(&lm->ext_idx, lm->ext, slot, lm_slot_of(lm, b));
+	gen = (uint16_t)(x->gen + 1);
 	memset(x, 0, sizeof(*x));
-	x->next_free = lm->ext_free;
-	lm->ext_free = b->ext;
-	b->ext = 0;
+	x->gen = gen;
+	x->next = lm->ext_free;
+	lm->ext_free = slot;
+	b->bits &= (uint8_t)~LM_BB_EXT;
 }
 
 static struct dmm_prefix
@@ -314,46 +414,67 @@ lm_pfx_is(const struct dmm_lm *lm, const struct lm_binding *b, const struct dmm_
 	       (p->len <= 64 || memcmp(lm_x(lm, b)->pfx_lo, p->addr.s6_addr + 8, 8) == 0);
 }
 
+/* How id is kept: inline (the EUI-48s and EUI-64s of RFC 8371), none, or
+ * in the extras. */
+static uint8_t
+lm_id_kind(const struct dmm_mnid *id)
+{
+	if (id->type == 0 && id->len == 0)
+		return LM_ID_NONE;
+	if (id->type == DMM_MNID_EUI48 && id->len == 6)
+		return LM_ID_EUI48;
+	if (id->type == DMM_MNID_EUI64 && id->len == 8)
+		return LM_ID_EUI64;
+	return LM_ID_EXT;
+}
+
 /* b's MN id, in *tmp unless it lives in the extras. */
 static const struct dmm_mnid *
 lm_id(const struct dmm_lm *lm, const struct lm_binding *b, struct dmm_mnid *tmp)
 {
-	if (b->id_len > LM_ID_INLINE)
+	uint8_t kind = b->bits & LM_BB_ID;
+
+	if (kind == LM_ID_EXT)
 		return &lm_x(lm, b)->mnid;
 	memset(tmp, 0, sizeof(*tmp));
-	tmp->type = b->id_type;
-	tmp->len = b->id_len;
-	memcpy(tmp->id, b->id, b->id_len);
+	if (kind == LM_ID_EUI48 || kind == LM_ID_EUI64) {
+		tmp->type = kind == LM_ID_EUI48 ? DMM_MNID_EUI48 : DMM_MNID_EUI64;
+		tmp->len = kind == LM_ID_EUI48 ? 6 : 8;
+		memcpy(tmp->id, b->id, tmp->len);
+	}
 	return tmp;
 }
 
 static bool
 lm_id_is(const struct dmm_lm *lm, const struct lm_binding *b, const struct dmm_mnid *id)
 {
-	if (b->id_type != id->type || b->id_len != id->len)
+	uint8_t kind = b->bits & LM_BB_ID;
+
+	if (kind != lm_id_kind(id))
 		return false;
-	if (b->id_len > LM_ID_INLINE)
+	if (kind == LM_ID_EXT)
 		return dmm_mnid_eq(&lm_x(lm, b)->mnid, id);
-	return memcmp(b->id, id->id, id->len) == 0;
+	return id->len == 0 || memcmp(b->id, id->id, id->len) == 0;
 }
 
 /* Set b's MN id (len 0 for none). 0 or DMM_E_NOMEM. */
 static int
 lm_id_set(struct dmm_lm *lm, struct lm_binding *b, const struct dmm_mnid *id)
 {
-	uint8_t len = id->len <= DMM_MNID_MAX ? id->len : DMM_MNID_MAX;
+	struct dmm_mnid c = *id;
+	uint8_t kind;
 
-	if (len > LM_ID_INLINE && lm_x_need(lm, b) < 0)
+	if (c.len > DMM_MNID_MAX)
+		c.len = DMM_MNID_MAX;
+	kind = lm_id_kind(&c);
+	if (kind == LM_ID_EXT && lm_x_need(lm, b) < 0)
 		return DMM_E_NOMEM;
 	memset(b->id, 0, sizeof(b->id));
-	if (len > LM_ID_INLINE) {
-		lm->ext[b->ext].mnid = *id;
-		lm->ext[b->ext].mnid.len = len;
-	} else {
-		memcpy(b->id, id->id, len);
-	}
-	b->id_type = id->type;
-	b->id_len = len;
+	if (kind == LM_ID_EXT)
+		lm_x(lm, b)->mnid = c;
+	else
+		memcpy(b->id, c.id, c.len);
+	b->bits = (uint8_t)((b->bits & ~LM_BB_ID) | kind);
 	return 0;
 }
 
@@ -370,23 +491,32 @@ lm_loc_hash(const struct in6_addr *a)
 
 	memcpy(&h, a->s6_addr + 12, 4);
 	h ^= (uint32_t)a->s6_addr[7] << 7 ^ (uint32_t)a->s6_addr[3] << 17;
-	return (h ^ h >> 10 ^ h >> 20) & (LM_LOC_BUCKETS - 1);
+	return h ^ h >> 10 ^ h >> 20;
+}
+
+static bool
+lm_loc_rehash(const void *ctx, uint32_t slot, uint32_t *hash)
+{
+	const struct dmm_lm *lm = ctx;
+
+	*hash = lm_loc_hash(&lm->loc[slot].a);
+	return lm->loc[slot].refs != 0;
 }
 
 /* A reference to locator a (found, or added). 0 or DMM_E_FULL / DMM_E_NOMEM. */
 static int
 lm_loc_ref(struct dmm_lm *lm, const struct in6_addr *a, uint16_t *out)
 {
-	uint16_t *head = &lm->loc_bucket[lm_loc_hash(a)], s;
+	uint32_t h = lm_loc_hash(a), want, s;
 
-	for (s = *head; s != 0; s = lm->loc[s].next)
-		if (addr_eq(&lm->loc[s].a, a)) {
-			lm->loc[s].refs++;
-			*out = s;
+	for (s = dmm_hidx_first(&lm->loc_idx, h); s != 0; s = dmm_hidx_next(&lm->loc_idx, lm->loc, s))
+		if (addr_eq(&lm->loc[s - 1].a, a)) {
+			lm->loc[s - 1].refs++;
+			*out = (uint16_t)(s - 1);
 			return 0;
 		}
 	if (lm->loc_free != 0) {
-		s = (uint16_t)lm->loc_free;
+		s = lm->loc_free;
 		lm->loc_free = lm->loc[s].next;
 	} else {
 		if (lm->loc_hi >= LM_LOC_MAX)
@@ -399,29 +529,27 @@ lm_loc_ref(struct dmm_lm *lm, const struct in6_addr *a, uint16_t *out)
 			lm->loc = l;
 			lm->loc_alloc = n;
 		}
-		s = (uint16_t)++lm->loc_hi;
+		s = ++lm->loc_hi;
 	}
-	lm->loc[s] = (struct lm_loc){ .a = *a, .refs = 1, .next = *head };
-	*head = s;
-	*out = s;
+	lm->loc[s] = (struct lm_loc){ .a = *a, .refs = 1 };
+	dmm_hidx_add(&lm->loc_idx, lm->loc, s, h);
+	want = dmm_hidx_want(&lm->loc_idx, lm->loc_idx.n, LM_CHAIN_LOAD, LM_SLOT_MAX);
+	if (want != lm->loc_idx.mask + 1) { /* no memory: longer chains */
+		struct dmm_hidx *x = &lm->loc_idx;
+		dmm_hidx_rebuild(&x, &want, 1, lm->loc, lm->loc_hi + 1, lm_loc_rehash, lm);
+	}
+	*out = (uint16_t)s;
 	return 0;
 }
 
 static void
 lm_loc_unref(struct dmm_lm *lm, uint16_t s)
 {
-	uint16_t *link;
-
 	if (s == 0 || --lm->loc[s].refs > 0)
 		return;
-	for (link = &lm->loc_bucket[lm_loc_hash(&lm->loc[s].a)]; *link != 0;
-	     link = &lm->loc[*link].next)
-		if (*link == s) {
-			*link = lm->loc[s].next;
-			break;
-		}
+	dmm_hidx_del(&lm->loc_idx, lm->loc, s, lm_loc_hash(&lm->loc[s].a));
 	memset(&lm->loc[s], 0, sizeof(lm->loc[s]));
-	lm->loc[s].next = (uint16_t)lm->loc_free;
+	lm->loc[s].next = lm->loc_free;
 	lm->loc_free = s;
 }
 
@@ -454,7 +582,7 @@ lm_fill(const struct dmm_lm *lm, struct dmm_msg *rep, const struct lm_binding *b
 		}
 		rep->location = *lm_addr(lm, b->loc);
 		rep->home = *lm_addr(lm, b->home);
-		rep->lifetime = remaining_s(b->expires, now);
+		rep->lifetime = remaining_s(lm_exp(lm, b), now);
 		rep->present |= DMM_P_LOCATION | DMM_P_HOME;
 	}
 	if (rep->n_hnp < DMM_MAX_HNP) {
@@ -474,17 +602,21 @@ lm_fill(const struct dmm_lm *lm, struct dmm_msg *rep, const struct lm_binding *b
 static int
 lm_phl_set(struct dmm_lm *lm, struct lm_binding *b, const struct dmm_prefix *phl)
 {
-	if (phl->len == 0 && (b->ext == 0 || lm->ext[b->ext].phl.len == 0))
+	struct lm_ext *x = lm_x(lm, b);
+
+	if (phl->len == 0 && x->phl.len == 0)
 		return 0;
 	if (phl->len != 0 && lm_x_need(lm, b) < 0)
 		return DMM_E_NOMEM;
-	if (dmm_prefix_eq(&lm->ext[b->ext].phl, phl))
+	x = lm_x(lm, b);
+	if (dmm_prefix_eq(&x->phl, phl))
 		return 0;
-	lm->ext[b->ext].phl = *phl;
+	x->phl = *phl;
 	return 1;
 }
 
-/* ---- the binding table ---- */
+/* ---- the binding table: two dmm_hidx indexes over the records, the
+ * prefix lengths in use, an expiry wheel (core/table.h) ---- */
 
 static uint32_t
 lm_hash_mnid_of(const struct dmm_lm *lm, const struct lm_binding *b)
@@ -494,31 +626,29 @@ lm_hash_mnid_of(const struct dmm_lm *lm, const struct lm_binding *b)
 	return dmm_hash_mnid(lm_id(lm, b, &tmp));
 }
 
+static bool
+lm_holds(const void *ctx, uint32_t slot, const struct dmm_prefix *p)
+{
+	const struct dmm_lm *lm = ctx;
+
+	return lm_pfx_is(lm, &lm->b[slot], p);
+}
+
 static struct lm_binding *
 lm_find(struct dmm_lm *lm, const struct dmm_prefix *p)
 {
-	uint32_t s = lm->by_pfx[dmm_hash_prefix(p) & lm->mask];
+	uint32_t s = dmm_hidx_find_prefix(&lm->by_pfx, lm->b, p, lm_holds, lm);
 
-	for (; s != LM_NIL; s = lm->b[s - 1].next_pfx)
-		if (lm_pfx_is(lm, &lm->b[s - 1], p))
-			return &lm->b[s - 1];
-	return NULL;
+	return s != DMM_TBL_NONE ? &lm->b[s] : NULL;
 }
 
 /* The binding whose prefix contains a, longest match. */
 static struct lm_binding *
 lm_lookup(struct dmm_lm *lm, const struct in6_addr *a)
 {
-	for (int len = 128; len >= 0; len--) {
-		struct dmm_prefix p = { .addr = *a, .len = (uint8_t)len };
-		struct lm_binding *b;
-		if (lm->plen_count[len] == 0)
-			continue;
-		dmm_prefix_mask(&p);
-		if ((b = lm_find(lm, &p)) != NULL)
-			return b;
-	}
-	return NULL;
+	uint32_t s = dmm_hidx_lpm(&lm->by_pfx, lm->b, &lm->lens, a, lm_holds, lm);
+
+	return s != DMM_TBL_NONE ? &lm->b[s] : NULL;
 }
 
 static void
@@ -540,147 +670,74 @@ lm_log(struct dmm_node *n, const struct lm_binding *b, enum lm_bstate from,
 }
 
 static void
-chain_unlink(struct dmm_lm *lm, uint32_t *link, uint32_t slot, bool by_pfx)
+mnid_link(struct dmm_lm *lm, struct lm_binding *b)
 {
-	while (*link != LM_NIL) {
-		struct lm_binding *x = &lm->b[*link - 1];
-		if (*link == slot) {
-			*link = by_pfx ? x->next_pfx : x->next_mnid;
-			return;
-		}
-		link = by_pfx ? &x->next_pfx : &x->next_mnid;
-	}
-}
-
-static void
-pfx_link(struct dmm_lm *lm, struct lm_binding *b, uint32_t slot)
-{
-	struct dmm_prefix p = lm_pfx(lm, b);
-	uint32_t *head = &lm->by_pfx[dmm_hash_prefix(&p) & lm->mask];
-
-	b->next_pfx = *head;
-	*head = slot;
-}
-
-static void
-mnid_link(struct dmm_lm *lm, struct lm_binding *b, uint32_t slot)
-{
-	uint32_t *head = &lm->by_mnid[lm_hash_mnid_of(lm, b) & lm->mask];
-
-	b->next_mnid = *head;
-	*head = slot;
+	dmm_hidx_add(&lm->by_mnid, lm->b, lm_slot_of(lm, b), lm_hash_mnid_of(lm, b));
 }
 
 static void
 mnid_unlink(struct dmm_lm *lm, struct lm_binding *b)
 {
-	chain_unlink(lm, &lm->by_mnid[lm_hash_mnid_of(lm, b) & lm->mask],
-		     (uint32_t)(b - lm->b) + 1, false);
+	dmm_hidx_del(&lm->by_mnid, lm->b, lm_slot_of(lm, b), lm_hash_mnid_of(lm, b));
 }
 
-/* Link every binding into both chains (emptied first when clear), in one
- * pass over the records with the buckets of the next LM_AHEAD prefetched:
- * what a table built in bulk, or grown, costs. */
-#define LM_AHEAD 32
-static void
-lm_relink(struct dmm_lm *lm, bool clear)
+/* A record's hashes in both indexes (false: a free record). */
+static bool
+lm_hashes(const void *ctx, uint32_t slot, uint32_t *hash)
 {
-	uint32_t hp[LM_AHEAD], hm[LM_AHEAD];
+	const struct dmm_lm *lm = ctx;
+	const struct lm_binding *b = &lm->b[slot];
+	struct dmm_prefix p;
 
-	if (clear) {
-		memset(lm->by_pfx, 0, ((size_t)lm->mask + 1) * sizeof(*lm->by_pfx));
-		memset(lm->by_mnid, 0, ((size_t)lm->mask + 1) * sizeof(*lm->by_mnid));
-	}
-	for (uint32_t i = 0; i < lm->hi + LM_AHEAD; i++) {
-		/* link record i - LM_AHEAD (whose ring entry i reuses) ... */
-		uint32_t j = i - LM_AHEAD, k = i % LM_AHEAD;
-		if (i >= LM_AHEAD && j < lm->hi && lm_active(&lm->b[j])) {
-			struct lm_binding *b = &lm->b[j];
-			b->next_pfx = lm->by_pfx[hp[k]];
-			lm->by_pfx[hp[k]] = j + 1;
-			b->next_mnid = lm->by_mnid[hm[k]];
-			lm->by_mnid[hm[k]] = j + 1;
-		}
-		/* ... then hash record i and prefetch its buckets */
-		if (i < lm->hi && lm_active(&lm->b[i])) {
-			struct dmm_prefix p = lm_pfx(lm, &lm->b[i]);
-			hp[k] = dmm_hash_prefix(&p) & lm->mask;
-			hm[k] = lm_hash_mnid_of(lm, &lm->b[i]) & lm->mask;
-			__builtin_prefetch(&lm->by_pfx[hp[k]], 1);
-			__builtin_prefetch(&lm->by_mnid[hm[k]], 1);
-		}
-	}
+	if (!lm_active(b))
+		return false;
+	p = lm_pfx(lm, b);
+	hash[0] = dmm_hash_prefix(&p);
+	hash[1] = lm_hash_mnid_of(lm, b);
+	return true;
 }
 
-/* Both chains on this many buckets (a power of two): 0, or -1 (no memory,
- * nothing changed). */
+/* Link every binding into both indexes, on this many buckets (0: as
+ * now), in one pass over the records: what a table built in bulk, or
+ * grown, costs. 0, or -1 (no memory: nothing changed). */
 static int
-lm_resize(struct dmm_lm *lm, uint32_t buckets)
+lm_relink(struct dmm_lm *lm, uint32_t buckets)
 {
-	uint32_t *bp, *bm;
+	struct dmm_hidx *xs[2] = { &lm->by_pfx, &lm->by_mnid };
+	uint32_t nb[2] = { buckets, buckets };
 
-	bp = calloc(buckets, sizeof(*bp));
-	bm = calloc(buckets, sizeof(*bm));
-	if (bp == NULL || bm == NULL) { /* keep the longer chains */
-		free(bp);
-		free(bm);
-		return -1;
-	}
-	free(lm->by_pfx);
-	free(lm->by_mnid);
-	lm->by_pfx = bp;
-	lm->by_mnid = bm;
-	lm->mask = buckets - 1;
-	lm_relink(lm, false);
-	return 0;
+	return dmm_hidx_rebuild(xs, nb, 2, lm->b, lm->hi, lm_hashes, lm) < 0 ? -1 : 0;
 }
 
-/* Double the buckets of both chains once the bindings outgrow them. */
+/* Buckets for n bindings (a power of two, never fewer than now). */
+static uint32_t
+lm_buckets_for(const struct dmm_lm *lm, uint64_t n)
+{
+	return dmm_hidx_want(&lm->by_pfx, n, LM_CHAIN_LOAD, LM_SLOT_MAX);
+}
+
+/* Double the buckets of both indexes once the bindings outgrow them (no
+ * memory: the chains get longer). */
 static void
 lm_rehash(struct dmm_lm *lm)
 {
-	uint32_t buckets = (lm->mask + 1) * 2;
+	uint32_t buckets = lm_buckets_for(lm, lm->used);
 
-	if (lm->used <= (lm->mask + 1) * LM_CHAIN_LOAD || buckets > LM_SLOT_MAX)
-		return;
-	lm_resize(lm, buckets);
+	if (buckets != lm->by_pfx.mask + 1)
+		lm_relink(lm, buckets);
 }
 
 /* ---- the expiry wheel ---- */
 
-static uint32_t
-wheel_entry(const struct dmm_lm *lm, const struct lm_binding *b)
-{
-	return (uint32_t)(b - lm->b) | (uint32_t)(b->gen & 0xff) << 24;
-}
-
-/* Queue b in the bucket of its expiry (or the wheel's last one, if later). */
+/* Queue b at its expiry (dmm_wheel clamps a later one to its last bucket). */
 static void
 wheel_add(struct dmm_node *n, struct lm_binding *b)
 {
 	struct dmm_lm *lm = n->lm;
-	uint64_t s = b->expires / 1000;
-	uint32_t k;
+	uint32_t e = lm_slot_of(lm, b) | lm_gen(b) << 24;
 
-	if (s < lm->wheel_s)
-		s = lm->wheel_s;
-	if (s >= lm->wheel_s + LM_WHEEL)
-		s = lm->wheel_s + LM_WHEEL - 1;
-	k = (uint32_t)(s % LM_WHEEL);
-	if (lm->wheel[k].n == lm->wheel[k].cap) {
-		uint32_t cap = lm->wheel[k].cap ? lm->wheel[k].cap * 2 : 16;
-		uint32_t *e = realloc(lm->wheel[k].e, cap * sizeof(*e));
-		if (e == NULL) { /* found again by the full sweep (dmm_lm_timer) */
-			dmm_count(n, DMM_C_NOMEM);
-			lm->wheel_n = UINT64_MAX;
-			return;
-		}
-		lm->wheel[k].e = e;
-		lm->wheel[k].cap = cap;
-	}
-	lm->wheel[k].e[lm->wheel[k].n++] = wheel_entry(lm, b);
-	if (lm->wheel_n != UINT64_MAX)
-		lm->wheel_n++;
+	if (dmm_wheel_add(&lm->wheel, lm_exp(lm, b), e) < 0)
+		dmm_count(n, DMM_C_NOMEM); /* found again by the full sweep (dmm_lm_timer) */
 }
 
 /* Durable state: the binding as it is now, or its removal (before the
@@ -701,7 +758,7 @@ lm_persist(struct dmm_node *n, const struct lm_binding *b, bool del, bool expire
 		r.home = *lm_addr(n->lm, b->home);
 		r.fixed = lm_fixed(b);
 		r.seq = b->seq;
-		r.expires = b->expires;
+		r.expires = lm_exp(n->lm, b);
 	}
 	n->io.persist(n->io.ctx, &r);
 }
@@ -713,20 +770,30 @@ lm_sub_persist(struct dmm_node *n, const struct lm_binding *b, const struct in6_
 {
 	struct dmm_record r = { .kind = DMM_REC_SUBSCRIPTION, .del = del,
 				.prefix = lm_pfx(n->lm, b), .peer = *who,
-				.expires = b->expires };
+				.expires = lm_exp(n->lm, b) };
 
 	if (n->io.persist != NULL)
 		n->io.persist(n->io.ctx, &r);
+}
+
+/* Back to the free list, its generation bumped (stale wheel entries miss). */
+static void
+lm_release(struct dmm_lm *lm, struct lm_binding *b)
+{
+	uint8_t gen = (uint8_t)((b->bits + (1u << LM_GEN_SHIFT)) & LM_BB_GEN);
+
+	memset(b, 0, sizeof(*b));
+	b->bits = gen;
+	b->next_pfx = lm->free_head;
+	lm->free_head = lm_slot_of(lm, b) + 1;
 }
 
 static void
 lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 {
 	struct dmm_lm *lm = n->lm;
-	uint32_t slot = (uint32_t)(b - lm->b) + 1;
 	struct lm_ext *x = lm_x(lm, b);
 	struct dmm_prefix p = lm_pfx(lm, b);
-	uint16_t gen = b->gen;
 
 	lm_log(n, b, LM_B_ACTIVE, LM_B_FREE, why);
 	lm_persist(n, b, true, strcmp(why, "expired") == 0);
@@ -735,45 +802,51 @@ lm_delete(struct dmm_node *n, struct lm_binding *b, const char *why)
 			dmm_request_cancel(n, x->subs[i].txn);
 			lm_sub_persist(n, b, &x->subs[i].addr, true);
 		}
-	chain_unlink(lm, &lm->by_pfx[dmm_hash_prefix(&p) & lm->mask], slot, true);
+	dmm_hidx_del(&lm->by_pfx, lm->b, lm_slot_of(lm, b), dmm_hash_prefix(&p));
 	mnid_unlink(lm, b);
-	lm->plen_count[b->plen]--;
+	dmm_plens_del(&lm->lens, b->plen);
 	lm_x_free(lm, b);
 	lm_loc_unref(lm, b->loc);
 	lm_loc_unref(lm, b->home);
-	memset(b, 0, sizeof(*b));
-	b->gen = (uint16_t)(gen + 1);
-	b->next_pfx = lm->free_head;
-	lm->free_head = slot;
+	lm_release(lm, b);
 	lm->used--;
 }
 
+/* b expires at t; queued: b is in the wheel already (at or before its
+ * present expiry). */
 static void
-lm_expire_at(struct dmm_node *n, struct lm_binding *b, dmm_time_t t)
+lm_expire_at(struct dmm_node *n, struct lm_binding *b, dmm_time_t t, bool queued,
+	     dmm_time_t now)
 {
-	dmm_time_t old = b->expires;
+	dmm_time_t old = lm_exp(n->lm, b);
 
-	b->expires = t;
+	lm_exp_put(n->lm, b, t, now);
+	t = lm_exp(n->lm, b);
 	/* Queued already at or before the new expiry: found there, and queued
 	 * again if not due yet. Only an earlier expiry needs a new entry. */
-	if (old == 0 || b->expires / 1000 < old / 1000)
+	if (!queued || t / 1000 < old / 1000)
 		wheel_add(n, b);
-	if (b->expires < n->lm->next_deadline)
-		n->lm->next_deadline = b->expires;
+	if (t < n->lm->next_deadline)
+		n->lm->next_deadline = t;
 }
 
 static void
-lm_set_expiry(struct dmm_node *n, struct lm_binding *b, uint32_t lifetime_s, dmm_time_t now)
+lm_set_expiry(struct dmm_node *n, struct lm_binding *b, uint32_t lifetime_s, bool queued,
+	      dmm_time_t now)
 {
-	lm_expire_at(n, b, now + (dmm_time_t)lifetime_s * 1000);
+	lm_expire_at(n, b, now + (dmm_time_t)lifetime_s * 1000, queued, now);
 }
 
+/* The lifetime granted: as asked, within timers.binding_lifetime_s and
+ * the 24.8 days an expiry may lie ahead (LM_EXP_SPAN). */
 static uint32_t
 lm_lifetime(const struct dmm_node *n, const struct dmm_msg *m)
 {
-	uint32_t max = n->cfg.timers.binding_lifetime_s;
+	uint32_t max = n->cfg.timers.binding_lifetime_s, life = m->lifetime;
 
-	return max != 0 && m->lifetime > max ? max : m->lifetime;
+	if (max != 0 && life > max)
+		life = max;
+	return life > LM_EXP_SPAN / 1000 ? (uint32_t)(LM_EXP_SPAN / 1000) : life;
 }
 
 /* A free record: from the free list, or the array's unused end (grown on
@@ -803,6 +876,7 @@ lm_slot(struct dmm_lm *lm)
 	return ++lm->hi;
 }
 
+/* A new binding of prefix p (masked), not yet in the expiry wheel. */
 static struct lm_binding *
 lm_create(struct dmm_node *n, const struct dmm_prefix *p, const struct lm_ctx *ctx,
 	  const struct in6_addr *loc, dmm_time_t now)
@@ -812,8 +886,9 @@ lm_create(struct dmm_node *n, const struct dmm_prefix *p, const struct lm_ctx *c
 	const struct in6_addr *home = (m->present & DMM_P_HOME) ? &m->home : loc;
 	static const struct dmm_mnid none;
 	uint32_t slot = lm_slot(lm);
+	struct dmm_prefix pm;
 	struct lm_binding *b;
-	uint16_t gen;
+	uint8_t gen;
 
 	if (slot == LM_NIL) {
 		if (lm->hi >= lm->cap)
@@ -823,10 +898,9 @@ lm_create(struct dmm_node *n, const struct dmm_prefix *p, const struct lm_ctx *c
 		return NULL;
 	}
 	b = &lm->b[slot - 1];
-	gen = b->gen;
+	gen = b->bits & LM_BB_GEN;
 	memset(b, 0, sizeof(*b));
-	b->gen = gen;
-	b->flags = LM_BF_ACTIVE | ((m->flags & DMM_F_FIXED) ? LM_BF_FIXED : 0);
+	b->bits = (uint8_t)(gen | ((m->flags & DMM_F_FIXED) ? LM_BB_FIXED : 0));
 	b->plen = p->len;
 	memcpy(b->pfx, p->addr.s6_addr, 8);
 	if ((p->len > 64 && lm_x_need(lm, b) < 0) ||
@@ -836,23 +910,23 @@ lm_create(struct dmm_node *n, const struct dmm_prefix *p, const struct lm_ctx *c
 		lm_loc_unref(lm, b->loc);
 		lm_loc_unref(lm, b->home);
 		memset(b, 0, sizeof(*b));
-		b->gen = gen;
+		b->bits = gen;
 		b->next_pfx = lm->free_head;
 		lm->free_head = slot;
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "lm: no room for the binding's locator or id");
 		return NULL;
 	}
-	b = &lm->b[slot - 1];
 	if (p->len > 64)
-		memcpy(lm->ext[b->ext].pfx_lo, p->addr.s6_addr + 8, 8);
+		memcpy(lm_x(lm, b)->pfx_lo, p->addr.s6_addr + 8, 8);
 	lm->used++;
-	lm->plen_count[p->len]++;
+	dmm_plens_add(&lm->lens, p->len);
 	if (lm->rs_nolink) { /* a bulk restore links them all at its end */
 		lm->rs_unlinked = true;
 		return b;
 	}
-	pfx_link(lm, b, slot);
-	mnid_link(lm, b, slot);
+	pm = lm_pfx(lm, b);
+	dmm_hidx_add(&lm->by_pfx, lm->b, slot - 1, dmm_hash_prefix(&pm));
+	mnid_link(lm, b);
 	lm_log(n, b, LM_B_FREE, LM_B_ACTIVE, "created");
 	lm_rehash(lm);
 	return &lm->b[slot - 1];
@@ -963,7 +1037,7 @@ lm_notify(struct dmm_node *n, struct lm_binding *b, const struct in6_addr *prev,
 		struct lm_sub *s = &x->subs[i];
 		struct dmm_msg msg = { .type = DMM_MSG_LM_NOTIFY, .flags = DMM_F_ACK_REQ,
 				       .code = LM_UPN_REASON };
-		uint64_t cookie = LM_CK_NOTIFY | slot << 32 | (uint64_t)b->gen << 16 | i;
+		uint64_t cookie = LM_CK_NOTIFY | slot << 32 | (uint64_t)x->gen << 16 | i;
 		int64_t txn;
 
 		if (!s->used || addr_eq(&s->addr, lm_addr(n->lm, b->loc)))
@@ -995,7 +1069,8 @@ lm_notify_done(struct dmm_node *n, uint64_t cookie, const struct dmm_msg *rep)
 		return;
 	b = &lm->b[slot];
 	x = lm_x(lm, b);
-	if (!lm_active(b) || b->gen != gen || i >= x->subs_cap || !x->subs[i].used)
+	if (!lm_active(b) || !(b->bits & LM_BB_EXT) || x->gen != gen || i >= x->subs_cap ||
+	    !x->subs[i].used)
 		return;
 	x->subs[i].txn = 0;
 	if (rep != NULL)
@@ -1245,9 +1320,8 @@ lm_replicate(struct dmm_node *n, const struct lm_binding *b, uint32_t lifetime_s
 static struct lm_replica *
 lm_rp_find(struct dmm_lm *lm, const struct dmm_mnid *id)
 {
-	uint32_t s = lm->rp_by_mnid[dmm_hash_mnid(id) & lm->rp_mask];
-
-	for (; s != LM_NIL; s = lm->rp[s - 1].next)
+	for (uint32_t s = dmm_hidx_first(&lm->rp_idx, dmm_hash_mnid(id)); s != 0;
+	     s = dmm_hidx_next(&lm->rp_idx, lm->rp, s))
 		if (dmm_mnid_eq(&lm->rp[s - 1].mnid, id))
 			return &lm->rp[s - 1];
 	return NULL;
@@ -1256,16 +1330,15 @@ lm_rp_find(struct dmm_lm *lm, const struct dmm_mnid *id)
 static struct lm_replica *
 lm_rp_new(struct dmm_lm *lm, const struct dmm_mnid *id)
 {
-	uint32_t slot = lm->rp_free, *head;
+	uint32_t slot = lm->rp_free;
 	struct lm_replica *r;
 
 	if (slot == LM_NIL)
 		return NULL;
 	r = &lm->rp[slot - 1];
 	lm->rp_free = r->next;
-	head = &lm->rp_by_mnid[dmm_hash_mnid(id) & lm->rp_mask];
-	*r = (struct lm_replica){ .used = true, .mnid = *id, .next = *head };
-	*head = slot;
+	*r = (struct lm_replica){ .used = true, .mnid = *id };
+	dmm_hidx_add(&lm->rp_idx, lm->rp, slot - 1, dmm_hash_mnid(id));
 	lm->rp_used++;
 	return r;
 }
@@ -1274,12 +1347,8 @@ static void
 lm_rp_free(struct dmm_lm *lm, struct lm_replica *r)
 {
 	uint32_t slot = (uint32_t)(r - lm->rp) + 1;
-	uint32_t *link = &lm->rp_by_mnid[dmm_hash_mnid(&r->mnid) & lm->rp_mask];
 
-	while (*link != LM_NIL && *link != slot)
-		link = &lm->rp[*link - 1].next;
-	if (*link == slot)
-		*link = r->next;
+	dmm_hidx_del(&lm->rp_idx, lm->rp, slot - 1, dmm_hash_mnid(&r->mnid));
 	memset(r, 0, sizeof(*r));
 	r->next = lm->rp_free;
 	lm->rp_free = slot;
@@ -1462,7 +1531,7 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 	const struct in6_addr *loc = (m->present & DMM_P_LOCATION) ? &m->location : &ctx->requester;
 	struct lm_binding *b;
 	struct in6_addr prev;
-	bool changed = false;
+	bool changed = false, created = false;
 
 	dmm_prefix_mask(&p);
 	b = lm_find(n->lm, &p);
@@ -1493,7 +1562,7 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 		if ((b = lm_create(n, &p, ctx, loc, now)) == NULL)
 			return DMM_ST_NO_RESOURCES;
 		prev = *loc;
-		changed = true;
+		changed = created = true;
 	} else {
 		prev = *lm_addr(n->lm, b->loc);
 		rep->prev_location = prev;
@@ -1504,7 +1573,6 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 			return DMM_ST_NO_RESOURCES;
 		}
 		if (!lm_fixed(b) && !lm_id_is(n->lm, b, &m->mnid) && (m->present & DMM_P_MNID)) {
-			uint32_t slot = (uint32_t)(b - n->lm->b) + 1;
 			struct dmm_mnid was;
 			/* the HAA gave the prefix to another MN: the newest word wins */
 			lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "new MN id");
@@ -1512,11 +1580,11 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 			mnid_unlink(n->lm, b);
 			if (lm_id_set(n->lm, b, &m->mnid) < 0) {
 				lm_id_set(n->lm, b, &was); /* fits: it did before */
-				mnid_link(n->lm, b, slot);
+				mnid_link(n->lm, b);
 				dmm_drop(n, DMM_C_NOMEM, now, "lm: no memory for an MN id");
 				return DMM_ST_NO_RESOURCES;
 			}
-			mnid_link(n->lm, b, slot);
+			mnid_link(n->lm, b);
 			changed = true;
 		}
 	}
@@ -1527,7 +1595,7 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 		return DMM_ST_NO_RESOURCES;
 	}
 	b->seq = ctx->forwarded ? m->origin_seq : m->seq;
-	lm_set_expiry(n, b, lm_lifetime(n, m), now);
+	lm_set_expiry(n, b, lm_lifetime(n, m), !created, now);
 	if (!addr_eq(&prev, lm_addr(n->lm, b->loc)) || (phl_rc > 0 && !changed)) {
 		lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "moved");
 		lm_notify(n, b, &prev, now);
@@ -1618,11 +1686,10 @@ dmm_lm_restore(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 		lm->rs_last = p;
 	}
 	b->seq = r->seq;
-	b->expires = 0;
-	lm_set_expiry(n, b, 0, now);
-	b->expires = r->expires; /* lm_set_expiry queued it at now: found there, queued again */
-	if (b->expires < n->lm->next_deadline)
-		n->lm->next_deadline = b->expires;
+	lm_set_expiry(n, b, 0, false, now);
+	lm_exp_put(lm, b, r->expires, now); /* queued at now: found there, queued again */
+	if (lm_exp(lm, b) < lm->next_deadline)
+		lm->next_deadline = lm_exp(lm, b);
 	lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "restored");
 	return 0;
 }
@@ -1639,7 +1706,6 @@ dmm_lm_set_store(struct dmm_node *n, enum dmm_lm_store st)
 static int
 lm_apply_id(struct dmm_lm *lm, struct lm_binding *b, const struct dmm_mnid *id)
 {
-	uint32_t slot = (uint32_t)(b - lm->b) + 1;
 	struct dmm_mnid was;
 	int rc;
 
@@ -1649,7 +1715,7 @@ lm_apply_id(struct dmm_lm *lm, struct lm_binding *b, const struct dmm_mnid *id)
 	mnid_unlink(lm, b);
 	if ((rc = lm_id_set(lm, b, id)) < 0)
 		lm_id_set(lm, b, &was); /* fits: it did before */
-	mnid_link(lm, b, slot);
+	mnid_link(lm, b);
 	return rc;
 }
 
@@ -1670,7 +1736,7 @@ lm_apply_new(struct dmm_node *n, const struct dmm_record *r, const struct dmm_pr
 	if (b == NULL)
 		return DMM_E_NOMEM;
 	b->seq = r->seq;
-	lm_expire_at(n, b, r->expires);
+	lm_expire_at(n, b, r->expires, false, now);
 	return 0;
 }
 
@@ -1701,7 +1767,7 @@ dmm_lm_apply(struct dmm_node *n, const struct dmm_record *r, dmm_time_t now)
 			rc = DMM_E_FULL;
 		else if ((rc = lm_apply_id(lm, b, &r->mnid)) == 0) {
 			b->seq = r->seq;
-			lm_expire_at(n, b, r->expires);
+			lm_expire_at(n, b, r->expires, true, now);
 			if (!addr_eq(&prev, lm_addr(lm, b->loc))) {
 				lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "moved through another front end");
 				lm_notify(n, b, &prev, now);
@@ -1731,13 +1797,13 @@ lm_update_by_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	struct dmm_lm *lm = n->lm;
 	struct dmm_msg rep = { .status = DMM_ST_NOT_FOUND, .mnid = ctx->m->mnid,
 			       .present = DMM_P_MNID };
-	uint32_t s = lm->by_mnid[dmm_hash_mnid(&ctx->m->mnid) & lm->mask];
+	uint32_t s = dmm_hidx_first(&lm->by_mnid, dmm_hash_mnid(&ctx->m->mnid));
 	bool found = false;
 
 	while (s != LM_NIL) {
 		struct lm_binding *b = &lm->b[s - 1];
 		uint8_t st;
-		s = b->next_mnid; /* b may be deleted below */
+		s = dmm_hidx_next(&lm->by_mnid, lm->b, s); /* b may be deleted below */
 		if (lm_fixed(b) || !lm_id_is(lm, b, &ctx->m->mnid))
 			continue;
 		if (rep.n_hnp < DMM_MAX_HNP) {
@@ -1902,9 +1968,9 @@ lm_query_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 {
 	struct dmm_lm *lm = n->lm;
 	struct dmm_msg rep = { .status = DMM_ST_OK, .flags = DMM_F_BY_MNID };
-	uint32_t s = lm->by_mnid[dmm_hash_mnid(&ctx->m->mnid) & lm->mask];
+	uint32_t s = dmm_hidx_first(&lm->by_mnid, dmm_hash_mnid(&ctx->m->mnid));
 
-	for (; s != LM_NIL; s = lm->b[s - 1].next_mnid) {
+	for (; s != LM_NIL; s = dmm_hidx_next(&lm->by_mnid, lm->b, s)) {
 		struct lm_binding *b = &lm->b[s - 1];
 		if (lm_fixed(b) || !lm_id_is(lm, b, &ctx->m->mnid))
 			continue;
@@ -2059,10 +2125,8 @@ dmm_lm_reserve(struct dmm_node *n, uint32_t count)
 		lm->b = b;
 		lm->alloc = (uint32_t)want;
 	}
-	buckets = lm->mask + 1;
-	while (want > (uint64_t)buckets * LM_CHAIN_LOAD && buckets * 2 <= LM_SLOT_MAX)
-		buckets *= 2;
-	if (buckets > lm->mask + 1 && lm_resize(lm, buckets) < 0)
+	buckets = lm_buckets_for(lm, want);
+	if (buckets > lm->by_pfx.mask + 1 && lm_relink(lm, buckets) < 0)
 		return DMM_E_NOMEM;
 	lm->rs_sorted = lm->used == 0;
 	lm->rs_n = 0;
@@ -2081,18 +2145,17 @@ dmm_lm_restore_done(struct dmm_node *n)
 		return;
 	lm->rs_unlinked = false;
 	lm->rs_sorted = false;
-	buckets = lm->mask + 1;
-	while (lm->used > (uint64_t)buckets * LM_CHAIN_LOAD && buckets * 2 <= LM_SLOT_MAX)
-		buckets *= 2;
-	if (buckets == lm->mask + 1 || lm_resize(lm, buckets) < 0)
-		lm_relink(lm, true);
+	buckets = lm_buckets_for(lm, lm->used);
+	if (buckets == lm->by_pfx.mask + 1 || lm_relink(lm, buckets) < 0)
+		lm_relink(lm, 0);
 }
 
 int
 dmm_lm_new(struct dmm_node *n, dmm_time_t now)
 {
 	struct dmm_lm *lm = calloc(1, sizeof(*lm));
-	uint32_t buckets = 16;
+	uint32_t buckets = LM_FIRST_BUCKETS;
+	int rc = 0;
 
 	if (lm == NULL)
 		return DMM_E_NOMEM;
@@ -2104,23 +2167,29 @@ dmm_lm_new(struct dmm_node *n, dmm_time_t now)
 							    : LM_SLOT_MAX - 1;
 	lm->max_subs = n->cfg.limits.max_subscribers < LM_SUBS_MAX ?
 		       n->cfg.limits.max_subscribers : LM_SUBS_MAX;
-	/* the records, both chains' buckets, extras and locators grow with use */
-	lm->mask = 16 - 1;
-	lm->by_pfx = calloc(lm->mask + 1, sizeof(*lm->by_pfx));
-	lm->by_mnid = calloc(lm->mask + 1, sizeof(*lm->by_mnid));
+	lm->t_base = now;
+	/* the records, the indexes' buckets, extras and locators grow with use */
+	rc |= dmm_hidx_init(&lm->by_pfx, sizeof(*lm->b), offsetof(struct lm_binding, next_pfx),
+			    LM_FIRST_BUCKETS);
+	rc |= dmm_hidx_init(&lm->by_mnid, sizeof(*lm->b), offsetof(struct lm_binding, next_mnid),
+			    LM_FIRST_BUCKETS);
+	rc |= dmm_hidx_init(&lm->ext_idx, sizeof(*lm->ext), offsetof(struct lm_ext, next),
+			    LM_FIRST_BUCKETS);
+	rc |= dmm_hidx_init(&lm->loc_idx, sizeof(*lm->loc), offsetof(struct lm_loc, next),
+			    LM_FIRST_BUCKETS);
+	rc |= dmm_wheel_init(&lm->wheel, LM_WHEEL, 1000, now);
 	lm->ext_alloc = 4;
 	lm->ext = calloc(lm->ext_alloc, sizeof(*lm->ext));
 	lm->loc_alloc = 16;
 	lm->loc = calloc(lm->loc_alloc, sizeof(*lm->loc));
 	lm->fwd = calloc(lm->n_fwd ? lm->n_fwd : 1, sizeof(*lm->fwd));
-	lm->wheel_s = now / 1000;
 	if (n->cfg.lm_replicate) {
 		while (buckets < lm->cap)
 			buckets <<= 1;
-		lm->rp_mask = buckets - 1;
 		lm->rp = calloc(lm->cap ? lm->cap : 1, sizeof(*lm->rp));
-		lm->rp_by_mnid = calloc(buckets, sizeof(*lm->rp_by_mnid));
-		if (!lm->rp || !lm->rp_by_mnid) {
+		rc |= dmm_hidx_init(&lm->rp_idx, sizeof(*lm->rp), offsetof(struct lm_replica, next),
+				    buckets);
+		if (rc != 0 || !lm->rp) {
 			dmm_lm_free(n);
 			return DMM_E_NOMEM;
 		}
@@ -2128,7 +2197,7 @@ dmm_lm_new(struct dmm_node *n, dmm_time_t now)
 			lm->rp[i].next = i + 2 <= lm->cap ? i + 2 : LM_NIL;
 		lm->rp_free = lm->cap ? 1 : LM_NIL;
 	}
-	if (!lm->by_pfx || !lm->by_mnid || !lm->ext || !lm->loc || !lm->fwd) {
+	if (rc != 0 || !lm->ext || !lm->loc || !lm->fwd) {
 		dmm_lm_free(n);
 		return DMM_E_NOMEM;
 	}
@@ -2146,19 +2215,41 @@ dmm_lm_free(struct dmm_node *n)
 		return;
 	for (uint32_t i = 1; lm->ext != NULL && i <= lm->ext_hi; i++)
 		free(lm->ext[i].subs);
-	for (uint32_t k = 0; k < LM_WHEEL; k++)
-		if (lm->wheel[k].e) /* most are empty; free(NULL) is not free under ASan */
-			free(lm->wheel[k].e);
+	dmm_wheel_fini(&lm->wheel);
+	dmm_hidx_fini(&lm->by_pfx);
+	dmm_hidx_fini(&lm->by_mnid);
+	dmm_hidx_fini(&lm->ext_idx);
+	dmm_hidx_fini(&lm->loc_idx);
+	dmm_hidx_fini(&lm->rp_idx);
 	free(lm->b);
 	free(lm->ext);
 	free(lm->loc);
-	free(lm->by_pfx);
-	free(lm->by_mnid);
 	free(lm->fwd);
 	free(lm->rp);
-	free(lm->rp_by_mnid);
 	free(lm);
 	n->lm = NULL;
+}
+
+/* When to look again: nothing is due before the earliest expiry in the
+ * first bucket holding anything, nor before that bucket's second ends
+ * (any binding queued later expires later). */
+static dmm_time_t
+lm_wheel_next(const struct dmm_lm *lm)
+{
+	const uint32_t *e;
+	uint32_t cnt;
+	uint64_t s;
+	dmm_time_t next;
+
+	if (!dmm_wheel_first(&lm->wheel, &s, &e, &cnt))
+		return DMM_TIME_NEVER;
+	next = (s + 1) * 1000;
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t slot = e[i] & LM_WHEEL_SLOT;
+		if (slot < lm->hi && lm_active(&lm->b[slot]) && lm_exp(lm, &lm->b[slot]) < next)
+			next = lm_exp(lm, &lm->b[slot]);
+	}
+	return next;
 }
 
 /* Bindings due by now: only the wheel's buckets of the seconds gone by are
@@ -2169,55 +2260,26 @@ static dmm_time_t
 lm_wheel_sweep(struct dmm_node *n, dmm_time_t now)
 {
 	struct dmm_lm *lm = n->lm;
-	uint64_t now_s = now / 1000, s;
-	dmm_time_t next = DMM_TIME_NEVER;
+	struct dmm_wheel_sweep sw;
+	uint32_t e;
 
-	if (now_s >= lm->wheel_s + LM_WHEEL) /* asleep for more than a turn */
-		lm->wheel_s = now_s - LM_WHEEL + 1;
-	for (s = lm->wheel_s; s <= now_s; s++) {
-		uint32_t k = (uint32_t)(s % LM_WHEEL), cnt = lm->wheel[k].n;
-		uint32_t *e = lm->wheel[k].e;
-
-		/* take the bucket: what is not due goes back in (maybe this one) */
-		lm->wheel[k].e = NULL;
-		lm->wheel[k].n = lm->wheel[k].cap = 0;
-		lm->wheel_n -= lm->wheel_n == UINT64_MAX ? 0 : cnt;
-		lm->wheel_s = s; /* wheel_add clamps to the bucket being swept */
-		for (uint32_t i = 0; i < cnt; i++) {
-			uint32_t slot = e[i] & LM_WHEEL_SLOT;
-			struct lm_binding *b;
-			if (slot >= lm->hi)
-				continue;
-			b = &lm->b[slot];
-			if (!lm_active(b) || (b->gen & 0xff) != e[i] >> 24)
-				continue;
-			if (b->expires <= now) {
-				dmm_count(n, DMM_C_BINDING_EXPIRED);
-				lm_delete(n, b, "expired");
-			} else {
-				wheel_add(n, b);
-			}
-		}
-		if (e)
-			free(e);
-	}
-	lm->wheel_s = now_s;
-	/* The first bucket holding anything, from this second on: nothing is
-	 * due before its earliest entry, nor before the bucket's second ends
-	 * (any binding queued later expires later). */
-	for (s = now_s; lm->wheel_n > 0 && s < now_s + LM_WHEEL; s++) {
-		uint32_t k = (uint32_t)(s % LM_WHEEL);
-		if (lm->wheel[k].n == 0)
+	dmm_wheel_sweep_begin(&lm->wheel, &sw, now);
+	while (dmm_wheel_sweep_next(&lm->wheel, &sw, &e)) {
+		uint32_t slot = e & LM_WHEEL_SLOT;
+		struct lm_binding *b;
+		if (slot >= lm->hi)
 			continue;
-		next = (s + 1) * 1000;
-		for (uint32_t i = 0; i < lm->wheel[k].n; i++) {
-			struct lm_binding *b = &lm->b[lm->wheel[k].e[i] & LM_WHEEL_SLOT];
-			if (lm_active(b) && b->expires < next)
-				next = b->expires;
+		b = &lm->b[slot];
+		if (!lm_active(b) || lm_gen(b) != e >> 24)
+			continue;
+		if (lm_exp(lm, b) <= now) {
+			dmm_count(n, DMM_C_BINDING_EXPIRED);
+			lm_delete(n, b, "expired");
+		} else {
+			wheel_add(n, b);
 		}
-		break;
 	}
-	return next;
+	return lm_wheel_next(lm);
 }
 
 /* The wheel lost an entry (no memory): look at every binding, once. */
@@ -2225,27 +2287,20 @@ static dmm_time_t
 lm_full_sweep(struct dmm_node *n, dmm_time_t now)
 {
 	struct dmm_lm *lm = n->lm;
-	dmm_time_t next = DMM_TIME_NEVER;
 
-	for (uint32_t k = 0; k < LM_WHEEL; k++) {
-		free(lm->wheel[k].e);
-		lm->wheel[k].e = NULL;
-		lm->wheel[k].n = lm->wheel[k].cap = 0;
-	}
-	lm->wheel_n = 0;
-	lm->wheel_s = now / 1000;
+	dmm_wheel_clear(&lm->wheel, now);
 	for (uint32_t i = 0; i < lm->hi; i++) {
 		struct lm_binding *b = &lm->b[i];
 		if (!lm_active(b))
 			continue;
-		if (b->expires <= now) {
+		if (lm_exp(lm, b) <= now) {
 			dmm_count(n, DMM_C_BINDING_EXPIRED);
 			lm_delete(n, b, "expired");
 			continue;
 		}
 		wheel_add(n, b);
 	}
-	return lm->wheel_n > 0 ? (now / 1000 + 1) * 1000 : next;
+	return lm->wheel.count > 0 ? (now / 1000 + 1) * 1000 : DMM_TIME_NEVER;
 }
 
 void
@@ -2256,7 +2311,7 @@ dmm_lm_timer(struct dmm_node *n, dmm_time_t now)
 
 	if (lm == NULL || now < lm->next_deadline)
 		return;
-	next = lm->wheel_n == UINT64_MAX ? lm_full_sweep(n, now) : lm_wheel_sweep(n, now);
+	next = lm->wheel.count == DMM_WHEEL_LOST ? lm_full_sweep(n, now) : lm_wheel_sweep(n, now);
 	lm_rp_timer(lm, now, &next);
 	lm->next_deadline = next;
 }
@@ -2282,30 +2337,29 @@ dmm_lm_foreach_binding(const struct dmm_node *n,
 		v = (struct dmm_binding_view){
 			.prefix = lm_pfx(lm, b), .mnid = *lm_id(lm, b, &tmp),
 			.location = *lm_addr(lm, b->loc), .home = *lm_addr(lm, b->home),
-			.fixed = lm_fixed(b), .seq = b->seq, .expires = b->expires,
+			.fixed = lm_fixed(b), .seq = b->seq, .expires = lm_exp(lm, b),
 			.n_subscribers = lm_x(lm, b)->n_subs, .phl = lm_x(lm, b)->phl,
 		};
 		cb(ctx, &v);
 	}
 }
 
-/* Bytes the LM's binding structures take now (records, chains' buckets,
- * extras, locators, expiry wheel), and the bindings in use: memory per
- * binding as the structure sees it (docs/BENCHMARKS.md). */
+/* Bytes the LM's binding structures take now (records, the indexes'
+ * buckets, extras, locators, the expiry wheel's entries), and the
+ * bindings in use: memory per binding as the structure sees it
+ * (docs/BENCHMARKS.md). */
 size_t
 dmm_lm_footprint(const struct dmm_node *n, uint32_t *bindings)
 {
 	const struct dmm_lm *lm = n->lm;
-	size_t bytes;
 
 	*bindings = lm ? lm->used : 0;
 	if (lm == NULL)
 		return 0;
-	bytes = (size_t)lm->hi * sizeof(*lm->b) + 2 * ((size_t)lm->mask + 1) * sizeof(uint32_t) +
-		(size_t)lm->ext_alloc * sizeof(*lm->ext) + (size_t)lm->loc_alloc * sizeof(*lm->loc);
-	for (uint32_t k = 0; k < LM_WHEEL; k++)
-		bytes += (size_t)lm->wheel[k].cap * sizeof(uint32_t);
-	return bytes;
+	return (size_t)lm->hi * sizeof(*lm->b) + dmm_hidx_bytes(&lm->by_pfx) +
+	       dmm_hidx_bytes(&lm->by_mnid) + (size_t)lm->ext_alloc * sizeof(*lm->ext) +
+	       dmm_hidx_bytes(&lm->ext_idx) + (size_t)lm->loc_alloc * sizeof(*lm->loc) +
+	       dmm_hidx_bytes(&lm->loc_idx) + dmm_wheel_bytes(&lm->wheel);
 }
 
 const struct dmm_role_ops dmm_lm_ops = {

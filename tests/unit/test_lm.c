@@ -381,7 +381,8 @@ test_expiry(void **state)
 }
 
 /* The table grows with the bindings in use, not with limits.max_bindings;
- * records are compact (48 bytes, locators shared); a long MN id and a
+ * records are compact (36 bytes, locators shared: 48 bytes a binding with
+ * the indexes and the wheel); an MN id that is no EUI-48 or EUI-64 and a
  * prefix longer than /64 go to the extras and still match; the expiry
  * wheel expires exactly the bindings due, at their time. */
 static void
@@ -419,7 +420,7 @@ test_compact_table(void **state)
 	assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR13).status, DMM_ST_OK);
 	bytes = dmm_lm_footprint(la.node, &used);
 	assert_int_equal(used, 1001);
-	assert_true(bytes / used <= 64);
+	assert_true(bytes / used <= 48);
 
 	m = query_msg("2001:db8:a:ffff::7", 0);
 	feed(&la, MR11, &m, T0 + 1);
@@ -454,6 +455,125 @@ test_compact_table(void **state)
 	assert_int_equal(dmm_node_next_deadline(la.node), DMM_TIME_NEVER);
 	bytes = dmm_lm_footprint(la.node, &used);
 	assert_int_equal(used, 0);
+}
+
+/* MN ids of every kind come back as they were given, by address and by
+ * MN id: EUI-48 and EUI-64 (kept in the record), NAIs of 5 and 8 bytes
+ * (in the extras); a binding that takes another MN's id moves from one
+ * kind to the other. */
+static void
+test_mnid_kinds(void **state)
+{
+	struct dmm_mnid ids[4] = {
+		{ .type = DMM_MNID_EUI48, .len = 6, .id = { 2, 0, 0, 0, 0, 0x31 } },
+		{ .type = DMM_MNID_EUI64, .len = 8, .id = { 2, 0, 0, 0, 0, 0, 0, 0x32 } },
+		{ .type = DMM_MNID_NAI, .len = 5, .id = "a@b.c" },
+		{ .type = DMM_MNID_NAI, .len = 8, .id = "mn@a.net" },
+	};
+	struct dmm_msg m, rep;
+	char pfx[64], addr[64];
+
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(pfx, sizeof(pfx), "2001:db8:a:%x::/64", 0x200 + i);
+		m = update_msg(0, pfx, MR11, LIFE);
+		m.mnid = ids[i];
+		feed(&la, MR11, &m, T0);
+		assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR11).status, DMM_ST_OK);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(addr, sizeof(addr), "2001:db8:a:%x::9", 0x200 + i);
+		m = query_msg(addr, 0);
+		feed(&la, MR12, &m, T0 + 1);
+		rep = only(&la, DMM_MSG_LOC_REPLY, MR12);
+		assert_int_equal(rep.status, DMM_ST_OK);
+		assert_true(dmm_mnid_eq(&rep.mnid, &ids[i]));
+		m = (struct dmm_msg){ .type = DMM_MSG_LOC_QUERY, .flags = DMM_F_BY_MNID,
+				      .present = DMM_P_MNID, .mnid = ids[i] };
+		feed(&la, MR12, &m, T0 + 2);
+		rep = only(&la, DMM_MSG_LOC_REPLY, MR12);
+		assert_int_equal(rep.status, DMM_ST_OK);
+		snprintf(pfx, sizeof(pfx), "2001:db8:a:%x::/64", 0x200 + i);
+		assert_hnp(&rep, pfx);
+	}
+	/* the EUI-48's prefix goes to the NAI, and back */
+	for (unsigned k = 0; k < 2; k++) {
+		const struct dmm_mnid *to = k == 0 ? &ids[2] : &ids[0];
+		m = update_msg(0, "2001:db8:a:200::/64", MR11, LIFE);
+		m.mnid = *to;
+		feed(&la, MR11, &m, T0 + 3 + k);
+		m = query_msg("2001:db8:a:200::9", 0);
+		feed(&la, MR12, &m, T0 + 3 + k);
+		rep = only(&la, DMM_MSG_LOC_REPLY, MR12);
+		assert_true(dmm_mnid_eq(&rep.mnid, to));
+		m = (struct dmm_msg){ .type = DMM_MSG_LOC_QUERY, .flags = DMM_F_BY_MNID,
+				      .present = DMM_P_MNID, .mnid = ids[0] };
+		feed(&la, MR12, &m, T0 + 3 + k);
+		if (k == 0) { /* not bound here any more: asked of the other LMs */
+			assert_int_equal(find(&la, DMM_MSG_LOC_REPLY, MR12, &rep), -1);
+			assert_true(find(&la, DMM_MSG_LM_FWD, LMB, &rep) >= 0);
+		} else {
+			rep = only(&la, DMM_MSG_LOC_REPLY, MR12);
+			assert_hnp(&rep, "2001:db8:a:200::/64");
+		}
+	}
+}
+
+/* Expiries are kept in 32 bits of ms from a base that moves up: a binding
+ * refreshed every 1.5 days for 90 days (the base moves at least once,
+ * every 24.8 to 49.7 days) always expires exactly lifetime after its last
+ * refresh, and one left alone expires at its own time. No lifetime is
+ * granted beyond 24.8 days. */
+static void
+test_expiry_long_run(void **state)
+{
+	const dmm_time_t day = 86400000, life = 2 * day;
+	struct dmm_config c;
+	struct dmm_msg m, rep;
+	dmm_time_t t = T0;
+	struct bindings b;
+
+	nt_stop(&la);
+	lm_config(&c, "lm-a", LMA, 0, 16);
+	c.timers.binding_lifetime_s = 4000000; /* 46 days */
+	assert_int_equal(nt_start(&la, &c, T0), 0);
+	m = update_msg(1, HNP, MR11, (uint32_t)(life / 1000));
+	feed(&la, MR11, &m, t);
+	m = update_msg(2, "2001:db8:a:101::/64", MR12, (uint32_t)(life / 1000));
+	feed(&la, MR12, &m, t);
+	for (int k = 1; k <= 60; k++) {
+		t = T0 + (dmm_time_t)k * (day + day / 2);
+		dmm_node_timer(la.node, t);
+		b = bindings(&la);
+		assert_int_equal(b.n, k == 1 ? 2 : 1);
+		m = update_msg(1, HNP, MR11, (uint32_t)(life / 1000));
+		feed(&la, MR11, &m, t);
+		assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR11).status, DMM_ST_OK);
+		b = bindings(&la);
+		assert_int_equal(b.v[0].expires, t + life);
+		assert_true(dmm_node_next_deadline(la.node) <= t + life);
+		assert_true(dmm_node_next_deadline(la.node) > t);
+	}
+	assert_int_equal(counter(&la, DMM_C_BINDING_EXPIRED), 1);
+	dmm_node_timer(la.node, t + life - 1);
+	assert_int_equal(bindings(&la).n, 1);
+	dmm_node_timer(la.node, t + life);
+	assert_int_equal(bindings(&la).n, 0);
+	assert_int_equal(counter(&la, DMM_C_BINDING_EXPIRED), 2);
+
+	/* a forwarded update asks for 40 days: 24.8 granted, and kept */
+	m = update_msg(1, HNP, MR11, 40 * 86400);
+	m.type = DMM_MSG_LM_FWD;
+	m.code = DMM_MSG_LOC_UPDATE;
+	m.origin = nt_a6(MR11);
+	m.origin_seq = 7;
+	m.present |= DMM_P_ORIGIN;
+	feed(&la, LMB, &m, t);
+	rep = only(&la, DMM_MSG_LM_FWD_REPLY, LMB);
+	assert_int_equal(rep.status, DMM_ST_OK);
+	assert_int_equal(rep.lifetime, INT32_MAX / 1000);
+	b = bindings(&la);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.v[0].expires, t + (INT32_MAX / 1000) * 1000);
 }
 
 static void
@@ -1506,6 +1626,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replica_bounded, setup_repl_small, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_expiry, setup_repl, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_bindings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mnid_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_long_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_subscriptions, setup, teardown),
 	};
 
