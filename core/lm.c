@@ -132,6 +132,7 @@ struct lm_fwd {
  * notified, never an answer to an address query. */
 struct lm_replica {
 	bool used;
+	uint8_t gen;   /* bumped on free: stale wheel entries miss */
 	struct dmm_mnid mnid;
 	uint8_t n_hnp;
 	struct dmm_prefix hnp[DMM_MAX_HNP];
@@ -174,6 +175,7 @@ struct dmm_lm {
 	dmm_time_t next_deadline; /* never later than the earliest expiry */
 	struct lm_replica *rp;    /* limits.max_bindings entries */
 	struct dmm_hidx rp_idx;   /* replicas by MN id */
+	struct dmm_wheel rp_wheel;/* their expiries: slot | gen << 24 */
 	uint32_t rp_free, rp_used;
 	enum dmm_lm_store store;  /* a shared store's state (dmm_lm_set_store) */
 	bool applying;            /* in dmm_lm_apply: nothing to persist */
@@ -1337,7 +1339,7 @@ lm_rp_new(struct dmm_lm *lm, const struct dmm_mnid *id)
 		return NULL;
 	r = &lm->rp[slot - 1];
 	lm->rp_free = r->next;
-	*r = (struct lm_replica){ .used = true, .mnid = *id };
+	*r = (struct lm_replica){ .used = true, .gen = r->gen, .mnid = *id };
 	dmm_hidx_add(&lm->rp_idx, lm->rp, slot - 1, dmm_hash_mnid(id));
 	lm->rp_used++;
 	return r;
@@ -1347,12 +1349,25 @@ static void
 lm_rp_free(struct dmm_lm *lm, struct lm_replica *r)
 {
 	uint32_t slot = (uint32_t)(r - lm->rp) + 1;
+	uint8_t gen = (uint8_t)(r->gen + 1);
 
 	dmm_hidx_del(&lm->rp_idx, lm->rp, slot - 1, dmm_hash_mnid(&r->mnid));
 	memset(r, 0, sizeof(*r));
+	r->gen = gen;
 	r->next = lm->rp_free;
 	lm->rp_free = slot;
 	lm->rp_used--;
+}
+
+/* Queue r at its expiry in the replicas' wheel. */
+static void
+lm_rp_queue(struct dmm_node *n, const struct lm_replica *r)
+{
+	struct dmm_lm *lm = n->lm;
+	uint32_t e = (uint32_t)(r - lm->rp) | (uint32_t)r->gen << 24;
+
+	if (dmm_wheel_add(&lm->rp_wheel, r->expires, e) < 0)
+		dmm_count(n, DMM_C_NOMEM); /* found again by a full sweep (lm_rp_timer) */
 }
 
 /* Store replicated prefix m->hnp[0] of m->mnid, or forget it (lifetime 0). */
@@ -1362,6 +1377,8 @@ lm_rp_apply(struct dmm_node *n, const struct dmm_msg *m, dmm_time_t now)
 	struct dmm_lm *lm = n->lm;
 	struct lm_replica *r = lm_rp_find(lm, &m->mnid);
 	struct dmm_prefix p = m->hnp[0];
+	bool fresh = r == NULL;
+	dmm_time_t old;
 	unsigned i;
 
 	dmm_prefix_mask(&p);
@@ -1384,7 +1401,11 @@ lm_rp_apply(struct dmm_node *n, const struct dmm_msg *m, dmm_time_t now)
 		r->hnp[r->n_hnp++] = p;
 	r->location = m->location;
 	r->home = (m->present & DMM_P_HOME) ? m->home : m->location;
+	old = r->expires;
 	r->expires = now + (dmm_time_t)lm_lifetime(n, m) * 1000;
+	/* queued already at or before the new expiry: found there (lazy) */
+	if (fresh || r->expires / 1000 < old / 1000)
+		lm_rp_queue(n, r);
 	if (r->expires < lm->next_deadline)
 		lm->next_deadline = r->expires;
 	return DMM_ST_OK;
@@ -1508,17 +1529,67 @@ lm_rp_answer(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	return true;
 }
 
+/* The replicas' wheel lost an entry (no memory): look at every replica,
+ * once, and queue the live ones again. */
 static void
-lm_rp_timer(struct dmm_lm *lm, dmm_time_t now, dmm_time_t *next)
+lm_rp_full_sweep(struct dmm_node *n, dmm_time_t now, dmm_time_t *next)
 {
-	for (uint32_t i = 0; lm->rp != NULL && i < lm->cap; i++) {
+	struct dmm_lm *lm = n->lm;
+
+	dmm_wheel_clear(&lm->rp_wheel, now);
+	for (uint32_t i = 0; i < lm->cap; i++) {
 		struct lm_replica *r = &lm->rp[i];
 		if (!r->used)
 			continue;
+		if (r->expires <= now) {
+			lm_rp_free(lm, r);
+			continue;
+		}
+		lm_rp_queue(n, r);
+		if (r->expires < *next)
+			*next = r->expires;
+	}
+}
+
+/* Replicas due by now, as the bindings' (lm_wheel_sweep): only the
+ * buckets of the seconds gone by; *next lowered to when to look again. */
+static void
+lm_rp_timer(struct dmm_node *n, dmm_time_t now, dmm_time_t *next)
+{
+	struct dmm_lm *lm = n->lm;
+	struct dmm_wheel_sweep sw;
+	const uint32_t *es;
+	uint32_t e, cnt;
+	uint64_t s;
+
+	if (lm->rp == NULL)
+		return;
+	if (lm->rp_wheel.count == DMM_WHEEL_LOST) {
+		lm_rp_full_sweep(n, now, next);
+		return;
+	}
+	dmm_wheel_sweep_begin(&lm->rp_wheel, &sw, now);
+	while (dmm_wheel_sweep_next(&lm->rp_wheel, &sw, &e)) {
+		uint32_t slot = e & LM_WHEEL_SLOT;
+		struct lm_replica *r;
+		if (slot >= lm->cap)
+			continue;
+		r = &lm->rp[slot];
+		if (!r->used || r->gen != e >> 24)
+			continue;
 		if (r->expires <= now)
 			lm_rp_free(lm, r);
-		else if (r->expires < *next)
-			*next = r->expires;
+		else
+			lm_rp_queue(n, r);
+	}
+	if (!dmm_wheel_first(&lm->rp_wheel, &s, &es, &cnt))
+		return;
+	if ((s + 1) * 1000 < *next)
+		*next = (s + 1) * 1000;
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t slot = es[i] & LM_WHEEL_SLOT;
+		if (slot < lm->cap && lm->rp[slot].used && lm->rp[slot].expires < *next)
+			*next = lm->rp[slot].expires;
 	}
 }
 
@@ -2189,6 +2260,7 @@ dmm_lm_new(struct dmm_node *n, dmm_time_t now)
 		lm->rp = calloc(lm->cap ? lm->cap : 1, sizeof(*lm->rp));
 		rc |= dmm_hidx_init(&lm->rp_idx, sizeof(*lm->rp), offsetof(struct lm_replica, next),
 				    buckets);
+		rc |= dmm_wheel_init(&lm->rp_wheel, LM_WHEEL, 1000, now);
 		if (rc != 0 || !lm->rp) {
 			dmm_lm_free(n);
 			return DMM_E_NOMEM;
@@ -2221,6 +2293,7 @@ dmm_lm_free(struct dmm_node *n)
 	dmm_hidx_fini(&lm->ext_idx);
 	dmm_hidx_fini(&lm->loc_idx);
 	dmm_hidx_fini(&lm->rp_idx);
+	dmm_wheel_fini(&lm->rp_wheel);
 	free(lm->b);
 	free(lm->ext);
 	free(lm->loc);
@@ -2312,7 +2385,7 @@ dmm_lm_timer(struct dmm_node *n, dmm_time_t now)
 	if (lm == NULL || now < lm->next_deadline)
 		return;
 	next = lm->wheel.count == DMM_WHEEL_LOST ? lm_full_sweep(n, now) : lm_wheel_sweep(n, now);
-	lm_rp_timer(lm, now, &next);
+	lm_rp_timer(n, now, &next);
 	lm->next_deadline = next;
 }
 

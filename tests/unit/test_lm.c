@@ -1240,6 +1240,39 @@ test_replica_bounded(void **state)
 	repl_deliver(&lb, LMB, DMM_ST_OK, T0 + 4);
 }
 
+/* A replica refreshed later (its binding moved) outlives its first
+ * expiry: the replicas' wheel finds its old entry and queues it again at
+ * the new one; it goes at the new one exactly. */
+static void
+test_replica_refreshed(void **state)
+{
+	const dmm_time_t t1 = T0 + 100000;
+	struct dmm_msg m, r;
+
+	repl_bind(1, HNP, T0);
+	repl_deliver(&lb, LMB, DMM_ST_OK, T0);
+	m = update_msg(1, HNP, MR12, LIFE);
+	feed(&la, MR12, &m, t1);
+	repl_deliver(&lb, LMB, DMM_ST_OK, t1);
+	dmm_node_timer(lb.node, T0 + LIFE * 1000);
+	assert_true(dmm_node_next_deadline(lb.node) > T0 + LIFE * 1000);
+	assert_true(dmm_node_next_deadline(lb.node) <= t1 + LIFE * 1000);
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, T0 + LIFE * 1000);
+	r = only(&lb, DMM_MSG_LOC_REPLY, MR21);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_addr(&r.location, MR12);
+	dmm_node_timer(lb.node, t1 + LIFE * 1000 - 1);
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, t1 + LIFE * 1000 - 1);
+	assert_int_equal(only(&lb, DMM_MSG_LOC_REPLY, MR21).status, DMM_ST_OK);
+	dmm_node_timer(lb.node, t1 + LIFE * 1000);
+	m = query_mnid_msg(1);
+	feed(&lb, MR21, &m, t1 + LIFE * 1000);
+	assert_int_equal(lb.n_sent, 2); /* fan-out: the replica is gone */
+	assert_int_equal(nt_count(&lb, DMM_MSG_LOC_REPLY, NULL), 0);
+}
+
 static void
 test_replica_expiry(void **state)
 {
@@ -1625,6 +1658,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replica_refused, setup_repl, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_bounded, setup_repl_small, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_expiry, setup_repl, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_refreshed, setup_repl, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_bindings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mnid_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_long_run, setup, teardown),
