@@ -629,7 +629,7 @@ int dmm_hidx_rebuild(struct dmm_hidx *const *xs, const uint32_t *buckets, unsign
 		     void *recs, uint32_t nrec, dmm_hidx_hash_fn hash, const void *ctx)
 {
 	enum { AHEAD = 32 };
-	uint32_t *nh[DMM_HIDX_REBUILD_MAX], nb[DMM_HIDX_REBUILD_MAX];
+	uint32_t *nh[DMM_HIDX_REBUILD_MAX] = { NULL }, nb[DMM_HIDX_REBUILD_MAX];
 	uint32_t h[AHEAD][DMM_HIDX_REBUILD_MAX];
 	bool live[AHEAD];
 
@@ -637,7 +637,6 @@ int dmm_hidx_rebuild(struct dmm_hidx *const *xs, const uint32_t *buckets, unsign
 		return DMM_E_CONFIG;
 	for (unsigned k = 0; k < nx; k++) {
 		nb[k] = buckets != NULL && buckets[k] != 0 ? buckets[k] : xs[k]->mask + 1;
-		nh[k] = NULL;
 		if ((nb[k] & (nb[k] - 1)) != 0)
 			goto fail_config;
 		if (nb[k] != xs[k]->mask + 1 && (nh[k] = calloc(nb[k], sizeof(uint32_t))) == NULL)
@@ -868,10 +867,11 @@ bool dmm_wheel_sweep_next(struct dmm_wheel *w, struct dmm_wheel_sweep *sw, uint3
 bool dmm_wheel_first(const struct dmm_wheel *w, uint64_t *tick, const uint32_t **e,
 		     uint32_t *n)
 {
-	uint32_t start = (uint32_t)(w->cur % w->nb), words = (w->nb + 63) / 64;
+	uint32_t start, words = (w->nb + 63) / 64;
 
-	if (w->count == 0)
+	if (w->count == 0 || w->nb == 0)
 		return false;
+	start = (uint32_t)(w->cur % w->nb);
 	/* from start to the end of the ring, then from 0 up to start */
 	for (uint32_t pass = 0; pass < 2; pass++) {
 		uint32_t from = pass == 0 ? start : 0, to = pass == 0 ? w->nb : start;

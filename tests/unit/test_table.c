@@ -371,6 +371,11 @@ static void test_hidx_random(void **state)
 			 DMM_E_CONFIG);
 	assert_int_equal(dmm_hidx_rebuild(xs, (uint32_t[]){ 3, 0 }, 1, r, N, hrec_hash, r),
 			 DMM_E_CONFIG);
+	assert_int_equal(dmm_hidx_rebuild(xs, (uint32_t[]){ 3, 2 * (b.mask + 1) }, 2, r, N,
+					  hrec_hash, r), DMM_E_CONFIG);
+	/* the second size is refused after the first was allocated: both as they were */
+	assert_int_equal(dmm_hidx_rebuild(xs, (uint32_t[]){ 2 * (a.mask + 1), 6 }, 2, r, N,
+					  hrec_hash, r), DMM_E_CONFIG);
 	assert_int_equal(a.n, live); /* a refused rebuild changed nothing */
 	for (uint32_t k = 0; k < KEYS; k++)
 		hidx_check(&a, r, N, k, k);
