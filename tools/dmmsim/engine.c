@@ -792,6 +792,14 @@ static void io_log(void *ctx, enum dmm_log_level lvl, const char *line)
 		fprintf(stderr, "[%llu] %s: %s\n", (unsigned long long)S.now, x->name, line);
 }
 
+/* Only the lines that are shown (-v) or counted (warnings and errors) are
+ * formatted: the core asks before it formats one. */
+static bool io_log_on(void *ctx, enum dmm_log_level lvl)
+{
+	(void)ctx;
+	return S.verbose || lvl <= DMM_LOG_WARN;
+}
+
 static void io_event(void *ctx, const struct dmm_event *ev)
 {
 	uint32_t mn = mn_of_mnid(&ev->mnid);
@@ -832,7 +840,7 @@ int node_create(uint32_t n, const struct dmm_config *c)
 {
 	struct sim_node *x = &S.nodes[n];
 	struct dmm_io io = { .ctx = x, .send = io_send, .dp = io_dp, .log = io_log,
-			     .event = io_event, .random = io_random };
+			     .log_on = io_log_on, .event = io_event, .random = io_random };
 	int rc;
 
 	x->addr = c->self;
