@@ -150,64 +150,89 @@ uint32_t node_delay(uint32_t a, uint32_t b)
 	return net_delay(S.nodes[a].net, S.nodes[b].net);
 }
 
-/* ---- the event heap: (t, ord), 4-ary (half the levels of a binary heap,
- * and the four children share a cache line or two) ---- */
+/* ---- the event heap: (t, class, order), 4-ary (half the levels of a
+ * binary heap). Element k lives at heap[k + 3], so the four children of
+ * one node, at 4k + 4 .. 4k + 7, fill one 64-byte cache line. ---- */
 
-static bool ev_less(const struct sim_ev *a, const struct sim_ev *b)
+#define HEAP_OFF 3
+
+static inline bool ev_less(const struct sim_hev *a, const struct sim_hev *b)
 {
-	return a->t < b->t || (a->t == b->t && a->ord < b->ord);
+	return a->hi < b->hi || (a->hi == b->hi && a->lo < b->lo);
+}
+
+static void heap_grow(void)
+{
+	size_t cap = S.heap_cap ? 2 * S.heap_cap : 1024;
+	void *mem = xrealloc(NULL, (cap + HEAP_OFF) * sizeof(struct sim_hev) + 64);
+	struct sim_hev *h = (struct sim_hev *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+
+	if (S.n_heap)
+		memcpy(h + HEAP_OFF, S.heap + HEAP_OFF, S.n_heap * sizeof(*h));
+	free(S.heap_mem);
+	S.heap_mem = mem;
+	S.heap = h;
+	S.heap_cap = cap;
 }
 
 void ev_push(dmm_time_t t, unsigned cls, uint32_t kind, uint32_t arg)
 {
-	struct sim_ev e = { .t = t, .kind = kind, .arg = arg };
-	size_t i;
-
 	/* messages, then timers (in node order, like tests/lib/vnet.c), then
 	 * the scenario: all in the order they were scheduled */
-	e.ord = (uint64_t)cls << 60 | (cls == EVC_TIMER ? arg : S.ev_seq++);
-	if (S.n_heap == S.heap_cap) {
-		S.heap_cap = S.heap_cap ? 2 * S.heap_cap : 1024;
-		S.heap = xrealloc(S.heap, S.heap_cap * sizeof(*S.heap));
-	}
+	uint64_t ord = cls == EVC_TIMER ? arg : S.ev_seq++;
+	struct sim_hev e = {
+		.hi = (uint64_t)(t < SIM_T_MAX ? t : SIM_T_MAX) << 32 | (uint64_t)cls << 30 |
+		      (ord >> 24 & 0x3fffffff),
+		.lo = (ord & 0xffffff) << 36 | (uint64_t)(kind & 0xf) << 32 | arg,
+	};
+	struct sim_hev *h;
+	size_t i;
+
+	if (S.n_heap == S.heap_cap)
+		heap_grow();
+	h = S.heap + HEAP_OFF;
 	i = S.n_heap++;
 	while (i > 0) {
 		size_t p = (i - 1) / 4;
-		if (!ev_less(&e, &S.heap[p]))
+		if (!ev_less(&e, &h[p]))
 			break;
-		S.heap[i] = S.heap[p];
+		h[i] = h[p];
 		i = p;
 	}
-	S.heap[i] = e;
+	h[i] = e;
 	if (S.n_heap > S.peak_heap)
 		S.peak_heap = S.n_heap;
 }
 
 bool ev_pop(struct sim_ev *out)
 {
-	struct sim_ev last;
-	size_t i = 0;
+	struct sim_hev *h = S.heap + HEAP_OFF, top, last;
+	size_t i = 0, n;
 
 	if (!S.n_heap)
 		return false;
-	*out = S.heap[0];
-	last = S.heap[--S.n_heap];
+	top = h[0];
+	n = --S.n_heap;
+	last = h[n];
 	for (;;) {
 		size_t c = 4 * i + 1, end = c + 4;
-		if (c >= S.n_heap)
+		if (c >= n)
 			break;
-		if (end > S.n_heap)
-			end = S.n_heap;
+		if (end > n)
+			end = n;
 		for (size_t k = c + 1; k < end; k++)
-			if (ev_less(&S.heap[k], &S.heap[c]))
+			if (ev_less(&h[k], &h[c]))
 				c = k;
-		if (!ev_less(&S.heap[c], &last))
+		if (!ev_less(&h[c], &last))
 			break;
-		S.heap[i] = S.heap[c];
+		h[i] = h[c];
 		i = c;
 	}
-	if (S.n_heap)
-		S.heap[i] = last;
+	if (n)
+		h[i] = last;
+	out->t = top.hi >> 32;
+	out->kind = (uint32_t)(top.lo >> 32) & 0xf;
+	out->arg = (uint32_t)top.lo;
 	return true;
 }
 

@@ -14,11 +14,21 @@ enum sim_ev_kind {
 	EV_C_PBU, EV_C_PBA, EV_KIND_COUNT
 };
 
+/* An event as ev_pop gives it. */
 struct sim_ev {
 	dmm_time_t t;
-	uint64_t ord;
 	uint32_t kind, arg;
 };
+
+/* An event in the heap, 16 bytes, compared as one 128-bit number (hi,
+ * lo): time (32 bits: ms, events after SIM_T_MAX are kept at it), class
+ * (2), order within the class (54: scheduling order, or a timer's node),
+ * kind (4), argument (32). */
+struct sim_hev {
+	uint64_t lo, hi;
+};
+
+#define SIM_T_MAX UINT32_MAX
 
 struct sim_msg {
 	uint32_t from, to, next;
@@ -69,7 +79,8 @@ struct sim {
 	uint32_t n_mns;
 	struct sim_mn *mns;
 
-	struct sim_ev *heap;
+	struct sim_hev *heap;    /* 4-ary; heap_mem: where it was allocated */
+	void *heap_mem;
 	size_t n_heap, heap_cap, peak_heap;
 	uint64_t ev_seq;
 
