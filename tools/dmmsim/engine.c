@@ -487,6 +487,8 @@ static struct sim_rent *route_lookup(uint32_t n, uint64_t dst, uint64_t src)
 
 static struct sim_rent *hold_cover(uint32_t n, uint64_t dst)
 {
+	if (!S.nodes[n].holds)
+		return NULL; /* most of the time: no probe of the hash */
 	return lpm(n, TBL_HOLD, S.nodes[n].hmask, false, 0, dst, 0);
 }
 
@@ -696,6 +698,7 @@ static void hold_end(uint32_t n, const struct dmm_prefix *pf, bool flush)
 		return;
 	p = h->val;
 	rtab_del(h);
+	S.nodes[n].holds--;
 	while (p != SIM_NONE) { /* back to arrival order */
 		uint32_t nx = S.pkts[p].next;
 		S.pkts[p].next = rev;
@@ -782,6 +785,7 @@ static void io_dp(void *ctx, const struct dmm_dp_op *op)
 		if (e->kind == 0xff) {
 			e->kind = RK_HOLD;
 			e->aux = 0;
+			x->holds++;
 			if (op->prefix.len)
 				x->hmask |= 1ull << (op->prefix.len - 1);
 			S.holds++;

@@ -52,6 +52,7 @@ struct sim_node {
 	bool d0;                 /* route of length 0 in use */
 	dmm_time_t sched;        /* earliest pending timer event, NEVER if none */
 	uint64_t rmask, smask, hmask; /* prefix lengths in use (bit len-1): routes, sources, holds */
+	uint32_t holds;          /* holds in the route model now */
 	uint32_t rx[DMM_MSG_TYPE_COUNT], tx[DMM_MSG_TYPE_COUNT];
 	uint64_t pkts;           /* data packets that crossed this node */
 	char name[DMM_NAME_MAX];
