@@ -226,9 +226,10 @@ static void mn_set_state(struct dmm_node *n, struct mr_mn *mn, enum dmm_mn_state
 {
 	char id[DMM_MNID_STRLEN];
 
-	dmm_log(n, DMM_LOG_DEBUG, "mr: mn %s link %u: %s -> %s (%s)",
-		dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link,
-		dmm_mn_state_name(mn->state), dmm_mn_state_name(s), why);
+	if (dmm_log_on(n, DMM_LOG_DEBUG)) /* its arguments are formatted first */
+		dmm_log(n, DMM_LOG_DEBUG, "mr: mn %s link %u: %s -> %s (%s)",
+			dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link,
+			dmm_mn_state_name(mn->state), dmm_mn_state_name(s), why);
 	mn->state = s;
 	mn->since = now;
 	if (s == DMM_MN_ATTACHED)
@@ -1337,8 +1338,10 @@ int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 	dmm_count(n, DMM_C_DETACH);
 	dmm_emit(n, DMM_EV_LINK_LOSS, now, &mn->mnid, mn->n_hnp ? &mn->hnp[0].p : NULL, NULL,
 		 mn->link);
-	dmm_log(n, DMM_LOG_DEBUG, "mr: mn %s link %u: %s -> gone (link loss)",
-		dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link, dmm_mn_state_name(mn->state));
+	if (dmm_log_on(n, DMM_LOG_DEBUG))
+		dmm_log(n, DMM_LOG_DEBUG, "mr: mn %s link %u: %s -> gone (link loss)",
+			dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link,
+			dmm_mn_state_name(mn->state));
 	/* lm-update-on-attach no: the LM has not heard of a prefix the MN got
 	 * here. It must now (its first departure), or the nMR's lookup by MN
 	 * id finds nothing and the MN loses its prefix. A prefix the MN never

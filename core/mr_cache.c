@@ -28,6 +28,8 @@ static void cache_log(struct dmm_node *n, const struct mr_cache *e, const char *
 {
 	char p[DMM_PREFIX_STRLEN], s[DMM_PREFIX_STRLEN];
 
+	if (!dmm_log_on(n, DMM_LOG_DEBUG)) /* the prefixes are formatted first */
+		return;
 	dmm_log(n, DMM_LOG_DEBUG, "mr: cache %s from %s: %s -> %s (%s)",
 		dmm_prefix_str(&e->prefix, p, sizeof(p)), dmm_prefix_str(&e->src, s, sizeof(s)),
 		from, to, why);
@@ -349,8 +351,9 @@ static void anchor_expire(struct dmm_node *n, struct mr_anchor *a, const char *w
 
 	anchor_remove(n, a);
 	dmm_count(n, DMM_C_ANCHOR_EXPIRED);
-	dmm_log(n, DMM_LOG_DEBUG, "mr: anchor %s: gone (%s)",
-		dmm_prefix_str(&c.p, b, sizeof(b)), why);
+	if (dmm_log_on(n, DMM_LOG_DEBUG))
+		dmm_log(n, DMM_LOG_DEBUG, "mr: anchor %s: gone (%s)",
+			dmm_prefix_str(&c.p, b, sizeof(b)), why);
 	if (c.mnid.len)
 		mr_release_lease(n, &c.mnid, &c.p, 0, now);
 }

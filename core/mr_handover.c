@@ -24,9 +24,10 @@ static void ho_set_state(struct dmm_node *n, struct mr_ho *ho, enum dmm_ho_state
 {
 	char id[DMM_MNID_STRLEN];
 
-	dmm_log(n, DMM_LOG_DEBUG, "mr: handover of %s: %s -> %s (%s)",
-		dmm_mnid_str(&ho->mnid, id, sizeof(id)), dmm_ho_state_name(ho->state),
-		dmm_ho_state_name(s), why);
+	if (dmm_log_on(n, DMM_LOG_DEBUG)) /* its arguments are formatted first */
+		dmm_log(n, DMM_LOG_DEBUG, "mr: handover of %s: %s -> %s (%s)",
+			dmm_mnid_str(&ho->mnid, id, sizeof(id)), dmm_ho_state_name(ho->state),
+			dmm_ho_state_name(s), why);
 	ho->state = s;
 }
 
