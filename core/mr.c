@@ -334,11 +334,51 @@ static struct mr_mn *mn_alloc(struct dmm_node *n, const struct dmm_mnid *id, uin
 	return mn;
 }
 
-/* The MN leaves the table and its indexes. */
+int mr_ctx_hold(struct dmm_node *n, struct mr_mn *mn, const struct in6_addr *src,
+		const struct dmm_msg *m)
+{
+	uint64_t id;
+	struct mr_ctx_hold *h = mn->ctx_held ? dmm_tbl_get(&n->mr->holds, mn->ctx_hold) :
+					       dmm_tbl_alloc(&n->mr->holds, &id);
+
+	if (!h)
+		return DMM_E_NOMEM;
+	if (!mn->ctx_held)
+		h->id = mn->ctx_hold = id;
+	h->src = *src;
+	h->req = *m;
+	mn->ctx_held = true;
+	return 0;
+}
+
+bool mr_ctx_take(struct dmm_node *n, struct mr_mn *mn, struct in6_addr *src,
+		 struct dmm_msg *m)
+{
+	struct mr_ctx_hold *h;
+
+	if (!mn->ctx_held)
+		return false;
+	mn->ctx_held = false;
+	h = dmm_tbl_get(&n->mr->holds, mn->ctx_hold);
+	mn->ctx_hold = 0;
+	if (!h)
+		return false;
+	*src = h->src;
+	*m = h->req;
+	dmm_tbl_free(&n->mr->holds, h);
+	return true;
+}
+
+/* The MN leaves the table and its indexes (a request still held for it
+ * goes unanswered). */
 static void mn_free(struct dmm_node *n, struct mr_mn *mn)
 {
 	struct dmm_mr *mr = n->mr;
 	uint32_t s = dmm_tbl_slot(&mr->mns, mn);
+	struct mr_ctx_hold *h;
+
+	if (mn->ctx_held && (h = dmm_tbl_get(&mr->holds, mn->ctx_hold)) != NULL)
+		dmm_tbl_free(&mr->holds, h);
 
 	dmm_hmap_del(&mr->mn_link, mn->link, s);
 	dmm_hmap_del(&mr->mn_id, dmm_mnid_key(&mn->mnid), s);
@@ -980,10 +1020,13 @@ static void mn_restart(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now);
 
 static void mn_timer(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 {
-	if (mn->ctx_held && mn->ctx_until <= now) { /* its link kept carrier */
-		mn->ctx_held = false;
+	struct in6_addr src;
+	struct dmm_msg req;
+
+	if (mn->ctx_held && mn->ctx_until <= now && /* its link kept carrier */
+	    mr_ctx_take(n, mn, &src, &req)) {
 		dmm_count(n, DMM_C_ATTACH_CONFLICT);
-		mr_ho_ctx_answer(n, &mn->ctx_src, &mn->ctx_req, DMM_ST_PROHIBITED, now);
+		mr_ho_ctx_answer(n, &src, &req, DMM_ST_PROHIBITED, now);
 	}
 	if (mn->state == DMM_MN_FAILED && mn->retry_at <= now) {
 		mn_restart(n, mn, now);
@@ -1096,7 +1139,8 @@ int dmm_mr_new(struct dmm_node *n, dmm_time_t now)
 			       mr_cache_key)) < 0 ||
 	    (rc = dmm_tbl_init(&mr->anchors, sizeof(struct mr_anchor), l->max_mns, 1,
 			       mr_anchor_key)) < 0 ||
-	    (rc = dmm_tbl_init(&mr->jobs, sizeof(struct mr_job), l->max_cache, 0, NULL)) < 0) {
+	    (rc = dmm_tbl_init(&mr->jobs, sizeof(struct mr_job), l->max_cache, 0, NULL)) < 0 ||
+	    (rc = dmm_tbl_init(&mr->holds, sizeof(struct mr_ctx_hold), l->max_mns, 0, NULL)) < 0) {
 		dmm_mr_free(n);
 		return rc == DMM_E_CONFIG ? DMM_E_CONFIG : DMM_E_NOMEM;
 	}
@@ -1114,6 +1158,7 @@ void dmm_mr_free(struct dmm_node *n)
 	dmm_tbl_fini(&mr->cache);
 	dmm_tbl_fini(&mr->anchors);
 	dmm_tbl_fini(&mr->jobs);
+	dmm_tbl_fini(&mr->holds);
 	dmm_hmap_fini(&mr->mn_link);
 	dmm_hmap_fini(&mr->mn_id);
 	dmm_hmap_fini(&mr->ho_id);
@@ -1354,16 +1399,19 @@ int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 				mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE,
 					      n->cfg.timers.binding_lifetime_s, now);
 			}
-	struct mr_mn c = *mn;
+	unsigned n_hnp = mn->n_hnp;
+	struct in6_addr src;
+	struct dmm_msg req;
+	bool held = mr_ctx_take(n, mn, &src, &req);
 
 	if (mn->n_hnp > 0)
 		mr_ho_create(n, mn, now); /* HOLD_START + LOCAL_DEL per prefix */
 	mn_free(n, mn);
 	/* the link is gone: a context request held meanwhile is accepted */
-	if (c.ctx_held && c.n_hnp > 0)
-		mr_ho_ctx_accept(n, &c.ctx_src, &c.ctx_req, now);
-	else if (c.ctx_held)
-		mr_ho_ctx_answer(n, &c.ctx_src, &c.ctx_req, DMM_ST_NOT_FOUND, now);
+	if (held && n_hnp > 0)
+		mr_ho_ctx_accept(n, &src, &req, now);
+	else if (held)
+		mr_ho_ctx_answer(n, &src, &req, DMM_ST_NOT_FOUND, now);
 	return 0;
 }
 

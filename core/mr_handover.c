@@ -260,11 +260,16 @@ void mr_ho_ctx_answer(struct dmm_node *n, const struct in6_addr *src,
 static void ctx_hold(struct dmm_node *n, struct mr_mn *mn, const struct in6_addr *src,
 		     const struct dmm_msg *m, dmm_time_t now)
 {
-	if (mn->ctx_held) /* a newer claim replaces the older: refuse that one */
-		ctx_ack(n, &mn->ctx_src, &mn->ctx_req, DMM_ST_PROHIBITED, NULL, now);
-	mn->ctx_held = true;
-	mn->ctx_src = *src;
-	mn->ctx_req = *m;
+	struct in6_addr osrc;
+	struct dmm_msg oreq;
+
+	if (mr_ctx_take(n, mn, &osrc, &oreq)) /* a newer claim replaces the older: refuse that one */
+		ctx_ack(n, &osrc, &oreq, DMM_ST_PROHIBITED, NULL, now);
+	if (mr_ctx_hold(n, mn, src, m) < 0) { /* never: a slot per MN slot */
+		dmm_drop(n, DMM_C_NOMEM, now, "mr: no slot to hold a context request: refused");
+		ctx_ack(n, src, m, DMM_ST_PROHIBITED, NULL, now);
+		return;
+	}
 	mn->ctx_until = now + n->cfg.timers.hold_ms;
 	mr_peer_log(n, DMM_LOG_INFO, now,
 		    "mr: context transfer for an mn still on a live link: held");

@@ -93,13 +93,21 @@ struct mr_mn {
 	 * (then refused): an identity is pinned to its live link. */
 	bool ctx_held;
 	dmm_time_t ctx_until;
-	struct in6_addr ctx_src;
-	struct dmm_msg ctx_req;
+	uint64_t ctx_hold; /* the held request: its id in the MR's holds table */
 	/* FAILED after a timeout: start over at retry_at (DMM_TIME_NEVER
 	 * otherwise), backing off from MR_RETRY_MIN_MS to MR_RETRY_MAX_MS. A
 	 * real MN sends its few RSs when its link comes up, not later. */
 	dmm_time_t retry_at;
 	uint32_t retry_ms;
+};
+
+/* A CTX_REQ held for an MN still on a live link (mr_mn.ctx_held). Apart
+ * from the MN, which seldom has one: a message is 352 bytes, an MN without
+ * it 568. At most one per MN: the table has as many slots as the MNs'. */
+struct mr_ctx_hold {
+	uint64_t id;
+	struct in6_addr src;
+	struct dmm_msg req;
 };
 
 struct mr_tun {
@@ -183,7 +191,7 @@ struct dmm_mr {
 
 	/* Heap 0 of every table: the object's earliest deadline; heap 1 of
 	 * the cache: eviction order. */
-	struct dmm_tbl mns, hos, cache, anchors, jobs;
+	struct dmm_tbl mns, hos, cache, anchors, jobs, holds;
 	struct dmm_hmap mn_link;   /* access link -> MN */
 	struct dmm_hmap mn_id;     /* dmm_mnid_key -> MN */
 	struct dmm_pidx mn_pfx;    /* each prefix of an MN -> MN */
@@ -238,6 +246,12 @@ struct mr_mn *mr_mn_by_addr(struct dmm_node *n, const struct in6_addr *a);
 struct mr_mn *mr_mn_by_prefix(struct dmm_node *n, const struct dmm_prefix *p);
 struct mr_mn *mr_mn_by_mnid(struct dmm_node *n, const struct dmm_mnid *id);
 int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now);
+/* Hold CTX_REQ m from src for mn (DMM_E_NOMEM: no slot, not held). */
+int mr_ctx_hold(struct dmm_node *n, struct mr_mn *mn, const struct in6_addr *src,
+		const struct dmm_msg *m);
+/* The request held for mn, if any, into *src and *m, and no longer held. */
+bool mr_ctx_take(struct dmm_node *n, struct mr_mn *mn, struct in6_addr *src,
+		 struct dmm_msg *m);
 /* HOA_REQ lifetime 0 for p to its home HAA: release the lease of MN id. */
 void mr_release_lease(struct dmm_node *n, const struct dmm_mnid *id,
 		      const struct dmm_prefix *p, uint32_t link, dmm_time_t now);
