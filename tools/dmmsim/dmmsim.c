@@ -719,7 +719,7 @@ static void scenario(void)
 {
 	const struct sim_opts *o = &S.o;
 
-	S.mns = xrealloc(NULL, (size_t)S.n_mns * sizeof(*S.mns));
+	S.mns = big_alloc((size_t)S.n_mns * sizeof(*S.mns));
 	for (uint32_t i = 0; i < S.n_mns; i++) {
 		struct sim_mn *m = &S.mns[i];
 		memset(m, 0, sizeof(*m));

@@ -123,6 +123,8 @@ struct sim {
 extern struct sim S;
 
 void *xrealloc(void *p, size_t n);
+void *big_alloc(size_t n);
+void big_free(void *p, size_t n);
 uint64_t rng_next(uint64_t *s);
 double rng_unit(uint64_t *s);
 double rng_exp(uint64_t *s, double mean);
