@@ -129,13 +129,21 @@ uint32_t mn_of_mnid(const struct dmm_mnid *m)
 
 /* ---- address -> node ---- */
 
+static uint64_t mix64(uint64_t h)
+{
+	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
+	h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+/* Once per message sent: two 64-bit mixes, not sixteen byte steps. */
 static uint64_t addr_hash(const struct in6_addr *a)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t x, y;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ a->s6_addr[i]) * 1099511628211ull;
-	return h;
+	memcpy(&x, a->s6_addr, 8);
+	memcpy(&y, a->s6_addr + 8, 8);
+	return mix64(x ^ mix64(y));
 }
 
 void addr_map_build(void)
