@@ -195,6 +195,16 @@ int
 dmm_msg_open(const struct dmm_keyring *kr, const struct in6_addr *src,
 	     const struct in6_addr *dst, const uint8_t *buf, size_t len, struct dmm_msg *m)
 {
+	struct dmm_msg_span span;
+
+	return dmm_msg_open_span(kr, src, dst, buf, len, m, &span);
+}
+
+int
+dmm_msg_open_span(const struct dmm_keyring *kr, const struct in6_addr *src,
+		  const struct in6_addr *dst, const uint8_t *buf, size_t len, struct dmm_msg *m,
+		  struct dmm_msg_span *out)
+{
 	struct dmm_msg_span span = { 0 };
 	const struct dmm_key *k;
 	uint8_t mac[DMM_MAC_LEN];
@@ -219,6 +229,7 @@ dmm_msg_open(const struct dmm_keyring *kr, const struct in6_addr *src,
 	/* the decoder must find the authenticator where it was verified */
 	if (!(m->present & DMM_P_AUTH) || span.mac_off != mac_off || m->key_id != key_id)
 		return DMM_E_AUTH;
+	*out = span;
 	return 0;
 }
 

@@ -77,6 +77,11 @@ int dmm_msg_seal_key(const struct dmm_keyring *kr, uint32_t key_id,
 int dmm_msg_open(const struct dmm_keyring *kr, const struct in6_addr *src,
 		 const struct in6_addr *dst, const uint8_t *buf, size_t len,
 		 struct dmm_msg *m);
+/* The same, also giving where the decoder found the MAC and the Timestamp
+ * in buf (filled only when it returns 0). */
+int dmm_msg_open_span(const struct dmm_keyring *kr, const struct in6_addr *src,
+		      const struct in6_addr *dst, const uint8_t *buf, size_t len,
+		      struct dmm_msg *m, struct dmm_msg_span *span);
 
 /* Replay protection, one slot per peer address, bounded. */
 #define DMM_REPLAY_WINDOW 64 /* sequence numbers remembered behind the highest */

@@ -571,6 +571,7 @@ struct dec_state {
 	unsigned n_opts;   /* non-padding options */
 	bool auth;         /* the authenticator was seen: nothing may follow */
 	size_t mac_off;
+	size_t ts_off;     /* the Timestamp's value */
 };
 
 /* A read inside the declared length that runs out means a bad length
@@ -911,8 +912,10 @@ dec_opt(struct dmm_rd *r, struct dmm_msg *m, struct dec_state *st, size_t at)
 		return dec_mnid(&o, m);
 	case OPT_HNP:
 		return dec_hnp(&o, m, at);
-	case OPT_HI:
 	case OPT_TS:
+		st->ts_off = at + 2;
+		return dec_small_opt(&o, m, type, at);
+	case OPT_HI:
 	case OPT_MAG:
 		return dec_small_opt(&o, m, type, at);
 	case OPT_EXP:
@@ -979,7 +982,7 @@ dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
 
 	memset(m, 0, sizeof(*m));
 	memset(&st, 0, sizeof(st));
-	span->mac_off = 0;
+	span->mac_off = span->ts_off = 0;
 	if ((rc = mh_header(&r, buf, len, &mh)) < 0)
 		return rc;
 	if ((rc = dec_fixed(&r, m, mh, &st)) < 0)
@@ -990,6 +993,7 @@ dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
 	if ((rc = dec_check(m, &st)) < 0)
 		return rc;
 	span->mac_off = st.mac_off;
+	span->ts_off = st.ts_off;
 	return 0;
 }
 

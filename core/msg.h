@@ -133,10 +133,13 @@ int dmm_msg_decode(const uint8_t *buf, size_t len, struct dmm_msg *m);
 int dmm_msg_encode_auth(const struct dmm_msg *m, uint32_t key_id, uint8_t *buf, size_t cap,
 			size_t *mac_off);
 
-/* Offsets of the MAC inside an encoded+sealed buffer, found by the decoder,
- * so auth.c can verify over the exact received bytes. */
+/* Offsets inside an encoded+sealed buffer, found by the decoder: the MAC,
+ * so auth.c can verify over the exact received bytes; the Timestamp's
+ * value, so the reply cache can digest a request's bytes without what a
+ * retransmission changes (node_svc.c). */
 struct dmm_msg_span {
 	size_t mac_off; /* 0 when no authenticator option */
+	size_t ts_off;  /* the Timestamp option's 8-byte value; 0 when none */
 };
 int dmm_msg_decode_span(const uint8_t *buf, size_t len, struct dmm_msg *m,
 			struct dmm_msg_span *span);

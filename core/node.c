@@ -161,11 +161,12 @@ int dmm_node_recv(struct dmm_node *n, const struct in6_addr *src,
 		  dmm_time_t now)
 {
 	struct dmm_msg m;
+	struct dmm_msg_span span;
 	int rc;
 
 	dmm_node_restore_done(n); /* no-op unless a bulk restore left it undone */
 	dmm_count(n, DMM_C_RX);
-	rc = dmm_msg_open(&n->cfg.keys, src, dst, buf, len, &m);
+	rc = dmm_msg_open_span(&n->cfg.keys, src, dst, buf, len, &m, &span);
 	if (rc < 0) {
 		dmm_drop(n, dmm_err_counter(rc), now, "message of %zu bytes dropped: %s",
 			 len, dmm_strerror(rc));
@@ -181,8 +182,17 @@ int dmm_node_recv(struct dmm_node *n, const struct in6_addr *src,
 			 dmm_msg_type_name(m.type));
 		return DMM_E_STALE;
 	}
-	if (dmm_msg_is_request(m.type))
-		return recv_request(n, src, &m, now);
+	if (dmm_msg_is_request(m.type)) {
+		/* its bytes, for the reply cache (dmm_reply, dmm_answer_duplicate) */
+		n->rx_req = &m;
+		n->rx_buf = buf;
+		n->rx_len = len;
+		n->rx_span = span;
+		rc = recv_request(n, src, &m, now);
+		n->rx_req = NULL;
+		n->rx_buf = NULL;
+		return rc;
+	}
 	return recv_reply(n, src, &m, now);
 }
 

@@ -26,11 +26,12 @@ struct dmm_txn {
 };
 
 /* A reply kept so a retransmitted (duplicate) request is answered the same
- * way without touching state. Keyed by the peer and a digest of the whole
- * request but its timestamp (a retransmission is resealed with a fresh
- * one): a request that only shares the sequence number of an old one (a
- * restarted peer) never gets the old answer. The reply is kept decoded and
- * sealed again with a fresh timestamp for each duplicate. */
+ * way without touching state. Keyed by the peer and a digest of the
+ * request's bytes but what a retransmission changes (the checksum, the
+ * Timestamp's value, the key id and the MAC: it is resealed with a fresh
+ * timestamp): a request that only shares the sequence number of an old one
+ * (a restarted peer) never gets the old answer. The reply is kept decoded
+ * and sealed again with a fresh timestamp for each duplicate. */
 #define DMM_DIGEST_LEN 16
 struct dmm_reply_slot {
 	bool used;
@@ -58,6 +59,16 @@ struct dmm_node {
 	struct dmm_replay replay;
 	struct dmm_reply_slot *replies; /* cfg.limits.reply_cache slots, ring */
 	unsigned reply_next;
+	/* the reply cache's digest key: SipHash's, secret, derived from the
+	 * node's seed at creation (dmm_seed_node) */
+	uint8_t reply_key[16];
+	/* The request dmm_node_recv is processing (NULL outside it): its bytes
+	 * as received and where its Timestamp and MAC are, for the reply
+	 * cache's digest (node_svc.c); valid only during that call. */
+	const struct dmm_msg *rx_req;
+	const uint8_t *rx_buf;
+	size_t rx_len;
+	struct dmm_msg_span rx_span;
 
 	struct dmm_mr *mr;
 	struct dmm_lm *lm;

@@ -123,15 +123,29 @@ static uint64_t fallback_seed(const struct dmm_config *c, dmm_time_t now)
 	return v;
 }
 
+/* The reply cache's key: a one-way function of the seed (not the next
+ * values of dmm_random, which peers may observe as jitter), and no draw
+ * from dmm_io.random (the simulator's runs stay as they were). */
+static void seed_reply_key(struct dmm_node *n)
+{
+	static const char label[] = "dmm reply cache key";
+	uint8_t in[sizeof(label) + sizeof(n->rng)];
+
+	memcpy(in, label, sizeof(label));
+	memcpy(in + sizeof(label), &n->rng, sizeof(n->rng));
+	crypto_generichash(n->reply_key, sizeof(n->reply_key), in, sizeof(in), NULL, 0);
+}
+
 void dmm_seed_node(struct dmm_node *n, dmm_time_t now)
 {
 	if (n->io.random) {
 		n->next_seq = (uint16_t)n->io.random(n->io.ctx);
 		n->rng = (uint64_t)n->io.random(n->io.ctx) << 32 | n->io.random(n->io.ctx);
-		return;
+	} else {
+		n->rng = fallback_seed(&n->cfg, now);
+		n->next_seq = (uint16_t)splitmix64(&n->rng);
 	}
-	n->rng = fallback_seed(&n->cfg, now);
-	n->next_seq = (uint16_t)splitmix64(&n->rng);
+	seed_reply_key(n);
 }
 
 /* ---- sending ---- */
@@ -319,27 +333,56 @@ void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id)
 			dmm_txn_release(n, dmm_tbl_at(&n->txns, s));
 }
 
-/* Digest of a request as decoded, without its timestamp and authenticator:
- * equal for a retransmission, different for another request that reuses
- * the sequence number. A request the encoder refuses hashes as its type
- * and sequence number only (the old key). */
-static void req_digest(const struct dmm_msg *m, uint8_t out[DMM_DIGEST_LEN])
+/* The reply cache's digest of a request: SipHash-2-4 with a 128-bit
+ * output (libsodium's crypto_shorthash_siphashx24), keyed with the node's
+ * secret reply_key, over the request's bytes with zeros in place of what a
+ * retransmission changes (the MH checksum, the Timestamp's value, the
+ * authenticator's key id and MAC). Equal for a retransmission; for another
+ * request that reuses the sequence number, equal only by a collision of a
+ * keyed PRF whose key a peer does not know. The bytes as received when n
+ * is processing req (the common case: no encoding, no copy of the
+ * request); else (an answer given later, such as a forwarded query's) req
+ * encoded again, which gives the same bytes for a request our encoder
+ * built. A request the encoder refuses hashes as its type and sequence
+ * number only. (It was BLAKE2b over req encoded again, every time: about
+ * a fifth of the LM's in-process cost of a query; docs/BENCHMARKS.md.) */
+#define AUTH_KEYID_LEN 4 /* the key id just before the MAC (msg.c, XO_AUTH) */
+_Static_assert(crypto_shorthash_siphashx24_BYTES == DMM_DIGEST_LEN, "digest length");
+
+static void req_digest_bytes(const uint8_t *key, uint8_t *buf, size_t len,
+			     const struct dmm_msg_span *sp, uint8_t out[DMM_DIGEST_LEN])
 {
-	struct dmm_msg c = *m;
+	if (len >= 6)
+		memset(buf + 4, 0, 2); /* the MH checksum (RFC 6275 6.1.1) */
+	if (sp->ts_off && sp->ts_off + 8 <= len)
+		memset(buf + sp->ts_off, 0, 8);
+	if (sp->mac_off >= AUTH_KEYID_LEN && sp->mac_off + DMM_MAC_LEN <= len)
+		memset(buf + sp->mac_off - AUTH_KEYID_LEN, 0, AUTH_KEYID_LEN + DMM_MAC_LEN);
+	crypto_shorthash_siphashx24(out, buf, len, key);
+}
+
+static void req_digest(const struct dmm_node *n, const struct dmm_msg *m,
+		       uint8_t out[DMM_DIGEST_LEN])
+{
+	struct dmm_msg_span sp = { 0 };
 	uint8_t buf[DMM_MSG_MAX];
 	int len;
 
+	if (m == n->rx_req && n->rx_buf && n->rx_len <= sizeof(buf)) {
+		memcpy(buf, n->rx_buf, n->rx_len);
+		req_digest_bytes(n->reply_key, buf, n->rx_len, &n->rx_span, out);
+		return;
+	}
+	struct dmm_msg c = *m;
 	c.timestamp = 0;
-	c.present &= ~(uint32_t)(DMM_P_TIMESTAMP | DMM_P_AUTH);
-	c.key_id = 0;
-	memset(c.mac, 0, sizeof(c.mac));
-	len = dmm_msg_encode(&c, buf, sizeof(buf));
-	if (len < 0) {
+	len = dmm_msg_encode_auth(&c, 0, buf, sizeof(buf), &sp.mac_off);
+	if (len < 0 || dmm_msg_decode_span(buf, (size_t)len, &c, &sp) < 0) {
 		buf[0] = (uint8_t)m->type;
 		memcpy(buf + 1, &m->seq, sizeof(m->seq));
-		len = 1 + (int)sizeof(m->seq);
+		crypto_shorthash_siphashx24(out, buf, 1 + sizeof(m->seq), n->reply_key);
+		return;
 	}
-	crypto_generichash(out, DMM_DIGEST_LEN, buf, (size_t)len, NULL, 0);
+	req_digest_bytes(n->reply_key, buf, (size_t)len, &sp, out);
 }
 
 static void reply_cache_put(struct dmm_node *n, const struct in6_addr *peer,
@@ -351,7 +394,7 @@ static void reply_cache_put(struct dmm_node *n, const struct in6_addr *peer,
 	s->used = true;
 	s->peer = *peer;
 	s->seq = req->seq;
-	req_digest(req, s->digest);
+	req_digest(n, req, s->digest);
 	s->rep = *rep;
 }
 
@@ -381,7 +424,7 @@ bool dmm_answer_duplicate(struct dmm_node *n, const struct in6_addr *src,
 {
 	uint8_t d[DMM_DIGEST_LEN];
 
-	req_digest(m, d);
+	req_digest(n, m, d);
 	for (uint32_t i = 0; i < n->cfg.limits.reply_cache; i++) {
 		struct dmm_reply_slot *s = &n->replies[i];
 		if (s->used && s->seq == m->seq && memcmp(&s->peer, src, sizeof(*src)) == 0 &&

@@ -642,6 +642,35 @@ test_forward_query(void **state)
 	assert_addr(&r.location, MR12);
 }
 
+/* A query answered later (forwarded to the authoritative LM) goes into
+ * the reply cache like one answered at once: the MR's retransmission,
+ * resealed, gets the same answer from the cache and is not forwarded
+ * again (the cache's digest of a request answered later is the same as
+ * that of its bytes as received). */
+static void
+test_forward_query_duplicate(void **state)
+{
+	struct dmm_msg m, r, again;
+
+	bind_mn1();
+	m = query_msg("2001:db8:a:100::5", 0);
+	feed(&lb, MR21, &m, T0 + 10);
+	nt_clear(&la);
+	assert_int_equal(nt_deliver(&lb, 0, &la, T0 + 11), 0);
+	nt_clear(&lb);
+	assert_int_equal(nt_deliver(&la, 0, &lb, T0 + 12), 0);
+	r = only(&lb, DMM_MSG_LOC_REPLY, MR21);
+	assert_int_equal(r.status, DMM_ST_OK);
+
+	feed(&lb, MR21, &m, T0 + 600); /* same seq, fresh timestamp */
+	assert_int_equal(counter(&lb, DMM_C_DUP_REQUEST), 1);
+	again = only(&lb, DMM_MSG_LOC_REPLY, MR21);
+	assert_int_equal(again.seq, m.seq);
+	assert_int_equal(again.status, DMM_ST_OK);
+	assert_addr(&again.location, MR11);
+	assert_int_equal(counter(&lb, DMM_C_LM_FORWARD), 1);
+}
+
 static void
 test_forward_update(void **state)
 {
@@ -1641,6 +1670,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_table_full, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_compact_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_query_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_by_mnid, setup, teardown),

@@ -563,6 +563,50 @@ static void test_duplicate_answer_fresh_after_window(void **state)
 				      (uint64_t)(NT_WALL_OFFSET + (int64_t)late)), 0);
 }
 
+/* The reply cache digests a request's bytes as received, but not what a
+ * retransmission may change: the Mobility Header checksum (raw IPv6: the
+ * kernel fills it in flight, and it covers the timestamp), the timestamp,
+ * the key id (a rotation between two tries) and the MAC. A change to any
+ * other byte is another request. */
+static void test_duplicate_digest_ignores_checksum_and_key(void **state)
+{
+	uint8_t buf[DMM_MSG_MAX], k2[DMM_KEY_LEN];
+	struct dmm_msg m = hoa_req(40, 1);
+	struct dmm_keyring kr2;
+	size_t len = seal(&T.cfg.keys, MR, &m, T0, buf);
+
+	buf[4] = 0xab, buf[5] = 0xcd; /* the checksum is not under the MAC */
+	assert_int_equal(recv_buf(MR, buf, len, T0), 0);
+	assert_int_equal(T.n_sent, 1);
+	m = hoa_req(40, 1);
+	len = seal(&T.cfg.keys, MR, &m, T0 + 700, buf);
+	buf[4] = 0x12, buf[5] = 0x34;
+	assert_int_equal(recv_buf(MR, buf, len, T0 + 700), 0);
+	assert_int_equal(ctr(DMM_C_DUP_REQUEST), 1);
+	assert_int_equal(T.n_sent, 2);
+	assert_true(same_but_timestamp(1, 0));
+
+	/* sealed with another domain key of the ring: the same request */
+	memset(k2, 0x5a, sizeof(k2));
+	assert_int_equal(dmm_keyring_add(&T.cfg.keys, 77, k2), 0);
+	assert_int_equal(dmm_node_reconfigure(T.node, &T.cfg), 0);
+	kr2 = T.cfg.keys;
+	kr2.active = 77;
+	m = hoa_req(40, 1);
+	len = seal(&kr2, MR, &m, T0 + 900, buf);
+	assert_int_equal(recv_buf(MR, buf, len, T0 + 900), 0);
+	assert_int_equal(ctr(DMM_C_DUP_REQUEST), 2);
+	assert_int_equal(T.n_sent, 3);
+	assert_true(same_but_timestamp(2, 0));
+
+	/* one other byte: the handoff indicator */
+	m = hoa_req(40, 1);
+	m.handoff = DMM_HI_SAME_IFACE;
+	assert_int_equal(recv_at(MR, &m, T0 + 1000, T0 + 1000), 0);
+	assert_int_equal(ctr(DMM_C_DUP_REQUEST), 3);
+	assert_int_equal(T.n_sent, 3); /* not the first request's answer */
+}
+
 /* ---- input checks ---- */
 
 static void test_wrong_role(void **state)
@@ -975,6 +1019,7 @@ int main(void)
 		HAA_(test_duplicate_evicted_from_cache),
 		HAA_(test_duplicate_seq_other_request),
 		HAA_(test_duplicate_answer_fresh_after_window),
+		HAA_(test_duplicate_digest_ignores_checksum_and_key),
 		MR_(test_reply_must_answer_the_request),
 		cmocka_unit_test(test_initial_seq_random),
 		MR_(test_refresh_budget),
