@@ -766,7 +766,7 @@ dec_xo(struct dmm_rd *o, struct dmm_msg *m, struct dec_state *st, size_t at)
 		[XO_TARGET] = 16, [XO_ORIGIN] = 18, [XO_LIFETIME] = 4,
 		[XO_AUTH] = XO_AUTH_LEN - 1, [XO_PHL] = 17,
 	};
-	uint16_t fl;
+	uint16_t fl = 0; /* the length was checked: the read cannot fail */
 	uint8_t sub;
 
 	if (dmm_get_u8(o, &sub) < 0)
@@ -849,7 +849,7 @@ dec_hnp(struct dmm_rd *o, struct dmm_msg *m, size_t at)
 static int
 dec_small_opt(struct dmm_rd *o, struct dmm_msg *m, uint8_t type, size_t at)
 {
-	uint8_t res, alen;
+	uint8_t res, alen = 0; /* the length was checked: the reads cannot fail */
 
 	switch (type) {
 	case OPT_HI:
