@@ -221,6 +221,16 @@ roundtrip(const struct dmm_msg *in)
 	assert_int_equal(decode_copy(buf, (size_t)len, &out, &sp), 0);
 	assert_int_equal(sp.mac_off, 0);
 	assert_msg_equal(in, &out);
+	/* the span gives the Timestamp's value (the reply cache zeroes it) */
+	if (in->present & DMM_P_TIMESTAMP) {
+		uint64_t ts = 0;
+		assert_true(sp.ts_off >= 6 && sp.ts_off + 8 <= (size_t)len); /* after the 6-byte MH header */
+		for (unsigned i = 0; i < 8; i++)
+			ts = ts << 8 | buf[sp.ts_off + i];
+		assert_int_equal(ts, in->timestamp);
+	} else {
+		assert_int_equal(sp.ts_off, 0);
+	}
 }
 
 static void
