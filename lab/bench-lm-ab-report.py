@@ -82,6 +82,13 @@ def block(d):
             out.append(f"| the floor's CPU per answer over dmmd's (the share of the floor's rate "
                        f"dmmd keeps up with when its core is the limit) | {human(n)} | "
                        f"{f['run_us'] / b['run_us']:.2f} | {f['run_us'] / w['run_us']:.2f} | — |")
+    peers = sorted({r["peers"] for r in rows if r["kind"] == "peers"})
+    for p in peers:
+        v = mean([r["engine"]["query_ns"] for r in rows if r["kind"] == "peers" and r["peers"] == p])
+        one = mean([r["engine"]["query_ns"] for r in rows if r["kind"] == "peers" and r["peers"] == peers[0]])
+        out.append(f"| LM engine in-process, ns per query, queries from {p} sender address"
+                   f"{'es' if p > 1 else ''} (this build only) | 1k | — | {v:.0f} | "
+                   f"{v / one:.2f} (to {peers[0]}) |")
     rounds = max([r["round"] for r in rows] or [0])
     out.append("")
     out.append(f"Each cell: the mean of {rounds} rounds; base and new alternate in every "

@@ -5,7 +5,7 @@
 #
 #   lab/bench-lm-ab.sh --base BUILD_DIR [--out DIR] [--sizes "1000000"]
 #                      [--engine-sizes "1000 100000 1000000"] [--time S]
-#                      [--reps R] [--outstanding C]
+#                      [--reps R] [--outstanding C] [--peers "1 100 1000"]
 #
 # BUILD_DIR holds the baseline's dmmd and dmmbench, for example
 #   git worktree add /tmp/lm-base main && make -C /tmp/lm-base -j2
@@ -28,7 +28,10 @@
 # answers the generator counted. Then, for each size of --engine-sizes and
 # each round, each build's `dmmbench engine` (the LM in-process on CPU 1,
 # ns per sealed LOC_QUERY through dmm_node_recv, reply sealed) for 3 s.
-# Raw data: DIR/rows.jsonl (default bench/lm-ab/DATE-UTC), one JSON object
+# With --peers, then this build's engine alone (1000 bindings) with its
+# queries from each number of sender addresses (dmmbench engine -P): the
+# cost of the node's per-peer tables. Raw data: DIR/rows.jsonl (default
+# bench/lm-ab/DATE-UTC), one JSON object
 # per row, and DIR/machine.txt; lab/bench-lm-ab-report.py DIR prints the
 # table and the ratios. Everything started is stopped by PID on exit.
 set -u
@@ -41,6 +44,7 @@ ESIZES="1000 100000 1000000"
 TIME=5
 REPS=2
 C=50
+PEERS=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--base) BASE=$2; shift 2 ;;
@@ -50,7 +54,8 @@ while [ $# -gt 0 ]; do
 	--time) TIME=$2; shift 2 ;;
 	--reps) REPS=$2; shift 2 ;;
 	--outstanding) C=$2; shift 2 ;;
-	*) echo "usage: $0 --base BUILD_DIR [--out DIR] [--sizes \"N...\"] [--engine-sizes \"N...\"] [--time S] [--reps R] [--outstanding C]" >&2; exit 2 ;;
+	--peers) PEERS=$2; shift 2 ;;
+	*) echo "usage: $0 --base BUILD_DIR [--out DIR] [--sizes \"N...\"] [--engine-sizes \"N...\"] [--time S] [--reps R] [--outstanding C] [--peers \"P...\"]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench-lm-ab: run as root (network namespaces)" >&2; exit 3; }
@@ -185,6 +190,13 @@ for N in $ESIZES; do
 	for ((r = 1; r <= REPS; r++)); do
 		engine_row base "$BASE" "$N" "$r"
 		engine_row new "$REPO/build" "$N" "$r"
+	done
+done
+for ((r = 1; r <= REPS; r++)); do
+	for P in $PEERS; do
+		e=$(taskset -c 1 build/dmmbench engine -k "$RUN/keys" -n 1000 -P "$P" -t 3) || exit 3
+		echo "{\"kind\":\"peers\",\"build\":\"new\",\"n\":1000,\"peers\":$P,\"round\":$r,\"engine\":$e}" >> "$ROWS"
+		echo "  new engine n=1000 peers=$P round $r: $e"
 	done
 done
 echo "loadavg at end: $(cat /proc/loadavg)" >> "$OUT/machine.txt"

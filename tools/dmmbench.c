@@ -8,7 +8,7 @@
  *                [-V] [-F]
  *   dmmbench echo -l ADDR [-p PORT]
  *   dmmbench mac [-k KEYS]
- *   dmmbench engine [-n N] [-t SECONDS]
+ *   dmmbench engine [-n N] [-t SECONDS] [-P PEERS]
  *
  * gen keeps OUTSTANDING requests in flight (batched with sendmmsg and
  * recvmmsg), MN ids drawn uniformly (or Zipf with exponent -z) over N
@@ -20,7 +20,8 @@
  * socket): N sealed LOC_UPDATEs, then sealed LOC_QUERYs (ids uniform over
  * N) fed to dmm_node_recv for SECONDS; it reports ns per query, the
  * binding structure's bytes (dmm_lm_footprint) and the RSS delta per
- * binding. Latency: the send time is read just
+ * binding; with -P PEERS the queries come from PEERS sender addresses in
+ * turn (the node's per-peer tables at that many peers). Latency: the send time is read just
  * before the sendmmsg of the batch, the receive time is the kernel's
  * (SO_TIMESTAMPNS); both CLOCK_REALTIME. One JSON line per phase on stdout.
  *
@@ -62,6 +63,7 @@ struct opts {
 	unsigned outstanding;
 	double seconds, warmup, query_frac, zipf;
 	unsigned timeout_ms;
+	unsigned peers; /* engine: queries come from this many sender addresses */
 	bool load, verify, first;
 	struct dmm_keyring kr;
 };
@@ -697,6 +699,20 @@ engine_send(void *ctx, const struct in6_addr *dst, const uint8_t *buf, size_t le
 	(*(uint64_t *)ctx)++;
 }
 
+/* The sender of the k-th query of a pool: -s, or with -P PEERS one of
+ * PEERS addresses (-s with k % PEERS in its last 16 bits), each a peer of
+ * the node's own (replay window, reply cache). */
+static struct in6_addr
+engine_src(const struct opts *o, unsigned k)
+{
+	struct in6_addr a = o->src;
+	unsigned i = o->peers > 1 ? k % o->peers : 0;
+
+	a.s6_addr[14] ^= (uint8_t)(i >> 8);
+	a.s6_addr[15] ^= (uint8_t)i;
+	return a;
+}
+
 /* The LM engine alone, in-process on this core. */
 static int
 cmd_engine(struct opts *o)
@@ -704,6 +720,7 @@ cmd_engine(struct opts *o)
 	enum { POOL = 4096, T0 = 1000 };
 	static uint8_t bufs[POOL][DMM_MSG_MAX];
 	static size_t lens[POOL];
+	static struct in6_addr srcs[POOL];
 	struct gen *g = calloc(1, sizeof(*g));
 	struct dmm_config c;
 	struct dmm_node *node;
@@ -735,6 +752,8 @@ cmd_engine(struct opts *o)
 	c.local_net = 0;
 	c.limits.max_bindings = o->n + o->n / 8 + 16;
 	c.timers.binding_lifetime_s = 3600;
+	if (o->peers > c.limits.max_peers)
+		c.limits.max_peers = o->peers;
 	rss0 = rss_kb_self();
 	if ((rc = dmm_node_new(&c, &io, T0, &node)) != 0) {
 		fprintf(stderr, "dmmbench engine: node: %s\n", dmm_strerror(rc));
@@ -761,13 +780,14 @@ cmd_engine(struct opts *o)
 		for (unsigned k = 0; k < POOL; k++) {
 			struct dmm_msg m;
 			build(g, pick_id(g), false, g->seq++, wall, &m);
-			rc = dmm_msg_seal(&o->kr, &o->src, &o->dst, &m, bufs[k], sizeof(bufs[k]));
+			srcs[k] = engine_src(o, k);
+			rc = dmm_msg_seal(&o->kr, &srcs[k], &o->dst, &m, bufs[k], sizeof(bufs[k]));
 			lens[k] = rc > 0 ? (size_t)rc : 0;
 		}
 		uint64_t c1 = cpu_ns();
 		t1 = now_ns();
 		for (unsigned k = 0; k < POOL; k++)
-			if (dmm_node_recv(node, &o->src, &o->dst, bufs[k], lens[k], T0) != 0)
+			if (dmm_node_recv(node, &srcs[k], &o->dst, bufs[k], lens[k], T0) != 0)
 				return 1;
 		q += POOL;
 		ns = (double)(now_ns() - t1);
@@ -775,10 +795,12 @@ cmd_engine(struct opts *o)
 		g->answered += (uint64_t)ns; /* summed ns of the feeding loops */
 	}
 	ns = (double)g->answered / (double)q;
-	printf("{\"phase\":\"engine\",\"n\":%u,\"bindings\":%u,\"load_per_s\":%.0f,"
-	       "\"query_ns\":%.0f,\"query_cpu_ns\":%.0f,\"queries\":%llu,\"replies\":%llu,\"struct_bytes\":%zu,"
-	       "\"struct_per_binding\":%.1f,\"rss_delta_kb\":%ld,\"rss_per_binding\":%.1f}\n",
-	       o->n, used, o->n / load_s, ns, (double)cpu / (double)q, (unsigned long long)q, (unsigned long long)sent,
+	printf("{\"phase\":\"engine\",\"n\":%u,\"peers\":%u,\"bindings\":%u,\"load_per_s\":%.0f,"
+	       "\"query_ns\":%.0f,\"query_cpu_ns\":%.0f,\"queries\":%llu,\"replies\":%llu,"
+	       "\"struct_bytes\":%zu,\"struct_per_binding\":%.1f,\"rss_delta_kb\":%ld,"
+	       "\"rss_per_binding\":%.1f}\n",
+	       o->n, o->peers ? o->peers : 1, used, o->n / load_s, ns, (double)cpu / (double)q,
+	       (unsigned long long)q, (unsigned long long)sent,
 	       bytes, used ? (double)bytes / used : 0, rss1 - rss0,
 	       used ? (double)(rss1 - rss0) * 1024 / used : 0);
 	dmm_node_free(node);
@@ -794,7 +816,7 @@ usage(void)
 		"                    [-T TIMEOUT_MS] [-L] [-V] [-F]\n"
 		"       dmmbench echo -l ADDR [-p PORT]\n"
 		"       dmmbench mac [-k KEYS]\n"
-		"       dmmbench engine [-k KEYS] [-n N] [-t SECONDS]\n");
+		"       dmmbench engine [-k KEYS] [-n N] [-t SECONDS] [-P PEERS]\n");
 	exit(2);
 }
 
@@ -821,7 +843,7 @@ main(int argc, char **argv)
 	optind = 2;
 	inet_pton(AF_INET6, "2001:db8:ff::100", &o.src);
 	inet_pton(AF_INET6, "2001:db8:ff::1", &o.dst);
-	while ((c = getopt(argc, argv, "s:d:l:k:p:n:c:t:w:q:z:T:LVF")) != -1) {
+	while ((c = getopt(argc, argv, "s:d:l:k:p:n:c:t:w:q:z:T:P:LVF")) != -1) {
 		switch (c) {
 		case 's': case 'l': addr(optarg, &o.src); break;
 		case 'd': addr(optarg, &o.dst); break;
@@ -834,13 +856,15 @@ main(int argc, char **argv)
 		case 'q': o.query_frac = atof(optarg); break;
 		case 'z': o.zipf = atof(optarg); break;
 		case 'T': o.timeout_ms = (unsigned)atoi(optarg); break;
+		case 'P': o.peers = (unsigned)atoi(optarg); break;
 		case 'L': o.load = true; break;
 		case 'V': o.verify = true; break;
 		case 'F': o.first = true; break;
 		default: usage();
 		}
 	}
-	if (o.n == 0 || o.n > (1u << 24) || o.outstanding == 0 || o.outstanding > 32768)
+	if (o.n == 0 || o.n > (1u << 24) || o.outstanding == 0 || o.outstanding > 32768 ||
+	    o.peers > 65536)
 		usage();
 	if (dmm_auth_init() != 0)
 		return 1;
