@@ -91,9 +91,10 @@ def block(d):
                    f"{v / one:.2f} (to {peers[0]}) |")
     rounds = max([r["round"] for r in rows] or [0])
     out.append("")
-    out.append(f"Each cell: the mean of {rounds} rounds; base and new alternate in every "
-               "round (raw data and machine load: "
-               f"`{d}/rows.jsonl`, `{d}/machine.txt`).")
+    both = any(r["build"] == "base" for r in rows)
+    out.append(f"Each cell: the mean of {rounds} rounds; "
+               + ("base and new alternate in every round " if both else "")
+               + f"(raw data and machine load: `{d}/rows.jsonl`, `{d}/machine.txt`).")
     return "\n".join(out)
 
 
