@@ -15,6 +15,7 @@
  * is deprecated in OpenSSL 3 in favour of EVP, whose context copy
  * allocates, so the deprecation warning is silenced here only. */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -249,6 +250,101 @@ dmm_ts_check(uint32_t window_ms, uint64_t ts_ms, uint64_t wall_ms)
 	return skew < window_ms ? 0 : DMM_E_STALE;
 }
 
+int
+dmm_replay_index_init(struct dmm_replay *r)
+{
+	size_t n = 2;
+
+	while (n < 2 * r->cap)
+		n *= 2;
+	r->idx = calloc(n, sizeof(*r->idx));
+	if (r->idx == NULL)
+		return DMM_E_NOMEM;
+	r->idx_mask = n - 1;
+	return 0;
+}
+
+void
+dmm_replay_index_fini(struct dmm_replay *r)
+{
+	free(r->idx);
+	r->idx = NULL;
+	r->idx_mask = 0;
+}
+
+static size_t
+replay_hash(const struct dmm_replay *r, const struct in6_addr *a)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a->s6_addr, 8);
+	memcpy(&y, a->s6_addr + 8, 8);
+	x ^= y * UINT64_C(0x9e3779b97f4a7c15);
+	x ^= x >> 29;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 32;
+	return (size_t)x & r->idx_mask;
+}
+
+/* The index entry of a, or the empty entry where it would go. */
+static size_t
+replay_idx_find(const struct dmm_replay *r, const struct in6_addr *a)
+{
+	size_t h = replay_hash(r, a);
+
+	while (r->idx[h] != 0 &&
+	       memcmp(&r->peers[r->idx[h] - 1].addr, a, sizeof(*a)) != 0)
+		h = (h + 1) & r->idx_mask;
+	return h;
+}
+
+/* Empty entry h and move back the entries of its probe run that may take
+ * its place (linear probing without tombstones). */
+static void
+replay_idx_del(struct dmm_replay *r, size_t h)
+{
+	size_t j = h;
+
+	r->idx[h] = 0;
+	for (;;) {
+		j = (j + 1) & r->idx_mask;
+		if (r->idx[j] == 0)
+			return;
+		size_t k = replay_hash(r, &r->peers[r->idx[j] - 1].addr);
+		/* j may fill the hole unless its home k lies cyclically in (h, j] */
+		if (h <= j ? (k <= h || k > j) : (k <= h && k > j)) {
+			r->idx[h] = r->idx[j];
+			r->idx[j] = 0;
+			h = j;
+		}
+	}
+}
+
+/* Slot p goes from its old address (if used) to src: the index follows. */
+static void
+replay_idx_move(struct dmm_replay *r, struct dmm_replay_peer *p, const struct in6_addr *src)
+{
+	if (r->idx == NULL)
+		return;
+	if (p->used)
+		replay_idx_del(r, replay_idx_find(r, &p->addr));
+	r->idx[replay_idx_find(r, src)] = (uint32_t)(p - r->peers) + 1;
+}
+
+/* A free slot, else the least recently used one (evicted). */
+static struct dmm_replay_peer *
+replay_victim(struct dmm_replay *r)
+{
+	struct dmm_replay_peer *p, *victim = NULL;
+
+	for (size_t i = 0; i < r->cap; i++) {
+		p = &r->peers[i];
+		if (victim == NULL || (victim->used && (!p->used || p->touched < victim->touched)))
+			victim = p;
+	}
+	return victim;
+}
+
 /* The peer's slot, or a free one, or the least recently used one (evicted). */
 static struct dmm_replay_peer *
 replay_slot(struct dmm_replay *r, const struct in6_addr *src, bool *fresh)
@@ -256,6 +352,11 @@ replay_slot(struct dmm_replay *r, const struct in6_addr *src, bool *fresh)
 	struct dmm_replay_peer *p, *victim = NULL;
 	size_t i;
 
+	if (r->idx != NULL) {
+		size_t h = replay_idx_find(r, src);
+		*fresh = r->idx[h] == 0;
+		return *fresh ? replay_victim(r) : &r->peers[r->idx[h] - 1];
+	}
 	for (i = 0; i < r->cap; i++) {
 		p = &r->peers[i];
 		if (p->used && memcmp(&p->addr, src, sizeof(*src)) == 0) {
@@ -322,6 +423,7 @@ dmm_replay_check(struct dmm_replay *r, const struct in6_addr *src, uint16_t seq,
 		return DMM_E_FULL;
 	p = replay_slot(r, src, &fresh);
 	if (fresh) {
+		replay_idx_move(r, p, src);
 		replay_reset(p, src, seq);
 		p->last_ts_ms = ts_ms;
 		rc = DMM_REPLAY_NEW;

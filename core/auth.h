@@ -99,7 +99,17 @@ struct dmm_replay {
 	struct dmm_replay_peer *peers;
 	size_t cap;
 	uint32_t ts_window_ms; /* |timestamp - wall clock| must be below this */
+	/* Optional index of the used slots by address (dmm_replay_index_init):
+	 * slot + 1 per entry, 0 empty, linear probing; idx_mask + 1 entries,
+	 * a power of two at least twice cap. NULL: each check scans the slots
+	 * (a cost per request that grows with the peers: 2 us at 1000). */
+	uint32_t *idx;
+	size_t idx_mask;
 };
+
+/* Allocate r's index for its cap slots (all unused): 0 or DMM_E_NOMEM. */
+int dmm_replay_index_init(struct dmm_replay *r);
+void dmm_replay_index_fini(struct dmm_replay *r);
 
 enum dmm_replay_verdict {
 	DMM_REPLAY_NEW = 0,  /* first time seen: process it */

@@ -390,7 +390,7 @@ int dmm_node_new(const struct dmm_config *cfg, const struct dmm_io *io,
 	n->replay.cap = cfg->limits.max_peers;
 	n->replay.ts_window_ms = cfg->timers.ts_window_ms;
 	n->replies = calloc(cfg->limits.reply_cache, sizeof(*n->replies));
-	if (rc < 0 || !n->replay.peers || !n->replies) {
+	if (rc < 0 || !n->replay.peers || !n->replies || dmm_replay_index_init(&n->replay) < 0) {
 		dmm_node_free(n);
 		return DMM_E_NOMEM;
 	}
@@ -413,6 +413,7 @@ void dmm_node_free(struct dmm_node *n)
 	dmm_hmap_fini(&n->txn_seq);
 	dmm_hmap_fini(&n->txn_id);
 	free(n->replay.peers);
+	dmm_replay_index_fini(&n->replay);
 	free(n->replies);
 	free(n);
 }

@@ -30,6 +30,21 @@ setup(void **state)
 	return 0;
 }
 
+/* The same tables with the index by address (dmm_replay_index_init). */
+static int
+setup_idx(void **state)
+{
+	setup(state);
+	return dmm_replay_index_init(&fx.r);
+}
+
+static int
+teardown_idx(void **state)
+{
+	dmm_replay_index_fini(&fx.r);
+	return 0;
+}
+
 static struct in6_addr
 peer(uint8_t n)
 {
@@ -253,6 +268,49 @@ test_no_table(void **state)
 	assert_int_equal(dmm_replay_check(&r, &a, 1, T0, T0, 1), DMM_E_FULL);
 }
 
+/* With and without the index, the same checks give the same verdicts and
+ * leave the same slots: 20000 checks from 60 peers (addresses that differ
+ * in one byte or in the high half) through 16 slots, so entries are
+ * evicted, probe runs collide and deletions move entries back. */
+static void
+test_index_same_as_scan(void **state)
+{
+	enum { N = 16, PEERS = 60 };
+	static struct dmm_replay_peer pa[N], pb[N];
+	struct dmm_replay a = { .peers = pa, .cap = N, .ts_window_ms = WIN };
+	struct dmm_replay b = { .peers = pb, .cap = N, .ts_window_ms = WIN };
+	uint16_t seq[PEERS] = { 0 };
+	uint64_t x = 88172645463325252ull;
+
+	(void)state;
+	memset(pa, 0, sizeof(pa));
+	memset(pb, 0, sizeof(pb));
+	assert_int_equal(dmm_replay_index_init(&b), 0);
+	for (unsigned i = 0; i < 20000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		unsigned k = (unsigned)(x % PEERS);
+		struct in6_addr ad = peer((uint8_t)k);
+		if (k % 3 == 0)
+			ad.s6_addr[3] ^= (uint8_t)k; /* another high half */
+		uint16_t s = (uint16_t)(seq[k] + (x >> 20) % 8 - 3); /* some behind: dups */
+		if ((uint16_t)(s - seq[k]) < 32768)
+			seq[k] = s;
+		int ra = dmm_replay_check(&a, &ad, s, T0, T0, 1 + i);
+		int rb = dmm_replay_check(&b, &ad, s, T0, T0, 1 + i);
+		assert_int_equal(ra, rb);
+		assert_memory_equal(pa, pb, sizeof(pa));
+	}
+	/* the index holds exactly the used slots */
+	unsigned used = 0, entries = 0;
+	for (unsigned i = 0; i < N; i++)
+		used += pb[i].used;
+	for (size_t h = 0; h <= b.idx_mask; h++)
+		entries += b.idx[h] != 0;
+	assert_int_equal(used, N);
+	assert_int_equal(entries, used);
+	dmm_replay_index_fini(&b);
+}
+
 int
 main(void)
 {
@@ -269,6 +327,17 @@ main(void)
 		cmocka_unit_test_setup(test_lru_eviction, setup),
 		cmocka_unit_test_setup(test_rejected_does_not_touch, setup),
 		cmocka_unit_test(test_no_table),
+		cmocka_unit_test_setup_teardown(test_stale_and_future_ts, setup_idx, teardown_idx),
+		cmocka_unit_test_setup_teardown(test_in_order, setup_idx, teardown_idx),
+		cmocka_unit_test_setup_teardown(test_out_of_order_in_window, setup_idx, teardown_idx),
+		cmocka_unit_test_setup_teardown(test_big_jump_forward, setup_idx, teardown_idx),
+		cmocka_unit_test_setup_teardown(test_duplicate, setup_idx, teardown_idx),
+		cmocka_unit_test_setup_teardown(test_wraparound, setup_idx, teardown_idx),
+		cmocka_unit_test_setup_teardown(test_peer_restart, setup_idx, teardown_idx),
+		cmocka_unit_test_setup_teardown(test_ts_tracks_max, setup_idx, teardown_idx),
+		cmocka_unit_test_setup_teardown(test_lru_eviction, setup_idx, teardown_idx),
+		cmocka_unit_test_setup_teardown(test_rejected_does_not_touch, setup_idx, teardown_idx),
+		cmocka_unit_test(test_index_same_as_scan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
