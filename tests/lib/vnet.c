@@ -88,9 +88,16 @@ struct in6_addr vnet_host(const struct dmm_prefix *p, unsigned host)
 	return a;
 }
 
+/* Two 64-bit halves, not memcmp: under libFuzzer every memcmp with a
+ * non-zero result went to its comparison hook (vnet_find_addr runs for
+ * every message, and the answer is mostly "not this node"). */
 static bool addr_eq(const struct in6_addr *a, const struct in6_addr *b)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return x[0] == y[0] && x[1] == y[1];
 }
 
 static uint64_t rng_next(struct vnet *vn)
@@ -282,10 +289,9 @@ void vnet_inject(struct vnet *vn, const struct in6_addr *src, const char *to,
 
 static void pump(struct vnet *vn);
 
-int vnet_deliver_now(struct vnet *vn, const struct in6_addr *src, const char *to,
-		     const uint8_t *buf, size_t len)
+static int deliver_to(struct vnet *vn, const struct in6_addr *src, struct vnet_node *x,
+		      const uint8_t *buf, size_t len)
 {
-	struct vnet_node *x = must_find(vn, to);
 	size_t ri;
 	int rc;
 
@@ -299,6 +305,12 @@ int vnet_deliver_now(struct vnet *vn, const struct in6_addr *src, const char *to
 		vn->msgs[ri].recv_rc = rc;
 	pump(vn);
 	return rc;
+}
+
+int vnet_deliver_now(struct vnet *vn, const struct in6_addr *src, const char *to,
+		     const uint8_t *buf, size_t len)
+{
+	return deliver_to(vn, src, must_find(vn, to), buf, len);
 }
 
 static int queue_min(const struct vnet *vn)
@@ -319,7 +331,7 @@ static void deliver(struct vnet *vn, int qi)
 	struct vnet_qmsg q = vn->queue[qi];
 
 	vn->queue[qi] = vn->queue[--vn->q_len];
-	vnet_deliver_now(vn, &q.src, vnet_name(vn, vnet_find_addr(vn, &q.dst)), q.buf, q.len);
+	deliver_to(vn, &q.src, vn->nodes[vnet_find_addr(vn, &q.dst)], q.buf, q.len);
 }
 
 /* ---- callbacks from the core ---- */
@@ -416,11 +428,9 @@ int vnet_add_node(struct vnet *vn, const struct dmm_config *cfg)
 
 int vnet_reset(struct vnet *vn, uint64_t seed, const struct dmm_config *const *cfgs)
 {
-	struct dmm_config *cfg = malloc(sizeof(*cfg));
+	struct dmm_config *own = NULL;
 	int rc = 0;
 
-	if (!cfg)
-		return DMM_E_NOMEM;
 	vn->now = 1000;
 	vn->rng = seed;
 	vn->stuck = false;
@@ -433,8 +443,20 @@ int vnet_reset(struct vnet *vn, uint64_t seed, const struct dmm_config *const *c
 		struct vnet_node *x = vn->nodes[i];
 		struct dmm_io io = { .ctx = x, .send = io_send, .dp = io_dp, .log = io_log,
 				     .log_on = io_log_on, .event = io_event };
+		const struct dmm_config *cfg = cfgs ? cfgs[i] : NULL;
 
-		*cfg = cfgs && cfgs[i] ? *cfgs[i] : *dmm_node_config(x->node);
+		if (!cfg && !x->node) { /* released: its configuration went with it */
+			rc = DMM_E_CONFIG;
+			break;
+		}
+		if (!cfg) { /* its own, copied before the node goes */
+			if (!own && !(own = malloc(sizeof(*own)))) {
+				rc = DMM_E_NOMEM;
+				break;
+			}
+			*own = *dmm_node_config(x->node);
+			cfg = own;
+		}
 		dmm_node_free(x->node);
 		x->node = NULL;
 		x->n_routes = 0;
@@ -450,8 +472,16 @@ int vnet_reset(struct vnet *vn, uint64_t seed, const struct dmm_config *const *c
 			pump(vn);
 		}
 	}
-	free(cfg);
+	free(own);
 	return rc;
+}
+
+void vnet_release(struct vnet *vn)
+{
+	for (unsigned i = 0; i < vn->n_nodes; i++) {
+		dmm_node_free(vn->nodes[i]->node);
+		vn->nodes[i]->node = NULL;
+	}
 }
 
 /* ---- the data-plane model ---- */

@@ -157,6 +157,11 @@ int vnet_add_node(struct vnet *vn, const struct dmm_config *cfg);
  * cleared, the clock back at its start. Anchors, delays and loss stay.
  * Returns 0 or the first dmm_node_new error (the vnet is then unusable). */
 int vnet_reset(struct vnet *vn, uint64_t seed, const struct dmm_config *const *cfgs);
+/* Free every node's core (its tables, its configuration), keeping the vnet
+ * and its memory: nothing may run until vnet_reset, which then needs a
+ * configuration for every node (DMM_E_CONFIG otherwise). For a fuzz
+ * harness: all an input allocated is freed by its end. */
+void vnet_release(struct vnet *vn);
 void vnet_add_anchor(struct vnet *vn, const struct dmm_prefix *range, int node, bool server);
 int vnet_find(const struct vnet *vn, const char *name);   /* -1 if none */
 int vnet_find_addr(const struct vnet *vn, const struct in6_addr *a);
