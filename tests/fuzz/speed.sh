@@ -7,12 +7,17 @@
 # (default 3) rounds, each running BASE then NEW for SECS (default 30)
 # seconds with the same -seed, from the same copy of the committed corpus
 # (tests/fuzz/corpus/NAME, not modified: new units go to a scratch
-# directory), under nice -n 19. Raw rows, one per run, to stdout and to
+# directory), under nice -n 19 (NICE). Raw rows, one per run, to stdout and to
 # OUT (default bench/fuzz/speed-DATE.txt):
 #   harness variant round executions cpu_seconds wall_seconds
 # then the summary: for each harness and variant, executions per wall
 # second and per CPU second (user + system: on a shared machine a run
 # gets what CPU the others leave it), and NEW/BASE per CPU second.
+# MID=DIR: a third build, run between BASE and NEW in every round (e.g.
+# the first harness, main, this tree); the summary also gives NEW/MID.
+# CORPUS=DIR: that corpus instead of tests/fuzz/corpus/NAME (one harness).
+# NICE=N: the niceness of the runs (default 19; 0 when other runs of ours
+# at normal priority would leave a niced one almost no CPU).
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -27,6 +32,11 @@ summary() {
 			printf "%s: base %.0f exec/s (%.0f per CPU s), new %.0f exec/s (%.0f per CPU s): %.2fx per CPU second\n",
 			       x, e[b] / w[b], e[b] / c[b], e[n] / w[n], e[n] / c[n],
 			       (e[n] / c[n]) / (e[b] / c[b])
+			m = x " mid"
+			if ((m in e) && c[m] > 0)
+				printf "%s: mid %.0f exec/s (%.0f per CPU s): new %.2fx mid, mid %.2fx base per CPU second\n",
+				       x, e[m] / w[m], e[m] / c[m], (e[n] / c[n]) / (e[m] / c[m]),
+				       (e[m] / c[m]) / (e[b] / c[b])
 		}
 	}' "$1" | sort
 }
@@ -40,25 +50,27 @@ shift 2
 harnesses=${*:-node tun parse}
 secs=${SECS:-30}
 rounds=${ROUNDS:-3}
+nice=${NICE:-19}
 mkdir -p bench/fuzz
 out=${OUT:-bench/fuzz/speed-$(date -u +%Y%m%d-%H%M).txt}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 {
-	echo "# tests/fuzz/speed.sh $base $new $harnesses (SECS=$secs ROUNDS=$rounds)"
+	echo "# tests/fuzz/speed.sh $base $new $harnesses (SECS=$secs ROUNDS=$rounds NICE=$nice${MID:+ MID=$MID}${CORPUS:+ CORPUS=$CORPUS})"
 	echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# harness variant round executions cpu_seconds wall_seconds"
 } | tee "$out"
 for h in $harnesses; do
 	for r in $(seq 1 "$rounds"); do
-		for v in base new; do
+		for v in base ${MID:+mid} new; do
 			d=$base
+			[ $v = mid ] && d=$MID
 			[ $v = new ] && d=$new
 			rm -rf "$tmp/scratch"
 			mkdir -p "$tmp/scratch"
-			/usr/bin/time -o "$tmp/time" -f '%U %S %e' nice -n 19 "$d/fuzz_$h" -seed=7 \
+			/usr/bin/time -o "$tmp/time" -f '%U %S %e' nice -n "$nice" "$d/fuzz_$h" -seed=7 \
 				-max_total_time="$secs" -print_final_stats=1 "$tmp/scratch" \
-				"tests/fuzz/corpus/$h" >"$tmp/log" 2>&1
+				"${CORPUS:-tests/fuzz/corpus/$h}" >"$tmp/log" 2>&1
 			execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/log")
 			read -r u s e <"$tmp/time"
 			echo "$h $v $r ${execs:-0} $(echo "$u + $s" | bc) $e" | tee -a "$out"

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
@@ -196,6 +197,39 @@ static void reset_is_fresh(void **state)
 	vnet_free(vn);
 }
 
+/* vnet_release frees every node's core; vnet_reset then needs their
+ * configurations (refused without), and gives back the fresh network
+ * (fuzz_node releases at the end of each input, resets at the next). */
+static void release_then_reset(void **state)
+{
+	static char first[1 << 16], again[1 << 16];
+	struct fig1_opts o;
+	struct vnet *vn;
+	struct dmm_config *c;
+	const struct dmm_config *cp[VNET_MAX_NODES];
+
+	(void)state;
+	fig1_defaults(&o);
+	vn = fig1_build(&o);
+	trace(vn, first, sizeof(first));
+	c = calloc(vn->n_nodes, sizeof(*c));
+	assert_non_null(c);
+	for (unsigned i = 0; i < vn->n_nodes; i++) {
+		c[i] = *dmm_node_config(vn->nodes[i]->node);
+		cp[i] = &c[i];
+	}
+	vnet_release(vn);
+	for (unsigned i = 0; i < vn->n_nodes; i++)
+		assert_null(vn->nodes[i]->node);
+	assert_int_equal(vnet_reset(vn, o.seed, NULL), DMM_E_CONFIG);
+	assert_int_equal(vnet_reset(vn, o.seed, cp), 0);
+	vnet_run_for(vn, 1000);
+	trace(vn, again, sizeof(again));
+	assert_string_equal(first, again);
+	vnet_free(vn);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +237,7 @@ int main(void)
 		cmocka_unit_test(holds),
 		cmocka_unit_test(expectations_can_fail),
 		cmocka_unit_test(reset_is_fresh),
+		cmocka_unit_test(release_then_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
