@@ -16,6 +16,10 @@
 # MID=DIR: a third build, run between BASE and NEW in every round (e.g.
 # the first harness, main, this tree); the summary also gives NEW/MID.
 # CORPUS=DIR: that corpus instead of tests/fuzz/corpus/NAME (one harness).
+# LOAD=1: each run is preceded by the same run with -runs=0 (the corpus
+# load alone: rows VARIANT-load); the summary then also gives the rate
+# after the load, (executions - load's) / (CPU s - load's), which is what
+# a long campaign sees (a slow harness spends a short run loading).
 # NICE=N: the niceness of the runs (default 19; 0 when other runs of ours
 # at normal priority would leave a niced one almost no CPU).
 set -u
@@ -37,6 +41,24 @@ summary() {
 				printf "%s: mid %.0f exec/s (%.0f per CPU s): new %.2fx mid, mid %.2fx base per CPU second\n",
 				       x, e[m] / w[m], e[m] / c[m], (e[n] / c[n]) / (e[m] / c[m]),
 				       (e[m] / c[m]) / (e[b] / c[b])
+			# LOAD rows: the corpus load alone, taken off each run
+			if (!((b "-load") in e) || !((n "-load") in e)) continue
+			split("base mid new", vs, " ")
+			line = x ": after the corpus load (mutations only):"
+			for (i = 1; i <= 3; i++) {
+				v = x " " vs[i]
+				if (!(v in e) || !((v "-load") in e)) continue
+				dc = c[v] - c[v "-load"]
+				r[vs[i]] = dc > 0 ? (e[v] - e[v "-load"]) / dc : 0
+				line = line sprintf(" %s %.0f", vs[i], r[vs[i]])
+			}
+			line = line " executions per CPU second"
+			if (r["base"] > 0)
+				line = line sprintf("; new %.2fx base", r["new"] / r["base"])
+			if (r["mid"] > 0)
+				line = line sprintf(", new %.2fx mid, mid %.2fx base", r["new"] / r["mid"],
+						    r["mid"] / r["base"])
+			print line
 		}
 	}' "$1" | sort
 }
@@ -56,7 +78,7 @@ out=${OUT:-bench/fuzz/speed-$(date -u +%Y%m%d-%H%M).txt}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 {
-	echo "# tests/fuzz/speed.sh $base $new $harnesses (SECS=$secs ROUNDS=$rounds NICE=$nice${MID:+ MID=$MID}${CORPUS:+ CORPUS=$CORPUS})"
+	echo "# tests/fuzz/speed.sh $base $new $harnesses (SECS=$secs ROUNDS=$rounds NICE=$nice${MID:+ MID=$MID}${CORPUS:+ CORPUS=$CORPUS}${LOAD:+ LOAD=1})"
 	echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# harness variant round executions cpu_seconds wall_seconds"
 } | tee "$out"
@@ -66,14 +88,20 @@ for h in $harnesses; do
 			d=$base
 			[ $v = mid ] && d=$MID
 			[ $v = new ] && d=$new
-			rm -rf "$tmp/scratch"
-			mkdir -p "$tmp/scratch"
-			/usr/bin/time -o "$tmp/time" -f '%U %S %e' nice -n "$nice" "$d/fuzz_$h" -seed=7 \
-				-max_total_time="$secs" -print_final_stats=1 "$tmp/scratch" \
-				"${CORPUS:-tests/fuzz/corpus/$h}" >"$tmp/log" 2>&1
-			execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/log")
-			read -r u s e <"$tmp/time"
-			echo "$h $v $r ${execs:-0} $(echo "$u + $s" | bc) $e" | tee -a "$out"
+			for phase in ${LOAD:+load} run; do
+				rm -rf "$tmp/scratch"
+				mkdir -p "$tmp/scratch"
+				lim=-max_total_time="$secs" name=$v
+				[ $phase = load ] && lim=-runs=0 name=$v-load
+				/usr/bin/time -o "$tmp/time" -f '%U %S %e' nice -n "$nice" "$d/fuzz_$h" -seed=7 \
+					"$lim" -print_final_stats=1 "$tmp/scratch" \
+					"${CORPUS:-tests/fuzz/corpus/$h}" >"$tmp/log" 2>&1
+				execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/log")
+				# -runs=0 prints no final stats: the INITED line has the count
+				[ -z "$execs" ] && execs=$(sed -n 's/^#\([0-9]*\).*INITED.*/\1/p' "$tmp/log")
+				read -r u s e <"$tmp/time"
+				echo "$h $name $r ${execs:-0} $(echo "$u + $s" | bc) $e" | tee -a "$out"
+			done
 		done
 	done
 done
