@@ -408,15 +408,18 @@ unsigned mr_cache_claim(struct dmm_node *n, const struct dmm_prefix *p,
 	const uint32_t *m = NULL;
 	uint32_t nm;
 	unsigned k = 0;
+	bool scan;
 
 	if (a)
 		anchor_remove(n, a);
 	/* Entries inside p, longer than it, cannot be found by hashing: only
-	 * while such lengths are in use, the table is scanned. */
-	nm = dmm_pidx_longer(&n->mr->cache_pfx, p->len) ? t->hi :
-	     cache_match(n, &p->addr, 0, p->len, &m);
+	 * while such lengths are in use, the table is scanned. Decided once:
+	 * removing the last longer entry in the loop must not switch a scan
+	 * to the match list (there is none: fuzz_node's SEGV). */
+	scan = dmm_pidx_longer(&n->mr->cache_pfx, p->len);
+	nm = scan ? t->hi : cache_match(n, &p->addr, 0, p->len, &m);
 	for (uint32_t i = 0; i < nm; i++) {
-		uint32_t s = dmm_pidx_longer(&n->mr->cache_pfx, p->len) ? i : m[i];
+		uint32_t s = scan ? i : m[i];
 		const struct mr_cache *c = dmm_tbl_peek(t, s);
 		struct mr_cache *e;
 		if (!dmm_tbl_live(t, s) || !(dmm_prefix_contains(&c->prefix, &p->addr) ||

@@ -767,6 +767,43 @@ static void test_query_mode_miss(void **state)
 	assert_int_equal(cache_count(), 0);
 }
 
+/* mr_cache_claim over a cache holding a prefix longer than the claimed one
+ * (slot 0) and a shorter one (slot 1): removing the last longer entry in
+ * the scan switched the loop to a match list never built (SEGV found by
+ * fuzz_node, tests/fuzz/corpus/node/regression-cache-claim-scan-*). */
+static void test_claim_scan_after_longer_gone(void **state)
+{
+	struct in6_addr src = nt_a6("2001:db8:a:1::1");
+	struct in6_addr d1 = nt_a6("2001:db8:b:5::9"), d2 = nt_a6("2001:db8:b:6::9");
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 600 };
+	struct dmm_msg h = { .status = DMM_ST_OK, .lifetime = 3600 };
+
+	assert_int_equal(dmm_mr_miss(T.node, &d1, &src, T0), 0);
+	set_hnp(&r, HNP_B); /* a /64 */
+	r.present |= DMM_P_LOCATION | DMM_P_HOME;
+	r.location = r.home = nt_a6(PMR);
+	assert_int_equal(answer(0, &r, T0 + 1), 0);
+	nt_clear(&T);
+	assert_int_equal(dmm_mr_miss(T.node, &d2, &src, T0 + 2), 0);
+	r.n_hnp = 0;
+	set_hnp(&r, "2001:db8:b::/48");
+	assert_int_equal(answer(0, &r, T0 + 3), 0);
+	assert_int_equal(cache_count(), 2);
+	prefix_is(&cache_seen[0].prefix, HNP_B);
+	prefix_is(&cache_seen[1].prefix, "2001:db8:b::/48");
+	nt_clear(&T);
+
+	/* an MN attaches here with a /56 covering the /64: both entries go */
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0 + 4), 0);
+	assert_int_equal(answer_status(0, DMM_ST_NOT_FOUND, T0 + 5), 0);
+	set_hnp(&h, "2001:db8:b::/56");
+	h.present |= DMM_P_HOME;
+	h.home = nt_a6(SELF);
+	assert_int_equal(answer(1, &h, T0 + 6), 0);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	assert_int_equal(cache_count(), 0);
+}
+
 static void test_query_not_found(void **state)
 {
 	struct in6_addr dst = nt_a6("2001:db8:b:77::9"), src = nt_a6("2001:db8:a:1::1");
@@ -1373,6 +1410,7 @@ int main(void)
 		T_(test_ctx_req_unknown_mn),
 		T_(test_query_mode_miss),
 		T_(test_query_not_found),
+		T_(test_claim_scan_after_longer_gone),
 		T_(test_query_timeout_drops_hold),
 		T_(test_redirect_mode_anchor),
 		T_(test_redirect_received),
