@@ -134,7 +134,7 @@ static struct vnet *build(uint8_t mode, const struct dmm_config c[3])
 	struct vnet *vn;
 
 	vn = vnet_new(mode, keyring());
-	vn->lean = true; /* no records: nothing here reads them */
+	vn->lean = !getenv("FZ_STATS"); /* no records: only FZ_STATS reads them */
 	for (unsigned i = 0; i < 3; i++)
 		if (vnet_add_node(vn, &c[i]) < 0)
 			abort();
@@ -357,6 +357,47 @@ static void run(struct vnet *vn, struct rd *r)
 	check(vn, true);
 }
 
+/* FZ_STATS=1 in the environment: the vnet records messages, and at exit
+ * the harness prints, per input, the messages of each type (delivered and
+ * lost: sent to no node, e.g. the absent LM of net2), the packets and the
+ * virtual time, to see what an input costs (e.g. over the corpus:
+ * FZ_STATS=1 fuzz_node -runs=0 SCRATCH tests/fuzz/corpus/node). */
+static struct {
+	unsigned long inputs, msgs[DMM_MSG_TYPE_COUNT][2], pkts, ms;
+} st;
+
+static void stats_print(void)
+{
+	unsigned long sum = 0;
+
+	if (!st.inputs)
+		return;
+	for (unsigned t = 0; t < DMM_MSG_TYPE_COUNT; t++) {
+		sum += st.msgs[t][0] + st.msgs[t][1];
+		if (st.msgs[t][0] || st.msgs[t][1])
+			fprintf(stderr, "fz_stats: %-14s delivered %6.2f lost %6.2f per input\n",
+				dmm_msg_type_name((enum dmm_msg_type)t),
+				(double)st.msgs[t][0] / st.inputs, (double)st.msgs[t][1] / st.inputs);
+	}
+	fprintf(stderr, "fz_stats: %lu inputs: %.1f messages, %.1f packets, %.0f s of virtual "
+		"time per input\n", st.inputs, (double)sum / st.inputs,
+		(double)st.pkts / st.inputs, (double)st.ms / st.inputs / 1000);
+}
+
+static void stats_add(const struct vnet *vn)
+{
+	if (!st.inputs)
+		atexit(stats_print);
+	st.inputs++;
+	for (size_t i = 0; i < vn->n_msgs; i++) {
+		unsigned t = (unsigned)vn->msgs[i].msg.type;
+		if (t < DMM_MSG_TYPE_COUNT)
+			st.msgs[t][vn->msgs[i].lost]++;
+	}
+	st.pkts += vn->n_pkts;
+	st.ms += vn->now - 1000;
+}
+
 /* FZ_RESET_CHECK=1 in the environment: each input also runs on a network
  * built for it alone, and both must end the same (digest): the reset
  * leaves nothing of the inputs before. */
@@ -372,6 +413,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		reset_check = getenv("FZ_RESET_CHECK") != NULL;
 	vn = network(data[0]);
 	run(vn, &r);
+	if (!vn->lean)
+		stats_add(vn);
 	if (reset_check) {
 		struct dmm_config *c = malloc(3 * sizeof(*c));
 		struct vnet *fresh;
