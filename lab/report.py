@@ -917,56 +917,63 @@ def attach_rows(dirs):
     return out
 
 
+def run_dirs(rundir):
+    """The kept runs of a bench.sh --keep directory, in name order."""
+    return sorted(os.path.dirname(p) for p in glob.glob(os.path.join(rundir, "*", "run.json")))
+
+
+def diff_rows(doc, what, published, want):
+    """Print each line where the published table and its recomputation
+    differ; how many."""
+    bad = 0
+    for k in range(max(len(want), len(published))):
+        a = published[k] if k < len(published) else "(missing)"
+        b = want[k] if k < len(want) else "(missing)"
+        if a != b:
+            print("check: %s %s line %d\n  published:  %s\n  recomputed: %s"
+                  % (doc, what, k + 1, a, b))
+            bad += 1
+    return bad
+
+
+def handover_want(rundir):
+    """The handover table of rundir, recomputed from its extracts, and how
+    many of its handovers.csv differ from their recomputation."""
+    reps, bad = [], 0
+    for d in run_dirs(rundir):
+        rep = build(d, from_extract=True)[0]
+        if handovers_csv(rep["handovers"]) != open(os.path.join(d, "handovers.csv")).read():
+            print("check: %s/handovers.csv differs from its recomputation" % d)
+            bad += 1
+        reps.append((d, rep))
+    return headline_rows(reps), bad
+
+
 def check(doc, root):
     """Every handover table of doc (between `<!-- handover-table RUNDIR -->`
     and `<!-- /handover-table -->`) recomputed from RUNDIR's committed
-    extracts; every handovers.csv too. Prints each difference; 0 if none."""
+    extracts, every handovers.csv too, and every attach table (`<!--
+    attach-table RUNDIR -->`) from the kept event logs. Prints each
+    difference; 0 if none."""
     text = open(doc).read().splitlines()
     bad, tables, i = 0, 0, 0
     while i < len(text):
         line = text[i].strip()
-        if line.startswith("<!-- attach-table ") and line.endswith("-->"):
-            rundir = os.path.join(root, line[len("<!-- attach-table "):-3].strip())
+        for kind in ("handover-table", "attach-table"):
+            if not (line.startswith("<!-- %s " % kind) and line.endswith("-->")):
+                continue
+            rundir = os.path.join(root, line[len("<!-- %s " % kind):-3].strip())
             j = i + 1
-            while j < len(text) and text[j].strip() != "<!-- /attach-table -->":
+            while j < len(text) and text[j].strip() != "<!-- /%s -->" % kind:
                 j += 1
             published = [l for l in text[i + 1:j] if l.startswith("|")]
-            want = attach_rows(sorted(os.path.dirname(p) for p in
-                                      glob.glob(os.path.join(rundir, "*", "run.json"))))
-            if published != want:
-                for k in range(max(len(want), len(published))):
-                    a = published[k] if k < len(published) else "(missing)"
-                    b = want[k] if k < len(want) else "(missing)"
-                    if a != b:
-                        print("check: %s attach table line %d\n  published:  %s\n  recomputed: %s"
-                              % (doc, k + 1, a, b))
-                        bad += 1
-            i = j
-            continue
-        if line.startswith("<!-- handover-table ") and line.endswith("-->"):
-            rundir = os.path.join(root, line[len("<!-- handover-table "):-3].strip())
-            j = i + 1
-            while j < len(text) and text[j].strip() != "<!-- /handover-table -->":
-                j += 1
-            published = [l for l in text[i + 1:j] if l.startswith("|")]
-            reps = []
-            for d in sorted(glob.glob(os.path.join(rundir, "*", "run.json"))):
-                d = os.path.dirname(d)
-                rep = build(d, from_extract=True)[0]
-                csv_now = handovers_csv(rep["handovers"])
-                if csv_now != open(os.path.join(d, "handovers.csv")).read():
-                    print("check: %s/handovers.csv differs from its recomputation" % d)
-                    bad += 1
-                reps.append((d, rep))
-            want = headline_rows(reps)
-            for k in range(max(len(want), len(published))):
-                a = published[k] if k < len(published) else "(missing)"
-                b = want[k] if k < len(want) else "(missing)"
-                if a != b:
-                    print("check: %s table line %d\n  published:  %s\n  recomputed: %s"
-                          % (doc, k + 1, a, b))
-                    bad += 1
-            tables += 1
+            if kind == "handover-table":
+                want, n = handover_want(rundir)
+                bad += n
+                bad += diff_rows(doc, "table", published, want)
+                tables += 1
+            else:
+                bad += diff_rows(doc, "attach table", published, attach_rows(run_dirs(rundir)))
             i = j
         i += 1
     if tables == 0:
@@ -975,7 +982,6 @@ def check(doc, root):
     print("check: %d handover table(s) of %s: %s" % (tables, doc, "ok" if not bad else
                                                        "%d difference(s)" % bad))
     return 1 if bad else 0
-
 
 def main(argv):
     if argv[:1] == ["--check"]:
@@ -989,14 +995,12 @@ def main(argv):
     if argv[:1] == ["--table"] and len(argv) == 2:
         # BENCHMARKS.md's table of a kept run (bench.sh --keep DIR), from the
         # committed extracts: exactly what --check recomputes
-        reps = [(os.path.dirname(p), build(os.path.dirname(p), from_extract=True)[0])
-                for p in sorted(glob.glob(os.path.join(argv[1], "*", "run.json")))]
+        reps = [(d, build(d, from_extract=True)[0]) for d in run_dirs(argv[1])]
         print("\n".join(headline_rows(reps)))
         return 0
     if argv[:1] == ["--attach"] and len(argv) == 2:
         # the new MR's attach against the L2 up, per kept run (events kept)
-        print("\n".join(attach_rows(sorted(os.path.dirname(p) for p in
-                                             glob.glob(os.path.join(argv[1], "*", "run.json"))))))
+        print("\n".join(attach_rows(run_dirs(argv[1]))))
         return 0
     if argv[:1] == ["--markdown"]:
         reps = [(d, load_json(os.path.join(d, "summary.json"))) for d in argv[1:]]
