@@ -250,7 +250,7 @@ fi
 sleep 1
 send() {  # send FROM DST PORT NAME: in the background, TX gets its PID
 	ip netns exec "$DMMLAB_PREFIX$1" $RT "$probe" send -6 "$2" -p "$3" -r "$RATE" -d "$DUR" \
-		--stream 1 >"$OUT/$4.send" 2>"$OUT/$4.send.err" &
+		--stream 1 --send-log "$OUT/$4.sendlog" >"$OUT/$4.send" 2>"$OUT/$4.send.err" &
 	PIDS+=($!) TX+=($!)
 }
 TX=()

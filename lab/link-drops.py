@@ -49,7 +49,7 @@ def main(dirs):
                 mn = [l for l in sel if l.get("end") == "mn"]
                 mr = [l for l in sel if l.get("end", "mr") == "mr" and "link" in l]
                 dn, up = h["l2_down_ns"], h["l2_up_ns"]
-                ls = [tx for n in ups for _, tx in lost.get((mover, i, n), [])]
+                ls = [x[1] for n in ups for x in lost.get((mover, i, n), [])]
                 before = sorted((tx - dn) / 1e6 for tx in ls if tx < dn)
                 print("%s %s %d %.1f | %s %s %s %s | %d (%s) %d %d | %d %d" % (
                     "/".join(os.path.abspath(d).split("/")[-2:]), mover, i, h["l2_outage_ms"],

@@ -47,6 +47,7 @@ with gnuplot, arrivals.png and interruption.png. Prints the table and the
 verdict; exit 0 when every TCP session survived and no packet that should
 have been delivered was lost, 1 otherwise, 2 on bad input.
 """
+import array
 import bisect
 import csv
 import glob
@@ -150,9 +151,30 @@ def which(wins, t):
     return None
 
 
-def lost_packets(rows, sent, rate):
-    """(seq, estimated send_ns) of every sequence number that never arrived,
-    below `sent` (from the FIN; -1 if unknown). A lost packet carried its
+REFUSED = 1 << 63  # dmmprobe --send-log: the send time's top bit
+
+
+def send_log(d, name):
+    """The sender's log of every data packet's send time (dmmprobe
+    --send-log: NAME.sendlog, 8 bytes per sequence number from 0), when it
+    is complete (its count in NAME.send); else None."""
+    snd = (load_lines(os.path.join(d, name + ".send")) or [{}])[0]
+    path = os.path.join(d, name + ".sendlog")
+    if not snd.get("send_log") or not os.path.exists(path):
+        return None
+    a = array.array("Q")
+    with open(path, "rb") as f:
+        a.frombytes(f.read())
+    return a if len(a) == snd["send_log"] else None
+
+
+def lost_packets(rows, sent, rate, log=None):
+    """(seq, send_ns, refused) of every sequence number that never arrived,
+    below `sent` (from the FIN; -1 if unknown). With the sender's log
+    (send_log), each one's true send time, and refused 1 if the sender's
+    own kernel refused it (ENOBUFS: its link could not take it), else 0.
+    Without it (refused None) (runs before 2026-12-06 19:00), an
+    estimate: a lost packet carried its
     send stamp away: its time is the stamp of the last packet before it
     that arrived plus one sending interval (1 / rate) per sequence number
     since (dmmprobe sends on a fixed schedule, in order), no later than the
@@ -166,19 +188,22 @@ def lost_packets(rows, sent, rate):
         return []
     seqs = sorted(by_seq)
     end = sent if sent is not None and sent >= 0 else seqs[-1] + 1
+    if log is not None and end <= len(log):
+        return [(s, log[s] & ~REFUSED, 1 if log[s] & REFUSED else 0)
+                for s in range(end) if s not in by_seq]
     step = 10**9 / rate if rate else 0
     out = []
     # Before the first arrival: extrapolate back from it.
     for s in range(0, seqs[0]):
-        out.append((s, int(by_seq[seqs[0]] - (seqs[0] - s) * step)))
+        out.append((s, int(by_seq[seqs[0]] - (seqs[0] - s) * step), None))
     for a, b in zip(seqs, seqs[1:]):
         if b - a > 1:
             ta, tb = by_seq[a], by_seq[b]
             for s in range(a + 1, b):
-                out.append((s, int(min(ta + (s - a) * step, tb))))
+                out.append((s, int(min(ta + (s - a) * step, tb)), None))
     last = seqs[-1]
     for s in range(last + 1, end):
-        out.append((s, int(by_seq[last] + (s - last) * step)))
+        out.append((s, int(by_seq[last] + (s - last) * step), None))
     return out
 
 
@@ -268,14 +293,19 @@ def longest_gap(ex):
 
 
 def classify(st, lost, m, l2, dead_end, budget, mover, edge=None, last_through=-1):
-    """lost: [(seq, send_ns)] of one move and stream. Returns (counted,
-    excused). Excused, never counted against the verdict: packets the
-    moving MN sent while its own link was down (from the L2 down until it
-    was back: nothing could carry them); towards it, at most `budget`
+    """lost: [(seq, send_ns, refused)] of one move and stream. Returns
+    (counted, excused). Excused, never counted against the verdict: packets
+    the moving MN sent while its own link was down (from the L2 down until
+    it was back: nothing could carry them), and, where the sender logged
+    which ones its kernel refused (refused 1: ENOBUFS from its own end of
+    the link), those refused before the L2 down stamp: that end already
+    refused them as the MR end was taken away, before the down event
+    (docs/BENCHMARKS.md, "The uplink at the L2 down stamp"); towards it, at most `budget`
     (the old MR end's tx_dropped across the move) packets sent before the
     MR end of the link was removed (l2[0]): in flight on a link that ceased
     to exist. A packet sent after the removal was the routers' to deliver.
-    From it, at most `edge` packets (what the MN's own end of the link
+    Without the sender's log (runs before 2026-12-06 19:00), instead of the
+    refused mark: at most `edge` packets (what the MN's own end of the link
     refused across the move, link_drops(end="mn"), beyond the packets the
     MN sent in the outage; [0] when not recorded) sent before the L2 down
     stamp, the latest first, and only after the stream's last packet sent
@@ -285,13 +315,16 @@ def classify(st, lost, m, l2, dead_end, budget, mover, edge=None, last_through=-
     A packet a later one overtook did not die there."""
     counted = excused = 0
     edge_ok = set()
-    if edge is not None and st.get("from") == mover and edge[0] > 0:
+    marked = any(x[2] is not None for x in lost)
+    if edge is not None and st.get("from") == mover and edge[0] > 0 and not marked:
         cand = sorted((x for x in lost if x[1] < l2[0] and x[0] > last_through),
                       key=lambda x: -x[1])
         edge_ok = {x[0] for x in cand[:edge[0]]}
         edge[0] -= len(edge_ok)
-    for seq, tx in sorted(lost, key=lambda x: x[1]):
+    for seq, tx, ref in sorted(lost, key=lambda x: x[1]):
         if st.get("from") == mover and l2[0] <= tx <= dead_end:
+            excused += 1
+        elif st.get("from") == mover and ref and tx < l2[0]:
             excused += 1
         elif seq in edge_ok:
             excused += 1
@@ -438,14 +471,14 @@ def build(d, from_extract=False):
                 end_ns = max([0] + [r[2] for r in rows]) + 1
                 meta[name] = {"last_ns": last_ns[-1], "end_ns": end_ns}
                 wins = windows(moves, end_ns)
-                lost_all = lost_packets(rows, summ.get("sent", -1), rate)
+                lost_all = lost_packets(rows, summ.get("sent", -1), rate, send_log(d, name))
                 outside = 0
-                for seq, tx in lost_all:
-                    i = which(wins, tx)
+                for x in lost_all:
+                    i = which(wins, x[1])
                     if i is None:
                         outside += 1
                     else:
-                        lost_rows.setdefault((mover, i, name), []).append((seq, tx))
+                        lost_rows.setdefault((mover, i, name), []).append(x)
                 if outside:
                     problems.append("%s: %d lost outside any handover" % (name, outside))
                 arr = sorted(rows, key=lambda r: r[2])
@@ -460,7 +493,7 @@ def build(d, from_extract=False):
         for i in range(len(moves)):
             edge[i] = max(0, edge[i] - sum(
                 1 for st in streams if st.get("from") == mover
-                for _, tx in lost_rows.get((mover, i, st["name"]), [])
+                for _, tx, _ in lost_rows.get((mover, i, st["name"]), [])
                 if l2[i][0] <= tx <= dead_end[i]))
         for st in streams:
             name = st["name"]
@@ -643,11 +676,15 @@ def write_extract(d, ex_rows, lost_rows, meta, hos):
     with gzip.GzipFile(os.path.join(d, "extract.csv.gz"), "wb", mtime=0) as f:
         f.write(buf.getvalue().encode())
     buf = io.StringIO()
-    buf.write("mn,move,stream,dseq,dsend_ns\n")
+    # refused (0/1, from the sender's log) only where the run had it: the
+    # extracts of older runs stay byte for byte what they were.
+    known = any(x[2] is not None for v in lost_rows.values() for x in v)
+    buf.write("mn,move,stream,dseq,dsend_ns%s\n" % (",refused" if known else ""))
     for (mn, i, name) in sorted(lost_rows):
         prev = (0, l2[(mn, i)])
-        for seq, tx in lost_rows[(mn, i, name)]:
-            buf.write("%s,%d,%s,%d,%d\n" % (mn, i, name, seq - prev[0], tx - prev[1]))
+        for seq, tx, ref in lost_rows[(mn, i, name)]:
+            buf.write("%s,%d,%s,%d,%d%s\n" % (mn, i, name, seq - prev[0], tx - prev[1],
+                                             (",%d" % (ref or 0)) if known else ""))
             prev = (seq, tx)
     with gzip.GzipFile(os.path.join(d, "lost.csv.gz"), "wb", mtime=0) as f:
         f.write(buf.getvalue().encode())
@@ -698,7 +735,8 @@ def read_extract(d):
                     lost[k], prev = [], (0, t0[k[:2]])
                 else:
                     prev = lost[k][-1]
-                lost[k].append((prev[0] + int(r["dseq"]), prev[1] + int(r["dsend_ns"])))
+                ref = int(r["refused"]) if r.get("refused") not in (None, "") else None
+                lost[k].append((prev[0] + int(r["dseq"]), prev[1] + int(r["dsend_ns"]), ref))
     except (OSError, KeyError, ValueError) as e:
         raise InputError("%s: extract: %s" % (d, e))
     return ex, lost, load_json(os.path.join(d, "extract.json"))

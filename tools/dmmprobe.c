@@ -1,7 +1,10 @@
 /* dmmprobe: constant-rate UDP probe that measures what a handover costs.
  *
  *   dmmprobe send -6 DST -p PORT -r PPS -d SECONDS [-s SIZE] [--bind ADDR]
- *                 [--stream ID] [--wait MS]
+ *                 [--stream ID] [--wait MS] [--send-log FILE]
+ *                 --send-log: each data packet's send time (the one it
+ *                 carries), 8 bytes in host order per sequence number, from
+ *                 0: the send time of a packet that never arrived.
  *   dmmprobe recv -p PORT [--bind ADDR] [--csv FILE] [-d SECONDS]
  *                 [--until-idle MS] [--fin-grace MS]
  *                 stops after -d, or after MS of silence (once all senders
@@ -85,6 +88,7 @@ struct probe_opts {
 	const char *dst;
 	const char *bind;
 	const char *csv;
+	const char *send_log;  /* send: each data packet's send time, binary */
 	unsigned port, lport;
 	double rate;
 	double dur_s;         /* send: how long; recv: stop after (0 = no limit) */
@@ -126,8 +130,14 @@ struct probe_tx {
 	struct sockaddr_in6 dst;
 	uint64_t start_ns, data_end_ns, total, next, errors, fins_sent, next_fin_ns;
 	uint64_t call_max_ns;  /* longest sendmmsg(): bounds a send stamp's error */
+	FILE *log;             /* --send-log: one u64 per data packet, in order */
+	uint64_t logged;
 	uint8_t buf[PROBE_BATCH][PROBE_MAX_SIZE];
 };
+
+/* --send-log: the top bit of a packet's send time marks a packet its own
+ * kernel refused (ENOBUFS: the link could not take it). */
+#define PROBE_REFUSED (UINT64_C(1) << 63)
 
 static volatile sig_atomic_t probe_stop;
 static void usage(void) __attribute__((noreturn));
@@ -487,13 +497,16 @@ tx_send(int fd, struct probe_tx *tx, uint8_t type, uint64_t count, unsigned size
 {
 	struct mmsghdr msgs[PROBE_BATCH];
 	struct iovec iov[PROBE_BATCH];
-	int n;
+	uint64_t stamp[PROBE_BATCH];
+	unsigned off = 0, retried = ~0u;
+	int n, rc = 0;
 
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t seq = type == PROBE_T_FIN ? tx->total : tx->next + i;
 
 		/* Each packet's own clock read, the last thing before the send. */
-		probe_encode(tx->buf[i], type, stream, seq, probe_now());
+		stamp[i] = probe_now();
+		probe_encode(tx->buf[i], type, stream, seq, stamp[i]);
 		iov[i].iov_base = tx->buf[i];
 		iov[i].iov_len = size;
 		memset(&msgs[i], 0, sizeof(msgs[i]));
@@ -502,20 +515,51 @@ tx_send(int fd, struct probe_tx *tx, uint8_t type, uint64_t count, unsigned size
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	uint64_t t0 = probe_now();
-	n = sendmmsg(fd, msgs, (unsigned)count, 0);
-	t0 = probe_now() - t0;
-	tx->call_max_ns = t0 > tx->call_max_ns ? t0 : tx->call_max_ns;
-	/* A packet the kernel refused (no route during a move) still used its
-	 * sequence number: the receiver counts it lost, which is the truth. */
-	if (n < (int)count) {
-		tx->errors += count - (n > 0 ? (uint64_t)n : 0);
-		if (n <= 0 && errno != EINTR && errno != ENETUNREACH &&
-		    errno != EHOSTUNREACH && errno != ENOBUFS && errno != EAGAIN &&
-		    errno != ECONNREFUSED && errno != EADDRNOTAVAIL && errno != ENETDOWN)
-			return -1;
+	while (off < count) {
+		uint64_t t0 = probe_now();
+
+		n = sendmmsg(fd, msgs + off, (unsigned)(count - off), 0);
+		t0 = probe_now() - t0;
+		tx->call_max_ns = t0 > tx->call_max_ns ? t0 : tx->call_max_ns;
+		if (n > 0) {  /* the rest again: the first of it failed, and why */
+			off += (unsigned)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* With IPV6_RECVERR, an ICMP error that came back (a port
+		 * unreachable, say) fails the next send, which then did not go:
+		 * the error queue emptied, that packet is tried once more. */
+		if (tx->log && n < 0 && errno != ENOBUFS && retried != off) {
+			char cbuf[512];
+			struct msghdr eh = { .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+
+			while (recvmsg(fd, &eh, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0)
+				eh.msg_controllen = sizeof(cbuf);
+			retried = off;
+			continue;
+		}
+		/* The packet at off was not sent (no route during a move, or
+		 * ENOBUFS: its own link refused it, with --send-log's
+		 * IPV6_RECVERR): it keeps its sequence number, the receiver
+		 * counts it lost, which is the truth. The ones after it go. */
+		tx->errors++;
+		if (n < 0 && errno == ENOBUFS)
+			stamp[off] |= PROBE_REFUSED;
+		if (n == 0 || (errno != ENETUNREACH && errno != EHOSTUNREACH && errno != ENOBUFS &&
+			       errno != EAGAIN && errno != ECONNREFUSED && errno != EADDRNOTAVAIL &&
+			       errno != ENETDOWN))
+			rc = -1;
+		off++;
 	}
-	return 0;
+	/* The send times, as carried by the packets, and which ones the
+	 * sender's own kernel refused: for a lost packet the receiver knows
+	 * only its sequence number (lab/report.py reads them here instead of
+	 * guessing them from the sending pace, which places a burst sent late
+	 * after a stall where it was due, not where it went). */
+	if (type == PROBE_T_DATA && tx->log && fwrite(stamp, sizeof(stamp[0]), count, tx->log) == count)
+		tx->logged += count;
+	return rc;
 }
 
 /* Send everything due by now; returns the next deadline (0 = all done). */
@@ -558,10 +602,13 @@ tx_report(const struct probe_tx *tx, const struct probe_opts *o, uint64_t end)
 	printf("{\"role\":\"send\",\"stream\":%" PRIu32 ",\"sent\":%" PRIu64
 	       ",\"send_errors\":%" PRIu64 ",\"size\":%u,\"rate_pps\":%.0f"
 	       ",\"achieved_pps\":%.0f,\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64
-	       ",\"sendmmsg_max_ms\":%.3f}\n",
+	       ",\"sendmmsg_max_ms\":%.3f",
 	       o->stream, tx->next, tx->errors, o->size, o->rate,
 	       secs > 0 && tx->next > 1 ? (double)(tx->next - 1) / secs : 0.0, tx->start_ns, end,
 	       (double)tx->call_max_ns / MS);
+	if (o->send_log)  /* all of them, or the log is not to be read */
+		printf(",\"send_log\":%" PRIu64, tx->log && fflush(tx->log) == 0 ? tx->logged : 0);
+	printf("}\n");
 	fflush(stdout);
 }
 
@@ -599,6 +646,11 @@ probe_socket(const struct probe_opts *o, unsigned port)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/* A sender that logs: the kernel's refusals as errors (ENOBUFS),
+	 * which UDP otherwise only counts (Udp6SndbufErrors). */
+	if (o->send_log && !o->recv &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one)) < 0)
+		perror("dmmprobe: IPV6_RECVERR (refusals not marked)");
 	if (o->recv && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
 		perror("dmmprobe: SO_TIMESTAMPNS (arrivals stamped in user space)");
 	if ((o->bind || port) && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -842,7 +894,7 @@ usage(void)
 {
 	fprintf(stderr,
 		"usage: dmmprobe send -6 DST -p PORT -r PPS -d SECONDS [-s SIZE] [--bind ADDR]\n"
-		"                     [--stream ID] [--wait MS]\n"
+		"                     [--stream ID] [--wait MS] [--send-log FILE]\n"
 		"       dmmprobe recv -p PORT [--bind ADDR] [--csv FILE] [-d SECONDS]\n"
 		"                     [--until-idle MS] [--fin-grace MS]\n"
 		"       dmmprobe peer -6 DST -p PORT -r PPS -d SECONDS [-l LOCAL_PORT] [...]\n"
@@ -860,6 +912,7 @@ probe_parse(int argc, char **argv, struct probe_opts *o)
 		{ "fin-grace", required_argument, NULL, 'g' },
 		{ "stream", required_argument, NULL, 'S' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "send-log", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -877,6 +930,7 @@ probe_parse(int argc, char **argv, struct probe_opts *o)
 		case 'i': o->idle_ms = strtoull(optarg, NULL, 10); break;
 		case 'g': o->fin_grace_ms = strtoull(optarg, NULL, 10); break;
 		case 'w': o->wait_ms = strtoull(optarg, NULL, 10); break;
+		case 'L': o->send_log = optarg; break;
 		case 'S': o->stream = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default: usage();
 		}
@@ -927,6 +981,13 @@ main(int argc, char **argv)
 		if (probe_addr(o.dst, o.port, &tx->dst) < 0)
 			return 2;
 		tx->total = (uint64_t)(o.rate * o.dur_s + 0.5);
+		if (o.send_log) {
+			if ((tx->log = fopen(o.send_log, "wb")) == NULL) {
+				perror(o.send_log);
+				return 1;
+			}
+			setvbuf(tx->log, NULL, _IOFBF, 1 << 20);
+		}
 	}
 	if (o.recv) {
 		if ((rx = calloc(1, sizeof(*rx))) == NULL)

@@ -33,6 +33,15 @@
 #   interpolated between 2004 and 2020, 2019 would fall after the link was
 #   back and count; at the sender's pace from 2004 it is 12.019 s, on the
 #   dead link (PASS).
+#   With RULES=marked*, B's sender logged every send time and which packets
+#   its kernel refused (dmmprobe --send-log: b.sendlog, top bit), and no
+#   MN-end counters are needed: marked: 997, 998, 999 (3, 2, 1 ms before
+#   move 1's L2 down) and 3015 (5 ms after move 3's link was back) lost,
+#   998, 999 and 3015 refused: 998 and 999 excused, 997 (not refused) and
+#   3015 (refused after the link was back) count. marked-stall: 2021-2030
+#   lost, due 9-18 ms after move 2's link was back (12.020 s) but really
+#   sent in a burst at 12.010 s, after a 10 ms stall, in the outage
+#   (the log's times): all 10 excused, PASS; from the pace they would count.
 # Checks the summary numbers exactly, the verdict (FAIL: 3 lost; PASS once
 # those arrive; FAIL when iperf3 exited 1), the markdown rows and, when
 # gnuplot is installed, that both PNGs are written.
@@ -51,8 +60,10 @@ rules = len(sys.argv) > 4 and sys.argv[4] == "1"
 rules2 = len(sys.argv) > 4 and sys.argv[4] == "2"
 edge = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4].startswith("edge-") else ""
 sched = len(sys.argv) > 4 and sys.argv[4] == "sched"
+marked = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4].startswith("marked") else ""
 edge_lost = {"edge-in": (998, 999), "edge-snmp": (998, 999), "edge-over": (997, 998, 999), "edge-after": (3015,),
              "edge-overtaken": (1990,)}.get(edge, ())
+edge_lost = {"marked": (997, 998, 999, 3015), "marked-stall": tuple(range(2021, 2031))}.get(marked, edge_lost)
 os.makedirs(os.path.join(d, "events"), exist_ok=True)
 S, MS = 10**9, 10**6
 moves = [("mr12", "mr11", 11 * S, 30), ("mr11", "mr2", 12 * S, 20), ("mr2", "mr31", 13 * S, 10)]
@@ -101,6 +112,22 @@ for s in range(4000):
         rx = 13 * S + 13 * MS
     b.append((s, tx, rx))
 stream("b", b, 4000)
+if marked:
+    # b's sender log: each packet's send time (its pace here, but for the
+    # burst after marked-stall's stall) and the refused mark, top bit.
+    import struct
+    R = 1 << 63
+    refused = {"marked": (998, 999, 3015)}.get(marked, ())
+    log = []
+    for s in range(4000):
+        tx = 10 * S + s * MS
+        if marked == "marked-stall" and 2021 <= s <= 2030:
+            tx = 12 * S + 10 * MS + (s - 2021) * 1000
+        log.append(tx | (R if s in refused else 0))
+    with open(os.path.join(d, "mn1>mn2.sendlog"), "wb") as f:
+        f.write(struct.pack("=%dQ" % len(log), *log))
+    with open(os.path.join(d, "mn1>mn2.send"), "w") as f:
+        f.write(json.dumps({"role": "send", "sent": 4000, "send_log": 4000}) + "\n")
 run = {"kind": "demo", "rate": 1000, "hold": True, "mn": "mn1", "mn_settings": "tuned",
        "streams": [{"name": "mn2>mn1", "csv": "a.csv", "summary": "a.json", "from": "mn2", "to": "mn1"},
                    {"name": "mn1>mn2", "csv": "b.csv", "summary": "b.json", "from": "mn1", "to": "mn2"}],
@@ -277,6 +304,23 @@ for c in "edge-in PASS 0 0 9" "edge-over FAIL 1 0 9" "edge-after FAIL 1 2 0" \
 	expect "$d" "handovers.$move.streams.mn1>mn2.lost" "$lost"
 	expect "$d" "handovers.$move.streams.mn1>mn2.lost_dead_link" "$excused"
 	expect "$d" "handovers.$move.streams.mn2>mn1.lost" 0
+done
+
+# The sender's log: refusals marked per packet, true send times.
+for c in "marked FAIL 2 0:1:9 2:1:0" "marked-stall PASS 0 1:0:10"; do
+	read -r mode verdict lost per <<<"$c"
+	d=$tmp/$mode
+	gen "$d" 0 0 "$mode"
+	python3 lab/report.py "$d" --no-plots >/dev/null 2>&1
+	rc=$?
+	[ $rc = "$([ "$verdict" = PASS ] && echo 0 || echo 1)" ] || bad "$mode: exit $rc, want $verdict"
+	expect "$d" verdict "$verdict"
+	expect "$d" lost_total "$lost"
+	for x in $per; do
+		IFS=: read -r move counted excused <<<"$x"
+		expect "$d" "handovers.$move.streams.mn1>mn2.lost" "$counted"
+		expect "$d" "handovers.$move.streams.mn1>mn2.lost_dead_link" "$excused"
+	done
 done
 
 # A lost packet's send time: the sender's pace, not the next one's lateness.

@@ -10,6 +10,9 @@
 #                 received + lost = sent
 #     nfqdelay 10 ms on pa's egress: one-way delay min >= 10 ms, avg < 15 ms
 #     link down 200 ms mid-stream: longest gap 150..1500 ms, a loss run
+#     send log:   the far end down 200 ms: the sender's own end refuses
+#                 (ENOBUFS) 500..1500 packets, each marked in --send-log
+#                 (one time per packet, in order), none of them arrives
 #     peer mode:  both directions at once, each side receives all
 set -u
 cd "$(dirname "$0")/../.."
@@ -142,6 +145,48 @@ between "$gap" 150 1500 || bad "outage: longest gap $gap ms"
 [ "$(jget "$tmp/outage.json" recv longest_loss_run)" -gt 500 ] ||
 	bad "outage: longest loss run $(jget "$tmp/outage.json" recv longest_loss_run)"
 [ "$(jget "$tmp/outage.json" recv sent)" = 7500 ] || bad "outage: sent"
+
+# The sender's log (--send-log): the far end (vb) down 200 ms, so the
+# sender's own end refuses its packets (ENOBUFS). Every packet has its
+# send time in the log, in order; the refused ones are marked, counted in
+# send_errors, and none of them arrived.
+ip netns exec "$pb" "$B/dmmprobe" recv -p 47002 -d 8 --csv "$tmp/refused.csv" >"$tmp/refused.json" &
+r=$!
+sleep 0.2
+(sleep 0.5; ip -n "$pb" link set vb down; sleep 0.2; ip -n "$pb" link set vb up) &
+ip netns exec "$pa" "$B/dmmprobe" send -6 fd00:77::2 -p 47002 -r 5000 -d 1.5 \
+	--send-log "$tmp/refused.log" >"$tmp/refused.send"
+wait $r
+echo "refused: $(cat "$tmp/refused.send")"
+python3 - "$tmp" <<'PY' || bad "send log: see above"
+import array, csv, json, sys
+t = sys.argv[1]
+snd = json.load(open(t + "/refused.send"))
+log = array.array("Q")
+log.frombytes(open(t + "/refused.log", "rb").read())
+got = {int(r["seq"]) for r in csv.DictReader(open(t + "/refused.csv"))}
+R = 1 << 63
+marked = [s for s, v in enumerate(log) if v & R]
+times = [v & ~R for v in log]
+ok = True
+def no(msg):
+    global ok
+    print("send log: " + msg)
+    ok = False
+if len(log) != snd["sent"] or snd.get("send_log") != snd["sent"]:
+    no("%d entries, send_log %s, sent %d" % (len(log), snd.get("send_log"), snd["sent"]))
+if any(b < a for a, b in zip(times, times[1:])):
+    no("times not in order")
+if not 500 <= len(marked) <= 1500:
+    no("%d refused in a 200 ms outage at 5000/s" % len(marked))
+if len(marked) != snd["send_errors"]:
+    no("%d marked, send_errors %d" % (len(marked), snd["send_errors"]))
+if got & set(marked):
+    no("%d refused packets arrived" % len(got & set(marked)))
+print("send log: %d packets, %d refused over %.1f ms" % (len(log), len(marked),
+      (times[marked[-1]] - times[marked[0]]) / 1e6 if marked else 0))
+sys.exit(0 if ok else 1)
+PY
 
 # Both directions at once.
 ip netns exec "$pb" "$B/dmmprobe" peer -6 fd00:77::1 -p 47003 -r 5000 -d 1 --wait 400 >"$tmp/pb.json" &
