@@ -288,40 +288,37 @@ expect "$d" verdict FAIL
 expect "$d" "handovers.0.streams.mn2>mn1.lost" 15
 expect "$d" "handovers.0.streams.mn2>mn1.lost_dead_link" 0
 
-# The uplink's edge: packets the MN's own end of the link dropped as the
-# other end went down, sent before the L2 down stamp, at most its
-# tx_dropped across the move, none that a later packet overtook.
-for c in "edge-in PASS 0 0 9" "edge-over FAIL 1 0 9" "edge-after FAIL 1 2 0" \
-	"edge-overtaken FAIL 1 1 0" "edge-snmp FAIL 1 0 8"; do
-	read -r mode verdict lost move excused <<<"$c"
-	d=$tmp/$mode
+# case MODE VERDICT LOST MOVE:COUNTED:EXCUSED...: the synthetic run of a
+# RULES mode, its verdict, lost total and B's (mn1>mn2) cells per move.
+case_run() {
+	local mode=$1 verdict=$2 lost=$3 x move counted excused d=$tmp/$1 rc
+	shift 3
 	gen "$d" 0 0 "$mode"
 	python3 lab/report.py "$d" --no-plots >/dev/null 2>&1
 	rc=$?
 	[ $rc = "$([ "$verdict" = PASS ] && echo 0 || echo 1)" ] || bad "$mode: exit $rc, want $verdict"
 	expect "$d" verdict "$verdict"
 	expect "$d" lost_total "$lost"
-	expect "$d" "handovers.$move.streams.mn1>mn2.lost" "$lost"
-	expect "$d" "handovers.$move.streams.mn1>mn2.lost_dead_link" "$excused"
-	expect "$d" "handovers.$move.streams.mn2>mn1.lost" 0
-done
-
-# The sender's log: refusals marked per packet, true send times.
-for c in "marked FAIL 2 0:1:9 2:1:0" "marked-stall PASS 0 1:0:10"; do
-	read -r mode verdict lost per <<<"$c"
-	d=$tmp/$mode
-	gen "$d" 0 0 "$mode"
-	python3 lab/report.py "$d" --no-plots >/dev/null 2>&1
-	rc=$?
-	[ $rc = "$([ "$verdict" = PASS ] && echo 0 || echo 1)" ] || bad "$mode: exit $rc, want $verdict"
-	expect "$d" verdict "$verdict"
-	expect "$d" lost_total "$lost"
-	for x in $per; do
+	for x in "$@"; do
 		IFS=: read -r move counted excused <<<"$x"
 		expect "$d" "handovers.$move.streams.mn1>mn2.lost" "$counted"
 		expect "$d" "handovers.$move.streams.mn1>mn2.lost_dead_link" "$excused"
+		expect "$d" "handovers.$move.streams.mn2>mn1.lost" 0
 	done
-done
+}
+
+# The uplink's edge: packets the MN's own end of the link dropped as the
+# other end went down, sent before the L2 down stamp, at most its
+# tx_dropped across the move, none that a later packet overtook.
+case_run edge-in PASS 0 0:0:9
+case_run edge-over FAIL 1 0:1:9
+case_run edge-after FAIL 1 2:1:0
+case_run edge-overtaken FAIL 1 1:1:0
+case_run edge-snmp FAIL 1 0:1:8
+
+# The sender's log: refusals marked per packet, true send times.
+case_run marked FAIL 2 0:1:9 2:1:0
+case_run marked-stall PASS 0 1:0:10
 
 # A lost packet's send time: the sender's pace, not the next one's lateness.
 d=$tmp/sched
