@@ -34,9 +34,12 @@
 # bench/lm-ab/DATE-UTC), one JSON object
 # per row, and DIR/machine.txt; lab/bench-lm-ab-report.py DIR prints the
 # table and the ratios. Everything started is stopped by PID on exit.
+# The namespaces, the keys, the LM's configuration, the server starts and
+# the teardown are lab/lib-bench-lm.sh's, as in bench-lm.sh.
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
+. lab/lib-bench-lm.sh
 OUT=""
 BASE=""
 SIZES="1000000"
@@ -58,118 +61,46 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 --base BUILD_DIR [--out DIR] [--sizes \"N...\"] [--engine-sizes \"N...\"] [--time S] [--reps R] [--outstanding C] [--peers \"P...\"]" >&2; exit 2 ;;
 	esac
 done
-[ "$(id -u)" = 0 ] || { echo "bench-lm-ab: run as root (network namespaces)" >&2; exit 3; }
+lmb_root bench-lm-ab
 [ -n "$BASE" ] || { echo "bench-lm-ab: --base BUILD_DIR is required" >&2; exit 2; }
 BASE=$(cd "$BASE" && pwd) || exit 2
 for b in "$BASE/dmmd" "$BASE/dmmbench" build/dmmd build/dmmbench; do
 	[ -x "$b" ] || { echo "bench-lm-ab: $b missing" >&2; exit 3; }
 done
-[ -n "$OUT" ] || OUT=bench/lm-ab/$(date -u +%Y-%m-%d)
-mkdir -p "$OUT"
-RUN=$(mktemp -d /tmp/bench-lm-ab.XXXXXX)
-G=lmab-gen-$$
-S=lmab-srv-$$
-GA=2001:db8:fe::100
-SA=2001:db8:fe::1
-SRV_PID=""
-
-stop_server() {
-	if [ -n "$SRV_PID" ]; then
-		kill "$SRV_PID" 2>/dev/null
-		wait "$SRV_PID" 2>/dev/null
-		SRV_PID=""
-	fi
-}
-cleanup() {
-	stop_server
-	ip netns del "$G" 2>/dev/null
-	ip netns del "$S" 2>/dev/null
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$G" && ip netns add "$S" || exit 3
-ip link add lmab0 netns "$G" type veth peer name lmab1 netns "$S" || exit 3
-for ns in "$G" "$S"; do
-	ip -n "$ns" link set lo up
-done
-ip -n "$G" link set lmab0 up
-ip -n "$S" link set lmab1 up
-ip -n "$G" addr add $GA/64 dev lmab0 nodad
-ip -n "$S" addr add $SA/64 dev lmab1 nodad
-for _ in $(seq 50); do
-	ip netns exec "$G" ping -6 -c1 -W1 $SA >/dev/null 2>&1 && break
-	sleep 0.1
-done
-
-printf '1 %s\n' "$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$RUN/keys"
-chmod 600 "$RUN/keys"
-GEN() { ip netns exec "$G" taskset -c 0 "$REPO/build/dmmbench" "$@"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-run_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
+lmb_out "bench/lm-ab/$(date -u +%Y-%m-%d)"
+lmb_begin bench-lm-ab
+lmb_pair lmab-gen-$$ lmab-srv-$$ lmab 2001:db8:fe::100 2001:db8:fe::1
+lmb_keys
 
 {
-	echo "date: $(date -u +%FT%TZ)"
-	echo "kernel: $(uname -r)"
-	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
-	echo "cpus: $(nproc)"
-	echo "loadavg at start: $(cat /proc/loadavg)"
+	lmb_machine
 	echo "commit: $(git rev-parse HEAD 2>/dev/null)"
 	echo "base: $BASE ($(git -C "$BASE/.." rev-parse HEAD 2>/dev/null))"
 	echo "sizes: $SIZES; engine sizes: $ESIZES; time: $TIME s; rounds: $REPS; outstanding: $C"
 } > "$OUT/machine.txt"
-ROWS=$OUT/rows.jsonl
-: > "$ROWS"
-
-cat > "$RUN/lm.conf.in" <<EOF
-node lmab
-address $SA
-roles lm
-local-network ln1
-keys "keys"
-control "$RUN/dmmd.sock"
-signalling udp
-network ln1 {
-	prefix 2001:db8:100::/40
-	lm $SA
-	haa $SA
-	mr $GA
-}
-limits {
-	bindings @BINDINGS@
-	subscribers 4
-}
-timers {
-	binding 1h
-}
-EOF
 
 dmm_row() { # BUILD_NAME BUILD_DIR N ROUND
 	local name=$1 dir=$2 n=$3 r=$4 l q c0 c1 s0 s1
-	sed "s/@BINDINGS@/$(( n + n / 8 + 16 ))/" "$RUN/lm.conf.in" > "$RUN/lm.conf"
-	ip netns exec "$S" taskset -c 1 "$dir/dmmd" -d -f "$RUN/lm.conf" > "$RUN/dmmd.out" 2> "$RUN/dmmd.err" &
-	SRV_PID=$!
-	GEN gen -F -s $GA -d $SA -k "$RUN/keys" -t 20 > /dev/null || { cat "$RUN/dmmd.err"; exit 3; }
-	l=$(GEN gen -L -s $GA -d $SA -k "$RUN/keys" -n "$n" -c "$C" -t 0)
-	GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$n" -c "$C" -t 1 -w 0 > /dev/null # warm-up
+	lmb_conf lmab "$n"
+	lmb_dmmd "$dir/dmmd"
+	lmb_gen -F -t 20 > /dev/null || lmb_fail
+	l=$(lmb_gen -L -n "$n" -c "$C" -t 0)
+	lmb_gen -n "$n" -c "$C" -t 1 -w 0 > /dev/null # warm-up
 	c0=$(cpu_ticks $SRV_PID); s0=$(run_ns $SRV_PID)
-	q=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$n" -c "$C" -t "$TIME" -w 0)
+	q=$(lmb_gen -n "$n" -c "$C" -t "$TIME" -w 0)
 	c1=$(cpu_ticks $SRV_PID); s1=$(run_ns $SRV_PID)
-	stop_server
+	lmb_stop
 	echo "{\"kind\":\"dmmd\",\"build\":\"$name\",\"n\":$n,\"round\":$r,\"cpu_ticks\":$(( c1 - c0 )),\"hz\":$(getconf CLK_TCK),\"run_ns\":$(( s1 - s0 )),\"load\":$l,\"run\":$q}" >> "$ROWS"
 	echo "  $name dmmd n=$n round $r: $q"
 }
 floor_row() { # N ROUND: the no-op responder (this build's dmmbench echo), measured alike
 	local q c0 c1 s0 s1
-	ip netns exec "$S" taskset -c 1 "$REPO/build/dmmbench" echo -l $SA > /dev/null 2>&1 &
-	SRV_PID=$!
-	GEN gen -F -s $GA -d $SA -k "$RUN/keys" -t 10 > /dev/null || exit 3
-	GEN gen -s $GA -d $SA -k "$RUN/keys" -n 1000 -c "$C" -t 1 -w 0 > /dev/null # warm-up
+	lmb_echo
+	lmb_gen -n 1000 -c "$C" -t 1 -w 0 > /dev/null # warm-up
 	c0=$(cpu_ticks $SRV_PID); s0=$(run_ns $SRV_PID)
-	q=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n 1000 -c "$C" -t "$TIME" -w 0)
+	q=$(lmb_gen -n 1000 -c "$C" -t "$TIME" -w 0)
 	c1=$(cpu_ticks $SRV_PID); s1=$(run_ns $SRV_PID)
-	stop_server
+	lmb_stop
 	echo "{\"kind\":\"floor\",\"build\":\"floor\",\"n\":$1,\"round\":$2,\"cpu_ticks\":$(( c1 - c0 )),\"hz\":$(getconf CLK_TCK),\"run_ns\":$(( s1 - s0 )),\"run\":$q}" >> "$ROWS"
 	echo "  floor (before n=$1) round $2: $q"
 }
@@ -199,5 +130,5 @@ for ((r = 1; r <= REPS; r++)); do
 		echo "  new engine n=1000 peers=$P round $r: $e"
 	done
 done
-echo "loadavg at end: $(cat /proc/loadavg)" >> "$OUT/machine.txt"
+lmb_machine_end
 python3 lab/bench-lm-ab-report.py "$OUT"

@@ -25,9 +25,12 @@
 # Raw rows go to DIR (default bench/lm-mem/DATE-UTC): rows.jsonl and
 # machine.txt; lab/bench-lm-mem-report.py DIR prints the table from them.
 # The namespace and every process started are removed by PID on exit.
+# The namespace, the keys, the LM's configuration, the server start and
+# the teardown are lab/lib-bench-lm.sh's, as in bench-lm.sh.
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
+. lab/lib-bench-lm.sh
 BASE=""
 OUT=""
 SIZES="1000 100000 1000000"
@@ -51,92 +54,33 @@ done
 	{ echo "bench-lm-mem: --base DIR needs DIR/build/dmmd and DIR/build/libdmm.a" >&2; exit 2; }
 [ -x build/dmmd ] && [ -x build/dmmbench ] || { echo "bench-lm-mem: make first" >&2; exit 2; }
 BASE=$(cd "$BASE" && pwd)
-[ -n "$OUT" ] || OUT=bench/lm-mem/$(date -u +%Y-%m-%dT%H%MZ)
-mkdir -p "$OUT"
-NS=lmm-$$
-RUN=$(mktemp -d)
-A=2001:db8:ff::1 # the LM
-G=2001:db8:ff::100 # the generator (the MR of the domain map)
-SRV_PID=""
-
-stop_server() {
-	if [ -n "$SRV_PID" ]; then
-		kill "$SRV_PID" 2>/dev/null
-		wait "$SRV_PID" 2>/dev/null
-		SRV_PID=""
-	fi
-}
-cleanup() {
-	stop_server
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$NS" || exit 3
-ip -n "$NS" link set lo up
-ip -n "$NS" addr add $A/128 dev lo nodad
-ip -n "$NS" addr add $G/128 dev lo nodad
+lmb_out "bench/lm-mem/$(date -u +%Y-%m-%dT%H%MZ)"
+lmb_begin bench-lm-mem
+# the generator (the MR of the domain map) and the LM on one loopback
+lmb_one lmm-$$ 2001:db8:ff::100 2001:db8:ff::1
 # the engine harness, the same source against each build's core
 cc -std=gnu11 -O2 -D_GNU_SOURCE -I"$BASE/core" tools/dmmbench.c -o "$RUN/dmmbench-base" \
 	"$BASE/build/libdmm.a" -lcrypto -lsodium -ljansson -lm || exit 3
 cc -std=gnu11 -O2 -D_GNU_SOURCE -Icore tools/dmmbench.c -o "$RUN/dmmbench-new" \
 	build/libdmm.a -lcrypto -lsodium -ljansson -lm || exit 3
-printf '1 %s\n' "$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$RUN/keys"
-chmod 600 "$RUN/keys"
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+lmb_keys
 rev() { git -C "$1" rev-parse --short HEAD 2>/dev/null; }
 {
-	echo "date: $(date -u +%FT%TZ)"
-	echo "kernel: $(uname -r)"
-	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
-	echo "cpus: $(nproc)"
-	echo "loadavg at start: $(cat /proc/loadavg)"
+	lmb_machine
 	echo "base: $BASE $(rev "$BASE")"
 	echo "new: $REPO $(rev "$REPO") $(git -C "$REPO" status --porcelain --untracked-files=no | grep -q . && echo '(with changes)')"
 	echo "sizes: $SIZES; mem-sizes: $MEM_SIZES; reps: $REPS; engine time: $TIME s"
 } > "$OUT/machine.txt"
-ROWS=$OUT/rows.jsonl
-: > "$ROWS"
-
-conf() { # N
-	cat > "$RUN/lm.conf" <<EOF
-node lmmem
-address $A
-roles lm
-local-network ln1
-keys "keys"
-control "$RUN/dmmd.sock"
-signalling udp
-network ln1 {
-	prefix 2001:db8:100::/40
-	lm $A
-	haa $A
-	mr $G
-}
-limits {
-	bindings $(( $1 + $1 / 8 + 16 ))
-	subscribers 4
-}
-timers {
-	binding 1h
-}
-EOF
-}
 
 mem_row() { # BUILD-NAME DIR N REP
 	local L R0 R1
-	conf "$3"
-	ip netns exec "$NS" taskset -c 1 "$2/build/dmmd" -d -f "$RUN/lm.conf" > "$RUN/dmmd.out" 2> "$RUN/dmmd.err" &
-	SRV_PID=$!
-	ip netns exec "$NS" taskset -c 0 "$REPO/build/dmmbench" gen -F -s $G -d $A -k "$RUN/keys" -t 20 > /dev/null ||
-		{ cat "$RUN/dmmd.err"; exit 3; }
+	lmb_conf lmmem "$3"
+	lmb_dmmd "$2/build/dmmd"
+	lmb_gen -F -t 20 > /dev/null || lmb_fail
 	R0=$(rss_kb $SRV_PID)
-	L=$(ip netns exec "$NS" taskset -c 0 "$REPO/build/dmmbench" gen -L -s $G -d $A -k "$RUN/keys" -n "$3" -c 50 -t 0) ||
-		{ cat "$RUN/dmmd.err"; exit 3; }
+	L=$(lmb_gen -L -n "$3" -c 50 -t 0) || lmb_fail
 	R1=$(rss_kb $SRV_PID)
-	stop_server
+	lmb_stop
 	echo "{\"kind\":\"mem\",\"build\":\"$1\",\"n\":$3,\"rep\":$4,\"rss_start_kb\":$R0,\"rss_loaded_kb\":$R1,\"load\":$L}" >> "$ROWS"
 	echo "  mem $1 n=$3: rss $R0 -> $R1 kB"
 }
@@ -159,5 +103,5 @@ for r in $(seq "$REPS"); do
 		engine_row new "$REPO" "$N" "$r"
 	done
 done
-echo "loadavg at end: $(cat /proc/loadavg)" >> "$OUT/machine.txt"
+lmb_machine_end
 echo "bench-lm-mem: $ROWS"

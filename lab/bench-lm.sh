@@ -36,7 +36,10 @@
 # Raw data goes to DIR (default bench/lm/DATE-UTC): rows.jsonl, one JSON
 # object per row, and machine.txt; then lab/bench-lm-report.py DIR prints
 # the table, the goals and the ratios (also DIR/table.md) and draws
-# DIR/throughput.png. Everything started is stopped by PID on exit.
+# DIR/throughput.png. Everything started is stopped by PID on exit. The
+# namespaces, the keys, the LM's configuration, the server starts and the
+# teardown are lab/lib-bench-lm.sh's, shared with bench-lm-ab.sh and
+# bench-lm-mem.sh.
 # Start-up with bindings persisted (--startup-sizes, "" for none; its own
 # section below): dmmd as the LM with `state DIR`, N bindings loaded by
 # dmmbench gen -L (each committed to LMDB before its answer), stopped
@@ -50,6 +53,7 @@
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
+. lab/lib-bench-lm.sh
 OUT=""
 SIZES="1000 100000 1000000"
 TIME=10
@@ -71,8 +75,7 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--out DIR] [--sizes \"N...\"] [--time S] [--outstanding C] [--no-redis] [--no-redis-store] [--startup-sizes \"N...\"] [--startup-reps R]" >&2; exit 2 ;;
 	esac
 done
-[ "$(id -u)" = 0 ] || { echo "bench-lm: run as root (network namespaces)" >&2; exit 3; }
-[ -n "$OUT" ] || OUT=bench/lm/$(date -u +%Y-%m-%d)
+lmb_root bench-lm
 for b in build/dmmd build/dmmbench; do
 	[ -x "$b" ] || { echo "bench-lm: $b missing (make all)" >&2; exit 3; }
 done
@@ -81,69 +84,20 @@ if [ "$REDIS$RSTORE" != 00 ] && ! command -v redis-server >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		redis-server redis-tools >/dev/null || { echo "bench-lm: no redis" >&2; exit 3; }
 fi
-mkdir -p "$OUT"
-RUN=$(mktemp -d /tmp/bench-lm.XXXXXX)
-G=lmb-gen-$$
-S=lmb-srv-$$
-GA=2001:db8:ff::100
-SA=2001:db8:ff::1
-SRV_PID=""
-
-stop_server() {
-	if [ -n "$SRV_PID" ]; then
-		kill "$SRV_PID" 2>/dev/null
-		wait "$SRV_PID" 2>/dev/null
-		SRV_PID=""
-	fi
-}
-cleanup() {
-	stop_server
-	[ -n "${RS_PID:-}" ] && kill "$RS_PID" 2>/dev/null
-	ip netns del "$G" 2>/dev/null
-	ip netns del "$S" 2>/dev/null
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$G" && ip netns add "$S" || exit 3
-ip link add lmb0 netns "$G" type veth peer name lmb1 netns "$S" || exit 3
-for ns in "$G" "$S"; do
-	ip -n "$ns" link set lo up
-done
-ip -n "$G" link set lmb0 up
-ip -n "$S" link set lmb1 up
-ip -n "$G" addr add $GA/64 dev lmb0 nodad
-ip -n "$S" addr add $SA/64 dev lmb1 nodad
-# let the link come up (carrier) before the first packet
-for _ in $(seq 50); do
-	ip netns exec "$G" ping -6 -c1 -W1 $SA >/dev/null 2>&1 && break
-	sleep 0.1
-done
-
-printf '1 %s\n' "$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$RUN/keys"
-chmod 600 "$RUN/keys"
-GEN() { ip netns exec "$G" taskset -c 0 "$REPO/build/dmmbench" "$@"; }
-# Servers are started as `ip netns exec "$S" taskset -c 1 CMD &` (no shell
-# function or subshell between): ip and taskset exec, so $! is the server.
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime
-now_ns() { date +%s%N; }
+lmb_out "bench/lm/$(date -u +%Y-%m-%d)"
+lmb_begin bench-lm
+RS_PID="" # the store's redis-server (dmm-redis rows)
+LMB_STOP="SRV_PID RS_PID"
+lmb_pair lmb-gen-$$ lmb-srv-$$ lmb 2001:db8:ff::100 2001:db8:ff::1
+lmb_keys
 
 {
-	echo "date: $(date -u +%FT%TZ)"
-	echo "kernel: $(uname -r)"
-	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
-	echo "cpus: $(nproc)"
-	echo "flags: $(grep -m1 -o -w 'sha_ni' /proc/cpuinfo || echo no-sha_ni)"
-	echo "loadavg at start: $(cat /proc/loadavg)"
+	lmb_machine "flags: $(grep -m1 -o -w 'sha_ni' /proc/cpuinfo || echo no-sha_ni)"
 	echo "redis: $(redis-server --version 2>/dev/null)"
 	echo "openssl: $(openssl version 2>/dev/null)"
 	echo "commit: $(git rev-parse HEAD 2>/dev/null)"
 	echo "sizes: $SIZES; time: $TIME s; outstanding: $C"
 } > "$OUT/machine.txt"
-ROWS=$OUT/rows.jsonl
-: > "$ROWS"
 
 echo "bench-lm: MAC cost"
 MAC=$(taskset -c 1 build/dmmbench mac -k "$RUN/keys")
@@ -153,14 +107,12 @@ echo "{\"system\":\"mac\",\"mac\":$MAC}" >> "$ROWS"
 # Measured before every row (the machine is shared: its load moves), each
 # row's ratio is to its own floor; the first one is also a row of its own.
 floor_run() { # sets FLOOR (the generator's JSON)
-	ip netns exec "$S" taskset -c 1 "$REPO/build/dmmbench" echo -l $SA > /dev/null 2>&1 &
-	SRV_PID=$!
-	GEN gen -F -s $GA -d $SA -k "$RUN/keys" -t 10 > /dev/null || exit 3
+	lmb_echo
 	local c0 c1
 	c0=$(cpu_ticks $SRV_PID)
-	FLOOR=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n 1000 -c "$C" -t "$TIME" -w 0)
+	FLOOR=$(lmb_gen -n 1000 -c "$C" -t "$TIME" -w 0)
 	c1=$(cpu_ticks $SRV_PID)
-	stop_server
+	lmb_stop
 	FLOOR="${FLOOR%\}},\"cpu_ticks\":$(( c1 - c0 )),\"hz\":$(getconf CLK_TCK)}"
 	echo "  floor $FLOOR"
 }
@@ -169,49 +121,24 @@ floor_run
 echo "{\"system\":\"floor\",\"n\":0,\"run\":$FLOOR}" >> "$ROWS"
 
 # ---- dmmd as LM ----
-dmm_conf() { # N
-	cat > "$RUN/lm.conf" <<EOF
-node lmbench
-address $SA
-roles lm
-local-network ln1
-keys "keys"
-control "$RUN/dmmd.sock"
-signalling udp
-network ln1 {
-	prefix 2001:db8:100::/40
-	lm $SA
-	haa $SA
-	mr $GA
-}
-limits {
-	bindings $(( $1 + $1 / 8 + 16 ))
-	subscribers 4
-}
-timers {
-	binding 1h
-}
-EOF
-}
 X=""
 for N in $SIZES; do
 	echo "bench-lm: dmm $N"
 	floor_run
-	dmm_conf "$N"
+	lmb_conf lmbench "$N"
 	T0=$(now_ns)
-	ip netns exec "$S" taskset -c 1 "$REPO/build/dmmd" -d -f "$RUN/lm.conf" > "$RUN/dmmd.out" 2> "$RUN/dmmd.err" &
-	SRV_PID=$!
-	F=$(GEN gen -F -s $GA -d $SA -k "$RUN/keys" -t 20) || { cat "$RUN/dmmd.err"; exit 3; }
+	lmb_dmmd "$REPO/build/dmmd"
+	F=$(lmb_gen -F -t 20) || lmb_fail
 	START_MS=$(( ($(echo "$F" | sed 's/.*"wall_ns":\([0-9]*\).*/\1/') - T0) / 1000000 ))
 	RSS0=$(rss_kb $SRV_PID)
-	L=$(GEN gen -L -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t 0)
+	L=$(lmb_gen -L -n "$N" -c "$C" -t 0)
 	RSS1=$(rss_kb $SRV_PID)
 	CPU0=$(cpu_ticks $SRV_PID)
-	R=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t "$TIME" -w 0)
+	R=$(lmb_gen -n "$N" -c "$C" -t "$TIME" -w 0)
 	CPU1=$(cpu_ticks $SRV_PID)
 	RSS2=$(rss_kb $SRV_PID)
-	[ "$RSTORE" = 1 ] && X=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t "$TIME" -w 0 -q 0.9)
-	stop_server
+	[ "$RSTORE" = 1 ] && X=$(lmb_gen -n "$N" -c "$C" -t "$TIME" -w 0 -q 0.9)
+	lmb_stop
 	E=$(taskset -c 1 build/dmmbench engine -k "$RUN/keys" -n "$N" -t 3)
 	echo "  engine $E"
 	echo "{\"system\":\"dmm\",\"engine\":$E,\"n\":$N,\"startup_ms\":$START_MS,\"rss_start_kb\":$RSS0,\"rss_loaded_kb\":$RSS1,\"rss_end_kb\":$RSS2,\"cpu_ticks\":$(( CPU1 - CPU0 )),\"hz\":$(getconf CLK_TCK),\"load\":$L,\"run\":$R,${X:+\"mix\":$X,}\"floor\":$FLOOR}" >> "$ROWS"
@@ -225,26 +152,24 @@ done
 # `state DIR`; the rows are "dmm-startup".
 startup_run() { # N
 	local n=$1 st=$RUN/state-$1 f t0 l r v ms db pid runs="" k
-	dmm_conf "$n"
+	lmb_conf lmbench "$n"
 	echo "state \"$st\"" >> "$RUN/lm.conf"
 	rm -rf "$st"
-	ip netns exec "$S" taskset -c 1 "$REPO/build/dmmd" -d -f "$RUN/lm.conf" > "$RUN/dmmd.out" 2> "$RUN/dmmd.err" &
-	SRV_PID=$!
-	f=$(GEN gen -F -s $GA -d $SA -k "$RUN/keys" -t 20) || { cat "$RUN/dmmd.err"; exit 3; }
-	l=$(GEN gen -L -s $GA -d $SA -k "$RUN/keys" -n "$n" -c "$C" -t 0)
-	stop_server
+	lmb_dmmd "$REPO/build/dmmd"
+	f=$(lmb_gen -F -t 20) || lmb_fail
+	l=$(lmb_gen -L -n "$n" -c "$C" -t 0)
+	lmb_stop
 	db=$(stat -c %s "$st/data.mdb")
 	for ((k = 1; k <= STARTUP_REPS; k++)); do
 		t0=$(now_ns)
-		ip netns exec "$S" taskset -c 1 "$REPO/build/dmmd" -d -f "$RUN/lm.conf" > "$RUN/dmmd.out" 2> "$RUN/dmmd.err" &
-		SRV_PID=$!
+		lmb_dmmd "$REPO/build/dmmd"
 		pid=$SRV_PID
-		f=$(GEN gen -F -s $GA -d $SA -k "$RUN/keys" -n "$n" -t 60) || { cat "$RUN/dmmd.err"; exit 3; }
+		f=$(lmb_gen -F -n "$n" -t 60) || lmb_fail
 		ms=$(awk -v a="$t0" -v b="$(echo "$f" | sed 's/.*"rx_ns":\([0-9]*\).*/\1/')" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
 		r=$(rss_kb "$pid")
 		# the bindings came back: queries uniform over the N, each OK if so
-		[ "$k" = "$STARTUP_REPS" ] && v=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$n" -c "$C" -t 2 -w 0)
-		stop_server
+		[ "$k" = "$STARTUP_REPS" ] && v=$(lmb_gen -n "$n" -c "$C" -t 2 -w 0)
+		lmb_stop
 		runs="$runs${runs:+,}{\"startup_ms\":$ms,\"rss_kb\":$r,\"first\":$f,\"log\":\"$(grep -m1 'records restored' "$RUN/dmmd.err" | tr -d '"\\' | sed 's/^.*state/state/')\"}"
 		echo "  start ${ms} ms with $n persisted ($db bytes of LMDB)"
 	done
@@ -257,6 +182,8 @@ for N in $STARTUP_SIZES; do
 done
 
 # ---- redis ----
+# redis-server starts as lib-bench-lm.sh starts dmmd (ip netns exec ...
+# taskset ... &, no subshell): $! is the server.
 redis_start() { # DIR: start, wait for the first answer to GET; sets UP_MS
 	local t0 t1
 	t0=$(now_ns)
@@ -304,10 +231,10 @@ if [ "$REDIS" = 1 ]; then
 		CPU1=$(cpu_ticks $SRV_PID)
 		# persisted start-up: save, restart on the RDB, time to first answer
 		ip netns exec "$G" redis-cli -h $SA save > /dev/null
-		stop_server
+		lmb_stop
 		redis_start "$D"
 		PSTART_MS=$UP_MS
-		stop_server
+		lmb_stop
 		RB=$(tail -1 "$RUN/rb.csv" | tr -d '"')
 		echo "{\"system\":\"redis\",\"n\":$N,\"startup_ms\":$START_MS,\"startup_persisted_ms\":$PSTART_MS,\"rss_start_kb\":$RSS0,\"rss_loaded_kb\":$RSS1,\"used_memory_start\":$M0,\"used_memory_loaded\":$M1,\"load_seconds\":$(awk -v a="$L0" -v b="$L1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'),\"bench_seconds\":$(awk -v a="$B0" -v b="$B1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'),\"requests\":$REQ,\"cpu_ticks\":$(( CPU1 - CPU0 )),\"hz\":$(getconf CLK_TCK),\"csv\":\"$RB\",\"floor\":$FLOOR,\"pipe\":\"$(tail -1 "$RUN/pipe.out" | tr -d '\r"')\"}" >> "$ROWS"
 		echo "  start ${START_MS} ms (persisted ${PSTART_MS} ms), rss $RSS0 -> $RSS1 kB"
@@ -330,13 +257,11 @@ rstore_redis() { # DIR: a redis-server for dmmd on [::1]:6379 in the server's na
 rstore_dmmd() { # start dmmd (lm.conf); sets SRV_PID and START_MS (exec to first answer)
 	local t0 f
 	t0=$(now_ns)
-	ip netns exec "$S" taskset -c 1 "$REPO/build/dmmd" -d -f "$RUN/lm.conf" >> "$RUN/dmmd.out" 2>> "$RUN/dmmd.err" &
-	SRV_PID=$!
-	f=$(GEN gen -F -s $GA -d $SA -k "$RUN/keys" -t 120) || { cat "$RUN/dmmd.err"; exit 3; }
+	lmb_dmmd "$REPO/build/dmmd" -a
+	f=$(lmb_gen -F -t 120) || lmb_fail
 	START_MS=$(( ($(echo "$f" | sed 's/.*"wall_ns":\([0-9]*\).*/\1/') - t0) / 1000000 ))
 }
 redis_mem() { ip netns exec "$S" redis-cli -h ::1 info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
-RS_PID=""
 if [ "$RSTORE" = 1 ]; then
 	for N in $SIZES; do
 		echo "bench-lm: dmm-redis $N"
@@ -344,30 +269,28 @@ if [ "$RSTORE" = 1 ]; then
 		D=$RUN/rstore-$N
 		mkdir -p "$D"
 		rstore_redis "$D"
-		dmm_conf "$N"
+		lmb_conf lmbench "$N"
 		printf 'lm {\n\tstore redis [::1]:6379 timeout 5s\n}\n' >> "$RUN/lm.conf"
 		rstore_dmmd
 		START0_MS=$START_MS
 		RSS0=$(rss_kb $SRV_PID)
 		M0=$(redis_mem)
 		RC0=$(cpu_ticks $RS_PID)
-		L=$(GEN gen -L -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t 0)
+		L=$(lmb_gen -L -n "$N" -c "$C" -t 0)
 		RC1=$(cpu_ticks $RS_PID)
 		RSS1=$(rss_kb $SRV_PID)
 		M1=$(redis_mem)
 		CPU0=$(cpu_ticks $SRV_PID)
-		R=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t "$TIME" -w 0)
+		R=$(lmb_gen -n "$N" -c "$C" -t "$TIME" -w 0)
 		CPU1=$(cpu_ticks $SRV_PID)
-		X=$(GEN gen -s $GA -d $SA -k "$RUN/keys" -n "$N" -c "$C" -t "$TIME" -w 0 -q 0.9)
+		X=$(lmb_gen -n "$N" -c "$C" -t "$TIME" -w 0 -q 0.9)
 		RSS2=$(rss_kb $SRV_PID)
-		stop_server
+		lmb_stop
 		# a new front end on the N bindings in Redis: it reads them all first
 		rstore_dmmd
 		RSS3=$(rss_kb $SRV_PID)
-		stop_server
-		kill "$RS_PID" 2>/dev/null
-		wait "$RS_PID" 2>/dev/null
-		RS_PID=""
+		lmb_stop
+		lmb_stop RS_PID
 		echo "{\"system\":\"dmm-redis\",\"n\":$N,\"startup_ms\":$START0_MS,\"startup_persisted_ms\":$START_MS,\"rss_start_kb\":$RSS0,\"rss_loaded_kb\":$RSS1,\"rss_end_kb\":$RSS2,\"rss_synced_kb\":$RSS3,\"used_memory_start\":$M0,\"used_memory_loaded\":$M1,\"cpu_ticks\":$(( CPU1 - CPU0 )),\"redis_load_cpu_ticks\":$(( RC1 - RC0 )),\"hz\":$(getconf CLK_TCK),\"load\":$L,\"run\":$R,\"mix\":$X,\"floor\":$FLOOR}" >> "$ROWS"
 		echo "  start ${START0_MS} ms empty, ${START_MS} ms on $N in Redis; rss $RSS0 -> $RSS1 kB"
 		echo "  $L"
@@ -375,5 +298,5 @@ if [ "$RSTORE" = 1 ]; then
 		echo "  $X"
 	done
 fi
-echo "loadavg at end: $(cat /proc/loadavg)" >> "$OUT/machine.txt"
+lmb_machine_end
 python3 lab/bench-lm-report.py "$OUT"
