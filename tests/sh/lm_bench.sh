@@ -7,10 +7,13 @@
 # dmmctl then shows the 300 bindings; dmmd reads and answers in batches
 # (recvmmsg / sendmmsg), so 50 requests in flight exercise them. Then the
 # no-op floor (dmmbench echo) answers the same generator. dmmd is the
-# sanitizer build: no report allowed. Root only (else exit 77).
+# sanitizer build: no report allowed. Root only (else exit 77). The key
+# and dmmd's configuration are the benchmark's own (lab/lib-bench-lm.sh:
+# lmb_keys, lmb_conf).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/sh/lib_dmm.sh
+. lab/lib-bench-lm.sh
 [ "$(id -u)" = 0 ] || { echo "not root"; exit 77; }
 dmm_bins build/dmmbench || { echo "FAIL: make"; exit 1; }
 G=lmbt-g-$$
@@ -19,6 +22,7 @@ GA=2001:db8:ff::100
 SA=2001:db8:ff::1
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
+RUN=$tmp # lmb_keys, lmb_conf write there
 pid=""
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
@@ -37,26 +41,8 @@ ip -n "$G" link set lmbt0 up
 ip -n "$S" link set lmbt1 up
 ip -n "$G" addr add $GA/64 dev lmbt0 nodad
 ip -n "$S" addr add $SA/64 dev lmbt1 nodad
-printf '1 %s\n' "$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$tmp/keys"
-chmod 600 "$tmp/keys"
-cat >"$tmp/lm.conf" <<EOC
-node lmbt
-address $SA
-roles lm
-local-network ln1
-keys "keys"
-control "$tmp/ctl.sock"
-signalling udp
-network ln1 {
-	prefix 2001:db8:100::/40
-	lm $SA
-	haa $SA
-	mr $GA
-}
-limits {
-	bindings 1000
-}
-EOC
+lmb_keys
+lmb_conf lmbt 300
 ip netns exec "$S" "$DMMD" -d -f "$tmp/lm.conf" >"$tmp/dmmd.log" 2>&1 &
 pid=$!
 gen() { ip netns exec "$G" build/dmmbench gen -s $GA -d $SA -k "$tmp/keys" "$@"; }
@@ -70,7 +56,7 @@ echo "query: $R"
 [ "$(field "$R" not_ok)" = 0 ] || bad "query: answers not OK"
 [ "$(field "$R" errors)" = 0 ] || bad "query: errors (bad MAC or send)"
 [ "$(field "$R" timeouts)" = 0 ] || bad "query: timeouts"
-n=$("$DMMCTL" -s "$tmp/ctl.sock" -j show bindings | grep -o '"prefix"' | wc -l)
+n=$("$DMMCTL" -s "$tmp/dmmd.sock" -j show bindings | grep -o '"prefix"' | wc -l)
 [ "$n" = 300 ] || bad "dmmctl shows $n bindings, not 300"
 kill "$pid"; wait "$pid" 2>/dev/null; pid=""
 san_check "$tmp/dmmd.log" || fail=1
