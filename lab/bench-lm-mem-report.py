@@ -3,11 +3,15 @@
 docs/BENCHMARKS.md from the rows lab/bench-lm-mem.sh wrote.
 
     lab/bench-lm-mem-report.py DIR
+    lab/bench-lm-mem-report.py --check FILE   every block of FILE between
+        <!-- bench-lm-mem:begin DIR --> and <!-- bench-lm-mem:end --> must be
+        what DIR's rows give, line for line (exit 1 if not)
 
 Every number is the median over the repetitions of DIR/rows.jsonl (each
 repetition ran the baseline and the new build one after the other).
 """
 import json
+import re
 import statistics
 import sys
 
@@ -20,11 +24,10 @@ def fmt_n(n):
     return f"{n // 1000000}M" if n >= 1000000 and n % 1000000 == 0 else f"{n // 1000}k"
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    rows = [json.loads(l) for l in open(f"{sys.argv[1]}/rows.jsonl") if l.strip()]
+def block(d):
+    """The tables of DIR's rows (None, and why on stderr, if a load had an
+    update not answered OK)."""
+    rows = [json.loads(l) for l in open(f"{d}/rows.jsonl") if l.strip()]
     mem, eng = {}, {}
     for r in rows:
         key = (r["build"], r["n"])
@@ -48,7 +51,7 @@ def main():
                 bad = [r for r in rs if r["load"]["ok"] != n]
                 if bad:
                     print(f"{b} n={n}: {len(bad)} load(s) not every update OK", file=sys.stderr)
-                    return 1
+                    return None
             verdict = "met" if per["new"] <= 48 else "not met"
             out.append(f"| {fmt_n(n)} | {per['base']:.1f} | **{per['new']:.1f}** | "
                        f"{rate['base'] / 1000:.0f}k / {rate['new'] / 1000:.0f}k | {verdict} |")
@@ -68,10 +71,39 @@ def main():
                        f"{m('base', 'struct_per_binding'):.1f} | "
                        f"{m('new', 'struct_per_binding'):.1f} |")
         out.append("")
-    out.append(f"(median of {reps} repetitions; raw rows in {sys.argv[1]}/rows.jsonl)")
-    print("\n".join(out))
+    out.append(f"(median of {reps} repetitions; raw rows in {d}/rows.jsonl)")
+    return "\n".join(out)
+
+
+def check(path):
+    text = open(path).read()
+    found = re.findall(r"<!-- bench-lm-mem:begin (\S+) -->\n(.*?)\n<!-- bench-lm-mem:end -->",
+                       text, re.S)
+    if not found:
+        print(f"bench-lm-mem-report: no bench-lm-mem block in {path}", file=sys.stderr)
+        return 1
+    bad = 0
+    for d, body in found:
+        want = block(d)
+        if want is None or body.strip() != want.strip():
+            print(f"bench-lm-mem-report: the block of {d} differs from its data; it should be:\n{want}",
+                  file=sys.stderr)
+            bad = 1
+    return bad
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "--check":
+        return check(argv[2])
+    if len(argv) != 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    out = block(argv[1])
+    if out is None:
+        return 1
+    print(out)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv))

@@ -10,6 +10,8 @@ set -u
 cd "$(dirname "$0")/../.."
 python3 lab/bench-lm-report.py --check docs/BENCHMARKS.md ||
 	{ echo "FAIL: bench-lm-report.py --check"; exit 1; }
+python3 lab/bench-lm-mem-report.py --check docs/BENCHMARKS.md ||
+	{ echo "FAIL: bench-lm-mem-report.py --check"; exit 1; }
 python3 lab/bench-lm-ab-report.py --check docs/BENCHMARKS.md ||
 	{ echo "FAIL: bench-lm-ab-report.py --check"; exit 1; }
 echo "bench_lm_check: ok"
