@@ -236,6 +236,13 @@ for mn in $MOVERS; do
 	"$probe" link "$mn" $(for n in $MRS; do printf -- '--netns %s ' "$DMMLAB_PREFIX$n"; done) \
 		>"$OUT/links-$mn.jsonl" 2>"$OUT/links-$mn.err" &
 	PIDS+=($!) WATCH+=($!)
+	# and the MN's own end (eth0 in its namespace): its carrier events come
+	# from the MN kernel's link watcher, which stops its transmit queue on
+	# carrier loss and starts it again only when it runs (tens of ms late
+	# on a loaded machine; a quick down and up may be one event, or none)
+	"$probe" link eth0 --netns "$DMMLAB_PREFIX$mn" \
+		>"$OUT/links-$mn-own.jsonl" 2>"$OUT/links-$mn-own.err" &
+	PIDS+=($!) WATCH+=($!)
 done
 if [ $TCP = yes ]; then
 	lx mn1 iperf3 -s -1 -B "$MN1" -p 5201 >"$OUT/iperf3-server.txt" 2>&1 &
@@ -399,6 +406,8 @@ run = {"kind": "demo", "rate": int(rate), "hold": hold == "yes", "mn_settings": 
        "ns_prefix": os.environ.get("DMMLAB_PREFIX", ""),
        "pause_s": float(pause),
        "link_events": ["links-mn1.jsonl"] + (["links-on1.jsonl"] if oracle == "yes" else []),
+       "own_link_events": dict([("mn1", "links-mn1-own.jsonl")] +
+                               ([("on1", "links-on1-own.jsonl")] if oracle == "yes" else [])),
        "streams": [st(*x.split()[:3]) for x in sys.argv[13:]],
        "tcp": [{"name": "iperf3 mn2-mn1", "json": "iperf3.json", "rc": "iperf3.rc"}] if tcp == "yes" else [],
        "corr_mrs": ["mr31", "mrgw"],

@@ -228,18 +228,26 @@ def l2_times(moves, events, prefix):
     return out
 
 
-def dead_until(moves, rs, l2=None):
+def dead_until(moves, rs, l2=None, own=None):
     """Per move: when the moving MN's link was back (ns): the L2 up time, or
     the carrier return the MN itself saw, if later (rs.jsonl lines are
-    matched by time: the helper prints nothing when it saw no flap)."""
+    matched by time: the helper prints nothing when it saw no flap). With
+    the MR end's events (l2 "rtnetlink"), the MN's own carrier events (own:
+    dmmprobe link on its eth0, runs from 2026-12-06 19:00 on) widen it only
+    where the MN saw its carrier go down in the move: its link watcher then
+    stopped its transmit queue (what the MN sent was dropped there, counted
+    in its tx_dropped, with no error to the sender) until it ran again and
+    reported the carrier back, the "up" stamped here. A quick down and up
+    the watcher saw as one (no "down") stopped nothing."""
     out = []
     for i, m in enumerate(moves):
         nxt = moves[i + 1]["down_ns"] if i + 1 < len(moves) else float("inf")
         c = [r["carrier_ns"] for r in rs if m["down_ns"] <= r.get("carrier_ns", 0) < nxt]
         if l2 and l2[i][2] == "rtnetlink":
-            # The MR end's own events: the MN's carrier events come from
-            # the kernel's link watcher, later, and do not widen it.
-            out.append(l2[i][1])
+            ev = [e for e in own or [] if m["down_ns"] <= e.get("t_ns", 0) < nxt]
+            down = [e["t_ns"] for e in ev if e["event"] == "down"]
+            up = [e["t_ns"] for e in ev if e["event"] == "up" and down and e["t_ns"] > down[0]]
+            out.append(max([l2[i][1]] + up[:1]))
             continue
         out.append(max([m["up_ns"]] + c[:1]))
     return out
@@ -451,7 +459,8 @@ def build(d, from_extract=False):
             continue
         oracle = mover == run.get("oracle_mn")
         l2 = l2_times(moves, lev, prefix)
-        dead_end = dead_until(moves, [] if oracle else rs, l2)
+        own = load_lines(os.path.join(d, run.get("own_link_events", {}).get(mover, "-")))
+        dead_end = dead_until(moves, [] if oracle else rs, l2, own)
         budget = link_drops(links, len(moves), mover)
         edge = link_drops(links, len(moves), mover, end="mn")
         streams = [st for st in run["streams"] if mover in (st.get("from"), st.get("to"))]

@@ -42,6 +42,13 @@
 #   lost, due 9-18 ms after move 2's link was back (12.020 s) but really
 #   sent in a burst at 12.010 s, after a 10 ms stall, in the outage
 #   (the log's times): all 10 excused, PASS; from the pace they would count.
+#   With RULES=own, the L2 stamps are the MR end's rtnetlink events
+#   (links-mn1.jsonl) and the MN's own link watcher saw its carrier down at
+#   11.005 s and back at 11.040 s (links-mn1-own.jsonl), 10 ms after the
+#   MR end was up: B's 1030-1037 (sent in those 10 ms: its transmit queue
+#   was stopped) are excused, 1045 counts. Move 2's own events are one "up"
+#   at 12.030 s (the watcher saw no down): 2025, 5 ms after that move's L2
+#   up, counts.
 # Checks the summary numbers exactly, the verdict (FAIL: 3 lost; PASS once
 # those arrive; FAIL when iperf3 exited 1), the markdown rows and, when
 # gnuplot is installed, that both PNGs are written.
@@ -61,9 +68,12 @@ rules2 = len(sys.argv) > 4 and sys.argv[4] == "2"
 edge = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4].startswith("edge-") else ""
 sched = len(sys.argv) > 4 and sys.argv[4] == "sched"
 marked = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4].startswith("marked") else ""
+own = len(sys.argv) > 4 and sys.argv[4] == "own"
 edge_lost = {"edge-in": (998, 999), "edge-snmp": (998, 999), "edge-over": (997, 998, 999), "edge-after": (3015,),
              "edge-overtaken": (1990,)}.get(edge, ())
 edge_lost = {"marked": (997, 998, 999, 3015), "marked-stall": tuple(range(2021, 2031))}.get(marked, edge_lost)
+if own:
+    edge_lost = tuple(range(1030, 1038)) + (1045, 2025)
 os.makedirs(os.path.join(d, "events"), exist_ok=True)
 S, MS = 10**9, 10**6
 moves = [("mr12", "mr11", 11 * S, 30), ("mr11", "mr2", 12 * S, 20), ("mr2", "mr31", 13 * S, 10)]
@@ -134,6 +144,19 @@ run = {"kind": "demo", "rate": 1000, "hold": True, "mn": "mn1", "mn_settings": "
        "tcp": [{"name": "mn2>mn1", "json": "iperf3.json", "rc": "iperf3.rc"}],
        "addrs": {"2001:db8:ff::11": "mr11", "2001:db8:ff::20": "mr2", "2001:db8:ff::31": "mr31"},
        "corr_mrs": ["mr31"], "mn_prefixes": ["2001:db8:1:1200::/64"]}
+if own:
+    # The MR end's events at each move (down at the old MR, up at the new)
+    # and the MN's own: a down and an up at move 1, a lone up at move 2.
+    run.update(ns_prefix="", link_events=["links-mn1.jsonl"],
+               own_link_events={"mn1": "links-mn1-own.jsonl"})
+    with open(os.path.join(d, "links-mn1.jsonl"), "w") as f:
+        for a, b, t, dms in moves:
+            f.write(json.dumps({"event": "down", "ifname": "mn1", "netns": a, "t_ns": t}) + "\n")
+            f.write(json.dumps({"event": "up", "ifname": "mn1", "netns": b,
+                                "t_ns": t + dms * MS}) + "\n")
+    with open(os.path.join(d, "links-mn1-own.jsonl"), "w") as f:
+        for ev, t in (("down", 11 * S + 5 * MS), ("up", 11 * S + 40 * MS), ("up", 12 * S + 30 * MS)):
+            f.write(json.dumps({"event": ev, "ifname": "eth0", "netns": "mn1", "t_ns": t}) + "\n")
 json.dump(run, open(os.path.join(d, "run.json"), "w"))
 json.dump({"end": {"sum_received": {"bytes": 123456}, "sum_sent": {"retransmits": 2}}},
           open(os.path.join(d, "iperf3.json"), "w"))
@@ -319,6 +342,9 @@ case_run edge-snmp FAIL 1 0:1:8
 # The sender's log: refusals marked per packet, true send times.
 case_run marked FAIL 2 0:1:9 2:1:0
 case_run marked-stall PASS 0 1:0:10
+
+# The MN's own link watcher: its transmit queue stopped until it ran.
+case_run own FAIL 2 0:1:15 1:1:0
 
 # A lost packet's send time: the sender's pace, not the next one's lateness.
 d=$tmp/sched
