@@ -767,15 +767,21 @@ int dmm_wheel_init(struct dmm_wheel *w, uint32_t nb, uint32_t tick, uint64_t now
 	return 0;
 }
 
+/* A bucket holds an array exactly when its bit in full is set (add sets
+ * both, a sweep takes both): the bitmap finds them, 64 buckets a word, not
+ * a look at each of the nb (4096 for the LM) at every clear and free. */
 static void wheel_drop_all(struct dmm_wheel *w)
 {
-	for (uint32_t k = 0; w->b != NULL && k < w->nb; k++)
-		if (w->b[k].e != NULL) { /* most are empty: free(NULL) is not free under ASan */
+	uint32_t words = (w->nb + 63) / 64;
+
+	for (uint32_t wd = 0; w->b != NULL && w->full != NULL && wd < words; wd++) {
+		for (uint64_t m = w->full[wd]; m != 0; m &= m - 1) {
+			uint32_t k = wd * 64 + (uint32_t)__builtin_ctzll(m);
 			free(w->b[k].e);
 			w->b[k] = (struct dmm_wheel_bucket){ 0 };
 		}
-	if (w->full != NULL)
-		memset(w->full, 0, ((w->nb + 63) / 64) * sizeof(*w->full));
+		w->full[wd] = 0;
+	}
 	w->count = 0;
 }
 

@@ -611,6 +611,15 @@ static void test_wheel_random(void **state)
 	dmm_wheel_clear(&w, now);
 	assert_int_equal(w.count, 0);
 	assert_int_equal(dmm_wheel_bytes(&w), 0);
+	{ /* nothing left for first() to find: every bucket's bit cleared too */
+		uint64_t t;
+		const uint32_t *e;
+		uint32_t n;
+		assert_false(dmm_wheel_first(&w, &t, &e, &n));
+		assert_int_equal(dmm_wheel_add(&w, now + 5 * TICK, 1), 0);
+		assert_true(dmm_wheel_first(&w, &t, &e, &n));
+		assert_int_equal(n, 1);
+	}
 	dmm_wheel_fini(&w);
 }
 
