@@ -91,7 +91,7 @@ const struct dmm_key *
 dmm_keyring_node_key(const struct dmm_keyring *kr, const struct in6_addr *node)
 {
 	for (unsigned i = 0; i < kr->n && i < DMM_MAX_KEYS; i++)
-		if (kr->keys[i].bound && memcmp(&kr->keys[i].node, node, sizeof(*node)) == 0)
+		if (kr->keys[i].bound && dmm_addr_eq(&kr->keys[i].node, node))
 			return &kr->keys[i];
 	return NULL;
 }
@@ -293,7 +293,7 @@ replay_idx_find(const struct dmm_replay *r, const struct in6_addr *a)
 	size_t h = replay_hash(r, a);
 
 	while (r->idx[h] != 0 &&
-	       memcmp(&r->peers[r->idx[h] - 1].addr, a, sizeof(*a)) != 0)
+	       !dmm_addr_eq(&r->peers[r->idx[h] - 1].addr, a))
 		h = (h + 1) & r->idx_mask;
 	return h;
 }
@@ -359,7 +359,7 @@ replay_slot(struct dmm_replay *r, const struct in6_addr *src, bool *fresh)
 	}
 	for (i = 0; i < r->cap; i++) {
 		p = &r->peers[i];
-		if (p->used && memcmp(&p->addr, src, sizeof(*src)) == 0) {
+		if (p->used && dmm_addr_eq(&p->addr, src)) {
 			*fresh = false;
 			return p;
 		}

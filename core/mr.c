@@ -30,7 +30,7 @@ void mr_nomem(struct dmm_node *n, int rc, dmm_time_t now)
 
 bool mr_addr_eq(const struct in6_addr *a, const struct in6_addr *b)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
+	return dmm_addr_eq(a, b);
 }
 
 bool mr_is_self(const struct dmm_node *n, const struct in6_addr *a)

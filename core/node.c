@@ -120,7 +120,7 @@ static int recv_reply(struct dmm_node *n, const struct in6_addr *src,
 		struct dmm_txn *t = dmm_tbl_at(&n->txns, slot);
 		if (t->id == 0 || t->msg.seq != m->seq ||
 		    dmm_msg_reply_type(t->msg.type) != m->type ||
-		    memcmp(&t->dst, src, sizeof(*src)) != 0)
+		    !dmm_addr_eq(&t->dst, src))
 			continue;
 		if (!reply_fits(&t->msg, m)) { /* the request stays pending */
 			dmm_drop(n, DMM_C_DROP_MISMATCH, now,

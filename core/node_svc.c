@@ -159,8 +159,7 @@ void dmm_seed_node(struct dmm_node *n, dmm_time_t now)
 static bool is_server(const struct dmm_config *c, const struct in6_addr *a)
 {
 	for (unsigned i = 0; i < c->n_nets && i < DMM_MAX_NETS; i++)
-		if (!memcmp(&c->nets[i].lm, a, sizeof(*a)) ||
-		    !memcmp(&c->nets[i].haa, a, sizeof(*a)))
+		if (dmm_addr_eq(&c->nets[i].lm, a) || dmm_addr_eq(&c->nets[i].haa, a))
 			return true;
 	return false;
 }
@@ -188,8 +187,7 @@ bool dmm_seal_fits(const struct dmm_node *n, const struct in6_addr *src,
 	if (k == NULL)
 		return false;
 	if (k->bound)
-		return !memcmp(&k->node, src, sizeof(*src)) ||
-		       !memcmp(&k->node, &n->cfg.self, sizeof(*src));
+		return dmm_addr_eq(&k->node, src) || dmm_addr_eq(&k->node, &n->cfg.self);
 	if (dmm_keyring_node_key(kr, src) != NULL)
 		return false;
 	return !(is_server(&n->cfg, src) && dmm_keyring_node_key(kr, &n->cfg.self) != NULL);
@@ -427,7 +425,7 @@ bool dmm_answer_duplicate(struct dmm_node *n, const struct in6_addr *src,
 	req_digest(n, m, d);
 	for (uint32_t i = 0; i < n->cfg.limits.reply_cache; i++) {
 		struct dmm_reply_slot *s = &n->replies[i];
-		if (s->used && s->seq == m->seq && memcmp(&s->peer, src, sizeof(*src)) == 0 &&
+		if (s->used && s->seq == m->seq && dmm_addr_eq(&s->peer, src) &&
 		    sodium_memcmp(s->digest, d, sizeof(d)) == 0) {
 			/* the same answer, sealed again with a fresh timestamp:
 			 * retransmissions may span more than the requester's

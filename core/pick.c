@@ -7,7 +7,7 @@
 
 static bool addr_eq(const struct in6_addr *a, const struct in6_addr *b)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
+	return dmm_addr_eq(a, b);
 }
 
 /* The ranking key of a request: its MN id, else its first prefix, else

@@ -774,7 +774,7 @@ static void wheel_drop_all(struct dmm_wheel *w)
 {
 	uint32_t words = (w->nb + 63) / 64;
 
-	for (uint32_t wd = 0; w->b != NULL && w->full != NULL && wd < words; wd++) {
+	for (uint32_t wd = 0; w->full != NULL && wd < words; wd++) {
 		for (uint64_t m = w->full[wd]; m != 0; m &= m - 1) {
 			uint32_t k = wd * 64 + (uint32_t)__builtin_ctzll(m);
 			free(w->b[k].e);
