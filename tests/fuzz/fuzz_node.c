@@ -84,6 +84,17 @@ static void config(struct dmm_config *c, const char *name, const char *self, uns
 	c->timers.cache_lifetime_s = 60;
 	c->timers.deprecated_keep_s = 60;
 	c->timers.ra_lifetime_s = 600;
+	/* One retransmission 1 s after the request, the timeout 2 s after it:
+	 * the same 3 s a request stays pending as fig1's 3 retransmissions
+	 * (200, 400, 800 ms, then 1.6 s), so what meets a pending request (a
+	 * move, a detach, a reply) still can, with half the sends. The queries
+	 * for net2's addresses, which its absent LM never answers, were a
+	 * third of all messages, each sent 4 times by the MR and the LM's
+	 * forward 4 times; the corpus covers the same core code either way
+	 * (tests/fuzz/covcmp.sh, notes.md). */
+	c->timers.retrans_count = 1;
+	c->timers.retrans_initial_ms = 1000;
+	c->timers.retrans_max_ms = 2000;
 	c->limits = (struct dmm_limits){
 		.max_mns = FZ_MNS, .max_cache = FZ_CACHE, .max_handovers = FZ_HOS,
 		.max_pending = 16, .max_bindings = FZ_BINDINGS, .max_subscribers = 2,
