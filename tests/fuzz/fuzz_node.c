@@ -117,6 +117,13 @@ static void apply_mode(uint8_t mode, struct dmm_config c[3])
 static void base_configs(struct dmm_config c[3])
 {
 	config(&c[0], "LH", "2001:db8:0:1::1", DMM_ROLE_LM | DMM_ROLE_HAA);
+	/* The LM's forwards (to net2's absent LM) sent once, given up after
+	 * the same 3 s: 4.6 instead of 8.5 lost forwards per input; the MRs
+	 * still retransmit (the same request code), the corpus covers the
+	 * same core code (covcmp.sh). */
+	c[0].timers.retrans_count = 0;
+	c[0].timers.retrans_initial_ms = 3000;
+	c[0].timers.retrans_max_ms = 3000;
 	config(&c[1], "MRA", "2001:db8:0:1::11", DMM_ROLE_MR);
 	config(&c[2], "MRB", "2001:db8:0:1::12", DMM_ROLE_MR);
 	c[2].n_fixed = 1;
