@@ -85,7 +85,11 @@ tests: $(TEST_BIN)
 # ---- fuzzers (clang + libFuzzer) ----
 F := $(B)/fuzz
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(F)/%)
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icore -Itests/lib
+# -fno-sanitize-recover=undefined: an undefined behaviour aborts the run
+# after UBSan's message, a crash to libFuzzer (UBSan's default printed a
+# "runtime error" and went on, exit 0: no harness counted one as a crash).
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-D_GNU_SOURCE -Icore -Itests/lib
 $(F)/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(CORE_HDR) $(TESTLIB_SRC) $(TEST_EXTRA_DEPS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $(FUZZ_EXTRA) $< $(FUZZ_SRC_EXTRA) $(CORE_SRC) $(TESTLIB_SRC) -o $@ \
