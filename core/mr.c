@@ -1387,6 +1387,17 @@ int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 		dmm_log(n, DMM_LOG_DEBUG, "mr: mn %s link %u: %s -> gone (link loss)",
 			dmm_mnid_str(&mn->mnid, id, sizeof(id)), mn->link,
 			dmm_mn_state_name(mn->state));
+	/* A location update still unacknowledged (lost, or its ack lost) says
+	 * the MN is here: no retransmission of it once the MN has gone. Under
+	 * loss, a quick move on (A -> B -> A, A -> B -> C) otherwise lets a
+	 * retransmission reach the LM after the next MR's query found the
+	 * binding elsewhere, and the LM binds the prefix here, where the MN
+	 * is not (its new MR never hears of it: the binding is its own or an
+	 * older MR's when it asked). */
+	for (unsigned i = 0; i < mn->n_hnp; i++)
+		if (mn->hnp[i].bound)
+			dmm_request_cancel_cookie(n, DMM_ROLE_MR,
+						  mr_cookie(MR_CK_LOCUPD, i, mn->id));
 	/* lm-update-on-attach no: the LM has not heard of a prefix the MN got
 	 * here. It must now (its first departure), or the nMR's lookup by MN
 	 * id finds nothing and the MN loses its prefix. A prefix the MN never

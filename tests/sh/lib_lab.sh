@@ -97,6 +97,10 @@ lab_cleanup() {
 			echo "== $(basename "$f")"; tail -15 "$f"
 		done
 	fi
+	# DMMLAB_KEEP_LOGS=DIR: keep the daemons' logs and event logs there.
+	if [ -n "${DMMLAB_KEEP_LOGS:-}" ] && [ -d "$LABDIR/logs" ]; then
+		mkdir -p "$DMMLAB_KEEP_LOGS" && cp -a "$LABDIR/logs/." "$DMMLAB_KEEP_LOGS/"
+	fi
 	$L down --all >/dev/null 2>&1
 	local n
 	for n in $(ip netns list | awk '{print $1}' | grep "^$DMMLAB_PREFIX"); do

@@ -1,0 +1,165 @@
+/* Figure 1 on the virtual network: quick returns under signalling loss. An
+ * MN moves on (A -> B -> A, A -> B -> C) before B's location update has
+ * reached the LM: B's first update is lost and the MN leaves B before B's
+ * retransmission. Whatever B still had to say about the MN's location must
+ * not reach the LM after the MN has left: it would point the binding at a
+ * router the MN is not at, and the correspondent's packets would stop
+ * there (issue 9, SECURITY.md "quick returns under loss"). Checked at the
+ * end, once everything has settled: the MN attached at its MR with its
+ * prefix anchored where its lease is, the LM binding it there, nothing of
+ * it left at B (no MN, no handover context, no "pass" cache entry for its
+ * prefix), and a correspondent's packets delivered to it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fig1.h"
+
+#define MN1_HNP "2001:db8:12::/64" /* MN1 first attaches at MR12: anchored there */
+#define MN2_HNP "2001:db8:31::/64" /* MN2 first attaches at MR31: anchored there */
+
+static struct vnet *build(void)
+{
+	struct fig1_opts o;
+
+	fig1_defaults(&o);
+	return fig1_build(&o);
+}
+
+/* Messages of type from `from` to `to` recorded from mark on, lost ones
+ * too (*lost: how many of them were lost). */
+static size_t sent(const struct vnet *vn, size_t mark, enum dmm_msg_type type, const char *from,
+		   const char *to, size_t *lost)
+{
+	size_t c = 0;
+
+	*lost = 0;
+	for (size_t i = mark; i < vn->n_msgs; i++) {
+		const struct vnet_msg_rec *r = &vn->msgs[i];
+		if (r->msg.type != type || strcmp(vnet_name(vn, r->from), from) != 0 ||
+		    strcmp(vnet_name(vn, r->to), to) != 0)
+			continue;
+		c++;
+		*lost += r->lost;
+	}
+	return c;
+}
+
+/* MN mn leaves `from` for `to`; `to`'s first location update to lm is
+ * lost. Runs (10 ms steps) until `to` has sent it, then 10 ms more: the MN
+ * is attached at `to`, its update not yet retransmitted. */
+static void move_update_lost(struct vnet *vn, const char *from, const char *to,
+			     const char *lm, unsigned mn)
+{
+	struct dmm_mnid id = vnet_mnid(mn);
+	size_t mark = vn->n_msgs, lost;
+	unsigned i;
+
+	vnet_drop_next(vn, DMM_MSG_LOC_UPDATE, to, lm, 1);
+	vnet_detach(vn, from, mn);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, to, mn, &id), 0);
+	for (i = 0; i < 100 && sent(vn, mark, DMM_MSG_LOC_UPDATE, to, lm, &lost) == 0; i++)
+		vnet_run_for(vn, 10);
+	vnet_run_for(vn, 10);
+	assert_int_equal(sent(vn, mark, DMM_MSG_LOC_UPDATE, to, lm, &lost), 1);
+	assert_int_equal(lost, 1);
+}
+
+/* The end state of MN mn at `here` (prefix hnp, bound at lm), nothing of
+ * it at `gone`; the server behind MRGW reaches it. */
+static void check_settled(struct vnet *vn, unsigned mn, const char *hnp, const char *anchor,
+			  const char *here, const char *gone, const char *lm)
+{
+	struct dmm_mnid id = vnet_mnid(mn);
+	struct in6_addr server = vnet_a6(FIG1_SERVER), a = fig1_addr(hnp, 1);
+	struct dmm_mn_view mv;
+	struct dmm_binding_view bv;
+	struct dmm_cache_view cv;
+	const struct vnet_pkt *pk;
+	bool found = false;
+	unsigned p;
+
+	assert_true(vnet_mn(vn, here, &id, &mv));
+	assert_int_equal(mv.state, DMM_MN_ATTACHED);
+	for (unsigned i = 0; i < mv.n_hnp; i++) {
+		char want[DMM_PREFIX_STRLEN];
+		if (strcmp(dmm_prefix_str(&mv.hnp[i], want, sizeof(want)), hnp) != 0)
+			continue;
+		found = true;
+		assert_string_equal(vnet_name_of(vn, &mv.home[i]), anchor);
+	}
+	assert_true(found);
+	assert_true(vnet_binding(vn, lm, hnp, &bv));
+	assert_string_equal(vnet_name_of(vn, &bv.location), here);
+	assert_string_equal(vnet_name_of(vn, &bv.home), anchor);
+	assert_false(vnet_mn(vn, gone, &id, NULL));
+	assert_false(vnet_handover(vn, gone, &id, NULL));
+	if (vnet_cache(vn, gone, hnp, NULL, &cv)) /* if any: a tunnel to where it is */
+		assert_string_equal(vnet_name_of(vn, &cv.locator), here);
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 2000);
+	pk = vnet_packet(vn, p);
+	if (pk->state != VNET_PKT_DELIVERED || strcmp(vnet_name(vn, pk->at), here) != 0) {
+		char buf[256];
+		fail_msg("server -> %s: %s", hnp, vnet_pkt_str(vn, p, buf, sizeof(buf)));
+	}
+	assert_int_equal(pk->link, mn);
+}
+
+/* A -> B -> A: MN2 at MR31, to MR32 (whose update is lost), straight back
+ * to MR31. Before the fix, MR32 kept retransmitting its update after the
+ * MN had left; it reached LM3 after MR31's query had found the binding
+ * still at MR31, so LM3 bound the prefix at MR32, where the server's
+ * packets stopped, for a binding lifetime. */
+static void return_to_pmr(void **state)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(2);
+
+	(void)state;
+	fig1_attach(vn, "MR31", 2);
+	vnet_run_for(vn, 3000);
+	move_update_lost(vn, "MR31", "MR32", "LM3", 2);
+	vnet_detach(vn, "MR32", 2);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR31", 2, &id), 0);
+	vnet_run_for(vn, 10 * 1000); /* retransmissions, contexts expire */
+	check_settled(vn, 2, MN2_HNP, "MR31", "MR31", "MR32", "LM3");
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
+/* A -> B -> C: MN1 at MR12, to MR11 (whose update is lost), on to MR2 in
+ * another network before MR11 retransmits. */
+static void on_to_a_third_mr(void **state)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(1);
+
+	(void)state;
+	fig1_attach(vn, "MR12", 1);
+	vnet_run_for(vn, 3000);
+	move_update_lost(vn, "MR12", "MR11", "LMHAA1", 1);
+	vnet_detach(vn, "MR11", 1);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR2", 1, &id), 0);
+	vnet_run_for(vn, 10 * 1000);
+	check_settled(vn, 1, MN1_HNP, "MR12", "MR2", "MR11", "LMHAA1");
+	assert_false(vnet_mn(vn, "MR12", &id, NULL));
+	assert_false(vnet_handover(vn, "MR12", &id, NULL));
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(return_to_pmr),
+		cmocka_unit_test(on_to_a_third_mr),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
