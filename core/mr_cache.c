@@ -662,11 +662,27 @@ void mr_cache_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 
 /* ---- redirects ---- */
 
+/* The cookie of our REDIRECTs about hnp to `to` (FNV-1a of both): a newer
+ * one supersedes an older one still being retransmitted, which must not
+ * reach `to` after it. */
+static uint64_t redirect_cookie(const struct dmm_prefix *hnp, const struct in6_addr *to)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ hnp->addr.s6_addr[i]) * 0x100000001b3ull;
+	h = (h ^ hnp->len) * 0x100000001b3ull;
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ to->s6_addr[i]) * 0x100000001b3ull;
+	return mr_cookie(MR_CK_REDIRECT, 0, h);
+}
+
 static void redirect_send(struct dmm_node *n, const struct in6_addr *to,
 			  const struct dmm_prefix *hnp, const struct in6_addr *locator,
 			  const struct dmm_prefix *phl, dmm_time_t now)
 {
 	uint32_t life = n->cfg.timers.cache_lifetime_s;
+	uint64_t cookie = redirect_cookie(hnp, to);
 	struct dmm_msg m;
 
 	mr_msg_init(&m, DMM_MSG_REDIRECT);
@@ -682,7 +698,20 @@ static void redirect_send(struct dmm_node *n, const struct in6_addr *to,
 	m.lifetime = life > UINT16_MAX ? UINT16_MAX : life;
 	dmm_count(n, DMM_C_REDIRECT);
 	dmm_emit(n, DMM_EV_REDIRECT_SENT, now, NULL, hnp, to, 0);
-	mr_request(n, to, &m, mr_cookie(MR_CK_REDIRECT, 0, 0), now);
+	dmm_request_cancel_cookie(n, DMM_ROLE_MR, cookie);
+	mr_request(n, to, &m, cookie, now);
+}
+
+/* The MN of hnp is attached here (again): it has prefixes here, or a
+ * handover context of ours has it back (still resolving). */
+static bool mn_back_here(struct dmm_node *n, const struct dmm_prefix *hnp)
+{
+	struct mr_ho *ho;
+
+	if (mr_mn_by_addr(n, &hnp->addr))
+		return true;
+	ho = mr_ho_by_addr(n, &hnp->addr);
+	return ho && mr_mn_by_mnid(n, &ho->mnid);
 }
 
 void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
@@ -725,6 +754,10 @@ void mr_sender_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 		return; /* not a mobile or fixed prefix: nobody to redirect */
 	if (mr_is_self(n, &rep->location) || mr_addr_eq(&rep->location, &j.locator))
 		return; /* we route it ourselves, or it sits where the MN is */
+	/* The MN came back while the sender was looked up: pointing the
+	 * sender's MR elsewhere would now send its packets away from it. */
+	if (!mr_is_self(n, &j.locator) && mn_back_here(n, &j.hnp))
+		return;
 	redirect_send(n, &rep->location, &j.hnp, &j.locator, &j.phl, now);
 }
 

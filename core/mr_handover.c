@@ -7,6 +7,8 @@
 
 #include "mr_priv.h"
 
+#define HO_BACK "mn came back"
+
 static const char *const ho_state_names[] = {
 	[DMM_HO_HOLDING] = "holding",
 	[DMM_HO_FORWARDING] = "forwarding",
@@ -92,6 +94,7 @@ static void ho_free(struct dmm_node *n, struct mr_ho *ho)
 static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, dmm_time_t now)
 {
 	struct mr_ho h = *ho;
+	bool back = ho->state == DMM_HO_FORWARDING && strcmp(why, HO_BACK) == 0;
 
 	/* Out of the table first: it no longer holds its per-host locators
 	 * when mr_phl_release asks whether anyone does. */
@@ -111,6 +114,19 @@ static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, d
 			mr_anchor_add(n, p, &h.mnid, now);
 		mr_phl_release(n, &h.hnp[i].phl, p);
 	}
+	/* The MN came back: each sender this context redirected to the nMR
+	 * is redirected here (under loss the MN can be back before the LM
+	 * ever heard of the nMR: no LM_NOTIFY would repoint that sender). */
+	for (unsigned i = 0; back && i < h.n_tun; i++) {
+		const struct mr_mn *mn = mr_mn_by_prefix(n, &h.tun[i].hnp);
+		struct dmm_prefix phl = { .len = 0 };
+		if (!mn)
+			continue;
+		for (unsigned j = 0; j < mn->n_hnp; j++)
+			if (dmm_prefix_eq(&mn->hnp[j].p, &h.tun[i].hnp))
+				phl = mn->hnp[j].phl;
+		mr_sender_redirect(n, &h.tun[i].hnp, &n->cfg.self, &phl, &h.tun[i].src.addr, now);
+	}
 	dmm_count(n, DMM_C_CTX_DELETED);
 	dmm_emit(n, DMM_EV_CTX_DELETED, now, &h.mnid, h.n_hnp ? &h.hnp[0].p : NULL, &h.nmr,
 		 h.link);
@@ -119,7 +135,7 @@ static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, d
 
 void mr_ho_release(struct dmm_node *n, struct mr_ho *ho, dmm_time_t now)
 {
-	ho_teardown(n, ho, "mn came back", now);
+	ho_teardown(n, ho, HO_BACK, now);
 }
 
 void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)

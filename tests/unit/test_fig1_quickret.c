@@ -132,6 +132,55 @@ static void return_to_pmr(void **state)
 	vnet_free(vn);
 }
 
+/* A -> B -> A with a correspondent: the server behind MRGW talks to MN2.
+ * MN2 moves MR31 -> MR32 (MR32's update lost: LM3 still binds MR31), MR31
+ * forwards to MR32 and redirects MRGW there (sender discovery); MN2 comes
+ * straight back to MR31, which finds the binding its own. Its context's
+ * redirects are undone: MRGW is pointed back at MR31, and a redirect whose
+ * sender query was still out when MN2 came back is not sent. Before, MRGW
+ * kept tunnelling to MR32 (which sent the packets on to MR31 via the LM,
+ * a detour, until MRGW's cache entry expired). */
+static void redirected_sender_follows_return(void **state)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(2);
+	struct in6_addr server = vnet_a6(FIG1_SERVER), a = fig1_addr(MN2_HNP, 1);
+	struct dmm_cache_view cv;
+	size_t mark;
+	unsigned p, i;
+
+	(void)state;
+	fig1_attach(vn, "MR31", 2);
+	vnet_run_for(vn, 3000);
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR31", NULL));
+	move_update_lost(vn, "MR31", "MR32", "LM3", 2);
+	/* the server's next packet: MR31 forwards it, redirects MRGW */
+	mark = vn->n_msgs;
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	for (i = 0; i < 50 && !vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, "MR31", "MRGW"); i++)
+		vnet_run_for(vn, 10);
+	assert_non_null(vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, "MR31", "MRGW"));
+	vnet_run_for(vn, 20);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR31", "MR32", NULL));
+	assert_true(vnet_cache(vn, "MRGW", MN2_HNP, NULL, &cv));
+	assert_string_equal(vnet_name_of(vn, &cv.locator), "MR32");
+	/* straight back */
+	vnet_detach(vn, "MR32", 2);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR31", 2, &id), 0);
+	vnet_run_for(vn, 10 * 1000);
+	check_settled(vn, 2, MN2_HNP, "MR31", "MR31", "MR32", "LM3");
+	if (vnet_cache(vn, "MRGW", MN2_HNP, NULL, &cv))
+		assert_string_equal(vnet_name_of(vn, &cv.locator), "MR31");
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR31", NULL));
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
 /* A -> B -> C: MN1 at MR12, to MR11 (whose update is lost), on to MR2 in
  * another network before MR11 retransmits. */
 static void on_to_a_third_mr(void **state)
@@ -158,6 +207,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(return_to_pmr),
+		cmocka_unit_test(redirected_sender_follows_return),
 		cmocka_unit_test(on_to_a_third_mr),
 	};
 
