@@ -203,12 +203,58 @@ static void on_to_a_third_mr(void **state)
 	vnet_free(vn);
 }
 
+/* A -> B -> C with a correspondent: the server behind MRGW talks to MN1.
+ * MN1 moves MR12 -> MR11 (MR11's update lost), MR12 forwards to MR11 and
+ * redirects MRGW there; MN1 goes on to MR2 before MR11 retransmits. MR2
+ * finds the binding still at MR12 and asks MR12 for the context: MR12
+ * forwards to MR2 now, and redirects MRGW to MR2 too. */
+static void redirected_sender_follows_third_mr(void **state)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(1);
+	struct in6_addr server = vnet_a6(FIG1_SERVER), a = fig1_addr(MN1_HNP, 1);
+	struct dmm_cache_view cv;
+	size_t mark;
+	unsigned p, i;
+
+	(void)state;
+	fig1_attach(vn, "MR12", 1);
+	vnet_run_for(vn, 3000);
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR12", NULL));
+	move_update_lost(vn, "MR12", "MR11", "LMHAA1", 1);
+	mark = vn->n_msgs;
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	for (i = 0; i < 50 && !vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, "MR12", "MRGW"); i++)
+		vnet_run_for(vn, 10);
+	assert_non_null(vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, "MR12", "MRGW"));
+	vnet_run_for(vn, 20);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR12", "MR11", NULL));
+	assert_true(vnet_cache(vn, "MRGW", MN1_HNP, NULL, &cv));
+	assert_string_equal(vnet_name_of(vn, &cv.locator), "MR11");
+	/* on to a third MR at once */
+	vnet_detach(vn, "MR11", 1);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR2", 1, &id), 0);
+	vnet_run_for(vn, 10 * 1000);
+	check_settled(vn, 1, MN1_HNP, "MR12", "MR2", "MR11", "LMHAA1");
+	if (vnet_cache(vn, "MRGW", MN1_HNP, NULL, &cv))
+		assert_string_equal(vnet_name_of(vn, &cv.locator), "MR2");
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR2", NULL));
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(return_to_pmr),
 		cmocka_unit_test(redirected_sender_follows_return),
 		cmocka_unit_test(on_to_a_third_mr),
+		cmocka_unit_test(redirected_sender_follows_third_mr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
