@@ -690,21 +690,41 @@ static void mn_install_fixed(struct dmm_node *n, struct mr_mn *mn, const struct 
 		mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE, n->cfg.timers.binding_lifetime_s, now);
 }
 
+/* The anchor (home) of the i-th prefix of an LM's answer about an MN. The
+ * answer has one HOME, the first prefix's (its first binding's); another
+ * prefix's is its pool's MR where the pool is ours to know, else unknown
+ * (::) until its HAA tells (HOA_REP names the pool's MR). Taking the first
+ * one's for all made an MN back at the MR of its newer prefix hold an
+ * older one with this MR as home: its refresh then told the LM so, and
+ * the real anchor cached the prefix as "pass" (at home) for itself. */
+static struct in6_addr mn_home_of(const struct dmm_node *n, const struct dmm_msg *rep,
+				  unsigned i)
+{
+	if (i == 0)
+		return (rep->present & DMM_P_HOME) ? rep->home : n->cfg.self;
+	for (unsigned j = 0; j < n->cfg.n_pools; j++)
+		if (dmm_prefix_contains(&n->cfg.pools[j].range, &rep->hnp[i].addr))
+			return n->cfg.pools[j].mr;
+	return in6addr_any;
+}
+
 /* Link flap: the LM still has us as the MN's location. */
 static void mn_came_back(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
 			 dmm_time_t now)
 {
 	struct mr_ho *ho = mr_ho_by_mnid(n, &mn->mnid);
-	const struct in6_addr *home = (rep->present & DMM_P_HOME) ? &rep->home : &n->cfg.self;
 
 	for (unsigned i = 0; i < rep->n_hnp; i++) {
-		int k = mn_add_prefix(n, mn, &rep->hnp[i], home, n->cfg.timers.lease_lifetime_s,
+		struct in6_addr home = mn_home_of(n, rep, i);
+		int k = mn_add_prefix(n, mn, &rep->hnp[i], &home, n->cfg.timers.lease_lifetime_s,
 				      now);
 		if (k < 0)
 			continue;
 		struct mr_hnp *h = &mn->hnp[k];
 		h->bound = true;
-		h->bind_refresh = now; /* unknown timers: refresh on the next run */
+		/* unknown timers: refresh on the next run; the binding only
+		 * once the lease's answer has told the home, if unknown */
+		h->bind_refresh = IN6_IS_ADDR_UNSPECIFIED(&home) ? DMM_TIME_NEVER : now;
 		h->lease_refresh = now;
 		for (unsigned j = 0; ho && j < ho->n_hnp; j++)
 			if (dmm_prefix_eq(&ho->hnp[j].p, &h->p))
@@ -759,11 +779,12 @@ static bool mn_any_pending(const struct mr_mn *mn)
 static void mn_moved_here(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
 			  dmm_time_t now)
 {
-	struct in6_addr home = (rep->present & DMM_P_HOME) ? rep->home : in6addr_any;
 	unsigned first = mn->n_hnp;
 
 	dmm_count(n, DMM_C_HANDOVER);
 	for (unsigned i = 0; i < rep->n_hnp; i++) {
+		struct in6_addr home = (rep->present & DMM_P_HOME) ? mn_home_of(n, rep, i) :
+				       in6addr_any;
 		int k = mn_add_prefix(n, mn, &rep->hnp[i], &home, n->cfg.timers.lease_lifetime_s,
 				      now);
 		if (k >= 0)
@@ -937,6 +958,11 @@ static void mn_lease_renewed(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 			h->lease_s = rep->lifetime;
 		h->lease_refresh = mr_refresh_at(n, now, h->lease_s);
 		h->lease_expires = now + (dmm_time_t)h->lease_s * 1000;
+		if (rep->present & DMM_P_HOME) { /* the pool's MR: the anchor */
+			if (IN6_IS_ADDR_UNSPECIFIED(&h->home) && h->bound)
+				h->bind_refresh = now; /* held back until known */
+			h->home = rep->home;
+		}
 		return;
 	}
 	if (rep->status != DMM_ST_NOT_FOUND)

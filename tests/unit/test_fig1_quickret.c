@@ -248,6 +248,67 @@ static void redirected_sender_follows_third_mr(void **state)
 	vnet_free(vn);
 }
 
+/* Two prefixes, and back at the MR of the newer: the LM's answer has one
+ * HOME, the first binding's. MN2 gets 2001:db8:31::/64 at MR31, moves to
+ * MR32 whose query LM3 never answers (every try lost): MR32 treats it as
+ * new and gives it 2001:db8:32::/64 too. It leaves MR32 and comes back
+ * once MR32's context is gone: LM3 answers with both prefixes, the newer
+ * one (bound at MR32) first. Before, MR32 took MR32 as home of both; its
+ * refresh told LM3 that 31::/64 was at home at MR32, and MR31 cached it as
+ * "pass". Now the older prefix's home is its pool's MR (MR31). */
+static void came_back_with_two_prefixes(void **state)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(2);
+	struct dmm_mn_view mv;
+	struct dmm_binding_view bv;
+	struct dmm_cache_view cv;
+	struct in6_addr server = vnet_a6(FIG1_SERVER), a = fig1_addr(MN2_HNP, 1);
+	const struct vnet_pkt *pk;
+	unsigned p;
+
+	(void)state;
+	fig1_attach(vn, "MR31", 2);
+	vnet_run_for(vn, 3000);
+	vnet_drop_next(vn, DMM_MSG_LOC_QUERY, "MR32", "LM3", 4);
+	vnet_detach(vn, "MR31", 2);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR32", 2, &id), 0);
+	vnet_run_for(vn, 8000);
+	assert_true(vnet_mn(vn, "MR32", &id, &mv));
+	assert_int_equal(mv.state, DMM_MN_ATTACHED);
+	assert_true(vnet_binding(vn, "LM3", "2001:db8:32::/64", &bv));
+	assert_true(vnet_binding(vn, "LM3", MN2_HNP, &bv));
+	/* away and back, after MR32's context has gone */
+	vnet_detach(vn, "MR32", 2);
+	vnet_run_for(vn, 5000);
+	assert_false(vnet_handover(vn, "MR32", &id, NULL));
+	assert_int_equal(vnet_attach(vn, "MR32", 2, &id), 0);
+	vnet_run_for(vn, 10 * 1000);
+	assert_true(vnet_mn(vn, "MR32", &id, &mv));
+	assert_int_equal(mv.state, DMM_MN_ATTACHED);
+	for (unsigned i = 0; i < mv.n_hnp; i++) {
+		char buf[DMM_PREFIX_STRLEN];
+		dmm_prefix_str(&mv.hnp[i], buf, sizeof(buf));
+		assert_string_equal(vnet_name_of(vn, &mv.home[i]),
+				    strcmp(buf, MN2_HNP) == 0 ? "MR31" : "MR32");
+	}
+	assert_true(vnet_binding(vn, "LM3", MN2_HNP, &bv));
+	assert_string_equal(vnet_name_of(vn, &bv.home), "MR31");
+	if (vnet_cache(vn, "MR31", MN2_HNP, NULL, &cv)) {
+		assert_int_not_equal(cv.state, DMM_CACHE_PASS);
+	}
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 2000);
+	pk = vnet_packet(vn, p);
+	if (pk->state != VNET_PKT_DELIVERED || strcmp(vnet_name(vn, pk->at), "MR32") != 0) {
+		char buf[256];
+		fail_msg("server -> %s: %s", MN2_HNP, vnet_pkt_str(vn, p, buf, sizeof(buf)));
+	}
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +316,7 @@ int main(void)
 		cmocka_unit_test(redirected_sender_follows_return),
 		cmocka_unit_test(on_to_a_third_mr),
 		cmocka_unit_test(redirected_sender_follows_third_mr),
+		cmocka_unit_test(came_back_with_two_prefixes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
