@@ -702,6 +702,33 @@ static void redirect_send(struct dmm_node *n, const struct in6_addr *to,
 	mr_request(n, to, &m, cookie, now);
 }
 
+struct redirect_match {
+	const struct dmm_prefix *hnp;
+	unsigned n_hnp;
+	const struct in6_addr *locator;
+};
+
+static bool redirect_matches(const struct dmm_msg *m, uint64_t cookie, void *ctx)
+{
+	const struct redirect_match *r = ctx;
+
+	if ((enum mr_ck)(cookie >> 56) != MR_CK_REDIRECT || m->type != DMM_MSG_REDIRECT ||
+	    m->n_hnp == 0 || !mr_addr_eq(&m->location, r->locator))
+		return false;
+	for (unsigned i = 0; i < r->n_hnp; i++)
+		if (dmm_prefix_eq(&m->hnp[0], &r->hnp[i]))
+			return true;
+	return false;
+}
+
+void mr_redirect_cancel(struct dmm_node *n, const struct dmm_prefix *hnp, unsigned n_hnp,
+			const struct in6_addr *locator)
+{
+	struct redirect_match r = { .hnp = hnp, .n_hnp = n_hnp, .locator = locator };
+
+	dmm_request_cancel_match(n, DMM_ROLE_MR, redirect_matches, &r);
+}
+
 /* The MN of hnp is attached here (again): it has prefixes here, or a
  * handover context of ours has it back (still resolving). */
 static bool mn_back_here(struct dmm_node *n, const struct dmm_prefix *hnp)
@@ -712,6 +739,15 @@ static bool mn_back_here(struct dmm_node *n, const struct dmm_prefix *hnp)
 		return true;
 	ho = mr_ho_by_addr(n, &hnp->addr);
 	return ho && mr_mn_by_mnid(n, &ho->mnid);
+}
+
+/* A handover context of ours forwards hnp to locator. */
+static bool ho_forwards(struct dmm_node *n, const struct dmm_prefix *hnp,
+			const struct in6_addr *locator)
+{
+	const struct mr_ho *ho = mr_ho_by_addr(n, &hnp->addr);
+
+	return ho && ho->state == DMM_HO_FORWARDING && mr_addr_eq(&ho->nmr, locator);
 }
 
 void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
@@ -728,7 +764,8 @@ void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
 		dmm_drop(n, DMM_C_TABLE_FULL, now, "mr: redirect jobs full");
 		return;
 	}
-	*j = (struct mr_job){ .id = id, .hnp = *hnp, .locator = *locator, .src = *src };
+	*j = (struct mr_job){ .id = id, .hnp = *hnp, .locator = *locator, .src = *src,
+			      .for_ho = ho_forwards(n, hnp, locator) };
 	if (phl)
 		j->phl = *phl;
 	if (mr_query(n, src, 0, mr_cookie(MR_CK_SENDER, 0, id), now) < 0 &&
@@ -757,6 +794,10 @@ void mr_sender_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 	/* The MN came back while the sender was looked up: pointing the
 	 * sender's MR elsewhere would now send its packets away from it. */
 	if (!mr_is_self(n, &j.locator) && mn_back_here(n, &j.hnp))
+		return;
+	/* Nor once the context that asked has ended or forwards elsewhere:
+	 * the MN may have left its nMR since. */
+	if (j.for_ho && !ho_forwards(n, &j.hnp, &j.locator))
 		return;
 	redirect_send(n, &rep->location, &j.hnp, &j.locator, &j.phl, now);
 }

@@ -99,6 +99,14 @@ static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, d
 	/* Out of the table first: it no longer holds its per-host locators
 	 * when mr_phl_release asks whether anyone does. */
 	ho_free(n, ho);
+	/* Its redirects still being retransmitted name an nMR the MN may
+	 * have left since: they must not land after a newer location. */
+	if (h.state == DMM_HO_FORWARDING) {
+		struct dmm_prefix p[DMM_MAX_HNP];
+		for (unsigned i = 0; i < h.n_hnp; i++)
+			p[i] = h.hnp[i].p;
+		mr_redirect_cancel(n, p, h.n_hnp, &h.nmr);
+	}
 	for (unsigned i = 0; i < h.n_tun; i++)
 		mr_dp(n, DMM_DP_TUNNEL_DEL, &h.tun[i].hnp, &h.tun[i].src, NULL, 0);
 	for (unsigned i = 0; i < h.n_hnp; i++) {

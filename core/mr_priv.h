@@ -181,6 +181,7 @@ struct mr_job {
 	struct in6_addr locator;
 	struct dmm_prefix phl;
 	struct in6_addr src;
+	bool for_ho; /* a handover context forwarding to locator asked */
 };
 
 struct dmm_mr {
@@ -286,6 +287,10 @@ void mr_redirect(struct dmm_node *n, const struct in6_addr *src,
 void mr_notify(struct dmm_node *n, const struct in6_addr *src,
 	       const struct dmm_msg *m, dmm_time_t now);
 /* Find the MR serving src, then send it REDIRECT {hnp, locator}. */
+/* Our REDIRECTs still being retransmitted that name locator for one of
+ * hnp[0..n_hnp) are cancelled. */
+void mr_redirect_cancel(struct dmm_node *n, const struct dmm_prefix *hnp, unsigned n_hnp,
+			const struct in6_addr *locator);
 void mr_sender_redirect(struct dmm_node *n, const struct dmm_prefix *hnp,
 			const struct in6_addr *locator, const struct dmm_prefix *phl,
 			const struct in6_addr *src, dmm_time_t now);

@@ -126,6 +126,10 @@ void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id);
 /* Forget every transaction of owner with this cookie (not retransmitted
  * any more; no timeout reported). */
 void dmm_request_cancel_cookie(struct dmm_node *n, unsigned owner, uint64_t cookie);
+/* Cancel owner's pending requests for which match(message, cookie, ctx). */
+void dmm_request_cancel_match(struct dmm_node *n, unsigned owner,
+			      bool (*match)(const struct dmm_msg *m, uint64_t cookie, void *ctx),
+			      void *ctx);
 /* Answer request req (received from dst) with rep: seq copied, timestamp
  * set, sealed, sent, and kept in the reply cache. */
 int dmm_reply(struct dmm_node *n, const struct in6_addr *dst,

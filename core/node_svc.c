@@ -322,6 +322,17 @@ void dmm_request_cancel_cookie(struct dmm_node *n, unsigned owner, uint64_t cook
 	}
 }
 
+void dmm_request_cancel_match(struct dmm_node *n, unsigned owner,
+			      bool (*match)(const struct dmm_msg *m, uint64_t cookie, void *ctx),
+			      void *ctx)
+{
+	for (uint32_t i = 0; i < n->txns.hi; i++) { /* rare (a context ends): a scan */
+		const struct dmm_txn *t = dmm_tbl_peek(&n->txns, i);
+		if (dmm_tbl_live(&n->txns, i) && t->owner == owner && match(&t->msg, t->cookie, ctx))
+			dmm_txn_release(n, dmm_tbl_at(&n->txns, i));
+	}
+}
+
 void dmm_request_cancel(struct dmm_node *n, uint32_t txn_id)
 {
 	uint32_t it = 0, s;

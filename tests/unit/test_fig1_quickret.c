@@ -309,6 +309,66 @@ static void came_back_with_two_prefixes(void **state)
 	vnet_free(vn);
 }
 
+static void short_contexts(struct dmm_config *c, void *ctx)
+{
+	(void)ctx;
+	c->timers.handover_ctx_ms = 1000;
+}
+
+/* A pMR's REDIRECT still being retransmitted when its context ends names
+ * an nMR the MN may have left: it is cancelled with the context. MN2 moves
+ * MR31 -> MR32; LM3's notify to MRGW is lost (every try), so the server's packet still
+ * goes to MR31, which redirects MRGW to MR32, and that REDIRECT's first 3
+ * copies are lost. MR31's context ends (1 s), MN2 comes back to MR31
+ * (as the nMR: LM3 binds MR32), LM3 notifies MRGW of MR31. Before, the 4th
+ * copy then reached MRGW and pointed it back at MR32, where MN2 was not. */
+static void redirect_cancelled_with_context(void **state)
+{
+	struct fig1_opts o;
+	struct vnet *vn;
+	struct dmm_mnid id = vnet_mnid(2);
+	struct in6_addr server = vnet_a6(FIG1_SERVER), a = fig1_addr(MN2_HNP, 1);
+	struct dmm_cache_view cv;
+	size_t mark, lost;
+	unsigned p, i;
+
+	(void)state;
+	fig1_defaults(&o);
+	o.tweak = short_contexts;
+	vn = fig1_build(&o);
+	fig1_attach(vn, "MR31", 2);
+	vnet_run_for(vn, 3000);
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR31", NULL));
+	vnet_drop_next(vn, DMM_MSG_LM_NOTIFY, "LM3", "MRGW", 4); /* every try */
+	fig1_move(vn, "MR31", "MR32", 2, 10);
+	assert_true(vnet_cache(vn, "MRGW", MN2_HNP, NULL, &cv));
+	assert_string_equal(vnet_name_of(vn, &cv.locator), "MR31");
+	/* MRGW still sends to MR31: it forwards and redirects MRGW */
+	vnet_drop_next(vn, DMM_MSG_REDIRECT, "MR31", "MRGW", 3);
+	mark = vn->n_msgs;
+	vnet_send_packet(vn, "MRGW", &server, &a);
+	for (i = 0; i < 50 && sent(vn, mark, DMM_MSG_REDIRECT, "MR31", "MRGW", &lost) == 0; i++)
+		vnet_run_for(vn, 10);
+	assert_int_equal(sent(vn, mark, DMM_MSG_REDIRECT, "MR31", "MRGW", &lost), 1);
+	/* the context ends; MN2 back at MR31 */
+	vnet_run_for(vn, 600);
+	assert_false(vnet_handover(vn, "MR31", &id, NULL));
+	vnet_detach(vn, "MR32", 2);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR31", 2, &id), 0);
+	vnet_run_for(vn, 10 * 1000);
+	check_settled(vn, 2, MN2_HNP, "MR31", "MR31", "MR32", "LM3");
+	if (vnet_cache(vn, "MRGW", MN2_HNP, NULL, &cv))
+		assert_string_equal(vnet_name_of(vn, &cv.locator), "MR31");
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR31", NULL));
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +377,7 @@ int main(void)
 		cmocka_unit_test(on_to_a_third_mr),
 		cmocka_unit_test(redirected_sender_follows_third_mr),
 		cmocka_unit_test(came_back_with_two_prefixes),
+		cmocka_unit_test(redirect_cancelled_with_context),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
