@@ -727,8 +727,16 @@ static void mn_came_back(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 		h->bind_refresh = IN6_IS_ADDR_UNSPECIFIED(&home) ? DMM_TIME_NEVER : now;
 		h->lease_refresh = now;
 		for (unsigned j = 0; ho && j < ho->n_hnp; j++)
-			if (dmm_prefix_eq(&ho->hnp[j].p, &h->p))
+			if (dmm_prefix_eq(&ho->hnp[j].p, &h->p)) {
 				*h = ho->hnp[j]; /* we had it: keep its timers */
+				/* but tell the LM again: the answer's location is
+				 * its first binding's, and under loss another
+				 * prefix's binding may have gone to the MR the MN
+				 * just left (its update there landed, this one's
+				 * did not) */
+				if (h->bound)
+					h->bind_refresh = now;
+			}
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "came back", now);
 	mn_advertise(n, mn, now);

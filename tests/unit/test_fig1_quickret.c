@@ -369,6 +369,71 @@ static void redirect_cancelled_with_context(void **state)
 	vnet_free(vn);
 }
 
+/* Two prefixes bound at different MRs: MN2 has 2001:db8:31::/64 and
+ * 2001:db8:32::/64 at MR32 (as in came_back_with_two_prefixes), moves to
+ * MR31, where the update of the first (32::/64) is lost while that of
+ * 31::/64 lands, and comes straight back to MR32. LM3's answer names the
+ * first binding's location, MR32: back at MR32, which must tell LM3 about
+ * 31::/64 too. Before, its binding stayed at MR31 and the server's
+ * packets for 31::/64 went there. */
+static void came_back_with_bindings_split(void **state)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(2);
+	struct dmm_binding_view bv;
+	struct in6_addr server = vnet_a6(FIG1_SERVER), a = fig1_addr(MN2_HNP, 1);
+	const struct vnet_pkt *pk;
+	size_t mark, lost;
+	unsigned p, i;
+
+	(void)state;
+	fig1_attach(vn, "MR31", 2);
+	vnet_run_for(vn, 3000);
+	vnet_drop_next(vn, DMM_MSG_LOC_QUERY, "MR32", "LM3", 4);
+	vnet_detach(vn, "MR31", 2);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR32", 2, &id), 0);
+	vnet_run_for(vn, 8000);
+	fig1_move(vn, "MR32", "MR31", 2, 10); /* settled at MR31 */
+	vnet_run_for(vn, 5000);
+	fig1_move(vn, "MR31", "MR32", 2, 10); /* and at MR32 */
+	vnet_run_for(vn, 5000);
+	assert_true(vnet_binding(vn, "LM3", MN2_HNP, &bv));
+	assert_string_equal(vnet_name_of(vn, &bv.location), "MR32");
+	/* to MR31: the first update lost, the second lands */
+	mark = vn->n_msgs;
+	vnet_drop_next(vn, DMM_MSG_LOC_UPDATE, "MR31", "LM3", 1);
+	vnet_detach(vn, "MR32", 2);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR31", 2, &id), 0);
+	for (i = 0; i < 100 && sent(vn, mark, DMM_MSG_LOC_UPDATE, "MR31", "LM3", &lost) < 2; i++)
+		vnet_run_for(vn, 10);
+	vnet_run_for(vn, 10);
+	assert_int_equal(sent(vn, mark, DMM_MSG_LOC_UPDATE, "MR31", "LM3", &lost), 2);
+	assert_int_equal(lost, 1);
+	assert_true(vnet_binding(vn, "LM3", MN2_HNP, &bv));
+	assert_string_equal(vnet_name_of(vn, &bv.location), "MR31");
+	assert_true(vnet_binding(vn, "LM3", "2001:db8:32::/64", &bv));
+	assert_string_equal(vnet_name_of(vn, &bv.location), "MR32");
+	/* straight back to MR32 */
+	vnet_detach(vn, "MR31", 2);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR32", 2, &id), 0);
+	vnet_run_for(vn, 10 * 1000);
+	assert_true(vnet_binding(vn, "LM3", MN2_HNP, &bv));
+	assert_string_equal(vnet_name_of(vn, &bv.location), "MR32");
+	assert_string_equal(vnet_name_of(vn, &bv.home), "MR31");
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 2000);
+	pk = vnet_packet(vn, p);
+	if (pk->state != VNET_PKT_DELIVERED || strcmp(vnet_name(vn, pk->at), "MR32") != 0) {
+		char buf[256];
+		fail_msg("server -> %s: %s", MN2_HNP, vnet_pkt_str(vn, p, buf, sizeof(buf)));
+	}
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +443,7 @@ int main(void)
 		cmocka_unit_test(redirected_sender_follows_third_mr),
 		cmocka_unit_test(came_back_with_two_prefixes),
 		cmocka_unit_test(redirect_cancelled_with_context),
+		cmocka_unit_test(came_back_with_bindings_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
