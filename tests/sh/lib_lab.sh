@@ -4,7 +4,9 @@
 # engineer's lab, and tears it down on exit whatever happens.
 # The daemons are the sanitizer build (lib_dmm.sh: DMM_SAN), with the
 # data-plane drivers DMM_DATAPLANE names (dmmlab up --dataplane); a
-# sanitizer report in any daemon's log fails the test.
+# sanitizer report in any daemon's log fails the test. DMMLAB_KEEP_LOGS=DIR
+# copies the daemons' logs and event logs there at the teardown (the lab's
+# own directory goes).
 #
 #   lab_require CMD...     fail (1) unless ip, nft, ip6tables, python3, jq and
 #                          CMD... are installed (scripts/deps.sh installs
