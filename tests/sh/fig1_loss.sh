@@ -9,10 +9,10 @@
 #     signalling dropped (between 15 and 45 %), and the routers retransmitted;
 #   - every handover completes: after each move the MN is attached at the
 #     new MR with an address in each of its prefixes and the correspondent
-#     (CN behind MRGW) reaches it; after every other move of MN1 also the
-#     LM of each prefix binds it at the new MR and no MR keeps a handover
-#     context for it (handover-context 1 s here). Only then does that MN
-#     move again: the other moves are quick returns (A -> B -> A for MN2,
+#     (CN behind MRGW) reaches it; after MN1's moves to MR2 also the LM of
+#     each prefix binds it at the new MR and no MR keeps a handover context
+#     for it (handover-context 1 s here). Only then does that MN move
+#     again: the other moves are quick returns (A -> B -> A for MN2,
 #     A -> B -> C for MN1) with the first handover's signalling still being
 #     lost and retransmitted;
 #   - nothing stale afterwards, once the handover contexts have expired: on
@@ -60,16 +60,17 @@ rtx0=$(sum_counter retransmit $ROUTERS)
 # addresses and the correspondent to reach it, and the MN moves on at once
 # with the handover's signalling still being lost and retransmitted. By
 # default every move of MN2 is quick (MR31 -> MR32 -> MR31 -> ..., within
-# one local network) and every other one of MN1 (MR12 -> MR11 -> MR2, the
-# move after a quick one waits: across local networks an update that LM2
-# forwards to LM1 can still land late, see SECURITY.md).
-# FIG1_LOSS_SETTLE=1: every move waits; 0: none does.
+# one local network) and so are MN1's to MR11 and MR12 (MR12 -> MR11 ->
+# MR2, MR2 -> MR12 -> MR11); MN1's moves to MR2 wait: MR2's update reaches
+# LM1 through LM2 (LM_FWD), whose retransmissions can still land after MN1
+# has moved on (known, not fixed: SECURITY.md, "Quick returns, an update
+# still in flight"). FIG1_LOSS_SETTLE=1: every move waits; 0: none does.
 SETTLE=${FIG1_LOSS_SETTLE:-mixed}
-settles() { # MN MOVE-INDEX
+settles() { # MN MR
 	case $SETTLE in
 	1) return 0 ;;
 	0) return 1 ;;
-	*) [ "$1" = mn1 ] && [ $(($2 % 2)) = 1 ] ;;
+	*) [ "$1" = mn1 ] && [ "$2" = mr2 ] ;;
 	esac
 }
 lm_of() { # PREFIX -> LM node of its local network
@@ -117,9 +118,9 @@ mover() {
 		ok="ok"
 		if ! wait_until 15 mn_ready "$mn" "$mr"; then
 			ok="FAIL not attached at $mr with addresses"
-		elif settles "$mn" $i && ! wait_until 15 bound_at "$mn" "$mr"; then
+		elif settles "$mn" "$mr" && ! wait_until 15 bound_at "$mn" "$mr"; then
 			ok="FAIL not bound at $mr by its LMs"
-		elif settles "$mn" $i && ! wait_until 10 no_context "$mn"; then
+		elif settles "$mn" "$mr" && ! wait_until 10 no_context "$mn"; then
 			ok="FAIL a handover context for it is left"
 		else
 			for p in $(mn_prefixes "$mn" "$mr"); do
