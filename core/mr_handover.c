@@ -201,11 +201,20 @@ static void ho_forward(struct dmm_node *n, struct mr_ho *ho, const struct in6_ad
 		       dmm_time_t now)
 {
 	bool held = ho->holding;
+	bool moved_on = ho->state == DMM_HO_FORWARDING && !mr_addr_eq(&ho->nmr, nmr);
 
-	if (ho->state == DMM_HO_FORWARDING && !mr_addr_eq(&ho->nmr, nmr))
+	if (moved_on) {
+		/* The MN left the nMR for another (A -> B -> C, B never told
+		 * the LM): our redirects naming B still being retransmitted
+		 * must not land, and the senders go to C now. */
+		struct dmm_prefix p[DMM_MAX_HNP];
+		for (unsigned i = 0; i < ho->n_hnp; i++)
+			p[i] = ho->hnp[i].p;
+		mr_redirect_cancel(n, p, ho->n_hnp, &ho->nmr);
 		for (unsigned i = 0; i < ho->n_tun; i++)
 			mr_dp_tunnel(n, &ho->tun[i].hnp, &ho->tun[i].src, nmr,
 				     ho_phl(ho, &ho->tun[i].hnp));
+	}
 	ho->nmr = *nmr;
 	ho->expires = now + n->cfg.timers.handover_ctx_ms;
 	if (n->cfg.ro_mode == DMM_RO_NONE)
@@ -219,6 +228,12 @@ static void ho_forward(struct dmm_node *n, struct mr_ho *ho, const struct in6_ad
 			mr_dp(n, DMM_DP_MISS_ADD, &ho->hnp[i].p, NULL, NULL, 0);
 		if (held)
 			mr_hold(n, DMM_DP_HOLD_FLUSH, &ho->hnp[i].p, now);
+	}
+	if (moved_on) {
+		struct mr_ho h = *ho; /* a redirect's query cannot re-enter, but keep to the copy */
+		for (unsigned i = 0; i < h.n_tun; i++)
+			mr_sender_redirect(n, &h.tun[i].hnp, &h.nmr, ho_phl(&h, &h.tun[i].hnp),
+					   &h.tun[i].src.addr, now);
 	}
 }
 

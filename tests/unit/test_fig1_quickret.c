@@ -434,6 +434,49 @@ static void came_back_with_bindings_split(void **state)
 	vnet_free(vn);
 }
 
+/* A -> B -> C, the pMR's REDIRECT late: MN1 at MR12, to MR11 (its update
+ * lost); the server's packet makes MR12 redirect MRGW to MR11, whose first
+ * two copies are lost; MN1 goes on to MR2, which asks MR12 for the context
+ * (LM1 still binds MR12). MR12 now forwards to MR2: its REDIRECT naming
+ * MR11 is cancelled and MRGW redirected to MR2. Before, the third copy
+ * reached MRGW after LM1's notify and pointed it at MR11. */
+static void redirect_cancelled_on_next_nmr(void **state)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(1);
+	struct in6_addr server = vnet_a6(FIG1_SERVER), a = fig1_addr(MN1_HNP, 1);
+	struct dmm_cache_view cv;
+	size_t mark, lost;
+	unsigned p, i;
+
+	(void)state;
+	fig1_attach(vn, "MR12", 1);
+	vnet_run_for(vn, 3000);
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR12", NULL));
+	move_update_lost(vn, "MR12", "MR11", "LMHAA1", 1);
+	vnet_drop_next(vn, DMM_MSG_REDIRECT, "MR12", "MRGW", 2);
+	mark = vn->n_msgs;
+	vnet_send_packet(vn, "MRGW", &server, &a);
+	for (i = 0; i < 50 && sent(vn, mark, DMM_MSG_REDIRECT, "MR12", "MRGW", &lost) == 0; i++)
+		vnet_run_for(vn, 10);
+	assert_int_equal(sent(vn, mark, DMM_MSG_REDIRECT, "MR12", "MRGW", &lost), 1);
+	assert_int_equal(lost, 1);
+	vnet_detach(vn, "MR11", 1);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, "MR2", 1, &id), 0);
+	vnet_run_for(vn, 10 * 1000);
+	check_settled(vn, 1, MN1_HNP, "MR12", "MR2", "MR11", "LMHAA1");
+	if (vnet_cache(vn, "MRGW", MN1_HNP, NULL, &cv))
+		assert_string_equal(vnet_name_of(vn, &cv.locator), "MR2");
+	p = vnet_send_packet(vn, "MRGW", &server, &a);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR2", NULL));
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +487,7 @@ int main(void)
 		cmocka_unit_test(came_back_with_two_prefixes),
 		cmocka_unit_test(redirect_cancelled_with_context),
 		cmocka_unit_test(came_back_with_bindings_split),
+		cmocka_unit_test(redirect_cancelled_on_next_nmr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
