@@ -11,8 +11,9 @@ rounds, each ratio new / base.
 """
 import json
 import os
-import re
 import sys
+
+import mdblocks
 
 
 def load(d):
@@ -98,26 +99,9 @@ def block(d):
     return "\n".join(out)
 
 
-def check(path):
-    text = open(path).read()
-    found = re.findall(r"<!-- bench-lm-ab:begin (\S+) -->\n(.*?)\n<!-- bench-lm-ab:end -->",
-                       text, re.S)
-    if not found:
-        print(f"bench-lm-ab-report: no bench-lm-ab block in {path}", file=sys.stderr)
-        return 1
-    bad = 0
-    for d, body in found:
-        want = block(d)
-        if body.strip() != want.strip():
-            print(f"bench-lm-ab-report: the block of {d} differs from its data; it should be:\n{want}",
-                  file=sys.stderr)
-            bad = 1
-    return bad
-
-
 def main(argv):
     if len(argv) == 3 and argv[1] == "--check":
-        return check(argv[2])
+        return mdblocks.check(argv[2], "bench-lm-ab", block, "bench-lm-ab-report")
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2

@@ -11,9 +11,10 @@ Every number is the median over the repetitions of DIR/rows.jsonl (each
 repetition ran the baseline and the new build one after the other).
 """
 import json
-import re
 import statistics
 import sys
+
+import mdblocks
 
 
 def med(xs):
@@ -75,26 +76,9 @@ def block(d):
     return "\n".join(out)
 
 
-def check(path):
-    text = open(path).read()
-    found = re.findall(r"<!-- bench-lm-mem:begin (\S+) -->\n(.*?)\n<!-- bench-lm-mem:end -->",
-                       text, re.S)
-    if not found:
-        print(f"bench-lm-mem-report: no bench-lm-mem block in {path}", file=sys.stderr)
-        return 1
-    bad = 0
-    for d, body in found:
-        want = block(d)
-        if want is None or body.strip() != want.strip():
-            print(f"bench-lm-mem-report: the block of {d} differs from its data; it should be:\n{want}",
-                  file=sys.stderr)
-            bad = 1
-    return bad
-
-
 def main(argv):
     if len(argv) == 3 and argv[1] == "--check":
-        return check(argv[2])
+        return mdblocks.check(argv[2], "bench-lm-mem", block, "bench-lm-mem-report")
     if len(argv) != 2:
         print(__doc__.strip(), file=sys.stderr)
         return 2

@@ -23,6 +23,8 @@ import statistics
 import subprocess
 import sys
 
+import mdblocks
+
 GOAL_RATIO = 0.90   # of the floor, at 1M bindings
 GOAL_P99_US = 250.0
 GOAL_BYTES = 48.0   # per binding at 1M
@@ -282,29 +284,9 @@ def draw(d, plot):
     subprocess.run(["gnuplot", "-e", "dir='%s'" % d, gp], check=False)
 
 
-def check(doc):
-    text = open(doc).read()
-    blocks = list(re.finditer(r"<!-- bench-lm:begin (\S+) -->\n(.*?)<!-- bench-lm:end -->", text, re.S))
-    if not blocks:
-        print("bench-lm-report: no bench-lm section in %s" % doc)
-        return 1
-    bad = 0
-    for m in blocks:
-        want, _ = report(m.group(1))
-        if m.group(2) != want:
-            print("bench-lm-report: %s differs from what %s gives:" % (doc, m.group(1)))
-            import difflib
-            sys.stdout.writelines(difflib.unified_diff(m.group(2).splitlines(True), want.splitlines(True),
-                                                       "docs", "data"))
-            bad = 1
-        else:
-            print("bench-lm-report: %s matches %s" % (doc, m.group(1)))
-    return bad
-
-
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--check":
-        return check(sys.argv[2])
+        return mdblocks.check(sys.argv[2], "bench-lm", lambda d: report(d)[0], "bench-lm-report")
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2

@@ -109,6 +109,76 @@ static void check_settled(struct vnet *vn, unsigned mn, const char *hnp, const c
 	assert_int_equal(pk->link, mn);
 }
 
+/* MN mn at a, moved to b (whose location update to lm is lost), then at
+ * once to c (a itself for a quick return) before b retransmits: it ends
+ * at c, anchored at a, bound there, nothing of it left at b. */
+static void quick_moves(unsigned mn, const char *hnp, const char *a, const char *b,
+			const char *c, const char *lm)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(mn);
+
+	fig1_attach(vn, a, mn);
+	vnet_run_for(vn, 3000);
+	move_update_lost(vn, a, b, lm, mn);
+	vnet_detach(vn, b, mn);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, c, mn, &id), 0);
+	vnet_run_for(vn, 10 * 1000); /* retransmissions, contexts expire */
+	check_settled(vn, mn, hnp, a, c, b, lm);
+	if (strcmp(a, c) != 0) {
+		assert_false(vnet_mn(vn, a, &id, NULL));
+		assert_false(vnet_handover(vn, a, &id, NULL));
+	}
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
+/* The same with a correspondent: the server behind MRGW talks to MN mn.
+ * a forwards the server's next packet to b and redirects MRGW there
+ * (sender discovery); after the move on to c, MRGW's cache entry, if any,
+ * points at c and the server's packets go straight there. */
+static void quick_moves_sender(unsigned mn, const char *hnp, const char *a, const char *b,
+			       const char *c, const char *lm)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(mn);
+	struct in6_addr server = vnet_a6(FIG1_SERVER), addr = fig1_addr(hnp, 1);
+	struct dmm_cache_view cv;
+	size_t mark;
+	unsigned p, i;
+
+	fig1_attach(vn, a, mn);
+	vnet_run_for(vn, 3000);
+	p = vnet_send_packet(vn, "MRGW", &server, &addr);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", a, NULL));
+	move_update_lost(vn, a, b, lm, mn);
+	/* the server's next packet: a forwards it, redirects MRGW */
+	mark = vn->n_msgs;
+	p = vnet_send_packet(vn, "MRGW", &server, &addr);
+	for (i = 0; i < 50 && !vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, a, "MRGW"); i++)
+		vnet_run_for(vn, 10);
+	assert_non_null(vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, a, "MRGW"));
+	vnet_run_for(vn, 20);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", a, b, NULL));
+	assert_true(vnet_cache(vn, "MRGW", hnp, NULL, &cv));
+	assert_string_equal(vnet_name_of(vn, &cv.locator), b);
+	/* on to c at once */
+	vnet_detach(vn, b, mn);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, c, mn, &id), 0);
+	vnet_run_for(vn, 10 * 1000);
+	check_settled(vn, mn, hnp, a, c, b, lm);
+	if (vnet_cache(vn, "MRGW", hnp, NULL, &cv))
+		assert_string_equal(vnet_name_of(vn, &cv.locator), c);
+	p = vnet_send_packet(vn, "MRGW", &server, &addr);
+	vnet_run_for(vn, 500);
+	assert_true(vnet_pkt_path_is(vn, p, "MRGW", c, NULL));
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
 /* A -> B -> A: MN2 at MR31, to MR32 (whose update is lost), straight back
  * to MR31. Before the fix, MR32 kept retransmitting its update after the
  * MN had left; it reached LM3 after MR31's query had found the binding
@@ -116,20 +186,8 @@ static void check_settled(struct vnet *vn, unsigned mn, const char *hnp, const c
  * packets stopped, for a binding lifetime. */
 static void return_to_pmr(void **state)
 {
-	struct vnet *vn = build();
-	struct dmm_mnid id = vnet_mnid(2);
-
 	(void)state;
-	fig1_attach(vn, "MR31", 2);
-	vnet_run_for(vn, 3000);
-	move_update_lost(vn, "MR31", "MR32", "LM3", 2);
-	vnet_detach(vn, "MR32", 2);
-	vnet_run_for(vn, 10);
-	assert_int_equal(vnet_attach(vn, "MR31", 2, &id), 0);
-	vnet_run_for(vn, 10 * 1000); /* retransmissions, contexts expire */
-	check_settled(vn, 2, MN2_HNP, "MR31", "MR31", "MR32", "LM3");
-	assert_false(vn->stuck);
-	vnet_free(vn);
+	quick_moves(2, MN2_HNP, "MR31", "MR32", "MR31", "LM3");
 }
 
 /* A -> B -> A with a correspondent: the server behind MRGW talks to MN2.
@@ -142,65 +200,16 @@ static void return_to_pmr(void **state)
  * a detour, until MRGW's cache entry expired). */
 static void redirected_sender_follows_return(void **state)
 {
-	struct vnet *vn = build();
-	struct dmm_mnid id = vnet_mnid(2);
-	struct in6_addr server = vnet_a6(FIG1_SERVER), a = fig1_addr(MN2_HNP, 1);
-	struct dmm_cache_view cv;
-	size_t mark;
-	unsigned p, i;
-
 	(void)state;
-	fig1_attach(vn, "MR31", 2);
-	vnet_run_for(vn, 3000);
-	p = vnet_send_packet(vn, "MRGW", &server, &a);
-	vnet_run_for(vn, 500);
-	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR31", NULL));
-	move_update_lost(vn, "MR31", "MR32", "LM3", 2);
-	/* the server's next packet: MR31 forwards it, redirects MRGW */
-	mark = vn->n_msgs;
-	p = vnet_send_packet(vn, "MRGW", &server, &a);
-	for (i = 0; i < 50 && !vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, "MR31", "MRGW"); i++)
-		vnet_run_for(vn, 10);
-	assert_non_null(vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, "MR31", "MRGW"));
-	vnet_run_for(vn, 20);
-	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR31", "MR32", NULL));
-	assert_true(vnet_cache(vn, "MRGW", MN2_HNP, NULL, &cv));
-	assert_string_equal(vnet_name_of(vn, &cv.locator), "MR32");
-	/* straight back */
-	vnet_detach(vn, "MR32", 2);
-	vnet_run_for(vn, 10);
-	assert_int_equal(vnet_attach(vn, "MR31", 2, &id), 0);
-	vnet_run_for(vn, 10 * 1000);
-	check_settled(vn, 2, MN2_HNP, "MR31", "MR31", "MR32", "LM3");
-	if (vnet_cache(vn, "MRGW", MN2_HNP, NULL, &cv))
-		assert_string_equal(vnet_name_of(vn, &cv.locator), "MR31");
-	p = vnet_send_packet(vn, "MRGW", &server, &a);
-	vnet_run_for(vn, 500);
-	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR31", NULL));
-	assert_false(vn->stuck);
-	vnet_free(vn);
+	quick_moves_sender(2, MN2_HNP, "MR31", "MR32", "MR31", "LM3");
 }
 
 /* A -> B -> C: MN1 at MR12, to MR11 (whose update is lost), on to MR2 in
  * another network before MR11 retransmits. */
 static void on_to_a_third_mr(void **state)
 {
-	struct vnet *vn = build();
-	struct dmm_mnid id = vnet_mnid(1);
-
 	(void)state;
-	fig1_attach(vn, "MR12", 1);
-	vnet_run_for(vn, 3000);
-	move_update_lost(vn, "MR12", "MR11", "LMHAA1", 1);
-	vnet_detach(vn, "MR11", 1);
-	vnet_run_for(vn, 10);
-	assert_int_equal(vnet_attach(vn, "MR2", 1, &id), 0);
-	vnet_run_for(vn, 10 * 1000);
-	check_settled(vn, 1, MN1_HNP, "MR12", "MR2", "MR11", "LMHAA1");
-	assert_false(vnet_mn(vn, "MR12", &id, NULL));
-	assert_false(vnet_handover(vn, "MR12", &id, NULL));
-	assert_false(vn->stuck);
-	vnet_free(vn);
+	quick_moves(1, MN1_HNP, "MR12", "MR11", "MR2", "LMHAA1");
 }
 
 /* A -> B -> C with a correspondent: the server behind MRGW talks to MN1.
@@ -210,42 +219,8 @@ static void on_to_a_third_mr(void **state)
  * forwards to MR2 now, and redirects MRGW to MR2 too. */
 static void redirected_sender_follows_third_mr(void **state)
 {
-	struct vnet *vn = build();
-	struct dmm_mnid id = vnet_mnid(1);
-	struct in6_addr server = vnet_a6(FIG1_SERVER), a = fig1_addr(MN1_HNP, 1);
-	struct dmm_cache_view cv;
-	size_t mark;
-	unsigned p, i;
-
 	(void)state;
-	fig1_attach(vn, "MR12", 1);
-	vnet_run_for(vn, 3000);
-	p = vnet_send_packet(vn, "MRGW", &server, &a);
-	vnet_run_for(vn, 500);
-	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR12", NULL));
-	move_update_lost(vn, "MR12", "MR11", "LMHAA1", 1);
-	mark = vn->n_msgs;
-	p = vnet_send_packet(vn, "MRGW", &server, &a);
-	for (i = 0; i < 50 && !vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, "MR12", "MRGW"); i++)
-		vnet_run_for(vn, 10);
-	assert_non_null(vnet_find_msg(vn, mark, DMM_MSG_REDIRECT, "MR12", "MRGW"));
-	vnet_run_for(vn, 20);
-	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR12", "MR11", NULL));
-	assert_true(vnet_cache(vn, "MRGW", MN1_HNP, NULL, &cv));
-	assert_string_equal(vnet_name_of(vn, &cv.locator), "MR11");
-	/* on to a third MR at once */
-	vnet_detach(vn, "MR11", 1);
-	vnet_run_for(vn, 10);
-	assert_int_equal(vnet_attach(vn, "MR2", 1, &id), 0);
-	vnet_run_for(vn, 10 * 1000);
-	check_settled(vn, 1, MN1_HNP, "MR12", "MR2", "MR11", "LMHAA1");
-	if (vnet_cache(vn, "MRGW", MN1_HNP, NULL, &cv))
-		assert_string_equal(vnet_name_of(vn, &cv.locator), "MR2");
-	p = vnet_send_packet(vn, "MRGW", &server, &a);
-	vnet_run_for(vn, 500);
-	assert_true(vnet_pkt_path_is(vn, p, "MRGW", "MR2", NULL));
-	assert_false(vn->stuck);
-	vnet_free(vn);
+	quick_moves_sender(1, MN1_HNP, "MR12", "MR11", "MR2", "LMHAA1");
 }
 
 /* Two prefixes, and back at the MR of the newer: the LM's answer has one
