@@ -9,12 +9,12 @@
 #     signalling dropped (between 15 and 45 %), and the routers retransmitted;
 #   - every handover completes: after each move the MN is attached at the
 #     new MR with an address in each of its prefixes and the correspondent
-#     (CN behind MRGW) reaches it; after MN1's moves to MR2 also the LM of
-#     each prefix binds it at the new MR and no MR keeps a handover context
-#     for it (handover-context 1 s here). Only then does that MN move
-#     again: the other moves are quick returns (A -> B -> A for MN2,
-#     A -> B -> C for MN1) with the first handover's signalling still being
-#     lost and retransmitted;
+#     (CN behind MRGW) reaches it, the LM of each prefix binds it at the
+#     new MR and no MR keeps a handover context for it (handover-context
+#     1 s here). Only then does that MN move again (FIG1_LOSS_SETTLE=mixed:
+#     most moves are quick returns, A -> B -> A for MN2, A -> B -> C for
+#     MN1, with the first handover's signalling still being lost and
+#     retransmitted; not the default, see below);
 #   - nothing stale afterwards, once the handover contexts have expired: on
 #     every MR, no kernel route to an MN's access link (dev mnN) other than
 #     at its MR, no `show mns` entry for an MN elsewhere, no handover
@@ -64,8 +64,12 @@ rtx0=$(sum_counter retransmit $ROUTERS)
 # MR2, MR2 -> MR12 -> MR11); MN1's moves to MR2 wait: MR2's update reaches
 # LM1 through LM2 (LM_FWD), whose retransmissions can still land after MN1
 # has moved on (known, not fixed: SECURITY.md, "Quick returns, an update
-# still in flight"). FIG1_LOSS_SETTLE=1: every move waits; 0: none does.
-SETTLE=${FIG1_LOSS_SETTLE:-mixed}
+# still in flight"). FIG1_LOSS_SETTLE=1 (the default): every move waits;
+# mixed: as above; 0: none does. mixed is not the default: in CI (19:2x
+# UTC) it ended once with MRGW caching MN2's prefix at MR31 while MN2 was
+# at MR32 (a stale redirect, 280 s of cache left; known, SECURITY.md):
+# the quick returns are checked deterministically in test_fig1_quickret.
+SETTLE=${FIG1_LOSS_SETTLE:-1}
 settles() { # MN MR
 	case $SETTLE in
 	1) return 0 ;;

@@ -397,7 +397,10 @@ start_capture() {
 	local pcap=$1
 	LAB_CLEANUP_HOOK=stop_capture
 	(
-		for _ in $(seq 100); do
+		# until the lab has made the core bridge: 2 s was too short on a
+		# loaded machine (CI 2026-12-06 19:2x: no pcap at all, sim_lab's
+		# tshark failed); the daemons start after it, so nothing is missed
+		for _ in $(seq 1500); do
 			ip netns exec "${DMMLAB_PREFIX}core" ip link show br0 >/dev/null 2>&1 && break
 			sleep 0.02
 		done
