@@ -662,19 +662,15 @@ void mr_cache_reply(struct dmm_node *n, uint64_t id, const struct dmm_msg *rep,
 
 /* ---- redirects ---- */
 
-/* The cookie of our REDIRECTs about hnp to `to` (FNV-1a of both): a newer
- * one supersedes an older one still being retransmitted, which must not
- * reach `to` after it. */
+/* The cookie of our REDIRECTs about hnp to `to` (the prefix hash of both):
+ * a newer one supersedes an older one still being retransmitted, which
+ * must not reach `to` after it. */
 static uint64_t redirect_cookie(const struct dmm_prefix *hnp, const struct in6_addr *to)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	const struct dmm_prefix dst = { .addr = *to, .len = 128 };
 
-	for (unsigned i = 0; i < 16; i++)
-		h = (h ^ hnp->addr.s6_addr[i]) * 0x100000001b3ull;
-	h = (h ^ hnp->len) * 0x100000001b3ull;
-	for (unsigned i = 0; i < 16; i++)
-		h = (h ^ to->s6_addr[i]) * 0x100000001b3ull;
-	return mr_cookie(MR_CK_REDIRECT, 0, h);
+	return mr_cookie(MR_CK_REDIRECT, 0,
+			 (uint64_t)dmm_hash_prefix(hnp) << 32 | dmm_hash_prefix(&dst));
 }
 
 static void redirect_send(struct dmm_node *n, const struct in6_addr *to,

@@ -7,8 +7,6 @@
 
 #include "mr_priv.h"
 
-#define HO_BACK "mn came back"
-
 static const char *const ho_state_names[] = {
 	[DMM_HO_HOLDING] = "holding",
 	[DMM_HO_FORWARDING] = "forwarding",
@@ -91,22 +89,30 @@ static void ho_free(struct dmm_node *n, struct mr_ho *ho)
 /* Remove the context's routes. Prefixes the MN has here again (it came
  * back) keep their LOCAL route and get the held packets; the others lose
  * everything, and an anchored one returns to the anchor behaviour. */
-static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, dmm_time_t now)
+/* Our REDIRECTs naming the context's nMR still being retransmitted: the
+ * MN may have left that nMR since, and they must not land after a newer
+ * location. */
+static void ho_cancel_redirects(struct dmm_node *n, const struct mr_ho *ho)
+{
+	struct dmm_prefix p[DMM_MAX_HNP];
+
+	for (unsigned i = 0; i < ho->n_hnp; i++)
+		p[i] = ho->hnp[i].p;
+	mr_redirect_cancel(n, p, ho->n_hnp, &ho->nmr);
+}
+
+/* back: the MN came back to us (mr_ho_release). */
+static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, bool back,
+			dmm_time_t now)
 {
 	struct mr_ho h = *ho;
-	bool back = ho->state == DMM_HO_FORWARDING && strcmp(why, HO_BACK) == 0;
 
 	/* Out of the table first: it no longer holds its per-host locators
 	 * when mr_phl_release asks whether anyone does. */
 	ho_free(n, ho);
-	/* Its redirects still being retransmitted name an nMR the MN may
-	 * have left since: they must not land after a newer location. */
-	if (h.state == DMM_HO_FORWARDING) {
-		struct dmm_prefix p[DMM_MAX_HNP];
-		for (unsigned i = 0; i < h.n_hnp; i++)
-			p[i] = h.hnp[i].p;
-		mr_redirect_cancel(n, p, h.n_hnp, &h.nmr);
-	}
+	if (h.state == DMM_HO_FORWARDING)
+		ho_cancel_redirects(n, &h);
+	back = back && h.state == DMM_HO_FORWARDING;
 	for (unsigned i = 0; i < h.n_tun; i++)
 		mr_dp(n, DMM_DP_TUNNEL_DEL, &h.tun[i].hnp, &h.tun[i].src, NULL, 0);
 	for (unsigned i = 0; i < h.n_hnp; i++) {
@@ -143,7 +149,7 @@ static void ho_teardown(struct dmm_node *n, struct mr_ho *ho, const char *why, d
 
 void mr_ho_release(struct dmm_node *n, struct mr_ho *ho, dmm_time_t now)
 {
-	ho_teardown(n, ho, HO_BACK, now);
+	ho_teardown(n, ho, "mn came back", true, now);
 }
 
 void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
@@ -153,7 +159,7 @@ void mr_ho_create(struct dmm_node *n, const struct mr_mn *mn, dmm_time_t now)
 	bool hold;
 
 	if (old)
-		ho_teardown(n, old, "superseded", now);
+		ho_teardown(n, old, "superseded", false, now);
 	ho = dmm_tbl_alloc(&n->mr->hos, &id);
 	hold = n->cfg.hold_packets && ho != NULL;
 	for (unsigned i = 0; i < mn->n_hnp; i++) {
@@ -207,10 +213,7 @@ static void ho_forward(struct dmm_node *n, struct mr_ho *ho, const struct in6_ad
 		/* The MN left the nMR for another (A -> B -> C, B never told
 		 * the LM): our redirects naming B still being retransmitted
 		 * must not land, and the senders go to C now. */
-		struct dmm_prefix p[DMM_MAX_HNP];
-		for (unsigned i = 0; i < ho->n_hnp; i++)
-			p[i] = ho->hnp[i].p;
-		mr_redirect_cancel(n, p, ho->n_hnp, &ho->nmr);
+		ho_cancel_redirects(n, ho);
 		for (unsigned i = 0; i < ho->n_tun; i++)
 			mr_dp_tunnel(n, &ho->tun[i].hnp, &ho->tun[i].src, nmr,
 				     ho_phl(ho, &ho->tun[i].hnp));
@@ -469,7 +472,7 @@ void mr_ho_timer(struct dmm_node *n, dmm_time_t now)
 		ho = dmm_tbl_at(&n->mr->hos, due[i]);
 		if (ho->expires <= now)
 			ho_teardown(n, ho, ho->state == DMM_HO_HOLDING ?
-				    "no context transfer" : "handover over", now);
+				    "no context transfer" : "handover over", false, now);
 	}
 }
 
