@@ -816,6 +816,12 @@ static unsigned counters_collect(struct dmmd *d, struct ctr *c)
 	c[n - 1].gauge = true;
 	for (unsigned i = 0; i < DMMD_CTL_CLIENTS; i++)
 		c[n - 1].val += d->ctl[i].used && d->ctl[i].monitor;
+	{
+		struct dmm_node_usage u;
+		dmm_node_usage(d->node, &u);
+		ONE("requests_in_flight", u.pending);
+		c[n - 1].gauge = true;
+	}
 	if (dmmd_dp_stats(d, &ds))
 		for (const struct dmmd_dp_counter *k = dmmd_dp_counters;
 		     k < dmmd_dp_counters + dmmd_n_dp_counters; k++) {

@@ -227,7 +227,14 @@ fi
 if [ $((passed + failed)) -eq 0 ]; then
 	echo "no test ran"; failed=1
 fi
-for f in "${failures[@]}"; do echo "failed: $f"; done
+# Each failure with its first lines of verdict (a CI log may keep only the
+# end of this output).
+for f in "${failures[@]}"; do
+	echo "failed: $f"
+	l=${f##*(see }
+	l=${l%)}
+	[ -f "$l" ] && grep -E '^(FAIL|bad|\[  FAILED  \])' "$l" | head -3 | sed 's/^/    /'
+done
 if [ $skipped -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

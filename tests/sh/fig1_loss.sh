@@ -15,7 +15,8 @@
 #     most moves are quick returns, A -> B -> A for MN2, A -> B -> C for
 #     MN1, with the first handover's signalling still being lost and
 #     retransmitted; not the default, see below);
-#   - nothing stale afterwards, once the handover contexts have expired: on
+#   - nothing stale afterwards, once the handover contexts have expired and
+#     no node has a request in flight (dmmctl's requests_in_flight): on
 #     every MR, no kernel route to an MN's access link (dev mnN) other than
 #     at its MR, no `show mns` entry for an MN elsewhere, no handover
 #     context; every location cache entry and tunnel route for an MN's
@@ -180,6 +181,21 @@ for n in $MRS; do
 	wait_until 10 no_handovers "$n" ||
 		bad "$n: handover contexts left: $(ctl "$n" show handovers)"
 done
+# Signalling settles: no node has a request in flight, every retransmission
+# answered or given up (a notification lost at the end of the last move
+# reaches its subscriber up to 250+500+1000+2000 ms later: 4 retransmissions
+# from 250 ms, doubling, capped at 2 s). All at once, in one pass.
+quiet() {
+	local n
+	for n in $ROUTERS; do
+		[ "$(counter "$n" requests_in_flight)" = 0 ] || return 1
+	done
+}
+inflight() { for n in $ROUTERS; do echo -n " $n $(counter "$n" requests_in_flight)"; done; }
+t0=$(date +%s.%N)
+echo "requests in flight once the contexts expired:$(inflight)"
+wait_until 20 quiet || bad "signalling still in flight after 20 s:$(inflight)"
+echo "signalling settled $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s later"
 check_mn() {
 	local mn=$1 here=${at[$1]} loc p n r id
 	loc=$(mr_addr "$here")

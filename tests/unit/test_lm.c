@@ -306,13 +306,77 @@ test_subscribe_notify(void **state)
 	assert_int_equal(bindings(&la).v[0].n_subscribers, 1);
 }
 
+/* Nobody acks: a round of retransmissions with backoff, then a new
+ * notification (a new sequence number, the binding's current location, no
+ * previous one), round after round while the subscriber may still hold its
+ * cache entry (a cache lifetime after it was last heard from); then it is
+ * dropped and the next move tells nobody. Before, it was dropped after the
+ * first round: its cache kept the old location for up to a cache lifetime
+ * (fig1_loss, MRGW). */
 static void
 test_notify_lost(void **state)
 {
 	const struct dmm_config *c = dmm_node_config(la.node);
+	dmm_time_t heard = T0 + 10, until = heard + (dmm_time_t)c->timers.cache_lifetime_s * 1000;
 	struct dmm_msg m, first, r;
-	dmm_time_t t;
-	unsigned sent = 0;
+	dmm_time_t t, last = 0;
+	unsigned sent = 0, rounds = 0;
+	bool again = false, dropped = false;
+	uint16_t seq;
+
+	bind_mn1();
+	m = query_msg("2001:db8:a:100::5", DMM_F_SUBSCRIBE);
+	feed(&la, MR12, &m, heard);
+	m = update_msg(1, HNP, MR13, LIFE);
+	feed(&la, MR13, &m, T0 + 20);
+	assert_true(find(&la, DMM_MSG_LM_NOTIFY, MR12, &first) >= 0);
+	assert_true(first.present & DMM_P_PREV_LOCATION);
+	seq = first.seq;
+	nt_clear(&la);
+	while ((t = dmm_node_next_deadline(la.node)) < until + 60000) {
+		dmm_node_timer(la.node, t);
+		for (unsigned k = 0; find_nth(&la, DMM_MSG_LM_NOTIFY, MR12, k, &r) >= 0; k++) {
+			assert_addr(&r.location, MR13);
+			if (r.seq != seq) { /* a new round */
+				assert_false(r.present & DMM_P_PREV_LOCATION);
+				assert_true(t < until);
+				seq = r.seq;
+				rounds++;
+			}
+			sent++;
+			last = t;
+		}
+		again |= nt_log_has(&la, "subscriber 2001:db8:ff::12 of 2001:db8:a:100::/64: "
+					 "active -> active (notification never acked, sent again)");
+		dropped |= nt_log_has(&la, "subscriber 2001:db8:ff::12 of 2001:db8:a:100::/64: "
+					   "active -> dropped (notification never acked)");
+		nt_clear(&la);
+	}
+	/* rounds of 1 + retrans_count sends, the last begun before `until` */
+	assert_true(rounds >= 2);
+	assert_int_equal(sent, c->timers.retrans_count + rounds * (1 + c->timers.retrans_count));
+	assert_int_equal(counter(&la, DMM_C_TIMEOUT), rounds + 1);
+	assert_int_equal(counter(&la, DMM_C_NOTIFY), rounds + 1);
+	assert_true(last < until + 60000);
+	assert_int_equal(bindings(&la).v[0].n_subscribers, 0);
+	assert_true(again);
+	assert_true(dropped);
+	/* the next move tells nobody */
+	m = update_msg(1, HNP, MR11, LIFE);
+	feed(&la, MR11, &m, until + 60000);
+	assert_int_equal(la.n_sent, 1);
+	assert_int_equal(counter(&la, DMM_C_NOTIFY), rounds + 1);
+}
+
+/* A whole round lost, the next acked: the subscriber stays, heard from
+ * now, and the next move notifies it; the MN moving to the subscriber
+ * itself cancels the notification in flight there. */
+static void
+test_notify_lost_round_then_acked(void **state)
+{
+	const struct dmm_config *c = dmm_node_config(la.node);
+	struct dmm_msg m, first, r, ack;
+	dmm_time_t t = T0;
 
 	bind_mn1();
 	m = query_msg("2001:db8:a:100::5", DMM_F_SUBSCRIBE);
@@ -320,26 +384,39 @@ test_notify_lost(void **state)
 	m = update_msg(1, HNP, MR13, LIFE);
 	feed(&la, MR13, &m, T0 + 20);
 	assert_true(find(&la, DMM_MSG_LM_NOTIFY, MR12, &first) >= 0);
-	/* nobody acks: retransmitted with backoff, then given up */
 	nt_clear(&la);
-	while ((t = dmm_node_next_deadline(la.node)) < T0 + 60000)
+	while (counter(&la, DMM_C_TIMEOUT) == 0) {
+		t = dmm_node_next_deadline(la.node);
+		assert_true(t < T0 + 60000);
 		dmm_node_timer(la.node, t);
-	for (unsigned k = 0; find_nth(&la, DMM_MSG_LM_NOTIFY, MR12, k, &r) >= 0; k++) {
-		assert_int_equal(r.seq, first.seq);
-		assert_addr(&r.location, MR13);
-		sent++;
 	}
-	assert_int_equal(sent, c->timers.retrans_count);
-	assert_int_equal(counter(&la, DMM_C_RETRANSMIT), c->timers.retrans_count);
-	assert_int_equal(counter(&la, DMM_C_TIMEOUT), 1);
-	assert_int_equal(bindings(&la).v[0].n_subscribers, 0);
-	assert_true(nt_log_has(&la, "subscriber 2001:db8:ff::12 of 2001:db8:a:100::/64: "
-				    "active -> dropped (notification never acked)"));
-	/* the next move tells nobody */
+	r = (struct dmm_msg){ 0 };
+	for (unsigned k = 0; find_nth(&la, DMM_MSG_LM_NOTIFY, MR12, k, &m) >= 0; k++)
+		r = m;
+	assert_true(r.seq != first.seq);
+	assert_addr(&r.location, MR13);
+	assert_int_equal(bindings(&la).v[0].n_subscribers, 1);
+	ack = (struct dmm_msg){ .type = DMM_MSG_LM_NOTIFY_ACK, .seq = r.seq };
+	feed(&la, MR12, &ack, t + 5);
+	assert_int_equal(counter(&la, DMM_C_DROP_UNEXPECTED), 0);
+	/* acked: nothing more until the next move, well past the first
+	 * subscription's cache lifetime */
+	t += (dmm_time_t)c->timers.cache_lifetime_s * 1000 - 1000;
+	dmm_node_timer(la.node, t);
+	assert_int_equal(la.n_sent, 0);
 	m = update_msg(1, HNP, MR11, LIFE);
-	feed(&la, MR11, &m, T0 + 60000);
-	assert_int_equal(la.n_sent, 1);
-	assert_int_equal(counter(&la, DMM_C_NOTIFY), 1);
+	feed(&la, MR11, &m, t);
+	assert_true(find(&la, DMM_MSG_LM_NOTIFY, MR12, &r) >= 0);
+	assert_addr(&r.location, MR11);
+	/* the MN moves to the subscriber: its notification in flight is
+	 * cancelled, no retransmission of "at MR11" reaches MR12 */
+	nt_clear(&la);
+	m = update_msg(1, HNP, MR12, LIFE);
+	feed(&la, MR12, &m, t + 10);
+	assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, NULL), 0);
+	dmm_node_timer(la.node, t + 5000);
+	assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, NULL), 0);
+	assert_int_equal(bindings(&la).v[0].n_subscribers, 1);
 }
 
 static void
@@ -1664,6 +1741,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_subscribe_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_store_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_store_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_lost_round_then_acked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
