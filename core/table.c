@@ -857,6 +857,8 @@ bool dmm_wheel_sweep_next(struct dmm_wheel *w, struct dmm_wheel_sweep *sw, uint3
 		}
 		/* take the bucket: what is queued again goes back in (maybe this one) */
 		k = (uint32_t)(sw->t % w->nb);
+		if (!(w->full[k / 64] & (UINT64_C(1) << (k % 64))))
+			continue; /* empty (no array): nothing to take or clear */
 		b = &w->b[k];
 		sw->e = b->e;
 		sw->n = b->n;
