@@ -326,11 +326,25 @@ static int queue_min(const struct vnet *vn)
 	return best;
 }
 
+/* A queued message's fields and its len bytes (a whole vnet_qmsg is
+ * DMM_MSG_MAX bytes of buffer: under ASan each copy is a checked memcpy). */
+static void qmsg_copy(struct vnet_qmsg *to, const struct vnet_qmsg *from)
+{
+	to->t = from->t;
+	to->seq = from->seq;
+	to->src = from->src;
+	to->dst = from->dst;
+	to->len = from->len;
+	memcpy(to->buf, from->buf, from->len);
+}
+
 static void deliver(struct vnet *vn, int qi)
 {
-	struct vnet_qmsg q = vn->queue[qi];
+	struct vnet_qmsg q;
 
-	vn->queue[qi] = vn->queue[--vn->q_len];
+	qmsg_copy(&q, &vn->queue[qi]);
+	if ((size_t)qi != --vn->q_len)
+		qmsg_copy(&vn->queue[qi], &vn->queue[vn->q_len]);
 	deliver_to(vn, &q.src, vn->nodes[vnet_find_addr(vn, &q.dst)], q.buf, q.len);
 }
 
