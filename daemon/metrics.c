@@ -383,6 +383,10 @@ static void daemon_counters(struct page *pg, struct dmmd *d)
 		mons += d->ctl[i].used && d->ctl[i].monitor;
 	gauge1(pg, "dmm_monitors", "dmmctl monitor clients connected now (dmmctl counter "
 	       "monitors)", mons);
+	struct dmm_node_usage u;
+	dmm_node_usage(d->node, &u);
+	gauge1(pg, "dmm_requests_in_flight", "Signalling requests sent and not yet answered or "
+	       "given up (dmmctl counter requests_in_flight)", u.pending);
 	char when[32];
 	snprintf(when, sizeof(when), "%lld.%03ld", (long long)d->ctr_reset.tv_sec,
 		 d->ctr_reset.tv_nsec / 1000000);
