@@ -57,9 +57,15 @@ else
 	lab_up "mr-conf routing locator"
 fi
 # packets to the home prefix on the core: none in query mode; in redirect
-# mode the first ones of each sender, to the anchor (then redirected)
-hnp_ok() { # COUNT
-	if [ "$LOC_MODE" = redirect ]; then [ "$1" -le 40 ]; else [ "$1" = 0 ]; fi
+# mode a sender's first ones, to the anchor (which translates each), until
+# its MR is redirected. How many depends on how fast the REDIRECT lands
+# (CI: 64 of MN2's first 100/s pings under load; the old bound of 40 was a
+# guess at that latency), so: any number in the first phase, all
+# translated by the anchor; after it, none more from MN2 (its MR stays
+# redirected across the move), and at most the CN's 5 pings in its phase.
+# hnp_ok COUNT [ALLOWED]: ALLOWED, the most expected by now (redirect mode)
+hnp_ok() {
+	if [ "$LOC_MODE" = redirect ]; then [ "$1" -le "${2:-$1}" ]; else [ "$1" = 0 ]; fi
 }
 for n in mr11 mr12 mr2 mr31 mrgw; do
 	d=$(node_driver $n)
@@ -129,9 +135,11 @@ t41=$(core_cnt t41) toh=$(core_cnt to_hnp) tol=$(core_cnt to_loc) tolb=$(core_cn
 echo "core: next header 41: $t41, to $p1: $toh, to $loc11: $tol packets, $tolb bytes"
 [ "$t41" = 0 ] || bad "$t41 IPv6-in-IPv6 packets crossed the core"
 hnp_ok "$toh" || bad "$toh packets crossed the core to mn1's home prefix (untranslated)"
+toh1=$toh
 if [ "$LOC_MODE" = redirect ]; then
 	[ "$toh" -ge 1 ] || bad "no packet reached the anchor by regular routing (redirect mode)"
-	[ "$(counter mr12 dp_xlate_out)" -ge 1 ] || bad "the anchor mr12 translated nothing"
+	[ "$(counter mr12 dp_xlate_out)" -ge "$toh" ] ||
+		bad "the anchor mr12 translated $(counter mr12 dp_xlate_out) of the $toh packets to the home prefix"
 	echo "anchor mr12: $toh first packets by regular routing, translated $(counter mr12 dp_xlate_out)"
 fi
 # 1 MB of TCP payload and 53 pings (GRO may merge packets: bytes, not packets)
@@ -201,7 +209,7 @@ x mn2 ping -6 -c 5 -i 0.05 -w 5 -q "$a1" >/dev/null || bad "mn2 cannot ping mn1 
 t41=$(core_cnt t41) toh=$(core_cnt to_hnp)
 echo "core after the move: next header 41: $t41, to $p1: $toh"
 [ "$t41" = 0 ] || bad "$t41 IPv6-in-IPv6 packets crossed the core"
-hnp_ok "$toh" || bad "$toh packets crossed the core to mn1's home prefix (untranslated)"
+hnp_ok "$toh" "$toh1" || bad "$toh packets crossed the core to mn1's home prefix (untranslated)"
 note "the fixed server (behind mrgw) -> mn1 at mr2"
 xg=$(($(counter mrgw dp_xlate_out) + $(counter mr12 dp_xlate_out)))
 x cn ping -6 -c 5 -i 0.05 -w 5 -q "$a1" >/dev/null || bad "cn cannot ping mn1 at mr2"
@@ -209,7 +217,7 @@ xg=$(($(counter mrgw dp_xlate_out) + $(counter mr12 dp_xlate_out) - xg))
 echo "mrgw (and the anchor mr12) translated $xg of cn's packets to $loc2"
 [ "$xg" -ge 5 ] || bad "cn's packets were not translated"
 t41=$(core_cnt t41) toh=$(core_cnt to_hnp)
-[ "$t41" = 0 ] && hnp_ok "$toh" || bad "cn's packets: $t41 IPv6-in-IPv6, $toh to the home prefix on the core"
+[ "$t41" = 0 ] && hnp_ok "$toh" "$((toh1 + 5))" || bad "cn's packets: $t41 IPv6-in-IPv6, $toh to the home prefix on the core"
 for n in mr31 mr11 mr2 mrgw; do
 	[ "$(counter $n dp_xlate_errors)" = 0 ] || bad "$n: translation errors"
 done
