@@ -22,6 +22,7 @@
 #define LM_CK_NOTIFY (UINT64_C(1) << 62)
 #define LM_CK_FWD (UINT64_C(2) << 62)
 #define LM_CK_CTX (UINT64_C(3) << 62) /* a context request relayed to a pMR */
+#define LM_DEFER_MS 1000 /* a notification the pending table had no room for: tried again */
 #define LM_UPN_REASON 2 /* RFC 7077 UPDATE-SESSION-PARAMETERS: the locator changed */
 
 /* Where the binding of a prefix lives: here, nowhere, or network index >= 0. */
@@ -171,6 +172,14 @@ struct dmm_lm {
 	bool rs_nolink, rs_unlinked;
 	struct lm_fwd *fwd;
 	uint32_t n_fwd;
+	/* Notifications the pending table had no room for (a burst of moves
+	 * beyond limits.max_pending in flight), each tried again LM_DEFER_MS
+	 * later, oldest first: their cookies and when; a ring of n_fwd. */
+	struct lm_defer {
+		uint64_t cookie;
+		dmm_time_t at;
+	} *dq;
+	uint32_t dq_head, dq_n;
 	uint32_t max_subs;
 	dmm_time_t next_deadline; /* never later than the earliest expiry */
 	struct lm_replica *rp;    /* limits.max_bindings entries */
@@ -1031,6 +1040,83 @@ lm_subscribe_as(struct dmm_node *n, struct lm_binding *b, const struct in6_addr 
 /* One LM_NOTIFY of b's location to its subscriber i, superseding the one in
  * flight; prev, the MR the binding left (NULL: a notification sent again,
  * which names none). */
+/* The binding and subscriber a notification's cookie names, if both are
+ * still the ones it was sent for (NULL otherwise). */
+static struct lm_sub *
+lm_sub_of(struct dmm_lm *lm, uint64_t cookie, struct lm_binding **bp)
+{
+	uint32_t slot = (uint32_t)(cookie >> 32) & (LM_SLOT_MAX - 1);
+	uint16_t gen = (uint16_t)(cookie >> 16);
+	uint32_t i = (uint32_t)cookie & 0xffff;
+	struct lm_binding *b;
+	struct lm_ext *x;
+
+	if (slot >= lm->hi)
+		return NULL;
+	b = &lm->b[slot];
+	x = lm_x(lm, b);
+	if (!lm_active(b) || !(b->bits & LM_BB_EXT) || x->gen != gen || i >= x->subs_cap ||
+	    !x->subs[i].used)
+		return NULL;
+	*bp = b;
+	return &x->subs[i];
+}
+
+/* A notification the pending table had no room for: queued, to be sent
+ * LM_DEFER_MS from now (lm_defer_run). Before, it was never sent, and the
+ * subscriber's cache kept the old location until the entry expired. */
+static void
+lm_defer(struct dmm_node *n, const struct lm_binding *b, const struct lm_sub *s,
+	 uint64_t cookie, dmm_time_t now)
+{
+	struct dmm_lm *lm = n->lm;
+
+	if (lm->dq_n == lm->n_fwd) {
+		char p[DMM_PREFIX_STRLEN], a[INET6_ADDRSTRLEN];
+		struct dmm_prefix pfx = lm_pfx(lm, b);
+
+		dmm_drop(n, DMM_C_TABLE_FULL, now, "lm: deferred notifications full: "
+			 "subscriber %s of %s not told", addr_str(&s->addr, a),
+			 dmm_prefix_str(&pfx, p, sizeof(p)));
+		return;
+	}
+	lm->dq[(lm->dq_head + lm->dq_n++) % lm->n_fwd] =
+		(struct lm_defer){ .cookie = cookie, .at = now + LM_DEFER_MS };
+	lm_sub_log(n, b, s, "active", "active", "pending table full, notification deferred");
+	if (now + LM_DEFER_MS < lm->next_deadline)
+		lm->next_deadline = now + LM_DEFER_MS;
+}
+
+static void lm_notify_sub(struct dmm_node *n, struct lm_binding *b, uint32_t i,
+			  const struct in6_addr *prev, dmm_time_t now);
+
+/* The deferred notifications due by now, sent with the binding's location
+ * now, unless one is in flight to that subscriber already (it carries the
+ * newest location) or the MN is at the subscriber itself. The earliest
+ * one left lowers *next. */
+static void
+lm_defer_run(struct dmm_node *n, dmm_time_t now, dmm_time_t *next)
+{
+	struct dmm_lm *lm = n->lm;
+	uint32_t due = 0;
+
+	while (due < lm->dq_n && lm->dq[(lm->dq_head + due) % lm->n_fwd].at <= now)
+		due++;
+	for (; due > 0; due--) { /* a send refused again is queued behind these */
+		uint64_t cookie = lm->dq[lm->dq_head].cookie;
+		struct lm_binding *b;
+		struct lm_sub *s;
+
+		lm->dq_head = (lm->dq_head + 1) % lm->n_fwd;
+		lm->dq_n--;
+		if ((s = lm_sub_of(lm, cookie, &b)) != NULL && s->txn == 0 &&
+		    !addr_eq(&s->addr, lm_addr(lm, b->loc)))
+			lm_notify_sub(n, b, (uint32_t)cookie & 0xffff, NULL, now);
+	}
+	if (lm->dq_n > 0 && lm->dq[lm->dq_head].at < *next)
+		*next = lm->dq[lm->dq_head].at;
+}
+
 static void
 lm_notify_sub(struct dmm_node *n, struct lm_binding *b, uint32_t i, const struct in6_addr *prev,
 	      dmm_time_t now)
@@ -1054,6 +1140,8 @@ lm_notify_sub(struct dmm_node *n, struct lm_binding *b, uint32_t i, const struct
 	if (txn > 0) {
 		s->txn = (uint32_t)txn;
 		dmm_count(n, DMM_C_NOTIFY);
+	} else if (txn == DMM_E_FULL) {
+		lm_defer(n, b, s, cookie, now);
 	}
 }
 
@@ -1088,35 +1176,28 @@ static void
 lm_notify_done(struct dmm_node *n, uint64_t cookie, const struct dmm_msg *rep, dmm_time_t now)
 {
 	struct dmm_lm *lm = n->lm;
-	uint32_t slot = (uint32_t)(cookie >> 32) & (LM_SLOT_MAX - 1);
-	uint16_t gen = (uint16_t)(cookie >> 16);
 	uint32_t i = (uint32_t)cookie & 0xffff;
 	struct lm_binding *b;
-	struct lm_ext *x;
+	struct lm_sub *s = lm_sub_of(lm, cookie, &b);
 
-	if (slot >= lm->hi)
+	if (s == NULL)
 		return;
-	b = &lm->b[slot];
-	x = lm_x(lm, b);
-	if (!lm_active(b) || !(b->bits & LM_BB_EXT) || x->gen != gen || i >= x->subs_cap ||
-	    !x->subs[i].used)
-		return;
-	x->subs[i].txn = 0;
+	s->txn = 0;
 	if (rep != NULL) {
-		x->subs[i].since = now;
+		s->since = now;
 		return;
 	}
-	if (addr_eq(&x->subs[i].addr, lm_addr(lm, b->loc)))
+	if (addr_eq(&s->addr, lm_addr(lm, b->loc)))
 		return; /* the MN is at the subscriber now */
-	if (now < x->subs[i].since + (dmm_time_t)n->cfg.timers.cache_lifetime_s * 1000) {
-		lm_sub_log(n, b, &x->subs[i], "active", "active", "notification never acked, sent again");
+	if (now < s->since + (dmm_time_t)n->cfg.timers.cache_lifetime_s * 1000) {
+		lm_sub_log(n, b, s, "active", "active", "notification never acked, sent again");
 		lm_notify_sub(n, b, i, NULL, now);
 		return;
 	}
-	lm_sub_log(n, b, &x->subs[i], "active", "dropped", "notification never acked");
-	lm_sub_persist(n, b, &x->subs[i].addr, true);
-	x->subs[i].used = false;
-	x->n_subs--;
+	lm_sub_log(n, b, s, "active", "dropped", "notification never acked");
+	lm_sub_persist(n, b, &s->addr, true);
+	s->used = false;
+	lm_x(lm, b)->n_subs--;
 }
 
 /* ---- forwarding (P7) ---- */
@@ -2290,6 +2371,7 @@ dmm_lm_new(struct dmm_node *n, dmm_time_t now)
 	lm->loc_alloc = 16;
 	lm->loc = calloc(lm->loc_alloc, sizeof(*lm->loc));
 	lm->fwd = calloc(lm->n_fwd ? lm->n_fwd : 1, sizeof(*lm->fwd));
+	lm->dq = calloc(lm->n_fwd ? lm->n_fwd : 1, sizeof(*lm->dq));
 	if (n->cfg.lm_replicate) {
 		while (buckets < lm->cap)
 			buckets <<= 1;
@@ -2305,7 +2387,7 @@ dmm_lm_new(struct dmm_node *n, dmm_time_t now)
 			lm->rp[i].next = i + 2 <= lm->cap ? i + 2 : LM_NIL;
 		lm->rp_free = lm->cap ? 1 : LM_NIL;
 	}
-	if (rc != 0 || !lm->ext || !lm->loc || !lm->fwd) {
+	if (rc != 0 || !lm->ext || !lm->loc || !lm->fwd || !lm->dq) {
 		dmm_lm_free(n);
 		return DMM_E_NOMEM;
 	}
@@ -2334,6 +2416,7 @@ dmm_lm_free(struct dmm_node *n)
 	free(lm->ext);
 	free(lm->loc);
 	free(lm->fwd);
+	free(lm->dq);
 	free(lm->rp);
 	free(lm);
 	n->lm = NULL;
@@ -2422,6 +2505,7 @@ dmm_lm_timer(struct dmm_node *n, dmm_time_t now)
 		return;
 	next = lm->wheel.count == DMM_WHEEL_LOST ? lm_full_sweep(n, now) : lm_wheel_sweep(n, now);
 	lm_rp_timer(n, now, &next);
+	lm_defer_run(n, now, &next);
 	lm->next_deadline = next;
 }
 

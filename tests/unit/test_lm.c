@@ -1103,6 +1103,89 @@ test_subscribers_bounded(void **state)
 	}
 }
 
+/* A move told to more subscribers than the pending table has room for:
+ * the notifications refused are sent a second later, with the binding's
+ * location then (before: never, the subscriber's cache kept the old
+ * location until the entry expired), and one the MN has since made moot
+ * (it is at that subscriber now) is not sent. */
+static int
+setup_pending(void **state)
+{
+	struct dmm_config c;
+
+	setup(state);
+	nt_stop(&la);
+	lm_config(&c, "lm-a", LMA, 0, 16);
+	c.limits.max_pending = 2;
+	c.limits.max_subscribers = 4;
+	assert_int_equal(nt_start(&la, &c, T0), 0);
+	return 0;
+}
+
+static void
+test_notify_deferred(void **state)
+{
+	static const char *const mrs[] = { MR12, MR13, MR21 };
+	struct dmm_msg m, r, ack;
+	unsigned told[3] = { 0 };
+	uint16_t seqs[3] = { 0 };
+	unsigned moved = 3;
+	dmm_time_t t;
+
+	bind_mn1();
+	for (unsigned i = 0; i < 3; i++) {
+		m = query_msg("2001:db8:a:100::5", DMM_F_SUBSCRIBE);
+		feed(&la, mrs[i], &m, T0 + 10 * (i + 1));
+	}
+	assert_int_equal(bindings(&la).v[0].n_subscribers, 3);
+	m = update_msg(1, HNP, MR11, LIFE);
+	m.location = nt_a6("2001:db8:ff::14");
+	feed(&la, MR11, &m, T0 + 100);
+	assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, NULL), 2);
+	assert_int_equal(counter(&la, DMM_C_TABLE_FULL), 1);
+	assert_true(nt_log_has(&la, "pending table full, notification deferred"));
+	for (unsigned i = 0; i < 3; i++)
+		if (find(&la, DMM_MSG_LM_NOTIFY, mrs[i], &r) >= 0)
+			seqs[i] = r.seq, told[i]++;
+	for (unsigned i = 0; i < 3; i++) /* acked at once: the table has room again */
+		if (told[i]) {
+			ack = (struct dmm_msg){ .type = DMM_MSG_LM_NOTIFY_ACK, .seq = seqs[i] };
+			feed(&la, mrs[i], &ack, T0 + 110);
+		}
+	assert_int_equal(counter(&la, DMM_C_DROP_UNEXPECTED), 0);
+	nt_clear(&la);
+	t = dmm_node_next_deadline(la.node);
+	assert_true(t <= T0 + 100 + 1000);
+	dmm_node_timer(la.node, t);
+	assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, NULL), 1);
+	for (unsigned i = 0; i < 3; i++)
+		if (find(&la, DMM_MSG_LM_NOTIFY, mrs[i], &r) >= 0) {
+			assert_int_equal(told[i], 0);
+			assert_addr(&r.location, "2001:db8:ff::14");
+			told[i]++;
+		}
+	assert_int_equal(told[0] + told[1] + told[2], 3);
+	assert_int_equal(counter(&la, DMM_C_NOTIFY), 3);
+
+	/* a second move, the same shortage; before the refused one is due,
+	 * the MN moves to that very subscriber: it is not told */
+	m = update_msg(1, HNP, MR11, LIFE);
+	feed(&la, MR11, &m, t + 100);
+	assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, NULL), 2);
+	for (unsigned i = 0; i < 3; i++)
+		if (find(&la, DMM_MSG_LM_NOTIFY, mrs[i], &r) < 0)
+			moved = i;
+	assert_true(moved < 3);
+	m = update_msg(1, HNP, mrs[moved], LIFE);
+	feed(&la, mrs[moved], &m, t + 200);
+	nt_clear(&la);
+	for (dmm_time_t u = t + 200; u <= t + 3000; u += 100) {
+		struct in6_addr at = nt_a6(mrs[moved]);
+		dmm_node_timer(la.node, u);
+		assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, &at), 0);
+	}
+}
+
 /* ---- replication (lm_replicate) ---- */
 
 static int
@@ -1760,6 +1843,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mixed_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_by_mnid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribers_bounded, setup_subs, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_deferred, setup_pending, teardown),
 		cmocka_unit_test_setup_teardown(test_replicate_sent, setup_repl, teardown),
 		cmocka_unit_test_setup_teardown(test_replicate_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_answers, setup_repl, teardown),
