@@ -31,7 +31,7 @@
 
 /* Options each reply type may carry (msg.c rejects anything else). */
 #define LM_P_COMMON (DMM_P_MNID | DMM_P_HNP | DMM_P_LOCATION | DMM_P_PREV_LOCATION | \
-		     DMM_P_HOME | DMM_P_PHL)
+		     DMM_P_HOME | DMM_P_PHL | DMM_P_VER)
 #define LM_P_ACK (LM_P_COMMON | DMM_P_HANDOFF)
 #define LM_P_REPLY (LM_P_COMMON | DMM_P_TARGET)
 
@@ -604,6 +604,10 @@ lm_fill(const struct dmm_lm *lm, struct dmm_msg *rep, const struct lm_binding *b
 			rep->phl[rep->n_phl++] = *phl;
 			rep->present |= DMM_P_PHL;
 		}
+		while (rep->n_ver < rep->n_hnp) /* earlier prefixes: unknown */
+			rep->ver[rep->n_ver++] = 0;
+		rep->ver[rep->n_ver++] = b->seq;
+		rep->present |= DMM_P_VER;
 		rep->hnp[rep->n_hnp++] = lm_pfx(lm, b);
 		rep->present |= DMM_P_HNP;
 	}
@@ -1326,8 +1330,8 @@ lm_relay(struct dmm_node *n, struct lm_fwd *f, const struct dmm_msg *rep, dmm_ti
 	out.origin_seq = 0;
 	out.present &= out.type == DMM_MSG_LOC_ACK ? LM_P_ACK : LM_P_REPLY;
 	if (!(out.present & DMM_P_HNP) || out.n_hnp == 0) {
-		out.present &= ~(uint32_t)DMM_P_HNP;
-		out.n_hnp = 0;
+		out.present &= ~(uint32_t)(DMM_P_HNP | DMM_P_PHL | DMM_P_VER);
+		out.n_hnp = out.n_phl = out.n_ver = 0;
 	}
 	dmm_reply(n, &f->requester, &f->req, &out, now);
 }
@@ -1574,7 +1578,7 @@ lm_sync(struct dmm_node *n, const struct lm_binding *b, uint32_t lifetime_s, dmm
 
 static uint8_t
 lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
-	struct dmm_msg *rep, dmm_time_t now);
+	struct dmm_msg *rep, uint16_t *ver, dmm_time_t now);
 
 /* A sibling's binding change: applied like an update (its subscribers
  * here are notified of a move), not passed on. */
@@ -1585,7 +1589,9 @@ lm_sync_in(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	struct dmm_msg rep = { 0 };
 
 	c.sync = true;
-	lm_status(n, ctx, lm_bind(n, &c, ctx->m->hnp[0], &rep, now), now);
+	uint16_t ver;
+
+	lm_status(n, ctx, lm_bind(n, &c, ctx->m->hnp[0], &rep, &ver, now), now);
 }
 
 /* A replica from a domain LM: kept only for a prefix of that LM's own
@@ -1710,10 +1716,39 @@ lm_rp_timer(struct dmm_node *n, dmm_time_t now, dmm_time_t *next)
 	}
 }
 
-/* Create, refresh or delete the binding of prefix p. */
+/* The binding version an update names for prefix p (masked), 0 if none. */
+static uint16_t
+lm_ver_of(const struct dmm_msg *m, const struct dmm_prefix *p)
+{
+	if (!(m->present & DMM_P_VER))
+		return 0;
+	for (unsigned i = 0; i < m->n_ver && i < m->n_hnp && i < DMM_MAX_HNP; i++) {
+		struct dmm_prefix q = m->hnp[i];
+		dmm_prefix_mask(&q);
+		if (dmm_prefix_eq(&q, p))
+			return m->ver[i];
+	}
+	return 0;
+}
+
+/* The version after v: every accepted update bumps it; 0 stands for none. */
+static uint16_t
+lm_ver_next(uint16_t v)
+{
+	return v == UINT16_MAX ? 1 : (uint16_t)(v + 1);
+}
+
+/* Create, refresh or delete the binding of prefix p. *ver: the binding's
+ * version after it (0: none), for the answer. An update naming a version
+ * (the one its sender's query or last ack saw) that the binding has moved
+ * on from, from another location than the binding's, is refused
+ * (DMM_ST_STALE_VERSION, with the binding's location and version): an MR
+ * the MN already left, or an LM forwarding for it, does not bind the prefix
+ * back there after a newer move or return; the sender, if it still serves
+ * the MN, tries again with the new version. */
 static uint8_t
 lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
-	struct dmm_msg *rep, dmm_time_t now)
+	struct dmm_msg *rep, uint16_t *ver, dmm_time_t now)
 {
 	const struct dmm_msg *m = ctx->m;
 	const struct in6_addr *loc = (m->present & DMM_P_LOCATION) ? &m->location : &ctx->requester;
@@ -1735,6 +1770,20 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 			 "not the sender's, or no MR of the domain", m->lifetime ? "update" :
 			 "deregistration", addr_str(&ctx->requester, r), addr_str(loc, a));
 		return DMM_ST_PROHIBITED;
+	}
+	*ver = 0;
+	if (m->lifetime != 0 && b != NULL && !ctx->sync) {
+		uint16_t v = lm_ver_of(m, &p);
+		if (v != 0 && v != b->seq && !addr_eq(loc, lm_addr(n->lm, b->loc))) {
+			char a[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN], ps[DMM_PREFIX_STRLEN];
+			dmm_log(n, DMM_LOG_INFO, "lm: update of %s to %s refused: the binding moved "
+				"on (version %u, now %u at %s)", dmm_prefix_str(&p, ps, sizeof(ps)),
+				addr_str(loc, a), v, b->seq, addr_str(lm_addr(n->lm, b->loc), c));
+			rep->prev_location = *lm_addr(n->lm, b->loc);
+			rep->present |= DMM_P_PREV_LOCATION;
+			*ver = b->seq;
+			return DMM_ST_STALE_VERSION;
+		}
 	}
 	if (m->lifetime == 0) {
 		if (b != NULL) {
@@ -1782,7 +1831,9 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 		dmm_drop(n, DMM_C_NOMEM, now, "lm: no memory for a per-host locator");
 		return DMM_ST_NO_RESOURCES;
 	}
-	b->seq = ctx->forwarded ? m->origin_seq : m->seq;
+	/* a sibling's copy carries its version; our own change bumps ours */
+	b->seq = ctx->sync ? m->origin_seq : lm_ver_next(created ? 0 : b->seq);
+	*ver = b->seq;
 	lm_set_expiry(n, b, lm_lifetime(n, m), !created, now);
 	if (!addr_eq(&prev, lm_addr(n->lm, b->loc)) || (phl_rc > 0 && !changed)) {
 		lm_log(n, b, LM_B_ACTIVE, LM_B_ACTIVE, "moved");
@@ -1990,6 +2041,7 @@ lm_update_by_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 
 	while (s != LM_NIL) {
 		struct lm_binding *b = &lm->b[s - 1];
+		uint16_t ver;
 		uint8_t st;
 		s = dmm_hidx_next(&lm->by_mnid, lm->b, s); /* b may be deleted below */
 		if (lm_fixed(b) || !lm_id_is(lm, b, &ctx->m->mnid))
@@ -1998,7 +2050,7 @@ lm_update_by_mnid(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 			rep.hnp[rep.n_hnp++] = lm_pfx(lm, b);
 			rep.present |= DMM_P_HNP;
 		}
-		st = lm_bind(n, ctx, lm_pfx(lm, b), &rep, now);
+		st = lm_bind(n, ctx, lm_pfx(lm, b), &rep, &ver, now);
 		if (!found || st != DMM_ST_OK)
 			rep.status = st;
 		found = true;
@@ -2022,10 +2074,13 @@ lm_update_forward(struct dmm_node *n, const struct lm_ctx *ctx, const int *where
 			continue;
 		sub.n_hnp = 0;
 		sub.n_phl = 0;
+		sub.n_ver = 0;
 		for (unsigned j = i; j < m->n_hnp; j++)
 			if (where[j] == where[i]) {
 				if (m->present & DMM_P_PHL)
 					sub.phl[sub.n_phl++] = dmm_msg_phl_of(m, &m->hnp[j]);
+				if (m->present & DMM_P_VER)
+					sub.ver[sub.n_ver++] = j < m->n_ver ? m->ver[j] : 0;
 				sub.hnp[sub.n_hnp++] = m->hnp[j];
 				done[j] = true;
 			}
@@ -2092,12 +2147,19 @@ lm_update(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	if (!here)
 		return;
 	for (unsigned i = 0; i < m->n_hnp; i++) {
+		uint16_t ver;
 		uint8_t st;
 		if (where[i] != LM_HERE)
 			continue;
-		st = lm_bind(n, ctx, m->hnp[i], &rep, now);
+		st = lm_bind(n, ctx, m->hnp[i], &rep, &ver, now);
 		if (st != DMM_ST_OK)
 			rep.status = st;
+		if (ver != 0) { /* the binding's version now, for the sender's next update */
+			while (rep.n_ver < rep.n_hnp)
+				rep.ver[rep.n_ver++] = 0;
+			rep.ver[rep.n_ver++] = ver;
+			rep.present |= DMM_P_VER;
+		}
 		rep.hnp[rep.n_hnp++] = m->hnp[i];
 	}
 	rep.present |= DMM_P_HNP | (m->present & DMM_P_MNID);

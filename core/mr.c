@@ -511,6 +511,11 @@ static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
 		m.n_phl = 1;
 		m.phl[0] = h->phl;
 	}
+	if (h->ver && lifetime) { /* refused if the binding moved on since */
+		m.present |= DMM_P_VER;
+		m.n_ver = 1;
+		m.ver[0] = h->ver;
+	}
 	h->bind_refresh = mr_refresh_at(n, now, n->cfg.timers.binding_lifetime_s);
 	if (handoff == DMM_HI_NOT_CHANGED)
 		rc = mr_request_refresh(n, mr_lm(n, &m, now), &m, cookie, now);
@@ -709,6 +714,12 @@ static struct in6_addr mn_home_of(const struct dmm_node *n, const struct dmm_msg
 }
 
 /* Link flap: the LM still has us as the MN's location. */
+/* The LM's version of the binding of an answer's i-th prefix, 0 if none. */
+static uint16_t mn_ver_of(const struct dmm_msg *rep, unsigned i)
+{
+	return (rep->present & DMM_P_VER) && i < rep->n_ver ? rep->ver[i] : 0;
+}
+
 static void mn_came_back(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
 			 dmm_time_t now)
 {
@@ -737,6 +748,7 @@ static void mn_came_back(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 				if (h->bound)
 					h->bind_refresh = now;
 			}
+		h->ver = mn_ver_of(rep, i); /* the answer's is the newest */
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "came back", now);
 	mn_advertise(n, mn, now);
@@ -795,8 +807,10 @@ static void mn_moved_here(struct dmm_node *n, struct mr_mn *mn, const struct dmm
 				       in6addr_any;
 		int k = mn_add_prefix(n, mn, &rep->hnp[i], &home, n->cfg.timers.lease_lifetime_s,
 				      now);
-		if (k >= 0)
+		if (k >= 0) {
 			mn->hnp[k].pending = true;
+			mn->hnp[k].ver = mn_ver_of(rep, i);
+		}
 	}
 	mn_advertise(n, mn, now);
 	mn_release_contexts(n, mn, now);
@@ -992,11 +1006,27 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 		h->bind_refresh = mr_retry_at(n, h->bind_expires, now);
 		return;
 	}
+	if (rep->status == DMM_ST_STALE_VERSION && (rep->present & DMM_P_VER) &&
+	    mn->state == DMM_MN_ATTACHED && h->bound) {
+		/* another MR's update (or an older one of ours) landed after
+		 * what we last heard: the MN is here, so we tell the LM again,
+		 * naming the version it has now; a few times at once, then at
+		 * the usual retry pace (two MRs both believing they serve it) */
+		h->ver = rep->ver[0];
+		h->bind_refresh = ++h->stale_tries <= MR_STALE_TRIES ? now :
+				  mr_retry_at(n, h->bind_expires, now);
+		mr_peer_log(n, DMM_LOG_INFO, now, "mr: lm had a newer binding, location update "
+			    "sent again");
+		return;
+	}
 	if (rep->status != DMM_ST_OK) {
 		mr_peer_log(n, DMM_LOG_WARN, now, "mr: lm refused a location update (status %u)",
 			    rep->status);
 		return;
 	}
+	if ((rep->present & DMM_P_VER) && rep->n_ver > 0 && rep->ver[0] != 0)
+		h->ver = rep->ver[0];
+	h->stale_tries = 0;
 	h->bind_expires = now + (dmm_time_t)n->cfg.timers.binding_lifetime_s * 1000;
 	dmm_emit(n, DMM_EV_LOC_UPDATED, now, &mn->mnid, &h->p, src, mn->link);
 	/* The LM's answer to our query may have been a replica behind a

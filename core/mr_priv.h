@@ -26,6 +26,7 @@
 #define MR_RETRY_MIN_MS 1000
 #define MR_RETRY_MAX_MS 60000
 #define MR_DEFER_MS 1000  /* refresh budget full: tried again after 1-2 s */
+#define MR_STALE_TRIES 3  /* updates refused as stale sent again at once, in a row */
 /* The LM says a departed MN is still here: misses for it are dropped
  * without asking the LM again for this long (a burst costs one query). */
 #define MR_DEPARTED_MS 1000
@@ -71,6 +72,11 @@ struct mr_hnp {
 	dmm_time_t bind_expires;  /* the LM's binding runs out (last ack + lifetime) */
 	dmm_time_t lease_expires; /* the HAA's lease runs out (last grant + lease) */
 	dmm_time_t release_at;    /* deprecated: released then */
+	/* the LM's version of its binding as we last heard it (a query's
+	 * answer, our update's ack), named in our updates so that the LM
+	 * refuses one the binding has moved on from; 0: none known */
+	uint16_t ver;
+	uint8_t stale_tries;      /* updates refused as stale in a row */
 	/* routing locator: our per-host locator for it (len 0: none); in a
 	 * handover context, the locator it had here (kept until the end) */
 	struct dmm_prefix phl;

@@ -56,6 +56,7 @@ enum {
 	XO_LIFETIME = 7, /* u32 seconds, for types with no lifetime field */
 	XO_AUTH = 8,     /* u32 key id, 32 MAC: always the last option */
 	XO_PHL = 9,      /* u8 plen, 16 prefix: per-host locator of the i-th HNP */
+	XO_VER = 10,     /* u16: version of the i-th HNP's binding */
 };
 #define XO_AUTH_LEN (1 + 4 + DMM_MAC_LEN) /* option data length */
 #define XO_AUTH_MAC 7                     /* MAC offset from the option type byte */
@@ -75,7 +76,7 @@ enum life { LIFE_OPT, LIFE_4S, LIFE_S16, LIFE_S32 };
 #define P_ADDRS (DMM_P_LOCATION | DMM_P_PREV_LOCATION | DMM_P_HOME)
 #define P_BASE (DMM_P_MNID | DMM_P_HNP | DMM_P_TIMESTAMP | P_ADDRS)
 /* Every type but HOA_REQ/HOA_REP may carry per-host locators. */
-#define P_LOC (P_BASE | DMM_P_PHL)
+#define P_LOC (P_BASE | DMM_P_PHL | DMM_P_VER)
 
 /* What .code of a type holds. */
 enum code_kind {
@@ -383,6 +384,12 @@ enc_addrs(struct dmm_wr *w, const struct dmm_msg *m)
 		dmm_put_u8(w, m->phl[i].len);
 		dmm_put_bytes(w, &m->phl[i].addr, 16);
 	}
+	for (unsigned i = 0; (m->present & DMM_P_VER) && i < m->n_ver; i++) {
+		dmm_put_u8(w, OPT_EXP);
+		dmm_put_u8(w, 1 + 2);
+		dmm_put_u8(w, XO_VER);
+		dmm_put_u16(w, m->ver[i]);
+	}
 	if (m->present & DMM_P_TIMESTAMP) {
 		enc_align(w, 2);
 		dmm_put_u8(w, OPT_TS);
@@ -458,6 +465,15 @@ phl_ok(const struct dmm_msg *m)
 	return true;
 }
 
+/* Binding versions: one per HNP at most, in HNP order. */
+static bool
+ver_ok(const struct dmm_msg *m)
+{
+	if (!(m->present & DMM_P_VER))
+		return m->n_ver == 0;
+	return m->n_ver != 0 && m->n_ver <= m->n_hnp && (m->present & DMM_P_HNP);
+}
+
 static bool
 msg_ok(const struct dmm_msg *m, const struct msg_desc *d)
 {
@@ -471,8 +487,10 @@ msg_ok(const struct dmm_msg *m, const struct msg_desc *d)
 		return false;
 	if (!(m->present & DMM_P_PHL) && m->n_phl != 0)
 		return false;
+	if (!ver_ok(m))
+		return false;
 	if (!(m->present & DMM_P_HNP))
-		return m->n_hnp == 0 && !(m->present & DMM_P_PHL);
+		return m->n_hnp == 0 && !(m->present & (DMM_P_PHL | DMM_P_VER));
 	if (m->n_hnp == 0 || m->n_hnp > DMM_MAX_HNP)
 		return false;
 	for (i = 0; i < m->n_hnp; i++)
@@ -764,7 +782,7 @@ dec_xo(struct dmm_rd *o, struct dmm_msg *m, struct dec_state *st, size_t at)
 	static const uint8_t xo_len[] = {
 		[XO_FUNC] = 1, [XO_FLAGS] = 2, [XO_PREV] = 16, [XO_HOME] = 16,
 		[XO_TARGET] = 16, [XO_ORIGIN] = 18, [XO_LIFETIME] = 4,
-		[XO_AUTH] = XO_AUTH_LEN - 1, [XO_PHL] = 17,
+		[XO_AUTH] = XO_AUTH_LEN - 1, [XO_PHL] = 17, [XO_VER] = 2,
 	};
 	uint16_t fl = 0; /* the length was checked: the read cannot fail */
 	uint8_t sub;
@@ -789,6 +807,11 @@ dec_xo(struct dmm_rd *o, struct dmm_msg *m, struct dec_state *st, size_t at)
 		return dmm_get_bytes(o, &m->origin, 16);
 	case XO_PHL:
 		return dec_phl(o, m);
+	case XO_VER:
+		if (m->n_ver >= DMM_MAX_HNP)
+			return DMM_E_TOOMANY;
+		m->present |= DMM_P_VER;
+		return dmm_get_u16(o, &m->ver[m->n_ver++]);
 	case XO_AUTH:
 		if (dec_mark(m, DMM_P_AUTH) < 0)
 			return DMM_E_MALFORMED;
@@ -946,7 +969,7 @@ dec_check(struct dmm_msg *m, struct dec_state *st)
 		return DMM_E_MALFORMED;
 	if ((m->present & DMM_P_PHL) && !(m->present & DMM_P_HNP))
 		return DMM_E_MALFORMED;
-	return fields_ok(m, d) && phl_ok(m) ? 0 : DMM_E_MALFORMED;
+	return fields_ok(m, d) && phl_ok(m) && ver_ok(m) ? 0 : DMM_E_MALFORMED;
 }
 
 /* The Mobility Header's first 6 bytes: payload proto none, a length that

@@ -43,6 +43,10 @@ enum dmm_status {
 	DMM_ST_NO_RESOURCES = 130,/* insufficient resources (table or pool full) */
 	DMM_ST_NOT_FOUND = 133,   /* no binding / lease for that MN or prefix */
 	DMM_ST_NOT_AUTHORITATIVE = 134, /* LM: not authoritative and cannot forward */
+	/* LM: the binding has moved on since the version the update names
+	 * (RFC 6275's "sequence number out of window"); the answer carries
+	 * its location and version now */
+	DMM_ST_STALE_VERSION = 135,
 };
 
 /* Handoff Indicator values (RFC 5213 §8.5). */
@@ -68,6 +72,7 @@ enum dmm_msg_present {
 	DMM_P_AUTH = 1u << 8,
 	DMM_P_HOME = 1u << 9,          /* anchor MR of the prefix (home routing location) */
 	DMM_P_PHL = 1u << 10,          /* per-host locators (draft 4.3): phl[i] of hnp[i] */
+	DMM_P_VER = 1u << 11,          /* binding versions: ver[i] of hnp[i]'s binding */
 };
 
 /* LM_FWD carries the forwarded request's type in .code. */
@@ -104,6 +109,12 @@ struct dmm_msg {
 	 * hnp[i] on the wire; len 0 = none for that prefix. n_phl <= n_hnp. */
 	uint8_t n_phl;
 	struct dmm_prefix phl[DMM_MAX_HNP];
+	/* Binding versions (docs/PROCEDURES.md, "LM"): ver[i] is the LM's
+	 * version of hnp[i]'s binding, in a LOC_REPLY or LOC_ACK as it is
+	 * now, in a LOC_UPDATE as the sender last saw it (the update is
+	 * refused if the binding has moved on since). n_ver <= n_hnp. */
+	uint8_t n_ver;
+	uint16_t ver[DMM_MAX_HNP];
 	struct in6_addr location;    /* routing location */
 	struct in6_addr prev_location;
 	struct in6_addr home;        /* anchor MR of hnp[0] */

@@ -16,7 +16,7 @@ typedef uint64_t dmm_time_t;
 /* Wire and table limits (all named, all checked). */
 #define DMM_MNID_MAX 32    /* bytes of an MN identifier */
 #define DMM_MAX_HNP 4      /* home network prefixes in one message / per MN */
-#define DMM_MAX_OPTIONS 20 /* mobility options in one message (4 HNP + 4 PHL + the rest) */
+#define DMM_MAX_OPTIONS 24 /* mobility options in one message (4 HNP + 4 PHL + 4 VER + the rest) */
 #define DMM_MSG_MAX 512    /* largest message we build or accept */
 #define DMM_MAC_LEN 32     /* HMAC-SHA-256 */
 #define DMM_KEY_LEN 32

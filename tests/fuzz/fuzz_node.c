@@ -188,7 +188,7 @@ static struct vnet *network(uint8_t mode)
 
 static void step_sealed(struct vnet *vn, struct rd *r)
 {
-	static const uint8_t st[] = { 0, 128, 129, 130, 133, 134 };
+	static const uint8_t st[] = { 0, 128, 129, 130, 133, 134, 135 };
 	struct dmm_msg m = { 0 };
 	struct in6_addr src = pick_addr(r);
 	const char *to = node_names[get8(r) % 3];

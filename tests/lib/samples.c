@@ -87,6 +87,9 @@ sample_fill(enum dmm_msg_type t, struct dmm_msg *m)
 		sample_hnp(m, "2001:db8:2:7::");
 		sample_loc(m);
 		sample_home(m);
+		m->present |= DMM_P_VER; /* the first prefix's binding version */
+		m->n_ver = 1;
+		m->ver[0] = 41;
 		break;
 	case DMM_MSG_LOC_ACK:
 		sample_binding(m, true);
@@ -101,6 +104,9 @@ sample_fill(enum dmm_msg_type t, struct dmm_msg *m)
 		sample_hnp(m, "2001:db8:1:1::");
 		sample_loc(m);
 		sample_home(m);
+		m->present |= DMM_P_VER;
+		m->n_ver = 1;
+		m->ver[0] = 7;
 		m->lifetime = 600;
 		break;
 	case DMM_MSG_CTX_REQ:
@@ -213,6 +219,13 @@ sample_opt_diff(const struct dmm_msg *a, const struct dmm_msg *b)
 			if (a->phl[i].len != b->phl[i].len ||
 			    memcmp(&a->phl[i].addr, &b->phl[i].addr, 16))
 				return "phl";
+	}
+	if (a->present & DMM_P_VER) {
+		if (a->n_ver != b->n_ver)
+			return "n_ver";
+		for (i = 0; i < a->n_ver && i < DMM_MAX_HNP; i++)
+			if (a->ver[i] != b->ver[i])
+				return "ver";
 	}
 	if ((a->present & DMM_P_HANDOFF) && a->handoff != b->handoff)
 		return "handoff";

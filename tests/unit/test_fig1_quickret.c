@@ -452,6 +452,124 @@ static void redirect_cancelled_on_next_nmr(void **state)
 	vnet_free(vn);
 }
 
+/* MN mn at a, moved to b, then at once to c; b's location update (to
+ * lm_b, its own network's LM) does not get through until c's has: a copy
+ * delayed on the way, or one an LM forwards to the prefix's LM (lm_b not
+ * that LM). It names the binding version b's query saw; the binding has
+ * moved on since (c's update, or a's own when c is a: the MN came back),
+ * so the LM refuses it: the MN stays bound at c. Before the versions, the
+ * LM bound the prefix at b, where the correspondent's packets stopped
+ * until c's next refresh (SECURITY.md, "Quick returns, an update still in
+ * flight": seen in the lab, LM1 binding MR2 after MR12's update). */
+static void delayed_update(unsigned mn, const char *hnp, const char *a, const char *b,
+			   const char *c, const char *lm_b, const char *lm)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(mn);
+	struct dmm_binding_view bv;
+	const struct vnet_msg_rec *r;
+	struct vnet_msg_rec cap;
+	size_t mark;
+
+	fig1_attach(vn, a, mn);
+	vnet_run_for(vn, 3000);
+	mark = vn->n_msgs;
+	move_update_lost(vn, a, b, lm_b, mn);
+	for (r = NULL; mark < vn->n_msgs && r == NULL; mark++)
+		if (vn->msgs[mark].lost && vn->msgs[mark].msg.type == DMM_MSG_LOC_UPDATE &&
+		    strcmp(vnet_name(vn, vn->msgs[mark].from), b) == 0)
+			r = &vn->msgs[mark];
+	assert_non_null(r);
+	assert_int_equal(r->len > 0, 1);
+	assert_true(r->msg.present & DMM_P_VER); /* the version b's query saw */
+	cap = *r;
+	vnet_detach(vn, b, mn);
+	vnet_run_for(vn, 10);
+	assert_int_equal(vnet_attach(vn, c, mn, &id), 0);
+	vnet_run_for(vn, 1500);
+	assert_true(vnet_binding(vn, lm, hnp, &bv));
+	assert_string_equal(vnet_name_of(vn, &bv.location), c);
+	/* the delayed copy, within the timestamp window */
+	mark = vn->n_msgs;
+	assert_int_equal(vnet_deliver_now(vn, &cap.src, lm_b, cap.buf, cap.len), 0);
+	vnet_run_for(vn, 200);
+	r = vnet_find_msg(vn, mark, DMM_MSG_LOC_ACK, lm_b, b);
+	if (r == NULL) /* forwarded: the prefix's LM answered through lm_b */
+		r = vnet_find_msg(vn, mark, DMM_MSG_LOC_ACK, lm, b);
+	assert_non_null(r);
+	assert_int_equal(r->msg.status, DMM_ST_STALE_VERSION);
+	assert_string_equal(vnet_name_of(vn, &r->msg.prev_location), c);
+	vnet_run_for(vn, 10 * 1000); /* retransmissions, contexts expire */
+	check_settled(vn, mn, hnp, a, c, b, lm);
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
+/* A -> B -> C, B's update delayed until C's has landed (same network). */
+static void delayed_update_after_next_mr(void **state)
+{
+	(void)state;
+	delayed_update(1, MN1_HNP, "MR12", "MR11", "MR2", "LMHAA1", "LMHAA1");
+}
+
+/* A -> B -> A, B's update delayed until the MN is back at A: A's update on
+ * its return (it found the binding its own) moved the version on. */
+static void delayed_update_after_return(void **state)
+{
+	(void)state;
+	delayed_update(2, MN2_HNP, "MR31", "MR32", "MR31", "LM3", "LM3");
+}
+
+/* A -> B -> A across networks: B's update goes to B's own LM, which
+ * forwards it to the prefix's LM (LM_FWD) once the MN is back at A. */
+static void delayed_forward_after_return(void **state)
+{
+	(void)state;
+	delayed_update(1, MN1_HNP, "MR12", "MR2", "MR12", "LMHAA2", "LMHAA1");
+}
+
+/* The loser asks again: MN1 at MR12 moves to MR11 (its update held up)
+ * and on to MR2 (its first update lost). MR11's update lands before MR2's
+ * retransmission: both named the version at MR12, so MR2's is refused,
+ * with the version MR11's made. The MN is at MR2: MR2 tells the LM again,
+ * naming it, and the binding ends at MR2. */
+static void refused_update_sent_again(void **state)
+{
+	struct vnet *vn = build();
+	struct dmm_mnid id = vnet_mnid(1);
+	struct dmm_binding_view bv;
+	const struct vnet_msg_rec *r = NULL;
+	struct vnet_msg_rec cap;
+	size_t mark;
+
+	(void)state;
+	fig1_attach(vn, "MR12", 1);
+	vnet_run_for(vn, 3000);
+	mark = vn->n_msgs;
+	move_update_lost(vn, "MR12", "MR11", "LMHAA1", 1);
+	for (; mark < vn->n_msgs && r == NULL; mark++)
+		if (vn->msgs[mark].lost && vn->msgs[mark].msg.type == DMM_MSG_LOC_UPDATE)
+			r = &vn->msgs[mark];
+	assert_non_null(r);
+	cap = *r;
+	move_update_lost(vn, "MR11", "MR2", "LMHAA2", 1);
+	mark = vn->n_msgs;
+	assert_int_equal(vnet_deliver_now(vn, &cap.src, "LMHAA1", cap.buf, cap.len), 0);
+	vnet_run_for(vn, 5);
+	assert_true(vnet_binding(vn, "LMHAA1", MN1_HNP, &bv));
+	assert_string_equal(vnet_name_of(vn, &bv.location), "MR11");
+	vnet_run_for(vn, 2000);
+	assert_non_null(vnet_find_msg(vn, mark, DMM_MSG_LM_FWD_REPLY, "LMHAA1", "LMHAA2"));
+	r = vnet_find_msg(vn, mark, DMM_MSG_LOC_ACK, "LMHAA2", "MR2");
+	assert_non_null(r);
+	assert_int_equal(r->msg.status, DMM_ST_STALE_VERSION);
+	vnet_run_for(vn, 10 * 1000);
+	(void)id;
+	check_settled(vn, 1, MN1_HNP, "MR12", "MR2", "MR11", "LMHAA1");
+	assert_false(vn->stuck);
+	vnet_free(vn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +581,10 @@ int main(void)
 		cmocka_unit_test(redirect_cancelled_with_context),
 		cmocka_unit_test(came_back_with_bindings_split),
 		cmocka_unit_test(redirect_cancelled_on_next_nmr),
+		cmocka_unit_test(delayed_update_after_next_mr),
+		cmocka_unit_test(delayed_update_after_return),
+		cmocka_unit_test(delayed_forward_after_return),
+		cmocka_unit_test(refused_update_sent_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

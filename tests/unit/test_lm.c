@@ -769,7 +769,7 @@ test_forward_update(void **state)
 	b = bindings(&la);
 	assert_addr(&b.v[0].location, MR21);
 	assert_addr(&b.v[0].home, MR11);
-	assert_int_equal(b.v[0].seq, m.seq);
+	assert_int_equal(b.v[0].seq, 2); /* the binding's version: created 1, moved 2 */
 
 	nt_clear(&lb);
 	assert_int_equal(nt_deliver(&la, 0, &lb, T0 + 12), 0);
@@ -779,6 +779,89 @@ test_forward_update(void **state)
 	assert_int_equal(r.code, 0);
 	assert_addr(&r.prev_location, MR11);
 	assert_hnp(&r, HNP);
+	assert_true(r.present & DMM_P_VER); /* relayed to the MR with the ack */
+	assert_int_equal(r.n_ver, 1);
+	assert_int_equal(r.ver[0], 2);
+}
+
+/* Binding versions: a query's answer names the version of each binding;
+ * every update the LM takes moves it on, and its ack names the new one.
+ * An update naming an older version, from another location than the
+ * binding's, is refused (STALE_VERSION, with the binding's location and
+ * version now), and nothing changes or is notified; the binding's own MR
+ * is never refused for it, and an update naming no version is taken as
+ * before. */
+static struct dmm_msg
+ver_update(const char *mr, uint8_t handoff, uint16_t ver)
+{
+	struct dmm_msg m = update_msg(1, HNP, mr, LIFE);
+
+	m.handoff = handoff;
+	if (ver) {
+		m.present |= DMM_P_VER;
+		m.n_ver = 1;
+		m.ver[0] = ver;
+	}
+	return m;
+}
+
+static void
+test_stale_version(void **state)
+{
+	struct dmm_msg m, r;
+	struct bindings b;
+
+	bind_mn1();
+	m = query_msg("2001:db8:a:100::5", DMM_F_SUBSCRIBE);
+	feed(&la, MR12, &m, T0 + 10);
+	r = only(&la, DMM_MSG_LOC_REPLY, MR12);
+	assert_true(r.present & DMM_P_VER);
+	assert_int_equal(r.n_ver, 1);
+	assert_int_equal(r.ver[0], 1);
+
+	/* MR13 saw version 1: taken, the binding at MR13, version 2 */
+	m = ver_update(MR13, DMM_HI_SAME_IFACE, 1);
+	feed(&la, MR13, &m, T0 + 20);
+	assert_true(find(&la, DMM_MSG_LOC_ACK, MR13, &r) >= 0);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.ver[0], 2);
+	assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, NULL), 1);
+
+	/* MR11's, naming version 1 too, comes later: refused */
+	m = ver_update(MR11, DMM_HI_SAME_IFACE, 1);
+	feed(&la, MR11, &m, T0 + 30);
+	r = only(&la, DMM_MSG_LOC_ACK, MR11);
+	assert_int_equal(r.status, DMM_ST_STALE_VERSION);
+	assert_addr(&r.prev_location, MR13);
+	assert_true(r.present & DMM_P_VER);
+	assert_int_equal(r.ver[0], 2);
+	b = bindings(&la);
+	assert_addr(&b.v[0].location, MR13);
+	assert_int_equal(b.v[0].seq, 2);
+	assert_true(nt_log_has(&la, "refused: the binding moved on (version 1, now 2"));
+
+	/* MR13 itself, naming an old version (an ack it missed): taken */
+	m = ver_update(MR13, DMM_HI_NOT_CHANGED, 1);
+	feed(&la, MR13, &m, T0 + 40);
+	r = only(&la, DMM_MSG_LOC_ACK, MR13);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.ver[0], 3);
+
+	/* MR11 again with the version it was told: taken, notified */
+	m = ver_update(MR11, DMM_HI_SAME_IFACE, 3);
+	feed(&la, MR11, &m, T0 + 50);
+	assert_true(find(&la, DMM_MSG_LOC_ACK, MR11, &r) >= 0);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.ver[0], 4);
+	assert_addr(&bindings(&la).v[0].location, MR11);
+
+	/* no version named: as before */
+	m = ver_update(MR13, DMM_HI_SAME_IFACE, 0);
+	feed(&la, MR13, &m, T0 + 60);
+	assert_true(find(&la, DMM_MSG_LOC_ACK, MR13, &r) >= 0);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.ver[0], 5);
+	assert_addr(&bindings(&la).v[0].location, MR13);
 }
 
 static void
@@ -1065,17 +1148,26 @@ test_update_by_mnid(void **state)
 	assert_int_equal(only(&la, DMM_MSG_LOC_ACK, MR12).status, DMM_ST_NOT_FOUND);
 }
 
+/* The setup with lm-a started again with these limits. */
 static int
-setup_subs(void **state)
+setup_limits(void **state, uint32_t max_subscribers, uint32_t max_pending)
 {
 	struct dmm_config c;
 
 	setup(state);
 	nt_stop(&la);
 	lm_config(&c, "lm-a", LMA, 0, 16);
-	c.limits.max_subscribers = 2;
+	c.limits.max_subscribers = max_subscribers;
+	if (max_pending)
+		c.limits.max_pending = max_pending;
 	assert_int_equal(nt_start(&la, &c, T0), 0);
 	return 0;
+}
+
+static int
+setup_subs(void **state)
+{
+	return setup_limits(state, 2, 0);
 }
 
 static void
@@ -1111,15 +1203,7 @@ test_subscribers_bounded(void **state)
 static int
 setup_pending(void **state)
 {
-	struct dmm_config c;
-
-	setup(state);
-	nt_stop(&la);
-	lm_config(&c, "lm-a", LMA, 0, 16);
-	c.limits.max_pending = 2;
-	c.limits.max_subscribers = 4;
-	assert_int_equal(nt_start(&la, &c, T0), 0);
-	return 0;
+	return setup_limits(state, 4, 2);
 }
 
 static void
@@ -1833,6 +1917,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forward_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_query_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_by_mnid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_late_answers, setup, teardown),

@@ -246,6 +246,96 @@ test_roundtrip_full(void **state)
 	}
 }
 
+/* A per-host locator for each of m's HNPs. */
+static void
+add_phls(struct dmm_msg *m)
+{
+	m->present |= DMM_P_PHL;
+	m->n_phl = m->n_hnp;
+	for (unsigned i = 0; i < m->n_hnp; i++) {
+		m->phl[i] = m->hnp[i];
+		m->phl[i].addr.s6_addr[4] = 0xa1;
+	}
+}
+
+/* Binding versions (XO_VER): like XO_PHL, one per HNP on every type but
+ * HOA_REQ/REP; 4 HNPs, 4 PHLs and 4 VERs fit with every other option a
+ * type has, sealed. The option's bytes, and the refusals: more VERs than
+ * HNPs, VER without HNP, a short option, a fifth. */
+static void
+test_ver(void **state)
+{
+	static const uint8_t opt[] = { 0x12, 3, 10, 0x12, 0x34 };
+	uint8_t buf[DMM_MSG_MAX], b[DMM_MSG_MAX];
+	struct dmm_msg m, out;
+	struct dmm_msg_span sp;
+	int t, len;
+	size_t i;
+
+	(void)state;
+	for (t = 1; t < DMM_MSG_TYPE_COUNT; t++) {
+		full_msg(t, &m);
+		add_phls(&m);
+		m.present |= DMM_P_VER;
+		m.n_ver = DMM_MAX_HNP;
+		for (i = 0; i < DMM_MAX_HNP; i++)
+			m.ver[i] = (uint16_t)(0xfff0 + i);
+		len = dmm_msg_encode(&m, buf, sizeof(buf));
+		if (t == DMM_MSG_HOA_REQ || t == DMM_MSG_HOA_REP) {
+			assert_int_equal(len, DMM_E_MALFORMED);
+			continue;
+		}
+		roundtrip(&m);
+		len = dmm_msg_encode_auth(&m, 1, buf, sizeof(buf), &i);
+		assert_true(len > 0);
+		assert_int_equal(decode_copy(buf, (size_t)len, &out, &sp), 0);
+		assert_int_equal(out.n_ver, DMM_MAX_HNP);
+		assert_int_equal(out.ver[3], 0xfff3);
+	}
+
+	min_msg(DMM_MSG_LOC_QUERY, &m); /* HNP not mandatory there */
+	m.present |= DMM_P_HNP | DMM_P_VER;
+	m.n_hnp = 1;
+	m.hnp[0] = (struct dmm_prefix){ ip("2001:db8:1:1200::"), 64 };
+	m.n_ver = 1;
+	m.ver[0] = 0x1234;
+	len = dmm_msg_encode(&m, buf, sizeof(buf));
+	assert_true(len > 0);
+	for (i = 0; i + sizeof(opt) <= (size_t)len; i++)
+		if (memcmp(buf + i, opt, sizeof(opt)) == 0)
+			break;
+	assert_true(i + sizeof(opt) <= (size_t)len);
+	assert_int_equal(decode_copy(buf, (size_t)len, &out, &sp), 0);
+	assert_int_equal(out.n_ver, 1);
+	assert_int_equal(out.ver[0], 0x1234);
+	/* a short option */
+	memcpy(b, buf, (size_t)len);
+	b[i + 1] = 2;
+	assert_int_equal(decode_copy(b, (size_t)len, &out, &sp), DMM_E_MALFORMED);
+	/* its HNP dropped (HNP 16 18 ...: the option made PadN of the same
+	 * length): a VER without HNP */
+	memcpy(b, buf, (size_t)len);
+	for (size_t k = 0; k + 20 <= (size_t)len; k++)
+		if (b[k] == 0x16 && b[k + 1] == 18) {
+			b[k] = 1; /* PadN, its 18 bytes zero */
+			memset(b + k + 2, 0, 18);
+			break;
+		}
+	assert_int_equal(decode_copy(b, (size_t)len, &out, &sp), DMM_E_MALFORMED);
+	b[i] = 1; /* the same with the VER made padding too: fine */
+	memset(b + i + 2, 0, 3);
+	assert_int_equal(decode_copy(b, (size_t)len, &out, &sp), 0);
+	/* the encoder: more versions than prefixes, versions without prefixes */
+	m.n_ver = 2;
+	assert_int_equal(dmm_msg_encode(&m, buf, sizeof(buf)), DMM_E_MALFORMED);
+	m.n_ver = 0;
+	assert_int_equal(dmm_msg_encode(&m, buf, sizeof(buf)), DMM_E_MALFORMED);
+	m.present &= ~(uint32_t)DMM_P_HNP;
+	m.n_hnp = 0;
+	m.n_ver = 1;
+	assert_int_equal(dmm_msg_encode(&m, buf, sizeof(buf)), DMM_E_MALFORMED);
+}
+
 /* Per-host locators (XO_PHL, routing locator): every type but HOA_REQ/REP
  * carries one per HNP, in HNP order; 4 HNPs + 4 PHLs fit with every other
  * option a type has. */
@@ -263,12 +353,7 @@ test_phl(void **state)
 	(void)state;
 	for (t = 1; t < DMM_MSG_TYPE_COUNT; t++) {
 		full_msg(t, &m);
-		m.present |= DMM_P_PHL;
-		m.n_phl = DMM_MAX_HNP;
-		for (i = 0; i < DMM_MAX_HNP; i++) {
-			m.phl[i] = m.hnp[i];
-			m.phl[i].addr.s6_addr[4] = 0xa1;
-		}
+		add_phls(&m);
 		m.phl[2].len = 0; /* none for that prefix */
 		memset(&m.phl[2].addr, 0, 16);
 		len = dmm_msg_encode(&m, buf, sizeof(buf));
@@ -1077,6 +1162,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip_full),
 		cmocka_unit_test(test_roundtrip_min),
 		cmocka_unit_test(test_phl),
+		cmocka_unit_test(test_ver),
 		cmocka_unit_test(test_roundtrip_variants),
 		cmocka_unit_test(test_origin_where),
 		cmocka_unit_test(test_lifetime_units),

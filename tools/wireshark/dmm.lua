@@ -25,8 +25,8 @@ local MH_LRI, MH_LRA, MH_UPN, MH_UPA = 17, 18, 19, 20
 local OPT_PAD1, OPT_PADN, OPT_MNID, OPT_EXP = 0, 1, 8, 18
 local OPT_HNP, OPT_HI, OPT_TS, OPT_MAG = 22, 23, 27, 51
 local XO_FUNC, XO_FLAGS, XO_PREV, XO_HOME, XO_TARGET = 1, 2, 3, 4, 5
-local XO_ORIGIN, XO_LIFETIME, XO_AUTH, XO_PHL = 6, 7, 8, 9
-local MSG_MAX, MAX_OPTIONS, MAX_HNP, MNID_MAX = 512, 20, 4, 32
+local XO_ORIGIN, XO_LIFETIME, XO_AUTH, XO_PHL, XO_VER = 6, 7, 8, 9, 10
+local MSG_MAX, MAX_OPTIONS, MAX_HNP, MNID_MAX = 512, 24, 4, 32
 local F_ALL = 0x00ff
 
 local mh_names = {
@@ -55,14 +55,15 @@ local opt_names = {
 local xo_names = {
 	"XO_FUNC", "XO_FLAGS", "XO_PREV (previous location)", "XO_HOME (anchor MR)",
 	"XO_TARGET (address looked up)", "XO_ORIGIN", "XO_LIFETIME", "XO_AUTH",
-	"XO_PHL (per-host locator)",
+	"XO_PHL (per-host locator)", "XO_VER (binding version)",
 }
-local xo_len = { 1, 2, 16, 16, 16, 18, 4, 36, 17 } -- data after the sub-type byte
+local xo_len = { 1, 2, 16, 16, 16, 18, 4, 36, 17, 2 } -- data after the sub-type byte
 local func_names = { "HAA", "LM" }
 local mnid_names = { [1] = "NAI", [5] = "EUI-48", [6] = "EUI-64" }
 local status_names = {
 	[0] = "OK", [128] = "Reason unspecified", [129] = "Administratively prohibited",
 	[130] = "Insufficient resources", [133] = "Not found", [134] = "Not authoritative",
+	[135] = "Stale binding version",
 }
 local handoff_names = {
 	"New interface (attach)", "Handoff between different interfaces",
@@ -75,14 +76,14 @@ local handoff_names = {
 -- itself, and the optional fields (P_*) it may carry.
 local P_MNID, P_HNP, P_HANDOFF, P_LOCATION, P_PREV = 0x1, 0x2, 0x4, 0x8, 0x10
 local P_TARGET, P_ORIGIN, P_TIMESTAMP, P_AUTH, P_HOME = 0x20, 0x40, 0x80, 0x100, 0x200
-local P_PHL = 0x400
+local P_PHL, P_VER = 0x400, 0x800
 local P_BASE = P_MNID + P_HNP + P_TIMESTAMP + P_LOCATION + P_PREV + P_HOME
-local P_LOC = P_BASE + P_PHL -- every type but HOA_REQ/HOA_REP
+local P_LOC = P_BASE + P_PHL + P_VER -- every type but HOA_REQ/HOA_REP
 local p_names = {
 	[P_MNID] = "MN-ID", [P_HNP] = "HNP", [P_HANDOFF] = "Handoff Indicator",
 	[P_LOCATION] = "MAG address (location)", [P_PREV] = "XO_PREV",
 	[P_TARGET] = "XO_TARGET", [P_ORIGIN] = "XO_ORIGIN", [P_TIMESTAMP] = "Timestamp",
-	[P_AUTH] = "XO_AUTH", [P_HOME] = "XO_HOME", [P_PHL] = "XO_PHL",
+	[P_AUTH] = "XO_AUTH", [P_HOME] = "XO_HOME", [P_PHL] = "XO_PHL", [P_VER] = "XO_VER",
 }
 local desc = {
 	[MSG.HOA_REQ] = { life = "4s", wire = 0x3, allowed = P_BASE + P_HANDOFF },
@@ -197,6 +198,7 @@ F("origin", ProtoField.ipv6("dmm.opt.origin", "Origin (requesting MR)"))
 F("opt_life", ProtoField.uint32("dmm.opt.lifetime", "Lifetime (seconds)", base.DEC))
 F("phl_plen", ProtoField.uint8("dmm.opt.phl.plen", "Locator prefix length", base.DEC))
 F("phl", ProtoField.ipv6("dmm.opt.phl", "Per-host locator (of the HNP of the same rank)"))
+F("ver", ProtoField.uint16("dmm.opt.ver", "Binding version (of the HNP of the same rank)", base.DEC))
 F("keyid", ProtoField.uint32("dmm.opt.auth.keyid", "Key ID", base.HEX))
 F("mac", ProtoField.bytes("dmm.opt.auth.mac", "HMAC-SHA-256"))
 
@@ -361,7 +363,7 @@ local function dissect(tvb, pinfo, tree)
 
 	-- fixed part; m collects what dmm_msg_decode would fill in
 	local m = { seq = 0, flags = 0, status = 0, code = 0, lifetime = 0, present = 0, n_hnp = 0,
-		hnp_len = {}, n_phl = 0, phl_len = {} }
+		hnp_len = {}, n_phl = 0, phl_len = {}, n_ver = 0 }
 	local flags_item -- dmm.flags when the wire carries it (Exp MH)
 	if mh == MH_BU then
 		m.seq = tvb(6, 2):uint()
@@ -654,6 +656,15 @@ local function dissect(tvb, pinfo, tree)
 								m.n_phl = m.n_phl + 1
 								m.phl_len[m.n_phl] = plen
 								if band(m.present, P_PHL) == 0 then m.present = m.present + P_PHL end
+							elseif sub == XO_VER then
+								-- repeatable, the i-th for the i-th HNP
+								oi:add(f.ver, tvb(x, 2))
+								oi:append_text(": " .. tvb(x, 2):uint())
+								if m.n_ver >= MAX_HNP then
+									err(oi, "toomany", string.format("more than %d XO_VER", MAX_HNP))
+								end
+								m.n_ver = m.n_ver + 1
+								if band(m.present, P_VER) == 0 then m.present = m.present + P_VER end
 							elseif sub == XO_AUTH then
 								oi:add(f.keyid, tvb(x, 4))
 								oi:add(f.mac, tvb(x + 4, 32))
@@ -708,6 +719,13 @@ local function dissect(tvb, pinfo, tree)
 							i, m.phl_len[i], m.hnp_len[i]))
 					end
 				end
+			end
+		end
+		if band(p, P_VER) ~= 0 then
+			if band(p, P_HNP) == 0 then
+				err(titem, "malformed", "XO_VER without HNP")
+			elseif m.n_ver > m.n_hnp then
+				err(titem, "malformed", "more XO_VER than HNP")
 			end
 		end
 		if kind == MSG.LM_FWD and (m.code == 0 or m.code > 14) then

@@ -67,6 +67,7 @@ OPTION_FIELDS = {
     "mnid": ["dmm.opt.mnid.subtype", "dmm.opt.mnid"],
     "hnp": ["dmm.opt.hnp.reserved", "dmm.opt.hnp.plen", "dmm.opt.hnp"],
     "phl": ["dmm.opt.exp.subtype", "dmm.opt.phl.plen", "dmm.opt.phl"],
+    "ver": ["dmm.opt.exp.subtype", "dmm.opt.ver"],
     "handoff": ["dmm.opt.handoff.reserved", "dmm.opt.handoff"],
     "location": ["dmm.opt.mag.reserved", "dmm.opt.mag.plen", "dmm.opt.location"],
     "prev": ["dmm.opt.exp.subtype", "dmm.opt.prev"],
@@ -227,7 +228,7 @@ def addr(s):
 
 def lua_fields(proto):
     """What the dissector says, in dmmdump's terms."""
-    got, hnp, plen, phl = {}, [], None, []
+    got, hnp, plen, phl, ver = {}, [], None, [], []
     for f in walk(proto):
         n, show, val = f.get("name"), f.get("show", ""), f.get("value", "")
         if n == "dmm.type":
@@ -255,6 +256,8 @@ def lua_fields(proto):
             plen = show
         elif n == "dmm.opt.phl":
             phl.append("%s/%s" % (addr(show), plen))
+        elif n == "dmm.opt.ver":
+            ver.append(int(show))
         elif n == "dmm.opt.handoff":
             got["handoff"] = int(show)
         elif n in ("dmm.opt.location", "dmm.opt.prev", "dmm.opt.home",
@@ -272,6 +275,8 @@ def lua_fields(proto):
         got["hnp"] = hnp
     if phl:
         got["phl"] = phl
+    if ver:
+        got["ver"] = ver
     return got
 
 

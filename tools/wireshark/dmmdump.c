@@ -97,6 +97,12 @@ fields(const struct dmm_msg *m, bool auth)
 		}
 		printf("]");
 	}
+	if (m->present & DMM_P_VER) {
+		printf(",\"ver\":[");
+		for (i = 0; i < m->n_ver; i++)
+			printf("%s%u", i ? "," : "", m->ver[i]);
+		printf("]");
+	}
 	if (m->present & DMM_P_HANDOFF)
 		printf(",\"handoff\":%u", m->handoff);
 	if (m->present & DMM_P_LOCATION)
