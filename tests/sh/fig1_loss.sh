@@ -63,9 +63,10 @@ rtx0=$(sum_counter retransmit $ROUTERS)
 # default every move of MN2 is quick (MR31 -> MR32 -> MR31 -> ..., within
 # one local network) and so are MN1's to MR11 and MR12 (MR12 -> MR11 ->
 # MR2, MR2 -> MR12 -> MR11); MN1's moves to MR2 wait: MR2's update reaches
-# LM1 through LM2 (LM_FWD), whose retransmissions can still land after MN1
-# has moved on (known, not fixed: SECURITY.md, "Quick returns, an update
-# still in flight"). FIG1_LOSS_SETTLE=1 (the default): every move waits;
+# LM1 through LM2 (LM_FWD), whose retransmissions could land after MN1 had
+# moved on (fixed since by the binding versions, SECURITY.md "Quick returns,
+# an update still in flight", tested in test_fig1_quickret; 0 below makes
+# them quick too). FIG1_LOSS_SETTLE=1 (the default): every move waits;
 # mixed: as above; 0: none does. mixed is not the default: in CI (19:2x
 # UTC) it ended once with MRGW caching MN2's prefix at MR31 while MN2 was
 # at MR32 (a stale redirect, 280 s of cache left; known, SECURITY.md):
