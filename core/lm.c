@@ -137,6 +137,7 @@ struct lm_replica {
 	struct dmm_mnid mnid;
 	uint8_t n_hnp;
 	struct dmm_prefix hnp[DMM_MAX_HNP];
+	uint16_t ver[DMM_MAX_HNP]; /* each binding's version (origin_seq), 0: unknown */
 	struct in6_addr location;
 	struct in6_addr home;
 	dmm_time_t expires;
@@ -1113,8 +1114,11 @@ lm_defer_run(struct dmm_node *n, dmm_time_t now, dmm_time_t *next)
 
 		lm->dq_head = (lm->dq_head + 1) % lm->n_fwd;
 		lm->dq_n--;
+		/* as lm_notify_done: not to a subscriber silent for a cache
+		 * lifetime (its entry is gone) */
 		if ((s = lm_sub_of(lm, cookie, &b)) != NULL && s->txn == 0 &&
-		    !addr_eq(&s->addr, lm_addr(lm, b->loc)))
+		    !addr_eq(&s->addr, lm_addr(lm, b->loc)) &&
+		    now < s->since + (dmm_time_t)n->cfg.timers.cache_lifetime_s * 1000)
 			lm_notify_sub(n, b, (uint32_t)cookie & 0xffff, NULL, now);
 	}
 	if (lm->dq_n > 0 && lm->dq[lm->dq_head].at < *next)
@@ -1512,14 +1516,19 @@ lm_rp_apply(struct dmm_node *n, const struct dmm_msg *m, dmm_time_t now)
 	for (i = 0; i < r->n_hnp && !dmm_prefix_eq(&r->hnp[i], &p); i++)
 		;
 	if (m->lifetime == 0) {
-		if (i < r->n_hnp)
-			r->hnp[i] = r->hnp[--r->n_hnp];
+		if (i < r->n_hnp) {
+			r->n_hnp--;
+			r->hnp[i] = r->hnp[r->n_hnp];
+			r->ver[i] = r->ver[r->n_hnp];
+		}
 		if (r->n_hnp == 0)
 			lm_rp_free(lm, r);
 		return DMM_ST_OK;
 	}
 	if (i == r->n_hnp && r->n_hnp < DMM_MAX_HNP)
 		r->hnp[r->n_hnp++] = p;
+	if (i < r->n_hnp) /* the authoritative LM's version (lm_replicate) */
+		r->ver[i] = (m->present & DMM_P_ORIGIN) ? m->origin_seq : 0;
 	r->location = m->location;
 	r->home = (m->present & DMM_P_HOME) ? m->home : m->location;
 	old = r->expires;
@@ -1644,6 +1653,11 @@ lm_rp_answer(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 	rep.mnid = r->mnid;
 	rep.n_hnp = r->n_hnp;
 	memcpy(rep.hnp, r->hnp, sizeof(rep.hnp));
+	/* the versions it had: an update naming one the binding has since
+	 * moved on from is refused, and its MR asks again */
+	rep.n_ver = r->n_hnp;
+	memcpy(rep.ver, r->ver, sizeof(rep.ver));
+	rep.present |= DMM_P_VER;
 	rep.location = r->location;
 	rep.home = r->home;
 	rep.lifetime = remaining_s(r->expires, now);
@@ -1756,6 +1770,7 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 	struct in6_addr prev;
 	bool changed = false, created = false;
 
+	*ver = 0;
 	dmm_prefix_mask(&p);
 	b = lm_find(n->lm, &p);
 	/* Only the MR that sent (sealed) the update may be bound, or the MR
@@ -1771,8 +1786,9 @@ lm_bind(struct dmm_node *n, const struct lm_ctx *ctx, struct dmm_prefix p,
 			 "deregistration", addr_str(&ctx->requester, r), addr_str(loc, a));
 		return DMM_ST_PROHIBITED;
 	}
-	*ver = 0;
-	if (m->lifetime != 0 && b != NULL && !ctx->sync) {
+	if (m->lifetime != 0 && b != NULL && !ctx->sync && b->seq != 0) {
+		/* (a binding of version 0, restored from a record that had
+		 * none, is not checked: its refusal could name no version) */
 		uint16_t v = lm_ver_of(m, &p);
 		if (v != 0 && v != b->seq && !addr_eq(loc, lm_addr(n->lm, b->loc))) {
 			char a[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN], ps[DMM_PREFIX_STRLEN];

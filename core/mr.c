@@ -749,6 +749,7 @@ static void mn_came_back(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 					h->bind_refresh = now;
 			}
 		h->ver = mn_ver_of(rep, i); /* the answer's is the newest */
+		h->stale_tries = 0;
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "came back", now);
 	mn_advertise(n, mn, now);
@@ -1013,7 +1014,9 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 		 * naming the version it has now; a few times at once, then at
 		 * the usual retry pace (two MRs both believing they serve it) */
 		h->ver = rep->ver[0];
-		h->bind_refresh = ++h->stale_tries <= MR_STALE_TRIES ? now :
+		if (h->stale_tries <= MR_STALE_TRIES)
+			h->stale_tries++;
+		h->bind_refresh = h->stale_tries <= MR_STALE_TRIES ? now :
 				  mr_retry_at(n, h->bind_expires, now);
 		mr_peer_log(n, DMM_LOG_INFO, now, "mr: lm had a newer binding, location update "
 			    "sent again");

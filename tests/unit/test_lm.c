@@ -1421,6 +1421,9 @@ test_replica_answers(void **state)
 	assert_addr(&r.location, MR11);
 	assert_addr(&r.home, MR11);
 	assert_int_equal(r.lifetime, LIFE - 1);
+	assert_true(r.present & DMM_P_VER); /* the authoritative binding's version */
+	assert_int_equal(r.n_ver, 1);
+	assert_int_equal(r.ver[0], bindings(&la).v[0].seq);
 	assert_int_equal(bindings(&lb).n, 0); /* no authoritative binding */
 
 	m = query_msg("2001:db8:a:100::5", 0);
