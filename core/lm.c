@@ -581,6 +581,17 @@ lm_loc_set(struct dmm_lm *lm, uint16_t *field, const struct in6_addr *a)
 	return 0;
 }
 
+/* The version of the binding of the prefix rep is about to list (its
+ * hnp[n_hnp]): earlier prefixes without one get 0 (unknown). */
+static void
+lm_rep_ver(struct dmm_msg *rep, uint16_t ver)
+{
+	while (rep->n_ver < rep->n_hnp)
+		rep->ver[rep->n_ver++] = 0;
+	rep->ver[rep->n_ver++] = ver;
+	rep->present |= DMM_P_VER;
+}
+
 /* Add binding b to a reply: the first one gives MN id, locators, lifetime. */
 static void
 lm_fill(const struct dmm_lm *lm, struct dmm_msg *rep, const struct lm_binding *b,
@@ -605,10 +616,7 @@ lm_fill(const struct dmm_lm *lm, struct dmm_msg *rep, const struct lm_binding *b
 			rep->phl[rep->n_phl++] = *phl;
 			rep->present |= DMM_P_PHL;
 		}
-		while (rep->n_ver < rep->n_hnp) /* earlier prefixes: unknown */
-			rep->ver[rep->n_ver++] = 0;
-		rep->ver[rep->n_ver++] = b->seq;
-		rep->present |= DMM_P_VER;
+		lm_rep_ver(rep, b->seq);
 		rep->hnp[rep->n_hnp++] = lm_pfx(lm, b);
 		rep->present |= DMM_P_HNP;
 	}
@@ -1042,9 +1050,6 @@ lm_subscribe_as(struct dmm_node *n, struct lm_binding *b, const struct in6_addr 
 		lm_sub_persist(n, b, who, false);
 }
 
-/* One LM_NOTIFY of b's location to its subscriber i, superseding the one in
- * flight; prev, the MR the binding left (NULL: a notification sent again,
- * which names none). */
 /* The binding and subscriber a notification's cookie names, if both are
  * still the ones it was sent for (NULL otherwise). */
 static struct lm_sub *
@@ -1065,6 +1070,14 @@ lm_sub_of(struct dmm_lm *lm, uint64_t cookie, struct lm_binding **bp)
 		return NULL;
 	*bp = b;
 	return &x->subs[i];
+}
+
+/* May subscriber s still cache the binding: heard from (subscribed or
+ * acked) within a cache lifetime? Only then is it told again. */
+static bool
+lm_sub_may_cache(const struct dmm_node *n, const struct lm_sub *s, dmm_time_t now)
+{
+	return now < s->since + (dmm_time_t)n->cfg.timers.cache_lifetime_s * 1000;
 }
 
 /* A notification the pending table had no room for: queued, to be sent
@@ -1114,17 +1127,17 @@ lm_defer_run(struct dmm_node *n, dmm_time_t now, dmm_time_t *next)
 
 		lm->dq_head = (lm->dq_head + 1) % lm->n_fwd;
 		lm->dq_n--;
-		/* as lm_notify_done: not to a subscriber silent for a cache
-		 * lifetime (its entry is gone) */
 		if ((s = lm_sub_of(lm, cookie, &b)) != NULL && s->txn == 0 &&
-		    !addr_eq(&s->addr, lm_addr(lm, b->loc)) &&
-		    now < s->since + (dmm_time_t)n->cfg.timers.cache_lifetime_s * 1000)
+		    !addr_eq(&s->addr, lm_addr(lm, b->loc)) && lm_sub_may_cache(n, s, now))
 			lm_notify_sub(n, b, (uint32_t)cookie & 0xffff, NULL, now);
 	}
 	if (lm->dq_n > 0 && lm->dq[lm->dq_head].at < *next)
 		*next = lm->dq[lm->dq_head].at;
 }
 
+/* One LM_NOTIFY of b's location to its subscriber i, superseding the one in
+ * flight; prev, the MR the binding left (NULL: a notification sent again,
+ * which names none). */
 static void
 lm_notify_sub(struct dmm_node *n, struct lm_binding *b, uint32_t i, const struct in6_addr *prev,
 	      dmm_time_t now)
@@ -1197,7 +1210,7 @@ lm_notify_done(struct dmm_node *n, uint64_t cookie, const struct dmm_msg *rep, d
 	}
 	if (addr_eq(&s->addr, lm_addr(lm, b->loc)))
 		return; /* the MN is at the subscriber now */
-	if (now < s->since + (dmm_time_t)n->cfg.timers.cache_lifetime_s * 1000) {
+	if (lm_sub_may_cache(n, s, now)) {
 		lm_sub_log(n, b, s, "active", "active", "notification never acked, sent again");
 		lm_notify_sub(n, b, i, NULL, now);
 		return;
@@ -1596,10 +1609,9 @@ lm_sync_in(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 {
 	struct lm_ctx c = *ctx;
 	struct dmm_msg rep = { 0 };
-
-	c.sync = true;
 	uint16_t ver;
 
+	c.sync = true;
 	lm_status(n, ctx, lm_bind(n, &c, ctx->m->hnp[0], &rep, &ver, now), now);
 }
 
@@ -2170,12 +2182,8 @@ lm_update(struct dmm_node *n, const struct lm_ctx *ctx, dmm_time_t now)
 		st = lm_bind(n, ctx, m->hnp[i], &rep, &ver, now);
 		if (st != DMM_ST_OK)
 			rep.status = st;
-		if (ver != 0) { /* the binding's version now, for the sender's next update */
-			while (rep.n_ver < rep.n_hnp)
-				rep.ver[rep.n_ver++] = 0;
-			rep.ver[rep.n_ver++] = ver;
-			rep.present |= DMM_P_VER;
-		}
+		if (ver != 0) /* the binding's version now, for the sender's next update */
+			lm_rep_ver(&rep, ver);
 		rep.hnp[rep.n_hnp++] = m->hnp[i];
 	}
 	rep.present |= DMM_P_HNP | (m->present & DMM_P_MNID);

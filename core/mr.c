@@ -713,13 +713,13 @@ static struct in6_addr mn_home_of(const struct dmm_node *n, const struct dmm_msg
 	return in6addr_any;
 }
 
-/* Link flap: the LM still has us as the MN's location. */
 /* The LM's version of the binding of an answer's i-th prefix, 0 if none. */
 static uint16_t mn_ver_of(const struct dmm_msg *rep, unsigned i)
 {
 	return (rep->present & DMM_P_VER) && i < rep->n_ver ? rep->ver[i] : 0;
 }
 
+/* Link flap: the LM still has us as the MN's location. */
 static void mn_came_back(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
 			 dmm_time_t now)
 {

@@ -864,6 +864,35 @@ test_stale_version(void **state)
 	assert_addr(&bindings(&la).v[0].location, MR13);
 }
 
+/* A binding of version 0 (restored from a record written before there
+ * were versions) is not checked: an update naming any version is taken
+ * (a refusal could name no version for its MR to ask again with), and the
+ * binding has one from then on. */
+static void
+test_version_zero_unchecked(void **state)
+{
+	static struct nt_store st;
+	struct dmm_config c;
+	struct dmm_msg m, r;
+
+	memset(&st, 0, sizeof(st));
+	la.store = &st;
+	bind_mn1();
+	assert_int_equal(st.n, 1);
+	st.r[0].seq = 0;
+	nt_stop(&la);
+	lm_config(&c, "lm-a", LMA, 0, 16);
+	assert_int_equal(nt_start(&la, &c, T0 + 100), 0);
+	assert_int_equal(nt_restore(&la, &st, T0 + 100), 1);
+	assert_int_equal(bindings(&la).v[0].seq, 0);
+	m = ver_update(MR13, DMM_HI_SAME_IFACE, 7);
+	feed(&la, MR13, &m, T0 + 200);
+	assert_true(find(&la, DMM_MSG_LOC_ACK, MR13, &r) >= 0);
+	assert_int_equal(r.status, DMM_ST_OK);
+	assert_int_equal(r.ver[0], 1);
+	assert_addr(&bindings(&la).v[0].location, MR13);
+}
+
 static void
 test_forward_timeout(void **state)
 {
@@ -1268,6 +1297,43 @@ test_notify_deferred(void **state)
 		dmm_node_timer(la.node, u);
 		assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, &at), 0);
 	}
+}
+
+/* The same shortage just before the subscribers' cache entries run out
+ * (a cache lifetime since they subscribed): the refused notification, due
+ * after that, is not sent (the entry it would correct is gone), as after a
+ * lost round (lm_notify_done). */
+static void
+test_notify_deferred_silent(void **state)
+{
+	static const char *const mrs[] = { MR12, MR13, MR21 };
+	const struct dmm_config *c = dmm_node_config(la.node);
+	dmm_time_t tm = T0 + 10 + (dmm_time_t)c->timers.cache_lifetime_s * 1000 - 500;
+	struct dmm_msg m, r, ack;
+	uint16_t seqs[3] = { 0 };
+	bool told[3] = { false };
+
+	bind_mn1();
+	for (unsigned i = 0; i < 3; i++) {
+		m = query_msg("2001:db8:a:100::5", DMM_F_SUBSCRIBE);
+		feed(&la, mrs[i], &m, T0 + 10 + i);
+	}
+	m = update_msg(1, HNP, MR11, LIFE);
+	m.location = nt_a6("2001:db8:ff::14");
+	feed(&la, MR11, &m, tm);
+	assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, NULL), 2);
+	assert_true(nt_log_has(&la, "pending table full, notification deferred"));
+	for (unsigned i = 0; i < 3; i++)
+		if (find(&la, DMM_MSG_LM_NOTIFY, mrs[i], &r) >= 0)
+			seqs[i] = r.seq, told[i] = true;
+	for (unsigned i = 0; i < 3; i++)
+		if (told[i]) {
+			ack = (struct dmm_msg){ .type = DMM_MSG_LM_NOTIFY_ACK, .seq = seqs[i] };
+			feed(&la, mrs[i], &ack, tm + 10);
+		}
+	nt_clear(&la);
+	dmm_node_timer(la.node, tm + 1000);
+	assert_int_equal(nt_count(&la, DMM_MSG_LM_NOTIFY, NULL), 0);
 }
 
 /* ---- replication (lm_replicate) ---- */
@@ -1921,6 +1987,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forward_query_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_zero_unchecked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_by_mnid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_late_answers, setup, teardown),
@@ -1932,6 +1999,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_update_by_mnid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribers_bounded, setup_subs, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_deferred, setup_pending, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_deferred_silent, setup_pending, teardown),
 		cmocka_unit_test_setup_teardown(test_replicate_sent, setup_repl, teardown),
 		cmocka_unit_test_setup_teardown(test_replicate_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_answers, setup_repl, teardown),

@@ -466,6 +466,92 @@ static void test_stale_pmr_healed(void **state)
 	assert_int_equal(nt_count(&T, DMM_MSG_CTX_REQ, NULL), 0);
 }
 
+/* The index of the last LOC_UPDATE captured at or after from, or -1. */
+static int last_update(unsigned from)
+{
+	struct dmm_msg m;
+	int k = -1;
+
+	for (unsigned i = from; i < T.n_sent; i++)
+		if (nt_open(&T, i, &m) == 0 && m.type == DMM_MSG_LOC_UPDATE)
+			k = (int)i;
+	return k;
+}
+
+/* Binding versions at the MR: the LOC_UPDATE of an MN that moved here
+ * names the version the LM's answer gave; a refusal as stale (status 135,
+ * with the binding's version now) while the MN is here is answered with the
+ * update again, naming that version, at once (MR_STALE_TRIES times in a
+ * row); beyond, at the retry pace, so that refusals (two MRs both sure
+ * they serve the MN, or forged answers) never make a storm; an ack's
+ * version is the one the next refresh names. */
+static void test_stale_version_resent(void **state)
+{
+	struct dmm_msg q = { .status = DMM_ST_OK, .lifetime = 600 };
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 3600 };
+	struct dmm_msg m;
+	dmm_time_t t = T0 + 20;
+	int k;
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	set_hnp(&q, HNP_B);
+	q.present |= DMM_P_LOCATION | DMM_P_HOME | DMM_P_VER;
+	q.location = q.home = nt_a6(PMR);
+	q.n_ver = 1;
+	q.ver[0] = 5;
+	assert_int_equal(answer(0, &q, T0 + 5), 0);
+	sent(1, DMM_MSG_CTX_REQ, PMR);
+	assert_int_equal(answer_status(1, DMM_ST_OK, T0 + 10), 0);
+	set_hnp(&r, HNP_B);
+	r.present |= DMM_P_HOME;
+	r.home = nt_a6(PMR);
+	assert_int_equal(answer(2, &r, T0 + 12), 0);
+	m = sent(3, DMM_MSG_LOC_UPDATE, LM_A);
+	assert_true(m.present & DMM_P_VER);
+	assert_int_equal(m.ver[0], 5);
+	k = 3;
+	for (unsigned n = 1; n <= 4; n++, t += 10) {
+		struct dmm_msg a = { .status = DMM_ST_STALE_VERSION, .flags = DMM_F_PROXY,
+				     .present = DMM_P_PREV_LOCATION | DMM_P_VER, .n_ver = 1 };
+		unsigned mark = T.n_sent;
+
+		set_hnp(&a, HNP_B);
+		a.prev_location = nt_a6(NMR);
+		a.ver[0] = (uint16_t)(10 + n);
+		assert_int_equal(answer((unsigned)k, &a, t), 0);
+		dmm_node_timer(T.node, t);
+		k = last_update(mark);
+		if (n <= 3) { /* at once, naming the version it was told */
+			assert_true(k >= 0);
+			m = sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
+			assert_int_equal(m.ver[0], 10 + n);
+		} else { /* then no sooner than the retry pace */
+			assert_int_equal(k, -1);
+			assert_true(dmm_node_next_deadline(T.node) >= t + 1000);
+		}
+	}
+	/* the next try names the last version it was told; its ack's
+	 * version is the one the next refresh names */
+	t = dmm_node_next_deadline(T.node);
+	dmm_node_timer(T.node, t);
+	k = last_update(0);
+	m = sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
+	assert_int_equal(m.ver[0], 14);
+	{
+		struct dmm_msg a = { .status = DMM_ST_OK, .lifetime = 600, .flags = DMM_F_PROXY,
+				     .present = DMM_P_VER, .n_ver = 1 };
+		set_hnp(&a, HNP_B);
+		a.ver[0] = 15;
+		assert_int_equal(answer((unsigned)k, &a, t + 1), 0);
+	}
+	nt_clear(&T);
+	dmm_node_timer(T.node, t + 600 * 1000);
+	k = last_update(0);
+	assert_true(k >= 0);
+	m = sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
+	assert_int_equal(m.ver[0], 15);
+}
+
 /* The usual case: the LM names the pMR already told, or this MR. */
 static void test_loc_ack_same_pmr(void **state)
 {
@@ -1400,6 +1486,7 @@ int main(void)
 		T_(test_initial_attach_no_lm_update),
 		T_(test_move_here),
 		T_(test_stale_pmr_healed),
+		T_(test_stale_version_resent),
 		T_(test_loc_ack_same_pmr),
 		T_(test_move_here_lease_gone),
 		T_(test_reattach_same_mr),
