@@ -226,16 +226,27 @@ static void initial_attach(dmm_time_t t)
 	nt_clear(&T);
 }
 
-/* The LM says MN1 is served by PMR with HNP_B: this MR is the nMR. */
-static void lm_says_moved(unsigned i, dmm_time_t t)
+/* The LM says MN1 is served by PMR with HNP_B (its binding at version
+ * ver, 0: none named): this MR is the nMR. */
+static void lm_says_moved_ver(unsigned i, dmm_time_t t, uint16_t ver)
 {
 	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 600 };
 
+	if (ver) {
+		r.present |= DMM_P_VER;
+		r.n_ver = 1;
+		r.ver[0] = ver;
+	}
 	set_hnp(&r, HNP_B);
 	r.present |= DMM_P_LOCATION | DMM_P_HOME;
 	r.location = nt_a6(PMR);
 	r.home = nt_a6(PMR);
 	assert_int_equal(answer(i, &r, t), 0);
+}
+
+static void lm_says_moved(unsigned i, dmm_time_t t)
+{
+	lm_says_moved_ver(i, t, 0);
 }
 
 /* ---- tests ---- */
@@ -413,21 +424,30 @@ static void test_move_here(void **state)
 /* nMR: moved here from PMR as the LM said (PMR answers the context transfer
  * with ctx_st); the LOC_ACK of its update names prev as the MR that served
  * the MN. Leaves what was sent captured. */
-static void move_here_acked(uint8_t ctx_st, const char *prev)
+/* nMR: moved here from PMR as the LM said (binding version ver), PMR
+ * answers the context transfer with ctx_st, the HAA the lease: the
+ * LOC_UPDATE sent (captured message 3). */
+static struct dmm_msg move_here(uint8_t ctx_st, uint16_t ver)
 {
 	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 3600 };
-	struct dmm_msg a = { .status = DMM_ST_OK, .lifetime = 600, .flags = DMM_F_PROXY,
-			     .present = DMM_P_PREV_LOCATION };
 
 	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
-	lm_says_moved(0, T0 + 5);
+	lm_says_moved_ver(0, T0 + 5, ver);
 	sent(1, DMM_MSG_CTX_REQ, PMR);
 	assert_int_equal(answer_status(1, ctx_st, T0 + 10), 0);
 	set_hnp(&r, HNP_B);
 	r.present |= DMM_P_HOME;
 	r.home = nt_a6(PMR);
 	assert_int_equal(answer(2, &r, T0 + 12), 0);
-	sent(3, DMM_MSG_LOC_UPDATE, LM_A);
+	return sent(3, DMM_MSG_LOC_UPDATE, LM_A);
+}
+
+static void move_here_acked(uint8_t ctx_st, const char *prev)
+{
+	struct dmm_msg a = { .status = DMM_ST_OK, .lifetime = 600, .flags = DMM_F_PROXY,
+			     .present = DMM_P_PREV_LOCATION };
+
+	move_here(ctx_st, 0);
 	set_hnp(&a, HNP_B);
 	a.prev_location = nt_a6(prev);
 	assert_int_equal(answer(3, &a, T0 + 14), 0);
@@ -487,26 +507,10 @@ static int last_update(unsigned from)
  * version is the one the next refresh names. */
 static void test_stale_version_resent(void **state)
 {
-	struct dmm_msg q = { .status = DMM_ST_OK, .lifetime = 600 };
-	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 3600 };
-	struct dmm_msg m;
+	struct dmm_msg m = move_here(DMM_ST_OK, 5);
 	dmm_time_t t = T0 + 20;
 	int k;
 
-	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
-	set_hnp(&q, HNP_B);
-	q.present |= DMM_P_LOCATION | DMM_P_HOME | DMM_P_VER;
-	q.location = q.home = nt_a6(PMR);
-	q.n_ver = 1;
-	q.ver[0] = 5;
-	assert_int_equal(answer(0, &q, T0 + 5), 0);
-	sent(1, DMM_MSG_CTX_REQ, PMR);
-	assert_int_equal(answer_status(1, DMM_ST_OK, T0 + 10), 0);
-	set_hnp(&r, HNP_B);
-	r.present |= DMM_P_HOME;
-	r.home = nt_a6(PMR);
-	assert_int_equal(answer(2, &r, T0 + 12), 0);
-	m = sent(3, DMM_MSG_LOC_UPDATE, LM_A);
 	assert_true(m.present & DMM_P_VER);
 	assert_int_equal(m.ver[0], 5);
 	k = 3;
