@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libfuzzer-14-dev
 libsodium-dev libssl-dev liblmdb-dev libseccomp-dev lmdb-utils libhiredis-dev libjansson-dev libcmocka-dev libmnl-dev libbpf-dev bpftool jq tshark iproute2 nftables iperf3 python3-scapy
-tcpdump procps man-db iptables ethtool iputils-ping libnetfilter-queue-dev python3 groff-base gnuplot-nox
+tcpdump procps kmod man-db iptables ethtool iputils-ping libnetfilter-queue-dev python3 groff-base gnuplot-nox
 bird2
 systemd python3-jsonschema redis-server redis-tools prometheus python3-prometheus-client curl"
 missing=""
