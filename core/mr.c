@@ -151,6 +151,14 @@ dmm_time_t mr_retry_at(struct dmm_node *n, dmm_time_t expires, dmm_time_t now)
 	return now + d / 2 + dmm_random(n, (uint32_t)(d / 2) + 1);
 }
 
+uint32_t mr_backoff(uint32_t *ms)
+{
+	uint64_t d = *ms ? (uint64_t)*ms * 2 : MR_RETRY_MIN_MS;
+
+	*ms = (uint32_t)(d > MR_RETRY_MAX_MS ? MR_RETRY_MAX_MS : d);
+	return *ms;
+}
+
 dmm_time_t mr_defer_at(struct dmm_node *n, dmm_time_t now)
 {
 	return now + MR_DEFER_MS + dmm_random(n, MR_DEFER_MS);
@@ -242,11 +250,8 @@ static void mn_set_state(struct dmm_node *n, struct mr_mn *mn, enum dmm_mn_state
 static void mn_failed_retry(struct dmm_node *n, struct mr_mn *mn, const char *why,
 			    dmm_time_t now)
 {
-	uint64_t ms = mn->retry_ms ? (uint64_t)mn->retry_ms * 2 : MR_RETRY_MIN_MS;
-
 	mn_set_state(n, mn, DMM_MN_FAILED, why, now);
-	mn->retry_ms = (uint32_t)(ms > MR_RETRY_MAX_MS ? MR_RETRY_MAX_MS : ms);
-	mn->retry_at = now + mn->retry_ms;
+	mn->retry_at = now + mr_backoff(&mn->retry_ms);
 }
 
 static struct mr_mn *mn_by_id(struct dmm_node *n, uint64_t id)
@@ -489,6 +494,25 @@ static void mn_release_contexts(struct dmm_node *n, const struct mr_mn *mn, dmm_
 
 /* ---- requests of the attach flow ---- */
 
+/* When to send the LOC_UPDATE of h again after it went unanswered (or
+ * could not be sent). A binding the LM has acknowledged runs on: again
+ * within what is left of it (mr_retry_at). Until the LM acknowledges one
+ * since the MN came here, it sends the MN's traffic to an MR the MN left:
+ * soon, backing off from MR_RETRY_MIN_MS, doubling, with a jitter of up to
+ * half. (Once at the refresh pace: an MN back from an MR two networks away
+ * was bound there for up to a minute when each of its update's five tries
+ * was lost.) */
+static dmm_time_t mn_loc_retry_at(struct dmm_node *n, struct mr_hnp *h, dmm_time_t now)
+{
+	uint32_t ms;
+
+	if (h->acked)
+		return mr_retry_at(n, h->bind_expires, now);
+	ms = mr_backoff(&h->retry_ms);
+	dmm_count(n, DMM_C_REFRESH_RETRY);
+	return now + ms + dmm_random(n, ms / 2 + 1);
+}
+
 static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
 			  uint8_t handoff, uint32_t lifetime, dmm_time_t now)
 {
@@ -516,6 +540,10 @@ static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
 		m.n_ver = 1;
 		m.ver[0] = h->ver;
 	}
+	if (handoff != DMM_HI_NOT_CHANGED && lifetime) { /* the LM has another MR */
+		h->acked = false;
+		h->retry_ms = 0;
+	}
 	h->bind_refresh = mr_refresh_at(n, now, n->cfg.timers.binding_lifetime_s);
 	if (handoff == DMM_HI_NOT_CHANGED)
 		rc = mr_request_refresh(n, mr_lm(n, &m, now), &m, cookie, now);
@@ -523,7 +551,7 @@ static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
 		rc = mr_request(n, mr_lm(n, &m, now), &m, cookie, now);
 	if (rc < 0 && lifetime)
 		h->bind_refresh = rc == DMM_E_FULL ? mr_defer_at(n, now) :
-				  mr_retry_at(n, h->bind_expires, now);
+				  mn_loc_retry_at(n, h, now);
 }
 
 /* HOA_REQ about the MN's prefix i (-1: a new one, from the HAA of network
@@ -750,6 +778,8 @@ static void mn_came_back(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 			}
 		h->ver = mn_ver_of(rep, i); /* the answer's is the newest */
 		h->stale_tries = 0;
+		h->acked = false; /* told again, see above */
+		h->retry_ms = 0;
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "came back", now);
 	mn_advertise(n, mn, now);
@@ -1004,7 +1034,7 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 		return;
 	if (!rep) { /* again within what is left of the binding */
 		mr_peer_log(n, DMM_LOG_WARN, now, "mr: lm did not acknowledge a location update");
-		h->bind_refresh = mr_retry_at(n, h->bind_expires, now);
+		h->bind_refresh = mn_loc_retry_at(n, h, now);
 		return;
 	}
 	if (rep->status == DMM_ST_STALE_VERSION && (rep->present & DMM_P_VER) &&
@@ -1017,7 +1047,7 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 		if (h->stale_tries <= MR_STALE_TRIES)
 			h->stale_tries++;
 		h->bind_refresh = h->stale_tries <= MR_STALE_TRIES ? now :
-				  mr_retry_at(n, h->bind_expires, now);
+				  mn_loc_retry_at(n, h, now);
 		mr_peer_log(n, DMM_LOG_INFO, now, "mr: lm had a newer binding, location update "
 			    "sent again");
 		return;
@@ -1030,6 +1060,8 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 	if ((rep->present & DMM_P_VER) && rep->n_ver > 0 && rep->ver[0] != 0)
 		h->ver = rep->ver[0];
 	h->stale_tries = 0;
+	h->acked = true;
+	h->retry_ms = 0;
 	h->bind_expires = now + (dmm_time_t)n->cfg.timers.binding_lifetime_s * 1000;
 	dmm_emit(n, DMM_EV_LOC_UPDATED, now, &mn->mnid, &h->p, src, mn->link);
 	/* The LM's answer to our query may have been a replica behind a

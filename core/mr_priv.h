@@ -77,6 +77,12 @@ struct mr_hnp {
 	 * refuses one the binding has moved on from; 0: none known */
 	uint16_t ver;
 	uint8_t stale_tries;      /* updates refused as stale in a row */
+	/* the LM acknowledged our binding since the MN came here (a
+	 * LOC_UPDATE with a handoff, or its return, clears it); until then
+	 * an update that goes unanswered is sent again after retry_ms,
+	 * backing off from MR_RETRY_MIN_MS (mn_loc_retry_at) */
+	bool acked;
+	uint32_t retry_ms;
 	/* routing locator: our per-host locator for it (len 0: none); in a
 	 * handover context, the locator it had here (kept until the end) */
 	struct dmm_prefix phl;
@@ -241,6 +247,9 @@ int64_t mr_request_refresh(struct dmm_node *n, const struct in6_addr *dst,
  * to try one the refresh budget deferred. */
 dmm_time_t mr_refresh_at(struct dmm_node *n, dmm_time_t now, uint32_t s);
 dmm_time_t mr_retry_at(struct dmm_node *n, dmm_time_t expires, dmm_time_t now);
+/* A backoff: *ms doubled from MR_RETRY_MIN_MS up to MR_RETRY_MAX_MS,
+ * returned. */
+uint32_t mr_backoff(uint32_t *ms);
 dmm_time_t mr_defer_at(struct dmm_node *n, dmm_time_t now);
 void mr_msg_init(struct dmm_msg *m, enum dmm_msg_type t);
 int64_t mr_query(struct dmm_node *n, const struct in6_addr *target, uint16_t flags,

@@ -556,6 +556,65 @@ static void test_stale_version_resent(void **state)
 	assert_int_equal(m.ver[0], 15);
 }
 
+/* Steps the node's timers from *t, up to limit, until it sends a new
+ * LOC_UPDATE (a sequence number other than *seq: not a retransmission);
+ * *t and *seq are then its; *gave_up the time the request before it timed
+ * out. Its index, or -1. */
+static int next_new_update(dmm_time_t *t, dmm_time_t limit, uint16_t *seq, dmm_time_t *gave_up)
+{
+	dmm_time_t d;
+	struct dmm_msg m;
+
+	while ((d = dmm_node_next_deadline(T.node)) <= limit) {
+		unsigned mark = T.n_sent;
+		uint64_t to = ctr(DMM_C_TIMEOUT);
+
+		dmm_node_timer(T.node, *t = d);
+		if (ctr(DMM_C_TIMEOUT) != to)
+			*gave_up = d;
+		for (unsigned i = mark; i < T.n_sent; i++)
+			if (nt_open(&T, i, &m) == 0 && m.type == DMM_MSG_LOC_UPDATE && m.seq != *seq) {
+				*seq = m.seq;
+				return (int)i;
+			}
+	}
+	return -1;
+}
+
+/* An MN moved here and each try of its LOC_UPDATE was lost: the LM still
+ * sends its traffic to the MR it left. The update is sent again 1 s after
+ * the request timed out, then 2 s, 4 s (up to half as much again: the
+ * jitter), not at the refresh's retry pace (within a quarter of the
+ * binding's lifetime: up to a minute). Once the LM has acknowledged it, a
+ * lost refresh is tried again at that pace. */
+static void test_lost_move_update_soon(void **state)
+{
+	struct dmm_msg a = { .status = DMM_ST_OK, .lifetime = 600, .flags = DMM_F_PROXY };
+	struct dmm_msg m = move_here(DMM_ST_OK, 0);
+	dmm_time_t t = T0 + 12, gave_up = 0, acked, left;
+	uint16_t seq = m.seq;
+	int k = -1;
+
+	for (dmm_time_t wait = 1000; wait <= 4000; wait *= 2) {
+		k = next_new_update(&t, t + 120 * 1000, &seq, &gave_up);
+		assert_true(k >= 0);
+		sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
+		assert_in_range(t, gave_up + wait, gave_up + wait * 3 / 2);
+	}
+	set_hnp(&a, HNP_B);
+	acked = t + 1;
+	assert_int_equal(answer((unsigned)k, &a, acked), 0);
+	/* acknowledged: the refresh at 70-80 % of the lifetime; lost, again
+	 * after a half to a whole quarter of what is left of the binding */
+	k = next_new_update(&t, acked + 600 * 1000, &seq, &gave_up);
+	assert_true(k >= 0);
+	refresh_window(t, acked, 600);
+	k = next_new_update(&t, acked + 600 * 1000, &seq, &gave_up);
+	assert_true(k >= 0);
+	left = acked + 600 * 1000 - gave_up;
+	assert_in_range(t, gave_up + left / 8, gave_up + left / 4);
+}
+
 /* The usual case: the LM names the pMR already told, or this MR. */
 static void test_loc_ack_same_pmr(void **state)
 {
@@ -1491,6 +1550,7 @@ int main(void)
 		T_(test_move_here),
 		T_(test_stale_pmr_healed),
 		T_(test_stale_version_resent),
+		T_(test_lost_move_update_soon),
 		T_(test_loc_ack_same_pmr),
 		T_(test_move_here_lease_gone),
 		T_(test_reattach_same_mr),
