@@ -1041,9 +1041,10 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 	    mn->state == DMM_MN_ATTACHED && h->bound) {
 		/* another MR's update (or an older one of ours) landed after
 		 * what we last heard: the MN is here, so we tell the LM again,
-		 * naming the version it has now; a few times at once, then at
-		 * the usual retry pace (two MRs both believing they serve it) */
+		 * naming the version it has now; a few times at once, then
+		 * backing off from 1 s (two MRs both believing they serve it) */
 		h->ver = rep->ver[0];
+		h->acked = false; /* the LM binds another MR */
 		if (h->stale_tries <= MR_STALE_TRIES)
 			h->stale_tries++;
 		h->bind_refresh = h->stale_tries <= MR_STALE_TRIES ? now :

@@ -549,11 +549,29 @@ static void test_stale_version_resent(void **state)
 		assert_int_equal(answer((unsigned)k, &a, t + 1), 0);
 	}
 	nt_clear(&T);
-	dmm_node_timer(T.node, t + 600 * 1000);
+	dmm_node_timer(T.node, t += 600 * 1000);
 	k = last_update(0);
 	assert_true(k >= 0);
 	m = sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
 	assert_int_equal(m.ver[0], 15);
+	/* a refresh of that acknowledged binding refused as stale: the LM
+	 * binds another MR now, so past the immediate resends the update is
+	 * tried again after 1-1.5 s, not at the refresh's retry pace */
+	for (unsigned n = 1; n <= 4; n++, t += 10) {
+		struct dmm_msg a = { .status = DMM_ST_STALE_VERSION, .flags = DMM_F_PROXY,
+				     .present = DMM_P_PREV_LOCATION | DMM_P_VER, .n_ver = 1 };
+		unsigned mark = T.n_sent;
+
+		set_hnp(&a, HNP_B);
+		a.prev_location = nt_a6(NMR);
+		a.ver[0] = (uint16_t)(20 + n);
+		assert_int_equal(answer((unsigned)k, &a, t), 0);
+		dmm_node_timer(T.node, t);
+		if (n <= 3)
+			assert_true((k = last_update(mark)) >= 0);
+	}
+	t -= 10;
+	assert_in_range(dmm_node_next_deadline(T.node), t + 1000, t + 1500);
 }
 
 /* Steps the node's timers from *t, up to limit, until it sends a new
