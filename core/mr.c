@@ -159,6 +159,16 @@ uint32_t mr_backoff(uint32_t *ms)
 	return *ms;
 }
 
+_Static_assert(DMM_MAX_NET_PREFIX <= 8, "dmm_mr.fixed_acked has a bit per fixed prefix");
+
+dmm_time_t mr_soon_at(struct dmm_node *n, uint32_t *ms, dmm_time_t now)
+{
+	uint32_t d = mr_backoff(ms);
+
+	dmm_count(n, DMM_C_REFRESH_RETRY);
+	return now + d + dmm_random(n, d / 2 + 1);
+}
+
 dmm_time_t mr_defer_at(struct dmm_node *n, dmm_time_t now)
 {
 	return now + MR_DEFER_MS + dmm_random(n, MR_DEFER_MS);
@@ -504,13 +514,7 @@ static void mn_release_contexts(struct dmm_node *n, const struct mr_mn *mn, dmm_
  * was lost.) */
 static dmm_time_t mn_loc_retry_at(struct dmm_node *n, struct mr_hnp *h, dmm_time_t now)
 {
-	uint32_t ms;
-
-	if (h->acked)
-		return mr_retry_at(n, h->bind_expires, now);
-	ms = mr_backoff(&h->retry_ms);
-	dmm_count(n, DMM_C_REFRESH_RETRY);
-	return now + ms + dmm_random(n, ms / 2 + 1);
+	return h->acked ? mr_retry_at(n, h->bind_expires, now) : mr_soon_at(n, &h->retry_ms, now);
 }
 
 static void mn_loc_update(struct dmm_node *n, struct mr_mn *mn, unsigned i,
@@ -1398,12 +1402,19 @@ static void mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_ad
 				 rep->n_hnp ? &rep->hnp[0] : NULL, src, 0);
 		break;
 	case MR_CK_FIXED:
-		if (!rep || rep->status != DMM_ST_OK)
+		if (!rep || rep->status != DMM_ST_OK) {
 			mr_peer_log(n, DMM_LOG_WARN, now, "mr: fixed prefix %u not registered",
 				    idx);
-		if (!rep) { /* again well before the registration runs out */
-			dmm_time_t t = mr_retry_at(n, now + (dmm_time_t)n->cfg.timers
-						   .binding_lifetime_s * 200, now);
+		} else {
+			n->mr->fixed_acked |= 1u << idx;
+			n->mr->fixed_retry_ms = 0;
+		}
+		if (!rep) { /* again well before the registration runs out; soon
+			     * if the LM has never had it (mr_soon_at) */
+			dmm_time_t t = n->mr->fixed_acked & 1u << idx ?
+				       mr_retry_at(n, now + (dmm_time_t)n->cfg.timers
+						       .binding_lifetime_s * 200, now) :
+				       mr_soon_at(n, &n->mr->fixed_retry_ms, now);
 			if (t < n->mr->fixed_refresh)
 				n->mr->fixed_refresh = t;
 		}

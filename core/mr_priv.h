@@ -199,6 +199,11 @@ struct mr_job {
 struct dmm_mr {
 	bool started;      /* first timer run did the start-up work */
 	dmm_time_t fixed_refresh;
+	/* bit i: the LM acknowledged cfg.fixed[i] since the start; until
+	 * then a registration that times out is sent again after
+	 * fixed_retry_ms (mr_soon_at), not at the refresh's retry pace */
+	uint8_t fixed_acked;
+	uint32_t fixed_retry_ms;
 	dmm_time_t peer_log_quiet_until; /* rate limit of mr_peer_log */
 	uint32_t peer_log_missed;        /* lines suppressed since the last one */
 
@@ -250,6 +255,10 @@ dmm_time_t mr_retry_at(struct dmm_node *n, dmm_time_t expires, dmm_time_t now);
 /* A backoff: *ms doubled from MR_RETRY_MIN_MS up to MR_RETRY_MAX_MS,
  * returned. */
 uint32_t mr_backoff(uint32_t *ms);
+/* After something the LM must hear of at once went unanswered: now plus
+ * mr_backoff(ms), with a jitter of up to half of it (counted as a
+ * refresh_retry). */
+dmm_time_t mr_soon_at(struct dmm_node *n, uint32_t *ms, dmm_time_t now);
 dmm_time_t mr_defer_at(struct dmm_node *n, dmm_time_t now);
 void mr_msg_init(struct dmm_msg *m, enum dmm_msg_type t);
 int64_t mr_query(struct dmm_node *n, const struct in6_addr *target, uint16_t flags,

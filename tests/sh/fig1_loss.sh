@@ -158,7 +158,9 @@ echo "$MOVES handovers in ${SECONDS}s"
 n_ok=$(cat "$DMMLAB_RUN"/moves.* | grep -c ' ok ')
 grep -h FAIL "$DMMLAB_RUN"/moves.* | sed 's/^/  /'
 for f in "$DMMLAB_RUN"/state.*; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done
-[ "$n_ok" = "$MOVES" ] || bad "$n_ok of $MOVES handovers completed"
+# the failed moves in the FAIL: line itself: the end of a CI log repeats it
+[ "$n_ok" = "$MOVES" ] || bad "$n_ok of $MOVES handovers completed:$(grep -h FAIL "$DMMLAB_RUN"/moves.* |
+	head -3 | sed 's/^/ [/; s/$/]/' | tr -d '\n')"
 
 sig=0 lost=0
 for n in $ROUTERS; do

@@ -1550,6 +1550,38 @@ static void test_fixed_and_role(void **state)
 	assert_int_equal(dmm_mr_solicit(T.node, 1, T0), DMM_E_ROLE);
 }
 
+/* A fixed prefix whose first registration gets no answer (5 tries lost):
+ * the LM has never had it, so correspondents cannot find it. Sent again
+ * 1 s after the timeout, then 2 s (up to half as much again), not at the
+ * refresh's retry pace (up to 30 s); once acknowledged, a lost refresh is
+ * tried again at that pace. */
+static void test_fixed_lost_soon(void **state)
+{
+	struct dmm_config c;
+	dmm_time_t t = T0, gave_up = 0;
+	uint16_t seq;
+	int k;
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.n_fixed = 1;
+	c.fixed[0] = nt_p6("2001:db8:cafe::/48");
+	start(&c);
+	seq = sent(0, DMM_MSG_LOC_UPDATE, LM_A).seq;
+	for (dmm_time_t wait = 1000; wait <= 2000; wait *= 2) {
+		k = next_new_update(&t, t + 120 * 1000, &seq, &gave_up);
+		assert_true(k >= 0);
+		assert_true(sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A).flags & DMM_F_FIXED);
+		assert_in_range(t, gave_up + wait, gave_up + wait * 3 / 2);
+	}
+	assert_int_equal(answer_status((unsigned)k, DMM_ST_OK, t + 1), 0);
+	k = next_new_update(&t, t + 600 * 1000, &seq, &gave_up); /* the refresh */
+	assert_true(k >= 0);
+	k = next_new_update(&t, t + 600 * 1000, &seq, &gave_up); /* lost: 15-30 s */
+	assert_true(k >= 0);
+	assert_in_range(t, gave_up + 15000, gave_up + 30000);
+}
+
 static void test_state_names(void **state)
 {
 	assert_string_equal(dmm_mn_state_name(DMM_MN_RETRIEVING), "retrieving");
@@ -1594,6 +1626,7 @@ int main(void)
 		T_(test_lost_query_gives_up),
 		T_(test_tables_full),
 		T_(test_fixed_and_role),
+		T_(test_fixed_lost_soon),
 		T_(test_state_names),
 #undef T_
 	};
