@@ -596,11 +596,12 @@ static int64_t mn_hoa_req(struct dmm_node *n, struct mr_mn *mn, int i, enum mr_c
 	return mn_hoa_req_at(n, mn, i, kind, handoff, lifetime, -1, now);
 }
 
-static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
+/* LOC_QUERY BY_MNID of the MN (kind: MR_CK_RESOLVE on arrival,
+ * MR_CK_LATE again after a timeout); < 0 if it could not be sent. */
+static int64_t mn_query(struct dmm_node *n, struct mr_mn *mn, enum mr_ck kind, dmm_time_t now)
 {
 	struct dmm_msg m;
 
-	mn_set_state(n, mn, DMM_MN_RESOLVING, "mn seen", now);
 	mr_msg_init(&m, DMM_MSG_LOC_QUERY);
 	/* HANDOVER: if the MN is bound to another MR, the LM holding the
 	 * binding asks that MR for the context on our behalf at once, so its
@@ -616,7 +617,14 @@ static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 	m.mnid = mn->mnid;
 	dmm_count(n, DMM_C_QUERY);
 	dmm_emit(n, DMM_EV_QUERY_SENT, now, &mn->mnid, NULL, mr_lm(n, &m, now), mn->link);
-	if (mr_request(n, mr_lm(n, &m, now), &m, mr_cookie(MR_CK_RESOLVE, 0, mn->id), now) < 0)
+	return mr_request(n, mr_lm(n, &m, now), &m, mr_cookie(kind, 0, mn->id), now);
+}
+
+static void mn_resolve(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
+{
+	mn_set_state(n, mn, DMM_MN_RESOLVING, "mn seen", now);
+	mn->resolve_late = false;
+	if (mn_query(n, mn, MR_CK_RESOLVE, now) < 0)
 		mn_failed_retry(n, mn, "cannot send loc-query", now);
 }
 
@@ -876,8 +884,11 @@ static void mn_resolved(struct dmm_node *n, struct mr_mn *mn, const struct dmm_m
 {
 	if (mn->state != DMM_MN_RESOLVING)
 		return;
-	if (!rep) {
+	if (!rep) { /* served at once; asked again once ATTACHED */
 		mr_peer_log(n, DMM_LOG_WARN, now, "mr: lm did not answer, mn treated as new");
+		mn->resolve_late = true;
+		mn->resolve_ms = 0;
+		mn->resolve_at = now + mr_backoff(&mn->resolve_ms);
 		mn_allocate(n, mn, "lm timeout", now);
 		return;
 	}
@@ -890,6 +901,68 @@ static void mn_resolved(struct dmm_node *n, struct mr_mn *mn, const struct dmm_m
 		mn_came_back(n, mn, rep, now);
 	else
 		mn_moved_here(n, mn, rep, now);
+}
+
+/* The prefixes of an answer about the MN that it does not have here, as
+ * an answer of their own (each with its home and version); their count. */
+static unsigned mn_not_here(const struct dmm_node *n, const struct mr_mn *mn,
+			    const struct dmm_msg *rep, struct dmm_msg *out)
+{
+	*out = *rep;
+	out->n_hnp = 0;
+	for (unsigned i = 0; i < rep->n_hnp; i++) {
+		unsigned j = 0, k;
+
+		while (j < mn->n_hnp && !dmm_prefix_eq(&mn->hnp[j].p, &rep->hnp[i]))
+			j++;
+		if (j < mn->n_hnp)
+			continue;
+		k = out->n_hnp++;
+		if (k == 0 && i > 0) { /* HOME names the first one's anchor */
+			out->home = mn_home_of(n, rep, i);
+			out->present |= DMM_P_HOME;
+		}
+		out->hnp[k] = rep->hnp[i];
+		out->phl[k] = i < rep->n_phl ? rep->phl[i] : (struct dmm_prefix){ 0 };
+		out->ver[k] = mn_ver_of(rep, i);
+	}
+	out->n_phl = (rep->present & DMM_P_PHL) ? out->n_hnp : 0;
+	out->n_ver = (rep->present & DMM_P_VER) ? out->n_hnp : 0;
+	return out->n_hnp;
+}
+
+/* The LM's answer to the query sent again for an MN treated as new (its
+ * arrival's query timed out): the prefixes it had elsewhere come here as in
+ * a move (context transfer, leases, bindings) or a return, beside the one
+ * it was given here. No answer: again, backing off; given up once the
+ * backoff reaches its cap. */
+static void mn_late_resolved(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
+			     dmm_time_t now)
+{
+	struct dmm_msg r;
+
+	if (!mn->resolve_late)
+		return;
+	if (!rep) {
+		if (mn->resolve_ms >= MR_RETRY_MAX_MS)
+			mn->resolve_late = false;
+		else
+			mn->resolve_at = now + mr_backoff(&mn->resolve_ms);
+		return;
+	}
+	mn->resolve_late = false;
+	dmm_emit(n, DMM_EV_QUERY_ANSWERED, now, &mn->mnid, rep->n_hnp ? &rep->hnp[0] : NULL,
+		 mr_local_lm(n), mn->link);
+	if (mn->state != DMM_MN_ATTACHED || rep->status != DMM_ST_OK ||
+	    !(rep->present & DMM_P_HNP) || !(rep->present & DMM_P_LOCATION) ||
+	    !mn_not_here(n, mn, rep, &r))
+		return; /* new indeed, or nothing it lacks */
+	mr_peer_log(n, DMM_LOG_INFO, now, "mr: the lm answered late, the mn's prefixes from "
+		    "elsewhere taken over");
+	if (mr_is_self(n, &r.location))
+		mn_came_back(n, mn, &r, now);
+	else
+		mn_moved_here(n, mn, &r, now);
 }
 
 /* The prefix (index in the cookie) a reply is about: the one it names, if
@@ -1138,6 +1211,11 @@ static void mn_timer(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 	}
 	if (mn->state != DMM_MN_ATTACHED)
 		return;
+	if (mn->resolve_late && mn->resolve_at <= now) {
+		mn->resolve_at = DMM_TIME_NEVER; /* the answer sets it again */
+		if (mn_query(n, mn, MR_CK_LATE, now) < 0)
+			mn_late_resolved(n, mn, NULL, now);
+	}
 	for (unsigned i = 0; i < mn->n_hnp;) {
 		if (mn->hnp[i].deprecated && mn->hnp[i].release_at <= now) {
 			mn_release_prefix(n, mn, i, now);
@@ -1170,6 +1248,8 @@ static dmm_time_t mn_deadline(const struct mr_mn *mn)
 		d = mn->retry_at;
 	if (mn->state != DMM_MN_ATTACHED)
 		return d;
+	if (mn->resolve_late && mn->resolve_at < d)
+		d = mn->resolve_at;
 	for (unsigned i = 0; i < mn->n_hnp; i++) {
 		const struct mr_hnp *h = &mn->hnp[i];
 		if (h->bound && h->bind_refresh < d)
@@ -1355,6 +1435,9 @@ static void mn_on_reply(struct dmm_node *n, enum mr_ck kind, unsigned idx, uint6
 	switch (kind) {
 	case MR_CK_RESOLVE:
 		mn_resolved(n, mn, rep, now);
+		break;
+	case MR_CK_LATE:
+		mn_late_resolved(n, mn, rep, now);
 		break;
 	case MR_CK_ALLOC:
 		mn_allocated(n, mn, rep, now);

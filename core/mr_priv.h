@@ -50,6 +50,7 @@ enum mr_ck {
 	MR_CK_FIXED,       /* LOC_UPDATE of fixed prefix idx */
 	MR_CK_RELEASE,     /* LOC_UPDATE / HOA_REQ with lifetime 0: nothing to do */
 	MR_CK_ANCHOR,      /* LOC_QUERY target=prefix of an expired anchor (anchor id) */
+	MR_CK_LATE,        /* LOC_QUERY BY_MNID again, of an MN treated as new */
 };
 
 /* kind (8 bits), prefix index (8 bits), object id (48 bits). */
@@ -111,6 +112,15 @@ struct mr_mn {
 	 * real MN sends its few RSs when its link comes up, not later. */
 	dmm_time_t retry_at;
 	uint32_t retry_ms;
+	/* The LM did not answer the query of its arrival and the MN was
+	 * treated as new (a prefix of ours): once ATTACHED, the query is
+	 * sent again at resolve_at, backing off with resolve_ms, until the
+	 * LM answers; prefixes the MN has elsewhere are then taken over as
+	 * in a move (mn_late_resolved), so that a lost query costs it no
+	 * prefix. */
+	bool resolve_late;
+	dmm_time_t resolve_at;
+	uint32_t resolve_ms;
 };
 
 /* A CTX_REQ held for an MN still on a live link (mr_mn.ctx_held). Apart

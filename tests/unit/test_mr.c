@@ -1484,6 +1484,116 @@ static void test_lost_query_gives_up(void **state)
 	assert_int_equal(mn_view()->state, DMM_MN_RESOLVING);
 }
 
+/* Steps the node's timers from *t up to limit until it sends a message
+ * of type; its index, or -1. */
+static int next_sent(enum dmm_msg_type type, dmm_time_t *t, dmm_time_t limit)
+{
+	dmm_time_t d;
+	struct dmm_msg m;
+
+	while ((d = dmm_node_next_deadline(T.node)) <= limit) {
+		unsigned mark = T.n_sent;
+
+		dmm_node_timer(T.node, *t = d);
+		for (unsigned i = mark; i < T.n_sent; i++)
+			if (nt_open(&T, i, &m) == 0 && m.type == type)
+				return (int)i;
+	}
+	return -1;
+}
+
+/* MN1 arrives, each try of the LM query is lost: it is served at once
+ * with HNP_A from the local HAA (treated as new). The time the query timed
+ * out. */
+static dmm_time_t attach_query_lost(void)
+{
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 3600 };
+	dmm_time_t t = T0;
+	int k;
+
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, T0), 0);
+	k = next_sent(DMM_MSG_HOA_REQ, &t, T0 + 60 * 1000);
+	assert_true(k >= 0);
+	assert_int_equal(ctr(DMM_C_TIMEOUT), 1);
+	set_hnp(&r, HNP_A);
+	r.present |= DMM_P_HOME;
+	r.home = nt_a6(SELF);
+	assert_int_equal(answer((unsigned)k, &r, t), 0);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	k = last_update((unsigned)k); /* its binding, acknowledged */
+	assert_true(k >= 0);
+	assert_int_equal(answer_status((unsigned)k, DMM_ST_OK, t), 0);
+	return t;
+}
+
+/* The LM query of an arriving MN timed out (every try lost) and it was
+ * served as new, with a prefix of ours: the query is sent again 1 s later
+ * (2 s, 4 s if lost again), and the prefix the MN had at PMR, which the
+ * late answer names, comes here as in a move: context transfer to PMR, its
+ * lease retrieved, its binding updated naming the answer's version; the
+ * MN keeps both. Before, it lost the prefix it had (and its sessions). */
+static void test_late_resolve_takes_over(void **state)
+{
+	dmm_time_t gave_up = attach_query_lost(), t = gave_up;
+	struct dmm_msg m, r = { .status = DMM_ST_OK, .lifetime = 3600 };
+	unsigned mark;
+	int k;
+
+	nt_clear(&T);
+	for (dmm_time_t wait = 1000; wait <= 2000; wait *= 2) {
+		dmm_time_t from = t;
+		k = next_sent(DMM_MSG_LOC_QUERY, &t, t + 60 * 1000);
+		assert_true(k >= 0);
+		m = sent((unsigned)k, DMM_MSG_LOC_QUERY, LM_A);
+		assert_true(m.flags & DMM_F_BY_MNID);
+		assert_true(dmm_mnid_eq(&m.mnid, &MN1));
+		assert_int_equal(t, from + wait);
+		if (wait == 1000) /* lost too: its five tries */
+			while (ctr(DMM_C_TIMEOUT) < 2)
+				dmm_node_timer(T.node, t = dmm_node_next_deadline(T.node));
+	}
+	mark = T.n_sent;
+	lm_says_moved_ver((unsigned)k, t, 7);
+	assert_int_equal(mn_view()->state, DMM_MN_RETRIEVING);
+	assert_int_equal(mn_view()->n_hnp, 2);
+	sent(mark, DMM_MSG_CTX_REQ, PMR);
+	m = sent(mark + 1, DMM_MSG_HOA_REQ, HAA_B);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_int_equal(m.handoff, DMM_HI_SAME_IFACE);
+	set_hnp(&r, HNP_B);
+	r.present |= DMM_P_HOME;
+	r.home = nt_a6(PMR);
+	assert_int_equal(answer(mark + 1, &r, t + 5), 0);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	k = last_update(mark + 2);
+	assert_true(k >= 0);
+	m = sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
+	prefix_is(&m.hnp[0], HNP_B);
+	assert_int_equal(m.ver[0], 7);
+	assert_int_equal(mn_view()->n_hnp, 2);
+	/* answered: not asked again */
+	nt_clear(&T);
+	assert_int_equal(next_sent(DMM_MSG_LOC_QUERY, &t, t + 120 * 1000), -1);
+}
+
+/* The late answer says the MN is unknown (it was new indeed) or names
+ * only what it has here: nothing changes, no further query. */
+static void test_late_resolve_new_indeed(void **state)
+{
+	dmm_time_t t = attach_query_lost();
+	int k;
+
+	nt_clear(&T);
+	k = next_sent(DMM_MSG_LOC_QUERY, &t, t + 60 * 1000);
+	assert_true(k >= 0);
+	assert_int_equal(answer_status((unsigned)k, DMM_ST_NOT_FOUND, t), 0);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	assert_int_equal(mn_view()->n_hnp, 1);
+	assert_int_equal(nt_count(&T, DMM_MSG_CTX_REQ, NULL), 0);
+	nt_clear(&T);
+	assert_int_equal(next_sent(DMM_MSG_LOC_QUERY, &t, t + 120 * 1000), -1);
+}
+
 static void test_tables_full(void **state)
 {
 	struct dmm_config c;
@@ -1625,6 +1735,8 @@ int main(void)
 		T_(test_new_hoa_on_arrival),
 		T_(test_lost_query_gives_up),
 		T_(test_tables_full),
+		T_(test_late_resolve_takes_over),
+		T_(test_late_resolve_new_indeed),
 		T_(test_fixed_and_role),
 		T_(test_fixed_lost_soon),
 		T_(test_state_names),
