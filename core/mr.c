@@ -652,6 +652,17 @@ static bool mn_fixed_prefix(struct dmm_node *n, const struct mr_mn *mn,
 static void mn_install_fixed(struct dmm_node *n, struct mr_mn *mn, const struct dmm_prefix *p,
 			     dmm_time_t now);
 
+/* An MN served as new binds its prefix at the LM at once
+ * (lm_update_on_attach), unless the LM did not answer its query: then
+ * once it has (mn_bind_held). The LM answers a query by MN id from a
+ * binding of its own and asks no other LM, so a binding of the new prefix
+ * there would hide those the MN has in other networks; until then the
+ * prefix is routed to its anchor, here, where the MN is. */
+static bool mn_binds_at_attach(const struct dmm_node *n, const struct mr_mn *mn)
+{
+	return n->cfg.lm_update_on_attach && !mn->resolve_late;
+}
+
 /* Initial attach: a new HoA from the local HAA, or from the HAA of the
  * MN's home network, or its fixed prefix (authorization policy). */
 static void mn_allocate(struct dmm_node *n, struct mr_mn *mn, const char *why, dmm_time_t now)
@@ -703,14 +714,14 @@ static void mn_allocated(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 		if (k < 0)
 			continue;
 		mn->hnp[k].lease_refresh = mr_refresh_at(n, now, lease);
-		mn->hnp[k].bound = n->cfg.lm_update_on_attach;
+		mn->hnp[k].bound = mn_binds_at_attach(n, mn);
 		dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p,
 			 mr_haa_of(n, &mn->hnp[k].p, &mn->mnid, now), mn->link);
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "hoa assigned", now);
 	mn_advertise(n, mn, now);
 	mn_release_contexts(n, mn, now);
-	for (unsigned i = first; n->cfg.lm_update_on_attach && i < mn->n_hnp; i++)
+	for (unsigned i = first; mn_binds_at_attach(n, mn) && i < mn->n_hnp; i++)
 		mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE, n->cfg.timers.binding_lifetime_s, now);
 }
 
@@ -726,12 +737,12 @@ static void mn_install_fixed(struct dmm_node *n, struct mr_mn *mn, const struct 
 		mn_set_state(n, mn, DMM_MN_FAILED, "no room for the fixed prefix", now);
 		return;
 	}
-	mn->hnp[k].bound = n->cfg.lm_update_on_attach;
+	mn->hnp[k].bound = mn_binds_at_attach(n, mn);
 	dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p, NULL, mn->link);
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "fixed prefix", now);
 	mn_advertise(n, mn, now);
 	mn_release_contexts(n, mn, now);
-	for (unsigned i = first; n->cfg.lm_update_on_attach && i < mn->n_hnp; i++)
+	for (unsigned i = first; mn_binds_at_attach(n, mn) && i < mn->n_hnp; i++)
 		mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE, n->cfg.timers.binding_lifetime_s, now);
 }
 
@@ -931,6 +942,19 @@ static unsigned mn_not_here(const struct dmm_node *n, const struct mr_mn *mn,
 	return out->n_hnp;
 }
 
+/* The bindings mn_binds_at_attach held back: made now. */
+static void mn_bind_held(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
+{
+	if (mn->state != DMM_MN_ATTACHED || !mn_binds_at_attach(n, mn))
+		return;
+	for (unsigned i = 0; i < mn->n_hnp; i++)
+		if (!mn->hnp[i].bound) {
+			mn->hnp[i].bound = true;
+			mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE, n->cfg.timers.binding_lifetime_s,
+				      now);
+		}
+}
+
 /* The LM's answer to the query sent again for an MN treated as new (its
  * arrival's query timed out): the prefixes it had elsewhere come here as in
  * a move (context transfer, leases, bindings) or a return, beside the one
@@ -943,14 +967,14 @@ static void mn_late_resolved(struct dmm_node *n, struct mr_mn *mn, const struct 
 
 	if (!mn->resolve_late)
 		return;
-	if (!rep) {
-		if (mn->resolve_ms >= MR_RETRY_MAX_MS)
-			mn->resolve_late = false;
-		else
-			mn->resolve_at = now + mr_backoff(&mn->resolve_ms);
+	if (!rep && mn->resolve_ms < MR_RETRY_MAX_MS) {
+		mn->resolve_at = now + mr_backoff(&mn->resolve_ms);
 		return;
 	}
 	mn->resolve_late = false;
+	mn_bind_held(n, mn, now);
+	if (!rep)
+		return; /* given up */
 	dmm_emit(n, DMM_EV_QUERY_ANSWERED, now, &mn->mnid, rep->n_hnp ? &rep->hnp[0] : NULL,
 		 mr_local_lm(n), mn->link);
 	if (mn->state != DMM_MN_ATTACHED || rep->status != DMM_ST_OK ||

@@ -8,8 +8,11 @@
 #   - the loss is real: the nftables counters show about 30 % of the
 #     signalling dropped (between 15 and 45 %), and the routers retransmitted;
 #   - every handover completes: after each move the MN is attached at the
-#     new MR with an address in each of its prefixes and the correspondent
-#     (CN behind MRGW) reaches it, the LM of each prefix binds it at the
+#     new MR with an address in each of its prefixes, it still has the
+#     prefix it got at its first attach (an MR whose query for it timed out
+#     serves it as new at once, and takes over its prefixes when the LM
+#     answers a later query), and the correspondent (CN behind MRGW)
+#     reaches it, the LM of each prefix binds it at the
 #     new MR and no MR keeps a handover context for it (handover-context
 #     1 s here). Only then does that MN move again (FIG1_LOSS_SETTLE=mixed:
 #     most moves are quick returns, A -> B -> A for MN2, A -> B -> C for
@@ -97,7 +100,11 @@ no_context() { # MN
 		[ -z "$(jq_ "$n" show handovers -- ".[] | select(.mnid == \"$id\")")" ] || return 1
 	done
 }
-declare -A at_now=()
+declare -A at_now=() first=()
+first[mn1]=$(mn_prefixes mn1 mr12)
+first[mn2]=$(mn_prefixes mn2 mr31)
+[ "$(echo "${first[mn1]} ${first[mn2]}" | wc -w)" = 2 ] || bad "first prefixes: ${first[*]}"
+keeps_first() { mn_all_prefixes "$1" "$2" | grep -qxF "${first[$1]}"; } # MN MR
 since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
 # state_of ADDR: what the CN's MR and the MRs of the MN think of it.
 state_of() {
@@ -124,6 +131,8 @@ mover() {
 		ok="ok"
 		if ! wait_until 15 mn_ready "$mn" "$mr"; then
 			ok="FAIL not attached at $mr with addresses"
+		elif ! wait_until 15 keeps_first "$mn" "$mr"; then
+			ok="FAIL lost its first prefix ${first[$mn]} at $mr (has $(mn_all_prefixes "$mn" "$mr" | tr '\n' ' '))"
 		elif settles "$mn" "$mr" && ! wait_until 15 bound_at "$mn" "$mr"; then
 			ok="FAIL not bound at $mr by its LMs"
 		elif settles "$mn" "$mr" && ! wait_until 10 no_context "$mn"; then

@@ -1520,10 +1520,26 @@ static dmm_time_t attach_query_lost(void)
 	r.home = nt_a6(SELF);
 	assert_int_equal(answer((unsigned)k, &r, t), 0);
 	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
-	k = last_update((unsigned)k); /* its binding, acknowledged */
-	assert_true(k >= 0);
-	assert_int_equal(answer_status((unsigned)k, DMM_ST_OK, t), 0);
+	/* no binding yet: the LM would answer the next query from it */
+	assert_int_equal(last_update((unsigned)k), -1);
 	return t;
+}
+
+/* The held binding of HNP_A (NEW_IFACE), sent at or after from: acked. */
+static void held_binding_sent(unsigned from, dmm_time_t t)
+{
+	struct dmm_prefix a = nt_p6(HNP_A);
+	struct dmm_msg m;
+	int k = -1;
+
+	for (unsigned i = from; i < T.n_sent && k < 0; i++)
+		if (nt_open(&T, i, &m) == 0 && m.type == DMM_MSG_LOC_UPDATE &&
+		    dmm_prefix_eq(&m.hnp[0], &a))
+			k = (int)i;
+	assert_true(k >= 0);
+	m = sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
+	assert_int_equal(m.handoff, DMM_HI_NEW_IFACE);
+	assert_int_equal(answer_status((unsigned)k, DMM_ST_OK, t), 0);
 }
 
 /* The LM query of an arriving MN timed out (every try lost) and it was
@@ -1531,7 +1547,9 @@ static dmm_time_t attach_query_lost(void)
  * (2 s, 4 s if lost again), and the prefix the MN had at PMR, which the
  * late answer names, comes here as in a move: context transfer to PMR, its
  * lease retrieved, its binding updated naming the answer's version; the
- * MN keeps both. Before, it lost the prefix it had (and its sessions). */
+ * MN keeps both. The new prefix is bound only once the LM has answered
+ * (a binding of it would make the LM answer from that alone). Before, the
+ * MN lost the prefix it had (and its sessions). */
 static void test_late_resolve_takes_over(void **state)
 {
 	dmm_time_t gave_up = attach_query_lost(), t = gave_up;
@@ -1556,16 +1574,17 @@ static void test_late_resolve_takes_over(void **state)
 	lm_says_moved_ver((unsigned)k, t, 7);
 	assert_int_equal(mn_view()->state, DMM_MN_RETRIEVING);
 	assert_int_equal(mn_view()->n_hnp, 2);
-	sent(mark, DMM_MSG_CTX_REQ, PMR);
-	m = sent(mark + 1, DMM_MSG_HOA_REQ, HAA_B);
+	held_binding_sent(mark, t + 1);
+	sent(mark + 1, DMM_MSG_CTX_REQ, PMR);
+	m = sent(mark + 2, DMM_MSG_HOA_REQ, HAA_B);
 	prefix_is(&m.hnp[0], HNP_B);
 	assert_int_equal(m.handoff, DMM_HI_SAME_IFACE);
 	set_hnp(&r, HNP_B);
 	r.present |= DMM_P_HOME;
 	r.home = nt_a6(PMR);
-	assert_int_equal(answer(mark + 1, &r, t + 5), 0);
+	assert_int_equal(answer(mark + 2, &r, t + 5), 0);
 	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
-	k = last_update(mark + 2);
+	k = last_update(mark + 3);
 	assert_true(k >= 0);
 	m = sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
 	prefix_is(&m.hnp[0], HNP_B);
@@ -1589,9 +1608,35 @@ static void test_late_resolve_new_indeed(void **state)
 	assert_int_equal(answer_status((unsigned)k, DMM_ST_NOT_FOUND, t), 0);
 	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
 	assert_int_equal(mn_view()->n_hnp, 1);
+	held_binding_sent((unsigned)k + 1, t + 1);
 	assert_int_equal(nt_count(&T, DMM_MSG_CTX_REQ, NULL), 0);
 	nt_clear(&T);
 	assert_int_equal(next_sent(DMM_MSG_LOC_QUERY, &t, t + 120 * 1000), -1);
+}
+
+/* The LM never answers the query sent again: 7 queries (after 1, 2, 4, 8,
+ * 16, 32, 60 s), each tried 5 times, then given up, and the prefix held
+ * back is bound. */
+static void test_late_resolve_given_up(void **state)
+{
+	dmm_time_t t = attach_query_lost();
+	unsigned queries = 0;
+	uint16_t seq = 0;
+	struct dmm_msg m;
+
+	nt_clear(&T);
+	while (last_update(0) < 0 && t < T0 + 600 * 1000)
+		dmm_node_timer(T.node, t = dmm_node_next_deadline(T.node));
+	for (unsigned i = 0; i < T.n_sent; i++)
+		if (nt_open(&T, i, &m) == 0 && m.type == DMM_MSG_LOC_QUERY && m.seq != seq) {
+			seq = m.seq;
+			queries++;
+		}
+	assert_int_equal(queries, 7);
+	assert_int_equal(nt_count(&T, DMM_MSG_LOC_QUERY, NULL), 7 * 5);
+	held_binding_sent(0, t);
+	nt_clear(&T);
+	assert_int_equal(next_sent(DMM_MSG_LOC_QUERY, &t, t + 600 * 1000), -1);
 }
 
 static void test_tables_full(void **state)
@@ -1737,6 +1782,7 @@ int main(void)
 		T_(test_tables_full),
 		T_(test_late_resolve_takes_over),
 		T_(test_late_resolve_new_indeed),
+		T_(test_late_resolve_given_up),
 		T_(test_fixed_and_role),
 		T_(test_fixed_lost_soon),
 		T_(test_state_names),
