@@ -498,6 +498,23 @@ static int last_update(unsigned from)
 	return k;
 }
 
+/* The LM refuses captured update k as stale (status 135, the binding at
+ * NMR, version ver) at t, timers run: the index of the update then sent
+ * again, or -1. */
+static int refused_stale(unsigned k, uint16_t ver, dmm_time_t t)
+{
+	struct dmm_msg a = { .status = DMM_ST_STALE_VERSION, .flags = DMM_F_PROXY,
+			     .present = DMM_P_PREV_LOCATION | DMM_P_VER, .n_ver = 1 };
+	unsigned mark = T.n_sent;
+
+	set_hnp(&a, HNP_B);
+	a.prev_location = nt_a6(NMR);
+	a.ver[0] = ver;
+	assert_int_equal(answer(k, &a, t), 0);
+	dmm_node_timer(T.node, t);
+	return last_update(mark);
+}
+
 /* Binding versions at the MR: the LOC_UPDATE of an MN that moved here
  * names the version the LM's answer gave; a refusal as stale (status 135,
  * with the binding's version now) while the MN is here is answered with the
@@ -515,16 +532,7 @@ static void test_stale_version_resent(void **state)
 	assert_int_equal(m.ver[0], 5);
 	k = 3;
 	for (unsigned n = 1; n <= 4; n++, t += 10) {
-		struct dmm_msg a = { .status = DMM_ST_STALE_VERSION, .flags = DMM_F_PROXY,
-				     .present = DMM_P_PREV_LOCATION | DMM_P_VER, .n_ver = 1 };
-		unsigned mark = T.n_sent;
-
-		set_hnp(&a, HNP_B);
-		a.prev_location = nt_a6(NMR);
-		a.ver[0] = (uint16_t)(10 + n);
-		assert_int_equal(answer((unsigned)k, &a, t), 0);
-		dmm_node_timer(T.node, t);
-		k = last_update(mark);
+		k = refused_stale((unsigned)k, (uint16_t)(10 + n), t);
 		if (n <= 3) { /* at once, naming the version it was told */
 			assert_true(k >= 0);
 			m = sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
@@ -558,17 +566,9 @@ static void test_stale_version_resent(void **state)
 	 * binds another MR now, so past the immediate resends the update is
 	 * tried again after 1-1.5 s, not at the refresh's retry pace */
 	for (unsigned n = 1; n <= 4; n++, t += 10) {
-		struct dmm_msg a = { .status = DMM_ST_STALE_VERSION, .flags = DMM_F_PROXY,
-				     .present = DMM_P_PREV_LOCATION | DMM_P_VER, .n_ver = 1 };
-		unsigned mark = T.n_sent;
-
-		set_hnp(&a, HNP_B);
-		a.prev_location = nt_a6(NMR);
-		a.ver[0] = (uint16_t)(20 + n);
-		assert_int_equal(answer((unsigned)k, &a, t), 0);
-		dmm_node_timer(T.node, t);
+		int r = refused_stale((unsigned)k, (uint16_t)(20 + n), t);
 		if (n <= 3)
-			assert_true((k = last_update(mark)) >= 0);
+			assert_true((k = r) >= 0);
 	}
 	t -= 10;
 	assert_in_range(dmm_node_next_deadline(T.node), t + 1000, t + 1500);
