@@ -955,11 +955,27 @@ static void mn_bind_held(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 		}
 }
 
+static void mn_release_prefix(struct dmm_node *n, struct mr_mn *mn, unsigned i, dmm_time_t now);
+
+/* Whether an answer names prefix p. */
+static bool rep_names(const struct dmm_msg *rep, const struct dmm_prefix *p)
+{
+	for (unsigned i = 0; i < rep->n_hnp; i++)
+		if (dmm_prefix_eq(&rep->hnp[i], p))
+			return true;
+	return false;
+}
+
 /* The LM's answer to the query sent again for an MN treated as new (its
  * arrival's query timed out): the prefixes it had elsewhere come here as in
- * a move (context transfer, leases, bindings) or a return, beside the one
- * it was given here. No answer: again, backing off; given up once the
- * backoff reaches its cap. */
+ * a move (context transfer, leases, bindings) or a return. The prefix it
+ * was given meanwhile is then released and withdrawn (valid lifetime 0),
+ * never bound: kept, it would travel with the MN, and an LM that binds one
+ * prefix of an MN answers a query by MN id with that alone (SECURITY.md,
+ * "prefixes of two local networks"), so the MN would lose the others at a
+ * later move. The MN loses only what it opened on it in those seconds. No
+ * answer: again, backing off; given up once the backoff reaches its cap,
+ * and the held binding made. */
 static void mn_late_resolved(struct dmm_node *n, struct mr_mn *mn, const struct dmm_msg *rep,
 			     dmm_time_t now)
 {
@@ -972,17 +988,28 @@ static void mn_late_resolved(struct dmm_node *n, struct mr_mn *mn, const struct 
 		return;
 	}
 	mn->resolve_late = false;
-	mn_bind_held(n, mn, now);
-	if (!rep)
-		return; /* given up */
-	dmm_emit(n, DMM_EV_QUERY_ANSWERED, now, &mn->mnid, rep->n_hnp ? &rep->hnp[0] : NULL,
-		 mr_local_lm(n), mn->link);
-	if (mn->state != DMM_MN_ATTACHED || rep->status != DMM_ST_OK ||
+	if (rep)
+		dmm_emit(n, DMM_EV_QUERY_ANSWERED, now, &mn->mnid,
+			 rep->n_hnp ? &rep->hnp[0] : NULL, mr_local_lm(n), mn->link);
+	if (!rep || mn->state != DMM_MN_ATTACHED || rep->status != DMM_ST_OK ||
 	    !(rep->present & DMM_P_HNP) || !(rep->present & DMM_P_LOCATION) ||
-	    !mn_not_here(n, mn, rep, &r))
-		return; /* new indeed, or nothing it lacks */
+	    !mn_not_here(n, mn, rep, &r)) {
+		mn_bind_held(n, mn, now); /* given up, new indeed, or nothing it lacks */
+		return;
+	}
 	mr_peer_log(n, DMM_LOG_INFO, now, "mr: the lm answered late, the mn's prefixes from "
-		    "elsewhere taken over");
+		    "elsewhere taken over, the one given meanwhile released");
+	for (unsigned i = 0; i < mn->n_hnp;) {
+		struct dmm_prefix p = mn->hnp[i].p;
+
+		if (rep_names(rep, &p)) {
+			i++;
+			continue;
+		}
+		mn_release_prefix(n, mn, i, now);
+		advertise_withdrawn(n, mn->link, &p);
+	}
+	mn_bind_held(n, mn, now); /* one the answer names that it had here */
 	if (mr_is_self(n, &r.location))
 		mn_came_back(n, mn, &r, now);
 	else
@@ -1133,7 +1160,7 @@ static void mn_loc_acked(struct dmm_node *n, struct mr_mn *mn, unsigned idx,
 
 	if (!h)
 		return;
-	if (!rep) { /* again within what is left of the binding */
+	if (!rep) { /* again: soon, or within what is left of the binding */
 		mr_peer_log(n, DMM_LOG_WARN, now, "mr: lm did not acknowledge a location update");
 		h->bind_refresh = mn_loc_retry_at(n, h, now);
 		return;

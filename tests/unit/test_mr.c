@@ -1546,10 +1546,10 @@ static void held_binding_sent(unsigned from, dmm_time_t t)
  * served as new, with a prefix of ours: the query is sent again 1 s later
  * (2 s, 4 s if lost again), and the prefix the MN had at PMR, which the
  * late answer names, comes here as in a move: context transfer to PMR, its
- * lease retrieved, its binding updated naming the answer's version; the
- * MN keeps both. The new prefix is bound only once the LM has answered
- * (a binding of it would make the LM answer from that alone). Before, the
- * MN lost the prefix it had (and its sessions). */
+ * lease retrieved, its binding updated naming the answer's version. The
+ * prefix given meanwhile was never bound (the LM would answer from that
+ * binding alone) and is released and withdrawn. Before, the MN lost the
+ * prefix it had (and its sessions). */
 static void test_late_resolve_takes_over(void **state)
 {
 	dmm_time_t gave_up = attach_query_lost(), t = gave_up;
@@ -1571,10 +1571,18 @@ static void test_late_resolve_takes_over(void **state)
 				dmm_node_timer(T.node, t = dmm_node_next_deadline(T.node));
 	}
 	mark = T.n_sent;
+	T.n_ops = 0;
 	lm_says_moved_ver((unsigned)k, t, 7);
 	assert_int_equal(mn_view()->state, DMM_MN_RETRIEVING);
-	assert_int_equal(mn_view()->n_hnp, 2);
-	held_binding_sent(mark, t + 1);
+	assert_int_equal(mn_view()->n_hnp, 1);
+	/* HNP_A, given meanwhile, released (never bound) and withdrawn */
+	op_is(0, DMM_DP_LOCAL_DEL, HNP_A, NULL, NULL, LINK);
+	op_is(1, DMM_DP_ADVERTISE, NULL, NULL, NULL, LINK);
+	prefix_is(&T.ops[1].adv[0].prefix, HNP_A);
+	assert_int_equal(T.ops[1].adv[0].valid_s, 0);
+	m = sent(mark, DMM_MSG_HOA_REQ, HAA_A);
+	prefix_is(&m.hnp[0], HNP_A);
+	assert_int_equal(m.lifetime, 0);
 	sent(mark + 1, DMM_MSG_CTX_REQ, PMR);
 	m = sent(mark + 2, DMM_MSG_HOA_REQ, HAA_B);
 	prefix_is(&m.hnp[0], HNP_B);
@@ -1584,12 +1592,13 @@ static void test_late_resolve_takes_over(void **state)
 	r.home = nt_a6(PMR);
 	assert_int_equal(answer(mark + 2, &r, t + 5), 0);
 	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
-	k = last_update(mark + 3);
+	k = last_update(mark);
 	assert_true(k >= 0);
 	m = sent((unsigned)k, DMM_MSG_LOC_UPDATE, LM_A);
 	prefix_is(&m.hnp[0], HNP_B);
 	assert_int_equal(m.ver[0], 7);
-	assert_int_equal(mn_view()->n_hnp, 2);
+	assert_int_equal(nt_count(&T, DMM_MSG_LOC_UPDATE, NULL), 1); /* none of HNP_A */
+	assert_int_equal(mn_view()->n_hnp, 1);
 	/* answered: not asked again */
 	nt_clear(&T);
 	assert_int_equal(next_sent(DMM_MSG_LOC_QUERY, &t, t + 120 * 1000), -1);
