@@ -110,7 +110,7 @@ enum dmm_counter {
 	DMM_C_CTX_DELETED,
 	DMM_C_DROP_MISMATCH,   /* reply whose fields contradict the request it matched */
 	DMM_C_REFRESH_DEFERRED,/* refresh not sent (refresh budget full): retried soon */
-	DMM_C_REFRESH_RETRY,   /* refresh sent again after a timeout, within the lifetime */
+	DMM_C_REFRESH_RETRY,   /* refresh or update sent again after a timeout (mr_retry_at, mr_soon_at) */
 	DMM_C_ATTACH_LIMITED,  /* attach refused by the per-link attach rate limit */
 	DMM_C_ANCHOR_EXPIRED,  /* anchored prefix no longer bound anywhere: lease released */
 	DMM_C_CACHE_EVICTED,   /* location cache full: least recently used entry evicted */
