@@ -720,7 +720,8 @@ static void mn_allocated(struct dmm_node *n, struct mr_mn *mn, const struct dmm_
 	}
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "hoa assigned", now);
 	mn_advertise(n, mn, now);
-	mn_release_contexts(n, mn, now);
+	if (!mn->resolve_late) /* else once the LM has answered: a return */
+		mn_release_contexts(n, mn, now);
 	for (unsigned i = first; mn_binds_at_attach(n, mn) && i < mn->n_hnp; i++)
 		mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE, n->cfg.timers.binding_lifetime_s, now);
 }
@@ -741,7 +742,8 @@ static void mn_install_fixed(struct dmm_node *n, struct mr_mn *mn, const struct 
 	dmm_emit(n, DMM_EV_HOA_ASSIGNED, now, &mn->mnid, &mn->hnp[k].p, NULL, mn->link);
 	mn_set_state(n, mn, DMM_MN_ATTACHED, "fixed prefix", now);
 	mn_advertise(n, mn, now);
-	mn_release_contexts(n, mn, now);
+	if (!mn->resolve_late)
+		mn_release_contexts(n, mn, now);
 	for (unsigned i = first; mn_binds_at_attach(n, mn) && i < mn->n_hnp; i++)
 		mn_loc_update(n, mn, i, DMM_HI_NEW_IFACE, n->cfg.timers.binding_lifetime_s, now);
 }
@@ -995,6 +997,8 @@ static void mn_late_resolved(struct dmm_node *n, struct mr_mn *mn, const struct 
 	    !(rep->present & DMM_P_HNP) || !(rep->present & DMM_P_LOCATION) ||
 	    !mn_not_here(n, mn, rep, &r)) {
 		mn_bind_held(n, mn, now); /* given up, new indeed, or nothing it lacks */
+		if (mn->state == DMM_MN_ATTACHED)
+			mn_release_contexts(n, mn, now); /* kept for a return */
 		return;
 	}
 	mr_peer_log(n, DMM_LOG_INFO, now, "mr: the lm answered late, the mn's prefixes from "
@@ -1536,19 +1540,21 @@ static void mr_on_reply(struct dmm_node *n, uint64_t cookie, const struct in6_ad
 				 rep->n_hnp ? &rep->hnp[0] : NULL, src, 0);
 		break;
 	case MR_CK_FIXED:
+		if (idx >= DMM_MAX_NET_PREFIX)
+			break; /* not a cookie of ours */
 		if (!rep || rep->status != DMM_ST_OK) {
 			mr_peer_log(n, DMM_LOG_WARN, now, "mr: fixed prefix %u not registered",
 				    idx);
 		} else {
 			n->mr->fixed_acked |= 1u << idx;
-			n->mr->fixed_retry_ms = 0;
+			n->mr->fixed_retry_ms[idx] = 0;
 		}
 		if (!rep) { /* again well before the registration runs out; soon
 			     * if the LM has never had it (mr_soon_at) */
 			dmm_time_t t = n->mr->fixed_acked & 1u << idx ?
 				       mr_retry_at(n, now + (dmm_time_t)n->cfg.timers
 						       .binding_lifetime_s * 200, now) :
-				       mr_soon_at(n, &n->mr->fixed_retry_ms, now);
+				       mr_soon_at(n, &n->mr->fixed_retry_ms[idx], now);
 			if (t < n->mr->fixed_refresh)
 				n->mr->fixed_refresh = t;
 		}
@@ -1646,8 +1652,11 @@ int mr_mn_detach(struct dmm_node *n, struct mr_mn *mn, dmm_time_t now)
 	/* lm-update-on-attach no: the LM has not heard of a prefix the MN got
 	 * here. It must now (its first departure), or the nMR's lookup by MN
 	 * id finds nothing and the MN loses its prefix. A prefix the MN never
-	 * leaves with costs no update at all. */
-	if (mn->state == DMM_MN_ATTACHED)
+	 * leaves with costs no update at all. Not one held while the LM's
+	 * answer is awaited (mn_binds_at_attach): bound, it would hide the
+	 * prefixes the MN has elsewhere from the nMR's lookup, the loss the
+	 * holding avoids; a new MN loses only that prefix, got seconds ago. */
+	if (mn->state == DMM_MN_ATTACHED && !mn->resolve_late)
 		for (unsigned i = 0; i < mn->n_hnp; i++)
 			if (!mn->hnp[i].bound) {
 				mn->hnp[i].bound = true; /* its context releases it */

@@ -211,9 +211,9 @@ struct dmm_mr {
 	dmm_time_t fixed_refresh;
 	/* bit i: the LM acknowledged cfg.fixed[i] since the start; until
 	 * then a registration that times out is sent again after
-	 * fixed_retry_ms (mr_soon_at), not at the refresh's retry pace */
+	 * fixed_retry_ms[i] (mr_soon_at), not at the refresh's retry pace */
 	uint8_t fixed_acked;
-	uint32_t fixed_retry_ms;
+	uint32_t fixed_retry_ms[DMM_MAX_NET_PREFIX];
 	dmm_time_t peer_log_quiet_until; /* rate limit of mr_peer_log */
 	uint32_t peer_log_missed;        /* lines suppressed since the last one */
 

@@ -1648,6 +1648,66 @@ static void test_late_resolve_given_up(void **state)
 	assert_int_equal(next_sent(DMM_MSG_LOC_QUERY, &t, t + 600 * 1000), -1);
 }
 
+/* The MN leaves while the query is being sent again: the prefix it got
+ * meanwhile is not bound at its departure either (the nMR's lookup by MN
+ * id would find that binding alone and miss its prefixes elsewhere). */
+static void test_late_resolve_departure(void **state)
+{
+	attach_query_lost();
+	nt_clear(&T);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 30 * 1000), 0);
+	assert_int_equal(nt_count(&T, DMM_MSG_LOC_UPDATE, NULL), 0);
+	assert_int_equal(ctr(DMM_C_LOC_UPDATE_DEPARTURE), 0);
+}
+
+/* Back at this MR while its handover context still holds the MN, and the
+ * query is lost: the context is kept until the
+ * LM answers the query sent again. The answer names this MR: the MN came
+ * back, its prefix restored from the context; then the context goes.
+ * (Long hold and handover-context: by default it is gone before the
+ * query times out.) */
+static void test_late_resolve_keeps_context(void **state)
+{
+	struct dmm_config c;
+	struct dmm_msg r = { .status = DMM_ST_OK, .lifetime = 600 };
+	dmm_time_t t;
+	int k;
+
+	nt_stop(&T);
+	mr_config(&c);
+	c.timers.handover_ctx_ms = 120 * 1000;
+	c.timers.hold_ms = 120 * 1000;
+	start(&c);
+	initial_attach(T0);
+	assert_int_equal(dmm_mr_detach(T.node, LINK, T0 + 100), 0);
+	assert_int_equal(ho_count(), 1);
+	nt_clear(&T);
+	t = T0 + 200;
+	assert_int_equal(dmm_mr_attach(T.node, LINK, &MN1, t), 0);
+	k = next_sent(DMM_MSG_HOA_REQ, &t, t + 60 * 1000); /* the query timed out */
+	assert_true(k >= 0);
+	{
+		struct dmm_msg a = { .status = DMM_ST_OK, .lifetime = 3600 };
+		set_hnp(&a, HNP_A2);
+		a.present |= DMM_P_HOME;
+		a.home = nt_a6(SELF);
+		assert_int_equal(answer((unsigned)k, &a, t), 0);
+	}
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	assert_int_equal(ho_count(), 1); /* kept for the answer */
+	k = next_sent(DMM_MSG_LOC_QUERY, &t, t + 60 * 1000);
+	assert_true(k >= 0);
+	set_hnp(&r, HNP_A);
+	r.present |= DMM_P_LOCATION | DMM_P_HOME;
+	r.location = nt_a6(SELF);
+	r.home = nt_a6(SELF);
+	assert_int_equal(answer((unsigned)k, &r, t), 0);
+	assert_int_equal(mn_view()->state, DMM_MN_ATTACHED);
+	assert_int_equal(mn_view()->n_hnp, 1);
+	prefix_is(&mn_view()->hnp[0], HNP_A);
+	assert_int_equal(ho_count(), 0);
+}
+
 static void test_tables_full(void **state)
 {
 	struct dmm_config c;
@@ -1792,6 +1852,8 @@ int main(void)
 		T_(test_late_resolve_takes_over),
 		T_(test_late_resolve_new_indeed),
 		T_(test_late_resolve_given_up),
+		T_(test_late_resolve_departure),
+		T_(test_late_resolve_keeps_context),
 		T_(test_fixed_and_role),
 		T_(test_fixed_lost_soon),
 		T_(test_state_names),
